@@ -41,6 +41,18 @@ typedef struct at_timer at_timer;
 /** Timer callback; runs on the main loop. */
 typedef void (*at_timer_cb)(void *arg);
 
+/* ------------------------------------------------------- loop services */
+
+/** Opaque file-descriptor watch. */
+typedef struct at_fdwatch at_fdwatch;
+/** Readiness bits for fd watches. */
+#define AT_FD_READ 0x1u
+#define AT_FD_WRITE 0x2u
+/** Called on the loop when the fd is ready; `what` has AT_FD_READ/AT_FD_WRITE bits. */
+typedef void (*at_fd_cb)(void *arg, int fd, unsigned what);
+/** A function to run on the main loop (see run_on_loop). */
+typedef void (*at_loop_fn)(void *arg);
+
 /* ------------------------------------------------------------ HTTP client */
 
 /** An outgoing HTTP request. All pointers are borrowed: copied by http_request(). */
@@ -285,6 +297,25 @@ typedef struct at_host {
                            void *arg);
     /** Cancel and free a timer. */
     void (*timer_cancel)(at_timer *t);
+
+    /* ---- loop services (for plugins with their own sockets or threads) ---- */
+
+    /**
+     * Watch `fd` (borrowed; the plugin closes it) for the readiness in `what`
+     * (AT_FD_READ | AT_FD_WRITE); cb runs on the loop each time it is ready
+     * until fd_unwatch. NULL on failure.
+     */
+    at_fdwatch *(*fd_watch)(at_instance *inst, int fd, unsigned what, at_fd_cb cb, void *arg);
+    /** Change the readiness a watch waits for (0 = pause). */
+    int (*fd_modify)(at_fdwatch *w, unsigned what);
+    /** Stop watching and free the watch. */
+    void (*fd_unwatch)(at_fdwatch *w);
+    /**
+     * Run fn(arg) on the main loop soon, in call order. Any thread: this is how
+     * a plugin's worker thread hands results back. Returns AT_OK, or AT_ESTATE
+     * once the engine has stopped its loop (fn is then not called).
+     */
+    int (*run_on_loop)(at_instance *inst, at_loop_fn fn, void *arg);
 
     /* ---- HTTP client (curl multi on the loop) ---- */
 
