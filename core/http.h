@@ -10,6 +10,10 @@
 
 typedef struct http_client http_client;
 
+/* The engine must call curl_global_init(CURL_GLOBAL_DEFAULT) once, before the
+ * first http_client_new (and curl_global_cleanup after the last free): it is
+ * not thread-safe, so this module never calls it itself. Returns NULL on
+ * failure. */
 http_client *http_client_new(struct event_base *base);
 /* Cancels everything still pending (their done callbacks run with AT_ESTATE,
  * synchronously, before this returns) and frees the client. */

@@ -1,2 +1,295 @@
-/* placeholder until the CLI lands */
-int main(void) { return 0; }
+/* aitrader command line (CONTRACTS §1). Exit codes: 0 ok, 1 runtime
+ * failure, 2 usage or config error. */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <aitrader/version.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "loader.h"
+#include "log.h"
+#include "util.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: aitrader [COMMAND] [OPTIONS]\n"
+            "\n"
+            "commands:\n"
+            "  run                      run the engine until SIGINT/SIGTERM (default)\n"
+            "  check-config             validate the config and plugin schemas, start nothing\n"
+            "  plugins [--describe NAME]\n"
+            "                           list the plugins found, or one plugin's config schema\n"
+            "\n"
+            "options:\n"
+            "  -c, --config FILE        config file (default ./modules.ini, env AITRADER_CONFIG)\n"
+            "      --log-level LEVEL    debug | info | warn | error (overrides [core] log_level)\n"
+            "      --log-json           log JSON lines instead of text\n"
+            "  -V, --version            print version and plugin ABI\n"
+            "  -h, --help               this help\n"
+            "\n"
+            "exit status: 0 ok, 1 runtime failure, 2 usage or config error\n");
+}
+
+static int print_errors(const conf_errors *errs)
+{
+    for (size_t i = 0; i < errs->n; i++) {
+        fprintf(stderr, "%s\n", errs->msgs[i]);
+    }
+    if (errs->n) {
+        fprintf(stderr, "aitrader: %zu configuration error%s\n", errs->n,
+                errs->n == 1 ? "" : "s");
+    }
+    return errs->n ? 2 : 0;
+}
+
+static int cmd_run(engine_opts *o)
+{
+    conf_errors errs = {0};
+    engine *e = engine_new(o);
+    if (!e) {
+        fprintf(stderr, "aitrader: out of memory\n");
+        return 1;
+    }
+    int rc = engine_load(e, &errs);
+    if (rc != AT_OK) {
+        print_errors(&errs);
+        conf_errors_free(&errs);
+        engine_free(e);
+        log_shutdown();
+        return 2;
+    }
+    conf_errors_free(&errs);
+    int code;
+    if (engine_start(e) != AT_OK) {
+        log_msg("core", AT_LOG_ERROR, "start failed; stopping what was started");
+        code = 1;
+    } else {
+        code = engine_run(e);
+    }
+    engine_free(e);
+    log_shutdown();
+    return code;
+}
+
+static int cmd_check(engine_opts *o)
+{
+    conf_errors errs = {0};
+    engine *e = engine_new(o);
+    if (!e) {
+        return 1;
+    }
+    int rc = engine_load(e, &errs);
+    int code = print_errors(&errs);
+    if (rc == AT_OK) {
+        size_t n = 0;
+        for (at_instance *in = engine_instances(e); in; in = in->next) {
+            n++;
+        }
+        const char **traders;
+        size_t nt = engine_traders(e, &traders);
+        printf("%s: OK, %zu plugin instance%s, %zu trader%s\n", o->config_path ? o->config_path : "modules.ini", n,
+               n == 1 ? "" : "s", nt, nt == 1 ? "" : "s");
+        for (at_instance *in = engine_instances(e); in; in = in->next) {
+            printf("  %-28s %s %s (%s)\n", in->name, in->lp.plugin->name,
+                   in->lp.plugin->version ? in->lp.plugin->version : "", in->lp.path);
+        }
+        for (size_t i = 0; i < nt; i++) {
+            printf("  %-28s trader\n", traders[i]);
+        }
+    }
+    conf_errors_free(&errs);
+    engine_free(e);
+    log_shutdown();
+    return code;
+}
+
+/* Plugin directories: [core] plugin_dir of the config when it can be read,
+ * else the engine's default. Other sections are not validated here. */
+static int plugin_dirs(const engine_opts *o, engine **out_e, const char ***dirs, size_t *n)
+{
+    engine *e = engine_new(o);
+    if (!e) {
+        return AT_ENOMEM;
+    }
+    *out_e = e;
+    conf_errors errs = {0};
+    engine_load(e, &errs); /* errors of other sections do not matter here */
+    conf_errors_free(&errs);
+    const core_settings *cs = engine_core(e);
+    if (cs->plugin_dirs.n) {
+        *dirs = (const char **)cs->plugin_dirs.items;
+        *n = cs->plugin_dirs.n;
+    } else {
+        static const char *one[1];
+        one[0] = cs->plugin_dir_first;
+        *dirs = one;
+        *n = 1;
+    }
+    return AT_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmd_plugins(engine_opts *o, const char *describe)
+{
+    engine *e = NULL;
+    const char **dirs;
+    size_t ndirs;
+    /* Loading the config may log (missing plugins …); keep the listing clean. */
+    log_set_level(AT_LOG_ERROR);
+    if (plugin_dirs(o, &e, &dirs, &ndirs) != AT_OK) {
+        return 1;
+    }
+    int code = describe ? 2 : 0;
+    if (!describe) {
+        printf("%-10s %-12s %-8s %-5s %s\n", "KIND", "NAME", "VERSION", "ABI", "FILE");
+    }
+    for (size_t d = 0; d < ndirs; d++) {
+        DIR *dir = opendir(dirs[d]);
+        if (!dir) {
+            fprintf(stderr, "aitrader: cannot open plugin dir %s\n", dirs[d]);
+            continue;
+        }
+        char **files = NULL;
+        size_t nf = 0;
+        struct dirent *de;
+        while ((de = readdir(dir))) {
+            size_t len = strlen(de->d_name);
+            if (len > 3 && strcmp(de->d_name + len - 3, ".so") == 0) {
+                char **g = realloc(files, (nf + 1) * sizeof(*g));
+                if (!g) {
+                    break;
+                }
+                files = g;
+                files[nf++] = at_asprintf("%s/%s", dirs[d], de->d_name);
+            }
+        }
+        closedir(dir);
+        qsort(files, nf, sizeof(*files), cmp_str);
+        for (size_t i = 0; i < nf; i++) {
+            loaded_plugin lp;
+            char err[512];
+            if (loader_open(files[i], &lp, err, sizeof(err)) != AT_OK) {
+                if (!describe) {
+                    printf("%-10s %-12s %-8s %-5s %s\n", "-", "-", "-", "-", err);
+                }
+                free(files[i]);
+                continue;
+            }
+            const at_plugin *p = lp.plugin;
+            char full[128], dotted[128];
+            snprintf(full, sizeof(full), "%s_%s", loader_kind_name(p->kind), p->name);
+            snprintf(dotted, sizeof(dotted), "%s.%s", loader_kind_name(p->kind), p->name);
+            if (!describe) {
+                char abi[16];
+                snprintf(abi, sizeof(abi), "%u.%u", p->abi_major, p->abi_minor);
+                printf("%-10s %-12s %-8s %-5s %s\n", loader_kind_name(p->kind), p->name,
+                       p->version ? p->version : "", abi, files[i]);
+                if (p->description) {
+                    printf("%-10s %s\n", "", p->description);
+                }
+            } else if (code != 0 && (strcmp(describe, p->name) == 0 ||
+                                     strcmp(describe, full) == 0 ||
+                                     strcmp(describe, dotted) == 0)) {
+                printf("%s %s — %s\nsection: [%s.<instance>] (module = %s when the instance "
+                       "name differs)\nfile: %s\n\n",
+                       full, p->version ? p->version : "", p->description ? p->description : "",
+                       loader_kind_name(p->kind), p->name, files[i]);
+                if (p->config && p->config->name) {
+                    conf_describe(p->config, stdout);
+                } else {
+                    printf("(no configuration keys)\n");
+                }
+                code = 0;
+            }
+            loader_close(&lp);
+            free(files[i]);
+        }
+        free(files);
+    }
+    if (describe && code != 0) {
+        fprintf(stderr, "aitrader: no plugin named '%s' (try 'aitrader plugins')\n", describe);
+    }
+    engine_free(e);
+    log_shutdown();
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    engine_opts o = {0};
+    const char *describe = NULL;
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
+        {"log-json", no_argument, NULL, 'j'},     {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},         {"describe", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o.config_path = optarg;
+            break;
+        case 'l':
+            if (log_level_parse(optarg) < 0) {
+                fprintf(stderr, "aitrader: --log-level: expected debug, info, warn or error\n");
+                return 2;
+            }
+            o.log_level = optarg;
+            break;
+        case 'j':
+            o.log_json = true;
+            log_set_json(true);
+            break;
+        case 'V':
+            printf("aitrader %s (plugin ABI %d.%d)\n", AT_VERSION, AT_ABI_MAJOR, AT_ABI_MINOR);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'd':
+            describe = optarg;
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    const char *cmd = optind < argc ? argv[optind++] : "run";
+    if (optind < argc) {
+        fprintf(stderr, "aitrader: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (describe && strcmp(cmd, "plugins") != 0) {
+        fprintf(stderr, "aitrader: --describe goes with 'plugins'\n");
+        return 2;
+    }
+    if (strcmp(cmd, "run") == 0) {
+        return cmd_run(&o);
+    }
+    if (strcmp(cmd, "check-config") == 0) {
+        return cmd_check(&o);
+    }
+    if (strcmp(cmd, "plugins") == 0) {
+        return cmd_plugins(&o, describe);
+    }
+    if (strcmp(cmd, "backtest") == 0 || strcmp(cmd, "replay") == 0 ||
+        strcmp(cmd, "indicators") == 0) {
+        fprintf(stderr, "aitrader: '%s' is not part of this build yet\n", cmd);
+        return 2;
+    }
+    fprintf(stderr, "aitrader: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

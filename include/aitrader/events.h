@@ -16,7 +16,11 @@
  *
  * Coalescing: events published with AT_PUB_COALESCE replace a not yet
  * delivered event of the same type, source and instrument (the queue keeps its
- * place; the newer payload wins). Used for order-book snapshots.
+ * place; the newer payload wins; the replaced one counts as coalesced). Used
+ * for order-book snapshots. Nothing else is ever dropped.
+ *
+ * Order of subscribers for one event: those of its type in subscription
+ * order, then the catch-all (AT_EV_NONE) subscribers in subscription order.
  *
  * Growth: fields are appended only; `version` in the header is the payload
  * version of the struct the publisher filled (AT_EV_VERSION at its build).
@@ -80,7 +84,7 @@ typedef struct at_event {
     uint16_t version;   /**< payload version (AT_EV_VERSION of the publisher) */
     uint32_t size;      /**< size of the payload struct, header included */
     int64_t ts_us;      /**< core-clock time of event_new(), microseconds since the epoch */
-    uint64_t seq;       /**< bus sequence number, assigned at publish, strictly increasing */
+    uint64_t seq;       /**< bus sequence number, assigned at delivery: strictly increasing, gapless */
     const char *source; /**< publishing instance name ("exchange.okx_main"); engine-owned */
     at_inst inst;       /**< instrument this event is about, or 0 */
     uint32_t flags;     /**< AT_PUB_* flags given to publish */

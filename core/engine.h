@@ -1,0 +1,94 @@
+/* The engine: config, instances, lifecycle, loop. One per process (the host
+ * table reaches it through process-wide state, like the clock). */
+#ifndef AT_CORE_ENGINE_H
+#define AT_CORE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include <aitrader/plugin.h>
+
+#include "bus.h"
+#include "conf.h"
+#include "loader.h"
+
+struct at_instance {
+    char *name;       /* "exchange.okx_main" */
+    char *kind_name;  /* "exchange" */
+    char *module;     /* "okx" */
+    int line;         /* section header line */
+    loaded_plugin lp; /* zero for virtual instances */
+    void *ctx;
+    conf_owned *owned;
+    at_state state;
+    char *detail;
+    bool inited, started;
+    bus_client bus;
+    struct at_instance *next;
+};
+
+/* [core] settings after validation. */
+typedef struct core_settings {
+    at_cfg_list plugin_dirs;
+    const char *data_dir;
+    const char *sql_dir;
+    int log_level;
+    int mode; /* 0 live, 1 paper */
+    const char *plugin_dir_first;
+} core_settings;
+
+/* [trader.*] settings (validated now; the trading pipeline consumes them). */
+typedef struct trader_settings {
+    const char *ai;
+    const char *account;
+    at_cfg_list symbols;
+    int64_t long_period_ms;
+    int64_t short_period_ms;
+    bool shadow;
+} trader_settings;
+
+typedef struct engine_opts {
+    const char *config_path;
+    const char *log_level; /* overrides [core] log_level when set */
+    bool log_json;
+    bool sim_clock;        /* tests, backtest: simulated clock */
+    int64_t sim_start_us;
+} engine_opts;
+
+typedef struct engine engine;
+
+engine *engine_new(const engine_opts *o);
+/* Parse and validate the config, load plugins, apply schemas. Every error is
+ * added to errs; returns AT_OK or AT_ECONFIG. No plugin code runs but the
+ * entry function. */
+int engine_load(engine *e, conf_errors *errs);
+/* Create the loop and services, init and start every instance in order.
+ * On failure everything started is stopped again; returns < 0. */
+int engine_start(engine *e);
+/* Run until a stop is requested; returns the exit code asked for. */
+int engine_run(engine *e);
+/* Ask the running engine to stop (any thread, async-signal-unsafe). */
+void engine_request_stop(int exit_code);
+/* Stop (reverse order) and destroy every instance; release services. */
+void engine_shutdown(engine *e);
+void engine_free(engine *e);
+
+struct event_base *engine_base(engine *e);
+const at_host *engine_host(void);
+/* An instance with no plugin, for core components and tests. */
+at_instance *engine_virtual_instance(engine *e, const char *name);
+at_instance *engine_instances(engine *e);
+const core_settings *engine_core(engine *e);
+size_t engine_traders(engine *e, const char ***names);
+
+/* Used by host.c. */
+struct http_client *engine_http(void);
+struct net *engine_net(void);
+engine *engine_current(void);
+void engine_set_state(at_instance *inst, at_state st, const char *detail);
+const char *engine_core_get(const char *key);
+const char *engine_state_name(at_state s);
+
+#endif

@@ -1,0 +1,87 @@
+#include "storage.h"
+
+#include <stdlib.h>
+
+#include "engine.h"
+#include "log.h"
+
+static struct {
+    at_instance **v;
+    size_t n;
+    bool warned;
+} st;
+
+void storage_add(at_instance *inst)
+{
+    at_instance **v = realloc(st.v, (st.n + 1) * sizeof(*v));
+    if (!v) {
+        log_msg("core", AT_LOG_ERROR, "out of memory registering storage %s", inst->name);
+        return;
+    }
+    st.v = v;
+    st.v[st.n++] = inst;
+}
+
+size_t storage_count(void)
+{
+    return st.n;
+}
+
+static const at_storage_ops *ops_of(const at_instance *in)
+{
+    return in->lp.plugin->ops;
+}
+
+static int no_storage(at_instance *caller)
+{
+    if (!st.warned) {
+        log_msg(caller ? caller->name : "core", AT_LOG_ERROR,
+                "no [storage.*] instance is enabled: nothing can be stored");
+        st.warned = true;
+    }
+    return AT_ESTATE;
+}
+
+int storage_write(at_instance *caller, const char *sql, const at_db_value *params, size_t n,
+                  at_db_done_cb done, void *arg)
+{
+    if (!sql || (n && !params)) {
+        return AT_EINVAL;
+    }
+    if (st.n == 0) {
+        return no_storage(caller);
+    }
+    int rc = ops_of(st.v[0])->write(st.v[0]->ctx, sql, params, n, done, arg);
+    if (rc != AT_OK) {
+        return rc;
+    }
+    /* Secondaries: same write, their completion is their own business (they
+     * queue and journal rather than lose it). */
+    for (size_t i = 1; i < st.n; i++) {
+        int r2 = ops_of(st.v[i])->write(st.v[i]->ctx, sql, params, n, NULL, NULL);
+        if (r2 != AT_OK) {
+            log_msg(st.v[i]->name, AT_LOG_ERROR, "write refused: %d", r2);
+        }
+    }
+    return AT_OK;
+}
+
+int storage_query(at_instance *caller, const char *sql, const at_db_value *params, size_t n,
+                  at_db_row_cb row, at_db_done_cb done, void *arg)
+{
+    if (!sql || (n && !params)) {
+        return AT_EINVAL;
+    }
+    if (st.n == 0) {
+        return no_storage(caller);
+    }
+    return ops_of(st.v[0])->query(st.v[0]->ctx, sql, params, n, row, done, arg);
+}
+
+void storage_shutdown(void)
+{
+    free(st.v);
+    st.v = NULL;
+    st.n = 0;
+    st.warned = false;
+}
