@@ -1,0 +1,59 @@
+# aitrader — the two commands users need: `make run` and `make test`.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+CONFIG     ?= modules.ini
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# Warnings are errors in CI (CI=true) and wherever AT_WERROR=ON is given.
+AT_WERROR  ?= $(if $(CI),ON,OFF)
+CMAKE_ARGS ?=
+
+.PHONY: all deps build run test test-fast asan bench install clean format format-check
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+	    -DAT_WERROR=$(AT_WERROR) $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+# Run the engine with ./modules.ini (Ctrl-C stops it cleanly).
+run: build
+	./$(BUILD)/aitrader run -c $(CONFIG)
+
+# Every test: the normal build (unit, runtime, PostgreSQL, fuzz replay), then
+# the ASan+UBSan build of the same suites, then the formatting check.
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	$(MAKE) --no-print-directory asan
+	$(MAKE) --no-print-directory format-check
+
+# Only the normal build's tests (quicker while developing).
+test-fast: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAT_SANITIZE=ON \
+	    -DAT_WERROR=$(AT_WERROR) $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE noasan
+
+bench: build
+	@if [ -x bench/run.sh ]; then bash bench/run.sh $(BUILD); else \
+	    echo "bench: no benchmarks in this build yet"; fi
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') && echo "format-check: ok"
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
