@@ -52,8 +52,8 @@ static const char *const modes[] = {"live", "paper", NULL};
 
 static const at_cfg_field core_schema[] = {
     {"plugin_dir", AT_CFG_LIST, NULL, 0, offsetof(core_settings, plugin_dirs), 0, 0, NULL,
-     "directories searched for <kind>_<module>.so, in order (default: next to the binary, "
-     "then the install dir)"},
+     "extra directories searched for <kind>_<module>.so, in order, before the engine's own "
+     "(the build tree's plugins/ or the install dir)"},
     {"data_dir", AT_CFG_STR, "data", 0, offsetof(core_settings, data_dir), 0, 0, NULL,
      "where the engine keeps its files (database, journals, token); created if missing"},
     {"sql_dir", AT_CFG_STR, NULL, 0, offsetof(core_settings, sql_dir), 0, 0, NULL,
@@ -279,13 +279,13 @@ static void load_instance(engine *e, const conf_section *s, conf_errors *errs)
         conf_err(errs, e->config_path, s->line, s->name, NULL, "out of memory");
         return;
     }
-    const char *const *dirs = e->core.plugin_dirs.items;
-    size_t ndirs = e->core.plugin_dirs.n;
-    const char *defdirs[1] = {e->default_plugin_dir};
-    if (ndirs == 0) {
-        dirs = defdirs;
-        ndirs = 1;
+    /* Configured directories first, then the engine's own plugins. */
+    const char *dirs[16];
+    size_t ndirs = 0;
+    for (size_t i = 0; i < e->core.plugin_dirs.n && ndirs < 15; i++) {
+        dirs[ndirs++] = e->core.plugin_dirs.items[i];
     }
+    dirs[ndirs++] = e->default_plugin_dir;
     char *path = loader_find(dirs, ndirs, s->kind, in->module);
     if (!path) {
         char where[1024] = "";
@@ -336,8 +336,7 @@ int engine_load(engine *e, conf_errors *errs)
     if (!e->core.sql_dir) {
         e->core.sql_dir = e->default_sql_dir;
     }
-    e->core.plugin_dir_first =
-        e->core.plugin_dirs.n ? e->core.plugin_dirs.items[0] : e->default_plugin_dir;
+    e->core.plugin_dir_first = e->default_plugin_dir;
     for (size_t i = 0; i < e->conf->n; i++) {
         const conf_section *s = &e->conf->secs[i];
         if (strcmp(s->name, "core") != 0) {

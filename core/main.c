@@ -122,15 +122,14 @@ static int plugin_dirs(const engine_opts *o, engine **out_e, const char ***dirs,
     engine_load(e, &errs); /* errors of other sections do not matter here */
     conf_errors_free(&errs);
     const core_settings *cs = engine_core(e);
-    if (cs->plugin_dirs.n) {
-        *dirs = (const char **)cs->plugin_dirs.items;
-        *n = cs->plugin_dirs.n;
-    } else {
-        static const char *one[1];
-        one[0] = cs->plugin_dir_first;
-        *dirs = one;
-        *n = 1;
+    static const char *list[16];
+    size_t k = 0;
+    for (size_t i = 0; i < cs->plugin_dirs.n && k < 15; i++) {
+        list[k++] = cs->plugin_dirs.items[i];
     }
+    list[k++] = cs->plugin_dir_first;
+    *dirs = list;
+    *n = k;
     return AT_OK;
 }
 

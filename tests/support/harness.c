@@ -78,8 +78,8 @@ static char *with_core(const char *text, const char *tmp)
             }
         }
         if (!set) {
-            snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%s = %s\n", keys[i],
-                     vals[i]);
+            size_t used = strlen(extra);
+            snprintf(extra + used, sizeof(extra) - used, "%s = %.500s\n", keys[i], vals[i]);
         }
     }
     if (!core) {

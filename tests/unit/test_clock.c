@@ -1,0 +1,162 @@
+/* The core clock: simulated time and timers in deadline order, repeats,
+ * cancellation (also from inside a callback and by owner), real-time timers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <string.h>
+
+#include "clock.h"
+#include "util.h"
+
+#define T0 1700000000000000LL /* epoch us */
+
+static int64_t fired_at[64];
+static int fired_id[64];
+static int nfired;
+
+static void rec(void *arg)
+{
+    fired_at[nfired] = clock_now_us();
+    fired_id[nfired] = (int)(intptr_t)arg;
+    nfired++;
+}
+
+static int setup_sim(void **state)
+{
+    nfired = 0;
+    clock_init_sim(T0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    clock_shutdown();
+    return 0;
+}
+
+static void test_sim_order(void **state)
+{
+    assert_true(clock_is_sim());
+    assert_int_equal(clock_now_us(), T0);
+    timer_add(NULL, 30, 0, rec, (void *)3);
+    timer_add(NULL, 10, 0, rec, (void *)1);
+    timer_add(NULL, 20, 0, rec, (void *)2);
+    timer_add(NULL, 10, 0, rec, (void *)4); /* same deadline: creation order */
+    assert_int_equal(clock_next_deadline(), T0 + 10000);
+    assert_int_equal(clock_advance(T0 + 15000), AT_OK);
+    assert_int_equal(nfired, 2);
+    assert_int_equal(fired_id[0], 1);
+    assert_int_equal(fired_id[1], 4);
+    /* The callback saw the clock at its own deadline. */
+    assert_int_equal(fired_at[0], T0 + 10000);
+    assert_int_equal(clock_now_us(), T0 + 15000);
+    assert_int_equal(clock_advance(T0 + 100000), AT_OK);
+    assert_int_equal(nfired, 4);
+    assert_int_equal(fired_id[2], 2);
+    assert_int_equal(fired_id[3], 3);
+    assert_int_equal(timer_count(), 0);
+    assert_int_equal(clock_next_deadline(), INT64_MAX);
+    /* Time never goes back. */
+    assert_int_equal(clock_advance(T0), AT_EINVAL);
+}
+
+static void test_sim_repeat(void **state)
+{
+    at_timer *t = timer_add(NULL, 100, 100, rec, (void *)7);
+    clock_advance(T0 + 1000 * 1000); /* 1 s: fires at 100..1000 ms */
+    assert_int_equal(nfired, 10);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(fired_at[i], T0 + (i + 1) * 100000);
+    }
+    timer_cancel(t);
+    clock_advance(T0 + 2000 * 1000);
+    assert_int_equal(nfired, 10);
+}
+
+static at_timer *self;
+
+static void cancel_self(void *arg)
+{
+    rec(arg);
+    timer_cancel(self);
+}
+
+static void test_cancel_inside_callback(void **state)
+{
+    self = timer_add(NULL, 5, 5, cancel_self, (void *)9);
+    clock_advance(T0 + 100000);
+    assert_int_equal(nfired, 1);
+    assert_int_equal(timer_count(), 0);
+}
+
+static void test_cancel_owner(void **state)
+{
+    int a, b;
+    timer_add(&a, 10, 10, rec, (void *)1);
+    timer_add(&b, 10, 0, rec, (void *)2);
+    timer_add(&a, 20, 0, rec, (void *)3);
+    timer_cancel_owner(&a);
+    assert_int_equal(timer_count(), 1);
+    clock_advance(T0 + 100000);
+    assert_int_equal(nfired, 1);
+    assert_int_equal(fired_id[0], 2);
+}
+
+static void test_bad_args(void **state)
+{
+    assert_null(timer_add(NULL, -1, 0, rec, NULL));
+    assert_null(timer_add(NULL, 1, -1, rec, NULL));
+    assert_null(timer_add(NULL, 1, 0, NULL, NULL));
+    timer_cancel(NULL);
+}
+
+static struct event_base *base;
+
+static void stop_loop(void *arg)
+{
+    rec(arg);
+    if (nfired == 3) {
+        event_base_loopbreak(base);
+    }
+}
+
+static void test_real_timers(void **state)
+{
+    base = event_base_new();
+    nfired = 0;
+    clock_init_real(base);
+    assert_false(clock_is_sim());
+    int64_t wall = at_wall_us();
+    assert_true(clock_now_us() >= wall);
+    assert_int_equal(clock_advance(clock_now_us() + 1), AT_ESTATE);
+    int64_t start = at_mono_us();
+    timer_add(NULL, 20, 0, stop_loop, (void *)2);
+    timer_add(NULL, 5, 0, stop_loop, (void *)1);
+    timer_add(NULL, 30, 0, stop_loop, (void *)3);
+    event_base_dispatch(base);
+    assert_int_equal(nfired, 3);
+    assert_int_equal(fired_id[0], 1);
+    assert_int_equal(fired_id[1], 2);
+    assert_int_equal(fired_id[2], 3);
+    /* Not early: the last one waited at least its 30 ms. */
+    assert_true(at_mono_us() - start >= 30000);
+    clock_shutdown();
+    event_base_free(base);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sim_order, setup_sim, teardown),
+        cmocka_unit_test_setup_teardown(test_sim_repeat, setup_sim, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_inside_callback, setup_sim, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_owner, setup_sim, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_args, setup_sim, teardown),
+        cmocka_unit_test(test_real_timers),
+    };
+    return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
+}
