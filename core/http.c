@@ -53,6 +53,11 @@ static void xfer_finish(http_xfer *x, int err, const char *why)
 {
     http_client *c = x->c;
     x->err = err;
+    if (err == AT_ESTATE) {
+        /* Cancelled: no response to report, not even an earlier attempt's. */
+        x->status = 0;
+        http_xfer_reset_response(x);
+    }
     if (err != AT_OK) {
         snprintf(x->msg, sizeof x->msg, "%s", why && *why ? why : at_strerror(err));
     }

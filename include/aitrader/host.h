@@ -64,7 +64,9 @@ typedef struct at_http_req {
     const char *body;            /**< may be NULL */
     size_t body_len;
     int64_t timeout_ms;          /**< whole-transfer deadline per attempt; 0 = 10 s */
-    int max_retries;             /**< extra attempts on transport errors, 429 and 5xx; 0 = none */
+    int max_retries;             /**< extra attempts on transport errors, 429 and 5xx; 0 = none.
+                                      Keep 0 for anything not idempotent (placing orders):
+                                      a timed-out request may have been executed. */
     int64_t backoff_ms;          /**< first retry delay (doubles, +/-50% jitter, cap 30 s); 0 = 250 ms */
     size_t max_response;         /**< response body cap in bytes; 0 = 8 MiB */
 } at_http_req;
