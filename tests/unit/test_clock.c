@@ -95,7 +95,7 @@ static void test_cancel_inside_callback(void **state)
 
 static void test_cancel_owner(void **state)
 {
-    int a, b;
+    int a = 0, b = 0;
     timer_add(&a, 10, 10, rec, (void *)1);
     timer_add(&b, 10, 0, rec, (void *)2);
     timer_add(&a, 20, 0, rec, (void *)3);
