@@ -12,8 +12,8 @@
 
 /* Hidden prefix of every event: queue links, refcount, string arena. */
 typedef struct ev_box {
-    struct ev_box *prev, *next;  /* queue (main thread) or mailbox (next only) */
-    struct ev_box *coal_next;    /* coalescing bucket chain */
+    struct ev_box *prev, *next; /* queue (main thread) or mailbox (next only) */
+    struct ev_box *coal_next;   /* coalescing bucket chain */
     bus_client *from;
     _Atomic int refs;
     bool queued;
@@ -21,7 +21,7 @@ typedef struct ev_box {
     alignas(max_align_t) unsigned char payload[];
 } ev_box;
 
-#define BOX(ev) ((ev_box *)((char *)(ev) - offsetof(ev_box, payload)))
+#define BOX(ev) ((ev_box *)((char *)(ev)-offsetof(ev_box, payload)))
 
 typedef struct sub {
     int id;

@@ -31,8 +31,7 @@ static struct {
 
 static bool before(const at_timer *a, const at_timer *b)
 {
-    return a->deadline_us < b->deadline_us ||
-           (a->deadline_us == b->deadline_us && a->seq < b->seq);
+    return a->deadline_us < b->deadline_us || (a->deadline_us == b->deadline_us && a->seq < b->seq);
 }
 
 static void heap_swap(size_t i, size_t j)

@@ -70,16 +70,18 @@ typedef struct conf_owned conf_owned;
  * conf_owned_free. `sec` may be NULL: then only defaults/required apply, and
  * missing required keys are reported at line 0 under `section_name`. */
 int conf_apply(const char *file, const char *section_name, const conf_section *sec,
-               const at_cfg_field *schema, const char *const *ignore, void *ctx,
-               conf_owned **owned, conf_errors *errs);
+               const at_cfg_field *schema, const char *const *ignore, void *ctx, conf_owned **owned,
+               conf_errors *errs);
 void conf_owned_free(conf_owned *o);
 
 /* Value parsers (shared with the CLI). Return 0 or AT_EINVAL/AT_ERANGE. */
 int conf_parse_bool(const char *s, bool *out);
 int conf_parse_int(const char *s, int64_t *out);
 int conf_parse_double(const char *s, double *out);
-int conf_parse_duration(const char *s, int64_t *ms); /* "250ms" "20s" "12m" "1h" "1d"; bare number = seconds */
-int conf_parse_size(const char *s, int64_t *bytes);  /* "512" "64K" "2M" "1G" (1024-based), optional B */
+int conf_parse_duration(const char *s,
+                        int64_t *ms); /* "250ms" "20s" "12m" "1h" "1d"; bare number = seconds */
+int conf_parse_size(const char *s,
+                    int64_t *bytes); /* "512" "64K" "2M" "1G" (1024-based), optional B */
 /* Resolve "env:NAME" / "file:PATH" into *out (malloc'd). On failure returns
  * AT_EINVAL/AT_ENOENT and writes a reason (never the secret) into err. */
 int conf_secret_resolve(const char *ref, char **out, char *err, size_t errlen);

@@ -69,13 +69,12 @@ static const at_cfg_field core_schema[] = {
 static const at_cfg_field trader_schema[] = {
     {"ai", AT_CFG_STR, NULL, AT_CFG_REQUIRED, offsetof(trader_settings, ai), 0, 0, NULL,
      "AI provider instance, e.g. ai.deepseek"},
-    {"account", AT_CFG_STR, NULL, AT_CFG_REQUIRED, offsetof(trader_settings, account), 0, 0,
-     NULL, "exchange instance the trader trades, e.g. exchange.okx"},
-    {"symbols", AT_CFG_LIST, NULL, AT_CFG_REQUIRED, offsetof(trader_settings, symbols), 0, 0,
-     NULL, "instruments the trader may trade"},
-    {"long_period", AT_CFG_DURATION, "12m", AT_CFG_RANGE,
-     offsetof(trader_settings, long_period_ms), 60000, 86400000, NULL,
-     "AI cycle period when markets are calm"},
+    {"account", AT_CFG_STR, NULL, AT_CFG_REQUIRED, offsetof(trader_settings, account), 0, 0, NULL,
+     "exchange instance the trader trades, e.g. exchange.okx"},
+    {"symbols", AT_CFG_LIST, NULL, AT_CFG_REQUIRED, offsetof(trader_settings, symbols), 0, 0, NULL,
+     "instruments the trader may trade"},
+    {"long_period", AT_CFG_DURATION, "12m", AT_CFG_RANGE, offsetof(trader_settings, long_period_ms),
+     60000, 86400000, NULL, "AI cycle period when markets are calm"},
     {"short_period", AT_CFG_DURATION, "5m", AT_CFG_RANGE,
      offsetof(trader_settings, short_period_ms), 60000, 86400000, NULL,
      "AI cycle period after a salient signal"},
@@ -290,8 +289,8 @@ static void load_instance(engine *e, const conf_section *s, conf_errors *errs)
     if (!path) {
         char where[1024] = "";
         for (size_t i = 0; i < ndirs; i++) {
-            snprintf(where + strlen(where), sizeof(where) - strlen(where), "%s%s",
-                     i ? ", " : "", dirs[i]);
+            snprintf(where + strlen(where), sizeof(where) - strlen(where), "%s%s", i ? ", " : "",
+                     dirs[i]);
         }
         conf_err(errs, e->config_path, me ? me->line : s->line, s->name, me ? "module" : NULL,
                  "plugin %s_%s.so not found in %s", s->kind, in->module, where);
@@ -308,8 +307,8 @@ static void load_instance(engine *e, const conf_section *s, conf_errors *errs)
     }
     const at_plugin *p = in->lp.plugin;
     if (p->kind != kind) {
-        conf_err(errs, e->config_path, s->line, s->name, NULL,
-                 "%s is a %s plugin, not %s", in->lp.path, loader_kind_name(p->kind), s->kind);
+        conf_err(errs, e->config_path, s->line, s->name, NULL, "%s is a %s plugin, not %s",
+                 in->lp.path, loader_kind_name(p->kind), s->kind);
         instance_free(in);
         return;
     }
@@ -319,8 +318,7 @@ static void load_instance(engine *e, const conf_section *s, conf_errors *errs)
         instance_free(in);
         return;
     }
-    conf_apply(e->config_path, s->name, s, p->config, instance_ignore, in->ctx, &in->owned,
-               errs);
+    conf_apply(e->config_path, s->name, s, p->config, instance_ignore, in->ctx, &in->owned, errs);
     instance_insert(e, in);
 }
 
@@ -377,8 +375,8 @@ const char *engine_state_name(at_state s)
 void engine_set_state(at_instance *in, at_state st, const char *detail)
 {
     bool changed = in->state != st;
-    bool detail_changed = (detail && (!in->detail || strcmp(detail, in->detail) != 0)) ||
-                          (!detail && in->detail);
+    bool detail_changed =
+        (detail && (!in->detail || strcmp(detail, in->detail) != 0)) || (!detail && in->detail);
     if (!changed && !detail_changed) {
         return;
     }
@@ -386,13 +384,13 @@ void engine_set_state(at_instance *in, at_state st, const char *detail)
     free(in->detail);
     in->detail = detail ? at_strdup(detail) : NULL;
     if (changed) {
-        at_log_level lvl = (st == AT_STATE_DEGRADED || st == AT_STATE_DOWN) ? AT_LOG_WARN
-                                                                             : AT_LOG_INFO;
+        at_log_level lvl =
+            (st == AT_STATE_DEGRADED || st == AT_STATE_DOWN) ? AT_LOG_WARN : AT_LOG_INFO;
         log_msg(in->name, lvl, "state %s%s%s", engine_state_name(st), detail ? ": " : "",
                 detail ? detail : "");
     }
-    at_ev_status *ev = (at_ev_status *)bus_event_new(&in->bus, AT_EV_STATUS,
-                                                     detail ? strlen(detail) + 1 : 0);
+    at_ev_status *ev =
+        (at_ev_status *)bus_event_new(&in->bus, AT_EV_STATUS, detail ? strlen(detail) + 1 : 0);
     if (ev) {
         snprintf(ev->instance, sizeof(ev->instance), "%s", in->name);
         ev->state = st;
@@ -566,9 +564,10 @@ int engine_start(engine *e)
     }
     e->started_us = clock_now_us();
     e->started = true;
-    log_msg("core", AT_LOG_INFO, "aitrader %s (ABI %d.%d) starting: config %s, mode %s, %zu instance%s",
-            AT_VERSION, AT_ABI_MAJOR, AT_ABI_MINOR, e->config_path, modes[e->core.mode],
-            e->ninstances, e->ninstances == 1 ? "" : "s");
+    log_msg("core", AT_LOG_INFO,
+            "aitrader %s (ABI %d.%d) starting: config %s, mode %s, %zu instance%s", AT_VERSION,
+            AT_ABI_MAJOR, AT_ABI_MINOR, e->config_path, modes[e->core.mode], e->ninstances,
+            e->ninstances == 1 ? "" : "s");
     const at_host *host = engine_host();
     for (at_instance *in = e->instances; in; in = in->next) {
         bus_client_register(&in->bus);

@@ -53,7 +53,7 @@ typedef struct engine_opts {
     const char *config_path;
     const char *log_level; /* overrides [core] log_level when set */
     bool log_json;
-    bool sim_clock;        /* tests, backtest: simulated clock */
+    bool sim_clock; /* tests, backtest: simulated clock */
     int64_t sim_start_us;
 } engine_opts;
 

@@ -104,8 +104,7 @@ static at_httpd *h_httpd_start(at_instance *in, const at_httpd_opts *o, const at
     return n ? net_httpd_start(n, in ? in->name : "core", o, cbs, arg) : NULL;
 }
 
-static at_metric *h_metric(at_instance *in, at_metric_kind kind, const char *name,
-                           const char *help)
+static at_metric *h_metric(at_instance *in, at_metric_kind kind, const char *name, const char *help)
 {
     return metrics_get(in ? in->name : "core", kind, name, help);
 }

@@ -7,9 +7,9 @@
 #include "util.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static char **names;     /* names[id - 1] */
+static char **names; /* names[id - 1] */
 static size_t count, cap;
-static uint32_t *table;  /* open addressing: id or 0 */
+static uint32_t *table; /* open addressing: id or 0 */
 static size_t tcap;
 
 static uint32_t hash(const char *s)

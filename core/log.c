@@ -163,8 +163,8 @@ void log_vmsg(const char *who, at_log_level level, const char *fmt, va_list ap)
         json_escape(stderr, msg);
         fputs("\"}\n", stderr);
     } else {
-        fprintf(stderr, "%s.%03ldZ %-5s %s: %s\n", when, ts.tv_nsec / 1000000,
-                level_names[level], who ? who : "core", msg);
+        fprintf(stderr, "%s.%03ldZ %-5s %s: %s\n", when, ts.tv_nsec / 1000000, level_names[level],
+                who ? who : "core", msg);
     }
     pthread_mutex_unlock(&log_lock);
 }

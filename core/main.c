@@ -42,8 +42,7 @@ static int print_errors(const conf_errors *errs)
         fprintf(stderr, "%s\n", errs->msgs[i]);
     }
     if (errs->n) {
-        fprintf(stderr, "aitrader: %zu configuration error%s\n", errs->n,
-                errs->n == 1 ? "" : "s");
+        fprintf(stderr, "aitrader: %zu configuration error%s\n", errs->n, errs->n == 1 ? "" : "s");
     }
     return errs->n ? 2 : 0;
 }
@@ -93,8 +92,9 @@ static int cmd_check(engine_opts *o)
         }
         const char **traders;
         size_t nt = engine_traders(e, &traders);
-        printf("%s: OK, %zu plugin instance%s, %zu trader%s\n", o->config_path ? o->config_path : "modules.ini", n,
-               n == 1 ? "" : "s", nt, nt == 1 ? "" : "s");
+        printf("%s: OK, %zu plugin instance%s, %zu trader%s\n",
+               o->config_path ? o->config_path : "modules.ini", n, n == 1 ? "" : "s", nt,
+               nt == 1 ? "" : "s");
         for (at_instance *in = engine_instances(e); in; in = in->next) {
             printf("  %-28s %s %s (%s)\n", in->name, in->lp.plugin->name,
                    in->lp.plugin->version ? in->lp.plugin->version : "", in->lp.path);
@@ -196,9 +196,9 @@ static int cmd_plugins(engine_opts *o, const char *describe)
                 if (p->description) {
                     printf("%-10s %s\n", "", p->description);
                 }
-            } else if (code != 0 && (strcmp(describe, p->name) == 0 ||
-                                     strcmp(describe, full) == 0 ||
-                                     strcmp(describe, dotted) == 0)) {
+            } else if (code != 0 &&
+                       (strcmp(describe, p->name) == 0 || strcmp(describe, full) == 0 ||
+                        strcmp(describe, dotted) == 0)) {
                 printf("%s %s — %s\nsection: [%s.<instance>] (module = %s when the instance "
                        "name differs)\nfile: %s\n\n",
                        full, p->version ? p->version : "", p->description ? p->description : "",
@@ -228,9 +228,12 @@ int main(int argc, char **argv)
     engine_opts o = {0};
     const char *describe = NULL;
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
-        {"log-json", no_argument, NULL, 'j'},     {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {"describe", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"log-json", no_argument, NULL, 'j'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"describe", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     int c;

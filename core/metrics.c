@@ -8,9 +8,9 @@
 #include "util.h"
 
 /* Latency buckets in microseconds. */
-static const double buckets[] = {10,    50,     100,    250,    500,     1000,   2500,
-                                 5000,  10000,  25000,  50000,  100000,  250000, 500000,
-                                 1e6,   2.5e6,  5e6,    10e6,   30e6};
+static const double buckets[] = {10,   50,    100,   250,   500,    1000,   2500,
+                                 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+                                 1e6,  2.5e6, 5e6,   10e6,  30e6};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 struct at_metric {

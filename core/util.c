@@ -11,20 +11,34 @@
 const char *at_strerror(int err)
 {
     switch (err) {
-    case AT_OK: return "ok";
-    case AT_ENOMEM: return "out of memory";
-    case AT_EINVAL: return "invalid argument";
-    case AT_ERANGE: return "out of range";
-    case AT_ENOENT: return "not found";
-    case AT_EAGAIN: return "try again";
-    case AT_EIO: return "I/O error";
-    case AT_ETIMEDOUT: return "timed out";
-    case AT_ESTATE: return "wrong state";
-    case AT_EPLUGIN: return "plugin error";
-    case AT_ECONFIG: return "configuration error";
-    case AT_EDB: return "storage error";
-    case AT_EEXIST: return "already exists";
-    default: return "unknown error";
+    case AT_OK:
+        return "ok";
+    case AT_ENOMEM:
+        return "out of memory";
+    case AT_EINVAL:
+        return "invalid argument";
+    case AT_ERANGE:
+        return "out of range";
+    case AT_ENOENT:
+        return "not found";
+    case AT_EAGAIN:
+        return "try again";
+    case AT_EIO:
+        return "I/O error";
+    case AT_ETIMEDOUT:
+        return "timed out";
+    case AT_ESTATE:
+        return "wrong state";
+    case AT_EPLUGIN:
+        return "plugin error";
+    case AT_ECONFIG:
+        return "configuration error";
+    case AT_EDB:
+        return "storage error";
+    case AT_EEXIST:
+        return "already exists";
+    default:
+        return "unknown error";
     }
 }
 

@@ -21,7 +21,8 @@
  * | AT_CFG_SIZE     | `int64_t` (bytes)| "512", "64K", "2M", "1G" (powers of 1024); min/max |
  * | AT_CFG_ENUM     | `int`            | index into enum_values                  |
  * | AT_CFG_LIST     | `at_cfg_list`    | comma-separated, items trimmed, empty items rejected |
- * | AT_CFG_SECRET   | `const char *`   | `env:NAME` or `file:PATH` (mode 0600) only; never inline; redacted in logs |
+ * | AT_CFG_SECRET   | `const char *`   | `env:NAME` or `file:PATH` (mode 0600) only; never inline;
+ * redacted in logs |
  *
  * Strings and lists are owned by the engine and stay valid until the plugin's
  * destroy() returns.

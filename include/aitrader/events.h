@@ -69,10 +69,10 @@ typedef enum at_event_type {
 #define AT_EV_VERSION 1
 
 /** Fixed sizes of identifier fields (including the NUL). */
-#define AT_ID_LEN 48   /**< ids: ordId, clOrdId, tradeId, intent ids, instance names */
-#define AT_CCY_LEN 16  /**< currency codes */
-#define AT_BOOK_DEPTH 25 /**< levels per side carried by at_ev_book */
-#define AT_IND_MAX 48  /**< values carried by at_ev_indicator */
+#define AT_ID_LEN 48       /**< ids: ordId, clOrdId, tradeId, intent ids, instance names */
+#define AT_CCY_LEN 16      /**< currency codes */
+#define AT_BOOK_DEPTH 25   /**< levels per side carried by at_ev_book */
+#define AT_IND_MAX 48      /**< values carried by at_ev_indicator */
 #define AT_DECISION_MAX 16 /**< actions carried by at_ev_decision */
 
 /**
@@ -80,11 +80,11 @@ typedef enum at_event_type {
  * publishers set only `inst` (and the payload), everything else is the bus's.
  */
 typedef struct at_event {
-    uint16_t type;      /**< at_event_type */
-    uint16_t version;   /**< payload version (AT_EV_VERSION of the publisher) */
-    uint32_t size;      /**< size of the payload struct, header included */
-    int64_t ts_us;      /**< core-clock time of event_new(), microseconds since the epoch */
-    uint64_t seq;       /**< bus sequence number, assigned at delivery: strictly increasing, gapless */
+    uint16_t type;    /**< at_event_type */
+    uint16_t version; /**< payload version (AT_EV_VERSION of the publisher) */
+    uint32_t size;    /**< size of the payload struct, header included */
+    int64_t ts_us;    /**< core-clock time of event_new(), microseconds since the epoch */
+    uint64_t seq; /**< bus sequence number, assigned at delivery: strictly increasing, gapless */
     const char *source; /**< publishing instance name ("exchange.okx_main"); engine-owned */
     at_inst inst;       /**< instrument this event is about, or 0 */
     uint32_t flags;     /**< AT_PUB_* flags given to publish */
@@ -110,13 +110,13 @@ typedef struct at_ev_ticker {
 /** AT_EV_BOOK: a consistent top-N view of the maintained book. */
 typedef struct at_ev_book {
     at_event h;
-    uint32_t nbids, nasks;          /**< valid levels in bids/asks */
-    at_level bids[AT_BOOK_DEPTH];   /**< best (highest) first */
-    at_level asks[AT_BOOK_DEPTH];   /**< best (lowest) first */
-    int64_t seq_id;                 /**< exchange seqId of the last applied update */
-    int64_t exch_ts_ms;             /**< exchange timestamp */
-    int64_t recv_us;                /**< when the frame arrived (core clock, us) */
-    bool snapshot;                  /**< true if produced by a full snapshot */
+    uint32_t nbids, nasks;        /**< valid levels in bids/asks */
+    at_level bids[AT_BOOK_DEPTH]; /**< best (highest) first */
+    at_level asks[AT_BOOK_DEPTH]; /**< best (lowest) first */
+    int64_t seq_id;               /**< exchange seqId of the last applied update */
+    int64_t exch_ts_ms;           /**< exchange timestamp */
+    int64_t recv_us;              /**< when the frame arrived (core clock, us) */
+    bool snapshot;                /**< true if produced by a full snapshot */
 } at_ev_book;
 
 /** AT_EV_TRADE */
@@ -131,20 +131,20 @@ typedef struct at_ev_trade {
 /** AT_EV_CANDLE */
 typedef struct at_ev_candle {
     at_event h;
-    int64_t bar_s;    /**< bar length in seconds (60, 300, 3600 …) */
-    int64_t open_ms;  /**< bar open time */
+    int64_t bar_s;   /**< bar length in seconds (60, 300, 3600 …) */
+    int64_t open_ms; /**< bar open time */
     at_dec o, hi, lo, c;
-    at_dec vol;       /**< volume in contracts */
-    at_dec vol_ccy;   /**< volume in base currency */
-    bool confirmed;   /**< the bar is closed */
+    at_dec vol;     /**< volume in contracts */
+    at_dec vol_ccy; /**< volume in base currency */
+    bool confirmed; /**< the bar is closed */
 } at_ev_candle;
 
 /** AT_EV_FUNDING */
 typedef struct at_ev_funding {
     at_event h;
-    at_dec rate;          /**< current funding rate */
-    at_dec next_rate;     /**< forecast, if known (scale 0, m 0 when unknown) */
-    int64_t funding_ms;   /**< time the current rate settles */
+    at_dec rate;        /**< current funding rate */
+    at_dec next_rate;   /**< forecast, if known (scale 0, m 0 when unknown) */
+    int64_t funding_ms; /**< time the current rate settles */
     int64_t next_funding_ms;
 } at_ev_funding;
 
@@ -159,14 +159,14 @@ typedef struct at_ev_mark {
 /** AT_EV_NEWS (strings live in the event's extra space, see host->event_strdup) */
 typedef struct at_ev_news {
     at_event h;
-    const char *id;       /**< stable id (guid or url hash) */
-    const char *feed;     /**< feed name */
+    const char *id;   /**< stable id (guid or url hash) */
+    const char *feed; /**< feed name */
     const char *title;
     const char *url;
-    const char *summary;  /**< may be NULL */
-    const char *symbols;  /**< comma-separated currencies mentioned, may be NULL */
+    const char *summary; /**< may be NULL */
+    const char *symbols; /**< comma-separated currencies mentioned, may be NULL */
     int64_t published_ms;
-    double score;         /**< sentiment score -1..1, NaN when not scored */
+    double score; /**< sentiment score -1..1, NaN when not scored */
 } at_ev_news;
 
 /** AT_EV_SENTIMENT */
@@ -196,12 +196,12 @@ typedef struct at_ev_position {
     char account[AT_ID_LEN];
     char pos_id[AT_ID_LEN];
     at_pos_side pos_side;
-    bool isolated;        /**< mgnMode isolated (else cross) */
-    at_dec pos;           /**< contracts; signed in net mode, >= 0 in long/short mode */
+    bool isolated; /**< mgnMode isolated (else cross) */
+    at_dec pos;    /**< contracts; signed in net mode, >= 0 in long/short mode */
     at_dec avg_px;
     at_dec upl;
     at_dec lever;
-    at_dec liq_px;        /**< 0 when none */
+    at_dec liq_px; /**< 0 when none */
     at_dec margin;
     at_dec realized_pnl;
     int64_t exch_ts_ms;
@@ -236,10 +236,10 @@ typedef struct at_ev_order {
     at_pos_side pos_side;
     at_ord_type ord_type;
     at_ord_state state;
-    at_dec px, sz;          /**< sz in contracts */
+    at_dec px, sz; /**< sz in contracts */
     at_dec acc_fill_sz;
     at_dec avg_px;
-    at_dec fee;             /**< negative = paid */
+    at_dec fee; /**< negative = paid */
     char fee_ccy[AT_CCY_LEN];
     bool reduce_only;
     int64_t c_time_ms, u_time_ms;
@@ -254,8 +254,8 @@ typedef struct at_ev_fill {
     char cl_ord_id[AT_ID_LEN];
     at_side side;
     at_pos_side pos_side;
-    at_dec px, sz;          /**< sz in contracts */
-    at_dec fee;             /**< negative = paid */
+    at_dec px, sz; /**< sz in contracts */
+    at_dec fee;    /**< negative = paid */
     char fee_ccy[AT_CCY_LEN];
     bool maker;
     int64_t exch_ts_ms;
@@ -270,7 +270,7 @@ typedef struct at_ind_value {
 /** AT_EV_INDICATOR */
 typedef struct at_ev_indicator {
     at_event h;
-    int64_t bar_s;       /**< bar the values were computed on */
+    int64_t bar_s; /**< bar the values were computed on */
     int64_t bar_open_ms;
     uint32_t n;
     at_ind_value v[AT_IND_MAX];
@@ -294,8 +294,8 @@ typedef struct at_ev_signal {
 typedef struct at_ev_trigger {
     at_event h;
     char trader[AT_ID_LEN];
-    char key[AT_ID_LEN];    /**< idempotency key (trader + window) */
-    const char *reason;     /**< "long period", "signal rsi14 up 0.82 BTC-USDT-SWAP" … */
+    char key[AT_ID_LEN]; /**< idempotency key (trader + window) */
+    const char *reason;  /**< "long period", "signal rsi14 up 0.82 BTC-USDT-SWAP" … */
     double salience;
     bool short_mode;
 } at_ev_trigger;
@@ -313,10 +313,10 @@ typedef enum at_action {
 typedef struct at_decision_item {
     at_inst symbol;
     at_action action;
-    double size_pct;     /**< fraction of equity as margin (open) or of the position (close) */
+    double size_pct; /**< fraction of equity as margin (open) or of the position (close) */
     double leverage;
-    at_dec take_profit;  /**< 0 when absent */
-    at_dec stop_loss;    /**< 0 when absent */
+    at_dec take_profit; /**< 0 when absent */
+    at_dec stop_loss;   /**< 0 when absent */
     double confidence;
     const char *reason;
     const char *invalidation;
@@ -329,7 +329,7 @@ typedef struct at_ev_decision {
     char trader[AT_ID_LEN];
     char provider[AT_ID_LEN]; /**< AI instance name */
     const char *model;
-    bool valid;               /**< false: invalid_reason says why; items empty */
+    bool valid; /**< false: invalid_reason says why; items empty */
     const char *invalid_reason;
     int64_t latency_ms;
     int64_t tokens_in, tokens_out;
@@ -353,19 +353,19 @@ typedef struct at_ev_order_intent {
     char account[AT_ID_LEN];   /**< exchange instance name */
     char origin[AT_ID_LEN];    /**< trader name, "manual" or a rule name */
     char decision_id[AT_ID_LEN];
-    char ord_id[AT_ID_LEN];    /**< for cancel/amend */
+    char ord_id[AT_ID_LEN]; /**< for cancel/amend */
     at_intent_op op;
     at_side side;
     at_pos_side pos_side;
-    bool isolated;             /**< tdMode isolated (else cross) */
+    bool isolated; /**< tdMode isolated (else cross) */
     at_ord_type ord_type;
-    at_dec sz;                 /**< contracts */
-    at_dec px;                 /**< limit price; 0 for market */
+    at_dec sz; /**< contracts */
+    at_dec px; /**< limit price; 0 for market */
     bool reduce_only;
-    at_dec tp_trigger_px;      /**< 0 when absent */
-    at_dec sl_trigger_px;      /**< 0 when absent */
-    at_dec leverage;           /**< 0 = leave as is */
-    bool shadow;               /**< risk-check and store, do not send */
+    at_dec tp_trigger_px; /**< 0 when absent */
+    at_dec sl_trigger_px; /**< 0 when absent */
+    at_dec leverage;      /**< 0 = leave as is */
+    bool shadow;          /**< risk-check and store, do not send */
 } at_ev_order_intent;
 
 /** AT_EV_RISK_VERDICT */
@@ -386,9 +386,9 @@ typedef struct at_ev_order_result {
     char account[AT_ID_LEN];
     at_intent_op op;
     bool ok;
-    char code[16];         /**< venue code ("0", "51008" …) or "" */
+    char code[16]; /**< venue code ("0", "51008" …) or "" */
     const char *msg;
-    int64_t latency_us;    /**< request out to answer in */
+    int64_t latency_us; /**< request out to answer in */
 } at_ev_order_result;
 
 /** AT_EV_ALERT */

@@ -57,29 +57,30 @@ typedef void (*at_loop_fn)(void *arg);
 
 /** An outgoing HTTP request. All pointers are borrowed: copied by http_request(). */
 typedef struct at_http_req {
-    const char *method;          /**< "GET", "POST", "DELETE" … */
-    const char *url;             /**< absolute http(s) URL */
-    const char *const *headers;  /**< "Name: value" lines, may be NULL */
+    const char *method;         /**< "GET", "POST", "DELETE" … */
+    const char *url;            /**< absolute http(s) URL */
+    const char *const *headers; /**< "Name: value" lines, may be NULL */
     size_t nheaders;
-    const char *body;            /**< may be NULL */
+    const char *body; /**< may be NULL */
     size_t body_len;
-    int64_t timeout_ms;          /**< whole-transfer deadline per attempt; 0 = 10 s */
-    int max_retries;             /**< extra attempts on transport errors, 429 and 5xx; 0 = none.
-                                      Keep 0 for anything not idempotent (placing orders):
-                                      a timed-out request may have been executed. */
-    int64_t backoff_ms;          /**< first retry delay (doubles, +/-50% jitter, cap 30 s); 0 = 250 ms */
-    size_t max_response;         /**< response body cap in bytes; 0 = 8 MiB */
+    int64_t timeout_ms;  /**< whole-transfer deadline per attempt; 0 = 10 s */
+    int max_retries;     /**< extra attempts on transport errors, 429 and 5xx; 0 = none.
+                              Keep 0 for anything not idempotent (placing orders):
+                              a timed-out request may have been executed. */
+    int64_t backoff_ms;  /**< first retry delay (doubles, +/-50% jitter, cap 30 s); 0 = 250 ms */
+    size_t max_response; /**< response body cap in bytes; 0 = 8 MiB */
 } at_http_req;
 
 /** A finished request, borrowed for the duration of the done callback. */
 typedef struct at_http_resp {
-    int status;           /**< HTTP status, or 0 when no response arrived */
-    int err;              /**< AT_OK, or AT_EIO / AT_ETIMEDOUT / AT_ERANGE (body over the cap) / AT_ESTATE (cancelled) */
-    const char *error;    /**< human-readable transport error, or NULL */
-    const char *body;     /**< NUL-terminated response body (len bytes) */
+    int status; /**< HTTP status, or 0 when no response arrived */
+    int err;    /**< AT_OK, or AT_EIO / AT_ETIMEDOUT / AT_ERANGE (body over the cap) / AT_ESTATE
+                   (cancelled) */
+    const char *error; /**< human-readable transport error, or NULL */
+    const char *body;  /**< NUL-terminated response body (len bytes) */
     size_t len;
-    int attempts;         /**< 1 + retries made */
-    int64_t elapsed_us;   /**< last attempt's duration */
+    int attempts;               /**< 1 + retries made */
+    int64_t elapsed_us;         /**< last attempt's duration */
     const char *const *headers; /**< response header lines "Name: value" */
     size_t nheaders;
 } at_http_resp;
@@ -121,16 +122,16 @@ typedef struct at_httpd_req {
     const char *content_type;  /**< or "" */
     const char *body;          /**< NUL-terminated; "" when none */
     size_t body_len;
-    const char *peer;          /**< client address */
+    const char *peer; /**< client address */
 } at_httpd_req;
 
 /** Server options; pointers are borrowed. */
 typedef struct at_httpd_opts {
-    const char *listen;      /**< address to bind; NULL = "127.0.0.1" */
-    int port;                /**< 0 = pick a free port (see httpd_port) */
-    const char *static_dir;  /**< files served for GET paths no handler took, or NULL */
-    const char *ws_path;     /**< path that upgrades to WebSocket, e.g. "/ws"; NULL = none */
-    size_t max_body;         /**< request body cap; 0 = 1 MiB */
+    const char *listen;     /**< address to bind; NULL = "127.0.0.1" */
+    int port;               /**< 0 = pick a free port (see httpd_port) */
+    const char *static_dir; /**< files served for GET paths no handler took, or NULL */
+    const char *ws_path;    /**< path that upgrades to WebSocket, e.g. "/ws"; NULL = none */
+    size_t max_body;        /**< request body cap; 0 = 1 MiB */
 } at_httpd_opts;
 
 /** Server callbacks; all run on the main loop. */
@@ -155,11 +156,11 @@ typedef struct at_httpd_cbs {
 /** Types of storage parameters and column values. */
 typedef enum at_db_type {
     AT_DB_NULL = 0,
-    AT_DB_INT,   /**< i */
-    AT_DB_REAL,  /**< r */
-    AT_DB_TEXT,  /**< s (NUL-terminated) */
-    AT_DB_DEC,   /**< d: stored exactly (TEXT in SQLite, NUMERIC in PostgreSQL) */
-    AT_DB_BOOL,  /**< b: stored as 0/1 in SQLite, boolean in PostgreSQL */
+    AT_DB_INT,  /**< i */
+    AT_DB_REAL, /**< r */
+    AT_DB_TEXT, /**< s (NUL-terminated) */
+    AT_DB_DEC,  /**< d: stored exactly (TEXT in SQLite, NUMERIC in PostgreSQL) */
+    AT_DB_BOOL, /**< b: stored as 0/1 in SQLite, boolean in PostgreSQL */
 } at_db_type;
 
 /** A parameter or column value. Strings are borrowed. */
@@ -346,8 +347,8 @@ typedef struct at_host {
     /* ---- HTTP + WebSocket server (net thread) ---- */
 
     /** Start a server; NULL on failure (port in use …, logged). `opts`, `cbs` copied. */
-    at_httpd *(*httpd_start)(at_instance *inst, const at_httpd_opts *opts,
-                             const at_httpd_cbs *cbs, void *arg);
+    at_httpd *(*httpd_start)(at_instance *inst, const at_httpd_opts *opts, const at_httpd_cbs *cbs,
+                             void *arg);
     /** The bound port (useful with port 0). */
     int (*httpd_port)(const at_httpd *srv);
     /**
@@ -355,8 +356,7 @@ typedef struct at_host {
      * lines (borrowed). Returns AT_ENOENT if the client went away.
      */
     int (*httpd_respond)(at_httpd *srv, uint64_t req_id, int status, const char *content_type,
-                         const char *const *headers, size_t nheaders, const char *body,
-                         size_t len);
+                         const char *const *headers, size_t nheaders, const char *body, size_t len);
     /** Send a text message to one WebSocket client (copied). */
     int (*httpd_ws_send)(at_httpd_conn *conn, const char *data, size_t len);
     /** Send a text message to every WebSocket client of srv (copied). */
@@ -399,7 +399,8 @@ typedef struct at_host {
 
     /* ---- instruments ---- */
 
-    /** Intern an instrument id ("BTC-USDT-SWAP"); same string, same id. 0 on bad input. Any thread. */
+    /** Intern an instrument id ("BTC-USDT-SWAP"); same string, same id. 0 on bad input. Any thread.
+     */
     at_inst (*inst_intern)(const char *name);
     /** The string of an interned id, or NULL. Any thread. */
     const char *(*inst_name)(at_inst id);
@@ -413,7 +414,8 @@ typedef struct at_host {
      * len = (size_t)-1, up to the NUL.
      */
     int (*dec_parse)(const char *s, size_t len, at_dec *out);
-    /** Format exactly, without exponent and without trailing zeros ("0.1", "42"). Returns length. */
+    /** Format exactly, without exponent and without trailing zeros ("0.1", "42"). Returns length.
+     */
     int (*dec_format)(at_dec d, char out[AT_DEC_STRLEN]);
     /** Compare: <0, 0, >0. */
     int (*dec_cmp)(at_dec a, at_dec b);

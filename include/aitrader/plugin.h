@@ -90,8 +90,8 @@ typedef struct at_storage_ops {
     int (*write)(void *ctx, const char *sql, const at_db_value *params, size_t n,
                  at_db_done_cb done, void *arg);
     /** Run a read after every write queued before it; row per row, then done once. */
-    int (*query)(void *ctx, const char *sql, const at_db_value *params, size_t n,
-                 at_db_row_cb row, at_db_done_cb done, void *arg);
+    int (*query)(void *ctx, const char *sql, const at_db_value *params, size_t n, at_db_row_cb row,
+                 at_db_done_cb done, void *arg);
     /** `done` fires once every write queued before this call is committed or failed. */
     int (*flush)(void *ctx, at_db_done_cb done, void *arg);
 } at_storage_ops;
@@ -102,9 +102,9 @@ typedef struct at_plugin {
     uint16_t abi_minor;   /**< AT_ABI_MINOR the plugin was built with */
     uint32_t struct_size; /**< sizeof(at_plugin) at the plugin's build */
     at_plugin_kind kind;
-    const char *name;        /**< module name, e.g. "okx"; file is <kind>_<name>.so */
-    const char *version;     /**< plugin version, e.g. "1.0.0" */
-    const char *description; /**< one line */
+    const char *name;           /**< module name, e.g. "okx"; file is <kind>_<name>.so */
+    const char *version;        /**< plugin version, e.g. "1.0.0" */
+    const char *description;    /**< one line */
     const at_cfg_field *config; /**< {0}-terminated schema, or NULL for none */
     size_t ctx_size;            /**< bytes the engine allocates per instance (>= 1) */
 
@@ -122,7 +122,7 @@ typedef struct at_plugin {
 } at_plugin;
 
 /** Initialiser for the ABI fields: put it first in a designated initialiser. */
-#define AT_PLUGIN_HEADER                                                                    \
+#define AT_PLUGIN_HEADER                                                                           \
     .abi_major = AT_ABI_MAJOR, .abi_minor = AT_ABI_MINOR, .struct_size = sizeof(at_plugin)
 
 /** Signature of the entry symbol. */

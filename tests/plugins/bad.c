@@ -14,9 +14,7 @@ __attribute__((unused)) static int init(at_instance *inst, const at_host *host, 
     return AT_OK;
 }
 
-__attribute__((unused)) static void destroy(void *ctx)
-{
-}
+__attribute__((unused)) static void destroy(void *ctx) {}
 
 static const at_plugin plugin = {
     AT_PLUGIN_HEADER,

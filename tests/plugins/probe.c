@@ -66,8 +66,8 @@ static int init(at_instance *inst, const at_host *host, void *ctx)
     struct probe *p = ctx;
     p->inst = inst;
     p->host = host;
-    host->log(inst, AT_LOG_INFO, "probe %s: init label=%s count=%lld items=%zu", host->instance_name(inst),
-              p->label, (long long)p->count, p->items.n);
+    host->log(inst, AT_LOG_INFO, "probe %s: init label=%s count=%lld items=%zu",
+              host->instance_name(inst), p->label, (long long)p->count, p->items.n);
     return AT_OK;
 }
 
@@ -96,8 +96,8 @@ static int start(void *ctx)
 static void stop(void *ctx)
 {
     struct probe *p = ctx;
-    p->host->log(p->inst, AT_LOG_INFO, "probe %s: stop seen=%lld",
-                 p->host->instance_name(p->inst), (long long)p->seen);
+    p->host->log(p->inst, AT_LOG_INFO, "probe %s: stop seen=%lld", p->host->instance_name(p->inst),
+                 (long long)p->seen);
     if (p->timer) {
         p->host->timer_cancel(p->timer);
         p->timer = NULL;

@@ -90,9 +90,7 @@ static char *with_core(const char *text, const char *tmp)
     return at_asprintf("%.*s%s%s", (int)(after - text), text, extra, after);
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-}
+static void on_tick(evutil_socket_t fd, short what, void *arg) {}
 
 harness *harness_new(const char *ini_text)
 {

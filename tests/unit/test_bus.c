@@ -285,7 +285,8 @@ static void test_metrics_text(void **state)
     FILE *f = open_memstream(&buf, &len);
     bus_render_metrics(f);
     fclose(f);
-    assert_non_null(strstr(buf, "aitrader_bus_published_total{type=\"alert\",instance=\"test.pub\"} 1"));
+    assert_non_null(
+        strstr(buf, "aitrader_bus_published_total{type=\"alert\",instance=\"test.pub\"} 1"));
     assert_non_null(strstr(buf, "aitrader_bus_queue_depth 0"));
     free(buf);
 }

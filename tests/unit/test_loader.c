@@ -25,8 +25,8 @@ static void expect_refusal(const char *file, int want_rc, const char *fragment)
     loaded_plugin lp;
     int rc = loader_open(path, &lp, err, sizeof(err));
     if (rc != want_rc || !strstr(err, fragment) || !strstr(err, path)) {
-        fail_msg("%s: rc %d (want %d), message \"%s\" lacks \"%s\" or the path", file, rc,
-                 want_rc, err, fragment);
+        fail_msg("%s: rc %d (want %d), message \"%s\" lacks \"%s\" or the path", file, rc, want_rc,
+                 err, fragment);
     }
     assert_null(lp.dl);
 }
@@ -106,24 +106,24 @@ static void expect_error(const conf_errors *errs, const char *path, int line, co
 static void test_engine_config_errors(void **state)
 {
     char path[64];
-    const char *text = "[core]\n"                                         /* 1 */
-                       "plugin_dir = " TP "\n"                            /* 2 */
-                       "[source.probe]\n"                                 /* 3 */
-                       "count = 5000\n"                                   /* 4 */
-                       "[source.old]\n"                                   /* 5 */
-                       "module = badmajor\n"                              /* 6 */
-                       "[exchange.x]\n"                                   /* 7 */
-                       "module = wrongkind\n"                             /* 8 */
-                       "[source.missing]\n"                               /* 9 */
-                       "module = nothere\n"                               /* 10 */
-                       "[gadget.x]\n"                                     /* 11 */
-                       "[source.off]\n"                                   /* 12 */
-                       "enabled = false\n"                                /* 13 */
-                       "module = nothere\n"                               /* 14 */
-                       "[trader.t]\n"                                     /* 15 */
-                       "ai = ai.none\n"                                   /* 16 */
-                       "account = exchange.none\n"                        /* 17 */
-                       "symbols = BTC-USDT-SWAP\n";                       /* 18 */
+    const char *text = "[core]\n"                   /* 1 */
+                       "plugin_dir = " TP "\n"      /* 2 */
+                       "[source.probe]\n"           /* 3 */
+                       "count = 5000\n"             /* 4 */
+                       "[source.old]\n"             /* 5 */
+                       "module = badmajor\n"        /* 6 */
+                       "[exchange.x]\n"             /* 7 */
+                       "module = wrongkind\n"       /* 8 */
+                       "[source.missing]\n"         /* 9 */
+                       "module = nothere\n"         /* 10 */
+                       "[gadget.x]\n"               /* 11 */
+                       "[source.off]\n"             /* 12 */
+                       "enabled = false\n"          /* 13 */
+                       "module = nothere\n"         /* 14 */
+                       "[trader.t]\n"               /* 15 */
+                       "ai = ai.none\n"             /* 16 */
+                       "account = exchange.none\n"  /* 17 */
+                       "symbols = BTC-USDT-SWAP\n"; /* 18 */
     conf_errors errs = load(text, path, sizeof(path));
     expect_error(&errs, path, 4, "[source.probe] count:");
     expect_error(&errs, path, 5, "incompatible with engine ABI");

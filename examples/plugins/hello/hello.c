@@ -22,10 +22,10 @@ struct hello {
 };
 
 static const at_cfg_field schema[] = {
-    {"greeting", AT_CFG_STR, "hello from a third-party plugin", 0,
-     offsetof(struct hello, greeting), 0, 0, NULL, "logged once at start"},
-    {"interval", AT_CFG_DURATION, "10s", AT_CFG_RANGE, offsetof(struct hello, interval_ms),
-     100, 3600000, NULL, "how often to report the events seen"},
+    {"greeting", AT_CFG_STR, "hello from a third-party plugin", 0, offsetof(struct hello, greeting),
+     0, 0, NULL, "logged once at start"},
+    {"interval", AT_CFG_DURATION, "10s", AT_CFG_RANGE, offsetof(struct hello, interval_ms), 100,
+     3600000, NULL, "how often to report the events seen"},
     {0},
 };
 
@@ -43,9 +43,8 @@ static void on_timer(void *arg)
     snprintf(id, sizeof(id), "hello-%" PRId64 "-%" PRIu64, h->host->now_us(), h->reports);
     snprintf(msg, sizeof(msg), "seen %" PRIu64 " events", h->seen);
     h->host->log(h->inst, AT_LOG_INFO, "%s", msg);
-    const at_db_value params[] = {
-        AT_DB_S(id), AT_DB_I(h->host->now_us() / 1000),
-        AT_DB_S(h->host->instance_name(h->inst)), AT_DB_S(msg)};
+    const at_db_value params[] = {AT_DB_S(id), AT_DB_I(h->host->now_us() / 1000),
+                                  AT_DB_S(h->host->instance_name(h->inst)), AT_DB_S(msg)};
     h->host->db_write(h->inst,
                       "INSERT INTO audit_log (id, ts_ms, instance, kind, message) "
                       "VALUES ($1, $2, $3, 'hello', $4)",
