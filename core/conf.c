@@ -144,8 +144,7 @@ typedef struct unit {
  * 1500 ms. A result that is not a whole number of base units (ms, bytes) is
  * rejected rather than rounded. No sign is accepted: negatives make no sense
  * for durations or sizes. */
-static int parse_scaled(const char *s, const unit *units, size_t nunits, bool nocase,
-                        int64_t *out)
+static int parse_scaled(const char *s, const unit *units, size_t nunits, bool nocase, int64_t *out)
 {
     if (!s) {
         return AT_EINVAL;

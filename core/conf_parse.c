@@ -237,8 +237,7 @@ static void too_long(parse_ctx *c, const char *line, size_t n, size_t max)
         memcpy(key, line + ks, ke - ks);
         key[ke - ks] = '\0';
     }
-    conf_err(c->errs, c->f->path, c->lineno, c->skipping ? NULL : cur_name(c),
-             key[0] ? key : NULL,
+    conf_err(c->errs, c->f->path, c->lineno, c->skipping ? NULL : cur_name(c), key[0] ? key : NULL,
              "line too long (%zu characters, max %zu): keep long values in the environment "
              "(env:NAME) or in a file (file:PATH)",
              n, max);
@@ -369,8 +368,7 @@ conf_file *conf_load(const char *path, conf_errors *errs)
         size_t got = fread(buf + len, 1, cap - len - 1, fp);
         len += got;
         if (len > CONF_MAX_FILE) {
-            conf_err(errs, path, 0, NULL, NULL, "config file larger than %u bytes",
-                     CONF_MAX_FILE);
+            conf_err(errs, path, 0, NULL, NULL, "config file larger than %u bytes", CONF_MAX_FILE);
             goto fail;
         }
         if (got == 0) {
