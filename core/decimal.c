@@ -162,44 +162,49 @@ static int quot(at_dec a, at_dec b, int extra, at_round mode, bool *neg, u128 *m
     return round_quot(num / den, num % den, den, *neg, mode, mag);
 }
 
-int at_dec_parse(const char *s, size_t len, at_dec *out)
+/* The pieces of a syntactically valid decimal literal. */
+typedef struct lexed {
+    bool neg;
+    size_t d0, d1; /* mantissa digits [d0, d1), '.' included */
+    size_t dot;    /* index of '.', or (size_t)-1 */
+    size_t n_frac; /* digits after '.' */
+    int64_t exp;   /* exponent, saturated at +-10^9 */
+} lexed;
+
+static size_t skip_digits(const char *s, size_t i, size_t len)
 {
-    if (s == NULL || out == NULL) {
-        return AT_EINVAL;
-    }
-    if (len == (size_t)-1) {
-        len = strlen(s);
-    }
-    size_t i = 0;
-    bool neg = false;
-    if (i < len && (s[i] == '+' || s[i] == '-')) {
-        neg = s[i] == '-';
-        i++;
-    }
-    /* The mantissa digits are [d0, d1) with an optional '.' at `dot`. */
-    size_t d0 = i, dot = (size_t)-1;
-    size_t n_int = 0, n_frac = 0;
     while (i < len && s[i] >= '0' && s[i] <= '9') {
         i++;
-        n_int++;
     }
-    if (n_int == 0) {
+    return i;
+}
+
+/* [+-]DIGITS[.DIGITS][(e|E)[+-]DIGITS], the whole of s[0, len). */
+static int lex(const char *s, size_t len, lexed *lx)
+{
+    size_t i = 0;
+    lx->neg = false;
+    if (i < len && (s[i] == '+' || s[i] == '-')) {
+        lx->neg = s[i] == '-';
+        i++;
+    }
+    lx->d0 = i;
+    i = skip_digits(s, i, len);
+    if (i == lx->d0) {
         return AT_EINVAL;
     }
+    lx->dot = (size_t)-1;
+    lx->n_frac = 0;
     if (i < len && s[i] == '.') {
-        dot = i++;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            i++;
-            n_frac++;
-        }
-        if (n_frac == 0) {
+        lx->dot = i++;
+        i = skip_digits(s, i, len);
+        lx->n_frac = i - lx->dot - 1;
+        if (lx->n_frac == 0) {
             return AT_EINVAL;
         }
     }
-    size_t d1 = i;
-    /* Exponent, saturated: anything beyond +-10^9 is out of range for a
-     * non-zero mantissa and irrelevant for zero. */
-    int64_t exp = 0;
+    lx->d1 = i;
+    lx->exp = 0;
     if (i < len && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         bool eneg = false;
@@ -208,47 +213,62 @@ int at_dec_parse(const char *s, size_t len, at_dec *out)
             i++;
         }
         size_t e0 = i;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (exp < 1000000000) {
-                exp = exp * 10 + (s[i] - '0');
+        /* Saturate: beyond 10^9 a non-zero mantissa is out of range either
+         * way and a zero one does not care. */
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (lx->exp < 1000000000) {
+                lx->exp = lx->exp * 10 + (s[i] - '0');
             }
-            i++;
         }
         if (i == e0) {
             return AT_EINVAL;
         }
         if (eneg) {
-            exp = -exp;
+            lx->exp = -lx->exp;
         }
     }
-    if (i != len) {
+    return i == len ? AT_OK : AT_EINVAL;
+}
+
+int at_dec_parse(const char *s, size_t len, at_dec *out)
+{
+    if (s == NULL || out == NULL) {
         return AT_EINVAL;
     }
+    if (len == (size_t)-1) {
+        len = strlen(s);
+    }
+    lexed lx;
+    int rc = lex(s, len, &lx);
+    if (rc != AT_OK) {
+        return rc;
+    }
+    /* Scale as written: value = (all mantissa digits) * 10^-scale_w. */
+    int64_t scale_w = (int64_t)lx.n_frac - lx.exp;
 
-    /* Significant digits: first to last non-zero digit of the mantissa. */
+    /* Significant digits run from the first to the last non-zero digit; the
+     * zeros after them (tz) are redundant and may be dropped. */
     size_t first = (size_t)-1, last = 0;
-    for (size_t k = d0; k < d1; k++) {
-        if (k != dot && s[k] != '0') {
+    for (size_t k = lx.d0; k < lx.d1; k++) {
+        if (k != lx.dot && s[k] != '0') {
             if (first == (size_t)-1) {
                 first = k;
             }
             last = k;
         }
     }
-    /* scale as written: value = digits * 10^-scale_w. n_frac fits easily in
-     * int64 (it is bounded by the input length). */
-    int64_t scale_w = (int64_t)n_frac - exp;
     if (first == (size_t)-1) {
         out->m = 0;
-        out->scale = (int32_t)(scale_w < 0 ? 0 : scale_w > AT_DEC_MAX_SCALE ? 18 : scale_w);
+        out->scale = (int32_t)(scale_w < 0                  ? 0
+                               : scale_w > AT_DEC_MAX_SCALE ? AT_DEC_MAX_SCALE
+                                                            : scale_w);
         return AT_OK;
     }
-    /* Zeros after the last significant digit, and the smallest exact scale. */
     int64_t tz = 0;
     u128 sig = 0;
     int n_sig = 0;
-    for (size_t k = first; k < d1; k++) {
-        if (k == dot) {
+    for (size_t k = first; k < lx.d1; k++) {
+        if (k == lx.dot) {
             continue;
         }
         if (k <= last) {
@@ -260,6 +280,7 @@ int at_dec_parse(const char *s, size_t len, at_dec *out)
             tz++;
         }
     }
+    /* value = sig * 10^-scale_min exactly. */
     int64_t scale_min = scale_w - tz;
     if (scale_min > AT_DEC_MAX_SCALE) {
         return AT_ERANGE;
@@ -267,14 +288,11 @@ int at_dec_parse(const char *s, size_t len, at_dec *out)
     /* Start from the smallest representable scale, then put back as many of
      * the written trailing zeros as fit. */
     int64_t scale = scale_min < 0 ? 0 : scale_min;
-    if (scale - scale_min > 38) {
-        return AT_ERANGE;
-    }
     u128 mag;
-    if (!mul_u128(sig, pow10_u128((int)(scale - scale_min)), &mag)) {
+    if (scale - scale_min > 38 || !mul_u128(sig, pow10_u128((int)(scale - scale_min)), &mag)) {
         return AT_ERANGE;
     }
-    u128 limit = neg ? MAG_I64_NEG : MAG_I64_POS;
+    u128 limit = lx.neg ? MAG_I64_NEG : MAG_I64_POS;
     if (mag > limit) {
         return AT_ERANGE;
     }
@@ -283,7 +301,7 @@ int at_dec_parse(const char *s, size_t len, at_dec *out)
         mag *= 10;
         scale++;
     }
-    return store(neg, mag, (int)scale, out);
+    return store(lx.neg, mag, (int)scale, out);
 }
 
 int at_dec_format(at_dec d, char out[AT_DEC_STRLEN])

@@ -325,6 +325,10 @@ static void load_instance(engine *e, const conf_section *s, conf_errors *errs)
 int engine_load(engine *e, conf_errors *errs)
 {
     size_t before = errs->n;
+    /* Defaults first: `plugins` lists the engine's own plugins even when the
+     * config cannot be read. */
+    e->core.plugin_dir_first = e->default_plugin_dir;
+    e->core.sql_dir = e->default_sql_dir;
     e->conf = conf_load(e->config_path, errs);
     if (!e->conf) {
         return AT_ECONFIG;
@@ -334,7 +338,6 @@ int engine_load(engine *e, conf_errors *errs)
     if (!e->core.sql_dir) {
         e->core.sql_dir = e->default_sql_dir;
     }
-    e->core.plugin_dir_first = e->default_plugin_dir;
     for (size_t i = 0; i < e->conf->n; i++) {
         const conf_section *s = &e->conf->secs[i];
         if (strcmp(s->name, "core") != 0) {

@@ -100,7 +100,7 @@ EOF
 pid=$!; RT_PIDS+=("$pid")
 wait_log run.out "running; Ctrl-C or SIGTERM stops"
 kill -INT "$pid"
-rc=$(wait_exit "$pid")
+wait_exit "$pid"; rc=$RT_RC
 check "SIGINT stops cleanly with exit 0" [ "$rc" = 0 ]
 check "stop is logged" contains run.out "core: stopped"
 order=$(grep -oE "storage.sqlite: started|probe source\.p[12]: (init|start|stop seen=[0-9]+|destroy)" run.out | sed 's/ seen=[0-9]*//' | tr '\n' '|')
@@ -116,7 +116,7 @@ check "database created with schema v1" [ "$(sqlite3 "$RT_TMP/data/run.db" 'SELE
 pid=$!; RT_PIDS+=("$pid")
 wait_log term.out "running; Ctrl-C or SIGTERM stops"
 kill -TERM "$pid"
-rc=$(wait_exit "$pid")
+wait_exit "$pid"; rc=$RT_RC
 check "SIGTERM stops cleanly with exit 0" [ "$rc" = 0 ]
 
 # --- a failing start rolls back what was started -------------------------------

@@ -39,7 +39,7 @@ pid=$!; RT_PIDS+=("$pid")
 wait_log run.out "hello from the test"
 wait_log run.out "seen "
 kill -TERM "$pid"
-rc=$(wait_exit "$pid")
+wait_exit "$pid"; rc=$RT_RC
 check "installed engine ran the example and stopped cleanly" [ "$rc" = 0 ]
 check "example said goodbye" contains run.out "goodbye after"
 n=$(sqlite3 "$work/data/hello.db" "SELECT count(*) FROM audit_log WHERE kind='hello'")

@@ -21,7 +21,7 @@ pid=$!; RT_PIDS+=("$pid")
 wait_log vg.out "running; Ctrl-C or SIGTERM stops" 60
 sleep 0.5
 kill -INT "$pid"
-rc=$(wait_exit "$pid" 60)
+wait_exit "$pid" 60; rc=$RT_RC
 check "engine under valgrind exits 0 (no errors, no leaks)" [ "$rc" = 0 ]
 check "stopped cleanly" contains vg.out "core: stopped"
 [ "$rc" = 0 ] || cat vg.out

@@ -38,7 +38,8 @@ wait_log() {
   return 1
 }
 
-# wait_exit PID [SECONDS]: wait for a background process, print its exit code.
+# wait_exit PID [SECONDS]: wait for a background process; its exit code is
+# left in RT_RC. (Not for $(...): a subshell cannot wait for our children.)
 wait_exit() {
   local pid=$1 secs=${2:-20} i=0
   while kill -0 "$pid" 2>/dev/null && [ $i -lt $((secs * 10)) ]; do
@@ -48,9 +49,8 @@ wait_exit() {
     echo "process $pid did not exit" >&2
     kill -9 "$pid" 2>/dev/null || true
   fi
-  local rc=0
-  wait "$pid" || rc=$?
-  echo "$rc"
+  RT_RC=0
+  wait "$pid" || RT_RC=$?
 }
 
 rt_finish() {

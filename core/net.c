@@ -1,0 +1,320 @@
+/* The net thread and the two queues that connect it to the main loop.
+ *
+ * Debian's lws has no libevent or external-poll support, so one lws context
+ * runs its own poll loop on a dedicated thread. Main -> net: a locked command
+ * list plus lws_cancel_service(), which makes lws_service() return; the thread
+ * then runs the commands itself, between two lws_service() calls rather than
+ * inside the LWS_CALLBACK_EVENT_WAIT_CANCELLED broadcast, because that
+ * broadcast walks lws' vhost list (once per vhost) and commands create and
+ * destroy vhosts. Net -> main: a locked delivery list plus event_active() on
+ * an fd-less event; the main loop drains it and calls the plugins. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "net_internal.h"
+#include "util.h"
+
+/* ---------------------------------------------------------- lws logging */
+
+/* lws is chatty at notice level and below; we keep warnings and errors and
+ * route them through our logger so they carry the "net" prefix. */
+static void net_lws_emit(int level, const char *line)
+{
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
+        len--;
+    }
+    log_msg("net", (level & LLL_ERR) ? AT_LOG_ERROR : AT_LOG_WARN, "lws: %.*s", (int)len, line);
+}
+
+/* ------------------------------------------------------------ commands */
+
+void net_cmd_send(net *n, net_cmd *c)
+{
+    c->next = NULL;
+    pthread_mutex_lock(&n->lock);
+    if (n->cmd_tail) {
+        n->cmd_tail->next = c;
+    } else {
+        n->cmd_head = c;
+    }
+    n->cmd_tail = c;
+    pthread_mutex_unlock(&n->lock);
+    /* Safe from any thread while the context exists; only net_free (on this
+     * same main thread) ends the context. */
+    lws_cancel_service(n->ctx);
+}
+
+static void net_cmd_free(net_cmd *c)
+{
+    net_buf_unref(c->buf);
+    if (c->payload) {
+        switch (c->kind) {
+        case NET_CMD_WS_OPEN: nt_ws_free(c->payload); break;
+        case NET_CMD_HTTPD_START: nt_srv_free(c->payload); break;
+        case NET_CMD_HTTPD_RESPOND: net_resp_free(c->payload); break;
+        default: break;
+        }
+    }
+    free(c);
+}
+
+/* Net thread: run everything queued so far, in order. */
+static void net_run_commands(net *n)
+{
+    pthread_mutex_lock(&n->lock);
+    net_cmd *c = n->cmd_head;
+    n->cmd_head = n->cmd_tail = NULL;
+    pthread_mutex_unlock(&n->lock);
+
+    while (c) {
+        net_cmd *next = c->next;
+        switch (c->kind) {
+        case NET_CMD_WS_OPEN:
+        case NET_CMD_WS_SEND:
+        case NET_CMD_WS_CLOSE: net_ws_cmd(n, c); break;
+        default: net_httpd_cmd(n, c); break;
+        }
+        net_cmd_free(c); /* handlers take what they keep and NULL it */
+        c = next;
+    }
+}
+
+/* ----------------------------------------------------------- deliveries */
+
+net_dlv *net_dlv_new(net_dlv_kind kind, uint64_t id)
+{
+    net_dlv *d = calloc(1, sizeof(*d));
+    if (d) {
+        d->kind = kind;
+        d->id = id;
+    }
+    return d;
+}
+
+void net_dlv_free(net_dlv *d)
+{
+    if (!d) {
+        return;
+    }
+    if (d->kind == NET_DLV_CONN_OPEN) {
+        free(d->conn); /* never adopted by the main loop */
+    }
+    free(d->data);
+    net_req_info_clear(&d->req);
+    free(d);
+}
+
+void net_post(net *n, net_dlv *d)
+{
+    if (!d) {
+        return;
+    }
+    if (n->nt_closing) {
+        net_dlv_free(d);
+        return;
+    }
+    d->next = NULL;
+    pthread_mutex_lock(&n->lock);
+    bool was_empty = !n->dlv_head;
+    if (n->dlv_tail) {
+        n->dlv_tail->next = d;
+    } else {
+        n->dlv_head = d;
+    }
+    n->dlv_tail = d;
+    pthread_mutex_unlock(&n->lock);
+    /* One activation per batch: the main loop takes the whole list, and a
+     * later push onto the emptied list activates it again. */
+    if (was_empty) {
+        event_active(n->wake, EV_READ, 0);
+    }
+}
+
+/* Main loop: hand everything delivered so far to the plugins. */
+static void net_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    net *n = arg;
+    (void)fd;
+    (void)what;
+    pthread_mutex_lock(&n->lock);
+    net_dlv *d = n->dlv_head;
+    n->dlv_head = n->dlv_tail = NULL;
+    pthread_mutex_unlock(&n->lock);
+
+    while (d) {
+        net_dlv *next = d->next;
+        if (d->kind <= NET_DLV_WS_CLOSE) {
+            net_ws_deliver(n, d);
+        } else {
+            net_httpd_deliver(n, d);
+        }
+        net_dlv_free(d);
+        d = next;
+    }
+}
+
+/* ----------------------------------------------------------- the thread */
+
+static void net_tick(lws_sorted_usec_list_t *sul)
+{
+    /* Nothing to do here: firing makes lws_service() return, and the loop
+     * below then reaps stopped servers and checks held requests. */
+    (void)sul;
+}
+
+static bool net_should_stop(net *n)
+{
+    pthread_mutex_lock(&n->lock);
+    bool stop = n->stop;
+    pthread_mutex_unlock(&n->lock);
+    return stop;
+}
+
+static void *net_thread(void *arg)
+{
+    net *n = arg;
+    while (!net_should_stop(n)) {
+        net_run_commands(n);
+        net_httpd_reap(n);
+        net_http_check_held(n);
+        if (n->dying || n->nt_req.len) {
+            lws_sul_schedule(n->ctx, 0, &n->tick, net_tick, 100 * LWS_US_PER_MS);
+        }
+        if (lws_service(n->ctx, 0) < 0) {
+            /* should not happen; do not spin if it does */
+            log_msg("net", AT_LOG_ERROR, "lws_service failed");
+            usleep(10000);
+        }
+    }
+
+    /* Teardown, still on this thread since it is lws' service thread: the
+     * callbacks lws makes while destroying connections free our records but
+     * post nothing (nt_closing). */
+    n->nt_closing = true;
+    lws_sul_cancel(&n->tick);
+    lws_context_destroy(n->ctx);
+
+    /* records whose wsi never existed (or that lws did not report) */
+    uint64_t id;
+    void *v;
+    while (net_map_any(&n->nt_ws, &id, &v)) {
+        net_map_del(&n->nt_ws, id);
+        nt_ws_free(v);
+    }
+    while (net_map_any(&n->nt_srv, &id, &v)) {
+        net_map_del(&n->nt_srv, id);
+        nt_srv_free(v);
+    }
+    net_map_free(&n->nt_ws);
+    net_map_free(&n->nt_srv);
+    net_map_free(&n->nt_conn);
+    net_map_free(&n->nt_req);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+net *net_new(struct event_base *base)
+{
+    net *n = calloc(1, sizeof(*n));
+    if (!n) {
+        LOG_ERROR("net: out of memory");
+        return NULL;
+    }
+    n->base = base;
+    pthread_mutex_init(&n->lock, NULL);
+    pthread_cond_init(&n->cond, NULL);
+    n->wake = event_new(base, -1, 0, net_on_wake, n);
+    if (!n->wake) {
+        LOG_ERROR("net: cannot create the wake-up event");
+        goto fail;
+    }
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, net_lws_emit);
+
+    struct lws_context_creation_info ci;
+    memset(&ci, 0, sizeof(ci));
+    /* vhosts are made explicitly: one for clients now, one per server later */
+    ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    ci.port = CONTEXT_PORT_NO_LISTEN;
+    ci.user = n;
+    ci.server_string = "aitrader";
+    ci.max_http_header_data = 8192; /* room for long Authorization headers */
+    n->ctx = lws_create_context(&ci);
+    if (!n->ctx) {
+        LOG_ERROR("net: lws_create_context failed");
+        goto fail;
+    }
+
+    struct lws_context_creation_info vi;
+    memset(&vi, 0, sizeof(vi));
+    vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    vi.port = CONTEXT_PORT_NO_LISTEN;
+    vi.protocols = net_ws_protocols;
+    vi.vhost_name = "clients";
+    vi.user = n;
+    if (access(NET_CA_BUNDLE, R_OK) == 0) {
+        vi.client_ssl_ca_filepath = NET_CA_BUNDLE;
+    } else {
+        LOG_WARN("net: %s not readable; wss:// uses OpenSSL's default CA paths", NET_CA_BUNDLE);
+    }
+    /* Before the thread starts, so still "before service" for lws. */
+    n->client_vh = lws_create_vhost(n->ctx, &vi);
+    if (!n->client_vh) {
+        LOG_ERROR("net: cannot create the client vhost");
+        goto fail;
+    }
+
+    int rc = pthread_create(&n->thread, NULL, net_thread, n);
+    if (rc) {
+        LOG_ERROR("net: cannot start the net thread: %s", strerror(rc));
+        goto fail;
+    }
+    return n;
+
+fail:
+    if (n->ctx) {
+        lws_context_destroy(n->ctx);
+    }
+    if (n->wake) {
+        event_free(n->wake);
+    }
+    pthread_cond_destroy(&n->cond);
+    pthread_mutex_destroy(&n->lock);
+    free(n);
+    return NULL;
+}
+
+void net_free(net *n)
+{
+    if (!n) {
+        return;
+    }
+    pthread_mutex_lock(&n->lock);
+    n->stop = true;
+    /* Under the lock: the thread reads `stop` under it too, so the context
+     * cannot be destroyed before this call returns. */
+    lws_cancel_service(n->ctx);
+    pthread_mutex_unlock(&n->lock);
+    pthread_join(n->thread, NULL);
+
+    /* The thread is gone: what is left in the queues is ours. */
+    for (net_cmd *c = n->cmd_head, *next; c; c = next) {
+        next = c->next;
+        net_cmd_free(c);
+    }
+    for (net_dlv *d = n->dlv_head, *next; d; d = next) {
+        next = d->next;
+        net_dlv_free(d);
+    }
+    net_ws_free_handles(n);
+    net_httpd_free_handles(n);
+    event_free(n->wake);
+    pthread_cond_destroy(&n->cond);
+    pthread_mutex_destroy(&n->lock);
+    free(n);
+}
