@@ -385,6 +385,25 @@ int at_dec_mul(at_dec a, at_dec b, at_dec *out)
     return store((a.m < 0) != (b.m < 0), mag, a.scale + b.scale, out);
 }
 
+int at_dec_mul_round(at_dec a, at_dec b, int scale, at_round mode, at_dec *out)
+{
+    if (out == NULL || !valid_scale(a.scale) || !valid_scale(b.scale) || !valid_scale(scale)) {
+        return AT_EINVAL;
+    }
+    bool neg = (a.m < 0) != (b.m < 0);
+    u128 mag = mag64(a.m) * mag64(b.m);
+    int s = a.scale + b.scale; /* <= 36: 10^36 fits in u128 */
+    if (s > scale) {
+        u128 den = pow10_u128(s - scale);
+        int rc = round_quot(mag / den, mag % den, den, neg, mode, &mag);
+        if (rc != AT_OK) {
+            return rc;
+        }
+        s = scale;
+    }
+    return store(neg, mag, s, out);
+}
+
 int at_dec_div(at_dec a, at_dec b, int scale, at_round mode, at_dec *out)
 {
     if (out == NULL || !valid_scale(a.scale) || !valid_scale(b.scale) || !valid_scale(scale) ||

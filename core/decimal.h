@@ -12,6 +12,8 @@ int at_dec_cmp(at_dec a, at_dec b);
 int at_dec_add(at_dec a, at_dec b, at_dec *out);
 int at_dec_sub(at_dec a, at_dec b, at_dec *out);
 int at_dec_mul(at_dec a, at_dec b, at_dec *out);
+/* a * b rounded to at most `scale` digits (exact when it fits). */
+int at_dec_mul_round(at_dec a, at_dec b, int scale, at_round mode, at_dec *out);
 int at_dec_div(at_dec a, at_dec b, int scale, at_round mode, at_dec *out);
 int at_dec_round_step(at_dec a, at_dec step, at_round mode, at_dec *out);
 int at_dec_from_double(double v, int scale, at_dec *out);

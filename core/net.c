@@ -53,10 +53,17 @@ static void net_cmd_free(net_cmd *c)
     net_buf_unref(c->buf);
     if (c->payload) {
         switch (c->kind) {
-        case NET_CMD_WS_OPEN: nt_ws_free(c->payload); break;
-        case NET_CMD_HTTPD_START: nt_srv_free(c->payload); break;
-        case NET_CMD_HTTPD_RESPOND: net_resp_free(c->payload); break;
-        default: break;
+        case NET_CMD_WS_OPEN:
+            nt_ws_free(c->payload);
+            break;
+        case NET_CMD_HTTPD_START:
+            nt_srv_free(c->payload);
+            break;
+        case NET_CMD_HTTPD_RESPOND:
+            net_resp_free(c->payload);
+            break;
+        default:
+            break;
         }
     }
     free(c);
@@ -75,8 +82,12 @@ static void net_run_commands(net *n)
         switch (c->kind) {
         case NET_CMD_WS_OPEN:
         case NET_CMD_WS_SEND:
-        case NET_CMD_WS_CLOSE: net_ws_cmd(n, c); break;
-        default: net_httpd_cmd(n, c); break;
+        case NET_CMD_WS_CLOSE:
+            net_ws_cmd(n, c);
+            break;
+        default:
+            net_httpd_cmd(n, c);
+            break;
         }
         net_cmd_free(c); /* handlers take what they keep and NULL it */
         c = next;

@@ -16,15 +16,24 @@
 static const char *method_name(int m)
 {
     switch (m) {
-    case LWSHUMETH_GET: return "GET";
-    case LWSHUMETH_POST: return "POST";
-    case LWSHUMETH_OPTIONS: return "OPTIONS";
-    case LWSHUMETH_PUT: return "PUT";
-    case LWSHUMETH_PATCH: return "PATCH";
-    case LWSHUMETH_DELETE: return "DELETE";
-    case LWSHUMETH_CONNECT: return "CONNECT";
-    case LWSHUMETH_HEAD: return "HEAD";
-    default: return "GET";
+    case LWSHUMETH_GET:
+        return "GET";
+    case LWSHUMETH_POST:
+        return "POST";
+    case LWSHUMETH_OPTIONS:
+        return "OPTIONS";
+    case LWSHUMETH_PUT:
+        return "PUT";
+    case LWSHUMETH_PATCH:
+        return "PATCH";
+    case LWSHUMETH_DELETE:
+        return "DELETE";
+    case LWSHUMETH_CONNECT:
+        return "CONNECT";
+    case LWSHUMETH_HEAD:
+        return "HEAD";
+    default:
+        return "GET";
     }
 }
 
@@ -233,8 +242,8 @@ int net_http_request(nt_srv *srv, hconn *hc, const char *uri)
     r->info.peer = at_strdup(peer);
     char *cl = copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
     char *te = copy_hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
-    bool ok = r->info.method && r->info.path && r->info.query && r->info.auth &&
-              r->info.ctype && r->info.peer && cl && te;
+    bool ok = r->info.method && r->info.path && r->info.query && r->info.auth && r->info.ctype &&
+              r->info.peer && cl && te;
     r->content_length = cl ? (size_t)strtoull(cl, NULL, 10) : 0;
     bool body = r->content_length > 0 || (te && strcasestr(te, "chunked"));
     free(cl);
@@ -334,8 +343,9 @@ void net_http_check_held(net *n)
             continue;
         }
         if (!gone) {
-            log_msg(r->hc->srv->who, AT_LOG_WARN, "httpd: request %llu unanswered for %d s, dropped",
-                    (unsigned long long)r->id, (int)(NET_HELD_MAX_US / 1000000));
+            log_msg(r->hc->srv->who, AT_LOG_WARN,
+                    "httpd: request %llu unanswered for %d s, dropped", (unsigned long long)r->id,
+                    (int)(NET_HELD_MAX_US / 1000000));
         }
         r->abandoned = true;
         lws_set_timeout(r->hc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);

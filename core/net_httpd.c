@@ -120,8 +120,7 @@ at_httpd *net_httpd_start(net *n, const char *who, const at_httpd_opts *opts,
     }
     pthread_mutex_unlock(&n->lock);
     if (w.err) {
-        log_msg(who, AT_LOG_ERROR, "httpd: cannot listen on %s port %d: %s", listen, o.port,
-                w.why);
+        log_msg(who, AT_LOG_ERROR, "httpd: cannot listen on %s port %d: %s", listen, o.port, w.why);
         httpd_free(h);
         return NULL;
     }
@@ -165,9 +164,8 @@ static bool header_ok(const char *h)
         return false;
     }
     for (const char *p = h; p < colon; p++) {
-        if (!strchr("!#$%&'*+-.^_`|~", *p) && !((*p >= '0' && *p <= '9') ||
-                                                 (*p >= 'a' && *p <= 'z') ||
-                                                 (*p >= 'A' && *p <= 'Z'))) {
+        if (!strchr("!#$%&'*+-.^_`|~", *p) &&
+            !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
             return false;
         }
     }
@@ -196,7 +194,8 @@ int net_httpd_respond(at_httpd *srv, uint64_t req_id, int status, const char *co
     }
     r->status = status;
     r->no_store = true;
-    r->ctype = at_strdup(content_type && *content_type ? content_type : "text/plain; charset=utf-8");
+    r->ctype =
+        at_strdup(content_type && *content_type ? content_type : "text/plain; charset=utf-8");
     r->body = net_buf_new(body, len);
     r->hdrs = nheaders ? calloc(nheaders, sizeof(char *)) : NULL;
     if (!r->ctype || !r->body || (nheaders && !r->hdrs)) {
@@ -310,7 +309,9 @@ void net_httpd_deliver(net *n, net_dlv *d)
         }
         return;
     }
-    case NET_DLV_REQ_GONE: net_map_del(&h->pending, d->req_id); return;
+    case NET_DLV_REQ_GONE:
+        net_map_del(&h->pending, d->req_id);
+        return;
     case NET_DLV_CONN_OPEN: {
         at_httpd_conn *c = d->conn;
         d->conn = NULL; /* adopted */
@@ -347,7 +348,8 @@ void net_httpd_deliver(net *n, net_dlv *d)
         free(c);
         return;
     }
-    default: return;
+    default:
+        return;
     }
 }
 
@@ -575,8 +577,8 @@ static void conn_queue(hconn *hc, net_buf *b)
         return;
     }
     if (hc->txq.bytes + b->len > NET_MAX_TXQ) {
-        log_msg(hc->srv->who, AT_LOG_WARN, "httpd: ws client not reading (%zu bytes queued), closing",
-                hc->txq.bytes);
+        log_msg(hc->srv->who, AT_LOG_WARN,
+                "httpd: ws client not reading (%zu bytes queued), closing", hc->txq.bytes);
         hc->closing = true;
         hc->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
         net_txq_clear(&hc->txq);
@@ -621,7 +623,8 @@ void net_httpd_cmd(net *n, net_cmd *c)
         }
         return;
     }
-    default: return;
+    default:
+        return;
     }
 }
 
@@ -775,15 +778,22 @@ static int httpd_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
             return -1;
         }
         return net_http_request(srv, hc, in);
-    case LWS_CALLBACK_HTTP_BODY: return hc ? net_http_body(hc, in, len) : 0;
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION: return hc ? net_http_body_done(hc) : 0;
-    case LWS_CALLBACK_HTTP_WRITEABLE: return hc ? net_http_writeable(hc) : 0;
+    case LWS_CALLBACK_HTTP_BODY:
+        return hc ? net_http_body(hc, in, len) : 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return hc ? net_http_body_done(hc) : 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return hc ? net_http_writeable(hc) : 0;
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
         return lws_http_transaction_completed(wsi) ? -1 : 0;
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return ws_filter(srv, wsi);
-    case LWS_CALLBACK_ESTABLISHED: return hc && srv ? ws_established(srv, hc) : -1;
-    case LWS_CALLBACK_RECEIVE: return hc ? ws_receive(hc, in, len) : 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE: return hc ? ws_writeable(hc) : 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return ws_filter(srv, wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        return hc && srv ? ws_established(srv, hc) : -1;
+    case LWS_CALLBACK_RECEIVE:
+        return hc ? ws_receive(hc, in, len) : 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return hc ? ws_writeable(hc) : 0;
     case LWS_CALLBACK_CLOSED:
         if (hc) {
             ws_closed(hc);
@@ -794,7 +804,8 @@ static int httpd_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
             hconn_free(hc);
         }
         return 0;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 

@@ -262,12 +262,12 @@ typedef struct hreq {
     hconn *hc;
     net_req_info info;
     size_t content_length;
-    bool head;       /* HEAD: headers only */
-    bool dispatched; /* handed to on_request */
-    bool abandoned;  /* client gone or answer overdue: being closed */
+    bool head;        /* HEAD: headers only */
+    bool dispatched;  /* handed to on_request */
+    bool abandoned;   /* client gone or answer overdue: being closed */
     int64_t since_us; /* when it was dispatched */
-    bool too_big;    /* body over max_body: drained, answered 413 */
-    int reject;      /* status the net thread answers itself once the body is in */
+    bool too_big;     /* body over max_body: drained, answered 413 */
+    int reject;       /* status the net thread answers itself once the body is in */
     net_resp *resp;
     bool hdrs_sent;
     size_t off; /* body bytes written */
@@ -331,10 +331,10 @@ void net_dlv_free(net_dlv *d);
 
 /* net_ws.c: client WebSockets */
 extern const struct lws_protocols net_ws_protocols[];
-void net_ws_cmd(net *n, net_cmd *c);        /* net thread */
-void net_ws_deliver(net *n, net_dlv *d);    /* main loop */
-void nt_ws_free(nt_ws *w);                  /* net thread or teardown */
-void net_ws_free_handles(net *n);           /* main loop, net_free */
+void net_ws_cmd(net *n, net_cmd *c);     /* net thread */
+void net_ws_deliver(net *n, net_dlv *d); /* main loop */
+void nt_ws_free(nt_ws *w);               /* net thread or teardown */
+void net_ws_free_handles(net *n);        /* main loop, net_free */
 
 /* net_httpd.c: servers */
 extern const struct lws_protocols net_httpd_protocols[];
@@ -344,7 +344,7 @@ void net_httpd_reap(net *n);                /* net thread: destroy drained vhost
 /* Queue a delivery unless the server is stopping (net thread). */
 void net_srv_post(nt_srv *s, net_dlv *d);
 void nt_srv_free(nt_srv *s);
-void net_httpd_free_handles(net *n);        /* main loop, net_free */
+void net_httpd_free_handles(net *n); /* main loop, net_free */
 
 /* net_http.c: HTTP transactions on a server vhost (net thread) */
 int net_http_request(nt_srv *srv, hconn *hc, const char *uri);

@@ -77,8 +77,8 @@ static int parse_ws_url(const char *url, nt_ws *w)
     w->path = *p == '/' ? at_strdup(p) : at_asprintf("/%s", p);
     bool v6 = host != url && host[-1] == '[';
     if (explicit_port) {
-        w->hosthdr = at_asprintf("%s%s%s:%d", v6 ? "[" : "", w->host ? w->host : "",
-                                 v6 ? "]" : "", w->port);
+        w->hosthdr =
+            at_asprintf("%s%s%s:%d", v6 ? "[" : "", w->host ? w->host : "", v6 ? "]" : "", w->port);
     } else {
         w->hosthdr = at_asprintf("%s%s%s", v6 ? "[" : "", w->host ? w->host : "", v6 ? "]" : "");
     }
@@ -413,8 +413,10 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         w->established = true;
         net_post(w->n, net_dlv_new(NET_DLV_WS_OPEN, w->id));
         return 0;
-    case LWS_CALLBACK_CLIENT_RECEIVE: return ws_receive(w, in, len);
-    case LWS_CALLBACK_CLIENT_WRITEABLE: return ws_writeable(w);
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        return ws_receive(w, in, len);
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return ws_writeable(w);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (in && len >= 2) {
             const unsigned char *b = in;
@@ -447,7 +449,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             ws_finish(w, LWS_CLOSE_STATUS_ABNORMAL_CLOSE, "connection lost");
         }
         return 0;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 

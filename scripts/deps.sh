@@ -10,7 +10,7 @@ build_pkgs=(
   libpq-dev libsqlite3-dev libjansson-dev libinih-dev libjsmn-dev
 )
 test_pkgs=(
-  libcmocka-dev valgrind postgresql sqlite3 curl
+  libcmocka-dev valgrind postgresql sqlite3 curl clang-format python3
   chromium
 )
 

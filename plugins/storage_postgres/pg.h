@@ -41,8 +41,8 @@ typedef struct pg_item {
     void *payload;
     char *sql;
     int n;
-    char **vals;  /* n text values; NULL = SQL NULL */
-    char *types;  /* n type letters: n i r s d b (also the journal's) */
+    char **vals; /* n text values; NULL = SQL NULL */
+    char *types; /* n type letters: n i r s d b (also the journal's) */
     at_db_row_cb row;
     at_db_done_cb done;
     void *arg;
@@ -50,17 +50,17 @@ typedef struct pg_item {
     bool journaled;      /* the write's record is in the journal file */
     off_t joff;          /* record offset and length (without the newline) */
     size_t jlen;
-    uint64_t jseq;     /* record number since the journal was last emptied */
-    bool inflight;     /* was in flight at a connection loss: 23505 = already applied */
-    bool solo;         /* send in its own transaction (isolating a failure) */
-    bool untyped;      /* resend with every parameter type left to the server */
+    uint64_t jseq; /* record number since the journal was last emptied */
+    bool inflight; /* was in flight at a connection loss: 23505 = already applied */
+    bool solo;     /* send in its own transaction (isolating a failure) */
+    bool untyped;  /* resend with every parameter type left to the server */
     /* outcome, set when finished */
     int err;
     char *errmsg;
 } pg_item;
 
 typedef enum pg_cstate {
-    PG_DOWN = 0,  /* no connection; a retry may be scheduled */
+    PG_DOWN = 0,   /* no connection; a retry may be scheduled */
     PG_CONNECTING, /* PQconnectPoll in progress */
     PG_MIGRATING,  /* connected, running migrations (simple protocol) */
     PG_READY,      /* pipeline mode, processing the queue */
@@ -155,8 +155,8 @@ typedef struct pg {
 
     /* migrations (PG_MIGRATING) */
     int mstep;
-    int mcur_res;  /* results seen for the command in flight */
-    bool mexists;  /* schema_migrations exists */
+    int mcur_res; /* results seen for the command in flight */
+    bool mexists; /* schema_migrations exists */
     long *applied;
     size_t napplied;
     size_t mcur; /* migration being applied */
@@ -174,16 +174,16 @@ typedef struct pg {
 /* storage_postgres.c */
 void pg_gauges(pg *p);
 void pg_report(pg *p); /* set_state from the connection state and the counts */
-void pg_fire(pg *p);    /* run due callbacks (call at the end of every entry point) */
-void pg_kick(pg *p);    /* pump the queue soon (next loop turn) */
+void pg_fire(pg *p);   /* run due callbacks (call at the end of every entry point) */
+void pg_kick(pg *p);   /* pump the queue soon (next loop turn) */
 int64_t pg_mono_us(void);
 
 /* pg_item.c */
 int pg_item_new(pg *p, pg_kind kind, const char *sql, const at_db_value *params, size_t n,
                 pg_item **out);
 /* Build the payload from journal fields (sql, types, text values). */
-int pg_item_set_payload(pg_item *it, const char *sql, const char *types,
-                        const char *const *vals, int n);
+int pg_item_set_payload(pg_item *it, const char *sql, const char *types, const char *const *vals,
+                        int n);
 void pg_item_drop_payload(pg_item *it);
 void pg_item_free(pg_item *it);
 void pg_queue_push(pg *p, pg_item *it);

@@ -261,8 +261,12 @@ void pg_conn_start(pg *p)
     }
     /* Entries before dbname are defaults the conninfo may override. The
      * keepalives notice a server that vanished without closing the socket. */
-    const char *const keys[] = {"application_name", "keepalives",      "keepalives_idle",
-                                "keepalives_interval", "keepalives_count", "dbname",
+    const char *const keys[] = {"application_name",
+                                "keepalives",
+                                "keepalives_idle",
+                                "keepalives_interval",
+                                "keepalives_count",
+                                "dbname",
                                 NULL};
     const char *const vals[] = {"aitrader", "1", "10", "5", "3", p->conninfo, NULL};
     p->conn = PQconnectStartParams(keys, vals, 1);

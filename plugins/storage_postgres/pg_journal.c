@@ -268,8 +268,8 @@ static int append_line(pg *p, const char *text)
             continue;
         }
         if (w <= 0) {
-            p->host->log(p->inst, AT_LOG_ERROR, "cannot append to journal %s: %s",
-                         p->journal_path, w < 0 ? strerror(errno) : "short write");
+            p->host->log(p->inst, AT_LOG_ERROR, "cannot append to journal %s: %s", p->journal_path,
+                         w < 0 ? strerror(errno) : "short write");
             /* drop a partial line so the next append starts clean */
             if (ftruncate(p->jfd, p->jsize) != 0) {
                 p->host->log(p->inst, AT_LOG_ERROR, "journal %s: cannot undo a partial append",
@@ -373,8 +373,8 @@ void pg_journal_done(pg *p, uint64_t acked_seq)
     if (p->journal_pending == 0) {
         /* everything in it is committed or failed for good */
         if (ftruncate(p->jfd, 0) != 0) {
-            p->host->log(p->inst, AT_LOG_ERROR, "journal %s: cannot truncate: %s",
-                         p->journal_path, strerror(errno));
+            p->host->log(p->inst, AT_LOG_ERROR, "journal %s: cannot truncate: %s", p->journal_path,
+                         strerror(errno));
             return;
         }
         if (p->jsize > 0) {
@@ -415,8 +415,8 @@ int pg_journal_rewrite(pg *p, size_t *count)
     size_t pending = p->mem_writes + p->journal_pending;
     if (pending == 0) {
         if (truncate(p->journal_path, 0) != 0 && errno != ENOENT) {
-            p->host->log(p->inst, AT_LOG_ERROR, "journal %s: cannot truncate: %s",
-                         p->journal_path, strerror(errno));
+            p->host->log(p->inst, AT_LOG_ERROR, "journal %s: cannot truncate: %s", p->journal_path,
+                         strerror(errno));
         }
         return AT_OK;
     }

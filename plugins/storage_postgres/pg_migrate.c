@@ -125,8 +125,8 @@ int pg_migrations_load(pg *p)
             m->sql = read_text(path);
         }
         if (!m->file || !m->name || !m->sql) {
-            p->host->log(p->inst, AT_LOG_ERROR, "cannot read migration %s: %s",
-                         path ? path : f, strerror(errno));
+            p->host->log(p->inst, AT_LOG_ERROR, "cannot read migration %s: %s", path ? path : f,
+                         strerror(errno));
             free(path);
             err = AT_EIO;
             goto done;
@@ -294,8 +294,7 @@ int pg_migrate_result(pg *p, PGresult *res)
     case M_RECORD:
         return msend(p, M_COMMIT, "COMMIT");
     case M_COMMIT:
-        p->host->log(p->inst, AT_LOG_INFO, "applied migration postgres/%s",
-                     p->migs[p->mcur].file);
+        p->host->log(p->inst, AT_LOG_INFO, "applied migration postgres/%s", p->migs[p->mcur].file);
         pg_migrate_begin(p); /* the next one, in a new transaction under the lock */
         return p->conn ? 1 : -1;
     case M_DONE:

@@ -214,8 +214,7 @@ static int pg_init(at_instance *inst, const at_host *host, void *ctx)
         size_t len = strlen(dir) + strlen(dot ? dot + 1 : "postgres") + 32;
         p->journal_path = malloc(len);
         if (p->journal_path) {
-            snprintf(p->journal_path, len, "%s/pg-journal-%s.log", dir,
-                     dot ? dot + 1 : "postgres");
+            snprintf(p->journal_path, len, "%s/pg-journal-%s.log", dir, dot ? dot + 1 : "postgres");
         }
     }
     return p->journal_path ? AT_OK : AT_ENOMEM;
@@ -348,12 +347,12 @@ static const at_cfg_field schema[] = {
      3600000, NULL, "first delay before reconnecting (doubles per failure, with jitter)"},
     {"reconnect_max", AT_CFG_DURATION, "30s", AT_CFG_RANGE, offsetof(pg, reconnect_max_ms), 1,
      86400000, NULL, "longest delay between reconnect attempts"},
-    {"connect_timeout", AT_CFG_DURATION, "10s", AT_CFG_RANGE, offsetof(pg, connect_timeout_ms),
-     100, 3600000, NULL, "give up one connection attempt after this"},
+    {"connect_timeout", AT_CFG_DURATION, "10s", AT_CFG_RANGE, offsetof(pg, connect_timeout_ms), 100,
+     3600000, NULL, "give up one connection attempt after this"},
     {"query_timeout", AT_CFG_DURATION, "30s", AT_CFG_RANGE, offsetof(pg, query_timeout_ms), 0,
      86400000, NULL, "a read waiting for a connection fails (AT_EIO) after this"},
-    {"stop_timeout", AT_CFG_DURATION, "5s", AT_CFG_RANGE, offsetof(pg, stop_timeout_ms), 0,
-     600000, NULL, "at stop, keep sending this long, then journal what is left"},
+    {"stop_timeout", AT_CFG_DURATION, "5s", AT_CFG_RANGE, offsetof(pg, stop_timeout_ms), 0, 600000,
+     NULL, "at stop, keep sending this long, then journal what is left"},
     {0}};
 
 static const at_storage_ops ops = {

@@ -237,8 +237,7 @@ static void s_answer(evutil_socket_t fd, short what, void *arg)
                                s->answer_body, s->answer_len);
     assert_int_equal(rc, AT_OK);
     /* exactly once */
-    assert_int_equal(net_httpd_respond(s->srv, s->answer_id, 200, NULL, NULL, 0, "", 0),
-                     AT_ENOENT);
+    assert_int_equal(net_httpd_respond(s->srv, s->answer_id, 200, NULL, NULL, 0, "", 0), AT_ENOENT);
     free(s->answer_body);
     s->answer_body = NULL;
 }
@@ -266,9 +265,9 @@ static void s_request(void *arg, at_httpd *srv, const at_httpd_req *req)
         return;
     }
     static const char nf[] = "{\"error\":\"no route\"}";
-    assert_int_equal(net_httpd_respond(srv, req->id, 404, "application/json", NULL, 0, nf,
-                                       sizeof(nf) - 1),
-                     AT_OK);
+    assert_int_equal(
+        net_httpd_respond(srv, req->id, 404, "application/json", NULL, 0, nf, sizeof(nf) - 1),
+        AT_OK);
 }
 
 static const at_httpd_cbs server_cbs = {s_request, s_open, s_message, s_close};
@@ -279,8 +278,8 @@ static void server_start(fixture *f, server *s, size_t max_body)
     s->f = f;
     s->echo = true;
     s->answer_timer = evtimer_new(f->base, s_answer, s);
-    at_httpd_opts o = {.listen = NULL, .port = 0, .static_dir = f->dir, .ws_path = "/ws",
-                       .max_body = max_body};
+    at_httpd_opts o = {
+        .listen = NULL, .port = 0, .static_dir = f->dir, .ws_path = "/ws", .max_body = max_body};
     s->srv = net_httpd_start(f->n, "test.server", &o, &server_cbs, s);
     assert_non_null(s->srv);
     assert_true(net_httpd_port(s->srv) > 0);
@@ -412,9 +411,19 @@ static void test_bad_urls(void **state)
 {
     fixture *f = *state;
     const char *bad[] = {
-        "http://127.0.0.1/", "ws://", "ws:///path", "ws://:80/", "ws://host:0/",
-        "ws://host:65536/", "ws://host:12ab/", "ws://ho st/", "ws://user@host/",
-        "ws://host/#frag", "wss://[::1/", "ws:/host", "",
+        "http://127.0.0.1/",
+        "ws://",
+        "ws:///path",
+        "ws://:80/",
+        "ws://host:0/",
+        "ws://host:65536/",
+        "ws://host:12ab/",
+        "ws://ho st/",
+        "ws://user@host/",
+        "ws://host/#frag",
+        "wss://[::1/",
+        "ws:/host",
+        "",
     };
     client c;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -700,8 +709,7 @@ static void test_http_client_gone(void **state)
 
     /* the net thread tells the loop the client left; then respond says so */
     assert_true(run_until(f, nothing_pending, s.srv));
-    assert_int_equal(net_httpd_respond(s.srv, s.held, 200, NULL, NULL, 0, "late", 4),
-                     AT_ENOENT);
+    assert_int_equal(net_httpd_respond(s.srv, s.held, 200, NULL, NULL, 0, "late", 4), AT_ENOENT);
 
     /* and the server carries on */
     http(f, &c, &s, "GET", "/");
