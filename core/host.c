@@ -1,6 +1,7 @@
 /* The at_host table: thin adapters from the SDK's services to core modules. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "bus.h"
 #include "clock.h"
@@ -104,6 +105,22 @@ static at_httpd *h_httpd_start(at_instance *in, const at_httpd_opts *o, const at
     return n ? net_httpd_start(n, in ? in->name : "core", o, cbs, arg) : NULL;
 }
 
+static char *h_metrics_text(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        return NULL;
+    }
+    metrics_render(f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 static at_metric *h_metric(at_instance *in, at_metric_kind kind, const char *name, const char *help)
 {
     return metrics_get(in ? in->name : "core", kind, name, help);
@@ -163,6 +180,8 @@ static const at_host host = {
     .dec_from_double = at_dec_from_double,
     .dec_to_double = at_dec_to_double,
     .secret_add = log_secret_add,
+    .dec_mul_round = at_dec_mul_round,
+    .metrics_text = h_metrics_text,
 };
 
 const at_host *engine_host(void)

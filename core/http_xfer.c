@@ -15,7 +15,6 @@
 #define HTTP_DEFAULT_TIMEOUT_MS 10000
 #define HTTP_MAX_CONNECT_TIMEOUT_MS 5000
 #define HTTP_DEFAULT_BACKOFF_MS 250
-#define HTTP_MAX_DELAY_MS 30000
 #define HTTP_DEFAULT_MAX_RESPONSE ((size_t)8 << 20)
 /* curl 7.88 has no cap on the total header size; a hostile server could
  * otherwise make us buffer headers without bound. */

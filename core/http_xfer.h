@@ -20,6 +20,9 @@ typedef enum http_xfer_state {
     XFER_FINISHED, /* result fixed, queued for the done callback */
 } http_xfer_state;
 
+/* Longest wait between two attempts, whatever the backoff or Retry-After. */
+#define HTTP_MAX_DELAY_MS 30000
+
 typedef struct http_xfer http_xfer;
 
 struct http_xfer {

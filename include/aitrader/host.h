@@ -443,6 +443,17 @@ typedef struct at_host {
      * redact it. The string is copied. Any thread.
      */
     void (*secret_add)(const char *value);
+
+    /* ---- added in ABI 1.1 (check host->struct_size before use) ---- */
+
+    /** a * b rounded to at most `scale` digits with mode (fees, notionals); exact when it fits. */
+    int (*dec_mul_round)(at_dec a, at_dec b, int scale, at_round mode, at_dec *out);
+    /**
+     * Every metric and the bus counters (published, delivered, coalesced per
+     * type and per instance) in Prometheus text format. Transferred: the
+     * caller frees it. NULL on allocation failure. Main loop.
+     */
+    char *(*metrics_text)(void);
 } at_host;
 
 #ifdef __cplusplus

@@ -70,7 +70,7 @@ module = badmajor
 EOF
 rc=0; "$AITRADER" check-config -c abi.ini >abi.out 2>&1 || rc=$?
 check "plugin of another ABI major refused (exit 2)" [ "$rc" -eq 2 ]
-check "refusal names file and reason" contains abi.out "source_badmajor.so: refused: plugin ABI 99.0 is incompatible with engine ABI"
+check "refusal names file and reason" contains abi.out "source_badmajor.so: refused: plugin ABI 99."
 
 # --- plugins listing and --describe --------------------------------------------
 "$AITRADER" plugins >plugins.out 2>&1
@@ -118,6 +118,28 @@ wait_log term.out "running; Ctrl-C or SIGTERM stops"
 kill -TERM "$pid"
 wait_exit "$pid"; rc=$RT_RC
 check "SIGTERM stops cleanly with exit 0" [ "$rc" = 0 ]
+
+# --- --log-json writes one JSON object per line; --log-level filters ----------
+"$AITRADER" run -c run.ini --log-json --log-level warn >json.out 2>&1 &
+pid=$!; RT_PIDS+=("$pid")
+sleep 0.5
+kill -TERM "$pid"
+wait_exit "$pid"; rc=$RT_RC
+check "--log-json run exits 0" [ "$rc" = 0 ]
+"$AITRADER" run -c run.ini --log-json >json2.out 2>&1 &
+pid=$!; RT_PIDS+=("$pid")
+wait_log json2.out "running; Ctrl-C or SIGTERM stops"
+kill -TERM "$pid"
+wait_exit "$pid"; rc=$RT_RC
+check "--log-json lines are JSON with ts, level, who, msg" python3 -c '
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) > 3
+for l in lines:
+    o = json.loads(l)
+    assert {"ts", "level", "who", "msg"} <= set(o), o
+' json2.out
+check "--log-level warn hides info lines" lacks json.out '"level":"info"'
 
 # --- a failing start rolls back what was started -------------------------------
 cat >fail.ini <<EOF

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus.h"
 #include "clock.h"
@@ -276,6 +277,49 @@ static void test_cross_thread(void **state)
     assert_int_equal(bus_pending(), 0);
 }
 
+/* A publish from another thread must wake a loop that is asleep in
+ * event_base_loop: the watchdog firing first means the wakeup was lost. */
+static bool watchdog_fired;
+static int woke_seen;
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    watchdog_fired = true;
+}
+
+static void count_wake(void *arg, const at_event *ev)
+{
+    woke_seen++;
+}
+
+static void *late_producer(void *arg)
+{
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* let the main thread fall asleep first */
+    at_ev_alert *a = (at_ev_alert *)bus_event_new(&pub, AT_EV_ALERT, 0);
+    bus_publish(&pub, &a->h, 0);
+    return NULL;
+}
+
+static void test_cross_thread_wakes_loop(void **state)
+{
+    watchdog_fired = false;
+    woke_seen = 0;
+    bus_subscribe(&subc, AT_EV_ALERT, count_wake, NULL);
+    struct event *wd = evtimer_new(base, on_watchdog, NULL);
+    struct timeval tv = {10, 0};
+    evtimer_add(wd, &tv);
+    pthread_t th;
+    pthread_create(&th, NULL, late_producer, NULL);
+    while (woke_seen == 0 && !watchdog_fired) {
+        event_base_loop(base, EVLOOP_ONCE);
+    }
+    pthread_join(th, NULL);
+    event_free(wd);
+    assert_false(watchdog_fired);
+    assert_int_equal(woke_seen, 1);
+}
+
 static void test_metrics_text(void **state)
 {
     bus_publish(&pub, alert(1), 0);
@@ -313,6 +357,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unsubscribe_during_dispatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_coalescing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cross_thread_wakes_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };

@@ -23,6 +23,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "http.h"
+#include "http_xfer.h"
 #include "log.h"
 #include "util.h"
 
@@ -804,6 +805,43 @@ static void test_log_hides_query(void **state)
     assert_null(strstr(buf, "SECRETSIG"));
 }
 
+/* Backoff doubles per attempt from backoff_ms, is capped, carries +/-50 %
+ * jitter from the random input, and only 429/5xx/transport errors retry. */
+static void test_retry_delay_schedule(void **state)
+{
+    http_xfer x;
+    memset(&x, 0, sizeof(x));
+    x.max_retries = 5;
+    x.backoff_ms = 100;
+    x.status = 503;
+    int64_t base[] = {100, 200, 400, 800, 1600};
+    for (int a = 1; a <= 5; a++) {
+        x.attempts = a;
+        /* rnd 0: the low edge (d/2); rnd d: the high edge (d/2 + d). */
+        assert_int_equal(http_xfer_retry_delay(&x, AT_OK, CURLE_OK, 0), base[a - 1] / 2);
+        assert_int_equal(http_xfer_retry_delay(&x, AT_OK, CURLE_OK, (uint64_t)base[a - 1]),
+                         base[a - 1] / 2 + base[a - 1]);
+        int64_t mid = http_xfer_retry_delay(&x, AT_OK, CURLE_OK, 12345);
+        assert_true(mid >= base[a - 1] / 2 && mid <= base[a - 1] * 3 / 2);
+    }
+    x.attempts = 6; /* retries exhausted */
+    assert_int_equal(http_xfer_retry_delay(&x, AT_OK, CURLE_OK, 0), -1);
+    x.attempts = 1;
+    x.status = 404; /* a client error is final */
+    assert_int_equal(http_xfer_retry_delay(&x, AT_OK, CURLE_OK, 0), -1);
+    x.status = 200;
+    assert_int_equal(http_xfer_retry_delay(&x, AT_OK, CURLE_OK, 0), -1);
+    /* Transport errors retry; a response over the size cap does not. */
+    assert_int_equal(http_xfer_retry_delay(&x, AT_EIO, CURLE_COULDNT_CONNECT, 0), 50);
+    assert_int_equal(http_xfer_retry_delay(&x, AT_ERANGE, CURLE_WRITE_ERROR, 0), -1);
+    /* The cap holds however many attempts there were. */
+    x.max_retries = 100;
+    x.attempts = 60;
+    x.status = 500;
+    int64_t capped = http_xfer_retry_delay(&x, AT_OK, CURLE_OK, 0);
+    assert_true(capped > 0 && capped <= HTTP_MAX_DELAY_MS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -826,6 +864,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_inside_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_hides_query, setup, teardown),
+        cmocka_unit_test(test_retry_delay_schedule),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

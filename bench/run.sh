@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make bench: measures and prints a table; writes bench/results.json
+# (CONTRACTS §1). Figures without a peer implementation are compared with the
+# target the issue set (peer "target"), so ratio > 1 means better than asked.
+set -euo pipefail
+build=${1:-build}
+src=$(cd "$(dirname "$0")/.." && pwd)
+sim="$build/okx-sim"
+tool="$build/bench/okxsim_bench"
+out="$src/bench/results.json"
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+cat >"$tmp/accounts.json" <<'JSON'
+[{"apiKey": "bench-key", "secretKey": "bench-secret", "passphrase": "bench-pass", "demo": true,
+  "posMode": "long_short_mode", "balances": {"USDT": "10000"}}]
+JSON
+insts="$src/tests/data/okx_instruments_swap_sample.json"
+
+start_sim() { # prints the URL; startup time (ms) in $tmp/startup_ms
+  local t0 t1
+  t0=$(date +%s%N)
+  "$sim" --port 0 --quiet --accounts "$tmp/accounts.json" --instruments "$insts" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
+  echo $! >"$tmp/sim.pid"
+  for _ in $(seq 1 500); do
+    grep -q "listening on" "$tmp/sim.out" 2>/dev/null && break
+    sleep 0.002
+  done
+  t1=$(date +%s%N)
+  echo $(( (t1 - t0) / 1000000 )) >"$tmp/startup_ms"
+  sed -n 's/^okx-sim listening on //p' "$tmp/sim.out"
+}
+
+# Startup: best of 5 (process spawn to the "listening" line).
+best=999999
+for _ in 1 2 3 4 5; do
+  start_sim >/dev/null
+  ms=$(cat "$tmp/startup_ms"); kill "$(cat "$tmp/sim.pid")"; wait "$(cat "$tmp/sim.pid")" 2>/dev/null || true
+  [ "$ms" -lt "$best" ] && best=$ms
+done
+
+url=$(start_sim)
+export OKXSIM_KEY=bench-key OKXSIM_SECRET=bench-secret OKXSIM_PASSPHRASE=bench-pass
+rps=$("$tool" rest "$url" 3 8 | sed -n 's/^rest_rps //p')
+books=$("$tool" books "$url" 5 10)
+kill "$(cat "$tmp/sim.pid")"; wait "$(cat "$tmp/sim.pid")" 2>/dev/null || true
+bmps=$(sed -n 's/^books_msgs_per_s //p' <<<"$books")
+gaps=$(sed -n 's/^books_gaps //p' <<<"$books")
+lag=$(sed -n 's/^books_lag_ms_p99 //p' <<<"$books")
+
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+python3 - "$out" "$machine" "$best" "$rps" "$bmps" "$gaps" "$lag" <<'PY'
+import json, sys
+out, machine, start, rps, bmps, gaps, lag = sys.argv[1:]
+start, rps, bmps, gaps, lag = float(start), float(rps), float(bmps), int(gaps), float(lag)
+figs = [
+  {"name": "okxsim_startup", "unit": "ms", "value": start, "peer": "target", "peer_value": 100,
+   "ratio": round(100 / max(start, 1), 2)},
+  {"name": "okxsim_rest", "unit": "req/s", "value": round(rps), "peer": "target", "peer_value": 5000,
+   "ratio": round(rps / 5000, 2)},
+  {"name": "okxsim_books_10x100ms", "unit": "msgs/s", "value": bmps, "peer": "target (10 instruments x 10/s)",
+   "peer_value": 100, "ratio": round(bmps / 100, 2), "gaps": gaps, "lag_ms_p99": lag},
+]
+json.dump({"machine": machine, "figures": figs}, open(out, "w"), indent=1)
+print(f"{'benchmark':28} {'value':>12} {'unit':8} {'peer':>12} {'ratio':>7}")
+for f in figs:
+    print(f"{f['name']:28} {f['value']:>12} {f['unit']:8} {f['peer_value']:>12} {f['ratio']:>7}")
+print(f"books: {gaps} seqId gaps, p99 push lag {lag:.0f} ms; written {out}")
+PY
