@@ -9,6 +9,7 @@
  * Signed requests use the okx-sim account given by OKXSIM_KEY, OKXSIM_SECRET,
  * OKXSIM_PASSPHRASE (demo). */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,8 +152,8 @@ static int bench_rest(double secs, int conns)
 
 /* ------------------------------------------------------------ books */
 
-static const char *INSTS[] = {"BTC-USDT-SWAP", "ETH-USDT-SWAP", "SOL-USDT-SWAP", "DOGE-USDT-SWAP",
-                              "XRP-USDT-SWAP", "ADA-USDT-SWAP", "LTC-USDT-SWAP", "DOT-USDT-SWAP",
+static const char *INSTS[] = {"BTC-USDT-SWAP",  "ETH-USDT-SWAP", "SOL-USDT-SWAP", "DOGE-USDT-SWAP",
+                              "XRP-USDT-SWAP",  "ADA-USDT-SWAP", "LTC-USDT-SWAP", "DOT-USDT-SWAP",
                               "AVAX-USDT-SWAP", "LINK-USDT-SWAP"};
 
 typedef struct wstate {
@@ -198,7 +199,8 @@ static void on_frame(wstate *w, char *p)
     }
     int k = -1;
     for (int i = 0; i < 10; i++) {
-        if (strncmp(inst + 10, INSTS[i], strlen(INSTS[i])) == 0 && inst[10 + strlen(INSTS[i])] == '"') {
+        if (strncmp(inst + 10, INSTS[i], strlen(INSTS[i])) == 0 &&
+            inst[10 + strlen(INSTS[i])] == '"') {
             k = i;
         }
     }

@@ -24,8 +24,8 @@ static char *render(void)
 
 static void test_counter_gauge(void **state)
 {
-    at_metric *c = metrics_get("exchange.okx", AT_METRIC_COUNTER, "aitrader_test_orders_total",
-                               "Orders sent");
+    at_metric *c =
+        metrics_get("exchange.okx", AT_METRIC_COUNTER, "aitrader_test_orders_total", "Orders sent");
     at_metric *g = metrics_get("exchange.okx", AT_METRIC_GAUGE, "aitrader_test_equity", "Equity");
     assert_non_null(c);
     assert_non_null(g);
@@ -36,9 +36,9 @@ static void test_counter_gauge(void **state)
     assert_true(metrics_value(c) == 5);
     assert_true(metrics_value(g) == 7.25);
     /* Same name and instance: the same metric. */
-    assert_ptr_equal(metrics_get("exchange.okx", AT_METRIC_COUNTER, "aitrader_test_orders_total",
-                                 "Orders sent"),
-                     c);
+    assert_ptr_equal(
+        metrics_get("exchange.okx", AT_METRIC_COUNTER, "aitrader_test_orders_total", "Orders sent"),
+        c);
     /* Another kind under the same name is refused. */
     assert_null(
         metrics_get("exchange.okx", AT_METRIC_GAUGE, "aitrader_test_orders_total", "clash"));
@@ -65,7 +65,8 @@ static void test_histogram(void **state)
     /* Buckets are cumulative; +Inf holds everything. */
     assert_non_null(strstr(s, "aitrader_test_latency_us_bucket{instance=\"ai.x\",le=\"50\"} 1\n"));
     assert_non_null(strstr(s, "aitrader_test_latency_us_bucket{instance=\"ai.x\",le=\"500\"} 2\n"));
-    assert_non_null(strstr(s, "aitrader_test_latency_us_bucket{instance=\"ai.x\",le=\"+Inf\"} 3\n"));
+    assert_non_null(
+        strstr(s, "aitrader_test_latency_us_bucket{instance=\"ai.x\",le=\"+Inf\"} 3\n"));
     assert_non_null(strstr(s, "aitrader_test_latency_us_count{instance=\"ai.x\"} 3\n"));
     free(s);
 }
