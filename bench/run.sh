@@ -58,12 +58,14 @@ figs = [
    "ratio": round(100 / max(start, 1), 2)},
   {"name": "okxsim_rest", "unit": "req/s", "value": round(rps), "peer": "target", "peer_value": 5000,
    "ratio": round(rps / 5000, 2)},
-  {"name": "okxsim_books_10x100ms", "unit": "msgs/s", "value": bmps, "peer": "target (10 instruments x 10/s)",
-   "peer_value": 100, "ratio": round(bmps / 100, 2), "gaps": gaps, "lag_ms_p99": lag},
+  # 10 instruments' books every 100 ms: "not falling behind" is the push lag
+  # (book ts to arrival) staying under one period, with no seqId gap.
+  {"name": "okxsim_books_10x100ms_lag_p99", "unit": "ms", "value": lag, "peer": "target (one 100 ms period)",
+   "peer_value": 100, "ratio": round(100 / max(lag, 1), 2), "msgs_per_s": bmps, "seqid_gaps": gaps},
 ]
 json.dump({"machine": machine, "figures": figs}, open(out, "w"), indent=1)
 print(f"{'benchmark':28} {'value':>12} {'unit':8} {'peer':>12} {'ratio':>7}")
 for f in figs:
     print(f"{f['name']:28} {f['value']:>12} {f['unit']:8} {f['peer_value']:>12} {f['ratio']:>7}")
-print(f"books: {gaps} seqId gaps, p99 push lag {lag:.0f} ms; written {out}")
+print(f"books: {bmps:.1f} updates/s over 10 instruments, {gaps} seqId gaps; written {out}")
 PY
