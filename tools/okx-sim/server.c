@@ -29,6 +29,9 @@ static const route ROUTES[] = {
     {"GET", "/api/v5/account/balance", NULL, acct_balance},
     {"GET", "/api/v5/account/positions", NULL, acct_positions},
     {"GET", "/api/v5/account/config", NULL, acct_config},
+    {"GET", "/api/v5/account/trade-fee", NULL, acct_trade_fee},
+    {"GET", "/api/v5/account/leverage-info", NULL, acct_leverage_info},
+    {"GET", "/api/v5/asset/currencies", NULL, acct_currencies},
     {"POST", "/api/v5/account/set-leverage", NULL, acct_set_leverage},
     {"POST", "/api/v5/account/set-position-mode", NULL, acct_set_position_mode},
     {"POST", "/api/v5/trade/order", NULL, order_place},
@@ -45,6 +48,7 @@ static const route ROUTES[] = {
     {"POST", "/api/v5/trade/close-position", NULL, order_close_position},
     {"POST", "/api/v5/trade/order-algo", NULL, algo_place},
     {"POST", "/api/v5/trade/cancel-algos", NULL, algo_cancel},
+    {"GET", "/api/v5/trade/order-algo", NULL, algo_get},
     {"GET", "/api/v5/trade/orders-algo-pending", NULL, algo_pending},
     {"GET", "/api/v5/trade/orders-algo-history", NULL, algo_history},
 };

@@ -393,6 +393,12 @@ void acct_positions(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *
 void acct_config(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
 void acct_set_leverage(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
 void acct_set_position_mode(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
+/* acct_extra.c: asset/currencies, account/trade-fee, account/leverage-info,
+ * trade/order-algo. */
+void acct_currencies(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
+void acct_trade_fee(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
+void acct_leverage_info(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
+void algo_get(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
 /* The balance object (GET account/balance data[0], WS account push). */
 json_t *acct_balance_json(sim_exchange *x, sim_acct *a);
 /* The position list (non-zero positions) as OKX shows them. */
