@@ -16,9 +16,9 @@ if ! command -v node >/dev/null 2>&1; then
     echo "okx_ccxt: node not found (Node.js >= 20 is required)" >&2
     exit 1
 fi
-if [[ ! -d "$dir/node_modules/ccxt" ]]; then
+if [[ ! -d "$dir/node_modules/ccxt" || ! -d "$dir/node_modules/ws" ]]; then
     # A clean clone: install exactly what package-lock.json pins.
     npm ci --prefix "$dir" --no-audit --no-fund
 fi
 
-OKX_SIM="$sim" node --test "$dir/okx_sim.test.mjs"
+OKX_SIM="$sim" node --test "$dir/okx_sim.test.mjs" "$dir/okx_sim_ws.test.mjs"

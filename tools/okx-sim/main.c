@@ -29,6 +29,7 @@ static const char usage[] =
     "                       account is created and its credentials printed\n"
     "  --depth N            book levels per side (50, at most 400)\n"
     "  --tick MS            market step (100)\n"
+    "  --ws-idle MS         close a WebSocket silent for MS (30000, as OKX; shorter for tests)\n"
     "  --fault SPEC         inject a fault (repeatable):\n"
     "%s"
     "  --quiet              log warnings and errors only\n"
@@ -57,18 +58,25 @@ static int parse_num(const char *opt, const char *v, double lo, double hi, doubl
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"host", required_argument, NULL, 'H'},     {"port", required_argument, NULL, 'p'},
-        {"data", required_argument, NULL, 'd'},     {"speed", required_argument, NULL, 's'},
-        {"seed", required_argument, NULL, 'S'},     {"instruments", required_argument, NULL, 'i'},
-        {"accounts", required_argument, NULL, 'a'}, {"depth", required_argument, NULL, 'D'},
-        {"tick", required_argument, NULL, 't'},     {"fault", required_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"host", required_argument, NULL, 'H'},
+                                             {"port", required_argument, NULL, 'p'},
+                                             {"data", required_argument, NULL, 'd'},
+                                             {"speed", required_argument, NULL, 's'},
+                                             {"seed", required_argument, NULL, 'S'},
+                                             {"instruments", required_argument, NULL, 'i'},
+                                             {"accounts", required_argument, NULL, 'a'},
+                                             {"depth", required_argument, NULL, 'D'},
+                                             {"tick", required_argument, NULL, 't'},
+                                             {"ws-idle", required_argument, NULL, 'I'},
+                                             {"fault", required_argument, NULL, 'f'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {NULL, 0, NULL, 0}};
     const char *host = "127.0.0.1", *accounts = NULL;
     const char *faults[SIM_MAX_FAULTS];
     int nfaults = 0;
-    double port = 0, tick = 100, seed = 1, depth = 50;
+    double port = 0, tick = 100, seed = 1, depth = 50, ws_idle = 30000;
     sim_market_opts mo = {.seed = 1, .speed = 1, .book_depth = 50};
     bool quiet = false;
     int ch;
@@ -108,6 +116,11 @@ int main(int argc, char **argv)
             break;
         case 't':
             if (parse_num("--tick", optarg, 10, 10000, &tick)) {
+                return 2;
+            }
+            break;
+        case 'I':
+            if (parse_num("--ws-idle", optarg, 100, 3600000, &ws_idle)) {
                 return 2;
             }
             break;
@@ -165,7 +178,8 @@ int main(int argc, char **argv)
     }
     s.base = event_base_new();
     g_base = s.base;
-    sim_server_opts so = {.host = host, .port = (int)port, .tick_ms = (int)tick};
+    sim_server_opts so = {
+        .host = host, .port = (int)port, .tick_ms = (int)tick, .ws_idle_ms = (int64_t)ws_idle};
     if (server_start(&s, &so, err, sizeof(err)) != 0) {
         fprintf(stderr, "okx-sim: %s\n", err);
         acct_free_all(&s.x);

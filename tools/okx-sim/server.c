@@ -329,6 +329,7 @@ int server_start(sim_server *s, const sim_server_opts *o, char *err, size_t errl
     sh_set_delay(s->http, s->faults.latency_ms);
     s->x.push = (sim_push){ws_push_order, ws_push_position, ws_push_account, ws_push_algo, s};
     s->tick_ms = o->tick_ms > 0 ? o->tick_ms : 100;
+    s->ws_idle_ms = o->ws_idle_ms > 0 ? o->ws_idle_ms : WS_IDLE_MS;
     s->tick = event_new(s->base, -1, EV_PERSIST, on_tick, s);
     struct timeval tv = {s->tick_ms / 1000, (s->tick_ms % 1000) * 1000};
     event_add(s->tick, &tv);

@@ -54,6 +54,7 @@ typedef struct sim_server {
     sim_faults faults;
     uint64_t rng; /* fault dice */
     int tick_ms;
+    int64_t ws_idle_ms; /* close a silent WebSocket after this (OKX: 30 s) */
     struct event *tick;
     int64_t last_drop_ms;
     ws_sess *sessions;
@@ -65,7 +66,8 @@ typedef struct sim_server {
 typedef struct sim_server_opts {
     const char *host;
     int port;
-    int tick_ms; /* market step, 100 ms default */
+    int tick_ms;        /* market step, 100 ms default */
+    int64_t ws_idle_ms; /* 0 = WS_IDLE_MS */
 } sim_server_opts;
 
 /* Listen and start ticking; market and accounts must be loaded into s. */

@@ -644,7 +644,7 @@ void ws_tick(sim_server *s, int64_t now)
             tick_sub(w, sub, now);
         }
         int64_t last = w->last_rx_ms > w->last_tx_ms ? w->last_rx_ms : w->last_tx_ms;
-        if (now - last > WS_IDLE_MS) {
+        if (now - last > s->ws_idle_ms) {
             sh_ws_close(w->c, 4004, "No data received in 30s.");
         }
     }
