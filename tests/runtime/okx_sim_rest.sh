@@ -120,6 +120,13 @@ curl -s -o out.json -X POST "$URL/sim/fault" --data-raw '{"spec":"clock-skew=-60
 live GET /api/v5/account/balance
 check "clock-skew fault: fresh requests look expired" [ "$(j out.json 'd["code"]')" = 50102 ]
 curl -s -o out.json -X POST "$URL/sim/fault" --data-raw '{"spec":"none"}'
+curl -s -o out.json -X POST "$URL/sim/fault" --data-raw '{"spec":"latency=400"}'
+took=$(curl -s -o out.json -w '%{time_total}' "$URL/api/v5/market/ticker?instId=BTC-USDT-SWAP")
+check "latency fault: the answer waits about 400 ms" python3 -c "import sys; sys.exit(0 if float('$took') >= 0.35 else 1)"
+check "latency fault: the answer still arrives intact" [ "$(j out.json 'd["code"]')" = 0 ]
+curl -s -o out.json -X POST "$URL/sim/fault" --data-raw '{"spec":"none"}'
+took=$(curl -s -o out.json -w '%{time_total}' "$URL/api/v5/market/ticker?instId=BTC-USDT-SWAP")
+check "latency cleared by none" python3 -c "import sys; sys.exit(0 if float('$took') < 0.3 else 1)"
 status=$(curl -s -o out.json -w '%{http_code}' -X POST "$URL/sim/fault" --data-raw '{"spec":"explode=1"}')
 check "unknown fault refused with a reason" [ "$status" = 400 ]
 kill -TERM "$pid"; wait_exit "$pid"; rc=$RT_RC
