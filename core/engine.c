@@ -594,7 +594,8 @@ int engine_start(engine *e)
             }
         }
         in->started = true;
-        if (in->state == AT_STATE_STARTING) {
+        /* A plugin that reported its own state (still connecting …) keeps it. */
+        if (in->state == AT_STATE_STARTING && !in->state_reported) {
             engine_set_state(in, AT_STATE_UP, NULL);
         }
         log_msg(in->name, AT_LOG_INFO, "started (%s %s from %s)", in->lp.plugin->name,

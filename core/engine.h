@@ -25,6 +25,7 @@ struct at_instance {
     at_state state;
     char *detail;
     bool inited, started;
+    bool state_reported; /* the plugin called set_state itself */
     bus_client bus;
     struct at_instance *next;
 };

@@ -31,6 +31,7 @@ static void h_log(const at_instance *in, at_log_level level, const char *fmt, ..
 static void h_set_state(at_instance *in, at_state st, const char *detail)
 {
     if (in) {
+        in->state_reported = true;
         engine_set_state(in, st, detail);
     }
 }

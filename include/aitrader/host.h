@@ -178,7 +178,13 @@ typedef struct at_db_value {
 /** Convenience initialisers for parameter arrays. */
 #define AT_DB_I(v) ((at_db_value){.type = AT_DB_INT, .u.i = (v)})
 #define AT_DB_R(v) ((at_db_value){.type = AT_DB_REAL, .u.r = (v)})
-#define AT_DB_S(v) ((at_db_value){.type = (v) ? AT_DB_TEXT : AT_DB_NULL, .u.s = (v)})
+/** Text, or NULL as SQL NULL (a function, so char arrays work without -Waddress noise). */
+static inline at_db_value at_db_text(const char *s)
+{
+    at_db_value v = {.type = s ? AT_DB_TEXT : AT_DB_NULL, .u.s = s};
+    return v;
+}
+#define AT_DB_S(v) at_db_text(v)
 #define AT_DB_D(v) ((at_db_value){.type = AT_DB_DEC, .u.d = (v)})
 #define AT_DB_B(v) ((at_db_value){.type = AT_DB_BOOL, .u.b = (v)})
 #define AT_DB_N ((at_db_value){.type = AT_DB_NULL})
@@ -218,7 +224,7 @@ typedef enum at_metric_kind {
 
 /**
  * The services table. Version: check `struct_size` before using a field that
- * was appended after ABI 1.0 (none yet).
+ * was appended after ABI 1.0 (dec_mul_round and metrics_text came in 1.1).
  */
 typedef struct at_host {
     uint32_t struct_size; /**< sizeof(at_host) in the engine */

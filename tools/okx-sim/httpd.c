@@ -46,7 +46,8 @@ struct sh_conn {
     char *body;
     size_t body_len;
     bool keep_alive;
-    struct event *delay; /* latency fault */
+    struct event *delay;   /* latency fault: fires when the held answer may go */
+    struct evbuffer *held; /* an answer made but not yet sent (latency fault) */
     /* WebSocket */
     char *msg; /* fragments of the message being received */
     size_t msg_len;
@@ -104,6 +105,9 @@ static void conn_free(sh_conn *c)
     }
     if (c->delay) {
         event_free(c->delay);
+    }
+    if (c->held) {
+        evbuffer_free(c->held);
     }
     req_reset(c);
     free(c->msg);
@@ -197,11 +201,31 @@ static bool parse_head(sh_conn *c)
 
 static void dispatch(sh_conn *c);
 
+static void http_feed(sh_conn *c);
+
+/* The latency fault holds answers, not requests: the exchange has acted on
+ * the request at once and only the answer is late, which is what a client
+ * that times out (or dies) meanwhile must cope with. */
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
     sh_conn *c = arg;
+    if (!c->held || c->dead) {
+        return;
+    }
+    evbuffer_add_buffer(bufferevent_get_output(c->bev), c->held);
+    evbuffer_free(c->held);
+    c->held = NULL;
+    if (!c->keep_alive) {
+        c->closing = true;
+        return;
+    }
+    bufferevent_enable(c->bev, EV_READ);
     c->depth++;
-    dispatch(c);
+    if (c->st == ST_ANSWERED) {
+        req_reset(c);
+        c->st = ST_HEAD;
+        http_feed(c);
+    }
     c->depth--;
     conn_release(c);
 }
@@ -220,15 +244,6 @@ static void request_ready(sh_conn *c)
     }
     if (!c->body) {
         c->body = calloc(1, 1);
-    }
-    if (c->srv->delay_ms > 0) {
-        if (!c->delay) {
-            c->delay = evtimer_new(c->srv->base, on_delay, c);
-        }
-        struct timeval tv = {c->srv->delay_ms / 1000, (c->srv->delay_ms % 1000) * 1000};
-        evtimer_add(c->delay, &tv);
-        bufferevent_disable(c->bev, EV_READ);
-        return;
     }
     dispatch(c);
 }
@@ -300,8 +315,8 @@ static void http_feed(sh_conn *c)
             c->body[c->body_len] = '\0';
             request_ready(c);
         }
-        if (c->st == ST_WAIT) {
-            return; /* answered later (delay) */
+        if (c->st == ST_WAIT || c->held) {
+            return; /* the answer is held (latency fault): on_delay goes on */
         }
         if (c->st == ST_ANSWERED) {
             req_reset(c);
@@ -365,7 +380,7 @@ static void dispatch(sh_conn *c)
     if (c->st == ST_WAIT) {
         plain_answer(c, 500, "No answer");
     }
-    if (c->st == ST_ANSWERED && !c->dead && !c->closing) {
+    if (c->st == ST_ANSWERED && !c->dead && !c->closing && !c->held) {
         req_reset(c);
         c->st = ST_HEAD;
         http_feed(c);
@@ -583,7 +598,12 @@ void sh_respond(sh_conn *c, int status, const char *ctype, const char *body, siz
     if (!c || c->st != ST_WAIT || c->dead) {
         return;
     }
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    bool hold = c->srv->delay_ms > 0 && c->st == ST_WAIT;
+    if (hold && !c->delay) {
+        c->delay = evtimer_new(c->srv->base, on_delay, c);
+    }
+    hold = hold && c->delay && (c->held = evbuffer_new());
+    struct evbuffer *out = hold ? c->held : bufferevent_get_output(c->bev);
     evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
                         status, reason_of(status), ctype ? ctype : "application/json", len);
     for (size_t i = 0; i < nextra; i++) {
@@ -594,6 +614,12 @@ void sh_respond(sh_conn *c, int status, const char *ctype, const char *body, siz
         evbuffer_add(out, body, len);
     }
     c->st = ST_ANSWERED;
+    if (hold) {
+        struct timeval tv = {c->srv->delay_ms / 1000, (c->srv->delay_ms % 1000) * 1000};
+        evtimer_add(c->delay, &tv);
+        bufferevent_disable(c->bev, EV_READ);
+        return;
+    }
     if (!c->keep_alive) {
         c->closing = true;
         bufferevent_disable(c->bev, EV_READ);

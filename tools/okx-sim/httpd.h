@@ -56,7 +56,8 @@ sh_server *sh_listen(struct event_base *base, const sh_opts *o, const sh_cbs *cb
 int sh_port(const sh_server *s);
 /* Closes every connection (on_ws_close is called for WebSockets) and frees. */
 void sh_free(sh_server *s);
-/* Delay every request's dispatch by ms (fault injection: added latency). */
+/* Hold every answer for ms before sending it (fault injection: the request
+ * is acted on at once, only the answer is late). */
 void sh_set_delay(sh_server *s, int ms);
 
 /* Answer the current request. `extra` are "Name: value" lines, may be NULL. */
