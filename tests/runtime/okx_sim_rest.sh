@@ -5,7 +5,7 @@
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 
-SIM="$AT_BUILD_DIR/okx-sim"
+source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 cat >accounts.json <<'EOF'
 [{"apiKey": "live-key", "secretKey": "live-secret", "passphrase": "live-pass", "demo": false,
   "posMode": "long_short_mode", "balances": {"USDT": "10000"}},
@@ -13,29 +13,10 @@ cat >accounts.json <<'EOF'
   "posMode": "net_mode", "balances": {"USDT": "2500.5"}}]
 EOF
 
-"$SIM" --port 0 --seed 3 --accounts accounts.json >sim.out 2>sim.err &
-pid=$!; RT_PIDS+=("$pid")
-wait_log sim.out "okx-sim listening on http://127.0.0.1:"
-URL=$(sed -n 's/^okx-sim listening on //p' sim.out)
+sim_start sim.out --seed 3 --accounts accounts.json
+pid=$SIM_PID
 check "prints the listening URL" [ -n "$URL" ]
 
-# j FILE EXPR: evaluate a Python expression on the JSON in FILE (as `d`).
-j() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-
-# call METHOD PATH[?QUERY] BODY KEY SECRET PASS [extra curl args...]: signed
-# request; the body goes to out.json, the HTTP status to $status.
-call() {
-  local method=$1 target=$2 body=$3 key=$4 secret=$5 pass=$6; shift 6
-  local ts sign
-  ts=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
-  sign=$(printf '%s%s%s%s' "$ts" "$method" "$target" "$body" |
-         openssl dgst -sha256 -hmac "$secret" -binary | base64)
-  local args=(-s -o out.json -w '%{http_code}' -X "$method" "$URL$target"
-              -H "OK-ACCESS-KEY: $key" -H "OK-ACCESS-SIGN: $sign" -H "OK-ACCESS-TIMESTAMP: $ts"
-              -H "OK-ACCESS-PASSPHRASE: $pass" -H "Content-Type: application/json")
-  [ "$method" = POST ] && args+=(--data-raw "$body")
-  status=$(curl "${args[@]}" "$@")
-}
 live() { call "$1" "$2" "${3:-}" live-key live-secret live-pass "${@:4}"; }
 demo() { call "$1" "$2" "${3:-}" demo-key demo-secret demo-pass -H "x-simulated-trading: 1" "${@:4}"; }
 

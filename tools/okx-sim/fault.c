@@ -9,9 +9,11 @@ const char fault_help[] =
     "  ws-drop=N          drop every WebSocket connection every N seconds\n"
     "  rest-429=RATE      answer a fraction RATE (0..1) of REST requests 429 / 50011\n"
     "  rest-5xx=RATE      answer a fraction RATE of REST requests 503 / 50001\n"
-    "  latency=MS         delay every REST answer by MS milliseconds\n"
+    "  latency=MS         hold every REST answer MS milliseconds (the request is acted on at "
+    "once)\n"
     "  reject-next=CODE[:MSG]  reject the next order with sCode CODE (e.g. 51008)\n"
     "  clock-skew=MS      run the server clock MS ms ahead (negative: behind)\n"
+    "  ws-mute=1          private WebSocket channels push nothing (0 to resume)\n"
     "  none               clear every fault\n";
 
 static int num(const char *v, double lo, double hi, double *out, char *err, size_t errlen,
@@ -73,6 +75,11 @@ int fault_parse(sim_faults *f, const char *spec, char *err, size_t errlen)
             return -1;
         }
         f->clock_skew_ms = (int64_t)d;
+    } else if (strcmp(key, "ws-mute") == 0) {
+        if (num(v, 0, 1, &d, err, errlen, key)) {
+            return -1;
+        }
+        f->ws_mute = d != 0;
     } else if (strcmp(key, "reject-next") == 0) {
         char *end = NULL;
         long code = strtol(v, &end, 10);

@@ -45,7 +45,17 @@ void ex_push_order(sim_exchange *x, sim_acct *a, const sim_order *o, const sim_f
 void ex_push_account(sim_exchange *x, sim_acct *a)
 {
     if (x->push.position) {
+        /* Open positions, plus those closed since the last push with pos "0"
+         * (OKX pushes a close once so clients can drop the position). */
         json_t *j = acct_positions_json(x, a, NULL);
+        ex_totals t;
+        ex_totals_of(x, a, &t);
+        for (sim_position *p = a->positions; p; p = p->next) {
+            if (p->pos.m == 0 && p->pushed_open) {
+                json_array_append_new(j, pos_json(x, a, p, &t));
+            }
+            p->pushed_open = p->pos.m != 0;
+        }
         x->push.position(x->push.arg, a, j);
         json_decref(j);
     }

@@ -33,6 +33,7 @@ typedef struct sim_faults {
     double rest_5xx_rate;  /* fraction answered 503 50001 */
     int latency_ms;        /* added to every REST answer */
     int64_t clock_skew_ms; /* the server's clock runs this far ahead (or behind) */
+    bool ws_mute;          /* private channels push nothing (a silently dead feed) */
     int reject_code;       /* reject the next order with this sCode */
     char reject_msg[128];
 } sim_faults;

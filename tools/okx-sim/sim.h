@@ -289,6 +289,7 @@ typedef struct sim_position {
     int lever;
     int64_t c_time_ms, u_time_ms;
     int64_t trade_id;
+    bool pushed_open; /* non-zero at the last positions push: its close is pushed once, pos "0" */
     struct sim_position *next;
 } sim_position;
 

@@ -655,6 +655,9 @@ void ws_tick(sim_server *s, int64_t now)
 static void push_private(sim_server *s, sim_acct *a, const char *channel, const char *inst_id,
                          json_t *data, const char *event_type)
 {
+    if (s->faults.ws_mute) {
+        return;
+    }
     for (ws_sess *w = s->sessions; w; w = w->next) {
         if (w->acct != a) {
             continue;

@@ -1,0 +1,279 @@
+/* exchange_okx: OKX v5 perpetual swaps, live or demo, one account per
+ * instance. Start: instruments (REST, stored), then the public and business
+ * WebSockets (market events), then with credentials the account setup, the
+ * private WebSocket and order intents. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "okx_plugin.h"
+
+static const char *const TD_MODES[] = {"cross", "isolated", NULL};
+static const char *const BOOK_CHANNELS[] = {"books", "books5", NULL};
+
+#define F(name, type, def, flags, member, lo, hi, enums, desc)                                     \
+    {                                                                                              \
+        name, type, def, flags, offsetof(okx_ctx, member), lo, hi, enums, desc                     \
+    }
+
+static const at_cfg_field schema[] = {
+    F("demo", AT_CFG_BOOL, "false", 0, demo, 0, 0, NULL,
+      "demo trading: sends x-simulated-trading: 1 and uses OKX's demo WebSocket hosts"),
+    F("api_key", AT_CFG_SECRET, NULL, 0, api_key, 0, 0, NULL,
+      "API key (env:NAME or file:PATH); without keys only market data is used"),
+    F("secret_key", AT_CFG_SECRET, NULL, 0, secret_key, 0, 0, NULL, "API secret"),
+    F("passphrase", AT_CFG_SECRET, NULL, 0, passphrase, 0, 0, NULL, "API passphrase"),
+    F("rest_url", AT_CFG_STR, "https://www.okx.com", 0, rest_url, 0, 0, NULL,
+      "REST base URL (tests point it at okx-sim)"),
+    F("ws_public_url", AT_CFG_STR, NULL, 0, ws_public_url, 0, 0, NULL,
+      "public WebSocket (default wss://ws.okx.com:8443/ws/v5/public, demo wspap.okx.com)"),
+    F("ws_private_url", AT_CFG_STR, NULL, 0, ws_private_url, 0, 0, NULL, "private WebSocket"),
+    F("ws_business_url", AT_CFG_STR, NULL, 0, ws_business_url, 0, 0, NULL,
+      "business WebSocket (candles)"),
+    F("instruments", AT_CFG_LIST, "BTC-USDT-SWAP, ETH-USDT-SWAP", 0, instruments, 0, 0, NULL,
+      "instruments to follow: BTC-USDT-SWAP, BTC/USDT:USDT or BTC"),
+    F("td_mode", AT_CFG_ENUM, "cross", 0, td_mode, 0, 0, TD_MODES, "margin mode of orders"),
+    F("leverage", AT_CFG_INT, "0", AT_CFG_RANGE, leverage, 0, 125, NULL,
+      "set this leverage on every instrument at start (0 = leave as is)"),
+    F("book_channel", AT_CFG_ENUM, "books", 0, book_channel, 0, 0, BOOK_CHANNELS,
+      "books (400 levels, incremental) or books5 (5-level snapshots)"),
+    F("candles", AT_CFG_LIST, "1m", 0, candles, 0, 0, NULL,
+      "candle bars to subscribe (1m, 5m, 15m, 1H …); empty for none"),
+    F("timeout", AT_CFG_DURATION, "10s", AT_CFG_RANGE, timeout_ms, 500, 120000, NULL,
+      "REST request timeout"),
+    {0},
+};
+
+bool okx_private(const okx_ctx *c)
+{
+    return c->api_key && *c->api_key && c->secret_key && *c->secret_key && c->passphrase &&
+           *c->passphrase;
+}
+
+void okx_refresh_state(okx_ctx *c)
+{
+    if (!c->started) {
+        return;
+    }
+    bool pub = c->ws_pub && okx_ws_up(c->ws_pub);
+    bool priv = !okx_private(c) || (c->ws_priv && okx_ws_up(c->ws_priv));
+    char detail[160];
+    snprintf(detail, sizeof(detail), "%zu instruments; public %s%s%s", c->nwatch,
+             pub ? "up" : "down", okx_private(c) ? ", private " : "",
+             okx_private(c) ? (priv ? "up" : "down") : "");
+    at_state st = !c->insts       ? AT_STATE_STARTING
+                  : pub && priv   ? AT_STATE_UP
+                  : !pub && !priv ? AT_STATE_DOWN
+                                  : AT_STATE_DEGRADED;
+    c->h->set_state(c->inst, st, detail);
+}
+
+/* ------------------------------------------------------------ instruments */
+
+static void store_instruments(okx_ctx *c, json_t *data)
+{
+    int64_t now = c->h->now_us() / 1000;
+    size_t i;
+    json_t *row;
+    json_array_foreach(data, i, row)
+    {
+        const char *id = json_string_value(json_object_get(row, "instId"));
+        if (!id || !okx_watch_find(c, id, strlen(id))) {
+            continue; /* keep the table to what this instance follows */
+        }
+        char *raw = json_dumps(row, JSON_COMPACT);
+#define S(k) AT_DB_S(json_string_value(json_object_get(row, k)))
+        const at_db_value p[] = {AT_DB_S(c->name), AT_DB_S(id), S("instType"),  S("ctVal"),
+                                 S("ctValCcy"),    S("ctMult"), S("lotSz"),     S("minSz"),
+                                 S("tickSz"),      S("lever"),  S("settleCcy"), S("state"),
+                                 AT_DB_S(raw),     AT_DB_I(now)};
+#undef S
+        c->h->db_write(c->inst,
+                       "INSERT INTO instruments (exchange, inst_id, inst_type, ct_val, ct_val_ccy, "
+                       "ct_mult, lot_sz, min_sz, tick_sz, max_lever, settle_ccy, state, raw_json, "
+                       "updated_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
+                       "ON CONFLICT (exchange, inst_id) DO UPDATE SET inst_type = $3, ct_val = $4, "
+                       "ct_val_ccy = $5, ct_mult = $6, lot_sz = $7, min_sz = $8, tick_sz = $9, "
+                       "max_lever = $10, settle_ccy = $11, state = $12, raw_json = $13, "
+                       "updated_ms = $14",
+                       p, sizeof(p) / sizeof(p[0]), NULL, NULL);
+        free(raw);
+    }
+}
+
+static void load_instruments(okx_ctx *c);
+
+static void retry_instruments(void *arg)
+{
+    load_instruments(arg);
+}
+
+static void on_instruments(void *arg, const okx_reply *r)
+{
+    okx_ctx *c = arg;
+    char err[256] = "";
+    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->root) {
+        snprintf(err, sizeof(err), "instruments: %s%s%s (HTTP %d)", r->code, *r->code ? " " : "",
+                 r->msg, r->http);
+    } else {
+        char *body = json_dumps(r->root, JSON_COMPACT);
+        okx_insts *in = okx_insts_new(c->h);
+        if (!body || !in ||
+            okx_insts_load_json(in, body, strlen(body), err, sizeof(err)) != AT_OK) {
+            okx_insts_free(in);
+            if (!err[0]) {
+                snprintf(err, sizeof(err), "instruments: out of memory");
+            }
+        } else {
+            c->insts = in;
+        }
+        free(body);
+    }
+    if (!c->insts) {
+        c->h->log(c->inst, AT_LOG_WARN, "%s; retrying in 5 s", err);
+        c->h->set_state(c->inst, AT_STATE_DEGRADED, err);
+        c->h->timer_add(c->inst, 5000, 0, retry_instruments, c);
+        return;
+    }
+    /* Resolve what the user wrote (BTC, BTC/USDT:USDT, BTC-USDT-SWAP). */
+    c->watch = calloc(c->instruments.n ? c->instruments.n : 1, sizeof(*c->watch));
+    for (size_t i = 0; c->watch && i < c->instruments.n && c->nwatch < OKX_MAX_SUBS; i++) {
+        const okx_inst *in = okx_insts_find(c->insts, c->instruments.items[i]);
+        if (!in) {
+            c->h->log(c->inst, AT_LOG_ERROR, "instrument '%s' is not an OKX swap; ignored",
+                      c->instruments.items[i]);
+            continue;
+        }
+        bool dup = false;
+        for (size_t k = 0; k < c->nwatch; k++) {
+            dup |= c->watch[k].inst == in;
+        }
+        if (!dup) {
+            c->watch[c->nwatch].inst = in;
+            okx_book_init(&c->watch[c->nwatch].book);
+            c->nwatch++;
+        }
+    }
+    c->h->log(c->inst, AT_LOG_INFO, "%zu OKX swaps listed; following %zu",
+              okx_insts_count(c->insts), c->nwatch);
+    if (r->data) {
+        store_instruments(c, r->data);
+    }
+    okx_feed_start(c);
+    if (okx_private(c)) {
+        okx_account_start(c);
+        okx_trade_start(c);
+    }
+    okx_refresh_state(c);
+}
+
+static void load_instruments(okx_ctx *c)
+{
+    if (okx_rest_get(c->rest, "/api/v5/public/instruments", "instType=SWAP", false, on_instruments,
+                     c) != AT_OK) {
+        c->h->log(c->inst, AT_LOG_ERROR, "instruments: request could not be queued");
+    }
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static int init(at_instance *inst, const at_host *host, void *ctx)
+{
+    okx_ctx *c = ctx;
+    c->inst = inst;
+    c->h = host;
+    c->name = host->instance_name(inst);
+    return AT_OK;
+}
+
+static const char *default_ws(const okx_ctx *c, const char *path)
+{
+    static const char *const live[] = {"wss://ws.okx.com:8443/ws/v5/public",
+                                       "wss://ws.okx.com:8443/ws/v5/private",
+                                       "wss://ws.okx.com:8443/ws/v5/business"};
+    static const char *const demo[] = {"wss://wspap.okx.com:8443/ws/v5/public",
+                                       "wss://wspap.okx.com:8443/ws/v5/private",
+                                       "wss://wspap.okx.com:8443/ws/v5/business"};
+    int k = strcmp(path, "public") == 0 ? 0 : strcmp(path, "private") == 0 ? 1 : 2;
+    return c->demo ? demo[k] : live[k];
+}
+
+static int start(void *ctx)
+{
+    okx_ctx *c = ctx;
+    bool some = (c->api_key && *c->api_key) || (c->secret_key && *c->secret_key) ||
+                (c->passphrase && *c->passphrase);
+    if (some && !okx_private(c)) {
+        c->h->log(c->inst, AT_LOG_ERROR,
+                  "api_key, secret_key and passphrase go together: set all three or none");
+        return AT_ECONFIG;
+    }
+    if (!c->ws_public_url) {
+        c->ws_public_url = default_ws(c, "public");
+    }
+    if (!c->ws_private_url) {
+        c->ws_private_url = default_ws(c, "private");
+    }
+    if (!c->ws_business_url) {
+        c->ws_business_url = default_ws(c, "business");
+    }
+    okx_rest_opts ro = {.base_url = c->rest_url,
+                        .api_key = c->api_key,
+                        .secret = c->secret_key,
+                        .passphrase = c->passphrase,
+                        .demo = c->demo,
+                        .timeout_ms = c->timeout_ms};
+    c->rest = okx_rest_new(c->h, c->inst, &ro);
+    c->md = malloc(sizeof(*c->md));
+    c->msg = malloc(sizeof(*c->msg));
+    if (!c->rest || !c->md || !c->msg) {
+        return AT_ENOMEM;
+    }
+    okx_md_init(c->md, c->h);
+    c->started = true;
+    c->h->set_state(c->inst, AT_STATE_STARTING, "loading instruments");
+    c->h->log(c->inst, AT_LOG_INFO, "OKX %s at %s%s", c->demo ? "demo" : "live", c->rest_url,
+              okx_private(c) ? "" : " (no API keys: market data only)");
+    load_instruments(c);
+    return AT_OK;
+}
+
+static void stop(void *ctx)
+{
+    okx_ctx *c = ctx;
+    c->started = false;
+    okx_trade_stop(c);
+    okx_account_stop(c);
+    okx_feed_stop(c);
+    okx_rest_free(c->rest);
+    c->rest = NULL;
+    c->h->set_state(c->inst, AT_STATE_STOPPED, NULL);
+}
+
+static void destroy(void *ctx)
+{
+    okx_ctx *c = ctx;
+    okx_insts_free(c->insts);
+    free(c->watch);
+    free(c->md);
+    free(c->msg);
+}
+
+static const at_plugin plugin = {
+    AT_PLUGIN_HEADER,
+    .kind = AT_KIND_EXCHANGE,
+    .name = "okx",
+    .version = "0.1.0",
+    .description = "OKX v5 perpetual swaps: REST + WebSocket, live or demo, one account",
+    .config = schema,
+    .ctx_size = sizeof(okx_ctx),
+    .init = init,
+    .start = start,
+    .stop = stop,
+    .destroy = destroy,
+};
+
+AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void)
+{
+    return &plugin;
+}

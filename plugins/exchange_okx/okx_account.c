@@ -1,0 +1,250 @@
+/* Account setup and account events: account/config (position mode, uid),
+ * leverage per instrument, then the private WebSocket (login; account,
+ * positions and orders channels) turned into BALANCE and POSITION events and
+ * stored (accounts, positions, equity_snapshots). Private pushes are few and
+ * small, so jansson parses them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "okx_plugin.h"
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* An exact decimal from a string field; {0,0} when absent or "". */
+static at_dec jdec(okx_ctx *c, const json_t *o, const char *k)
+{
+    at_dec d = {0, 0};
+    const char *s = jstr(o, k);
+    if (*s && c->h->dec_parse(s, (size_t)-1, &d) != AT_OK) {
+        c->h->log(c->inst, AT_LOG_WARN, "OKX field %s: '%s' is not a decimal", k, s);
+        d = (at_dec){0, 0};
+    }
+    return d;
+}
+
+static int64_t jms(const json_t *o, const char *k)
+{
+    return strtoll(jstr(o, k), NULL, 10);
+}
+
+/* ------------------------------------------------------------ events */
+
+static void on_balance(okx_ctx *c, const json_t *b)
+{
+    at_dec total = jdec(c, b, "totalEq");
+    int64_t ts = jms(b, "uTime");
+    json_t *details = json_object_get(b, "details");
+    size_t i;
+    json_t *d;
+    json_array_foreach(details, i, d)
+    {
+        at_ev_balance *e = (at_ev_balance *)c->h->event_new(c->inst, AT_EV_BALANCE, 0);
+        if (!e) {
+            return;
+        }
+        snprintf(e->account, sizeof(e->account), "%s", c->name);
+        snprintf(e->ccy, sizeof(e->ccy), "%s", jstr(d, "ccy"));
+        e->total_eq = total;
+        e->eq = jdec(c, d, "eq");
+        e->avail = jdec(c, d, "availEq").m ? jdec(c, d, "availEq") : jdec(c, d, "availBal");
+        e->upl = jdec(c, d, "upl");
+        e->exch_ts_ms = ts;
+        c->h->publish(c->inst, &e->h, 0);
+    }
+    /* The equity curve comes from the exchange's totalEq, never rebuilt. */
+    char avail[AT_DEC_STRLEN] = "", upl[AT_DEC_STRLEN] = "", eq[AT_DEC_STRLEN];
+    c->h->dec_format(total, eq);
+    c->h->dec_format(jdec(c, b, "availEq"), avail);
+    c->h->dec_format(jdec(c, b, "upl"), upl);
+    const at_db_value p[] = {AT_DB_S(c->name), AT_DB_I(ts ? ts : c->h->now_us() / 1000),
+                             AT_DB_S(eq), AT_DB_S(avail), AT_DB_S(upl)};
+    c->h->db_write(c->inst,
+                   "INSERT INTO equity_snapshots (account, ts_ms, total_eq, avail, upl) "
+                   "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, ts_ms) DO NOTHING",
+                   p, 5, NULL, NULL);
+}
+
+static at_pos_side pos_side_of(const char *s)
+{
+    return strcmp(s, "long") == 0    ? AT_POS_LONG
+           : strcmp(s, "short") == 0 ? AT_POS_SHORT
+                                     : AT_POS_NET;
+}
+
+static void on_position(okx_ctx *c, const json_t *p)
+{
+    const char *inst_id = jstr(p, "instId");
+    okx_watch *w = okx_watch_find(c, inst_id, strlen(inst_id));
+    const okx_inst *in = w ? w->inst : okx_insts_find(c->insts, inst_id);
+    at_ev_position *e = (at_ev_position *)c->h->event_new(c->inst, AT_EV_POSITION, 0);
+    if (!e) {
+        return;
+    }
+    e->h.inst = in ? in->id : c->h->inst_intern(inst_id);
+    snprintf(e->account, sizeof(e->account), "%s", c->name);
+    snprintf(e->pos_id, sizeof(e->pos_id), "%s", jstr(p, "posId"));
+    e->pos_side = pos_side_of(jstr(p, "posSide"));
+    e->isolated = strcmp(jstr(p, "mgnMode"), "isolated") == 0;
+    e->pos = jdec(c, p, "pos");
+    e->avg_px = jdec(c, p, "avgPx");
+    e->upl = jdec(c, p, "upl");
+    e->lever = jdec(c, p, "lever");
+    e->liq_px = jdec(c, p, "liqPx");
+    e->margin = e->isolated ? jdec(c, p, "margin") : jdec(c, p, "imr");
+    e->realized_pnl = jdec(c, p, "realizedPnl");
+    e->exch_ts_ms = jms(p, "uTime");
+    const at_db_value row[] = {AT_DB_S(c->name),
+                               AT_DB_S(inst_id),
+                               AT_DB_S(jstr(p, "posSide")),
+                               AT_DB_S(jstr(p, "mgnMode")),
+                               AT_DB_S(jstr(p, "pos")),
+                               AT_DB_S(jstr(p, "avgPx")),
+                               AT_DB_S(jstr(p, "upl")),
+                               AT_DB_S(jstr(p, "lever")),
+                               AT_DB_S(jstr(p, "liqPx")),
+                               AT_DB_S(jstr(p, "margin")),
+                               AT_DB_S(jstr(p, "realizedPnl")),
+                               AT_DB_I(c->h->now_us() / 1000)};
+    c->h->db_write(c->inst,
+                   "INSERT INTO positions (account, inst_id, pos_side, mgn_mode, pos, avg_px, upl, "
+                   "lever, liq_px, margin, realized_pnl, updated_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,"
+                   "$8,$9,$10,$11,$12) ON CONFLICT (account, inst_id, pos_side) DO UPDATE SET "
+                   "mgn_mode = $4, pos = $5, avg_px = $6, upl = $7, lever = $8, liq_px = $9, "
+                   "margin = $10, realized_pnl = $11, updated_ms = $12",
+                   row, 12, NULL, NULL);
+    c->h->publish(c->inst, &e->h, 0);
+}
+
+static void on_private(void *arg, okx_ws *ws, const char *data, size_t len)
+{
+    okx_ctx *c = arg;
+    json_error_t je;
+    json_t *m = json_loadb(data, len, 0, &je);
+    const char *ch = jstr(json_object_get(m, "arg"), "channel");
+    json_t *items = json_object_get(m, "data");
+    if (!json_is_array(items)) {
+        if (json_object_get(m, "op")) {
+            okx_trade_on_order_push(c, m); /* a WS op answer (not used yet) */
+        }
+        json_decref(m);
+        return;
+    }
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        if (strcmp(ch, "account") == 0) {
+            on_balance(c, it);
+        } else if (strcmp(ch, "positions") == 0) {
+            on_position(c, it);
+        } else if (strcmp(ch, "orders") == 0) {
+            okx_trade_on_order_push(c, it);
+        }
+    }
+    json_decref(m);
+}
+
+static void on_priv_state(void *arg, okx_ws *ws, bool up, const char *detail)
+{
+    okx_refresh_state(arg);
+}
+
+static void on_priv_error(void *arg, okx_ws *ws, const char *code, const char *msg)
+{
+    okx_ctx *c = arg;
+    c->h->log(c->inst, AT_LOG_ERROR, "private WebSocket: OKX error %s: %s", code, msg);
+}
+
+static void open_private(okx_ctx *c)
+{
+    okx_ws_cbs cbs = {on_private, on_priv_state, on_priv_error};
+    okx_ws_opts o = {.url = c->ws_private_url,
+                     .name = "private",
+                     .api_key = c->api_key,
+                     .secret = c->secret_key,
+                     .passphrase = c->passphrase};
+    c->ws_priv = okx_ws_new(c->h, c->inst, &o, &cbs, c);
+    if (!c->ws_priv) {
+        return;
+    }
+    okx_ws_subscribe(c->ws_priv, "{\"channel\":\"account\"}");
+    okx_ws_subscribe(c->ws_priv, "{\"channel\":\"positions\",\"instType\":\"SWAP\"}");
+    okx_ws_subscribe(c->ws_priv, "{\"channel\":\"orders\",\"instType\":\"SWAP\"}");
+    okx_ws_start(c->ws_priv);
+}
+
+/* ------------------------------------------------------------ setup */
+
+static void on_leverage(void *arg, const okx_reply *r)
+{
+    okx_ctx *c = arg;
+    if (r->err != AT_OK || strcmp(r->code, "0") != 0) {
+        c->h->log(c->inst, AT_LOG_ERROR, "set-leverage failed: %s %s", r->code, r->msg);
+    }
+}
+
+static void set_leverage(okx_ctx *c)
+{
+    for (size_t i = 0; i < c->nwatch; i++) {
+        const char *sides[2] = {"long", "short"};
+        /* Isolated margin in long/short mode has a leverage per side. */
+        int n = c->td_mode == 1 && c->long_short ? 2 : 1;
+        for (int k = 0; k < n; k++) {
+            char body[256];
+            snprintf(body, sizeof(body),
+                     "{\"instId\":\"%s\",\"lever\":\"%lld\",\"mgnMode\":\"%s\"%s%s%s}",
+                     c->watch[i].inst->inst_id, (long long)c->leverage,
+                     c->td_mode ? "isolated" : "cross", n == 2 ? ",\"posSide\":\"" : "",
+                     n == 2 ? sides[k] : "", n == 2 ? "\"" : "");
+            okx_rest_post(c->rest, "/api/v5/account/set-leverage", body, on_leverage, c);
+        }
+    }
+}
+
+static void on_config(void *arg, const okx_reply *r)
+{
+    okx_ctx *c = arg;
+    json_t *d = r->data ? json_array_get(r->data, 0) : NULL;
+    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !d) {
+        char why[256];
+        snprintf(why, sizeof(why), "account/config failed: %s %s (HTTP %d)", r->code, r->msg,
+                 r->http);
+        c->h->log(c->inst, AT_LOG_ERROR, "%s; orders are refused until it succeeds", why);
+        c->h->set_state(c->inst, AT_STATE_DEGRADED, why);
+        return;
+    }
+    const char *mode = jstr(d, "posMode");
+    c->long_short = strcmp(mode, "long_short_mode") == 0;
+    c->have_config = true;
+    snprintf(c->uid, sizeof(c->uid), "%s", jstr(d, "uid"));
+    c->h->log(c->inst, AT_LOG_INFO, "account %s: %s, orders in %s margin", c->uid, mode,
+              c->td_mode ? "isolated" : "cross");
+    int64_t now = c->h->now_us() / 1000;
+    const at_db_value p[] = {AT_DB_S(c->name), AT_DB_B(c->demo), AT_DB_S(mode),
+                             AT_DB_S(c->td_mode ? "isolated" : "cross"), AT_DB_I(now)};
+    c->h->db_write(c->inst,
+                   "INSERT INTO accounts (id, exchange, demo, pos_mode, td_mode, created_ms, "
+                   "updated_ms) VALUES ($1, 'okx', $2, $3, $4, $5, $5) ON CONFLICT (id) DO UPDATE "
+                   "SET demo = $2, pos_mode = $3, td_mode = $4, updated_ms = $5",
+                   p, 5, NULL, NULL);
+    if (c->leverage > 0) {
+        set_leverage(c);
+    }
+    open_private(c);
+}
+
+int okx_account_start(okx_ctx *c)
+{
+    return okx_rest_get(c->rest, "/api/v5/account/config", NULL, true, on_config, c);
+}
+
+void okx_account_stop(okx_ctx *c)
+{
+    okx_ws_free(c->ws_priv);
+    c->ws_priv = NULL;
+}

@@ -1,0 +1,768 @@
+/* Instrument registry and exact sizing for OKX swaps (see okx_inst.h).
+ *
+ * The registry is a plain array sorted by instId: exact lookups (every market
+ * data frame names its instId) are a bsearch, the friendlier symbol forms a
+ * scan over a few hundred rows. */
+#include "okx_inst.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+struct okx_insts {
+    const at_host *h;
+    okx_inst *rows; /* sorted by inst_id */
+    size_t n;
+};
+
+/* printf into an optional caller buffer. */
+static void say(char *buf, size_t len, const char *fmt, ...) AT_PRINTF(3, 4);
+
+static void say(char *buf, size_t len, const char *fmt, ...)
+{
+    if (buf == NULL || len == 0) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+static bool copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        return false;
+    }
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+/* ------------------------------------------------------------ row parsing */
+
+/* Where a row error happened, for messages that name the row and instrument. */
+typedef struct row_ctx {
+    const at_host *h;
+    size_t index;
+    const char *inst_id; /* "" until known */
+    char *err;
+    size_t errlen;
+} row_ctx;
+
+static int row_fail(const row_ctx *c, const char *fmt, ...) AT_PRINTF(2, 3);
+
+static int row_fail(const row_ctx *c, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (c->inst_id[0] != '\0') {
+        say(c->err, c->errlen, "instruments data[%zu] (%s): %s", c->index, c->inst_id, what);
+    } else {
+        say(c->err, c->errlen, "instruments data[%zu]: %s", c->index, what);
+    }
+    return AT_EINVAL;
+}
+
+/* A string field: NULL when absent, null or "" (OKX sends "" for "not
+ * applicable"). A non-string value is an error (*bad set). */
+static const char *str_of(const json_t *row, const char *key, bool *bad)
+{
+    const json_t *v = json_object_get(row, key);
+    *bad = false;
+    if (v == NULL || json_is_null(v)) {
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        *bad = true;
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    return s[0] != '\0' ? s : NULL;
+}
+
+static int text_field(const row_ctx *c, const json_t *row, const char *key, bool required,
+                      char *dst, size_t cap)
+{
+    bool bad;
+    const char *s = str_of(row, key, &bad);
+    dst[0] = '\0';
+    if (bad) {
+        return row_fail(c, "%s is not a string", key);
+    }
+    if (s == NULL) {
+        return required ? row_fail(c, "%s missing", key) : AT_OK;
+    }
+    if (!copy_str(dst, cap, s)) {
+        return row_fail(c, "%s \"%.40s\" is longer than %zu bytes", key, s, cap - 1);
+    }
+    return AT_OK;
+}
+
+/* A decimal field. OKX sends numbers as strings; a JSON integer is accepted
+ * too, a JSON real is not (it may already have lost exactness). Absent
+ * optional fields keep *out as given (the caller's default). */
+static int dec_field(const row_ctx *c, const json_t *row, const char *key, bool required,
+                     bool positive, at_dec *out)
+{
+    const json_t *v = json_object_get(row, key);
+    char ibuf[32];
+    const char *s = NULL;
+    if (json_is_integer(v)) {
+        snprintf(ibuf, sizeof ibuf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        s = ibuf;
+    } else if (json_is_string(v) && json_string_value(v)[0] != '\0') {
+        s = json_string_value(v);
+    } else if (v != NULL && !json_is_null(v) && !json_is_string(v)) {
+        return row_fail(c, "%s is not a decimal string", key);
+    }
+    if (s == NULL) {
+        return required ? row_fail(c, "%s missing", key) : AT_OK;
+    }
+    at_dec d;
+    if (c->h->dec_parse(s, (size_t)-1, &d) != AT_OK) {
+        return row_fail(c, "%s \"%.40s\" is not a decimal", key, s);
+    }
+    if (d.m < 0 || (positive && d.m == 0)) {
+        return row_fail(c, "%s \"%.40s\" must be %s", key, s, positive ? "positive" : ">= 0");
+    }
+    *out = d;
+    return AT_OK;
+}
+
+/* An integer given as a JSON integer or a digit string; *has false when absent. */
+static int int_field(const row_ctx *c, const json_t *row, const char *key, int64_t max,
+                     int64_t *out, bool *has)
+{
+    const json_t *v = json_object_get(row, key);
+    *has = false;
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+    } else if (json_is_string(v) && json_string_value(v)[0] != '\0') {
+        const char *s = json_string_value(v);
+        char *end;
+        errno = 0;
+        long long x = strtoll(s, &end, 10);
+        if (errno != 0 || *end != '\0' || !isdigit((unsigned char)s[0])) {
+            return row_fail(c, "%s \"%.40s\" is not an integer", key, s);
+        }
+        *out = (int64_t)x;
+    } else if (v == NULL || json_is_null(v) || json_is_string(v)) {
+        return AT_OK;
+    } else {
+        return row_fail(c, "%s is not an integer", key);
+    }
+    if (*out < 0 || *out > max) {
+        return row_fail(c, "%s %lld is out of range", key, (long long)*out);
+    }
+    *has = true;
+    return AT_OK;
+}
+
+/* base and quote from the family "BTC-USDT"; a family-less row falls back to
+ * its instId minus "-SWAP" (OKX names a swap FAMILY-SWAP). */
+static int split_family(const row_ctx *c, okx_inst *in)
+{
+    if (in->family[0] == '\0') {
+        size_t n = strlen(in->inst_id);
+        if (n > 5 && strcmp(in->inst_id + n - 5, "-SWAP") == 0) {
+            memcpy(in->family, in->inst_id, n - 5);
+            in->family[n - 5] = '\0';
+        }
+    }
+    const char *dash = strchr(in->family, '-');
+    if (dash == NULL) {
+        return row_fail(c, "cannot tell base and quote currency (instFamily/uly \"%s\")",
+                        in->family);
+    }
+    size_t nb = (size_t)(dash - in->family);
+    const char *q = dash + 1;
+    size_t nq = strcspn(q, "-");
+    if (nb == 0 || nq == 0 || nb >= sizeof in->base || nq >= sizeof in->quote) {
+        return row_fail(c, "cannot tell base and quote currency (instFamily/uly \"%s\")",
+                        in->family);
+    }
+    memcpy(in->base, in->family, nb);
+    in->base[nb] = '\0';
+    memcpy(in->quote, q, nq);
+    in->quote[nq] = '\0';
+    return AT_OK;
+}
+
+/* ctType, or (like ccxt) linear when settled in the quote currency and
+ * inverse when settled in the base currency. */
+static int ct_type_field(const row_ctx *c, const json_t *row, okx_inst *in)
+{
+    char t[16];
+    int rc = text_field(c, row, "ctType", false, t, sizeof t);
+    if (rc != AT_OK) {
+        return rc;
+    }
+    if (strcmp(t, "linear") == 0) {
+        in->ct_type = OKX_CT_LINEAR;
+    } else if (strcmp(t, "inverse") == 0) {
+        in->ct_type = OKX_CT_INVERSE;
+    } else if (t[0] != '\0') {
+        return row_fail(c, "ctType \"%s\" is neither linear nor inverse", t);
+    } else if (in->settle_ccy[0] != '\0' && strcmp(in->settle_ccy, in->quote) == 0) {
+        in->ct_type = OKX_CT_LINEAR;
+    } else if (in->settle_ccy[0] != '\0' && strcmp(in->settle_ccy, in->base) == 0) {
+        in->ct_type = OKX_CT_INVERSE;
+    } else {
+        in->ct_type = OKX_CT_UNKNOWN;
+    }
+    return AT_OK;
+}
+
+static int parse_texts(row_ctx *c, const json_t *row, okx_inst *in)
+{
+    int rc = text_field(c, row, "instId", true, in->inst_id, sizeof in->inst_id);
+    if (rc != AT_OK) {
+        return rc;
+    }
+    c->inst_id = in->inst_id;
+    char type[16];
+    if ((rc = text_field(c, row, "instType", false, type, sizeof type)) != AT_OK) {
+        return rc;
+    }
+    if (type[0] != '\0' && strcmp(type, "SWAP") != 0) {
+        return row_fail(c, "instType \"%s\" is not SWAP", type);
+    }
+    if ((rc = text_field(c, row, "uly", false, in->uly, sizeof in->uly)) != AT_OK ||
+        (rc = text_field(c, row, "instFamily", false, in->family, sizeof in->family)) != AT_OK ||
+        (rc = text_field(c, row, "settleCcy", false, in->settle_ccy, sizeof in->settle_ccy)) !=
+            AT_OK ||
+        (rc = text_field(c, row, "ctValCcy", false, in->ct_val_ccy, sizeof in->ct_val_ccy)) !=
+            AT_OK ||
+        (rc = text_field(c, row, "state", false, in->state, sizeof in->state)) != AT_OK) {
+        return rc;
+    }
+    if (in->family[0] == '\0') {
+        memcpy(in->family, in->uly, sizeof in->family);
+    }
+    if ((rc = split_family(c, in)) != AT_OK) {
+        return rc;
+    }
+    return ct_type_field(c, row, in);
+}
+
+static int parse_numbers(const row_ctx *c, const json_t *row, okx_inst *in)
+{
+    int rc;
+    in->ct_mult = (at_dec){1, 0};
+    if ((rc = dec_field(c, row, "ctVal", true, true, &in->ct_val)) != AT_OK ||
+        (rc = dec_field(c, row, "ctMult", false, true, &in->ct_mult)) != AT_OK ||
+        (rc = dec_field(c, row, "lotSz", true, true, &in->lot_sz)) != AT_OK ||
+        (rc = dec_field(c, row, "minSz", true, true, &in->min_sz)) != AT_OK ||
+        (rc = dec_field(c, row, "tickSz", true, true, &in->tick_sz)) != AT_OK ||
+        (rc = dec_field(c, row, "maxLmtSz", false, false, &in->max_lmt_sz)) != AT_OK ||
+        (rc = dec_field(c, row, "maxMktSz", false, false, &in->max_mkt_sz)) != AT_OK) {
+        return rc;
+    }
+    int64_t lever = 0;
+    bool has;
+    if ((rc = int_field(c, row, "lever", INT_MAX, &lever, &has)) != AT_OK ||
+        (rc = int_field(c, row, "instIdCode", INT64_MAX, &in->inst_id_code,
+                        &in->has_inst_id_code)) != AT_OK) {
+        return rc;
+    }
+    in->lever = (int)lever;
+    return AT_OK;
+}
+
+static int parse_row(const at_host *h, const json_t *row, size_t index, okx_inst *in, char *err,
+                     size_t errlen)
+{
+    row_ctx c = {h, index, "", err, errlen};
+    if (!json_is_object(row)) {
+        return row_fail(&c, "not an object");
+    }
+    int rc = parse_texts(&c, row, in);
+    if (rc == AT_OK) {
+        rc = parse_numbers(&c, row, in);
+    }
+    if (rc == AT_OK) {
+        in->id = h->inst_intern(in->inst_id);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------- envelope */
+
+static int check_envelope(const json_t *root, char *err, size_t errlen)
+{
+    if (!json_is_object(root)) {
+        say(err, errlen, "instruments: response is not a JSON object");
+        return AT_EINVAL;
+    }
+    const json_t *code = json_object_get(root, "code");
+    const char *msg = json_string_value(json_object_get(root, "msg"));
+    char cbuf[32];
+    if (json_is_integer(code)) {
+        snprintf(cbuf, sizeof cbuf, "%" JSON_INTEGER_FORMAT, json_integer_value(code));
+    } else if (json_is_string(code)) {
+        snprintf(cbuf, sizeof cbuf, "%s", json_string_value(code));
+    } else {
+        say(err, errlen, "instruments: response has no \"code\"");
+        return AT_EINVAL;
+    }
+    if (strcmp(cbuf, "0") != 0) {
+        say(err, errlen, "instruments: OKX error %s: %s", cbuf,
+            msg != NULL && msg[0] != '\0' ? msg : "(no message)");
+        return AT_EINVAL;
+    }
+    if (!json_is_array(json_object_get(root, "data"))) {
+        say(err, errlen, "instruments: \"data\" is not an array");
+        return AT_EINVAL;
+    }
+    return AT_OK;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    return strcmp(((const okx_inst *)a)->inst_id, ((const okx_inst *)b)->inst_id);
+}
+
+/* Parse every row into a new sorted array; *out is NULL for an empty list. */
+static int parse_rows(const at_host *h, const json_t *data, okx_inst **out, size_t *n, char *err,
+                      size_t errlen)
+{
+    size_t count = json_array_size(data);
+    okx_inst *rows = NULL;
+    *out = NULL;
+    *n = 0;
+    if (count > 0 && (rows = calloc(count, sizeof *rows)) == NULL) {
+        say(err, errlen, "instruments: out of memory for %zu rows", count);
+        return AT_ENOMEM;
+    }
+    for (size_t i = 0; i < count; i++) {
+        int rc = parse_row(h, json_array_get(data, i), i, &rows[i], err, errlen);
+        if (rc != AT_OK) {
+            free(rows);
+            return rc;
+        }
+    }
+    if (count > 1) {
+        qsort(rows, count, sizeof *rows, cmp_row);
+    }
+    for (size_t i = 1; i < count; i++) {
+        if (strcmp(rows[i - 1].inst_id, rows[i].inst_id) == 0) {
+            say(err, errlen, "instruments: duplicate instId %s", rows[i].inst_id);
+            free(rows);
+            return AT_EINVAL;
+        }
+    }
+    *out = rows;
+    *n = count;
+    return AT_OK;
+}
+
+/* ------------------------------------------------------------ registry */
+
+okx_insts *okx_insts_new(const at_host *h)
+{
+    if (h == NULL) {
+        return NULL;
+    }
+    okx_insts *r = calloc(1, sizeof *r);
+    if (r != NULL) {
+        r->h = h;
+    }
+    return r;
+}
+
+void okx_insts_free(okx_insts *r)
+{
+    if (r != NULL) {
+        free(r->rows);
+        free(r);
+    }
+}
+
+int okx_insts_load_json(okx_insts *r, const char *json, size_t len, char *err, size_t errlen)
+{
+    say(err, errlen, "%s", "");
+    if (r == NULL || json == NULL) {
+        say(err, errlen, "instruments: no registry or no response");
+        return AT_EINVAL;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, 0, &jerr);
+    if (root == NULL) {
+        say(err, errlen, "instruments: invalid JSON at line %d column %d: %s", jerr.line,
+            jerr.column, jerr.text);
+        return AT_EINVAL;
+    }
+    okx_inst *rows = NULL;
+    size_t n = 0;
+    int rc = check_envelope(root, err, errlen);
+    if (rc == AT_OK) {
+        rc = parse_rows(r->h, json_object_get(root, "data"), &rows, &n, err, errlen);
+    }
+    json_decref(root);
+    if (rc != AT_OK) {
+        return rc;
+    }
+    free(r->rows);
+    r->rows = rows;
+    r->n = n;
+    return AT_OK;
+}
+
+size_t okx_insts_count(const okx_insts *r)
+{
+    return r != NULL ? r->n : 0;
+}
+
+const okx_inst *okx_insts_at(const okx_insts *r, size_t i)
+{
+    return r != NULL && i < r->n ? &r->rows[i] : NULL;
+}
+
+/* ------------------------------------------------------------- symbols */
+
+static const okx_inst *find_id(const okx_insts *r, const char *inst_id)
+{
+    okx_inst key;
+    if (r->n == 0 || !copy_str(key.inst_id, sizeof key.inst_id, inst_id)) {
+        return NULL;
+    }
+    return bsearch(&key, r->rows, r->n, sizeof *r->rows, cmp_row);
+}
+
+static bool is_swap_id(const char *inst_id)
+{
+    size_t n = strlen(inst_id);
+    return n > 5 && strcmp(inst_id + n - 5, "-SWAP") == 0;
+}
+
+/* The swap whose base/quote (and settle, when given) match. */
+static const okx_inst *find_ccys(const okx_insts *r, const char *base, const char *quote,
+                                 const char *settle)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const okx_inst *in = &r->rows[i];
+        if (strcmp(in->base, base) == 0 && strcmp(in->quote, quote) == 0 &&
+            (settle == NULL || strcmp(in->settle_ccy, settle) == 0) && is_swap_id(in->inst_id)) {
+            return in;
+        }
+    }
+    return NULL;
+}
+
+/* "BTC/USDT:USDT" or "BTC/USDT"; `s` is an upper-cased writable copy. */
+static const okx_inst *find_ccxt(const okx_insts *r, char *s)
+{
+    char *slash = strchr(s, '/');
+    char *colon = strchr(slash + 1, ':');
+    *slash = '\0';
+    if (colon != NULL) {
+        *colon = '\0';
+    }
+    const char *settle = colon != NULL ? colon + 1 : NULL;
+    if (s[0] == '\0' || slash[1] == '\0' || (settle != NULL && settle[0] == '\0')) {
+        return NULL;
+    }
+    return find_ccys(r, s, slash + 1, settle);
+}
+
+/* Upper-case copy of `s` without surrounding blanks; false if it does not fit. */
+static bool normalise(const char *s, char *out, size_t cap)
+{
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) {
+        n--;
+    }
+    if (n == 0 || n >= cap) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (char)toupper((unsigned char)s[i]);
+    }
+    out[n] = '\0';
+    return true;
+}
+
+const okx_inst *okx_insts_find(const okx_insts *r, const char *symbol)
+{
+    char s[OKX_SYMBOL_LEN];
+    if (r == NULL || symbol == NULL || !normalise(symbol, s, sizeof s)) {
+        return NULL;
+    }
+    if (strchr(s, '/') != NULL) {
+        return find_ccxt(r, s);
+    }
+    const okx_inst *in = find_id(r, s);
+    if (in != NULL) {
+        return in;
+    }
+    char *dash = strchr(s, '-');
+    if (dash != NULL) {
+        /* A family "BTC-USDT": its swap, whatever it settles in. */
+        *dash = '\0';
+        return strchr(dash + 1, '-') == NULL ? find_ccys(r, s, dash + 1, NULL) : NULL;
+    }
+    /* A bare coin means its USDT-margined swap. */
+    return find_ccys(r, s, "USDT", "USDT");
+}
+
+int okx_insts_to_ccxt(const okx_inst *in, char *buf, size_t len)
+{
+    if (buf != NULL && len > 0) {
+        buf[0] = '\0';
+    }
+    if (in == NULL || buf == NULL || in->base[0] == '\0' || in->quote[0] == '\0' ||
+        in->settle_ccy[0] == '\0') {
+        return AT_EINVAL;
+    }
+    int n = snprintf(buf, len, "%s/%s:%s", in->base, in->quote, in->settle_ccy);
+    if (n < 0 || (size_t)n >= len) {
+        buf[0] = '\0';
+        return AT_ERANGE;
+    }
+    return n;
+}
+
+/* -------------------------------------------------------------- sizing */
+
+/* Formatting scratch for messages: a few decimals at once. */
+typedef struct decs {
+    char s[4][AT_DEC_STRLEN];
+} decs;
+
+static const char *fmt_at(const at_host *h, decs *d, int slot, at_dec v)
+{
+    if (h->dec_format(v, d->s[slot]) < 0) {
+        snprintf(d->s[slot], sizeof d->s[slot], "?");
+    }
+    return d->s[slot];
+}
+
+/* Digits kept beyond lotSz when dividing: enough to show a sub-minimum size
+ * in the error, and never fewer than lotSz's scale, because truncating at
+ * scale k >= lotSz.scale and then flooring to lotSz equals flooring the exact
+ * quotient (every multiple of lotSz is a multiple of 10^-k). */
+#define EXTRA_DIGITS 8
+
+/* a / b truncated toward zero at the finest scale that fits in at_dec. */
+static int div_down(const at_host *h, at_dec a, at_dec b, int min_scale, at_dec *out)
+{
+    int s =
+        min_scale + EXTRA_DIGITS > AT_DEC_MAX_SCALE ? AT_DEC_MAX_SCALE : min_scale + EXTRA_DIGITS;
+    for (; s >= min_scale; s--) {
+        int rc = h->dec_div(a, b, s, AT_ROUND_DOWN, out);
+        if (rc != AT_ERANGE) {
+            return rc;
+        }
+    }
+    return AT_ERANGE;
+}
+
+static bool has_mul_round(const at_host *h)
+{
+    return h->struct_size >= offsetof(at_host, dec_mul_round) + sizeof h->dec_mul_round &&
+           h->dec_mul_round != NULL;
+}
+
+/* a * b exactly, or rounded UP when the exact product does not fit: it is a
+ * divisor (value per contract), and a larger divisor can only make the
+ * contract count smaller, never larger than asked for. */
+static int mul_up(const at_host *h, at_dec a, at_dec b, at_dec *out)
+{
+    int rc = h->dec_mul(a, b, out);
+    for (int s = AT_DEC_MAX_SCALE; rc == AT_ERANGE && s >= 0 && has_mul_round(h); s--) {
+        rc = h->dec_mul_round(a, b, s, AT_ROUND_UP, out);
+    }
+    return rc;
+}
+
+/* Round `raw` contracts down to lotSz and enforce minSz; ctx (may be "")
+ * explains where raw came from. */
+static int finish(const okx_inst *in, const at_host *h, at_dec raw, const char *ctx, at_dec *out,
+                  char *why, size_t whylen)
+{
+    decs d;
+    at_dec lots;
+    if (h->dec_round_step(raw, in->lot_sz, AT_ROUND_DOWN, &lots) != AT_OK) {
+        say(why, whylen, "%s contracts does not fit for %s%s", fmt_at(h, &d, 0, raw), in->inst_id,
+            ctx);
+        return AT_ERANGE;
+    }
+    if (h->dec_cmp(lots, in->min_sz) < 0) {
+        if (h->dec_cmp(raw, in->min_sz) < 0) {
+            say(why, whylen, "%s contracts is below minSz %s for %s%s", fmt_at(h, &d, 0, raw),
+                fmt_at(h, &d, 1, in->min_sz), in->inst_id, ctx);
+        } else {
+            say(why, whylen, "%s contracts rounds down to %s (lotSz %s), below minSz %s for %s%s",
+                fmt_at(h, &d, 0, raw), fmt_at(h, &d, 1, lots), fmt_at(h, &d, 2, in->lot_sz),
+                fmt_at(h, &d, 3, in->min_sz), in->inst_id, ctx);
+        }
+        return AT_ERANGE;
+    }
+    *out = lots;
+    return AT_OK;
+}
+
+static bool args_ok(const okx_inst *in, const at_host *h, const at_dec *out, char *why,
+                    size_t whylen)
+{
+    say(why, whylen, "%s", "");
+    if (in == NULL || h == NULL || out == NULL) {
+        say(why, whylen, "no instrument");
+        return false;
+    }
+    return true;
+}
+
+static bool positive(const okx_inst *in, const at_host *h, at_dec v, const char *what, char *why,
+                     size_t whylen)
+{
+    if (v.m > 0) {
+        return true;
+    }
+    decs d;
+    say(why, whylen, "%s must be positive, got %s for %s", what, fmt_at(h, &d, 0, v), in->inst_id);
+    return false;
+}
+
+/* Coins and notional convert with ctVal only for linear contracts; an inverse
+ * contract is worth ctVal of the quote currency, a different formula we do not
+ * trade, so refuse rather than compute something plausible and wrong. */
+static bool linear_only(const okx_inst *in, char *why, size_t whylen)
+{
+    if (in->ct_type == OKX_CT_LINEAR) {
+        return true;
+    }
+    if (in->ct_type == OKX_CT_INVERSE) {
+        say(why, whylen, "%s is an inverse swap: inverse swaps are not supported (give contracts)",
+            in->inst_id);
+    } else {
+        say(why, whylen, "%s has an unknown ctType: cannot size from coins or notional",
+            in->inst_id);
+    }
+    return false;
+}
+
+int okx_size_from_contracts(const okx_inst *in, const at_host *h, at_dec contracts, at_dec *out,
+                            char *why, size_t whylen)
+{
+    if (!args_ok(in, h, out, why, whylen)) {
+        return AT_EINVAL;
+    }
+    if (!positive(in, h, contracts, "size", why, whylen)) {
+        return AT_EINVAL;
+    }
+    return finish(in, h, contracts, "", out, why, whylen);
+}
+
+int okx_size_from_base(const okx_inst *in, const at_host *h, at_dec base_qty, at_dec *out,
+                       char *why, size_t whylen)
+{
+    if (!args_ok(in, h, out, why, whylen)) {
+        return AT_EINVAL;
+    }
+    if (!positive(in, h, base_qty, "quantity", why, whylen) || !linear_only(in, why, whylen)) {
+        return AT_EINVAL;
+    }
+    decs d;
+    at_dec per, raw;
+    if (h->dec_mul(in->ct_val, in->ct_mult, &per) != AT_OK ||
+        div_down(h, base_qty, per, in->lot_sz.scale, &raw) != AT_OK) {
+        say(why, whylen, "%s %s does not fit as contracts of %s", fmt_at(h, &d, 0, base_qty),
+            in->base, in->inst_id);
+        return AT_ERANGE;
+    }
+    char ctx[320];
+    snprintf(ctx, sizeof ctx, " (%s %s at %s %s per contract)", fmt_at(h, &d, 0, base_qty),
+             in->base, fmt_at(h, &d, 1, per), in->ct_val_ccy[0] ? in->ct_val_ccy : in->base);
+    return finish(in, h, raw, ctx, out, why, whylen);
+}
+
+int okx_size_from_quote(const okx_inst *in, const at_host *h, at_dec usdt_notional, at_dec price,
+                        at_dec *out, char *why, size_t whylen)
+{
+    if (!args_ok(in, h, out, why, whylen)) {
+        return AT_EINVAL;
+    }
+    if (!positive(in, h, usdt_notional, "notional", why, whylen) ||
+        !positive(in, h, price, "price", why, whylen) || !linear_only(in, why, whylen)) {
+        return AT_EINVAL;
+    }
+    decs d;
+    at_dec per_base, per, raw;
+    if (h->dec_mul(in->ct_val, in->ct_mult, &per_base) != AT_OK ||
+        mul_up(h, price, per_base, &per) != AT_OK ||
+        div_down(h, usdt_notional, per, in->lot_sz.scale, &raw) != AT_OK) {
+        say(why, whylen, "%s %s at price %s does not fit as contracts of %s",
+            fmt_at(h, &d, 0, usdt_notional), in->quote, fmt_at(h, &d, 1, price), in->inst_id);
+        return AT_ERANGE;
+    }
+    char ctx[320];
+    snprintf(ctx, sizeof ctx, " (%s %s at price %s, %s %s per contract)",
+             fmt_at(h, &d, 0, usdt_notional), in->quote, fmt_at(h, &d, 1, price),
+             fmt_at(h, &d, 2, per_base), in->ct_val_ccy[0] ? in->ct_val_ccy : in->base);
+    return finish(in, h, raw, ctx, out, why, whylen);
+}
+
+int okx_size_check_max(const okx_inst *in, const at_host *h, at_dec contracts, bool market,
+                       char *why, size_t whylen)
+{
+    say(why, whylen, "%s", "");
+    if (in == NULL || h == NULL) {
+        say(why, whylen, "no instrument");
+        return AT_EINVAL;
+    }
+    at_dec max = market ? in->max_mkt_sz : in->max_lmt_sz;
+    if (max.m <= 0 || h->dec_cmp(contracts, max) <= 0) {
+        return AT_OK;
+    }
+    decs d;
+    say(why, whylen, "%s contracts exceeds %s %s for %s (%s order)", fmt_at(h, &d, 0, contracts),
+        market ? "maxMktSz" : "maxLmtSz", fmt_at(h, &d, 1, max), in->inst_id,
+        market ? "market" : "limit");
+    return AT_ERANGE;
+}
+
+/* ------------------------------------------------------ prices, format */
+
+int okx_price_round(const okx_inst *in, const at_host *h, at_dec px, at_round mode, at_dec *out)
+{
+    if (in == NULL || h == NULL || out == NULL || px.m <= 0) {
+        return AT_EINVAL;
+    }
+    at_dec r;
+    int rc = h->dec_round_step(px, in->tick_sz, mode, &r);
+    if (rc != AT_OK) {
+        return rc;
+    }
+    if (r.m <= 0) {
+        return AT_ERANGE; /* a price below one tick rounded DOWN to 0 */
+    }
+    *out = r;
+    return AT_OK;
+}
+
+int okx_fmt(const at_host *h, at_dec d, char buf[AT_DEC_STRLEN])
+{
+    if (h == NULL) {
+        buf[0] = '\0';
+        return AT_EINVAL;
+    }
+    int n = h->dec_format(d, buf);
+    if (n < 0) {
+        buf[0] = '\0';
+    }
+    return n;
+}

@@ -1,0 +1,81 @@
+/* exchange_okx internals shared by exchange_okx.c (entry, config,
+ * lifecycle), okx_feed.c (public and business WebSockets -> market events),
+ * okx_account.c (account setup, private WebSocket -> account events) and
+ * okx_trade.c (order intents -> REST, results, reconciliation).
+ * Everything runs on the main loop. */
+#ifndef OKX_PLUGIN_H
+#define OKX_PLUGIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <aitrader/plugin.h>
+
+#include "okx_book.h"
+#include "okx_inst.h"
+#include "okx_md.h"
+#include "okx_rest.h"
+#include "okx_ws.h"
+
+#define OKX_MAX_SUBS 32 /* instruments traded or watched per account */
+
+/* One instrument this instance follows. */
+typedef struct okx_watch {
+    const okx_inst *inst;
+    okx_book book;
+    bool book_resync; /* a gap or checksum miss: resubscribed, waiting for a snapshot */
+} okx_watch;
+
+typedef struct okx_ctx {
+    at_instance *inst;
+    const at_host *h;
+    const char *name; /* "exchange.okx_main" */
+
+    /* config, written by the engine */
+    bool demo;
+    const char *api_key, *secret_key, *passphrase;
+    const char *rest_url, *ws_public_url, *ws_private_url, *ws_business_url;
+    at_cfg_list instruments;
+    int td_mode; /* 0 cross, 1 isolated */
+    int64_t leverage;
+    int book_channel; /* 0 books, 1 books5 */
+    at_cfg_list candles;
+    int64_t timeout_ms;
+
+    /* state */
+    okx_rest *rest;
+    okx_ws *ws_pub, *ws_priv, *ws_bus;
+    okx_insts *insts;
+    okx_watch *watch;
+    size_t nwatch;
+    okx_md *md;       /* scanner (large: token array) */
+    okx_md_msg *msg;  /* its output (large: 400-level books) */
+    bool long_short;  /* account posMode long_short_mode */
+    bool have_config; /* account/config answered */
+    bool started;
+    int intent_sub;
+    char uid[32];
+    uint64_t md_errors, book_resyncs;
+    int64_t ws_pub_down_since;
+} okx_ctx;
+
+bool okx_private(const okx_ctx *c); /* credentials configured */
+/* Report the instance's state from the connections' states. */
+void okx_refresh_state(okx_ctx *c);
+
+/* okx_feed.c */
+int okx_feed_start(okx_ctx *c);
+void okx_feed_stop(okx_ctx *c);
+okx_watch *okx_watch_find(okx_ctx *c, const char *inst_id, size_t len);
+
+/* okx_account.c */
+int okx_account_start(okx_ctx *c);
+void okx_account_stop(okx_ctx *c);
+
+/* okx_trade.c */
+int okx_trade_start(okx_ctx *c);
+void okx_trade_stop(okx_ctx *c);
+/* A push on the private "orders" channel (order state, fills). */
+void okx_trade_on_order_push(okx_ctx *c, json_t *item);
+
+#endif

@@ -1,0 +1,437 @@
+/* OKX REST client (see okx_rest.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "okx_rest.h"
+#include "okx_sign.h"
+
+#define WINDOW_MS 2000 /* OKX counts requests per 2 s */
+#define MAX_LIMIT 100
+
+/* OKX's limits per 2 s (okx-v5.md §2.2). A bucket admits a call when fewer
+ * than `limit` were sent in the last 2 s: a sliding window, so no 2-second
+ * span ever holds more than OKX allows. Limits OKX counts per instrument are
+ * applied per endpoint here, which is stricter. */
+static const struct {
+    const char *path;
+    int limit;
+} LIMITS[] = {
+    {"/api/v5/trade/order", 60},          {"/api/v5/trade/batch-orders", 60},
+    {"/api/v5/trade/cancel-order", 60},   {"/api/v5/trade/amend-order", 60},
+    {"/api/v5/trade/orders-pending", 60}, {"/api/v5/trade/orders-history", 40},
+    {"/api/v5/trade/fills", 60},          {"/api/v5/trade/order-algo", 20},
+    {"/api/v5/trade/cancel-algos", 20},   {"/api/v5/trade/orders-algo-pending", 20},
+    {"/api/v5/trade/close-position", 20}, {"/api/v5/account/balance", 10},
+    {"/api/v5/account/positions", 10},    {"/api/v5/account/config", 5},
+    {"/api/v5/account/set-leverage", 20}, {"/api/v5/account/set-position-mode", 5},
+    {"/api/v5/public/instruments", 20},   {"/api/v5/market/ticker", 20},
+    {"/api/v5/market/tickers", 20},       {"/api/v5/market/books", 40},
+    {"/api/v5/market/candles", 40},       {"/api/v5/market/history-candles", 20},
+    {"/api/v5/market/trades", 100},       {"/api/v5/public/funding-rate", 10},
+    {"/api/v5/public/mark-price", 10},    {"/api/v5/public/time", 10},
+};
+#define NBUCKETS (sizeof(LIMITS) / sizeof(LIMITS[0]) + 1) /* + the default */
+#define DEFAULT_LIMIT 5
+
+typedef struct call call;
+
+typedef struct bucket {
+    int limit;
+    int64_t sent_ms[MAX_LIMIT]; /* ring of the last `limit` send times */
+    int head, n;
+    call *q_head, *q_tail; /* waiting for a slot */
+    at_timer *wake;
+} bucket;
+
+struct call {
+    okx_rest *r;
+    call *next_q;      /* bucket queue */
+    call *prev, *next; /* every live call */
+    bucket *b;
+    char *method, *path, *query, *body;
+    bool sign;
+    okx_rest_cb cb;
+    void *arg;
+    int64_t http_id; /* > 0 while in flight */
+    at_timer *retry;
+    int app_retries;
+};
+
+struct okx_rest {
+    const at_host *h;
+    at_instance *inst;
+    char *base, *key, *secret, *pass;
+    bool demo;
+    int64_t timeout_ms;
+    int read_retries;
+    int64_t clock_offset_ms;
+    bucket buckets[NBUCKETS];
+    call *calls;
+    size_t queued;
+};
+
+static int64_t now_ms(const okx_rest *r)
+{
+    return r->h->now_us() / 1000;
+}
+
+static bucket *bucket_of(okx_rest *r, const char *path)
+{
+    for (size_t i = 0; i < NBUCKETS - 1; i++) {
+        if (strcmp(LIMITS[i].path, path) == 0) {
+            return &r->buckets[i];
+        }
+    }
+    return &r->buckets[NBUCKETS - 1];
+}
+
+/* Milliseconds until the bucket admits one more call (0 = now). */
+static int64_t bucket_wait(const bucket *b, int64_t now)
+{
+    if (b->n < b->limit) {
+        return 0;
+    }
+    int64_t oldest = b->sent_ms[b->head]; /* ring full: head is the oldest */
+    int64_t w = oldest + WINDOW_MS - now;
+    return w > 0 ? w : 0;
+}
+
+static void bucket_take(bucket *b, int64_t now)
+{
+    if (b->n < b->limit) {
+        b->sent_ms[(b->head + b->n) % b->limit] = now;
+        b->n++;
+    } else {
+        b->sent_ms[b->head] = now;
+        b->head = (b->head + 1) % b->limit;
+    }
+}
+
+static void call_free(call *c)
+{
+    okx_rest *r = c->r;
+    if (r) {
+        if (c->prev) {
+            c->prev->next = c->next;
+        } else {
+            r->calls = c->next;
+        }
+        if (c->next) {
+            c->next->prev = c->prev;
+        }
+    }
+    free(c->method);
+    free(c->path);
+    free(c->query);
+    free(c->body);
+    free(c);
+}
+
+static void send_now(call *c);
+static void bucket_pump(bucket *b, okx_rest *r);
+
+static void on_wake(void *arg)
+{
+    bucket *b = arg;
+    okx_rest *r = b->q_head ? b->q_head->r : NULL;
+    b->wake = NULL; /* one-shot timers free themselves */
+    if (r) {
+        bucket_pump(b, r);
+    }
+}
+
+/* Send queued calls while the window has room; else wake up when it will. */
+static void bucket_pump(bucket *b, okx_rest *r)
+{
+    while (b->q_head) {
+        int64_t now = now_ms(r), w = bucket_wait(b, now);
+        if (w > 0) {
+            if (!b->wake) {
+                b->wake = r->h->timer_add(r->inst, w, 0, on_wake, b);
+            }
+            return;
+        }
+        call *c = b->q_head;
+        b->q_head = c->next_q;
+        if (!b->q_head) {
+            b->q_tail = NULL;
+        }
+        r->queued--;
+        bucket_take(b, now);
+        send_now(c);
+    }
+}
+
+static void enqueue(call *c)
+{
+    okx_rest *r = c->r;
+    bucket *b = c->b;
+    c->next_q = NULL;
+    if (b->q_tail) {
+        b->q_tail->next_q = c;
+    } else {
+        b->q_head = c;
+    }
+    b->q_tail = c;
+    r->queued++;
+    bucket_pump(b, r);
+}
+
+static void deliver(call *c, const okx_reply *rep)
+{
+    if (c->cb) {
+        c->cb(c->arg, rep);
+    }
+    call_free(c);
+}
+
+static void on_retry(void *arg)
+{
+    call *c = arg;
+    c->retry = NULL;
+    enqueue(c);
+}
+
+static void on_done(void *arg, const at_http_resp *resp)
+{
+    call *c = arg;
+    c->http_id = 0;
+    if (!c->r) { /* the client was freed while this was in flight */
+        call_free(c);
+        return;
+    }
+    okx_rest *r = c->r;
+    okx_reply rep = {.err = resp->err,
+                     .http = resp->status,
+                     .code = "",
+                     .msg = "",
+                     .latency_us = resp->elapsed_us,
+                     .attempts = resp->attempts};
+    json_t *root = NULL;
+    if (resp->err != AT_OK) {
+        rep.msg = resp->error ? resp->error : "no answer";
+    } else {
+        json_error_t je;
+        root = json_loadb(resp->body, resp->len, 0, &je);
+        if (!json_is_object(root)) {
+            rep.err = AT_EINVAL;
+            rep.msg = "answer is not a JSON object";
+        } else {
+            json_t *code = json_object_get(root, "code");
+            rep.code = json_is_string(code) ? json_string_value(code) : "";
+            json_t *msg = json_object_get(root, "msg");
+            rep.msg = json_is_string(msg) ? json_string_value(msg) : "";
+            json_t *data = json_object_get(root, "data");
+            rep.data = json_is_array(data) ? data : NULL;
+            rep.root = root;
+        }
+    }
+    /* Rate-limited reads come back later; writes never repeat themselves. */
+    bool read = strcmp(c->method, "GET") == 0;
+    if (read && rep.err == AT_OK && strcmp(rep.code, "50011") == 0 &&
+        c->app_retries < r->read_retries) {
+        c->app_retries++;
+        json_decref(root);
+        c->retry = r->h->timer_add(r->inst, 250LL << c->app_retries, 0, on_retry, c);
+        if (c->retry) {
+            return;
+        }
+        okx_reply fail = {.err = AT_ENOMEM, .code = "", .msg = "out of memory"};
+        deliver(c, &fail);
+        return;
+    }
+    deliver(c, &rep);
+    json_decref(root);
+}
+
+static void send_now(call *c)
+{
+    okx_rest *r = c->r;
+    char url[2048];
+    bool q = c->query && *c->query;
+    snprintf(url, sizeof(url), "%s%s%s%s", r->base, c->path, q ? "?" : "", q ? c->query : "");
+    const char *hdrs[8];
+    size_t nh = 0;
+    char h_key[160], h_sign[80], h_ts[64], h_pass[160];
+    if (c->body) {
+        hdrs[nh++] = "Content-Type: application/json";
+    }
+    if (c->sign) {
+        char ts[32], sig[48], target[1600];
+        okx_iso_ms(now_ms(r) + r->clock_offset_ms, ts);
+        snprintf(target, sizeof(target), "%s%s%s", c->path, q ? "?" : "", q ? c->query : "");
+        okx_sign_rest(r->secret, ts, c->method, target, c->body ? c->body : "", sig);
+        snprintf(h_key, sizeof(h_key), "OK-ACCESS-KEY: %s", r->key);
+        snprintf(h_sign, sizeof(h_sign), "OK-ACCESS-SIGN: %s", sig);
+        snprintf(h_ts, sizeof(h_ts), "OK-ACCESS-TIMESTAMP: %s", ts);
+        snprintf(h_pass, sizeof(h_pass), "OK-ACCESS-PASSPHRASE: %s", r->pass);
+        hdrs[nh++] = h_key;
+        hdrs[nh++] = h_sign;
+        hdrs[nh++] = h_ts;
+        hdrs[nh++] = h_pass;
+    }
+    if (r->demo) {
+        hdrs[nh++] = "x-simulated-trading: 1";
+    }
+    bool read = strcmp(c->method, "GET") == 0;
+    at_http_req req = {
+        .method = c->method,
+        .url = url,
+        .headers = hdrs,
+        .nheaders = nh,
+        .body = c->body,
+        .body_len = c->body ? strlen(c->body) : 0,
+        .timeout_ms = r->timeout_ms,
+        /* A signed request carries its timestamp: the http client's retries
+         * resend the same bytes, fine within OKX's 30 s window. */
+        .max_retries = read ? r->read_retries : 0,
+        .backoff_ms = 250,
+    };
+    int64_t id = r->h->http_request(r->inst, &req, on_done, c);
+    if (id < 0) {
+        okx_reply fail = {.err = (int)id, .code = "", .msg = "request could not be started"};
+        deliver(c, &fail);
+        return;
+    }
+    c->http_id = id;
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s) {
+        return NULL;
+    }
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) {
+        memcpy(d, s, n);
+    }
+    return d;
+}
+
+static int submit(okx_rest *r, const char *method, const char *path, const char *query,
+                  const char *body, bool sign, okx_rest_cb cb, void *arg)
+{
+    if (!r || !path || path[0] != '/' || (sign && (!r->key || !r->secret || !r->pass))) {
+        return AT_EINVAL;
+    }
+    call *c = calloc(1, sizeof(*c));
+    if (!c) {
+        return AT_ENOMEM;
+    }
+    c->r = r;
+    c->method = dup_or_null(method);
+    c->path = dup_or_null(path);
+    c->query = dup_or_null(query);
+    c->body = dup_or_null(body);
+    if (!c->method || !c->path || (query && !c->query) || (body && !c->body)) {
+        c->r = NULL;
+        call_free(c);
+        return AT_ENOMEM;
+    }
+    c->sign = sign;
+    c->cb = cb;
+    c->arg = arg;
+    c->b = bucket_of(r, path);
+    c->next = r->calls;
+    if (r->calls) {
+        r->calls->prev = c;
+    }
+    r->calls = c;
+    /* Always through the queue, so cb never runs inside this call even when
+     * the http client fails at once (it calls back later, on the loop). */
+    enqueue(c);
+    return AT_OK;
+}
+
+int okx_rest_get(okx_rest *r, const char *path, const char *query, bool sign, okx_rest_cb cb,
+                 void *arg)
+{
+    return submit(r, "GET", path, query, NULL, sign, cb, arg);
+}
+
+int okx_rest_post(okx_rest *r, const char *path, const char *body, okx_rest_cb cb, void *arg)
+{
+    return submit(r, "POST", path, NULL, body ? body : "{}", true, cb, arg);
+}
+
+okx_rest *okx_rest_new(const at_host *h, at_instance *inst, const okx_rest_opts *o)
+{
+    okx_rest *r = calloc(1, sizeof(*r));
+    if (!r || !o || !o->base_url) {
+        free(r);
+        return NULL;
+    }
+    r->h = h;
+    r->inst = inst;
+    r->base = dup_or_null(o->base_url);
+    size_t bl = r->base ? strlen(r->base) : 0;
+    while (bl && r->base[bl - 1] == '/') {
+        r->base[--bl] = '\0';
+    }
+    r->key = dup_or_null(o->api_key);
+    r->secret = dup_or_null(o->secret);
+    r->pass = dup_or_null(o->passphrase);
+    r->demo = o->demo;
+    r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+    r->read_retries = o->read_retries > 0 ? o->read_retries : 3;
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        r->buckets[i].limit = i < NBUCKETS - 1 ? LIMITS[i].limit : DEFAULT_LIMIT;
+    }
+    if (!r->base) {
+        okx_rest_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void okx_rest_free(okx_rest *r)
+{
+    if (!r) {
+        return;
+    }
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        if (r->buckets[i].wake) {
+            r->h->timer_cancel(r->buckets[i].wake);
+        }
+    }
+    while (r->calls) {
+        call *c = r->calls;
+        r->calls = c->next;
+        c->prev = c->next = NULL;
+        c->r = NULL;
+        c->cb = NULL;
+        if (c->retry) {
+            r->h->timer_cancel(c->retry);
+        }
+        if (c->http_id > 0) {
+            r->h->http_cancel(c->http_id); /* on_done frees it */
+        } else {
+            call_free(c);
+        }
+    }
+    free(r->base);
+    free(r->key);
+    if (r->secret) {
+        memset(r->secret, 0, strlen(r->secret));
+    }
+    free(r->secret);
+    free(r->pass);
+    free(r);
+}
+
+size_t okx_rest_queued(const okx_rest *r)
+{
+    return r->queued;
+}
+
+int64_t okx_rest_wait_ms(okx_rest *r, const char *path)
+{
+    return bucket_wait(bucket_of(r, path), now_ms(r));
+}
+
+void okx_rest_set_clock_offset(okx_rest *r, int64_t offset_ms)
+{
+    r->clock_offset_ms = offset_ms;
+}

@@ -1,0 +1,61 @@
+/* OKX v5 REST client on the host's HTTP service: signatures, the demo header,
+ * per-endpoint token buckets at OKX's published limits, retries for reads
+ * only, and the {code,msg,data} envelope parsed with jansson.
+ *
+ * Orders are never retried here: a POST that timed out may have been
+ * executed, so the caller asks trade/order?clOrdId= before sending again.
+ * Main loop only. */
+#ifndef OKX_REST_H
+#define OKX_REST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <aitrader/host.h>
+
+typedef struct okx_rest okx_rest;
+
+typedef struct okx_rest_opts {
+    const char *base_url;                      /* "https://www.okx.com" (no trailing slash) */
+    const char *api_key, *secret, *passphrase; /* NULL: public calls only */
+    bool demo;                                 /* send x-simulated-trading: 1 */
+    int64_t timeout_ms;                        /* per attempt; 0 = 10 s */
+    int read_retries;                          /* for GETs (transport, 429, 5xx, 50011); 0 = 3 */
+} okx_rest_opts;
+
+/* The answer of one call, borrowed for the callback. */
+typedef struct okx_reply {
+    int err;            /* AT_OK, or AT_EIO/AT_ETIMEDOUT (no answer), AT_EINVAL (not JSON) */
+    int http;           /* HTTP status, 0 when none */
+    const char *code;   /* OKX "code" ("0" ok, "1"/"2" per-item, "50113" …), "" when none */
+    const char *msg;    /* OKX "msg" or the transport error */
+    json_t *data;       /* the "data" array (borrowed), or NULL */
+    json_t *root;       /* the whole body (borrowed), or NULL */
+    int64_t latency_us; /* request out to answer in (last attempt) */
+    int attempts;
+} okx_reply;
+
+typedef void (*okx_rest_cb)(void *arg, const okx_reply *r);
+
+okx_rest *okx_rest_new(const at_host *h, at_instance *inst, const okx_rest_opts *o);
+/* Cancels every call in flight or queued; their callbacks are not called. */
+void okx_rest_free(okx_rest *r);
+
+/* GET path?query (query already encoded, without '?', may be NULL or "").
+ * `sign` for private endpoints. Returns AT_OK (cb follows, never inside this
+ * call) or an error (cb is not called). */
+int okx_rest_get(okx_rest *r, const char *path, const char *query, bool sign, okx_rest_cb cb,
+                 void *arg);
+/* POST with a JSON body (signed, never retried). */
+int okx_rest_post(okx_rest *r, const char *path, const char *body, okx_rest_cb cb, void *arg);
+
+/* Calls waiting for a token (for status lines and tests). */
+size_t okx_rest_queued(const okx_rest *r);
+/* Milliseconds a call to path would wait right now for its bucket (tests). */
+int64_t okx_rest_wait_ms(okx_rest *r, const char *path);
+/* Clock offset learnt from /public/time (server - local, ms); 0 until known. */
+void okx_rest_set_clock_offset(okx_rest *r, int64_t offset_ms);
+
+#endif

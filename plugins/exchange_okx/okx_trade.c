@@ -1,0 +1,692 @@
+/* Order intents for this account -> OKX, with nothing lost and nothing sent
+ * twice:
+ *   1. the intent row is written (orders, state "sent") and only once storage
+ *      has committed it does the request go out;
+ *   2. the answer updates the row and is published as ORDER_RESULT;
+ *   3. a request that got no answer (timeout, connection lost) is never
+ *      repeated blind: trade/order?clOrdId= tells whether OKX has it;
+ *   4. at start, rows left "sent" by a previous run are reconciled the same
+ *      way, and open orders OKX has that no intent of ours explains are
+ *      reported, not touched.
+ * Order and fill pushes of the private WebSocket become ORDER and FILL
+ * events and update the rows. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "okx_plugin.h"
+#include "okx_sign.h"
+
+static const char *const OPS[] = {"place", "cancel", "amend", "close_position"};
+
+typedef struct intent {
+    okx_ctx *c;
+    at_ev_order_intent ev; /* a copy */
+    const okx_inst *in;
+    char inst_id[OKX_INST_ID_LEN];
+    char body[2048];
+    const char *path;
+    int64_t sent_us;
+    bool reconciling; /* a row of a previous run */
+} intent;
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* ------------------------------------------------------------ results */
+
+static void publish_result(okx_ctx *c, const intent *t, bool ok, const char *code, const char *msg,
+                           const char *ord_id, int64_t latency_us)
+{
+    at_ev_order_result *e =
+        (at_ev_order_result *)c->h->event_new(c->inst, AT_EV_ORDER_RESULT, strlen(msg) + 1);
+    if (!e) {
+        return;
+    }
+    e->h.inst = t->in ? t->in->id : 0;
+    snprintf(e->intent_id, sizeof(e->intent_id), "%s", t->ev.intent_id);
+    snprintf(e->cl_ord_id, sizeof(e->cl_ord_id), "%s", t->ev.cl_ord_id);
+    snprintf(e->ord_id, sizeof(e->ord_id), "%s", ord_id ? ord_id : "");
+    snprintf(e->account, sizeof(e->account), "%s", c->name);
+    snprintf(e->code, sizeof(e->code), "%s", code);
+    e->op = t->ev.op;
+    e->ok = ok;
+    e->msg = c->h->event_strdup(&e->h, msg);
+    e->latency_us = latency_us;
+    c->h->publish(c->inst, &e->h, 0);
+}
+
+/* Row update after an answer; state is one of the orders.state values. */
+static void store_outcome(okx_ctx *c, const intent *t, const char *state, const char *code,
+                          const char *msg, const char *ord_id, int64_t latency_us)
+{
+    const at_db_value p[] = {AT_DB_S(state),
+                             AT_DB_S(code),
+                             AT_DB_S(msg),
+                             AT_DB_S(ord_id && *ord_id ? ord_id : NULL),
+                             AT_DB_I(latency_us),
+                             AT_DB_I(c->h->now_us() / 1000),
+                             AT_DB_S(t->ev.cl_ord_id)};
+    c->h->db_write(c->inst,
+                   "UPDATE orders SET state = $1, code = $2, msg = $3, ord_id = COALESCE($4, "
+                   "ord_id), latency_us = $5, updated_ms = $6 WHERE cl_ord_id = $7",
+                   p, 7, NULL, NULL);
+}
+
+static void finish(intent *t, const char *state, bool ok, const char *code, const char *msg,
+                   const char *ord_id, int64_t latency_us)
+{
+    okx_ctx *c = t->c;
+    if (t->ev.op == AT_INTENT_PLACE) {
+        store_outcome(c, t, state, code, msg, ord_id, latency_us);
+    } else {
+        /* A cancel/amend/close is logged, the order row keeps its own state
+         * (the orders push updates it). */
+        const at_db_value p[] = {AT_DB_S(t->ev.intent_id), AT_DB_I(c->h->now_us() / 1000),
+                                 AT_DB_S(c->name), AT_DB_S(OPS[t->ev.op]), AT_DB_S(msg)};
+        c->h->db_write(c->inst,
+                       "INSERT INTO audit_log (id, ts_ms, instance, kind, message) VALUES ($1, $2, "
+                       "$3, $4, $5)",
+                       p, 5, NULL, NULL);
+    }
+    c->h->log(c->inst, ok ? AT_LOG_INFO : AT_LOG_WARN, "%s %s %s: %s%s%s%s (%lld us)",
+              OPS[t->ev.op], t->inst_id, t->ev.cl_ord_id, ok ? "ok" : "refused ", ok ? "" : code,
+              *msg ? ": " : "", msg, (long long)latency_us);
+    publish_result(c, t, ok, code, msg, ord_id, latency_us);
+    free(t);
+}
+
+/* ------------------------------------------------------------ lookups */
+
+static void on_lookup(void *arg, const okx_reply *r)
+{
+    intent *t = arg;
+    json_t *d = r->data ? json_array_get(r->data, 0) : NULL;
+    if (r->err == AT_OK && strcmp(r->code, "0") == 0 && d) {
+        const char *st = jstr(d, "state");
+        finish(t, *st ? st : "live", true, "0",
+               t->reconciling ? "found at OKX after restart" : "found at OKX after a lost answer",
+               jstr(d, "ordId"), r->latency_us);
+    } else if (r->err == AT_OK && strcmp(r->code, "51603") == 0) {
+        /* OKX does not have it: it was never placed. Not re-sent here: the
+         * intent's owner decides whether to try again. */
+        finish(t, "failed", false, "51603",
+               t->reconciling ? "not at OKX: never sent before the restart"
+                              : "no answer and not at OKX: not placed",
+               NULL, r->latency_us);
+    } else {
+        /* Still unknown: keep the row "unknown" for the next start. */
+        char msg[256];
+        snprintf(msg, sizeof(msg), "outcome unknown: lookup failed: %s %s", r->code, r->msg);
+        finish(t, "unknown", false, r->code, msg, NULL, r->latency_us);
+    }
+}
+
+static void lookup(intent *t)
+{
+    char q[256] = "";
+    okx_query_append(q, sizeof(q), "instId", t->inst_id);
+    okx_query_append(q, sizeof(q), "clOrdId", t->ev.cl_ord_id);
+    if (okx_rest_get(t->c->rest, "/api/v5/trade/order", q + 1, true, on_lookup, t) != AT_OK) {
+        finish(t, "unknown", false, "", "outcome unknown: lookup could not be sent", NULL, 0);
+    }
+}
+
+/* ------------------------------------------------------------ sending */
+
+static void on_answer(void *arg, const okx_reply *r)
+{
+    intent *t = arg;
+    int64_t lat = t->c->h->now_us() - t->sent_us;
+    if (r->err != AT_OK) {
+        t->c->h->log(t->c->inst, AT_LOG_WARN, "%s %s: no answer (%s); asking OKX by clOrdId",
+                     OPS[t->ev.op], t->ev.cl_ord_id, r->msg);
+        if (t->ev.op == AT_INTENT_PLACE) {
+            lookup(t);
+        } else {
+            finish(t, "unknown", false, "", r->msg, NULL, lat);
+        }
+        return;
+    }
+    json_t *d = r->data ? json_array_get(r->data, 0) : NULL;
+    const char *scode = d ? jstr(d, "sCode") : "";
+    const char *smsg = d ? jstr(d, "sMsg") : "";
+    const char *code = *scode ? scode : r->code;
+    const char *msg = *scode ? smsg : r->msg;
+    bool ok = strcmp(code, "0") == 0;
+    finish(t, ok ? "live" : "rejected", ok, code, msg, d ? jstr(d, "ordId") : NULL, lat);
+}
+
+static void send_intent(intent *t)
+{
+    t->sent_us = t->c->h->now_us();
+    if (okx_rest_post(t->c->rest, t->path, t->body, on_answer, t) != AT_OK) {
+        finish(t, "failed", false, "", "request could not be queued", NULL, 0);
+    }
+}
+
+static void on_stored(void *arg, int err, const char *error)
+{
+    intent *t = arg;
+    if (err != AT_OK) {
+        /* Not stored, not sent: a duplicate intent id lands here too. */
+        char msg[256];
+        snprintf(msg, sizeof(msg), "not sent: the intent could not be stored: %s",
+                 error ? error : "storage error");
+        publish_result(t->c, t, false, "", msg, NULL, 0);
+        t->c->h->log(t->c->inst, AT_LOG_ERROR, "%s %s: %s", OPS[t->ev.op], t->ev.cl_ord_id, msg);
+        free(t);
+        return;
+    }
+    send_intent(t);
+}
+
+/* ------------------------------------------------------------ building */
+
+static bool valid_cl_ord_id(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return n > 0 && n <= 32;
+}
+
+/* clOrdId from the intent id: its alphanumerics, at most 32. */
+static void derive_cl_ord_id(at_ev_order_intent *ev)
+{
+    if (ev->cl_ord_id[0]) {
+        return;
+    }
+    size_t k = 0;
+    for (const char *p = ev->intent_id; *p && k < 32; p++) {
+        if (isalnum((unsigned char)*p)) {
+            ev->cl_ord_id[k++] = *p;
+        }
+    }
+    ev->cl_ord_id[k] = '\0';
+}
+
+static const char *pos_side_str(okx_ctx *c, const at_ev_order_intent *ev)
+{
+    if (!c->long_short) {
+        return NULL;
+    }
+    if (ev->pos_side == AT_POS_LONG) {
+        return "long";
+    }
+    if (ev->pos_side == AT_POS_SHORT) {
+        return "short";
+    }
+    /* Hedge mode needs a side: an opening buy is long, a reducing buy closes
+     * a short. */
+    bool buy = ev->side == AT_SIDE_BUY;
+    return ev->reduce_only ? (buy ? "short" : "long") : (buy ? "long" : "short");
+}
+
+static const char *ord_type_str(at_ord_type t)
+{
+    static const char *const names[] = {"market", "limit", "post_only", "fok", "ioc"};
+    return (unsigned)t < 5 ? names[t] : "market";
+}
+
+/* The request body, or a reason why the intent cannot be sent. */
+static const char *build(okx_ctx *c, intent *t)
+{
+    at_ev_order_intent *ev = &t->ev;
+    const char *td = ev->isolated || c->td_mode == 1 ? "isolated" : "cross";
+    json_t *b = json_object();
+    json_object_set_new(b, "instId", json_string(t->inst_id));
+    char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], why[256];
+    const char *ps = pos_side_str(c, ev);
+    switch (ev->op) {
+    case AT_INTENT_PLACE: {
+        at_dec csz;
+        if (okx_size_from_contracts(t->in, c->h, ev->sz, &csz, why, sizeof(why)) != AT_OK ||
+            okx_size_check_max(t->in, c->h, csz, ev->ord_type == AT_ORDT_MARKET, why,
+                               sizeof(why)) != AT_OK) {
+            json_decref(b);
+            return strdup(why);
+        }
+        okx_fmt(c->h, csz, sz);
+        json_object_set_new(b, "tdMode", json_string(td));
+        json_object_set_new(b, "side", json_string(ev->side == AT_SIDE_BUY ? "buy" : "sell"));
+        if (ps) {
+            json_object_set_new(b, "posSide", json_string(ps));
+        }
+        json_object_set_new(b, "ordType", json_string(ord_type_str(ev->ord_type)));
+        json_object_set_new(b, "sz", json_string(sz));
+        if (ev->ord_type != AT_ORDT_MARKET) {
+            at_dec p;
+            /* Never a worse price than asked: buys round down, sells up. */
+            at_round mode = ev->side == AT_SIDE_BUY ? AT_ROUND_FLOOR : AT_ROUND_CEIL;
+            if (ev->px.m <= 0 || okx_price_round(t->in, c->h, ev->px, mode, &p) != AT_OK) {
+                json_decref(b);
+                return strdup("a limit order needs a positive price");
+            }
+            okx_fmt(c->h, p, px);
+            json_object_set_new(b, "px", json_string(px));
+        }
+        if (ev->reduce_only && !c->long_short) {
+            json_object_set_new(b, "reduceOnly", json_true());
+        }
+        json_object_set_new(b, "clOrdId", json_string(ev->cl_ord_id));
+        if (ev->tp_trigger_px.m > 0 || ev->sl_trigger_px.m > 0) {
+            /* Protection lives at the exchange: attached TP/SL, market exit. */
+            json_t *a = json_object();
+            if (ev->tp_trigger_px.m > 0) {
+                at_dec p;
+                okx_price_round(t->in, c->h, ev->tp_trigger_px, AT_ROUND_HALF_EVEN, &p);
+                okx_fmt(c->h, p, px);
+                json_object_set_new(a, "tpTriggerPx", json_string(px));
+                json_object_set_new(a, "tpOrdPx", json_string("-1"));
+            }
+            if (ev->sl_trigger_px.m > 0) {
+                at_dec p;
+                okx_price_round(t->in, c->h, ev->sl_trigger_px, AT_ROUND_HALF_EVEN, &p);
+                okx_fmt(c->h, p, px);
+                json_object_set_new(a, "slTriggerPx", json_string(px));
+                json_object_set_new(a, "slOrdPx", json_string("-1"));
+            }
+            json_object_set_new(b, "attachAlgoOrds", json_pack("[o]", a));
+        }
+        t->path = "/api/v5/trade/order";
+        break;
+    }
+    case AT_INTENT_CANCEL:
+        json_object_set_new(b, ev->ord_id[0] ? "ordId" : "clOrdId",
+                            json_string(ev->ord_id[0] ? ev->ord_id : ev->cl_ord_id));
+        t->path = "/api/v5/trade/cancel-order";
+        break;
+    case AT_INTENT_AMEND:
+        json_object_set_new(b, ev->ord_id[0] ? "ordId" : "clOrdId",
+                            json_string(ev->ord_id[0] ? ev->ord_id : ev->cl_ord_id));
+        if (ev->sz.m > 0) {
+            okx_fmt(c->h, ev->sz, sz);
+            json_object_set_new(b, "newSz", json_string(sz));
+        }
+        if (ev->px.m > 0) {
+            okx_fmt(c->h, ev->px, px);
+            json_object_set_new(b, "newPx", json_string(px));
+        }
+        t->path = "/api/v5/trade/amend-order";
+        break;
+    case AT_INTENT_CLOSE_POSITION:
+        json_object_set_new(b, "mgnMode", json_string(td));
+        if (ps) {
+            json_object_set_new(b, "posSide",
+                                json_string(ev->pos_side == AT_POS_SHORT ? "short" : "long"));
+        }
+        json_object_set_new(b, "clOrdId", json_string(ev->cl_ord_id));
+        t->path = "/api/v5/trade/close-position";
+        break;
+    }
+    char *s = json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(b);
+    if (!s || strlen(s) >= sizeof(t->body)) {
+        free(s);
+        return strdup("request too large");
+    }
+    snprintf(t->body, sizeof(t->body), "%s", s);
+    free(s);
+    return NULL;
+}
+
+static void store_intent(okx_ctx *c, intent *t)
+{
+    const at_ev_order_intent *ev = &t->ev;
+    char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], tp[AT_DEC_STRLEN], sl[AT_DEC_STRLEN];
+    c->h->dec_format(ev->sz, sz);
+    c->h->dec_format(ev->px, px);
+    c->h->dec_format(ev->tp_trigger_px, tp);
+    c->h->dec_format(ev->sl_trigger_px, sl);
+    int64_t now = c->h->now_us() / 1000;
+    const char *ps = pos_side_str(c, ev);
+    const at_db_value p[] = {AT_DB_S(ev->intent_id),
+                             AT_DB_S(ev->cl_ord_id),
+                             AT_DB_S(c->name),
+                             AT_DB_S(ev->origin[0] ? ev->origin : "manual"),
+                             AT_DB_S(ev->decision_id[0] ? ev->decision_id : NULL),
+                             AT_DB_S(t->inst_id),
+                             AT_DB_S(OPS[ev->op]),
+                             AT_DB_S(ev->side == AT_SIDE_BUY ? "buy" : "sell"),
+                             AT_DB_S(ps ? ps : "net"),
+                             AT_DB_S(ev->isolated || c->td_mode ? "isolated" : "cross"),
+                             AT_DB_S(ord_type_str(ev->ord_type)),
+                             AT_DB_S(sz),
+                             AT_DB_S(ev->px.m ? px : NULL),
+                             AT_DB_B(ev->reduce_only),
+                             AT_DB_S(ev->tp_trigger_px.m ? tp : NULL),
+                             AT_DB_S(ev->sl_trigger_px.m ? sl : NULL),
+                             AT_DB_B(ev->shadow),
+                             AT_DB_I(now)};
+    int rc = c->h->db_write(c->inst,
+                            "INSERT INTO orders (intent_id, cl_ord_id, account, origin, "
+                            "decision_id, inst_id, op, side, pos_side, td_mode, ord_type, sz, px, "
+                            "reduce_only, tp_trigger_px, sl_trigger_px, shadow, state, created_ms, "
+                            "updated_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,"
+                            "$15,$16,$17,'sent',$18,$18)",
+                            p, sizeof(p) / sizeof(p[0]), on_stored, t);
+    if (rc != AT_OK) {
+        on_stored(t, rc, "storage refused the write");
+    }
+}
+
+static void on_intent(void *arg, const at_event *e)
+{
+    okx_ctx *c = arg;
+    const at_ev_order_intent *ev = (const at_ev_order_intent *)e;
+    if (strcmp(ev->account, c->name) != 0 || ev->shadow) {
+        return; /* another account's, or shadow (risk-checked, stored, not sent) */
+    }
+    intent *t = calloc(1, sizeof(*t));
+    if (!t) {
+        return;
+    }
+    t->c = c;
+    t->ev = *ev;
+    derive_cl_ord_id(&t->ev);
+    const char *name = c->h->inst_name(e->inst);
+    t->in = name ? okx_insts_find(c->insts, name) : NULL;
+    snprintf(t->inst_id, sizeof(t->inst_id), "%s", t->in ? t->in->inst_id : (name ? name : "?"));
+    const char *why = NULL;
+    char *built = NULL;
+    if ((unsigned)ev->op > AT_INTENT_CLOSE_POSITION) {
+        why = "unknown intent op";
+    } else if (!t->in) {
+        why = "unknown instrument";
+    } else if (!c->have_config) {
+        why = "account not ready (account/config has not answered)";
+    } else if (!valid_cl_ord_id(t->ev.cl_ord_id)) {
+        why = "clOrdId must be 1-32 letters and digits";
+    } else if ((built = (char *)build(c, t))) {
+        why = built;
+    }
+    if (why) {
+        c->h->log(c->inst, AT_LOG_WARN, "%s %s: not sent: %s",
+                  (unsigned)ev->op <= 3 ? OPS[ev->op] : "?", t->ev.cl_ord_id, why);
+        publish_result(c, t, false, "", why, NULL, 0);
+        free(built);
+        free(t);
+        return;
+    }
+    if (ev->op == AT_INTENT_PLACE) {
+        store_intent(c, t);
+    } else {
+        send_intent(t);
+    }
+}
+
+/* ------------------------------------------------------------ pushes */
+
+static at_ord_state state_of(const char *s)
+{
+    return strcmp(s, "live") == 0               ? AT_ORD_LIVE
+           : strcmp(s, "partially_filled") == 0 ? AT_ORD_PARTIALLY_FILLED
+           : strcmp(s, "filled") == 0           ? AT_ORD_FILLED
+           : strcmp(s, "canceled") == 0         ? AT_ORD_CANCELED
+           : strcmp(s, "mmp_canceled") == 0     ? AT_ORD_MMP_CANCELED
+                                                : AT_ORD_UNKNOWN;
+}
+
+static at_dec dec_of(okx_ctx *c, const json_t *o, const char *k)
+{
+    at_dec d = {0, 0};
+    const char *s = jstr(o, k);
+    if (*s) {
+        c->h->dec_parse(s, (size_t)-1, &d);
+    }
+    return d;
+}
+
+void okx_trade_on_order_push(okx_ctx *c, json_t *o)
+{
+    if (json_object_get(o, "op")) {
+        return; /* WS op answers: orders go over REST for now */
+    }
+    const char *inst_id = jstr(o, "instId");
+    const okx_inst *in = okx_insts_find(c->insts, inst_id);
+    const char *ps = jstr(o, "posSide");
+    at_pos_side pos = strcmp(ps, "long") == 0    ? AT_POS_LONG
+                      : strcmp(ps, "short") == 0 ? AT_POS_SHORT
+                                                 : AT_POS_NET;
+    bool buy = strcmp(jstr(o, "side"), "buy") == 0;
+    at_ev_order *e = (at_ev_order *)c->h->event_new(c->inst, AT_EV_ORDER, 0);
+    if (e) {
+        e->h.inst = in ? in->id : c->h->inst_intern(inst_id);
+        snprintf(e->account, sizeof(e->account), "%s", c->name);
+        snprintf(e->ord_id, sizeof(e->ord_id), "%s", jstr(o, "ordId"));
+        snprintf(e->cl_ord_id, sizeof(e->cl_ord_id), "%s", jstr(o, "clOrdId"));
+        e->side = buy ? AT_SIDE_BUY : AT_SIDE_SELL;
+        e->pos_side = pos;
+        const char *ot = jstr(o, "ordType");
+        e->ord_type = strcmp(ot, "limit") == 0       ? AT_ORDT_LIMIT
+                      : strcmp(ot, "post_only") == 0 ? AT_ORDT_POST_ONLY
+                      : strcmp(ot, "fok") == 0       ? AT_ORDT_FOK
+                      : strcmp(ot, "ioc") == 0       ? AT_ORDT_IOC
+                                                     : AT_ORDT_MARKET;
+        e->state = state_of(jstr(o, "state"));
+        e->px = dec_of(c, o, "px");
+        e->sz = dec_of(c, o, "sz");
+        e->acc_fill_sz = dec_of(c, o, "accFillSz");
+        e->avg_px = dec_of(c, o, "avgPx");
+        e->fee = dec_of(c, o, "fee");
+        snprintf(e->fee_ccy, sizeof(e->fee_ccy), "%s", jstr(o, "feeCcy"));
+        e->reduce_only = strcmp(jstr(o, "reduceOnly"), "true") == 0;
+        e->c_time_ms = strtoll(jstr(o, "cTime"), NULL, 10);
+        e->u_time_ms = strtoll(jstr(o, "uTime"), NULL, 10);
+        c->h->publish(c->inst, &e->h, 0);
+    }
+    const char *cl = jstr(o, "clOrdId");
+    if (*cl) {
+        const at_db_value p[] = {AT_DB_S(jstr(o, "state")),      AT_DB_S(jstr(o, "ordId")),
+                                 AT_DB_S(jstr(o, "accFillSz")),  AT_DB_S(jstr(o, "avgPx")),
+                                 AT_DB_S(jstr(o, "fee")),        AT_DB_S(jstr(o, "feeCcy")),
+                                 AT_DB_I(c->h->now_us() / 1000), AT_DB_S(cl)};
+        c->h->db_write(c->inst,
+                       "UPDATE orders SET state = $1, ord_id = $2, acc_fill_sz = $3, avg_px = $4, "
+                       "fee = $5, fee_ccy = $6, updated_ms = $7 WHERE cl_ord_id = $8",
+                       p, 8, NULL, NULL);
+    }
+    const char *fill_sz = jstr(o, "fillSz"), *trade_id = jstr(o, "tradeId");
+    at_dec fsz = dec_of(c, o, "fillSz");
+    if (*trade_id && fsz.m > 0) {
+        at_ev_fill *f = (at_ev_fill *)c->h->event_new(c->inst, AT_EV_FILL, 0);
+        if (f) {
+            f->h.inst = in ? in->id : c->h->inst_intern(inst_id);
+            snprintf(f->account, sizeof(f->account), "%s", c->name);
+            snprintf(f->trade_id, sizeof(f->trade_id), "%s", trade_id);
+            snprintf(f->ord_id, sizeof(f->ord_id), "%s", jstr(o, "ordId"));
+            snprintf(f->cl_ord_id, sizeof(f->cl_ord_id), "%s", cl);
+            f->side = buy ? AT_SIDE_BUY : AT_SIDE_SELL;
+            f->pos_side = pos;
+            f->px = dec_of(c, o, "fillPx");
+            f->sz = fsz;
+            f->fee = dec_of(c, o, "fillFee");
+            snprintf(f->fee_ccy, sizeof(f->fee_ccy), "%s", jstr(o, "fillFeeCcy"));
+            f->maker = strcmp(jstr(o, "execType"), "M") == 0;
+            f->exch_ts_ms = strtoll(jstr(o, "fillTime"), NULL, 10);
+            c->h->publish(c->inst, &f->h, 0);
+        }
+        const at_db_value p[] = {AT_DB_S(c->name),
+                                 AT_DB_S(inst_id),
+                                 AT_DB_S(trade_id),
+                                 AT_DB_S(jstr(o, "ordId")),
+                                 AT_DB_S(cl),
+                                 AT_DB_S(jstr(o, "side")),
+                                 AT_DB_S(ps),
+                                 AT_DB_S(jstr(o, "fillPx")),
+                                 AT_DB_S(fill_sz),
+                                 AT_DB_S(jstr(o, "fillFee")),
+                                 AT_DB_S(jstr(o, "fillFeeCcy")),
+                                 AT_DB_B(strcmp(jstr(o, "execType"), "M") == 0),
+                                 AT_DB_I(strtoll(jstr(o, "fillTime"), NULL, 10))};
+        c->h->db_write(c->inst,
+                       "INSERT INTO fills (account, inst_id, trade_id, ord_id, cl_ord_id, side, "
+                       "pos_side, px, sz, fee, fee_ccy, maker, ts_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,"
+                       "$8,$9,$10,$11,$12,$13) ON CONFLICT (account, inst_id, trade_id) DO NOTHING",
+                       p, 13, NULL, NULL);
+    }
+}
+
+/* ------------------------------------------------------------ reconciliation */
+
+typedef struct recon {
+    okx_ctx *c;
+    size_t n;
+} recon;
+
+static int on_unsettled_row(void *arg, const at_db_row *row)
+{
+    recon *rc = arg;
+    okx_ctx *c = rc->c;
+    intent *t = calloc(1, sizeof(*t));
+    if (!t) {
+        return 1;
+    }
+    t->c = c;
+    t->reconciling = true;
+    t->ev.op = AT_INTENT_PLACE;
+    snprintf(t->ev.intent_id, sizeof(t->ev.intent_id), "%s", row->cols[0].u.s);
+    snprintf(t->ev.cl_ord_id, sizeof(t->ev.cl_ord_id), "%s", row->cols[1].u.s);
+    snprintf(t->inst_id, sizeof(t->inst_id), "%s", row->cols[2].u.s);
+    t->in = okx_insts_find(c->insts, t->inst_id);
+    rc->n++;
+    lookup(t);
+    return 0;
+}
+
+static void on_unsettled_done(void *arg, int err, const char *error)
+{
+    recon *rc = arg;
+    if (err != AT_OK) {
+        rc->c->h->log(rc->c->inst, AT_LOG_ERROR, "reconciliation: cannot read orders: %s",
+                      error ? error : "?");
+    } else if (rc->n) {
+        rc->c->h->log(rc->c->inst, AT_LOG_INFO,
+                      "reconciliation: %zu order(s) of a previous run without an answer; asking "
+                      "OKX by clOrdId",
+                      rc->n);
+    }
+    free(rc);
+}
+
+/* Open orders at OKX that none of our intents explains: reported only. */
+typedef struct pending_check {
+    okx_ctx *c;
+    json_t *orders;
+    size_t i;
+} pending_check;
+
+static void check_next_pending(pending_check *pc);
+
+static int on_known_row(void *arg, const at_db_row *row)
+{
+    bool *known = arg;
+    *known = true;
+    return 1;
+}
+
+typedef struct known_q {
+    pending_check *pc;
+    bool known;
+} known_q;
+
+static int on_known(void *arg, const at_db_row *row)
+{
+    known_q *k = arg;
+    return on_known_row(&k->known, row);
+}
+
+static void on_known_done(void *arg, int err, const char *error)
+{
+    known_q *k = arg;
+    pending_check *pc = k->pc;
+    json_t *o = json_array_get(pc->orders, pc->i);
+    if (err == AT_OK && !k->known) {
+        okx_ctx *c = pc->c;
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "%s: open order %s (%s %s %s, clOrdId '%s') is not ours; left untouched", c->name,
+                 jstr(o, "ordId"), jstr(o, "instId"), jstr(o, "side"), jstr(o, "sz"),
+                 jstr(o, "clOrdId"));
+        c->h->log(c->inst, AT_LOG_WARN, "%s", text);
+        at_ev_alert *a = (at_ev_alert *)c->h->event_new(c->inst, AT_EV_ALERT, strlen(text) + 1);
+        if (a) {
+            a->level = AT_LOG_WARN;
+            a->message = c->h->event_strdup(&a->h, text);
+            c->h->publish(c->inst, &a->h, 0);
+        }
+    }
+    free(k);
+    pc->i++;
+    check_next_pending(pc);
+}
+
+static void check_next_pending(pending_check *pc)
+{
+    if (pc->i >= json_array_size(pc->orders)) {
+        json_decref(pc->orders);
+        free(pc);
+        return;
+    }
+    json_t *o = json_array_get(pc->orders, pc->i);
+    known_q *k = calloc(1, sizeof(*k));
+    if (!k) {
+        json_decref(pc->orders);
+        free(pc);
+        return;
+    }
+    k->pc = pc;
+    const at_db_value p[] = {AT_DB_S(jstr(o, "clOrdId")), AT_DB_S(jstr(o, "ordId"))};
+    pc->c->h->db_query(pc->c->inst,
+                       "SELECT intent_id FROM orders WHERE cl_ord_id = $1 OR ord_id = $2", p, 2,
+                       on_known, on_known_done, k);
+}
+
+static void on_pending(void *arg, const okx_reply *r)
+{
+    okx_ctx *c = arg;
+    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->data) {
+        c->h->log(c->inst, AT_LOG_WARN, "reconciliation: orders-pending failed: %s %s", r->code,
+                  r->msg);
+        return;
+    }
+    pending_check *pc = calloc(1, sizeof(*pc));
+    if (!pc) {
+        return;
+    }
+    pc->c = c;
+    pc->orders = json_incref(r->data);
+    check_next_pending(pc);
+}
+
+int okx_trade_start(okx_ctx *c)
+{
+    c->intent_sub = c->h->subscribe(c->inst, AT_EV_ORDER_INTENT, on_intent, c);
+    recon *rc = calloc(1, sizeof(*rc));
+    if (rc) {
+        rc->c = c;
+        const at_db_value p[] = {AT_DB_S(c->name)};
+        c->h->db_query(c->inst,
+                       "SELECT intent_id, cl_ord_id, inst_id FROM orders WHERE account = $1 AND "
+                       "op = 'place' AND state IN ('sent', 'unknown')",
+                       p, 1, on_unsettled_row, on_unsettled_done, rc);
+    }
+    okx_rest_get(c->rest, "/api/v5/trade/orders-pending", "instType=SWAP", true, on_pending, c);
+    return c->intent_sub > 0 ? AT_OK : AT_ENOMEM;
+}
+
+void okx_trade_stop(okx_ctx *c)
+{
+    if (c->intent_sub > 0) {
+        c->h->unsubscribe(c->inst, c->intent_sub);
+        c->intent_sub = 0;
+    }
+}

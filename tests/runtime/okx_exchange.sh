@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The real engine with exchange_okx against okx-sim, in both position modes:
+# instruments stored, market events on the bus, orders (market, limit,
+# cancel, attached SL triggered), exact size checks (the DOGE case), a
+# WebSocket drop and reconnect, a 429 burst, and a kill -9 between sending
+# an order and its answer: after the restart there is exactly one order at
+# okx-sim for that intent and the row says what happened.
+source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
+cd "$RT_TMP"
+source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
+
+cat >accounts.json <<'EOF'
+[{"apiKey": "hk", "secretKey": "hedge-secret-1", "passphrase": "hp", "demo": true,
+  "posMode": "long_short_mode", "balances": {"USDT": "10000"}},
+ {"apiKey": "nk", "secretKey": "net-secret-22", "passphrase": "np", "demo": false,
+  "posMode": "net_mode", "balances": {"USDT": "10000"}}]
+EOF
+sim_start sim.out --seed 5 --accounts accounts.json
+export HK=hk HS=hedge-secret-1 HP=hp NK=nk NS=net-secret-22 NP=np
+WS=${URL/http:/ws:}/ws/v5
+
+cat >engine.ini <<EOF
+[core]
+plugin_dir = $TEST_PLUGINS
+data_dir = $RT_TMP/data
+[storage.sqlite]
+path = $RT_TMP/data/engine.db
+[exchange.okx_hedge]
+module = okx
+demo = true
+api_key = env:HK
+secret_key = env:HS
+passphrase = env:HP
+rest_url = $URL
+ws_public_url = $WS/public
+ws_private_url = $WS/private
+ws_business_url = $WS/business
+instruments = BTC, ETH/USDT:USDT, DOGE-USDT-SWAP
+leverage = 5
+[exchange.okx_net]
+module = okx
+api_key = env:NK
+secret_key = env:NS
+passphrase = env:NP
+rest_url = $URL
+ws_public_url = $WS/public
+ws_private_url = $WS/private
+ws_business_url = $WS/business
+instruments = BTC-USDT-SWAP
+candles =
+[source.driver]
+log_file = $RT_TMP/events.log
+intent_file = $RT_TMP/intents.txt
+EOF
+touch intents.txt
+DB="$RT_TMP/data/engine.db"
+q() { sqlite3 "$DB" "$1"; }
+intent() { echo "$*" >>intents.txt; }
+
+start_engine() {
+  "$AITRADER" run -c engine.ini >>engine.out 2>&1 &
+  ENGINE=$!; RT_PIDS+=("$ENGINE")
+}
+start_engine
+wait_log engine.out "exchange.okx_hedge: state up" 20
+wait_log engine.out "exchange.okx_net: state up" 20
+check "both accounts up (public and private WebSockets)" contains engine.out "exchange.okx_net: state up"
+check "users' symbol forms resolved" contains engine.out "exchange.okx_hedge: 5 OKX swaps listed; following 3"
+check "instruments stored" [ "$(q "SELECT count(*) FROM instruments WHERE exchange='exchange.okx_hedge'")" = 3 ]
+check "accounts stored with their position mode" [ "$(q "SELECT pos_mode FROM accounts WHERE id='exchange.okx_net'")" = net_mode ]
+wait_log events.log "CANDLE ETH-USDT-SWAP" 10
+wait_log events.log "TRADE ETH-USDT-SWAP" 10
+for ev in "TICKER BTC-USDT-SWAP" "BOOK DOGE-USDT-SWAP" "TRADE ETH-USDT-SWAP" "MARK BTC-USDT-SWAP" "FUNDING BTC-USDT-SWAP" "CANDLE ETH-USDT-SWAP bar=60" "BALANCE exchange.okx_hedge ccy=USDT eq=10000"; do
+  check "event on the bus: $ev" contains events.log "$ev"
+done
+
+# --- hedge mode: market long 1 with an attached stop loss -----------------------
+intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=1 sl=20000 id=h-open-1"
+wait_log events.log "RESULT exchange.okx_hedge intent=h-open-1" 10
+check "market order accepted" contains events.log "RESULT exchange.okx_hedge intent=h-open-1 cl=hopen1 ok=1 code=0"
+wait_log events.log "FILL exchange.okx_hedge BTC-USDT-SWAP cl=hopen1" 10
+check "fill pushed over the private WebSocket" contains events.log "FILL exchange.okx_hedge BTC-USDT-SWAP cl=hopen1"
+wait_log events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=1 " 10
+check "position long 1" contains events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=1 "
+sleep 0.3
+check "order row filled, with ord_id and fee" [ "$(q "SELECT state, ord_id IS NOT NULL, fee < 0 FROM orders WHERE intent_id='h-open-1'")" = "filled|1|1" ]
+check "fill stored" [ "$(q "SELECT count(*) FROM fills WHERE account='exchange.okx_hedge' AND cl_ord_id='hopen1'")" = 1 ]
+check "leverage 5 set at start" [ "$(q "SELECT lever FROM positions WHERE account='exchange.okx_hedge'")" = 5 ]
+# The stop loss lives at the exchange: a price below it closes the position.
+sim_control price '{"instId":"BTC-USDT-SWAP","px":"19000"}'
+wait_log events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=0 " 10
+check "attached stop loss closed the position at okx-sim" contains events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=0 "
+sim_control price '{"instId":"BTC-USDT-SWAP","px":"90000"}'
+
+# --- exact sizes: no order is ever sent with a wrong size -------------------------
+intent "op=place account=exchange.okx_hedge inst=DOGE-USDT-SWAP side=buy pos=long type=market sz=0.001 id=doge-tiny"
+wait_log events.log "RESULT exchange.okx_hedge intent=doge-tiny" 10
+check "0.001 DOGE contracts refused before sending (below minSz)" contains events.log "intent=doge-tiny cl=dogetiny ok=0 code= ord= msg=0.001 contracts is below minSz 0.01 for DOGE-USDT-SWAP"
+intent "op=place account=exchange.okx_hedge inst=DOGE-USDT-SWAP side=buy pos=long type=market sz=1.239 id=doge-one"
+wait_log events.log "FILL exchange.okx_hedge DOGE-USDT-SWAP cl=dogeone" 10
+check "1.239 contracts rounded down to the lot: 1.23 contracts, never 1000x" contains events.log "FILL exchange.okx_hedge DOGE-USDT-SWAP cl=dogeone px="
+check "DOGE fill size is 1.23 contracts" grep -q "FILL exchange.okx_hedge DOGE-USDT-SWAP cl=dogeone px=[0-9.]* sz=1.23 " events.log
+
+# --- limit order, then cancel ------------------------------------------------------
+intent "op=place account=exchange.okx_hedge inst=ETH-USDT-SWAP side=buy pos=long type=limit sz=1 px=100.004 id=e-limit"
+wait_log events.log "RESULT exchange.okx_hedge intent=e-limit" 10
+ord=$(sed -n 's/.*intent=e-limit cl=elimit ok=1 code=0 ord=\([0-9]*\).*/\1/p' events.log)
+check "limit order live, price rounded down to the tick" [ -n "$ord" ]
+call GET "/api/v5/trade/order?instId=ETH-USDT-SWAP&clOrdId=elimit" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "okx-sim got px 100 (buy rounded down to tickSz 0.01)" [ "$(j out.json 'd["data"][0]["px"]')" = 100 ]
+intent "op=cancel account=exchange.okx_hedge inst=ETH-USDT-SWAP ord=$ord id=e-cancel"
+wait_log events.log "RESULT exchange.okx_hedge intent=e-cancel" 10
+check "cancel accepted" contains events.log "intent=e-cancel cl=ecancel ok=1"
+wait_log events.log "cl=elimit ord=$ord state=4" 10
+check "order push: canceled" contains events.log "cl=elimit ord=$ord state=4"
+
+# --- net mode: buy 2, sell 3 -> short 1 ---------------------------------------------
+intent "op=place account=exchange.okx_net inst=BTC-USDT-SWAP side=buy type=market sz=2 id=n-buy"
+wait_log events.log "FILL exchange.okx_net BTC-USDT-SWAP cl=nbuy" 10
+intent "op=place account=exchange.okx_net inst=BTC-USDT-SWAP side=sell type=market sz=3 id=n-sell"
+wait_log events.log "POSITION exchange.okx_net BTC-USDT-SWAP side=0 pos=-1 " 10
+check "net mode: buy 2 then sell 3 is short 1" contains events.log "POSITION exchange.okx_net BTC-USDT-SWAP side=0 pos=-1 "
+call POST /api/v5/trade/order '{"instId":"BTC-USDT-SWAP","tdMode":"cross","side":"buy","posSide":"long","ordType":"market","sz":"1"}' nk net-secret-22 np
+check "(net account refuses posSide at okx-sim, so the plugin must omit it)" [ "$(j out.json 'd["data"][0]["sCode"]')" = 51000 ]
+
+# --- a WebSocket drop: reconnect, resubscribe, books again ----------------------------
+sim_control fault '{"spec":"ws-drop=1"}'
+sleep 1.5
+sim_control fault '{"spec":"none"}'
+wait_log engine.out "exchange.okx_hedge: ws public: reconnecting" 10
+check "dropped WebSocket reconnects" contains engine.out "ws public: reconnecting"
+n0=$(grep -c "BOOK BTC-USDT-SWAP" events.log)
+wait_log engine.out "exchange.okx_hedge: state up" 10
+sleep 2
+n1=$(grep -c "BOOK BTC-USDT-SWAP" events.log)
+check "books flow again after the reconnect ($n0 -> $n1)" [ "$n1" -gt "$n0" ]
+
+# --- a 429 burst: an order is refused, never resent ------------------------------------
+sim_control fault '{"spec":"rest-429=1"}'
+intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=1 id=burst-1"
+wait_log events.log "RESULT exchange.okx_hedge intent=burst-1" 10
+sim_control fault '{"spec":"none"}'
+check "429: order refused with 50011" contains events.log "intent=burst-1 cl=burst1 ok=0 code=50011"
+call GET "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=burst1" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "429: okx-sim has no such order (nothing resent)" [ "$(j out.json 'd["code"]')" = 51603 ]
+
+# --- kill -9 between sending and the answer -----------------------------------------------
+# The answer is late and the private feed silent: only the row knows.
+sim_control fault '{"spec":"latency=3000"}'
+sim_control fault '{"spec":"ws-mute=1"}'
+intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=2 id=crash-1"
+sleep 1.2
+check "the intent was stored as sent before the answer" [ "$(q "SELECT state FROM orders WHERE intent_id='crash-1'")" = sent ]
+kill -9 "$ENGINE"; wait "$ENGINE" 2>/dev/null || true
+sim_control fault '{"spec":"none"}'
+start_engine
+wait_log engine.out "reconciliation: 1 order(s) of a previous run" 20
+wait_log events.log "RESULT exchange.okx_hedge intent=crash-1" 20
+check "after restart the order is found at okx-sim, not resent" contains events.log "intent=crash-1 cl=crash1 ok=1 code=0"
+sleep 0.5
+check "its row is settled (filled)" [ "$(q "SELECT state FROM orders WHERE intent_id='crash-1'")" = filled ]
+call GET "/api/v5/trade/orders-history?instType=SWAP&instId=BTC-USDT-SWAP" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "exactly one order at okx-sim for that intent" [ "$(j out.json 'sum(1 for o in d["data"] if o["clOrdId"]=="crash1")')" = 1 ]
+
+# --- an order nobody here placed is reported, not touched -------------------------------------
+kill -TERM "$ENGINE"; wait_exit "$ENGINE"
+check "clean stop" [ "$RT_RC" = 0 ]
+call POST /api/v5/trade/order '{"instId":"BTC-USDT-SWAP","tdMode":"cross","side":"buy","posSide":"long","ordType":"limit","px":"1000","sz":"1","clOrdId":"foreign1"}' hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+start_engine
+wait_log engine.out "is not ours; left untouched" 20
+check "foreign open order reported" contains engine.out "clOrdId 'foreign1') is not ours; left untouched"
+call GET "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=foreign1" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "foreign order still live" [ "$(j out.json 'd["data"][0]["state"]')" = live ]
+kill -TERM "$ENGINE"; wait_exit "$ENGINE"
+check "no secret in the logs" lacks engine.out "hedge-secret-1"
+rt_finish
