@@ -55,6 +55,16 @@ EOF
 touch intents.txt
 DB="$RT_TMP/data/engine.db"
 q() { sqlite3 "$DB" "$1"; }
+# qeq SQL WANT: poll (5 s) until the query gives WANT; the writes are async.
+qeq() {
+  local i=0
+  while [ $i -lt 50 ]; do
+    [ "$(q "$1")" = "$2" ] && return 0
+    sleep 0.1; i=$((i + 1))
+  done
+  echo "query: $1 -> $(q "$1") (want $2)" >&2
+  return 1
+}
 intent() { echo "$*" >>intents.txt; }
 
 start_engine() {
@@ -66,8 +76,8 @@ wait_log engine.out "exchange.okx_hedge: state up" 20
 wait_log engine.out "exchange.okx_net: state up" 20
 check "both accounts up (public and private WebSockets)" contains engine.out "exchange.okx_net: state up"
 check "users' symbol forms resolved" contains engine.out "exchange.okx_hedge: 5 OKX swaps listed; following 3"
-check "instruments stored" [ "$(q "SELECT count(*) FROM instruments WHERE exchange='exchange.okx_hedge'")" = 3 ]
-check "accounts stored with their position mode" [ "$(q "SELECT pos_mode FROM accounts WHERE id='exchange.okx_net'")" = net_mode ]
+check "instruments stored" qeq "SELECT count(*) FROM instruments WHERE exchange='exchange.okx_hedge'" 3
+check "accounts stored with their position mode" qeq "SELECT pos_mode FROM accounts WHERE id='exchange.okx_net'" net_mode
 wait_log events.log "CANDLE ETH-USDT-SWAP" 10
 wait_log events.log "TRADE ETH-USDT-SWAP" 10
 for ev in "TICKER BTC-USDT-SWAP" "BOOK DOGE-USDT-SWAP" "TRADE ETH-USDT-SWAP" "MARK BTC-USDT-SWAP" "FUNDING BTC-USDT-SWAP" "CANDLE ETH-USDT-SWAP bar=60" "BALANCE exchange.okx_hedge ccy=USDT eq=10000"; do
@@ -82,10 +92,9 @@ wait_log events.log "FILL exchange.okx_hedge BTC-USDT-SWAP cl=hopen1" 10
 check "fill pushed over the private WebSocket" contains events.log "FILL exchange.okx_hedge BTC-USDT-SWAP cl=hopen1"
 wait_log events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=1 " 10
 check "position long 1" contains events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=1 "
-sleep 0.3
-check "order row filled, with ord_id and fee" [ "$(q "SELECT state, ord_id IS NOT NULL, fee < 0 FROM orders WHERE intent_id='h-open-1'")" = "filled|1|1" ]
-check "fill stored" [ "$(q "SELECT count(*) FROM fills WHERE account='exchange.okx_hedge' AND cl_ord_id='hopen1'")" = 1 ]
-check "leverage 5 set at start" [ "$(q "SELECT lever FROM positions WHERE account='exchange.okx_hedge'")" = 5 ]
+check "order row filled, with ord_id and fee" qeq "SELECT state, ord_id IS NOT NULL, fee < 0 FROM orders WHERE intent_id='h-open-1'" "filled|1|1"
+check "fill stored" qeq "SELECT count(*) FROM fills WHERE account='exchange.okx_hedge' AND cl_ord_id='hopen1'" 1
+check "leverage 5 set at start" qeq "SELECT lever FROM positions WHERE account='exchange.okx_hedge'" 5
 # The stop loss lives at the exchange: a price below it closes the position.
 sim_control price '{"instId":"BTC-USDT-SWAP","px":"19000"}'
 wait_log events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=0 " 10
@@ -149,16 +158,15 @@ check "429: okx-sim has no such order (nothing resent)" [ "$(j out.json 'd["code
 sim_control fault '{"spec":"latency=3000"}'
 sim_control fault '{"spec":"ws-mute=1"}'
 intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=2 id=crash-1"
-sleep 1.2
-check "the intent was stored as sent before the answer" [ "$(q "SELECT state FROM orders WHERE intent_id='crash-1'")" = sent ]
+sleep 1.0
+check "the intent was stored as sent before the answer" qeq "SELECT state FROM orders WHERE intent_id='crash-1'" sent
 kill -9 "$ENGINE"; wait "$ENGINE" 2>/dev/null || true
 sim_control fault '{"spec":"none"}'
 start_engine
 wait_log engine.out "reconciliation: 1 order(s) of a previous run" 20
 wait_log events.log "RESULT exchange.okx_hedge intent=crash-1" 20
 check "after restart the order is found at okx-sim, not resent" contains events.log "intent=crash-1 cl=crash1 ok=1 code=0"
-sleep 0.5
-check "its row is settled (filled)" [ "$(q "SELECT state FROM orders WHERE intent_id='crash-1'")" = filled ]
+check "its row is settled (filled)" qeq "SELECT state FROM orders WHERE intent_id='crash-1'" filled
 call GET "/api/v5/trade/orders-history?instType=SWAP&instId=BTC-USDT-SWAP" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "exactly one order at okx-sim for that intent" [ "$(j out.json 'sum(1 for o in d["data"] if o["clOrdId"]=="crash1")')" = 1 ]
 
