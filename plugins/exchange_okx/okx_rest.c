@@ -227,9 +227,11 @@ static void on_done(void *arg, const at_http_resp *resp)
             rep.root = root;
         }
     }
-    /* Rate-limited reads come back later; writes never repeat themselves. */
+    /* Rate-limited reads come back later; writes never repeat themselves.
+     * A 429 was already retried by the http client: only OKX's 50011 inside
+     * a 200 answer is retried here. */
     bool read = strcmp(c->method, "GET") == 0;
-    if (read && rep.err == AT_OK && strcmp(rep.code, "50011") == 0 &&
+    if (read && rep.err == AT_OK && rep.http == 200 && strcmp(rep.code, "50011") == 0 &&
         c->app_retries < r->read_retries) {
         c->app_retries++;
         json_decref(root);
