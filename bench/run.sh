@@ -48,9 +48,26 @@ bmps=$(sed -n 's/^books_msgs_per_s //p' <<<"$books")
 gaps=$(sed -n 's/^books_gaps //p' <<<"$books")
 lag=$(sed -n 's/^books_lag_ms_p99 //p' <<<"$books")
 
+# OKX market-data ingest: okxlib (bench/okx_ingest.c: parse + book apply with
+# seqId and checksum checks + the bus event filled) against ccxt 4.5.84's pro
+# okx handlers (bench/ccxt_ingest.mjs: JSON.parse + handleMessage), both on
+# the same deterministic 200,000-frame stream (bench/okx_ingest_gen.py).
+export OKX_INGEST_MPS="" OKX_INGEST_P50="" OKX_INGEST_P99="" OKX_INGEST_CCXT_MPS=""
+if [ -x "$build/bench/okx_ingest" ]; then
+  stream="$tmp/okx_stream.txt"
+  python3 "$src/bench/okx_ingest_gen.py" "$stream" 200000 2>/dev/null
+  ingest=$("$build/bench/okx_ingest" "$stream" 2>/dev/null)
+  OKX_INGEST_MPS=$(sed -n 's/^okx_ingest_msgs_per_s //p' <<<"$ingest")
+  OKX_INGEST_P50=$(sed -n 's/^okx_ingest_p50_us //p' <<<"$ingest")
+  OKX_INGEST_P99=$(sed -n 's/^okx_ingest_p99_us //p' <<<"$ingest")
+  if command -v node >/dev/null && [ -d "$src/tests/ccxt/node_modules/ccxt" ]; then
+    OKX_INGEST_CCXT_MPS=$(node "$src/bench/ccxt_ingest.mjs" "$stream" | sed -n 's/^ccxt_ingest_msgs_per_s //p')
+  fi
+fi
+
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 python3 - "$out" "$machine" "$best" "$rps" "$bmps" "$gaps" "$lag" <<'PY'
-import json, sys
+import json, os, sys
 out, machine, start, rps, bmps, gaps, lag = sys.argv[1:]
 start, rps, bmps, gaps, lag = float(start), float(rps), float(bmps), int(gaps), float(lag)
 figs = [
@@ -63,6 +80,17 @@ figs = [
   {"name": "okxsim_books_10x100ms_lag_p99", "unit": "ms", "value": lag, "peer": "target (one 100 ms period)",
    "peer_value": 100, "ratio": round(100 / max(lag, 1), 2), "msgs_per_s": bmps, "seqid_gaps": gaps},
 ]
+# okx_ingest: msgs/s vs ccxt on the same stream (target ratio >= 20);
+# okx_ingest_p99: frame -> event latency vs the 20 us target.
+imps, ip50, ip99, cmps = (os.environ.get(k, "") for k in
+                          ("OKX_INGEST_MPS", "OKX_INGEST_P50", "OKX_INGEST_P99", "OKX_INGEST_CCXT_MPS"))
+if imps and cmps:
+  figs.append({"name": "okx_ingest", "unit": "msgs/s", "value": round(float(imps)), "peer": "ccxt 4.5.84",
+               "peer_value": round(float(cmps)), "ratio": round(float(imps) / float(cmps), 2),
+               "target_ratio": 20})
+if ip99:
+  figs.append({"name": "okx_ingest_p99", "unit": "us", "value": float(ip99), "peer": "target",
+               "peer_value": 20, "ratio": round(20 / max(float(ip99), 0.001), 2), "p50_us": float(ip50)})
 json.dump({"machine": machine, "figures": figs}, open(out, "w"), indent=1)
 print(f"{'benchmark':28} {'value':>12} {'unit':8} {'peer':>12} {'ratio':>7}")
 for f in figs:
