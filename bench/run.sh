@@ -65,6 +65,34 @@ if [ -x "$build/bench/okx_ingest" ]; then
   fi
 fi
 
+# Engine memory with exchange_okx following 10 instruments (public data from
+# okx-sim): RSS (shared library pages counted in full) and its private part.
+export ENGINE_RSS_KB="" ENGINE_PRIV_KB=""
+if [ -f "$build/plugins/exchange_okx.so" ]; then
+  url=$(start_sim)
+  ws=${url/http:/ws:}/ws/v5
+  mkdir -p "$tmp/eng"
+  cat >"$tmp/eng/rss.ini" <<EOF
+[core]
+data_dir = $tmp/eng/data
+log_level = warn
+[storage.sqlite]
+path = $tmp/eng/data/rss.db
+[exchange.okx]
+rest_url = $url
+ws_public_url = $ws/public
+ws_business_url = $ws/business
+instruments = BTC, ETH, SOL, DOGE, XRP, ADA, LTC, DOT, AVAX, LINK
+EOF
+  "$build/aitrader" run -c "$tmp/eng/rss.ini" >"$tmp/eng/out" 2>&1 &
+  epid=$!
+  sleep 6
+  ENGINE_RSS_KB=$(awk '/^VmRSS:/ {print $2}' /proc/$epid/status)
+  ENGINE_PRIV_KB=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' /proc/$epid/smaps_rollup)
+  kill -INT "$epid"; wait "$epid" 2>/dev/null || true
+  kill "$(cat "$tmp/sim.pid")"; wait "$(cat "$tmp/sim.pid")" 2>/dev/null || true
+fi
+
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 python3 - "$out" "$machine" "$best" "$rps" "$bmps" "$gaps" "$lag" <<'PY'
 import json, os, sys
@@ -91,6 +119,11 @@ if imps and cmps:
 if ip99:
   figs.append({"name": "okx_ingest_p99", "unit": "us", "value": float(ip99), "peer": "target",
                "peer_value": 20, "ratio": round(20 / max(float(ip99), 0.001), 2), "p50_us": float(ip50)})
+rss, priv = os.environ.get("ENGINE_RSS_KB", ""), os.environ.get("ENGINE_PRIV_KB", "")
+if rss:
+  mb = float(rss) / 1024
+  figs.append({"name": "engine_rss_10_instruments", "unit": "MB", "value": round(mb, 1), "peer": "target",
+               "peer_value": 15, "ratio": round(15 / mb, 2), "private_mb": round(float(priv or 0) / 1024, 1)})
 json.dump({"machine": machine, "figures": figs}, open(out, "w"), indent=1)
 print(f"{'benchmark':28} {'value':>12} {'unit':8} {'peer':>12} {'ratio':>7}")
 for f in figs:
