@@ -426,6 +426,16 @@ void algo_cancel(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
 void algo_pending(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
 void algo_history(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
 
+/* routes.c: the private (signed) endpoints by method and path; NULL when none
+ * (path_known, when given, is set when the path exists for another method). */
+typedef void (*venue_fn)(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
+venue_fn venue_route(const char *method, const char *path, bool *path_known);
+/* Parse a raw query string into c->params (percent-decoded); -1 on no memory. */
+int venue_params_parse(const char *query, sim_call *c);
+void venue_params_free(sim_call *c);
+/* Serialise an envelope {"code","msg","data"[,"inTime","outTime"]} (malloc'd). */
+char *venue_envelope(const sim_reply *r, int64_t in_us, int64_t out_us, size_t *len);
+
 /* match.c / position.c: time passes. Called after market_step: fill resting
  * orders the market crossed, trigger algo orders, settle funding at
  * funding times, liquidate positions below maintenance margin, push changes. */

@@ -283,14 +283,14 @@ static void test_envelope(void **state)
     size_t len = 0;
     sim_reply_add(&r, json_pack("{s:s}", "ts", "1"));
     r.trade = true;
-    char *s = server_envelope(&r, 1000001, 1000002, &len);
+    char *s = venue_envelope(&r, 1000001, 1000002, &len);
     assert_string_equal(s, "{\"code\":\"0\",\"msg\":\"\",\"data\":[{\"ts\":\"1\"}],"
                            "\"inTime\":\"1000001\",\"outTime\":\"1000002\"}");
     free(s);
     json_decref(r.data);
     sim_reply e = {0};
     sim_reply_err(&e, 401, "50113", "Invalid Sign");
-    s = server_envelope(&e, 0, 0, &len);
+    s = venue_envelope(&e, 0, 0, &len);
     assert_string_equal(s, "{\"code\":\"50113\",\"msg\":\"Invalid Sign\"}");
     free(s);
     sim_reply p = {0};

@@ -7,7 +7,7 @@
 #include "util.h"
 
 typedef void (*pub_fn)(sim_market *m, const sim_call *c, sim_reply *r);
-typedef void (*priv_fn)(sim_exchange *x, sim_acct *a, const sim_call *c, sim_reply *r);
+typedef venue_fn priv_fn;
 
 typedef struct route {
     const char *method, *path;
@@ -26,31 +26,6 @@ static const route ROUTES[] = {
     {"GET", "/api/v5/market/candles", market_candles, NULL},
     {"GET", "/api/v5/market/history-candles", market_candles, NULL},
     {"GET", "/api/v5/market/trades", market_trades, NULL},
-    {"GET", "/api/v5/account/balance", NULL, acct_balance},
-    {"GET", "/api/v5/account/positions", NULL, acct_positions},
-    {"GET", "/api/v5/account/config", NULL, acct_config},
-    {"GET", "/api/v5/account/trade-fee", NULL, acct_trade_fee},
-    {"GET", "/api/v5/account/leverage-info", NULL, acct_leverage_info},
-    {"GET", "/api/v5/asset/currencies", NULL, acct_currencies},
-    {"POST", "/api/v5/account/set-leverage", NULL, acct_set_leverage},
-    {"POST", "/api/v5/account/set-position-mode", NULL, acct_set_position_mode},
-    {"POST", "/api/v5/trade/order", NULL, order_place},
-    {"POST", "/api/v5/trade/batch-orders", NULL, order_batch},
-    {"POST", "/api/v5/trade/cancel-order", NULL, order_cancel},
-    {"POST", "/api/v5/trade/cancel-batch-orders", NULL, order_cancel_batch},
-    {"POST", "/api/v5/trade/amend-order", NULL, order_amend},
-    {"GET", "/api/v5/trade/order", NULL, order_get},
-    {"GET", "/api/v5/trade/orders-pending", NULL, order_pending},
-    {"GET", "/api/v5/trade/orders-history", NULL, order_history},
-    {"GET", "/api/v5/trade/orders-history-archive", NULL, order_history},
-    {"GET", "/api/v5/trade/fills", NULL, order_fills},
-    {"GET", "/api/v5/trade/fills-history", NULL, order_fills},
-    {"POST", "/api/v5/trade/close-position", NULL, order_close_position},
-    {"POST", "/api/v5/trade/order-algo", NULL, algo_place},
-    {"POST", "/api/v5/trade/cancel-algos", NULL, algo_cancel},
-    {"GET", "/api/v5/trade/order-algo", NULL, algo_get},
-    {"GET", "/api/v5/trade/orders-algo-pending", NULL, algo_pending},
-    {"GET", "/api/v5/trade/orders-algo-history", NULL, algo_history},
 };
 
 int64_t server_now_ms(const sim_server *s)
@@ -58,100 +33,12 @@ int64_t server_now_ms(const sim_server *s)
     return at_wall_us() / 1000 + s->faults.clock_skew_ms;
 }
 
-/* ------------------------------------------------------------ envelope */
-
-char *server_envelope(const sim_reply *r, int64_t in_us, int64_t out_us, size_t *len)
-{
-    json_t *env = json_object();
-    json_object_set_new(env, "code", json_string(r->code[0] ? r->code : "0"));
-    json_object_set_new(env, "msg", json_string(r->msg));
-    /* Authentication failures carry no data (as OKX answers them). */
-    if (!(r->http == 401 && !r->data)) {
-        json_object_set_new(env, "data", r->data ? json_incref(r->data) : json_array());
-    }
-    if (r->trade) {
-        char b[24];
-        snprintf(b, sizeof(b), "%lld", (long long)in_us);
-        json_object_set_new(env, "inTime", json_string(b));
-        snprintf(b, sizeof(b), "%lld", (long long)out_us);
-        json_object_set_new(env, "outTime", json_string(b));
-    }
-    char *s = json_dumps(env, JSON_COMPACT);
-    json_decref(env);
-    *len = s ? strlen(s) : 0;
-    return s;
-}
-
 /* ------------------------------------------------------------ requests */
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Percent-decode (and '+' as space, as form encoding does) in place. */
-static void url_decode(char *s)
-{
-    char *o = s;
-    for (char *p = s; *p; p++) {
-        if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            *o++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-            p += 2;
-        } else if (*p == '+') {
-            *o++ = ' ';
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o = '\0';
-}
-
-static void params_free(sim_call *c)
-{
-    for (size_t i = 0; i < c->nparams; i++) {
-        free(c->params[i].key);
-        free(c->params[i].val);
-    }
-    free(c->params);
-}
-
-static int params_parse(const char *query, sim_call *c)
-{
-    if (!*query) {
-        return 0;
-    }
-    char *dup = at_strdup(query), *save = NULL;
-    if (!dup) {
-        return -1;
-    }
-    for (char *kv = strtok_r(dup, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-        char *eq = strchr(kv, '=');
-        if (eq) {
-            *eq = '\0';
-        }
-        sim_param *p = realloc(c->params, (c->nparams + 1) * sizeof(*p));
-        if (!p) {
-            free(dup);
-            return -1;
-        }
-        c->params = p;
-        p[c->nparams].key = at_strdup(kv);
-        p[c->nparams].val = at_strdup(eq ? eq + 1 : "");
-        url_decode(p[c->nparams].key);
-        url_decode(p[c->nparams].val);
-        c->nparams++;
-    }
-    free(dup);
-    return 0;
-}
 
 static void respond(sim_server *s, sh_conn *conn, sim_reply *r, int64_t in_us)
 {
     size_t len = 0;
-    char *body = server_envelope(r, in_us, at_wall_us(), &len);
+    char *body = venue_envelope(r, in_us, at_wall_us(), &len);
     sh_respond(conn, r->http ? r->http : 200, "application/json", body ? body : "", len, NULL, 0);
     free(body);
     json_decref(r->data);
@@ -200,6 +87,7 @@ static void on_request(void *arg, sh_conn *conn, const sh_req *q)
         return;
     }
     const route *rt = NULL;
+    route priv_rt;
     bool path_known = false;
     for (size_t i = 0; i < sizeof(ROUTES) / sizeof(ROUTES[0]); i++) {
         if (strcmp(ROUTES[i].path, q->path) == 0) {
@@ -208,6 +96,11 @@ static void on_request(void *arg, sh_conn *conn, const sh_req *q)
                 rt = &ROUTES[i];
             }
         }
+    }
+    venue_fn vf = venue_route(q->method, q->path, &path_known);
+    if (!rt && vf) {
+        priv_rt = (route){q->method, q->path, NULL, vf};
+        rt = &priv_rt;
     }
     if (!rt) {
         if (path_known) {
@@ -236,9 +129,9 @@ static void on_request(void *arg, sh_conn *conn, const sh_req *q)
         respond(s, conn, &r, in_us);
         return;
     }
-    if (params_parse(q->query, &c) != 0) {
+    if (venue_params_parse(q->query, &c) != 0) {
         sim_reply_err(&r, 500, "50026", "System error");
-        params_free(&c);
+        venue_params_free(&c);
         respond(s, conn, &r, in_us);
         return;
     }
@@ -251,7 +144,7 @@ static void on_request(void *arg, sh_conn *conn, const sh_req *q)
             sim_reply_err(&r, 400, "50002", "Json data format error");
         }
         if (!body) {
-            params_free(&c);
+            venue_params_free(&c);
             respond(s, conn, &r, in_us);
             return;
         }
@@ -265,7 +158,7 @@ static void on_request(void *arg, sh_conn *conn, const sh_req *q)
         rt->priv(&s->x, a, &c, &r);
     }
     json_decref(body);
-    params_free(&c);
+    venue_params_free(&c);
     respond(s, conn, &r, in_us);
 }
 

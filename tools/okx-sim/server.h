@@ -79,8 +79,6 @@ int64_t server_now_ms(const sim_server *s);
 /* Apply a fault spec at run time (POST /sim/fault). */
 int server_fault(sim_server *s, const char *spec, char *err, size_t errlen);
 
-/* Serialise an envelope {"code","msg","data"[,"inTime","outTime"]}. */
-char *server_envelope(const sim_reply *r, int64_t in_us, int64_t out_us, size_t *len);
 
 /* ------------------------------------------------------------ ws.c */
 
