@@ -44,30 +44,6 @@ static const at_cfg_field schema[] = {
     {0},
 };
 
-bool okx_private(const okx_ctx *c)
-{
-    return c->api_key && *c->api_key && c->secret_key && *c->secret_key && c->passphrase &&
-           *c->passphrase;
-}
-
-void okx_refresh_state(okx_ctx *c)
-{
-    if (!c->started) {
-        return;
-    }
-    bool pub = c->ws_pub && okx_ws_up(c->ws_pub);
-    bool priv = !okx_private(c) || (c->ws_priv && okx_ws_up(c->ws_priv));
-    char detail[160];
-    snprintf(detail, sizeof(detail), "%zu instruments; public %s%s%s", c->nwatch,
-             pub ? "up" : "down", okx_private(c) ? ", private " : "",
-             okx_private(c) ? (priv ? "up" : "down") : "");
-    at_state st = !c->insts       ? AT_STATE_STARTING
-                  : pub && priv   ? AT_STATE_UP
-                  : !pub && !priv ? AT_STATE_DOWN
-                                  : AT_STATE_DEGRADED;
-    c->h->set_state(c->inst, st, detail);
-}
-
 /* ------------------------------------------------------------ instruments */
 
 static void store_instruments(okx_ctx *c, json_t *data)
@@ -135,27 +111,7 @@ static void on_instruments(void *arg, const okx_reply *r)
         c->h->timer_add(c->inst, 5000, 0, retry_instruments, c);
         return;
     }
-    /* Resolve what the user wrote (BTC, BTC/USDT:USDT, BTC-USDT-SWAP). */
-    c->watch = calloc(c->instruments.n ? c->instruments.n : 1, sizeof(*c->watch));
-    for (size_t i = 0; c->watch && i < c->instruments.n && c->nwatch < OKX_MAX_SUBS; i++) {
-        const okx_inst *in = okx_insts_find(c->insts, c->instruments.items[i]);
-        if (!in) {
-            c->h->log(c->inst, AT_LOG_ERROR, "instrument '%s' is not an OKX swap; ignored",
-                      c->instruments.items[i]);
-            continue;
-        }
-        bool dup = false;
-        for (size_t k = 0; k < c->nwatch; k++) {
-            dup |= c->watch[k].inst == in;
-        }
-        if (!dup) {
-            c->watch[c->nwatch].inst = in;
-            okx_book_init(&c->watch[c->nwatch].book);
-            c->nwatch++;
-        }
-    }
-    c->h->log(c->inst, AT_LOG_INFO, "%zu OKX swaps listed; following %zu",
-              okx_insts_count(c->insts), c->nwatch);
+    okx_watch_resolve(c);
     if (r->data) {
         store_instruments(c, r->data);
     }

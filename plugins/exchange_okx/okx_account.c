@@ -122,7 +122,11 @@ static void on_position(okx_ctx *c, const json_t *p)
 
 static void on_private(void *arg, okx_ws *ws, const char *data, size_t len)
 {
-    okx_ctx *c = arg;
+    okx_account_on_private(arg, data, len);
+}
+
+void okx_account_on_private(okx_ctx *c, const char *data, size_t len)
+{
     json_error_t je;
     json_t *m = json_loadb(data, len, 0, &je);
     const char *ch = jstr(json_object_get(m, "arg"), "channel");
@@ -162,6 +166,10 @@ static void on_priv_error(void *arg, okx_ws *ws, const char *code, const char *m
 
 static void open_private(okx_ctx *c)
 {
+    if (c->paper) {
+        okx_refresh_state(c); /* pushes arrive in-process */
+        return;
+    }
     okx_ws_cbs cbs = {on_private, on_priv_state, on_priv_error};
     okx_ws_opts o = {.url = c->ws_private_url,
                      .name = "private",

@@ -1,231 +1,59 @@
 /* okx_md: OKX WebSocket market-data frames -> typed structs, zero-copy.
  *
- * jsmn tokenizes the frame into the caller's token array (no allocation);
- * the walk below then checks every structural assumption itself, through
- * jsmn's parent links, because jsmn is a tokenizer and not a validator: a
- * key without a value or an object where a string belongs must come back as
- * an error, never as an out-of-range index. */
-#define JSMN_STATIC
-#define JSMN_PARENT_LINKS
-#define JSMN_STRICT
-#include <jsmn.h>
-
+ * One pass over the bytes (okx_md_scan.h): each decoder below reads its
+ * object's members in document order, recognises the keys it wants by
+ * length and bytes, parses their values in place and steps over the rest
+ * with a validating skipper. So every byte is checked once, there is no
+ * token array to fill and walk again, and a wrong type, a missing member or
+ * a frame cut short comes back as AT_EINVAL/AT_ERANGE with a reason and the
+ * offset where it was found. */
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "okx_md.h"
+#include "okx_md_scan.h"
 
-/* okx_md.h repeats jsmntok_t so that it does not include jsmn.h (which
- * would put jsmn's static functions into every includer). */
-_Static_assert(sizeof(okx_md_tok) == sizeof(jsmntok_t), "okx_md_tok mirrors jsmntok_t");
-_Static_assert(offsetof(okx_md_tok, start) == offsetof(jsmntok_t, start), "start");
-_Static_assert(offsetof(okx_md_tok, end) == offsetof(jsmntok_t, end), "end");
-_Static_assert(offsetof(okx_md_tok, size) == offsetof(jsmntok_t, size), "size");
-_Static_assert(offsetof(okx_md_tok, parent) == offsetof(jsmntok_t, parent), "parent");
+#define FAIL(rc, reason, at) return okx_cur_fail(c, (rc), (reason), (at))
 
-typedef struct scan {
-    okx_md *p;
-    const char *js;
-    const jsmntok_t *t;
-    int n; /* tokens */
-} scan;
+/* Key comparison against a literal: a length check, then a small memcmp
+ * the compiler turns into one or two loads. */
+#define KEY(lit) (key.n == sizeof(lit) - 1 && memcmp(key.p, lit, sizeof(lit) - 1) == 0)
 
-static int fail(scan *s, int rc, const char *reason, int tok)
-{
-    s->p->reason = reason;
-    s->p->err_off = (tok >= 0 && tok < s->n) ? s->t[tok].start : -1;
-    return rc;
-}
-
-#define FAIL(rc, reason, tok) return fail(s, (rc), (reason), (tok))
-
-static inline okx_str view(const scan *s, int i)
-{
-    okx_str v = {s->js + s->t[i].start, (uint32_t)(s->t[i].end - s->t[i].start)};
-    return v;
-}
-
-static inline bool is_scalar(const jsmntok_t *t)
-{
-    return t->type == JSMN_STRING || t->type == JSMN_PRIMITIVE;
-}
-
-/* Index of the token after i's subtree: tokens are in document order, so the
- * subtree is every following token that starts before i ends. */
-static int skip(const scan *s, int i)
-{
-    if (is_scalar(&s->t[i])) {
-        return i + 1;
-    }
-    int j = i + 1;
-    while (j < s->n && s->t[j].start < s->t[i].end) {
-        j++;
-    }
-    return j;
-}
-
-static inline bool key_is(const scan *s, int k, const char *lit, size_t n)
-{
-    return (size_t)(s->t[k].end - s->t[k].start) == n && memcmp(s->js + s->t[k].start, lit, n) == 0;
-}
-#define KEY(lit) key_is(s, k, lit, sizeof(lit) - 1)
-
-/* ---- numbers ------------------------------------------------------- */
-
-/* host->dec_parse keeps the written scale when the value fits, so for
- * "[+-]D+[.D+]" with at most 18 digits in all (< 10^18, always fits) the
- * result is simply m = the digits, scale = digits after the point. Every
- * other spelling (exponent, more digits, junk) goes to dec_parse itself, so
- * the two can never disagree. */
-int okx_md_dec(const at_host *host, const char *s, size_t len, at_dec *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (len > 0 && (s[0] == '-' || s[0] == '+')) {
-        neg = s[0] == '-';
-        i = 1;
-    }
-    uint64_t m = 0;
-    size_t d0 = i;
-    while (i < len && (unsigned)(s[i] - '0') < 10) {
-        m = m * 10 + (uint64_t)(s[i] - '0');
-        i++;
-    }
-    size_t nint = i - d0;
-    size_t nfrac = 0;
-    if (nint > 0 && i < len && s[i] == '.') {
-        size_t f0 = ++i;
-        while (i < len && (unsigned)(s[i] - '0') < 10) {
-            m = m * 10 + (uint64_t)(s[i] - '0');
-            i++;
-        }
-        nfrac = i - f0;
-        if (nfrac == 0) {
-            i = len + 1; /* "1." : let dec_parse reject it */
-        }
-    }
-    if (i == len && nint > 0 && nint + nfrac <= 18) {
-        out->m = neg ? -(int64_t)m : (int64_t)m;
-        out->scale = (int32_t)nfrac;
-        return AT_OK;
-    }
-    return host->dec_parse(s, len, out);
-}
-
-/* A decimal held in a JSON string; "" is "absent" and gives {0, 0}. */
-static int get_dec(scan *s, int i, at_dec *out)
-{
-    if (s->t[i].type != JSMN_STRING) {
-        FAIL(AT_EINVAL, "decimal field is not a string", i);
-    }
-    int len = s->t[i].end - s->t[i].start;
-    if (len == 0) {
-        out->m = 0;
-        out->scale = 0;
-        return AT_OK;
-    }
-    int rc = okx_md_dec(s->p->host, s->js + s->t[i].start, (size_t)len, out);
-    if (rc != AT_OK) {
-        FAIL(rc, rc == AT_ERANGE ? "decimal out of range" : "malformed decimal", i);
-    }
-    return AT_OK;
-}
-
-/* An integer written as a JSON number or a string of digits ("ts", "code",
- * seqId ...); "" gives 0. */
-static int get_int(scan *s, int i, int64_t *out)
-{
-    const jsmntok_t *t = &s->t[i];
-    if (!is_scalar(t)) {
-        FAIL(AT_EINVAL, "integer field is not a number or string", i);
-    }
-    const char *c = s->js + t->start;
-    int len = t->end - t->start;
-    if (len == 0 && t->type == JSMN_STRING) {
-        *out = 0;
-        return AT_OK;
-    }
-    int k = 0;
-    bool neg = false;
-    if (len > 0 && c[0] == '-') {
-        neg = true;
-        k = 1;
-    }
-    if (k == len) {
-        FAIL(AT_EINVAL, "malformed integer", i);
-    }
-    uint64_t v = 0;
-    for (; k < len; k++) {
-        unsigned d = (unsigned)(c[k] - '0');
-        if (d > 9) {
-            FAIL(AT_EINVAL, "malformed integer", i);
-        }
-        if (v > (UINT64_C(9223372036854775808) - d) / 10) {
-            FAIL(AT_ERANGE, "integer out of range", i);
-        }
-        v = v * 10 + d;
-    }
-    if (!neg && v > (uint64_t)INT64_MAX) {
-        FAIL(AT_ERANGE, "integer out of range", i);
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return AT_OK;
-}
-
-static int get_i32(scan *s, int i, int32_t *out)
-{
-    int64_t v;
-    int rc = get_int(s, i, &v);
-    if (rc != AT_OK) {
-        return rc;
-    }
-    if (v < INT32_MIN || v > INT32_MAX) {
-        FAIL(AT_ERANGE, "integer out of 32-bit range", i);
-    }
-    *out = (int32_t)v;
-    return AT_OK;
-}
-
-static int get_str(scan *s, int i, okx_str *out)
-{
-    if (s->t[i].type != JSMN_STRING) {
-        FAIL(AT_EINVAL, "field is not a string", i);
-    }
-    *out = view(s, i);
-    return AT_OK;
-}
-
-/* ---- structure ----------------------------------------------------- */
-
-/* Iterate the key/value pairs of object o: *k is the key, returns the value
- * index, or a negative error. Checks the pair really belongs to o. */
-static int pair(scan *s, int o, int k)
-{
-    if (k >= s->n || s->t[k].parent != o || s->t[k].type != JSMN_STRING || s->t[k].size != 1) {
-        FAIL(AT_EINVAL, "malformed object member", k < s->n ? k : o);
-    }
-    int v = k + 1;
-    if (v >= s->n || s->t[v].parent != k) {
-        FAIL(AT_EINVAL, "object key without a value", k);
-    }
-    return v;
-}
-
-#define FOR_PAIRS(o)                                                                               \
-    for (int k_i = 0, k = (o) + 1, v = 0; k_i < s->t[o].size; k_i++, k = skip(s, v))               \
-        if ((v = pair(s, (o), k)) < 0) {                                                           \
-            return v;                                                                              \
+/* Iterates the members of the object whose '{' was just consumed; the body
+ * must consume the value at c->p (decode it or okx_scan_skip). */
+#define FOR_MEMBERS(c, key)                                                                        \
+    for (int st_ = 0, r_; (r_ = okx_scan_member((c), &st_, &(key))) != 0;)                         \
+        if (r_ < 0) {                                                                              \
+            return r_;                                                                             \
         } else
 
-/* Element e of array a (e is the token index the caller walked to). */
-static int elem(scan *s, int a, int e)
+/* Consumes the bracket `ch` at c->p, or fails with `reason`. */
+static int open_at(okx_cur *c, char ch, const char *reason)
 {
-    if (e >= s->n || s->t[e].parent != a) {
-        FAIL(AT_EINVAL, "malformed array", a);
+    if (*c->p != ch) {
+        FAIL(AT_EINVAL, reason, c->p);
     }
-    return e;
+    c->p++;
+    return AT_OK;
 }
+
+/* Value readers: read the value at c->p, then convert it. */
+static int read_dec(okx_cur *c, at_dec *out)
+{
+    okx_str text;
+    return okx_scan_dec(c, out, &text);
+}
+
+static int read_str(okx_cur *c, okx_str *out)
+{
+    if (*c->p != '"') {
+        FAIL(AT_EINVAL, "field is not a string", c->p);
+    }
+    return okx_scan_str(c, out);
+}
+
+/* ---- arg ----------------------------------------------------------- */
 
 static int64_t bar_seconds(okx_str b)
 {
@@ -269,63 +97,37 @@ static int64_t bar_seconds(okx_str b)
     return n * unit;
 }
 
+#define NAMED(lit, v)                                                                              \
+    {                                                                                              \
+        lit, sizeof(lit) - 1, v                                                                    \
+    }
 static okx_md_channel classify_channel(okx_str c, int64_t *bar_s)
 {
+    static const struct {
+        const char *name;
+        uint32_t n;
+        okx_md_channel ch;
+    } names[] = {
+        NAMED("books", OKX_CH_BOOKS),
+        NAMED("trades", OKX_CH_TRADES),
+        NAMED("tickers", OKX_CH_TICKERS),
+        NAMED("books5", OKX_CH_BOOKS5),
+        NAMED("bbo-tbt", OKX_CH_BBO_TBT),
+        NAMED("books-rpi", OKX_CH_BOOKS),
+        NAMED("mark-price", OKX_CH_MARK_PRICE),
+        NAMED("trades-all", OKX_CH_TRADES),
+        NAMED("funding-rate", OKX_CH_FUNDING_RATE),
+        NAMED("books-l2-tbt", OKX_CH_BOOKS),
+        NAMED("books50-l2-tbt", OKX_CH_BOOKS),
+    };
     *bar_s = 0;
-    switch (c.n) {
-    case 5:
-        if (okx_str_eq(c, "books")) {
-            return OKX_CH_BOOKS;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (c.n == names[i].n && memcmp(c.p, names[i].name, c.n) == 0) {
+            return names[i].ch;
         }
-        break;
-    case 6:
-        if (okx_str_eq(c, "books5")) {
-            return OKX_CH_BOOKS5;
-        }
-        if (okx_str_eq(c, "trades")) {
-            return OKX_CH_TRADES;
-        }
-        break;
-    case 7:
-        if (okx_str_eq(c, "tickers")) {
-            return OKX_CH_TICKERS;
-        }
-        if (okx_str_eq(c, "bbo-tbt")) {
-            return OKX_CH_BBO_TBT;
-        }
-        break;
-    case 9:
-        if (okx_str_eq(c, "books-rpi")) {
-            return OKX_CH_BOOKS;
-        }
-        break;
-    case 10:
-        if (okx_str_eq(c, "mark-price")) {
-            return OKX_CH_MARK_PRICE;
-        }
-        if (okx_str_eq(c, "trades-all")) {
-            return OKX_CH_TRADES;
-        }
-        break;
-    case 12:
-        if (okx_str_eq(c, "funding-rate")) {
-            return OKX_CH_FUNDING_RATE;
-        }
-        if (okx_str_eq(c, "books-l2-tbt")) {
-            return OKX_CH_BOOKS;
-        }
-        break;
-    case 14:
-        if (okx_str_eq(c, "books50-l2-tbt")) {
-            return OKX_CH_BOOKS;
-        }
-        break;
-    default:
-        break;
     }
     if (c.n > 6 && memcmp(c.p, "candle", 6) == 0) {
-        okx_str b = {c.p + 6, c.n - 6};
-        *bar_s = bar_seconds(b);
+        *bar_s = bar_seconds((okx_str){c.p + 6, c.n - 6});
         if (*bar_s > 0) {
             return OKX_CH_CANDLE;
         }
@@ -333,27 +135,32 @@ static okx_md_channel classify_channel(okx_str c, int64_t *bar_s)
     return OKX_CH_OTHER;
 }
 
-static int parse_arg(scan *s, int o, okx_md_msg *out)
+static int parse_arg(okx_cur *c, okx_md_msg *out)
 {
-    if (s->t[o].type != JSMN_OBJECT) {
-        FAIL(AT_EINVAL, "\"arg\" is not an object", o);
+    const char *at = c->p;
+    int rc = open_at(c, '{', "\"arg\" is not an object");
+    if (rc != AT_OK) {
+        return rc;
     }
     bool have_channel = false;
-    FOR_PAIRS(o)
+    out->inst_id = (okx_str){NULL, 0};
+    okx_str key;
+    FOR_MEMBERS(c, key)
     {
-        int rc = AT_OK;
         if (KEY("channel")) {
-            rc = get_str(s, v, &out->channel_name);
+            rc = read_str(c, &out->channel_name);
             have_channel = true;
         } else if (KEY("instId")) {
-            rc = get_str(s, v, &out->inst_id);
+            rc = read_str(c, &out->inst_id);
+        } else {
+            rc = okx_scan_skip(c);
         }
         if (rc != AT_OK) {
             return rc;
         }
     }
     if (!have_channel) {
-        FAIL(AT_EINVAL, "\"arg\" without \"channel\"", o);
+        FAIL(AT_EINVAL, "\"arg\" without \"channel\"", at);
     }
     out->has_arg = true;
     out->channel = classify_channel(out->channel_name, &out->bar_s);
@@ -362,63 +169,12 @@ static int parse_arg(scan *s, int o, okx_md_msg *out)
 
 /* ---- books --------------------------------------------------------- */
 
-/* [[px, sz, liquidated, orders], ...]; returns the index after the array. */
-static int parse_levels(scan *s, int a, okx_md_level *lv, uint32_t *nout)
+static int parse_book(okx_cur *c, okx_md_book *b)
 {
-    if (s->t[a].type != JSMN_ARRAY) {
-        FAIL(AT_EINVAL, "book side is not an array", a);
-    }
-    int n = s->t[a].size;
-    if (n > OKX_MD_MAX_LEVELS) {
-        FAIL(AT_ERANGE, "more book levels than supported", a);
-    }
-    int e = a + 1;
-    for (int i = 0; i < n; i++) {
-        int l = elem(s, a, e);
-        if (l < 0) {
-            return l;
-        }
-        const jsmntok_t *t = &s->t[l];
-        int m = t->size;
-        if (t->type != JSMN_ARRAY || m < 2 || l + m >= s->n) {
-            FAIL(AT_EINVAL, "book level is not an array of at least [px, sz]", l);
-        }
-        /* A level holds scalars only: its tokens are exactly l+1 .. l+m. */
-        for (int c = 1; c <= m; c++) {
-            if (s->t[l + c].parent != l || !is_scalar(&s->t[l + c])) {
-                FAIL(AT_EINVAL, "book level element is not a string", l + c);
-            }
-        }
-        okx_md_level *d = &lv[i];
-        int rc = get_dec(s, l + 1, &d->px);
-        if (rc == AT_OK) {
-            rc = get_dec(s, l + 2, &d->sz);
-        }
-        if (rc != AT_OK) {
-            return rc;
-        }
-        if (s->t[l + 1].end == s->t[l + 1].start || s->t[l + 2].end == s->t[l + 2].start) {
-            FAIL(AT_EINVAL, "empty price or size in a book level", l);
-        }
-        if (d->px.m <= 0 || d->sz.m < 0) {
-            FAIL(AT_EINVAL, "book level with a non-positive price or negative size", l);
-        }
-        d->px_s = view(s, l + 1);
-        d->sz_s = view(s, l + 2);
-        d->orders = 0;
-        if (m >= 4 && (rc = get_i32(s, l + 4, &d->orders)) != AT_OK) {
-            return rc;
-        }
-        e = l + 1 + m;
-    }
-    *nout = (uint32_t)n;
-    return e;
-}
-
-static int parse_book(scan *s, int o, okx_md_book *b)
-{
-    if (s->t[o].type != JSMN_OBJECT) {
-        FAIL(AT_EINVAL, "books data item is not an object", o);
+    const char *at = c->p;
+    int rc = open_at(c, '{', "books data item is not an object");
+    if (rc != AT_OK) {
+        return rc;
     }
     b->nbids = b->nasks = 0;
     b->ts_ms = 0;
@@ -426,77 +182,82 @@ static int parse_book(scan *s, int o, okx_md_book *b)
     b->has_seq = b->has_prev_seq = false;
     b->checksum = 0;
     bool have_bids = false, have_asks = false;
-    for (int k_i = 0, k = o + 1; k_i < s->t[o].size; k_i++) {
-        int v = pair(s, o, k);
-        if (v < 0) {
-            return v;
-        }
-        int rc = AT_OK;
-        int next = 0; /* token after the value, when the decoder walked it */
+    okx_str key;
+    FOR_MEMBERS(c, key)
+    {
         if (KEY("asks")) {
-            next = rc = parse_levels(s, v, b->asks, &b->nasks);
+            rc = okx_scan_levels(c, b->asks, &b->nasks);
             have_asks = true;
         } else if (KEY("bids")) {
-            next = rc = parse_levels(s, v, b->bids, &b->nbids);
+            rc = okx_scan_levels(c, b->bids, &b->nbids);
             have_bids = true;
         } else if (KEY("ts")) {
-            rc = get_int(s, v, &b->ts_ms);
+            rc = okx_scan_int(c, &b->ts_ms);
         } else if (KEY("seqId")) {
-            rc = get_int(s, v, &b->seq_id);
+            rc = okx_scan_int(c, &b->seq_id);
             b->has_seq = true;
         } else if (KEY("prevSeqId")) {
-            rc = get_int(s, v, &b->prev_seq_id);
+            rc = okx_scan_int(c, &b->prev_seq_id);
             b->has_prev_seq = true;
         } else if (KEY("checksum")) {
-            rc = get_i32(s, v, &b->checksum);
+            rc = okx_scan_i32(c, &b->checksum);
+        } else {
+            rc = okx_scan_skip(c);
         }
-        if (rc < 0) {
+        if (rc != AT_OK) {
             return rc;
         }
-        k = next > 0 ? next : skip(s, v);
     }
     if (!have_bids || !have_asks) {
-        FAIL(AT_EINVAL, "books data item without \"bids\" and \"asks\"", o);
+        FAIL(AT_EINVAL, "books data item without \"bids\" and \"asks\"", at);
     }
     return AT_OK;
 }
 
 /* ---- other channels ------------------------------------------------ */
 
-#define REQ(bit) (req |= (bit))
+/* The ticker member `key` names, when it is one of the decimals. */
+static at_dec *ticker_dec(okx_md_ticker *x, okx_str key)
+{
+    switch (key.n) {
+    case 4:
+        return KEY("last") ? &x->last : NULL;
+    case 5:
+        return KEY("bidPx")   ? &x->bid
+               : KEY("bidSz") ? &x->bid_sz
+               : KEY("askPx") ? &x->ask
+               : KEY("askSz") ? &x->ask_sz
+                              : NULL;
+    case 6:
+        return KEY("lastSz")   ? &x->last_sz
+               : KEY("low24h") ? &x->low24h
+               : KEY("vol24h") ? &x->vol24h
+                               : NULL;
+    case 7:
+        return KEY("open24h") ? &x->open24h : KEY("high24h") ? &x->high24h : NULL;
+    case 9:
+        return KEY("volCcy24h") ? &x->vol_ccy24h : NULL;
+    default:
+        return NULL;
+    }
+}
 
-static int parse_ticker(scan *s, int o, okx_md_ticker *x)
+static int parse_ticker(okx_cur *c, okx_md_ticker *x)
 {
     memset(x, 0, sizeof *x);
-    FOR_PAIRS(o)
+    okx_str key;
+    FOR_MEMBERS(c, key)
     {
-        int rc = AT_OK;
-        if (KEY("last")) {
-            rc = get_dec(s, v, &x->last);
-        } else if (KEY("lastSz")) {
-            rc = get_dec(s, v, &x->last_sz);
-        } else if (KEY("bidPx")) {
-            rc = get_dec(s, v, &x->bid);
-        } else if (KEY("bidSz")) {
-            rc = get_dec(s, v, &x->bid_sz);
-        } else if (KEY("askPx")) {
-            rc = get_dec(s, v, &x->ask);
-        } else if (KEY("askSz")) {
-            rc = get_dec(s, v, &x->ask_sz);
-        } else if (KEY("open24h")) {
-            rc = get_dec(s, v, &x->open24h);
-        } else if (KEY("high24h")) {
-            rc = get_dec(s, v, &x->high24h);
-        } else if (KEY("low24h")) {
-            rc = get_dec(s, v, &x->low24h);
-        } else if (KEY("vol24h")) {
-            rc = get_dec(s, v, &x->vol24h);
-        } else if (KEY("volCcy24h")) {
-            rc = get_dec(s, v, &x->vol_ccy24h);
+        int rc;
+        at_dec *d = ticker_dec(x, key);
+        if (d) {
+            rc = read_dec(c, d);
         } else if (KEY("ts")) {
-            rc = get_int(s, v, &x->ts_ms);
+            rc = okx_scan_int(c, &x->ts_ms);
         } else if (KEY("instId")) {
-            rc = get_str(s, v, &x->inst_id);
+            rc = read_str(c, &x->inst_id);
+        } else {
+            rc = okx_scan_skip(c);
         }
         if (rc != AT_OK) {
             return rc;
@@ -505,97 +266,116 @@ static int parse_ticker(scan *s, int o, okx_md_ticker *x)
     return AT_OK;
 }
 
-static int parse_trade(scan *s, int o, okx_md_trade *x)
+static int read_side(okx_cur *c, at_side *side)
 {
+    const char *at = c->p;
+    okx_str sd;
+    int rc = read_str(c, &sd);
+    if (rc != AT_OK) {
+        return rc;
+    }
+    if (okx_str_eq(sd, "buy")) {
+        *side = AT_SIDE_BUY;
+    } else if (okx_str_eq(sd, "sell")) {
+        *side = AT_SIDE_SELL;
+    } else {
+        FAIL(AT_EINVAL, "trade side is neither buy nor sell", at);
+    }
+    return AT_OK;
+}
+
+static int parse_trade(okx_cur *c, okx_md_trade *x)
+{
+    const char *at = c->p - 1;
     memset(x, 0, sizeof *x);
-    unsigned req = 0;
-    FOR_PAIRS(o)
+    unsigned req = 0; /* px, sz, side, tradeId */
+    okx_str key;
+    FOR_MEMBERS(c, key)
     {
-        int rc = AT_OK;
+        int rc;
         if (KEY("px")) {
-            rc = get_dec(s, v, &x->px);
-            REQ(1);
+            rc = read_dec(c, &x->px);
+            req |= 1;
         } else if (KEY("sz")) {
-            rc = get_dec(s, v, &x->sz);
-            REQ(2);
+            rc = read_dec(c, &x->sz);
+            req |= 2;
         } else if (KEY("side")) {
-            okx_str sd;
-            rc = get_str(s, v, &sd);
-            if (rc == AT_OK) {
-                if (okx_str_eq(sd, "buy")) {
-                    x->side = AT_SIDE_BUY;
-                } else if (okx_str_eq(sd, "sell")) {
-                    x->side = AT_SIDE_SELL;
-                } else {
-                    FAIL(AT_EINVAL, "trade side is neither buy nor sell", v);
-                }
-            }
-            REQ(4);
+            rc = read_side(c, &x->side);
+            req |= 4;
         } else if (KEY("tradeId")) {
-            rc = get_str(s, v, &x->trade_id);
-            REQ(8);
+            rc = read_str(c, &x->trade_id);
+            req |= 8;
         } else if (KEY("ts")) {
-            rc = get_int(s, v, &x->ts_ms);
+            rc = okx_scan_int(c, &x->ts_ms);
         } else if (KEY("count")) {
-            rc = get_i32(s, v, &x->count);
+            rc = okx_scan_i32(c, &x->count);
         } else if (KEY("instId")) {
-            rc = get_str(s, v, &x->inst_id);
+            rc = read_str(c, &x->inst_id);
+        } else {
+            rc = okx_scan_skip(c);
         }
         if (rc != AT_OK) {
             return rc;
         }
     }
     if (req != 15) {
-        FAIL(AT_EINVAL, "trade without px, sz, side and tradeId", o);
+        FAIL(AT_EINVAL, "trade without px, sz, side and tradeId", at);
     }
     return AT_OK;
 }
 
-static int parse_mark(scan *s, int o, okx_md_mark *x)
+static int parse_mark(okx_cur *c, okx_md_mark *x)
 {
+    const char *at = c->p - 1;
     memset(x, 0, sizeof *x);
-    unsigned req = 0;
-    FOR_PAIRS(o)
+    bool have_px = false;
+    okx_str key;
+    FOR_MEMBERS(c, key)
     {
-        int rc = AT_OK;
+        int rc;
         if (KEY("markPx")) {
-            rc = get_dec(s, v, &x->mark_px);
-            REQ(1);
+            rc = read_dec(c, &x->mark_px);
+            have_px = true;
         } else if (KEY("ts")) {
-            rc = get_int(s, v, &x->ts_ms);
+            rc = okx_scan_int(c, &x->ts_ms);
         } else if (KEY("instId")) {
-            rc = get_str(s, v, &x->inst_id);
+            rc = read_str(c, &x->inst_id);
+        } else {
+            rc = okx_scan_skip(c);
         }
         if (rc != AT_OK) {
             return rc;
         }
     }
-    if (req != 1) {
-        FAIL(AT_EINVAL, "mark-price item without markPx", o);
+    if (!have_px) {
+        FAIL(AT_EINVAL, "mark-price item without markPx", at);
     }
     return AT_OK;
 }
 
-static int parse_funding(scan *s, int o, okx_md_funding *x)
+static int parse_funding(okx_cur *c, okx_md_funding *x)
 {
     memset(x, 0, sizeof *x);
-    FOR_PAIRS(o)
+    okx_str key, text;
+    FOR_MEMBERS(c, key)
     {
-        int rc = AT_OK;
+        int rc;
         if (KEY("fundingRate")) {
-            rc = get_dec(s, v, &x->rate);
-            x->has_rate = s->t[v].end > s->t[v].start;
+            rc = okx_scan_dec(c, &x->rate, &text);
+            x->has_rate = text.n > 0;
         } else if (KEY("nextFundingRate")) {
-            rc = get_dec(s, v, &x->next_rate);
-            x->has_next_rate = s->t[v].end > s->t[v].start;
+            rc = okx_scan_dec(c, &x->next_rate, &text);
+            x->has_next_rate = text.n > 0;
         } else if (KEY("fundingTime")) {
-            rc = get_int(s, v, &x->funding_ms);
+            rc = okx_scan_int(c, &x->funding_ms);
         } else if (KEY("nextFundingTime")) {
-            rc = get_int(s, v, &x->next_funding_ms);
+            rc = okx_scan_int(c, &x->next_funding_ms);
         } else if (KEY("ts")) {
-            rc = get_int(s, v, &x->ts_ms);
+            rc = okx_scan_int(c, &x->ts_ms);
         } else if (KEY("instId")) {
-            rc = get_str(s, v, &x->inst_id);
+            rc = read_str(c, &x->inst_id);
+        } else {
+            rc = okx_scan_skip(c);
         }
         if (rc != AT_OK) {
             return rc;
@@ -604,118 +384,125 @@ static int parse_funding(scan *s, int o, okx_md_funding *x)
     return AT_OK;
 }
 
-static int parse_candle(scan *s, int a, okx_md_candle *x)
+/* ["ts","o","h","l","c","vol","volCcy","volCcyQuote","confirm", ...]: at
+ * least 6, all strings. */
+static int parse_candle(okx_cur *c, okx_md_candle *x)
 {
+    const char *at = c->p;
     memset(x, 0, sizeof *x);
-    const jsmntok_t *t = &s->t[a];
-    if (t->type != JSMN_ARRAY || t->size < 6) {
-        FAIL(AT_EINVAL, "candle is not an array of at least 6 strings", a);
-    }
-    int m = t->size;
-    for (int c = 1; c <= m; c++) {
-        if (a + c >= s->n || s->t[a + c].parent != a || s->t[a + c].type != JSMN_STRING) {
-            FAIL(AT_EINVAL, "candle element is not a string", a + c < s->n ? a + c : a);
-        }
-    }
-    at_dec *dst[7] = {&x->o, &x->h, &x->l, &x->c, &x->vol, &x->vol_ccy, &x->vol_ccy_quote};
-    int rc = get_int(s, a + 1, &x->open_ms);
-    for (int c = 2; rc == AT_OK && c <= m && c <= 8; c++) {
-        rc = get_dec(s, a + c, dst[c - 2]);
-    }
+    int rc = open_at(c, '[', "candle is not an array of at least 6 strings");
     if (rc != AT_OK) {
         return rc;
     }
-    if (m >= 9) {
-        okx_str cf = view(s, a + 9);
-        x->confirmed = okx_str_eq(cf, "1");
-    }
-    return AT_OK;
-}
-
-static int parse_data(scan *s, int d, okx_md_msg *out)
-{
-    if (s->t[d].type != JSMN_ARRAY) {
-        FAIL(AT_EINVAL, "\"data\" is not an array", d);
-    }
-    int n = s->t[d].size;
-    switch (out->channel) {
-    case OKX_CH_BOOKS:
-    case OKX_CH_BOOKS5:
-    case OKX_CH_BBO_TBT: {
-        if (n != 1) {
-            FAIL(AT_EINVAL, "books push without exactly one data item", d);
+    at_dec *dst[7] = {&x->o, &x->h, &x->l, &x->c, &x->vol, &x->vol_ccy, &x->vol_ccy_quote};
+    int st = 0, r, i = 0;
+    while ((r = okx_scan_elem(c, &st)) > 0) {
+        okx_val v;
+        if (*c->p != '"') {
+            FAIL(AT_EINVAL, "candle element is not a string", c->p);
         }
-        int e = elem(s, d, d + 1);
-        if (e < 0) {
-            return e;
+        if ((rc = okx_scan_val(c, &v)) != AT_OK) {
+            return rc;
         }
-        out->n_items = 1;
-        return parse_book(s, e, &out->u.book);
-    }
-    case OKX_CH_OTHER:
-        out->n_items = 0;
-        return AT_OK;
-    default:
-        break;
-    }
-    if (n > OKX_MD_MAX_ITEMS) {
-        FAIL(AT_ERANGE, "more data items than supported", d);
-    }
-    int e = d + 1;
-    for (int i = 0; i < n; i++) {
-        int it = elem(s, d, e);
-        if (it < 0) {
-            return it;
-        }
-        int rc;
-        if (out->channel == OKX_CH_CANDLE) {
-            rc = parse_candle(s, it, &out->u.candles[i]);
-        } else if (s->t[it].type != JSMN_OBJECT) {
-            FAIL(AT_EINVAL, "data item is not an object", it);
-        } else if (out->channel == OKX_CH_TICKERS) {
-            rc = parse_ticker(s, it, &out->u.tickers[i]);
-        } else if (out->channel == OKX_CH_TRADES) {
-            rc = parse_trade(s, it, &out->u.trades[i]);
-        } else if (out->channel == OKX_CH_MARK_PRICE) {
-            rc = parse_mark(s, it, &out->u.marks[i]);
-        } else {
-            rc = parse_funding(s, it, &out->u.funding[i]);
+        if (i == 0) {
+            rc = okx_val_int(c, &v, &x->open_ms);
+        } else if (i <= 7) {
+            rc = okx_val_dec(c, &v, dst[i - 1]);
+        } else if (i == 8) {
+            x->confirmed = okx_str_eq(v.s, "1");
         }
         if (rc != AT_OK) {
             return rc;
         }
-        e = skip(s, it);
+        i++;
     }
-    out->n_items = (uint32_t)n;
-    return AT_OK;
+    if (r == 0 && i < 6) {
+        FAIL(AT_EINVAL, "candle is not an array of at least 6 strings", at);
+    }
+    return r;
 }
+
+static int parse_item(okx_cur *c, okx_md_msg *out, uint32_t i)
+{
+    if (out->channel == OKX_CH_CANDLE) {
+        return parse_candle(c, &out->u.candles[i]);
+    }
+    int rc = open_at(c, '{', "data item is not an object");
+    if (rc != AT_OK) {
+        return rc;
+    }
+    switch (out->channel) {
+    case OKX_CH_TICKERS:
+        return parse_ticker(c, &out->u.tickers[i]);
+    case OKX_CH_TRADES:
+        return parse_trade(c, &out->u.trades[i]);
+    case OKX_CH_MARK_PRICE:
+        return parse_mark(c, &out->u.marks[i]);
+    default:
+        return parse_funding(c, &out->u.funding[i]);
+    }
+}
+
+/* The "data" array of a push whose channel is known. */
+static int parse_data(okx_cur *c, okx_md_msg *out)
+{
+    const char *at = c->p;
+    int rc = open_at(c, '[', "\"data\" is not an array");
+    if (rc != AT_OK) {
+        return rc;
+    }
+    out->n_items = 0;
+    if (out->channel == OKX_CH_OTHER) {
+        c->p = at; /* not decoded: validated only */
+        return okx_scan_skip(c);
+    }
+    bool book = out->channel == OKX_CH_BOOKS || out->channel == OKX_CH_BOOKS5 ||
+                out->channel == OKX_CH_BBO_TBT;
+    uint32_t n = 0;
+    int st = 0, r;
+    while ((r = okx_scan_elem(c, &st)) > 0) {
+        if (book && n == 1) {
+            FAIL(AT_EINVAL, "books push without exactly one data item", at);
+        }
+        if (n == OKX_MD_MAX_ITEMS) {
+            FAIL(AT_ERANGE, "more data items than supported", c->p);
+        }
+        rc = book ? parse_book(c, &out->u.book) : parse_item(c, out, n);
+        if (rc != AT_OK) {
+            return rc;
+        }
+        n++;
+    }
+    if (r == 0 && book && n != 1) {
+        FAIL(AT_EINVAL, "books push without exactly one data item", at);
+    }
+    out->n_items = n;
+    return r;
+}
+
+/* ---- envelope ------------------------------------------------------ */
 
 static okx_md_event classify_event(okx_str e)
 {
-    if (okx_str_eq(e, "subscribe")) {
-        return OKX_EVT_SUBSCRIBE;
-    }
-    if (okx_str_eq(e, "unsubscribe")) {
-        return OKX_EVT_UNSUBSCRIBE;
-    }
-    if (okx_str_eq(e, "error")) {
-        return OKX_EVT_ERROR;
-    }
-    if (okx_str_eq(e, "login")) {
-        return OKX_EVT_LOGIN;
-    }
-    if (okx_str_eq(e, "notice")) {
-        return OKX_EVT_NOTICE;
-    }
-    if (okx_str_eq(e, "channel-conn-count") || okx_str_eq(e, "channel-conn-count-error")) {
-        return OKX_EVT_CONN_COUNT;
+    static const struct {
+        const char *name;
+        uint32_t n;
+        okx_md_event ev;
+    } names[] = {
+        NAMED("subscribe", OKX_EVT_SUBSCRIBE),
+        NAMED("unsubscribe", OKX_EVT_UNSUBSCRIBE),
+        NAMED("error", OKX_EVT_ERROR),
+        NAMED("login", OKX_EVT_LOGIN),
+        NAMED("notice", OKX_EVT_NOTICE),
+        NAMED("channel-conn-count", OKX_EVT_CONN_COUNT),
+        NAMED("channel-conn-count-error", OKX_EVT_CONN_COUNT),
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (e.n == names[i].n && memcmp(e.p, names[i].name, e.n) == 0) {
+            return names[i].ev;
+        }
     }
     return OKX_EVT_OTHER;
-}
-
-static inline bool is_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 void okx_md_init(okx_md *p, const at_host *host)
@@ -744,126 +531,97 @@ static void clear_msg(okx_md_msg *out)
     out->n_items = 0;
 }
 
-int okx_md_parse(okx_md *p, const char *frame, size_t len, okx_md_msg *out)
+/* The root members, as met. "data" is decoded as soon as it is read when
+ * "arg" came first (OKX's order) and no "event" did; otherwise its start is
+ * kept and it is decoded once the envelope is complete. An error from an
+ * early decode waits too: an "event" later in the frame makes it moot. */
+typedef struct root {
+    okx_val id, conn, ev, code, msg, action; /* kind OKX_V_NONE when absent */
+    const char *data;                        /* start of the "data" value, or NULL */
+    bool data_done;                          /* decoded against the current "arg" */
+    int data_rc;
+    const char *data_reason;
+    int data_off;
+} root;
+
+static int root_data(okx_cur *c, root *r, okx_md_msg *out)
 {
-    scan sc = {p, frame, (const jsmntok_t *)(const void *)p->tok, 0};
-    scan *s = &sc;
-    p->reason = NULL;
-    p->err_off = -1;
-    clear_msg(out);
-    if (frame == NULL || len == 0) {
-        FAIL(AT_EINVAL, "empty frame", -1);
+    r->data = c->p;
+    r->data_done = out->has_arg && r->ev.kind == OKX_V_NONE;
+    if (!r->data_done) {
+        return okx_scan_skip(c);
     }
-    if (len > (size_t)INT_MAX) {
-        FAIL(AT_ERANGE, "frame too large", -1);
-    }
-    if (len == 4 && memcmp(frame, "pong", 4) == 0) {
-        out->kind = OKX_MD_PONG;
+    r->data_rc = parse_data(c, out);
+    if (r->data_rc == AT_OK) {
         return AT_OK;
     }
-    jsmn_parser jp;
-    jsmn_init(&jp);
-    int r = jsmn_parse(&jp, frame, len, (jsmntok_t *)(void *)p->tok, OKX_MD_MAX_TOKENS);
-    if (r < 0) {
-        p->err_off = (int)jp.pos;
-        p->reason = r == JSMN_ERROR_NOMEM  ? "frame has more JSON tokens than supported"
-                    : r == JSMN_ERROR_PART ? "truncated JSON"
-                                           : "invalid JSON";
-        return r == JSMN_ERROR_NOMEM ? AT_ERANGE : AT_EINVAL;
-    }
-    s->n = r;
-    if (r < 1 || s->t[0].type != JSMN_OBJECT) {
-        FAIL(AT_EINVAL, "frame is not a JSON object", 0);
-    }
-    /* jsmn stops at a NUL and happily reads "{}{}": the root must span the
-     * whole frame, give or take whitespace. */
-    for (size_t i = (size_t)s->t[0].end; i < len; i++) {
-        if (!is_ws(frame[i])) {
-            p->err_off = (int)i;
-            p->reason = "trailing bytes after the JSON object";
-            return AT_EINVAL;
-        }
-    }
+    r->data_reason = c->md->reason;
+    r->data_off = c->md->err_off;
+    c->p = r->data; /* step over it again, validating only */
+    return okx_scan_skip(c);
+}
 
-    int ev = -1, arg = -1, action = -1, data = -1, code = -1, msg = -1, conn = -1, id = -1;
-    FOR_PAIRS(0)
-    {
-        switch (s->t[k].end - s->t[k].start) {
-        case 2:
-            if (KEY("id")) {
-                id = v;
-            }
-            break;
-        case 3:
-            if (KEY("arg")) {
-                arg = v;
-            } else if (KEY("msg")) {
-                msg = v;
-            }
-            break;
-        case 4:
-            if (KEY("data")) {
-                data = v;
-            } else if (KEY("code")) {
-                code = v;
-            }
-            break;
-        case 5:
-            if (KEY("event")) {
-                ev = v;
-            }
-            break;
-        case 6:
-            if (KEY("action")) {
-                action = v;
-            } else if (KEY("connId")) {
-                conn = v;
-            }
-            break;
-        default:
-            break;
-        }
+static int root_member(okx_cur *c, root *r, okx_str key, okx_md_msg *out)
+{
+    okx_val *slot = NULL;
+    if (KEY("arg")) {
+        r->data_done = false; /* a "data" already met is decoded again */
+        return parse_arg(c, out);
     }
+    if (KEY("data")) {
+        return root_data(c, r, out);
+    }
+    if (KEY("id")) {
+        slot = &r->id;
+    } else if (KEY("msg")) {
+        slot = &r->msg;
+    } else if (KEY("code")) {
+        slot = &r->code;
+    } else if (KEY("event")) {
+        slot = &r->ev;
+    } else if (KEY("action")) {
+        slot = &r->action;
+    } else if (KEY("connId")) {
+        slot = &r->conn;
+    } else {
+        return okx_scan_skip(c);
+    }
+    return okx_scan_val(c, slot);
+}
 
-    int rc = AT_OK;
-    if (id >= 0 && (rc = get_str(s, id, &out->id)) != AT_OK) {
+static int finish_event(okx_cur *c, const root *r, okx_md_msg *out)
+{
+    out->kind = OKX_MD_EVENT;
+    out->n_items = 0; /* a "data" decoded before "event" was met is moot */
+    int rc = okx_val_str(c, &r->ev, &out->event_name);
+    if (rc != AT_OK) {
         return rc;
     }
-    if (conn >= 0 && (rc = get_str(s, conn, &out->conn_id)) != AT_OK) {
+    out->event = classify_event(out->event_name);
+    if (r->code.kind && (rc = okx_val_i32(c, &r->code, &out->code)) != AT_OK) {
         return rc;
     }
-    if (ev >= 0) {
-        out->kind = OKX_MD_EVENT;
-        if ((rc = get_str(s, ev, &out->event_name)) != AT_OK) {
-            return rc;
-        }
-        out->event = classify_event(out->event_name);
-        if (code >= 0 && (rc = get_i32(s, code, &out->code)) != AT_OK) {
-            return rc;
-        }
-        if (msg >= 0 && (rc = get_str(s, msg, &out->msg)) != AT_OK) {
-            return rc;
-        }
-        if (arg >= 0 && (rc = parse_arg(s, arg, out)) != AT_OK) {
-            return rc;
-        }
-        return AT_OK;
-    }
-    if (arg < 0) {
-        FAIL(AT_EINVAL, data >= 0 ? "data push without \"arg\"" : "neither \"event\" nor \"arg\"",
-             0);
-    }
-    if ((rc = parse_arg(s, arg, out)) != AT_OK) {
+    if (r->msg.kind && (rc = okx_val_str(c, &r->msg, &out->msg)) != AT_OK) {
         return rc;
     }
-    if (data < 0) {
-        FAIL(AT_EINVAL, "push without \"data\"", 0);
+    return AT_OK;
+}
+
+static int finish_push(okx_cur *c, root *r, okx_md_msg *out)
+{
+    if (!out->has_arg) {
+        FAIL(AT_EINVAL, r->data ? "data push without \"arg\"" : "neither \"event\" nor \"arg\"",
+             c->base);
+    }
+    if (!r->data) {
+        FAIL(AT_EINVAL, "push without \"data\"", c->base);
     }
     out->kind = OKX_MD_DATA;
     okx_md_action act = OKX_ACT_NONE;
-    if (action >= 0) {
+    if (r->action.kind) {
         okx_str a;
-        if ((rc = get_str(s, action, &a)) != AT_OK) {
+        int rc = okx_val_str(c, &r->action, &a);
+        if (rc != AT_OK) {
             return rc;
         }
         if (okx_str_eq(a, "snapshot")) {
@@ -871,18 +629,87 @@ int okx_md_parse(okx_md *p, const char *frame, size_t len, okx_md_msg *out)
         } else if (okx_str_eq(a, "update")) {
             act = OKX_ACT_UPDATE;
         } else {
-            FAIL(AT_EINVAL, "unknown \"action\"", action);
+            FAIL(AT_EINVAL, "unknown \"action\"", a.p);
         }
     }
     if (out->channel == OKX_CH_BOOKS && act == OKX_ACT_NONE) {
-        FAIL(AT_EINVAL, "books push without \"action\"", 0);
+        FAIL(AT_EINVAL, "books push without \"action\"", c->base);
     }
-    if ((rc = parse_data(s, data, out)) != AT_OK) {
-        return rc;
+    if (!r->data_done) {
+        okx_cur d = {r->data, c->end, c->base, c->md};
+        r->data_rc = parse_data(&d, out);
+    } else if (r->data_rc != AT_OK) {
+        c->md->reason = r->data_reason;
+        c->md->err_off = r->data_off;
+    }
+    if (r->data_rc != AT_OK) {
+        return r->data_rc;
     }
     if (out->channel == OKX_CH_BOOKS || out->channel == OKX_CH_BOOKS5 ||
         out->channel == OKX_CH_BBO_TBT) {
         out->u.book.action = act;
     }
     return AT_OK;
+}
+
+/* The root object, then nothing but whitespace up to len. */
+static int parse_root(okx_cur *c, root *r, okx_md_msg *out)
+{
+    okx_ws(c);
+    if (c->p >= c->end || *c->p != '{') {
+        FAIL(AT_EINVAL, "frame is not a JSON object", c->p);
+    }
+    c->p++;
+    okx_str key;
+    FOR_MEMBERS(c, key)
+    {
+        int rc = root_member(c, r, key, out);
+        if (rc != AT_OK) {
+            return rc;
+        }
+    }
+    okx_ws(c);
+    if (c->p < c->end) {
+        FAIL(AT_EINVAL, "trailing bytes after the JSON object", c->p);
+    }
+    return AT_OK;
+}
+
+int okx_md_parse(okx_md *p, const char *frame, size_t len, okx_md_msg *out)
+{
+    p->reason = NULL;
+    p->err_off = -1;
+    clear_msg(out);
+    if (frame == NULL || len == 0) {
+        p->reason = "empty frame";
+        return AT_EINVAL;
+    }
+    if (len > (size_t)INT_MAX) {
+        p->reason = "frame too large";
+        return AT_ERANGE;
+    }
+    if (len == 4 && memcmp(frame, "pong", 4) == 0) {
+        out->kind = OKX_MD_PONG;
+        return AT_OK;
+    }
+    okx_cur cur = {frame, frame + len, frame, p};
+    okx_cur *c = &cur;
+    root r;
+    memset(&r, 0, sizeof r);
+    int rc = parse_root(c, &r, out);
+    if (rc != AT_OK) {
+        return rc;
+    }
+    if (r.id.kind && (rc = okx_val_str(c, &r.id, &out->id)) != AT_OK) {
+        return rc;
+    }
+    if (r.conn.kind && (rc = okx_val_str(c, &r.conn, &out->conn_id)) != AT_OK) {
+        return rc;
+    }
+    rc = r.ev.kind ? finish_event(c, &r, out) : finish_push(c, &r, out);
+    if (rc == AT_OK) {
+        p->reason = NULL; /* an early "data" error an "event" made moot */
+        p->err_off = -1;
+    }
+    return rc;
 }

@@ -57,9 +57,16 @@ typedef struct okx_ctx {
     char uid[32];
     uint64_t md_errors, book_resyncs;
     int64_t ws_pub_down_since;
+
+    /* exchange_paper runs this same code against an in-process venue: no
+     * WebSockets; private pushes come through okx_account_on_private. */
+    bool paper;
+    bool paper_market_seen; /* a market event for the paper venue arrived */
 } okx_ctx;
 
 bool okx_private(const okx_ctx *c); /* credentials configured */
+/* Resolve the configured instruments against c->insts into c->watch. */
+int okx_watch_resolve(okx_ctx *c);
 /* Report the instance's state from the connections' states. */
 void okx_refresh_state(okx_ctx *c);
 
@@ -71,6 +78,9 @@ okx_watch *okx_watch_find(okx_ctx *c, const char *inst_id, size_t len);
 /* okx_account.c */
 int okx_account_start(okx_ctx *c);
 void okx_account_stop(okx_ctx *c);
+/* One private push, as the private WebSocket would deliver it:
+ * {"arg":{"channel":...},"data":[...]} (borrowed). */
+void okx_account_on_private(okx_ctx *c, const char *data, size_t len);
 
 /* okx_trade.c */
 int okx_trade_start(okx_ctx *c);

@@ -23,6 +23,13 @@ typedef struct okx_rest_opts {
     bool demo;                                 /* send x-simulated-trading: 1 */
     int64_t timeout_ms;                        /* per attempt; 0 = 10 s */
     int read_retries;                          /* for GETs (transport, 429, 5xx, 50011); 0 = 3 */
+    /* An in-process venue answering instead of HTTP (exchange_paper): it gets
+     * the request and returns the HTTP status and a malloc'd JSON body
+     * (transferred). The answer still reaches the callback later, on the
+     * loop, as an HTTP one would. NULL: HTTP to base_url. */
+    int (*local)(void *arg, const char *method, const char *path, const char *query,
+                 const char *body, char **resp, size_t *resp_len);
+    void *local_arg;
 } okx_rest_opts;
 
 /* The answer of one call, borrowed for the callback. */

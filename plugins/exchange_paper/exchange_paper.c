@@ -1,0 +1,233 @@
+/* exchange_paper: paper trading on real market data (see paper.h). Start:
+ * OKX's instrument list (public REST, as exchange_okx loads it), the venue
+ * model with one account, market events from the bus, then exchange_okx's
+ * account and order code against the venue. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paper.h"
+
+static const char *const TD_MODES[] = {"cross", "isolated", NULL};
+static const char *const POS_MODES[] = {"net_mode", "long_short_mode", NULL};
+
+#define F(name, type, def, flags, member, lo, hi, enums, desc)                                     \
+    {                                                                                              \
+        name, type, def, flags, offsetof(paper_ctx, member), lo, hi, enums, desc                   \
+    }
+
+static const at_cfg_field schema[] = {
+    F("market", AT_CFG_STR, NULL, 0, market_source, 0, 0, NULL,
+      "instance whose market events price the venue (e.g. exchange.okx_data); default: any"),
+    F("rest_url", AT_CFG_STR, "https://www.okx.com", 0, okx.rest_url, 0, 0, NULL,
+      "where OKX's instrument list (ctVal, lotSz, tickSz …) is read, public"),
+    F("instruments", AT_CFG_LIST, "BTC-USDT-SWAP, ETH-USDT-SWAP", 0, okx.instruments, 0, 0, NULL,
+      "instruments to trade: BTC-USDT-SWAP, BTC/USDT:USDT or BTC"),
+    F("balance", AT_CFG_STR, "10000", 0, balance, 0, 0, NULL, "starting USDT balance"),
+    F("pos_mode", AT_CFG_ENUM, "net_mode", 0, pos_mode, 0, 0, POS_MODES, "position mode"),
+    F("td_mode", AT_CFG_ENUM, "cross", 0, okx.td_mode, 0, 0, TD_MODES, "margin mode of orders"),
+    F("leverage", AT_CFG_INT, "0", AT_CFG_RANGE, okx.leverage, 0, 125, NULL,
+      "set this leverage on every instrument at start (0 = the venue's default, 10)"),
+    F("maker_fee", AT_CFG_DOUBLE, "0.0002", AT_CFG_RANGE, maker_fee, -0.01, 0.01, NULL,
+      "maker fee rate (OKX regular tier: 0.0002)"),
+    F("taker_fee", AT_CFG_DOUBLE, "0.0005", AT_CFG_RANGE, taker_fee, -0.01, 0.01, NULL,
+      "taker fee rate (OKX regular tier: 0.0005)"),
+    F("timeout", AT_CFG_DURATION, "10s", AT_CFG_RANGE, okx.timeout_ms, 500, 120000, NULL,
+      "timeout of the instrument list request"),
+    {0},
+};
+
+/* ------------------------------------------------------------ market */
+
+static void on_market(void *arg, const at_event *e)
+{
+    paper_ctx *p = arg;
+    if (e->source && strcmp(e->source, p->okx.name) == 0) {
+        return;
+    }
+    if (p->market_source && (!e->source || strcmp(e->source, p->market_source) != 0)) {
+        return;
+    }
+    if (paper_market_on_event(p->market, p->okx.h, e) && !p->okx.paper_market_seen) {
+        p->okx.paper_market_seen = true;
+        okx_refresh_state(&p->okx);
+    }
+}
+
+/* Time passes for the venue: resting fills, TP/SL, funding, liquidation. */
+static void on_tick(void *arg)
+{
+    paper_ctx *p = arg;
+    p->x.now_ms = p->okx.h->now_us() / 1000;
+    exchange_tick(&p->x);
+}
+
+static int fee_dec(double v, at_dec *out)
+{
+    return at_dec_from_double(v, 6, out);
+}
+
+static int open_venue(paper_ctx *p)
+{
+    okx_ctx *c = &p->okx;
+    char err[256];
+    p->market = paper_market_new(c->insts, c->watch, c->nwatch);
+    if (!p->market) {
+        return AT_ENOMEM;
+    }
+    p->x.market = p->market;
+    p->x.mmr_rate = 0.004;
+    p->x.now_ms = c->h->now_us() / 1000;
+    if (acct_load(&p->x, NULL, err, sizeof(err)) != 0 || !p->x.accts) {
+        c->h->log(c->inst, AT_LOG_ERROR, "paper account: %s", err);
+        return AT_ENOMEM;
+    }
+    sim_acct *a = p->x.accts;
+    at_dec bal;
+    if (at_dec_parse(p->balance, (size_t)-1, &bal) != AT_OK || bal.m < 0) {
+        c->h->log(c->inst, AT_LOG_ERROR, "balance '%s' is not a non-negative decimal", p->balance);
+        return AT_ECONFIG;
+    }
+    a->cash = bal;
+    a->pos_mode = p->pos_mode ? SIM_LONG_SHORT_MODE : SIM_NET_MODE;
+    a->demo = false;
+    if (fee_dec(p->maker_fee, &a->maker_fee_rate) != AT_OK ||
+        fee_dec(p->taker_fee, &a->taker_fee_rate) != AT_OK) {
+        return AT_ECONFIG;
+    }
+    p->x.push =
+        (sim_push){paper_push_order, paper_push_position, paper_push_account, paper_push_algo, p};
+    static const at_event_type types[4] = {AT_EV_BOOK, AT_EV_TICKER, AT_EV_MARK, AT_EV_FUNDING};
+    for (int i = 0; i < 4; i++) {
+        p->subs[i] = c->h->subscribe(c->inst, types[i], on_market, p);
+    }
+    p->tick = c->h->timer_add(c->inst, 100, 100, on_tick, p);
+    c->h->log(c->inst, AT_LOG_INFO, "paper account: %s USDT, %s, fees maker %g taker %g",
+              p->balance, p->pos_mode ? "long_short_mode" : "net_mode", p->maker_fee, p->taker_fee);
+    return AT_OK;
+}
+
+/* ------------------------------------------------------------ instruments */
+
+static void load_instruments(paper_ctx *p);
+
+static void retry_instruments(void *arg)
+{
+    load_instruments(arg);
+}
+
+static void on_instruments(void *arg, const okx_reply *r)
+{
+    paper_ctx *p = arg;
+    okx_ctx *c = &p->okx;
+    char err[256] = "";
+    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->root) {
+        snprintf(err, sizeof(err), "instruments: %s%s%s (HTTP %d)", r->code, *r->code ? " " : "",
+                 r->msg, r->http);
+    } else {
+        char *body = json_dumps(r->root, JSON_COMPACT);
+        okx_insts *in = okx_insts_new(c->h);
+        if (!body || !in || okx_insts_load_json(in, body, strlen(body), err, sizeof(err)) != 0) {
+            okx_insts_free(in);
+        } else {
+            c->insts = in;
+        }
+        free(body);
+    }
+    if (!c->insts) {
+        c->h->log(c->inst, AT_LOG_WARN, "%s; retrying in 5 s", err);
+        c->h->set_state(c->inst, AT_STATE_DEGRADED, err);
+        c->h->timer_add(c->inst, 5000, 0, retry_instruments, p);
+        return;
+    }
+    if (okx_watch_resolve(c) != AT_OK || open_venue(p) != AT_OK) {
+        c->h->set_state(c->inst, AT_STATE_DOWN, "paper venue could not start");
+        return;
+    }
+    okx_account_start(c);
+    okx_trade_start(c);
+    okx_refresh_state(c);
+}
+
+static void load_instruments(paper_ctx *p)
+{
+    okx_rest_get(p->meta, "/api/v5/public/instruments", "instType=SWAP", false, on_instruments, p);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static int init(at_instance *inst, const at_host *host, void *ctx)
+{
+    paper_ctx *p = ctx;
+    p->okx.inst = inst;
+    p->okx.h = host;
+    p->okx.name = host->instance_name(inst);
+    p->okx.paper = true;
+    return AT_OK;
+}
+
+static int start(void *ctx)
+{
+    paper_ctx *p = ctx;
+    okx_ctx *c = &p->okx;
+    okx_rest_opts mo = {.base_url = c->rest_url, .timeout_ms = c->timeout_ms};
+    okx_rest_opts lo = {.base_url = "paper://local", .local = paper_local_call, .local_arg = p};
+    p->meta = okx_rest_new(c->h, c->inst, &mo);
+    c->rest = okx_rest_new(c->h, c->inst, &lo);
+    if (!p->meta || !c->rest) {
+        return AT_ENOMEM;
+    }
+    c->started = true;
+    c->h->set_state(c->inst, AT_STATE_STARTING, "loading instruments");
+    load_instruments(p);
+    return AT_OK;
+}
+
+static void stop(void *ctx)
+{
+    paper_ctx *p = ctx;
+    okx_ctx *c = &p->okx;
+    c->started = false;
+    okx_trade_stop(c);
+    for (int i = 0; i < 4; i++) {
+        if (p->subs[i] > 0) {
+            c->h->unsubscribe(c->inst, p->subs[i]);
+        }
+    }
+    if (p->tick) {
+        c->h->timer_cancel(p->tick);
+        p->tick = NULL;
+    }
+    okx_rest_free(c->rest);
+    okx_rest_free(p->meta);
+    c->rest = p->meta = NULL;
+    c->h->set_state(c->inst, AT_STATE_STOPPED, NULL);
+}
+
+static void destroy(void *ctx)
+{
+    paper_ctx *p = ctx;
+    acct_free_all(&p->x);
+    paper_market_free(p->market);
+    okx_insts_free(p->okx.insts);
+    free(p->okx.watch);
+}
+
+static const at_plugin plugin = {
+    AT_PLUGIN_HEADER,
+    .kind = AT_KIND_EXCHANGE,
+    .name = "paper",
+    .version = "0.1.0",
+    .description = "paper venue: okx-sim's venue model priced by real market data from the bus",
+    .config = schema,
+    .ctx_size = sizeof(paper_ctx),
+    .init = init,
+    .start = start,
+    .stop = stop,
+    .destroy = destroy,
+};
+
+AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void)
+{
+    return &plugin;
+}
