@@ -81,7 +81,9 @@ static void load_instruments(okx_ctx *c);
 
 static void retry_instruments(void *arg)
 {
-    load_instruments(arg);
+    okx_ctx *c = arg;
+    c->retry = NULL; /* one-shot: freed by the host */
+    load_instruments(c);
 }
 
 static void on_instruments(void *arg, const okx_reply *r)
@@ -108,7 +110,7 @@ static void on_instruments(void *arg, const okx_reply *r)
     if (!c->insts) {
         c->h->log(c->inst, AT_LOG_WARN, "%s; retrying in 5 s", err);
         c->h->set_state(c->inst, AT_STATE_DEGRADED, err);
-        c->h->timer_add(c->inst, 5000, 0, retry_instruments, c);
+        c->retry = c->h->timer_add(c->inst, 5000, 0, retry_instruments, c);
         return;
     }
     okx_watch_resolve(c);
@@ -198,6 +200,10 @@ static void stop(void *ctx)
 {
     okx_ctx *c = ctx;
     c->started = false;
+    if (c->retry) {
+        c->h->timer_cancel(c->retry);
+        c->retry = NULL;
+    }
     okx_trade_stop(c);
     okx_account_stop(c);
     okx_feed_stop(c);

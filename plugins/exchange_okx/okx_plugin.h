@@ -53,6 +53,7 @@ typedef struct okx_ctx {
     bool long_short;  /* account posMode long_short_mode */
     bool have_config; /* account/config answered */
     bool started;
+    at_timer *retry; /* instruments retry (one-shot) */
     int intent_sub;
     char uid[32];
     uint64_t md_errors, book_resyncs;

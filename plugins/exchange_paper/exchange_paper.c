@@ -113,7 +113,9 @@ static void load_instruments(paper_ctx *p);
 
 static void retry_instruments(void *arg)
 {
-    load_instruments(arg);
+    paper_ctx *p = arg;
+    p->okx.retry = NULL; /* one-shot: freed by the host */
+    load_instruments(p);
 }
 
 static void on_instruments(void *arg, const okx_reply *r)
@@ -137,7 +139,7 @@ static void on_instruments(void *arg, const okx_reply *r)
     if (!c->insts) {
         c->h->log(c->inst, AT_LOG_WARN, "%s; retrying in 5 s", err);
         c->h->set_state(c->inst, AT_STATE_DEGRADED, err);
-        c->h->timer_add(c->inst, 5000, 0, retry_instruments, p);
+        c->retry = c->h->timer_add(c->inst, 5000, 0, retry_instruments, p);
         return;
     }
     if (okx_watch_resolve(c) != AT_OK || open_venue(p) != AT_OK) {
@@ -188,6 +190,10 @@ static void stop(void *ctx)
     paper_ctx *p = ctx;
     okx_ctx *c = &p->okx;
     c->started = false;
+    if (c->retry) {
+        c->h->timer_cancel(c->retry);
+        c->retry = NULL;
+    }
     okx_trade_stop(c);
     for (int i = 0; i < 4; i++) {
         if (p->subs[i] > 0) {
