@@ -343,6 +343,7 @@ typedef enum at_intent_op {
     AT_INTENT_CANCEL,
     AT_INTENT_AMEND,
     AT_INTENT_CLOSE_POSITION,
+    AT_INTENT_CANCEL_ALGO, /**< cancel an algo order (TP/SL, trigger): ord_id holds the algoId */
 } at_intent_op;
 
 /** AT_EV_ORDER_INTENT: sizes are contracts, prices exact. */
@@ -353,7 +354,7 @@ typedef struct at_ev_order_intent {
     char account[AT_ID_LEN];   /**< exchange instance name */
     char origin[AT_ID_LEN];    /**< trader name, "manual" or a rule name */
     char decision_id[AT_ID_LEN];
-    char ord_id[AT_ID_LEN]; /**< for cancel/amend */
+    char ord_id[AT_ID_LEN]; /**< for cancel/amend; the algoId for cancel_algo */
     at_intent_op op;
     at_side side;
     at_pos_side pos_side;

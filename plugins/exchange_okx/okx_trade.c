@@ -18,7 +18,7 @@
 #include "okx_plugin.h"
 #include "okx_sign.h"
 
-static const char *const OPS[] = {"place", "cancel", "amend", "close_position"};
+static const char *const OPS[] = {"place", "cancel", "amend", "close_position", "cancel_algo"};
 
 typedef struct intent {
     okx_ctx *c;
@@ -326,6 +326,16 @@ static const char *build(okx_ctx *c, intent *t)
         json_object_set_new(b, "clOrdId", json_string(ev->cl_ord_id));
         t->path = "/api/v5/trade/close-position";
         break;
+    case AT_INTENT_CANCEL_ALGO:
+        if (!ev->ord_id[0]) {
+            json_decref(b);
+            return strdup("cancel_algo needs the algoId (ord_id)");
+        }
+        /* cancel-algos takes an array of {algoId, instId}. */
+        json_object_set_new(b, "algoId", json_string(ev->ord_id));
+        b = json_pack("[o]", b);
+        t->path = "/api/v5/trade/cancel-algos";
+        break;
     }
     char *s = json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(b);
@@ -397,7 +407,7 @@ static void on_intent(void *arg, const at_event *e)
     snprintf(t->inst_id, sizeof(t->inst_id), "%s", t->in ? t->in->inst_id : (name ? name : "?"));
     const char *why = NULL;
     char *built = NULL;
-    if ((unsigned)ev->op > AT_INTENT_CLOSE_POSITION) {
+    if ((unsigned)ev->op > AT_INTENT_CANCEL_ALGO) {
         why = "unknown intent op";
     } else if (!t->in) {
         why = "unknown instrument";
@@ -410,7 +420,7 @@ static void on_intent(void *arg, const at_event *e)
     }
     if (why) {
         c->h->log(c->inst, AT_LOG_WARN, "%s %s: not sent: %s",
-                  (unsigned)ev->op <= 3 ? OPS[ev->op] : "?", t->ev.cl_ord_id, why);
+                  (unsigned)ev->op <= AT_INTENT_CANCEL_ALGO ? OPS[ev->op] : "?", t->ev.cl_ord_id, why);
         publish_result(c, t, false, "", why, NULL, 0);
         free(built);
         free(t);

@@ -155,10 +155,11 @@ static void publish_intent(driver *d, const char *line)
         return;
     }
     const char *op = field(line, "op", v, sizeof(v));
-    e->op = strcmp(op, "cancel") == 0  ? AT_INTENT_CANCEL
-            : strcmp(op, "amend") == 0 ? AT_INTENT_AMEND
-            : strcmp(op, "close") == 0 ? AT_INTENT_CLOSE_POSITION
-                                       : AT_INTENT_PLACE;
+    e->op = strcmp(op, "cancel") == 0        ? AT_INTENT_CANCEL
+            : strcmp(op, "amend") == 0       ? AT_INTENT_AMEND
+            : strcmp(op, "close") == 0       ? AT_INTENT_CLOSE_POSITION
+            : strcmp(op, "cancel_algo") == 0 ? AT_INTENT_CANCEL_ALGO
+                                             : AT_INTENT_PLACE;
     snprintf(e->account, sizeof(e->account), "%s", field(line, "account", v, sizeof(v)));
     e->h.inst = d->h->inst_intern(field(line, "inst", v, sizeof(v)));
     e->side = strcmp(field(line, "side", v, sizeof(v)), "sell") == 0 ? AT_SIDE_SELL : AT_SIDE_BUY;

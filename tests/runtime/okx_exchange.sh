@@ -101,6 +101,20 @@ wait_log events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=0 " 10
 check "attached stop loss closed the position at okx-sim" contains events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=0 "
 sim_control price '{"instId":"BTC-USDT-SWAP","px":"90000"}'
 
+# --- cancel an algo order (the attached TP/SL of a position) -----------------------
+intent "op=place account=exchange.okx_hedge inst=ETH-USDT-SWAP side=buy pos=long type=market sz=1 sl=100 id=h-algo"
+wait_log events.log "FILL exchange.okx_hedge ETH-USDT-SWAP cl=halgo" 10
+call GET "/api/v5/trade/orders-algo-pending?ordType=conditional,oco&instId=ETH-USDT-SWAP" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+algo=$(j out.json 'd["data"][0]["algoId"] if d["data"] else ""')
+check "the attached stop loss is an algo order at okx-sim" [ -n "$algo" ]
+intent "op=cancel_algo account=exchange.okx_hedge inst=ETH-USDT-SWAP ord=$algo id=h-algo-cxl"
+wait_log events.log "RESULT exchange.okx_hedge intent=h-algo-cxl" 10
+check "cancel_algo accepted" contains events.log "intent=h-algo-cxl cl=halgocxl ok=1 code=0"
+call GET "/api/v5/trade/orders-algo-pending?ordType=conditional,oco&instId=ETH-USDT-SWAP" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "no algo order left" [ "$(j out.json 'len(d["data"])')" = 0 ]
+intent "op=close account=exchange.okx_hedge inst=ETH-USDT-SWAP pos=long id=h-algo-close"
+wait_log events.log "POSITION exchange.okx_hedge ETH-USDT-SWAP side=1 pos=0 " 10
+
 # --- exact sizes: no order is ever sent with a wrong size -------------------------
 intent "op=place account=exchange.okx_hedge inst=DOGE-USDT-SWAP side=buy pos=long type=market sz=0.001 id=doge-tiny"
 wait_log events.log "RESULT exchange.okx_hedge intent=doge-tiny" 10
