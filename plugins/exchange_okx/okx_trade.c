@@ -72,8 +72,11 @@ static void store_outcome(okx_ctx *c, const intent *t, const char *state, const 
                              AT_DB_I(c->h->now_us() / 1000),
                              AT_DB_S(t->ev.cl_ord_id)};
     c->h->db_write(c->inst,
-                   "UPDATE orders SET state = $1, code = $2, msg = $3, ord_id = COALESCE($4, "
-                   "ord_id), latency_us = $5, updated_ms = $6 WHERE cl_ord_id = $7",
+                   /* The private feed may have told a later state (filled)
+                    * before this answer arrived: never go back from it. */
+                   "UPDATE orders SET state = CASE WHEN state IN ('sent', 'unknown') THEN $1 "
+                   "ELSE state END, code = $2, msg = $3, ord_id = COALESCE($4, ord_id), "
+                   "latency_us = $5, updated_ms = $6 WHERE cl_ord_id = $7",
                    p, 7, NULL, NULL);
 }
 
@@ -420,7 +423,8 @@ static void on_intent(void *arg, const at_event *e)
     }
     if (why) {
         c->h->log(c->inst, AT_LOG_WARN, "%s %s: not sent: %s",
-                  (unsigned)ev->op <= AT_INTENT_CANCEL_ALGO ? OPS[ev->op] : "?", t->ev.cl_ord_id, why);
+                  (unsigned)ev->op <= AT_INTENT_CANCEL_ALGO ? OPS[ev->op] : "?", t->ev.cl_ord_id,
+                  why);
         publish_result(c, t, false, "", why, NULL, 0);
         free(built);
         free(t);
