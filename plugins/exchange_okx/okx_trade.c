@@ -281,8 +281,13 @@ static const char *build(okx_ctx *c, intent *t)
         }
         json_object_set_new(b, "clOrdId", json_string(ev->cl_ord_id));
         if (ev->tp_trigger_px.m > 0 || ev->sl_trigger_px.m > 0) {
-            /* Protection lives at the exchange: attached TP/SL, market exit. */
+            /* Protection lives at the exchange: attached TP/SL, market exit.
+             * Its algoClOrdId is ours (clOrdId + "a"), so a restart can tell
+             * our algo orders from anyone else's. */
             json_t *a = json_object();
+            char acl[40];
+            snprintf(acl, sizeof(acl), "%.31sa", ev->cl_ord_id);
+            json_object_set_new(a, "attachAlgoClOrdId", json_string(acl));
             if (ev->tp_trigger_px.m > 0) {
                 at_dec p;
                 okx_price_round(t->in, c->h, ev->tp_trigger_px, AT_ROUND_HALF_EVEN, &p);
@@ -681,6 +686,74 @@ static void on_pending(void *arg, const okx_reply *r)
     check_next_pending(pc);
 }
 
+/* Algo orders at OKX: ours carry algoClOrdId = clOrdId + "a" of an intent we
+ * stored; any other is reported, not touched. */
+typedef struct algo_check {
+    okx_ctx *c;
+    char algo_id[AT_ID_LEN], algo_cl[AT_ID_LEN], inst_id[OKX_INST_ID_LEN];
+    bool known;
+} algo_check;
+
+static int on_algo_known(void *arg, const at_db_row *row)
+{
+    ((algo_check *)arg)->known = true;
+    return 1;
+}
+
+static void on_algo_known_done(void *arg, int err, const char *error)
+{
+    algo_check *k = arg;
+    if (err == AT_OK && !k->known) {
+        okx_ctx *c = k->c;
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "%s: algo order %s (%s, algoClOrdId '%s') is not ours; left untouched", c->name,
+                 k->algo_id, k->inst_id, k->algo_cl);
+        c->h->log(c->inst, AT_LOG_WARN, "%s", text);
+        at_ev_alert *a = (at_ev_alert *)c->h->event_new(c->inst, AT_EV_ALERT, strlen(text) + 1);
+        if (a) {
+            a->level = AT_LOG_WARN;
+            a->message = c->h->event_strdup(&a->h, text);
+            c->h->publish(c->inst, &a->h, 0);
+        }
+    }
+    free(k);
+}
+
+static void on_algos(void *arg, const okx_reply *r)
+{
+    okx_ctx *c = arg;
+    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->data) {
+        c->h->log(c->inst, AT_LOG_WARN, "reconciliation: orders-algo-pending failed: %s %s",
+                  r->code, r->msg);
+        return;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(r->data, i, o)
+    {
+        algo_check *k = calloc(1, sizeof(*k));
+        if (!k) {
+            return;
+        }
+        k->c = c;
+        snprintf(k->algo_id, sizeof(k->algo_id), "%s", jstr(o, "algoId"));
+        snprintf(k->algo_cl, sizeof(k->algo_cl), "%s", jstr(o, "algoClOrdId"));
+        snprintf(k->inst_id, sizeof(k->inst_id), "%s", jstr(o, "instId"));
+        size_t n = strlen(k->algo_cl);
+        char cl[AT_ID_LEN];
+        snprintf(cl, sizeof(cl), "%.*s", n > 0 ? (int)n - 1 : 0, k->algo_cl);
+        const at_db_value p[] = {AT_DB_S(cl), AT_DB_S(c->name)};
+        if (n < 2 || k->algo_cl[n - 1] != 'a') {
+            on_algo_known_done(k, AT_OK, NULL); /* not in our form: not ours */
+            continue;
+        }
+        c->h->db_query(c->inst,
+                       "SELECT intent_id FROM orders WHERE cl_ord_id = $1 AND account = $2", p, 2,
+                       on_algo_known, on_algo_known_done, k);
+    }
+}
+
 int okx_trade_start(okx_ctx *c)
 {
     c->intent_sub = c->h->subscribe(c->inst, AT_EV_ORDER_INTENT, on_intent, c);
@@ -694,6 +767,8 @@ int okx_trade_start(okx_ctx *c)
                        p, 1, on_unsettled_row, on_unsettled_done, rc);
     }
     okx_rest_get(c->rest, "/api/v5/trade/orders-pending", "instType=SWAP", true, on_pending, c);
+    okx_rest_get(c->rest, "/api/v5/trade/orders-algo-pending",
+                 "ordType=conditional%2Coco%2Ctrigger&instType=SWAP", true, on_algos, c);
     return c->intent_sub > 0 ? AT_OK : AT_ENOMEM;
 }
 

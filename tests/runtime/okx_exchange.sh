@@ -185,12 +185,21 @@ call GET "/api/v5/trade/orders-history?instType=SWAP&instId=BTC-USDT-SWAP" "" hk
 check "exactly one order at okx-sim for that intent" [ "$(j out.json 'sum(1 for o in d["data"] if o["clOrdId"]=="crash1")')" = 1 ]
 
 # --- an order nobody here placed is reported, not touched -------------------------------------
+intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=1 sl=100 id=own-sl"
+wait_log events.log "FILL exchange.okx_hedge BTC-USDT-SWAP cl=ownsl" 10
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "clean stop" [ "$RT_RC" = 0 ]
 call POST /api/v5/trade/order '{"instId":"BTC-USDT-SWAP","tdMode":"cross","side":"buy","posSide":"long","ordType":"limit","px":"1000","sz":"1","clOrdId":"foreign1"}' hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+call POST /api/v5/trade/order-algo '{"instId":"BTC-USDT-SWAP","tdMode":"cross","side":"sell","posSide":"long","ordType":"conditional","sz":"1","slTriggerPx":"100","slOrdPx":"-1","algoClOrdId":"foreignalgo"}' hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "(a foreign algo order placed by hand)" [ "$(j out.json 'd["code"]')" = 0 ]
 start_engine
 wait_log engine.out "is not ours; left untouched" 20
 check "foreign open order reported" contains engine.out "clOrdId 'foreign1') is not ours; left untouched"
+wait_log engine.out "algoClOrdId 'foreignalgo') is not ours" 10
+check "foreign algo order reported" contains engine.out "algoClOrdId 'foreignalgo') is not ours; left untouched"
+call GET "/api/v5/trade/orders-algo-pending?ordType=conditional,oco&instId=BTC-USDT-SWAP" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "(our stop loss is pending at okx-sim with our algoClOrdId)" [ "$(j out.json '[o["algoClOrdId"] for o in d["data"]].count("ownsla")')" = 1 ]
+check "our own algo order is not reported" lacks engine.out "algoClOrdId 'ownsla')"
 call GET "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=foreign1" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "foreign order still live" [ "$(j out.json 'd["data"][0]["state"]')" = live ]
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
