@@ -131,6 +131,11 @@ ord=$(sed -n 's/.*intent=e-limit cl=elimit ok=1 code=0 ord=\([0-9]*\).*/\1/p' ev
 check "limit order live, price rounded down to the tick" [ -n "$ord" ]
 call GET "/api/v5/trade/order?instId=ETH-USDT-SWAP&clOrdId=elimit" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "okx-sim got px 100 (buy rounded down to tickSz 0.01)" [ "$(j out.json 'd["data"][0]["px"]')" = 100 ]
+intent "op=amend account=exchange.okx_hedge inst=ETH-USDT-SWAP ord=$ord px=101.5 sz=2 id=e-amend"
+wait_log events.log "RESULT exchange.okx_hedge intent=e-amend" 10
+check "amend accepted" contains events.log "intent=e-amend cl=eamend ok=1 code=0"
+call GET "/api/v5/trade/order?instId=ETH-USDT-SWAP&clOrdId=elimit" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "okx-sim shows the amended price and size" [ "$(j out.json 'd["data"][0]["px"] + "/" + d["data"][0]["sz"]')" = "101.5/2" ]
 intent "op=cancel account=exchange.okx_hedge inst=ETH-USDT-SWAP ord=$ord id=e-cancel"
 wait_log events.log "RESULT exchange.okx_hedge intent=e-cancel" 10
 check "cancel accepted" contains events.log "intent=e-cancel cl=ecancel ok=1"
