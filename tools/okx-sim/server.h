@@ -79,7 +79,6 @@ int64_t server_now_ms(const sim_server *s);
 /* Apply a fault spec at run time (POST /sim/fault). */
 int server_fault(sim_server *s, const char *spec, char *err, size_t errlen);
 
-
 /* ------------------------------------------------------------ ws.c */
 
 bool ws_upgrade(sim_server *s, sh_conn *c, const sh_req *r);
