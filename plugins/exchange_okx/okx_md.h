@@ -3,8 +3,8 @@
  * One call classifies a text frame (event, data push or "pong") and decodes
  * the market-data channels straight into typed structs: prices and sizes are
  * parsed once into at_dec, identifiers stay string views into the frame.
- * Nothing is allocated: the jsmn token array lives in the caller-owned
- * okx_md, the decoded message in the caller-owned okx_md_msg.
+ * Nothing is allocated: one pass over the bytes (okx_md_scan.c) writes the
+ * decoded message into the caller-owned okx_md_msg.
  *
  * Lifetime: every okx_str in an okx_md_msg points into the frame passed to
  * okx_md_parse (borrowed); it is valid while the frame is, and the msg is
@@ -26,10 +26,8 @@
 extern "C" {
 #endif
 
-/* A books message carries at most 400 levels a side (books, books-l2-tbt);
- * five tokens a level plus the envelope. */
+/* A books message carries at most 400 levels a side (books, books-l2-tbt). */
 #define OKX_MD_MAX_LEVELS 400
-#define OKX_MD_MAX_TOKENS (OKX_MD_MAX_LEVELS * 2 * 5 + 256)
 /* Items of one trades/tickers/candle/... push (OKX sends one or a few). */
 #define OKX_MD_MAX_ITEMS 64
 
@@ -155,19 +153,12 @@ typedef struct okx_md_msg {
     } u;
 } okx_md_msg;
 
-/* jsmn's token layout, repeated here so the header does not pull jsmn in
- * (checked against jsmntok_t with a static assertion in okx_md.c). */
-typedef struct okx_md_tok {
-    int type, start, end, size, parent;
-} okx_md_tok;
-
 /* The scanner: host (borrowed, for dec_parse on numbers the fast path does
- * not take), token storage and the last error. */
+ * not take) and the last error. */
 typedef struct okx_md {
     const at_host *host;
     const char *reason; /* static text of the last error, NULL after success */
     int err_off;        /* byte offset of the last error in the frame, or -1 */
-    okx_md_tok tok[OKX_MD_MAX_TOKENS];
 } okx_md;
 
 /* host is borrowed for the scanner's life (only dec_parse is used). */
