@@ -204,13 +204,13 @@ void net_ws_deliver(net *n, net_dlv *d)
         if (!ws) {
             return;
         }
-        /* A close the plugin asked for reports 1000 whatever raced with it. */
-        int code = ws->closing ? 1000 : d->code;
-        const char *reason = ws->closing ? "closed" : (d->data ? d->data : "");
+        /* A close the plugin asked for is not reported back: after
+         * ws_close the plugin may free what `arg` points at. */
+        bool asked = ws->closing;
         ws->closing = true;
         ws->open = false;
-        if (ws->cbs.on_close) {
-            ws->cbs.on_close(ws->arg, ws, code, reason);
+        if (!asked && ws->cbs.on_close) {
+            ws->cbs.on_close(ws->arg, ws, d->code, d->data ? d->data : "");
         }
         free(ws->who);
         free(ws);
@@ -218,7 +218,7 @@ void net_ws_deliver(net *n, net_dlv *d)
     }
     at_ws *ws = net_map_get(&n->ws_handles, d->id);
     if (!ws || ws->closing) {
-        return; /* the plugin closed it: no more news but on_close */
+        return; /* the plugin closed it: no more news */
     }
     if (d->kind == NET_DLV_WS_OPEN) {
         ws->open = true;

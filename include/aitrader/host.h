@@ -347,7 +347,11 @@ typedef struct at_host {
     at_ws *(*ws_open)(at_instance *inst, const char *url, const at_ws_cbs *cbs, void *arg);
     /** Queue a text message (copied). AT_ESTATE when not open. */
     int (*ws_send)(at_ws *ws, const char *data, size_t len);
-    /** Close; on_close follows (code 1000). */
+    /**
+     * Close. No callback is made for this handle once ws_close returns (not
+     * even on_close), so the plugin may free what `arg` points at right away.
+     * Safe from inside on_close (then a no-op).
+     */
     void (*ws_close)(at_ws *ws);
 
     /* ---- HTTP + WebSocket server (net thread) ---- */

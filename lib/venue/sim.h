@@ -163,6 +163,7 @@ typedef struct sim_inst {
     at_dec funding_rate;     /* current period's rate */
     int64_t funding_time_ms; /* next settlement (every 8 h, UTC 0/8/16) */
     bool book_changed;       /* since the last WS push */
+    bool book_from_books;    /* paper venue: a BOOK event set the book (not a ticker) */
     bool ticker_changed;
     uint64_t rng; /* per-instrument stream (book sizes) */
 

@@ -59,10 +59,20 @@ static void store_instruments(okx_ctx *c, json_t *data)
         }
         char *raw = json_dumps(row, JSON_COMPACT);
 #define S(k) AT_DB_S(json_string_value(json_object_get(row, k)))
-        const at_db_value p[] = {AT_DB_S(c->name), AT_DB_S(id), S("instType"),  S("ctVal"),
-                                 S("ctValCcy"),    S("ctMult"), S("lotSz"),     S("minSz"),
-                                 S("tickSz"),      S("lever"),  S("settleCcy"), S("state"),
-                                 AT_DB_S(raw),     AT_DB_I(now)};
+        const at_db_value p[] = {AT_DB_S(c->name),
+                                 AT_DB_S(id),
+                                 S("instType"),
+                                 okx_db_dec(c, row, "ctVal"),
+                                 S("ctValCcy"),
+                                 okx_db_dec(c, row, "ctMult"),
+                                 okx_db_dec(c, row, "lotSz"),
+                                 okx_db_dec(c, row, "minSz"),
+                                 okx_db_dec(c, row, "tickSz"),
+                                 okx_db_dec(c, row, "lever"),
+                                 S("settleCcy"),
+                                 S("state"),
+                                 AT_DB_S(raw),
+                                 AT_DB_I(now)};
 #undef S
         c->h->db_write(c->inst,
                        "INSERT INTO instruments (exchange, inst_id, inst_type, ct_val, ct_val_ccy, "
@@ -89,24 +99,8 @@ static void retry_instruments(void *arg)
 static void on_instruments(void *arg, const okx_reply *r)
 {
     okx_ctx *c = arg;
-    char err[256] = "";
-    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->root) {
-        snprintf(err, sizeof(err), "instruments: %s%s%s (HTTP %d)", r->code, *r->code ? " " : "",
-                 r->msg, r->http);
-    } else {
-        char *body = json_dumps(r->root, JSON_COMPACT);
-        okx_insts *in = okx_insts_new(c->h);
-        if (!body || !in ||
-            okx_insts_load_json(in, body, strlen(body), err, sizeof(err)) != AT_OK) {
-            okx_insts_free(in);
-            if (!err[0]) {
-                snprintf(err, sizeof(err), "instruments: out of memory");
-            }
-        } else {
-            c->insts = in;
-        }
-        free(body);
-    }
+    char err[256];
+    okx_insts_from_reply(c, r, err, sizeof(err));
     if (!c->insts) {
         c->h->log(c->inst, AT_LOG_WARN, "%s; retrying in 5 s", err);
         c->h->set_state(c->inst, AT_STATE_DEGRADED, err);

@@ -57,12 +57,8 @@ static void on_balance(okx_ctx *c, const json_t *b)
         c->h->publish(c->inst, &e->h, 0);
     }
     /* The equity curve comes from the exchange's totalEq, never rebuilt. */
-    char avail[AT_DEC_STRLEN] = "", upl[AT_DEC_STRLEN] = "", eq[AT_DEC_STRLEN];
-    c->h->dec_format(total, eq);
-    c->h->dec_format(jdec(c, b, "availEq"), avail);
-    c->h->dec_format(jdec(c, b, "upl"), upl);
     const at_db_value p[] = {AT_DB_S(c->name), AT_DB_I(ts ? ts : c->h->now_us() / 1000),
-                             AT_DB_S(eq), AT_DB_S(avail), AT_DB_S(upl)};
+                             AT_DB_D(total), okx_db_dec(c, b, "availEq"), okx_db_dec(c, b, "upl")};
     c->h->db_write(c->inst,
                    "INSERT INTO equity_snapshots (account, ts_ms, total_eq, avail, upl) "
                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, ts_ms) DO NOTHING",
@@ -102,13 +98,13 @@ static void on_position(okx_ctx *c, const json_t *p)
                                AT_DB_S(inst_id),
                                AT_DB_S(jstr(p, "posSide")),
                                AT_DB_S(jstr(p, "mgnMode")),
-                               AT_DB_S(jstr(p, "pos")),
-                               AT_DB_S(jstr(p, "avgPx")),
-                               AT_DB_S(jstr(p, "upl")),
-                               AT_DB_S(jstr(p, "lever")),
-                               AT_DB_S(jstr(p, "liqPx")),
-                               AT_DB_S(jstr(p, "margin")),
-                               AT_DB_S(jstr(p, "realizedPnl")),
+                               okx_db_dec(c, p, "pos"),
+                               okx_db_dec(c, p, "avgPx"),
+                               okx_db_dec(c, p, "upl"),
+                               okx_db_dec(c, p, "lever"),
+                               okx_db_dec(c, p, "liqPx"),
+                               okx_db_dec(c, p, "margin"),
+                               okx_db_dec(c, p, "realizedPnl"),
                                AT_DB_I(c->h->now_us() / 1000)};
     c->h->db_write(c->inst,
                    "INSERT INTO positions (account, inst_id, pos_side, mgn_mode, pos, avg_px, upl, "
@@ -155,7 +151,11 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len)
 
 static void on_priv_state(void *arg, okx_ws *ws, bool up, const char *detail)
 {
-    okx_refresh_state(arg);
+    okx_ctx *c = arg;
+    if (up && okx_ws_reconnects(ws) > 0) {
+        okx_trade_resync(c); /* pushes sent while we were away are gone */
+    }
+    okx_refresh_state(c);
 }
 
 static void on_priv_error(void *arg, okx_ws *ws, const char *code, const char *msg)
@@ -214,6 +214,15 @@ static void set_leverage(okx_ctx *c)
     }
 }
 
+static void on_config(void *arg, const okx_reply *r);
+
+static void retry_config(void *arg)
+{
+    okx_ctx *c = arg;
+    c->cfg_retry = NULL; /* one-shot */
+    okx_rest_get(c->rest, "/api/v5/account/config", NULL, true, on_config, c);
+}
+
 static void on_config(void *arg, const okx_reply *r)
 {
     okx_ctx *c = arg;
@@ -222,8 +231,12 @@ static void on_config(void *arg, const okx_reply *r)
         char why[256];
         snprintf(why, sizeof(why), "account/config failed: %s %s (HTTP %d)", r->code, r->msg,
                  r->http);
-        c->h->log(c->inst, AT_LOG_ERROR, "%s; orders are refused until it succeeds", why);
+        c->h->log(c->inst, AT_LOG_ERROR, "%s; orders are refused until it succeeds (retry in 10 s)",
+                  why);
         c->h->set_state(c->inst, AT_STATE_DEGRADED, why);
+        if (c->started) {
+            c->cfg_retry = c->h->timer_add(c->inst, 10000, 0, retry_config, c);
+        }
         return;
     }
     const char *mode = jstr(d, "posMode");
@@ -253,6 +266,10 @@ int okx_account_start(okx_ctx *c)
 
 void okx_account_stop(okx_ctx *c)
 {
+    if (c->cfg_retry) {
+        c->h->timer_cancel(c->cfg_retry);
+        c->cfg_retry = NULL;
+    }
     okx_ws_free(c->ws_priv);
     c->ws_priv = NULL;
 }

@@ -1,13 +1,16 @@
 /* okx_book: OKX order-book maintenance (merge rules, seqId chain, checksum).
  * See okx_book.h for the layout; the rules are OKX v5 "Order book channel"
  * (reference okx-v5.md section 5). */
+#include <stdbool.h>
 #include <string.h>
 
 #include "okx_book.h"
 
 /* CRC-32 tables for the reflected polynomial 0xEDB88320 (zlib's), sliced
  * by 8: the checksum covers ~600 bytes per update, and eight bytes a step
- * run about four times faster than one. Constant data, so the library keeps
+ * run about four times faster than one. On x86-64 with PCLMULQDQ (checked at
+ * run time) the carry-less folding below does the bulk and the tables only
+ * the last < 16 bytes. Constant data, so the library keeps
  * no mutable state. CRC_TAB[k][i] = CRC of byte i followed by k zero bytes. */
 static const uint32_t CRC_TAB[8][256] = {
     {0x00000000u, 0x77073096u, 0xee0e612cu, 0x990951bau, 0x076dc419u, 0x706af48fu, 0xe963a535u,
@@ -308,10 +311,98 @@ static const uint32_t CRC_TAB[8][256] = {
      0xa8c40105u, 0x646e019bu, 0xeae10678u, 0x264b06e6u},
 };
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define OKX_CRC_CLMUL 1
+/* Folding constants for the reflected polynomial 0xEDB88320 (Intel's
+ * "Fast CRC computation using PCLMULQDQ", as in zlib/Chromium's
+ * crc32_simd.c): x^(4*128+-32), x^(128+-32), x^64, Barrett mu and P. */
+static const uint64_t CLMUL_K1K2[2] __attribute__((aligned(16))) = {0x0154442bd4u, 0x01c6e41596u};
+static const uint64_t CLMUL_K3K4[2] __attribute__((aligned(16))) = {0x01751997d0u, 0x00ccaa009eu};
+static const uint64_t CLMUL_K5K0[2] __attribute__((aligned(16))) = {0x0163cd6124u, 0};
+static const uint64_t CLMUL_POLY[2] __attribute__((aligned(16))) = {0x01db710641u, 0x01f7011641u};
+
+/* CRC state (pre-inverted) over len bytes, len >= 64 and a multiple of 16. */
+__attribute__((target("pclmul,sse4.1"))) static uint32_t
+crc_clmul(uint32_t crc, const unsigned char *p, size_t len)
+{
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 0x00));
+    __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 0x10));
+    __m128i x3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 0x20));
+    __m128i x4 = _mm_loadu_si128((const __m128i *)(const void *)(p + 0x30));
+    x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)crc));
+    __m128i k = _mm_load_si128((const __m128i *)(const void *)CLMUL_K1K2);
+    p += 64;
+    len -= 64;
+    while (len >= 64) {
+        __m128i x5 = _mm_clmulepi64_si128(x1, k, 0x00);
+        __m128i x6 = _mm_clmulepi64_si128(x2, k, 0x00);
+        __m128i x7 = _mm_clmulepi64_si128(x3, k, 0x00);
+        __m128i x8 = _mm_clmulepi64_si128(x4, k, 0x00);
+        x1 = _mm_clmulepi64_si128(x1, k, 0x11);
+        x2 = _mm_clmulepi64_si128(x2, k, 0x11);
+        x3 = _mm_clmulepi64_si128(x3, k, 0x11);
+        x4 = _mm_clmulepi64_si128(x4, k, 0x11);
+        x1 = _mm_xor_si128(_mm_xor_si128(x1, x5),
+                           _mm_loadu_si128((const __m128i *)(const void *)(p + 0x00)));
+        x2 = _mm_xor_si128(_mm_xor_si128(x2, x6),
+                           _mm_loadu_si128((const __m128i *)(const void *)(p + 0x10)));
+        x3 = _mm_xor_si128(_mm_xor_si128(x3, x7),
+                           _mm_loadu_si128((const __m128i *)(const void *)(p + 0x20)));
+        x4 = _mm_xor_si128(_mm_xor_si128(x4, x8),
+                           _mm_loadu_si128((const __m128i *)(const void *)(p + 0x30)));
+        p += 64;
+        len -= 64;
+    }
+    /* Fold the four lanes into one, then the remaining 16-byte blocks. */
+    k = _mm_load_si128((const __m128i *)(const void *)CLMUL_K3K4);
+    __m128i x5 = _mm_clmulepi64_si128(x1, k, 0x00);
+    x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k, 0x11), x2), x5);
+    x5 = _mm_clmulepi64_si128(x1, k, 0x00);
+    x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k, 0x11), x3), x5);
+    x5 = _mm_clmulepi64_si128(x1, k, 0x00);
+    x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k, 0x11), x4), x5);
+    while (len >= 16) {
+        x2 = _mm_loadu_si128((const __m128i *)(const void *)p);
+        x5 = _mm_clmulepi64_si128(x1, k, 0x00);
+        x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k, 0x11), x2), x5);
+        p += 16;
+        len -= 16;
+    }
+    /* 128 -> 64 bits, then Barrett reduction to 32. */
+    x2 = _mm_clmulepi64_si128(x1, k, 0x10);
+    x3 = _mm_setr_epi32(~0, 0, ~0, 0);
+    x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), x2);
+    k = _mm_loadl_epi64((const __m128i *)(const void *)CLMUL_K5K0);
+    x2 = _mm_srli_si128(x1, 4);
+    x1 = _mm_xor_si128(_mm_clmulepi64_si128(_mm_and_si128(x1, x3), k, 0x00), x2);
+    k = _mm_load_si128((const __m128i *)(const void *)CLMUL_POLY);
+    x2 = _mm_clmulepi64_si128(_mm_and_si128(x1, x3), k, 0x10);
+    x2 = _mm_clmulepi64_si128(_mm_and_si128(x2, x3), k, 0x00);
+    x1 = _mm_xor_si128(x1, x2);
+    return (uint32_t)_mm_extract_epi32(x1, 1);
+}
+
+static inline bool crc_clmul_ok(void)
+{
+    return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+}
+#endif
+
 uint32_t okx_crc32(uint32_t crc, const void *data, size_t len)
 {
     const unsigned char *p = data;
     crc = ~crc;
+#ifdef OKX_CRC_CLMUL
+    /* Carry-less multiply folding: 16 bytes a step, ~8x the sliced loop on
+     * a 600-byte check string. The tail (< 16 bytes) goes to the tables. */
+    if (len >= 64 && crc_clmul_ok()) {
+        size_t k = len & ~(size_t)15;
+        crc = crc_clmul(crc, p, k);
+        p += k;
+        len -= k;
+    }
+#endif
     while (len >= 8) {
         /* Little-endian load assembled bytewise: no alignment or aliasing
          * assumption, and compilers turn it into one load. */
@@ -393,21 +484,45 @@ const okx_book_level *okx_book_level_at(const okx_book_side *s, uint32_t i)
     return i < s->n ? &s->slot[s->order[i]] : NULL;
 }
 
+/* Ranks scanned one by one before the binary search: updates cluster at the
+ * touch, where a short scan of hot levels beats ~9 unpredictable halvings. */
+#define FIND_LINEAR 16
+
 /* First position whose price is not better than px (dir = +1 for asks,
- * -1 for bids); *found when that position holds px itself. */
-static uint32_t side_find(const okx_book_side *s, at_dec px, int dir, bool *found)
+ * -1 for bids); *found when that position holds px itself. tail_first:
+ * check the worst level first (snapshots arrive worst-last). */
+static inline __attribute__((always_inline)) uint32_t
+side_find(const okx_book_side *s, at_dec px, int dir, bool tail_first, bool *found)
 {
-    uint32_t lo = 0, hi = s->n;
+    uint32_t n = s->n;
+    *found = false;
+    if (n == 0) {
+        return 0;
+    }
+    if (tail_first && dir * px_cmp(s->slot[s->order[n - 1]].px, px) < 0) {
+        return n;
+    }
+    uint32_t lim = n < FIND_LINEAR ? n : FIND_LINEAR;
+    for (uint32_t i = 0; i < lim; i++) {
+        int c = dir * px_cmp(s->slot[s->order[i]].px, px);
+        if (c >= 0) {
+            *found = c == 0;
+            return i;
+        }
+    }
+    if (lim == n || (!tail_first && dir * px_cmp(s->slot[s->order[n - 1]].px, px) < 0)) {
+        return n;
+    }
+    uint32_t lo = lim, hi = n - 1; /* the answer is in [lim, n - 1] */
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
-        int c = dir * px_cmp(s->slot[s->order[mid]].px, px);
-        if (c < 0) {
+        if (dir * px_cmp(s->slot[s->order[mid]].px, px) < 0) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    *found = lo < s->n && px_cmp(s->slot[s->order[lo]].px, px) == 0;
+    *found = px_cmp(s->slot[s->order[lo]].px, px) == 0;
     return lo;
 }
 
@@ -433,17 +548,11 @@ static void side_delete(okx_book_side *s, uint32_t pos)
 /* OKX's merge rule for one level: same price -> size 0 deletes, else
  * replaces; new price -> inserted in order (a zero size for an unknown price
  * is a no-op). A full side keeps its best OKX_BOOK_MAX_LEVELS levels. */
-static void side_merge(okx_book *b, okx_book_side *s, const okx_md_level *m, int dir)
+static inline __attribute__((always_inline)) void
+side_merge(okx_book *b, okx_book_side *s, const okx_md_level *m, int dir, bool snapshot)
 {
     bool found;
-    uint32_t pos;
-    /* Snapshots and deep updates arrive worst-last: try the end first. */
-    if (s->n == 0 || dir * px_cmp(s->slot[s->order[s->n - 1]].px, m->px) < 0) {
-        pos = s->n;
-        found = false;
-    } else {
-        pos = side_find(s, m->px, dir, &found);
-    }
+    uint32_t pos = side_find(s, m->px, dir, snapshot, &found);
     /* Only a change inside the top 25 can change the checksum. */
     if (pos < OKX_BOOK_CHECKSUM_DEPTH) {
         b->checksum_fresh = false;
@@ -473,15 +582,12 @@ static void side_merge(okx_book *b, okx_book_side *s, const okx_md_level *m, int
     level_set(&s->slot[slot], m);
 }
 
-/* Appends ":px:sz" (the first level without the leading colon). The usual
- * piece is short: a fixed 32-byte copy (inlined, the buffer has the slack)
- * beats a memcpy call per level. */
+/* Appends ":px:sz". The usual piece is short: a fixed 32-byte copy (inlined,
+ * the buffer has the slack, txt is longer) beats a memcpy call per level. */
 #define PUT_FIXED 32
-static size_t put_level(char *o, size_t n, const okx_book_level *l)
+static inline size_t put_level(char *o, size_t n, const okx_book_level *l)
 {
-    if (n) {
-        o[n++] = ':';
-    }
+    o[n++] = ':';
     size_t k = (size_t)l->px_n + 1 + l->sz_n;
     if (k <= PUT_FIXED) {
         memcpy(o + n, l->txt, PUT_FIXED);
@@ -494,23 +600,26 @@ static size_t put_level(char *o, size_t n, const okx_book_level *l)
 int32_t okx_book_checksum(const okx_book *b)
 {
     /* The check string is assembled first and hashed in one call: the
-     * pieces are a few bytes each, too short for the sliced CRC loop. */
-    char buf[2 * OKX_BOOK_CHECKSUM_DEPTH * (2 * OKX_BOOK_TXT + 2) + PUT_FIXED];
+     * pieces are a few bytes each, too short for the folded CRC loop. Every
+     * piece is written with its leading colon; the first one is skipped. */
+    char buf[2 * OKX_BOOK_CHECKSUM_DEPTH * (2 * OKX_BOOK_TXT + 3) + PUT_FIXED];
+    const okx_book_side *bs = &b->bids, *as = &b->asks;
+    uint32_t nb = bs->n < OKX_BOOK_CHECKSUM_DEPTH ? bs->n : OKX_BOOK_CHECKSUM_DEPTH;
+    uint32_t na = as->n < OKX_BOOK_CHECKSUM_DEPTH ? as->n : OKX_BOOK_CHECKSUM_DEPTH;
+    uint32_t both = nb < na ? nb : na;
     size_t n = 0;
-    for (uint32_t i = 0; i < OKX_BOOK_CHECKSUM_DEPTH; i++) {
-        const okx_book_level *bid = okx_book_level_at(&b->bids, i);
-        const okx_book_level *ask = okx_book_level_at(&b->asks, i);
-        if (!bid && !ask) {
-            break;
-        }
-        if (bid) {
-            n = put_level(buf, n, bid);
-        }
-        if (ask) {
-            n = put_level(buf, n, ask);
-        }
+    uint32_t i = 0;
+    for (; i < both; i++) {
+        n = put_level(buf, n, &bs->slot[bs->order[i]]);
+        n = put_level(buf, n, &as->slot[as->order[i]]);
     }
-    return (int32_t)okx_crc32(0, buf, n);
+    for (; i < nb; i++) {
+        n = put_level(buf, n, &bs->slot[bs->order[i]]);
+    }
+    for (; i < na; i++) {
+        n = put_level(buf, n, &as->slot[as->order[i]]);
+    }
+    return n ? (int32_t)okx_crc32(0, buf + 1, n - 1) : (int32_t)okx_crc32(0, buf, 0);
 }
 
 static bool texts_fit(const okx_md_level *lv, uint32_t n)
@@ -558,10 +667,10 @@ int okx_book_apply(okx_book *b, const okx_md_book *m)
         }
     }
     for (uint32_t i = 0; i < m->nbids; i++) {
-        side_merge(b, &b->bids, &m->bids[i], -1);
+        side_merge(b, &b->bids, &m->bids[i], -1, snapshot);
     }
     for (uint32_t i = 0; i < m->nasks; i++) {
-        side_merge(b, &b->asks, &m->asks[i], +1);
+        side_merge(b, &b->asks, &m->asks[i], +1, snapshot);
     }
     b->snapshot = snapshot;
     b->has_seq = m->has_seq;

@@ -229,15 +229,15 @@ static void on_state(void *arg, okx_ws *ws, bool up, const char *detail)
 static void on_error(void *arg, okx_ws *ws, const char *code, const char *msg)
 {
     okx_ctx *c = arg;
-    at_ev_alert *a = (at_ev_alert *)c->h->event_new(c->inst, AT_EV_ALERT, 256);
-    if (!a) {
-        return;
-    }
     char text[256];
     snprintf(text, sizeof(text), "%s: OKX WebSocket error %s: %s", c->name, code, msg);
-    a->level = AT_LOG_WARN;
-    a->message = c->h->event_strdup(&a->h, text);
-    c->h->publish(c->inst, &a->h, 0);
+    /* okx_ws logged it already; the ALERT is for humans on the dashboard. */
+    at_ev_alert *a = (at_ev_alert *)c->h->event_new(c->inst, AT_EV_ALERT, strlen(text) + 1);
+    if (a) {
+        a->level = AT_LOG_WARN;
+        a->message = c->h->event_strdup(&a->h, text);
+        c->h->publish(c->inst, &a->h, 0);
+    }
 }
 
 int okx_feed_start(okx_ctx *c)

@@ -53,7 +53,8 @@ typedef struct okx_ctx {
     bool long_short;  /* account posMode long_short_mode */
     bool have_config; /* account/config answered */
     bool started;
-    at_timer *retry; /* instruments retry (one-shot) */
+    at_timer *retry;     /* instruments retry (one-shot) */
+    at_timer *cfg_retry; /* account/config retry (one-shot) */
     int intent_sub;
     char uid[32];
     uint64_t md_errors, book_resyncs;
@@ -66,6 +67,13 @@ typedef struct okx_ctx {
 } okx_ctx;
 
 bool okx_private(const okx_ctx *c); /* credentials configured */
+/* Load c->insts from a /public/instruments answer; AT_OK, or < 0 with why. */
+int okx_insts_from_reply(okx_ctx *c, const okx_reply *r, char *err, size_t errlen);
+/* A decimal field of an OKX object for storage: exact, or SQL NULL when it is
+ * "", absent or not a decimal. */
+at_db_value okx_db_dec(okx_ctx *c, const json_t *o, const char *key);
+/* Log `text` and publish it as an ALERT. */
+void okx_alert(okx_ctx *c, at_log_level level, const char *text);
 /* Resolve the configured instruments against c->insts into c->watch. */
 int okx_watch_resolve(okx_ctx *c);
 /* Report the instance's state from the connections' states. */
@@ -86,6 +94,9 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len);
 /* okx_trade.c */
 int okx_trade_start(okx_ctx *c);
 void okx_trade_stop(okx_ctx *c);
+/* After the private feed came back: ask OKX about every order still open
+ * here, so pushes missed meanwhile are caught up. */
+void okx_trade_resync(okx_ctx *c);
 /* A push on the private "orders" channel (order state, fills). */
 void okx_trade_on_order_push(okx_ctx *c, json_t *item);
 

@@ -51,6 +51,7 @@ struct call {
     bucket *b;
     char *method, *path, *query, *body;
     bool sign;
+    int64_t exp_ms; /* expTime header, 0 = none */
     okx_rest_cb cb;
     void *arg;
     int64_t http_id; /* > 0 while in flight */
@@ -313,6 +314,12 @@ static void send_now(call *c)
     if (r->demo) {
         hdrs[nh++] = "x-simulated-trading: 1";
     }
+    char h_exp[48];
+    if (c->exp_ms > 0) {
+        snprintf(h_exp, sizeof(h_exp), "expTime: %lld",
+                 (long long)(c->exp_ms + r->clock_offset_ms));
+        hdrs[nh++] = h_exp;
+    }
     bool read = strcmp(c->method, "GET") == 0;
     at_http_req req = {
         .method = c->method,
@@ -350,7 +357,7 @@ static char *dup_or_null(const char *s)
 }
 
 static int submit(okx_rest *r, const char *method, const char *path, const char *query,
-                  const char *body, bool sign, okx_rest_cb cb, void *arg)
+                  const char *body, bool sign, okx_rest_cb cb, void *arg, call **out)
 {
     if (!r || !path || path[0] != '/' ||
         (sign && !r->local && (!r->key || !r->secret || !r->pass))) {
@@ -379,6 +386,10 @@ static int submit(okx_rest *r, const char *method, const char *path, const char 
         r->calls->prev = c;
     }
     r->calls = c;
+    if (out) {
+        *out = c; /* the caller finishes it and enqueues */
+        return AT_OK;
+    }
     /* Always through the queue, so cb never runs inside this call even when
      * the http client fails at once (it calls back later, on the loop). */
     enqueue(c);
@@ -388,12 +399,24 @@ static int submit(okx_rest *r, const char *method, const char *path, const char 
 int okx_rest_get(okx_rest *r, const char *path, const char *query, bool sign, okx_rest_cb cb,
                  void *arg)
 {
-    return submit(r, "GET", path, query, NULL, sign, cb, arg);
+    return submit(r, "GET", path, query, NULL, sign, cb, arg, NULL);
 }
 
 int okx_rest_post(okx_rest *r, const char *path, const char *body, okx_rest_cb cb, void *arg)
 {
-    return submit(r, "POST", path, NULL, body ? body : "{}", true, cb, arg);
+    return okx_rest_post_exp(r, path, body, 0, cb, arg);
+}
+
+int okx_rest_post_exp(okx_rest *r, const char *path, const char *body, int64_t exp_ms,
+                      okx_rest_cb cb, void *arg)
+{
+    call *c = NULL;
+    int rc = submit(r, "POST", path, NULL, body ? body : "{}", true, cb, arg, &c);
+    if (rc == AT_OK) {
+        c->exp_ms = exp_ms;
+        enqueue(c);
+    }
+    return rc;
 }
 
 okx_rest *okx_rest_new(const at_host *h, at_instance *inst, const okx_rest_opts *o)

@@ -57,6 +57,10 @@ int okx_rest_get(okx_rest *r, const char *path, const char *query, bool sign, ok
                  void *arg);
 /* POST with a JSON body (signed, never retried). */
 int okx_rest_post(okx_rest *r, const char *path, const char *body, okx_rest_cb cb, void *arg);
+/* The same with OKX's expTime header (epoch ms; 0 = none): OKX refuses the
+ * request if it is still unprocessed at that time (place and amend). */
+int okx_rest_post_exp(okx_rest *r, const char *path, const char *body, int64_t exp_ms,
+                      okx_rest_cb cb, void *arg);
 
 /* Calls waiting for a token (for status lines and tests). */
 size_t okx_rest_queued(const okx_rest *r);

@@ -2,6 +2,7 @@
  * connections (exchange_okx) or the market data seen (exchange_paper). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "okx_plugin.h"
 
@@ -60,4 +61,48 @@ int okx_watch_resolve(okx_ctx *c)
     c->h->log(c->inst, AT_LOG_INFO, "%zu OKX swaps listed; following %zu",
               okx_insts_count(c->insts), c->nwatch);
     return c->watch ? AT_OK : AT_ENOMEM;
+}
+
+int okx_insts_from_reply(okx_ctx *c, const okx_reply *r, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->root) {
+        snprintf(err, errlen, "instruments: %s%s%s (HTTP %d)", r->code, *r->code ? " " : "", r->msg,
+                 r->http);
+        return AT_EIO;
+    }
+    char *body = json_dumps(r->root, JSON_COMPACT);
+    okx_insts *in = okx_insts_new(c->h);
+    int rc = body && in ? okx_insts_load_json(in, body, strlen(body), err, errlen) : AT_ENOMEM;
+    free(body);
+    if (rc != AT_OK) {
+        okx_insts_free(in);
+        if (!err[0]) {
+            snprintf(err, errlen, "instruments: out of memory");
+        }
+        return rc;
+    }
+    c->insts = in;
+    return AT_OK;
+}
+
+void okx_alert(okx_ctx *c, at_log_level level, const char *text)
+{
+    c->h->log(c->inst, level, "%s", text);
+    at_ev_alert *a = (at_ev_alert *)c->h->event_new(c->inst, AT_EV_ALERT, strlen(text) + 1);
+    if (a) {
+        a->level = level;
+        a->message = c->h->event_strdup(&a->h, text);
+        c->h->publish(c->inst, &a->h, 0);
+    }
+}
+
+at_db_value okx_db_dec(okx_ctx *c, const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    at_dec d;
+    if (!s || !*s || c->h->dec_parse(s, (size_t)-1, &d) != AT_OK) {
+        return AT_DB_N; /* OKX's "" (none) is SQL NULL, never '' in a NUMERIC */
+    }
+    return AT_DB_D(d);
 }

@@ -28,8 +28,14 @@ typedef struct intent {
     char body[2048];
     const char *path;
     int64_t sent_us;
-    bool reconciling; /* a row of a previous run */
+    bool reconciling;        /* a row of a previous run */
+    at_dec sent_sz, sent_px; /* what actually goes out (lot- and tick-rounded) */
+    at_timer *wait;          /* lookup delayed past the request's expTime */
 } intent;
+
+/* OKX drops a place request still unprocessed after its expTime header; a
+ * lookup after that moment is conclusive. */
+#define LOOKUP_GRACE_MS 1000
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -141,15 +147,43 @@ static void lookup(intent *t)
 
 /* ------------------------------------------------------------ sending */
 
+/* Answers that do not say whether the request was executed: no answer at
+ * all, a server error, or OKX's own "timed out, check the result" codes. */
+static bool outcome_unknown(const okx_reply *r)
+{
+    static const char *const codes[] = {"50001", "50004", "50013", "50026"};
+    if (r->err != AT_OK || r->http >= 500) {
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        if (strcmp(r->code, codes[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void on_wait_over(void *arg)
+{
+    intent *t = arg;
+    t->wait = NULL; /* one-shot */
+    lookup(t);
+}
+
 static void on_answer(void *arg, const okx_reply *r)
 {
     intent *t = arg;
     int64_t lat = t->c->h->now_us() - t->sent_us;
-    if (r->err != AT_OK) {
-        t->c->h->log(t->c->inst, AT_LOG_WARN, "%s %s: no answer (%s); asking OKX by clOrdId",
-                     OPS[t->ev.op], t->ev.cl_ord_id, r->msg);
+    if (outcome_unknown(r)) {
+        t->c->h->log(t->c->inst, AT_LOG_WARN,
+                     "%s %s: outcome unknown (%s %s); asking OKX by clOrdId", OPS[t->ev.op],
+                     t->ev.cl_ord_id, r->code, r->msg);
         if (t->ev.op == AT_INTENT_PLACE) {
-            lookup(t);
+            /* Past the expTime we sent, OKX will not execute it any more. */
+            t->wait = t->c->h->timer_add(t->c->inst, LOOKUP_GRACE_MS, 0, on_wait_over, t);
+            if (!t->wait) {
+                lookup(t);
+            }
         } else {
             finish(t, "unknown", false, "", r->msg, NULL, lat);
         }
@@ -167,7 +201,12 @@ static void on_answer(void *arg, const okx_reply *r)
 static void send_intent(intent *t)
 {
     t->sent_us = t->c->h->now_us();
-    if (okx_rest_post(t->c->rest, t->path, t->body, on_answer, t) != AT_OK) {
+    /* expTime: OKX refuses the request if it is still queued after the
+     * timeout, which makes a later lookup by clOrdId conclusive. */
+    int64_t exp = t->ev.op == AT_INTENT_PLACE || t->ev.op == AT_INTENT_AMEND
+                      ? t->sent_us / 1000 + t->c->timeout_ms
+                      : 0;
+    if (okx_rest_post_exp(t->c->rest, t->path, t->body, exp, on_answer, t) != AT_OK) {
         finish(t, "failed", false, "", "request could not be queued", NULL, 0);
     }
 }
@@ -198,7 +237,7 @@ static bool valid_cl_ord_id(const char *s)
             return false;
         }
     }
-    return n > 0 && n <= 32;
+    return n > 0 && n <= 31;
 }
 
 /* clOrdId from the intent id: its alphanumerics, at most 32. */
@@ -208,7 +247,8 @@ static void derive_cl_ord_id(at_ev_order_intent *ev)
         return;
     }
     size_t k = 0;
-    for (const char *p = ev->intent_id; *p && k < 32; p++) {
+    /* 31, not 32: the attached TP/SL takes this id + "a" (<= 32 too). */
+    for (const char *p = ev->intent_id; *p && k < 31; p++) {
         if (isalnum((unsigned char)*p)) {
             ev->cl_ord_id[k++] = *p;
         }
@@ -258,6 +298,7 @@ static const char *build(okx_ctx *c, intent *t)
             return strdup(why);
         }
         okx_fmt(c->h, csz, sz);
+        t->sent_sz = csz;
         json_object_set_new(b, "tdMode", json_string(td));
         json_object_set_new(b, "side", json_string(ev->side == AT_SIDE_BUY ? "buy" : "sell"));
         if (ps) {
@@ -274,6 +315,7 @@ static const char *build(okx_ctx *c, intent *t)
                 return strdup("a limit order needs a positive price");
             }
             okx_fmt(c->h, p, px);
+            t->sent_px = p;
             json_object_set_new(b, "px", json_string(px));
         }
         if (ev->reduce_only && !c->long_short) {
@@ -285,19 +327,31 @@ static const char *build(okx_ctx *c, intent *t)
              * Its algoClOrdId is ours (clOrdId + "a"), so a restart can tell
              * our algo orders from anyone else's. */
             json_t *a = json_object();
-            char acl[40];
-            snprintf(acl, sizeof(acl), "%.31sa", ev->cl_ord_id);
+            char acl[AT_ID_LEN + 2];
+            snprintf(acl, sizeof(acl), "%sa", ev->cl_ord_id);
             json_object_set_new(a, "attachAlgoClOrdId", json_string(acl));
             if (ev->tp_trigger_px.m > 0) {
                 at_dec p;
-                okx_price_round(t->in, c->h, ev->tp_trigger_px, AT_ROUND_HALF_EVEN, &p);
+                if (okx_price_round(t->in, c->h, ev->tp_trigger_px, AT_ROUND_HALF_EVEN, &p) !=
+                        AT_OK ||
+                    p.m <= 0) {
+                    json_decref(a);
+                    json_decref(b);
+                    return strdup("take-profit trigger price does not round to a tick");
+                }
                 okx_fmt(c->h, p, px);
                 json_object_set_new(a, "tpTriggerPx", json_string(px));
                 json_object_set_new(a, "tpOrdPx", json_string("-1"));
             }
             if (ev->sl_trigger_px.m > 0) {
                 at_dec p;
-                okx_price_round(t->in, c->h, ev->sl_trigger_px, AT_ROUND_HALF_EVEN, &p);
+                if (okx_price_round(t->in, c->h, ev->sl_trigger_px, AT_ROUND_HALF_EVEN, &p) !=
+                        AT_OK ||
+                    p.m <= 0) {
+                    json_decref(a);
+                    json_decref(b);
+                    return strdup("stop-loss trigger price does not round to a tick");
+                }
                 okx_fmt(c->h, p, px);
                 json_object_set_new(a, "slTriggerPx", json_string(px));
                 json_object_set_new(a, "slOrdPx", json_string("-1"));
@@ -316,11 +370,22 @@ static const char *build(okx_ctx *c, intent *t)
         json_object_set_new(b, ev->ord_id[0] ? "ordId" : "clOrdId",
                             json_string(ev->ord_id[0] ? ev->ord_id : ev->cl_ord_id));
         if (ev->sz.m > 0) {
-            okx_fmt(c->h, ev->sz, sz);
+            at_dec csz;
+            if (okx_size_from_contracts(t->in, c->h, ev->sz, &csz, why, sizeof(why)) != AT_OK) {
+                json_decref(b);
+                return strdup(why);
+            }
+            okx_fmt(c->h, csz, sz);
             json_object_set_new(b, "newSz", json_string(sz));
         }
         if (ev->px.m > 0) {
-            okx_fmt(c->h, ev->px, px);
+            at_dec p;
+            at_round mode = ev->side == AT_SIDE_SELL ? AT_ROUND_CEIL : AT_ROUND_FLOOR;
+            if (okx_price_round(t->in, c->h, ev->px, mode, &p) != AT_OK) {
+                json_decref(b);
+                return strdup("the new price does not round to a tick");
+            }
+            okx_fmt(c->h, p, px);
             json_object_set_new(b, "newPx", json_string(px));
         }
         t->path = "/api/v5/trade/amend-order";
@@ -328,8 +393,12 @@ static const char *build(okx_ctx *c, intent *t)
     case AT_INTENT_CLOSE_POSITION:
         json_object_set_new(b, "mgnMode", json_string(td));
         if (ps) {
+            /* Which side to close: the intent's, else the one its side and
+             * reduce-only imply (pos_side_str). */
             json_object_set_new(b, "posSide",
-                                json_string(ev->pos_side == AT_POS_SHORT ? "short" : "long"));
+                                json_string(ev->pos_side == AT_POS_SHORT  ? "short"
+                                            : ev->pos_side == AT_POS_LONG ? "long"
+                                                                          : ps));
         }
         json_object_set_new(b, "clOrdId", json_string(ev->cl_ord_id));
         t->path = "/api/v5/trade/close-position";
@@ -359,31 +428,20 @@ static const char *build(okx_ctx *c, intent *t)
 static void store_intent(okx_ctx *c, intent *t)
 {
     const at_ev_order_intent *ev = &t->ev;
-    char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], tp[AT_DEC_STRLEN], sl[AT_DEC_STRLEN];
-    c->h->dec_format(ev->sz, sz);
-    c->h->dec_format(ev->px, px);
-    c->h->dec_format(ev->tp_trigger_px, tp);
-    c->h->dec_format(ev->sl_trigger_px, sl);
     int64_t now = c->h->now_us() / 1000;
     const char *ps = pos_side_str(c, ev);
-    const at_db_value p[] = {AT_DB_S(ev->intent_id),
-                             AT_DB_S(ev->cl_ord_id),
-                             AT_DB_S(c->name),
-                             AT_DB_S(ev->origin[0] ? ev->origin : "manual"),
-                             AT_DB_S(ev->decision_id[0] ? ev->decision_id : NULL),
-                             AT_DB_S(t->inst_id),
-                             AT_DB_S(OPS[ev->op]),
-                             AT_DB_S(ev->side == AT_SIDE_BUY ? "buy" : "sell"),
-                             AT_DB_S(ps ? ps : "net"),
-                             AT_DB_S(ev->isolated || c->td_mode ? "isolated" : "cross"),
-                             AT_DB_S(ord_type_str(ev->ord_type)),
-                             AT_DB_S(sz),
-                             AT_DB_S(ev->px.m ? px : NULL),
-                             AT_DB_B(ev->reduce_only),
-                             AT_DB_S(ev->tp_trigger_px.m ? tp : NULL),
-                             AT_DB_S(ev->sl_trigger_px.m ? sl : NULL),
-                             AT_DB_B(ev->shadow),
-                             AT_DB_I(now)};
+    const at_db_value p[] = {
+        AT_DB_S(ev->intent_id), AT_DB_S(ev->cl_ord_id), AT_DB_S(c->name),
+        AT_DB_S(ev->origin[0] ? ev->origin : "manual"),
+        AT_DB_S(ev->decision_id[0] ? ev->decision_id : NULL), AT_DB_S(t->inst_id),
+        AT_DB_S(OPS[ev->op]), AT_DB_S(ev->side == AT_SIDE_BUY ? "buy" : "sell"),
+        AT_DB_S(ps ? ps : "net"), AT_DB_S(ev->isolated || c->td_mode ? "isolated" : "cross"),
+        AT_DB_S(ord_type_str(ev->ord_type)),
+        /* what is sent, rounded to lot and tick */
+        AT_DB_D(t->sent_sz), t->sent_px.m ? AT_DB_D(t->sent_px) : AT_DB_N, AT_DB_B(ev->reduce_only),
+        ev->tp_trigger_px.m ? AT_DB_D(ev->tp_trigger_px) : AT_DB_N,
+        ev->sl_trigger_px.m ? AT_DB_D(ev->sl_trigger_px) : AT_DB_N, AT_DB_B(ev->shadow),
+        AT_DB_I(now)};
     int rc = c->h->db_write(c->inst,
                             "INSERT INTO orders (intent_id, cl_ord_id, account, origin, "
                             "decision_id, inst_id, op, side, pos_side, td_mode, ord_type, sz, px, "
@@ -422,7 +480,7 @@ static void on_intent(void *arg, const at_event *e)
     } else if (!c->have_config) {
         why = "account not ready (account/config has not answered)";
     } else if (!valid_cl_ord_id(t->ev.cl_ord_id)) {
-        why = "clOrdId must be 1-32 letters and digits";
+        why = "clOrdId must be 1-31 letters and digits (the attached TP/SL adds one)";
     } else if ((built = (char *)build(c, t))) {
         why = built;
     }
@@ -505,15 +563,15 @@ void okx_trade_on_order_push(okx_ctx *c, json_t *o)
     const char *cl = jstr(o, "clOrdId");
     if (*cl) {
         const at_db_value p[] = {AT_DB_S(jstr(o, "state")),      AT_DB_S(jstr(o, "ordId")),
-                                 AT_DB_S(jstr(o, "accFillSz")),  AT_DB_S(jstr(o, "avgPx")),
-                                 AT_DB_S(jstr(o, "fee")),        AT_DB_S(jstr(o, "feeCcy")),
+                                 okx_db_dec(c, o, "accFillSz"),  okx_db_dec(c, o, "avgPx"),
+                                 okx_db_dec(c, o, "fee"),        AT_DB_S(jstr(o, "feeCcy")),
                                  AT_DB_I(c->h->now_us() / 1000), AT_DB_S(cl)};
         c->h->db_write(c->inst,
                        "UPDATE orders SET state = $1, ord_id = $2, acc_fill_sz = $3, avg_px = $4, "
                        "fee = $5, fee_ccy = $6, updated_ms = $7 WHERE cl_ord_id = $8",
                        p, 8, NULL, NULL);
     }
-    const char *fill_sz = jstr(o, "fillSz"), *trade_id = jstr(o, "tradeId");
+    const char *trade_id = jstr(o, "tradeId");
     at_dec fsz = dec_of(c, o, "fillSz");
     if (*trade_id && fsz.m > 0) {
         at_ev_fill *f = (at_ev_fill *)c->h->event_new(c->inst, AT_EV_FILL, 0);
@@ -540,9 +598,9 @@ void okx_trade_on_order_push(okx_ctx *c, json_t *o)
                                  AT_DB_S(cl),
                                  AT_DB_S(jstr(o, "side")),
                                  AT_DB_S(ps),
-                                 AT_DB_S(jstr(o, "fillPx")),
-                                 AT_DB_S(fill_sz),
-                                 AT_DB_S(jstr(o, "fillFee")),
+                                 okx_db_dec(c, o, "fillPx"),
+                                 AT_DB_D(fsz),
+                                 okx_db_dec(c, o, "fillFee"),
                                  AT_DB_S(jstr(o, "fillFeeCcy")),
                                  AT_DB_B(strcmp(jstr(o, "execType"), "M") == 0),
                                  AT_DB_I(strtoll(jstr(o, "fillTime"), NULL, 10))};
@@ -635,13 +693,7 @@ static void on_known_done(void *arg, int err, const char *error)
                  "%s: open order %s (%s %s %s, clOrdId '%s') is not ours; left untouched", c->name,
                  jstr(o, "ordId"), jstr(o, "instId"), jstr(o, "side"), jstr(o, "sz"),
                  jstr(o, "clOrdId"));
-        c->h->log(c->inst, AT_LOG_WARN, "%s", text);
-        at_ev_alert *a = (at_ev_alert *)c->h->event_new(c->inst, AT_EV_ALERT, strlen(text) + 1);
-        if (a) {
-            a->level = AT_LOG_WARN;
-            a->message = c->h->event_strdup(&a->h, text);
-            c->h->publish(c->inst, &a->h, 0);
-        }
+        okx_alert(c, AT_LOG_WARN, text);
     }
     free(k);
     pc->i++;
@@ -709,13 +761,7 @@ static void on_algo_known_done(void *arg, int err, const char *error)
         snprintf(text, sizeof(text),
                  "%s: algo order %s (%s, algoClOrdId '%s') is not ours; left untouched", c->name,
                  k->algo_id, k->inst_id, k->algo_cl);
-        c->h->log(c->inst, AT_LOG_WARN, "%s", text);
-        at_ev_alert *a = (at_ev_alert *)c->h->event_new(c->inst, AT_EV_ALERT, strlen(text) + 1);
-        if (a) {
-            a->level = AT_LOG_WARN;
-            a->message = c->h->event_strdup(&a->h, text);
-            c->h->publish(c->inst, &a->h, 0);
-        }
+        okx_alert(c, AT_LOG_WARN, text);
     }
     free(k);
 }
@@ -752,6 +798,45 @@ static void on_algos(void *arg, const okx_reply *r)
                        "SELECT intent_id FROM orders WHERE cl_ord_id = $1 AND account = $2", p, 2,
                        on_algo_known, on_algo_known_done, k);
     }
+}
+
+/* Resync: the order's state at OKX, fed through the push path (row update
+ * and ORDER event, FILL for its last fill when it is new to the row). */
+static void on_resync(void *arg, const okx_reply *r)
+{
+    okx_ctx *c = arg;
+    json_t *d = r->data ? json_array_get(r->data, 0) : NULL;
+    if (r->err == AT_OK && strcmp(r->code, "0") == 0 && d) {
+        okx_trade_on_order_push(c, d);
+    }
+}
+
+static int on_open_row(void *arg, const at_db_row *row)
+{
+    okx_ctx *c = arg;
+    char q[256] = "";
+    okx_query_append(q, sizeof(q), "instId", row->cols[1].u.s);
+    okx_query_append(q, sizeof(q), "clOrdId", row->cols[0].u.s);
+    okx_rest_get(c->rest, "/api/v5/trade/order", q + 1, true, on_resync, c);
+    return 0;
+}
+
+static void on_open_done(void *arg, int err, const char *error)
+{
+    okx_ctx *c = arg;
+    if (err != AT_OK) {
+        c->h->log(c->inst, AT_LOG_ERROR, "resync: cannot read orders: %s", error ? error : "?");
+    }
+}
+
+void okx_trade_resync(okx_ctx *c)
+{
+    const at_db_value p[] = {AT_DB_S(c->name)};
+    c->h->log(c->inst, AT_LOG_INFO, "private feed back: asking OKX about open orders");
+    c->h->db_query(c->inst,
+                   "SELECT cl_ord_id, inst_id FROM orders WHERE account = $1 AND op = 'place' AND "
+                   "state IN ('live', 'partially_filled')",
+                   p, 1, on_open_row, on_open_done, c);
 }
 
 int okx_trade_start(okx_ctx *c)

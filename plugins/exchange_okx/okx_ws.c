@@ -94,7 +94,7 @@ static void go_down(okx_ws *w, const char *why)
     if (w->ws) {
         at_ws *ws = w->ws;
         w->ws = NULL;
-        w->h->ws_close(ws); /* on_close follows for this handle; ignored */
+        w->h->ws_close(ws); /* no callback follows for this handle */
     }
     if (was_up && w->cbs.on_state) {
         w->cbs.on_state(w->arg, w, false, why);

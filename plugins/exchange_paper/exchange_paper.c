@@ -122,20 +122,8 @@ static void on_instruments(void *arg, const okx_reply *r)
 {
     paper_ctx *p = arg;
     okx_ctx *c = &p->okx;
-    char err[256] = "";
-    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->root) {
-        snprintf(err, sizeof(err), "instruments: %s%s%s (HTTP %d)", r->code, *r->code ? " " : "",
-                 r->msg, r->http);
-    } else {
-        char *body = json_dumps(r->root, JSON_COMPACT);
-        okx_insts *in = okx_insts_new(c->h);
-        if (!body || !in || okx_insts_load_json(in, body, strlen(body), err, sizeof(err)) != 0) {
-            okx_insts_free(in);
-        } else {
-            c->insts = in;
-        }
-        free(body);
-    }
+    char err[256];
+    okx_insts_from_reply(c, r, err, sizeof(err));
     if (!c->insts) {
         c->h->log(c->inst, AT_LOG_WARN, "%s; retrying in 5 s", err);
         c->h->set_state(c->inst, AT_STATE_DEGRADED, err);

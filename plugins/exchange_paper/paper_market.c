@@ -143,6 +143,7 @@ void market_on_fill(sim_market *m, sim_inst *in, bool buy, at_dec px, at_dec sz,
 
 static void book_from(sim_inst *in, const at_ev_book *b)
 {
+    in->book_from_books = true;
     in->book.nbids = (int)(b->nbids < AT_BOOK_DEPTH ? b->nbids : AT_BOOK_DEPTH);
     in->book.nasks = (int)(b->nasks < AT_BOOK_DEPTH ? b->nasks : AT_BOOK_DEPTH);
     for (int i = 0; i < in->book.nbids; i++) {
@@ -174,8 +175,9 @@ bool paper_market_on_event(sim_market *m, const at_host *h, const at_event *e)
         in->low24h = t->low24h;
         in->vol24h = t->vol24h;
         in->last_ts_ms = t->exch_ts_ms;
-        if (in->book.nbids == 0 && in->book.nasks == 0 && t->bid.m > 0 && t->ask.m > 0) {
-            /* No book subscription: trade against the top of book. */
+        if (!in->book_from_books && t->bid.m > 0 && t->ask.m > 0) {
+            /* No book subscription: trade against the ticker's top of book,
+             * refreshed by every ticker. */
             in->book.bids[0] = (sim_level){t->bid, t->bid_sz, 1};
             in->book.asks[0] = (sim_level){t->ask, t->ask_sz, 1};
             in->book.nbids = in->book.nasks = 1;

@@ -56,15 +56,7 @@ touch intents.txt
 DB="$RT_TMP/data/engine.db"
 q() { sqlite3 "$DB" "$1"; }
 # qeq SQL WANT: poll (5 s) until the query gives WANT; the writes are async.
-qeq() {
-  local i=0
-  while [ $i -lt 50 ]; do
-    [ "$(q "$1")" = "$2" ] && return 0
-    sleep 0.1; i=$((i + 1))
-  done
-  echo "query: $1 -> $(q "$1") (want $2)" >&2
-  return 1
-}
+qeq() { qeq_db "$DB" "$1" "$2"; }
 intent() { echo "$*" >>intents.txt; }
 
 start_engine() {

@@ -43,15 +43,7 @@ EOF
 touch intents.txt
 DB="$RT_TMP/data/engine.db"
 q() { sqlite3 "$DB" "$1"; }
-qeq() {
-  local i=0
-  while [ $i -lt 50 ]; do
-    [ "$(q "$1")" = "$2" ] && return 0
-    sleep 0.1; i=$((i + 1))
-  done
-  echo "query: $1 -> $(q "$1") (want $2)" >&2
-  return 1
-}
+qeq() { qeq_db "$DB" "$1" "$2"; }
 intent() { echo "$*" >>intents.txt; }
 
 "$AITRADER" run -c engine.ini >engine.out 2>&1 &
@@ -99,7 +91,7 @@ intent "op=place account=exchange.paper_hedge inst=BTC-USDT-SWAP side=buy pos=lo
 wait_log events.log "RESULT exchange.paper_hedge intent=ph-limit" 10
 ord=$(sed -n 's/.*intent=ph-limit cl=phlimit ok=1 code=0 ord=\([0-9]*\).*/\1/p' events.log)
 check "limit order rests (price rounded down to the tick)" [ -n "$ord" ]
-check "stored with its price" qeq "SELECT px, state FROM orders WHERE intent_id='ph-limit'" "80000.05|live"
+check "stored with the price sent (80000.05 rounded down to tick 0.1)" qeq "SELECT px, state FROM orders WHERE intent_id='ph-limit'" "80000|live"
 intent "op=cancel account=exchange.paper_hedge inst=BTC-USDT-SWAP ord=$ord id=ph-cancel"
 wait_log events.log "cl=phlimit ord=$ord state=4" 10
 check "canceled" qeq "SELECT state FROM orders WHERE intent_id='ph-limit'" canceled

@@ -31,3 +31,14 @@ call() {
 
 # sim_control WHAT JSON: POST /sim/WHAT (price, fault).
 sim_control() { curl -s -o /dev/null -X POST "$URL/sim/$1" --data-raw "$2"; }
+
+# qeq DB SQL WANT: poll (5 s) until sqlite3 DB SQL gives WANT (writes are async).
+qeq_db() {
+  local db=$1 sql=$2 want=$3 i=0
+  while [ $i -lt 50 ]; do
+    [ "$(sqlite3 "$db" "$sql")" = "$want" ] && return 0
+    sleep 0.1; i=$((i + 1))
+  done
+  echo "query: $sql -> $(sqlite3 "$db" "$sql") (want $want)" >&2
+  return 1
+}

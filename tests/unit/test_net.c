@@ -72,6 +72,17 @@ static bool wait_count(fixture *f, const int *counter, int want)
     return *counter >= want;
 }
 
+/* Run the loop for ms (to show that nothing arrives). */
+static void run_for(fixture *f, int ms)
+{
+    int64_t deadline = at_mono_us() + (int64_t)ms * 1000;
+    while (at_mono_us() < deadline) {
+        struct timeval tv = {0, 20000};
+        event_base_loopexit(f->base, &tv);
+        event_base_loop(f->base, 0);
+    }
+}
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
@@ -466,8 +477,9 @@ static void test_close_while_connecting(void **state)
     assert_non_null(client_open(f, &c, url));
     net_ws_close(c.ws);
     net_ws_close(c.ws); /* twice is harmless */
-    assert_true(wait_count(f, &c.closed, 1));
-    assert_int_equal(c.close_code, 1000);
+    /* A close we asked for is not reported back (the handle goes quietly). */
+    run_for(f, 300);
+    assert_int_equal(c.closed, 0);
     free(url);
 }
 
@@ -545,9 +557,9 @@ static void test_echo(void **state)
     /* the client closes: both sides hear of it */
     net_ws_close(c.ws);
     assert_int_equal(net_ws_send(c.ws, "late", 4), AT_ESTATE);
-    assert_true(wait_count(f, &c.closed, 1));
-    assert_int_equal(c.close_code, 1000);
     assert_true(wait_count(f, &s.closes, 1));
+    run_for(f, 300);
+    assert_int_equal(c.closed, 0); /* ours: not reported back */
     assert_int_equal(s.nconns, 0);
     free(url);
     server_done(&s);
