@@ -2,6 +2,7 @@
  * failure, 2 usage or config error. */
 #include <dirent.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,27 +14,34 @@
 #include "engine.h"
 #include "loader.h"
 #include "log.h"
+#include "ta.h"
+#include "ta_csv.h"
 #include "util.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: aitrader [COMMAND] [OPTIONS]\n"
-            "\n"
-            "commands:\n"
-            "  run                      run the engine until SIGINT/SIGTERM (default)\n"
-            "  check-config             validate the config and plugin schemas, start nothing\n"
-            "  plugins [--describe NAME]\n"
-            "                           list the plugins found, or one plugin's config schema\n"
-            "\n"
-            "options:\n"
-            "  -c, --config FILE        config file (default ./modules.ini, env AITRADER_CONFIG)\n"
-            "      --log-level LEVEL    debug | info | warn | error (overrides [core] log_level)\n"
-            "      --log-json           log JSON lines instead of text\n"
-            "  -V, --version            print version and plugin ABI\n"
-            "  -h, --help               this help\n"
-            "\n"
-            "exit status: 0 ok, 1 runtime failure, 2 usage or config error\n");
+    fprintf(
+        out,
+        "usage: aitrader [COMMAND] [OPTIONS]\n"
+        "\n"
+        "commands:\n"
+        "  run                      run the engine until SIGINT/SIGTERM (default)\n"
+        "  check-config             validate the config and plugin schemas, start nothing\n"
+        "  plugins [--describe NAME]\n"
+        "                           list the plugins found, or one plugin's config schema\n"
+        "  indicators --csv FILE [--inst ID]\n"
+        "                           one JSON line per candle: ema12 ema26 rsi14 macd bb atr14\n"
+        "                           vol_rv (TA-Lib conventions, null in warm-up); --inst keeps\n"
+        "                           the rows of one instrument when FILE has an instId column\n"
+        "\n"
+        "options:\n"
+        "  -c, --config FILE        config file (default ./modules.ini, env AITRADER_CONFIG)\n"
+        "      --log-level LEVEL    debug | info | warn | error (overrides [core] log_level)\n"
+        "      --log-json           log JSON lines instead of text\n"
+        "  -V, --version            print version and plugin ABI\n"
+        "  -h, --help               this help\n"
+        "\n"
+        "exit status: 0 ok, 1 runtime failure, 2 usage or config error\n");
 }
 
 static int print_errors(const conf_errors *errs)
@@ -223,10 +231,75 @@ static int cmd_plugins(engine_opts *o, const char *describe)
     return code;
 }
 
+/* A JSON number that reads back as the same double (or null for NaN/inf):
+ * %.15g when that round-trips, so 87594.1 stays 87594.1, else %.17g. */
+static void json_num(const char *key, double v)
+{
+    char buf[40];
+    if (!isfinite(v)) {
+        snprintf(buf, sizeof(buf), "null");
+    } else {
+        snprintf(buf, sizeof(buf), "%.15g", v);
+        if (strtod(buf, NULL) != v) {
+            snprintf(buf, sizeof(buf), "%.17g", v);
+        }
+    }
+    printf(",\"%s\":%s", key, buf);
+}
+
+/* aitrader indicators --csv FILE [--inst ID] (CONTRACTS §1). */
+static int cmd_indicators(const char *csv, const char *inst)
+{
+    if (!csv) {
+        fprintf(stderr, "aitrader: indicators needs --csv FILE\n");
+        return 2;
+    }
+    char err[512];
+    ta_csv *r = ta_csv_open(csv, inst, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    ta_set set;
+    ta_set_init(&set);
+    ta_bar b;
+    int rc;
+    while ((rc = ta_csv_next(r, &b, err, sizeof(err))) == 1) {
+        ta_set_out o;
+        ta_set_update(&set, &b, &o);
+        printf("{\"ts\":%lld", (long long)b.open_ms);
+        json_num("close", b.c);
+        json_num("ema12", o.ema12);
+        json_num("ema26", o.ema26);
+        json_num("rsi14", o.rsi14);
+        json_num("macd", o.macd);
+        json_num("macd_signal", o.macd_signal);
+        json_num("macd_hist", o.macd_hist);
+        json_num("bb_upper", o.bb_upper);
+        json_num("bb_mid", o.bb_mid);
+        json_num("bb_lower", o.bb_lower);
+        json_num("atr14", o.atr14);
+        json_num("vol_rv", o.vol_rv);
+        printf("}\n");
+    }
+    ta_csv_close(r);
+    if (rc < 0) {
+        fflush(stdout);
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "aitrader: indicators: write error\n");
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     engine_opts o = {0};
     const char *describe = NULL;
+    const char *csv = NULL, *inst = NULL;
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"log-level", required_argument, NULL, 'l'},
@@ -234,6 +307,8 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {"describe", required_argument, NULL, 'd'},
+        {"csv", required_argument, NULL, 'C'},
+        {"inst", required_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -262,6 +337,12 @@ int main(int argc, char **argv)
         case 'd':
             describe = optarg;
             break;
+        case 'C':
+            csv = optarg;
+            break;
+        case 'I':
+            inst = optarg;
+            break;
         default:
             usage(stderr);
             return 2;
@@ -277,6 +358,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "aitrader: --describe goes with 'plugins'\n");
         return 2;
     }
+    if ((csv || inst) && strcmp(cmd, "indicators") != 0) {
+        fprintf(stderr, "aitrader: --csv and --inst go with 'indicators'\n");
+        return 2;
+    }
+    if (strcmp(cmd, "indicators") == 0) {
+        return cmd_indicators(csv, inst);
+    }
     if (strcmp(cmd, "run") == 0) {
         return cmd_run(&o);
     }
@@ -286,8 +374,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "plugins") == 0) {
         return cmd_plugins(&o, describe);
     }
-    if (strcmp(cmd, "backtest") == 0 || strcmp(cmd, "replay") == 0 ||
-        strcmp(cmd, "indicators") == 0) {
+    if (strcmp(cmd, "backtest") == 0 || strcmp(cmd, "replay") == 0) {
         fprintf(stderr, "aitrader: '%s' is not part of this build yet\n", cmd);
         return 2;
     }

@@ -1,0 +1,47 @@
+/**
+ * @file ta_csv.h
+ * @brief Strict reader of candle CSV files (CONTRACTS §1).
+ *
+ * Format: a header row naming at least `ts`, `open`, `high`, `low`, `close`
+ * (any case, optionally double-quoted); `volume` optional; other columns
+ * ignored. `ts` is epoch milliseconds or ISO 8601 (`2026-01-01`,
+ * `2026-01-01T00:00:00Z`, `2026-01-01 00:00:00.000+08:00`; no zone = UTC).
+ * Rows must be in strictly increasing time order and have as many fields as
+ * the header; prices finite with low <= open, close <= high; volume >= 0.
+ * Empty lines are skipped. An optional instrument column (`instId`, `inst`,
+ * `instrument` or `symbol`) lets a caller keep one instrument's rows.
+ *
+ * Errors are reported as "FILE:LINE: reason" in the caller's buffer.
+ */
+#ifndef AT_TA_CSV_H
+#define AT_TA_CSV_H
+
+#include <stddef.h>
+
+#include "ta.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ta_csv ta_csv;
+
+/**
+ * Open `path` and read its header. `inst` (borrowed, may be NULL) keeps only
+ * rows whose instrument column equals it (ignored when there is no such
+ * column). NULL on error, with the message in err.
+ */
+ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen);
+/** Next candle: 1 = *out filled, 0 = end of file, -1 = error (message in err). */
+int ta_csv_next(ta_csv *r, ta_bar *out, char *err, size_t errlen);
+/** Close and free (NULL is fine). */
+void ta_csv_close(ta_csv *r);
+
+/** Parse a ts field (epoch ms or ISO 8601) into epoch ms; 0 ok, -1 malformed. */
+int ta_parse_ts(const char *s, int64_t *out_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

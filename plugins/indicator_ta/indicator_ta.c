@@ -1,0 +1,469 @@
+/* indicator_ta: the lib/ta indicator set per instrument and bar, published
+ * as AT_EV_INDICATOR on every confirmed bar.
+ *
+ * Inputs: 1-minute candles (the base; a minute is final on its confirmed push
+ * or when a later minute appears), or, for an instrument that
+ * never sent one, 1-minute bars built from its trades; longer bars (5m, 15m,
+ * 1h, 4h …) are aggregated from that 1-minute stream on UTC boundaries, so
+ * every bar size sees the same data and price changes always come from the
+ * 1-minute closes. Candles of other sizes are ignored for that reason. BOOK
+ * gives the imbalance and microprice, FUNDING the rate and its change; both
+ * are reported with the next bar.
+ *
+ * State: one inst_state per instrument, allocated when the instrument is
+ * first seen (or at start for a fixed list), found through an open-addressed
+ * table sized at start: nothing is allocated per tick but the events. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <aitrader/plugin.h>
+
+#include "ta.h"
+
+#define MAX_BARS 8
+#define MIN_MS 60000
+/* A trade-built minute is closed this long after its end, so trades that
+ * arrive a little late still land in their minute. */
+#define TRADE_GRACE_MS 2000
+
+typedef struct bar_state {
+    int64_t bar_ms;
+    ta_agg agg;
+    ta_set set;
+} bar_state;
+
+typedef struct inst_state {
+    at_inst id;
+    bool have_candles; /* a confirmed 1m candle came: trades no longer build bars */
+    bool any_1m, pending;
+    int64_t last_1m;
+    ta_bar pend; /* newest unconfirmed 1m candle: final once a later minute shows up */
+    double obi, micro;
+    ta_agg trades;
+    ta_funding funding;
+    ta_chg chg;
+    bar_state bars[MAX_BARS];
+} inst_state;
+
+typedef struct ind_ctx {
+    at_instance *inst;
+    const at_host *h;
+    /* config */
+    at_cfg_list instruments, bars;
+    int64_t depth, max_instruments;
+    const char *source;
+    /* derived */
+    bool all;
+    int nbars;
+    int64_t bar_ms[MAX_BARS];
+    char obi_name[24];
+    /* state */
+    inst_state **slots; /* open addressing by instrument id; nslots a power of 2 */
+    size_t nslots, ninst;
+    bool full_warned;
+    int subs[4];
+    at_timer *tick;
+    at_metric *published;
+} ind_ctx;
+
+#define F(name, type, def, flags, member, lo, hi, desc)                                            \
+    {                                                                                              \
+        name, type, def, flags, offsetof(ind_ctx, member), lo, hi, NULL, desc                      \
+    }
+
+static const at_cfg_field schema[] = {
+    F("instruments", AT_CFG_LIST, "all", 0, instruments, 0, 0,
+      "instruments to compute (BTC-USDT-SWAP, ...), or all"),
+    F("bars", AT_CFG_LIST, "1m, 5m", 0, bars, 0, 0,
+      "bars to publish on, built from 1m data on UTC boundaries: 1m 3m 5m 15m 30m 1h 2h 4h 6h "
+      "12h 1d"),
+    F("book_depth", AT_CFG_INT, "5", AT_CFG_RANGE, depth, 1, AT_BOOK_DEPTH,
+      "levels per side of the order-book imbalance (published as obiN)"),
+    F("max_instruments", AT_CFG_INT, "256", AT_CFG_RANGE, max_instruments, 1, 65536,
+      "instruments tracked at most (with instruments = all)"),
+    F("source", AT_CFG_STR, NULL, 0, source, 0, 0,
+      "only use market events of this instance (e.g. exchange.okx_data); default: any"),
+    {0},
+};
+
+/* "5m", "1H", "4h", "1d" → ms; 0 when not a whole number of minutes that
+ * divides a day (the only bars whose UTC alignment is unambiguous). */
+static int64_t parse_bar(const char *s)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    int64_t unit = 0;
+    if (strcasecmp(end, "m") == 0) {
+        unit = MIN_MS;
+    } else if (strcasecmp(end, "h") == 0) {
+        unit = 60 * MIN_MS;
+    } else if (strcasecmp(end, "d") == 0) {
+        unit = 1440 * MIN_MS;
+    }
+    if (end == s || n <= 0 || n > 1440 || !unit) {
+        return 0;
+    }
+    int64_t ms = n * unit;
+    return 86400000 % ms == 0 ? ms : 0;
+}
+
+/* ------------------------------------------------------------- state table */
+
+static inst_state **slot_of(ind_ctx *c, at_inst id)
+{
+    size_t i = (id * 2654435761u) & (c->nslots - 1);
+    while (c->slots[i] && c->slots[i]->id != id) {
+        i = (i + 1) & (c->nslots - 1);
+    }
+    return &c->slots[i];
+}
+
+static inst_state *state_new(ind_ctx *c, at_inst id)
+{
+    if (c->ninst >= (size_t)c->max_instruments) {
+        if (!c->full_warned) {
+            c->full_warned = true;
+            c->h->log(c->inst, AT_LOG_WARN,
+                      "max_instruments (%lld) reached: ignoring %s and later ones",
+                      (long long)c->max_instruments, c->h->inst_name(id));
+        }
+        return NULL;
+    }
+    inst_state *s = calloc(1, sizeof(*s));
+    if (!s) {
+        return NULL;
+    }
+    s->id = id;
+    s->obi = s->micro = NAN;
+    ta_agg_init(&s->trades, MIN_MS);
+    ta_funding_init(&s->funding);
+    ta_chg_init(&s->chg);
+    for (int k = 0; k < c->nbars; k++) {
+        s->bars[k].bar_ms = c->bar_ms[k];
+        ta_agg_init(&s->bars[k].agg, c->bar_ms[k]);
+        ta_set_init(&s->bars[k].set);
+    }
+    *slot_of(c, id) = s;
+    c->ninst++;
+    return s;
+}
+
+/* The state of the event's instrument, created on first sight when every
+ * instrument is wanted; NULL when it is not one of ours. */
+static inst_state *state_for(ind_ctx *c, const at_event *e)
+{
+    if (!e->inst) {
+        return NULL;
+    }
+    if (c->source && (!e->source || strcmp(e->source, c->source) != 0)) {
+        return NULL;
+    }
+    inst_state *s = *slot_of(c, e->inst);
+    return s ? s : (c->all ? state_new(c, e->inst) : NULL);
+}
+
+/* ------------------------------------------------------------------ publish */
+
+static void put(at_ev_indicator *ev, const char *name, double v)
+{
+    at_ind_value *x = &ev->v[ev->n++];
+    snprintf(x->name, sizeof(x->name), "%s", name);
+    x->value = v;
+}
+
+static void publish(ind_ctx *c, inst_state *s, const bar_state *b, const ta_bar *bar,
+                    const ta_set_out *o)
+{
+    at_ev_indicator *ev = (at_ev_indicator *)c->h->event_new(c->inst, AT_EV_INDICATOR, 0);
+    if (!ev) {
+        c->h->log(c->inst, AT_LOG_WARN, "out of memory: indicator event dropped");
+        return;
+    }
+    ev->h.inst = s->id;
+    ev->bar_s = b->bar_ms / 1000;
+    ev->bar_open_ms = bar->open_ms;
+    put(ev, "close", bar->c);
+    put(ev, "ema12", o->ema12);
+    put(ev, "ema26", o->ema26);
+    put(ev, "rsi14", o->rsi14);
+    put(ev, "macd", o->macd);
+    put(ev, "macd_signal", o->macd_signal);
+    put(ev, "macd_hist", o->macd_hist);
+    put(ev, "bb_upper", o->bb_upper);
+    put(ev, "bb_mid", o->bb_mid);
+    put(ev, "bb_lower", o->bb_lower);
+    put(ev, "atr14", o->atr14);
+    put(ev, "vol_rv", o->vol_rv);
+    put(ev, "chg_5m", ta_chg_get(&s->chg, 5));
+    put(ev, "chg_15m", ta_chg_get(&s->chg, 15));
+    put(ev, "chg_1h", ta_chg_get(&s->chg, 60));
+    put(ev, "chg_4h", ta_chg_get(&s->chg, 240));
+    put(ev, "chg_24h", ta_chg_get(&s->chg, 1440));
+    put(ev, "vol_ratio", o->vol_ratio);
+    put(ev, c->obi_name, s->obi);
+    put(ev, "microprice", s->micro);
+    put(ev, "funding", ta_funding_rate(&s->funding));
+    put(ev, "funding_chg", ta_funding_chg(&s->funding));
+    c->h->publish(c->inst, &ev->h, 0);
+    if (c->published) {
+        c->h->metric_add(c->published, 1);
+    }
+}
+
+static void on_bar(ind_ctx *c, inst_state *s, bar_state *b, const ta_bar *bar)
+{
+    ta_set_out o;
+    ta_set_update(&b->set, bar, &o);
+    publish(c, s, b, bar, &o);
+}
+
+/* One finished 1-minute bar: the price-change ring, then every bar size. */
+static void on_minute(ind_ctx *c, inst_state *s, const ta_bar *m)
+{
+    if (s->any_1m && m->open_ms <= s->last_1m) {
+        return; /* repeated or late minute */
+    }
+    s->any_1m = true;
+    s->last_1m = m->open_ms;
+    ta_chg_push(&s->chg, m->open_ms, m->c);
+    for (int k = 0; k < c->nbars; k++) {
+        bar_state *b = &s->bars[k];
+        if (b->bar_ms == MIN_MS) {
+            on_bar(c, s, b, m);
+            continue;
+        }
+        ta_bar out[2];
+        int n = ta_agg_add_bar(&b->agg, m, MIN_MS, out);
+        for (int i = 0; i < n; i++) {
+            on_bar(c, s, b, &out[i]);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ inputs */
+
+static void on_candle(void *arg, const at_event *e)
+{
+    ind_ctx *c = arg;
+    const at_ev_candle *k = (const void *)e;
+    if (k->bar_s != 60) {
+        return;
+    }
+    inst_state *s = state_for(c, e);
+    if (!s) {
+        return;
+    }
+    s->have_candles = true;
+    /* A feed may never push the confirmed version of a minute (OKX skips it
+     * after a reconnect; okx-sim sends only the current bar): the last
+     * update of a minute is final once a later minute's candle arrives. */
+    if (s->pending && k->open_ms > s->pend.open_ms) {
+        s->pending = false;
+        on_minute(c, s, &s->pend);
+    }
+    ta_bar m = {.open_ms = k->open_ms,
+                .o = c->h->dec_to_double(k->o),
+                .h = c->h->dec_to_double(k->hi),
+                .l = c->h->dec_to_double(k->lo),
+                .c = c->h->dec_to_double(k->c),
+                .v = c->h->dec_to_double(k->vol),
+                .n = 1};
+    if (k->confirmed) {
+        s->pending = false;
+        on_minute(c, s, &m);
+    } else if (!s->any_1m || m.open_ms > s->last_1m) {
+        s->pending = true;
+        s->pend = m;
+    }
+}
+
+static void on_trade(void *arg, const at_event *e)
+{
+    ind_ctx *c = arg;
+    const at_ev_trade *t = (const void *)e;
+    inst_state *s = state_for(c, e);
+    if (!s || s->have_candles) {
+        return;
+    }
+    int64_t ts = t->exch_ts_ms > 0 ? t->exch_ts_ms : e->ts_us / 1000;
+    ta_bar m;
+    if (ta_agg_add_trade(&s->trades, ts, c->h->dec_to_double(t->px), c->h->dec_to_double(t->sz),
+                         &m)) {
+        on_minute(c, s, &m);
+    }
+}
+
+static void on_book(void *arg, const at_event *e)
+{
+    ind_ctx *c = arg;
+    const at_ev_book *b = (const void *)e;
+    inst_state *s = state_for(c, e);
+    if (!s) {
+        return;
+    }
+    double bs[AT_BOOK_DEPTH], as[AT_BOOK_DEPTH];
+    size_t nb = b->nbids < (uint32_t)c->depth ? b->nbids : (size_t)c->depth;
+    size_t na = b->nasks < (uint32_t)c->depth ? b->nasks : (size_t)c->depth;
+    for (size_t i = 0; i < nb; i++) {
+        bs[i] = c->h->dec_to_double(b->bids[i].sz);
+    }
+    for (size_t i = 0; i < na; i++) {
+        as[i] = c->h->dec_to_double(b->asks[i].sz);
+    }
+    s->obi = ta_obi(bs, nb, as, na, (size_t)c->depth);
+    s->micro = nb && na ? ta_microprice(c->h->dec_to_double(b->bids[0].px), bs[0],
+                                        c->h->dec_to_double(b->asks[0].px), as[0])
+                        : NAN;
+}
+
+static void on_funding(void *arg, const at_event *e)
+{
+    ind_ctx *c = arg;
+    const at_ev_funding *f = (const void *)e;
+    inst_state *s = state_for(c, e);
+    if (s) {
+        ta_funding_update(&s->funding, f->funding_ms, c->h->dec_to_double(f->rate));
+    }
+}
+
+/* Close trade-built minutes whose end passed on the core clock (a quiet
+ * market sends no later trade to close them). */
+static void on_tick(void *arg)
+{
+    ind_ctx *c = arg;
+    int64_t now_ms = c->h->now_us() / 1000 - TRADE_GRACE_MS;
+    for (size_t i = 0; i < c->nslots; i++) {
+        inst_state *s = c->slots[i];
+        ta_bar m;
+        if (s && !s->have_candles && ta_agg_flush(&s->trades, now_ms, &m)) {
+            on_minute(c, s, &m);
+        }
+    }
+}
+
+/* --------------------------------------------------------------- lifecycle */
+
+static int init(at_instance *inst, const at_host *host, void *ctx)
+{
+    ind_ctx *c = ctx;
+    c->inst = inst;
+    c->h = host;
+    for (size_t i = 0; i < c->bars.n; i++) {
+        int64_t ms = parse_bar(c->bars.items[i]);
+        if (!ms) {
+            host->log(inst, AT_LOG_ERROR,
+                      "bars: '%s' is not a bar (1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d)",
+                      c->bars.items[i]);
+            return AT_ECONFIG;
+        }
+        for (int k = 0; k < c->nbars; k++) {
+            if (c->bar_ms[k] == ms) {
+                host->log(inst, AT_LOG_ERROR, "bars: '%s' given twice", c->bars.items[i]);
+                return AT_ECONFIG;
+            }
+        }
+        if (c->nbars == MAX_BARS) {
+            host->log(inst, AT_LOG_ERROR, "bars: at most %d bar sizes", MAX_BARS);
+            return AT_ECONFIG;
+        }
+        c->bar_ms[c->nbars++] = ms;
+    }
+    snprintf(c->obi_name, sizeof(c->obi_name), "obi%lld", (long long)c->depth);
+    c->all = c->instruments.n == 0 ||
+             (c->instruments.n == 1 && strcasecmp(c->instruments.items[0], "all") == 0);
+    size_t want = c->all ? (size_t)c->max_instruments : c->instruments.n;
+    if (!c->all) {
+        c->max_instruments = (int64_t)want;
+    }
+    for (c->nslots = 8; c->nslots < 2 * want; c->nslots *= 2) {
+    }
+    c->slots = calloc(c->nslots, sizeof(*c->slots));
+    if (!c->slots) {
+        return AT_ENOMEM;
+    }
+    for (size_t i = 0; !c->all && i < c->instruments.n; i++) {
+        at_inst id = host->inst_intern(c->instruments.items[i]);
+        if (!id) {
+            host->log(inst, AT_LOG_ERROR, "instruments: bad instrument '%s'",
+                      c->instruments.items[i]);
+            return AT_ECONFIG;
+        }
+        if (!*slot_of(c, id) && !state_new(c, id)) {
+            return AT_ENOMEM;
+        }
+    }
+    return AT_OK;
+}
+
+static int start(void *ctx)
+{
+    ind_ctx *c = ctx;
+    static const at_event_type types[4] = {AT_EV_CANDLE, AT_EV_TRADE, AT_EV_BOOK, AT_EV_FUNDING};
+    static const at_event_cb cbs[4] = {on_candle, on_trade, on_book, on_funding};
+    for (int i = 0; i < 4; i++) {
+        c->subs[i] = c->h->subscribe(c->inst, types[i], cbs[i], c);
+        if (c->subs[i] < 0) {
+            return c->subs[i];
+        }
+    }
+    c->tick = c->h->timer_add(c->inst, 1000, 1000, on_tick, c);
+    if (!c->tick) {
+        return AT_ENOMEM;
+    }
+    c->published = c->h->metric(c->inst, AT_METRIC_COUNTER, "aitrader_indicator_events_total",
+                                "indicator events published");
+    char detail[160];
+    snprintf(detail, sizeof(detail), "%d bar size%s, %s instruments, %s", c->nbars,
+             c->nbars == 1 ? "" : "s", c->all ? "all" : "listed", c->obi_name);
+    c->h->set_state(c->inst, AT_STATE_UP, detail);
+    return AT_OK;
+}
+
+static void stop(void *ctx)
+{
+    ind_ctx *c = ctx;
+    for (int i = 0; i < 4; i++) {
+        if (c->subs[i] > 0) {
+            c->h->unsubscribe(c->inst, c->subs[i]);
+            c->subs[i] = 0;
+        }
+    }
+    if (c->tick) {
+        c->h->timer_cancel(c->tick);
+        c->tick = NULL;
+    }
+    c->h->set_state(c->inst, AT_STATE_STOPPED, NULL);
+}
+
+static void destroy(void *ctx)
+{
+    ind_ctx *c = ctx;
+    for (size_t i = 0; c->slots && i < c->nslots; i++) {
+        free(c->slots[i]);
+    }
+    free(c->slots);
+}
+
+static const at_plugin plugin = {
+    AT_PLUGIN_HEADER,
+    .kind = AT_KIND_INDICATOR,
+    .name = "ta",
+    .version = "0.1.0",
+    .description =
+        "EMA, RSI, MACD, Bollinger, ATR, realized vol, price changes, volume ratio, "
+        "book imbalance, microprice, funding per instrument and bar (TA-Lib conventions)",
+    .config = schema,
+    .ctx_size = sizeof(ind_ctx),
+    .init = init,
+    .start = start,
+    .stop = stop,
+    .destroy = destroy,
+};
+
+AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void)
+{
+    return &plugin;
+}
