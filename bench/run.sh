@@ -93,6 +93,52 @@ EOF
   kill "$(cat "$tmp/sim.pid")"; wait "$(cat "$tmp/sim.pid")" 2>/dev/null || true
 fi
 
+# ---- ta_throughput (issue 5) ---------------------------------------------
+# Indicator throughput: lib/ta's standard set (bench/ta_bench.c) against
+# technicalindicators 3.1.0 (bench/ta-peer/ta_peer.mjs, the faster of its batch
+# and streaming APIs), both on the same candles: OKX BTC 5m May-Dec 2022 when
+# ../shared/data is there, else a deterministic random walk (the TA-Lib
+# regression file has no ts/open columns, which the CSV reader needs).
+export TA_BPS="" TA_PEER_BPS="" TA_PEER_API="" TA_BARS=""
+if [ -x "$build/bench/ta_bench" ]; then
+  ta_csv="$src/../shared/data/okx_freqtrade_huckhuck12/okx_BTC-USDT-SWAP_5m_20220501-20221231.csv"
+  if [ ! -f "$ta_csv" ]; then
+    ta_csv="$src/tests/data/talib-regression-252.csv"
+    ta_cols=$(head -1 "$ta_csv" | tr 'A-Z' 'a-z' | tr -d '"\r' | tr ',' '\n')
+    if ! grep -qx ts <<<"$ta_cols" || ! grep -qx open <<<"$ta_cols"; then
+      ta_csv="$tmp/ta_walk.csv"
+      python3 - "$ta_csv" <<'GEN'
+import math, sys
+x, px, ts = 12345, 30000.0, 1651363200000
+with open(sys.argv[1], "w") as f:
+    f.write("ts,open,high,low,close,volume\n")
+    for _ in range(70000):
+        u = []
+        for _ in range(3):
+            x = (x * 6364136223846793005 + 1442695040888963407) % 2**64
+            u.append((x >> 11) / 2**53)
+        o, c = px, px * math.exp((u[0] - 0.5) * 0.004)
+        h, l = max(o, c) * (1 + u[1] * 0.001), min(o, c) * (1 - u[2] * 0.001)
+        f.write(f"{ts},{o:.2f},{h:.2f},{l:.2f},{c:.2f},{100 + u[1] * 400:.3f}\n")
+        px, ts = c, ts + 300000
+GEN
+    fi
+  fi
+  ta_out=$("$build/bench/ta_bench" "$ta_csv")
+  TA_BPS=$(sed -n 's/^ta_bars_per_s //p' <<<"$ta_out")
+  TA_BARS=$(sed -n 's/^ta_bars //p' <<<"$ta_out")
+  if command -v node >/dev/null; then
+    [ -d "$src/bench/ta-peer/node_modules/technicalindicators" ] \
+      || npm ci --prefix "$src/bench/ta-peer" --no-audit --no-fund >/dev/null 2>&1 || true
+    if [ -d "$src/bench/ta-peer/node_modules/technicalindicators" ]; then
+      ta_peer=$(node "$src/bench/ta-peer/ta_peer.mjs" "$ta_csv")
+      TA_PEER_BPS=$(sed -n 's/^ta_peer_bars_per_s //p' <<<"$ta_peer")
+      TA_PEER_API=$(sed -n 's/^ta_peer_api //p' <<<"$ta_peer")
+    fi
+  fi
+fi
+# ---- end ta_throughput ----------------------------------------------------
+
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 python3 - "$out" "$machine" "$best" "$rps" "$bmps" "$gaps" "$lag" <<'PY'
 import json, os, sys
@@ -124,6 +170,13 @@ if rss:
   mb = float(rss) / 1024
   figs.append({"name": "engine_rss_10_instruments", "unit": "MB", "value": round(mb, 1), "peer": "target",
                "peer_value": 15, "ratio": round(15 / mb, 2), "private_mb": round(float(priv or 0) / 1024, 1)})
+# ta_throughput: lib/ta standard set vs technicalindicators (target ratio >= 30).
+tbps, tpeer, tapi, tbars = (os.environ.get(k, "") for k in ("TA_BPS", "TA_PEER_BPS", "TA_PEER_API", "TA_BARS"))
+if tbps and tpeer:
+  figs.append({"name": "ta_throughput", "unit": "bars/s", "value": round(float(tbps)),
+               "peer": "technicalindicators 3.1.0", "peer_value": round(float(tpeer)),
+               "ratio": round(float(tbps) / float(tpeer), 2), "target_ratio": 30,
+               "peer_api": tapi, "bars": int(tbars or 0)})
 json.dump({"machine": machine, "figures": figs}, open(out, "w"), indent=1)
 print(f"{'benchmark':28} {'value':>12} {'unit':8} {'peer':>12} {'ratio':>7}")
 for f in figs:
