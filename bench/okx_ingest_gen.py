@@ -61,6 +61,8 @@ class Book:
         return '["%s","%s","0","%d"]' % (fmt_px(t, self.dec), self.sz[(side, t)], self.rng.randint(1, 30))
 
     def checksum(self):
+        if NO_CHECKSUM:
+            return 0  # what OKX sends since the checksum was deprecated (2026-06)
         parts = []
         top_b = self.bids[::-1][:25]
         top_a = self.asks[:25]
@@ -150,9 +152,14 @@ class Book:
                    fmt_px(o, d), fmt_px(o + 7, d), ts))
 
 
+NO_CHECKSUM = False
+
+
 def main():
+    global NO_CHECKSUM
     out = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 200000
+    NO_CHECKSUM = len(sys.argv) > 3 and sys.argv[3] == "--no-checksum"
     rng = random.Random(20260501)
     books = [Book(rng, *i) for i in INSTS]
     ts = 1767225600000  # 2026-01-01
