@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "net.h"
 #include "storage.h"
+#include "trading/scheduler.h"
 #include "util.h"
 
 struct engine {
@@ -36,6 +37,7 @@ struct engine {
     conf_owned **trader_owned;
     const char **trader_names;
     size_t ntraders;
+    sched **scheds; /* one per trader, while started */
     struct event_base *base;
     struct event *sig_int, *sig_term, *stop_ev;
     http_client *http;
@@ -80,6 +82,20 @@ static const at_cfg_field trader_schema[] = {
      "AI cycle period after a salient signal"},
     {"shadow", AT_CFG_BOOL, "false", 0, offsetof(trader_settings, shadow), 0, 0, NULL,
      "risk-check and store intents without sending them"},
+    {"salience", AT_CFG_DOUBLE, "0.6", AT_CFG_RANGE, offsetof(trader_settings, salience), 0, 1,
+     NULL, "signals at or above this salience trigger the AI and switch to short mode"},
+    {"grace", AT_CFG_DURATION, "20s", AT_CFG_RANGE, offsetof(trader_settings, grace_ms), 0, 600000,
+     NULL, "window after a salient signal that merges further signals into one trigger"},
+    {"calm_periods", AT_CFG_INT, "3", AT_CFG_RANGE, offsetof(trader_settings, calm_periods), 1,
+     1000, NULL, "calm short periods (no salient signal) before going back to long mode"},
+    {"cooldown", AT_CFG_DURATION, "60s", AT_CFG_RANGE, offsetof(trader_settings, cooldown_ms), 0,
+     86400000, NULL, "no trigger this long after the previous one (later ones wait)"},
+    {"max_calls_hour", AT_CFG_INT, "12", AT_CFG_RANGE, offsetof(trader_settings, max_calls_hour), 0,
+     100000, NULL, "AI calls in any rolling hour at most (0 = no limit)"},
+    {"max_calls_day", AT_CFG_INT, "150", AT_CFG_RANGE, offsetof(trader_settings, max_calls_day), 0,
+     100000, NULL, "AI calls in any rolling 24 hours at most (0 = no limit)"},
+    {"deadline", AT_CFG_DURATION, "60s", AT_CFG_RANGE, offsetof(trader_settings, deadline_ms), 1000,
+     3600000, NULL, "time the AI call of a trigger may take (stored with the trigger)"},
     {0},
 };
 
@@ -482,6 +498,66 @@ void engine_request_stop(int exit_code)
     event_active(e->stop_ev, EV_READ, 0);
 }
 
+/* One scheduler per trader, each on a virtual instance named after it. */
+static int schedulers_start(engine *e)
+{
+    if (e->ntraders == 0) {
+        return AT_OK;
+    }
+    e->scheds = calloc(e->ntraders, sizeof(*e->scheds));
+    if (!e->scheds) {
+        return AT_ENOMEM;
+    }
+    for (size_t i = 0; i < e->ntraders; i++) {
+        const trader_settings *t = &e->traders[i];
+        const char *name = e->trader_names[i];
+        const char *dot = strchr(name, '.');
+        at_instance *in = engine_virtual_instance(e, name);
+        sched_cfg c = {.trader = dot ? dot + 1 : name,
+                       .symbols = t->symbols.items,
+                       .nsymbols = t->symbols.n,
+                       .long_ms = t->long_period_ms,
+                       .short_ms = t->short_period_ms,
+                       .grace_ms = t->grace_ms,
+                       .cooldown_ms = t->cooldown_ms,
+                       .deadline_ms = t->deadline_ms,
+                       .calm_periods = t->calm_periods,
+                       .max_hour = t->max_calls_hour,
+                       .max_day = t->max_calls_day,
+                       .salience = t->salience};
+        e->scheds[i] = in ? sched_new(engine_host(), in, &c) : NULL;
+        int rc = e->scheds[i] ? sched_start(e->scheds[i]) : AT_ENOMEM;
+        if (rc != AT_OK) {
+            log_msg(name, AT_LOG_ERROR, "scheduler failed to start: %s", at_strerror(rc));
+            return rc;
+        }
+        log_msg(name, AT_LOG_INFO,
+                "scheduler on (ai %s, account %s, %zu symbols); until the AI pipeline lands, "
+                "triggers are stored and logged",
+                t->ai, t->account, t->symbols.n);
+    }
+    return AT_OK;
+}
+
+static void schedulers_stop(engine *e)
+{
+    for (size_t i = 0; e->scheds && i < e->ntraders; i++) {
+        if (e->scheds[i]) {
+            sched_stop(e->scheds[i]);
+        }
+    }
+}
+
+/* After storage stopped: no callback of a scheduler can come any more. */
+static void schedulers_free(engine *e)
+{
+    for (size_t i = 0; e->scheds && i < e->ntraders; i++) {
+        sched_free(e->scheds[i]);
+    }
+    free(e->scheds);
+    e->scheds = NULL;
+}
+
 static int ensure_dir(const char *path)
 {
     char buf[PATH_MAX];
@@ -601,11 +677,9 @@ int engine_start(engine *e)
         log_msg(in->name, AT_LOG_INFO, "started (%s %s from %s)", in->lp.plugin->name,
                 in->lp.plugin->version ? in->lp.plugin->version : "", in->lp.path);
     }
-    for (size_t i = 0; i < e->ntraders; i++) {
-        log_msg(e->trader_names[i], AT_LOG_WARN,
-                "configured (ai %s, account %s, %zu symbols) but idle: the AI trading "
-                "pipeline is not part of this build yet",
-                e->traders[i].ai, e->traders[i].account, e->traders[i].symbols.n);
+    rc = schedulers_start(e);
+    if (rc != AT_OK) {
+        return rc;
     }
     log_msg("core", AT_LOG_INFO, "running; Ctrl-C or SIGTERM stops");
     return AT_OK;
@@ -643,6 +717,7 @@ void engine_shutdown(engine *e)
          * stops (storage stops last). */
         bus_drain(SIZE_MAX);
     }
+    schedulers_stop(e);
     for (size_t k = n; rev && k-- > 0;) {
         at_instance *in = rev[k];
         if (in->started && in->lp.plugin && in->lp.plugin->stop) {
@@ -682,6 +757,9 @@ void engine_shutdown(engine *e)
     free(rev);
     if (e->started) {
         storage_shutdown();
+    }
+    schedulers_free(e);
+    if (e->started) {
         bus_shutdown();
         loopsvc_shutdown();
         clock_shutdown();

@@ -48,6 +48,14 @@ typedef struct trader_settings {
     int64_t long_period_ms;
     int64_t short_period_ms;
     bool shadow;
+    /* scheduler (core/trading/scheduler.h) */
+    double salience;
+    int64_t grace_ms;
+    int64_t calm_periods;
+    int64_t cooldown_ms;
+    int64_t max_calls_hour;
+    int64_t max_calls_day;
+    int64_t deadline_ms;
 } trader_settings;
 
 typedef struct engine_opts {

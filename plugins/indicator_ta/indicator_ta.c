@@ -22,6 +22,7 @@
 #include <aitrader/plugin.h>
 
 #include "ta.h"
+#include "ta_signal.h"
 
 #define MAX_BARS 8
 #define MIN_MS 60000
@@ -33,6 +34,7 @@ typedef struct bar_state {
     int64_t bar_ms;
     ta_agg agg;
     ta_set set;
+    ta_sig_stream sig; /* threshold signals of this instrument on this bar */
 } bar_state;
 
 typedef struct inst_state {
@@ -55,7 +57,9 @@ typedef struct ind_ctx {
     at_cfg_list instruments, bars;
     int64_t depth, max_instruments;
     const char *source;
+    at_cfg_list signals;
     /* derived */
+    ta_sig_rules rules;
     bool all;
     int nbars;
     int64_t bar_ms[MAX_BARS];
@@ -86,6 +90,11 @@ static const at_cfg_field schema[] = {
       "instruments tracked at most (with instruments = all)"),
     F("source", AT_CFG_STR, NULL, 0, source, 0, 0,
       "only use market events of this instance (e.g. exchange.okx_data); default: any"),
+    F("signals", AT_CFG_LIST, "rsi14>70/65, rsi14<30/35, |chg_5m|>0.01/0.008, vol_ratio>3/2", 0,
+      signals, 0, 0,
+      "threshold rules with hysteresis, published as SIGNAL: NAME>ENTER/EXIT (up), "
+      "NAME<ENTER/EXIT (down), |NAME|>ENTER/EXIT (spike), INSTRUMENT:RULE overrides one "
+      "instrument; none = no signals"),
     {0},
 };
 
@@ -145,6 +154,7 @@ static inst_state *state_new(ind_ctx *c, at_inst id)
         s->bars[k].bar_ms = c->bar_ms[k];
         ta_agg_init(&s->bars[k].agg, c->bar_ms[k]);
         ta_set_init(&s->bars[k].set);
+        ta_sig_stream_init(&s->bars[k].sig, &c->rules, c->h->inst_name(id));
     }
     *slot_of(c, id) = s;
     c->ninst++;
@@ -165,6 +175,67 @@ static inst_state *state_for(ind_ctx *c, const at_event *e)
     return s ? s : (c->all ? state_new(c, e->inst) : NULL);
 }
 
+/* ------------------------------------------------------------------ signals */
+
+/* The signal rules, from the `signals` list ("none" = no rules). */
+static int signals_parse(ind_ctx *c)
+{
+    if (c->signals.n == 1 && strcasecmp(c->signals.items[0], "none") == 0) {
+        return AT_OK;
+    }
+    for (size_t i = 0; i < c->signals.n; i++) {
+        char err[256];
+        if (ta_sig_rules_add(&c->rules, c->signals.items[i], err, sizeof(err)) != 0) {
+            c->h->log(c->inst, AT_LOG_ERROR, "%s", err);
+            return AT_ECONFIG;
+        }
+    }
+    return AT_OK;
+}
+
+static double ind_lookup(void *arg, const char *name)
+{
+    const at_ev_indicator *ev = arg;
+    for (uint32_t i = 0; i < ev->n; i++) {
+        if (strcmp(ev->v[i].name, name) == 0) {
+            return ev->v[i].value;
+        }
+    }
+    return NAN;
+}
+
+/* Feed one INDICATOR (just published, still referenced) through the bar's signal
+ * state and publish a SIGNAL per crossing. */
+static void signals_feed(ind_ctx *c, bar_state *b, const at_ev_indicator *ind)
+{
+    ta_sig_event out[TA_SIG_MAX];
+    size_t n = ta_sig_update(&b->sig, &c->rules, ind_lookup, (void *)ind, out, TA_SIG_MAX);
+    for (size_t i = 0; i < n; i++) {
+        at_ev_signal *ev = (at_ev_signal *)c->h->event_new(c->inst, AT_EV_SIGNAL, 0);
+        if (!ev) {
+            c->h->log(c->inst, AT_LOG_WARN, "out of memory: signal event dropped");
+            return;
+        }
+        ev->h.inst = ind->h.inst;
+        snprintf(ev->indicator, sizeof(ev->indicator), "%s", out[i].name);
+        ev->dir = out[i].op == TA_SIG_GT   ? AT_SIG_UP
+                  : out[i].op == TA_SIG_LT ? AT_SIG_DOWN
+                                           : AT_SIG_SPIKE;
+        ev->value = out[i].value;
+        ev->threshold = out[i].threshold;
+        ev->salience = out[i].salience;
+        ev->entered = out[i].entered;
+        if (c->h->log_enabled(AT_LOG_DEBUG)) {
+            c->h->log(c->inst, AT_LOG_DEBUG,
+                      "signal %s %s %s %g (level %g, salience %.2f) %s %llds", out[i].name,
+                      ta_sig_dir_name(out[i].op), out[i].entered ? "entered" : "left", out[i].value,
+                      out[i].threshold, out[i].salience, c->h->inst_name(ind->h.inst),
+                      (long long)ind->bar_s);
+        }
+        c->h->publish(c->inst, &ev->h, 0);
+    }
+}
+
 /* ------------------------------------------------------------------ publish */
 
 static void put(at_ev_indicator *ev, const char *name, double v)
@@ -174,8 +245,7 @@ static void put(at_ev_indicator *ev, const char *name, double v)
     x->value = v;
 }
 
-static void publish(ind_ctx *c, inst_state *s, const bar_state *b, const ta_bar *bar,
-                    const ta_set_out *o)
+static void publish(ind_ctx *c, inst_state *s, bar_state *b, const ta_bar *bar, const ta_set_out *o)
 {
     at_ev_indicator *ev = (at_ev_indicator *)c->h->event_new(c->inst, AT_EV_INDICATOR, 0);
     if (!ev) {
@@ -207,7 +277,12 @@ static void publish(ind_ctx *c, inst_state *s, const bar_state *b, const ta_bar 
     put(ev, "microprice", s->micro);
     put(ev, "funding", ta_funding_rate(&s->funding));
     put(ev, "funding_chg", ta_funding_chg(&s->funding));
+    /* Signals after the values behind them, so subscribers of both (the
+     * scheduler) see the INDICATOR first; the reference keeps it readable. */
+    c->h->event_retain(&ev->h);
     c->h->publish(c->inst, &ev->h, 0);
+    signals_feed(c, b, ev);
+    c->h->event_release(&ev->h);
     if (c->published) {
         c->h->metric_add(c->published, 1);
     }
@@ -372,6 +447,10 @@ static int init(at_instance *inst, const at_host *host, void *ctx)
         c->bar_ms[c->nbars++] = ms;
     }
     snprintf(c->obi_name, sizeof(c->obi_name), "obi%lld", (long long)c->depth);
+    int src = signals_parse(c);
+    if (src != AT_OK) {
+        return src;
+    }
     c->all = c->instruments.n == 0 ||
              (c->instruments.n == 1 && strcasecmp(c->instruments.items[0], "all") == 0);
     size_t want = c->all ? (size_t)c->max_instruments : c->instruments.n;

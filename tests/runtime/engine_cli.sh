@@ -109,7 +109,8 @@ check "storage starts first, instances stop in reverse order" \
 check "bus delivered the probe's own alerts" contains run.out "probe source.p1: stop seen=5"
 check "secret redacted in logs" contains run.out "probe secret is ***"
 check "secret value never logged" lacks run.out "s3cr3t-value-xyz"
-check "database created with schema v1" [ "$(sqlite3 "$RT_TMP/data/run.db" 'SELECT max(version) FROM schema_migrations')" = 1 ]
+nmig=$(ls "$AT_SOURCE_DIR"/sql/sqlite/[0-9]*.sql | wc -l)
+check "database created with every migration ($nmig)" [ "$(sqlite3 "$RT_TMP/data/run.db" 'SELECT count(*), max(version) FROM schema_migrations')" = "$nmig|$nmig" ]
 
 # --- SIGTERM works the same ----------------------------------------------------
 "$AITRADER" run -c run.ini >term.out 2>&1 &

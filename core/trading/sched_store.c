@@ -1,0 +1,252 @@
+/* The scheduler's edges: the `triggers` table (history read at start, one row
+ * per trigger), the JSON of the indicator values behind a trigger, and the
+ * TRIGGER / ALERT events. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "engine.h"
+#include "sched_internal.h"
+#include "util.h"
+
+/* ------------------------------------------------------------ history */
+
+static bool col_int(const at_db_value *v, int64_t *out)
+{
+    if (v->type == AT_DB_INT) {
+        *out = v->u.i;
+        return true;
+    }
+    if (v->type == AT_DB_TEXT && v->u.s) {
+        char *end;
+        long long x = strtoll(v->u.s, &end, 10);
+        *out = x;
+        return end != v->u.s;
+    }
+    return false;
+}
+
+/* SQLite gives 0/1, PostgreSQL's boolean may come back as "t"/"f". */
+static bool col_bool(const at_db_value *v)
+{
+    if (v->type == AT_DB_INT) {
+        return v->u.i != 0;
+    }
+    if (v->type == AT_DB_TEXT && v->u.s) {
+        return v->u.s[0] == 't' || v->u.s[0] == 'T' || v->u.s[0] == '1';
+    }
+    return false;
+}
+
+static int on_history_row(void *arg, const at_db_row *row)
+{
+    sched *s = arg;
+    int64_t ts;
+    if (row->ncols < 3 || row->cols[0].type != AT_DB_TEXT || !col_int(&row->cols[1], &ts)) {
+        return 0;
+    }
+    sched_hist_push(s, ts, row->cols[0].u.s);
+    /* Rows come ordered by time: the last one seen is the latest trigger. */
+    s->have_last = true;
+    s->load_last_ms = ts;
+    s->load_last_short = col_bool(&row->cols[2]);
+    return 0;
+}
+
+static void on_history_done(void *arg, int err, const char *error)
+{
+    sched *s = arg;
+    s->querying = false;
+    if (s->freed) {
+        sched_free_now(s);
+        return;
+    }
+    if (err != AT_OK) {
+        s->h->log(s->inst, AT_LOG_WARN,
+                  "cannot read past triggers (%s): starting without history, a trigger of "
+                  "the current window may repeat",
+                  error ? error : at_strerror(err));
+    }
+    if (s->running) {
+        sched_loaded(s, s->have_last, s->load_last_ms, s->load_last_short);
+    }
+}
+
+void sched_load_history(sched *s, int64_t since_ms)
+{
+    at_db_value p[2] = {AT_DB_S(s->trader), AT_DB_I(since_ms)};
+    s->have_last = false;
+    s->querying = true;
+    int rc = s->h->db_query(s->inst,
+                            "SELECT key, ts_ms, short_mode FROM triggers WHERE trader = $1 AND "
+                            "ts_ms > $2 ORDER BY ts_ms, key",
+                            p, 2, on_history_row, on_history_done, s);
+    if (rc < 0) {
+        /* No storage: the schedule lives in memory only. */
+        s->querying = false;
+        sched_loaded(s, false, 0, false);
+    }
+}
+
+/* ------------------------------------------------------------- storing */
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void bar_name(int64_t bar_s, char *out, size_t n)
+{
+    if (bar_s > 0 && bar_s % 86400 == 0) {
+        snprintf(out, n, "%" PRId64 "d", bar_s / 86400);
+    } else if (bar_s > 0 && bar_s % 3600 == 0) {
+        snprintf(out, n, "%" PRId64 "h", bar_s / 3600);
+    } else if (bar_s > 0 && bar_s % 60 == 0) {
+        snprintf(out, n, "%" PRId64 "m", bar_s / 60);
+    } else {
+        snprintf(out, n, "%" PRId64 "s", bar_s);
+    }
+}
+
+/* {"indicators": {SYMBOL: {"1m": {"bar_open_ms":…, "rsi14":…, …}}}, "signal": {…}} */
+static char *trigger_json(const sched *s, const sched_signal *sig)
+{
+    json_t *root = json_object(), *inds = json_object();
+    for (size_t i = 0; i < s->nsym; i++) {
+        json_t *bars = NULL;
+        for (size_t b = 0; b < SCHED_MAX_BARS; b++) {
+            const at_ev_indicator *ev = s->sym[i].latest[b];
+            if (!ev) {
+                continue;
+            }
+            json_t *o = json_object();
+            json_object_set_new(o, "bar_open_ms", json_integer(ev->bar_open_ms));
+            for (uint32_t k = 0; k < ev->n && k < AT_IND_MAX; k++) {
+                json_object_set_new(o, ev->v[k].name, num(ev->v[k].value));
+            }
+            char name[24];
+            bar_name(ev->bar_s, name, sizeof(name));
+            if (!bars) {
+                bars = json_object();
+            }
+            json_object_set_new(bars, name, o);
+        }
+        if (bars) {
+            json_object_set_new(inds, s->sym[i].name, bars);
+        }
+    }
+    json_object_set_new(root, "indicators", inds);
+    if (sig) {
+        json_t *o = json_object();
+        json_object_set_new(o, "inst", json_string(sig->inst_name));
+        json_object_set_new(o, "indicator", json_string(sig->indicator));
+        json_object_set_new(o, "dir",
+                            json_string(sig->dir == AT_SIG_UP     ? "up"
+                                        : sig->dir == AT_SIG_DOWN ? "down"
+                                                                  : "spike"));
+        json_object_set_new(o, "value", num(sig->value));
+        json_object_set_new(o, "threshold", num(sig->threshold));
+        json_object_set_new(o, "salience", num(sig->salience));
+        json_object_set_new(o, "merged", json_integer(s->pend_merged));
+        json_object_set_new(root, "signal", o);
+    }
+    char *text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(root);
+    return text;
+}
+
+/* arg is the instance, not the scheduler: instances live until engine_free,
+ * so a write that completes while the engine stops has something to log on. */
+static void on_stored(void *arg, int err, const char *error)
+{
+    if (err != AT_OK) {
+        engine_host()->log(arg, AT_LOG_ERROR, "trigger not stored: %s",
+                           error ? error : at_strerror(err));
+    }
+}
+
+void sched_store_trigger(sched *s, const char *key, int64_t ts_ms, const char *reason,
+                         double salience, bool short_mode, const sched_signal *sig)
+{
+    char *json = trigger_json(s, sig);
+    at_db_value p[8] = {AT_DB_S(key),    AT_DB_S(s->trader),         AT_DB_I(ts_ms),
+                        AT_DB_S(reason), AT_DB_R(salience),          AT_DB_B(short_mode),
+                        AT_DB_S(json),   AT_DB_I(s->cfg.deadline_ms)};
+    int rc = s->h->db_write(s->inst,
+                            "INSERT INTO triggers (key, trader, ts_ms, reason, salience, "
+                            "short_mode, indicators_json, deadline_ms) VALUES ($1, $2, $3, $4, "
+                            "$5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
+                            p, 8, on_stored, s->inst);
+    if (rc < 0 && rc != AT_ESTATE) {
+        s->h->log(s->inst, AT_LOG_ERROR, "trigger %s not stored: %s", key, at_strerror(rc));
+    }
+    free(json);
+}
+
+/* -------------------------------------------------------------- events */
+
+void sched_publish_trigger(sched *s, const char *key, const char *reason, double salience,
+                           bool short_mode)
+{
+    at_ev_trigger *ev =
+        (at_ev_trigger *)s->h->event_new(s->inst, AT_EV_TRIGGER, strlen(reason) + 1);
+    if (!ev) {
+        s->h->log(s->inst, AT_LOG_ERROR, "out of memory: trigger %s not published", key);
+        return;
+    }
+    snprintf(ev->trader, sizeof(ev->trader), "%s", s->trader);
+    snprintf(ev->key, sizeof(ev->key), "%s", key);
+    ev->reason = s->h->event_strdup(&ev->h, reason);
+    ev->salience = salience;
+    ev->short_mode = short_mode;
+    s->h->publish(s->inst, &ev->h, 0);
+}
+
+void sched_publish_alert(sched *s, const char *msg)
+{
+    at_ev_alert *ev = (at_ev_alert *)s->h->event_new(s->inst, AT_EV_ALERT, strlen(msg) + 1);
+    if (ev) {
+        ev->level = AT_LOG_WARN;
+        ev->message = s->h->event_strdup(&ev->h, msg);
+        s->h->publish(s->inst, &ev->h, 0);
+    }
+}
+
+/* --------------------------------------------------- latest indicators */
+
+void sched_keep_indicator(sched *s, sched_symbol *sym, const at_ev_indicator *ev)
+{
+    size_t slot = SCHED_MAX_BARS;
+    for (size_t b = 0; b < SCHED_MAX_BARS && slot == SCHED_MAX_BARS; b++) {
+        if (sym->latest[b] && sym->latest[b]->bar_s == ev->bar_s) {
+            slot = b;
+        }
+    }
+    for (size_t b = 0; b < SCHED_MAX_BARS && slot == SCHED_MAX_BARS; b++) {
+        if (!sym->latest[b]) {
+            slot = b;
+        }
+    }
+    if (slot == SCHED_MAX_BARS) {
+        return; /* more bar sizes than kept: the first ones win */
+    }
+    s->h->event_retain(&ev->h);
+    if (sym->latest[slot]) {
+        s->h->event_release(&sym->latest[slot]->h);
+    }
+    sym->latest[slot] = ev;
+}
+
+void sched_release_indicators(sched *s, sched_symbol *sym)
+{
+    for (size_t b = 0; b < SCHED_MAX_BARS; b++) {
+        if (sym->latest[b]) {
+            s->h->event_release(&sym->latest[b]->h);
+            sym->latest[b] = NULL;
+        }
+    }
+}

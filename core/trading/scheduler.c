@@ -1,0 +1,397 @@
+/* The per-trader AI scheduler (behaviour in scheduler.h). One one-shot timer
+ * armed for the next thing that can happen (a grace window's end, the next
+ * periodic due, a cooldown's end) keeps it O(1) per event and exact on a
+ * simulated clock. Storage and the JSON of the values behind a trigger are in
+ * sched_store.c. */
+#include "scheduler.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_internal.h"
+
+#define HOUR_MS 3600000
+#define DAY_MS 86400000
+
+static int64_t now_ms(const sched *s)
+{
+    return s->h->now_us() / 1000;
+}
+
+sched *sched_new(const at_host *h, at_instance *inst, const sched_cfg *cfg)
+{
+    sched *s = calloc(1, sizeof(*s));
+    if (!s) {
+        return NULL;
+    }
+    s->h = h;
+    s->inst = inst;
+    s->cfg = *cfg;
+    snprintf(s->trader, sizeof(s->trader), "%.*s", SCHED_MAX_TRADER,
+             cfg->trader ? cfg->trader : "");
+    s->trader_too_long = cfg->trader && strlen(cfg->trader) > SCHED_MAX_TRADER;
+    s->cfg.trader = s->trader;
+    s->nsym = cfg->nsymbols < SCHED_MAX_SYMBOLS ? cfg->nsymbols : SCHED_MAX_SYMBOLS;
+    s->cap = (size_t)(cfg->max_day > 0 ? cfg->max_day : 1) + 1;
+    s->hist = calloc(s->cap, sizeof(*s->hist));
+    if (!s->hist) {
+        free(s);
+        return NULL;
+    }
+    s->last_ms = INT64_MIN;
+    return s;
+}
+
+void sched_free_now(sched *s)
+{
+    free(s->hist);
+    free(s);
+}
+
+void sched_free(sched *s)
+{
+    if (!s) {
+        return;
+    }
+    sched_stop(s);
+    if (s->querying) {
+        s->freed = true; /* the query's done callback frees it */
+        return;
+    }
+    sched_free_now(s);
+}
+
+void sched_get_stats(const sched *s, sched_stats *out)
+{
+    *out = (sched_stats){
+        .loaded = s->loaded,
+        .short_mode = s->short_mode,
+        .calm = s->calm,
+        .triggers = s->ntriggers,
+        .over_budget = s->nover,
+        .merged = s->nmerged,
+        .last_ms = s->last_ms,
+        .next_ms = s->timer ? s->timer_at : INT64_MAX,
+    };
+}
+
+/* ------------------------------------------------------------ history ring */
+
+void sched_hist_push(sched *s, int64_t ts_ms, const char *key)
+{
+    sched_hist *e = &s->hist[(s->hstart + s->hn) % s->cap];
+    if (s->hn == s->cap) {
+        s->hstart = (s->hstart + 1) % s->cap; /* oldest falls out */
+    } else {
+        s->hn++;
+    }
+    e->ts_ms = ts_ms;
+    snprintf(e->key, sizeof(e->key), "%s", key);
+}
+
+static size_t hist_count_since(const sched *s, int64_t since_ms)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->hn; i++) {
+        n += s->hist[(s->hstart + i) % s->cap].ts_ms > since_ms;
+    }
+    return n;
+}
+
+static bool hist_has(const sched *s, const char *key)
+{
+    for (size_t i = 0; i < s->hn; i++) {
+        if (strcmp(s->hist[(s->hstart + i) % s->cap].key, key) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------ timer */
+
+static void on_timer(void *arg);
+
+static int64_t period_ms(const sched *s)
+{
+    return s->short_mode ? s->cfg.short_ms : s->cfg.long_ms;
+}
+
+static int64_t cooldown_end(const sched *s)
+{
+    return s->last_ms == INT64_MIN ? INT64_MIN : s->last_ms + s->cfg.cooldown_ms;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+/* When the next thing happens: an open grace window masks the periodic due. */
+static int64_t next_fire(const sched *s)
+{
+    int64_t t = s->pend ? s->pend_start + s->cfg.grace_ms : s->next_due;
+    return max64(t, cooldown_end(s));
+}
+
+void sched_arm(sched *s)
+{
+    if (!s->running || !s->loaded) {
+        return;
+    }
+    int64_t at = next_fire(s);
+    if (s->timer && s->timer_at == at) {
+        return;
+    }
+    if (s->timer) {
+        s->h->timer_cancel(s->timer);
+        s->timer = NULL;
+    }
+    int64_t after = at - now_ms(s);
+    s->timer = s->h->timer_add(s->inst, after > 0 ? after : 0, 0, on_timer, s);
+    s->timer_at = at;
+    if (!s->timer) {
+        s->h->log(s->inst, AT_LOG_ERROR,
+                  "cannot arm the scheduler timer: no trigger until restart");
+    }
+}
+
+/* ---------------------------------------------------------------- trigger */
+
+/* The budget allows one more trigger now; otherwise say so (once a spell). */
+static bool budget_ok(sched *s, int64_t now, const char *key)
+{
+    size_t hour = hist_count_since(s, now - HOUR_MS), day = hist_count_since(s, now - DAY_MS);
+    bool over_hour = s->cfg.max_hour > 0 && hour >= (size_t)s->cfg.max_hour;
+    bool over_day = s->cfg.max_day > 0 && day >= (size_t)s->cfg.max_day;
+    if (!over_hour && !over_day) {
+        /* A spell ends when a trigger passes again, but at most one ALERT an
+         * hour: a trader living at its rolling limit would alert on every
+         * other window otherwise. */
+        if (s->alerted && now - s->alerted_ms >= HOUR_MS) {
+            s->alerted = false;
+        }
+        return true;
+    }
+    s->nover++;
+    char msg[200];
+    snprintf(msg, sizeof(msg),
+             "%s: AI call budget reached (%zu in the last hour, max %" PRId64
+             "; %zu in 24 h, max %" PRId64 "): %s skipped",
+             s->trader, hour, s->cfg.max_hour, day, s->cfg.max_day, key);
+    s->h->log(s->inst, s->alerted ? AT_LOG_INFO : AT_LOG_WARN, "%s", msg);
+    if (!s->alerted) {
+        s->alerted = true;
+        s->alerted_ms = now;
+        sched_publish_alert(s, msg);
+    }
+    return false;
+}
+
+/* Fire (or skip, for the budget or a key already used) one trigger; the
+ * caller moves the schedule on either way. */
+static void fire(sched *s, const char *key, const char *reason, double salience, bool short_mode,
+                 const sched_signal *sig)
+{
+    int64_t now = now_ms(s);
+    if (hist_has(s, key)) {
+        s->h->log(s->inst, AT_LOG_DEBUG, "%s already triggered: skipped", key);
+        return;
+    }
+    if (!budget_ok(s, now, key)) {
+        return;
+    }
+    sched_hist_push(s, now, key);
+    s->last_ms = now;
+    s->ntriggers++;
+    s->h->log(s->inst, AT_LOG_INFO, "trigger %s: %s (salience %.2f, %s mode)", key, reason,
+              salience, short_mode ? "short" : "long");
+    sched_store_trigger(s, key, now, reason, salience, short_mode, sig);
+    sched_publish_trigger(s, key, reason, salience, short_mode);
+}
+
+static void fire_signal(sched *s, int64_t now)
+{
+    char key[AT_ID_LEN], reason[160];
+    snprintf(key, sizeof(key), "%s:sig:%" PRId64, s->trader, s->pend_start);
+    const sched_signal *b = &s->best;
+    int n = snprintf(reason, sizeof(reason), "signal %s %s %.2f %s", b->indicator,
+                     b->dir == AT_SIG_UP     ? "up"
+                     : b->dir == AT_SIG_DOWN ? "down"
+                                             : "spike",
+                     b->salience, b->inst_name);
+    if (s->pend_merged > 0 && n > 0 && (size_t)n < sizeof(reason)) {
+        snprintf(reason + n, sizeof(reason) - (size_t)n, " (+%u merged)", s->pend_merged);
+    }
+    s->nmerged += s->pend_merged;
+    s->pend = false;
+    fire(s, key, reason, b->salience, true, b);
+    if (!s->short_mode) {
+        s->h->log(s->inst, AT_LOG_INFO, "salient signal: short mode (every %" PRId64 " s)",
+                  s->cfg.short_ms / 1000);
+    }
+    s->short_mode = true;
+    s->calm = 0;
+    s->next_due = now + s->cfg.short_ms;
+}
+
+static void fire_periodic(sched *s, int64_t now)
+{
+    char key[AT_ID_LEN], reason[96];
+    bool was_short = s->short_mode;
+    if (was_short && ++s->calm >= s->cfg.calm_periods) {
+        /* The K-th calm period ends: this trigger already belongs to long mode. */
+        s->short_mode = false;
+        s->calm = 0;
+        snprintf(reason, sizeof(reason), "long period (calm for %" PRId64 " short periods)",
+                 s->cfg.calm_periods);
+        s->h->log(s->inst, AT_LOG_INFO, "calm: back to long mode (every %" PRId64 " s)",
+                  s->cfg.long_ms / 1000);
+    } else if (was_short) {
+        snprintf(reason, sizeof(reason), "short period (calm %" PRId64 "/%" PRId64 ")", s->calm,
+                 s->cfg.calm_periods);
+    } else {
+        snprintf(reason, sizeof(reason), "long period");
+    }
+    snprintf(key, sizeof(key), "%s:%s:%" PRId64, s->trader, s->short_mode ? "short" : "long",
+             s->next_due);
+    fire(s, key, reason, 0, s->short_mode, NULL);
+    s->next_due = now + period_ms(s);
+}
+
+static void on_timer(void *arg)
+{
+    sched *s = arg;
+    s->timer = NULL; /* one-shot: freed by the clock */
+    int64_t now = now_ms(s);
+    if (now >= next_fire(s)) {
+        if (s->pend) {
+            fire_signal(s, now);
+        } else {
+            fire_periodic(s, now);
+        }
+    }
+    sched_arm(s);
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static int symbol_index(const sched *s, at_inst id)
+{
+    for (size_t i = 0; id && i < s->nsym; i++) {
+        if (s->sym[i].id == id) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void on_signal(void *arg, const at_event *e)
+{
+    sched *s = arg;
+    const at_ev_signal *sg = (const void *)e;
+    int k = symbol_index(s, e->inst);
+    if (k < 0 || !sg->entered || !(sg->salience >= s->cfg.salience)) {
+        return;
+    }
+    s->calm = 0; /* this short period is not calm */
+    sched_signal cur = {
+        .dir = sg->dir, .value = sg->value, .threshold = sg->threshold, .salience = sg->salience};
+    snprintf(cur.indicator, sizeof(cur.indicator), "%s", sg->indicator);
+    snprintf(cur.inst_name, sizeof(cur.inst_name), "%s", s->sym[k].name);
+    if (!s->pend) {
+        s->pend = true;
+        s->pend_start = now_ms(s);
+        s->pend_merged = 0;
+        s->best = cur;
+        s->h->log(s->inst, AT_LOG_DEBUG, "grace window opened by %s %s %.2f", cur.indicator,
+                  cur.inst_name, cur.salience);
+    } else {
+        s->pend_merged++;
+        if (cur.salience > s->best.salience) {
+            s->best = cur;
+        }
+    }
+    sched_arm(s);
+}
+
+static void on_indicator(void *arg, const at_event *e)
+{
+    sched *s = arg;
+    int k = symbol_index(s, e->inst);
+    if (k >= 0) {
+        sched_keep_indicator(s, &s->sym[k], (const at_ev_indicator *)e);
+    }
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+/* The stored history is in (or there is none): set the schedule from it. */
+void sched_loaded(sched *s, bool have_last, int64_t last_ms, bool last_short)
+{
+    int64_t now = now_ms(s);
+    s->loaded = true;
+    if (have_last) {
+        s->last_ms = last_ms;
+        s->short_mode = last_short;
+        s->next_due = last_ms + period_ms(s);
+        s->h->log(s->inst, AT_LOG_INFO,
+                  "resumed: last trigger %" PRId64 " s ago (%s mode), %zu in 24 h, next in "
+                  "%" PRId64 " s",
+                  (now - last_ms) / 1000, last_short ? "short" : "long", s->hn,
+                  (max64(s->next_due, now) - now) / 1000);
+    } else {
+        s->next_due = now;
+    }
+    sched_arm(s);
+}
+
+int sched_start(sched *s)
+{
+    if (s->running) {
+        return AT_OK;
+    }
+    if (s->trader_too_long) {
+        s->h->log(s->inst, AT_LOG_ERROR, "trader name '%s…' is longer than %d characters",
+                  s->trader, SCHED_MAX_TRADER);
+        return AT_ECONFIG;
+    }
+    for (size_t i = 0; i < s->nsym; i++) {
+        s->sym[i].id = s->h->inst_intern(s->cfg.symbols[i]);
+        snprintf(s->sym[i].name, sizeof(s->sym[i].name), "%s", s->cfg.symbols[i]);
+        if (!s->sym[i].id) {
+            s->h->log(s->inst, AT_LOG_ERROR, "symbols: bad instrument '%s'", s->cfg.symbols[i]);
+            return AT_ECONFIG;
+        }
+    }
+    s->sub_sig = s->h->subscribe(s->inst, AT_EV_SIGNAL, on_signal, s);
+    s->sub_ind = s->h->subscribe(s->inst, AT_EV_INDICATOR, on_indicator, s);
+    if (s->sub_sig < 0 || s->sub_ind < 0) {
+        sched_stop(s);
+        return AT_ENOMEM;
+    }
+    s->running = true;
+    sched_load_history(s, now_ms(s) - DAY_MS);
+    return AT_OK;
+}
+
+void sched_stop(sched *s)
+{
+    if (s->sub_sig > 0) {
+        s->h->unsubscribe(s->inst, s->sub_sig);
+    }
+    if (s->sub_ind > 0) {
+        s->h->unsubscribe(s->inst, s->sub_ind);
+    }
+    s->sub_sig = s->sub_ind = 0;
+    if (s->timer) {
+        s->h->timer_cancel(s->timer);
+        s->timer = NULL;
+    }
+    for (size_t i = 0; i < s->nsym; i++) {
+        sched_release_indicators(s, &s->sym[i]);
+    }
+    s->running = false;
+}

@@ -1,0 +1,72 @@
+/* The AI scheduler of one trader: decides when the AI is called and says so
+ * with an AT_EV_TRIGGER. Runs as a virtual instance named after the trader
+ * ("trader.alpha"), reaches the engine only through the at_host table, and
+ * reads time only from the core clock, so it behaves the same live and on a
+ * simulated clock.
+ *
+ * Modes and windows (times in core-clock ms, T = the last trigger):
+ *  - long mode: a trigger at T + long_period ("alpha:long:<due>").
+ *  - an entered SIGNAL for one of the trader's symbols with salience >= the
+ *    trader's `salience` opens a grace window at its arrival G; every further
+ *    salient signal until the trigger merges into it; at G + grace (or when the
+ *    cooldown ends, whichever is later) one trigger fires ("alpha:sig:<G>",
+ *    reason of the most salient signal, "+N merged") and the trader goes to
+ *    short mode.
+ *  - short mode: a trigger at T + short_period ("alpha:short:<due>"). A short
+ *    period with no salient signal is calm; when the K-th calm one ends
+ *    (K = calm_periods) the trader goes back to long mode and that trigger is
+ *    already a long-mode one ("alpha:long:<due>").
+ *  - cooldown: no trigger before T + cooldown; what falls due earlier waits.
+ *    A periodic due waits while a grace window is open (the signal trigger
+ *    restarts the period anyway).
+ *  - budgets: at most max_calls_hour triggers in any rolling hour and
+ *    max_calls_day in any rolling 24 h; over budget the window is skipped
+ *    (logged, one ALERT per over-budget spell) and the schedule moves on.
+ *  - idempotency: every trigger is stored in `triggers` (key PRIMARY KEY,
+ *    INSERT … ON CONFLICT DO NOTHING); at start the last 24 h of the trader's
+ *    triggers are read back (budget and the last trigger), so the next due is
+ *    computed from the stored T and mode: a restart within a window does not
+ *    trigger again. With no storage the state lives in memory only.
+ *  - the first start with no stored trigger triggers at once (long mode). */
+#ifndef AT_CORE_TRADING_SCHEDULER_H
+#define AT_CORE_TRADING_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <aitrader/host.h>
+
+typedef struct sched_cfg {
+    const char *trader; /* short name: "alpha" for [trader.alpha] (copied) */
+    const char *const *symbols;
+    size_t nsymbols;
+    int64_t long_ms, short_ms, grace_ms, cooldown_ms, deadline_ms;
+    int64_t calm_periods, max_hour, max_day;
+    double salience;
+} sched_cfg;
+
+/* What a scheduler did (tests, status). */
+typedef struct sched_stats {
+    bool loaded; /* stored history read (or no storage) */
+    bool short_mode;
+    int64_t calm;         /* calm short periods so far */
+    uint64_t triggers;    /* published */
+    uint64_t over_budget; /* windows skipped for the budget */
+    uint64_t merged;      /* signals merged into a trigger's grace window */
+    int64_t last_ms;      /* time of the last trigger, INT64_MIN when none */
+    int64_t next_ms;      /* when the timer fires next, INT64_MAX when unarmed */
+} sched_stats;
+
+typedef struct sched sched;
+
+/* `inst` is borrowed and must outlive the scheduler; cfg is copied. */
+sched *sched_new(const at_host *h, at_instance *inst, const sched_cfg *cfg);
+/* Subscribe, read the stored history, arm the timer once it is read. */
+int sched_start(sched *s);
+/* Unsubscribe, cancel the timer, release retained events. Idempotent. */
+void sched_stop(sched *s);
+void sched_free(sched *s);
+void sched_get_stats(const sched *s, sched_stats *out);
+
+#endif
