@@ -147,6 +147,15 @@ GEN
 fi
 # ---- end ta_throughput ----------------------------------------------------
 
+# ---- sched_report (issue 5) ----------------------------------------------
+# AI calls/day and move-to-trigger delay, adaptive scheduler vs fixed 3/12/15
+# min (bench/sched_report.c), on the OKX candles when ../shared/data is there.
+if [ -x "$build/bench/sched_report" ] && [ -d "$src/../shared/data" ]; then
+  "$build/bench/sched_report" --data "$src/../shared/data" --json "$src/bench/sched_report.json" || true
+fi
+export SCHED_JSON="$src/bench/sched_report.json"
+# ---- end sched_report -----------------------------------------------------
+
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 python3 - "$out" "$machine" "$best" "$rps" "$bmps" "$gaps" "$lag" <<'PY'
 import json, os, sys
@@ -190,6 +199,18 @@ if tbps and tpeer:
                "peer": "technicalindicators 3.1.0", "peer_value": round(float(tpeer)),
                "ratio": round(float(tbps) / float(tpeer), 2), "target_ratio": 30,
                "peer_api": tapi, "bars": int(tbars or 0)})
+# sched_report: pooled median delay move -> AI call, ours vs fixed 12 min.
+sj = os.environ.get("SCHED_JSON", "")
+if sj and os.path.exists(sj):
+  rows = {r["schedule"]: r for r in map(json.loads, open(sj)) if r["dataset"] == "all"}
+  if "adaptive" in rows and "fixed 12m" in rows:
+    a, p = rows["adaptive"], rows["fixed 12m"]
+    figs.append({"name": "sched_median_delay_vs_12m", "unit": "min", "value": a["median_delay_min"],
+                 "peer": "fixed 12 min", "peer_value": p["median_delay_min"],
+                 "ratio": round(p["median_delay_min"] / max(a["median_delay_min"], 0.01), 2),
+                 "calls_per_day": a["calls_per_day"], "peer_calls_per_day": p["calls_per_day"],
+                 "p90_delay_min": a["p90_delay_min"], "peer_p90_delay_min": p["p90_delay_min"],
+                 "moves": a["moves"]})
 json.dump({"machine": machine, "figures": figs}, open(out, "w"), indent=1)
 print(f"{'benchmark':28} {'value':>12} {'unit':8} {'peer':>12} {'ratio':>7}")
 for f in figs:

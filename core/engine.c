@@ -82,7 +82,7 @@ static const at_cfg_field trader_schema[] = {
      "AI cycle period after a salient signal"},
     {"shadow", AT_CFG_BOOL, "false", 0, offsetof(trader_settings, shadow), 0, 0, NULL,
      "risk-check and store intents without sending them"},
-    {"salience", AT_CFG_DOUBLE, "0.6", AT_CFG_RANGE, offsetof(trader_settings, salience), 0, 1,
+    {"salience", AT_CFG_DOUBLE, "0.4", AT_CFG_RANGE, offsetof(trader_settings, salience), 0, 1,
      NULL, "signals at or above this salience trigger the AI and switch to short mode"},
     {"grace", AT_CFG_DURATION, "20s", AT_CFG_RANGE, offsetof(trader_settings, grace_ms), 0, 600000,
      NULL, "window after a salient signal that merges further signals into one trigger"},

@@ -90,8 +90,7 @@ static const at_cfg_field schema[] = {
       "instruments tracked at most (with instruments = all)"),
     F("source", AT_CFG_STR, NULL, 0, source, 0, 0,
       "only use market events of this instance (e.g. exchange.okx_data); default: any"),
-    F("signals", AT_CFG_LIST, "rsi14>70/65, rsi14<30/35, |chg_5m|>0.01/0.008, vol_ratio>3/2", 0,
-      signals, 0, 0,
+    F("signals", AT_CFG_LIST, "rsi14>75/70, rsi14<25/30, |chg_5m|>0.01/0.008", 0, signals, 0, 0,
       "threshold rules with hysteresis, published as SIGNAL: NAME>ENTER/EXIT (up), "
       "NAME<ENTER/EXIT (down), |NAME|>ENTER/EXIT (spike), INSTRUMENT:RULE overrides one "
       "instrument; none = no signals"),
