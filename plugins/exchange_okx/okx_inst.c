@@ -344,13 +344,34 @@ static int parse_rows(const at_host *h, const json_t *data, okx_inst **out, size
         say(err, errlen, "instruments: out of memory for %zu rows", count);
         return AT_ENOMEM;
     }
+    /* A row OKX lists that we cannot use (a preopen swap with lotSz "" …) is
+     * skipped, not fatal: one bad row must not stop trading the others. The
+     * first reason stays in err (callers log it); with no usable row at all
+     * it is the error. */
+    size_t good = 0, skipped = 0;
+    int first_rc = AT_OK;
+    char why[256] = "";
     for (size_t i = 0; i < count; i++) {
-        int rc = parse_row(h, json_array_get(data, i), i, &rows[i], err, errlen);
+        int rc = parse_row(h, json_array_get(data, i), i, &rows[good], why, sizeof why);
         if (rc != AT_OK) {
-            free(rows);
-            return rc;
+            if (skipped++ == 0) {
+                first_rc = rc;
+                say(err, errlen, "%s", why);
+            }
+            continue;
         }
+        good++;
     }
+    if (count > 0 && good == 0) {
+        free(rows);
+        return first_rc;
+    }
+    if (skipped > 0) {
+        char first[256];
+        snprintf(first, sizeof first, "%s", err);
+        say(err, errlen, "%zu of %zu rows skipped; first: %s", skipped, count, first);
+    }
+    count = good;
     if (count > 1) {
         qsort(rows, count, sizeof *rows, cmp_row);
     }

@@ -82,6 +82,9 @@ int okx_insts_from_reply(okx_ctx *c, const okx_reply *r, char *err, size_t errle
         }
         return rc;
     }
+    if (err[0]) {
+        c->h->log(c->inst, AT_LOG_WARN, "%s", err); /* rows skipped */
+    }
     c->insts = in;
     return AT_OK;
 }

@@ -254,9 +254,9 @@ static void test_load_malformed(void **state)
         {"{\"code\":\"0\",\"data\":[{\"instId\":\"BTC-USDT-SWAP\",\"uly\":\"BTC-USDT\","
          "\"lotSz\":\"1\",\"minSz\":\"1\",\"tickSz\":\"0.1\"}]}",
          "instruments data[0] (BTC-USDT-SWAP): ctVal missing"},
-        {"{\"code\":\"0\",\"data\":[" ROW_BTC ",{\"instId\":\"ETH-USDT-SWAP\",\"uly\":\"ETH-USDT\","
+        {"{\"code\":\"0\",\"data\":[{\"instId\":\"ETH-USDT-SWAP\",\"uly\":\"ETH-USDT\","
          "\"ctVal\":\"0.1\",\"lotSz\":\"abc\",\"minSz\":\"1\",\"tickSz\":\"0.01\"}]}",
-         "instruments data[1] (ETH-USDT-SWAP): lotSz \"abc\" is not a decimal"},
+         "instruments data[0] (ETH-USDT-SWAP): lotSz \"abc\" is not a decimal"},
         {"{\"code\":\"0\",\"data\":[{\"instId\":\"ETH-USDT-SWAP\",\"uly\":\"ETH-USDT\","
          "\"ctVal\":\"0.1\",\"lotSz\":\"1\",\"tickSz\":\"0.01\"}]}",
          "instruments data[0] (ETH-USDT-SWAP): minSz missing"},
@@ -321,6 +321,30 @@ static void test_load_malformed(void **state)
     assert_int_equal(okx_insts_count(fx->sample), 12);
     /* NULL err is allowed. */
     assert_int_equal(okx_insts_load_json(fx->sample, "[]", 2, NULL, 0), AT_EINVAL);
+}
+
+/* One unusable row (a preopen swap with lotSz "" …) is skipped, not fatal:
+ * the others load, and the reason comes back for the caller to log. */
+static void test_bad_row_skipped(void **state)
+{
+    (void)state;
+    okx_insts *r = okx_insts_new(engine_host());
+    assert_non_null(r);
+    const char *json =
+        "{\"code\":\"0\",\"data\":[" ROW_BTC ",{\"instId\":\"ETH-USDT-SWAP\",\"uly\":\"ETH-USDT\","
+        "\"ctVal\":\"0.1\",\"lotSz\":\"\",\"minSz\":\"1\",\"tickSz\":\"0.01\"}]}";
+    char err[256] = "";
+    assert_int_equal(okx_insts_load_json(r, json, strlen(json), err, sizeof err), AT_OK);
+    assert_int_equal(okx_insts_count(r), 1);
+    assert_non_null(okx_insts_find(r, "BTC-USDT-SWAP"));
+    assert_null(okx_insts_find(r, "ETH-USDT-SWAP"));
+    assert_string_equal(err, "1 of 2 rows skipped; first: instruments data[1] (ETH-USDT-SWAP): "
+                             "lotSz missing");
+    /* A clean load leaves no warning behind. */
+    const char *one = "{\"code\":\"0\",\"data\":[" ROW_BTC "]}";
+    assert_int_equal(okx_insts_load_json(r, one, strlen(one), err, sizeof err), AT_OK);
+    assert_string_equal(err, "");
+    okx_insts_free(r);
 }
 
 static void test_reload_replaces(void **state)
@@ -720,13 +744,21 @@ static void test_fmt(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_sample),     cmocka_unit_test(test_load_modern_fields),
-        cmocka_unit_test(test_ct_type_derived), cmocka_unit_test(test_load_malformed),
-        cmocka_unit_test(test_reload_replaces), cmocka_unit_test(test_find_forms),
-        cmocka_unit_test(test_to_ccxt),         cmocka_unit_test(test_doge),
-        cmocka_unit_test(test_btc_eth_sol),     cmocka_unit_test(test_sizing_errors),
-        cmocka_unit_test(test_never_rounds_up), cmocka_unit_test(test_max_size),
-        cmocka_unit_test(test_price_round),     cmocka_unit_test(test_fmt),
+        cmocka_unit_test(test_load_sample),
+        cmocka_unit_test(test_load_modern_fields),
+        cmocka_unit_test(test_ct_type_derived),
+        cmocka_unit_test(test_load_malformed),
+        cmocka_unit_test(test_bad_row_skipped),
+        cmocka_unit_test(test_reload_replaces),
+        cmocka_unit_test(test_find_forms),
+        cmocka_unit_test(test_to_ccxt),
+        cmocka_unit_test(test_doge),
+        cmocka_unit_test(test_btc_eth_sol),
+        cmocka_unit_test(test_sizing_errors),
+        cmocka_unit_test(test_never_rounds_up),
+        cmocka_unit_test(test_max_size),
+        cmocka_unit_test(test_price_round),
+        cmocka_unit_test(test_fmt),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
