@@ -522,6 +522,59 @@ static at_dec dec_of(okx_ctx *c, const json_t *o, const char *k)
     return d;
 }
 
+/* One execution, from an order push or a trade/fills row (same field names:
+ * tradeId, fillPx, fillSz, fillFee, fillFeeCcy, execType, fillTime): FILL
+ * event and fills row. */
+static void record_fill(okx_ctx *c, const json_t *o, const okx_inst *in)
+{
+    const char *inst_id = jstr(o, "instId");
+    const char *cl = jstr(o, "clOrdId");
+    const char *ps = jstr(o, "posSide");
+    at_pos_side pos = strcmp(ps, "long") == 0    ? AT_POS_LONG
+                      : strcmp(ps, "short") == 0 ? AT_POS_SHORT
+                                                 : AT_POS_NET;
+    bool buy = strcmp(jstr(o, "side"), "buy") == 0;
+    const char *trade_id = jstr(o, "tradeId");
+    at_dec fsz = dec_of(c, o, "fillSz");
+    if (*trade_id && fsz.m > 0) {
+        at_ev_fill *f = (at_ev_fill *)c->h->event_new(c->inst, AT_EV_FILL, 0);
+        if (f) {
+            f->h.inst = in ? in->id : c->h->inst_intern(inst_id);
+            snprintf(f->account, sizeof(f->account), "%s", c->name);
+            snprintf(f->trade_id, sizeof(f->trade_id), "%s", trade_id);
+            snprintf(f->ord_id, sizeof(f->ord_id), "%s", jstr(o, "ordId"));
+            snprintf(f->cl_ord_id, sizeof(f->cl_ord_id), "%s", cl);
+            f->side = buy ? AT_SIDE_BUY : AT_SIDE_SELL;
+            f->pos_side = pos;
+            f->px = dec_of(c, o, "fillPx");
+            f->sz = fsz;
+            f->fee = dec_of(c, o, "fillFee");
+            snprintf(f->fee_ccy, sizeof(f->fee_ccy), "%s", jstr(o, "fillFeeCcy"));
+            f->maker = strcmp(jstr(o, "execType"), "M") == 0;
+            f->exch_ts_ms = strtoll(jstr(o, "fillTime"), NULL, 10);
+            c->h->publish(c->inst, &f->h, 0);
+        }
+        const at_db_value p[] = {AT_DB_S(c->name),
+                                 AT_DB_S(inst_id),
+                                 AT_DB_S(trade_id),
+                                 AT_DB_S(jstr(o, "ordId")),
+                                 AT_DB_S(cl),
+                                 AT_DB_S(jstr(o, "side")),
+                                 AT_DB_S(ps),
+                                 okx_db_dec(c, o, "fillPx"),
+                                 AT_DB_D(fsz),
+                                 okx_db_dec(c, o, "fillFee"),
+                                 AT_DB_S(jstr(o, "fillFeeCcy")),
+                                 AT_DB_B(strcmp(jstr(o, "execType"), "M") == 0),
+                                 AT_DB_I(strtoll(jstr(o, "fillTime"), NULL, 10))};
+        c->h->db_write(c->inst,
+                       "INSERT INTO fills (account, inst_id, trade_id, ord_id, cl_ord_id, side, "
+                       "pos_side, px, sz, fee, fee_ccy, maker, ts_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,"
+                       "$8,$9,$10,$11,$12,$13) ON CONFLICT (account, inst_id, trade_id) DO NOTHING",
+                       p, 13, NULL, NULL);
+    }
+}
+
 void okx_trade_on_order_push(okx_ctx *c, json_t *o)
 {
     if (json_object_get(o, "op")) {
@@ -571,45 +624,7 @@ void okx_trade_on_order_push(okx_ctx *c, json_t *o)
                        "fee = $5, fee_ccy = $6, updated_ms = $7 WHERE cl_ord_id = $8",
                        p, 8, NULL, NULL);
     }
-    const char *trade_id = jstr(o, "tradeId");
-    at_dec fsz = dec_of(c, o, "fillSz");
-    if (*trade_id && fsz.m > 0) {
-        at_ev_fill *f = (at_ev_fill *)c->h->event_new(c->inst, AT_EV_FILL, 0);
-        if (f) {
-            f->h.inst = in ? in->id : c->h->inst_intern(inst_id);
-            snprintf(f->account, sizeof(f->account), "%s", c->name);
-            snprintf(f->trade_id, sizeof(f->trade_id), "%s", trade_id);
-            snprintf(f->ord_id, sizeof(f->ord_id), "%s", jstr(o, "ordId"));
-            snprintf(f->cl_ord_id, sizeof(f->cl_ord_id), "%s", cl);
-            f->side = buy ? AT_SIDE_BUY : AT_SIDE_SELL;
-            f->pos_side = pos;
-            f->px = dec_of(c, o, "fillPx");
-            f->sz = fsz;
-            f->fee = dec_of(c, o, "fillFee");
-            snprintf(f->fee_ccy, sizeof(f->fee_ccy), "%s", jstr(o, "fillFeeCcy"));
-            f->maker = strcmp(jstr(o, "execType"), "M") == 0;
-            f->exch_ts_ms = strtoll(jstr(o, "fillTime"), NULL, 10);
-            c->h->publish(c->inst, &f->h, 0);
-        }
-        const at_db_value p[] = {AT_DB_S(c->name),
-                                 AT_DB_S(inst_id),
-                                 AT_DB_S(trade_id),
-                                 AT_DB_S(jstr(o, "ordId")),
-                                 AT_DB_S(cl),
-                                 AT_DB_S(jstr(o, "side")),
-                                 AT_DB_S(ps),
-                                 okx_db_dec(c, o, "fillPx"),
-                                 AT_DB_D(fsz),
-                                 okx_db_dec(c, o, "fillFee"),
-                                 AT_DB_S(jstr(o, "fillFeeCcy")),
-                                 AT_DB_B(strcmp(jstr(o, "execType"), "M") == 0),
-                                 AT_DB_I(strtoll(jstr(o, "fillTime"), NULL, 10))};
-        c->h->db_write(c->inst,
-                       "INSERT INTO fills (account, inst_id, trade_id, ord_id, cl_ord_id, side, "
-                       "pos_side, px, sz, fee, fee_ccy, maker, ts_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,"
-                       "$8,$9,$10,$11,$12,$13) ON CONFLICT (account, inst_id, trade_id) DO NOTHING",
-                       p, 13, NULL, NULL);
-    }
+    record_fill(c, o, in);
 }
 
 /* ------------------------------------------------------------ reconciliation */
@@ -800,15 +815,79 @@ static void on_algos(void *arg, const okx_reply *r)
     }
 }
 
-/* Resync: the order's state at OKX, fed through the push path (row update
- * and ORDER event, FILL for its last fill when it is new to the row). */
+/* Resync: each order still open here, as OKX has it now, and the fills it
+ * got while the private feed was away. */
+/* A fill of the resync: recorded unless the row already knows it (its push
+ * may have arrived before the connection dropped). */
+typedef struct fill_check {
+    okx_ctx *c;
+    json_t *fill; /* push-shaped copy */
+    bool known;
+} fill_check;
+
+static int on_fill_known(void *arg, const at_db_row *row)
+{
+    ((fill_check *)arg)->known = true;
+    return 1;
+}
+
+static void on_fill_known_done(void *arg, int err, const char *error)
+{
+    fill_check *k = arg;
+    if (err == AT_OK && !k->known) {
+        const char *id = jstr(k->fill, "instId");
+        record_fill(k->c, k->fill, okx_insts_find(k->c->insts, id));
+    }
+    json_decref(k->fill);
+    free(k);
+}
+
+static void on_resync_fills(void *arg, const okx_reply *r)
+{
+    okx_ctx *c = arg;
+    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->data) {
+        return;
+    }
+    size_t i;
+    json_t *f;
+    json_array_foreach(r->data, i, f)
+    {
+        fill_check *k = calloc(1, sizeof(*k));
+        if (!k) {
+            return;
+        }
+        k->c = c;
+        /* trade/fills names the fee "fee"; the push names it "fillFee". */
+        k->fill = json_deep_copy(f);
+        json_object_set(k->fill, "fillFee", json_object_get(f, "fee"));
+        json_object_set(k->fill, "fillFeeCcy", json_object_get(f, "feeCcy"));
+        const at_db_value p[] = {AT_DB_S(c->name), AT_DB_S(jstr(f, "instId")),
+                                 AT_DB_S(jstr(f, "tradeId"))};
+        c->h->db_query(c->inst,
+                       "SELECT trade_id FROM fills WHERE account = $1 AND inst_id = $2 AND "
+                       "trade_id = $3",
+                       p, 3, on_fill_known, on_fill_known_done, k);
+    }
+}
+
 static void on_resync(void *arg, const okx_reply *r)
 {
     okx_ctx *c = arg;
     json_t *d = r->data ? json_array_get(r->data, 0) : NULL;
-    if (r->err == AT_OK && strcmp(r->code, "0") == 0 && d) {
-        okx_trade_on_order_push(c, d);
+    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !d) {
+        return;
     }
+    /* The order's state through the push path (row and ORDER event), without
+     * its last fill: every fill comes from trade/fills below, once. */
+    json_t *o = json_deep_copy(d);
+    json_object_del(o, "tradeId");
+    okx_trade_on_order_push(c, o);
+    json_decref(o);
+    char q[256] = "";
+    okx_query_append(q, sizeof(q), "instType", "SWAP");
+    okx_query_append(q, sizeof(q), "instId", jstr(d, "instId"));
+    okx_query_append(q, sizeof(q), "ordId", jstr(d, "ordId"));
+    okx_rest_get(c->rest, "/api/v5/trade/fills", q + 1, true, on_resync_fills, c);
 }
 
 static int on_open_row(void *arg, const at_db_row *row)

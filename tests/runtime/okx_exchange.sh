@@ -155,6 +155,23 @@ sleep 2
 n1=$(grep -c "BOOK BTC-USDT-SWAP" events.log)
 check "books flow again after the reconnect ($n0 -> $n1)" [ "$n1" -gt "$n0" ]
 
+# --- fills while the private feed was away are caught up after it is back ------------
+intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=limit sz=1 px=85000 id=h-away"
+wait_log events.log "RESULT exchange.okx_hedge intent=h-away" 10
+check "limit order resting" qeq "SELECT state FROM orders WHERE intent_id='h-away'" live
+sim_control fault '{"spec":"ws-mute=1"}'
+sim_control price '{"instId":"BTC-USDT-SWAP","px":"84000"}'
+sleep 0.5
+check "filled at okx-sim while our feed is silent: the row does not know yet" qeq "SELECT state FROM orders WHERE intent_id='h-away'" live
+sim_control fault '{"spec":"ws-drop=1"}'
+sleep 1.3
+sim_control fault '{"spec":"none"}'
+sim_control price '{"instId":"BTC-USDT-SWAP","px":"90000"}'
+wait_log engine.out "private feed back: asking OKX about open orders" 15
+check "after the reconnect the order's state is caught up" qeq "SELECT state FROM orders WHERE intent_id='h-away'" filled
+wait_log events.log "FILL exchange.okx_hedge BTC-USDT-SWAP cl=haway" 10
+check "and its fill published and stored once" qeq "SELECT count(*) FROM fills WHERE cl_ord_id='haway'" 1
+
 # --- a 429 burst: an order is refused, never resent ------------------------------------
 sim_control fault '{"spec":"rest-429=1"}'
 intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=1 id=burst-1"
