@@ -240,6 +240,11 @@ int ta_csv_next(ta_csv *r, ta_bar *out, char *err, size_t errlen)
     return 1;
 }
 
+long ta_csv_lineno(const ta_csv *r)
+{
+    return r ? (long)r->lineno : 0;
+}
+
 void ta_csv_close(ta_csv *r)
 {
     if (!r) {

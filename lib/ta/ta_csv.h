@@ -34,6 +34,8 @@ typedef struct ta_csv ta_csv;
 ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen);
 /** Next candle: 1 = *out filled, 0 = end of file, -1 = error (message in err). */
 int ta_csv_next(ta_csv *r, ta_bar *out, char *err, size_t errlen);
+/** The line last read (1 = the header), for messages of the caller's own. */
+long ta_csv_lineno(const ta_csv *r);
 /** Close and free (NULL is fine). */
 void ta_csv_close(ta_csv *r);
 

@@ -558,11 +558,11 @@ static void test_csv_errors(void **state)
     expect_csv_error("open,high,low,close\n1,2,0.5,1\n", ":1:", "ts");
     expect_csv_error("ts,open,high,low,close\n1767225600000,1,2,0.5,1\n"
                      "1767225660000,1,2,0.5,abc\n",
-                     ":3:", "bad close");
-    expect_csv_error("ts,open,high,low,close\nyesterday,1,2,0.5,1\n", ":2:", "bad ts");
+                     ":3:", "close: 'abc' is not a finite number");
+    expect_csv_error("ts,open,high,low,close\nyesterday,1,2,0.5,1\n", ":2:", "ts: 'yesterday'");
     expect_csv_error("ts,open,high,low,close\n1767225660000,1,2,0.5,1\n"
                      "1767225600000,1,2,0.5,1\n",
-                     ":3:", "time order");
+                     ":3:", "is not after the previous row");
     expect_csv_error("ts,open,high,low,close\n", ":1:", "no candle rows");
     char err[256];
     sim_market_opts o = {"/nonexistent/okx.csv", NULL, 1, 1, 0};

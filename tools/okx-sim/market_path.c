@@ -16,229 +16,23 @@
 #include <string.h>
 
 #include "market_int.h"
+#include "ta_csv.h"
 
-#define MAX_FIELDS 64
 #define MIN_WALK_TICKS 10 /* the walk never drives a price below 10 ticks */
 
-/* ------------------------------------------------------------ CSV parsing */
+/* ------------------------------------------------------------ CSV loading */
 
-typedef struct csv_cols {
-    int ts, open, high, low, close;
-} csv_cols;
-
-/* Split a line in place at commas; trims blanks, CR and double quotes. */
-static int split(char *line, char *fields[MAX_FIELDS])
+/* The file is read with lib/ta's candle reader (the one CONTRACTS format for
+ * okx-sim, `aitrader indicators` and backtests); prices become tick counts of
+ * the instrument, snapped to the nearest tick. */
+static bool to_ticks(const sim_inst *in, double px, int64_t *ticks)
 {
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        char *end = strchr(p, ',');
-        if (end) {
-            *end = '\0';
-        }
-        while (*p == ' ' || *p == '\t' || *p == '"') {
-            p++;
-        }
-        char *q = p + strlen(p);
-        while (q > p &&
-               (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r' || q[-1] == '\n' || q[-1] == '"')) {
-            *--q = '\0';
-        }
-        if (n < MAX_FIELDS) {
-            fields[n++] = p;
-        }
-        if (!end) {
-            return n;
-        }
-        p = end + 1;
-    }
-}
-
-static int find_col(char *fields[], int n, const char *name)
-{
-    for (int i = 0; i < n; i++) {
-        if (strcasecmp(fields[i], name) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int mo, int d)
-{
-    y -= mo <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Read exactly `n` digits. */
-static bool digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i])) {
-            return false;
-        }
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-/* "2026-01-01T00:00:00.000Z", "2026-01-01 00:00:00", "...+08:00". */
-static bool parse_iso(const char *s, int64_t *ms)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
-    const char *p = s;
-    if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
-        !digits(&p, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31) {
+    double t = px / at_dec_to_double(in->tick_sz);
+    if (!(t >= 1) || t > 9e15) {
         return false;
     }
-    if (*p == 'T' || *p == ' ') {
-        p++;
-        if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi)) {
-            return false;
-        }
-        if (*p == ':') {
-            p++;
-            if (!digits(&p, 2, &sec)) {
-                return false;
-            }
-        }
-        if (*p == '.') {
-            int scale = 100;
-            for (p++; isdigit((unsigned char)*p); p++, scale /= 10) {
-                frac += (*p - '0') * scale;
-            }
-        }
-    }
-    int64_t offset_min = 0;
-    if (*p == '+' || *p == '-') {
-        int oh, om = 0;
-        int sign = *p++ == '-' ? -1 : 1;
-        if (!digits(&p, 2, &oh)) {
-            return false;
-        }
-        p += *p == ':';
-        if (!digits(&p, 2, &om)) {
-            return false;
-        }
-        offset_min = sign * (oh * 60 + om);
-    } else if (*p == 'Z') {
-        p++;
-    }
-    if (*p != '\0' || h > 23 || mi > 59 || sec > 60) {
-        return false;
-    }
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_min * 60;
-    *ms = t * 1000 + frac;
+    *ticks = llround(t);
     return true;
-}
-
-/* Epoch milliseconds (or seconds, when too small to be ms) or ISO 8601. */
-static bool parse_ts(const char *s, int64_t *ms)
-{
-    const char *p = s;
-    while (isdigit((unsigned char)*p)) {
-        p++;
-    }
-    if (p > s && *p == '\0' && p - s <= 15) {
-        int64_t v = strtoll(s, NULL, 10);
-        *ms = v < 100000000000LL ? v * 1000 : v;
-        return true;
-    }
-    return parse_iso(s, ms);
-}
-
-static bool parse_px(const sim_inst *in, const char *s, int64_t *ticks)
-{
-    at_dec d;
-    if (at_dec_parse(s, strlen(s), &d) != AT_OK || d.m <= 0) {
-        return false;
-    }
-    *ticks = mkt_dec_ticks(in, d);
-    return true;
-}
-
-typedef struct csv_reader {
-    const char *path;
-    size_t line;
-    char *err;
-    size_t errlen;
-} csv_reader;
-
-static int csv_fail(const csv_reader *r, const char *fmt, const char *arg)
-{
-    char what[160];
-    snprintf(what, sizeof(what), fmt, arg);
-    snprintf(r->err, r->errlen, "%s:%zu: %s", r->path, r->line, what);
-    return AT_EINVAL;
-}
-
-static int read_header(const csv_reader *r, char *line, csv_cols *c)
-{
-    char *f[MAX_FIELDS];
-    int n = split(line, f);
-    c->ts = find_col(f, n, "ts");
-    c->close = find_col(f, n, "close");
-    c->open = find_col(f, n, "open");
-    c->high = find_col(f, n, "high");
-    c->low = find_col(f, n, "low");
-    if (c->ts < 0) {
-        return csv_fail(r, "no '%s' column in the header", "ts");
-    }
-    if (c->close < 0) {
-        return csv_fail(r, "no '%s' column in the header", "close");
-    }
-    return AT_OK;
-}
-
-/* One price column; an absent open/high/low column takes the close. */
-static int row_px(const csv_reader *r, char *f[], int n, int col, const char *name,
-                  const sim_inst *in, int64_t dflt, int64_t *out)
-{
-    if (col < 0) {
-        *out = dflt;
-        return AT_OK;
-    }
-    if (col >= n || !parse_px(in, f[col], out)) {
-        char what[96];
-        snprintf(what, sizeof(what), "bad %s '%.40s'", name, col < n ? f[col] : "");
-        return csv_fail(r, "%s", what);
-    }
-    return AT_OK;
-}
-
-static int read_row(const csv_reader *r, char *line, const csv_cols *c, const sim_inst *in,
-                    mkt_row *row)
-{
-    char *f[MAX_FIELDS];
-    int n = split(line, f);
-    if (c->ts >= n || !parse_ts(f[c->ts], &row->ts_ms)) {
-        return csv_fail(r, "bad ts '%.40s'", c->ts < n ? f[c->ts] : "");
-    }
-    if (row_px(r, f, n, c->close, "close", in, 0, &row->c) != AT_OK ||
-        row_px(r, f, n, c->open, "open", in, row->c, &row->o) != AT_OK ||
-        row_px(r, f, n, c->high, "high", in, row->c, &row->h) != AT_OK ||
-        row_px(r, f, n, c->low, "low", in, row->c, &row->l) != AT_OK) {
-        return AT_EINVAL;
-    }
-    /* Keep the range consistent with open and close whatever the file says:
-     * replay must stay inside [low, high]. */
-    int64_t hi = row->o > row->c ? row->o : row->c, lo = row->o < row->c ? row->o : row->c;
-    row->h = row->h > hi ? row->h : hi;
-    row->l = row->l < lo ? row->l : lo;
-    return AT_OK;
-}
-
-static bool blank(const char *s)
-{
-    return s[strspn(s, " \t\r\n")] == '\0';
 }
 
 static int push_row(mkt_csv *csv, size_t *cap, const mkt_row *row)
@@ -256,35 +50,26 @@ static int push_row(mkt_csv *csv, size_t *cap, const mkt_row *row)
     return AT_OK;
 }
 
-static int read_rows(FILE *f, csv_reader *r, mkt_csv *csv, const sim_inst *in)
+static int read_rows(ta_csv *r, const char *path, mkt_csv *csv, const sim_inst *in, char *err,
+                     size_t errlen)
 {
-    char *line = NULL;
-    size_t linecap = 0, cap = 0;
-    csv_cols cols = {-1, -1, -1, -1, -1};
-    bool header = false;
-    int rc = AT_OK;
-    while (rc == AT_OK && getline(&line, &linecap, f) >= 0) {
-        r->line++;
-        if (blank(line)) {
-            continue;
+    size_t cap = 0;
+    ta_bar b;
+    int got;
+    while ((got = ta_csv_next(r, &b, err, errlen)) == 1) {
+        mkt_row row = {.ts_ms = b.open_ms};
+        if (!to_ticks(in, b.o, &row.o) || !to_ticks(in, b.h, &row.h) ||
+            !to_ticks(in, b.l, &row.l) || !to_ticks(in, b.c, &row.c)) {
+            snprintf(err, errlen, "%s:%ld: prices must be at least one tick (%s) of %s", path,
+                     ta_csv_lineno(r), "tickSz", in->inst_id);
+            return AT_EINVAL;
         }
-        if (!header) {
-            rc = read_header(r, line, &cols);
-            header = true;
-            continue;
-        }
-        mkt_row row;
-        if ((rc = read_row(r, line, &cols, in, &row)) != AT_OK) {
-            break;
-        }
-        if (csv->n && row.ts_ms <= csv->rows[csv->n - 1].ts_ms) {
-            rc = csv_fail(r, "%s", "ts not after the previous row (rows must be in time order)");
-        } else if (push_row(csv, &cap, &row) != AT_OK) {
-            rc = csv_fail(r, "%s", "out of memory");
+        if (push_row(csv, &cap, &row) != AT_OK) {
+            snprintf(err, errlen, "%s:%ld: out of memory", path, ta_csv_lineno(r));
+            return AT_ENOMEM;
         }
     }
-    free(line);
-    return rc;
+    return got == 0 ? AT_OK : AT_EINVAL;
 }
 
 /* The smallest step between rows: the candle length (1m, 5m ...). */
@@ -303,18 +88,16 @@ static int64_t row_interval(const mkt_csv *csv)
 int mkt_csv_load(mkt_csv *csv, const char *path, const sim_inst *in, char *err, size_t errlen)
 {
     memset(csv, 0, sizeof(*csv));
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    ta_csv *r = ta_csv_open(path, NULL, err, errlen);
+    if (!r) {
         return AT_EIO;
     }
-    csv_reader r = {path, 0, err, errlen};
-    int rc = read_rows(f, &r, csv, in);
-    fclose(f);
+    int rc = read_rows(r, path, csv, in, err, errlen);
     if (rc == AT_OK && csv->n == 0) {
-        snprintf(err, errlen, "%s:%zu: no candle rows", path, r.line);
+        snprintf(err, errlen, "%s:%ld: no candle rows", path, ta_csv_lineno(r));
         rc = AT_EINVAL;
     }
+    ta_csv_close(r);
     if (rc != AT_OK) {
         mkt_csv_free(csv);
         return rc;
