@@ -51,7 +51,7 @@ check "out of range at its line" contains broken.out "broken.ini:9: [source.prob
 check "bad enum value at its line" contains broken.out "broken.ini:10: [source.probe] color:"
 check "bad duration at its line" contains broken.out "broken.ini:11: [source.probe] period:"
 check "missing plugin at its line" contains broken.out "broken.ini:13: [exchange.x] module: plugin exchange_nothere.so not found"
-check "bad section name reported" contains broken.out "broken.ini:14:"
+check "bad section name reported" contains broken.out "broken.ini:14: [weird section] invalid section name: expected [kind.instance]"
 check "inline secret refused" contains broken.out "broken.ini:17: [source.p2] secret:"
 check "inline secret value never echoed" lacks broken.out "hunter2-inline"
 check "error count summarised" contains broken.out "configuration errors"
