@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# A [trader.*] section in the real engine: its scheduler starts as
+# trader.<name>, triggers at once on the first start (stored in `triggers`,
+# published to the AI instance), and a restart within the long period does not
+# trigger again (the idempotency key survives the restart).
+source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
+cd "$RT_TMP"
+source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
+sim_start sim.out --seed 6
+WS=${URL/http:/ws:}/ws/v5
+cat >engine.ini <<EOF2
+[core]
+plugin_dir = $TEST_PLUGINS
+data_dir = $RT_TMP/data
+[storage.sqlite]
+path = $RT_TMP/data/engine.db
+[exchange.okx_data]
+module = okx
+rest_url = $URL
+ws_public_url = $WS/public
+ws_business_url = $WS/business
+instruments = BTC
+[exchange.paper]
+market = exchange.okx_data
+rest_url = $URL
+instruments = BTC
+[ai.stub]
+[trader.alpha]
+ai = ai.stub
+account = exchange.paper
+symbols = BTC-USDT-SWAP
+long_period = 12m
+short_period = 5m
+EOF2
+DB="$RT_TMP/data/engine.db"
+run_once() {
+  "$AITRADER" run -c engine.ini >>"$1" 2>&1 &
+  ENGINE=$!; RT_PIDS+=("$ENGINE")
+  wait_log "$1" "core: running" 20
+  sleep 1.5
+  kill -TERM "$ENGINE"; wait_exit "$ENGINE"
+}
+run_once first.out
+check "first run stops cleanly" [ "$RT_RC" = 0 ]
+check "the trader's scheduler starts" contains first.out "trader.alpha: scheduler on (ai ai.stub, account exchange.paper, 1 symbols)"
+check "first start triggers at once" grep -q "trader.alpha: trigger alpha:long:[0-9]*: " first.out
+check "the AI instance receives the TRIGGER" contains first.out "ai.stub: ai stub saw trigger 1: alpha alpha:long:"
+check "the trigger is stored with its key" qeq_db "$DB" "SELECT count(*), min(trader) FROM triggers" "1|alpha"
+run_once second.out
+check "second run stops cleanly" [ "$RT_RC" = 0 ]
+check "a restart inside the long period does not trigger again" lacks second.out "trader.alpha: trigger alpha:"
+check "still one stored trigger" qeq_db "$DB" "SELECT count(*) FROM triggers" 1
+rt_finish
