@@ -87,27 +87,9 @@ static void store_instruments(okx_ctx *c, json_t *data)
     }
 }
 
-static void load_instruments(okx_ctx *c);
-
-static void retry_instruments(void *arg)
+/* The list is in: market data, then the account with keys. */
+static void on_instruments(okx_ctx *c, const okx_reply *r)
 {
-    okx_ctx *c = arg;
-    c->retry = NULL; /* one-shot: freed by the host */
-    load_instruments(c);
-}
-
-static void on_instruments(void *arg, const okx_reply *r)
-{
-    okx_ctx *c = arg;
-    char err[256];
-    okx_insts_from_reply(c, r, err, sizeof(err));
-    if (!c->insts) {
-        c->h->log(c->inst, AT_LOG_WARN, "%s; retrying in 5 s", err);
-        c->h->set_state(c->inst, AT_STATE_DEGRADED, err);
-        c->retry = c->h->timer_add(c->inst, 5000, 0, retry_instruments, c);
-        return;
-    }
-    okx_watch_resolve(c);
     if (r->data) {
         store_instruments(c, r->data);
     }
@@ -117,14 +99,6 @@ static void on_instruments(void *arg, const okx_reply *r)
         okx_trade_start(c);
     }
     okx_refresh_state(c);
-}
-
-static void load_instruments(okx_ctx *c)
-{
-    if (okx_rest_get(c->rest, "/api/v5/public/instruments", "instType=SWAP", false, on_instruments,
-                     c) != AT_OK) {
-        c->h->log(c->inst, AT_LOG_ERROR, "instruments: request could not be queued");
-    }
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -186,7 +160,7 @@ static int start(void *ctx)
     c->h->set_state(c->inst, AT_STATE_STARTING, "loading instruments");
     c->h->log(c->inst, AT_LOG_INFO, "OKX %s at %s%s", c->demo ? "demo" : "live", c->rest_url,
               okx_private(c) ? "" : " (no API keys: market data only)");
-    load_instruments(c);
+    okx_load_instruments(c, c->rest, on_instruments);
     return AT_OK;
 }
 

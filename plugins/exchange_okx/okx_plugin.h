@@ -26,7 +26,9 @@ typedef struct okx_watch {
     bool book_resync; /* a gap or checksum miss: resubscribed, waiting for a snapshot */
 } okx_watch;
 
-typedef struct okx_ctx {
+typedef struct okx_ctx okx_ctx;
+
+struct okx_ctx {
     at_instance *inst;
     const at_host *h;
     const char *name; /* "exchange.okx_main" */
@@ -53,7 +55,9 @@ typedef struct okx_ctx {
     bool long_short;  /* account posMode long_short_mode */
     bool have_config; /* account/config answered */
     bool started;
-    at_timer *retry;     /* instruments retry (one-shot) */
+    at_timer *retry;      /* instruments retry (one-shot) */
+    okx_rest *insts_rest; /* where the instrument list comes from */
+    void (*insts_ready)(struct okx_ctx *c, const okx_reply *r);
     at_timer *cfg_retry; /* account/config retry (one-shot) */
     int intent_sub;
     char uid[32];
@@ -64,7 +68,7 @@ typedef struct okx_ctx {
      * WebSockets; private pushes come through okx_account_on_private. */
     bool paper;
     bool paper_market_seen; /* a market event for the paper venue arrived */
-} okx_ctx;
+};
 
 bool okx_private(const okx_ctx *c); /* credentials configured */
 /* Load c->insts from a /public/instruments answer; AT_OK, or < 0 with why. */
@@ -74,6 +78,11 @@ int okx_insts_from_reply(okx_ctx *c, const okx_reply *r, char *err, size_t errle
 at_db_value okx_db_dec(okx_ctx *c, const json_t *o, const char *key);
 /* Log `text` and publish it as an ALERT. */
 void okx_alert(okx_ctx *c, at_log_level level, const char *text);
+/* Load /public/instruments through `rest` (retrying every 5 s, state
+ * degraded meanwhile), resolve the configured instruments into c->watch, then
+ * call ready(c, answer). */
+void okx_load_instruments(okx_ctx *c, okx_rest *rest,
+                          void (*ready)(okx_ctx *c, const okx_reply *r));
 /* Resolve the configured instruments against c->insts into c->watch. */
 int okx_watch_resolve(okx_ctx *c);
 /* Report the instance's state from the connections' states. */

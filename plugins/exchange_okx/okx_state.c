@@ -109,3 +109,44 @@ at_db_value okx_db_dec(okx_ctx *c, const json_t *o, const char *key)
     }
     return AT_DB_D(d);
 }
+
+static void load_instruments(okx_ctx *c);
+
+static void retry_instruments(void *arg)
+{
+    okx_ctx *c = arg;
+    c->retry = NULL; /* one-shot: freed by the host */
+    load_instruments(c);
+}
+
+static void on_instruments(void *arg, const okx_reply *r)
+{
+    okx_ctx *c = arg;
+    char err[256];
+    if (okx_insts_from_reply(c, r, err, sizeof(err)) != AT_OK) {
+        c->h->log(c->inst, AT_LOG_WARN, "%s; retrying in 5 s", err);
+        c->h->set_state(c->inst, AT_STATE_DEGRADED, err);
+        c->retry = c->h->timer_add(c->inst, 5000, 0, retry_instruments, c);
+        return;
+    }
+    if (okx_watch_resolve(c) != AT_OK) {
+        c->h->set_state(c->inst, AT_STATE_DOWN, "out of memory resolving instruments");
+        return;
+    }
+    c->insts_ready(c, r);
+}
+
+static void load_instruments(okx_ctx *c)
+{
+    if (okx_rest_get(c->insts_rest, "/api/v5/public/instruments", "instType=SWAP", false,
+                     on_instruments, c) != AT_OK) {
+        c->h->log(c->inst, AT_LOG_ERROR, "instruments: request could not be queued");
+    }
+}
+
+void okx_load_instruments(okx_ctx *c, okx_rest *rest, void (*ready)(okx_ctx *c, const okx_reply *r))
+{
+    c->insts_rest = rest;
+    c->insts_ready = ready;
+    load_instruments(c);
+}

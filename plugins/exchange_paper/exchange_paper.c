@@ -109,39 +109,18 @@ static int open_venue(paper_ctx *p)
 
 /* ------------------------------------------------------------ instruments */
 
-static void load_instruments(paper_ctx *p);
-
-static void retry_instruments(void *arg)
+/* The list is in: the venue, then exchange_okx's account and order code. */
+static void on_instruments(okx_ctx *c, const okx_reply *r)
 {
-    paper_ctx *p = arg;
-    p->okx.retry = NULL; /* one-shot: freed by the host */
-    load_instruments(p);
-}
-
-static void on_instruments(void *arg, const okx_reply *r)
-{
-    paper_ctx *p = arg;
-    okx_ctx *c = &p->okx;
-    char err[256];
-    okx_insts_from_reply(c, r, err, sizeof(err));
-    if (!c->insts) {
-        c->h->log(c->inst, AT_LOG_WARN, "%s; retrying in 5 s", err);
-        c->h->set_state(c->inst, AT_STATE_DEGRADED, err);
-        c->retry = c->h->timer_add(c->inst, 5000, 0, retry_instruments, p);
-        return;
-    }
-    if (okx_watch_resolve(c) != AT_OK || open_venue(p) != AT_OK) {
+    (void)r;
+    paper_ctx *p = (paper_ctx *)c; /* okx is paper_ctx's first member */
+    if (open_venue(p) != AT_OK) {
         c->h->set_state(c->inst, AT_STATE_DOWN, "paper venue could not start");
         return;
     }
     okx_account_start(c);
     okx_trade_start(c);
     okx_refresh_state(c);
-}
-
-static void load_instruments(paper_ctx *p)
-{
-    okx_rest_get(p->meta, "/api/v5/public/instruments", "instType=SWAP", false, on_instruments, p);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -169,7 +148,7 @@ static int start(void *ctx)
     }
     c->started = true;
     c->h->set_state(c->inst, AT_STATE_STARTING, "loading instruments");
-    load_instruments(p);
+    okx_load_instruments(c, p->meta, on_instruments);
     return AT_OK;
 }
 
