@@ -47,6 +47,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "loopsvc.h"
+#include "ta_csv.h"
 #include "trading/scheduler.h"
 #include "util.h"
 
@@ -107,57 +108,39 @@ static void i64v_push(i64v *a, int64_t x)
     a->v[a->n++] = x;
 }
 
-typedef struct bar {
-    int64_t open_ms;
-    double o, h, l, c, v;
-} bar;
+typedef ta_bar bar;
 
-/* ---- CSV: ts,iso_time,open,high,low,close,volume (freqtrade) or
- * ts,iso_time,open,high,low,close,vol_contracts,volCcy_base,confirm (OKX REST;
- * volume in base currency, unconfirmed rows dropped) ----------------------- */
+/* ---- CSV: lib/ta's reader (the CONTRACTS candle format); a malformed row
+ * stops the report with FILE:LINE, it is never skipped ---------------------- */
 
 static bar *load_csv(const char *path, size_t *nout)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    char err[512];
+    ta_csv *r = ta_csv_open(path, NULL, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "sched_report: %s\n", err);
         return NULL;
-    }
-    char line[512];
-    bool okx = false;
-    if (fgets(line, sizeof(line), f)) {
-        okx = strstr(line, "volCcy_base") != NULL;
     }
     size_t n = 0, cap = 8192;
     bar *b = malloc(cap * sizeof(*b));
-    while (b && fgets(line, sizeof(line), f)) {
-        if (n == cap) {
+    int got = 0;
+    while (b && (got = ta_csv_next(r, &b[n], err, sizeof(err))) == 1) {
+        if (++n == cap) {
             cap *= 2;
             bar *nb = realloc(b, cap * sizeof(*b));
             if (!nb) {
                 free(b);
                 b = NULL;
-                break;
             }
             b = nb;
         }
-        long long ts;
-        bar x;
-        int confirm = 1;
-        double vc;
-        int got = okx ? sscanf(line, "%lld,%*[^,],%lf,%lf,%lf,%lf,%lf,%lf,%d", &ts, &x.o, &x.h,
-                               &x.l, &x.c, &vc, &x.v, &confirm)
-                      : sscanf(line, "%lld,%*[^,],%lf,%lf,%lf,%lf,%lf", &ts, &x.o, &x.h, &x.l, &x.c,
-                               &x.v);
-        if (got != (okx ? 8 : 6) || !confirm) {
-            continue;
-        }
-        x.open_ms = ts;
-        if (n > 0 && x.open_ms <= b[n - 1].open_ms) {
-            continue;
-        }
-        b[n++] = x;
     }
-    fclose(f);
+    ta_csv_close(r);
+    if (got < 0) {
+        fprintf(stderr, "sched_report: %s\n", err);
+        free(b);
+        return NULL;
+    }
     *nout = n;
     return b;
 }
