@@ -377,26 +377,29 @@ json_t *pos_json(const sim_exchange *x, const sim_acct *a, const sim_position *p
  * fee = -exposure x ctVal x markPx x rate (longs pay a positive rate, shorts
  * receive it). Cross: cash; isolated: the position's margin (OKX takes
  * funding from the isolated margin). */
-static void settle_inst(sim_exchange *x, sim_inst *in)
+static void settle_inst(sim_exchange *x, sim_inst *in, at_dec rate)
 {
     for (sim_acct *a = x->accts; a; a = a->next) {
-        bool touched = false, err = false;
+        bool touched = false;
         for (sim_position *p = a->positions; p; p = p->next) {
             if (p->inst != in || p->pos.m == 0) {
                 continue;
             }
-            at_dec fee = sim_neg(
-                ex_mul3(pos_exposure(p), in->ct_val,
-                        sim_mul(ex_mark(in), in->funding_rate, AT_DEC_MAX_SCALE, &err), &err));
+            bool err = false; /* per position: one overflow must not skip the others */
+            at_dec fee = sim_neg(ex_mul3(pos_exposure(p), in->ct_val,
+                                         sim_mul(ex_mark(in), rate, AT_DEC_MAX_SCALE, &err), &err));
+            bool iso = strcmp(p->mgn_mode, "isolated") == 0;
+            at_dec bal = sim_add(iso ? p->margin : a->cash, fee, &err);
+            at_dec paid = sim_add(p->funding_fee, fee, &err);
             if (err) {
-                continue;
+                continue; /* nothing booked rather than a wrong amount */
             }
-            if (strcmp(p->mgn_mode, "isolated") == 0) {
-                p->margin = sim_add(p->margin, fee, &err);
+            if (iso) {
+                p->margin = bal;
             } else {
-                a->cash = sim_add(a->cash, fee, &err);
+                a->cash = bal;
             }
-            p->funding_fee = sim_add(p->funding_fee, fee, &err);
+            p->funding_fee = paid;
             p->u_time_ms = x->now_ms;
             touched = true;
         }
@@ -412,12 +415,15 @@ void pos_settle_funding(sim_exchange *x)
     for (size_t i = 0; i < n && i < SIM_MAX_INST; i++) {
         sim_inst *in = market_inst(x->market, i);
         int64_t seen = x->funding_seen_ms[i];
+        at_dec rate = x->funding_rate_seen[i];
         x->funding_seen_ms[i] = in->funding_time_ms;
+        x->funding_rate_seen[i] = in->funding_rate;
         /* The first sighting only records the schedule; a move forward means
-         * the settlement at `seen` has passed. The rate booked is the one in
-         * force when the move is observed. */
+         * the settlement at `seen` has passed. The rate booked is the one that
+         * was in force for that period (seen with it), not the next period's
+         * that the market shows now. */
         if (seen != 0 && in->funding_time_ms > seen) {
-            settle_inst(x, in);
+            settle_inst(x, in, rate);
         }
     }
 }

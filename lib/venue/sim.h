@@ -377,6 +377,9 @@ typedef struct sim_exchange {
      * (index as market_inst), so each settlement is booked exactly once when
      * inst->funding_time_ms moves forward. 0 = not seen yet. */
     int64_t funding_seen_ms[SIM_MAX_INST];
+    /* the rate of the period that settles at funding_seen_ms: the market rolls
+     * funding_rate to the next period's as the settlement time passes */
+    at_dec funding_rate_seen[SIM_MAX_INST];
 } sim_exchange;
 
 /* acct.c: accounts from the --accounts JSON (CONTRACTS §1), or one demo

@@ -899,7 +899,10 @@ static void test_funding_sign(void **state)
     exchange_tick(&f.x); /* first sighting of the schedule: nothing booked */
     char before[AT_DEC_STRLEN];
     sim_dec_str(f.a->cash, before);
+    /* The settlement passes: the market shows the next period's rate now,
+     * the period that settled is booked at the rate it had. */
     f.btc->funding_time_ms += 8 * 3600000LL;
+    f.btc->funding_rate = D("0.0003");
     exchange_tick(&f.x);
     json_t *p = positions(&f);
     assert_int_equal(json_array_size(p), 2);
