@@ -184,14 +184,15 @@ void net_ws_close(at_ws *ws)
     if (!ws || ws->closing) {
         return; /* already closing, or inside on_close */
     }
+    /* Closing first: whatever happens next, no callback reaches the plugin. */
+    ws->closing = true;
+    ws->open = false;
     net_cmd *c = calloc(1, sizeof(*c));
     if (!c) {
         /* cannot tell the net thread; the connection ends at net_free */
         log_msg(ws->who, AT_LOG_ERROR, "ws: out of memory closing");
         return;
     }
-    ws->closing = true;
-    ws->open = false;
     c->kind = NET_CMD_WS_CLOSE;
     c->id = ws->id;
     net_cmd_send(ws->n, c);

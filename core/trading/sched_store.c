@@ -80,6 +80,7 @@ void sched_load_history(sched *s, int64_t since_ms)
 {
     at_db_value p[2] = {AT_DB_S(s->trader), AT_DB_I(since_ms)};
     s->have_last = false;
+    s->hstart = s->hn = 0; /* a restart after a stop reads it all again */
     s->querying = true;
     int rc = s->h->db_query(s->inst,
                             "SELECT key, ts_ms, short_mode FROM triggers WHERE trader = $1 AND "
@@ -87,6 +88,12 @@ void sched_load_history(sched *s, int64_t since_ms)
                             p, 2, on_history_row, on_history_done, s);
     if (rc < 0) {
         /* No storage: the schedule lives in memory only. */
+        if (rc != AT_ESTATE) {
+            s->h->log(s->inst, AT_LOG_WARN,
+                      "cannot read past triggers (%s): starting without history, a trigger of "
+                      "the current window may repeat",
+                      at_strerror(rc));
+        }
         s->querying = false;
         sched_loaded(s, false, 0, false);
     }

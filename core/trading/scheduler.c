@@ -34,7 +34,9 @@ sched *sched_new(const at_host *h, at_instance *inst, const sched_cfg *cfg)
     s->trader_too_long = cfg->trader && strlen(cfg->trader) > SCHED_MAX_TRADER;
     s->cfg.trader = s->trader;
     s->nsym = cfg->nsymbols < SCHED_MAX_SYMBOLS ? cfg->nsymbols : SCHED_MAX_SYMBOLS;
-    s->cap = (size_t)(cfg->max_day > 0 ? cfg->max_day : 1) + 1;
+    /* Enough history for both rolling budgets (either may be off = 0). */
+    int64_t need = cfg->max_day > cfg->max_hour ? cfg->max_day : cfg->max_hour;
+    s->cap = (size_t)(need > 0 ? need : 1) + 1;
     s->hist = calloc(s->cap, sizeof(*s->hist));
     if (!s->hist) {
         free(s);

@@ -319,6 +319,14 @@ static void on_minute(ind_ctx *c, inst_state *s, const ta_bar *m)
 
 /* ------------------------------------------------------------------ inputs */
 
+/* A zero or non-finite price would turn EMA, RSI, MACD and ATR into NaN
+ * for good (and ln() of it breaks vol_rv): such input is refused, loudly. */
+static bool bar_ok(const ta_bar *b)
+{
+    return isfinite(b->o) && isfinite(b->h) && isfinite(b->l) && isfinite(b->c) && b->o > 0 &&
+           b->h > 0 && b->l > 0 && b->c > 0 && isfinite(b->v) && b->v >= 0;
+}
+
 static void on_candle(void *arg, const at_event *e)
 {
     ind_ctx *c = arg;
@@ -345,6 +353,13 @@ static void on_candle(void *arg, const at_event *e)
                 .c = c->h->dec_to_double(k->c),
                 .v = c->h->dec_to_double(k->vol),
                 .n = 1};
+    if (!bar_ok(&m)) {
+        c->h->log(c->inst, AT_LOG_WARN,
+                  "candle of %s at %lld ms ignored: prices must be finite "
+                  "and positive",
+                  c->h->inst_name(e->inst), (long long)k->open_ms);
+        return;
+    }
     if (k->confirmed) {
         s->pending = false;
         on_minute(c, s, &m);
@@ -364,8 +379,11 @@ static void on_trade(void *arg, const at_event *e)
     }
     int64_t ts = t->exch_ts_ms > 0 ? t->exch_ts_ms : e->ts_us / 1000;
     ta_bar m;
-    if (ta_agg_add_trade(&s->trades, ts, c->h->dec_to_double(t->px), c->h->dec_to_double(t->sz),
-                         &m)) {
+    double px = c->h->dec_to_double(t->px), sz = c->h->dec_to_double(t->sz);
+    if (!(isfinite(px) && px > 0 && isfinite(sz) && sz >= 0)) {
+        return; /* not a price: a bad trade must not poison the bar */
+    }
+    if (ta_agg_add_trade(&s->trades, ts, px, sz, &m)) {
         on_minute(c, s, &m);
     }
 }
