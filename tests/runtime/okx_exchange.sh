@@ -144,16 +144,13 @@ call POST /api/v5/trade/order '{"instId":"BTC-USDT-SWAP","tdMode":"cross","side"
 check "(net account refuses posSide at okx-sim, so the plugin must omit it)" [ "$(j out.json 'd["data"][0]["sCode"]')" = 51000 ]
 
 # --- a WebSocket drop: reconnect, resubscribe, books again ----------------------------
+ups0=$(grep -c "exchange.okx_hedge: state up" engine.out)
 sim_control fault '{"spec":"ws-drop=1"}'
-sleep 1.5
-sim_control fault '{"spec":"none"}'
-wait_log engine.out "exchange.okx_hedge: ws public: reconnecting" 10
-check "dropped WebSocket reconnects" contains engine.out "ws public: reconnecting"
+check "dropped WebSocket reconnects" wait_log engine.out "exchange.okx_hedge: ws public: reconnecting" 10
+sim_control fault '{"spec":"none"}' # cleared only once a drop happened
 n0=$(grep -c "BOOK BTC-USDT-SWAP" events.log)
-wait_log engine.out "exchange.okx_hedge: state up" 10
-sleep 2
-n1=$(grep -c "BOOK BTC-USDT-SWAP" events.log)
-check "books flow again after the reconnect ($n0 -> $n1)" [ "$n1" -gt "$n0" ]
+check "the instance is up again after the drop" wait_count engine.out "exchange.okx_hedge: state up" $((ups0 + 1))
+check "books flow again after the reconnect" wait_count events.log "BOOK BTC-USDT-SWAP" $((n0 + 3))
 
 # --- fills while the private feed was away are caught up after it is back ------------
 intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=limit sz=1 px=85000 id=h-away"
@@ -162,9 +159,12 @@ check "limit order resting" qeq "SELECT state FROM orders WHERE intent_id='h-awa
 sim_control fault '{"spec":"ws-mute=1"}'
 sim_control price '{"instId":"BTC-USDT-SWAP","px":"84000"}'
 sleep 0.5
-check "filled at okx-sim while our feed is silent: the row does not know yet" qeq "SELECT state FROM orders WHERE intent_id='h-away'" live
+call GET "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=haway" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "filled at okx-sim meanwhile" [ "$(j out.json 'd["data"][0]["state"]')" = filled ]
+check "while our feed is silent: the row does not know yet" qeq "SELECT state FROM orders WHERE intent_id='h-away'" live
+drops0=$(grep -c "ws private: reconnecting" engine.out)
 sim_control fault '{"spec":"ws-drop=1"}'
-sleep 1.3
+check "the private feed drops" wait_count engine.out "ws private: reconnecting" $((drops0 + 1))
 sim_control fault '{"spec":"none"}'
 sim_control price '{"instId":"BTC-USDT-SWAP","px":"90000"}'
 wait_log engine.out "private feed back: asking OKX about open orders" 15
@@ -178,6 +178,7 @@ intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long
 wait_log events.log "RESULT exchange.okx_hedge intent=burst-1" 10
 sim_control fault '{"spec":"none"}'
 check "429: order refused with 50011" contains events.log "intent=burst-1 cl=burst1 ok=0 code=50011"
+sleep 2 # a resend after a backoff would have landed by now
 call GET "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=burst1" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "429: okx-sim has no such order (nothing resent)" [ "$(j out.json 'd["code"]')" = 51603 ]
 

@@ -15,7 +15,7 @@ EOF
 
 sim_start sim.out --seed 3 --accounts accounts.json
 pid=$SIM_PID
-check "prints the listening URL" [ -n "$URL" ]
+check "prints the listening URL" grep -Eq "^okx-sim listening on http://127\.0\.0\.1:[0-9]+$" sim.out
 
 live() { call "$1" "$2" "${3:-}" live-key live-secret live-pass "${@:4}"; }
 demo() { call "$1" "$2" "${3:-}" demo-key demo-secret demo-pass -H "x-simulated-trading: 1" "${@:4}"; }

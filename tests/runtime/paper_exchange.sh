@@ -62,22 +62,30 @@ intent "op=close account=exchange.paper_hedge inst=BTC-USDT-SWAP pos=long id=ph-
 wait_log events.log "POSITION exchange.paper_hedge BTC-USDT-SWAP side=1 pos=0 " 10
 check "close-position flattened the long" contains events.log "POSITION exchange.paper_hedge BTC-USDT-SWAP side=1 pos=0 "
 check "fills stored" qeq "SELECT count(*) FROM fills WHERE account='exchange.paper_hedge'" 2
-# cash after = 5000 + (exit - entry) x 1 x 0.01 + both fees, exactly (no position left).
-want=$(sqlite3 "$DB" "SELECT group_concat(side || ':' || px || ':' || fee, ' ') FROM fills WHERE account='exchange.paper_hedge' ORDER BY ts_ms")
-got=$(sed -n 's/^BALANCE exchange.paper_hedge ccy=USDT eq=\([0-9.]*\) .*/\1/p' events.log | tail -1)
-check "balance = 5000 + PnL + fees, exactly ($want -> $got)" python3 -c '
+# Each fee is exactly -(px x sz x ctVal x taker rate), and the cash after is
+# 5000 + (exit - entry) x 1 x 0.01 + both fees, exactly (no position left).
+want=$(sqlite3 "$DB" "SELECT group_concat(side || ':' || px || ':' || sz || ':' || fee, ' ') FROM fills WHERE account='exchange.paper_hedge' ORDER BY ts_ms")
+balance_exact() {
+  local got
+  got=$(sed -n 's/^BALANCE exchange.paper_hedge ccy=USDT eq=\([0-9.]*\) .*/\1/p' events.log | tail -1)
+  python3 -c '
 import sys
-from decimal import Decimal as D
-fills, got = sys.argv[1].split(), D(sys.argv[2])
-cash = D("5000")
-px = {}
+from decimal import Decimal as D, ROUND_HALF_EVEN
+fills, got = sys.argv[1].split(), D(sys.argv[2] or "0")
+cash, px = D("5000"), {}
 for f in fills:
-    side, p, fee = f.split(":")
+    side, p, sz, fee = f.split(":")
+    want_fee = -(D(p) * D(sz) * D("0.01") * D("0.0005")).quantize(D("1e-8"), ROUND_HALF_EVEN)
+    if D(fee) != want_fee:
+        sys.exit(2)
     px[side] = D(p)
     cash += D(fee)
 cash += (px["sell"] - px["buy"]) * D("0.01")
 sys.exit(0 if cash == got else 1)
 ' "$want" "$got"
+}
+poll() { local i=0; while [ $i -lt 50 ]; do "$@" && return 0; sleep 0.1; i=$((i + 1)); done; return 1; }
+check "fees exact and balance = 5000 + PnL + fees, exactly ($want)" poll balance_exact
 
 # --- an attached stop loss at the venue, triggered by a market move ------------------
 intent "op=place account=exchange.paper_hedge inst=ETH-USDT-SWAP side=buy pos=long type=market sz=2 sl=1500 id=ph-sl"
@@ -111,7 +119,7 @@ wait_log events.log "FILL exchange.paper_net BTC-USDT-SWAP cl=pnbuy" 10
 intent "op=place account=exchange.paper_net inst=BTC-USDT-SWAP side=sell type=market sz=3 id=pn-sell"
 wait_log events.log "POSITION exchange.paper_net BTC-USDT-SWAP side=0 pos=-1 " 10
 check "net mode: buy 2 then sell 3 is short 1" contains events.log "POSITION exchange.paper_net BTC-USDT-SWAP side=0 pos=-1 "
-check "accounts are separate" lacks events.log "POSITION exchange.paper_hedge BTC-USDT-SWAP side=0"
+check "accounts are separate: the hedge account's BTC long stays closed" [ "$(grep "^POSITION exchange.paper_hedge BTC-USDT-SWAP " events.log | tail -1 | grep -c " pos=0 ")" = 1 ]
 
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "clean stop" [ "$RT_RC" = 0 ]

@@ -45,9 +45,12 @@ check "first run stops cleanly" [ "$RT_RC" = 0 ]
 check "the trader's scheduler starts" contains first.out "trader.alpha: scheduler on (ai ai.stub, account exchange.paper, 1 symbols)"
 check "first start triggers at once" grep -q "trader.alpha: trigger alpha:long:[0-9]*: " first.out
 check "the AI instance receives the TRIGGER" contains first.out "ai.stub: ai stub saw trigger 1: alpha alpha:long:"
-check "the trigger is stored with its key" qeq_db "$DB" "SELECT count(*), min(trader) FROM triggers" "1|alpha"
+key=$(grep -o "trader.alpha: trigger alpha:long:[0-9]*" first.out | head -1 | sed 's/.*trigger //')
+check "the trigger is stored with the key it was logged with ($key)" qeq_db "$DB" "SELECT count(*), min(trader), min(key) FROM triggers" "1|alpha|$key"
 run_once second.out
 check "second run stops cleanly" [ "$RT_RC" = 0 ]
+check "the scheduler ran again after the restart" contains second.out "trader.alpha: scheduler on"
+check "and read the stored trigger back before deciding" lacks second.out "cannot read past triggers"
 check "a restart inside the long period does not trigger again" lacks second.out "trader.alpha: trigger alpha:"
 check "still one stored trigger" qeq_db "$DB" "SELECT count(*) FROM triggers" 1
 rt_finish

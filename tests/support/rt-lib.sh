@@ -38,6 +38,17 @@ wait_log() {
   return 1
 }
 
+# wait_count FILE TEXT N [SECONDS]: wait until TEXT appears on at least N lines.
+wait_count() {
+  local file=$1 text=$2 n=$3 secs=${4:-20} i=0
+  while [ $i -lt $((secs * 10)) ]; do
+    [ "$(grep -cF -- "$text" "$file" 2>/dev/null)" -ge "$n" ] && return 0
+    sleep 0.1; i=$((i + 1))
+  done
+  echo "timed out waiting for $n lines of '$text' in $file (have $(grep -cF -- "$text" "$file"))" >&2
+  return 1
+}
+
 # wait_exit PID [SECONDS]: wait for a background process; its exit code is
 # left in RT_RC. (Not for $(...): a subshell cannot wait for our children.)
 wait_exit() {
