@@ -229,7 +229,7 @@ static void test_free_in_flight(void **state)
         assert_int_equal(okx_rest_get(r, "/api/v5/account/config", NULL, true, on_reply, &g[i]), 0);
     }
     harness_run_for(F.h, 200);
-    okx_rest_free(r); /* 5 in flight, 3 queued: no callback, no leak */
+    okx_rest_free(r);           /* 5 in flight, 3 queued: no callback, no leak */
     harness_run_for(F.h, 2500); /* past the 2 s latency: the answers have come back */
     set_fault("none");
     for (int i = 0; i < 8; i++) {
