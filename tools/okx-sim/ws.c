@@ -691,8 +691,12 @@ void ws_push_position(void *arg, sim_acct *a, json_t *data)
     /* balance_and_position: cash and positions in one push. */
     char ms[24];
     snprintf(ms, sizeof(ms), "%lld", (long long)s->x.now_ms);
-    json_t *bal = json_pack("[{s:s, s:o, s:s}]", "ccy", "USDT", "cashBal", sim_dec_json(a->cash),
-                            "uTime", ms);
+    /* cashBal exactly as GET account/balance shows it (cash + isolated margin). */
+    json_t *b = acct_balance_json(&s->x, a);
+    json_t *cash = json_object_get(json_array_get(json_object_get(b, "details"), 0), "cashBal");
+    json_t *bal = json_pack("[{s:s, s:o, s:s}]", "ccy", "USDT", "cashBal",
+                            cash ? json_incref(cash) : json_string("0"), "uTime", ms);
+    json_decref(b);
     json_t *bp = json_pack("[{s:s, s:s, s:o, s:O, s:[]}]", "pTime", ms, "eventType", "filled",
                            "balData", bal, "posData", data, "trades");
     push_private(s, a, "balance_and_position", NULL, bp, NULL);
