@@ -96,6 +96,11 @@ static const at_cfg_field trader_schema[] = {
      100000, NULL, "AI calls in any rolling 24 hours at most (0 = no limit)"},
     {"deadline", AT_CFG_DURATION, "60s", AT_CFG_RANGE, offsetof(trader_settings, deadline_ms), 1000,
      3600000, NULL, "time the AI call of a trigger may take (stored with the trigger)"},
+    {"max_concurrent", AT_CFG_INT, "1", AT_CFG_RANGE, offsetof(trader_settings, max_concurrent), 1,
+     SCHED_MAX_INFLIGHT, NULL,
+     "AI calls in flight at most (a trigger waits for a decision or a deadline to free a slot)"},
+    {"max_cost_day", AT_CFG_DOUBLE, "5", AT_CFG_RANGE, offsetof(trader_settings, max_cost_day), 0,
+     1e9, NULL, "USD the AI calls of any rolling 24 hours may cost at most (0 = no limit)"},
     {0},
 };
 
@@ -524,7 +529,9 @@ static int schedulers_start(engine *e)
                        .calm_periods = t->calm_periods,
                        .max_hour = t->max_calls_hour,
                        .max_day = t->max_calls_day,
-                       .salience = t->salience};
+                       .max_concurrent = t->max_concurrent,
+                       .salience = t->salience,
+                       .max_cost_day = t->max_cost_day};
         e->scheds[i] = in ? sched_new(engine_host(), in, &c) : NULL;
         int rc = e->scheds[i] ? sched_start(e->scheds[i]) : AT_ENOMEM;
         if (rc != AT_OK) {

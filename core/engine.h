@@ -56,6 +56,8 @@ typedef struct trader_settings {
     int64_t max_calls_hour;
     int64_t max_calls_day;
     int64_t deadline_ms;
+    int64_t max_concurrent;
+    double max_cost_day;
 } trader_settings;
 
 typedef struct engine_opts {

@@ -14,7 +14,14 @@
 typedef struct sched_hist {
     int64_t ts_ms;
     char key[AT_ID_LEN];
+    double cost_usd; /* of the decisions that answered it */
 } sched_hist;
+
+/* A trigger whose DECISION has not come yet. */
+typedef struct sched_call {
+    char key[AT_ID_LEN];
+    int64_t ts_ms;
+} sched_call;
 
 typedef struct sched_signal {
     char indicator[24];
@@ -44,6 +51,7 @@ struct sched {
     bool short_mode;
     int64_t calm;
     int64_t last_ms;  /* last trigger, INT64_MIN when none */
+    int64_t done_ms;  /* last decision, INT64_MIN when none (cooldown runs from it too) */
     int64_t next_due; /* next periodic due */
     /* open grace window */
     bool pend;
@@ -56,14 +64,19 @@ struct sched {
     /* triggers of the last 24 h, oldest first (ring) */
     sched_hist *hist;
     size_t cap, hstart, hn;
+    /* calls in flight, oldest first */
+    sched_call calls[SCHED_MAX_INFLIGHT];
+    size_t ncalls;
+    int sub_dec;
     /* stats */
-    uint64_t ntriggers, nover, nmerged;
+    uint64_t ntriggers, nover, nmerged, ndecisions, nlate;
     bool have_last; /* history rows seen while loading */
     int64_t load_last_ms;
     bool load_last_short;
+    int64_t load_done_ms;
 };
 
-void sched_hist_push(sched *s, int64_t ts_ms, const char *key);
+sched_hist *sched_hist_push(sched *s, int64_t ts_ms, const char *key);
 void sched_arm(sched *s);
 void sched_loaded(sched *s, bool have_last, int64_t last_ms, bool last_short);
 void sched_free_now(sched *s);
@@ -75,6 +88,8 @@ void sched_store_trigger(sched *s, const char *key, int64_t ts_ms, const char *r
 void sched_publish_trigger(sched *s, const char *key, const char *reason, double salience,
                            bool short_mode);
 void sched_publish_alert(sched *s, const char *msg);
+void sched_store_decision(sched *s, const char *key, const char *decision_id, int64_t ts_ms,
+                          double cost_usd);
 void sched_keep_indicator(sched *s, sched_symbol *sym, const at_ev_indicator *ev);
 void sched_release_indicators(sched *s, sched_symbol *sym);
 

@@ -30,6 +30,20 @@ static bool col_int(const at_db_value *v, int64_t *out)
     return false;
 }
 
+/* A REAL column: SQLite gives a double (or an integer), PostgreSQL text. */
+static double col_real(const at_db_value *v)
+{
+    double x = 0;
+    if (v->type == AT_DB_REAL) {
+        x = v->u.r;
+    } else if (v->type == AT_DB_INT) {
+        x = (double)v->u.i;
+    } else if (v->type == AT_DB_TEXT && v->u.s) {
+        x = strtod(v->u.s, NULL);
+    }
+    return isfinite(x) && x > 0 ? x : 0;
+}
+
 /* SQLite gives 0/1, PostgreSQL's boolean may come back as "t"/"f". */
 static bool col_bool(const at_db_value *v)
 {
@@ -46,10 +60,15 @@ static int on_history_row(void *arg, const at_db_row *row)
 {
     sched *s = arg;
     int64_t ts;
-    if (row->ncols < 3 || row->cols[0].type != AT_DB_TEXT || !col_int(&row->cols[1], &ts)) {
+    if (row->ncols < 5 || row->cols[0].type != AT_DB_TEXT || !col_int(&row->cols[1], &ts)) {
         return 0;
     }
-    sched_hist_push(s, ts, row->cols[0].u.s);
+    sched_hist *h = sched_hist_push(s, ts, row->cols[0].u.s);
+    int64_t done;
+    if (col_int(&row->cols[3], &done) && done > s->load_done_ms) {
+        s->load_done_ms = done;
+    }
+    h->cost_usd = col_real(&row->cols[4]);
     /* Rows come ordered by time: the last one seen is the latest trigger. */
     s->have_last = true;
     s->load_last_ms = ts;
@@ -81,9 +100,11 @@ void sched_load_history(sched *s, int64_t since_ms)
     at_db_value p[2] = {AT_DB_S(s->trader), AT_DB_I(since_ms)};
     s->have_last = false;
     s->hstart = s->hn = 0; /* a restart after a stop reads it all again */
+    s->load_done_ms = s->done_ms = INT64_MIN;
     s->querying = true;
     int rc = s->h->db_query(s->inst,
-                            "SELECT key, ts_ms, short_mode FROM triggers WHERE trader = $1 AND "
+                            "SELECT key, ts_ms, short_mode, decided_ms, cost_usd FROM triggers "
+                            "WHERE trader = $1 AND "
                             "ts_ms > $2 ORDER BY ts_ms, key",
                             p, 2, on_history_row, on_history_done, s);
     if (rc < 0) {
@@ -194,6 +215,20 @@ void sched_store_trigger(sched *s, const char *key, int64_t ts_ms, const char *r
     free(json);
 }
 
+/* The answering decision on its trigger's row (several add up their cost). */
+void sched_store_decision(sched *s, const char *key, const char *decision_id, int64_t ts_ms,
+                          double cost_usd)
+{
+    at_db_value p[4] = {AT_DB_I(ts_ms), AT_DB_S(decision_id), AT_DB_R(cost_usd), AT_DB_S(key)};
+    int rc = s->h->db_write(s->inst,
+                            "UPDATE triggers SET decided_ms = $1, decision_id = $2, cost_usd = "
+                            "COALESCE(cost_usd, 0) + $3 WHERE key = $4",
+                            p, 4, on_stored, s->inst);
+    if (rc < 0 && rc != AT_ESTATE) {
+        s->h->log(s->inst, AT_LOG_ERROR, "decision of %s not stored: %s", key, at_strerror(rc));
+    }
+}
+
 /* -------------------------------------------------------------- events */
 
 void sched_publish_trigger(sched *s, const char *key, const char *reason, double salience,
@@ -210,6 +245,7 @@ void sched_publish_trigger(sched *s, const char *key, const char *reason, double
     ev->reason = s->h->event_strdup(&ev->h, reason);
     ev->salience = salience;
     ev->short_mode = short_mode;
+    ev->deadline_ms = s->cfg.deadline_ms;
     s->h->publish(s->inst, &ev->h, 0);
 }
 

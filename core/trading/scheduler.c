@@ -6,6 +6,7 @@
 #include "scheduler.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,12 @@ sched *sched_new(const at_host *h, at_instance *inst, const sched_cfg *cfg)
         free(s);
         return NULL;
     }
-    s->last_ms = INT64_MIN;
+    if (s->cfg.max_concurrent < 1) {
+        s->cfg.max_concurrent = 1;
+    } else if (s->cfg.max_concurrent > SCHED_MAX_INFLIGHT) {
+        s->cfg.max_concurrent = SCHED_MAX_INFLIGHT;
+    }
+    s->last_ms = s->done_ms = INT64_MIN;
     return s;
 }
 
@@ -65,9 +71,15 @@ void sched_free(sched *s)
     sched_free_now(s);
 }
 
+static double cost_since(const sched *s, int64_t since_ms);
+
 void sched_get_stats(const sched *s, sched_stats *out)
 {
     *out = (sched_stats){
+        .decisions = s->ndecisions,
+        .late = s->nlate,
+        .in_flight = s->ncalls,
+        .cost_day = cost_since(s, now_ms(s) - DAY_MS),
         .loaded = s->loaded,
         .short_mode = s->short_mode,
         .calm = s->calm,
@@ -81,7 +93,7 @@ void sched_get_stats(const sched *s, sched_stats *out)
 
 /* ------------------------------------------------------------ history ring */
 
-void sched_hist_push(sched *s, int64_t ts_ms, const char *key)
+sched_hist *sched_hist_push(sched *s, int64_t ts_ms, const char *key)
 {
     sched_hist *e = &s->hist[(s->hstart + s->hn) % s->cap];
     if (s->hn == s->cap) {
@@ -90,7 +102,9 @@ void sched_hist_push(sched *s, int64_t ts_ms, const char *key)
         s->hn++;
     }
     e->ts_ms = ts_ms;
+    e->cost_usd = 0;
     snprintf(e->key, sizeof(e->key), "%s", key);
+    return e;
 }
 
 static size_t hist_count_since(const sched *s, int64_t since_ms)
@@ -102,14 +116,52 @@ static size_t hist_count_since(const sched *s, int64_t since_ms)
     return n;
 }
 
-static bool hist_has(const sched *s, const char *key)
+static double cost_since(const sched *s, int64_t since_ms)
+{
+    double c = 0;
+    for (size_t i = 0; i < s->hn; i++) {
+        const sched_hist *e = &s->hist[(s->hstart + i) % s->cap];
+        c += e->ts_ms > since_ms ? e->cost_usd : 0;
+    }
+    return c;
+}
+
+static sched_hist *hist_find(sched *s, const char *key)
 {
     for (size_t i = 0; i < s->hn; i++) {
-        if (strcmp(s->hist[(s->hstart + i) % s->cap].key, key) == 0) {
-            return true;
+        sched_hist *e = &s->hist[(s->hstart + i) % s->cap];
+        if (strcmp(e->key, key) == 0) {
+            return e;
         }
     }
-    return false;
+    return NULL;
+}
+
+/* -------------------------------------------------------- calls in flight */
+
+static void call_remove(sched *s, size_t i)
+{
+    memmove(&s->calls[i], &s->calls[i + 1], (s->ncalls - i - 1) * sizeof(s->calls[0]));
+    s->ncalls--;
+}
+
+/* Calls past their deadline free their slot (the oldest come first). */
+static void calls_expire(sched *s, int64_t now)
+{
+    while (s->ncalls > 0 && s->calls[0].ts_ms + s->cfg.deadline_ms <= now) {
+        s->nlate++;
+        s->h->log(s->inst, AT_LOG_WARN,
+                  "%s: no decision within the %" PRId64 " s deadline: slot freed", s->calls[0].key,
+                  s->cfg.deadline_ms / 1000);
+        call_remove(s, 0);
+    }
+}
+
+/* When a slot is free: now (INT64_MIN) or when the oldest call times out. */
+static int64_t slot_free_at(const sched *s)
+{
+    return s->ncalls < (size_t)s->cfg.max_concurrent ? INT64_MIN
+                                                     : s->calls[0].ts_ms + s->cfg.deadline_ms;
 }
 
 /* ------------------------------------------------------------------ timer */
@@ -121,21 +173,23 @@ static int64_t period_ms(const sched *s)
     return s->short_mode ? s->cfg.short_ms : s->cfg.long_ms;
 }
 
-static int64_t cooldown_end(const sched *s)
-{
-    return s->last_ms == INT64_MIN ? INT64_MIN : s->last_ms + s->cfg.cooldown_ms;
-}
-
 static int64_t max64(int64_t a, int64_t b)
 {
     return a > b ? a : b;
 }
 
-/* When the next thing happens: an open grace window masks the periodic due. */
+static int64_t cooldown_end(const sched *s)
+{
+    int64_t last = max64(s->last_ms, s->done_ms);
+    return last == INT64_MIN ? INT64_MIN : last + s->cfg.cooldown_ms;
+}
+
+/* When the next thing happens: an open grace window masks the periodic due;
+ * the cooldown and a full set of calls in flight make it wait. */
 static int64_t next_fire(const sched *s)
 {
     int64_t t = s->pend ? s->pend_start + s->cfg.grace_ms : s->next_due;
-    return max64(t, cooldown_end(s));
+    return max64(max64(t, cooldown_end(s)), slot_free_at(s));
 }
 
 void sched_arm(sched *s)
@@ -166,9 +220,11 @@ void sched_arm(sched *s)
 static bool budget_ok(sched *s, int64_t now, const char *key)
 {
     size_t hour = hist_count_since(s, now - HOUR_MS), day = hist_count_since(s, now - DAY_MS);
+    double cost = cost_since(s, now - DAY_MS);
     bool over_hour = s->cfg.max_hour > 0 && hour >= (size_t)s->cfg.max_hour;
     bool over_day = s->cfg.max_day > 0 && day >= (size_t)s->cfg.max_day;
-    if (!over_hour && !over_day) {
+    bool over_cost = s->cfg.max_cost_day > 0 && cost >= s->cfg.max_cost_day;
+    if (!over_hour && !over_day && !over_cost) {
         /* A spell ends when a trigger passes again, but at most one ALERT an
          * hour: a trader living at its rolling limit would alert on every
          * other window otherwise. */
@@ -178,11 +234,17 @@ static bool budget_ok(sched *s, int64_t now, const char *key)
         return true;
     }
     s->nover++;
-    char msg[200];
-    snprintf(msg, sizeof(msg),
-             "%s: AI call budget reached (%zu in the last hour, max %" PRId64
-             "; %zu in 24 h, max %" PRId64 "): %s skipped",
-             s->trader, hour, s->cfg.max_hour, day, s->cfg.max_day, key);
+    char msg[256];
+    if (over_cost) {
+        snprintf(msg, sizeof(msg),
+                 "%s: AI cost budget reached (%.4f USD in 24 h, max %.4f): %s skipped", s->trader,
+                 cost, s->cfg.max_cost_day, key);
+    } else {
+        snprintf(msg, sizeof(msg),
+                 "%s: AI call budget reached (%zu in the last hour, max %" PRId64
+                 "; %zu in 24 h, max %" PRId64 "): %s skipped",
+                 s->trader, hour, s->cfg.max_hour, day, s->cfg.max_day, key);
+    }
     s->h->log(s->inst, s->alerted ? AT_LOG_INFO : AT_LOG_WARN, "%s", msg);
     if (!s->alerted) {
         s->alerted = true;
@@ -198,7 +260,7 @@ static void fire(sched *s, const char *key, const char *reason, double salience,
                  const sched_signal *sig)
 {
     int64_t now = now_ms(s);
-    if (hist_has(s, key)) {
+    if (hist_find(s, key)) {
         s->h->log(s->inst, AT_LOG_DEBUG, "%s already triggered: skipped", key);
         return;
     }
@@ -208,6 +270,11 @@ static void fire(sched *s, const char *key, const char *reason, double salience,
     sched_hist_push(s, now, key);
     s->last_ms = now;
     s->ntriggers++;
+    if (s->ncalls < SCHED_MAX_INFLIGHT) { /* next_fire waits for a free slot */
+        sched_call *c = &s->calls[s->ncalls++];
+        snprintf(c->key, sizeof(c->key), "%s", key);
+        c->ts_ms = now;
+    }
     s->h->log(s->inst, AT_LOG_INFO, "trigger %s: %s (salience %.2f, %s mode)", key, reason,
               salience, short_mode ? "short" : "long");
     sched_store_trigger(s, key, now, reason, salience, short_mode, sig);
@@ -268,6 +335,7 @@ static void on_timer(void *arg)
     sched *s = arg;
     s->timer = NULL; /* one-shot: freed by the clock */
     int64_t now = now_ms(s);
+    calls_expire(s, now);
     if (now >= next_fire(s)) {
         if (s->pend) {
             fire_signal(s, now);
@@ -328,6 +396,42 @@ static void on_indicator(void *arg, const at_event *e)
     }
 }
 
+/* A DECISION answering one of this trader's triggers frees its slot, starts
+ * the cooldown and adds its cost; one answering no known trigger (another
+ * caller of the same AI for this trader) still counts against the budgets. */
+static void on_decision(void *arg, const at_event *e)
+{
+    sched *s = arg;
+    const at_ev_decision *d = (const void *)e;
+    if (strcmp(d->trader, s->trader) != 0) {
+        return;
+    }
+    int64_t now = now_ms(s);
+    double cost = isfinite(d->cost_usd) && d->cost_usd > 0 ? d->cost_usd : 0;
+    for (size_t i = 0; i < s->ncalls; i++) {
+        if (strcmp(s->calls[i].key, d->trigger_key) == 0) {
+            call_remove(s, i);
+            break;
+        }
+    }
+    sched_hist *h = d->trigger_key[0] ? hist_find(s, d->trigger_key) : NULL;
+    if (h) {
+        h->cost_usd += cost;
+        s->ndecisions++;
+        s->done_ms = now;
+        sched_store_decision(s, d->trigger_key, d->decision_id, now, cost);
+    } else {
+        h = sched_hist_push(s, now, d->decision_id[0] ? d->decision_id : "(decision)");
+        h->cost_usd = cost;
+        s->h->log(s->inst, AT_LOG_INFO,
+                  "decision %s answers no trigger of this trader%s%s: counted against the "
+                  "budgets",
+                  d->decision_id, d->trigger_key[0] ? " (" : "",
+                  d->trigger_key[0] ? d->trigger_key : "");
+    }
+    sched_arm(s);
+}
+
 /* ------------------------------------------------------------- lifecycle */
 
 /* The stored history is in (or there is none): set the schedule from it. */
@@ -337,6 +441,7 @@ void sched_loaded(sched *s, bool have_last, int64_t last_ms, bool last_short)
     s->loaded = true;
     if (have_last) {
         s->last_ms = last_ms;
+        s->done_ms = s->load_done_ms;
         s->short_mode = last_short;
         s->next_due = last_ms + period_ms(s);
         s->h->log(s->inst, AT_LOG_INFO,
@@ -370,7 +475,8 @@ int sched_start(sched *s)
     }
     s->sub_sig = s->h->subscribe(s->inst, AT_EV_SIGNAL, on_signal, s);
     s->sub_ind = s->h->subscribe(s->inst, AT_EV_INDICATOR, on_indicator, s);
-    if (s->sub_sig < 0 || s->sub_ind < 0) {
+    s->sub_dec = s->h->subscribe(s->inst, AT_EV_DECISION, on_decision, s);
+    if (s->sub_sig < 0 || s->sub_ind < 0 || s->sub_dec < 0) {
         sched_stop(s);
         return AT_ENOMEM;
     }
@@ -387,7 +493,11 @@ void sched_stop(sched *s)
     if (s->sub_ind > 0) {
         s->h->unsubscribe(s->inst, s->sub_ind);
     }
-    s->sub_sig = s->sub_ind = 0;
+    if (s->sub_dec > 0) {
+        s->h->unsubscribe(s->inst, s->sub_dec);
+    }
+    s->sub_sig = s->sub_ind = s->sub_dec = 0;
+    s->ncalls = 0; /* calls in flight die with the run (the AI instance stops too) */
     if (s->timer) {
         s->h->timer_cancel(s->timer);
         s->timer = NULL;

@@ -16,15 +16,24 @@
  *    period with no salient signal is calm; when the K-th calm one ends
  *    (K = calm_periods) the trader goes back to long mode and that trigger is
  *    already a long-mode one ("alpha:long:<due>").
- *  - cooldown: no trigger before T + cooldown; what falls due earlier waits.
+ *  - cooldown: no trigger before T + cooldown, nor before D + cooldown where
+ *    D is the last DECISION answering one of its triggers; what falls due
+ *    earlier waits.
  *    A periodic due waits while a grace window is open (the signal trigger
  *    restarts the period anyway).
  *  - budgets: at most max_calls_hour triggers in any rolling hour and
- *    max_calls_day in any rolling 24 h; over budget the window is skipped
- *    (logged, one ALERT per over-budget spell) and the schedule moves on.
+ *    max_calls_day in any rolling 24 h, and no trigger once the DECISIONs of
+ *    the last 24 h cost max_cost_day (cost_usd of each DECISION); over budget
+ *    the window is skipped (logged, one ALERT per over-budget spell) and the
+ *    schedule moves on.
+ *  - concurrency: a trigger is a call in flight until the DECISION with its
+ *    key (trigger_key) arrives or its deadline passes (logged, counted as
+ *    late); with max_concurrent calls in flight the next trigger waits for a
+ *    free slot, like a cooldown.
  *  - idempotency: every trigger is stored in `triggers` (key PRIMARY KEY,
- *    INSERT … ON CONFLICT DO NOTHING); at start the last 24 h of the trader's
- *    triggers are read back (budget and the last trigger), so the next due is
+ *    INSERT … ON CONFLICT DO NOTHING; the answering DECISION's time, id and
+ *    cost are written to its row); at start the last 24 h of the trader's
+ *    triggers are read back (budgets and the last trigger), so the next due is
  *    computed from the stored T and mode: a restart within a window does not
  *    trigger again. With no storage the state lives in memory only.
  *  - the first start with no stored trigger triggers at once (long mode). */
@@ -37,13 +46,18 @@
 
 #include <aitrader/host.h>
 
+/* Calls in flight at most (max_concurrent's upper bound). */
+#define SCHED_MAX_INFLIGHT 16
+
 typedef struct sched_cfg {
     const char *trader; /* short name: "alpha" for [trader.alpha] (copied) */
     const char *const *symbols;
     size_t nsymbols;
     int64_t long_ms, short_ms, grace_ms, cooldown_ms, deadline_ms;
     int64_t calm_periods, max_hour, max_day;
+    int64_t max_concurrent; /* 1..SCHED_MAX_INFLIGHT calls without a DECISION yet */
     double salience;
+    double max_cost_day; /* USD in any rolling 24 h; 0 = no limit */
 } sched_cfg;
 
 /* What a scheduler did (tests, status). */
@@ -54,6 +68,10 @@ typedef struct sched_stats {
     uint64_t triggers;    /* published */
     uint64_t over_budget; /* windows skipped for the budget */
     uint64_t merged;      /* signals merged into a trigger's grace window */
+    uint64_t decisions;   /* DECISIONs that answered one of its triggers */
+    uint64_t late;        /* calls given up at their deadline */
+    size_t in_flight;     /* triggers waiting for their DECISION */
+    double cost_day;      /* USD of the decisions of the last 24 h */
     int64_t last_ms;      /* time of the last trigger, INT64_MIN when none */
     int64_t next_ms;      /* when the timer fires next, INT64_MAX when unarmed */
 } sched_stats;

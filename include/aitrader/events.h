@@ -24,6 +24,8 @@
  *
  * Growth: fields are appended only; `version` in the header is the payload
  * version of the struct the publisher filled (AT_EV_VERSION at its build).
+ * event_new() zeroes the engine's (newest) struct, so fields a plugin built
+ * against an older version does not know read as zero / "".
  */
 #ifndef AITRADER_EVENTS_H
 #define AITRADER_EVENTS_H
@@ -66,7 +68,7 @@ typedef enum at_event_type {
 } at_event_type;
 
 /** Payload version published by this SDK build. */
-#define AT_EV_VERSION 1
+#define AT_EV_VERSION 2
 
 /** Fixed sizes of identifier fields (including the NUL). */
 #define AT_ID_LEN 48       /**< ids: ordId, clOrdId, tradeId, intent ids, instance names */
@@ -298,6 +300,8 @@ typedef struct at_ev_trigger {
     const char *reason;  /**< "long period", "signal rsi14 up 0.82 BTC-USDT-SWAP" … */
     double salience;
     bool short_mode;
+    /* payload version 2 (ABI 1.2) */
+    int64_t deadline_ms; /**< the AI call should answer (DECISION) within this, from h.ts_us */
 } at_ev_trigger;
 
 /** Decision actions (CONTRACTS §4). */
@@ -335,6 +339,9 @@ typedef struct at_ev_decision {
     int64_t tokens_in, tokens_out;
     uint32_t n;
     at_decision_item items[AT_DECISION_MAX];
+    /* payload version 2 (ABI 1.2) */
+    char trigger_key[AT_ID_LEN]; /**< key of the TRIGGER this answers; "" when none */
+    double cost_usd; /**< what the call cost (tokens x the provider's prices); 0 = free/unknown */
 } at_ev_decision;
 
 /** What an intent asks for. */

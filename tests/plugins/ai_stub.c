@@ -1,7 +1,8 @@
 /* ai_stub: an [ai.*] instance for tests of what stands around the AI (the
- * scheduler of a [trader.*] needs one to exist). It calls no model: until the
- * AI providers land it only counts the TRIGGER events it sees, and logs them.
- * Never installed; lives in build/test-plugins. */
+ * scheduler of a [trader.*] needs one to exist). It calls no model: it counts
+ * and logs the TRIGGER events it sees and answers each at once with a valid
+ * "hold everything" DECISION carrying the trigger's key and a cost of
+ * 0.25 USD, as a provider would. Never installed; lives in build/test-plugins. */
 #include <stdio.h>
 
 #include <aitrader/plugin.h>
@@ -20,6 +21,17 @@ static void on_trigger(void *arg, const at_event *e)
     s->triggers++;
     s->h->log(s->inst, AT_LOG_INFO, "ai stub saw trigger %u: %s %s", s->triggers, t->trader,
               t->key);
+    at_ev_decision *d = (at_ev_decision *)s->h->event_new(s->inst, AT_EV_DECISION, 0);
+    if (!d) {
+        return;
+    }
+    snprintf(d->decision_id, sizeof(d->decision_id), "stub-%.42s", t->key);
+    snprintf(d->trader, sizeof(d->trader), "%s", t->trader);
+    snprintf(d->provider, sizeof(d->provider), "ai.stub");
+    snprintf(d->trigger_key, sizeof(d->trigger_key), "%s", t->key);
+    d->valid = true;
+    d->cost_usd = 0.25;
+    s->h->publish(s->inst, &d->h, 0);
 }
 
 static int init(at_instance *inst, const at_host *h, void *ctx)

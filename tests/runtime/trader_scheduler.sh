@@ -47,6 +47,7 @@ check "first start triggers at once" grep -q "trader.alpha: trigger alpha:long:[
 check "the AI instance receives the TRIGGER" contains first.out "ai.stub: ai stub saw trigger 1: alpha alpha:long:"
 key=$(grep -o "trader.alpha: trigger alpha:long:[0-9]*" first.out | head -1 | sed 's/.*trigger //')
 check "the trigger is stored with the key it was logged with ($key)" qeq_db "$DB" "SELECT count(*), min(trader), min(key) FROM triggers" "1|alpha|$key"
+check "the stub's DECISION is written to the trigger's row (time, id, cost)" qeq_db "$DB" "SELECT decided_ms >= ts_ms, decision_id, cost_usd FROM triggers" "1|stub-$key|0.25"
 run_once second.out
 check "second run stops cleanly" [ "$RT_RC" = 0 ]
 check "the scheduler ran again after the restart" contains second.out "trader.alpha: scheduler on"

@@ -30,13 +30,14 @@
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z, ms */
 #define MIN 60000LL
 #define SEC 1000LL
+#define DAY_MS 86400000LL
 
 /* ---- what the bus carried ---------------------------------------------- */
 
 typedef struct trig {
     char key[AT_ID_LEN];
     char reason[160];
-    int64_t ts_ms;
+    int64_t ts_ms, deadline_ms;
     bool short_mode;
 } trig;
 
@@ -53,6 +54,7 @@ static void on_trigger(void *arg, const at_event *e)
         snprintf(x->reason, sizeof(x->reason), "%s", t->reason);
         x->ts_ms = e->ts_us / 1000;
         x->short_mode = t->short_mode;
+        x->deadline_ms = t->deadline_ms;
     }
     ntrigs++;
 }
@@ -95,6 +97,7 @@ static sched_cfg default_cfg(void)
                        .calm_periods = 3,
                        .max_hour = 12,
                        .max_day = 150,
+                       .max_concurrent = 1,
                        .salience = 0.6};
 }
 
@@ -194,6 +197,20 @@ static void send_signal(rig *r, const char *inst, const char *ind, double salien
     ev->threshold = 70;
     ev->salience = salience;
     ev->entered = entered;
+    h->publish(r->drv, &ev->h, 0);
+    pump(r);
+}
+
+/* The AI's answer to a trigger (as the AI layer will publish it). */
+static void send_decision(rig *r, const char *id, const char *trigger_key, double cost)
+{
+    const at_host *h = engine_host();
+    at_ev_decision *ev = (at_ev_decision *)h->event_new(r->drv, AT_EV_DECISION, 0);
+    snprintf(ev->decision_id, sizeof(ev->decision_id), "%s", id);
+    snprintf(ev->trader, sizeof(ev->trader), "alpha");
+    snprintf(ev->trigger_key, sizeof(ev->trigger_key), "%s", trigger_key);
+    ev->valid = true;
+    ev->cost_usd = cost;
     h->publish(r->drv, &ev->h, 0);
     pump(r);
 }
@@ -420,6 +437,123 @@ static void test_budget(void **state)
     rig_close(r);
 }
 
+/* A trigger is a call in flight until its DECISION or its deadline; with
+ * max_concurrent in flight the next one waits; the cooldown also runs from
+ * the last decision. */
+static void test_concurrency(void **state)
+{
+    sched_cfg c = default_cfg();
+    c.cooldown_ms = 0;
+    rig *r = rig_open(tmpdir, T0, &c, NULL);
+    advance(r, T0 + 1);
+    expect(0, "alpha:long:%" PRId64, T0, T0, false);
+    assert_int_equal(trigs[0].deadline_ms, 60 * SEC);
+    sched_stats st;
+    sched_get_stats(r->s, &st);
+    assert_int_equal(st.in_flight, 1);
+    /* No answer: the grace end (+25 s) waits for the deadline (+60 s). */
+    advance(r, T0 + 5 * SEC);
+    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.7, true);
+    advance(r, T0 + 60 * SEC - 1);
+    assert_int_equal(ntrigs, 1);
+    advance(r, T0 + 60 * SEC);
+    expect(1, "alpha:sig:%" PRId64, T0 + 5 * SEC, T0 + 60 * SEC, true);
+    sched_get_stats(r->s, &st);
+    assert_int_equal(st.late, 1);
+    assert_int_equal(st.in_flight, 1);
+    /* The answer frees the slot: the next grace window fires on time. */
+    advance(r, T0 + 70 * SEC);
+    send_decision(r, "d1", trigs[1].key, 0.01);
+    sched_get_stats(r->s, &st);
+    assert_int_equal(st.in_flight, 0);
+    assert_int_equal(st.decisions, 1);
+    assert_int_equal(st.late, 1);
+    advance(r, T0 + 80 * SEC);
+    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.7, true);
+    advance(r, T0 + 100 * SEC);
+    expect(2, "alpha:sig:%" PRId64, T0 + 80 * SEC, T0 + 100 * SEC, true);
+    rig_close(r);
+
+    /* Two slots: the second call runs beside the first, the third waits. */
+    char *cmd = at_asprintf("rm -f '%s/t.db'", tmpdir);
+    assert_int_equal(system(cmd), 0);
+    ntrigs = 0;
+    c.max_concurrent = 2;
+    r = rig_open(tmpdir, T0, &c, NULL);
+    advance(r, T0 + 5 * SEC);
+    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.7, true);
+    advance(r, T0 + 25 * SEC);
+    expect(1, "alpha:sig:%" PRId64, T0 + 5 * SEC, T0 + 25 * SEC, true);
+    advance(r, T0 + 30 * SEC);
+    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.7, true);
+    advance(r, T0 + 60 * SEC - 1);
+    assert_int_equal(ntrigs, 2);
+    advance(r, T0 + 60 * SEC);
+    expect(2, "alpha:sig:%" PRId64, T0 + 30 * SEC, T0 + 60 * SEC, true);
+    rig_close(r);
+
+    /* Cooldown from the decision: answered at +50 s, a 60 s cooldown holds
+     * the next trigger to +110 s (from the trigger alone it would be +60 s). */
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    ntrigs = 0;
+    c = default_cfg();
+    r = rig_open(tmpdir, T0, &c, NULL);
+    advance(r, T0 + 50 * SEC);
+    send_decision(r, "d0", trigs[0].key, 0);
+    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.7, true);
+    advance(r, T0 + 110 * SEC - 1);
+    assert_int_equal(ntrigs, 1);
+    advance(r, T0 + 110 * SEC);
+    expect(1, "alpha:sig:%" PRId64, T0 + 50 * SEC, T0 + 110 * SEC, true);
+    rig_close(r);
+}
+
+/* max_cost_day: the decisions' cost of the last 24 h, also across a restart. */
+static void test_cost_budget(void **state)
+{
+    sched_cfg c = default_cfg();
+    c.cooldown_ms = 0;
+    c.max_hour = c.max_day = 0;
+    c.max_cost_day = 1.0;
+    rig *r = rig_open(tmpdir, T0, &c, NULL);
+    advance(r, T0 + SEC);
+    send_decision(r, "d0", trigs[0].key, 0.6);
+    advance(r, T0 + 2 * MIN);
+    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.9, true);
+    advance(r, T0 + 2 * MIN + 20 * SEC);
+    assert_int_equal(ntrigs, 2);
+    send_decision(r, "d1", trigs[1].key, 0.6);
+    sched_stats st;
+    sched_get_stats(r->s, &st);
+    assert_true(fabs(st.cost_day - 1.2) < 1e-9);
+    /* 1.2 USD spent: the next window is skipped, with one ALERT. */
+    advance(r, T0 + 4 * MIN);
+    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.9, true);
+    advance(r, T0 + 5 * MIN);
+    assert_int_equal(ntrigs, 2);
+    assert_int_equal(nalerts, 1);
+    rig_close(r);
+
+    /* A restart reads the cost back: still over. */
+    r = rig_open(tmpdir, T0 + 10 * MIN, &c, NULL);
+    sched_get_stats(r->s, &st);
+    assert_true(fabs(st.cost_day - 1.2) < 1e-9);
+    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.9, true);
+    advance(r, T0 + 11 * MIN);
+    assert_int_equal(ntrigs, 2);
+    rig_close(r);
+
+    /* A day after the first call only the second (0.6) counts: room again. */
+    r = rig_open(tmpdir, T0 + DAY_MS + MIN, &c, NULL);
+    sched_get_stats(r->s, &st);
+    assert_true(fabs(st.cost_day - 0.6) < 1e-9);
+    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.9, true);
+    advance(r, T0 + DAY_MS + 2 * MIN);
+    assert_true(ntrigs > 2);
+    rig_close(r);
+}
+
 /* ---- real data: OKX BTC 1m candles through indicator_ta ------------------- */
 
 /* One row of the freqtrade CSV: ts,iso_time,open,high,low,close,volume (the
@@ -517,6 +651,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cooldown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cost_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_okx_btc_1m, setup, teardown),
     };
     return cmocka_run_group_tests_name("scheduler", tests, NULL, NULL);
