@@ -42,8 +42,8 @@ typedef struct inst_state {
     bool have_candles; /* a confirmed 1m candle came: trades no longer build bars */
     bool any_1m, pending;
     int64_t last_1m;
-    ta_bar pend; /* newest unconfirmed 1m candle: final once a later minute shows up */
-    double obi, micro;
+    ta_bar pend;            /* newest unconfirmed 1m candle: final once a later minute shows up */
+    const at_ev_book *book; /* latest BOOK, retained: read once per published bar */
     ta_agg trades;
     ta_funding funding;
     ta_chg chg;
@@ -145,7 +145,6 @@ static inst_state *state_new(ind_ctx *c, at_inst id)
         return NULL;
     }
     s->id = id;
-    s->obi = s->micro = NAN;
     ta_agg_init(&s->trades, MIN_MS);
     ta_funding_init(&s->funding);
     ta_chg_init(&s->chg);
@@ -244,6 +243,29 @@ static void put(at_ev_indicator *ev, const char *name, double v)
     x->value = v;
 }
 
+/* Imbalance over the configured depth and microprice of the latest book. */
+static void book_values(const ind_ctx *c, const at_ev_book *b, double *obi, double *micro)
+{
+    *obi = *micro = NAN;
+    if (!b) {
+        return;
+    }
+    double bs[AT_BOOK_DEPTH], as[AT_BOOK_DEPTH];
+    size_t nb = b->nbids < (uint32_t)c->depth ? b->nbids : (size_t)c->depth;
+    size_t na = b->nasks < (uint32_t)c->depth ? b->nasks : (size_t)c->depth;
+    for (size_t i = 0; i < nb; i++) {
+        bs[i] = c->h->dec_to_double(b->bids[i].sz);
+    }
+    for (size_t i = 0; i < na; i++) {
+        as[i] = c->h->dec_to_double(b->asks[i].sz);
+    }
+    *obi = ta_obi(bs, nb, as, na, (size_t)c->depth);
+    if (nb && na) {
+        *micro = ta_microprice(c->h->dec_to_double(b->bids[0].px), bs[0],
+                               c->h->dec_to_double(b->asks[0].px), as[0]);
+    }
+}
+
 static void publish(ind_ctx *c, inst_state *s, bar_state *b, const ta_bar *bar, const ta_set_out *o)
 {
     at_ev_indicator *ev = (at_ev_indicator *)c->h->event_new(c->inst, AT_EV_INDICATOR, 0);
@@ -272,8 +294,10 @@ static void publish(ind_ctx *c, inst_state *s, bar_state *b, const ta_bar *bar, 
     put(ev, "chg_4h", ta_chg_get(&s->chg, 240));
     put(ev, "chg_24h", ta_chg_get(&s->chg, 1440));
     put(ev, "vol_ratio", o->vol_ratio);
-    put(ev, c->obi_name, s->obi);
-    put(ev, "microprice", s->micro);
+    double obi, micro;
+    book_values(c, s->book, &obi, &micro);
+    put(ev, c->obi_name, obi);
+    put(ev, "microprice", micro);
     put(ev, "funding", ta_funding_rate(&s->funding));
     put(ev, "funding_chg", ta_funding_chg(&s->funding));
     /* Signals after the values behind them, so subscribers of both (the
@@ -388,27 +412,19 @@ static void on_trade(void *arg, const at_event *e)
     }
 }
 
+/* Books come many times a bar: keep the newest, convert it when a bar closes. */
 static void on_book(void *arg, const at_event *e)
 {
     ind_ctx *c = arg;
-    const at_ev_book *b = (const void *)e;
     inst_state *s = state_for(c, e);
     if (!s) {
         return;
     }
-    double bs[AT_BOOK_DEPTH], as[AT_BOOK_DEPTH];
-    size_t nb = b->nbids < (uint32_t)c->depth ? b->nbids : (size_t)c->depth;
-    size_t na = b->nasks < (uint32_t)c->depth ? b->nasks : (size_t)c->depth;
-    for (size_t i = 0; i < nb; i++) {
-        bs[i] = c->h->dec_to_double(b->bids[i].sz);
+    c->h->event_retain(e);
+    if (s->book) {
+        c->h->event_release(&s->book->h);
     }
-    for (size_t i = 0; i < na; i++) {
-        as[i] = c->h->dec_to_double(b->asks[i].sz);
-    }
-    s->obi = ta_obi(bs, nb, as, na, (size_t)c->depth);
-    s->micro = nb && na ? ta_microprice(c->h->dec_to_double(b->bids[0].px), bs[0],
-                                        c->h->dec_to_double(b->asks[0].px), as[0])
-                        : NAN;
+    s->book = (const at_ev_book *)e;
 }
 
 static void on_funding(void *arg, const at_event *e)
@@ -530,6 +546,12 @@ static void stop(void *ctx)
     if (c->tick) {
         c->h->timer_cancel(c->tick);
         c->tick = NULL;
+    }
+    for (size_t i = 0; c->slots && i < c->nslots; i++) {
+        if (c->slots[i] && c->slots[i]->book) {
+            c->h->event_release(&c->slots[i]->book->h);
+            c->slots[i]->book = NULL;
+        }
     }
     c->h->set_state(c->inst, AT_STATE_STOPPED, NULL);
 }
