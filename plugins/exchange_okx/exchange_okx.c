@@ -41,6 +41,14 @@ static const at_cfg_field schema[] = {
       "candle bars to subscribe (1m, 5m, 15m, 1H …); empty for none"),
     F("timeout", AT_CFG_DURATION, "10s", AT_CFG_RANGE, timeout_ms, 500, 120000, NULL,
       "REST request timeout"),
+    F("instruments_file", AT_CFG_STR, NULL, 0, instruments_file, 0, 0, NULL,
+      "a saved /api/v5/public/instruments?instType=SWAP answer to use instead of asking OKX"),
+    F("record", AT_CFG_STR, NULL, 0, record, 0, 0, NULL,
+      "append every public/business frame received to this file (\"<unix s>: <frame>\" lines)"),
+    F("replay", AT_CFG_STR, NULL, 0, replay, 0, 0, NULL,
+      "play this recording instead of connecting (market data only; no API keys)"),
+    F("replay_speed", AT_CFG_DOUBLE, "1", AT_CFG_RANGE, replay_speed, 0, 1e6, NULL,
+      "pace of the replay: 1 = as recorded, 10 = ten times faster, 0 = as fast as possible"),
     {0},
 };
 
@@ -132,6 +140,12 @@ static int start(void *ctx)
     if (some && !okx_private(c)) {
         c->h->log(c->inst, AT_LOG_ERROR,
                   "api_key, secret_key and passphrase go together: set all three or none");
+        return AT_ECONFIG;
+    }
+    if (c->replay && (some || c->record)) {
+        c->h->log(c->inst, AT_LOG_ERROR,
+                  "replay plays market data only: remove %s from this instance",
+                  some ? "the API keys" : "record");
         return AT_ECONFIG;
     }
     if (!c->ws_public_url) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "okx_plugin.h"
+#include "okx_replay.h"
 
 okx_watch *okx_watch_find(okx_ctx *c, const char *inst_id, size_t len)
 {
@@ -67,6 +68,11 @@ static void resync_book(okx_ctx *c, okx_watch *w, const char *why)
     c->book_resyncs++;
     w->book_resync = true;
     okx_book_init(&w->book);
+    if (!c->ws_pub) { /* a replay: the recording's next snapshot restarts it */
+        c->h->log(c->inst, AT_LOG_WARN, "book %s: %s; waiting for a snapshot in the recording",
+                  w->inst->inst_id, why);
+        return;
+    }
     c->h->log(c->inst, AT_LOG_WARN, "book %s: %s; resubscribing", w->inst->inst_id, why);
     okx_ws_resubscribe(c->ws_pub, arg);
 }
@@ -160,6 +166,14 @@ static void pub_candle(okx_ctx *c, okx_watch *w, int64_t bar_s, const okx_md_can
 static void on_frame(void *arg, okx_ws *ws, const char *data, size_t len)
 {
     okx_ctx *c = arg;
+    if (c->rec) {
+        okx_record_frame(c, data, len);
+    }
+    okx_feed_frame(c, data, len);
+}
+
+void okx_feed_frame(okx_ctx *c, const char *data, size_t len)
+{
     int64_t recv_us = c->h->now_us();
     okx_md_msg *m = c->msg;
     if (okx_md_parse(c->md, data, len, m) != AT_OK) {
@@ -242,6 +256,12 @@ static void on_error(void *arg, okx_ws *ws, const char *code, const char *msg)
 
 int okx_feed_start(okx_ctx *c)
 {
+    if (c->replay) {
+        return okx_replay_start(c);
+    }
+    if (c->record && okx_record_open(c) != AT_OK) {
+        return AT_EIO;
+    }
     okx_ws_cbs cbs = {on_frame, on_state, on_error};
     okx_ws_opts po = {.url = c->ws_public_url, .name = "public"};
     c->ws_pub = okx_ws_new(c->h, c->inst, &po, &cbs, c);
@@ -281,6 +301,8 @@ int okx_feed_start(okx_ctx *c)
 
 void okx_feed_stop(okx_ctx *c)
 {
+    okx_replay_stop(c);
+    okx_record_close(c);
     okx_ws_free(c->ws_pub);
     okx_ws_free(c->ws_bus);
     c->ws_pub = c->ws_bus = NULL;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <aitrader/plugin.h>
 
@@ -27,6 +28,7 @@ typedef struct okx_watch {
 } okx_watch;
 
 typedef struct okx_ctx okx_ctx;
+typedef struct okx_player okx_player;
 
 struct okx_ctx {
     at_instance *inst;
@@ -43,6 +45,10 @@ struct okx_ctx {
     int book_channel; /* 0 books, 1 books5 */
     at_cfg_list candles;
     int64_t timeout_ms;
+    const char *instruments_file; /* a saved /public/instruments answer instead of REST */
+    const char *replay;           /* play this recording instead of the public feed */
+    const char *record;           /* append the received market frames here */
+    double replay_speed;          /* 1 = recorded pace, 0 = as fast as possible */
 
     /* state */
     okx_rest *rest;
@@ -63,6 +69,13 @@ struct okx_ctx {
     char uid[32];
     uint64_t md_errors, book_resyncs;
     int64_t ws_pub_down_since;
+
+    /* replay and recording (okx_replay.c) */
+    okx_player *player;
+    bool replay_done;
+    FILE *rec;
+    at_timer *rec_flush;
+    bool rec_failed;
 
     /* exchange_paper runs this same code against an in-process venue: no
      * WebSockets; private pushes come through okx_account_on_private. */
@@ -92,6 +105,8 @@ void okx_refresh_state(okx_ctx *c);
 int okx_feed_start(okx_ctx *c);
 void okx_feed_stop(okx_ctx *c);
 okx_watch *okx_watch_find(okx_ctx *c, const char *inst_id, size_t len);
+/* One received market frame (WebSocket or replay) into book and bus events. */
+void okx_feed_frame(okx_ctx *c, const char *data, size_t len);
 
 /* okx_account.c */
 int okx_account_start(okx_ctx *c);

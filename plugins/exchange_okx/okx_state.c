@@ -17,13 +17,18 @@ void okx_refresh_state(okx_ctx *c)
     if (!c->started) {
         return;
     }
-    bool pub = c->paper ? c->paper_market_seen : c->ws_pub && okx_ws_up(c->ws_pub);
+    bool pub = c->paper    ? c->paper_market_seen
+               : c->replay ? c->player && !c->replay_done
+                           : c->ws_pub && okx_ws_up(c->ws_pub);
     bool priv =
         c->paper ? c->have_config : !okx_private(c) || (c->ws_priv && okx_ws_up(c->ws_priv));
     char detail[160];
     if (c->paper) {
         snprintf(detail, sizeof(detail), "paper venue, %zu instruments; market data %s", c->nwatch,
                  pub ? "flowing" : "awaited");
+    } else if (c->replay) {
+        snprintf(detail, sizeof(detail), "%zu instruments; %s", c->nwatch,
+                 pub ? "replaying a recording" : "replay finished: no more market data");
     } else {
         snprintf(detail, sizeof(detail), "%zu instruments; public %s%s%s", c->nwatch,
                  pub ? "up" : "down", okx_private(c) ? ", private " : "",
@@ -136,8 +141,51 @@ static void on_instruments(void *arg, const okx_reply *r)
     c->insts_ready(c, r);
 }
 
+/* instruments_file: the same answer, saved (e.g. curl
+ * 'https://www.okx.com/api/v5/public/instruments?instType=SWAP'). Read at
+ * once; a file that cannot be used stops the start with the reason. */
+static void file_instruments(void *arg)
+{
+    okx_ctx *c = arg;
+    c->retry = NULL;
+    json_error_t je;
+    json_t *root = json_load_file(c->instruments_file, 0, &je);
+    const char *code = root ? json_string_value(json_object_get(root, "code")) : NULL;
+    json_t *data = root ? json_object_get(root, "data") : NULL;
+    char err[320];
+    if (!root) {
+        snprintf(err, sizeof(err), "instruments_file %s:%d: %s", c->instruments_file, je.line,
+                 je.text);
+    } else if (!code || strcmp(code, "0") != 0 || !json_is_array(data)) {
+        snprintf(err, sizeof(err),
+                 "instruments_file %s: not an OKX /public/instruments answer "
+                 "({\"code\":\"0\",\"data\":[…]})",
+                 c->instruments_file);
+    } else {
+        okx_reply r = {
+            .err = AT_OK, .http = 200, .code = "0", .msg = "", .data = data, .root = root};
+        if (okx_insts_from_reply(c, &r, err, sizeof(err)) == AT_OK) {
+            if (okx_watch_resolve(c) != AT_OK) {
+                c->h->set_state(c->inst, AT_STATE_DOWN, "out of memory resolving instruments");
+            } else {
+                c->insts_ready(c, &r);
+            }
+            json_decref(root);
+            return;
+        }
+    }
+    json_decref(root);
+    okx_alert(c, AT_LOG_ERROR, err);
+    c->h->set_state(c->inst, AT_STATE_DOWN, err);
+}
+
 static void load_instruments(okx_ctx *c)
 {
+    if (c->instruments_file) {
+        /* Not inside start: the ready callback runs from the loop as for REST. */
+        c->retry = c->h->timer_add(c->inst, 0, 0, file_instruments, c);
+        return;
+    }
     if (okx_rest_get(c->insts_rest, "/api/v5/public/instruments", "instType=SWAP", false,
                      on_instruments, c) != AT_OK) {
         c->h->log(c->inst, AT_LOG_ERROR, "instruments: request could not be queued");

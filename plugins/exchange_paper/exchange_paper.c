@@ -34,6 +34,8 @@ static const at_cfg_field schema[] = {
       "taker fee rate (OKX regular tier: 0.0005)"),
     F("timeout", AT_CFG_DURATION, "10s", AT_CFG_RANGE, okx.timeout_ms, 500, 120000, NULL,
       "timeout of the instrument list request"),
+    F("instruments_file", AT_CFG_STR, NULL, 0, okx.instruments_file, 0, 0, NULL,
+      "a saved /api/v5/public/instruments?instType=SWAP answer to use instead of asking OKX"),
     {0},
 };
 
