@@ -176,33 +176,16 @@ static void on_signal(void *arg, const at_event *e)
     nsignals++;
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    (void)arg;
-}
-
 typedef struct rig {
     engine *e;
     at_instance *drv;
     sched *s;
-    struct event *tick;
     at_inst inst;
 } rig;
 
-static void pump(rig *r)
+static bool loaded(void *arg)
 {
-    for (int i = 0; i < 2; i++) {
-        bus_drain(SIZE_MAX);
-        loopsvc_run_pending();
-        event_base_loop(engine_base(r->e), EVLOOP_NONBLOCK);
-    }
-    bus_drain(SIZE_MAX);
-}
-
-static bool loaded(const rig *r)
-{
+    const rig *r = arg;
     sched_stats st;
     sched_get_stats(r->s, &st);
     return st.loaded;
@@ -231,9 +214,6 @@ static rig *rig_open(const char *dir, int64_t start_ms, const sched_cfg *cfg, co
     }
     conf_errors_free(&errs);
     free(ini);
-    r->tick = event_new(engine_base(r->e), -1, EV_PERSIST, on_tick, NULL);
-    struct timeval tv = {0, 2000};
-    event_add(r->tick, &tv);
     r->drv = engine_virtual_instance(r->e, "bench.drv");
     const at_host *h = engine_host();
     h->subscribe(r->drv, AT_EV_TRIGGER, on_trigger, NULL);
@@ -243,22 +223,16 @@ static rig *rig_open(const char *dir, int64_t start_ms, const sched_cfg *cfg, co
         fprintf(stderr, "sched_report: scheduler does not start\n");
         exit(1);
     }
-    int64_t end = at_mono_us() + 5000000;
-    while (!loaded(r) && at_mono_us() < end) {
-        event_base_loop(engine_base(r->e), EVLOOP_ONCE);
-    }
-    if (!loaded(r)) {
+    if (!engine_wait(r->e, loaded, r, 5000000)) {
         fprintf(stderr, "sched_report: scheduler history not loaded\n");
         exit(1);
     }
-    pump(r);
     return r;
 }
 
 static void rig_close(rig *r)
 {
     sched_stop(r->s);
-    event_free(r->tick);
     engine_free(r->e);
     sched_free(r->s);
     free(r);
@@ -266,11 +240,10 @@ static void rig_close(rig *r)
 
 static void advance(rig *r, int64_t to_ms)
 {
-    if (clock_now_us() / 1000 < to_ms && clock_advance(to_ms * 1000) != AT_OK) {
+    if (engine_advance(r->e, to_ms * 1000, 0) != AT_OK) {
         fprintf(stderr, "sched_report: clock_advance failed\n");
         exit(1);
     }
-    pump(r);
 }
 
 /* The bar as the confirmed 1-minute candle of its last minute. */
@@ -448,7 +421,7 @@ static int run_dataset(const opts *o, const dataset *d, result *res)
     for (size_t i = 0; i < n; i++) {
         advance(r, b[i].open_ms + d->bar_ms);
         publish_candle(r, &b[i], d->bar_ms);
-        pump(r);
+        engine_pump(r->e);
     }
     advance(r, t1 + 30 * SEC); /* the last grace window */
     sched_stats st;

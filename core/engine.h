@@ -94,6 +94,15 @@ at_instance *engine_instances(engine *e);
 const core_settings *engine_core(engine *e);
 size_t engine_traders(engine *e, const char ***names);
 
+/* Simulated-clock runs driven from outside (engine_sim.c): deliver what is
+ * queued on the bus, handed back by worker threads or due on the loop,
+ * without blocking; run the loop until done(arg) holds (false after
+ * timeout_us of wall time); move the simulated clock to to_us in steps of at
+ * most step_us (0 = one step), pumping after each. */
+void engine_pump(engine *e);
+bool engine_wait(engine *e, bool (*done)(void *arg), void *arg, int64_t timeout_us);
+int engine_advance(engine *e, int64_t to_us, int64_t step_us);
+
 /* Used by host.c. */
 struct http_client *engine_http(void);
 struct net *engine_net(void);

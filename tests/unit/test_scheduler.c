@@ -78,10 +78,7 @@ typedef struct rig {
     engine *e;
     at_instance *drv;
     sched *s;
-    struct event *tick;
 } rig;
-
-static void on_tick(evutil_socket_t fd, short what, void *arg) {}
 
 static sched_cfg default_cfg(void)
 {
@@ -104,16 +101,12 @@ static sched_cfg default_cfg(void)
 /* Deliver what is queued and what the storage thread handed back. */
 static void pump(rig *r)
 {
-    for (int i = 0; i < 4; i++) {
-        bus_drain(SIZE_MAX);
-        loopsvc_run_pending();
-        event_base_loop(engine_base(r->e), EVLOOP_NONBLOCK);
-    }
-    bus_drain(SIZE_MAX);
+    engine_pump(r->e);
 }
 
-static bool loaded(rig *r)
+static bool loaded(void *arg)
 {
+    rig *r = arg;
     sched_stats st;
     sched_get_stats(r->s, &st);
     return st.loaded;
@@ -140,11 +133,6 @@ static rig *rig_open(const char *dir, int64_t start_ms, const sched_cfg *cfg, co
     conf_errors_free(&errs);
     assert_int_equal(engine_start(r->e), AT_OK);
     free(ini);
-    /* A 2 ms wall-clock tick bounds each blocking loop turn while waiting
-     * for the storage thread. */
-    r->tick = event_new(engine_base(r->e), -1, EV_PERSIST, on_tick, NULL);
-    struct timeval tv = {0, 2000};
-    event_add(r->tick, &tv);
     r->drv = engine_virtual_instance(r->e, "test.drv");
     const at_host *h = engine_host();
     h->subscribe(r->drv, AT_EV_TRIGGER, on_trigger, NULL);
@@ -153,19 +141,13 @@ static rig *rig_open(const char *dir, int64_t start_ms, const sched_cfg *cfg, co
     r->s = sched_new(h, engine_virtual_instance(r->e, "trader.alpha"), cfg);
     assert_non_null(r->s);
     assert_int_equal(sched_start(r->s), AT_OK);
-    int64_t end = at_mono_us() + 5000000;
-    while (!loaded(r) && at_mono_us() < end) {
-        event_base_loop(engine_base(r->e), EVLOOP_ONCE);
-    }
-    assert_true(loaded(r));
-    pump(r);
+    assert_true(engine_wait(r->e, loaded, r, 5000000));
     return r;
 }
 
 static void rig_close(rig *r)
 {
     sched_stop(r->s);
-    event_free(r->tick);
     engine_free(r->e);
     sched_free(r->s);
     free(r);
@@ -176,14 +158,10 @@ static int64_t now_ms(void)
     return clock_now_us() / 1000;
 }
 
-/* Move the core clock to to_ms in steps, delivering events at each step. */
+/* Move the core clock to to_ms in 1 s steps, delivering events at each. */
 static void advance(rig *r, int64_t to_ms)
 {
-    while (now_ms() < to_ms) {
-        int64_t t = now_ms() + SEC < to_ms ? now_ms() + SEC : to_ms;
-        assert_int_equal(clock_advance(t * 1000), AT_OK);
-        pump(r);
-    }
+    assert_int_equal(engine_advance(r->e, to_ms * 1000, SEC * 1000), AT_OK);
 }
 
 static void send_signal(rig *r, const char *inst, const char *ind, double salience, bool entered)
@@ -330,6 +308,11 @@ static int count_row(void *arg, const at_db_row *row)
     return 0;
 }
 
+static bool counted(void *arg)
+{
+    return *(int64_t *)arg >= 0;
+}
+
 static void count_done(void *arg, int err, const char *error)
 {
     assert_int_equal(err, AT_OK);
@@ -340,10 +323,7 @@ static int64_t stored_triggers(rig *r)
     int64_t n = -1;
     engine_host()->db_query(r->drv, "SELECT count(*) FROM triggers", NULL, 0, count_row, count_done,
                             &n);
-    int64_t end = at_mono_us() + 5000000;
-    while (n < 0 && at_mono_us() < end) {
-        event_base_loop(engine_base(r->e), EVLOOP_ONCE);
-    }
+    engine_wait(r->e, counted, &n, 5000000);
     return n;
 }
 
