@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "net.h"
 #include "storage.h"
+#include "tls.h"
 #include "trading/scheduler.h"
 #include "util.h"
 
@@ -591,7 +592,8 @@ static int services_up(engine *e)
     if (!e->base) {
         return AT_ENOMEM;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    /* Before curl and lws initialise OpenSSL their own way (tls.h). */
+    if (tls_global_init() != AT_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         return AT_EIO;
     }
     int rc = e->opts.sim_clock ? clock_init_sim(e->opts.sim_start_us) : clock_init_real(e->base);

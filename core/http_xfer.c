@@ -10,6 +10,7 @@
 
 #include <aitrader/version.h>
 
+#include "tls.h"
 #include "util.h"
 
 #define HTTP_DEFAULT_TIMEOUT_MS 10000
@@ -221,6 +222,13 @@ static int setup_easy(http_xfer *x, const at_http_req *req)
     CURLcode rc = CURLE_OK;
     rc |= curl_easy_setopt(e, CURLOPT_URL, req->url);
     rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* The net thread's trust anchors (tls.h). A directory instead of curl's
+     * default bundle: each https connection would otherwise parse all ~140
+     * CAs (and keep them, with curl's CA cache) to use one. */
+    if (tls_ca_file() || tls_ca_dir()) {
+        rc |= curl_easy_setopt(e, CURLOPT_CAINFO, tls_ca_file());
+        rc |= curl_easy_setopt(e, CURLOPT_CAPATH, tls_ca_dir());
+    }
     rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

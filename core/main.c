@@ -2,6 +2,7 @@
  * failure, 2 usage or config error. */
 #include <dirent.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +56,22 @@ static int print_errors(const conf_errors *errs)
     return errs->n ? 2 : 0;
 }
 
+/* One malloc arena for every thread (the loop, the net thread, storage
+ * workers) instead of glibc's one per thread, each holding its own free
+ * memory: ~150-200 KB less resident. The threads are few and mostly idle,
+ * so they rarely wait on each other. MALLOC_ARENA_MAX or
+ * GLIBC_TUNABLES=glibc.malloc.arena_max=N still choose otherwise. */
+static void malloc_policy(void)
+{
+    const char *t = getenv("GLIBC_TUNABLES");
+    if (!getenv("MALLOC_ARENA_MAX") && !(t && strstr(t, "arena_max"))) {
+        mallopt(M_ARENA_MAX, 1);
+    }
+}
+
 static int cmd_run(engine_opts *o)
 {
+    malloc_policy();
     conf_errors errs = {0};
     engine *e = engine_new(o);
     if (!e) {

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "net_internal.h"
+#include "tls.h"
 #include "util.h"
 
 /* ---------------------------------------------------------- lws logging */
@@ -229,6 +230,44 @@ static void *net_thread(void *arg)
 
 /* ------------------------------------------------------------ lifecycle */
 
+static struct lws_vhost *client_vhost_new(net *n, const char *name, SSL_CTX *tls)
+{
+    struct lws_context_creation_info vi;
+    memset(&vi, 0, sizeof(vi));
+    vi.port = CONTEXT_PORT_NO_LISTEN;
+    vi.protocols = net_ws_protocols;
+    vi.vhost_name = name;
+    vi.user = n;
+    if (tls) {
+        vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        vi.provided_client_ssl_ctx = tls;
+    }
+    return lws_create_vhost(n->ctx, &vi);
+}
+
+/* wss:// connections get their own vhost, made at the first one: its TLS
+ * context costs about 1 MB resident (SSL_CTX_new fetches every cipher, digest
+ * and group OpenSSL offers), which an engine without wss:// never needs. It
+ * is ours rather than lws': lws' parses the whole CA bundle twice (OpenSSL's
+ * default file, then the one it is given), about 2 MB of heap, where ours
+ * reads CAs from the hashed directory as handshakes need them (tls.h). */
+struct lws_vhost *net_client_vhost(net *n, bool tls)
+{
+    if (!tls) {
+        return n->client_vh;
+    }
+    if (!n->client_tls) {
+        n->client_tls = tls_client_ctx_new();
+    }
+    if (n->client_tls && !n->client_tls_vh) {
+        n->client_tls_vh = client_vhost_new(n, "clients-tls", n->client_tls);
+        if (!n->client_tls_vh) {
+            log_msg("net", AT_LOG_ERROR, "cannot create the TLS client vhost");
+        }
+    }
+    return n->client_tls_vh;
+}
+
 net *net_new(struct event_base *base)
 {
     net *n = calloc(1, sizeof(*n));
@@ -249,32 +288,22 @@ net *net_new(struct event_base *base)
 
     struct lws_context_creation_info ci;
     memset(&ci, 0, sizeof(ci));
-    /* vhosts are made explicitly: one for clients now, one per server later */
+    /* vhosts are made explicitly: ws:// clients now, wss:// clients at the
+     * first one (net_client_vhost), one per server later */
     ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     ci.port = CONTEXT_PORT_NO_LISTEN;
     ci.user = n;
     ci.server_string = "aitrader";
     ci.max_http_header_data = 8192; /* room for long Authorization headers */
+    ci.fd_limit_per_thread = NET_MAX_CONNS;
     n->ctx = lws_create_context(&ci);
     if (!n->ctx) {
         LOG_ERROR("net: lws_create_context failed");
         goto fail;
     }
 
-    struct lws_context_creation_info vi;
-    memset(&vi, 0, sizeof(vi));
-    vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    vi.port = CONTEXT_PORT_NO_LISTEN;
-    vi.protocols = net_ws_protocols;
-    vi.vhost_name = "clients";
-    vi.user = n;
-    if (access(NET_CA_BUNDLE, R_OK) == 0) {
-        vi.client_ssl_ca_filepath = NET_CA_BUNDLE;
-    } else {
-        LOG_WARN("net: %s not readable; wss:// uses OpenSSL's default CA paths", NET_CA_BUNDLE);
-    }
     /* Before the thread starts, so still "before service" for lws. */
-    n->client_vh = lws_create_vhost(n->ctx, &vi);
+    n->client_vh = client_vhost_new(n, "clients", NULL);
     if (!n->client_vh) {
         LOG_ERROR("net: cannot create the client vhost");
         goto fail;
@@ -291,6 +320,7 @@ fail:
     if (n->ctx) {
         lws_context_destroy(n->ctx);
     }
+    SSL_CTX_free(n->client_tls);
     if (n->wake) {
         event_free(n->wake);
     }
@@ -324,6 +354,7 @@ void net_free(net *n)
     }
     net_ws_free_handles(n);
     net_httpd_free_handles(n);
+    SSL_CTX_free(n->client_tls); /* the context that used it is gone */
     event_free(n->wake);
     pthread_cond_destroy(&n->cond);
     pthread_mutex_destroy(&n->lock);

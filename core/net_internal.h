@@ -32,7 +32,10 @@
  * a request may wait for its answer before we give up on it. */
 #define NET_HELD_CHECK_US 250000
 #define NET_HELD_MAX_US ((int64_t)300 * 1000000)
-#define NET_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+/* Connections (client and server) the net thread serves at once. lws sizes
+ * two tables by this, or by `ulimit -n` when unset (160 KB touched at 20000,
+ * 16 MB reserved at Docker's 1048576). */
+#define NET_MAX_CONNS 1024
 
 /* ------------------------------------------------------------ id maps */
 
@@ -294,7 +297,11 @@ struct net {
     struct event_base *base;
     struct event *wake; /* activated by the net thread when the inbox fills */
     struct lws_context *ctx;
-    struct lws_vhost *client_vh;
+    struct lws_vhost *client_vh; /* ws:// */
+    /* wss://, made by the net thread at the first one (net_client_vhost);
+     * client_tls is ours to free, after the context */
+    struct lws_vhost *client_tls_vh;
+    SSL_CTX *client_tls;
     pthread_t thread;
 
     /* shared, under lock */
@@ -322,6 +329,9 @@ struct net {
 };
 
 /* net.c */
+/* The vhost client connections use (net thread); NULL when wss:// cannot be
+ * set up (logged). */
+struct lws_vhost *net_client_vhost(net *n, bool tls);
 /* Queue a command and wake the net thread (main loop). */
 void net_cmd_send(net *n, net_cmd *c);
 /* Queue a delivery for the main loop (net thread); frees it when shutting down. */

@@ -276,10 +276,15 @@ static void ws_connect(net *n, nt_ws *w)
         ws_finish(w, 0, "out of memory");
         return;
     }
+    struct lws_vhost *vh = net_client_vhost(n, w->tls);
+    if (!vh) {
+        ws_finish(w, 0, "tls unavailable");
+        return;
+    }
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof(ci));
     ci.context = n->ctx;
-    ci.vhost = n->client_vh;
+    ci.vhost = vh;
     ci.address = w->host;
     ci.port = w->port;
     ci.ssl_connection = w->tls ? LCCSCF_USE_SSL : 0;
