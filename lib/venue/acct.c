@@ -315,37 +315,42 @@ int acct_load(sim_exchange *x, const char *path, char *err, size_t errlen)
     return path ? load_file(x, path, err, errlen) : make_default(x, err, errlen);
 }
 
+void acct_clear(sim_acct *a)
+{
+    while (a->levers) {
+        struct sim_lever *l = a->levers;
+        a->levers = l->next;
+        free(l);
+    }
+    while (a->orders) {
+        sim_order *o = a->orders;
+        a->orders = o->next;
+        json_decref(o->attach_algo);
+        free(o);
+    }
+    while (a->fills) {
+        sim_fill *f = a->fills;
+        a->fills = f->next;
+        free(f);
+    }
+    while (a->positions) {
+        sim_position *p = a->positions;
+        a->positions = p->next;
+        free(p);
+    }
+    while (a->algos) {
+        sim_algo *g = a->algos;
+        a->algos = g->next;
+        algo_free(g);
+    }
+}
+
 void acct_free_all(sim_exchange *x)
 {
     while (x->accts) {
         sim_acct *a = x->accts;
         x->accts = a->next;
-        while (a->levers) {
-            struct sim_lever *l = a->levers;
-            a->levers = l->next;
-            free(l);
-        }
-        while (a->orders) {
-            sim_order *o = a->orders;
-            a->orders = o->next;
-            json_decref(o->attach_algo);
-            free(o);
-        }
-        while (a->fills) {
-            sim_fill *f = a->fills;
-            a->fills = f->next;
-            free(f);
-        }
-        while (a->positions) {
-            sim_position *p = a->positions;
-            a->positions = p->next;
-            free(p);
-        }
-        while (a->algos) {
-            sim_algo *g = a->algos;
-            a->algos = g->next;
-            algo_free(g);
-        }
+        acct_clear(a);
         free(a);
     }
 }

@@ -82,10 +82,22 @@ at_dec pos_exposure(const sim_position *p);
  * position; 0 when the order opens or adds. */
 at_dec pos_closable(const sim_acct *a, const sim_inst *in, bool buy, const char *pos_side,
                     const char *td_mode);
-/* Book a fill into the position and cash: returns the realised PnL of the
- * closed part; *closed is set when the position went back to zero. */
-at_dec pos_apply_fill(sim_exchange *x, sim_acct *a, const sim_order *o, at_dec px, at_dec sz,
-                      at_dec fee, bool *closed, bool *err);
+/* What one fill does to the position and the cash, computed before anything
+ * is booked (pos_plan_fill), then booked (pos_commit_fill). */
+typedef struct pos_fill {
+    sim_position *target; /* the position it changes, or NULL: a new one */
+    sim_position after;   /* its numbers after the fill */
+    at_dec cash;          /* the account's cash after the fill */
+    at_dec pnl;           /* realised PnL of the closed part */
+    bool closed;          /* the position went back to zero */
+} pos_fill;
+/* Plan a fill of sz at px with `fee` (negative = paid) on copies: false when a
+ * checked operation overflowed (then nothing may be booked). */
+bool pos_plan_fill(const sim_exchange *x, const sim_acct *a, const sim_order *o, at_dec px,
+                   at_dec sz, at_dec fee, pos_fill *pf);
+/* Book a clean plan into the account (creating the position when new); the
+ * position, or NULL when it could not be allocated (nothing booked). */
+sim_position *pos_commit_fill(sim_exchange *x, sim_acct *a, const sim_order *o, const pos_fill *pf);
 /* One position object as OKX shows it. */
 json_t *pos_json(const sim_exchange *x, const sim_acct *a, const sim_position *p,
                  const ex_totals *t);
@@ -120,9 +132,14 @@ typedef enum ex_fill_kind { EX_TAKER, EX_MAKER, EX_LIQUIDATION } ex_fill_kind;
 void match_new(sim_exchange *x, sim_acct *a, sim_order *o);
 /* Re-check a live limit order after an amend (it may now cross). */
 void match_amended(sim_exchange *x, sim_acct *a, sim_order *o);
-/* One fill of `sz` at `px`: order, position, cash, fill record, pushes. */
-void match_fill(sim_exchange *x, sim_acct *a, sim_order *o, at_dec px, at_dec sz,
-                ex_fill_kind kind);
+/* One fill of `sz` at `px`: order, position, cash, fill record, pushes.
+ * Everything is computed first and booked only when no checked operation
+ * overflowed: AT_OK, else AT_ERANGE (or AT_ENOMEM) with nothing booked and
+ * o->fail_msg saying why (the caller cancels the order). */
+int match_fill(sim_exchange *x, sim_acct *a, sim_order *o, at_dec px, at_dec sz, ex_fill_kind kind);
+/* Whether that fill's arithmetic fits (nothing is changed). */
+bool match_fill_fits(const sim_exchange *x, const sim_acct *a, const sim_order *o, at_dec px,
+                     at_dec sz, ex_fill_kind kind);
 /* Pushes (no-ops without a subscriber). */
 void ex_push_order(sim_exchange *x, sim_acct *a, const sim_order *o, const sim_fill *f,
                    const char *req_id);

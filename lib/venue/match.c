@@ -68,19 +68,18 @@ void ex_push_account(sim_exchange *x, sim_acct *a)
 
 /* ------------------------------------------------------------- fills */
 
-static sim_fill *record_fill(sim_exchange *x, sim_acct *a, const sim_order *o, at_dec px, at_dec sz,
-                             at_dec fee, at_dec rate, at_dec pnl, int64_t trade_id)
+/* The fill record (not linked yet: allocated before anything is booked). */
+static sim_fill *new_fill(sim_exchange *x, const sim_order *o, at_dec px, at_dec sz, at_dec fee,
+                          at_dec rate, at_dec pnl)
 {
     sim_fill *f = calloc(1, sizeof(*f));
     if (!f) {
         return NULL;
     }
-    acct_new_id(a, f->bill_id);
     snprintf(f->ord_id, sizeof(f->ord_id), "%s", o->ord_id);
     snprintf(f->cl_ord_id, sizeof(f->cl_ord_id), "%s", o->cl_ord_id);
     snprintf(f->tag, sizeof(f->tag), "%s", o->tag);
     snprintf(f->pos_side, sizeof(f->pos_side), "%s", o->pos_side);
-    snprintf(f->exec_type, sizeof(f->exec_type), "%s", o->exec_type);
     f->inst = o->inst;
     f->buy = o->buy;
     f->fill_px = px;
@@ -89,10 +88,7 @@ static sim_fill *record_fill(sim_exchange *x, sim_acct *a, const sim_order *o, a
     f->fee_rate = rate;
     f->fill_pnl = pnl;
     f->fill_mark_px = ex_mark(o->inst);
-    f->trade_id = trade_id;
     f->ts_ms = x->now_ms;
-    f->next = a->fills;
-    a->fills = f;
     return f;
 }
 
@@ -113,48 +109,95 @@ static int64_t take_liquidity(sim_exchange *x, sim_acct *a, sim_order *o, at_dec
     return strtoll(id, NULL, 10);
 }
 
-static void order_book_fill(sim_exchange *x, sim_order *o, at_dec px, at_dec sz, at_dec fee,
-                            at_dec pnl, ex_fill_kind kind, int64_t trade_id, bool *err)
+/* Everything one fill changes, computed on copies first. */
+typedef struct fill_plan {
+    at_dec rate, fee;
+    pos_fill pos;
+    at_dec acc, avg_px, ord_fee, ord_pnl; /* the order after the fill */
+} fill_plan;
+
+static bool plan_fill(const sim_exchange *x, const sim_acct *a, const sim_order *o, at_dec px,
+                      at_dec sz, ex_fill_kind kind, fill_plan *fp)
 {
-    at_dec acc = sim_add(o->acc_fill_sz, sz, err);
-    at_dec num = sim_add(sim_mul(o->avg_px, o->acc_fill_sz, AT_DEC_MAX_SCALE, err),
-                         sim_mul(px, sz, AT_DEC_MAX_SCALE, err), err);
-    o->avg_px = at_dec_normalize(sim_div(num, acc, EX_PX_SCALE, err));
-    o->acc_fill_sz = acc;
+    bool err = false;
+    const sim_inst *in = o->inst;
+    fp->rate = kind == EX_MAKER ? a->maker_fee_rate : a->taker_fee_rate;
+    at_dec notional =
+        sim_mul(sim_mul(sz, in->ct_val, AT_DEC_MAX_SCALE, &err), px, AT_DEC_MAX_SCALE, &err);
+    /* fee = -(fillSz x ctVal x fillPx x rate), 8 decimals, negative = paid */
+    fp->fee = sim_neg(sim_mul(notional, fp->rate, EX_MONEY_SCALE, &err));
+    if (err || !pos_plan_fill(x, a, o, px, sz, fp->fee, &fp->pos)) {
+        return false;
+    }
+    fp->acc = sim_add(o->acc_fill_sz, sz, &err);
+    at_dec num = sim_add(sim_mul(o->avg_px, o->acc_fill_sz, AT_DEC_MAX_SCALE, &err),
+                         sim_mul(px, sz, AT_DEC_MAX_SCALE, &err), &err);
+    fp->avg_px = at_dec_normalize(sim_div(num, fp->acc, EX_PX_SCALE, &err));
+    fp->ord_fee = sim_add(o->fee, fp->fee, &err);
+    fp->ord_pnl = sim_add(o->pnl, fp->pos.pnl, &err);
+    return !err;
+}
+
+bool match_fill_fits(const sim_exchange *x, const sim_acct *a, const sim_order *o, at_dec px,
+                     at_dec sz, ex_fill_kind kind)
+{
+    fill_plan fp;
+    return plan_fill(x, a, o, px, sz, kind, &fp);
+}
+
+static int refuse_fill(sim_order *o, at_dec px, at_dec sz, int rc)
+{
+    char a[AT_DEC_STRLEN], b[AT_DEC_STRLEN];
+    if (rc == AT_ENOMEM) {
+        snprintf(o->fail_msg, sizeof(o->fail_msg),
+                 "Order canceled by system: out of memory booking a fill");
+    } else {
+        snprintf(o->fail_msg, sizeof(o->fail_msg),
+                 "Order canceled by system: a fill of %s contracts at %s is out of range "
+                 "(size, price or balance too large for exact arithmetic)",
+                 sim_dec_str(sz, a), sim_dec_str(px, b));
+    }
+    return rc;
+}
+
+int match_fill(sim_exchange *x, sim_acct *a, sim_order *o, at_dec px, at_dec sz, ex_fill_kind kind)
+{
+    fill_plan fp;
+    if (!plan_fill(x, a, o, px, sz, kind, &fp)) {
+        return refuse_fill(o, px, sz, AT_ERANGE);
+    }
+    /* Allocations first: past this point nothing can fail half-way. */
+    sim_fill *f = new_fill(x, o, px, sz, fp.fee, fp.rate, fp.pos.pnl);
+    sim_position *p = f ? pos_commit_fill(x, a, o, &fp.pos) : NULL;
+    if (!p) {
+        free(f);
+        return refuse_fill(o, px, sz, AT_ENOMEM);
+    }
+    int64_t trade_id = take_liquidity(x, a, o, px, sz, kind);
+    p->trade_id = trade_id;
+    o->avg_px = fp.avg_px;
+    o->acc_fill_sz = fp.acc;
     o->fill_px = px;
     o->fill_sz = sz;
     o->fill_time_ms = x->now_ms;
     o->trade_id = trade_id;
     snprintf(o->exec_type, sizeof(o->exec_type), "%s", kind == EX_MAKER ? "M" : "T");
-    o->fee = sim_add(o->fee, fee, err);
-    o->pnl = sim_add(o->pnl, pnl, err);
-    o->state = at_dec_cmp(acc, o->sz) >= 0 ? SIM_FILLED : SIM_PARTIALLY_FILLED;
+    o->fee = fp.ord_fee;
+    o->pnl = fp.ord_pnl;
+    o->state = at_dec_cmp(fp.acc, o->sz) >= 0 ? SIM_FILLED : SIM_PARTIALLY_FILLED;
     o->u_time_ms = x->now_ms;
-}
-
-void match_fill(sim_exchange *x, sim_acct *a, sim_order *o, at_dec px, at_dec sz, ex_fill_kind kind)
-{
-    bool err = false, closed = false;
-    sim_inst *in = o->inst;
-    at_dec rate = kind == EX_MAKER ? a->maker_fee_rate : a->taker_fee_rate;
-    at_dec notional =
-        sim_mul(sim_mul(sz, in->ct_val, AT_DEC_MAX_SCALE, &err), px, AT_DEC_MAX_SCALE, &err);
-    /* fee = -(fillSz x ctVal x fillPx x rate), 8 decimals, negative = paid */
-    at_dec fee = sim_neg(sim_mul(notional, rate, EX_MONEY_SCALE, &err));
-    at_dec pnl = pos_apply_fill(x, a, o, px, sz, fee, &closed, &err);
-    int64_t trade_id = take_liquidity(x, a, o, px, sz, kind);
-    order_book_fill(x, o, px, sz, fee, pnl, kind, trade_id, &err);
-    sim_position *p = pos_find(a, in, o->pos_side, o->td_mode);
-    if (p) {
-        p->trade_id = trade_id;
-    }
-    const sim_fill *f = record_fill(x, a, o, px, sz, fee, rate, pnl, trade_id);
+    acct_new_id(a, f->bill_id);
+    snprintf(f->exec_type, sizeof(f->exec_type), "%s", o->exec_type);
+    f->trade_id = trade_id;
+    f->next = a->fills;
+    a->fills = f;
     ex_push_order(x, a, o, f, NULL);
     algo_parent_update(x, a, o);
-    if (closed) {
-        algo_position_closed(x, a, in, o->pos_side);
+    if (fp.pos.closed) {
+        algo_position_closed(x, a, o->inst, o->pos_side);
     }
     ex_push_account(x, a);
+    return AT_OK;
 }
 
 /* ------------------------------------------------------------- taking */
@@ -224,8 +267,8 @@ static void take(sim_exchange *x, sim_acct *a, sim_order *o)
             break;
         }
         at_dec q = ex_min(lv[i].sz, cap);
-        if (q.m > 0) {
-            match_fill(x, a, o, lv[i].px, q, EX_TAKER);
+        if (q.m > 0 && match_fill(x, a, o, lv[i].px, q, EX_TAKER) != AT_OK) {
+            break; /* not booked: match_new cancels the order */
         }
     }
     free(lv);
@@ -252,7 +295,9 @@ void match_new(sim_exchange *x, sim_acct *a, sim_order *o)
     if (!order_is_live(o)) {
         return;
     }
-    if (!is_type(o, "limit")) {
+    if (o->fail_msg[0]) {
+        order_cancel_now(x, a, o, "0"); /* a fill could not be booked */
+    } else if (!is_type(o, "limit")) {
         /* market, optimal_limit_ioc, ioc: the rest does not rest */
         order_cancel_now(x, a, o, "14");
     } else if (o->reduce_only && fill_cap(a, o).m == 0) {
@@ -270,6 +315,9 @@ void match_amended(sim_exchange *x, sim_acct *a, sim_order *o)
         return;
     }
     take(x, a, o);
+    if (o->fail_msg[0] && order_is_live(o)) {
+        order_cancel_now(x, a, o, "0");
+    }
 }
 
 /* ------------------------------------------------------------- resting */
@@ -290,7 +338,9 @@ static void rest_fill(sim_exchange *x, sim_acct *a, sim_order *o)
         order_cancel_now(x, a, o, "22");
         return;
     }
-    match_fill(x, a, o, o->px, ex_min(avail, cap), EX_MAKER);
+    if (match_fill(x, a, o, o->px, ex_min(avail, cap), EX_MAKER) != AT_OK) {
+        order_cancel_now(x, a, o, "0"); /* not booked, and would not be next time */
+    }
 }
 
 static void match_resting(sim_exchange *x)

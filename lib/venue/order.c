@@ -324,6 +324,62 @@ static at_dec expected_px(const place_req *p)
     return p->in->last;
 }
 
+/* The furthest price a taker walk may reach: the last opposite level the
+ * order may trade with, else its expected price. */
+static at_dec furthest_px(const place_req *p)
+{
+    const sim_book *b = &p->in->book;
+    const sim_level *lv = p->buy ? b->asks : b->bids;
+    int n = p->buy ? b->nasks : b->nbids;
+    at_dec far = expected_px(p);
+    for (int i = 0; i < n; i++) {
+        int c = p->has_px ? at_dec_cmp(lv[i].px, p->px) : 0;
+        if ((p->buy && c > 0) || (!p->buy && c < 0)) {
+            break;
+        }
+        far = lv[i].px;
+    }
+    return far;
+}
+
+/* Sizes, prices or a balance so large that the order's fills could not be
+ * computed exactly (an int64 mantissa at 8 decimals holds about 9.2e10 USDT)
+ * are refused here rather than met at fill time (match_fill checks every
+ * fill again and books nothing that overflows). The order's notional, fee,
+ * the position it leaves, the PnL of the part it closes and the cash after
+ * are tried at the expected, the furthest and the mark price. */
+static bool check_value(const sim_acct *a, const place_req *p, reject *rj)
+{
+    const sim_inst *in = p->in;
+    const sim_position *pos = pos_find(a, in, p->pos_side, p->td_mode);
+    at_dec e = pos ? pos_exposure(pos) : ex_zero();
+    /* the part it closes: trading against the exposure's sign */
+    bool closes = (p->buy && e.m < 0) || (!p->buy && e.m > 0);
+    at_dec closed = closes ? ex_min(p->sz, ex_abs(e)) : ex_zero();
+    at_dec pxs[3] = {expected_px(p), furthest_px(p), ex_mark(in)};
+    bool err = false;
+    at_dec after = sim_add(e, p->buy ? p->sz : sim_neg(p->sz), &err);
+    for (int i = 0; i < 3 && !err; i++) {
+        at_dec notional = ex_mul3(p->sz, in->ct_val, pxs[i], &err);
+        at_dec fee = sim_mul(notional, a->taker_fee_rate, EX_MONEY_SCALE, &err);
+        ex_mul3(ex_abs(after), in->ct_val, pxs[i], &err);
+        at_dec pnl = ex_zero();
+        if (closed.m > 0) {
+            at_dec diff = sim_sub(pxs[i], pos->avg_px, &err);
+            pnl = ex_mul3(e.m > 0 ? diff : sim_neg(diff), closed, in->ct_val, &err);
+        }
+        sim_sub(sim_add(a->cash, pnl, &err), fee, &err);
+    }
+    if (err) {
+        char s1[AT_DEC_STRLEN], s2[AT_DEC_STRLEN];
+        return fail(rj, "51000",
+                    "Parameter sz error (sz %s at px %s is out of range: the order's value, "
+                    "position or balance would overflow exact arithmetic)",
+                    sim_dec_str(p->sz, s1), sim_dec_str(furthest_px(p), s2));
+    }
+    return true;
+}
+
 /* Initial margin of the opening part plus the taker fee of the whole order
  * must fit in availEq. */
 static bool check_margin(sim_exchange *x, const sim_acct *a, const place_req *p, int lever,
@@ -376,7 +432,7 @@ static bool validate(sim_exchange *x, const sim_acct *a, const json_t *req, plac
         }
     }
     int lever = acct_lever(a, p->in, p->td_mode, p->pos_side);
-    return check_reduce(a, p, rj) && check_margin(x, a, p, lever, rj);
+    return check_reduce(a, p, rj) && check_value(a, p, rj) && check_margin(x, a, p, lever, rj);
 }
 
 /* ------------------------------------------------------------- placement */
@@ -471,12 +527,16 @@ json_t *order_submit(sim_exchange *x, sim_acct *a, const json_t *req, const sim_
     if (!o) {
         return result_item(cl, "", tag, x->now_ms, "50026", "System error (out of memory)");
     }
-    json_t *it = result_item(o->cl_ord_id, o->ord_id, o->tag, x->now_ms, "0", "Order placed");
     algo_attach(x, a, o);
     ex_push_order(x, a, o, NULL, NULL);
     match_new(x, a, o);
+    if (o->fail_msg[0] && o->acc_fill_sz.m == 0) {
+        /* Its first fill could not be booked: canceled at once with nothing
+         * filled, which the caller sees as a refusal. */
+        return result_item(o->cl_ord_id, "", o->tag, x->now_ms, "51000", o->fail_msg);
+    }
     if (out) {
         *out = o;
     }
-    return it;
+    return result_item(o->cl_ord_id, o->ord_id, o->tag, x->now_ms, "0", "Order placed");
 }

@@ -102,7 +102,9 @@ json_t *order_json(const sim_order *o)
     json_object_set_new(j, "avgPx", dec_or_empty(o->avg_px, filled));
     json_object_set_new(j, "cTime", sim_ms_json(o->c_time_ms));
     json_object_set_new(j, "cancelSource", json_string(o->cancel_source));
-    json_object_set_new(j, "cancelSourceReason", json_string(cancel_reason(o->cancel_source)));
+    json_object_set_new(
+        j, "cancelSourceReason",
+        json_string(o->fail_msg[0] ? o->fail_msg : cancel_reason(o->cancel_source)));
     json_object_set_new(j, "category", json_string(o->category[0] ? o->category : "normal"));
     json_object_set_new(j, "ccy", json_string(""));
     json_object_set_new(j, "clOrdId", json_string(o->cl_ord_id));

@@ -21,13 +21,11 @@ sim_position *pos_find(const sim_acct *a, const sim_inst *in, const char *pos_si
     return NULL;
 }
 
-static sim_position *pos_get(sim_exchange *x, sim_acct *a, const sim_order *o)
+/* A new (zero) position of the order's instrument, side and margin mode,
+ * linked into the account's list. */
+static sim_position *pos_new(sim_exchange *x, sim_acct *a, const sim_order *o)
 {
-    sim_position *p = pos_find(a, o->inst, o->pos_side, o->td_mode);
-    if (p) {
-        return p;
-    }
-    p = calloc(1, sizeof(*p));
+    sim_position *p = calloc(1, sizeof(*p));
     if (!p) {
         return NULL;
     }
@@ -77,8 +75,12 @@ static at_dec avg_after(at_dec have, at_dec avg, at_dec add, at_dec px, bool *er
     return at_dec_normalize(sim_div(num, sim_add(have, add, err), EX_PX_SCALE, err));
 }
 
+/* The fill arithmetic works on copies (the position in pf->after, the cash
+ * in pf->cash): nothing of the account changes until pos_commit_fill, so an
+ * overflow flagged by a sim_* helper leaves the account as it was. */
+
 /* The closing part of a fill: PnL, isolated margin released pro rata. */
-static at_dec close_part(sim_acct *a, sim_position *p, at_dec e, at_dec c, at_dec px, bool *err)
+static at_dec close_part(at_dec *cash, sim_position *p, at_dec e, at_dec c, at_dec px, bool *err)
 {
     const sim_inst *in = p->inst;
     at_dec diff = sim_sub(px, p->avg_px, err);
@@ -93,7 +95,7 @@ static at_dec close_part(sim_acct *a, sim_position *p, at_dec e, at_dec c, at_de
                           err);
         }
         p->margin = sim_sub(p->margin, rel, err);
-        a->cash = sim_add(a->cash, rel, err);
+        *cash = sim_add(*cash, rel, err);
     }
     at_dec left = sim_sub(ex_abs(e), c, err);
     pos_set_exposure(p, e.m < 0 ? sim_neg(left) : left);
@@ -101,7 +103,7 @@ static at_dec close_part(sim_acct *a, sim_position *p, at_dec e, at_dec c, at_de
 }
 
 /* The opening part: average price, isolated margin moved out of cash. */
-static void open_part(sim_acct *a, sim_position *p, at_dec e, at_dec add, bool long_dir, at_dec px,
+static void open_part(at_dec *cash, sim_position *p, at_dec e, at_dec add, bool long_dir, at_dec px,
                       int lever, bool *err)
 {
     if (e.m == 0) {
@@ -115,21 +117,27 @@ static void open_part(sim_acct *a, sim_position *p, at_dec e, at_dec add, bool l
         at_dec m =
             sim_div(ex_mul3(add, p->inst->ct_val, px, err), sim_dec_i(lever), EX_MONEY_SCALE, err);
         p->margin = sim_add(p->margin, m, err);
-        a->cash = sim_sub(a->cash, m, err);
+        *cash = sim_sub(*cash, m, err);
     }
     at_dec mag = sim_add(ex_abs(e), add, err);
     pos_set_exposure(p, long_dir ? mag : sim_neg(mag));
 }
 
-at_dec pos_apply_fill(sim_exchange *x, sim_acct *a, const sim_order *o, at_dec px, at_dec sz,
-                      at_dec fee, bool *closed, bool *err)
+bool pos_plan_fill(const sim_exchange *x, const sim_acct *a, const sim_order *o, at_dec px,
+                   at_dec sz, at_dec fee, pos_fill *pf)
 {
-    *closed = false;
-    sim_position *p = pos_get(x, a, o);
-    if (!p) {
-        *err = true;
-        return ex_zero();
+    bool err = false;
+    memset(pf, 0, sizeof(*pf));
+    pf->target = pos_find(a, o->inst, o->pos_side, o->td_mode);
+    sim_position *p = &pf->after;
+    if (pf->target) {
+        *p = *pf->target;
+    } else {
+        p->inst = o->inst;
+        snprintf(p->pos_side, sizeof(p->pos_side), "%s", o->pos_side);
+        snprintf(p->mgn_mode, sizeof(p->mgn_mode), "%s", o->td_mode);
     }
+    pf->cash = a->cash;
     bool was_open = p->pos.m != 0;
     if (!was_open) {
         p->c_time_ms = x->now_ms;
@@ -137,27 +145,44 @@ at_dec pos_apply_fill(sim_exchange *x, sim_acct *a, const sim_order *o, at_dec p
     at_dec e = pos_exposure(p), pnl = ex_zero(), rest = sz;
     if (e.m != 0 && (e.m > 0) != o->buy) {
         at_dec c = ex_min(sz, ex_abs(e));
-        pnl = close_part(a, p, e, c, px, err);
-        rest = sim_sub(sz, c, err);
+        pnl = close_part(&pf->cash, p, e, c, px, &err);
+        rest = sim_sub(sz, c, &err);
         e = pos_exposure(p);
     }
     if (rest.m > 0) {
         /* Net mode flips here; long_short orders never get this far when
          * closing (match clamps them to the position). */
-        open_part(a, p, e, rest, o->buy, px, o->lever, err);
+        open_part(&pf->cash, p, e, rest, o->buy, px, o->lever, &err);
         p->lever = o->lever;
     }
-    a->cash = sim_add(a->cash, sim_add(pnl, fee, err), err);
-    p->realized_pnl = sim_add(p->realized_pnl, pnl, err);
-    p->fee = sim_add(p->fee, fee, err);
+    pf->cash = sim_add(pf->cash, sim_add(pnl, fee, &err), &err);
+    p->realized_pnl = sim_add(p->realized_pnl, pnl, &err);
+    p->fee = sim_add(p->fee, fee, &err);
     p->u_time_ms = x->now_ms;
     if (p->pos.m == 0 && strcmp(p->mgn_mode, "isolated") == 0 && p->margin.m != 0) {
         /* Rounding dust of pro-rata releases goes back to cash. */
-        a->cash = sim_add(a->cash, p->margin, err);
+        pf->cash = sim_add(pf->cash, p->margin, &err);
         p->margin = ex_zero();
     }
-    *closed = was_open && p->pos.m == 0;
-    return pnl;
+    pf->closed = was_open && p->pos.m == 0;
+    pf->pnl = pnl;
+    return !err;
+}
+
+sim_position *pos_commit_fill(sim_exchange *x, sim_acct *a, const sim_order *o, const pos_fill *pf)
+{
+    sim_position *p = pf->target ? pf->target : pos_new(x, a, o);
+    if (!p) {
+        return NULL;
+    }
+    /* Identity and list fields stay; the numbers become the planned ones. */
+    sim_position keep = *p;
+    *p = pf->after;
+    p->next = keep.next;
+    p->pushed_open = keep.pushed_open;
+    memcpy(p->pos_id, keep.pos_id, sizeof(p->pos_id));
+    a->cash = pf->cash;
+    return p;
 }
 
 /* ------------------------------------------------------------- margin */
@@ -414,6 +439,12 @@ void pos_settle_funding(sim_exchange *x)
     size_t n = market_ninst(x->market);
     for (size_t i = 0; i < n && i < SIM_MAX_INST; i++) {
         sim_inst *in = market_inst(x->market, i);
+        if (in->funding_time_ms == 0 || ex_mark(in).m <= 0) {
+            /* No schedule or no mark yet (the paper venue before its first
+             * FUNDING and MARK events): what was seen is kept, nothing is
+             * booked against a price of zero. */
+            continue;
+        }
         int64_t seen = x->funding_seen_ms[i];
         at_dec rate = x->funding_rate_seen[i];
         x->funding_seen_ms[i] = in->funding_time_ms;
@@ -435,6 +466,21 @@ void pos_settle_funding(sim_exchange *x)
  * orders on the instrument are canceled first, as OKX does. */
 static void liquidate(sim_exchange *x, sim_acct *a, sim_position *p)
 {
+    at_dec e = pos_exposure(p);
+    sim_order want;
+    memset(&want, 0, sizeof(want));
+    want.inst = p->inst;
+    snprintf(want.ord_type, sizeof(want.ord_type), "market");
+    snprintf(want.pos_side, sizeof(want.pos_side), "%s", p->pos_side);
+    snprintf(want.td_mode, sizeof(want.td_mode), "%s", p->mgn_mode);
+    snprintf(want.category, sizeof(want.category), "full_liquidation");
+    want.buy = e.m < 0;
+    want.sz = ex_abs(e);
+    want.reduce_only = true;
+    want.lever = p->lever;
+    if (!match_fill_fits(x, a, &want, ex_mark(p->inst), want.sz, EX_LIQUIDATION)) {
+        return; /* out of exact range: nothing is booked, rather than a wrong amount */
+    }
     for (sim_order *o = a->orders; o; o = o->next) {
         if (order_is_live(o) && o->inst == p->inst) {
             order_cancel_now(x, a, o, "0");
@@ -444,17 +490,28 @@ static void liquidate(sim_exchange *x, sim_acct *a, sim_position *p)
     if (!o) {
         return;
     }
-    at_dec e = pos_exposure(p);
-    snprintf(o->ord_type, sizeof(o->ord_type), "market");
-    snprintf(o->pos_side, sizeof(o->pos_side), "%s", p->pos_side);
-    snprintf(o->td_mode, sizeof(o->td_mode), "%s", p->mgn_mode);
-    snprintf(o->category, sizeof(o->category), "full_liquidation");
-    o->buy = e.m < 0;
-    o->sz = ex_abs(e);
-    o->reduce_only = true;
-    o->lever = p->lever;
-    o->px = ex_zero();
-    match_fill(x, a, o, ex_mark(p->inst), o->sz, EX_LIQUIDATION);
+    /* The allocated id, times and link; the rest as planned. */
+    want.next = o->next;
+    memcpy(want.ord_id, o->ord_id, sizeof(want.ord_id));
+    want.state = o->state;
+    want.c_time_ms = o->c_time_ms;
+    want.u_time_ms = o->u_time_ms;
+    *o = want;
+    if (match_fill(x, a, o, ex_mark(p->inst), o->sz, EX_LIQUIDATION) != AT_OK) {
+        order_cancel_now(x, a, o, "0");
+    }
+}
+
+/* Every open position's instrument has a price (the paper venue starts
+ * before its market data: a missing mark is not a price of zero). */
+static bool priced(const sim_acct *a)
+{
+    for (const sim_position *p = a->positions; p; p = p->next) {
+        if (p->pos.m != 0 && ex_mark(p->inst).m <= 0) {
+            return false;
+        }
+    }
+    return true;
 }
 
 void pos_liquidate(sim_exchange *x)
@@ -464,6 +521,9 @@ void pos_liquidate(sim_exchange *x)
         ex_totals_of(x, a, &t);
         if (t.err) {
             continue;
+        }
+        if (!priced(a)) {
+            continue; /* no price yet for a position (a restart): no verdict */
         }
         bool cross_gone = t.ncross > 0 && at_dec_cmp(t.cross_eq, t.cross_mmr) < 0;
         for (sim_position *p = a->positions; p; p = p->next) {

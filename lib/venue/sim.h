@@ -261,9 +261,11 @@ typedef struct sim_order {
     struct sim_order *next; /* account's list, newest first */
     /* Additions (accounts layer): what order_json needs but no field above
      * holds. category "normal" | "full_liquidation" | "partial_liquidation";
-     * algoClOrdId of the algo that placed it. */
+     * algoClOrdId of the algo that placed it. fail_msg: why the venue
+     * canceled it when a fill could not be booked (cancelSource "0"). */
     char category[24];
     char algo_cl_ord_id[SIM_ID_LEN];
+    char fail_msg[160];
 } sim_order;
 
 typedef struct sim_fill {
@@ -386,6 +388,9 @@ typedef struct sim_exchange {
  * account when path is NULL (its credentials are printed by main.c). */
 int acct_load(sim_exchange *x, const char *path, char *err, size_t errlen);
 void acct_free_all(sim_exchange *x);
+/* Free an account's levers, orders, fills, positions and algos (the lists
+ * become empty; the account itself stays). */
+void acct_clear(sim_acct *a);
 sim_acct *acct_by_key(sim_exchange *x, const char *api_key);
 /* Fresh id (decimal digits, like OKX's 18-19 digit ids). */
 void acct_new_id(sim_acct *a, char out[SIM_ID_LEN]);
@@ -439,6 +444,28 @@ int venue_params_parse(const char *query, sim_call *c);
 void venue_params_free(sim_call *c);
 /* Serialise an envelope {"code","msg","data"[,"inTime","outTime"]} (malloc'd). */
 char *venue_envelope(const sim_reply *r, int64_t in_us, int64_t out_us, size_t *len);
+
+/* persist.c: one account's venue state as a JSON document and back, every
+ * amount an exact decimal string (never a double): cash per currency,
+ * position mode, fee rates, leverage settings, positions (entry price,
+ * margin, leverage, fees and funding booked), live orders and algo orders
+ * (TP/SL, triggers) plus the newest finished ones up to `keep`, the newest
+ * fills, the id counter, and per instrument the next public trade id and
+ * the funding settlement last seen. exchange_paper stores it so a paper
+ * account survives a restart. */
+#define VENUE_STATE_FORMAT 1
+typedef struct venue_keep {
+    size_t orders, fills, algos; /* finished orders and algos, and fills, kept (newest first) */
+} venue_keep;
+/* The state of `a` (a new reference), or NULL when out of memory. */
+json_t *venue_state_dump(const sim_exchange *x, const sim_acct *a, const venue_keep *keep);
+/* Replace a's state with `state` (borrowed). Everything is checked before
+ * anything changes: on an error `a` is untouched and `err` names the field
+ * and the reason ("orders[2].px: \"1,5\" is not a decimal"). Records of
+ * instruments the market does not have are an error when live (an open
+ * position, a live order or algo), else dropped. AT_OK, AT_EINVAL,
+ * AT_ENOMEM. */
+int venue_state_load(sim_exchange *x, sim_acct *a, const json_t *state, char *err, size_t errlen);
 
 /* match.c / position.c: time passes. Called after market_step: fill resting
  * orders the market crossed, trigger algo orders, settle funding at

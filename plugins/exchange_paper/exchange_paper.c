@@ -1,7 +1,8 @@
 /* exchange_paper: paper trading on real market data (see paper.h). Start:
  * OKX's instrument list (public REST, as exchange_okx loads it), the venue
- * model with one account, market events from the bus, then exchange_okx's
- * account and order code against the venue. */
+ * model with one account, the account's stored state restored into it
+ * (paper_store.c), market events from the bus, then exchange_okx's account
+ * and order code against the venue. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ static const at_cfg_field schema[] = {
       "timeout of the instrument list request"),
     F("instruments_file", AT_CFG_STR, NULL, 0, okx.instruments_file, 0, 0, NULL,
       "a saved /api/v5/public/instruments?instType=SWAP answer to use instead of asking OKX"),
+    F("reset", AT_CFG_BOOL, "false", 0, reset, 0, 0, NULL,
+      "start the account again from balance: the stored state is set aside in audit_log (remove "
+      "it again afterwards, or every start begins afresh)"),
     {0},
 };
 
@@ -56,12 +60,52 @@ static void on_market(void *arg, const at_event *e)
     }
 }
 
+/* Every open position's instrument has a price from the market source. */
+static bool priced(const paper_ctx *p)
+{
+    for (const sim_position *q = p->x.accts->positions; q; q = q->next) {
+        if (q->pos.m != 0 && q->inst->mark.m <= 0 && q->inst->last.m <= 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Once after start, as soon as its positions are priced: the account's
+ * balance and positions (a restored account has them from before). */
+static void announce(paper_ctx *p)
+{
+    if (p->announced || !p->okx.have_config || !priced(p)) {
+        return;
+    }
+    p->announced = true;
+    json_t *pos = acct_positions_json(&p->x, p->x.accts, NULL);
+    json_t *bal = acct_balance_json(&p->x, p->x.accts);
+    json_t *bals = bal ? json_pack("[o]", bal) : NULL;
+    if (pos) {
+        paper_store_push(p, "positions", pos);
+    }
+    if (bals) {
+        paper_store_push(p, "account", bals);
+    }
+    json_decref(pos);
+    json_decref(bals);
+}
+
 /* Time passes for the venue: resting fills, TP/SL, funding, liquidation. */
 static void on_tick(void *arg)
 {
     paper_ctx *p = arg;
     p->x.now_ms = p->okx.h->now_us() / 1000;
+    int64_t seen[SIM_MAX_INST];
+    memcpy(seen, p->x.funding_seen_ms, sizeof(seen));
+    paper_venue_enter(p);
     exchange_tick(&p->x);
+    /* a funding schedule first seen or moved on is state too (it decides
+     * whether a settlement is still to be booked after a restart) */
+    p->dirty |= memcmp(seen, p->x.funding_seen_ms, sizeof(seen)) != 0;
+    announce(p);
+    paper_venue_leave(p);
 }
 
 static int fee_dec(double v, at_dec *out)
@@ -85,9 +129,15 @@ static int open_venue(paper_ctx *p)
         return AT_ENOMEM;
     }
     sim_acct *a = p->x.accts;
-    at_dec bal;
-    if (at_dec_parse(p->balance, (size_t)-1, &bal) != AT_OK || bal.m < 0) {
-        c->h->log(c->inst, AT_LOG_ERROR, "balance '%s' is not a non-negative decimal", p->balance);
+    at_dec bal, max = {10000000000ll, 0};
+    /* Money is exact at 8 decimals in an int64 mantissa (9.2e10 at most):
+     * a larger balance could not take a fee. */
+    if (at_dec_parse(p->balance, (size_t)-1, &bal) != AT_OK || bal.m < 0 ||
+        at_dec_normalize(bal).scale > 8 || at_dec_cmp(bal, max) >= 0) {
+        c->h->log(c->inst, AT_LOG_ERROR,
+                  "balance '%s' must be a decimal from 0 to below 10000000000 with at most 8 "
+                  "decimals",
+                  p->balance);
         return AT_ECONFIG;
     }
     a->cash = bal;
@@ -99,14 +149,26 @@ static int open_venue(paper_ctx *p)
     }
     p->x.push =
         (sim_push){paper_push_order, paper_push_position, paper_push_account, paper_push_algo, p};
+    c->h->log(c->inst, AT_LOG_INFO, "paper account: %s USDT, %s, fees maker %g taker %g",
+              p->balance, p->pos_mode ? "long_short_mode" : "net_mode", p->maker_fee, p->taker_fee);
+    return AT_OK;
+}
+
+/* The account is restored (or new): market data in, time passing, then
+ * exchange_okx's account and order code, whose reconciliation now sees the
+ * venue's open orders. */
+static void on_restored(paper_ctx *p)
+{
+    okx_ctx *c = &p->okx;
     static const at_event_type types[4] = {AT_EV_BOOK, AT_EV_TICKER, AT_EV_MARK, AT_EV_FUNDING};
     for (int i = 0; i < 4; i++) {
         p->subs[i] = c->h->subscribe(c->inst, types[i], on_market, p);
     }
     p->tick = c->h->timer_add(c->inst, 100, 100, on_tick, p);
-    c->h->log(c->inst, AT_LOG_INFO, "paper account: %s USDT, %s, fees maker %g taker %g",
-              p->balance, p->pos_mode ? "long_short_mode" : "net_mode", p->maker_fee, p->taker_fee);
-    return AT_OK;
+    okx_account_start(c);
+    okx_trade_start(c);
+    paper_store_catch_up(p);
+    okx_refresh_state(c);
 }
 
 /* ------------------------------------------------------------ instruments */
@@ -120,9 +182,8 @@ static void on_instruments(okx_ctx *c, const okx_reply *r)
         c->h->set_state(c->inst, AT_STATE_DOWN, "paper venue could not start");
         return;
     }
-    okx_account_start(c);
-    okx_trade_start(c);
-    okx_refresh_state(c);
+    c->h->set_state(c->inst, AT_STATE_STARTING, "restoring the paper account");
+    paper_store_open(p, on_restored);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -164,6 +225,7 @@ static void stop(void *ctx)
         c->retry = NULL;
     }
     okx_trade_stop(c);
+    paper_store_close(p); /* anything not written yet (storage stops after us) */
     for (int i = 0; i < 4; i++) {
         if (p->subs[i] > 0) {
             c->h->unsubscribe(c->inst, p->subs[i]);
@@ -182,6 +244,7 @@ static void stop(void *ctx)
 static void destroy(void *ctx)
 {
     paper_ctx *p = ctx;
+    paper_store_free(p);
     acct_free_all(&p->x);
     paper_market_free(p->market);
     okx_insts_free(p->okx.insts);

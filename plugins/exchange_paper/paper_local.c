@@ -50,7 +50,11 @@ int paper_local_call(void *arg, const char *method, const char *path, const char
     int64_t in_us = p->okx.h->now_us();
     p->x.now_ms = in_us / 1000;
     sim_reply r = {0};
+    paper_venue_enter(p);
     fn(&p->x, p->x.accts, &c, &r);
+    /* Reads change nothing; every write may (ids, orders, settings). */
+    p->dirty |= strcmp(method, "GET") != 0;
+    paper_venue_leave(p);
     *resp = venue_envelope(&r, in_us, p->okx.h->now_us(), resp_len);
     http = r.http ? r.http : 200;
     json_decref(r.data);
@@ -60,7 +64,7 @@ int paper_local_call(void *arg, const char *method, const char *path, const char
 }
 
 /* {"arg":{"channel":ch,"instType":"SWAP"},"data":data} to the okx code. */
-static void deliver(paper_ctx *p, const char *channel, json_t *data)
+void paper_deliver(paper_ctx *p, const char *channel, json_t *data)
 {
     json_t *m = json_pack("{s:{s:s, s:s}, s:O}", "arg", "channel", channel, "instType", "SWAP",
                           "data", data);
@@ -74,24 +78,32 @@ static void deliver(paper_ctx *p, const char *channel, json_t *data)
 
 void paper_push_order(void *arg, sim_acct *a, const sim_order *o, json_t *data)
 {
+    (void)a;
+    (void)o;
     json_t *list = json_pack("[O]", data);
-    deliver(arg, "orders", list);
+    paper_store_push(arg, "orders", list);
     json_decref(list);
 }
 
 void paper_push_position(void *arg, sim_acct *a, json_t *data)
 {
-    deliver(arg, "positions", data);
+    (void)a;
+    paper_store_push(arg, "positions", data);
 }
 
 void paper_push_account(void *arg, sim_acct *a, json_t *data)
 {
+    (void)a;
     json_t *list = json_pack("[O]", data);
-    deliver(arg, "account", list);
+    paper_store_push(arg, "account", list);
     json_decref(list);
 }
 
 void paper_push_algo(void *arg, sim_acct *a, json_t *data)
 {
-    (void)arg; /* algo states show in orders (the order an algo places) */
+    (void)a;
+    (void)data;
+    /* algo states show in orders (the order an algo places); the state
+     * changed all the same */
+    ((paper_ctx *)arg)->dirty = true;
 }
