@@ -345,6 +345,41 @@ void acct_clear(sim_acct *a)
     }
 }
 
+void acct_prune(sim_acct *a)
+{
+    size_t n = 0;
+    for (sim_order **pp = &a->orders; *pp;) {
+        sim_order *o = *pp;
+        if (!order_is_live(o) && ++n > SIM_KEEP_ORDERS) {
+            *pp = o->next; /* nothing points at an order but this list */
+            json_decref(o->attach_algo);
+            free(o);
+            continue;
+        }
+        pp = &o->next;
+    }
+    n = 0;
+    for (sim_fill **pp = &a->fills; *pp;) {
+        if (++n > SIM_KEEP_FILLS) {
+            sim_fill *f = *pp;
+            *pp = f->next;
+            free(f);
+            continue;
+        }
+        pp = &(*pp)->next;
+    }
+    n = 0;
+    for (sim_algo **pp = &a->algos; *pp;) {
+        sim_algo *g = *pp;
+        if (g->state != SIM_ALGO_LIVE && ++n > SIM_KEEP_ALGOS) {
+            *pp = g->next;
+            algo_free(g);
+            continue;
+        }
+        pp = &g->next;
+    }
+}
+
 void acct_free_all(sim_exchange *x)
 {
     while (x->accts) {

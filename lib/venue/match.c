@@ -376,4 +376,7 @@ void exchange_tick(sim_exchange *x)
     algo_tick(x);
     pos_settle_funding(x);
     pos_liquidate(x);
+    for (sim_acct *a = x->accts; a; a = a->next) {
+        acct_prune(a);
+    }
 }

@@ -391,6 +391,13 @@ void acct_free_all(sim_exchange *x);
 /* Free an account's levers, orders, fills, positions and algos (the lists
  * become empty; the account itself stays). */
 void acct_clear(sim_acct *a);
+/* Finished records kept in memory per account, newest first (lookups by id,
+ * the history endpoints); older ones are freed at every exchange_tick, so a
+ * venue running for months neither grows nor walks them on each tick. */
+#define SIM_KEEP_ORDERS 1000
+#define SIM_KEEP_FILLS 1000
+#define SIM_KEEP_ALGOS 500
+void acct_prune(sim_acct *a);
 sim_acct *acct_by_key(sim_exchange *x, const char *api_key);
 /* Fresh id (decimal digits, like OKX's 18-19 digit ids). */
 void acct_new_id(sim_acct *a, char out[SIM_ID_LEN]);

@@ -1,5 +1,6 @@
-/* Unit tests for the venue's fill arithmetic at absurd sizes (lib/venue:
- * order.c check_value, match.c match_fill, position.c pos_plan_fill).
+/* Unit tests for the venue at absurd sizes and over long runs: the fill
+ * arithmetic (lib/venue: order.c check_value, match.c match_fill,
+ * position.c pos_plan_fill) and the memory kept per account (acct_prune).
  *
  * Money is exact at 8 decimals in an int64 mantissa, about 9.2e10 USDT at
  * most. An order whose value could not be computed is refused at placement
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exch.h"
 #include "sim.h"
 
 #define BTC "BTC-USDT-SWAP"
@@ -243,11 +245,53 @@ static void test_fill_books_nothing_on_overflow(void **state)
     fx_free(&f);
 }
 
+/* A long run keeps the newest SIM_KEEP_* finished records, every live one
+ * (however old), and what it keeps is still found by id. */
+static void test_memory_bounded(void **state)
+{
+    fx f;
+    fx_init(&f, "1000000");
+    set_market(&f, f.btc, "100", "99.9", "100.1", "100000");
+    char old[SIM_ID_LEN], id[SIM_ID_LEN];
+    place(&f,
+          "{\"instId\":\"" BTC "\",\"tdMode\":\"cross\",\"side\":\"buy\",\"ordType\":"
+          "\"limit\",\"px\":\"50\",\"sz\":\"1\"}",
+          "0", NULL, old);
+    size_t total = SIM_KEEP_ORDERS + 300;
+    for (size_t i = 0; i < total; i++) {
+        place(&f,
+              i % 2 ? "{\"instId\":\"" BTC "\",\"tdMode\":\"cross\",\"side\":\"sell\","
+                      "\"ordType\":\"market\",\"sz\":\"1\"}"
+                    : "{\"instId\":\"" BTC "\",\"tdMode\":\"cross\",\"side\":\"buy\","
+                      "\"ordType\":\"market\",\"sz\":\"1\"}",
+              "0", NULL, id);
+    }
+    assert_int_equal(nfills(&f), total);
+    exchange_tick(&f.x);
+    size_t orders = 0, live = 0;
+    for (const sim_order *o = f.a->orders; o; o = o->next) {
+        orders++;
+        live += order_is_live(o);
+    }
+    assert_int_equal(live, 1);
+    assert_int_equal(orders, SIM_KEEP_ORDERS + 1);
+    assert_int_equal(nfills(&f), SIM_KEEP_FILLS);
+    const sim_order *o = order_find(f.a, old, NULL);
+    assert_non_null(o); /* the oldest order, still resting */
+    assert_true(order_is_live(o));
+    assert_non_null(order_find(f.a, id, NULL)); /* the newest */
+    /* No open position left by the even number of round trips. */
+    const sim_position *p = position(&f, f.btc);
+    assert_true(!p || p->pos.m == 0);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refused_at_placement),
         cmocka_unit_test(test_fill_books_nothing_on_overflow),
+        cmocka_unit_test(test_memory_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
