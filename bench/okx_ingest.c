@@ -10,8 +10,9 @@
  *
  * Pass 1 (best of 3) measures throughput with no per-frame clock reads;
  * pass 2 reads CLOCK_MONOTONIC around every frame (frame -> event filled) for
- * p50/p99. Any verdict other than ok/heartbeat, or a parse error, fails the
- * run: a fast ingest that drops checksums would be no result.
+ * p50/p99. Any verdict other than ok/reset/heartbeat, or a parse error,
+ * fails the run: a fast ingest that drops checksums would be no result. As
+ * in okx_feed.c, ok and reset fill a BOOK event and a heartbeat none.
  *
  * usage: okx_ingest STREAM_FILE
  * prints: okx_ingest_msgs_per_s, okx_ingest_mb_per_s, okx_ingest_p50_us,
@@ -101,11 +102,14 @@ static void one(ingest *g, const char *frame, size_t len, int64_t recv_us)
             return;
         }
         int v = okx_book_apply(in->book, &m->u.book);
-        if (v != OKX_BOOK_OK && v != OKX_BOOK_HEARTBEAT) {
+        if (v != OKX_BOOK_OK && v != OKX_BOOK_RESET && v != OKX_BOOK_HEARTBEAT) {
             g->bad++;
             return;
         }
         g->checksums += m->u.book.checksum != 0;
+        if (v == OKX_BOOK_HEARTBEAT) {
+            return; /* okx_feed publishes nothing for a heartbeat */
+        }
         at_ev_book *ev = &g->ev_book;
         ev->h.inst = in->id;
         ev->recv_us = recv_us;

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "okx_md.h"
-#include "okx_md_scan.h"
+#include "okx_md_fast.h"
 
 #define FAIL(rc, reason, at) return okx_cur_fail(c, (rc), (reason), (at))
 
@@ -23,7 +23,7 @@
 /* Iterates the members of the object whose '{' was just consumed; the body
  * must consume the value at c->p (decode it or okx_scan_skip). */
 #define FOR_MEMBERS(c, key)                                                                        \
-    for (int st_ = 0, r_; (r_ = okx_scan_member((c), &st_, &(key))) != 0;)                         \
+    for (int st_ = 0, r_; (r_ = okx_fast_member((c), &st_, &(key))) != 0;)                         \
         if (r_ < 0) {                                                                              \
             return r_;                                                                             \
         } else
@@ -42,7 +42,7 @@ static int open_at(okx_cur *c, char ch, const char *reason)
 static int read_dec(okx_cur *c, at_dec *out)
 {
     okx_str text;
-    return okx_scan_dec(c, out, &text);
+    return okx_fast_dec(c, out, &text);
 }
 
 static int read_str(okx_cur *c, okx_str *out)
@@ -50,7 +50,7 @@ static int read_str(okx_cur *c, okx_str *out)
     if (*c->p != '"') {
         FAIL(AT_EINVAL, "field is not a string", c->p);
     }
-    return okx_scan_str(c, out);
+    return okx_fast_str(c, out);
 }
 
 /* ---- arg ----------------------------------------------------------- */
@@ -181,6 +181,7 @@ static int parse_book(okx_cur *c, okx_md_book *b)
     b->seq_id = b->prev_seq_id = 0;
     b->has_seq = b->has_prev_seq = false;
     b->checksum = 0;
+    b->text_end = c->end;
     bool have_bids = false, have_asks = false;
     okx_str key;
     FOR_MEMBERS(c, key)
@@ -192,12 +193,12 @@ static int parse_book(okx_cur *c, okx_md_book *b)
             rc = okx_scan_levels(c, b->bids, &b->nbids);
             have_bids = true;
         } else if (KEY("ts")) {
-            rc = okx_scan_int(c, &b->ts_ms);
+            rc = okx_fast_int(c, &b->ts_ms);
         } else if (KEY("seqId")) {
-            rc = okx_scan_int(c, &b->seq_id);
+            rc = okx_fast_int(c, &b->seq_id);
             b->has_seq = true;
         } else if (KEY("prevSeqId")) {
-            rc = okx_scan_int(c, &b->prev_seq_id);
+            rc = okx_fast_int(c, &b->prev_seq_id);
             b->has_prev_seq = true;
         } else if (KEY("checksum")) {
             rc = okx_scan_i32(c, &b->checksum);
@@ -244,7 +245,7 @@ static at_dec *ticker_dec(okx_md_ticker *x, okx_str key)
 
 static int parse_ticker(okx_cur *c, okx_md_ticker *x)
 {
-    memset(x, 0, sizeof *x);
+    okx_zero(x, sizeof *x);
     okx_str key;
     FOR_MEMBERS(c, key)
     {
@@ -253,7 +254,7 @@ static int parse_ticker(okx_cur *c, okx_md_ticker *x)
         if (d) {
             rc = read_dec(c, d);
         } else if (KEY("ts")) {
-            rc = okx_scan_int(c, &x->ts_ms);
+            rc = okx_fast_int(c, &x->ts_ms);
         } else if (KEY("instId")) {
             rc = read_str(c, &x->inst_id);
         } else {
@@ -306,7 +307,7 @@ static int parse_trade(okx_cur *c, okx_md_trade *x)
             rc = read_str(c, &x->trade_id);
             req |= 8;
         } else if (KEY("ts")) {
-            rc = okx_scan_int(c, &x->ts_ms);
+            rc = okx_fast_int(c, &x->ts_ms);
         } else if (KEY("count")) {
             rc = okx_scan_i32(c, &x->count);
         } else if (KEY("instId")) {
@@ -337,7 +338,7 @@ static int parse_mark(okx_cur *c, okx_md_mark *x)
             rc = read_dec(c, &x->mark_px);
             have_px = true;
         } else if (KEY("ts")) {
-            rc = okx_scan_int(c, &x->ts_ms);
+            rc = okx_fast_int(c, &x->ts_ms);
         } else if (KEY("instId")) {
             rc = read_str(c, &x->inst_id);
         } else {
@@ -361,17 +362,17 @@ static int parse_funding(okx_cur *c, okx_md_funding *x)
     {
         int rc;
         if (KEY("fundingRate")) {
-            rc = okx_scan_dec(c, &x->rate, &text);
+            rc = okx_fast_dec(c, &x->rate, &text);
             x->has_rate = text.n > 0;
         } else if (KEY("nextFundingRate")) {
-            rc = okx_scan_dec(c, &x->next_rate, &text);
+            rc = okx_fast_dec(c, &x->next_rate, &text);
             x->has_next_rate = text.n > 0;
         } else if (KEY("fundingTime")) {
-            rc = okx_scan_int(c, &x->funding_ms);
+            rc = okx_fast_int(c, &x->funding_ms);
         } else if (KEY("nextFundingTime")) {
-            rc = okx_scan_int(c, &x->next_funding_ms);
+            rc = okx_fast_int(c, &x->next_funding_ms);
         } else if (KEY("ts")) {
-            rc = okx_scan_int(c, &x->ts_ms);
+            rc = okx_fast_int(c, &x->ts_ms);
         } else if (KEY("instId")) {
             rc = read_str(c, &x->inst_id);
         } else {
@@ -389,7 +390,7 @@ static int parse_funding(okx_cur *c, okx_md_funding *x)
 static int parse_candle(okx_cur *c, okx_md_candle *x)
 {
     const char *at = c->p;
-    memset(x, 0, sizeof *x);
+    okx_zero(x, sizeof *x);
     int rc = open_at(c, '[', "candle is not an array of at least 6 strings");
     if (rc != AT_OK) {
         return rc;
@@ -510,6 +511,7 @@ void okx_md_init(okx_md *p, const at_host *host)
     p->host = host;
     p->reason = NULL;
     p->err_off = -1;
+    p->general_only = false;
 }
 
 const char *okx_md_reason(const okx_md *p)
@@ -522,11 +524,17 @@ static void clear_msg(okx_md_msg *out)
     /* Only the header: the union is large and each decoder fills its part. */
     out->kind = OKX_MD_NONE;
     out->event = OKX_EVT_OTHER;
-    out->event_name = out->msg = out->conn_id = out->id = (okx_str){NULL, 0};
+    /* One by one: a chained assignment copies through memory, and that
+     * load of two just-stored halves stalls store forwarding. */
+    out->event_name = (okx_str){NULL, 0};
+    out->msg = (okx_str){NULL, 0};
+    out->conn_id = (okx_str){NULL, 0};
+    out->id = (okx_str){NULL, 0};
     out->code = 0;
     out->has_arg = false;
     out->channel = OKX_CH_OTHER;
-    out->channel_name = out->inst_id = (okx_str){NULL, 0};
+    out->channel_name = (okx_str){NULL, 0};
+    out->inst_id = (okx_str){NULL, 0};
     out->bar_s = 0;
     out->n_items = 0;
 }
@@ -691,6 +699,14 @@ int okx_md_parse(okx_md *p, const char *frame, size_t len, okx_md_msg *out)
     if (len == 4 && memcmp(frame, "pong", 4) == 0) {
         out->kind = OKX_MD_PONG;
         return AT_OK;
+    }
+    if (!p->general_only) {
+        if (okx_md_fast_parse(p, frame, len, out)) {
+            return AT_OK;
+        }
+        clear_msg(out); /* it may have filled part of the header */
+        p->reason = NULL;
+        p->err_off = -1;
     }
     okx_cur cur = {frame, frame + len, frame, p};
     okx_cur *c = &cur;

@@ -88,6 +88,9 @@ typedef struct okx_md_book {
     int64_t seq_id, prev_seq_id; /* valid when has_seq / has_prev_seq */
     bool has_seq, has_prev_seq;
     int32_t checksum; /* 0 when absent (deprecated upstream, now sent as 0) */
+    /* The frame's end: the px_s/sz_s text may be read in 16-byte blocks
+     * below it (okx_book copies it so). NULL: read exactly the views. */
+    const char *text_end;
     okx_md_level bids[OKX_MD_MAX_LEVELS];
     okx_md_level asks[OKX_MD_MAX_LEVELS];
 } okx_md_book;
@@ -159,6 +162,10 @@ typedef struct okx_md {
     const at_host *host;
     const char *reason; /* static text of the last error, NULL after success */
     int err_off;        /* byte offset of the last error in the frame, or -1 */
+    /* false (okx_md_init): OKX's canonical books/trades/tickers pushes take
+     * the straight-line reader (okx_md_fast.c), everything else the general
+     * decoder. true: the general decoder only (the tests compare the two). */
+    bool general_only;
 } okx_md;
 
 /* host is borrowed for the scanner's life (only dec_parse is used). */
