@@ -1,4 +1,4 @@
-/* Instrument registry and exact sizing for OKX swaps (see okx_inst.h).
+/* Instrument registry for OKX swaps (see okx_inst.h; sizing in okx_size.c).
  *
  * The registry is a plain array sorted by instId: exact lookups (every market
  * data frame names its instId) are a bsearch, the friendlier symbol forms a
@@ -21,10 +21,7 @@ struct okx_insts {
     size_t n;
 };
 
-/* printf into an optional caller buffer. */
-static void say(char *buf, size_t len, const char *fmt, ...) AT_PRINTF(3, 4);
-
-static void say(char *buf, size_t len, const char *fmt, ...)
+void okx_say(char *buf, size_t len, const char *fmt, ...)
 {
     if (buf == NULL || len == 0) {
         return;
@@ -66,9 +63,9 @@ static int row_fail(const row_ctx *c, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     if (c->inst_id[0] != '\0') {
-        say(c->err, c->errlen, "instruments data[%zu] (%s): %s", c->index, c->inst_id, what);
+        okx_say(c->err, c->errlen, "instruments data[%zu] (%s): %s", c->index, c->inst_id, what);
     } else {
-        say(c->err, c->errlen, "instruments data[%zu]: %s", c->index, what);
+        okx_say(c->err, c->errlen, "instruments data[%zu]: %s", c->index, what);
     }
     return AT_EINVAL;
 }
@@ -301,7 +298,7 @@ static int parse_row(const at_host *h, const json_t *row, size_t index, okx_inst
 static int check_envelope(const json_t *root, char *err, size_t errlen)
 {
     if (!json_is_object(root)) {
-        say(err, errlen, "instruments: response is not a JSON object");
+        okx_say(err, errlen, "instruments: response is not a JSON object");
         return AT_EINVAL;
     }
     const json_t *code = json_object_get(root, "code");
@@ -312,16 +309,16 @@ static int check_envelope(const json_t *root, char *err, size_t errlen)
     } else if (json_is_string(code)) {
         snprintf(cbuf, sizeof cbuf, "%s", json_string_value(code));
     } else {
-        say(err, errlen, "instruments: response has no \"code\"");
+        okx_say(err, errlen, "instruments: response has no \"code\"");
         return AT_EINVAL;
     }
     if (strcmp(cbuf, "0") != 0) {
-        say(err, errlen, "instruments: OKX error %s: %s", cbuf,
-            msg != NULL && msg[0] != '\0' ? msg : "(no message)");
+        okx_say(err, errlen, "instruments: OKX error %s: %s", cbuf,
+                msg != NULL && msg[0] != '\0' ? msg : "(no message)");
         return AT_EINVAL;
     }
     if (!json_is_array(json_object_get(root, "data"))) {
-        say(err, errlen, "instruments: \"data\" is not an array");
+        okx_say(err, errlen, "instruments: \"data\" is not an array");
         return AT_EINVAL;
     }
     return AT_OK;
@@ -341,7 +338,7 @@ static int parse_rows(const at_host *h, const json_t *data, okx_inst **out, size
     *out = NULL;
     *n = 0;
     if (count > 0 && (rows = calloc(count, sizeof *rows)) == NULL) {
-        say(err, errlen, "instruments: out of memory for %zu rows", count);
+        okx_say(err, errlen, "instruments: out of memory for %zu rows", count);
         return AT_ENOMEM;
     }
     /* A row OKX lists that we cannot use (a preopen swap with lotSz "" …) is
@@ -356,7 +353,7 @@ static int parse_rows(const at_host *h, const json_t *data, okx_inst **out, size
         if (rc != AT_OK) {
             if (skipped++ == 0) {
                 first_rc = rc;
-                say(err, errlen, "%s", why);
+                okx_say(err, errlen, "%s", why);
             }
             continue;
         }
@@ -369,7 +366,7 @@ static int parse_rows(const at_host *h, const json_t *data, okx_inst **out, size
     if (skipped > 0) {
         char first[256];
         snprintf(first, sizeof first, "%s", err);
-        say(err, errlen, "%zu of %zu rows skipped; first: %s", skipped, count, first);
+        okx_say(err, errlen, "%zu of %zu rows skipped; first: %s", skipped, count, first);
     }
     count = good;
     if (count > 1) {
@@ -377,7 +374,7 @@ static int parse_rows(const at_host *h, const json_t *data, okx_inst **out, size
     }
     for (size_t i = 1; i < count; i++) {
         if (strcmp(rows[i - 1].inst_id, rows[i].inst_id) == 0) {
-            say(err, errlen, "instruments: duplicate instId %s", rows[i].inst_id);
+            okx_say(err, errlen, "instruments: duplicate instId %s", rows[i].inst_id);
             free(rows);
             return AT_EINVAL;
         }
@@ -411,16 +408,16 @@ void okx_insts_free(okx_insts *r)
 
 int okx_insts_load_json(okx_insts *r, const char *json, size_t len, char *err, size_t errlen)
 {
-    say(err, errlen, "%s", "");
+    okx_say(err, errlen, "%s", "");
     if (r == NULL || json == NULL) {
-        say(err, errlen, "instruments: no registry or no response");
+        okx_say(err, errlen, "instruments: no registry or no response");
         return AT_EINVAL;
     }
     json_error_t jerr;
     json_t *root = json_loadb(json, len, 0, &jerr);
     if (root == NULL) {
-        say(err, errlen, "instruments: invalid JSON at line %d column %d: %s", jerr.line,
-            jerr.column, jerr.text);
+        okx_say(err, errlen, "instruments: invalid JSON at line %d column %d: %s", jerr.line,
+                jerr.column, jerr.text);
         return AT_EINVAL;
     }
     okx_inst *rows = NULL;
@@ -552,238 +549,6 @@ int okx_insts_to_ccxt(const okx_inst *in, char *buf, size_t len)
     if (n < 0 || (size_t)n >= len) {
         buf[0] = '\0';
         return AT_ERANGE;
-    }
-    return n;
-}
-
-/* -------------------------------------------------------------- sizing */
-
-/* Formatting scratch for messages: a few decimals at once. */
-typedef struct decs {
-    char s[4][AT_DEC_STRLEN];
-} decs;
-
-static const char *fmt_at(const at_host *h, decs *d, int slot, at_dec v)
-{
-    if (h->dec_format(v, d->s[slot]) < 0) {
-        snprintf(d->s[slot], sizeof d->s[slot], "?");
-    }
-    return d->s[slot];
-}
-
-/* Digits kept beyond lotSz when dividing: enough to show a sub-minimum size
- * in the error, and never fewer than lotSz's scale, because truncating at
- * scale k >= lotSz.scale and then flooring to lotSz equals flooring the exact
- * quotient (every multiple of lotSz is a multiple of 10^-k). */
-#define EXTRA_DIGITS 8
-
-/* a / b truncated toward zero at the finest scale that fits in at_dec. */
-static int div_down(const at_host *h, at_dec a, at_dec b, int min_scale, at_dec *out)
-{
-    int s =
-        min_scale + EXTRA_DIGITS > AT_DEC_MAX_SCALE ? AT_DEC_MAX_SCALE : min_scale + EXTRA_DIGITS;
-    for (; s >= min_scale; s--) {
-        int rc = h->dec_div(a, b, s, AT_ROUND_DOWN, out);
-        if (rc != AT_ERANGE) {
-            return rc;
-        }
-    }
-    return AT_ERANGE;
-}
-
-static bool has_mul_round(const at_host *h)
-{
-    return h->struct_size >= offsetof(at_host, dec_mul_round) + sizeof h->dec_mul_round &&
-           h->dec_mul_round != NULL;
-}
-
-/* a * b exactly, or rounded UP when the exact product does not fit: it is a
- * divisor (value per contract), and a larger divisor can only make the
- * contract count smaller, never larger than asked for. */
-static int mul_up(const at_host *h, at_dec a, at_dec b, at_dec *out)
-{
-    int rc = h->dec_mul(a, b, out);
-    for (int s = AT_DEC_MAX_SCALE; rc == AT_ERANGE && s >= 0 && has_mul_round(h); s--) {
-        rc = h->dec_mul_round(a, b, s, AT_ROUND_UP, out);
-    }
-    return rc;
-}
-
-/* Round `raw` contracts down to lotSz and enforce minSz; ctx (may be "")
- * explains where raw came from. */
-static int finish(const okx_inst *in, const at_host *h, at_dec raw, const char *ctx, at_dec *out,
-                  char *why, size_t whylen)
-{
-    decs d;
-    at_dec lots;
-    if (h->dec_round_step(raw, in->lot_sz, AT_ROUND_DOWN, &lots) != AT_OK) {
-        say(why, whylen, "%s contracts does not fit for %s%s", fmt_at(h, &d, 0, raw), in->inst_id,
-            ctx);
-        return AT_ERANGE;
-    }
-    if (h->dec_cmp(lots, in->min_sz) < 0) {
-        if (h->dec_cmp(raw, in->min_sz) < 0) {
-            say(why, whylen, "%s contracts is below minSz %s for %s%s", fmt_at(h, &d, 0, raw),
-                fmt_at(h, &d, 1, in->min_sz), in->inst_id, ctx);
-        } else {
-            say(why, whylen, "%s contracts rounds down to %s (lotSz %s), below minSz %s for %s%s",
-                fmt_at(h, &d, 0, raw), fmt_at(h, &d, 1, lots), fmt_at(h, &d, 2, in->lot_sz),
-                fmt_at(h, &d, 3, in->min_sz), in->inst_id, ctx);
-        }
-        return AT_ERANGE;
-    }
-    *out = lots;
-    return AT_OK;
-}
-
-static bool args_ok(const okx_inst *in, const at_host *h, const at_dec *out, char *why,
-                    size_t whylen)
-{
-    say(why, whylen, "%s", "");
-    if (in == NULL || h == NULL || out == NULL) {
-        say(why, whylen, "no instrument");
-        return false;
-    }
-    return true;
-}
-
-static bool positive(const okx_inst *in, const at_host *h, at_dec v, const char *what, char *why,
-                     size_t whylen)
-{
-    if (v.m > 0) {
-        return true;
-    }
-    decs d;
-    say(why, whylen, "%s must be positive, got %s for %s", what, fmt_at(h, &d, 0, v), in->inst_id);
-    return false;
-}
-
-/* Coins and notional convert with ctVal only for linear contracts; an inverse
- * contract is worth ctVal of the quote currency, a different formula we do not
- * trade, so refuse rather than compute something plausible and wrong. */
-static bool linear_only(const okx_inst *in, char *why, size_t whylen)
-{
-    if (in->ct_type == OKX_CT_LINEAR) {
-        return true;
-    }
-    if (in->ct_type == OKX_CT_INVERSE) {
-        say(why, whylen, "%s is an inverse swap: inverse swaps are not supported (give contracts)",
-            in->inst_id);
-    } else {
-        say(why, whylen, "%s has an unknown ctType: cannot size from coins or notional",
-            in->inst_id);
-    }
-    return false;
-}
-
-int okx_size_from_contracts(const okx_inst *in, const at_host *h, at_dec contracts, at_dec *out,
-                            char *why, size_t whylen)
-{
-    if (!args_ok(in, h, out, why, whylen)) {
-        return AT_EINVAL;
-    }
-    if (!positive(in, h, contracts, "size", why, whylen)) {
-        return AT_EINVAL;
-    }
-    return finish(in, h, contracts, "", out, why, whylen);
-}
-
-int okx_size_from_base(const okx_inst *in, const at_host *h, at_dec base_qty, at_dec *out,
-                       char *why, size_t whylen)
-{
-    if (!args_ok(in, h, out, why, whylen)) {
-        return AT_EINVAL;
-    }
-    if (!positive(in, h, base_qty, "quantity", why, whylen) || !linear_only(in, why, whylen)) {
-        return AT_EINVAL;
-    }
-    decs d;
-    at_dec per, raw;
-    if (h->dec_mul(in->ct_val, in->ct_mult, &per) != AT_OK ||
-        div_down(h, base_qty, per, in->lot_sz.scale, &raw) != AT_OK) {
-        say(why, whylen, "%s %s does not fit as contracts of %s", fmt_at(h, &d, 0, base_qty),
-            in->base, in->inst_id);
-        return AT_ERANGE;
-    }
-    char ctx[320];
-    snprintf(ctx, sizeof ctx, " (%s %s at %s %s per contract)", fmt_at(h, &d, 0, base_qty),
-             in->base, fmt_at(h, &d, 1, per), in->ct_val_ccy[0] ? in->ct_val_ccy : in->base);
-    return finish(in, h, raw, ctx, out, why, whylen);
-}
-
-int okx_size_from_quote(const okx_inst *in, const at_host *h, at_dec usdt_notional, at_dec price,
-                        at_dec *out, char *why, size_t whylen)
-{
-    if (!args_ok(in, h, out, why, whylen)) {
-        return AT_EINVAL;
-    }
-    if (!positive(in, h, usdt_notional, "notional", why, whylen) ||
-        !positive(in, h, price, "price", why, whylen) || !linear_only(in, why, whylen)) {
-        return AT_EINVAL;
-    }
-    decs d;
-    at_dec per_base, per, raw;
-    if (h->dec_mul(in->ct_val, in->ct_mult, &per_base) != AT_OK ||
-        mul_up(h, price, per_base, &per) != AT_OK ||
-        div_down(h, usdt_notional, per, in->lot_sz.scale, &raw) != AT_OK) {
-        say(why, whylen, "%s %s at price %s does not fit as contracts of %s",
-            fmt_at(h, &d, 0, usdt_notional), in->quote, fmt_at(h, &d, 1, price), in->inst_id);
-        return AT_ERANGE;
-    }
-    char ctx[320];
-    snprintf(ctx, sizeof ctx, " (%s %s at price %s, %s %s per contract)",
-             fmt_at(h, &d, 0, usdt_notional), in->quote, fmt_at(h, &d, 1, price),
-             fmt_at(h, &d, 2, per_base), in->ct_val_ccy[0] ? in->ct_val_ccy : in->base);
-    return finish(in, h, raw, ctx, out, why, whylen);
-}
-
-int okx_size_check_max(const okx_inst *in, const at_host *h, at_dec contracts, bool market,
-                       char *why, size_t whylen)
-{
-    say(why, whylen, "%s", "");
-    if (in == NULL || h == NULL) {
-        say(why, whylen, "no instrument");
-        return AT_EINVAL;
-    }
-    at_dec max = market ? in->max_mkt_sz : in->max_lmt_sz;
-    if (max.m <= 0 || h->dec_cmp(contracts, max) <= 0) {
-        return AT_OK;
-    }
-    decs d;
-    say(why, whylen, "%s contracts exceeds %s %s for %s (%s order)", fmt_at(h, &d, 0, contracts),
-        market ? "maxMktSz" : "maxLmtSz", fmt_at(h, &d, 1, max), in->inst_id,
-        market ? "market" : "limit");
-    return AT_ERANGE;
-}
-
-/* ------------------------------------------------------ prices, format */
-
-int okx_price_round(const okx_inst *in, const at_host *h, at_dec px, at_round mode, at_dec *out)
-{
-    if (in == NULL || h == NULL || out == NULL || px.m <= 0) {
-        return AT_EINVAL;
-    }
-    at_dec r;
-    int rc = h->dec_round_step(px, in->tick_sz, mode, &r);
-    if (rc != AT_OK) {
-        return rc;
-    }
-    if (r.m <= 0) {
-        return AT_ERANGE; /* a price below one tick rounded DOWN to 0 */
-    }
-    *out = r;
-    return AT_OK;
-}
-
-int okx_fmt(const at_host *h, at_dec d, char buf[AT_DEC_STRLEN])
-{
-    if (h == NULL) {
-        buf[0] = '\0';
-        return AT_EINVAL;
-    }
-    int n = h->dec_format(d, buf);
-    if (n < 0) {
-        buf[0] = '\0';
     }
     return n;
 }

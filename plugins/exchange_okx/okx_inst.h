@@ -191,6 +191,10 @@ int okx_price_round(const okx_inst *in, const at_host *h, at_dec px, at_round mo
  */
 int okx_fmt(const at_host *h, at_dec d, char buf[AT_DEC_STRLEN]);
 
+/* Internal to okx_inst.c and okx_size.c: printf into an optional caller
+ * buffer (NULL or 0 = nowhere). */
+void okx_say(char *buf, size_t len, const char *fmt, ...) AT_PRINTF(3, 4);
+
 #ifdef __cplusplus
 }
 #endif
