@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dec_lit.h"
 #include "sim.h"
 
 #define BTC "BTC-USDT-SWAP"
@@ -32,15 +33,6 @@ typedef struct fx {
 } fx;
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static at_dec D(const char *s)
-{
-    at_dec d = {0, 0};
-    if (at_dec_parse(s, (size_t)-1, &d) != AT_OK) {
-        fail_msg("bad decimal literal %s", s);
-    }
-    return d;
-}
 
 static int64_t wall_ms(void)
 {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dec_lit.h"
 #include "sim.h"
 
 /* 2026-01-01T00:00:30Z: far from the wall clock, so the first step resets
@@ -32,13 +33,6 @@ static sim_market *mk(uint64_t seed, const char *csv, const char *json, double s
         fail_msg("market_new: %s", err);
     }
     return m;
-}
-
-static at_dec D(const char *s)
-{
-    at_dec d;
-    assert_int_equal(at_dec_parse(s, strlen(s), &d), AT_OK);
-    return d;
 }
 
 static const char *S(at_dec d)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "exch.h"
+#include "dec_lit.h"
 #include "sim.h"
 
 #define BTC "BTC-USDT-SWAP"
@@ -31,15 +32,6 @@ typedef struct fx {
     sim_inst *btc, *eth;
     json_t *last_order; /* the newest orders push */
 } fx;
-
-static at_dec D(const char *s)
-{
-    at_dec d = {0, 0};
-    if (at_dec_parse(s, (size_t)-1, &d) != AT_OK) {
-        fail_msg("bad decimal literal %s", s);
-    }
-    return d;
-}
 
 static const char *S(at_dec d)
 {

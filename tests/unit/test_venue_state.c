@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dec_lit.h"
 #include "sim.h"
 
 #define BTC "BTC-USDT-SWAP"
@@ -31,15 +32,6 @@ typedef struct fx {
     sim_inst *btc, *eth;
     int pushes;
 } fx;
-
-static at_dec D(const char *s)
-{
-    at_dec d = {0, 0};
-    if (at_dec_parse(s, (size_t)-1, &d) != AT_OK) {
-        fail_msg("bad decimal literal %s", s);
-    }
-    return d;
-}
 
 static void on_order(void *arg, sim_acct *a, const sim_order *o, json_t *data)
 {
