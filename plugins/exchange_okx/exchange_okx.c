@@ -2,9 +2,11 @@
  * instance. Start: instruments (REST, stored), then the public and business
  * WebSockets (market events), then with credentials the account setup, the
  * private WebSocket and order intents. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "okx_plugin.h"
 
@@ -141,6 +143,14 @@ static int start(void *ctx)
         c->h->log(c->inst, AT_LOG_ERROR,
                   "api_key, secret_key and passphrase go together: set all three or none");
         return AT_ECONFIG;
+    }
+    const char *files[][2] = {{"replay", c->replay}, {"instruments_file", c->instruments_file}};
+    for (size_t i = 0; i < 2; i++) {
+        if (files[i][1] && access(files[i][1], R_OK) != 0) {
+            c->h->log(c->inst, AT_LOG_ERROR, "%s: cannot read %s: %s", files[i][0], files[i][1],
+                      strerror(errno));
+            return AT_ECONFIG;
+        }
     }
     if (c->replay && (some || c->record)) {
         c->h->log(c->inst, AT_LOG_ERROR,

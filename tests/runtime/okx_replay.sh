@@ -128,4 +128,10 @@ ENGINE=$!; RT_PIDS+=("$ENGINE")
 wait_exit "$ENGINE"
 check "replay and record together are refused" [ "$RT_RC" != 0 ]
 check "with the reason" contains bad.out "replay plays market data only: remove record from this instance"
+sed -i "s#^replay = .*#replay = $RT_TMP/nothere.rec#; /^record/d" bad.ini
+"$AITRADER" run -c bad.ini >bad2.out 2>&1 &
+ENGINE=$!; RT_PIDS+=("$ENGINE")
+wait_exit "$ENGINE"
+check "a missing recording is refused at start" [ "$RT_RC" != 0 ]
+check "naming the file" contains bad2.out "replay: cannot read $RT_TMP/nothere.rec: No such file or directory"
 rt_finish
