@@ -103,7 +103,15 @@ static void on_instruments(okx_ctx *c, const okx_reply *r)
     if (r->data) {
         store_instruments(c, r->data);
     }
-    okx_feed_start(c);
+    int rc = okx_feed_start(c);
+    if (rc != AT_OK) {
+        char why[160];
+        snprintf(why, sizeof(why), "market data could not start (%s)",
+                 rc == AT_ENOMEM ? "out of memory" : "see the error before");
+        okx_alert(c, AT_LOG_ERROR, why);
+        c->h->set_state(c->inst, AT_STATE_DOWN, why);
+        return;
+    }
     if (okx_private(c)) {
         okx_account_start(c);
         okx_trade_start(c);
