@@ -14,8 +14,13 @@
 typedef struct sched_hist {
     int64_t ts_ms;
     char key[AT_ID_LEN];
-    double cost_usd; /* of the decisions that answered it */
 } sched_hist;
+
+/* What a decision cost, at its time: the cost budget's rolling 24 h. */
+typedef struct sched_cost {
+    int64_t ts_ms;
+    double usd;
+} sched_cost;
 
 /* A trigger whose DECISION has not come yet. */
 typedef struct sched_call {
@@ -64,6 +69,10 @@ struct sched {
     /* triggers of the last 24 h, oldest first (ring) */
     sched_hist *hist;
     size_t cap, hstart, hn;
+    /* decision costs, oldest first from chead (any number: not tied to the
+     * call budgets) */
+    sched_cost *costs;
+    size_t chead, ncost, ccap;
     /* calls in flight, oldest first */
     sched_call calls[SCHED_MAX_INFLIGHT];
     size_t ncalls;
@@ -76,7 +85,9 @@ struct sched {
     int64_t load_done_ms;
 };
 
-sched_hist *sched_hist_push(sched *s, int64_t ts_ms, const char *key);
+void sched_hist_push(sched *s, int64_t ts_ms, const char *key);
+void sched_cost_add(sched *s, int64_t ts_ms, double usd);
+void sched_costs_reset(sched *s);
 void sched_arm(sched *s);
 void sched_loaded(sched *s, bool have_last, int64_t last_ms, bool last_short);
 void sched_free_now(sched *s);

@@ -63,12 +63,13 @@ static int on_history_row(void *arg, const at_db_row *row)
     if (row->ncols < 5 || row->cols[0].type != AT_DB_TEXT || !col_int(&row->cols[1], &ts)) {
         return 0;
     }
-    sched_hist *h = sched_hist_push(s, ts, row->cols[0].u.s);
+    sched_hist_push(s, ts, row->cols[0].u.s);
     int64_t done;
-    if (col_int(&row->cols[3], &done) && done > s->load_done_ms) {
+    bool decided = col_int(&row->cols[3], &done);
+    if (decided && done > s->load_done_ms) {
         s->load_done_ms = done;
     }
-    h->cost_usd = col_real(&row->cols[4]);
+    sched_cost_add(s, decided ? done : ts, col_real(&row->cols[4]));
     /* Rows come ordered by time: the last one seen is the latest trigger. */
     s->have_last = true;
     s->load_last_ms = ts;
@@ -101,11 +102,12 @@ void sched_load_history(sched *s, int64_t since_ms)
     s->have_last = false;
     s->hstart = s->hn = 0; /* a restart after a stop reads it all again */
     s->load_done_ms = s->done_ms = INT64_MIN;
+    sched_costs_reset(s);
     s->querying = true;
     int rc = s->h->db_query(s->inst,
                             "SELECT key, ts_ms, short_mode, decided_ms, cost_usd FROM triggers "
-                            "WHERE trader = $1 AND "
-                            "ts_ms > $2 ORDER BY ts_ms, key",
+                            "WHERE trader = $1 AND (ts_ms > $2 OR decided_ms > $2) "
+                            "ORDER BY ts_ms, key",
                             p, 2, on_history_row, on_history_done, s);
     if (rc < 0) {
         /* No storage: the schedule lives in memory only. */

@@ -54,6 +54,7 @@ sched *sched_new(const at_host *h, at_instance *inst, const sched_cfg *cfg)
 
 void sched_free_now(sched *s)
 {
+    free(s->costs);
     free(s->hist);
     free(s);
 }
@@ -93,7 +94,7 @@ void sched_get_stats(const sched *s, sched_stats *out)
 
 /* ------------------------------------------------------------ history ring */
 
-sched_hist *sched_hist_push(sched *s, int64_t ts_ms, const char *key)
+void sched_hist_push(sched *s, int64_t ts_ms, const char *key)
 {
     sched_hist *e = &s->hist[(s->hstart + s->hn) % s->cap];
     if (s->hn == s->cap) {
@@ -102,9 +103,7 @@ sched_hist *sched_hist_push(sched *s, int64_t ts_ms, const char *key)
         s->hn++;
     }
     e->ts_ms = ts_ms;
-    e->cost_usd = 0;
     snprintf(e->key, sizeof(e->key), "%s", key);
-    return e;
 }
 
 static size_t hist_count_since(const sched *s, int64_t since_ms)
@@ -116,25 +115,61 @@ static size_t hist_count_since(const sched *s, int64_t since_ms)
     return n;
 }
 
+/* ------------------------------------------------------------ costs */
+
 static double cost_since(const sched *s, int64_t since_ms)
 {
     double c = 0;
-    for (size_t i = 0; i < s->hn; i++) {
-        const sched_hist *e = &s->hist[(s->hstart + i) % s->cap];
-        c += e->ts_ms > since_ms ? e->cost_usd : 0;
+    for (size_t i = s->chead; i < s->ncost; i++) {
+        c += s->costs[i].ts_ms > since_ms ? s->costs[i].usd : 0;
     }
     return c;
 }
 
-static sched_hist *hist_find(sched *s, const char *key)
+void sched_costs_reset(sched *s)
+{
+    s->chead = s->ncost = 0;
+}
+
+void sched_cost_add(sched *s, int64_t ts_ms, double usd)
+{
+    if (!(usd > 0) || !isfinite(usd)) {
+        return;
+    }
+    /* Drop what left the window (entries come in time order, so the front). */
+    int64_t since = now_ms(s) - DAY_MS;
+    while (s->chead < s->ncost && s->costs[s->chead].ts_ms <= since) {
+        s->chead++;
+    }
+    if (s->ncost == s->ccap && s->chead > 0) {
+        memmove(s->costs, s->costs + s->chead, (s->ncost - s->chead) * sizeof(*s->costs));
+        s->ncost -= s->chead;
+        s->chead = 0;
+    }
+    if (s->ncost == s->ccap) {
+        size_t cap = s->ccap ? 2 * s->ccap : 64;
+        sched_cost *c = realloc(s->costs, cap * sizeof(*c));
+        if (!c) {
+            if (s->ncost > s->chead) { /* never lose a cost: add it to the newest */
+                s->costs[s->ncost - 1].usd += usd;
+                s->costs[s->ncost - 1].ts_ms = ts_ms;
+            }
+            return;
+        }
+        s->costs = c;
+        s->ccap = cap;
+    }
+    s->costs[s->ncost++] = (sched_cost){ts_ms, usd};
+}
+
+static bool hist_has(const sched *s, const char *key)
 {
     for (size_t i = 0; i < s->hn; i++) {
-        sched_hist *e = &s->hist[(s->hstart + i) % s->cap];
-        if (strcmp(e->key, key) == 0) {
-            return e;
+        if (strcmp(s->hist[(s->hstart + i) % s->cap].key, key) == 0) {
+            return true;
         }
     }
-    return NULL;
+    return false;
 }
 
 /* -------------------------------------------------------- calls in flight */
@@ -260,7 +295,7 @@ static void fire(sched *s, const char *key, const char *reason, double salience,
                  const sched_signal *sig)
 {
     int64_t now = now_ms(s);
-    if (hist_find(s, key)) {
+    if (hist_has(s, key)) {
         s->h->log(s->inst, AT_LOG_DEBUG, "%s already triggered: skipped", key);
         return;
     }
@@ -397,8 +432,8 @@ static void on_indicator(void *arg, const at_event *e)
 }
 
 /* A DECISION answering one of this trader's triggers frees its slot, starts
- * the cooldown and adds its cost; one answering no known trigger (another
- * caller of the same AI for this trader) still counts against the budgets. */
+ * the cooldown and adds its cost; the cost of one answering no known trigger
+ * (another caller of the same AI for this trader) still counts. */
 static void on_decision(void *arg, const at_event *e)
 {
     sched *s = arg;
@@ -414,20 +449,16 @@ static void on_decision(void *arg, const at_event *e)
             break;
         }
     }
-    sched_hist *h = d->trigger_key[0] ? hist_find(s, d->trigger_key) : NULL;
-    if (h) {
-        h->cost_usd += cost;
+    sched_cost_add(s, now, cost);
+    if (d->trigger_key[0] && hist_has(s, d->trigger_key)) {
         s->ndecisions++;
         s->done_ms = now;
         sched_store_decision(s, d->trigger_key, d->decision_id, now, cost);
     } else {
-        h = sched_hist_push(s, now, d->decision_id[0] ? d->decision_id : "(decision)");
-        h->cost_usd = cost;
         s->h->log(s->inst, AT_LOG_INFO,
-                  "decision %s answers no trigger of this trader%s%s: counted against the "
-                  "budgets",
-                  d->decision_id, d->trigger_key[0] ? " (" : "",
-                  d->trigger_key[0] ? d->trigger_key : "");
+                  "decision %s answers no trigger of this trader%s%s: its cost (%.4f USD) counts "
+                  "against max_cost_day until a restart",
+                  d->decision_id, d->trigger_key[0] ? ": " : "", d->trigger_key, cost);
     }
     sched_arm(s);
 }

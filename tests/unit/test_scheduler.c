@@ -489,7 +489,8 @@ static void test_concurrency(void **state)
     rig_close(r);
 }
 
-/* max_cost_day: the decisions' cost of the last 24 h, also across a restart. */
+/* max_cost_day: the decisions' cost of the last 24 h, also across a restart,
+ * however many calls that takes (the call budgets are off here). */
 static void test_cost_budget(void **state)
 {
     sched_cfg c = default_cfg();
@@ -498,39 +499,47 @@ static void test_cost_budget(void **state)
     c.max_cost_day = 1.0;
     rig *r = rig_open(tmpdir, T0, &c, NULL);
     advance(r, T0 + SEC);
-    send_decision(r, "d0", trigs[0].key, 0.6);
-    advance(r, T0 + 2 * MIN);
-    send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.9, true);
-    advance(r, T0 + 2 * MIN + 20 * SEC);
-    assert_int_equal(ntrigs, 2);
-    send_decision(r, "d1", trigs[1].key, 0.6);
+    send_decision(r, "d0", trigs[0].key, 0.4);
+    for (int i = 1; i <= 2; i++) {
+        advance(r, T0 + i * 2 * MIN);
+        send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.9, true);
+        advance(r, T0 + i * 2 * MIN + 20 * SEC);
+        assert_int_equal(ntrigs, (size_t)i + 1);
+        char id[8];
+        snprintf(id, sizeof(id), "d%d", i);
+        send_decision(r, id, trigs[i].key, 0.4);
+    }
     sched_stats st;
     sched_get_stats(r->s, &st);
     assert_true(fabs(st.cost_day - 1.2) < 1e-9);
     /* 1.2 USD spent: the next window is skipped, with one ALERT. */
-    advance(r, T0 + 4 * MIN);
+    advance(r, T0 + 6 * MIN);
     send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.9, true);
-    advance(r, T0 + 5 * MIN);
-    assert_int_equal(ntrigs, 2);
+    advance(r, T0 + 7 * MIN);
+    assert_int_equal(ntrigs, 3);
     assert_int_equal(nalerts, 1);
+    /* A decision for no trigger of ours still costs. */
+    send_decision(r, "foreign", "", 0.05);
+    sched_get_stats(r->s, &st);
+    assert_true(fabs(st.cost_day - 1.25) < 1e-9);
     rig_close(r);
 
-    /* A restart reads the cost back: still over. */
+    /* A restart reads the stored costs back: still over. */
     r = rig_open(tmpdir, T0 + 10 * MIN, &c, NULL);
     sched_get_stats(r->s, &st);
     assert_true(fabs(st.cost_day - 1.2) < 1e-9);
     send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.9, true);
     advance(r, T0 + 11 * MIN);
-    assert_int_equal(ntrigs, 2);
+    assert_int_equal(ntrigs, 3);
     rig_close(r);
 
-    /* A day after the first call only the second (0.6) counts: room again. */
-    r = rig_open(tmpdir, T0 + DAY_MS + MIN, &c, NULL);
+    /* A day after the first two answers only the third (0.4) counts. */
+    r = rig_open(tmpdir, T0 + DAY_MS + 3 * MIN, &c, NULL);
     sched_get_stats(r->s, &st);
-    assert_true(fabs(st.cost_day - 0.6) < 1e-9);
+    assert_true(fabs(st.cost_day - 0.4) < 1e-9);
     send_signal(r, "BTC-USDT-SWAP", "rsi14", 0.9, true);
-    advance(r, T0 + DAY_MS + 2 * MIN);
-    assert_true(ntrigs > 2);
+    advance(r, T0 + DAY_MS + 4 * MIN);
+    assert_true(ntrigs > 3);
     rig_close(r);
 }
 
