@@ -58,6 +58,9 @@ static int64_t now_ms(paper_ctx *p)
 static void on_saved(void *arg, int err, const char *error)
 {
     paper_ctx *p = arg;
+    if (err == AT_EAGAIN) {
+        err = AT_OK; /* PostgreSQL at stop: journaled, written at the next start */
+    }
     if (err != AT_OK && !p->save_failed) {
         log_p(p, AT_LOG_ERROR,
               "paper account not stored: %s (the venue goes on; later changes "
@@ -66,8 +69,9 @@ static void on_saved(void *arg, int err, const char *error)
     }
     p->save_failed = err != AT_OK;
     if (err != AT_OK) {
-        free(p->saved); /* the next change writes the whole state again */
+        free(p->saved); /* written again whole at the next tick (100 ms) */
         p->saved = NULL;
+        p->dirty = true;
     }
 }
 
@@ -332,6 +336,14 @@ static bool restore(paper_ctx *p, loading *l)
     }
     sim_acct *a = p->x.accts;
     at_dec maker = a->maker_fee_rate, taker = a->taker_fee_rate; /* from the config */
+    /* Instruments the document does not carry (added to the config, or
+     * re-added after a removal dropped their counter) start their trade ids
+     * from the clock, as a new account does: ids below it were handed out
+     * at an earlier time, so none repeats (fills are keyed by tradeId). The
+     * load overwrites this for the instruments it carries. */
+    for (size_t i = 0; i < market_ninst(p->market); i++) {
+        market_inst(p->market, i)->next_trade_id = now_ms(p) * 1000;
+    }
     int rc = venue_state_load(&p->x, a, st, why, sizeof(why));
     json_decref(st);
     if (rc != AT_OK) {

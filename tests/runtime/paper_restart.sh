@@ -26,12 +26,12 @@ module = okx
 rest_url = $URL
 ws_public_url = $WS/public
 ws_business_url = $WS/business
-instruments = BTC
+instruments = ${DATA_INSTS:-BTC}
 candles =
 [exchange.paper]
 market = exchange.okx_data
 rest_url = $URL
-instruments = BTC-USDT-SWAP
+instruments = ${PAPER_INSTS:-BTC-USDT-SWAP}
 balance = 10000
 $(printf '%s\n' "$@")
 [source.driver]
@@ -154,4 +154,15 @@ check "ids go on after a reset too" python3 -c "import sys; sys.exit(0 if int('$
 check "and so do tradeIds (the fill is stored)" qeq "SELECT count(*) - count(DISTINCT trade_id) FROM fills WHERE account='exchange.paper'" 0
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "clean stop after the reset" [ "$RT_RC" = 0 ]
+
+# --- an instrument the stored account never traded: its tradeIds start from the clock
+DATA_INSTS="BTC, ETH" PAPER_INSTS="BTC-USDT-SWAP, ETH-USDT-SWAP" start_engine 7
+wait_log engine7.out "exchange.paper: state up" 20
+intent "op=place account=exchange.paper inst=ETH-USDT-SWAP side=buy type=market sz=1 id=r7-eth"
+wait_log events7.log "RESULT exchange.paper intent=r7-eth cl=r7eth ok=1" 10
+tid=$(q "SELECT trade_id FROM fills WHERE account='exchange.paper' AND inst_id='ETH-USDT-SWAP'")
+check "a newly added instrument's tradeIds come from the clock, not 1 ($tid)" \
+  python3 -c "import sys; sys.exit(0 if int('${tid:-0}') > 10**12 else 1)"
+kill -TERM "$ENGINE"; wait_exit "$ENGINE"
+check "clean stop with the added instrument" [ "$RT_RC" = 0 ]
 rt_finish
