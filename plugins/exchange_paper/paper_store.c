@@ -26,8 +26,9 @@
 
 /* Finished orders and algos, and fills, kept in the document besides
  * everything live: enough for exchange_okx's lookups by clOrdId after a
- * restart, small enough to rewrite on every change. */
-static const venue_keep KEEP = {32, 16, 16};
+ * restart (64 fills: one market order can sweep all 25 book levels), small
+ * enough to rewrite on every change. */
+static const venue_keep KEEP = {32, 64, 16};
 
 /* The ids of a new account start from the clock (a thousand per
  * millisecond since the epoch), so the ordIds and tradeIds of an account
