@@ -505,7 +505,7 @@ int main(int argc, char **argv)
               .salience = 0.4,
               .long_ms = 12 * MIN,
               .short_ms = 5 * MIN};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* "--option value" pairs */
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -534,7 +534,6 @@ int main(int argc, char **argv)
         } else {
             usage();
         }
-        i++;
     }
     FILE *json = stdout;
     if (o.json_path && !(json = fopen(o.json_path, "w"))) {

@@ -468,6 +468,7 @@ static inline bool crc_vclmul_ok(void)
 #endif
 #endif
 
+#ifdef OKX_CRC_CLMUL
 /* The register values that z zero bytes turn into ~0 (the CRC's initial
  * register): a buffer zero-padded in front to a multiple of 16 bytes is
  * then hashed entirely by the folding loop, no byte-wise tail. */
@@ -475,11 +476,12 @@ static const uint32_t ZPAD_INIT[16] = {0xffffffffu, 0xf0958fd9u, 0x9a1c9d90u, 0x
                                        0x9226f562u, 0xf47bf9ccu, 0xaf4c9d16u, 0x46865aa9u,
                                        0xefe4d0afu, 0x31c08543u, 0xae0bacaeu, 0xdac6e4e8u,
                                        0xa65c386bu, 0xe06f0ca5u, 0xbae5bb0au, 0x358d0ff4u};
+#endif
 
 uint32_t okx_crc32_zpad(const void *data, size_t len)
 {
-    size_t z = (16 - (len & 15)) & 15;
 #ifdef OKX_CRC_CLMUL
+    size_t z = (16 - (len & 15)) & 15;
 #ifdef OKX_CRC_VCLMUL
     if (len + z >= 128 && crc_vclmul_ok()) {
         return ~crc_vclmul(ZPAD_INIT[z], (const unsigned char *)data - z, len + z);

@@ -20,7 +20,8 @@
 #ifndef OKX_FAST
 int okx_md_fast_parse(okx_md *md, const char *frame, size_t len, okx_md_msg *out)
 {
-    return 0;
+    (void)md, (void)frame, (void)len, (void)out;
+    return 0; /* no fast path on this target: the general decoder reads it */
 }
 #else
 

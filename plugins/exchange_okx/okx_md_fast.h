@@ -46,8 +46,8 @@ OKX_HOT void okx_zero(void *p, size_t n)
 /* The hottest loops are compiled twice, for x86-64 and for x86-64-v3
  * (AVX2, BMI2: three-operand shifts, tzcnt, andn for the bit masks), the
  * loader picking one by the CPU it runs on (GCC's target_clones, ifunc). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) &&         \
-    !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 &&           \
+    defined(__gnu_linux__) && !defined(__SANITIZE_ADDRESS__)
 #define OKX_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
 #else
 #define OKX_CLONES
