@@ -271,7 +271,9 @@ OKX_HOT int okx_fast_int(okx_cur *c, int64_t *out)
     return okx_scan_int(c, out);
 }
 
-/* okx_scan_member with the key found by okx_fast_str. */
+/* Next member of an object whose '{' was consumed: 1 with the key in *key
+ * (read by okx_fast_str) and c->p at the value, 0 after the '}', or an
+ * error. */
 static inline int okx_fast_member(okx_cur *c, int *state, okx_str *key)
 {
     int r = okx_scan_sep(c, state, '}');

@@ -140,32 +140,6 @@ static inline int okx_scan_sep(okx_cur *c, int *state, char close)
     return 1;
 }
 
-/* Next member of an object whose '{' was consumed: 1 with the key in *key
- * and c->p at the value, 0 after the '}', or an error. */
-static inline int okx_scan_member(okx_cur *c, int *state, okx_str *key)
-{
-    int r = okx_scan_sep(c, state, '}');
-    if (r <= 0) {
-        return r;
-    }
-    if (*c->p != '"') {
-        return okx_cur_fail(c, AT_EINVAL, "object key is not a string", c->p);
-    }
-    if ((r = okx_scan_str(c, key)) != AT_OK) {
-        return r;
-    }
-    okx_ws(c);
-    if (c->p >= c->end) {
-        return okx_cur_truncated(c);
-    }
-    if (*c->p != ':') {
-        return okx_cur_fail(c, AT_EINVAL, "object key without a value", c->p);
-    }
-    c->p++;
-    okx_ws(c);
-    return c->p < c->end ? 1 : okx_cur_truncated(c);
-}
-
 /* Next element of an array whose '[' was consumed: 1 with c->p at it, 0
  * after the ']', or an error. */
 static inline int okx_scan_elem(okx_cur *c, int *state)
