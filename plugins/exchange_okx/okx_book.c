@@ -11,26 +11,6 @@
 #include <emmintrin.h>
 #endif
 
-static const int64_t P10[19] = {1,
-                                10,
-                                100,
-                                1000,
-                                10000,
-                                100000,
-                                1000000,
-                                10000000,
-                                100000000,
-                                1000000000,
-                                10000000000,
-                                100000000000,
-                                1000000000000,
-                                10000000000000,
-                                100000000000000,
-                                1000000000000000,
-                                10000000000000000,
-                                100000000000000000,
-                                1000000000000000000};
-
 /* INT64_MAX / 10^d: the largest magnitude a key can have before it is
  * scaled up d decimals (a division per level would cost more than the
  * rest of its merge). */
@@ -460,19 +440,21 @@ OKX_CLONES int okx_book_apply(okx_book *b, const okx_md_book *m)
             }
         }
         if (scale > b->scale) {
-            side_rescale(&b->bids, P10[scale - b->scale]);
-            side_rescale(&b->asks, P10[scale - b->scale]);
+            side_rescale(&b->bids, (int64_t)okx_p10((uint32_t)(scale - b->scale)));
+            side_rescale(&b->asks, (int64_t)okx_p10((uint32_t)(scale - b->scale)));
         }
     }
     b->scale = scale;
     const char *lim = m->text_end;
     for (uint32_t i = 0; i < m->nbids; i++) {
         const okx_md_level *l = &m->bids[i];
-        side_merge(b, &b->bids, l, -(l->px.m * P10[scale - l->px.scale]), lim);
+        side_merge(b, &b->bids, l, -(l->px.m * (int64_t)okx_p10((uint32_t)(scale - l->px.scale))),
+                   lim);
     }
     for (uint32_t i = 0; i < m->nasks; i++) {
         const okx_md_level *l = &m->asks[i];
-        side_merge(b, &b->asks, l, l->px.m * P10[scale - l->px.scale], lim);
+        side_merge(b, &b->asks, l, l->px.m * (int64_t)okx_p10((uint32_t)(scale - l->px.scale)),
+                   lim);
     }
     b->snapshot = snapshot;
     b->has_seq = m->has_seq;

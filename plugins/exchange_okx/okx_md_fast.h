@@ -53,6 +53,32 @@ OKX_HOT void okx_zero(void *p, size_t n)
 #define OKX_CLONES
 #endif
 
+/* 10^n for n in 0..19 (0 beyond: masked, no branch in the hot loops). */
+OKX_HOT uint64_t okx_p10(uint32_t n)
+{
+    static const uint64_t t[32] = {1ull,
+                                   10ull,
+                                   100ull,
+                                   1000ull,
+                                   10000ull,
+                                   100000ull,
+                                   1000000ull,
+                                   10000000ull,
+                                   100000000ull,
+                                   1000000000ull,
+                                   10000000000ull,
+                                   100000000000ull,
+                                   1000000000000ull,
+                                   10000000000000ull,
+                                   100000000000000ull,
+                                   1000000000000000ull,
+                                   10000000000000000ull,
+                                   100000000000000000ull,
+                                   1000000000000000000ull,
+                                   10000000000000000000ull};
+    return t[n & 31];
+}
+
 #if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&                              \
     (defined(__GNUC__) || defined(__clang__)) && !defined(OKX_NO_SIMD)
 #define OKX_FAST 1
@@ -104,27 +130,6 @@ OKX_HOT uint64_t okx_load64(const char *p)
     uint64_t x;
     memcpy(&x, p, 8);
     return x;
-}
-
-OKX_HOT uint64_t okx_p10(uint32_t n)
-{
-    static const uint64_t t[16] = {1,
-                                   10,
-                                   100,
-                                   1000,
-                                   10000,
-                                   100000,
-                                   1000000,
-                                   10000000,
-                                   100000000,
-                                   1000000000,
-                                   10000000000,
-                                   100000000000,
-                                   1000000000000,
-                                   10000000000000,
-                                   100000000000000,
-                                   1000000000000000};
-    return t[n & 15];
 }
 
 /* Eight digit values (0..9 in the low nibble of each byte; the most
