@@ -119,6 +119,19 @@ typedef struct at_plugin {
     /** Kind-specific operations (at_storage_ops for storage), or NULL. */
     const void *ops;
     void *reserved[4]; /**< must be NULL */
+
+    /* ---- added in ABI 1.3 ---- */
+
+    /**
+     * Optional. Check the configured values beyond what the schema can say
+     * (keys that only make sense together, values with a syntax of their
+     * own). Called by `aitrader check-config` and by `run` before init, with
+     * the validated config written into `ctx` (nothing else is set: no host,
+     * no instance; do not allocate). Return AT_OK, or AT_ECONFIG with `*key`
+     * set to the offending key (NULL for the section as a whole) and `why`
+     * filled with the reason; the engine reports it as FILE:LINE of that key.
+     */
+    int (*check_config)(const void *ctx, const char **key, char *why, size_t whylen);
 } at_plugin;
 
 /** Initialiser for the ABI fields: put it first in a designated initialiser. */

@@ -17,6 +17,6 @@
 /** Plugin ABI major: any incompatible change bumps it; the loader requires an exact match. */
 #define AT_ABI_MAJOR 1
 /** Plugin ABI minor: appended fields; the loader accepts plugins with minor <= the engine's. */
-#define AT_ABI_MINOR 2
+#define AT_ABI_MINOR 3
 
 #endif

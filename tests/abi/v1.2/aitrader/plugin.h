@@ -1,0 +1,135 @@
+/**
+ * @file plugin.h
+ * @brief The plugin ABI: what a `.so` exports and the engine calls.
+ *
+ * A plugin exports exactly one symbol, `at_plugin_entry`, returning a pointer
+ * to a constant at_plugin (build with -fvisibility=hidden and mark only the
+ * entry with AT_PLUGIN_EXPORT). Minimal plugin:
+ *
+ * @code
+ * #include <aitrader/plugin.h>
+ * struct hello { at_instance *inst; const at_host *host; const char *greeting; };
+ * static const at_cfg_field schema[] = {
+ *     {"greeting", AT_CFG_STR, "hello", 0, offsetof(struct hello, greeting), 0, 0, NULL,
+ *      "what to log at start"},
+ *     {0}};
+ * static int init(at_instance *inst, const at_host *host, void *ctx)
+ * {
+ *     struct hello *h = ctx;
+ *     h->inst = inst;
+ *     h->host = host;
+ *     return AT_OK;
+ * }
+ * static void destroy(void *ctx) { (void)ctx; }
+ * static const at_plugin plugin = {AT_PLUGIN_HEADER, .kind = AT_KIND_SOURCE, .name = "hello",
+ *     .version = "1.0.0", .description = "logs a greeting", .config = schema,
+ *     .ctx_size = sizeof(struct hello), .init = init, .destroy = destroy};
+ * AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void) { return &plugin; }
+ * @endcode
+ *
+ * Lifecycle, all on the main loop, for each `[kind.instance]` section:
+ *   1. the engine allocates ctx (ctx_size bytes, zeroed) and writes the
+ *      validated config values into it (config.h);
+ *   2. init(inst, host, ctx): keep inst and host; allocate; no I/O yet;
+ *   3. start(ctx): subscribe, open connections, arm timers; storage plugins
+ *      must be ready to accept writes when start returns;
+ *   4. stop(ctx) on shutdown, in reverse start order: cancel I/O, flush;
+ *   5. destroy(ctx): free everything the plugin allocated. The engine then
+ *      frees ctx and the config strings.
+ * Instances start in kind order: storage, exchange, source, indicator, risk,
+ * ai, ui (storage first, so every later instance can write).
+ */
+#ifndef AITRADER_PLUGIN_H
+#define AITRADER_PLUGIN_H
+
+#include <stddef.h>
+
+#include <aitrader/config.h>
+#include <aitrader/events.h>
+#include <aitrader/host.h>
+#include <aitrader/types.h>
+#include <aitrader/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Export marker for the entry symbol. */
+#define AT_PLUGIN_EXPORT __attribute__((visibility("default")))
+
+/** Name of the one exported symbol. */
+#define AT_PLUGIN_ENTRY_SYMBOL "at_plugin_entry"
+
+/** Plugin kinds; the section prefix in modules.ini names the kind. */
+typedef enum at_plugin_kind {
+    AT_KIND_STORAGE = 1, /**< [storage.*]: ops = const at_storage_ops * (mandatory) */
+    AT_KIND_EXCHANGE,    /**< [exchange.*] */
+    AT_KIND_SOURCE,      /**< [source.*]: news, sentiment, any data */
+    AT_KIND_INDICATOR,   /**< [indicator.*] */
+    AT_KIND_RISK,        /**< [risk.*] */
+    AT_KIND_AI,          /**< [ai.*] */
+    AT_KIND_UI,          /**< [ui.*] */
+} at_plugin_kind;
+
+/**
+ * Storage backend operations (ops of an AT_KIND_STORAGE plugin). All run on
+ * the main loop; none may block it (use a worker thread or non-blocking I/O).
+ * Parameters are written $1..$n in the SQL; backends translate as needed.
+ */
+typedef struct at_storage_ops {
+    uint32_t struct_size; /**< sizeof(at_storage_ops) at the plugin's build */
+    /** "sqlite" or "postgres": which sql/<dialect>/ migrations apply. */
+    const char *dialect;
+    /**
+     * Queue a write (sql and params copied). Never drops it: when the backend
+     * is unavailable it queues, and spills to a journal when the queue is full.
+     * `done` (may be NULL) fires on the loop once committed or failed for good
+     * (e.g. a constraint violation). Returns AT_OK or AT_EINVAL for bad SQL
+     * arguments.
+     */
+    int (*write)(void *ctx, const char *sql, const at_db_value *params, size_t n,
+                 at_db_done_cb done, void *arg);
+    /** Run a read after every write queued before it; row per row, then done once. */
+    int (*query)(void *ctx, const char *sql, const at_db_value *params, size_t n, at_db_row_cb row,
+                 at_db_done_cb done, void *arg);
+    /** `done` fires once every write queued before this call is committed or failed. */
+    int (*flush)(void *ctx, at_db_done_cb done, void *arg);
+} at_storage_ops;
+
+/** The struct a plugin's entry returns. Fields are only appended within an ABI major. */
+typedef struct at_plugin {
+    uint16_t abi_major;   /**< AT_ABI_MAJOR the plugin was built with */
+    uint16_t abi_minor;   /**< AT_ABI_MINOR the plugin was built with */
+    uint32_t struct_size; /**< sizeof(at_plugin) at the plugin's build */
+    at_plugin_kind kind;
+    const char *name;           /**< module name, e.g. "okx"; file is <kind>_<name>.so */
+    const char *version;        /**< plugin version, e.g. "1.0.0" */
+    const char *description;    /**< one line */
+    const at_cfg_field *config; /**< {0}-terminated schema, or NULL for none */
+    size_t ctx_size;            /**< bytes the engine allocates per instance (>= 1) */
+
+    /** Mandatory. Keep inst and host (both valid until destroy). Return AT_OK or < 0. */
+    int (*init)(at_instance *inst, const at_host *host, void *ctx);
+    /** Optional. Begin work. Return AT_OK or < 0 (the engine then stops). */
+    int (*start)(void *ctx);
+    /** Optional. Stop work; may flush synchronously. */
+    void (*stop)(void *ctx);
+    /** Mandatory. Free what the plugin allocated (not ctx itself). */
+    void (*destroy)(void *ctx);
+    /** Kind-specific operations (at_storage_ops for storage), or NULL. */
+    const void *ops;
+    void *reserved[4]; /**< must be NULL */
+} at_plugin;
+
+/** Initialiser for the ABI fields: put it first in a designated initialiser. */
+#define AT_PLUGIN_HEADER                                                                           \
+    .abi_major = AT_ABI_MAJOR, .abi_minor = AT_ABI_MINOR, .struct_size = sizeof(at_plugin)
+
+/** Signature of the entry symbol. */
+typedef const at_plugin *(*at_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
