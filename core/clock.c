@@ -4,9 +4,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "handle.h"
 #include "util.h"
 
-struct at_timer {
+/* A timer's memory is the engine's: plugins hold its handle (handle.h), so a
+ * handle kept past the timer's life looks up as nothing. */
+typedef struct tmr {
     int64_t deadline_us;
     uint64_t seq; /* ties fire in creation order */
     int64_t repeat_us;
@@ -15,7 +18,8 @@ struct at_timer {
     const void *owner;
     size_t heap_idx; /* SIZE_MAX when not in the heap (firing or cancelled) */
     bool cancelled;
-};
+    void *handle;
+} tmr;
 
 /* Clock state is process-wide: plugins read time through host->now_us(void). */
 static struct {
@@ -23,20 +27,28 @@ static struct {
     _Atomic int64_t sim_now_us;
     struct event_base *base;
     struct event *ev;
-    at_timer **heap;
+    tmr **heap;
     size_t n, cap;
     uint64_t seq;
-    at_timer *firing; /* timer whose callback is running */
+    tmr *firing; /* timer whose callback is running */
+    handle_table handles;
 } clk;
 
-static bool before(const at_timer *a, const at_timer *b)
+/* Release the timer and its handle: from now on the handle names nothing. */
+static void tmr_free(tmr *t)
+{
+    handle_del(&clk.handles, t->handle);
+    free(t);
+}
+
+static bool before(const tmr *a, const tmr *b)
 {
     return a->deadline_us < b->deadline_us || (a->deadline_us == b->deadline_us && a->seq < b->seq);
 }
 
 static void heap_swap(size_t i, size_t j)
 {
-    at_timer *t = clk.heap[i];
+    tmr *t = clk.heap[i];
     clk.heap[i] = clk.heap[j];
     clk.heap[j] = t;
     clk.heap[i]->heap_idx = i;
@@ -73,11 +85,11 @@ static void sift_down(size_t i)
     }
 }
 
-static int heap_push(at_timer *t)
+static int heap_push(tmr *t)
 {
     if (clk.n == clk.cap) {
         size_t cap = clk.cap ? clk.cap * 2 : 64;
-        at_timer **h = realloc(clk.heap, cap * sizeof(*h));
+        tmr **h = realloc(clk.heap, cap * sizeof(*h));
         if (!h) {
             return AT_ENOMEM;
         }
@@ -90,7 +102,7 @@ static int heap_push(at_timer *t)
     return AT_OK;
 }
 
-static void heap_remove(at_timer *t)
+static void heap_remove(tmr *t)
 {
     size_t i = t->heap_idx;
     if (i == SIZE_MAX) {
@@ -145,7 +157,7 @@ static void rearm(void)
 static void run_due(int64_t until)
 {
     while (clk.n && clk.heap[0]->deadline_us <= until) {
-        at_timer *t = clk.heap[0];
+        tmr *t = clk.heap[0];
         heap_remove(t);
         if (clk.sim && t->deadline_us > atomic_load(&clk.sim_now_us)) {
             atomic_store(&clk.sim_now_us, t->deadline_us);
@@ -154,7 +166,7 @@ static void run_due(int64_t until)
         t->cb(t->arg);
         clk.firing = NULL;
         if (t->cancelled || t->repeat_us <= 0) {
-            free(t);
+            tmr_free(t);
             continue;
         }
         /* Repeat from the planned deadline so periods don't drift; skip
@@ -166,7 +178,7 @@ static void run_due(int64_t until)
         }
         t->seq = clk.seq++;
         if (heap_push(t) != AT_OK) {
-            free(t);
+            tmr_free(t);
         }
         if (!clk.sim) {
             until = clock_now_us();
@@ -214,6 +226,7 @@ void clock_shutdown(void)
         free(clk.heap[i]);
     }
     free(clk.heap);
+    handle_table_free(&clk.handles);
     if (clk.ev) {
         event_free(clk.ev);
     }
@@ -230,7 +243,7 @@ at_timer *timer_add(const void *owner, int64_t after_ms, int64_t repeat_ms, at_t
     if (!cb || after_ms < 0 || repeat_ms < 0) {
         return NULL;
     }
-    at_timer *t = calloc(1, sizeof(*t));
+    tmr *t = calloc(1, sizeof(*t));
     if (!t) {
         return NULL;
     }
@@ -240,20 +253,26 @@ at_timer *timer_add(const void *owner, int64_t after_ms, int64_t repeat_ms, at_t
     t->arg = arg;
     t->owner = owner;
     t->seq = clk.seq++;
-    if (heap_push(t) != AT_OK) {
+    t->handle = handle_put(&clk.handles, t);
+    if (!t->handle) {
         free(t);
+        return NULL;
+    }
+    if (heap_push(t) != AT_OK) {
+        tmr_free(t);
         return NULL;
     }
     if (t->heap_idx == 0) {
         rearm();
     }
-    return t;
+    return t->handle;
 }
 
-void timer_cancel(at_timer *t)
+void timer_cancel(at_timer *h)
 {
-    if (!t) {
-        return;
+    tmr *t = handle_get(&clk.handles, h);
+    if (!t || t->cancelled) {
+        return; /* already fired, cancelled, or freed with its instance */
     }
     if (t == clk.firing) {
         /* Freed by run_due after the callback returns. */
@@ -262,7 +281,7 @@ void timer_cancel(at_timer *t)
     }
     bool was_first = t->heap_idx == 0;
     heap_remove(t);
-    free(t);
+    tmr_free(t);
     if (was_first) {
         rearm();
     }
@@ -272,9 +291,9 @@ void timer_cancel_owner(const void *owner)
 {
     for (size_t i = 0; i < clk.n;) {
         if (clk.heap[i]->owner == owner) {
-            at_timer *t = clk.heap[i];
+            tmr *t = clk.heap[i];
             heap_remove(t);
-            free(t);
+            tmr_free(t);
             i = 0; /* the heap was reshuffled */
         } else {
             i++;

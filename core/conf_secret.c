@@ -75,7 +75,9 @@ static int resolve_file(const char *path, char **out, char *err, size_t errlen)
     if (!*path) {
         return fail_with(err, errlen, AT_EINVAL, "file: needs a path (file:PATH)");
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer;
+     * the type check below refuses it. Regular files ignore the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         return fail_with(err, errlen, e == ENOENT ? AT_ENOENT : AT_EINVAL,

@@ -269,6 +269,26 @@ static void load_trader(engine *e, const conf_section *s, conf_errors *errs)
     e->ntraders++;
 }
 
+/* The plugin's own checks beyond its schema, reported at the key's line so
+ * check-config refuses everything run would. */
+static void check_instance(const engine *e, const conf_section *s, at_instance *in,
+                           conf_errors *errs)
+{
+    if (!in->lp.check_config) {
+        return;
+    }
+    const char *key = NULL;
+    char why[512] = "";
+    int rc = in->lp.check_config(in->ctx, &key, why, sizeof(why));
+    if (rc == AT_OK) {
+        return;
+    }
+    why[sizeof(why) - 1] = '\0';
+    const conf_entry *ent = key ? conf_entry_get(s, key) : NULL;
+    conf_err(errs, e->config_path, ent ? ent->line : s->line, s->name, key, "%s",
+             why[0] ? why : "refused by the plugin (no reason given)");
+}
+
 static void load_instance(engine *e, const conf_section *s, conf_errors *errs)
 {
     const conf_entry *en = conf_entry_get(s, AT_CFG_KEY_ENABLED);
@@ -340,7 +360,12 @@ static void load_instance(engine *e, const conf_section *s, conf_errors *errs)
         instance_free(in);
         return;
     }
-    conf_apply(e->config_path, s->name, s, p->config, instance_ignore, in->ctx, &in->owned, errs);
+    size_t before = errs->n;
+    conf_apply(e->config_path, s->name, s, in->lp.schema, instance_ignore, in->ctx, &in->owned,
+               errs);
+    if (errs->n == before) {
+        check_instance(e, s, in, errs);
+    }
     instance_insert(e, in);
 }
 

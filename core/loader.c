@@ -1,6 +1,8 @@
 #include "loader.h"
 
 #include <dlfcn.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,109 @@ int loader_kind_order(at_plugin_kind k)
     return (int)k;
 }
 
+/* Size of at_cfg_field in ABI 1.0 .. 1.3 (it has not grown yet). A plugin
+ * built before 1.3 does not say its stride: this is it. */
+#define CFG_FIELD_SIZE_1_0 (offsetof(at_cfg_field, desc) + sizeof(const char *))
+/* The smallest at_storage_ops any 1.x plugin has: up to `flush`. */
+#define STORAGE_OPS_SIZE_1_0 (offsetof(at_storage_ops, flush) + sizeof(void (*)(void)))
+
+static size_t cfg_stride(const at_plugin *p)
+{
+    if (AT_STRUCT_HAS(p->struct_size, at_plugin, config_field_size) && p->config_field_size) {
+        return p->config_field_size;
+    }
+    return CFG_FIELD_SIZE_1_0;
+}
+
+/* The i-th field of p's schema, read with the plugin's stride. */
+static const at_cfg_field *cfg_at(const at_plugin *p, size_t i)
+{
+    return (const at_cfg_field *)(const void *)((const char *)p->config + i * cfg_stride(p));
+}
+
+/* Bytes and alignment of the C value a field type is written as (config.h). */
+static void cfg_slot(at_cfg_type t, size_t *size, size_t *align)
+{
+    switch (t) {
+    case AT_CFG_STR:
+    case AT_CFG_SECRET:
+        *size = sizeof(const char *);
+        *align = _Alignof(const char *);
+        return;
+    case AT_CFG_INT:
+    case AT_CFG_DURATION:
+    case AT_CFG_SIZE:
+        *size = sizeof(int64_t);
+        *align = _Alignof(int64_t);
+        return;
+    case AT_CFG_BOOL:
+        *size = sizeof(bool);
+        *align = _Alignof(bool);
+        return;
+    case AT_CFG_DOUBLE:
+        *size = sizeof(double);
+        *align = _Alignof(double);
+        return;
+    case AT_CFG_ENUM:
+        *size = sizeof(int);
+        *align = _Alignof(int);
+        return;
+    case AT_CFG_LIST:
+        *size = sizeof(at_cfg_list);
+        *align = _Alignof(at_cfg_list);
+        return;
+    }
+    *size = *align = 1;
+}
+
+static int check_schema(const at_plugin *p, char *why, size_t whylen)
+{
+    size_t stride = cfg_stride(p);
+    if (stride < CFG_FIELD_SIZE_1_0) {
+        snprintf(why, whylen, "plugin '%s' declares config_field_size %zu, smaller than 1.0's %zu",
+                 p->name, stride, (size_t)CFG_FIELD_SIZE_1_0);
+        return AT_EPLUGIN;
+    }
+    for (size_t i = 0; p->config && cfg_at(p, i)->name; i++) {
+        const at_cfg_field *f = cfg_at(p, i);
+        if (!*f->name) {
+            snprintf(why, whylen, "plugin '%s' config field %zu has an empty name", p->name, i);
+            return AT_EPLUGIN;
+        }
+        if (f->type < AT_CFG_STR || f->type > AT_CFG_SECRET) {
+            snprintf(why, whylen, "plugin '%s' config key '%s' has an unknown type", p->name,
+                     f->name);
+            return AT_EPLUGIN;
+        }
+        if (f->type == AT_CFG_ENUM && !f->enum_values) {
+            snprintf(why, whylen, "plugin '%s' enum key '%s' has no values", p->name, f->name);
+            return AT_EPLUGIN;
+        }
+        size_t size, align;
+        cfg_slot(f->type, &size, &align);
+        if (f->offset > p->ctx_size || size > p->ctx_size - f->offset) {
+            snprintf(why, whylen,
+                     "plugin '%s' config key '%s' is written at offset %zu (+%zu bytes), outside "
+                     "its ctx_size %zu",
+                     p->name, f->name, f->offset, size, p->ctx_size);
+            return AT_EPLUGIN;
+        }
+        if (f->offset % align) {
+            snprintf(why, whylen, "plugin '%s' config key '%s' has a misaligned offset %zu",
+                     p->name, f->name, f->offset);
+            return AT_EPLUGIN;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg_at(p, j)->name, f->name) == 0) {
+                snprintf(why, whylen, "plugin '%s' declares config key '%s' twice", p->name,
+                         f->name);
+                return AT_EPLUGIN;
+            }
+        }
+    }
+    return AT_OK;
+}
+
 int loader_check(const at_plugin *p, char *why, size_t whylen)
 {
     if (!p) {
@@ -56,8 +161,8 @@ int loader_check(const at_plugin *p, char *why, size_t whylen)
                  p->abi_major, p->abi_minor, AT_ABI_MAJOR, AT_ABI_MINOR);
         return AT_EPLUGIN;
     }
-    /* Version 1.0 of the struct ends at `ops`; a smaller struct cannot be a
-     * real at_plugin. */
+    /* No at_plugin ends before `ops`; fields after it are read only when
+     * struct_size says the plugin has them (AT_STRUCT_HAS). */
     size_t min_size = offsetof(at_plugin, ops) + sizeof(p->ops);
     if (p->struct_size < min_size) {
         snprintf(why, whylen, "struct_size %u is smaller than at_plugin 1.0 (%zu bytes)",
@@ -81,9 +186,16 @@ int loader_check(const at_plugin *p, char *why, size_t whylen)
         snprintf(why, whylen, "plugin '%s' declares ctx_size 0", p->name);
         return AT_EPLUGIN;
     }
+    for (size_t i = 0; i < sizeof(p->reserved) / sizeof(p->reserved[0]); i++) {
+        if (AT_STRUCT_HAS(p->struct_size, at_plugin, reserved[i]) && p->reserved[i]) {
+            snprintf(why, whylen, "plugin '%s' sets reserved[%zu] (must be NULL)", p->name, i);
+            return AT_EPLUGIN;
+        }
+    }
     if (p->kind == AT_KIND_STORAGE) {
+        /* An older minor's ops struct is accepted: what it lacks is absent. */
         const at_storage_ops *ops = p->ops;
-        if (!ops || ops->struct_size < sizeof(at_storage_ops) || !ops->write || !ops->query ||
+        if (!ops || ops->struct_size < STORAGE_OPS_SIZE_1_0 || !ops->write || !ops->query ||
             !ops->flush || !ops->dialect) {
             snprintf(why, whylen,
                      "storage plugin '%s' lacks mandatory ops (dialect, write, query, flush)",
@@ -91,18 +203,24 @@ int loader_check(const at_plugin *p, char *why, size_t whylen)
             return AT_EPLUGIN;
         }
     }
-    for (const at_cfg_field *f = p->config; f && f->name; f++) {
-        if (f->type < AT_CFG_STR || f->type > AT_CFG_SECRET) {
-            snprintf(why, whylen, "plugin '%s' config key '%s' has an unknown type", p->name,
-                     f->name);
-            return AT_EPLUGIN;
-        }
-        if (f->type == AT_CFG_ENUM && !f->enum_values) {
-            snprintf(why, whylen, "plugin '%s' enum key '%s' has no values", p->name, f->name);
-            return AT_EPLUGIN;
-        }
+    return check_schema(p, why, whylen);
+}
+
+at_cfg_field *loader_schema(const at_plugin *p)
+{
+    size_t n = 0;
+    while (p->config && cfg_at(p, n)->name) {
+        n++;
     }
-    return AT_OK;
+    at_cfg_field *out = calloc(n + 1, sizeof(*out));
+    if (!out) {
+        return NULL;
+    }
+    size_t stride = cfg_stride(p);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(&out[i], cfg_at(p, i), stride < sizeof(*out) ? stride : sizeof(*out));
+    }
+    return out;
 }
 
 int loader_open(const char *path, loaded_plugin *out, char *err, size_t errlen)
@@ -137,9 +255,21 @@ int loader_open(const char *path, loaded_plugin *out, char *err, size_t errlen)
         dlclose(dl);
         return AT_EPLUGIN;
     }
+    out->schema = loader_schema(p);
+    out->path = at_strdup(path);
+    if (!out->schema || !out->path) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        free(out->schema);
+        free(out->path);
+        memset(out, 0, sizeof(*out));
+        dlclose(dl);
+        return AT_ENOMEM;
+    }
     out->dl = dl;
     out->plugin = p;
-    out->path = at_strdup(path);
+    if (AT_STRUCT_HAS(p->struct_size, at_plugin, check_config)) {
+        out->check_config = p->check_config;
+    }
     return AT_OK;
 }
 
@@ -150,6 +280,7 @@ void loader_close(loaded_plugin *lp)
         dlclose(lp->dl);
     }
     free(lp->path);
+    free(lp->schema);
     memset(lp, 0, sizeof(*lp));
 }
 

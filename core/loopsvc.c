@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "handle.h"
 #include "log.h"
 
 typedef struct call {
@@ -13,15 +14,17 @@ typedef struct call {
     void *arg;
 } call;
 
-struct at_fdwatch {
+/* Plugins hold a generation-checked handle (handle.h), never this memory. */
+typedef struct fdw {
     struct event *ev;
     int fd;
     unsigned what;
     at_fd_cb cb;
     void *arg;
     const void *owner;
-    struct at_fdwatch *prev, *next;
-};
+    struct fdw *prev, *next;
+    void *handle;
+} fdw;
 
 static struct {
     struct event_base *base;
@@ -29,8 +32,11 @@ static struct {
     pthread_mutex_t lock;
     call *head, *tail;
     bool closed;
-    at_fdwatch *watches;
+    fdw *watches;
+    handle_table handles;
 } ls = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void fdw_free(fdw *w);
 
 static void on_calls(evutil_socket_t fd, short what, void *arg)
 {
@@ -116,11 +122,11 @@ void loopsvc_drop_owner(const void *owner)
         }
     }
     pthread_mutex_unlock(&ls.lock);
-    for (at_fdwatch *w = ls.watches, *n; w; w = n) {
+    for (fdw *w = ls.watches, *n; w; w = n) {
         n = w->next;
         if (w->owner == owner) {
             log_msg("core", AT_LOG_WARN, "fd watch %d left open by its plugin; closed", w->fd);
-            fdwatch_free(w);
+            fdw_free(w);
         }
     }
 }
@@ -136,8 +142,9 @@ void loopsvc_shutdown(void)
     ls.closed = true;
     pthread_mutex_unlock(&ls.lock);
     while (ls.watches) {
-        fdwatch_free(ls.watches);
+        fdw_free(ls.watches);
     }
+    handle_table_free(&ls.handles);
     if (ls.ev) {
         event_free(ls.ev);
         ls.ev = NULL;
@@ -147,12 +154,12 @@ void loopsvc_shutdown(void)
 
 static void on_fd(evutil_socket_t fd, short what, void *arg)
 {
-    at_fdwatch *w = arg;
+    fdw *w = arg;
     unsigned bits = ((what & EV_READ) ? AT_FD_READ : 0) | ((what & EV_WRITE) ? AT_FD_WRITE : 0);
     w->cb(w->arg, (int)fd, bits);
 }
 
-static int arm(at_fdwatch *w)
+static int arm(fdw *w)
 {
     short flags = EV_PERSIST | ((w->what & AT_FD_READ) ? EV_READ : 0) |
                   ((w->what & AT_FD_WRITE) ? EV_WRITE : 0);
@@ -173,21 +180,36 @@ static int arm(at_fdwatch *w)
     return event_add(w->ev, NULL) == 0 ? AT_OK : AT_EIO;
 }
 
+static void fdw_free(fdw *w)
+{
+    if (w->ev) {
+        event_del(w->ev);
+        event_free(w->ev);
+    }
+    if (w->prev) {
+        w->prev->next = w->next;
+    } else if (ls.watches == w) {
+        ls.watches = w->next;
+    }
+    if (w->next) {
+        w->next->prev = w->prev;
+    }
+    handle_del(&ls.handles, w->handle);
+    free(w);
+}
+
 at_fdwatch *fdwatch_new(const void *owner, int fd, unsigned what, at_fd_cb cb, void *arg)
 {
     if (fd < 0 || !cb || !ls.base) {
         return NULL;
     }
-    at_fdwatch *w = calloc(1, sizeof(*w));
+    fdw *w = calloc(1, sizeof(*w));
     if (!w) {
         return NULL;
     }
-    *w = (at_fdwatch){.fd = fd, .what = what, .cb = cb, .arg = arg, .owner = owner};
-    if (arm(w) != AT_OK) {
-        if (w->ev) {
-            event_free(w->ev);
-        }
-        free(w);
+    *w = (fdw){.fd = fd, .what = what, .cb = cb, .arg = arg, .owner = owner};
+    if (arm(w) != AT_OK || !(w->handle = handle_put(&ls.handles, w))) {
+        fdw_free(w);
         return NULL;
     }
     w->next = ls.watches;
@@ -195,34 +217,23 @@ at_fdwatch *fdwatch_new(const void *owner, int fd, unsigned what, at_fd_cb cb, v
         ls.watches->prev = w;
     }
     ls.watches = w;
-    return w;
+    return w->handle;
 }
 
-int fdwatch_modify(at_fdwatch *w, unsigned what)
+int fdwatch_modify(at_fdwatch *h, unsigned what)
 {
+    fdw *w = handle_get(&ls.handles, h);
     if (!w) {
-        return AT_EINVAL;
+        return AT_ENOENT;
     }
     w->what = what;
     return arm(w);
 }
 
-void fdwatch_free(at_fdwatch *w)
+void fdwatch_free(at_fdwatch *h)
 {
-    if (!w) {
-        return;
+    fdw *w = handle_get(&ls.handles, h);
+    if (w) {
+        fdw_free(w);
     }
-    if (w->ev) {
-        event_del(w->ev);
-        event_free(w->ev);
-    }
-    if (w->prev) {
-        w->prev->next = w->next;
-    } else {
-        ls.watches = w->next;
-    }
-    if (w->next) {
-        w->next->prev = w->prev;
-    }
-    free(w);
 }

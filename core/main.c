@@ -226,8 +226,8 @@ static int cmd_plugins(engine_opts *o, const char *describe)
                        "name differs)\nfile: %s\n\n",
                        full, p->version ? p->version : "", p->description ? p->description : "",
                        loader_kind_name(p->kind), p->name, files[i]);
-                if (p->config && p->config->name) {
-                    conf_describe(p->config, stdout);
+                if (lp.schema[0].name) {
+                    conf_describe(lp.schema, stdout);
                 } else {
                     printf("(no configuration keys)\n");
                 }

@@ -132,11 +132,28 @@ typedef struct at_plugin {
      * filled with the reason; the engine reports it as FILE:LINE of that key.
      */
     int (*check_config)(const void *ctx, const char **key, char *why, size_t whylen);
+    /**
+     * sizeof(at_cfg_field) at the plugin's build (AT_PLUGIN_HEADER sets it):
+     * the stride of `config`, so at_cfg_field may grow in a later minor. A
+     * plugin built before 1.3 has none and uses the 1.0 layout.
+     */
+    uint32_t config_field_size;
 } at_plugin;
 
 /** Initialiser for the ABI fields: put it first in a designated initialiser. */
 #define AT_PLUGIN_HEADER                                                                           \
-    .abi_major = AT_ABI_MAJOR, .abi_minor = AT_ABI_MINOR, .struct_size = sizeof(at_plugin)
+    .abi_major = AT_ABI_MAJOR, .abi_minor = AT_ABI_MINOR, .struct_size = sizeof(at_plugin),        \
+    .config_field_size = sizeof(at_cfg_field)
+
+/**
+ * Whether a versioned struct `p` (one with a leading `struct_size`, or an
+ * event's `h.size`) was built with `field`: true when the struct the other
+ * side filled reaches past it. This is how the engine reads an older
+ * plugin's at_plugin and at_storage_ops: a field the plugin's build lacks
+ * counts as absent (NULL, zero).
+ */
+#define AT_STRUCT_HAS(size, type, field)                                                           \
+    ((size_t)(size) >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 /** Signature of the entry symbol. */
 typedef const at_plugin *(*at_plugin_entry_fn)(void);

@@ -833,6 +833,29 @@ static void test_secret_file_modes(void **state)
     free(text);
 }
 
+/* A FIFO as secret file: refused at once, not read (opening it used to wait
+ * for a writer forever; the alarm turns such a hang into a failure). */
+static void test_secret_fifo(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/at_secret_fifo_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], ref[160], err[512];
+    snprintf(path, sizeof(path), "%s/token", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(ref, sizeof(ref), "file:%s", path);
+    char *v = NULL;
+    alarm(10);
+    assert_int_equal(conf_secret_resolve(ref, &v, err, sizeof(err)), AT_EINVAL);
+    alarm(0);
+    assert_null(v);
+    char want[256];
+    snprintf(want, sizeof(want), "secret file %s is not a regular file", path);
+    assert_string_equal(err, want);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* ---- value parsers ------------------------------------------------------ */
 
 static void test_duration_table(void **state)
@@ -1029,6 +1052,7 @@ int main(void)
         cmocka_unit_test(test_invalid_default_in_schema),
         cmocka_unit_test(test_secret_env),
         cmocka_unit_test(test_secret_file_modes),
+        cmocka_unit_test(test_secret_fifo),
         cmocka_unit_test(test_duration_table),
         cmocka_unit_test(test_size_table),
         cmocka_unit_test(test_scalar_parsers),
