@@ -7,7 +7,23 @@
 
 struct ctx {
     int unused;
+    int64_t n;
 };
+
+#if defined(BAD_OFFSET) || defined(BAD_MISALIGNED) || defined(BAD_DUPKEY)
+static const at_cfg_field schema[] = {
+#if defined(BAD_OFFSET)
+    /* Written past the end of the context the engine allocates. */
+    {"n", AT_CFG_INT, "1", 0, sizeof(struct ctx), 0, 0, NULL, "outside ctx"},
+#elif defined(BAD_MISALIGNED)
+    {"n", AT_CFG_INT, "1", 0, offsetof(struct ctx, n) - 4, 0, 0, NULL, "misaligned"},
+#else
+    {"n", AT_CFG_INT, "1", 0, offsetof(struct ctx, n), 0, 0, NULL, "first"},
+    {"n", AT_CFG_INT, "2", 0, offsetof(struct ctx, n), 0, 0, NULL, "again"},
+#endif
+    {0},
+};
+#endif
 
 __attribute__((unused)) static int init(at_instance *inst, const at_host *host, void *ctx)
 {
@@ -24,6 +40,11 @@ static const at_plugin plugin = {
     .abi_minor = AT_ABI_MINOR + 1,
 #elif defined(BAD_SMALLSTRUCT)
     .struct_size = 16,
+#elif defined(BAD_RESERVED)
+    .reserved = {NULL, (void *)1},
+#endif
+#if defined(BAD_OFFSET) || defined(BAD_MISALIGNED) || defined(BAD_DUPKEY)
+    .config = schema,
 #endif
 #if defined(BAD_STORAGE_NOOPS)
     .kind = AT_KIND_STORAGE,

@@ -22,6 +22,7 @@ struct probe {
     bool fail_start;
     int64_t publish_n;
     at_timer *timer;
+    at_timer *once;
     int sub;
     int64_t seen;
 };
@@ -61,6 +62,24 @@ static void on_tick(void *arg)
     p->host->log(p->inst, AT_LOG_DEBUG, "tick");
 }
 
+static void on_once(void *arg)
+{
+    struct probe *p = arg;
+    p->host->log(p->inst, AT_LOG_INFO, "probe %s: one-shot fired", p->host->instance_name(p->inst));
+}
+
+/* Beyond the schema: a label of "refuse-me" is refused (check-config test). */
+static int check_config(const void *ctx, const char **key, char *why, size_t whylen)
+{
+    const struct probe *p = ctx;
+    if (p->label && strcmp(p->label, "refuse-me") == 0) {
+        *key = "label";
+        snprintf(why, whylen, "label '%s' is refused by the probe's own check", p->label);
+        return AT_ECONFIG;
+    }
+    return AT_OK;
+}
+
 static int init(at_instance *inst, const at_host *host, void *ctx)
 {
     struct probe *p = ctx;
@@ -84,6 +103,7 @@ static int start(void *ctx)
     }
     p->sub = p->host->subscribe(p->inst, AT_EV_ALERT, on_alert, p);
     p->timer = p->host->timer_add(p->inst, p->period_ms, p->period_ms, on_tick, p);
+    p->once = p->host->timer_add(p->inst, 1, 0, on_once, p);
     for (int64_t i = 0; i < p->publish_n; i++) {
         at_ev_alert *a = (at_ev_alert *)p->host->event_new(p->inst, AT_EV_ALERT, 32);
         a->level = AT_LOG_INFO;
@@ -98,16 +118,18 @@ static void stop(void *ctx)
     struct probe *p = ctx;
     p->host->log(p->inst, AT_LOG_INFO, "probe %s: stop seen=%lld", p->host->instance_name(p->inst),
                  (long long)p->seen);
-    if (p->timer) {
-        p->host->timer_cancel(p->timer);
-        p->timer = NULL;
-    }
     p->host->unsubscribe(p->inst, p->sub);
 }
 
+/* The timers are cancelled here, after the engine freed them with the
+ * instance's stop (and the one-shot after it fired): handles are checked by
+ * generation, so these late cancels are no-ops (ASan runs prove it). */
 static void destroy(void *ctx)
 {
     struct probe *p = ctx;
+    p->host->timer_cancel(p->timer);
+    p->host->timer_cancel(p->once);
+    p->host->timer_cancel(p->once);
     p->host->log(p->inst, AT_LOG_INFO, "probe %s: destroy", p->host->instance_name(p->inst));
 }
 
@@ -123,6 +145,7 @@ static const at_plugin plugin = {
     .start = start,
     .stop = stop,
     .destroy = destroy,
+    .check_config = check_config,
 };
 
 AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void)

@@ -106,6 +106,38 @@ static void test_cancel_owner(void **state)
     assert_int_equal(fired_id[0], 2);
 }
 
+/* Handles are checked by generation: cancelling a one-shot that already
+ * fired, a timer freed with its owner, or the same timer twice is a no-op,
+ * and never touches the timer that reused the slot (under ASan the old
+ * pointer handles were a use after free). */
+static void test_stale_handles(void **state)
+{
+    int owner = 0;
+    at_timer *once = timer_add(NULL, 10, 0, rec, (void *)1);
+    clock_advance(T0 + 20000);
+    assert_int_equal(nfired, 1);
+    at_timer *next = timer_add(NULL, 10, 0, rec, (void *)2); /* reuses the slot */
+    assert_ptr_not_equal(next, once);
+    timer_cancel(once);
+    timer_cancel(once);
+    assert_int_equal(timer_count(), 1);
+
+    at_timer *owned = timer_add(&owner, 5, 5, rec, (void *)3);
+    timer_cancel_owner(&owner); /* the instance stopped */
+    timer_cancel(owned);        /* its plugin cancels in destroy() */
+    assert_int_equal(timer_count(), 1);
+
+    at_timer *twice = timer_add(NULL, 10, 0, rec, (void *)4);
+    timer_cancel(twice);
+    timer_cancel(twice);
+    assert_int_equal(timer_count(), 1);
+    timer_cancel((at_timer *)(uintptr_t)0x12345678); /* never issued */
+
+    clock_advance(T0 + 100000);
+    assert_int_equal(nfired, 2);
+    assert_int_equal(fired_id[1], 2);
+}
+
 static void test_bad_args(void **state)
 {
     assert_null(timer_add(NULL, -1, 0, rec, NULL));
@@ -155,6 +187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sim_repeat, setup_sim, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_inside_callback, setup_sim, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_owner, setup_sim, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_handles, setup_sim, teardown),
         cmocka_unit_test_setup_teardown(test_bad_args, setup_sim, teardown),
         cmocka_unit_test(test_real_timers),
     };

@@ -40,6 +40,11 @@ static void test_refusals(void **state)
     expect_refusal("storage_noops.so", AT_EPLUGIN, "lacks mandatory ops");
     expect_refusal("source_noentry.so", AT_EPLUGIN, "no symbol at_plugin_entry");
     expect_refusal("source_smallstruct.so", AT_EPLUGIN, "struct_size 16");
+    expect_refusal("source_badoffset.so", AT_EPLUGIN, "config key 'n' is written at offset");
+    expect_refusal("source_badoffset.so", AT_EPLUGIN, "outside its ctx_size");
+    expect_refusal("source_misaligned.so", AT_EPLUGIN, "config key 'n' has a misaligned offset");
+    expect_refusal("source_dupkey.so", AT_EPLUGIN, "declares config key 'n' twice");
+    expect_refusal("source_reserved.so", AT_EPLUGIN, "sets reserved[1] (must be NULL)");
     expect_refusal("does_not_exist.so", AT_ENOENT, "no such file");
 }
 
@@ -53,6 +58,120 @@ static void test_good_plugin(void **state)
     assert_int_equal(lp.plugin->kind, AT_KIND_SOURCE);
     assert_int_equal(lp.plugin->abi_major, AT_ABI_MAJOR);
     loader_close(&lp);
+}
+
+/* A plugin built against ABI 1.2 (tests/abi/v1.2): loads, its schema is
+ * read with the 1.2 stride, and what 1.3 added reads as absent. */
+static void test_old_minor(void **state)
+{
+    loaded_plugin lp;
+    char err[512] = "";
+    assert_int_equal(loader_open(TP "/source_oldminor.so", &lp, err, sizeof(err)), AT_OK);
+    assert_int_equal(lp.plugin->abi_minor, 2);
+    assert_true(lp.plugin->struct_size < sizeof(at_plugin));
+    assert_null(lp.check_config);
+    const char *names[] = {"label", "count", "items", "period"};
+    const at_cfg_type types[] = {AT_CFG_STR, AT_CFG_INT, AT_CFG_LIST, AT_CFG_DURATION};
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(lp.schema[i].name, names[i]);
+        assert_int_equal(lp.schema[i].type, types[i]);
+    }
+    assert_string_equal(lp.schema[1].def, "2");
+    assert_true(lp.schema[1].flags & AT_CFG_RANGE);
+    assert_true(lp.schema[1].max == 100);
+    assert_null(lp.schema[4].name);
+    loader_close(&lp);
+
+    /* A current plugin says its stride and has the 1.3 hook. */
+    assert_int_equal(loader_open(TP "/source_probe.so", &lp, err, sizeof(err)), AT_OK);
+    assert_int_equal(lp.plugin->config_field_size, sizeof(at_cfg_field));
+    assert_non_null(lp.check_config);
+    loader_close(&lp);
+}
+
+/* The schema is read with the plugin's stride: a plugin whose at_cfg_field
+ * is larger (a later minor) still reads right, field by field. */
+struct wide_field {
+    at_cfg_field f;
+    uint64_t added_later;
+};
+
+static int nop_init(at_instance *inst, const at_host *host, void *ctx)
+{
+    (void)inst, (void)host, (void)ctx;
+    return AT_OK;
+}
+
+static void nop_destroy(void *ctx)
+{
+    (void)ctx;
+}
+
+static void test_schema_stride(void **state)
+{
+    struct wctx {
+        int64_t a;
+        const char *b;
+    };
+    static const struct wide_field wide[] = {
+        {{"a", AT_CFG_INT, "7", 0, offsetof(struct wctx, a), 0, 0, NULL, "first"}, 0xdeadbeef},
+        {{"b", AT_CFG_STR, "x", 0, offsetof(struct wctx, b), 0, 0, NULL, "second"}, 0xdeadbeef},
+        {{0}, 0},
+    };
+    at_plugin p = {AT_PLUGIN_HEADER,      .kind = AT_KIND_SOURCE,          .name = "wide",
+                   .config = &wide[0].f,  .ctx_size = sizeof(struct wctx), .init = nop_init,
+                   .destroy = nop_destroy};
+    p.config_field_size = sizeof(struct wide_field);
+    char why[256];
+    assert_int_equal(loader_check(&p, why, sizeof(why)), AT_OK);
+    at_cfg_field *s = loader_schema(&p);
+    assert_non_null(s);
+    assert_string_equal(s[0].name, "a");
+    assert_string_equal(s[1].name, "b");
+    assert_string_equal(s[1].desc, "second");
+    assert_null(s[2].name);
+    free(s);
+    p.config_field_size = 8; /* smaller than any at_cfg_field */
+    assert_int_equal(loader_check(&p, why, sizeof(why)), AT_EPLUGIN);
+    assert_non_null(strstr(why, "config_field_size 8"));
+}
+
+/* A storage plugin of an older minor has a smaller ops struct: accepted as
+ * long as it reaches the 1.0 operations. */
+static int nop_write(void *ctx, const char *sql, const at_db_value *params, size_t n,
+                     at_db_done_cb done, void *arg)
+{
+    (void)ctx, (void)sql, (void)params, (void)n, (void)done, (void)arg;
+    return AT_OK;
+}
+
+static int nop_query(void *ctx, const char *sql, const at_db_value *params, size_t n,
+                     at_db_row_cb row, at_db_done_cb done, void *arg)
+{
+    (void)ctx, (void)sql, (void)params, (void)n, (void)row, (void)done, (void)arg;
+    return AT_OK;
+}
+
+static int nop_flush(void *ctx, at_db_done_cb done, void *arg)
+{
+    (void)ctx, (void)done, (void)arg;
+    return AT_OK;
+}
+
+static void test_storage_ops_size(void **state)
+{
+    at_storage_ops ops = {.struct_size = offsetof(at_storage_ops, flush) + sizeof(ops.flush),
+                          .dialect = "sqlite",
+                          .write = nop_write,
+                          .query = nop_query,
+                          .flush = nop_flush};
+    at_plugin p = {AT_PLUGIN_HEADER, .kind = AT_KIND_STORAGE, .name = "olddb", .ctx_size = 8,
+                   .init = nop_init, .destroy = nop_destroy,  .ops = &ops};
+    char why[256];
+    assert_int_equal(loader_check(&p, why, sizeof(why)), AT_OK);
+    ops.struct_size = offsetof(at_storage_ops, flush); /* lacks flush: not a 1.x ops */
+    assert_int_equal(loader_check(&p, why, sizeof(why)), AT_EPLUGIN);
+    assert_non_null(strstr(why, "lacks mandatory ops"));
 }
 
 static void test_kinds(void **state)
@@ -138,6 +257,16 @@ static void test_engine_config_errors(void **state)
     }
     assert_int_equal(errs.n, 7);
     conf_errors_free(&errs);
+
+    /* A plugin's check_config is reported at the key's line; with the key
+     * left at its default, at the section's line. */
+    conf_errors e2 = load("[core]\nplugin_dir = " TP "\n[source.probe]\ncount = 4\n"
+                          "label = refuse-me\n",
+                          path, sizeof(path));
+    expect_error(&e2, path, 5,
+                 "[source.probe] label: label 'refuse-me' is refused by the probe's own check");
+    assert_int_equal(e2.n, 1);
+    conf_errors_free(&e2);
 }
 
 static void test_engine_config_ok(void **state)
@@ -158,6 +287,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_good_plugin),
+        cmocka_unit_test(test_old_minor),
+        cmocka_unit_test(test_schema_stride),
+        cmocka_unit_test(test_storage_ops_size),
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_engine_config_errors),
         cmocka_unit_test(test_engine_config_ok),

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The ABI promises of a minor version, seen from the real binary: a plugin
+# built against the previous minor's headers (tests/abi/v1.2) loads and runs;
+# a plugin's own config check (ABI 1.3 check_config) refuses at FILE:LINE in
+# check-config and in run alike; late timer cancels (in destroy, after the
+# one-shot fired) are harmless.
+source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
+cd "$RT_TMP"
+
+# --- a 1.2 plugin in a 1.3 engine -----------------------------------------
+cat >old.ini <<EOF2
+[core]
+plugin_dir = $TEST_PLUGINS
+data_dir = $RT_TMP/data
+[storage.sqlite]
+path = $RT_TMP/data/old.db
+[source.legacy]
+module = oldminor
+label = seasoned
+count = 3
+items = alpha, beta
+period = 20ms
+[source.probe]
+EOF2
+rc=0; "$AITRADER" check-config -c old.ini >old-check.out 2>&1 || rc=$?
+check "check-config accepts the 1.2 plugin" [ "$rc" -eq 0 ]
+"$AITRADER" plugins -c old.ini >plugins.out 2>&1
+check "plugins lists it with its ABI" grep -qE "source +oldminor +1.2.0 +1.2 " plugins.out
+"$AITRADER" run -c old.ini >old.out 2>&1 &
+pid=$!; RT_PIDS+=("$pid")
+wait_log old.out "old_minor: tick"
+wait_log old.out "probe source.probe: one-shot fired"
+kill -TERM "$pid"
+wait_exit "$pid"
+check "engine with the 1.2 plugin stops cleanly" [ "$RT_RC" -eq 0 ]
+check "its schema was read: values and list" contains old.out "old_minor: init label=seasoned count=3 items=2:alpha,beta host=1.3"
+check "its own events were delivered to it" contains old.out "old_minor: got alert 3 version "
+check "it used a 1.1 host function" contains old.out "old_minor: tick 1.25*3=3.7 seen=3"
+check "it stopped after seeing its 3 alerts" contains old.out "old_minor: stop seen=3"
+check "late timer cancels in destroy did no harm" contains old.out "probe source.probe: destroy"
+
+# --- check_config: FILE:LINE in check-config and in run ---------------------
+cat >refuse.ini <<EOF2
+[core]
+plugin_dir = $TEST_PLUGINS
+data_dir = $RT_TMP/data
+[storage.sqlite]
+path = $RT_TMP/data/refuse.db
+[source.probe]
+count = 4
+label = refuse-me
+EOF2
+want="refuse.ini:8: [source.probe] label: label 'refuse-me' is refused by the probe's own check"
+rc=0; "$AITRADER" check-config -c refuse.ini >refuse-check.out 2>&1 || rc=$?
+check "check-config refuses what the plugin refuses (exit 2)" [ "$rc" -eq 2 ]
+check "check-config names FILE:LINE, key and reason" contains refuse-check.out "$want"
+rc=0; "$AITRADER" run -c refuse.ini >refuse-run.out 2>&1 || rc=$?
+check "run refuses it the same way (exit 2)" [ "$rc" -eq 2 ]
+check "run names the same FILE:LINE" contains refuse-run.out "$want"
+check "run started nothing" lacks refuse-run.out "probe source.probe: init"
+
+rt_finish
