@@ -21,6 +21,12 @@ check "example exports only the entry symbol" \
   [ "$(nm -D --defined-only "$work/source_hello.so" | awk '$2 ~ /^[TDB]$/ {print $3}' | grep -v '^_' | tr '\n' ' ')" = "at_plugin_entry " ]
 
 cd "$work"
+# A local HTTP server answers the number the example fetches and publishes.
+mkdir -p www && printf '42.5\n' >www/index.txt
+python3 -m http.server 0 --bind 127.0.0.1 --directory www >http.out 2>&1 &
+RT_PIDS+=("$!")
+wait_log http.out "Serving HTTP on"
+port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' http.out | head -n1)
 cat >run.ini <<EOF2
 [core]
 plugin_dir = .
@@ -28,6 +34,7 @@ data_dir = $work/data
 [source.hello]
 greeting = hello from the test
 interval = 200ms
+url = http://127.0.0.1:$port/index.txt
 [storage.sqlite]
 path = $work/data/hello.db
 EOF2
@@ -37,11 +44,21 @@ check "installed engine lists its own plugins" contains plugins.out "storage    
 "$prefix/bin/aitrader" run -c run.ini >run.out 2>&1 &
 pid=$!; RT_PIDS+=("$pid")
 wait_log run.out "hello from the test"
-wait_log run.out "seen "
+wait_log run.out "reading 1 received: 42.5"
+wait_log run.out "events, 1 readings"
 kill -TERM "$pid"
 wait_exit "$pid"; rc=$RT_RC
 check "installed engine ran the example and stopped cleanly" [ "$rc" = 0 ]
 check "example said goodbye" contains run.out "goodbye after"
 n=$(sqlite3 "$work/data/hello.db" "SELECT count(*) FROM audit_log WHERE kind='hello'")
 check "example's reports stored ($n rows)" [ "$n" -ge 1 ]
+check "example fetched over HTTP and published the number" contains run.out "published sentiment 42.5"
+n=$(sqlite3 "$work/data/hello.db" "SELECT count(*) FROM audit_log WHERE kind='hello' AND message LIKE '%, 1 readings'")
+check "a stored report counts the reading ($n rows)" [ "$n" -ge 1 ]
+
+# Its own config check (check_config) refuses at FILE:LINE, as run would.
+sed "s|^url = .*|url = ftp://127.0.0.1/x|" run.ini >bad.ini
+rc=0; "$prefix/bin/aitrader" check-config -c bad.ini >bad.out 2>&1 || rc=$?
+check "check-config refuses the example's bad url (exit 2)" [ "$rc" -eq 2 ]
+check "at FILE:LINE with the example's reason" contains bad.out "bad.ini:7: [source.hello] url: 'ftp://127.0.0.1/x' is not an http:// or https:// URL"
 rt_finish
