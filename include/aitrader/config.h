@@ -60,7 +60,13 @@ typedef struct at_cfg_list {
     const char *const *items; /**< items, trimmed, never empty strings */
 } at_cfg_list;
 
-/** One schema field. Arrays of fields end with an all-zero entry. */
+/**
+ * One schema field. Arrays of fields end with an all-zero entry. Fields may
+ * be appended in a later ABI minor: the engine walks a plugin's array with
+ * the stride the plugin was built with (at_plugin.config_field_size, set by
+ * AT_PLUGIN_HEADER), and checks at load that each value's offset and size fit
+ * in the plugin's ctx_size, aligned for its C type.
+ */
 typedef struct at_cfg_field {
     const char *name;               /**< key in the section */
     at_cfg_type type;               /**< value type */

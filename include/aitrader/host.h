@@ -223,8 +223,15 @@ typedef enum at_metric_kind {
 /* -------------------------------------------------------------- the table */
 
 /**
- * The services table. Version: check `struct_size` before using a field that
- * was appended after ABI 1.0 (dec_mul_round and metrics_text came in 1.1).
+ * The services table. Every field declared here is present: the engine
+ * refuses a plugin built against a newer ABI minor than its own, so a plugin
+ * never needs to check `struct_size` or `abi_minor` before calling a function
+ * of the headers it was built with (version.h states the rule). They are
+ * there for diagnostics (logging which engine runs the plugin).
+ *
+ * Handles (at_timer, at_fdwatch) are opaque values checked by generation,
+ * not pointers to engine memory: using one after its object is gone is a
+ * harmless no-op, never a use after free.
  */
 typedef struct at_host {
     uint32_t struct_size; /**< sizeof(at_host) in the engine */
@@ -299,12 +306,20 @@ typedef struct at_host {
     int64_t (*now_us)(void);
     /**
      * Run cb after `after_ms` of core-clock time, then every `repeat_ms` if
-     * repeat_ms > 0. Retained until timer_cancel() (a one-shot timer is freed
-     * after it fires: do not cancel it afterwards). NULL on failure.
+     * repeat_ms > 0. Returns a handle, or NULL on bad arguments or no memory.
+     * Lifetime: a timer lives until timer_cancel(), until it has fired (a
+     * one-shot), or until its instance's stop() returns (the engine cancels
+     * every timer of an instance then). The handle is checked by generation,
+     * so it may outlive the timer: see timer_cancel.
      */
     at_timer *(*timer_add)(at_instance *inst, int64_t after_ms, int64_t repeat_ms, at_timer_cb cb,
                            void *arg);
-    /** Cancel and free a timer. */
+    /**
+     * Cancel a timer. Idempotent: a handle whose timer already fired, was
+     * cancelled, or went with its instance's stop is ignored (so cancelling
+     * in destroy(), or twice, is safe; NULL is ignored too). From inside the
+     * timer's own callback it stops further repeats.
+     */
     void (*timer_cancel)(at_timer *t);
 
     /* ---- loop services (for plugins with their own sockets or threads) ---- */
@@ -312,12 +327,14 @@ typedef struct at_host {
     /**
      * Watch `fd` (borrowed; the plugin closes it) for the readiness in `what`
      * (AT_FD_READ | AT_FD_WRITE); cb runs on the loop each time it is ready
-     * until fd_unwatch. NULL on failure.
+     * until fd_unwatch, or until the instance is destroyed (a watch left open
+     * then is closed with a warning). Returns a generation-checked handle, or
+     * NULL on failure.
      */
     at_fdwatch *(*fd_watch)(at_instance *inst, int fd, unsigned what, at_fd_cb cb, void *arg);
-    /** Change the readiness a watch waits for (0 = pause). */
+    /** Change the readiness a watch waits for (0 = pause). AT_ENOENT for a gone watch. */
     int (*fd_modify)(at_fdwatch *w, unsigned what);
-    /** Stop watching and free the watch. */
+    /** Stop watching and free the watch. Idempotent, like timer_cancel. */
     void (*fd_unwatch)(at_fdwatch *w);
     /**
      * Run fn(arg) on the main loop soon, in call order. Any thread: this is how
@@ -454,7 +471,7 @@ typedef struct at_host {
      */
     void (*secret_add)(const char *value);
 
-    /* ---- added in ABI 1.1 (check host->struct_size before use) ---- */
+    /* ---- added in ABI 1.1 ---- */
 
     /** a * b rounded to at most `scale` digits with mode (fees, notionals); exact when it fits. */
     int (*dec_mul_round)(at_dec a, at_dec b, int scale, at_round mode, at_dec *out);

@@ -1,10 +1,33 @@
 /**
  * @file version.h
- * @brief Engine version and plugin ABI version.
+ * @brief Engine version and plugin ABI version, and what they promise.
  *
- * ABI rules: a plugin built against ABI major M loads only into an engine of
- * major M. Within a major, fields are only ever appended to the SDK structs, so
- * a plugin built against minor m loads into an engine of minor >= m.
+ * The plugin ABI is the set of headers in include/aitrader/. Its version is
+ * MAJOR.MINOR (AT_ABI_MAJOR, AT_ABI_MINOR), stamped into every plugin by
+ * AT_PLUGIN_HEADER. The engine checks it at load; plugins never need to:
+ *
+ * - **Major**: any change that could break a built plugin (a field removed,
+ *   moved or retyped, a meaning changed, an event renumbered) bumps it. A
+ *   plugin loads only into an engine of the same major; rebuild it for a new one.
+ * - **Minor**: only additions. Fields are appended to the end of the SDK
+ *   structs (at_plugin, at_host, at_storage_ops, event payloads), new event
+ *   types, new host functions, new error codes and config types, never
+ *   anything else. A plugin built against minor m loads and runs unchanged
+ *   in every engine of the same major with minor >= m; an engine refuses a
+ *   plugin of a newer minor (it would use what the engine lacks).
+ *
+ * So a plugin can use every field of the headers it was built with, without
+ * checks. The engine, in turn, reads what a plugin of an older minor hands it
+ * (at_plugin, at_storage_ops) only as far as that plugin's `struct_size`
+ * says, so fields added later read as absent (NULL, zero); see AT_STRUCT_HAS.
+ * at_cfg_field is read with the plugin's stride (at_plugin.config_field_size).
+ * Event payloads are allocated by the engine at its own (newest) size and
+ * zeroed, so a publisher built against an older minor leaves the newer fields
+ * zero, and `h.version` is the engine's payload version (AT_EV_VERSION).
+ *
+ * History: 1.1 added host->dec_mul_round and host->metrics_text; 1.2 added
+ * at_ev_trigger.deadline_ms and at_ev_decision.trigger_key/cost_usd (payload
+ * version 2); 1.3 added at_plugin.check_config and .config_field_size.
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H
