@@ -175,6 +175,34 @@ static int op_flush(void *ctx, at_db_done_cb done, void *arg)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* What the schema cannot say; run by check-config and by init alike. The
+ * conninfo is a secret: libpq's parse error quotes fragments of it (a
+ * password among them), so the reason does not repeat it. */
+static int pg_check_config(const void *ctx, const char **key, char *why, size_t whylen)
+{
+    const pg *p = ctx;
+    if (p->reconnect_max_ms < p->reconnect_min_ms) {
+        *key = "reconnect_max";
+        snprintf(why, whylen, "%lld ms is below reconnect_min (%lld ms)",
+                 (long long)p->reconnect_max_ms, (long long)p->reconnect_min_ms);
+        return AT_ECONFIG;
+    }
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(p->conninfo ? p->conninfo : "", &perr);
+    if (!opts) {
+        bool parse_error = perr != NULL;
+        PQfreemem(perr);
+        *key = "conninfo";
+        snprintf(why, whylen, "%s",
+                 parse_error ? "not a valid libpq connection string or URI (key=value pairs, or "
+                               "postgresql://user@host:port/dbname)"
+                             : "out of memory");
+        return parse_error ? AT_ECONFIG : AT_ENOMEM;
+    }
+    PQconninfoFree(opts);
+    return AT_OK;
+}
+
 static int pg_init(at_instance *inst, const at_host *host, void *ctx)
 {
     pg *p = ctx;
@@ -186,21 +214,12 @@ static int pg_init(at_instance *inst, const at_host *host, void *ctx)
     if (p->rng == 0) {
         p->rng = 1;
     }
-    if (p->reconnect_max_ms < p->reconnect_min_ms) {
-        host->log(inst, AT_LOG_ERROR, "reconnect_max (%lld ms) is below reconnect_min (%lld ms)",
-                  (long long)p->reconnect_max_ms, (long long)p->reconnect_min_ms);
+    const char *key = NULL;
+    char why[256];
+    if (pg_check_config(p, &key, why, sizeof(why)) != AT_OK) {
+        host->log(inst, AT_LOG_ERROR, "%s: %s", key ? key : "config", why);
         return AT_ECONFIG;
     }
-    char *perr = NULL;
-    PQconninfoOption *opts = PQconninfoParse(p->conninfo ? p->conninfo : "", &perr);
-    if (!opts) {
-        char line[200];
-        host->log(inst, AT_LOG_ERROR, "conninfo: %s",
-                  pg_oneline(perr ? perr : "out of memory", line, sizeof(line)));
-        PQfreemem(perr);
-        return AT_ECONFIG;
-    }
-    PQconninfoFree(opts);
     if (p->journal && *p->journal) {
         p->journal_path = strdup(p->journal);
     } else {
@@ -376,6 +395,7 @@ static const at_plugin plugin = {
     .stop = pg_stop,
     .destroy = pg_destroy,
     .ops = &ops,
+    .check_config = pg_check_config,
 };
 
 AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void)

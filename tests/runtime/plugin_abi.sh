@@ -59,4 +59,24 @@ check "run refuses it the same way (exit 2)" [ "$rc" -eq 2 ]
 check "run names the same FILE:LINE" contains refuse-run.out "$want"
 check "run started nothing" lacks refuse-run.out "probe source.probe: init"
 
+# --- the engine's own plugins check what run would refuse ---------------------
+export AT_BAD_PG="host=127.0.0.1 password=pw-s3cret-xyz dbname"
+cat >pg.ini <<EOF2
+[core]
+data_dir = $RT_TMP/data
+[storage.postgres]
+conninfo = env:AT_BAD_PG
+[storage.pg2]
+module = postgres
+conninfo = env:AT_BAD_PG2
+reconnect_min = 5s
+reconnect_max = 1s
+EOF2
+export AT_BAD_PG2="postgresql://u@127.0.0.1:1/db"
+rc=0; "$AITRADER" check-config -c pg.ini >pg.out 2>&1 || rc=$?
+check "check-config refuses a malformed conninfo (exit 2)" [ "$rc" -eq 2 ]
+check "conninfo refused at its line" contains pg.out "pg.ini:4: [storage.postgres] conninfo: not a valid libpq connection string"
+check "the conninfo's password is not repeated" lacks pg.out "pw-s3cret-xyz"
+check "reconnect_max below reconnect_min at its line" contains pg.out "pg.ini:9: [storage.pg2] reconnect_max: 1000 ms is below reconnect_min (5000 ms)"
+
 rt_finish
