@@ -127,7 +127,7 @@ typedef struct at_plugin {
      * (keys that only make sense together, values with a syntax of their
      * own). Called by `aitrader check-config` and by `run` before init, with
      * the validated config written into `ctx` (nothing else is set: no host,
-     * no instance; do not allocate). Return AT_OK, or AT_ECONFIG with `*key`
+     * no instance; keep nothing allocated past the call). Return AT_OK, or AT_ECONFIG with `*key`
      * set to the offending key (NULL for the section as a whole) and `why`
      * filled with the reason; the engine reports it as FILE:LINE of that key.
      */
