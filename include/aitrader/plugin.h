@@ -127,9 +127,10 @@ typedef struct at_plugin {
      * (keys that only make sense together, values with a syntax of their
      * own). Called by `aitrader check-config` and by `run` before init, with
      * the validated config written into `ctx` (nothing else is set: no host,
-     * no instance; keep nothing allocated past the call). Return AT_OK, or AT_ECONFIG with `*key`
-     * set to the offending key (NULL for the section as a whole) and `why`
-     * filled with the reason; the engine reports it as FILE:LINE of that key.
+     * no instance; keep nothing allocated past the call). Return AT_OK, or
+     * AT_ECONFIG with `*key` set to the offending key (NULL for the section as
+     * a whole) and `why` filled with the reason; the engine reports it as
+     * FILE:LINE of that key.
      */
     int (*check_config)(const void *ctx, const char **key, char *why, size_t whylen);
     /**
