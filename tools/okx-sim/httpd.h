@@ -4,8 +4,9 @@
  * string ("%26" becomes "&"), and an OKX signature covers the request path and
  * query exactly as the client sent them. This server hands handlers the raw
  * request target, every header, and the raw body, all on the loop thread.
- * One request per connection at a time (keep-alive, no pipelining
- * concurrency); bodies need Content-Length (no chunked uploads). */
+ * One request per connection at a time (keep-alive, pipelined requests are
+ * answered in order, and not read while the answers already queued pass
+ * max_output); bodies need Content-Length (no chunked uploads). */
 #ifndef OKX_SIM_HTTPD_H
 #define OKX_SIM_HTTPD_H
 
@@ -46,11 +47,35 @@ typedef struct sh_cbs {
     void (*on_ws_close)(void *arg, sh_conn *c);
 } sh_cbs;
 
+/* Limits a hostile or broken client meets (defaults for 0). A client that
+ * does not read cannot make the server queue without bound, one that does
+ * not send cannot hold a connection forever, and running out of descriptors
+ * pauses accepting instead of spinning on it. */
+#define SH_MAX_CONNS 512            /* open connections; the surplus gets a 503 and is closed */
+#define SH_MAX_OUTPUT (4u << 20)    /* bytes queued for one client */
+#define SH_REQUEST_TIMEOUT_MS 10000 /* a request's head and body; a stalled send */
+#define SH_IDLE_TIMEOUT_MS 60000    /* a keep-alive connection between requests */
+#define SH_ACCEPT_RETRY_MS 1000     /* paused accepting (EMFILE) retries this often */
+#define SH_LOG_EVERY_MS 10000       /* refusals and pauses are logged at most this often */
+
 typedef struct sh_opts {
-    const char *host; /* bind address */
-    int port;         /* 0 = any free port */
-    size_t max_body;  /* 0 = 1 MiB */
+    const char *host;       /* bind address */
+    int port;               /* 0 = any free port */
+    size_t max_body;        /* 0 = 1 MiB */
+    size_t max_conns;       /* 0 = SH_MAX_CONNS */
+    size_t max_output;      /* 0 = SH_MAX_OUTPUT */
+    int request_timeout_ms; /* 0 = SH_REQUEST_TIMEOUT_MS */
+    int idle_timeout_ms;    /* 0 = SH_IDLE_TIMEOUT_MS */
 } sh_opts;
+
+/* What the limits did since the start (for logs and tests). */
+typedef struct sh_counters {
+    size_t open;                 /* connections open now */
+    unsigned long long refused;  /* over max_conns: answered 503 and closed */
+    unsigned long long pauses;   /* accept failed (EMFILE, ENFILE...) and was paused */
+    unsigned long long timeouts; /* closed by the request, idle or close timeout */
+    unsigned long long slow;     /* dropped: output over max_output or stalled */
+} sh_counters;
 
 sh_server *sh_listen(struct event_base *base, const sh_opts *o, const sh_cbs *cbs, void *arg);
 int sh_port(const sh_server *s);
@@ -59,11 +84,14 @@ void sh_free(sh_server *s);
 /* Hold every answer for ms before sending it (fault injection: the request
  * is acted on at once, only the answer is late). */
 void sh_set_delay(sh_server *s, int ms);
+void sh_counters_get(const sh_server *s, sh_counters *out);
 
 /* Answer the current request. `extra` are "Name: value" lines, may be NULL. */
 void sh_respond(sh_conn *c, int status, const char *ctype, const char *body, size_t len,
                 const char *const *extra, size_t nextra);
-/* Send a text frame; 0, or -1 when the connection is not an open WebSocket. */
+/* Send a text frame; 0, or -1 when the connection is not an open WebSocket.
+ * A client whose unsent output would pass max_output is dropped (as OKX drops
+ * slow consumers): -1, and on_ws_close follows on the next loop turn. */
 int sh_ws_send(sh_conn *c, const char *data, size_t len);
 /* Close a WebSocket with a close frame (code, reason) after queued data. */
 void sh_ws_close(sh_conn *c, int code, const char *reason);

@@ -34,10 +34,26 @@ static const char usage[] =
     "%s"
     "  --quiet              log warnings and errors only\n"
     "  --help, --version\n"
+    "Limits (a client that does not read, or does not send, cannot hold the server):\n"
+    "  --max-conns N        open connections; more are answered 503 and closed (%d)\n"
+    "  --max-output BYTES   unsent output per client: a WebSocket past it is dropped, an\n"
+    "                       HTTP client's further pipelined requests wait (%u)\n"
+    "  --request-timeout MS a request's head and body must arrive within MS, also the\n"
+    "                       first one on a new connection; a client that takes no output\n"
+    "                       for MS is dropped (%d)\n"
+    "  --idle-timeout MS    close a keep-alive HTTP connection idle between requests (%d)\n"
+    "  --max-subs N         subscriptions per WebSocket connection; more are refused with\n"
+    "                       error 60014 (%d)\n"
     "Control while running (tests): POST /sim/fault {\"spec\":\"...\"}, POST /sim/price\n"
     "{\"instId\":\"BTC-USDT-SWAP\",\"px\":\"65000\"}.\n";
 
 static struct event_base *g_base; /* signal handler target, main() only */
+
+static void print_usage(FILE *to)
+{
+    fprintf(to, usage, fault_help, SH_MAX_CONNS, SH_MAX_OUTPUT, SH_REQUEST_TIMEOUT_MS,
+            SH_IDLE_TIMEOUT_MS, WS_MAX_SUBS);
+}
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -56,6 +72,19 @@ static int parse_num(const char *opt, const char *v, double lo, double hi, doubl
     return 0;
 }
 
+/* A count or a duration: a whole number in [lo, hi]. */
+static int parse_int(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    if (parse_num(opt, v, lo, hi, out)) {
+        return -1;
+    }
+    if (*out != (double)(long long)*out) {
+        fprintf(stderr, "okx-sim: %s: '%s' is not a whole number\n", opt, v);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {{"host", required_argument, NULL, 'H'},
@@ -68,6 +97,11 @@ int main(int argc, char **argv)
                                              {"depth", required_argument, NULL, 'D'},
                                              {"tick", required_argument, NULL, 't'},
                                              {"ws-idle", required_argument, NULL, 'I'},
+                                             {"max-conns", required_argument, NULL, 'C'},
+                                             {"max-output", required_argument, NULL, 'O'},
+                                             {"request-timeout", required_argument, NULL, 'R'},
+                                             {"idle-timeout", required_argument, NULL, 'L'},
+                                             {"max-subs", required_argument, NULL, 'B'},
                                              {"fault", required_argument, NULL, 'f'},
                                              {"quiet", no_argument, NULL, 'q'},
                                              {"help", no_argument, NULL, 'h'},
@@ -77,6 +111,9 @@ int main(int argc, char **argv)
     const char *faults[SIM_MAX_FAULTS];
     int nfaults = 0;
     double port = 0, tick = 100, seed = 1, depth = 50, ws_idle = 30000;
+    double max_conns = SH_MAX_CONNS, max_output = SH_MAX_OUTPUT;
+    double request_timeout = SH_REQUEST_TIMEOUT_MS, idle_timeout = SH_IDLE_TIMEOUT_MS;
+    double max_subs = WS_MAX_SUBS;
     sim_market_opts mo = {.seed = 1, .speed = 1, .book_depth = 50};
     bool quiet = false;
     int ch;
@@ -124,6 +161,31 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'C':
+            if (parse_int("--max-conns", optarg, 1, 1000000, &max_conns)) {
+                return 2;
+            }
+            break;
+        case 'O':
+            if (parse_int("--max-output", optarg, 4096, 1073741824.0, &max_output)) {
+                return 2;
+            }
+            break;
+        case 'R':
+            if (parse_int("--request-timeout", optarg, 100, 3600000, &request_timeout)) {
+                return 2;
+            }
+            break;
+        case 'L':
+            if (parse_int("--idle-timeout", optarg, 100, 3600000, &idle_timeout)) {
+                return 2;
+            }
+            break;
+        case 'B':
+            if (parse_int("--max-subs", optarg, 1, 1000000, &max_subs)) {
+                return 2;
+            }
+            break;
         case 'f':
             if (nfaults == SIM_MAX_FAULTS) {
                 fprintf(stderr, "okx-sim: at most %d --fault options\n", SIM_MAX_FAULTS);
@@ -135,13 +197,13 @@ int main(int argc, char **argv)
             quiet = true;
             break;
         case 'h':
-            printf(usage, fault_help);
+            print_usage(stdout);
             return 0;
         case 'V':
             printf("okx-sim %s (OKX API v5)\n", AT_VERSION);
             return 0;
         default:
-            fprintf(stderr, usage, fault_help);
+            print_usage(stderr);
             return 2;
         }
     }
@@ -178,8 +240,15 @@ int main(int argc, char **argv)
     }
     s.base = event_base_new();
     g_base = s.base;
-    sim_server_opts so = {
-        .host = host, .port = (int)port, .tick_ms = (int)tick, .ws_idle_ms = (int64_t)ws_idle};
+    sim_server_opts so = {.host = host,
+                          .port = (int)port,
+                          .tick_ms = (int)tick,
+                          .ws_idle_ms = (int64_t)ws_idle,
+                          .max_subs = (int)max_subs,
+                          .max_conns = (size_t)max_conns,
+                          .max_output = (size_t)max_output,
+                          .request_timeout_ms = (int)request_timeout,
+                          .idle_timeout_ms = (int)idle_timeout};
     if (server_start(&s, &so, err, sizeof(err)) != 0) {
         fprintf(stderr, "okx-sim: %s\n", err);
         acct_free_all(&s.x);
@@ -201,8 +270,13 @@ int main(int argc, char **argv)
     printf("okx-sim listening on http://%s:%d\n", host, sh_port(s.http));
     fflush(stdout);
     event_base_dispatch(s.base);
-    log_msg("okx-sim", AT_LOG_INFO, "stopping: %llu REST requests, %llu WebSocket pushes",
-            (unsigned long long)s.rest_requests, (unsigned long long)s.ws_messages_out);
+    sh_counters hc;
+    sh_counters_get(s.http, &hc);
+    log_msg("okx-sim", AT_LOG_INFO,
+            "stopping: %llu REST requests, %llu WebSocket pushes; connections refused %llu, "
+            "timed out %llu, dropped as slow %llu; accept paused %llu times",
+            (unsigned long long)s.rest_requests, (unsigned long long)s.ws_messages_out, hc.refused,
+            hc.timeouts, hc.slow, hc.pauses);
     server_stop(&s);
     event_free(si);
     event_free(st);

@@ -212,7 +212,12 @@ int server_fault(sim_server *s, const char *spec, char *err, size_t errlen)
 
 int server_start(sim_server *s, const sim_server_opts *o, char *err, size_t errlen)
 {
-    sh_opts ho = {.host = o->host, .port = o->port};
+    sh_opts ho = {.host = o->host,
+                  .port = o->port,
+                  .max_conns = o->max_conns,
+                  .max_output = o->max_output,
+                  .request_timeout_ms = o->request_timeout_ms,
+                  .idle_timeout_ms = o->idle_timeout_ms};
     sh_cbs cbs = {on_request, on_upgrade, on_ws_message, on_ws_close};
     s->http = sh_listen(s->base, &ho, &cbs, s);
     if (!s->http) {
@@ -223,6 +228,7 @@ int server_start(sim_server *s, const sim_server_opts *o, char *err, size_t errl
     s->x.push = (sim_push){ws_push_order, ws_push_position, ws_push_account, ws_push_algo, s};
     s->tick_ms = o->tick_ms > 0 ? o->tick_ms : 100;
     s->ws_idle_ms = o->ws_idle_ms > 0 ? o->ws_idle_ms : WS_IDLE_MS;
+    s->max_subs = o->max_subs > 0 ? o->max_subs : WS_MAX_SUBS;
     s->tick = event_new(s->base, -1, EV_PERSIST, on_tick, s);
     struct timeval tv = {s->tick_ms / 1000, (s->tick_ms % 1000) * 1000};
     event_add(s->tick, &tv);

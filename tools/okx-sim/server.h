@@ -11,6 +11,7 @@
 #define AUTH_SIGN_LEN 48     /* base64 of 32 bytes is 44 chars + NUL */
 #define AUTH_WINDOW_MS 30000 /* OKX: requests older or newer than 30 s fail */
 #define WS_IDLE_MS 30000     /* OKX closes a silent connection after 30 s */
+#define WS_MAX_SUBS 1024     /* subscriptions per WebSocket connection (okx-sim's own cap) */
 
 /* ------------------------------------------------------------ auth.c */
 
@@ -56,6 +57,7 @@ typedef struct sim_server {
     uint64_t rng; /* fault dice */
     int tick_ms;
     int64_t ws_idle_ms; /* close a silent WebSocket after this (OKX: 30 s) */
+    int max_subs;       /* per WebSocket connection */
     struct event *tick;
     int64_t last_drop_ms;
     ws_sess *sessions;
@@ -69,6 +71,10 @@ typedef struct sim_server_opts {
     int port;
     int tick_ms;        /* market step, 100 ms default */
     int64_t ws_idle_ms; /* 0 = WS_IDLE_MS */
+    int max_subs;       /* 0 = WS_MAX_SUBS */
+    /* connection limits (httpd.h; 0 = its default) */
+    size_t max_conns, max_output;
+    int request_timeout_ms, idle_timeout_ms;
 } sim_server_opts;
 
 /* Listen and start ticking; market and accounts must be loaded into s. */

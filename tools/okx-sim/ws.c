@@ -10,12 +10,20 @@
 
 typedef enum { WS_PUBLIC, WS_PRIVATE, WS_BUSINESS } ws_kind;
 
+typedef enum { CH_INST, CH_CANDLE, CH_PRIVATE } ch_class;
+
+/* A subscription is told apart by the fields OKX keys it on (okx-v5.md
+ * §3.3): a public or business channel by channel + instId, a private one by
+ * channel + instType + instFamily + instId (+ ccy for account). */
 typedef struct ws_sub {
+    ch_class cls;
     char channel[32];
     char inst_type[12];
-    char inst_id[24];
+    char inst_family[40];
+    char inst_id[40];
+    char ccy[16];
     sim_inst *inst; /* market channels */
-    json_t *arg;    /* as the client gave it; echoed in pushes */
+    json_t *arg;    /* the fields OKX knows, as the client gave them; echoed in pushes */
     int64_t last_seq;
     sim_book *sent; /* books: the state the client holds */
     int64_t last_trade_id;
@@ -31,6 +39,7 @@ struct ws_sess {
     sim_acct *acct; /* after login */
     char conn_id[12];
     ws_sub *subs;
+    int nsubs;
     int64_t last_rx_ms, last_tx_ms;
     ws_sess *prev, *next;
 };
@@ -201,8 +210,6 @@ static void push_books(ws_sess *w, ws_sub *sub, bool snapshot)
 
 /* ------------------------------------------------------------ channels */
 
-typedef enum { CH_INST, CH_CANDLE, CH_PRIVATE } ch_class;
-
 static const struct channel {
     const char *name;
     ws_kind where;
@@ -269,11 +276,66 @@ static void push_initial(ws_sess *w, ws_sub *sub)
     }
 }
 
+/* The arg fields OKX reads. Any other field is ignored, as OKX ignores it: it
+ * neither makes a second subscription (an arg with an extra field is the
+ * same subscription, acknowledged again) nor is echoed in pushes. */
+static const char *const ARG_FIELDS[] = {"channel", "instType", "instFamily",
+                                         "instId",  "ccy",      "extraParams"};
+
+static json_t *arg_known(json_t *arg)
+{
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(arg, k, v)
+    {
+        for (size_t i = 0; i < sizeof(ARG_FIELDS) / sizeof(ARG_FIELDS[0]); i++) {
+            if (strcmp(k, ARG_FIELDS[i]) == 0) {
+                json_object_set(out, k, v);
+            }
+        }
+    }
+    return out;
+}
+
+/* The key fields of an arg. */
+typedef struct sub_key {
+    const char *channel, *inst_type, *inst_family, *inst_id, *ccy;
+} sub_key;
+
+static sub_key key_of(json_t *arg)
+{
+    return (sub_key){sim_json_str(arg, "channel"), sim_json_str(arg, "instType"),
+                     sim_json_str(arg, "instFamily"), sim_json_str(arg, "instId"),
+                     sim_json_str(arg, "ccy")};
+}
+
+#define SUB_FIELD_SIZE(m) sizeof(((ws_sub *)0)->m)
+
+/* Longer values name nothing OKX has; refused rather than cut (a cut value
+ * could match another subscription's). */
+static bool key_fits(const sub_key *k)
+{
+    return strlen(k->channel) < SUB_FIELD_SIZE(channel) &&
+           strlen(k->inst_type) < SUB_FIELD_SIZE(inst_type) &&
+           strlen(k->inst_family) < SUB_FIELD_SIZE(inst_family) &&
+           strlen(k->inst_id) < SUB_FIELD_SIZE(inst_id) && strlen(k->ccy) < SUB_FIELD_SIZE(ccy);
+}
+
+static bool key_matches(const ws_sub *s, const sub_key *k)
+{
+    if (strcmp(s->channel, k->channel) != 0 || strcmp(s->inst_id, k->inst_id) != 0) {
+        return false;
+    }
+    return s->cls != CH_PRIVATE ||
+           (strcmp(s->inst_type, k->inst_type) == 0 &&
+            strcmp(s->inst_family, k->inst_family) == 0 && strcmp(s->ccy, k->ccy) == 0);
+}
+
 static void subscribe(ws_sess *w, const char *id, json_t *arg, const char *raw)
 {
-    const char *name = sim_json_str(arg, "channel");
-    const char *inst_id = sim_json_str(arg, "instId");
-    const char *inst_type = sim_json_str(arg, "instType");
+    sub_key k = key_of(arg);
+    const char *name = k.channel, *inst_id = k.inst_id, *inst_type = k.inst_type;
     const struct channel *ch = channel_find(name);
     char msg[256];
     if (!*name) {
@@ -281,7 +343,7 @@ static void subscribe(ws_sess *w, const char *id, json_t *arg, const char *raw)
         send_event(w, id, "error", "60012", msg, NULL);
         return;
     }
-    if (!ch || ch->where != w->kind) {
+    if (!ch || ch->where != w->kind || !key_fits(&k)) {
         snprintf(msg, sizeof(msg), "Wrong URL or channel:%s,instId:%s doesn't exist.", name,
                  inst_id);
         send_event(w, id, "error", "60018", msg, NULL);
@@ -308,23 +370,42 @@ static void subscribe(ws_sess *w, const char *id, json_t *arg, const char *raw)
         }
     }
     for (ws_sub *s = w->subs; s; s = s->next) {
-        if (json_equal(s->arg, arg)) {
+        if (key_matches(s, &k)) {
             send_event(w, id, "subscribe", NULL, NULL, arg); /* already: ack again */
             return;
         }
     }
-    ws_sub *sub = calloc(1, sizeof(*sub));
-    if (!sub) {
+    if (w->nsubs >= w->s->max_subs) {
+        /* OKX documents no count per connection (only 480 subscribe requests
+         * an hour); okx-sim caps it so one connection cannot make every tick
+         * cost without bound, and answers with OKX's code for a client that
+         * asks too much. */
+        snprintf(msg, sizeof(msg),
+                 "Requests too frequent: at most %d subscriptions per connection "
+                 "(channel:%s,instId:%s not subscribed)",
+                 w->s->max_subs, name, inst_id);
+        send_event(w, id, "error", "60014", msg, NULL);
         return;
     }
+    ws_sub *sub = calloc(1, sizeof(*sub));
+    json_t *known = sub ? arg_known(arg) : NULL;
+    if (!known) {
+        free(sub);
+        send_event(w, id, "error", "60012", "Invalid request: out of memory", NULL);
+        return;
+    }
+    sub->cls = ch->cls;
     snprintf(sub->channel, sizeof(sub->channel), "%s", name);
     snprintf(sub->inst_type, sizeof(sub->inst_type), "%s", inst_type);
+    snprintf(sub->inst_family, sizeof(sub->inst_family), "%s", k.inst_family);
     snprintf(sub->inst_id, sizeof(sub->inst_id), "%s", inst_id);
+    snprintf(sub->ccy, sizeof(sub->ccy), "%s", k.ccy);
     sub->inst = in;
-    sub->arg = json_incref(arg);
+    sub->arg = known;
     sub->last_seq = -1;
     sub->next = w->subs;
     w->subs = sub;
+    w->nsubs++;
     send_event(w, id, "subscribe", NULL, NULL, arg);
     push_initial(w, sub);
 }
@@ -338,11 +419,13 @@ static void sub_free(ws_sub *s)
 
 static void unsubscribe(ws_sess *w, const char *id, json_t *arg)
 {
+    sub_key k = key_of(arg);
     for (ws_sub **pp = &w->subs; *pp; pp = &(*pp)->next) {
-        if (json_equal((*pp)->arg, arg)) {
+        if (key_matches(*pp, &k)) {
             ws_sub *s = *pp;
             *pp = s->next;
             sub_free(s);
+            w->nsubs--;
             break;
         }
     }

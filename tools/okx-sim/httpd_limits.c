@@ -1,0 +1,236 @@
+/* What keeps one client, or many, from taking the server down: the
+ * connection cap (the surplus is answered 503 and closed), pausing the
+ * listener when accept() fails for want of descriptors (instead of retrying
+ * it in a busy loop), a timer per connection (request, keep-alive idle,
+ * closing), a write timeout and the cap on a client's unsent output. Log
+ * lines about refusals and pauses are rate-limited: a flood of connections
+ * must not become a flood of log. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "httpd_int.h"
+#include "log.h"
+#include "util.h"
+
+#define REFUSE_BODY                                                                                \
+    "{\"code\":\"50001\",\"msg\":\"Service temporarily unavailable: too many connections\","       \
+    "\"data\":[]}"
+
+static struct timeval ms_tv(int ms)
+{
+    return (struct timeval){ms / 1000, (ms % 1000) * 1000};
+}
+
+/* True when a rate-limited line may be logged now. */
+static bool log_due(int64_t *last_ms)
+{
+    int64_t now = at_mono_us() / 1000;
+    if (*last_ms && now - *last_ms < SH_LOG_EVERY_MS) {
+        return false;
+    }
+    *last_ms = now ? now : 1;
+    return true;
+}
+
+/* ------------------------------------------------------------ accepting */
+
+/* Over the cap: a short 503 and close, never a connection that hangs.
+ * Whatever the client already sent is read first so that closing does not
+ * turn into a reset that could discard the answer. */
+static void refuse(sh_server *s, evutil_socket_t fd)
+{
+    char buf[320];
+    int n = snprintf(buf, sizeof(buf),
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     strlen(REFUSE_BODY), REFUSE_BODY);
+    char sink[4096];
+    for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++) {
+    }
+    if (n > 0 && send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* best effort: the client may be gone already */
+    }
+    shutdown(fd, SHUT_WR);
+    evutil_closesocket(fd);
+    s->refused++;
+    if (log_due(&s->refuse_logged_ms)) {
+        log_msg("okx-sim", AT_LOG_WARN,
+                "refusing connections over --max-conns %zu (%zu open): %llu refused so far",
+                s->max_conns, s->nconns, s->refused);
+    }
+}
+
+static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, int len,
+                      void *arg)
+{
+    sh_server *s = arg;
+    if (s->nconns >= s->max_conns) {
+        refuse(s, fd);
+        return;
+    }
+    sh_conn_new(s, fd, sa, len); /* closes fd when it fails */
+}
+
+static void resume(sh_server *s)
+{
+    if (!s->paused || !s->lis) {
+        return;
+    }
+    s->paused = false;
+    evtimer_del(s->resume);
+    evconnlistener_enable(s->lis);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    resume(arg);
+}
+
+/* accept() failed with something retrying at once cannot cure (EMFILE,
+ * ENFILE, ENOBUFS, ENOMEM): libevent would call accept again as long as the
+ * listening socket is readable, i.e. at 100 % CPU. Stop listening until a
+ * connection closes or SH_ACCEPT_RETRY_MS have passed; pending clients wait
+ * in the kernel's backlog meanwhile. */
+static void on_accept_error(struct evconnlistener *lis, void *arg)
+{
+    sh_server *s = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    evconnlistener_disable(lis);
+    s->paused = true;
+    s->pauses++;
+    if (log_due(&s->pause_logged_ms)) {
+        log_msg("okx-sim", AT_LOG_WARN,
+                "accept failed (%s) with %zu connections open: not accepting until one closes "
+                "or for %d ms (%llu pauses so far)",
+                evutil_socket_error_to_string(err), s->nconns, SH_ACCEPT_RETRY_MS, s->pauses);
+    }
+    struct timeval tv = ms_tv(SH_ACCEPT_RETRY_MS);
+    evtimer_add(s->resume, &tv);
+}
+
+int sh_limits_listen(sh_server *s, const struct sockaddr *sa, int salen)
+{
+    s->resume = evtimer_new(s->base, on_resume, s);
+    if (!s->resume) {
+        return -1;
+    }
+    s->lis = evconnlistener_new_bind(s->base, on_accept, s,
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512, sa, salen);
+    if (!s->lis) {
+        event_free(s->resume);
+        s->resume = NULL;
+        return -1;
+    }
+    evconnlistener_set_error_cb(s->lis, on_accept_error);
+    return 0;
+}
+
+void sh_limits_conn_gone(sh_server *s)
+{
+    resume(s); /* a descriptor is free again */
+}
+
+/* ------------------------------------------------------------ timers */
+
+static void timer_set(sh_conn *c, timer_kind k, int ms)
+{
+    if (c->tk == k) {
+        return; /* keep the running deadline */
+    }
+    c->tk = k;
+    if (k == T_NONE) {
+        evtimer_del(c->timer);
+        return;
+    }
+    struct timeval tv = ms_tv(ms);
+    evtimer_add(c->timer, &tv);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    sh_conn *c = arg;
+    timer_kind k = c->tk;
+    c->tk = T_NONE;
+    if (c->dead) {
+        return;
+    }
+    if (k != T_DROP) {
+        c->srv->timeouts++;
+    }
+    sh_conn_kill(c);
+    sh_conn_release(c);
+}
+
+int sh_limits_conn_init(sh_conn *c)
+{
+    c->timer = evtimer_new(c->srv->base, on_timer, c);
+    if (!c->timer) {
+        return -1;
+    }
+    /* No byte of output taken for this long: the client is gone or stuck. */
+    struct timeval wtv = ms_tv(c->srv->request_timeout_ms);
+    bufferevent_set_timeouts(c->bev, NULL, &wtv);
+    return 0;
+}
+
+/* The deadline for what the connection waits for. A new connection must
+ * bring its first request within request_timeout, as must any request once
+ * its first byte is in; between keep-alive requests idle_timeout applies.
+ * WebSockets have their own idle rule (ws.c), except when closing. */
+void sh_conn_arm(sh_conn *c)
+{
+    sh_server *s = c->srv;
+    if (c->dead || c->tk == T_DROP) {
+        return;
+    }
+    if (c->closing) {
+        timer_set(c, T_CLOSE, s->request_timeout_ms);
+        return;
+    }
+    bool reading = c->st == ST_BODY || (c->st == ST_HEAD && !c->read_paused);
+    size_t in = evbuffer_get_length(bufferevent_get_input(c->bev));
+    if (!reading) {
+        timer_set(c, T_NONE, 0); /* answering, held, paused (write timeout) or WebSocket */
+    } else if (c->st == ST_BODY || in > 0 || c->requests == 0) {
+        timer_set(c, T_REQUEST, s->request_timeout_ms);
+    } else {
+        timer_set(c, T_IDLE, s->idle_timeout_ms);
+    }
+}
+
+/* ------------------------------------------------------------ slow clients */
+
+void sh_conn_overflow(sh_conn *c)
+{
+    sh_server *s = c->srv;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (c->dead || c->tk == T_DROP) {
+        return;
+    }
+    log_msg("okx-sim", AT_LOG_WARN,
+            "dropping %s: it does not read (%zu bytes unsent, --max-output %zu)", c->peer,
+            evbuffer_get_length(out), s->max_output);
+    s->slow++;
+    /* Free its output now; the connection itself goes on the next loop turn,
+     * outside the caller's walk over sessions and subscriptions. */
+    evbuffer_drain(out, evbuffer_get_length(out));
+    c->closing = true;
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    c->tk = T_NONE;
+    evtimer_del(c->timer);
+    timer_set(c, T_DROP, 0);
+}
+
+void sh_conn_stalled(sh_conn *c)
+{
+    if (c->dead) {
+        return;
+    }
+    log_msg("okx-sim", AT_LOG_WARN, "dropping %s: took no output for %d ms (%zu bytes unsent)",
+            c->peer, c->srv->request_timeout_ms, sh_conn_backlog(c));
+    c->srv->slow++;
+    sh_conn_kill(c);
+    sh_conn_release(c);
+}
