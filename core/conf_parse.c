@@ -5,8 +5,11 @@
  * through ini_parse_stream() with our own reader. The reader sees every
  * physical line first, so it
  *   - counts lines exactly (the handler runs for the line just read),
- *   - rejects over-long lines instead of letting fgets-style splitting turn
- *     their tail into a bogus next line,
+ *   - takes lines up to CONF_MAX_LINE, far past inih's buffer: a longer line
+ *     is checked and split into key and value here (with inih's rules) and
+ *     inih gets a short placeholder pair that on_pair swaps back, so a deep
+ *     path or a long list never meets inih's 199 characters; past
+ *     CONF_MAX_LINE the line is refused with FILE:LINE, never cut,
  *   - tracks [section] headers itself (header line numbers, empty and
  *     duplicate sections, name validation),
  *   - reports every syntax error, not only the first,
@@ -32,6 +35,9 @@
 
 /* Refuse absurd inputs (a device, a wrong path) before reading them whole. */
 #define CONF_MAX_FILE (16u * 1024u * 1024u)
+/* Longest line taken: room for any path list or URL, and a bound on what one
+ * line may cost, so a file without newlines is an error, not one huge value. */
+#define CONF_MAX_LINE (64u * 1024u)
 
 typedef struct parse_ctx {
     conf_file *f;
@@ -43,6 +49,10 @@ typedef struct parse_ctx {
     long cur;      /* index of the open section in f->secs, -1 before any */
     bool skipping; /* after a bad header: drop its keys without more errors */
     bool oom;
+    /* A line longer than inih's buffer: its text, split in place. */
+    char *big;
+    size_t big_cap;
+    const char *big_key, *big_value; /* set while inih holds the placeholder */
 } parse_ctx;
 
 /* Grow *arr (n elements of size elem) so one more fits. Capacity is implied by
@@ -243,11 +253,50 @@ static void too_long(parse_ctx *c, const char *line, size_t n, size_t max)
              n, max);
 }
 
+static char *lskip(char *s)
+{
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    return s;
+}
+
+static void rstrip(char *s)
+{
+    char *p = s + strlen(s);
+    while (p > s && isspace((unsigned char)p[-1])) {
+        *--p = '\0';
+    }
+}
+
+/* A checked line too long for inih: split "key = value" as inih would (value
+ * ends at a ';' after a blank, both trimmed) and give inih a placeholder pair
+ * for on_pair to swap back. Comments and headers (already recorded by
+ * check_line) reach inih as empty lines. */
+static void hand_over_long(parse_ctx *c, char *line, char *str)
+{
+    str[0] = '\0';
+    if (*line == '\0' || *line == ';' || *line == '#' || *line == '[') {
+        return;
+    }
+    char *sep = find_chars_or_comment(line, "=:"); /* check_line saw '=' or ':' */
+    *sep = '\0';
+    rstrip(line);
+    char *value = sep + 1;
+    *find_chars_or_comment(value, NULL) = '\0';
+    value = lskip(value);
+    rstrip(value);
+    c->big_key = line;
+    c->big_value = value;
+    memcpy(str, "k=v", 4);
+}
+
 /* ini_reader: hands inih one physical line at a time. */
 static char *read_line(char *str, int num, void *stream)
 {
     parse_ctx *c = stream;
-    if (c->pos >= c->len || num < 2) {
+    c->big_key = c->big_value = NULL;
+    if (c->pos >= c->len || num < 4) {
         return NULL;
     }
     const char *line = c->text + c->pos;
@@ -263,25 +312,40 @@ static char *read_line(char *str, int num, void *stream)
         n -= 3;
     }
     str[0] = '\0';
-    size_t max = (size_t)num - 1;
-    if (n > max) {
-        too_long(c, line, n, max);
+    if (n > CONF_MAX_LINE) {
+        too_long(c, line, n, CONF_MAX_LINE);
         return str;
+    }
+    /* Short lines are checked in inih's own buffer, long ones in ours. */
+    char *buf = str;
+    if (n > (size_t)num - 1) {
+        if (c->big_cap < n + 1) {
+            char *p = realloc(c->big, n + 1);
+            if (!p) {
+                c->oom = true;
+                return NULL;
+            }
+            c->big = p;
+            c->big_cap = n + 1;
+        }
+        buf = c->big;
     }
     size_t i = 0;
     while (i < n && isspace((unsigned char)line[i])) {
         i++;
     }
-    memcpy(str, line + i, n - i);
-    str[n - i] = '\0';
-    for (char *p = str + 1; *p; p++) {
-        if (*p == '#' && isspace((unsigned char)p[-1])) {
+    memcpy(buf, line + i, n - i);
+    buf[n - i] = '\0';
+    for (char *p = buf; *p; p++) {
+        if (p > buf && *p == '#' && isspace((unsigned char)p[-1])) {
             *p = ';';
             break;
         }
     }
-    if (!check_line(c, str)) {
+    if (!check_line(c, buf)) {
         str[0] = '\0';
+    } else if (buf != str) {
+        hand_over_long(c, buf, str);
     }
     return str;
 }
@@ -290,7 +354,12 @@ static char *read_line(char *str, int num, void *stream)
 static int on_pair(void *user, const char *section, const char *name, const char *value)
 {
     parse_ctx *c = user;
-    (void)section; /* we track sections ourselves */
+    (void)section;    /* we track sections ourselves */
+    if (c->big_key) { /* the placeholder of a long line */
+        name = c->big_key;
+        value = c->big_value;
+        c->big_key = c->big_value = NULL;
+    }
     if (c->cur < 0) {
         return 1;
     }
@@ -324,6 +393,7 @@ static conf_file *parse_text(const char *name, const char *text, size_t len, con
     }
     parse_ctx c = {.f = f, .errs = errs, .text = text, .len = len, .cur = -1};
     int rc = ini_parse_stream(read_line, &c, on_pair, &c);
+    free(c.big);
     if (c.oom || rc == -2) {
         conf_err(errs, f->path, 0, NULL, NULL, "out of memory");
         goto fail;

@@ -235,52 +235,232 @@ static void test_syntax_error_does_not_echo_line(void **state)
     conf_errors_free(&e);
 }
 
+/* n copies of c, NUL-terminated (caller frees). */
+static char *filled(size_t n, char c)
+{
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* Deep paths: values far past inih's 199-character line buffer parse exactly,
+ * at their own line, with what follows them intact. */
+static void test_long_values(void **state)
+{
+    (void)state;
+    char *v300 = filled(300, 'p');
+    for (size_t i = 0; i < 300; i += 30) {
+        v300[i] = '/';
+    }
+    char *v10k = filled(10 * 1024, 'd');
+    char *key250 = filled(250, 'k');
+    char *inst250 = filled(250, 'i');
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "[core]\n"
+                         "plugin_dir = %s, %s\n"
+                         "data_dir=%s\t  ; where the data goes %s\n"
+                         "after = 1\n"
+                         "; %s\n"
+                         "[storage.%s]\n"
+                         "%s = v\n"
+                         "    path : %s # a hash comment\n",
+                         v300, v300, v10k, v300, v10k, inst250, key250, v300) > 0);
+    conf_errors e = {0};
+    conf_file *f = load(text, &e);
+    expect_errors(&e, (const char *[]){NULL});
+    const conf_section *core = conf_section_get(f, "core");
+    char *both = NULL;
+    assert_true(asprintf(&both, "%s, %s", v300, v300) > 0);
+    assert_string_equal(conf_entry_get(core, "plugin_dir")->value, both);
+    assert_int_equal(conf_entry_get(core, "plugin_dir")->line, 2);
+    assert_string_equal(conf_entry_get(core, "data_dir")->value, v10k);
+    assert_int_equal(conf_entry_get(core, "data_dir")->line, 3);
+    assert_string_equal(conf_entry_get(core, "after")->value, "1");
+    assert_int_equal(conf_entry_get(core, "after")->line, 4);
+    assert_int_equal(core->n, 3);
+    char name[300];
+    snprintf(name, sizeof(name), "storage.%s", inst250);
+    const conf_section *st = conf_section_get(f, name);
+    assert_non_null(st);
+    assert_int_equal(st->line, 6);
+    assert_string_equal(st->instance, inst250);
+    assert_string_equal(conf_entry_get(st, key250)->value, "v");
+    assert_string_equal(conf_entry_get(st, "path")->value, v300);
+    assert_int_equal(conf_entry_get(st, "path")->line, 8);
+    assert_int_equal(f->n, 2);
+    conf_free(f);
+    free(both);
+    free(text);
+    free(v300);
+    free(v10k);
+    free(key250);
+    free(inst250);
+}
+
+/* A long line follows the same rules as a short one (inih's for short lines,
+ * the reader's own for long ones): the value of "k = X<tail>" is the same
+ * whether X is one character or three hundred. */
+static void test_long_lines_parse_like_short_ones(void **state)
+{
+    (void)state;
+    static const char *const tails[] = {
+        "",         "   \t", "  ; comment", " # hash comment", ";no-space",
+        "#frag",    "a;b c", " x  y ",      "\t;tab comment",  " = second =",
+        " : colon", "  ;",   " #",          "\"quoted\" ; c",  NULL,
+    };
+    static const char *const seps[] = {" = ", "=", " : ", ":", "\t=\t", NULL};
+    char *x300 = filled(300, 'x');
+    for (size_t t = 0; tails[t]; t++) {
+        for (size_t k = 0; seps[k]; k++) {
+            char *shorter = NULL, *longer = NULL;
+            assert_true(asprintf(&shorter, "[core]\nk%sX%s\n", seps[k], tails[t]) > 0);
+            assert_true(asprintf(&longer, "[core]\nk%s%s%s\n", seps[k], x300, tails[t]) > 0);
+            conf_errors es = {0}, el = {0};
+            conf_file *fs = load(shorter, &es);
+            conf_file *fl = load(longer, &el);
+            assert_int_equal(es.n, 0);
+            assert_int_equal(el.n, 0);
+            const char *vs = conf_entry_get(conf_section_get(fs, "core"), "k")->value;
+            const char *vl = conf_entry_get(conf_section_get(fl, "core"), "k")->value;
+            char *want = NULL;
+            assert_true(asprintf(&want, "%s%s", x300, vs + 1) > 0);
+            if (strcmp(vl, want) != 0) {
+                fail_msg("tail '%s' sep '%s': short gives '%s', long gives '...%s'", tails[t],
+                         seps[k], vs, vl + 300);
+            }
+            free(want);
+            conf_free(fs);
+            conf_free(fl);
+            free(shorter);
+            free(longer);
+        }
+    }
+    free(x300);
+}
+
+/* Every check of a short line holds for a long one: FILE:LINE syntax errors
+ * that never echo the line, keys outside a section, no continuation. */
+static void test_long_line_errors(void **state)
+{
+    (void)state;
+    char *junk = filled(300, 'j');
+    char *val = filled(300, 'v');
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "early = %s\n"
+                         "[core]\n"
+                         "%s\n"
+                         "= %s\n"
+                         "[exchange.%s\n"
+                         "b = %s\n"
+                         "[ui.web] %s\n"
+                         "c = 3\n"
+                         "      d = %s\n",
+                         val, junk, val, junk, val, junk, val) > 0);
+    conf_errors e = {0};
+    conf_file *f = load(text, &e);
+    expect_errors(&e, (const char *[]){
+                          "modules.ini:1: early: key outside any section: put it under [core] "
+                          "or a [kind.instance] header",
+                          "modules.ini:3: [core] syntax error: expected 'key = value', "
+                          "'[section]' or a comment",
+                          "modules.ini:4: [core] syntax error: missing key name before '='",
+                          "modules.ini:5: section header is missing its closing ']'",
+                          "modules.ini:7: [ui.web] unexpected text after ']' (comments start "
+                          "with ';' or '#')",
+                          NULL,
+                      });
+    for (size_t i = 0; i < e.n; i++) {
+        assert_null(strstr(e.msgs[i], "jjjj"));
+    }
+    assert_int_equal(conf_section_get(f, "core")->n, 0);
+    const conf_section *web = conf_section_get(f, "ui.web");
+    assert_int_equal(web->n, 2);
+    assert_string_equal(conf_entry_get(web, "d")->value, val);
+    assert_int_equal(conf_entry_get(web, "d")->line, 9);
+    conf_free(f);
+    conf_errors_free(&e);
+    free(text);
+    free(junk);
+    free(val);
+}
+
+/* Past 64 KiB a line is refused at its FILE:LINE, never cut into a value or
+ * a bogus next line; 64 KiB itself is taken. */
 static void test_line_too_long(void **state)
 {
     (void)state;
-    char longval[260];
-    memset(longval, 'x', sizeof(longval) - 1);
-    longval[sizeof(longval) - 1] = '\0';
-    char ok199[200];
-    memset(ok199, 'y', 199);
-    memcpy(ok199, "fit = ", 6);
-    ok199[199] = '\0';
+    char *huge = filled(70 * 1024, 'x');
+    char *fits = filled(64 * 1024 - strlen("fit = "), 'y');
+    char *over = filled(64 * 1024 + 1 - strlen("one_over = "), 'z');
     char *text = NULL;
     assert_true(asprintf(&text,
                          "[exchange.okx]\n"
                          "demo = true\n"
                          "api_key = %s\n"
-                         "%s\n"
+                         "fit = %s\n"
                          "[%s]\n"
                          "lost = 1\n"
                          "[core]\n"
-                         "after = 1\n",
-                         longval, ok199, longval) > 0);
+                         "after = 1\n"
+                         "one_over = %s\n",
+                         huge, fits, huge, over) > 0);
     conf_errors e = {0};
     conf_file *f = load(text, &e);
     char want1[400];
     char want2[400];
+    char want3[400];
     snprintf(want1, sizeof(want1),
-             "modules.ini:3: [exchange.okx] api_key: line too long (%zu characters, max 199): "
+             "modules.ini:3: [exchange.okx] api_key: line too long (%zu characters, max 65536): "
              "keep long values in the environment (env:NAME) or in a file (file:PATH)",
-             strlen("api_key = ") + strlen(longval));
+             strlen("api_key = ") + strlen(huge));
     snprintf(want2, sizeof(want2),
-             "modules.ini:5: line too long (%zu characters, max 199): keep long values in the "
+             "modules.ini:5: line too long (%zu characters, max 65536): keep long values in the "
              "environment (env:NAME) or in a file (file:PATH)",
-             strlen(longval) + 2);
-    expect_errors(&e, (const char *[]){want1, want2, NULL});
+             strlen(huge) + 2);
+    snprintf(want3, sizeof(want3),
+             "modules.ini:9: [core] one_over: line too long (65537 characters, max 65536): "
+             "keep long values in the environment (env:NAME) or in a file (file:PATH)");
+    expect_errors(&e, (const char *[]){want1, want2, want3, NULL});
     const conf_section *okx = conf_section_get(f, "exchange.okx");
     /* Not truncated into a value, and its tail did not become a line. */
     assert_null(conf_entry_get(okx, "api_key"));
-    assert_int_equal(strlen(conf_entry_get(okx, "fit")->value), 199 - 6);
+    assert_string_equal(conf_entry_get(okx, "fit")->value, fits);
     assert_int_equal(conf_entry_get(okx, "fit")->line, 4);
     assert_int_equal(okx->n, 2);
     assert_int_equal(f->n, 2);
-    assert_int_equal(conf_section_get(f, "core")->line, 7);
-    assert_int_equal(conf_entry_get(conf_section_get(f, "core"), "after")->line, 8);
+    const conf_section *core = conf_section_get(f, "core");
+    assert_int_equal(core->line, 7);
+    assert_int_equal(conf_entry_get(core, "after")->line, 8);
+    assert_null(conf_entry_get(core, "one_over"));
     conf_free(f);
     conf_errors_free(&e);
     free(text);
+    free(huge);
+    free(fits);
+    free(over);
+}
+
+/* The same through a file on disk, as the engine reads modules.ini. */
+static void test_long_value_from_file(void **state)
+{
+    (void)state;
+    char *v = filled(5000, 'f');
+    char *text = NULL;
+    assert_true(asprintf(&text, "\xEF\xBB\xBF[core]\r\nsql_dir = %s\r\n", v) > 0);
+    char *path = temp_file(text, 0600);
+    conf_errors e = {0};
+    conf_file *f = conf_load(path, &e);
+    assert_non_null(f);
+    expect_errors(&e, (const char *[]){NULL});
+    assert_string_equal(conf_entry_get(conf_section_get(f, "core"), "sql_dir")->value, v);
+    conf_free(f);
+    drop_file(path);
+    free(text);
+    free(v);
 }
 
 static void test_duplicate_section_and_key(void **state)
@@ -1035,7 +1215,11 @@ int main(void)
         cmocka_unit_test(test_indented_line_is_not_a_continuation),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_syntax_error_does_not_echo_line),
+        cmocka_unit_test(test_long_values),
+        cmocka_unit_test(test_long_lines_parse_like_short_ones),
+        cmocka_unit_test(test_long_line_errors),
         cmocka_unit_test(test_line_too_long),
+        cmocka_unit_test(test_long_value_from_file),
         cmocka_unit_test(test_duplicate_section_and_key),
         cmocka_unit_test(test_invalid_section_names),
         cmocka_unit_test(test_key_outside_section),
