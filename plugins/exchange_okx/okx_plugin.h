@@ -1,8 +1,9 @@
 /* exchange_okx internals shared by exchange_okx.c (entry, config,
- * lifecycle), okx_feed.c (public and business WebSockets -> market events),
- * okx_account.c (account setup, private WebSocket -> account events) and
- * okx_trade.c (order intents -> REST, results, reconciliation).
- * Everything runs on the main loop. */
+ * lifecycle), okx_config.c (what the config alone can refuse), okx_feed.c
+ * (public and business WebSockets -> market events), okx_account.c (account
+ * setup, private WebSocket -> account events), okx_order.c (an intent's
+ * request) and okx_trade.c (order intents -> REST, results,
+ * reconciliation). Everything runs on the main loop. */
 #ifndef OKX_PLUGIN_H
 #define OKX_PLUGIN_H
 
@@ -70,6 +71,11 @@ struct okx_ctx {
     uint64_t md_errors, book_resyncs;
     int64_t ws_pub_down_since;
 
+    /* warnings that repeat at the venue's pace (okx_warn_limited) */
+    int64_t warn_window_us; /* start of the current minute */
+    unsigned warn_lines;    /* lines written in it */
+    uint64_t warn_quiet;    /* warnings not written since the last line */
+
     /* replay and recording (okx_replay.c) */
     okx_player *player;
     bool replay_done;
@@ -89,8 +95,22 @@ int okx_insts_from_reply(okx_ctx *c, const okx_reply *r, char *err, size_t errle
 /* A decimal field of an OKX object for storage: exact, or SQL NULL when it is
  * "", absent or not a decimal. */
 at_db_value okx_db_dec(okx_ctx *c, const json_t *o, const char *key);
+/* json_dumps without its flaw under memory pressure: jansson's dump ignores
+ * a key it failed to write, so json_dumps can return a text that lacks a
+ * key. This returns the whole text (malloc'd, transferred) or NULL. */
+char *okx_json_dumps(const json_t *j, size_t flags);
 /* Log `text` and publish it as an ALERT. */
 void okx_alert(okx_ctx *c, at_log_level level, const char *text);
+/* A WARN line for something the venue may send again and again (unusable
+ * values, unreadable pushes): a few lines a minute per instance; the others
+ * are counted and the count goes with the next line written. */
+void okx_warn_limited(okx_ctx *c, const char *fmt, ...) AT_PRINTF(2, 3);
+/* Everything about this instance's config that can be refused without I/O
+ * (credentials given partly, URLs, replay/record combinations, instrument
+ * and bar syntax, demo against the URLs' hosts): AT_OK, or AT_ECONFIG with
+ * *key the offending key and why the reason. Run by check_config and init
+ * (exchange_okx and exchange_paper). Files are checked at start. */
+int okx_config_check(const okx_ctx *c, const char **key, char *why, size_t whylen);
 /* Load /public/instruments through `rest` (retrying every 5 s, state
  * degraded meanwhile), resolve the configured instruments into c->watch, then
  * call ready(c, answer). */

@@ -1,5 +1,6 @@
 /* The instance state shown by /api/health and published as STATUS, from the
  * connections (exchange_okx) or the market data seen (exchange_paper). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ int okx_insts_from_reply(okx_ctx *c, const okx_reply *r, char *err, size_t errle
                  r->http);
         return AT_EIO;
     }
-    char *body = json_dumps(r->root, JSON_COMPACT);
+    char *body = okx_json_dumps(r->root, JSON_COMPACT);
     okx_insts *in = okx_insts_new(c->h);
     int rc = body && in ? okx_insts_load_json(in, body, strlen(body), err, errlen) : AT_ENOMEM;
     free(body);
@@ -94,6 +95,20 @@ int okx_insts_from_reply(okx_ctx *c, const okx_reply *r, char *err, size_t errle
     return AT_OK;
 }
 
+char *okx_json_dumps(const json_t *j, size_t flags)
+{
+    /* json_dumpb writes through a callback that cannot fail: its only
+     * failures (memory for the loop check) are returned, never swallowed. */
+    size_t n = json_dumpb(j, NULL, 0, flags);
+    char *s = n ? malloc(n + 1) : NULL;
+    if (!s || json_dumpb(j, s, n, flags) != n) {
+        free(s);
+        return NULL;
+    }
+    s[n] = '\0';
+    return s;
+}
+
 void okx_alert(okx_ctx *c, at_log_level level, const char *text)
 {
     c->h->log(c->inst, level, "%s", text);
@@ -102,6 +117,38 @@ void okx_alert(okx_ctx *c, at_log_level level, const char *text)
         a->level = level;
         a->message = c->h->event_strdup(&a->h, text);
         c->h->publish(c->inst, &a->h, 0);
+    }
+}
+
+/* A venue that sends one bad value usually sends it with every push (a few
+ * a second): a few lines a minute say it, the count says how often. */
+#define WARN_WINDOW_US 60000000
+#define WARN_LINES 5
+
+void okx_warn_limited(okx_ctx *c, const char *fmt, ...)
+{
+    int64_t now = c->h->now_us();
+    if (c->warn_window_us == 0 || now - c->warn_window_us >= WARN_WINDOW_US) {
+        c->warn_window_us = now;
+        c->warn_lines = 0;
+    }
+    if (c->warn_lines >= WARN_LINES) {
+        c->warn_quiet++;
+        return;
+    }
+    c->warn_lines++;
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (c->warn_quiet) {
+        c->h->log(c->inst, AT_LOG_WARN,
+                  "%s (%llu similar warnings since the previous one not logged)", text,
+                  (unsigned long long)c->warn_quiet);
+        c->warn_quiet = 0;
+    } else {
+        c->h->log(c->inst, AT_LOG_WARN, "%s", text);
     }
 }
 

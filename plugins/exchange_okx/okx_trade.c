@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "okx_order.h"
 #include "okx_plugin.h"
 #include "okx_sign.h"
 
@@ -25,12 +26,10 @@ typedef struct intent {
     at_ev_order_intent ev; /* a copy */
     const okx_inst *in;
     char inst_id[OKX_INST_ID_LEN];
-    char body[2048];
-    const char *path;
+    okx_order_req req; /* path, body, size and price as sent (lot- and tick-rounded) */
     int64_t sent_us;
-    bool reconciling;        /* a row of a previous run */
-    at_dec sent_sz, sent_px; /* what actually goes out (lot- and tick-rounded) */
-    at_timer *wait;          /* lookup delayed past the request's expTime */
+    bool reconciling; /* a row of a previous run */
+    at_timer *wait;   /* lookup delayed past the request's expTime */
 } intent;
 
 /* OKX drops a place request still unprocessed after its expTime header; a
@@ -41,6 +40,12 @@ static const char *jstr(const json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
     return s ? s : "";
+}
+
+/* An allocation failed where the work cannot go on: said, never silent. */
+static void oom(okx_ctx *c, const char *what)
+{
+    c->h->log(c->inst, AT_LOG_ERROR, "%s: out of memory", what);
 }
 
 /* ------------------------------------------------------------ results */
@@ -206,7 +211,7 @@ static void send_intent(intent *t)
     int64_t exp = t->ev.op == AT_INTENT_PLACE || t->ev.op == AT_INTENT_AMEND
                       ? t->sent_us / 1000 + t->c->timeout_ms
                       : 0;
-    if (okx_rest_post_exp(t->c->rest, t->path, t->body, exp, on_answer, t) != AT_OK) {
+    if (okx_rest_post_exp(t->c->rest, t->req.path, t->req.body, exp, on_answer, t) != AT_OK) {
         finish(t, "failed", false, "", "request could not be queued", NULL, 0);
     }
 }
@@ -256,190 +261,21 @@ static void derive_cl_ord_id(at_ev_order_intent *ev)
     ev->cl_ord_id[k] = '\0';
 }
 
-static const char *pos_side_str(okx_ctx *c, const at_ev_order_intent *ev)
-{
-    if (!c->long_short) {
-        return NULL;
-    }
-    if (ev->pos_side == AT_POS_LONG) {
-        return "long";
-    }
-    if (ev->pos_side == AT_POS_SHORT) {
-        return "short";
-    }
-    /* Hedge mode needs a side: an opening buy is long, a reducing buy closes
-     * a short. */
-    bool buy = ev->side == AT_SIDE_BUY;
-    return ev->reduce_only ? (buy ? "short" : "long") : (buy ? "long" : "short");
-}
-
-static const char *ord_type_str(at_ord_type t)
-{
-    static const char *const names[] = {"market", "limit", "post_only", "fok", "ioc"};
-    return (unsigned)t < 5 ? names[t] : "market";
-}
-
-/* The request body, or a reason why the intent cannot be sent. */
-static const char *build(okx_ctx *c, intent *t)
-{
-    at_ev_order_intent *ev = &t->ev;
-    const char *td = ev->isolated || c->td_mode == 1 ? "isolated" : "cross";
-    json_t *b = json_object();
-    json_object_set_new(b, "instId", json_string(t->inst_id));
-    char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], why[256];
-    const char *ps = pos_side_str(c, ev);
-    switch (ev->op) {
-    case AT_INTENT_PLACE: {
-        at_dec csz;
-        if (okx_size_from_contracts(t->in, c->h, ev->sz, &csz, why, sizeof(why)) != AT_OK ||
-            okx_size_check_max(t->in, c->h, csz, ev->ord_type == AT_ORDT_MARKET, why,
-                               sizeof(why)) != AT_OK) {
-            json_decref(b);
-            return strdup(why);
-        }
-        okx_fmt(c->h, csz, sz);
-        t->sent_sz = csz;
-        json_object_set_new(b, "tdMode", json_string(td));
-        json_object_set_new(b, "side", json_string(ev->side == AT_SIDE_BUY ? "buy" : "sell"));
-        if (ps) {
-            json_object_set_new(b, "posSide", json_string(ps));
-        }
-        json_object_set_new(b, "ordType", json_string(ord_type_str(ev->ord_type)));
-        json_object_set_new(b, "sz", json_string(sz));
-        if (ev->ord_type != AT_ORDT_MARKET) {
-            at_dec p;
-            /* Never a worse price than asked: buys round down, sells up. */
-            at_round mode = ev->side == AT_SIDE_BUY ? AT_ROUND_FLOOR : AT_ROUND_CEIL;
-            if (ev->px.m <= 0 || okx_price_round(t->in, c->h, ev->px, mode, &p) != AT_OK) {
-                json_decref(b);
-                return strdup("a limit order needs a positive price");
-            }
-            okx_fmt(c->h, p, px);
-            t->sent_px = p;
-            json_object_set_new(b, "px", json_string(px));
-        }
-        if (ev->reduce_only && !c->long_short) {
-            json_object_set_new(b, "reduceOnly", json_true());
-        }
-        json_object_set_new(b, "clOrdId", json_string(ev->cl_ord_id));
-        if (ev->tp_trigger_px.m > 0 || ev->sl_trigger_px.m > 0) {
-            /* Protection lives at the exchange: attached TP/SL, market exit.
-             * Its algoClOrdId is ours (clOrdId + "a"), so a restart can tell
-             * our algo orders from anyone else's. */
-            json_t *a = json_object();
-            char acl[AT_ID_LEN + 2];
-            snprintf(acl, sizeof(acl), "%sa", ev->cl_ord_id);
-            json_object_set_new(a, "attachAlgoClOrdId", json_string(acl));
-            if (ev->tp_trigger_px.m > 0) {
-                at_dec p;
-                if (okx_price_round(t->in, c->h, ev->tp_trigger_px, AT_ROUND_HALF_EVEN, &p) !=
-                        AT_OK ||
-                    p.m <= 0) {
-                    json_decref(a);
-                    json_decref(b);
-                    return strdup("take-profit trigger price does not round to a tick");
-                }
-                okx_fmt(c->h, p, px);
-                json_object_set_new(a, "tpTriggerPx", json_string(px));
-                json_object_set_new(a, "tpOrdPx", json_string("-1"));
-            }
-            if (ev->sl_trigger_px.m > 0) {
-                at_dec p;
-                if (okx_price_round(t->in, c->h, ev->sl_trigger_px, AT_ROUND_HALF_EVEN, &p) !=
-                        AT_OK ||
-                    p.m <= 0) {
-                    json_decref(a);
-                    json_decref(b);
-                    return strdup("stop-loss trigger price does not round to a tick");
-                }
-                okx_fmt(c->h, p, px);
-                json_object_set_new(a, "slTriggerPx", json_string(px));
-                json_object_set_new(a, "slOrdPx", json_string("-1"));
-            }
-            json_object_set_new(b, "attachAlgoOrds", json_pack("[o]", a));
-        }
-        t->path = "/api/v5/trade/order";
-        break;
-    }
-    case AT_INTENT_CANCEL:
-        json_object_set_new(b, ev->ord_id[0] ? "ordId" : "clOrdId",
-                            json_string(ev->ord_id[0] ? ev->ord_id : ev->cl_ord_id));
-        t->path = "/api/v5/trade/cancel-order";
-        break;
-    case AT_INTENT_AMEND:
-        json_object_set_new(b, ev->ord_id[0] ? "ordId" : "clOrdId",
-                            json_string(ev->ord_id[0] ? ev->ord_id : ev->cl_ord_id));
-        if (ev->sz.m > 0) {
-            at_dec csz;
-            if (okx_size_from_contracts(t->in, c->h, ev->sz, &csz, why, sizeof(why)) != AT_OK) {
-                json_decref(b);
-                return strdup(why);
-            }
-            okx_fmt(c->h, csz, sz);
-            json_object_set_new(b, "newSz", json_string(sz));
-        }
-        if (ev->px.m > 0) {
-            at_dec p;
-            at_round mode = ev->side == AT_SIDE_SELL ? AT_ROUND_CEIL : AT_ROUND_FLOOR;
-            if (okx_price_round(t->in, c->h, ev->px, mode, &p) != AT_OK) {
-                json_decref(b);
-                return strdup("the new price does not round to a tick");
-            }
-            okx_fmt(c->h, p, px);
-            json_object_set_new(b, "newPx", json_string(px));
-        }
-        t->path = "/api/v5/trade/amend-order";
-        break;
-    case AT_INTENT_CLOSE_POSITION:
-        json_object_set_new(b, "mgnMode", json_string(td));
-        if (ps) {
-            /* Which side to close: the intent's, else the one its side and
-             * reduce-only imply (pos_side_str). */
-            json_object_set_new(b, "posSide",
-                                json_string(ev->pos_side == AT_POS_SHORT  ? "short"
-                                            : ev->pos_side == AT_POS_LONG ? "long"
-                                                                          : ps));
-        }
-        json_object_set_new(b, "clOrdId", json_string(ev->cl_ord_id));
-        t->path = "/api/v5/trade/close-position";
-        break;
-    case AT_INTENT_CANCEL_ALGO:
-        if (!ev->ord_id[0]) {
-            json_decref(b);
-            return strdup("cancel_algo needs the algoId (ord_id)");
-        }
-        /* cancel-algos takes an array of {algoId, instId}. */
-        json_object_set_new(b, "algoId", json_string(ev->ord_id));
-        b = json_pack("[o]", b);
-        t->path = "/api/v5/trade/cancel-algos";
-        break;
-    }
-    char *s = json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(b);
-    if (!s || strlen(s) >= sizeof(t->body)) {
-        free(s);
-        return strdup("request too large");
-    }
-    snprintf(t->body, sizeof(t->body), "%s", s);
-    free(s);
-    return NULL;
-}
-
 static void store_intent(okx_ctx *c, intent *t)
 {
     const at_ev_order_intent *ev = &t->ev;
     int64_t now = c->h->now_us() / 1000;
-    const char *ps = pos_side_str(c, ev);
+    const char *ps = okx_order_pos_side(c, ev);
     const at_db_value p[] = {
         AT_DB_S(ev->intent_id), AT_DB_S(ev->cl_ord_id), AT_DB_S(c->name),
         AT_DB_S(ev->origin[0] ? ev->origin : "manual"),
         AT_DB_S(ev->decision_id[0] ? ev->decision_id : NULL), AT_DB_S(t->inst_id),
         AT_DB_S(OPS[ev->op]), AT_DB_S(ev->side == AT_SIDE_BUY ? "buy" : "sell"),
         AT_DB_S(ps ? ps : "net"), AT_DB_S(ev->isolated || c->td_mode ? "isolated" : "cross"),
-        AT_DB_S(ord_type_str(ev->ord_type)),
+        AT_DB_S(okx_order_type_name(ev->ord_type)),
         /* what is sent, rounded to lot and tick */
-        AT_DB_D(t->sent_sz), t->sent_px.m ? AT_DB_D(t->sent_px) : AT_DB_N, AT_DB_B(ev->reduce_only),
-        ev->tp_trigger_px.m ? AT_DB_D(ev->tp_trigger_px) : AT_DB_N,
+        AT_DB_D(t->req.sent_sz), t->req.sent_px.m ? AT_DB_D(t->req.sent_px) : AT_DB_N,
+        AT_DB_B(ev->reduce_only), ev->tp_trigger_px.m ? AT_DB_D(ev->tp_trigger_px) : AT_DB_N,
         ev->sl_trigger_px.m ? AT_DB_D(ev->sl_trigger_px) : AT_DB_N, AT_DB_B(ev->shadow),
         AT_DB_I(now)};
     int rc = c->h->db_write(c->inst,
@@ -463,6 +299,10 @@ static void on_intent(void *arg, const at_event *e)
     }
     intent *t = calloc(1, sizeof(*t));
     if (!t) {
+        /* Said, not swallowed: the intent's owner waits for a result. */
+        intent bare = {.c = c, .ev = *ev};
+        c->h->log(c->inst, AT_LOG_ERROR, "intent %s: not sent: out of memory", ev->intent_id);
+        publish_result(c, &bare, false, "", "not sent: out of memory", NULL, 0);
         return;
     }
     t->c = c;
@@ -471,25 +311,28 @@ static void on_intent(void *arg, const at_event *e)
     const char *name = c->h->inst_name(e->inst);
     t->in = name ? okx_insts_find(c->insts, name) : NULL;
     snprintf(t->inst_id, sizeof(t->inst_id), "%s", t->in ? t->in->inst_id : (name ? name : "?"));
-    const char *why = NULL;
-    char *built = NULL;
+    char why[256] = "";
+    int rc = AT_EINVAL;
     if ((unsigned)ev->op > AT_INTENT_CANCEL_ALGO) {
-        why = "unknown intent op";
+        snprintf(why, sizeof(why), "unknown intent op");
     } else if (!t->in) {
-        why = "unknown instrument";
+        snprintf(why, sizeof(why), "unknown instrument");
     } else if (!c->have_config) {
-        why = "account not ready (account/config has not answered)";
+        snprintf(why, sizeof(why), "account not ready (account/config has not answered)");
     } else if (!valid_cl_ord_id(t->ev.cl_ord_id)) {
-        why = "clOrdId must be 1-31 letters and digits (the attached TP/SL adds one)";
-    } else if ((built = (char *)build(c, t))) {
-        why = built;
+        snprintf(why, sizeof(why),
+                 "clOrdId must be 1-31 letters and digits (the attached TP/SL adds one)");
+    } else {
+        rc = okx_order_build(c, &t->ev, t->in, &t->req, why, sizeof(why));
     }
-    if (why) {
-        c->h->log(c->inst, AT_LOG_WARN, "%s %s: not sent: %s",
+    if (rc != AT_OK) {
+        if (!why[0]) {
+            snprintf(why, sizeof(why), "the request could not be built (error %d)", rc);
+        }
+        c->h->log(c->inst, rc == AT_ENOMEM ? AT_LOG_ERROR : AT_LOG_WARN, "%s %s: not sent: %s",
                   (unsigned)ev->op <= AT_INTENT_CANCEL_ALGO ? OPS[ev->op] : "?", t->ev.cl_ord_id,
                   why);
         publish_result(c, t, false, "", why, NULL, 0);
-        free(built);
         free(t);
         return;
     }
@@ -640,6 +483,7 @@ static int on_unsettled_row(void *arg, const at_db_row *row)
     okx_ctx *c = rc->c;
     intent *t = calloc(1, sizeof(*t));
     if (!t) {
+        oom(c, "reconciliation: the remaining unsettled orders wait for the next start");
         return 1;
     }
     t->c = c;
@@ -725,6 +569,7 @@ static void check_next_pending(pending_check *pc)
     json_t *o = json_array_get(pc->orders, pc->i);
     known_q *k = calloc(1, sizeof(*k));
     if (!k) {
+        oom(pc->c, "reconciliation: open orders at OKX left unchecked");
         json_decref(pc->orders);
         free(pc);
         return;
@@ -746,6 +591,7 @@ static void on_pending(void *arg, const okx_reply *r)
     }
     pending_check *pc = calloc(1, sizeof(*pc));
     if (!pc) {
+        oom(c, "reconciliation: open orders at OKX left unchecked");
         return;
     }
     pc->c = c;
@@ -795,6 +641,7 @@ static void on_algos(void *arg, const okx_reply *r)
     {
         algo_check *k = calloc(1, sizeof(*k));
         if (!k) {
+            oom(c, "reconciliation: algo orders at OKX left unchecked");
             return;
         }
         k->c = c;
@@ -853,12 +700,15 @@ static void on_resync_fills(void *arg, const okx_reply *r)
     json_array_foreach(r->data, i, f)
     {
         fill_check *k = calloc(1, sizeof(*k));
-        if (!k) {
+        json_t *copy = k ? json_deep_copy(f) : NULL;
+        if (!copy) {
+            free(k);
+            oom(c, "resync: fills missed while the private feed was away not recorded");
             return;
         }
         k->c = c;
         /* trade/fills names the fee "fee"; the push names it "fillFee". */
-        k->fill = json_deep_copy(f);
+        k->fill = copy;
         json_object_set(k->fill, "fillFee", json_object_get(f, "fee"));
         json_object_set(k->fill, "fillFeeCcy", json_object_get(f, "feeCcy"));
         const at_db_value p[] = {AT_DB_S(c->name), AT_DB_S(jstr(f, "instId")),
@@ -880,6 +730,10 @@ static void on_resync(void *arg, const okx_reply *r)
     /* The order's state through the push path (row and ORDER event), without
      * its last fill: every fill comes from trade/fills below, once. */
     json_t *o = json_deep_copy(d);
+    if (!o) {
+        oom(c, "resync: an order's state at OKX not applied");
+        return;
+    }
     json_object_del(o, "tradeId");
     okx_trade_on_order_push(c, o);
     json_decref(o);
@@ -922,7 +776,9 @@ int okx_trade_start(okx_ctx *c)
 {
     c->intent_sub = c->h->subscribe(c->inst, AT_EV_ORDER_INTENT, on_intent, c);
     recon *rc = calloc(1, sizeof(*rc));
-    if (rc) {
+    if (!rc) {
+        oom(c, "reconciliation: orders of a previous run wait for the next start");
+    } else {
         rc->c = c;
         const at_db_value p[] = {AT_DB_S(c->name)};
         c->h->db_query(c->inst,

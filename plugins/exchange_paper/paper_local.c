@@ -68,12 +68,15 @@ void paper_deliver(paper_ctx *p, const char *channel, json_t *data)
 {
     json_t *m = json_pack("{s:{s:s, s:s}, s:O}", "arg", "channel", channel, "instType", "SWAP",
                           "data", data);
-    char *txt = m ? json_dumps(m, JSON_COMPACT) : NULL;
+    char *txt = m ? okx_json_dumps(m, JSON_COMPACT) : NULL;
     json_decref(m);
-    if (txt) {
-        okx_account_on_private(&p->okx, txt, strlen(txt));
-        free(txt);
+    if (!txt) {
+        p->okx.h->log(p->okx.inst, AT_LOG_ERROR,
+                      "a %s push of the paper venue was lost: out of memory", channel);
+        return;
     }
+    okx_account_on_private(&p->okx, txt, strlen(txt));
+    free(txt);
 }
 
 void paper_push_order(void *arg, sim_acct *a, const sim_order *o, json_t *data)

@@ -83,10 +83,11 @@ static void save(paper_ctx *p)
         return;
     }
     json_t *st = venue_state_dump(&p->x, p->x.accts, &KEEP);
-    char *txt = st ? json_dumps(st, JSON_COMPACT) : NULL;
+    char *txt = st ? okx_json_dumps(st, JSON_COMPACT) : NULL;
     json_decref(st);
     if (!txt) {
         log_p(p, AT_LOG_ERROR, "paper account not stored: out of memory serialising it");
+        p->dirty = true; /* tried again at the next tick */
         return;
     }
     if (p->saved && strcmp(p->saved, txt) == 0) {
