@@ -15,44 +15,95 @@ static const char *jstr(const json_t *o, const char *k)
     return s ? s : "";
 }
 
-/* An exact decimal from a string field; {0,0} when absent or "". */
-static at_dec jdec(okx_ctx *c, const json_t *o, const char *k)
-{
-    at_dec d = {0, 0};
-    const char *s = jstr(o, k);
-    if (*s && c->h->dec_parse(s, (size_t)-1, &d) != AT_OK) {
-        c->h->log(c->inst, AT_LOG_WARN, "OKX field %s: '%s' is not a decimal", k, s);
-        d = (at_dec){0, 0};
-    }
-    return d;
-}
-
 static int64_t jms(const json_t *o, const char *k)
 {
     return strtoll(jstr(o, k), NULL, 10);
+}
+
+/* ------------------------------------------------------------ values */
+
+/* An account value that cannot be used ("NaN", "", "abc", "1e999", absent
+ * where OKX always sends one) refuses the whole item: stored or published as
+ * 0 it would read as a flat position or a 100 % drawdown. The last good
+ * event and row stay what the engine knows. */
+static void refuse(okx_ctx *c, const char *what, const char *field, const json_t *v)
+{
+    char raw[64] = "missing";
+    if (v) {
+        /* as JSON: quoted, control characters escaped */
+        char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        snprintf(raw, sizeof(raw), "%.48s%s", s ? s : "(unprintable)",
+                 s && strlen(s) > 48 ? "..." : "");
+        free(s);
+    }
+    okx_warn_limited(c, "%s refused: %s %s %s; the last good values stay", what, field,
+                     v ? "=" : "is", raw);
+}
+
+/* A decimal field of an account item into *out. A required field must be an
+ * exact decimal; an optional one may also be "" or absent (OKX's "none":
+ * {0,0}). false (logged) when the value is unusable. */
+static bool field_dec(okx_ctx *c, const char *what, const json_t *o, const char *k, bool required,
+                      at_dec *out)
+{
+    const json_t *v = json_object_get(o, k);
+    const char *s = json_string_value(v);
+    *out = (at_dec){0, 0};
+    if (!required && (!v || json_is_null(v) || (s && !*s))) {
+        return true;
+    }
+    if (s && *s && c->h->dec_parse(s, (size_t)-1, out) == AT_OK) {
+        return true;
+    }
+    *out = (at_dec){0, 0};
+    refuse(c, what, k, v);
+    return false;
 }
 
 /* ------------------------------------------------------------ events */
 
 static void on_balance(okx_ctx *c, const json_t *b)
 {
-    at_dec total = jdec(c, b, "totalEq");
+    at_dec total, avail, upl;
+    /* totalEq goes with every BALANCE event and the equity curve: without a
+     * usable one nothing of this push is used. The account's availEq and
+     * upl are "" in some account modes (stored as NULL). */
+    if (!field_dec(c, "account push", b, "totalEq", true, &total) ||
+        !field_dec(c, "account push", b, "availEq", false, &avail) ||
+        !field_dec(c, "account push", b, "upl", false, &upl)) {
+        return;
+    }
     int64_t ts = jms(b, "uTime");
     json_t *details = json_object_get(b, "details");
     size_t i;
     json_t *d;
     json_array_foreach(details, i, d)
     {
+        const char *ccy = jstr(d, "ccy");
+        char what[64];
+        snprintf(what, sizeof(what), "account push (%s)", *ccy ? ccy : "details");
+        if (!*ccy) {
+            /* "" would read as the account total (events.h) */
+            refuse(c, what, "ccy", json_object_get(d, "ccy"));
+            continue;
+        }
+        at_dec eq, av, dupl;
+        /* availEq where the account mode has it, else availBal */
+        const char *ak = *jstr(d, "availEq") ? "availEq" : "availBal";
+        if (!field_dec(c, what, d, "eq", true, &eq) || !field_dec(c, what, d, ak, true, &av) ||
+            !field_dec(c, what, d, "upl", true, &dupl)) {
+            continue;
+        }
         at_ev_balance *e = (at_ev_balance *)c->h->event_new(c->inst, AT_EV_BALANCE, 0);
         if (!e) {
-            return;
+            break;
         }
         snprintf(e->account, sizeof(e->account), "%s", c->name);
-        snprintf(e->ccy, sizeof(e->ccy), "%s", jstr(d, "ccy"));
+        snprintf(e->ccy, sizeof(e->ccy), "%s", ccy);
         e->total_eq = total;
-        e->eq = jdec(c, d, "eq");
-        e->avail = jdec(c, d, "availEq").m ? jdec(c, d, "availEq") : jdec(c, d, "availBal");
-        e->upl = jdec(c, d, "upl");
+        e->eq = eq;
+        e->avail = av;
+        e->upl = dupl;
         e->exch_ts_ms = ts;
         c->h->publish(c->inst, &e->h, 0);
     }
@@ -75,6 +126,35 @@ static at_pos_side pos_side_of(const char *s)
 static void on_position(okx_ctx *c, const json_t *p)
 {
     const char *inst_id = jstr(p, "instId");
+    const char *side = jstr(p, "posSide");
+    const char *mm = jstr(p, "mgnMode");
+    char what[96];
+    snprintf(what, sizeof(what), "positions push (%s %s)", *inst_id ? inst_id : "?",
+             *side ? side : "net");
+    if (!*inst_id) {
+        refuse(c, what, "instId", json_object_get(p, "instId"));
+        return;
+    }
+    at_dec pos, avg, upl, lever, liq, margin, rpnl;
+    if (!field_dec(c, what, p, "pos", true, &pos)) {
+        return;
+    }
+    /* A closed position (pos "0", pushed once) may leave the rest "". */
+    bool open = pos.m != 0;
+    bool iso = strcmp(mm, "isolated") == 0;
+    if (open && !iso && strcmp(mm, "cross") != 0) {
+        refuse(c, what, "mgnMode", json_object_get(p, "mgnMode"));
+        return;
+    }
+    /* A cross position's margin is its imr ("margin" is isolated only);
+     * liqPx "" means none. */
+    if (!field_dec(c, what, p, "avgPx", open, &avg) || !field_dec(c, what, p, "upl", open, &upl) ||
+        !field_dec(c, what, p, "lever", open, &lever) ||
+        !field_dec(c, what, p, "liqPx", false, &liq) ||
+        !field_dec(c, what, p, iso ? "margin" : "imr", open, &margin) ||
+        !field_dec(c, what, p, "realizedPnl", open, &rpnl)) {
+        return;
+    }
     okx_watch *w = okx_watch_find(c, inst_id, strlen(inst_id));
     const okx_inst *in = w ? w->inst : okx_insts_find(c->insts, inst_id);
     at_ev_position *e = (at_ev_position *)c->h->event_new(c->inst, AT_EV_POSITION, 0);
@@ -84,20 +164,20 @@ static void on_position(okx_ctx *c, const json_t *p)
     e->h.inst = in ? in->id : c->h->inst_intern(inst_id);
     snprintf(e->account, sizeof(e->account), "%s", c->name);
     snprintf(e->pos_id, sizeof(e->pos_id), "%s", jstr(p, "posId"));
-    e->pos_side = pos_side_of(jstr(p, "posSide"));
-    e->isolated = strcmp(jstr(p, "mgnMode"), "isolated") == 0;
-    e->pos = jdec(c, p, "pos");
-    e->avg_px = jdec(c, p, "avgPx");
-    e->upl = jdec(c, p, "upl");
-    e->lever = jdec(c, p, "lever");
-    e->liq_px = jdec(c, p, "liqPx");
-    e->margin = e->isolated ? jdec(c, p, "margin") : jdec(c, p, "imr");
-    e->realized_pnl = jdec(c, p, "realizedPnl");
+    e->pos_side = pos_side_of(side);
+    e->isolated = iso;
+    e->pos = pos;
+    e->avg_px = avg;
+    e->upl = upl;
+    e->lever = lever;
+    e->liq_px = liq;
+    e->margin = margin;
+    e->realized_pnl = rpnl;
     e->exch_ts_ms = jms(p, "uTime");
     const at_db_value row[] = {AT_DB_S(c->name),
                                AT_DB_S(inst_id),
-                               AT_DB_S(jstr(p, "posSide")),
-                               AT_DB_S(jstr(p, "mgnMode")),
+                               AT_DB_S(side),
+                               AT_DB_S(mm),
                                okx_db_dec(c, p, "pos"),
                                okx_db_dec(c, p, "avgPx"),
                                okx_db_dec(c, p, "upl"),
@@ -125,6 +205,12 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len)
 {
     json_error_t je;
     json_t *m = json_loadb(data, len, 0, &je);
+    if (!m) {
+        /* not JSON, or no memory to parse it: either way this push is lost */
+        okx_warn_limited(c, "private push not read (%s): %.*s", je.text, len > 120 ? 120 : (int)len,
+                         data);
+        return;
+    }
     const char *ch = jstr(json_object_get(m, "arg"), "channel");
     json_t *items = json_object_get(m, "data");
     if (!json_is_array(items)) {
