@@ -536,6 +536,61 @@ const okx_inst *okx_insts_find(const okx_insts *r, const char *symbol)
     return find_ccys(r, s, "USDT", "USDT");
 }
 
+/* One currency of a symbol: letters and digits (upper-cased already). */
+static bool ccy_ok(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)p[i])) {
+            return false;
+        }
+    }
+    return n > 0;
+}
+
+int okx_insts_symbol_check(const char *symbol, char *why, size_t whylen)
+{
+    char s[OKX_SYMBOL_LEN];
+    if (symbol == NULL || !normalise(symbol, s, sizeof s)) {
+        okx_say(why, whylen, "'%.64s' is not an instrument (empty or longer than %d characters)",
+                symbol ? symbol : "", OKX_SYMBOL_LEN - 1);
+        return AT_EINVAL;
+    }
+    bool ok = true;
+    const char *slash = strchr(s, '/');
+    if (slash != NULL) {
+        /* BASE/QUOTE[:SETTLE] */
+        const char *q = slash + 1, *colon = strchr(q, ':');
+        ok = ccy_ok(s, (size_t)(slash - s)) &&
+             (colon != NULL ? ccy_ok(q, (size_t)(colon - q)) && ccy_ok(colon + 1, strlen(colon + 1))
+                            : ccy_ok(q, strlen(q)));
+    } else {
+        /* COIN, FAMILY-QUOTE or an instId BASE-QUOTE-SWAP */
+        int n = 0;
+        for (const char *p = s; ok;) {
+            const char *dash = strchr(p, '-');
+            size_t len = dash != NULL ? (size_t)(dash - p) : strlen(p);
+            ok = ++n <= 3 && ccy_ok(p, len);
+            if (ok && n == 3 && (len != 4 || memcmp(p, "SWAP", 4) != 0)) {
+                okx_say(why, whylen, "'%s' is not a perpetual swap (an instId ends in -SWAP)",
+                        symbol);
+                return AT_EINVAL;
+            }
+            if (dash == NULL) {
+                break;
+            }
+            p = dash + 1;
+        }
+    }
+    if (!ok) {
+        okx_say(why, whylen,
+                "'%.64s' is not an instrument: write an instId (BTC-USDT-SWAP), a ccxt symbol "
+                "(BTC/USDT:USDT) or a coin (BTC)",
+                symbol);
+        return AT_EINVAL;
+    }
+    return AT_OK;
+}
+
 int okx_insts_to_ccxt(const okx_inst *in, char *buf, size_t len)
 {
     if (buf != NULL && len > 0) {

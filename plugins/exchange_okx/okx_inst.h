@@ -127,6 +127,15 @@ const okx_inst *okx_insts_at(const okx_insts *r, size_t i);
 const okx_inst *okx_insts_find(const okx_insts *r, const char *symbol);
 
 /**
+ * Whether `symbol` is written in one of the forms okx_insts_find resolves
+ * (nothing is looked up: the list may not be loaded yet). Letters and digits
+ * separated as in "BTC-USDT-SWAP", "BTC/USDT:USDT", "BTC/USDT", "BTC-USDT" or
+ * "BTC"; a three-part instId must be a swap (…-SWAP).
+ * @return AT_OK, or AT_EINVAL with the reason in `why` (may be NULL).
+ */
+int okx_insts_symbol_check(const char *symbol, char *why, size_t whylen);
+
+/**
  * Write the ccxt unified symbol of `in` ("BTC/USDT:USDT") into buf.
  * @return the length, or AT_ERANGE when it does not fit in `len` bytes, or
  *         AT_EINVAL when the row has no base/quote (buf is then "" if len > 0).

@@ -3,6 +3,7 @@
  * model with one account, the account's stored state restored into it
  * (paper_store.c), market events from the bus, then exchange_okx's account
  * and order code against the venue. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +109,73 @@ static void on_tick(void *arg)
     paper_venue_leave(p);
 }
 
+/* ------------------------------------------------------------ config */
+
+/* Money is exact at 8 decimals in an int64 mantissa (9.2e10 at most): a
+ * larger balance could not take a fee. */
+static int parse_balance(const char *text, at_dec *out, char *why, size_t whylen)
+{
+    at_dec max = {10000000000ll, 0};
+    if (!text || at_dec_parse(text, (size_t)-1, out) != AT_OK || out->m < 0 ||
+        at_dec_normalize(*out).scale > 8 || at_dec_cmp(*out, max) >= 0) {
+        snprintf(
+            why, whylen,
+            "'%.40s' is not a USDT balance: a decimal from 0 to below 10000000000 with at most "
+            "8 decimals",
+            text ? text : "");
+        return AT_ECONFIG;
+    }
+    return AT_OK;
+}
+
+/* A fee rate as the venue keeps it: exact at 6 decimals (0.0002, -0.0001). */
 static int fee_dec(double v, at_dec *out)
 {
-    return at_dec_from_double(v, 6, out);
+    if (at_dec_from_double(v, 6, out) != AT_OK || fabs(at_dec_to_double(*out) - v) > 1e-12) {
+        return AT_ECONFIG;
+    }
+    return AT_OK;
+}
+
+/* exchange_okx's checks on the shared part (rest_url, instruments,
+ * instruments_file), then the venue's own keys. */
+static int check_config(const void *ctx, const char **key, char *why, size_t whylen)
+{
+    const paper_ctx *p = ctx;
+    int rc = okx_config_check(&p->okx, key, why, whylen);
+    if (rc != AT_OK) {
+        return rc;
+    }
+    at_dec d;
+    if (parse_balance(p->balance, &d, why, whylen) != AT_OK) {
+        *key = "balance";
+        return AT_ECONFIG;
+    }
+    const struct {
+        const char *name;
+        double v;
+    } fees[2] = {{"maker_fee", p->maker_fee}, {"taker_fee", p->taker_fee}};
+    for (int i = 0; i < 2; i++) {
+        if (fee_dec(fees[i].v, &d) != AT_OK) {
+            *key = fees[i].name;
+            snprintf(why, whylen, "%g: a fee rate has at most 6 decimals (0.0002 is 0.02 %%)",
+                     fees[i].v);
+            return AT_ECONFIG;
+        }
+    }
+    /* Events carry their publisher's full name: "okx_data" alone would
+     * match nothing, and the venue would wait for prices for ever. */
+    const char *m = p->market_source;
+    const char *dot = m ? strchr(m, '.') : NULL;
+    if (m && (!dot || dot == m || !dot[1] || strpbrk(m, " \t"))) {
+        *key = "market";
+        snprintf(why, whylen,
+                 "'%.60s' is not an instance name: write it as in its section header, e.g. "
+                 "exchange.okx_data",
+                 m);
+        return AT_ECONFIG;
+    }
+    return AT_OK;
 }
 
 static int open_venue(paper_ctx *p)
@@ -129,15 +194,9 @@ static int open_venue(paper_ctx *p)
         return AT_ENOMEM;
     }
     sim_acct *a = p->x.accts;
-    at_dec bal, max = {10000000000ll, 0};
-    /* Money is exact at 8 decimals in an int64 mantissa (9.2e10 at most):
-     * a larger balance could not take a fee. */
-    if (at_dec_parse(p->balance, (size_t)-1, &bal) != AT_OK || bal.m < 0 ||
-        at_dec_normalize(bal).scale > 8 || at_dec_cmp(bal, max) >= 0) {
-        c->h->log(c->inst, AT_LOG_ERROR,
-                  "balance '%s' must be a decimal from 0 to below 10000000000 with at most 8 "
-                  "decimals",
-                  p->balance);
+    at_dec bal;
+    if (parse_balance(p->balance, &bal, err, sizeof(err)) != AT_OK) {
+        c->h->log(c->inst, AT_LOG_ERROR, "balance: %s", err); /* init refused it already */
         return AT_ECONFIG;
     }
     a->cash = bal;
@@ -195,6 +254,14 @@ static int init(at_instance *inst, const at_host *host, void *ctx)
     p->okx.h = host;
     p->okx.name = host->instance_name(inst);
     p->okx.paper = true;
+    /* The engine ran check_config already; this keeps one rule for an
+     * engine (or test) that did not. */
+    const char *key = NULL;
+    char why[320];
+    if (check_config(p, &key, why, sizeof(why)) != AT_OK) {
+        host->log(inst, AT_LOG_ERROR, "%s%s%s", key ? key : "", key ? ": " : "", why);
+        return AT_ECONFIG;
+    }
     return AT_OK;
 }
 
@@ -263,6 +330,7 @@ static const at_plugin plugin = {
     .start = start,
     .stop = stop,
     .destroy = destroy,
+    .check_config = check_config,
 };
 
 AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void)
