@@ -1,6 +1,6 @@
 """Hostile clients for okx-sim, driven by okx_sim_hostile.sh. Loopback only;
 every wait is bounded. Each command prints key=value lines."""
-import base64, errno, json, os, socket, sys, time
+import base64, json, os, socket, sys, time
 
 HOST, PORT = "127.0.0.1", 0
 
