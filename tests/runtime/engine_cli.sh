@@ -123,7 +123,9 @@ check "SIGTERM stops cleanly with exit 0" [ "$rc" = 0 ]
 # --- --log-json writes one JSON object per line; --log-level filters ----------
 "$AITRADER" run -c run.ini --log-json --log-level warn >json.out 2>&1 &
 pid=$!; RT_PIDS+=("$pid")
-sleep 0.5
+# Nothing is logged at warn on a good start: wait until the engine handles
+# SIGTERM (installed before any plugin starts and logs its info lines).
+wait_handles "$pid" TERM "$AITRADER"
 kill -TERM "$pid"
 wait_exit "$pid"; rc=$RT_RC
 check "--log-json run exits 0" [ "$rc" = 0 ]
@@ -141,6 +143,13 @@ for l in lines:
     assert {"ts", "level", "who", "msg"} <= set(o), o
 ' json2.out
 check "--log-level warn hides info lines" lacks json.out '"level":"info"'
+# Control: the very same pattern finds the info lines of the default level.
+check "(control) the info-line pattern matches a run at info" contains json2.out '"level":"info"'
+check "(control) a known field of a known line is seen" python3 -c '
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert any(o["who"] == "core" and o["level"] == "info" and "running; Ctrl-C" in o["msg"] for o in msgs)
+' json2.out
 
 # --- a failing start rolls back what was started -------------------------------
 cat >fail.ini <<EOF

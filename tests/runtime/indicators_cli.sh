@@ -91,5 +91,7 @@ DATA="$AT_SOURCE_DIR/../shared/data/okx_freqtrade_huckhuck12/okx_BTC-USDT-SWAP_1
 if [ -r "$DATA" ]; then
   rc=0; "$AITRADER" indicators --csv "$DATA" --inst BTC-USDT-SWAP >btc.jsonl 2>btc.err || rc=$?
   check "real BTC 1m candles: exit 0, one line per row" [ "$rc" -eq 0 -a "$(wc -l <btc.jsonl)" -eq "$(($(wc -l <"$DATA") - 1))" ]
+else
+  echo "skip - real BTC 1m candles: $DATA not present"
 fi
 rt_finish

@@ -158,7 +158,7 @@ wait_log events.log "RESULT exchange.okx_hedge intent=h-away" 10
 check "limit order resting" qeq "SELECT state FROM orders WHERE intent_id='h-away'" live
 sim_control fault '{"spec":"ws-mute=1"}'
 sim_control price '{"instId":"BTC-USDT-SWAP","px":"84000"}'
-sleep 0.5
+wait_until 10 "okx-sim to fill h-away" sim_order_is BTC-USDT-SWAP haway filled hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 call GET "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=haway" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "filled at okx-sim meanwhile" [ "$(j out.json 'd["data"][0]["state"]')" = filled ]
 check "while our feed is silent: the row does not know yet" qeq "SELECT state FROM orders WHERE intent_id='h-away'" live
@@ -178,7 +178,11 @@ intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long
 wait_log events.log "RESULT exchange.okx_hedge intent=burst-1" 10
 sim_control fault '{"spec":"none"}'
 check "429: order refused with 50011" contains events.log "intent=burst-1 cl=burst1 ok=0 code=50011"
-sleep 2 # a resend after a backoff would have landed by now
+# A resend would come from a timer of the order path (the HTTP retry backoff,
+# 250 ms doubling; the 1 s lookup grace). okx-sim pushes a candle at most every
+# 500 ms: 5 more BTC candles through the engine's loop prove over 2 s of its
+# time ran after the refusal, every such timer due in it fired.
+wait_more events.log "CANDLE BTC-USDT-SWAP" 5 20
 call GET "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=burst1" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "429: okx-sim has no such order (nothing resent)" [ "$(j out.json 'd["code"]')" = 51603 ]
 
@@ -187,7 +191,13 @@ check "429: okx-sim has no such order (nothing resent)" [ "$(j out.json 'd["code
 sim_control fault '{"spec":"latency=3000"}'
 sim_control fault '{"spec":"ws-mute=1"}'
 intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=2 id=crash-1"
-sleep 1.0
+# The row says 'sent' before the request leaves (intents are stored before
+# they act); the loop writes it in the turns that follow: 5 more books through
+# that loop prove those turns ran, and a written request reaches okx-sim even
+# if the engine dies next. okx-sim holds the answer 3 s, so the kill lands
+# between the order and its answer.
+qeq "SELECT state FROM orders WHERE intent_id='crash-1'" sent
+wait_more events.log "BOOK BTC-USDT-SWAP" 5 10
 check "the intent was stored as sent before the answer" qeq "SELECT state FROM orders WHERE intent_id='crash-1'" sent
 kill -9 "$ENGINE"; wait "$ENGINE" 2>/dev/null || true
 sim_control fault '{"spec":"none"}'

@@ -33,8 +33,11 @@ EOF2
 "$AITRADER" run -c record.ini >record.out 2>&1 &
 ENGINE=$!; RT_PIDS+=("$ENGINE")
 wait_log record.out "exchange.okx_data: state up" 20
-wait_count live.log "BOOK BTC-USDT-SWAP" 20 20
-sleep 1
+# Enough for every check below: 20 books and 3 tickers of each instrument.
+for inst in BTC-USDT-SWAP ETH-USDT-SWAP; do
+  wait_count live.log "BOOK $inst" 20 20
+  wait_count live.log "TICKER $inst" 3 20
+done
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "recording engine stops cleanly" [ "$RT_RC" = 0 ]
 check "says where it records" contains record.out "recording the market frames to $RT_TMP/rec.txt"

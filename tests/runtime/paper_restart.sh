@@ -86,7 +86,12 @@ check "restored: cash exact, the position, the limit order and the stop loss ($(
 wait_log events2.log "POSITION exchange.paper BTC-USDT-SWAP side=0 pos=2 " 10
 check "the restored position is published again" contains events2.log "POSITION exchange.paper BTC-USDT-SWAP side=0 pos=2 "
 check "the restored balance is published again" grep -q "^BALANCE exchange.paper ccy=USDT" events2.log
-sleep 0.5 # the start-up reconciliation (orders-pending, orders-algo-pending) has run
+# The start-up reconciliation (orders-pending, orders-algo-pending, then one
+# storage query per order) was queued when the account was restored; storage
+# answers in queue order, so the answer to an intent stored after it proves
+# it has run. A cancel of an order that does not exist uses no id.
+intent "op=cancel account=exchange.paper inst=BTC-USDT-SWAP ord=1 id=r2-marker"
+wait_log events2.log "RESULT exchange.paper intent=r2-marker" 10
 check "reconciliation: the open order and the stop loss are ours" lacks engine2.out "is not ours"
 MAXORD=$(q "SELECT max(CAST(ord_id AS INTEGER)) FROM orders WHERE account='exchange.paper'")
 NFILLS=$(q "SELECT count(*) FROM fills WHERE account='exchange.paper'")

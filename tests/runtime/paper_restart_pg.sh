@@ -59,7 +59,7 @@ intent "op=place account=exchange.paper inst=BTC-USDT-SWAP side=buy pos=long typ
 wait_log events.log "RESULT exchange.paper intent=g1-open cl=g1open ok=1" 10
 intent "op=place account=exchange.paper inst=BTC-USDT-SWAP side=sell pos=short type=limit sz=0.25 px=150000.05 id=g1-limit"
 wait_log events.log "RESULT exchange.paper intent=g1-limit cl=g1limit ok=1" 10
-sleep 0.3
+wait_eq 10 1 pq "SELECT count(*) FROM paper_state WHERE account='exchange.paper' AND state_json LIKE '%g1limit%'"
 check "the state row is in PostgreSQL" [ "$(pq "SELECT count(*) FROM paper_state WHERE account='exchange.paper' AND state_json LIKE '%g1limit%'")" = 1 ]
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "clean stop" [ "$RT_RC" = 0 ]

@@ -33,14 +33,18 @@ long_period = 12m
 short_period = 5m
 EOF2
 DB="$RT_TMP/data/engine.db"
+# run_once LOG WHAT COMMAND...: run the engine until COMMAND (a bounded wait)
+# succeeds, checked as WHAT, then stop it.
 run_once() {
-  "$AITRADER" run -c engine.ini >>"$1" 2>&1 &
+  local log=$1 what=$2; shift 2
+  "$AITRADER" run -c engine.ini >>"$log" 2>&1 &
   ENGINE=$!; RT_PIDS+=("$ENGINE")
-  wait_log "$1" "core: running" 20
-  sleep 1.5
+  wait_log "$log" "core: running" 20
+  check "$what" "$@"
   kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 }
-run_once first.out
+run_once first.out "first run: the trigger's decision is stored" \
+  qeq_db "$DB" "SELECT count(*) FROM triggers WHERE decision_id IS NOT NULL" 1
 check "first run stops cleanly" [ "$RT_RC" = 0 ]
 check "the trader's scheduler starts" contains first.out "trader.alpha: scheduler on (ai ai.stub, account exchange.paper, 1 symbols)"
 check "first start triggers at once" grep -q "trader.alpha: trigger alpha:long:[0-9]*: " first.out
@@ -48,9 +52,15 @@ check "the AI instance receives the TRIGGER" contains first.out "ai.stub: ai stu
 key=$(grep -o "trader.alpha: trigger alpha:long:[0-9]*" first.out | head -1 | sed 's/.*trigger //')
 check "the trigger is stored with the key it was logged with ($key)" qeq_db "$DB" "SELECT count(*), min(trader), min(key) FROM triggers" "1|alpha|$key"
 check "the stub's DECISION is written to the trigger's row (time, id, cost)" qeq_db "$DB" "SELECT decided_ms >= ts_ms, decision_id, cost_usd FROM triggers" "1|stub-$key|0.25"
-run_once second.out
+# Second start: the scheduler reads its history back and logs when it fires
+# next; a trigger that ignored the history would fire at once, long before
+# the stop that follows.
+run_once second.out "second run: the scheduler resumed from its history" \
+  wait_log second.out "trader.alpha: resumed: last trigger" 20
 check "second run stops cleanly" [ "$RT_RC" = 0 ]
 check "the scheduler ran again after the restart" contains second.out "trader.alpha: scheduler on"
+check "it resumed from the stored trigger, the next one due in minutes" \
+  grep -qE "trader.alpha: resumed: last trigger [0-9]+ s ago \(long mode\), 1 in 24 h, next in [1-9][0-9]{2} s" second.out
 check "and read the stored trigger back before deciding" lacks second.out "cannot read past triggers"
 check "a restart inside the long period does not trigger again" lacks second.out "trader.alpha: trigger alpha:"
 check "still one stored trigger" qeq_db "$DB" "SELECT count(*) FROM triggers" 1

@@ -8,6 +8,7 @@ cat >vg.ini <<EOF2
 [core]
 plugin_dir = $TEST_PLUGINS
 data_dir = $RT_TMP/data
+log_level = debug
 [storage.sqlite]
 path = $RT_TMP/data/vg.db
 [source.p1]
@@ -20,11 +21,13 @@ AT_NO_DLCLOSE=1 valgrind --quiet --leak-check=full --show-leak-kinds=definite,in
   "$AITRADER" run -c vg.ini >vg.out 2>&1 &
 pid=$!; RT_PIDS+=("$pid")
 wait_log vg.out "running; Ctrl-C or SIGTERM stops" 60
-sleep 0.5
+# The probe's 50 ms timer has fired a few times (its ticks log at debug).
+wait_count vg.out "source.p1: tick" 3 60
 kill -INT "$pid"
 wait_exit "$pid" 60; rc=$RT_RC
 check "engine under valgrind exits 0 (no errors, no leaks)" [ "$rc" = 0 ]
 check "stopped cleanly" contains vg.out "core: stopped"
+check "the bus delivered the probe's 20 alerts" contains vg.out "probe source.p1: stop seen=20"
 [ "$rc" = 0 ] || cat vg.out
 
 # The same with the venues: exchange_okx (keys, both feeds) and exchange_paper
@@ -70,7 +73,10 @@ echo "op=place account=exchange.okx inst=BTC-USDT-SWAP side=buy type=market sz=1
 echo "op=place account=exchange.paper inst=BTC-USDT-SWAP side=buy type=market sz=1 sl=1000 id=vg-2" >>vg-intents.txt
 wait_log vg-events.log "RESULT exchange.paper intent=vg-2" 60
 wait_log vg-events.log "RESULT exchange.okx intent=vg-1" 60
-sleep 0.5
+# Stop once both orders are filled and booked (the fill and position paths ran).
+wait_log vg-events.log "FILL exchange.paper BTC-USDT-SWAP cl=vg2" 60
+wait_log vg-events.log "FILL exchange.okx BTC-USDT-SWAP cl=vg1" 60
+wait_log vg-events.log "POSITION exchange.okx BTC-USDT-SWAP side=0 pos=1 " 60
 kill -INT "$pid"
 wait_exit "$pid" 60; rc=$RT_RC
 check "venues under valgrind: orders placed" contains vg-events.log "RESULT exchange.okx intent=vg-1 cl=vg1 ok=1"

@@ -44,50 +44,63 @@ static char *replace_all(const char *s, const char *from, const char *to)
     return out;
 }
 
-/* [core] defaults for tests; keys the text already sets under [core] win. */
+/* Whether the [core] section (core .. core_end) sets key at a line start. */
+static bool core_sets(const char *core, const char *core_end, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = core; (p = strstr(p, key)) && (!core_end || p < core_end); p += n) {
+        if (p[-1] == '\n') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* [core] defaults for tests, one key per line, built to any length (a
+ * checkout's path may be as deep as the user likes); keys the text already
+ * sets under [core] win. */
 static char *with_core(const char *text, const char *tmp)
 {
-    const char *keys[] = {"plugin_dir", "data_dir", "sql_dir", "log_level"};
-    char vals[4][512];
-    snprintf(vals[0], sizeof(vals[0]), "%s/plugins, %s/test-plugins", AT_TEST_BINARY_DIR,
-             AT_TEST_BINARY_DIR);
-    snprintf(vals[1], sizeof(vals[1]), "%s/data", tmp);
-    snprintf(vals[2], sizeof(vals[2]), "%s/sql", AT_TEST_SOURCE_DIR);
     const char *lvl = getenv("AT_TEST_LOG_LEVEL");
-    snprintf(vals[3], sizeof(vals[3]), "%s", lvl ? lvl : "warn");
-
+    char *vals[4] = {
+        at_asprintf("plugin_dir = %s/plugins, %s/test-plugins\n", AT_TEST_BINARY_DIR,
+                    AT_TEST_BINARY_DIR),
+        at_asprintf("data_dir = %s/data\n", tmp),
+        at_asprintf("sql_dir = %s/sql\n", AT_TEST_SOURCE_DIR),
+        at_asprintf("log_level = %s\n", lvl ? lvl : "warn"),
+    };
+    const char *keys[4] = {"plugin_dir", "data_dir", "sql_dir", "log_level"};
     const char *core = strstr(text, "[core]");
-    const char *core_end = NULL;
-    if (core) {
-        core_end = strstr(core + 6, "\n[");
+    const char *core_end = core ? strstr(core + 6, "\n[") : NULL;
+    char *extra = at_strdup("");
+    char *out = NULL;
+    for (int i = 0; i < 4 && extra; i++) {
+        if (!vals[i]) {
+            goto done;
+        }
+        if (core && core_sets(core, core_end, keys[i])) {
+            continue;
+        }
+        char *more = at_asprintf("%s%s", extra, vals[i]);
+        free(extra);
+        extra = more;
     }
-    char extra[2048] = "";
-    for (int i = 0; i < 4; i++) {
-        bool set = false;
-        if (core) {
-            for (const char *p = core; p && (!core_end || p < core_end);) {
-                p = strstr(p, keys[i]);
-                if (!p || (core_end && p >= core_end)) {
-                    break;
-                }
-                if (p[-1] == '\n') {
-                    set = true;
-                    break;
-                }
-                p += strlen(keys[i]);
-            }
-        }
-        if (!set) {
-            size_t used = strlen(extra);
-            snprintf(extra + used, sizeof(extra) - used, "%s = %.500s\n", keys[i], vals[i]);
-        }
+    if (!extra) {
+        goto done;
     }
     if (!core) {
-        return at_asprintf("[core]\n%s\n%s", extra, text);
+        out = at_asprintf("[core]\n%s\n%s", extra, text);
+    } else {
+        const char *after = strchr(core, '\n');
+        after = after ? after + 1 : core + strlen(core);
+        out = at_asprintf("%.*s%s%s", (int)(after - text), text, extra, after);
     }
-    const char *after = strchr(core, '\n');
-    after = after ? after + 1 : core + strlen(core);
-    return at_asprintf("%.*s%s%s", (int)(after - text), text, extra, after);
+done:
+    for (int i = 0; i < 4; i++) {
+        free(vals[i]);
+    }
+    free(extra);
+    return out;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg) {}

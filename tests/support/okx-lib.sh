@@ -29,16 +29,24 @@ call() {
   status=$(curl "${args[@]}" "$@")
 }
 
-# sim_control WHAT JSON: POST /sim/WHAT (price, fault).
-sim_control() { curl -s -o /dev/null -X POST "$URL/sim/$1" --data-raw "$2"; }
-
-# qeq DB SQL WANT: poll (5 s) until sqlite3 DB SQL gives WANT (writes are async).
-qeq_db() {
-  local db=$1 sql=$2 want=$3 i=0
-  while [ $i -lt 50 ]; do
-    [ "$(sqlite3 "$db" "$sql")" = "$want" ] && return 0
-    sleep 0.1; i=$((i + 1))
-  done
-  echo "query: $sql -> $(sqlite3 "$db" "$sql") (want $want)" >&2
+# sim_control WHAT JSON: POST /sim/WHAT (price, fault). A control okx-sim
+# refuses (a typo in a fault spec) fails here, not in a later check.
+sim_control() {
+  local status
+  status=$(curl -s -o "$RT_TMP/sim-control.json" -w '%{http_code}' -X POST "$URL/sim/$1" \
+    --data-raw "$2") || status=000
+  [ "$status" = 200 ] && return 0
+  echo "sim_control $1 $2: HTTP $status $(cat "$RT_TMP/sim-control.json" 2>/dev/null)" >&2
   return 1
 }
+
+# sim_order_is INST CLORDID STATE KEY SECRET PASS [curl args...]: okx-sim
+# itself (REST, out.json) has the order in STATE.
+sim_order_is() {
+  local inst=$1 cl=$2 state=$3; shift 3
+  call GET "/api/v5/trade/order?instId=$inst&clOrdId=$cl" "" "$@" &&
+    [ "$(j out.json 'd["data"][0]["state"] if d.get("data") else d.get("code")')" = "$state" ]
+}
+
+# qeq_db DB SQL WANT: poll (5 s) until sqlite3 DB SQL gives WANT (writes are async).
+qeq_db() { wait_eq 5 "$3" sqlite3 "$1" "$2"; }

@@ -23,8 +23,23 @@ check() { # check "description" command...
   local what=$1; shift
   if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
-contains() { grep -qF -- "$2" "$1"; }
-lacks() { ! grep -qF -- "$2" "$1"; }
+# contains FILE TEXT / lacks FILE TEXT: FILE must exist and be readable in
+# both; a missing file is a failure (with its reason), never a pass.
+contains() {
+  local rc=0
+  grep -qF -- "$2" "$1" 2>/dev/null || rc=$?
+  [ "$rc" -eq 2 ] && echo "contains: cannot read $1" >&2
+  return "$rc"
+}
+lacks() {
+  local rc=0
+  grep -qF -- "$2" "$1" 2>/dev/null || rc=$?
+  case $rc in
+  1) return 0 ;;
+  2) echo "lacks: cannot read $1" >&2 ;;
+  esac
+  return 1
+}
 
 # wait_log FILE TEXT [SECONDS]: wait until TEXT appears in FILE.
 wait_log() {
@@ -38,15 +53,69 @@ wait_log() {
   return 1
 }
 
+# count_lines FILE TEXT: how many lines of FILE hold TEXT (0 when FILE is missing).
+count_lines() {
+  local c
+  c=$(grep -cF -- "$2" "$1" 2>/dev/null) || true
+  echo "${c:-0}"
+}
+
 # wait_count FILE TEXT N [SECONDS]: wait until TEXT appears on at least N lines.
 wait_count() {
   local file=$1 text=$2 n=$3 secs=${4:-20} i=0
   while [ $i -lt $((secs * 10)) ]; do
-    [ "$(grep -cF -- "$text" "$file" 2>/dev/null)" -ge "$n" ] && return 0
+    [ "$(count_lines "$file" "$text")" -ge "$n" ] && return 0
     sleep 0.1; i=$((i + 1))
   done
-  echo "timed out waiting for $n lines of '$text' in $file (have $(grep -cF -- "$text" "$file"))" >&2
+  echo "timed out waiting for $n lines of '$text' in $file (have $(count_lines "$file" "$text"))" >&2
   return 1
+}
+
+# wait_more FILE TEXT N [SECONDS]: wait until N more lines hold TEXT than now
+# (events the engine dispatched after this point).
+wait_more() {
+  local file=$1 text=$2 n=$3 secs=${4:-20}
+  wait_count "$file" "$text" $(($(count_lines "$file" "$text") + n)) "$secs"
+}
+
+# wait_until SECONDS WHAT COMMAND...: run COMMAND every 0.1 s until it
+# succeeds; after SECONDS say what was awaited and fail.
+wait_until() {
+  local secs=$1 what=$2 i=0; shift 2
+  while [ $i -lt $((secs * 10)) ]; do
+    "$@" && return 0
+    sleep 0.1; i=$((i + 1))
+  done
+  echo "timed out after ${secs}s waiting for $what" >&2
+  return 1
+}
+
+# wait_eq SECONDS WANT COMMAND...: wait until COMMAND prints WANT (a database
+# row written asynchronously, a counter); on a timeout show the last answer.
+wait_eq() {
+  local secs=$1 want=$2 i=0 got=""; shift 2
+  while [ $i -lt $((secs * 10)) ]; do
+    got=$("$@" 2>&1) && [ "$got" = "$want" ] && return 0
+    sleep 0.1; i=$((i + 1))
+  done
+  echo "timed out after ${secs}s: '$*' gives '$got', want '$want'" >&2
+  return 1
+}
+
+# wait_handles PID SIGNAL PROGRAM [SECONDS]: wait until PID runs PROGRAM (not
+# the shell forked to start it, which has the shell's handlers) and catches
+# SIGNAL (/proc/PID/status SigCgt): e.g. before a SIGTERM that must stop the
+# engine cleanly rather than kill it.
+wait_handles() {
+  local pid=$1 sig=$2 prog secs=${4:-20} num
+  prog=$(readlink -f "$3") && num=$(kill -l "$sig") || return 1
+  _rt_caught() {
+    local mask
+    [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$prog" ] || return 1
+    mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || return 1
+    [ -n "$mask" ] && (( (16#$mask >> (num - 1)) & 1 ))
+  }
+  wait_until "$secs" "process $pid ($prog) to handle SIG$sig" _rt_caught
 }
 
 # wait_exit PID [SECONDS]: wait for a background process; its exit code is
@@ -64,7 +133,12 @@ wait_exit() {
   wait "$pid" || RT_RC=$?
 }
 
+# A script that ran no check proves nothing: that is a failure too.
 rt_finish() {
   echo "$RT_PASSES passed, $RT_FAILS failed"
+  if [ "$RT_PASSES" -eq 0 ] && [ "$RT_FAILS" -eq 0 ]; then
+    echo "not ok - no check ran" >&2
+    return 1
+  fi
   [ "$RT_FAILS" -eq 0 ]
 }
