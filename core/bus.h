@@ -1,6 +1,12 @@
 /* The typed event bus: FIFO queue drained from the loop, never re-entrant,
  * reference-counted payloads, coalescing, cross-thread publish through a
- * mailbox + event_active(). Process-wide (one engine per process). */
+ * mailbox + event_active(). Process-wide (one engine per process).
+ *
+ * Bounded (policy in include/aitrader/events.h): market data beyond
+ * market_max queued events drops the oldest (the queue and the mailbox each);
+ * other events are never dropped, and past backlog_max of them the bus is
+ * "backlogged" until half are delivered, which the net module answers by
+ * reading no more from the network. One ALERT and one log line per episode. */
 #ifndef AT_CORE_BUS_H
 #define AT_CORE_BUS_H
 
@@ -16,11 +22,29 @@ typedef struct bus_client {
     const char *name; /* "exchange.okx_main"; must outlive the client */
     _Atomic uint64_t published[AT_EV__COUNT];
     _Atomic uint64_t coalesced[AT_EV__COUNT];
-    uint64_t delivered[AT_EV__COUNT]; /* events handed to this client's callbacks */
+    _Atomic uint64_t dropped[AT_EV__COUNT]; /* market data dropped over the bound */
+    uint64_t delivered[AT_EV__COUNT];       /* events handed to this client's callbacks */
     struct bus_client *next_client;
 } bus_client;
 
+/* Defaults of [core] bus_market_max and bus_backlog_max. A queued book is
+ * about 1.8 KB, a ticker 0.3 KB. */
+#define BUS_MARKET_MAX_DEFAULT 16384
+#define BUS_BACKLOG_MAX_DEFAULT 65536
+/* An overflow episode (one ALERT) ends once nothing was dropped for this
+ * long (core clock) and the market data queued has been delivered. */
+#define BUS_QUIET_US ((int64_t)5 * 1000000)
+
 int bus_init(struct event_base *base);
+/* Bounds (main thread; both >= 1, else the default). */
+void bus_set_limits(size_t market_max, size_t backlog_max);
+/* True while more than backlog_max events that are never dropped wait for
+ * delivery, until half of them are delivered (main thread). */
+bool bus_backlogged(void);
+/* Run fn(arg) once on the main loop when the backlog ends; replaces an
+ * earlier request. bus_cancel_relief(arg) withdraws the request of arg. */
+void bus_on_relief(void (*fn)(void *arg), void *arg);
+void bus_cancel_relief(void *arg);
 /* Free queued events and subscriptions. */
 void bus_shutdown(void);
 /* Make a client known (for metrics). Main thread, before it publishes. */
@@ -41,6 +65,18 @@ void bus_release(const at_event *ev);
 size_t bus_drain(size_t max);
 /* Events waiting (queue + mailbox). */
 size_t bus_pending(void);
+
+/* What the queue holds now, for tests and metrics (main thread). */
+typedef struct bus_stats {
+    size_t queued;      /* events in the queue and the mailbox */
+    size_t market;      /* market-data events among them */
+    size_t bytes;       /* memory they hold (payloads and strings included) */
+    uint64_t overflows; /* overflow episodes (ALERTs) since bus_init */
+    uint64_t backlogs;  /* backlog episodes (ALERTs) since bus_init */
+    size_t market_max;  /* the bounds in force */
+    size_t backlog_max;
+} bus_stats;
+void bus_get_stats(bus_stats *st);
 /* "ticker", "book" … */
 const char *bus_type_name(at_event_type t);
 /* Size of the payload struct of a type, 0 when unknown. */

@@ -66,6 +66,18 @@ static const at_cfg_field core_schema[] = {
      "least severe level written"},
     {"mode", AT_CFG_ENUM, "paper", 0, offsetof(core_settings, mode), 0, 0, modes,
      "live trades real accounts; paper keeps orders on the paper venue"},
+    {"bus_market_max", AT_CFG_INT, "16384", AT_CFG_RANGE, offsetof(core_settings, bus_market_max),
+     16, 16777216, NULL,
+     "market-data events (books, tickers, trades …) queued for slow subscribers; past it the "
+     "oldest are dropped, counted, with one ALERT"},
+    {"bus_backlog_max", AT_CFG_INT, "65536", AT_CFG_RANGE, offsetof(core_settings, bus_backlog_max),
+     16, 16777216, NULL,
+     "account, order and decision events (never dropped) queued before the engine stops reading "
+     "from the network until half are delivered (one ALERT)"},
+    {"net_queue_max", AT_CFG_SIZE, "16M", AT_CFG_RANGE, offsetof(core_settings, net_queue_max),
+     65536, 4294967296.0, NULL,
+     "bytes received and not yet handled before the engine stops reading the sockets (nothing is "
+     "dropped; one ALERT)"},
     {0},
 };
 
@@ -626,6 +638,9 @@ static int services_up(engine *e)
         rc = bus_init(e->base);
     }
     if (rc == AT_OK) {
+        bus_set_limits((size_t)e->core.bus_market_max, (size_t)e->core.bus_backlog_max);
+    }
+    if (rc == AT_OK) {
         rc = loopsvc_init(e->base);
     }
     if (rc != AT_OK) {
@@ -636,6 +651,7 @@ static int services_up(engine *e)
     if (!e->http || !e->net) {
         return AT_EIO;
     }
+    net_set_queue_max(e->net, (size_t)e->core.net_queue_max);
     e->exit_code = INT_MIN;
     e->stop_ev = event_new(e->base, -1, 0, on_stop, e);
     e->sig_int = evsignal_new(e->base, SIGINT, on_signal, e);

@@ -38,6 +38,9 @@ typedef struct core_settings {
     int log_level;
     int mode; /* 0 live, 1 paper */
     const char *plugin_dir_first;
+    int64_t bus_market_max; /* bus bounds (core/bus.h) */
+    int64_t bus_backlog_max;
+    int64_t net_queue_max; /* bytes (core/net.h) */
 } core_settings;
 
 /* [trader.*] settings (validated now; the trading pipeline consumes them). */

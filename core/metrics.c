@@ -27,6 +27,35 @@ struct at_metric {
 
 static at_metric *metrics_head;
 
+/* Modules that keep their own counters (updated off the main thread). */
+#define MAX_RENDERERS 4
+static struct {
+    void (*fn)(FILE *out, void *arg);
+    void *arg;
+} renderers[MAX_RENDERERS];
+
+int metrics_add_renderer(void (*fn)(FILE *out, void *arg), void *arg)
+{
+    for (size_t i = 0; i < MAX_RENDERERS; i++) {
+        if (!renderers[i].fn) {
+            renderers[i].fn = fn;
+            renderers[i].arg = arg;
+            return AT_OK;
+        }
+    }
+    return AT_ENOMEM;
+}
+
+void metrics_remove_renderer(void (*fn)(FILE *out, void *arg), void *arg)
+{
+    for (size_t i = 0; i < MAX_RENDERERS; i++) {
+        if (renderers[i].fn == fn && renderers[i].arg == arg) {
+            renderers[i].fn = NULL;
+            renderers[i].arg = NULL;
+        }
+    }
+}
+
 static bool valid_name(const char *s)
 {
     if (!s || !(isalpha((unsigned char)*s) || *s == '_')) {
@@ -164,6 +193,11 @@ void metrics_render(FILE *out)
                 (unsigned long long)m->count);
     }
     bus_render_metrics(out);
+    for (size_t i = 0; i < MAX_RENDERERS; i++) {
+        if (renderers[i].fn) {
+            renderers[i].fn(out, renderers[i].arg);
+        }
+    }
 }
 
 void metrics_shutdown(void)

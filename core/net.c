@@ -7,13 +7,23 @@
  * inside the LWS_CALLBACK_EVENT_WAIT_CANCELLED broadcast, because that
  * broadcast walks lws' vhost list (once per vhost) and commands create and
  * destroy vhosts. Net -> main: a locked delivery list plus event_active() on
- * an fd-less event; the main loop drains it and calls the plugins. */
+ * an fd-less event; the main loop drains it and calls the plugins.
+ *
+ * The delivery list is bounded by backpressure, never by dropping (the net
+ * layer cannot tell an order update from a book): past rxq_max bytes not yet
+ * handed to a plugin, the thread stops reading each connection that delivers
+ * (lws_rx_flow_control; the kernel buffers fill and TCP slows the peer), and
+ * reads them again once the main loop is down to half. The main loop also
+ * stops taking deliveries while the bus is backlogged with events it never
+ * drops (bus.h), so a slow subscriber slows the sockets, not the memory. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "log.h"
+#include "metrics.h"
 #include "net_internal.h"
 #include "tls.h"
 #include "util.h"
@@ -120,6 +130,82 @@ void net_dlv_free(net_dlv *d)
     free(d);
 }
 
+/* Net thread: an ALERT for the operator, delivered by the bus on the main
+ * loop (or dropped when there is no bus, as in net's own unit tests). */
+static void net_alert(const char *msg)
+{
+    at_ev_alert *a = (at_ev_alert *)bus_event_new(NULL, AT_EV_ALERT, strlen(msg) + 1);
+    if (a) {
+        a->level = AT_LOG_WARN;
+        a->message = bus_event_strdup(&a->h, msg);
+        bus_publish(NULL, &a->h, 0);
+    }
+}
+
+void net_rx_throttle(net *n, struct lws *wsi, bool *paused)
+{
+    size_t bytes = atomic_load(&n->rxq_bytes), max = atomic_load(&n->rxq_max);
+    if (*paused || bytes <= max) {
+        return;
+    }
+    lws_rx_flow_control(wsi, 0); /* takes effect when this callback returns */
+    *paused = true;
+    atomic_store(&n->rx_paused, true);
+    n->nt_rx_pause_us = at_mono_us();
+    if (!n->nt_rx_episode) {
+        n->nt_rx_episode = true;
+        atomic_fetch_add(&n->rx_pauses, 1);
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "net: the main loop is %zu bytes of messages behind (limit %zu): reading from "
+                 "the network is paused until it catches up",
+                 bytes, max);
+        log_msg("net", AT_LOG_WARN, "%s", msg + 5);
+        net_alert(msg);
+    }
+}
+
+static void resume_map(net_map *m, bool ws)
+{
+    /* lws queues rx flow changes made inside a callback; this runs between
+     * two lws_service() calls, so apply at once. */
+    int allow = LWS_RXFLOW_REASON_APPLIES_ENABLE | LWS_RXFLOW_REASON_USER_BOOL |
+                LWS_RXFLOW_REASON_FLAG_PROCESS_NOW;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i]) {
+            continue;
+        }
+        bool *paused = ws ? &((nt_ws *)m->vals[i])->rx_paused : &((hconn *)m->vals[i])->rx_paused;
+        struct lws *wsi = ws ? ((nt_ws *)m->vals[i])->wsi : ((hconn *)m->vals[i])->wsi;
+        if (*paused) {
+            *paused = false;
+            if (wsi) {
+                lws_rx_flow_control(wsi, allow);
+            }
+        }
+    }
+}
+
+/* Net thread, between services: read again once the main loop has taken
+ * half of the bound. The main loop lowers the bytes before it looks at the
+ * flags, this thread clears rx_resume_asked before it reads the bytes: one
+ * of the two always sees the other's write (no lost wake-up). */
+static void net_rx_resume(net *n)
+{
+    if (!atomic_load(&n->rx_paused)) {
+        return;
+    }
+    /* Cleared before the bytes are read: a main loop that lowers them after
+     * this read asks again. */
+    atomic_store(&n->rx_resume_asked, false);
+    if (atomic_load(&n->rxq_bytes) > atomic_load(&n->rxq_max) / 2) {
+        return;
+    }
+    atomic_store(&n->rx_paused, false);
+    resume_map(&n->nt_ws, true);
+    resume_map(&n->nt_conn, false);
+}
+
 void net_post(net *n, net_dlv *d)
 {
     if (!d) {
@@ -128,6 +214,12 @@ void net_post(net *n, net_dlv *d)
     if (n->nt_closing) {
         net_dlv_free(d);
         return;
+    }
+    d->cost = sizeof(*d) + d->len + d->req.body_len;
+    if (atomic_fetch_add(&n->rxq_bytes, d->cost) == 0 && n->nt_rx_episode &&
+        !atomic_load(&n->rx_paused) && at_mono_us() - n->nt_rx_pause_us >= NET_RX_QUIET_US) {
+        n->nt_rx_episode = false; /* the main loop took everything: caught up */
+        log_msg("net", AT_LOG_INFO, "the main loop caught up; reading normally");
     }
     d->next = NULL;
     pthread_mutex_lock(&n->lock);
@@ -146,27 +238,90 @@ void net_post(net *n, net_dlv *d)
     }
 }
 
-/* Main loop: hand everything delivered so far to the plugins. */
+static void net_on_relief(void *arg)
+{
+    net *n = arg;
+    event_active(n->wake, EV_READ, 0);
+}
+
+/* Main loop: hand what was delivered to the plugins, a batch per loop turn,
+ * none while the bus is backlogged (bus_on_relief calls back). */
 static void net_on_wake(evutil_socket_t fd, short what, void *arg)
 {
     net *n = arg;
     (void)fd;
     (void)what;
-    pthread_mutex_lock(&n->lock);
-    net_dlv *d = n->dlv_head;
-    n->dlv_head = n->dlv_tail = NULL;
-    pthread_mutex_unlock(&n->lock);
-
-    while (d) {
-        net_dlv *next = d->next;
+    size_t freed = 0;
+    int i = 0;
+    for (; i < NET_DLV_BATCH; i++) {
+        if (bus_backlogged()) {
+            bus_on_relief(net_on_relief, n);
+            break;
+        }
+        /* Take the shared list whenever ours runs out: the net thread wakes
+         * us only when it finds that list empty, so what it holds now may
+         * have come with a wake-up this very call consumed. */
+        if (!n->dlv_taken) {
+            pthread_mutex_lock(&n->lock);
+            n->dlv_taken = n->dlv_head;
+            n->dlv_head = n->dlv_tail = NULL;
+            pthread_mutex_unlock(&n->lock);
+            if (!n->dlv_taken) {
+                break;
+            }
+        }
+        net_dlv *d = n->dlv_taken;
+        n->dlv_taken = d->next;
         if (d->kind <= NET_DLV_WS_CLOSE) {
             net_ws_deliver(n, d);
         } else {
             net_httpd_deliver(n, d);
         }
+        freed += d->cost;
         net_dlv_free(d);
-        d = next;
     }
+    if (i == NET_DLV_BATCH) {
+        event_active(n->wake, EV_READ, 0); /* the rest next turn */
+    }
+    /* Lower the bytes, then look at the flag (see net_rx_resume). */
+    size_t left = atomic_fetch_sub(&n->rxq_bytes, freed) - freed;
+    if (atomic_load(&n->rx_paused) && left <= atomic_load(&n->rxq_max) / 2 &&
+        !atomic_exchange(&n->rx_resume_asked, true)) {
+        lws_cancel_service(n->ctx);
+    }
+}
+
+void net_set_queue_max(net *n, size_t bytes)
+{
+    if (n) {
+        atomic_store(&n->rxq_max, bytes ? bytes : NET_RXQ_MAX_DEFAULT);
+    }
+}
+
+void net_get_rx_stats(net *n, net_rx_stats *st)
+{
+    *st = (net_rx_stats){.bytes = atomic_load(&n->rxq_bytes),
+                         .max = atomic_load(&n->rxq_max),
+                         .paused = atomic_load(&n->rx_paused),
+                         .pauses = atomic_load(&n->rx_pauses)};
+}
+
+static void net_render_metrics(FILE *out, void *arg)
+{
+    net_rx_stats st;
+    net_get_rx_stats(arg, &st);
+    fprintf(out, "# HELP aitrader_net_rx_queue_bytes Bytes received and not yet handed to the "
+                 "plugins (bound: [core] net_queue_max).\n");
+    fprintf(out, "# TYPE aitrader_net_rx_queue_bytes gauge\n");
+    fprintf(out, "aitrader_net_rx_queue_bytes %zu\n", st.bytes);
+    fprintf(out, "# HELP aitrader_net_rx_paused 1 while reading from some connection is paused "
+                 "because the main loop is behind.\n");
+    fprintf(out, "# TYPE aitrader_net_rx_paused gauge\n");
+    fprintf(out, "aitrader_net_rx_paused %d\n", st.paused ? 1 : 0);
+    fprintf(out, "# HELP aitrader_net_rx_pauses_total Episodes of paused reading (one ALERT "
+                 "each).\n");
+    fprintf(out, "# TYPE aitrader_net_rx_pauses_total counter\n");
+    fprintf(out, "aitrader_net_rx_pauses_total %llu\n", (unsigned long long)st.pauses);
 }
 
 /* ----------------------------------------------------------- the thread */
@@ -191,6 +346,7 @@ static void *net_thread(void *arg)
     net *n = arg;
     while (!net_should_stop(n)) {
         net_run_commands(n);
+        net_rx_resume(n);
         net_httpd_reap(n);
         net_http_check_held(n);
         if (n->dying || n->nt_req.len) {
@@ -276,6 +432,7 @@ net *net_new(struct event_base *base)
         return NULL;
     }
     n->base = base;
+    atomic_init(&n->rxq_max, NET_RXQ_MAX_DEFAULT);
     pthread_mutex_init(&n->lock, NULL);
     pthread_cond_init(&n->cond, NULL);
     n->wake = event_new(base, -1, 0, net_on_wake, n);
@@ -314,6 +471,7 @@ net *net_new(struct event_base *base)
         LOG_ERROR("net: cannot start the net thread: %s", strerror(rc));
         goto fail;
     }
+    metrics_add_renderer(net_render_metrics, n);
     return n;
 
 fail:
@@ -335,6 +493,8 @@ void net_free(net *n)
     if (!n) {
         return;
     }
+    metrics_remove_renderer(net_render_metrics, n);
+    bus_cancel_relief(n);
     pthread_mutex_lock(&n->lock);
     n->stop = true;
     /* Under the lock: the thread reads `stop` under it too, so the context
@@ -349,6 +509,10 @@ void net_free(net *n)
         net_cmd_free(c);
     }
     for (net_dlv *d = n->dlv_head, *next; d; d = next) {
+        next = d->next;
+        net_dlv_free(d);
+    }
+    for (net_dlv *d = n->dlv_taken, *next; d; d = next) {
         next = d->next;
         net_dlv_free(d);
     }

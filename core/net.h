@@ -8,6 +8,10 @@
 #ifndef AT_CORE_NET_H
 #define AT_CORE_NET_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <event2/event.h>
 
 #include <aitrader/host.h>
@@ -19,6 +23,19 @@ net *net_new(struct event_base *base);
 /* Closes every connection and server (client on_close callbacks are NOT called
  * after this starts), joins the thread, frees. */
 void net_free(net *n);
+
+/* Bound of the receive queue in bytes (0 = NET_RXQ_MAX_DEFAULT, 16 MB): past
+ * it the net thread stops reading from the connections that deliver, until
+ * the main loop has taken half. Frames are never dropped. Any thread. */
+void net_set_queue_max(net *n, size_t bytes);
+/* Observed state of the receive queue (tests, metrics). */
+typedef struct net_rx_stats {
+    size_t bytes;    /* received and not yet handed to a plugin */
+    size_t max;      /* the bound */
+    bool paused;     /* some connection is not being read now */
+    uint64_t pauses; /* episodes so far (one ALERT each) */
+} net_rx_stats;
+void net_get_rx_stats(net *n, net_rx_stats *st);
 
 /* Client WebSocket (host->ws_open etc.). `who` names the owner in logs. */
 at_ws *net_ws_open(net *n, const char *who, const char *url, const at_ws_cbs *cbs, void *arg);

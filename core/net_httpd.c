@@ -726,6 +726,7 @@ static int ws_receive(hconn *hc, const void *in, size_t len)
     d->conn = hc->h;
     d->data = net_rx_take(&hc->rx, &d->len);
     net_srv_post(hc->srv, d);
+    net_rx_throttle(hc->srv->n, wsi, &hc->rx_paused);
     return 0;
 }
 

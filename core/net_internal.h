@@ -11,6 +11,7 @@
 #define AT_CORE_NET_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,17 @@
  * a request may wait for its answer before we give up on it. */
 #define NET_HELD_CHECK_US 250000
 #define NET_HELD_MAX_US ((int64_t)300 * 1000000)
+/* Default bound of the receive queue (net -> main loop, [core]
+ * net_queue_max): past it the net thread stops reading from the sockets that
+ * deliver, and reads again once the main loop has taken half of it. */
+#define NET_RXQ_MAX_DEFAULT ((size_t)16 << 20)
+/* A pause episode (one ALERT) ends when the main loop has caught up and
+ * nothing was paused for this long. */
+#define NET_RX_QUIET_US ((int64_t)5 * 1000000)
+/* Deliveries the main loop hands to plugins per loop turn: the bus drains
+ * (and timers run) between batches, so a backlog of frames does not reach the
+ * bus all at once. */
+#define NET_DLV_BATCH 256
 /* Connections (client and server) the net thread serves at once. lws sizes
  * two tables by this, or by `ulimit -n` when unset (160 KB touched at 20000,
  * 16 MB reserved at Docker's 1048576). */
@@ -180,6 +192,7 @@ typedef struct net_dlv {
     char *data; /* NUL-terminated, len bytes */
     size_t len;
     net_req_info req;
+    size_t cost; /* bytes counted in net->rxq_bytes (set by net_post) */
 } net_dlv;
 
 /* ------------------------------------------------------- public handles */
@@ -230,6 +243,7 @@ typedef struct nt_ws {
     bool close_requested; /* by net_ws_close */
     bool in_connect;      /* inside lws_client_connect_via_info */
     bool done;            /* WS_CLOSE posted */
+    bool rx_paused;       /* reading stopped: the main loop is behind */
     int peer_code;
     char *peer_reason;
 } nt_ws;
@@ -286,6 +300,7 @@ struct hconn {
     at_httpd_conn *h; /* the main loop's handle (never dereferenced here) */
     bool ws_closed;   /* CONN_CLOSE posted */
     bool closing;     /* close frame requested */
+    bool rx_paused;   /* reading stopped: the main loop is behind */
     int close_code;
     net_txq txq;
     net_rx rx;
@@ -311,19 +326,29 @@ struct net {
     net_dlv *dlv_head, *dlv_tail;
     bool stop;
 
+    /* receive queue bound, shared without the lock */
+    _Atomic size_t rxq_bytes;     /* posted and not yet handed to a plugin */
+    _Atomic size_t rxq_max;       /* net_set_queue_max */
+    _Atomic bool rx_paused;       /* some connection is not being read */
+    _Atomic bool rx_resume_asked; /* the main loop woke the thread to resume */
+    _Atomic uint64_t rx_pauses;   /* pause episodes (one ALERT each) */
+
     /* main loop only */
     uint64_t next_id;
     net_map ws_handles;  /* id -> at_ws */
     net_map srv_handles; /* id -> at_httpd */
+    net_dlv *dlv_taken;  /* taken from the shared list, not yet delivered */
 
     /* net thread only */
     uint64_t nt_next_id;
-    bool nt_closing; /* context teardown: post nothing more */
-    net_map nt_ws;   /* id -> nt_ws */
-    net_map nt_srv;  /* id -> nt_srv */
-    net_map nt_conn; /* id -> hconn (upgraded) */
-    net_map nt_req;  /* id -> hreq */
-    nt_srv *dying;   /* stopped servers waiting for their clients to leave */
+    bool nt_closing;        /* context teardown: post nothing more */
+    net_map nt_ws;          /* id -> nt_ws */
+    net_map nt_srv;         /* id -> nt_srv */
+    net_map nt_conn;        /* id -> hconn (upgraded) */
+    net_map nt_req;         /* id -> hreq */
+    nt_srv *dying;          /* stopped servers waiting for their clients to leave */
+    bool nt_rx_episode;     /* paused since the main loop last caught up */
+    int64_t nt_rx_pause_us; /* last pause (monotonic) */
     int64_t nt_next_held_check_us;
     lws_sorted_usec_list_t tick;
 };
@@ -337,6 +362,10 @@ void net_cmd_send(net *n, net_cmd *c);
 /* Queue a delivery for the main loop (net thread); frees it when shutting down. */
 void net_post(net *n, net_dlv *d);
 net_dlv *net_dlv_new(net_dlv_kind kind, uint64_t id);
+/* After posting a message read from wsi (net thread): when the main loop is
+ * more than rxq_max bytes behind, stop reading wsi (*paused records it; the
+ * thread reads again once the main loop has caught up half way). */
+void net_rx_throttle(net *n, struct lws *wsi, bool *paused);
 void net_dlv_free(net_dlv *d);
 
 /* net_ws.c: client WebSockets */

@@ -380,6 +380,7 @@ static int ws_receive(nt_ws *w, const void *in, size_t len)
     d->binary = w->rx.binary;
     d->data = net_rx_take(&w->rx, &d->len);
     net_post(w->n, d);
+    net_rx_throttle(w->n, wsi, &w->rx_paused);
     return 0;
 }
 

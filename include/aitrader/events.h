@@ -17,15 +17,44 @@
  * Coalescing: events published with AT_PUB_COALESCE replace a not yet
  * delivered event of the same type, source and instrument (the queue keeps its
  * place; the newer payload wins; the replaced one counts as coalesced). Used
- * for order-book snapshots. Nothing else is ever dropped.
+ * for order-book snapshots, tickers and marks.
+ *
+ * Bounds: the queue holds at most [core] bus_market_max market-data events
+ * (default 16384; events published from other threads wait in a mailbox with
+ * the same bound). When one more comes, the oldest market-data event still
+ * queued is dropped, whatever its type, and counted per type and source in
+ * aitrader_bus_dropped_total. Per type:
+ *  - AT_EV_BOOK, AT_EV_TICKER, AT_EV_MARK, AT_EV_FUNDING (snapshots): while
+ *    market data is being dropped they also coalesce as if published with
+ *    AT_PUB_COALESCE, so a late subscriber gets the newest state of each
+ *    source and instrument rather than a sample of old ones;
+ *  - AT_EV_TRADE, and AT_EV_CANDLE with `confirmed` false (a bar in
+ *    progress): the oldest is dropped;
+ *  - AT_EV_CANDLE with `confirmed` true (a closed bar, which indicators are
+ *    built on): never dropped;
+ *  - every other type (NEWS, SENTIMENT, BALANCE, POSITION, ORDER, FILL,
+ *    INDICATOR, SIGNAL, TRIGGER, DECISION, ORDER_INTENT, RISK_VERDICT,
+ *    ORDER_RESULT, ALERT, STATUS): never dropped and never reordered. When more
+ *    than [core] bus_backlog_max of them (default 65536) wait, the engine
+ *    stops reading from the network until half are delivered: the venue's
+ *    connections are paused (TCP pushes back), not dropped.
+ * Frames from the network wait in a queue of at most [core] net_queue_max
+ * bytes (default 16M, plus one message per connection) before the engine
+ * stops reading the socket; nothing is dropped there. Each of these episodes
+ * (market data dropped, backlog, network paused) publishes one AT_EV_ALERT
+ * and logs one warning when it starts, not one per event.
  *
  * Order of subscribers for one event: those of its type in subscription
  * order, then the catch-all (AT_EV_NONE) subscribers in subscription order.
  *
- * Growth: fields are appended only; `version` in the header is the payload
- * version of the struct the publisher filled (AT_EV_VERSION at its build).
- * event_new() zeroes the engine's (newest) struct, so fields a plugin built
- * against an older version does not know read as zero / "".
+ * Growth: fields are appended only. event_new() allocates and zeroes the
+ * engine's (newest) payload struct, and publish() stamps the header with the
+ * engine's payload version (AT_EV_VERSION of the engine's build), whatever the
+ * publisher's build: a plugin built against an older version fills the fields
+ * it knows and the others read as zero / "". A subscriber compares `version`
+ * with the AT_EV_VERSION it was built against: in an engine that loaded it,
+ * `version` is at least that (the loader refuses plugins newer than the
+ * engine), and fields after those it knows are simply not its concern.
  */
 #ifndef AITRADER_EVENTS_H
 #define AITRADER_EVENTS_H
@@ -36,7 +65,14 @@
 extern "C" {
 #endif
 
-/** Event types. The names match the pipeline in ARCHITECTURE.md. */
+/**
+ * Event types, in pipeline order: market data and the outside world come in,
+ * the account is followed, indicators and signals feed the scheduler, whose
+ * TRIGGER asks an AI provider for a DECISION; an ORDER_INTENT passes the risk
+ * rules (RISK_VERDICT) and the executor, and the venue answers
+ * (ORDER_RESULT, then ORDER / FILL). Events are records of what happened,
+ * never commands: publishing an ORDER_INTENT sends nothing by itself.
+ */
 typedef enum at_event_type {
     AT_EV_NONE = 0,
     /* market data */
@@ -83,7 +119,7 @@ typedef enum at_event_type {
  */
 typedef struct at_event {
     uint16_t type;    /**< at_event_type */
-    uint16_t version; /**< payload version (AT_EV_VERSION of the publisher) */
+    uint16_t version; /**< payload version: AT_EV_VERSION of the engine (set by publish) */
     uint32_t size;    /**< size of the payload struct, header included */
     int64_t ts_us;    /**< core-clock time of event_new(), microseconds since the epoch */
     uint64_t seq; /**< bus sequence number, assigned at delivery: strictly increasing, gapless */
@@ -304,7 +340,10 @@ typedef struct at_ev_trigger {
     int64_t deadline_ms; /**< the AI call should answer (DECISION) within this, from h.ts_us */
 } at_ev_trigger;
 
-/** Decision actions (CONTRACTS §4). */
+/**
+ * Decision actions: the `action` of an AI decision item ("open_long",
+ * "open_short", "close_long", "close_short", "hold" in the providers' JSON).
+ */
 typedef enum at_action {
     AT_ACT_HOLD = 0,
     AT_ACT_OPEN_LONG,

@@ -1,5 +1,7 @@
 /* The bus: FIFO order, no re-entrancy, references, coalescing, catch-all
- * subscribers, unsubscribe during dispatch, cross-thread publish, counters. */
+ * subscribers, unsubscribe during dispatch, cross-thread publish, counters;
+ * the bounds (market data dropped oldest-first with one ALERT per episode,
+ * account/order events never), the header the engine stamps. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -335,10 +337,392 @@ static void test_metrics_text(void **state)
     free(buf);
 }
 
+/* ------------------------------------------------------------ bounds */
+
+/* Account/order events carry a running number in a payload field; the
+ * subscriber checks they all come, once, in publish order. */
+static int acct_next;  /* next number a subscriber expects */
+static int acct_sent;  /* numbers published so far */
+static int acct_wrong; /* out of order or repeated */
+static int alerts;
+static char alert_msg[256];
+static uint64_t market_seen;
+
+static void on_acct(void *arg, const at_event *ev)
+{
+    int n = -1;
+    switch (ev->type) {
+    case AT_EV_ORDER:
+        n = (int)((const at_ev_order *)ev)->c_time_ms;
+        break;
+    case AT_EV_FILL:
+        n = (int)((const at_ev_fill *)ev)->exch_ts_ms;
+        break;
+    case AT_EV_BALANCE:
+        n = (int)((const at_ev_balance *)ev)->exch_ts_ms;
+        break;
+    default:
+        break;
+    }
+    if (n != acct_next) {
+        acct_wrong++;
+    }
+    acct_next = n + 1;
+}
+
+static void on_alert(void *arg, const at_event *ev)
+{
+    const at_ev_alert *a = (const at_ev_alert *)ev;
+    if (strcmp(ev->source, "core") == 0) {
+        alerts++;
+        snprintf(alert_msg, sizeof(alert_msg), "%s", a->message ? a->message : "");
+    }
+}
+
+static void on_market(void *arg, const at_event *ev)
+{
+    market_seen++;
+}
+
+static void publish_acct(void)
+{
+    static const at_event_type kinds[3] = {AT_EV_ORDER, AT_EV_FILL, AT_EV_BALANCE};
+    at_event_type t = kinds[acct_sent % 3];
+    at_event *ev = bus_event_new(&pub, t, 0);
+    assert_non_null(ev);
+    if (t == AT_EV_ORDER) {
+        ((at_ev_order *)ev)->c_time_ms = acct_sent;
+    } else if (t == AT_EV_FILL) {
+        ((at_ev_fill *)ev)->exch_ts_ms = acct_sent;
+    } else {
+        ((at_ev_balance *)ev)->exch_ts_ms = acct_sent;
+    }
+    acct_sent++;
+    assert_int_equal(bus_publish(&pub, ev, 0), AT_OK);
+}
+
+/* One market-data event: books coalesce per instrument as exchange_okx
+ * publishes them, tickers and trades do not. */
+static void publish_market(int i)
+{
+    at_event *ev;
+    uint32_t flags = 0;
+    switch (i % 3) {
+    case 0:
+        ev = bus_event_new(&pub, AT_EV_BOOK, 0);
+        ev->inst = (at_inst)(1 + i % 4000);
+        flags = AT_PUB_COALESCE;
+        break;
+    case 1:
+        ev = bus_event_new(&pub, AT_EV_TICKER, 0);
+        ev->inst = (at_inst)(1 + i % 7);
+        break;
+    default:
+        ev = bus_event_new(&pub, AT_EV_TRADE, 0);
+        ev->inst = (at_inst)(1 + i % 7);
+        break;
+    }
+    assert_non_null(ev);
+    assert_int_equal(bus_publish(&pub, ev, flags), AT_OK);
+}
+
+static void reset_counts(void)
+{
+    acct_next = acct_sent = acct_wrong = alerts = 0;
+    market_seen = 0;
+    alert_msg[0] = '\0';
+}
+
+static uint64_t sum_types(_Atomic uint64_t *v)
+{
+    uint64_t n = 0;
+    for (int t = 0; t < AT_EV__COUNT; t++) {
+        n += atomic_load(&v[t]);
+    }
+    return n;
+}
+
+#define MARKET_MAX 1000
+
+/* A slow subscriber (30 events a turn) flooded with books, tickers and
+ * trades (100 a turn) among account and order events (5 a turn): the queue
+ * stays under the bound, no account/order event is lost or reordered, the
+ * dropped counter moves and one ALERT says so. */
+static void test_flood_slow_subscriber(void **state)
+{
+    reset_counts();
+    bus_set_limits(MARKET_MAX, 0);
+    bus_subscribe(&subc, AT_EV_BOOK, on_market, NULL);
+    bus_subscribe(&subc, AT_EV_TICKER, on_market, NULL);
+    bus_subscribe(&subc, AT_EV_TRADE, on_market, NULL);
+    bus_subscribe(&subc, AT_EV_ORDER, on_acct, NULL);
+    bus_subscribe(&subc, AT_EV_FILL, on_acct, NULL);
+    bus_subscribe(&subc, AT_EV_BALANCE, on_acct, NULL);
+    bus_subscribe(&subc, AT_EV_ALERT, on_alert, NULL);
+    /* The most a queue can hold now: every market event a book (the
+     * largest), plus the account events not yet delivered. */
+    size_t box_max = sizeof(at_ev_book) + 256;
+    int m = 0;
+    for (int turn = 0; turn < 400; turn++) {
+        for (int k = 0; k < 100; k++) {
+            publish_market(m++);
+            if (k % 20 == 0) {
+                publish_acct();
+            }
+        }
+        bus_drain(30);
+        bus_stats st;
+        bus_get_stats(&st);
+        assert_true(st.market <= MARKET_MAX);
+        /* account events are all there (none dropped), and the ALERT once */
+        size_t held = st.queued - st.market;
+        assert_true(held >= (size_t)(acct_sent - acct_next));
+        assert_true(held <= (size_t)(acct_sent - acct_next) + 1);
+        assert_true(st.bytes <= MARKET_MAX * box_max + held * 600);
+    }
+    bus_drain(SIZE_MAX);
+    assert_int_equal(bus_pending(), 0);
+    assert_int_equal(acct_wrong, 0);
+    assert_int_equal(acct_next, acct_sent);
+    assert_int_equal(alerts, 1);
+    assert_non_null(strstr(alert_msg, "market data over 1000 queued events"));
+    bus_stats st;
+    bus_get_stats(&st);
+    assert_int_equal(st.overflows, 1);
+    /* Every market event was delivered, coalesced or dropped. */
+    uint64_t dropped = sum_types(pub.dropped);
+    assert_true(dropped > 0);
+    assert_int_equal(market_seen + dropped + sum_types(pub.coalesced), (uint64_t)m);
+    assert_int_equal(atomic_load(&pub.dropped[AT_EV_ORDER]), 0);
+    assert_int_equal(atomic_load(&pub.dropped[AT_EV_FILL]), 0);
+    assert_int_equal(atomic_load(&pub.dropped[AT_EV_BALANCE]), 0);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    bus_render_metrics(f);
+    fclose(f);
+    char want[160];
+    snprintf(want, sizeof(want),
+             "aitrader_bus_dropped_total{type=\"trade\",instance=\"test.pub\"} %llu",
+             (unsigned long long)atomic_load(&pub.dropped[AT_EV_TRADE]));
+    assert_non_null(strstr(buf, want));
+    assert_non_null(strstr(buf, "aitrader_bus_overflows_total 1"));
+    assert_null(strstr(buf, "aitrader_bus_dropped_total{type=\"order\""));
+    free(buf);
+
+    /* The episode goes on until nothing was dropped for BUS_QUIET_US: a
+     * new overflow right after catching up raises no second ALERT... */
+    publish_market(1);
+    bus_drain(SIZE_MAX);
+    for (int k = 0; k < MARKET_MAX + 1; k++) {
+        publish_market(3 * k + 1);
+    }
+    bus_drain(SIZE_MAX);
+    assert_int_equal(alerts, 1);
+    /* ... one after a quiet period (simulated clock) is a new episode. */
+    clock_advance(clock_now_us() + BUS_QUIET_US);
+    publish_market(1);
+    bus_drain(SIZE_MAX);
+    for (int k = 0; k < MARKET_MAX + 1; k++) {
+        publish_market(3 * k + 1);
+    }
+    bus_drain(SIZE_MAX);
+    assert_int_equal(alerts, 2);
+    bus_get_stats(&st);
+    assert_int_equal(st.overflows, 2);
+}
+
+static at_inst ticker_inst[8];
+static int ticker_px[8];
+static int nticker;
+
+static void on_ticker(void *arg, const at_event *ev)
+{
+    if (nticker < 8) {
+        ticker_inst[nticker] = ev->inst;
+        ticker_px[nticker++] = (int)((const at_ev_ticker *)ev)->last.m;
+    }
+}
+
+static int closed_bars;
+
+static void on_candle(void *arg, const at_event *ev)
+{
+    closed_bars += ((const at_ev_candle *)ev)->confirmed;
+}
+
+static void publish_ticker(at_inst inst, int px)
+{
+    at_ev_ticker *t = (at_ev_ticker *)bus_event_new(&pub, AT_EV_TICKER, 0);
+    t->h.inst = inst;
+    t->last.m = px;
+    bus_publish(&pub, &t->h, 0);
+}
+
+/* While market data is dropped, snapshot types coalesce unasked; trades and
+ * bars in progress are dropped oldest first; closed bars never are. */
+static void test_overflow_policy_per_type(void **state)
+{
+    reset_counts();
+    nticker = 0;
+    closed_bars = 0;
+    bus_set_limits(10, 0);
+    bus_subscribe(&subc, AT_EV_TICKER, on_ticker, NULL);
+    bus_subscribe(&subc, AT_EV_CANDLE, on_candle, NULL);
+    bus_subscribe(&subc, AT_EV_ALERT, on_alert, NULL);
+    publish_ticker(1, 100); /* before the overflow: queued as is */
+    for (int i = 0; i < 12; i++) {
+        at_ev_candle *c = (at_ev_candle *)bus_event_new(&pub, AT_EV_CANDLE, 0);
+        c->confirmed = (i % 4 == 0); /* 3 closed bars, 9 in progress */
+        c->open_ms = i;
+        bus_publish(&pub, &c->h, 0);
+    }
+    /* 13 market events were offered, 3 are closed bars: 10 droppable, at the bound */
+    bus_stats st;
+    bus_get_stats(&st);
+    assert_int_equal(st.market, 10);
+    assert_int_equal(atomic_load(&pub.dropped[AT_EV_CANDLE]), 0);
+    for (int i = 0; i < 3; i++) {
+        at_ev_trade *t = (at_ev_trade *)bus_event_new(&pub, AT_EV_TRADE, 0);
+        bus_publish(&pub, &t->h, 0);
+    }
+    /* the oldest three went: the first ticker and two bars in progress */
+    assert_int_equal(atomic_load(&pub.dropped[AT_EV_TICKER]), 1);
+    assert_int_equal(atomic_load(&pub.dropped[AT_EV_CANDLE]), 2);
+    /* now in an overflow: tickers of one instrument fold into one */
+    publish_ticker(2, 200);
+    publish_ticker(2, 201);
+    publish_ticker(2, 202);
+    assert_int_equal(atomic_load(&pub.coalesced[AT_EV_TICKER]), 2);
+    bus_drain(SIZE_MAX);
+    assert_int_equal(nticker, 1);
+    assert_int_equal(ticker_inst[0], 2);
+    assert_int_equal(ticker_px[0], 202);
+    assert_int_equal(alerts, 1);
+    /* closed bars: all three delivered; in progress: dropped or delivered */
+    assert_int_equal(closed_bars, 3);
+    assert_int_equal(subc.delivered[AT_EV_CANDLE] + atomic_load(&pub.dropped[AT_EV_CANDLE]), 12);
+}
+
+#define FLOOD_THREAD_MARKET 20000
+
+static void *market_producer(void *arg)
+{
+    for (int i = 0; i < FLOOD_THREAD_MARKET; i++) {
+        at_ev_trade *t = (at_ev_trade *)bus_event_new(&pub, AT_EV_TRADE, 0);
+        bus_publish(&pub, &t->h, 0);
+        if (i % 100 == 0) {
+            at_ev_order *o = (at_ev_order *)bus_event_new(&pub, AT_EV_ORDER, 0);
+            o->c_time_ms = i / 100;
+            bus_publish(&pub, &o->h, 0);
+        }
+    }
+    return NULL;
+}
+
+/* From another thread while the loop does not run, the mailbox holds the
+ * same bound; the ALERT comes once the loop takes the mailbox. */
+static void test_mailbox_bounded(void **state)
+{
+    reset_counts();
+    bus_set_limits(MARKET_MAX, 0);
+    bus_subscribe(&subc, AT_EV_ORDER, on_acct, NULL);
+    bus_subscribe(&subc, AT_EV_ALERT, on_alert, NULL);
+    pthread_t th;
+    pthread_create(&th, NULL, market_producer, NULL);
+    pthread_join(th, NULL);
+    bus_stats st;
+    bus_get_stats(&st);
+    assert_int_equal(st.market, MARKET_MAX);
+    assert_int_equal(st.queued, MARKET_MAX + FLOOD_THREAD_MARKET / 100);
+    bus_drain(SIZE_MAX);
+    assert_int_equal(acct_wrong, 0);
+    assert_int_equal(acct_next, FLOOD_THREAD_MARKET / 100);
+    assert_int_equal(alerts, 1);
+    assert_int_equal(atomic_load(&pub.dropped[AT_EV_TRADE]), FLOOD_THREAD_MARKET - MARKET_MAX);
+}
+
+static int reliefs;
+
+static void on_relief(void *arg)
+{
+    reliefs++;
+}
+
+/* Events that are never dropped: past the backlog bound one ALERT, and the
+ * bus reports itself backlogged (the net module stops taking frames) until
+ * half are delivered. */
+static void test_backlog(void **state)
+{
+    reset_counts();
+    reliefs = 0;
+    bus_set_limits(0, 100);
+    bus_subscribe(&subc, AT_EV_ORDER, on_acct, NULL);
+    bus_subscribe(&subc, AT_EV_FILL, on_acct, NULL);
+    bus_subscribe(&subc, AT_EV_BALANCE, on_acct, NULL);
+    bus_subscribe(&subc, AT_EV_ALERT, on_alert, NULL);
+    for (int i = 0; i < 100; i++) {
+        publish_acct();
+    }
+    assert_false(bus_backlogged());
+    publish_acct();
+    assert_true(bus_backlogged());
+    for (int i = 0; i < 100; i++) {
+        publish_acct(); /* still one episode */
+    }
+    bus_on_relief(on_relief, NULL);
+    bus_drain(100); /* 102 left (the ALERT among them) */
+    assert_true(bus_backlogged());
+    assert_int_equal(reliefs, 0);
+    bus_drain(52);
+    assert_false(bus_backlogged());
+    assert_int_equal(reliefs, 1);
+    bus_drain(SIZE_MAX);
+    assert_int_equal(reliefs, 1);
+    assert_int_equal(alerts, 1);
+    assert_int_equal(acct_wrong, 0);
+    assert_int_equal(acct_next, 201);
+    bus_stats st;
+    bus_get_stats(&st);
+    assert_int_equal(st.backlogs, 1);
+}
+
+static uint16_t seen_version, seen_type;
+static uint32_t seen_size;
+static const char *seen_source;
+
+static void record_header(void *arg, const at_event *ev)
+{
+    seen_version = ev->version;
+    seen_type = ev->type;
+    seen_size = ev->size;
+    seen_source = ev->source;
+}
+
+/* The header is the bus's: a publisher that writes its own payload version
+ * (as the 1.2 SDK text told it to) still delivers the engine's. */
+static void test_header_is_the_engines(void **state)
+{
+    bus_subscribe(&subc, AT_EV_TRIGGER, record_header, NULL);
+    at_ev_trigger *t = (at_ev_trigger *)bus_event_new(&pub, AT_EV_TRIGGER, 0);
+    t->h.version = 1; /* a publisher built against payload version 1 */
+    t->h.size = 64;   /* ... whose struct was smaller */
+    t->h.type = AT_EV_ALERT;
+    t->h.source = "forged";
+    bus_publish(&pub, &t->h, 0);
+    bus_drain(SIZE_MAX);
+    assert_int_equal(seen_type, AT_EV_TRIGGER);
+    assert_int_equal(seen_version, AT_EV_VERSION);
+    assert_int_equal(seen_size, sizeof(at_ev_trigger));
+    assert_string_equal(seen_source, "test.pub");
+}
+
 static void test_bad_input(void **state)
 {
     assert_null(bus_event_new(&pub, AT_EV_NONE, 0));
     assert_null(bus_event_new(&pub, AT_EV__COUNT, 0));
+    assert_null(bus_event_new(&pub, AT_EV_NEWS, (size_t)UINT32_MAX + 1)); /* string space */
     assert_int_equal(bus_publish(&pub, NULL, 0), AT_EINVAL);
     assert_true(bus_subscribe(&subc, AT_EV__COUNT, record, NULL) < 0);
     assert_true(bus_subscribe(&subc, AT_EV_ALERT, NULL, NULL) < 0);
@@ -359,6 +743,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cross_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_thread_wakes_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flood_slow_subscriber, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overflow_policy_per_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mailbox_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_is_the_engines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests_name("bus", tests, NULL, NULL);

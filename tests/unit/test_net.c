@@ -19,12 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "bus.h"
 #include "net.h"
 #include "net_internal.h" /* only to observe a server's pending requests */
 #include "util.h"
@@ -189,6 +191,8 @@ typedef struct server {
     int nconns;
     int opens, closes, msgs;
     bool echo;
+    bool check_seq; /* messages are numbered "%08d…": count gaps/reorders */
+    int seq_next, seq_wrong;
     int requests;
     uint64_t held; /* a request left unanswered on purpose */
     uint64_t answer_id;
@@ -214,6 +218,11 @@ static void s_message(void *arg, at_httpd *srv, at_httpd_conn *conn, const char 
     assert_ptr_equal(srv, s->srv);
     assert_int_equal(data[len], '\0');
     s->msgs++;
+    if (s->check_seq) {
+        int n = atoi(data);
+        s->seq_wrong += n != s->seq_next;
+        s->seq_next = n + 1;
+    }
     if (s->echo) {
         assert_int_equal(net_httpd_ws_send(conn, data, len), AT_OK);
     }
@@ -812,6 +821,263 @@ static void test_free_with_everything_open(void **state)
     free(url2);
 }
 
+/* --------------------------------------------- receive queue bound */
+
+#define FLOOD_FRAME 2048
+#define FLOOD_MAX (256 * 1024)
+/* What one message counts in the receive queue. */
+#define FLOOD_COST (sizeof(net_dlv) + FLOOD_FRAME)
+/* 1.4 times the bound: after the pause ends (at half the bound) the rest
+ * fits, so there is exactly one episode. */
+#define FLOOD_FRAMES ((int)((FLOOD_MAX * 14 / 10) / FLOOD_FRAME + 1))
+
+typedef struct flood {
+    at_ws *ws;
+    int opened, closed;
+    int next, wrong; /* next number expected; gaps and reorders */
+    int orders_at_first;
+} flood;
+
+static int orders_seen;
+
+static void fl_open(void *arg, at_ws *ws)
+{
+    ((flood *)arg)->opened++;
+}
+
+static void fl_message(void *arg, at_ws *ws, const char *data, size_t len, bool binary)
+{
+    flood *fl = arg;
+    int n = atoi(data);
+    if (fl->next == 0) {
+        fl->orders_at_first = orders_seen;
+    }
+    fl->wrong += n != fl->next || len != FLOOD_FRAME;
+    fl->next = n + 1;
+}
+
+static void fl_close(void *arg, at_ws *ws, int code, const char *reason)
+{
+    ((flood *)arg)->closed++;
+}
+
+static const at_ws_cbs flood_cbs = {fl_open, fl_message, fl_close};
+
+static int net_alerts;
+
+static void count_net_alert(void *arg, const at_event *ev)
+{
+    const at_ev_alert *a = (const at_ev_alert *)ev;
+    if (a->message && strncmp(a->message, "net: ", 5) == 0) {
+        net_alerts++;
+    }
+}
+
+static void count_order(void *arg, const at_event *ev)
+{
+    orders_seen++;
+}
+
+static bool rx_paused(const net_rx_stats *st, size_t arg)
+{
+    return st->paused;
+}
+
+static bool rx_at_least(const net_rx_stats *st, size_t arg)
+{
+    return st->bytes >= arg;
+}
+
+/* Polls the net thread's counters while the main loop does not run (it is
+ * "stalled"); *max_bytes gets the largest queue seen. */
+static bool stalled_until(fixture *f, bool (*pred)(const net_rx_stats *, size_t), size_t arg,
+                          size_t *max_bytes)
+{
+    int64_t deadline = at_mono_us() + (int64_t)WAIT_MS * 1000;
+    for (;;) {
+        net_rx_stats st;
+        net_get_rx_stats(f->n, &st);
+        if (max_bytes && st.bytes > *max_bytes) {
+            *max_bytes = st.bytes;
+        }
+        if (pred(&st, arg)) {
+            return true;
+        }
+        if (at_mono_us() > deadline) {
+            return false;
+        }
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static bool flood_done(void *arg)
+{
+    return ((flood *)arg)->next >= FLOOD_FRAMES && net_alerts >= 1;
+}
+
+static bool flood_open(void *arg)
+{
+    flood *fl = arg;
+    return fl->opened == 1;
+}
+
+static void flood_frame(char *frame, int i)
+{
+    memset(frame, 'x', FLOOD_FRAME);
+    frame[snprintf(frame, 16, "%08d", i)] = 'x';
+    frame[FLOOD_FRAME] = '\0';
+}
+
+/* A server floods a client while the main loop is stalled: the frames
+ * waiting for the loop stay within the bound plus one message (the client's
+ * socket is not read meanwhile), one ALERT says so, and once the loop runs
+ * every frame arrives, once, in order. */
+static void test_rx_backpressure_client(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(bus_init(f->base), AT_OK);
+    net_alerts = 0;
+    bus_subscribe(NULL, AT_EV_ALERT, count_net_alert, NULL);
+    net_set_queue_max(f->n, FLOOD_MAX);
+    server s;
+    server_start(f, &s, 0);
+    s.echo = false;
+    char *url = ws_url(&s, "/ws");
+    flood fl = {0};
+    fl.ws = net_ws_open(f->n, "test.flood", url, &flood_cbs, &fl);
+    assert_non_null(fl.ws);
+    assert_true(run_until(f, flood_open, &fl));
+    assert_true(wait_count(f, &s.opens, 1));
+
+    int nframes = FLOOD_FRAMES;
+    char frame[FLOOD_FRAME + 1];
+    for (int i = 0; i < nframes; i++) {
+        flood_frame(frame, i);
+        assert_int_equal(net_httpd_ws_send(s.conns[0], frame, FLOOD_FRAME), AT_OK);
+    }
+    size_t most = 0;
+    assert_true(stalled_until(f, rx_paused, 0, &most));
+    /* Paused: the queue holds still while the loop stays stalled. */
+    int64_t until = at_mono_us() + 300000;
+    while (at_mono_us() < until) {
+        net_rx_stats st;
+        net_get_rx_stats(f->n, &st);
+        most = st.bytes > most ? st.bytes : most;
+        assert_true(st.paused);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(most > FLOOD_MAX);
+    assert_true(most <= FLOOD_MAX + FLOOD_COST);
+
+    assert_true(run_until(f, flood_done, &fl));
+    assert_int_equal(fl.next, nframes);
+    assert_int_equal(fl.wrong, 0);
+    assert_int_equal(fl.closed, 0);
+    bus_drain(SIZE_MAX);
+    assert_int_equal(net_alerts, 1);
+    net_rx_stats st;
+    net_get_rx_stats(f->n, &st);
+    assert_int_equal(st.pauses, 1);
+    assert_false(st.paused);
+    assert_int_equal(st.bytes, 0);
+
+    net_ws_close(fl.ws);
+    free(url);
+    server_done(&s);
+    run_for(f, 50);
+    bus_shutdown();
+}
+
+static bool server_got(void *arg)
+{
+    server *s = arg;
+    return s->msgs >= FLOOD_FRAMES;
+}
+
+/* The same for a server whose WebSocket client floods it. */
+static void test_rx_backpressure_server(void **state)
+{
+    fixture *f = *state;
+    net_set_queue_max(f->n, FLOOD_MAX);
+    server s;
+    server_start(f, &s, 0);
+    s.echo = false;
+    s.check_seq = true;
+    char *url = ws_url(&s, "/ws");
+    flood fl = {0};
+    fl.ws = net_ws_open(f->n, "test.flood", url, &flood_cbs, &fl);
+    assert_true(run_until(f, flood_open, &fl));
+    assert_true(wait_count(f, &s.opens, 1));
+
+    int nframes = FLOOD_FRAMES;
+    char frame[FLOOD_FRAME + 1];
+    for (int i = 0; i < nframes; i++) {
+        flood_frame(frame, i);
+        assert_int_equal(net_ws_send(fl.ws, frame, FLOOD_FRAME), AT_OK);
+    }
+    size_t most = 0;
+    assert_true(stalled_until(f, rx_paused, 0, &most));
+    assert_true(most <= FLOOD_MAX + FLOOD_COST);
+    assert_true(run_until(f, server_got, &s));
+    assert_int_equal(s.msgs, nframes);
+    assert_int_equal(s.seq_wrong, 0);
+    net_rx_stats st;
+    net_get_rx_stats(f->n, &st);
+    assert_int_equal(st.pauses, 1);
+
+    net_ws_close(fl.ws);
+    free(url);
+    server_done(&s);
+}
+
+static bool five_frames(void *arg)
+{
+    return ((flood *)arg)->next >= 5;
+}
+
+/* Events the bus never drops back up to the network: while the bus is
+ * backlogged the loop takes no frames, so they wait in the (bounded) receive
+ * queue, and the first comes only once the backlog is down to half. */
+static void test_rx_waits_for_bus_backlog(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(bus_init(f->base), AT_OK);
+    bus_set_limits(0, 5000);
+    orders_seen = 0;
+    bus_subscribe(NULL, AT_EV_ORDER, count_order, NULL);
+    server s;
+    server_start(f, &s, 0);
+    s.echo = false;
+    char *url = ws_url(&s, "/ws");
+    flood fl = {0};
+    fl.ws = net_ws_open(f->n, "test.flood", url, &flood_cbs, &fl);
+    assert_true(run_until(f, flood_open, &fl));
+    assert_true(wait_count(f, &s.opens, 1));
+
+    for (int i = 0; i < 10000; i++) {
+        bus_publish(NULL, bus_event_new(NULL, AT_EV_ORDER, 0), 0);
+    }
+    assert_true(bus_backlogged());
+    char frame[FLOOD_FRAME + 1];
+    for (int i = 0; i < 5; i++) {
+        flood_frame(frame, i);
+        assert_int_equal(net_httpd_ws_send(s.conns[0], frame, FLOOD_FRAME), AT_OK);
+    }
+    assert_true(stalled_until(f, rx_at_least, 5 * FLOOD_COST, NULL));
+    assert_true(run_until(f, five_frames, &fl));
+    assert_int_equal(fl.wrong, 0);
+    assert_true(fl.orders_at_first >= 10000 - 5000 / 2);
+    assert_false(bus_backlogged());
+
+    net_ws_close(fl.ws);
+    free(url);
+    server_done(&s);
+    run_for(f, 50);
+    bus_shutdown();
+}
+
 int main(void)
 {
     evthread_use_pthreads();
@@ -828,6 +1094,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_client_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_with_everything_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_backpressure_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_backpressure_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_waits_for_bus_backlog, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
