@@ -4,9 +4,7 @@
  *
  * Pure code (libc + libm): no engine state, no globals, no allocation. Every
  * indicator is a plain struct the caller owns (embed it, zero it, call the
- * _init function once), fed one bar at a time. An update is O(1): the rolling
- * windows re-add their buffer once every n updates to bound floating-point
- * drift, which is O(1) amortised (at most TA_WIN_MAX additions in that call).
+ * _init function once), fed one bar at a time. An update is O(1) amortised.
  *
  * Warm-up: every update returns (or writes) NaN until the indicator has as many
  * bars as TA-Lib needs for its first output; the first non-NaN value appears
@@ -29,9 +27,10 @@
  *    TA-Lib (MACD itself is known from bar s-1 but TA-Lib does not output it
  *    earlier). hist = MACD - signal. f and s are swapped if s < f.
  *  - Bollinger(n, k): mid = SMA(n), σ = population standard deviation
- *    √(E[x²] - E[x]²) over the same n values, bands mid ± k·σ; first output
- *    bar n-1. A variance that cancels to below 0 is taken as 0 (TA-Lib uses
- *    an absolute 1e-8 band here too; we do not, for the reason given above).
+ *    √(Σ(x - mid)²/n) over the same n values, bands mid ± k·σ; first output
+ *    bar n-1. σ is 0 only for a window of one repeated value (TA-Lib takes
+ *    any variance within an absolute 1e-8 of 0 as 0; we do not, for the
+ *    reason given above).
  *  - ATR(n): TR_t = max(h-l, |c_{t-1}-h|, |c_{t-1}-l|) from bar 1 (bar 0 has
  *    no previous close and no TR); seed = mean TR[1..n], first output bar n;
  *    then ATR = (ATR·(n-1) + TR)/n.
@@ -42,9 +41,27 @@
  *  - Volume ratio(n): v_t / mean(v_{t-n..t-1}): the current bar against the
  *    mean of the n bars before it; first output bar n; NaN when that mean is 0.
  *
- * Rolling sums are kept relative to a reference value (the newest input at the
- * last re-summation) so that E[x²] - E[x]² does not cancel catastrophically on
- * prices like 100000 with a σ of 10; the results equal TA-Lib's to ~1e-12.
+ * Accuracy: every output is within 1e-12 (relative) of the same formulas
+ * evaluated exactly, on any series of positive prices (sub-cent to 1e6,
+ * flat runs, 100x spikes, 10^5-bar drifts: tests/unit/test_ta_exact.c),
+ * except where the exact value is below what the inputs can resolve
+ * (MACD, its signal and histogram near a zero crossing: see that test).
+ *  - Rolling sums (RV, volume ratio, SMA, Bollinger) are re-added from
+ *    their buffer every 16 updates and as soon as they fall below 1/16 of
+ *    their recent peak (a spike left the window, or it went quiet), which
+ *    bounds their error by ~1e-13 relative for values of one sign.
+ *  - Bollinger's variance is Σ(x - mean)² kept around the current mean
+ *    (re-centred every update, a corrected two-pass when re-added), so
+ *    neither a price level of 10^6 nor a nearly flat window costs digits; a
+ *    window of one repeated value has σ exactly 0 and bands equal to it.
+ *  - MACD's two EMAs are kept relative to the latest close: their rounding
+ *    errors are of the size of the price moves, not of the price.
+ *  - RSI: a run of unchanged closes leaves G/(G+L) exactly as it was (the
+ *    (n-1)/n decay is applied when the price moves again), however long.
+ *  - RV's returns are log1p((c-p)/p), which keeps the digits of returns
+ *    far below 1e-8 that ln(c/p) loses.
+ *  - ATR after ~10^4 bars with no range decays below DBL_MIN and loses
+ *    relative precision with it (the exact value is then < 1e-300 anyway).
  */
 #ifndef AT_TA_H
 #define AT_TA_H
@@ -69,26 +86,45 @@ typedef struct ta_bar {
 
 /* ------------------------------------------------------------ rolling window */
 
-/** A window of the last n values with shifted running sums (see file comment). */
+/**
+ * A window of the last n values with running sums (see the file comment for
+ * their accuracy): Σx (ta_win_init), or the mean and Σ(x - mean)² for a
+ * variance (ta_win_init_var).
+ */
 typedef struct ta_win {
     int n, count, pos, since_resum;
-    bool shift;        /**< keep sums relative to ref (for variances of prices) */
-    double ref;        /**< the shift */
-    double sum, sumsq; /**< Σ(x - ref), Σ(x - ref)² over the window */
+    int run;     /**< variance mode: equal values pushed in a row (run >= n: flat) */
+    bool var;    /**< variance mode */
+    double sum;  /**< Σx, or in variance mode Σ(x - ref) (~0) */
+    double sq;   /**< variance mode: Σ(x - ref)² */
+    double ref;  /**< variance mode: the mean as of the last push */
+    double peak; /**< largest |sum| (sq in variance mode) since the last re-addition */
+    double last; /**< variance mode: the newest value */
+    double cnt;  /**< count, as a double */
+    double inv;  /**< 1/count */
     double buf[TA_WIN_MAX];
 } ta_win;
 
-/** n in 1..TA_WIN_MAX (clamped). shift: see ta_win.shift. */
-void ta_win_init(ta_win *w, int n, bool shift);
+/** n in 1..TA_WIN_MAX (clamped): Σx and the mean. */
+void ta_win_init(ta_win *w, int n);
+/** The same, and the variance (a few more operations a push). */
+void ta_win_init_var(ta_win *w, int n);
+/** O(1) amortised. */
 void ta_win_push(ta_win *w, double x);
 /** True once n values were pushed. */
 bool ta_win_full(const ta_win *w);
-/** Mean of the window, NaN until full. */
+/** Σx of the window, NaN until full. */
+double ta_win_sum(const ta_win *w);
+/**
+ * Mean of the window, NaN until full. In variance mode a window of one
+ * repeated value has exactly that mean.
+ */
 double ta_win_mean(const ta_win *w);
-/** Population variance of the window (÷n), NaN until full, never negative. */
+/**
+ * Population variance (÷n), never negative, NaN until full or without
+ * variance mode. A window of one repeated value has a variance of exactly 0.
+ */
 double ta_win_var(const ta_win *w);
-/** Σx² of the window (only meaningful with shift = false), NaN until full. */
-double ta_win_sumsq(const ta_win *w);
 
 /* --------------------------------------------------------- moving averages */
 
@@ -111,6 +147,7 @@ double ta_ema_update(ta_ema *e, double x);
 
 typedef struct ta_rsi {
     int n, count;
+    int64_t flat; /**< unchanged closes since the last move (decay applied lazily) */
     double prev, gain, loss;
 } ta_rsi;
 void ta_rsi_init(ta_rsi *r, int n);
@@ -120,7 +157,9 @@ double ta_rsi_update(ta_rsi *r, double x);
 typedef struct ta_macd {
     int fast, slow, signal, count, nsig;
     double kf, ks, kg;
-    double fsum, ssum, ef, es, sigsum, sig;
+    double ref;                /**< the latest close (the first one during the seed) */
+    double fsum, ssum, ef, es; /**< seed sums and EMAs, relative to ref */
+    double sigsum, sig;
 } ta_macd;
 /** Periods as TA-Lib takes them (12, 26, 9 by default); each at least 2. */
 void ta_macd_init(ta_macd *m, int fast, int slow, int signal);

@@ -1,57 +1,146 @@
 /* Incremental indicators with TA-Lib's default seeding (see ta.h for the
  * conventions and where we deliberately differ). The arithmetic follows
  * TA-Lib's source order (e.g. 100·(G/(G+L)), (x-E)·k+E) so results agree
- * with it to the last few ulps, not just to a tolerance. */
+ * with it to the last few ulps, not just to a tolerance; where TA-Lib's
+ * order cancels digits (MACD's EMAs, Bollinger's variance, RV's returns) the
+ * same formula is evaluated in a frame that does not, and the result is
+ * closer to the exact value than TA-Lib's own (ta.h, "Accuracy"). */
 #include <math.h>
 
 #include "ta.h"
 
 /* ------------------------------------------------------------ rolling window */
 
+/* The running sums are O(1) per push and re-added from the buffer every
+ * RESUM_EVERY pushes, or at once when they fall below RESUM_DROP of their
+ * peak since the last re-addition (a spike left the window, or the window
+ * went quiet): until then they carry at most a few roundings a push of at
+ * most ½ulp(peak) each, and peak <= 16·(the current sum). For values of one
+ * sign that keeps Σx within ~32·2·16·2^-53 ≈ 1.1e-13 of the exact sum, and
+ * Σ(x - mean)² within ~32·4·16·2^-53 ≈ 2.3e-13, whatever passed through the
+ * window before (tests/unit/test_ta_exact.c checks them against exact
+ * sums on adversarial series). */
+#define RESUM_EVERY 32
+#define RESUM_DROP 0.0625
+
+/* Mean mode: Σx. Variance mode: Σ(x - ref) and Σ(x - ref)² around ref, the
+ * mean when last re-added: a corrected two-pass, exact to a few ulps at any
+ * price level and however flat the window. */
 static void win_resum(ta_win *w)
 {
-    /* Re-add the buffer relative to the newest value: removes the drift of
-     * n add/subtract pairs and re-centres the shift where the prices are now. */
-    int newest = (w->pos + w->n - 1) % w->n;
-    w->ref = w->shift ? w->buf[newest] : 0.0;
-    double s = 0.0, s2 = 0.0;
-    for (int i = 0; i < w->count; i++) {
-        double d = w->buf[i] - w->ref;
-        s += d;
-        s2 += d * d;
+    /* Two accumulators: half the chain of dependent additions. */
+    const double *b = w->buf;
+    const int n = w->count;
+    double s0 = 0.0, s1 = 0.0;
+    int i = 0;
+    for (; i + 2 <= n; i += 2) {
+        s0 += b[i];
+        s1 += b[i + 1];
     }
-    w->sum = s;
-    w->sumsq = s2;
+    if (i < n) {
+        s0 += b[i];
+    }
+    if (!w->var) {
+        w->sum = s0 + s1;
+        w->peak = fabs(w->sum);
+    } else {
+        double m = (s0 + s1) * w->inv, d0 = 0.0, d1 = 0.0, q0 = 0.0, q1 = 0.0;
+        for (i = 0; i + 2 <= n; i += 2) {
+            double e0 = b[i] - m, e1 = b[i + 1] - m;
+            d0 += e0;
+            d1 += e1;
+            q0 += e0 * e0;
+            q1 += e1 * e1;
+        }
+        if (i < n) {
+            double e0 = b[i] - m;
+            d0 += e0;
+            q0 += e0 * e0;
+        }
+        w->ref = m;
+        w->sum = d0 + d1;
+        w->sq = w->peak = q0 + q1;
+    }
     w->since_resum = 0;
 }
 
-void ta_win_init(ta_win *w, int n, bool shift)
+static void win_init(ta_win *w, int n, bool var)
 {
     w->n = n < 1 ? 1 : (n > TA_WIN_MAX ? TA_WIN_MAX : n);
-    w->count = w->pos = w->since_resum = 0;
-    w->shift = shift;
-    w->ref = w->sum = w->sumsq = 0.0;
+    w->var = var;
+    w->count = w->pos = w->since_resum = w->run = 0;
+    w->sum = w->sq = w->ref = w->peak = w->last = w->inv = w->cnt = 0.0;
+}
+
+void ta_win_init(ta_win *w, int n)
+{
+    win_init(w, n, false);
+}
+
+void ta_win_init_var(ta_win *w, int n)
+{
+    win_init(w, n, true);
+}
+
+/* Puts x in the ring; returns the value it replaces (0 while filling). */
+static inline double win_put(ta_win *w, double x)
+{
+    double old = 0.0;
+    if (w->count == w->n) {
+        old = w->buf[w->pos];
+    } else {
+        w->cnt = ++w->count;
+        w->inv = 1.0 / w->cnt; /* a multiplication, not a division, per push once full */
+    }
+    w->buf[w->pos] = x;
+    w->pos = w->pos + 1 == w->n ? 0 : w->pos + 1;
+    return old;
+}
+
+static inline void win_check(ta_win *w, double size)
+{
+    w->peak = size > w->peak ? size : w->peak;
+    if (++w->since_resum >= RESUM_EVERY || size < w->peak * RESUM_DROP) {
+        win_resum(w);
+    }
+}
+
+static inline void win_push_sum(ta_win *w, double x)
+{
+    double old = win_put(w, x);
+    w->sum += x - old;
+    win_check(w, fabs(w->sum));
+}
+
+static inline void win_push_var(ta_win *w, double x)
+{
+    /* Equal values in a row: a window made of one value has that mean and a
+     * variance of exactly 0, not a rounding residue of them. */
+    w->run = w->count && x == w->last ? w->run + 1 : 1;
+    w->last = x;
+    bool full = w->count == w->n;
+    double old = win_put(w, x);
+    /* Add x, drop old, then move ref onto the new mean so that sum stays ~0
+     * and sq is n·variance (no E[x²] - E[x]² cancellation). a - b and
+     * ref' - ref are exact for nearby values (Sterbenz). */
+    double a = x - w->ref, b = full ? old - w->ref : 0.0;
+    w->sum += a - b;
+    w->sq += (a - b) * (a + b);
+    double nref = w->ref + w->sum * w->inv;
+    double dl = nref - w->ref;
+    double sum = w->sum - w->cnt * dl; /* Σ(x - nref) */
+    w->sq -= dl * (w->sum + sum); /* Σ(x - nref)² = Σ(x - ref)² - dl·(Σ(x - ref) + Σ(x - nref)) */
+    w->sum = sum;
+    w->ref = nref;
+    win_check(w, w->sq);
 }
 
 void ta_win_push(ta_win *w, double x)
 {
-    if (w->count == 0 && w->shift) {
-        w->ref = x;
-    }
-    double d = x - w->ref;
-    if (w->count == w->n) {
-        double old = w->buf[w->pos] - w->ref;
-        w->sum -= old;
-        w->sumsq -= old * old;
+    if (w->var) {
+        win_push_var(w, x);
     } else {
-        w->count++;
-    }
-    w->buf[w->pos] = x;
-    w->pos = (w->pos + 1) % w->n;
-    w->sum += d;
-    w->sumsq += d * d;
-    if (w->count == w->n && ++w->since_resum >= w->n) {
-        win_resum(w);
+        win_push_sum(w, x);
     }
 }
 
@@ -60,36 +149,51 @@ bool ta_win_full(const ta_win *w)
     return w->count == w->n;
 }
 
-double ta_win_mean(const ta_win *w)
-{
-    return ta_win_full(w) ? w->ref + w->sum / w->n : NAN;
-}
-
-double ta_win_var(const ta_win *w)
+double ta_win_sum(const ta_win *w)
 {
     if (!ta_win_full(w)) {
         return NAN;
     }
-    double m = w->sum / w->n;
-    double v = w->sumsq / w->n - m * m;
-    return v > 0.0 ? v : 0.0;
+    if (w->var) {
+        return w->run >= w->n ? w->n * w->last : w->n * w->ref + w->sum;
+    }
+    return w->sum;
 }
 
-double ta_win_sumsq(const ta_win *w)
+double ta_win_mean(const ta_win *w)
 {
-    return ta_win_full(w) ? (w->sumsq > 0.0 ? w->sumsq : 0.0) : NAN;
+    if (!ta_win_full(w)) {
+        return NAN;
+    }
+    if (w->var) {
+        return w->run >= w->n ? w->last : w->ref + w->sum * w->inv;
+    }
+    return w->sum * w->inv;
+}
+
+double ta_win_var(const ta_win *w)
+{
+    if (!w->var || !ta_win_full(w)) {
+        return NAN;
+    }
+    if (w->run >= w->n) {
+        return 0.0;
+    }
+    double m = w->sum * w->inv;
+    double v = w->sq * w->inv - m * m;
+    return v > 0.0 ? v : 0.0;
 }
 
 /* --------------------------------------------------------- moving averages */
 
 void ta_sma_init(ta_sma *s, int n)
 {
-    ta_win_init(&s->w, n, true);
+    ta_win_init(&s->w, n);
 }
 
 double ta_sma_update(ta_sma *s, double x)
 {
-    ta_win_push(&s->w, x);
+    win_push_sum(&s->w, x);
     return ta_win_mean(&s->w);
 }
 
@@ -121,6 +225,7 @@ void ta_rsi_init(ta_rsi *r, int n)
 {
     r->n = n < 1 ? 1 : n;
     r->count = 0;
+    r->flat = 0;
     r->prev = r->gain = r->loss = 0.0;
 }
 
@@ -128,6 +233,19 @@ static double rsi_value(double g, double l)
 {
     double t = g + l;
     return t == 0.0 ? 0.0 : 100.0 * (g / t);
+}
+
+/* The (n-1)/n decay of the unchanged closes since the last move, in the
+ * order TA-Lib applies it bar by bar (once G and L are 0 it changes nothing). */
+static void rsi_decay(ta_rsi *r)
+{
+    for (; r->flat > 0 && (r->gain != 0.0 || r->loss != 0.0); r->flat--) {
+        r->loss *= (r->n - 1);
+        r->gain *= (r->n - 1);
+        r->loss /= r->n;
+        r->gain /= r->n;
+    }
+    r->flat = 0;
 }
 
 double ta_rsi_update(ta_rsi *r, double x)
@@ -153,6 +271,18 @@ double ta_rsi_update(ta_rsi *r, double x)
         return rsi_value(r->gain, r->loss);
     }
     r->count = r->n + 1; /* saturate: no overflow on endless streams */
+    if (d == 0) {
+        /* An unchanged close scales G and L by the same (n-1)/n: the ratio,
+         * RSI, stays as it was. Applying the decay when the price moves
+         * again gives the same G and L as applying it now, but keeps the
+         * ratio exact through a long flat run, where G and L themselves
+         * would sink into subnormals (after ~10^4 bars) and lose it. */
+        r->flat++;
+        return rsi_value(r->gain, r->loss);
+    }
+    if (r->flat) {
+        rsi_decay(r);
+    }
     r->loss *= (r->n - 1);
     r->gain *= (r->n - 1);
     if (d < 0) {
@@ -179,29 +309,42 @@ void ta_macd_init(ta_macd *m, int fast, int slow, int signal)
     m->ks = 2.0 / (m->slow + 1);
     m->kg = 2.0 / (m->signal + 1);
     m->count = m->nsig = 0;
-    m->fsum = m->ssum = m->ef = m->es = m->sigsum = m->sig = 0.0;
+    m->ref = m->fsum = m->ssum = m->ef = m->es = m->sigsum = m->sig = 0.0;
 }
 
 void ta_macd_update(ta_macd *m, double x, double *macd, double *signal, double *hist)
 {
     *macd = *signal = *hist = NAN;
     int bar = m->count;
+    /* MACD is the small difference of two EMAs of the price: EMAs of the
+     * price itself would carry rounding errors of the price's size (1e-16 of
+     * 100000 is 1e-11, as large as the MACD of a quiet minute). So both are
+     * kept relative to the latest close (ef = EMA - x, the EMA's lag
+     * negated), which carries errors of the size of the moves instead. d = x - ref is exact
+     * for closes within a factor 2 (Sterbenz). Same recurrence and k as
+     * TA-Lib's, E' = (x - E)·k + E, written in that frame. */
+    if (bar == 0) {
+        m->ref = x;
+    }
+    double d = x - m->ref;
     if (bar < m->slow) {
         m->count++;
-        /* The fast seed window ends on the slow seed's last bar (ta_MACD.c). */
-        m->ssum += x;
+        /* Seed sums relative to the first close. The fast seed window ends on
+         * the slow seed's last bar (ta_MACD.c). */
+        m->ssum += d;
         if (bar >= m->slow - m->fast) {
-            m->fsum += x;
+            m->fsum += d;
         }
         if (bar < m->slow - 1) {
             return;
         }
-        m->es = m->ssum / m->slow;
-        m->ef = m->fsum / m->fast;
+        m->es = m->ssum / m->slow - d;
+        m->ef = m->fsum / m->fast - d;
     } else {
-        m->ef = (x - m->ef) * m->kf + m->ef;
-        m->es = (x - m->es) * m->ks + m->es;
+        m->ef = ((d - m->ef) * m->kf + m->ef) - d;
+        m->es = ((d - m->es) * m->ks + m->es) - d;
     }
+    m->ref = x;
     double v = m->ef - m->es;
     if (m->nsig < m->signal) {
         m->sigsum += v;
@@ -221,13 +364,13 @@ void ta_macd_update(ta_macd *m, double x, double *macd, double *signal, double *
 
 void ta_bb_init(ta_bb *b, int n, double k)
 {
-    ta_win_init(&b->w, n, true);
+    ta_win_init_var(&b->w, n);
     b->k = k;
 }
 
 void ta_bb_update(ta_bb *b, double x, double *upper, double *mid, double *lower)
 {
-    ta_win_push(&b->w, x);
+    win_push_var(&b->w, x);
     double m = ta_win_mean(&b->w);
     double d = b->k * sqrt(ta_win_var(&b->w));
     *mid = m;
@@ -273,7 +416,7 @@ double ta_atr_update(ta_atr *a, double h, double l, double c)
 
 void ta_rv_init(ta_rv *r, int n)
 {
-    ta_win_init(&r->w, n, false);
+    ta_win_init(&r->w, n);
     r->have_prev = false;
     r->prev = 0.0;
 }
@@ -281,22 +424,29 @@ void ta_rv_init(ta_rv *r, int n)
 double ta_rv_update(ta_rv *r, double c)
 {
     if (r->have_prev) {
-        ta_win_push(&r->w, log(c / r->prev));
+        /* ln(c/p) as log1p((c-p)/p): c - p is exact for nearby closes, so a
+         * return of 1e-7 keeps all its digits, where log(c/p) would keep only
+         * the 1e-16 / 1e-7 that survive rounding c/p near 1. Below c = p/2
+         * log1p is ill-conditioned (its argument nears -1) and log(c/p) is
+         * the accurate one. */
+        double p = r->prev;
+        double lr = c < 0.5 * p ? log(c / p) : log1p((c - p) / p);
+        win_push_sum(&r->w, lr * lr);
     }
     r->have_prev = true;
     r->prev = c;
-    return sqrt(ta_win_sumsq(&r->w));
+    return sqrt(ta_win_sum(&r->w));
 }
 
 void ta_volratio_init(ta_volratio *v, int n)
 {
-    ta_win_init(&v->w, n, false);
+    ta_win_init(&v->w, n);
 }
 
 double ta_volratio_update(ta_volratio *v, double vol)
 {
     double mean = ta_win_mean(&v->w);
-    ta_win_push(&v->w, vol);
+    win_push_sum(&v->w, vol);
     return mean > 0.0 ? vol / mean : NAN;
 }
 

@@ -65,7 +65,10 @@ double ta_chg_get(const ta_chg *c, int minutes)
     }
     double then = c->close[mod_ring(c->last_min - minutes)];
     double now = c->close[mod_ring(c->last_min)];
-    return then != 0.0 ? now / then - 1.0 : NAN;
+    /* (now - then) / then, not now / then - 1: the difference is exact for
+     * nearby prices, so a change of 1e-10 keeps its digits instead of the
+     * 1e-16 / 1e-10 that survive rounding now / then near 1. */
+    return then != 0.0 ? (now - then) / then : NAN;
 }
 
 /* ------------------------------------------------------------- order book */

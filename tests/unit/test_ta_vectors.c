@@ -269,7 +269,7 @@ static void test_tulip_set(void **state)
     ta_bb_init(&b, 5, 2.0);
     ta_atr_init(&a, 5);
     ta_rv_init(&rv, 14);
-    ta_win_init(&w, 5, true);
+    ta_win_init_var(&w, 5);
     for (int i = 0; i < 15; i++) {
         double rv_ = ta_rsi_update(&r, TC[i]);
         double sv = ta_sma_update(&s, TC[i]);
@@ -436,7 +436,7 @@ static void test_ti_sd(void **state)
                                   1.854723699099141,  2.449489742783178,  2.576819745345025,
                                   2.0976176963403033};
     ta_win w;
-    ta_win_init(&w, 5, true);
+    ta_win_init_var(&w, 5);
     for (int i = 0; i < 11; i++) {
         ta_win_push(&w, x[i]);
         double sd = sqrt(ta_win_var(&w));
@@ -480,13 +480,14 @@ static void test_ti_atr14(void **state)
     }
 }
 
-/* Long series at BTC prices: the shifted, re-summed window keeps Bollinger's
- * σ exact where naive E[x²]-E[x]² running sums lose most digits. */
+/* Long series at BTC prices: the re-centred, re-added window keeps
+ * Bollinger's σ exact where naive E[x²]-E[x]² running sums lose most digits
+ * (tests/unit/test_ta_exact.c checks every output bar by bar). */
 static void test_window_precision(void **state)
 {
     (void)state;
     ta_win w;
-    ta_win_init(&w, 20, true);
+    ta_win_init_var(&w, 20);
     double x[20];
     uint64_t seed = 42;
     for (int i = 0; i < 200000; i++) {
