@@ -17,16 +17,30 @@ cat >"$tmp/accounts.json" <<'JSON'
 JSON
 insts="$src/tests/data/okx_instruments_swap_sample.json"
 
+# The peers the figures are compared against (ccxt for okx_ingest,
+# technicalindicators for ta_throughput) are pinned npm packages: installed
+# here, so a fresh clone gets every figure; one that cannot be installed is
+# named at the end and the run fails.
+peers_ok=1
+bash "$src/scripts/deps.sh" --npm-peers tests/ccxt bench/ta-peer || peers_ok=0
+missing=()
+
 start_sim() { # prints the URL; startup time (ms) in $tmp/startup_ms
   local t0 t1
   t0=$(date +%s%N)
   "$sim" --port 0 --quiet --accounts "$tmp/accounts.json" --instruments "$insts" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
   echo $! >"$tmp/sim.pid"
-  for _ in $(seq 1 500); do
-    grep -q "listening on" "$tmp/sim.out" 2>/dev/null && break
+  local up=0
+  for _ in $(seq 1 2500); do # polls the condition; 5 s at most
+    grep -q "listening on" "$tmp/sim.out" 2>/dev/null && { up=1; break; }
     sleep 0.002
   done
   t1=$(date +%s%N)
+  if [ "$up" = 0 ]; then
+    echo "bench: okx-sim did not start within 5 s:" >&2
+    cat "$tmp/sim.err" >&2
+    return 1
+  fi
   echo $(( (t1 - t0) / 1000000 )) >"$tmp/startup_ms"
   sed -n 's/^okx-sim listening on //p' "$tmp/sim.out"
 }
@@ -63,6 +77,7 @@ if [ -x "$build/bench/okx_ingest" ]; then
   if command -v node >/dev/null && [ -d "$src/tests/ccxt/node_modules/ccxt" ]; then
     OKX_INGEST_CCXT_MPS=$(node "$src/bench/ccxt_ingest.mjs" "$stream" | sed -n 's/^ccxt_ingest_msgs_per_s //p')
   fi
+  [ -n "$OKX_INGEST_CCXT_MPS" ] || missing+=("okx_ingest (peer: ccxt in tests/ccxt)")
   # The same stream as OKX sends books today: checksum 0 (deprecated 2026-06),
   # so no CRC to verify; ccxt is measured again on this file.
   stream0="$tmp/okx_stream_nocrc.txt"
@@ -85,7 +100,7 @@ if [ -f "$build/plugins/exchange_okx.so" ]; then
   cat >"$tmp/eng/rss.ini" <<EOF
 [core]
 data_dir = $tmp/eng/data
-log_level = warn
+log_level = info
 [storage.sqlite]
 path = $tmp/eng/data/rss.db
 [exchange.okx]
@@ -96,6 +111,18 @@ instruments = BTC, ETH, SOL, DOGE, XRP, ADA, LTC, DOT, AVAX, LINK
 EOF
   "$build/aitrader" run -c "$tmp/eng/rss.ini" >"$tmp/eng/out" 2>&1 &
   epid=$!
+  # Measured once the feed is up, after a fixed span of following it: the
+  # span is part of what the figure means (memory in steady use), not a
+  # guess at when something is ready.
+  for _ in $(seq 1 200); do
+    grep -q "exchange.okx: state up" "$tmp/eng/out" && break
+    sleep 0.1
+  done
+  if ! grep -q "exchange.okx: state up" "$tmp/eng/out"; then
+    echo "bench: the engine did not come up within 20 s:" >&2
+    tail -n 20 "$tmp/eng/out" >&2
+    exit 1
+  fi
   sleep 6
   ENGINE_RSS_KB=$(awk '/^VmRSS:/ {print $2}' /proc/$epid/status)
   ENGINE_PRIV_KB=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' /proc/$epid/smaps_rollup)
@@ -138,15 +165,12 @@ GEN
   ta_out=$("$build/bench/ta_bench" "$ta_csv")
   TA_BPS=$(sed -n 's/^ta_bars_per_s //p' <<<"$ta_out")
   TA_BARS=$(sed -n 's/^ta_bars //p' <<<"$ta_out")
-  if command -v node >/dev/null; then
-    [ -d "$src/bench/ta-peer/node_modules/technicalindicators" ] \
-      || npm ci --prefix "$src/bench/ta-peer" --no-audit --no-fund >/dev/null 2>&1 || true
-    if [ -d "$src/bench/ta-peer/node_modules/technicalindicators" ]; then
-      ta_peer=$(node "$src/bench/ta-peer/ta_peer.mjs" "$ta_csv")
-      TA_PEER_BPS=$(sed -n 's/^ta_peer_bars_per_s //p' <<<"$ta_peer")
-      TA_PEER_API=$(sed -n 's/^ta_peer_api //p' <<<"$ta_peer")
-    fi
+  if command -v node >/dev/null && [ -d "$src/bench/ta-peer/node_modules/technicalindicators" ]; then
+    ta_peer=$(node "$src/bench/ta-peer/ta_peer.mjs" "$ta_csv")
+    TA_PEER_BPS=$(sed -n 's/^ta_peer_bars_per_s //p' <<<"$ta_peer")
+    TA_PEER_API=$(sed -n 's/^ta_peer_api //p' <<<"$ta_peer")
   fi
+  [ -n "$TA_PEER_BPS" ] || missing+=("ta_throughput (peer: technicalindicators in bench/ta-peer)")
 fi
 # ---- end ta_throughput ----------------------------------------------------
 
@@ -221,3 +245,11 @@ for f in figs:
     print(f"{f['name']:28} {f['value']:>12} {f['unit']:8} {f['peer_value']:>12} {f['ratio']:>7}")
 print(f"books: {bmps:.1f} updates/s over 10 instruments, {gaps} seqId gaps; written {out}")
 PY
+
+if [ ${#missing[@]} -gt 0 ]; then
+  for m in "${missing[@]}"; do
+    echo "bench: no peer figure for $m" >&2
+  done
+  [ "$peers_ok" = 1 ] || echo "bench: the npm peers could not be installed (see above)" >&2
+  exit 1
+fi

@@ -2,7 +2,54 @@
 # Installs the Debian packages aitrader needs to build, run and test.
 # Idempotent: only missing packages are installed; prints what it does.
 # Usage: scripts/deps.sh [--runtime-only]
+#        scripts/deps.sh --npm-peers [DIR...]
+# --npm-peers installs the pinned npm packages the tests and `make bench`
+# compare against (tests/ccxt: ccxt and ws; bench/ta-peer: technicalindicators)
+# with `npm ci` from each DIR's package-lock.json, only where node_modules does
+# not already hold exactly the locked versions.
 set -euo pipefail
+
+npm_peers() {
+  local root d rel rc=0
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  [ $# -gt 0 ] || set -- tests/ccxt bench/ta-peer
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "deps: node and npm are needed for the npm peers ($*): run scripts/deps.sh to install them" >&2
+    return 1
+  fi
+  for rel in "$@"; do
+    d=$root/$rel
+    # Present when every dependency of package.json is installed at the
+    # version package-lock.json pins.
+    if node -e '
+const fs = require("fs"), path = require("path"), d = process.argv[1];
+const deps = Object.keys(JSON.parse(fs.readFileSync(path.join(d, "package.json"))).dependencies || {});
+const lock = JSON.parse(fs.readFileSync(path.join(d, "package-lock.json"))).packages || {};
+const same = (n) => {
+  try {
+    const got = JSON.parse(fs.readFileSync(path.join(d, "node_modules", n, "package.json"))).version;
+    return got === (lock["node_modules/" + n] || {}).version;
+  } catch (e) { return false; }
+};
+process.exit(deps.every(same) ? 0 : 1);' "$d"; then
+      echo "deps: npm peers of $rel present"
+      continue
+    fi
+    echo "deps: npm ci in $rel (versions pinned by its package-lock.json)"
+    if ! npm ci --prefix "$d" --no-audit --no-fund --loglevel=error; then
+      echo "deps: npm ci in $rel failed: is the npm registry reachable (offline, proxy:" \
+        "npm config get registry)? Figures and tests compared against it are left out." >&2
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+if [ "${1:-}" = "--npm-peers" ]; then
+  shift
+  npm_peers "$@"
+  exit
+fi
 
 build_pkgs=(
   build-essential cmake pkg-config

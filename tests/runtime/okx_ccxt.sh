@@ -16,9 +16,8 @@ if ! command -v node >/dev/null 2>&1; then
     echo "okx_ccxt: node not found (Node.js >= 20 is required)" >&2
     exit 1
 fi
-if [[ ! -d "$dir/node_modules/ccxt" || ! -d "$dir/node_modules/ws" ]]; then
-    # A clean clone: install exactly what package-lock.json pins.
-    npm ci --prefix "$dir" --no-audit --no-fund
-fi
+# A clean clone (or a stale node_modules): install exactly what
+# package-lock.json pins.
+bash "$src/scripts/deps.sh" --npm-peers tests/ccxt
 
 OKX_SIM="$sim" node --test "$dir/okx_sim.test.mjs" "$dir/okx_sim_ws.test.mjs"
