@@ -26,38 +26,19 @@ static int64_t jms(const json_t *o, const char *k)
  * where OKX always sends one) refuses the whole item: stored or published as
  * 0 it would read as a flat position or a 100 % drawdown. The last good
  * event and row stay what the engine knows. */
+#define KEPT "the last good values stay"
+
 static void refuse(okx_ctx *c, const char *what, const char *field, const json_t *v)
 {
-    char raw[64] = "missing";
-    if (v) {
-        /* as JSON: quoted, control characters escaped */
-        char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        snprintf(raw, sizeof(raw), "%.48s%s", s ? s : "(unprintable)",
-                 s && strlen(s) > 48 ? "..." : "");
-        free(s);
-    }
-    okx_warn_limited(c, "%s refused: %s %s %s; the last good values stay", what, field,
-                     v ? "=" : "is", raw);
+    okx_refuse(c, what, field, v, KEPT);
 }
 
-/* A decimal field of an account item into *out. A required field must be an
- * exact decimal; an optional one may also be "" or absent (OKX's "none":
- * {0,0}). false (logged) when the value is unusable. */
+/* A required field must be an exact decimal; an optional one may also be ""
+ * or absent. */
 static bool field_dec(okx_ctx *c, const char *what, const json_t *o, const char *k, bool required,
                       at_dec *out)
 {
-    const json_t *v = json_object_get(o, k);
-    const char *s = json_string_value(v);
-    *out = (at_dec){0, 0};
-    if (!required && (!v || json_is_null(v) || (s && !*s))) {
-        return true;
-    }
-    if (s && *s && c->h->dec_parse(s, (size_t)-1, out) == AT_OK) {
-        return true;
-    }
-    *out = (at_dec){0, 0};
-    refuse(c, what, k, v);
-    return false;
+    return okx_field_dec(c, what, KEPT, o, k, required, out);
 }
 
 /* ------------------------------------------------------------ events */

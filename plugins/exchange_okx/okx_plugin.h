@@ -30,6 +30,7 @@ typedef struct okx_watch {
 
 typedef struct okx_ctx okx_ctx;
 typedef struct okx_player okx_player;
+typedef struct okx_recheck okx_recheck;
 
 struct okx_ctx {
     at_instance *inst;
@@ -67,6 +68,7 @@ struct okx_ctx {
     void (*insts_ready)(struct okx_ctx *c, const okx_reply *r);
     at_timer *cfg_retry; /* account/config retry (one-shot) */
     int intent_sub;
+    okx_recheck *rechecks; /* orders being asked about at OKX (okx_push.c) */
     char uid[32];
     uint64_t md_errors, book_resyncs;
     int64_t ws_pub_down_since;
@@ -105,6 +107,16 @@ void okx_alert(okx_ctx *c, at_log_level level, const char *text);
  * values, unreadable pushes): a few lines a minute per instance; the others
  * are counted and the count goes with the next line written. */
 void okx_warn_limited(okx_ctx *c, const char *fmt, ...) AT_PRINTF(2, 3);
+/* A value the venue sent that cannot be used: a rate-limited WARN (as
+ * okx_warn_limited) "<what> refused: <field> = <raw value as JSON>; <then>",
+ * or "<field> is missing" when v is NULL. */
+void okx_refuse(okx_ctx *c, const char *what, const char *field, const json_t *v, const char *then);
+/* A decimal field k of an OKX object into *out. A required one must be an
+ * exact decimal string; an optional one may also be "", null or absent
+ * (OKX's "none": {0,0}). false, refused through okx_refuse, when the value
+ * cannot be used ("NaN", "abc", "1e999", a number, missing where required). */
+bool okx_field_dec(okx_ctx *c, const char *what, const char *then, const json_t *o, const char *k,
+                   bool required, at_dec *out);
 /* Everything about this instance's config that can be refused without I/O
  * (credentials given partly, URLs, replay/record combinations, instrument
  * and bar syntax, demo against the URLs' hosts): AT_OK, or AT_ECONFIG with
@@ -138,10 +150,16 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len);
 /* okx_trade.c */
 int okx_trade_start(okx_ctx *c);
 void okx_trade_stop(okx_ctx *c);
+
+/* okx_push.c */
 /* After the private feed came back: ask OKX about every order still open
  * here, so pushes missed meanwhile are caught up. */
 void okx_trade_resync(okx_ctx *c);
-/* A push on the private "orders" channel (order state, fills). */
+/* A push on the private "orders" channel (order state, fills). One whose
+ * values cannot be used is refused whole (logged) and its order asked about
+ * again at OKX a moment later. */
 void okx_trade_on_order_push(okx_ctx *c, json_t *item);
+/* Forget the questions still waiting (stop). */
+void okx_trade_rechecks_free(okx_ctx *c);
 
 #endif

@@ -152,6 +152,36 @@ void okx_warn_limited(okx_ctx *c, const char *fmt, ...)
     }
 }
 
+void okx_refuse(okx_ctx *c, const char *what, const char *field, const json_t *v, const char *then)
+{
+    char raw[64] = "missing";
+    if (v) {
+        /* as JSON: quoted, control characters escaped */
+        char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        snprintf(raw, sizeof(raw), "%.48s%s", s ? s : "(unprintable)",
+                 s && strlen(s) > 48 ? "..." : "");
+        free(s);
+    }
+    okx_warn_limited(c, "%s refused: %s %s %s; %s", what, field, v ? "=" : "is", raw, then);
+}
+
+bool okx_field_dec(okx_ctx *c, const char *what, const char *then, const json_t *o, const char *k,
+                   bool required, at_dec *out)
+{
+    const json_t *v = json_object_get(o, k);
+    const char *s = json_string_value(v);
+    *out = (at_dec){0, 0};
+    if (!required && (!v || json_is_null(v) || (s && !*s))) {
+        return true;
+    }
+    if (s && *s && c->h->dec_parse(s, (size_t)-1, out) == AT_OK) {
+        return true;
+    }
+    *out = (at_dec){0, 0};
+    okx_refuse(c, what, k, v, then);
+    return false;
+}
+
 at_db_value okx_db_dec(okx_ctx *c, const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));

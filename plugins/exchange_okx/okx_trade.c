@@ -8,8 +8,8 @@
  *   4. at start, rows left "sent" by a previous run are reconciled the same
  *      way, and open orders OKX has that no intent of ours explains are
  *      reported, not touched.
- * Order and fill pushes of the private WebSocket become ORDER and FILL
- * events and update the rows. */
+ * Order and fill pushes of the private WebSocket, and the questions that
+ * catch up with them, are okx_push.c's. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,133 +343,6 @@ static void on_intent(void *arg, const at_event *e)
     }
 }
 
-/* ------------------------------------------------------------ pushes */
-
-static at_ord_state state_of(const char *s)
-{
-    return strcmp(s, "live") == 0               ? AT_ORD_LIVE
-           : strcmp(s, "partially_filled") == 0 ? AT_ORD_PARTIALLY_FILLED
-           : strcmp(s, "filled") == 0           ? AT_ORD_FILLED
-           : strcmp(s, "canceled") == 0         ? AT_ORD_CANCELED
-           : strcmp(s, "mmp_canceled") == 0     ? AT_ORD_MMP_CANCELED
-                                                : AT_ORD_UNKNOWN;
-}
-
-static at_dec dec_of(okx_ctx *c, const json_t *o, const char *k)
-{
-    at_dec d = {0, 0};
-    const char *s = jstr(o, k);
-    if (*s) {
-        c->h->dec_parse(s, (size_t)-1, &d);
-    }
-    return d;
-}
-
-/* One execution, from an order push or a trade/fills row (same field names:
- * tradeId, fillPx, fillSz, fillFee, fillFeeCcy, execType, fillTime): FILL
- * event and fills row. */
-static void record_fill(okx_ctx *c, const json_t *o, const okx_inst *in)
-{
-    const char *inst_id = jstr(o, "instId");
-    const char *cl = jstr(o, "clOrdId");
-    const char *ps = jstr(o, "posSide");
-    at_pos_side pos = strcmp(ps, "long") == 0    ? AT_POS_LONG
-                      : strcmp(ps, "short") == 0 ? AT_POS_SHORT
-                                                 : AT_POS_NET;
-    bool buy = strcmp(jstr(o, "side"), "buy") == 0;
-    const char *trade_id = jstr(o, "tradeId");
-    at_dec fsz = dec_of(c, o, "fillSz");
-    if (*trade_id && fsz.m > 0) {
-        at_ev_fill *f = (at_ev_fill *)c->h->event_new(c->inst, AT_EV_FILL, 0);
-        if (f) {
-            f->h.inst = in ? in->id : c->h->inst_intern(inst_id);
-            snprintf(f->account, sizeof(f->account), "%s", c->name);
-            snprintf(f->trade_id, sizeof(f->trade_id), "%s", trade_id);
-            snprintf(f->ord_id, sizeof(f->ord_id), "%s", jstr(o, "ordId"));
-            snprintf(f->cl_ord_id, sizeof(f->cl_ord_id), "%s", cl);
-            f->side = buy ? AT_SIDE_BUY : AT_SIDE_SELL;
-            f->pos_side = pos;
-            f->px = dec_of(c, o, "fillPx");
-            f->sz = fsz;
-            f->fee = dec_of(c, o, "fillFee");
-            snprintf(f->fee_ccy, sizeof(f->fee_ccy), "%s", jstr(o, "fillFeeCcy"));
-            f->maker = strcmp(jstr(o, "execType"), "M") == 0;
-            f->exch_ts_ms = strtoll(jstr(o, "fillTime"), NULL, 10);
-            c->h->publish(c->inst, &f->h, 0);
-        }
-        const at_db_value p[] = {AT_DB_S(c->name),
-                                 AT_DB_S(inst_id),
-                                 AT_DB_S(trade_id),
-                                 AT_DB_S(jstr(o, "ordId")),
-                                 AT_DB_S(cl),
-                                 AT_DB_S(jstr(o, "side")),
-                                 AT_DB_S(ps),
-                                 okx_db_dec(c, o, "fillPx"),
-                                 AT_DB_D(fsz),
-                                 okx_db_dec(c, o, "fillFee"),
-                                 AT_DB_S(jstr(o, "fillFeeCcy")),
-                                 AT_DB_B(strcmp(jstr(o, "execType"), "M") == 0),
-                                 AT_DB_I(strtoll(jstr(o, "fillTime"), NULL, 10))};
-        c->h->db_write(c->inst,
-                       "INSERT INTO fills (account, inst_id, trade_id, ord_id, cl_ord_id, side, "
-                       "pos_side, px, sz, fee, fee_ccy, maker, ts_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,"
-                       "$8,$9,$10,$11,$12,$13) ON CONFLICT (account, inst_id, trade_id) DO NOTHING",
-                       p, 13, NULL, NULL);
-    }
-}
-
-void okx_trade_on_order_push(okx_ctx *c, json_t *o)
-{
-    if (json_object_get(o, "op")) {
-        return; /* WS op answers: orders go over REST for now */
-    }
-    const char *inst_id = jstr(o, "instId");
-    const okx_inst *in = okx_insts_find(c->insts, inst_id);
-    const char *ps = jstr(o, "posSide");
-    at_pos_side pos = strcmp(ps, "long") == 0    ? AT_POS_LONG
-                      : strcmp(ps, "short") == 0 ? AT_POS_SHORT
-                                                 : AT_POS_NET;
-    bool buy = strcmp(jstr(o, "side"), "buy") == 0;
-    at_ev_order *e = (at_ev_order *)c->h->event_new(c->inst, AT_EV_ORDER, 0);
-    if (e) {
-        e->h.inst = in ? in->id : c->h->inst_intern(inst_id);
-        snprintf(e->account, sizeof(e->account), "%s", c->name);
-        snprintf(e->ord_id, sizeof(e->ord_id), "%s", jstr(o, "ordId"));
-        snprintf(e->cl_ord_id, sizeof(e->cl_ord_id), "%s", jstr(o, "clOrdId"));
-        e->side = buy ? AT_SIDE_BUY : AT_SIDE_SELL;
-        e->pos_side = pos;
-        const char *ot = jstr(o, "ordType");
-        e->ord_type = strcmp(ot, "limit") == 0       ? AT_ORDT_LIMIT
-                      : strcmp(ot, "post_only") == 0 ? AT_ORDT_POST_ONLY
-                      : strcmp(ot, "fok") == 0       ? AT_ORDT_FOK
-                      : strcmp(ot, "ioc") == 0       ? AT_ORDT_IOC
-                                                     : AT_ORDT_MARKET;
-        e->state = state_of(jstr(o, "state"));
-        e->px = dec_of(c, o, "px");
-        e->sz = dec_of(c, o, "sz");
-        e->acc_fill_sz = dec_of(c, o, "accFillSz");
-        e->avg_px = dec_of(c, o, "avgPx");
-        e->fee = dec_of(c, o, "fee");
-        snprintf(e->fee_ccy, sizeof(e->fee_ccy), "%s", jstr(o, "feeCcy"));
-        e->reduce_only = strcmp(jstr(o, "reduceOnly"), "true") == 0;
-        e->c_time_ms = strtoll(jstr(o, "cTime"), NULL, 10);
-        e->u_time_ms = strtoll(jstr(o, "uTime"), NULL, 10);
-        c->h->publish(c->inst, &e->h, 0);
-    }
-    const char *cl = jstr(o, "clOrdId");
-    if (*cl) {
-        const at_db_value p[] = {AT_DB_S(jstr(o, "state")),      AT_DB_S(jstr(o, "ordId")),
-                                 okx_db_dec(c, o, "accFillSz"),  okx_db_dec(c, o, "avgPx"),
-                                 okx_db_dec(c, o, "fee"),        AT_DB_S(jstr(o, "feeCcy")),
-                                 AT_DB_I(c->h->now_us() / 1000), AT_DB_S(cl)};
-        c->h->db_write(c->inst,
-                       "UPDATE orders SET state = $1, ord_id = $2, acc_fill_sz = $3, avg_px = $4, "
-                       "fee = $5, fee_ccy = $6, updated_ms = $7 WHERE cl_ord_id = $8",
-                       p, 8, NULL, NULL);
-    }
-    record_fill(c, o, in);
-}
-
 /* ------------------------------------------------------------ reconciliation */
 
 typedef struct recon {
@@ -662,116 +535,6 @@ static void on_algos(void *arg, const okx_reply *r)
     }
 }
 
-/* Resync: each order still open here, as OKX has it now, and the fills it
- * got while the private feed was away. */
-/* A fill of the resync: recorded unless the row already knows it (its push
- * may have arrived before the connection dropped). */
-typedef struct fill_check {
-    okx_ctx *c;
-    json_t *fill; /* push-shaped copy */
-    bool known;
-} fill_check;
-
-static int on_fill_known(void *arg, const at_db_row *row)
-{
-    ((fill_check *)arg)->known = true;
-    return 1;
-}
-
-static void on_fill_known_done(void *arg, int err, const char *error)
-{
-    fill_check *k = arg;
-    if (err == AT_OK && !k->known) {
-        const char *id = jstr(k->fill, "instId");
-        record_fill(k->c, k->fill, okx_insts_find(k->c->insts, id));
-    }
-    json_decref(k->fill);
-    free(k);
-}
-
-static void on_resync_fills(void *arg, const okx_reply *r)
-{
-    okx_ctx *c = arg;
-    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->data) {
-        return;
-    }
-    size_t i;
-    json_t *f;
-    json_array_foreach(r->data, i, f)
-    {
-        fill_check *k = calloc(1, sizeof(*k));
-        json_t *copy = k ? json_deep_copy(f) : NULL;
-        if (!copy) {
-            free(k);
-            oom(c, "resync: fills missed while the private feed was away not recorded");
-            return;
-        }
-        k->c = c;
-        /* trade/fills names the fee "fee"; the push names it "fillFee". */
-        k->fill = copy;
-        json_object_set(k->fill, "fillFee", json_object_get(f, "fee"));
-        json_object_set(k->fill, "fillFeeCcy", json_object_get(f, "feeCcy"));
-        const at_db_value p[] = {AT_DB_S(c->name), AT_DB_S(jstr(f, "instId")),
-                                 AT_DB_S(jstr(f, "tradeId"))};
-        c->h->db_query(c->inst,
-                       "SELECT trade_id FROM fills WHERE account = $1 AND inst_id = $2 AND "
-                       "trade_id = $3",
-                       p, 3, on_fill_known, on_fill_known_done, k);
-    }
-}
-
-static void on_resync(void *arg, const okx_reply *r)
-{
-    okx_ctx *c = arg;
-    json_t *d = r->data ? json_array_get(r->data, 0) : NULL;
-    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !d) {
-        return;
-    }
-    /* The order's state through the push path (row and ORDER event), without
-     * its last fill: every fill comes from trade/fills below, once. */
-    json_t *o = json_deep_copy(d);
-    if (!o) {
-        oom(c, "resync: an order's state at OKX not applied");
-        return;
-    }
-    json_object_del(o, "tradeId");
-    okx_trade_on_order_push(c, o);
-    json_decref(o);
-    char q[256] = "";
-    okx_query_append(q, sizeof(q), "instType", "SWAP");
-    okx_query_append(q, sizeof(q), "instId", jstr(d, "instId"));
-    okx_query_append(q, sizeof(q), "ordId", jstr(d, "ordId"));
-    okx_rest_get(c->rest, "/api/v5/trade/fills", q + 1, true, on_resync_fills, c);
-}
-
-static int on_open_row(void *arg, const at_db_row *row)
-{
-    okx_ctx *c = arg;
-    char q[256] = "";
-    okx_query_append(q, sizeof(q), "instId", row->cols[1].u.s);
-    okx_query_append(q, sizeof(q), "clOrdId", row->cols[0].u.s);
-    okx_rest_get(c->rest, "/api/v5/trade/order", q + 1, true, on_resync, c);
-    return 0;
-}
-
-static void on_open_done(void *arg, int err, const char *error)
-{
-    okx_ctx *c = arg;
-    if (err != AT_OK) {
-        c->h->log(c->inst, AT_LOG_ERROR, "resync: cannot read orders: %s", error ? error : "?");
-    }
-}
-
-void okx_trade_resync(okx_ctx *c)
-{
-    const at_db_value p[] = {AT_DB_S(c->name)};
-    c->h->log(c->inst, AT_LOG_INFO, "private feed back: asking OKX about open orders");
-    c->h->db_query(c->inst,
-                   "SELECT cl_ord_id, inst_id FROM orders WHERE account = $1 AND op = 'place' AND "
-                   "state IN ('live', 'partially_filled')",
-                   p, 1, on_open_row, on_open_done, c);
-}
-
 int okx_trade_start(okx_ctx *c)
 {
     c->intent_sub = c->h->subscribe(c->inst, AT_EV_ORDER_INTENT, on_intent, c);
@@ -798,4 +561,5 @@ void okx_trade_stop(okx_ctx *c)
         c->h->unsubscribe(c->inst, c->intent_sub);
         c->intent_sub = 0;
     }
+    okx_trade_rechecks_free(c);
 }

@@ -58,6 +58,12 @@ typedef struct mock {
         void *arg;
     } subs[8];
     int nsubs;
+    /* A test's own tables (optional): on_write sees every write with its
+     * parameters; rows answers a read, row by row, when it is made (storage
+     * runs reads and writes in the order they come). NULL: an empty
+     * database. */
+    void (*on_write)(const char *sql, const at_db_value *params, size_t n);
+    void (*rows)(const char *sql, const at_db_value *params, size_t n, at_db_row_cb row, void *arg);
 } mock;
 
 static mock M;
@@ -194,8 +200,9 @@ static int m_db_write(at_instance *inst, const char *sql, const at_db_value *par
                       at_db_done_cb done, void *arg)
 {
     (void)inst;
-    (void)params;
-    (void)n;
+    if (M.on_write) {
+        M.on_write(sql, params, n);
+    }
     if (M.nwrites < MOCK_MAX) {
         snprintf(M.writes[M.nwrites++].sql, sizeof(M.writes[0].sql), "%s", sql);
     }
@@ -210,15 +217,14 @@ static int m_db_write(at_instance *inst, const char *sql, const at_db_value *par
     return AT_OK;
 }
 
-/* Reads see an empty database. */
+/* Reads see an empty database, or what M.rows gives. */
 static int m_db_query(at_instance *inst, const char *sql, const at_db_value *params, size_t n,
                       at_db_row_cb row, at_db_done_cb done, void *arg)
 {
     (void)inst;
-    (void)sql;
-    (void)params;
-    (void)n;
-    (void)row;
+    if (M.rows) {
+        M.rows(sql, params, n, row, arg);
+    }
     mock_cb *p = m_pend(2);
     if (!p) {
         return AT_ENOMEM;
@@ -284,6 +290,8 @@ MOCK_UNUSED static const at_host *mock_host(void)
     M.host.timer_cancel = m_timer_cancel;
     M.host.db_write = m_db_write;
     M.host.db_query = m_db_query;
+    M.on_write = NULL;
+    M.rows = NULL;
     M.now_us = 1700000000000000LL;
     return &M.host;
 }
