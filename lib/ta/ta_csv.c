@@ -1,14 +1,19 @@
 /* Strict candle CSV reader. Strict because an indicator run over a silently
  * mis-parsed file (a shifted column, a row out of order) gives plausible but
- * wrong numbers: every problem stops the read with FILE:LINE: reason. */
+ * wrong numbers: every problem stops the read with FILE:LINE: reason. It
+ * never holds more than one line of TA_CSV_LINE_MAX bytes, whatever the
+ * input (a 1 GB line, /dev/zero through a pipe). */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ta_csv.h"
 
@@ -20,21 +25,23 @@ struct ta_csv {
     FILE *f;
     char *path;
     char *inst;
-    char *line;
-    size_t cap;
+    char line[TA_CSV_LINE_MAX + 1];
     long lineno;
+    bool failed; /* an error stopped the read: later calls fail too */
     int ncols;
     int col[C__N]; /* field index of each known column, -1 if absent */
     bool have_prev;
     int64_t prev_ts;
 };
 
+/* "FILE:LINE: reason", or "FILE: reason" for the file as a whole (line 0). */
 static void errf(char *err, size_t len, const char *path, long line, const char *fmt, ...)
 {
     if (!err || !len) {
         return;
     }
-    int n = snprintf(err, len, "%s:%ld: ", path, line);
+    int n =
+        line > 0 ? snprintf(err, len, "%s:%ld: ", path, line) : snprintf(err, len, "%s: ", path);
     if (n < 0 || (size_t)n >= len) {
         return;
     }
@@ -87,15 +94,43 @@ static bool blank(const char *s)
     return true;
 }
 
-/* Reads the next non-blank line; 1 ok, 0 EOF. */
-static int read_line(ta_csv *r)
+/* Reads the next non-blank line into r->line, without its newline: 1 ok,
+ * 0 end of file, -1 error (message in err). A NUL byte is an error, not the
+ * end of the row (C strings would silently cut the row there), and so is a
+ * line longer than TA_CSV_LINE_MAX: the read stops at the limit. A UTF-8
+ * byte order mark before the header is skipped, as in modules.ini. */
+static int read_line(ta_csv *r, char *err, size_t errlen)
 {
     for (;;) {
-        ssize_t n = getline(&r->line, &r->cap, r->f);
-        if (n < 0) {
-            return 0;
+        size_t n = 0;
+        int c;
+        while ((c = getc_unlocked(r->f)) != EOF && c != '\n') {
+            if (c == '\0') {
+                errf(err, errlen, r->path, r->lineno + 1, "NUL byte at column %zu: not a text file",
+                     n + 1);
+                return -1;
+            }
+            if (n == TA_CSV_LINE_MAX) {
+                errf(err, errlen, r->path, r->lineno + 1, "line too long (over %d bytes)",
+                     TA_CSV_LINE_MAX);
+                return -1;
+            }
+            r->line[n++] = (char)c;
+        }
+        if (c == EOF) {
+            if (ferror(r->f)) {
+                errf(err, errlen, r->path, r->lineno + 1, "read error: %s", strerror(errno));
+                return -1;
+            }
+            if (n == 0) {
+                return 0; /* the last line ended with its newline, or the file is empty */
+            }
         }
         r->lineno++;
+        r->line[n] = '\0';
+        if (r->lineno == 1 && n >= 3 && memcmp(r->line, "\xEF\xBB\xBF", 3) == 0) {
+            memmove(r->line, r->line + 3, n - 2);
+        }
         if (!blank(r->line)) {
             return 1;
         }
@@ -120,25 +155,74 @@ static int column_of(const char *name)
     return -1;
 }
 
-ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen)
+/* What a path that is not a file or a stream is, for the message. */
+static const char *not_a_file(mode_t m)
 {
-    ta_csv *r = calloc(1, sizeof(*r));
-    if (!r || !(r->path = strdup(path)) || (inst && !(r->inst = strdup(inst)))) {
-        errf(err, errlen, path, 0, "out of memory");
+    return S_ISDIR(m)    ? "is a directory"
+           : S_ISBLK(m)  ? "is a block device, not a CSV file"
+           : S_ISCHR(m)  ? "is a character device, not a CSV file"
+           : S_ISSOCK(m) ? "is a socket, not a CSV file"
+                         : "is not a regular file";
+}
+
+/* Opens a regular file or a pipe/FIFO (a stream: `--csv <(zcat f.csv.gz)`).
+ * O_NONBLOCK keeps a FIFO nobody writes to from blocking the open (it then
+ * reads as empty); reads block again once it is known to be a FIFO. */
+static FILE *open_input(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        errf(err, errlen, path, 0, "cannot stat: %s", strerror(errno));
         goto fail;
     }
-    if (!(r->f = fopen(path, "r"))) {
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        errf(err, errlen, path, 0, "%s", not_a_file(st.st_mode));
+        goto fail;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        errf(err, errlen, path, 0, "cannot read: %s", strerror(errno));
+        goto fail;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
         errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
         goto fail;
     }
-    if (!read_line(r)) {
-        errf(err, errlen, path, 1, "empty file: expected a header naming ts,open,high,low,close");
+    return f;
+fail:
+    close(fd);
+    return NULL;
+}
+
+static ta_csv *start(FILE *f, const char *name, const char *inst, char *err, size_t errlen)
+{
+    ta_csv *r = calloc(1, sizeof(*r));
+    if (!r || !(r->path = strdup(name)) || (inst && !(r->inst = strdup(inst)))) {
+        errf(err, errlen, name, 0, "out of memory");
+        if (f) {
+            fclose(f);
+        }
+        goto fail;
+    }
+    r->f = f;
+    int got = read_line(r, err, errlen);
+    if (got < 0) {
+        goto fail;
+    }
+    if (got == 0) {
+        errf(err, errlen, name, 1, "empty file: expected a header naming ts,open,high,low,close");
         goto fail;
     }
     char *fields[MAX_COLS];
     int n = split(r->line, fields, MAX_COLS);
     if (n < 0) {
-        errf(err, errlen, path, r->lineno, "more than %d columns", MAX_COLS);
+        errf(err, errlen, name, r->lineno, "more than %d columns", MAX_COLS);
         goto fail;
     }
     for (int c = 0; c < C__N; c++) {
@@ -150,7 +234,7 @@ ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen
             continue;
         }
         if (r->col[c] >= 0) {
-            errf(err, errlen, path, r->lineno, "column '%s' appears twice", fields[i]);
+            errf(err, errlen, name, r->lineno, "column '%s' appears twice", fields[i]);
             goto fail;
         }
         r->col[c] = i;
@@ -158,7 +242,7 @@ ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen
     static const char *const need[] = {"ts", "open", "high", "low", "close"};
     for (int c = C_TS; c <= C_CLOSE; c++) {
         if (r->col[c] < 0) {
-            errf(err, errlen, path, r->lineno,
+            errf(err, errlen, name, r->lineno,
                  "header has no '%s' column (need ts,open,high,low,close)", need[c]);
             goto fail;
         }
@@ -168,6 +252,17 @@ ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen
 fail:
     ta_csv_close(r);
     return NULL;
+}
+
+ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen)
+{
+    FILE *f = open_input(path, err, errlen);
+    return f ? start(f, path, inst, err, errlen) : NULL;
+}
+
+ta_csv *ta_csv_open_stream(FILE *f, const char *name, const char *inst, char *err, size_t errlen)
+{
+    return start(f, name, inst, err, errlen);
 }
 
 static int number(ta_csv *r, char **fields, int c, const char *name, double *out, char *err,
@@ -185,12 +280,13 @@ static int number(ta_csv *r, char **fields, int c, const char *name, double *out
     return 0;
 }
 
-int ta_csv_next(ta_csv *r, ta_bar *out, char *err, size_t errlen)
+static int next_row(ta_csv *r, ta_bar *out, char *err, size_t errlen)
 {
     char *fields[MAX_COLS];
     for (;;) {
-        if (!read_line(r)) {
-            return 0;
+        int got = read_line(r, err, errlen);
+        if (got <= 0) {
+            return got;
         }
         int n = split(r->line, fields, MAX_COLS);
         if (n != r->ncols) {
@@ -240,6 +336,17 @@ int ta_csv_next(ta_csv *r, ta_bar *out, char *err, size_t errlen)
     return 1;
 }
 
+int ta_csv_next(ta_csv *r, ta_bar *out, char *err, size_t errlen)
+{
+    if (r->failed) {
+        errf(err, errlen, r->path, r->lineno, "reading stopped at an earlier error");
+        return -1;
+    }
+    int rc = next_row(r, out, err, errlen);
+    r->failed = rc < 0;
+    return rc;
+}
+
 long ta_csv_lineno(const ta_csv *r)
 {
     return r ? (long)r->lineno : 0;
@@ -253,7 +360,6 @@ void ta_csv_close(ta_csv *r)
     if (r->f) {
         fclose(r->f);
     }
-    free(r->line);
     free(r->path);
     free(r->inst);
     free(r);

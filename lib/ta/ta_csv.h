@@ -9,14 +9,24 @@
  * Rows must be in strictly increasing time order and have as many fields as
  * the header; prices finite with low <= open, close <= high; volume >= 0.
  * Empty lines are skipped. An optional instrument column (`instId`, `inst`,
- * `instrument` or `symbol`) lets a caller keep one instrument's rows.
+ * `instrument` or `symbol`) lets a caller keep one instrument's rows. A
+ * UTF-8 byte order mark before the header is skipped.
  *
- * Errors are reported as "FILE:LINE: reason" in the caller's buffer.
+ * Input is a regular file or a pipe/FIFO (read as a stream; a FIFO nobody
+ * writes to reads as empty instead of blocking the open); a directory or a
+ * device is refused. A line is at most TA_CSV_LINE_MAX bytes and the reader
+ * never holds more than one line: a longer line, or a NUL byte anywhere, is
+ * an error.
+ *
+ * Errors are reported as "FILE:LINE: reason" in the caller's buffer
+ * ("FILE: reason" for the file as a whole), and end the read: later calls
+ * of ta_csv_next fail too.
  */
 #ifndef AT_TA_CSV_H
 #define AT_TA_CSV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "ta.h"
 
@@ -26,12 +36,20 @@ extern "C" {
 
 typedef struct ta_csv ta_csv;
 
+/** Longest line accepted, in bytes without the newline. */
+#define TA_CSV_LINE_MAX 65536
+
 /**
  * Open `path` and read its header. `inst` (borrowed, may be NULL) keeps only
  * rows whose instrument column equals it (ignored when there is no such
  * column). NULL on error, with the message in err.
  */
 ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen);
+/**
+ * The same on an open stream `f` (transferred: closed by ta_csv_close, or
+ * here on error); `name` (borrowed) names it in messages.
+ */
+ta_csv *ta_csv_open_stream(FILE *f, const char *name, const char *inst, char *err, size_t errlen);
 /** Next candle: 1 = *out filled, 0 = end of file, -1 = error (message in err). */
 int ta_csv_next(ta_csv *r, ta_bar *out, char *err, size_t errlen);
 /** The line last read (1 = the header), for messages of the caller's own. */

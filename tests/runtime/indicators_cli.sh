@@ -86,6 +86,60 @@ check "indicators without --csv exits 2" [ "$rc" -eq 2 ]
 "$AITRADER" --help >help.out
 check "--help lists indicators" contains help.out "indicators --csv FILE"
 
+# Hostile input. A NUL byte used to end the row silently (here the whole row:
+# dropped, exit 0); now it is an error at its line.
+{ head -n 3 reg.csv; printf '\x00'; sed -n 4p reg.csv; tail -n +5 reg.csv; } >nul.csv
+rc=0; "$AITRADER" indicators --csv nul.csv >nul.out 2>nul.err || rc=$?
+check "a NUL byte exits 2" [ "$rc" -eq 2 ]
+check "a NUL byte is named at its line" contains nul.err "nul.csv:4: NUL byte at column 1"
+check "rows before the NUL byte were printed" [ "$(wc -l <nul.out)" -eq 2 ]
+
+# A line over 64 KiB is refused at its line, and an endless one is not read
+# into memory (a 1.1 GB line used to take 1.05 GB): 256 MiB through a pipe,
+# the reader stops after 64 KiB.
+python3 -c 'import sys; sys.stdout.write("ts,open,high,low,close\n1," + "1" * 70000 + ",1,1,1\n")' >long.csv
+rc=0; "$AITRADER" indicators --csv long.csv >/dev/null 2>long.err || rc=$?
+check "a line over 64 KiB exits 2" [ "$rc" -eq 2 ]
+check "a long line is named at its line" contains long.err "long.csv:2: line too long (over 65536 bytes)"
+check "an endless line: exit 2 at line 2, RSS stays small" python3 - "$AITRADER" <<'EOF'
+import resource, subprocess, sys
+p = subprocess.Popen([sys.argv[1], "indicators", "--csv", "/dev/stdin"], stdin=subprocess.PIPE,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+sent = 0
+try:
+    p.stdin.write(b"ts,open,high,low,close\n")
+    chunk = b"7" * (1 << 20)
+    while sent < 256 << 20:
+        p.stdin.write(chunk)
+        sent += len(chunk)
+    p.stdin.close()
+except BrokenPipeError:
+    pass
+err = p.stderr.read().decode()
+rc = p.wait()
+rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(f"rc {rc}, stderr {err.strip()!r}, sent {sent >> 20} MiB, max RSS {rss_mb:.0f} MB", file=sys.stderr)
+sys.exit(0 if rc == 2 and "/dev/stdin:2: line too long" in err and rss_mb < 128 else 1)
+EOF
+
+# A UTF-8 byte order mark (modules.ini accepts one) used to be refused.
+{ printf '\xEF\xBB\xBF'; cat reg.csv; } >bom.csv
+rc=0; "$AITRADER" indicators --csv bom.csv >bom.out 2>bom.err || rc=$?
+check "a BOM before the header is skipped" [ "$rc" -eq 0 -a "$(wc -l <bom.out)" -eq 252 ]
+
+# Not files: a directory used to be "empty file"; a FIFO nobody writes to
+# used to block the open for good; a pipe is a stream and is read.
+mkdir dir.csv
+rc=0; "$AITRADER" indicators --csv dir.csv >/dev/null 2>dir.err || rc=$?
+check "a directory exits 2" [ "$rc" -eq 2 ] && check "a directory is named as one" contains dir.err "dir.csv: is a directory"
+rc=0; "$AITRADER" indicators --csv /dev/null >/dev/null 2>dev.err || rc=$?
+check "a device exits 2" [ "$rc" -eq 2 ] && check "a device is named as one" contains dev.err "/dev/null: is a character device, not a CSV file"
+mkfifo fifo.csv
+rc=0; timeout 20 "$AITRADER" indicators --csv fifo.csv >/dev/null 2>fifo.err || rc=$?
+check "a FIFO without a writer does not block: exit 2, empty" [ "$rc" -eq 2 ] && check "the FIFO reads as empty" contains fifo.err "fifo.csv:1: empty file"
+rc=0; "$AITRADER" indicators --csv <(cat reg.csv) >pipe.out 2>pipe.err || rc=$?
+check "a pipe is read as a stream" [ "$rc" -eq 0 -a "$(wc -l <pipe.out)" -eq 252 ]
+
 # The real OKX 1m candles, when present: one line per row, no error.
 DATA="$AT_SOURCE_DIR/../shared/data/okx_freqtrade_huckhuck12/okx_BTC-USDT-SWAP_1m_20260101-20260116.csv"
 if [ -r "$DATA" ]; then
