@@ -80,7 +80,7 @@ check "the live tickers, in order, are what the replay published" \
 for inst in BTC-USDT-SWAP ETH-USDT-SWAP; do
   want=$(grep "^BOOK $inst" live.log | tail -1)
   got=$(grep "^BOOK $inst" replay.log | tail -1)
-  check "$inst book after the replay as it was live" [ -n "$want" ] && [ "$want" = "$got" ]
+  check "$inst book after the replay as it was live" [ -n "$want" -a "$want" = "$got" ]
 done
 
 # --- 3. paper-trade the replayed market at the recorded pace -----------------
