@@ -13,7 +13,7 @@
 static int fail(char *err, size_t errlen, const char *item, const char *fmt, ...)
 {
     if (err && errlen) {
-        int n = snprintf(err, errlen, "signals: '%s': ", item);
+        int n = snprintf(err, errlen, "'%s': ", item);
         if (n >= 0 && (size_t)n < errlen) {
             va_list ap;
             va_start(ap, fmt);

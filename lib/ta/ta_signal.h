@@ -85,7 +85,8 @@ typedef struct ta_sig_rules {
 
 /**
  * Parse one item into *out. Returns 0, or -1 with a message naming the item
- * in err ("signals: 'rsi14>70': missing exit level (NAME>ENTER/EXIT)").
+ * in err ("'rsi14>70': missing exit level (ENTER/EXIT, e.g. rsi14>70/70)");
+ * the caller names the config key.
  */
 int ta_sig_parse(const char *item, ta_sig_rule *out, char *err, size_t errlen);
 /** Parse and append an item; -1 on a parse error or a full set (message in err). */

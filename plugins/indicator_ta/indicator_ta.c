@@ -14,6 +14,7 @@
  * first seen (or at start for a fixed list), found through an open-addressed
  * table sized at start: nothing is allocated per tick but the events. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,16 @@ typedef struct inst_state {
     bar_state bars[MAX_BARS];
 } inst_state;
 
+/* What the config values mean, beyond what the schema checks: built by
+ * setup_parse, the one parser init and check_config share. */
+typedef struct ind_setup {
+    ta_sig_rules rules;
+    bool all; /* instruments = all */
+    int nbars;
+    int64_t bar_ms[MAX_BARS];
+    char obi_name[24];
+} ind_setup;
+
 typedef struct ind_ctx {
     at_instance *inst;
     const at_host *h;
@@ -59,11 +70,7 @@ typedef struct ind_ctx {
     const char *source;
     at_cfg_list signals;
     /* derived */
-    ta_sig_rules rules;
-    bool all;
-    int nbars;
-    int64_t bar_ms[MAX_BARS];
-    char obi_name[24];
+    ind_setup set;
     /* state */
     inst_state **slots; /* open addressing by instrument id; nslots a power of 2 */
     size_t nslots, ninst;
@@ -148,11 +155,11 @@ static inst_state *state_new(ind_ctx *c, at_inst id)
     ta_agg_init(&s->trades, MIN_MS);
     ta_funding_init(&s->funding);
     ta_chg_init(&s->chg);
-    for (int k = 0; k < c->nbars; k++) {
-        s->bars[k].bar_ms = c->bar_ms[k];
-        ta_agg_init(&s->bars[k].agg, c->bar_ms[k]);
+    for (int k = 0; k < c->set.nbars; k++) {
+        s->bars[k].bar_ms = c->set.bar_ms[k];
+        ta_agg_init(&s->bars[k].agg, c->set.bar_ms[k]);
         ta_set_init(&s->bars[k].set);
-        ta_sig_stream_init(&s->bars[k].sig, &c->rules, c->h->inst_name(id));
+        ta_sig_stream_init(&s->bars[k].sig, &c->set.rules, c->h->inst_name(id));
     }
     *slot_of(c, id) = s;
     c->ninst++;
@@ -170,26 +177,164 @@ static inst_state *state_for(ind_ctx *c, const at_event *e)
         return NULL;
     }
     inst_state *s = *slot_of(c, e->inst);
-    return s ? s : (c->all ? state_new(c, e->inst) : NULL);
+    return s ? s : (c->set.all ? state_new(c, e->inst) : NULL);
 }
 
-/* ------------------------------------------------------------------ signals */
+/* ------------------------------------------------------------------ config */
 
-/* The signal rules, from the `signals` list ("none" = no rules). */
-static int signals_parse(ind_ctx *c)
+/* The values every INDICATOR event carries, in order; "obiN" takes the
+ * configured depth. Signal rules may name only these. */
+enum { IND_OBI = 18, IND_N = 22 };
+static const char *const ind_names[IND_N] = {
+    "close",     "ema12",      "ema26",   "rsi14",      "macd",    "macd_signal",
+    "macd_hist", "bb_upper",   "bb_mid",  "bb_lower",   "atr14",   "vol_rv",
+    "chg_5m",    "chg_15m",    "chg_1h",  "chg_4h",     "chg_24h", "vol_ratio",
+    NULL,        "microprice", "funding", "funding_chg"};
+
+static int refuse(const char **key, const char *k, char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int refuse(const char **key, const char *k, char *why, size_t whylen, const char *fmt, ...)
 {
+    *key = k;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+    return AT_ECONFIG;
+}
+
+/* What the engine interns as an instrument id: 1 to 63 printable ASCII
+ * characters, no blanks (checked here so that check_config, which has no
+ * host, refuses what init's inst_intern would). */
+static bool inst_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f) {
+            return false;
+        }
+    }
+    return n >= 1 && n <= 63;
+}
+
+static bool listed(const at_cfg_list *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->items[i], s) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_indicator(const ind_setup *set, const char *name)
+{
+    for (int i = 0; i < IND_N; i++) {
+        if (strcmp(i == IND_OBI ? set->obi_name : ind_names[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "close, ema12, …" into buf. */
+static const char *indicator_list(const ind_setup *set, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < IND_N && n < len; i++) {
+        int w = snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
+                         i == IND_OBI ? set->obi_name : ind_names[i]);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
+}
+
+/*
+ * The one parser of what the schema cannot check: bar sizes, the
+ * instrument list, signal rules (their syntax, the indicators they name, the
+ * instruments they override). init keeps the result; check_config, run by
+ * `check-config` and before init, only the verdict, so everything init
+ * could refuse is refused there first, at the key's line. No host, nothing
+ * allocated. AT_OK, or AT_ECONFIG with *key and why set.
+ */
+static int setup_parse(const ind_ctx *c, ind_setup *set, const char **key, char *why, size_t whylen)
+{
+    memset(set, 0, sizeof(*set));
+    snprintf(set->obi_name, sizeof(set->obi_name), "obi%lld", (long long)c->depth);
+    if (c->bars.n == 0) {
+        return refuse(key, "bars", why, whylen, "no bar size given (e.g. 1m, 5m)");
+    }
+    for (size_t i = 0; i < c->bars.n; i++) {
+        int64_t ms = parse_bar(c->bars.items[i]);
+        if (!ms) {
+            return refuse(key, "bars", why, whylen,
+                          "'%s' is not a bar (1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d: whole minutes "
+                          "that divide a day)",
+                          c->bars.items[i]);
+        }
+        for (int k = 0; k < set->nbars; k++) {
+            if (set->bar_ms[k] == ms) {
+                return refuse(key, "bars", why, whylen, "'%s' given twice", c->bars.items[i]);
+            }
+        }
+        if (set->nbars == MAX_BARS) {
+            return refuse(key, "bars", why, whylen, "at most %d bar sizes", MAX_BARS);
+        }
+        set->bar_ms[set->nbars++] = ms;
+    }
+
+    set->all = c->instruments.n == 0 ||
+               (c->instruments.n == 1 && strcasecmp(c->instruments.items[0], "all") == 0);
+    for (size_t i = 0; !set->all && i < c->instruments.n; i++) {
+        const char *id = c->instruments.items[i];
+        if (strcasecmp(id, "all") == 0) {
+            return refuse(key, "instruments", why, whylen,
+                          "'all' stands alone: all, or a list of instruments");
+        }
+        if (!inst_id_ok(id)) {
+            return refuse(key, "instruments", why, whylen,
+                          "'%s' is not an instrument id (1 to 63 printable ASCII characters, no "
+                          "blanks)",
+                          id);
+        }
+    }
+
     if (c->signals.n == 1 && strcasecmp(c->signals.items[0], "none") == 0) {
         return AT_OK;
     }
     for (size_t i = 0; i < c->signals.n; i++) {
-        char err[256];
-        if (ta_sig_rules_add(&c->rules, c->signals.items[i], err, sizeof(err)) != 0) {
-            c->h->log(c->inst, AT_LOG_ERROR, "%s", err);
+        const char *item = c->signals.items[i];
+        if (ta_sig_rules_add(&set->rules, item, why, whylen) != 0) {
+            *key = "signals";
             return AT_ECONFIG;
+        }
+        const ta_sig_rule *r = &set->rules.r[set->rules.n - 1];
+        if (!is_indicator(set, r->name)) {
+            char names[320];
+            return refuse(key, "signals", why, whylen, "'%s': no indicator %s (there are: %s)",
+                          item, r->name, indicator_list(set, names, sizeof(names)));
+        }
+        if (r->inst[0] && !inst_id_ok(r->inst)) {
+            return refuse(key, "signals", why, whylen, "'%s': '%s' is not an instrument id", item,
+                          r->inst);
+        }
+        if (r->inst[0] && !set->all && !listed(&c->instruments, r->inst)) {
+            return refuse(key, "signals", why, whylen, "'%s': %s is not in instruments", item,
+                          r->inst);
         }
     }
     return AT_OK;
 }
+
+static int check_config(const void *ctx, const char **key, char *why, size_t whylen)
+{
+    ind_setup set;
+    return setup_parse(ctx, &set, key, why, whylen);
+}
+
+/* ------------------------------------------------------------------ signals */
 
 static double ind_lookup(void *arg, const char *name)
 {
@@ -207,7 +352,7 @@ static double ind_lookup(void *arg, const char *name)
 static void signals_feed(ind_ctx *c, bar_state *b, const at_ev_indicator *ind)
 {
     ta_sig_event out[TA_SIG_MAX];
-    size_t n = ta_sig_update(&b->sig, &c->rules, ind_lookup, (void *)ind, out, TA_SIG_MAX);
+    size_t n = ta_sig_update(&b->sig, &c->set.rules, ind_lookup, (void *)ind, out, TA_SIG_MAX);
     for (size_t i = 0; i < n; i++) {
         at_ev_signal *ev = (at_ev_signal *)c->h->event_new(c->inst, AT_EV_SIGNAL, 0);
         if (!ev) {
@@ -276,30 +421,33 @@ static void publish(ind_ctx *c, inst_state *s, bar_state *b, const ta_bar *bar, 
     ev->h.inst = s->id;
     ev->bar_s = b->bar_ms / 1000;
     ev->bar_open_ms = bar->open_ms;
-    put(ev, "close", bar->c);
-    put(ev, "ema12", o->ema12);
-    put(ev, "ema26", o->ema26);
-    put(ev, "rsi14", o->rsi14);
-    put(ev, "macd", o->macd);
-    put(ev, "macd_signal", o->macd_signal);
-    put(ev, "macd_hist", o->macd_hist);
-    put(ev, "bb_upper", o->bb_upper);
-    put(ev, "bb_mid", o->bb_mid);
-    put(ev, "bb_lower", o->bb_lower);
-    put(ev, "atr14", o->atr14);
-    put(ev, "vol_rv", o->vol_rv);
-    put(ev, "chg_5m", ta_chg_get(&s->chg, 5));
-    put(ev, "chg_15m", ta_chg_get(&s->chg, 15));
-    put(ev, "chg_1h", ta_chg_get(&s->chg, 60));
-    put(ev, "chg_4h", ta_chg_get(&s->chg, 240));
-    put(ev, "chg_24h", ta_chg_get(&s->chg, 1440));
-    put(ev, "vol_ratio", o->vol_ratio);
     double obi, micro;
     book_values(c, s->book, &obi, &micro);
-    put(ev, c->obi_name, obi);
-    put(ev, "microprice", micro);
-    put(ev, "funding", ta_funding_rate(&s->funding));
-    put(ev, "funding_chg", ta_funding_chg(&s->funding));
+    const double v[IND_N] = {bar->c,
+                             o->ema12,
+                             o->ema26,
+                             o->rsi14,
+                             o->macd,
+                             o->macd_signal,
+                             o->macd_hist,
+                             o->bb_upper,
+                             o->bb_mid,
+                             o->bb_lower,
+                             o->atr14,
+                             o->vol_rv,
+                             ta_chg_get(&s->chg, 5),
+                             ta_chg_get(&s->chg, 15),
+                             ta_chg_get(&s->chg, 60),
+                             ta_chg_get(&s->chg, 240),
+                             ta_chg_get(&s->chg, 1440),
+                             o->vol_ratio,
+                             obi,
+                             micro,
+                             ta_funding_rate(&s->funding),
+                             ta_funding_chg(&s->funding)};
+    for (int i = 0; i < IND_N; i++) {
+        put(ev, i == IND_OBI ? c->set.obi_name : ind_names[i], v[i]);
+    }
     /* Signals after the values behind them, so subscribers of both (the
      * scheduler) see the INDICATOR first; the reference keeps it readable. */
     c->h->event_retain(&ev->h);
@@ -327,7 +475,7 @@ static void on_minute(ind_ctx *c, inst_state *s, const ta_bar *m)
     s->any_1m = true;
     s->last_1m = m->open_ms;
     ta_chg_push(&s->chg, m->open_ms, m->c);
-    for (int k = 0; k < c->nbars; k++) {
+    for (int k = 0; k < c->set.nbars; k++) {
         bar_state *b = &s->bars[k];
         if (b->bar_ms == MIN_MS) {
             on_bar(c, s, b, m);
@@ -459,35 +607,14 @@ static int init(at_instance *inst, const at_host *host, void *ctx)
     ind_ctx *c = ctx;
     c->inst = inst;
     c->h = host;
-    for (size_t i = 0; i < c->bars.n; i++) {
-        int64_t ms = parse_bar(c->bars.items[i]);
-        if (!ms) {
-            host->log(inst, AT_LOG_ERROR,
-                      "bars: '%s' is not a bar (1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d)",
-                      c->bars.items[i]);
-            return AT_ECONFIG;
-        }
-        for (int k = 0; k < c->nbars; k++) {
-            if (c->bar_ms[k] == ms) {
-                host->log(inst, AT_LOG_ERROR, "bars: '%s' given twice", c->bars.items[i]);
-                return AT_ECONFIG;
-            }
-        }
-        if (c->nbars == MAX_BARS) {
-            host->log(inst, AT_LOG_ERROR, "bars: at most %d bar sizes", MAX_BARS);
-            return AT_ECONFIG;
-        }
-        c->bar_ms[c->nbars++] = ms;
+    const char *key = NULL;
+    char why[512];
+    if (setup_parse(c, &c->set, &key, why, sizeof(why)) != AT_OK) {
+        host->log(inst, AT_LOG_ERROR, "%s: %s", key, why);
+        return AT_ECONFIG;
     }
-    snprintf(c->obi_name, sizeof(c->obi_name), "obi%lld", (long long)c->depth);
-    int src = signals_parse(c);
-    if (src != AT_OK) {
-        return src;
-    }
-    c->all = c->instruments.n == 0 ||
-             (c->instruments.n == 1 && strcasecmp(c->instruments.items[0], "all") == 0);
-    size_t want = c->all ? (size_t)c->max_instruments : c->instruments.n;
-    if (!c->all) {
+    size_t want = c->set.all ? (size_t)c->max_instruments : c->instruments.n;
+    if (!c->set.all) {
         c->max_instruments = (int64_t)want;
     }
     for (c->nslots = 8; c->nslots < 2 * want; c->nslots *= 2) {
@@ -496,12 +623,10 @@ static int init(at_instance *inst, const at_host *host, void *ctx)
     if (!c->slots) {
         return AT_ENOMEM;
     }
-    for (size_t i = 0; !c->all && i < c->instruments.n; i++) {
+    for (size_t i = 0; !c->set.all && i < c->instruments.n; i++) {
         at_inst id = host->inst_intern(c->instruments.items[i]);
         if (!id) {
-            host->log(inst, AT_LOG_ERROR, "instruments: bad instrument '%s'",
-                      c->instruments.items[i]);
-            return AT_ECONFIG;
+            return AT_ENOMEM; /* the id itself was checked by setup_parse */
         }
         if (!*slot_of(c, id) && !state_new(c, id)) {
             return AT_ENOMEM;
@@ -528,8 +653,8 @@ static int start(void *ctx)
     c->published = c->h->metric(c->inst, AT_METRIC_COUNTER, "aitrader_indicator_events_total",
                                 "indicator events published");
     char detail[160];
-    snprintf(detail, sizeof(detail), "%d bar size%s, %s instruments, %s", c->nbars,
-             c->nbars == 1 ? "" : "s", c->all ? "all" : "listed", c->obi_name);
+    snprintf(detail, sizeof(detail), "%d bar size%s, %s instruments, %s", c->set.nbars,
+             c->set.nbars == 1 ? "" : "s", c->set.all ? "all" : "listed", c->set.obi_name);
     c->h->set_state(c->inst, AT_STATE_UP, detail);
     return AT_OK;
 }
@@ -579,6 +704,7 @@ static const at_plugin plugin = {
     .start = start,
     .stop = stop,
     .destroy = destroy,
+    .check_config = check_config,
 };
 
 AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void)
