@@ -14,116 +14,16 @@
  * first seen (or at start for a fixed list), found through an open-addressed
  * table sized at start: nothing is allocated per tick but the events. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <aitrader/plugin.h>
+#include "indicator_ta.h"
 
-#include "ta.h"
-#include "ta_signal.h"
-
-#define MAX_BARS 8
-#define MIN_MS 60000
 /* A trade-built minute is closed this long after its end, so trades that
  * arrive a little late still land in their minute. */
 #define TRADE_GRACE_MS 2000
-
-typedef struct bar_state {
-    int64_t bar_ms;
-    ta_agg agg;
-    ta_set set;
-    ta_sig_stream sig; /* threshold signals of this instrument on this bar */
-} bar_state;
-
-typedef struct inst_state {
-    at_inst id;
-    bool have_candles; /* a confirmed 1m candle came: trades no longer build bars */
-    bool any_1m, pending;
-    int64_t last_1m;
-    ta_bar pend;            /* newest unconfirmed 1m candle: final once a later minute shows up */
-    const at_ev_book *book; /* latest BOOK, retained: read once per published bar */
-    ta_agg trades;
-    ta_funding funding;
-    ta_chg chg;
-    bar_state bars[MAX_BARS];
-} inst_state;
-
-/* What the config values mean, beyond what the schema checks: built by
- * setup_parse, the one parser init and check_config share. */
-typedef struct ind_setup {
-    ta_sig_rules rules;
-    bool all; /* instruments = all */
-    int nbars;
-    int64_t bar_ms[MAX_BARS];
-    char obi_name[24];
-} ind_setup;
-
-typedef struct ind_ctx {
-    at_instance *inst;
-    const at_host *h;
-    /* config */
-    at_cfg_list instruments, bars;
-    int64_t depth, max_instruments;
-    const char *source;
-    at_cfg_list signals;
-    /* derived */
-    ind_setup set;
-    /* state */
-    inst_state **slots; /* open addressing by instrument id; nslots a power of 2 */
-    size_t nslots, ninst;
-    bool full_warned;
-    int subs[4];
-    at_timer *tick;
-    at_metric *published;
-} ind_ctx;
-
-#define F(name, type, def, flags, member, lo, hi, desc)                                            \
-    {                                                                                              \
-        name, type, def, flags, offsetof(ind_ctx, member), lo, hi, NULL, desc                      \
-    }
-
-static const at_cfg_field schema[] = {
-    F("instruments", AT_CFG_LIST, "all", 0, instruments, 0, 0,
-      "instruments to compute (BTC-USDT-SWAP, ...), or all"),
-    F("bars", AT_CFG_LIST, "1m, 5m", 0, bars, 0, 0,
-      "bars to publish on, built from 1m data on UTC boundaries: 1m 3m 5m 15m 30m 1h 2h 4h 6h "
-      "12h 1d"),
-    F("book_depth", AT_CFG_INT, "5", AT_CFG_RANGE, depth, 1, AT_BOOK_DEPTH,
-      "levels per side of the order-book imbalance (published as obiN)"),
-    F("max_instruments", AT_CFG_INT, "256", AT_CFG_RANGE, max_instruments, 1, 65536,
-      "instruments tracked at most (with instruments = all)"),
-    F("source", AT_CFG_STR, NULL, 0, source, 0, 0,
-      "only use market events of this instance (e.g. exchange.okx_data); default: any"),
-    F("signals", AT_CFG_LIST, "rsi14>75/70, rsi14<25/30, |chg_5m|>0.01/0.008", 0, signals, 0, 0,
-      "threshold rules with hysteresis, published as SIGNAL: NAME>ENTER/EXIT (up), "
-      "NAME<ENTER/EXIT (down), |NAME|>ENTER/EXIT (spike), INSTRUMENT:RULE overrides one "
-      "instrument; none = no signals"),
-    {0},
-};
-
-/* "5m", "1H", "4h", "1d" → ms; 0 when not a whole number of minutes that
- * divides a day (the only bars whose UTC alignment is unambiguous). */
-static int64_t parse_bar(const char *s)
-{
-    char *end;
-    long n = strtol(s, &end, 10);
-    int64_t unit = 0;
-    if (strcasecmp(end, "m") == 0) {
-        unit = MIN_MS;
-    } else if (strcasecmp(end, "h") == 0) {
-        unit = 60 * MIN_MS;
-    } else if (strcasecmp(end, "d") == 0) {
-        unit = 1440 * MIN_MS;
-    }
-    if (end == s || n <= 0 || n > 1440 || !unit) {
-        return 0;
-    }
-    int64_t ms = n * unit;
-    return 86400000 % ms == 0 ? ms : 0;
-}
 
 /* ------------------------------------------------------------- state table */
 
@@ -178,160 +78,6 @@ static inst_state *state_for(ind_ctx *c, const at_event *e)
     }
     inst_state *s = *slot_of(c, e->inst);
     return s ? s : (c->set.all ? state_new(c, e->inst) : NULL);
-}
-
-/* ------------------------------------------------------------------ config */
-
-/* The values every INDICATOR event carries, in order; "obiN" takes the
- * configured depth. Signal rules may name only these. */
-enum { IND_OBI = 18, IND_N = 22 };
-static const char *const ind_names[IND_N] = {
-    "close",     "ema12",      "ema26",   "rsi14",      "macd",    "macd_signal",
-    "macd_hist", "bb_upper",   "bb_mid",  "bb_lower",   "atr14",   "vol_rv",
-    "chg_5m",    "chg_15m",    "chg_1h",  "chg_4h",     "chg_24h", "vol_ratio",
-    NULL,        "microprice", "funding", "funding_chg"};
-
-static int refuse(const char **key, const char *k, char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static int refuse(const char **key, const char *k, char *why, size_t whylen, const char *fmt, ...)
-{
-    *key = k;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-    return AT_ECONFIG;
-}
-
-/* What the engine interns as an instrument id: 1 to 63 printable ASCII
- * characters, no blanks (checked here so that check_config, which has no
- * host, refuses what init's inst_intern would). */
-static bool inst_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f) {
-            return false;
-        }
-    }
-    return n >= 1 && n <= 63;
-}
-
-static bool listed(const at_cfg_list *l, const char *s)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->items[i], s) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool is_indicator(const ind_setup *set, const char *name)
-{
-    for (int i = 0; i < IND_N; i++) {
-        if (strcmp(i == IND_OBI ? set->obi_name : ind_names[i], name) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* "close, ema12, …" into buf. */
-static const char *indicator_list(const ind_setup *set, char *buf, size_t len)
-{
-    size_t n = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < IND_N && n < len; i++) {
-        int w = snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
-                         i == IND_OBI ? set->obi_name : ind_names[i]);
-        n += w > 0 ? (size_t)w : 0;
-    }
-    return buf;
-}
-
-/*
- * The one parser of what the schema cannot check: bar sizes, the
- * instrument list, signal rules (their syntax, the indicators they name, the
- * instruments they override). init keeps the result; check_config, run by
- * `check-config` and before init, only the verdict, so everything init
- * could refuse is refused there first, at the key's line. No host, nothing
- * allocated. AT_OK, or AT_ECONFIG with *key and why set.
- */
-static int setup_parse(const ind_ctx *c, ind_setup *set, const char **key, char *why, size_t whylen)
-{
-    memset(set, 0, sizeof(*set));
-    snprintf(set->obi_name, sizeof(set->obi_name), "obi%lld", (long long)c->depth);
-    if (c->bars.n == 0) {
-        return refuse(key, "bars", why, whylen, "no bar size given (e.g. 1m, 5m)");
-    }
-    for (size_t i = 0; i < c->bars.n; i++) {
-        int64_t ms = parse_bar(c->bars.items[i]);
-        if (!ms) {
-            return refuse(key, "bars", why, whylen,
-                          "'%s' is not a bar (1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d: whole minutes "
-                          "that divide a day)",
-                          c->bars.items[i]);
-        }
-        for (int k = 0; k < set->nbars; k++) {
-            if (set->bar_ms[k] == ms) {
-                return refuse(key, "bars", why, whylen, "'%s' given twice", c->bars.items[i]);
-            }
-        }
-        if (set->nbars == MAX_BARS) {
-            return refuse(key, "bars", why, whylen, "at most %d bar sizes", MAX_BARS);
-        }
-        set->bar_ms[set->nbars++] = ms;
-    }
-
-    set->all = c->instruments.n == 0 ||
-               (c->instruments.n == 1 && strcasecmp(c->instruments.items[0], "all") == 0);
-    for (size_t i = 0; !set->all && i < c->instruments.n; i++) {
-        const char *id = c->instruments.items[i];
-        if (strcasecmp(id, "all") == 0) {
-            return refuse(key, "instruments", why, whylen,
-                          "'all' stands alone: all, or a list of instruments");
-        }
-        if (!inst_id_ok(id)) {
-            return refuse(key, "instruments", why, whylen,
-                          "'%s' is not an instrument id (1 to 63 printable ASCII characters, no "
-                          "blanks)",
-                          id);
-        }
-    }
-
-    if (c->signals.n == 1 && strcasecmp(c->signals.items[0], "none") == 0) {
-        return AT_OK;
-    }
-    for (size_t i = 0; i < c->signals.n; i++) {
-        const char *item = c->signals.items[i];
-        if (ta_sig_rules_add(&set->rules, item, why, whylen) != 0) {
-            *key = "signals";
-            return AT_ECONFIG;
-        }
-        const ta_sig_rule *r = &set->rules.r[set->rules.n - 1];
-        if (!is_indicator(set, r->name)) {
-            char names[320];
-            return refuse(key, "signals", why, whylen, "'%s': no indicator %s (there are: %s)",
-                          item, r->name, indicator_list(set, names, sizeof(names)));
-        }
-        if (r->inst[0] && !inst_id_ok(r->inst)) {
-            return refuse(key, "signals", why, whylen, "'%s': '%s' is not an instrument id", item,
-                          r->inst);
-        }
-        if (r->inst[0] && !set->all && !listed(&c->instruments, r->inst)) {
-            return refuse(key, "signals", why, whylen, "'%s': %s is not in instruments", item,
-                          r->inst);
-        }
-    }
-    return AT_OK;
-}
-
-static int check_config(const void *ctx, const char **key, char *why, size_t whylen)
-{
-    ind_setup set;
-    return setup_parse(ctx, &set, key, why, whylen);
 }
 
 /* ------------------------------------------------------------------ signals */
@@ -609,7 +355,7 @@ static int init(at_instance *inst, const at_host *host, void *ctx)
     c->h = host;
     const char *key = NULL;
     char why[512];
-    if (setup_parse(c, &c->set, &key, why, sizeof(why)) != AT_OK) {
+    if (ind_setup_parse(c, &c->set, &key, why, sizeof(why)) != AT_OK) {
         host->log(inst, AT_LOG_ERROR, "%s: %s", key, why);
         return AT_ECONFIG;
     }
@@ -698,13 +444,13 @@ static const at_plugin plugin = {
     .description =
         "EMA, RSI, MACD, Bollinger, ATR, realized vol, price changes, volume ratio, "
         "book imbalance, microprice, funding per instrument and bar (TA-Lib conventions)",
-    .config = schema,
+    .config = ind_schema,
     .ctx_size = sizeof(ind_ctx),
     .init = init,
     .start = start,
     .stop = stop,
     .destroy = destroy,
-    .check_config = check_config,
+    .check_config = ind_check_config,
 };
 
 AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void)
