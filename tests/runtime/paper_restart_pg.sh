@@ -80,6 +80,11 @@ check "restored after kill -9 ($(restored engine3.out))" \
   [ "$(restored engine3.out)" = "cash $W USDT, 1 open position(s), 1 open order(s), 1 live algo order(s)" ]
 wait_log events.log "POSITION exchange.paper BTC-USDT-SWAP side=1 pos=2 " 10
 check "the long is 1.5 + 0.5" contains events.log "POSITION exchange.paper BTC-USDT-SWAP side=1 pos=2 "
+# The start-up reconciliation was queued on storage when the account was
+# restored; the answer to an intent stored after it proves it has run (a
+# cancel of an order that does not exist uses no id).
+intent "op=cancel account=exchange.paper inst=BTC-USDT-SWAP ord=1 id=r3-marker"
+wait_log events.log "RESULT exchange.paper intent=r3-marker" 10
 check "reconciliation finds the open order and the stop loss ours" lacks engine3.out "is not ours"
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "clean stop" [ "$RT_RC" = 0 ]

@@ -3,6 +3,7 @@
 # plugin built out of tree with pkg-config against the installed headers, and
 # loaded by the installed engine.
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
+cd "$RT_TMP"
 prefix="$RT_TMP/prefix"
 cmake --install "$AT_BUILD_DIR" --prefix "$prefix" >install.log 2>&1 || { cat install.log; exit 1; }
 check "engine installed" [ -x "$prefix/bin/aitrader" ]
