@@ -426,7 +426,10 @@ typedef struct at_host {
 
     /* ---- instruments ---- */
 
-    /** Intern an instrument id ("BTC-USDT-SWAP"); same string, same id. 0 on bad input. Any thread.
+    /**
+     * Intern an instrument id ("BTC-USDT-SWAP"); same string, same id. A valid
+     * id is 1 to 63 printable ASCII characters without blanks (0x21..0x7e);
+     * anything else (or no memory) gives 0. Any thread.
      */
     at_inst (*inst_intern)(const char *name);
     /** The string of an interned id, or NULL. Any thread. */
