@@ -51,14 +51,32 @@ static bool loopback_host(const char *h)
     return true;
 }
 
+/* A URL as a reason may echo it: user info (a password) is never printed.
+ * Everything before the last '@' goes (a password may hold '/', ':' or '@'
+ * itself); the scheme stays, and "***@" says something was cut. */
+static const char *shown(const char *s, char *buf, size_t n)
+{
+    const char *at = strrchr(s, '@');
+    if (!at) {
+        return s;
+    }
+    const char *sch = strstr(s, "://");
+    int keep = sch && sch < at ? (int)(sch + 3 - s) : 0;
+    snprintf(buf, n, "%.*s***@%s", keep, s, at + 1);
+    return buf;
+}
+
 /* scheme://host[:port][/path][?query] with scheme `plain` or `tls` (the
  * forms the host's HTTP and WebSocket clients take). Refused: another
- * scheme, an empty host, user info, a fragment, blanks and control
- * characters, a port outside 1..65535. */
+ * scheme, an empty host, user info (any '@' before the query: a base URL
+ * has no other use for one), a fragment, blanks and control characters, a
+ * port outside 1..65535. */
 static int parse_url(const char *s, const char *plain, const char *tls, url *u, char *why,
                      size_t whylen)
 {
     memset(u, 0, sizeof(*u));
+    char sb[160];
+    const char *e = shown(s, sb, sizeof(sb));
     size_t lp = strlen(plain), lt = strlen(tls);
     const char *p;
     if (strncasecmp(s, tls, lt) == 0) {
@@ -67,15 +85,20 @@ static int parse_url(const char *s, const char *plain, const char *tls, url *u, 
     } else if (strncasecmp(s, plain, lp) == 0) {
         p = s + lp;
     } else {
-        snprintf(why, whylen, "'%.120s' is not a %s or %s URL", s, tls, plain);
+        snprintf(why, whylen, "'%.120s' is not a %s or %s URL", e, tls, plain);
         return AT_EINVAL;
     }
     for (const char *q = s; *q; q++) {
         if ((unsigned char)*q <= ' ' || *q == 0x7f || *q == '#') {
             snprintf(why, whylen, "'%.120s': blanks, control characters and '#' are not allowed",
-                     s);
+                     e);
             return AT_EINVAL;
         }
+    }
+    const char *at = strchr(p, '@');
+    if (at && at < p + strcspn(p, "?")) {
+        snprintf(why, whylen, "'%.120s': user info (name:password@) is not allowed", e);
+        return AT_EINVAL;
     }
     const char *host = p, *host_end;
     if (*p == '[') { /* IPv6 literal */
@@ -91,11 +114,8 @@ static int parse_url(const char *s, const char *plain, const char *tls, url *u, 
         p = host_end;
     }
     size_t hn = (size_t)(host_end - host);
-    if (hn == 0 || hn >= sizeof(u->host) || memchr(host, '@', hn)) {
-        snprintf(why, whylen, "'%.120s': %s", s,
-                 hn == 0                 ? "no host"
-                 : hn >= sizeof(u->host) ? "host too long"
-                                         : "user info (@)");
+    if (hn == 0 || hn >= sizeof(u->host)) {
+        snprintf(why, whylen, "'%.120s': %s", e, hn == 0 ? "no host" : "host too long");
         return AT_EINVAL;
     }
     memcpy(u->host, host, hn);
@@ -107,12 +127,12 @@ static int parse_url(const char *s, const char *plain, const char *tls, url *u, 
             port = port * 10 + (*p++ - '0');
         }
         if (p == digits || port < 1 || port > 65535 || (*p && *p != '/' && *p != '?')) {
-            snprintf(why, whylen, "'%.120s': the port must be 1 to 65535", s);
+            snprintf(why, whylen, "'%.120s': the port must be 1 to 65535", e);
             return AT_EINVAL;
         }
     }
     if (*p && *p != '/' && *p != '?') {
-        snprintf(why, whylen, "'%.120s' is not a URL", s);
+        snprintf(why, whylen, "'%.120s' is not a URL", e);
         return AT_EINVAL;
     }
     u->has_query = strchr(p, '?') != NULL;
@@ -132,9 +152,13 @@ static bool demo_ws_host(const char *h)
     return strcasecmp(h, "wspap.okx.com") == 0;
 }
 
+/* Plain http/ws to a host that is not loopback would send the key and
+ * passphrase in clear. Allowed for demo keys (okx-sim on another machine
+ * has no TLS, and its accounts are demo; OKX's own demo is https), never
+ * for live ones. */
 static int check_urls(const okx_ctx *c, bool keys, const char **key, char *why, size_t whylen)
 {
-    char r[320];
+    char r[320], sb[160];
     url u;
     if (!c->rest_url || parse_url(c->rest_url, "http://", "https://", &u, r, sizeof(r)) != AT_OK) {
         return bad(key, "rest_url", why, whylen, "%s", c->rest_url ? r : "no URL");
@@ -142,13 +166,14 @@ static int check_urls(const okx_ctx *c, bool keys, const char **key, char *why, 
     if (u.has_query) {
         return bad(key, "rest_url", why, whylen,
                    "'%.120s': a base URL (the /api/v5/… paths are appended), without a query",
-                   c->rest_url);
+                   shown(c->rest_url, sb, sizeof(sb)));
     }
-    if (keys && !u.tls && !u.loopback) {
+    if (keys && !c->demo && !u.tls && !u.loopback) {
         return bad(key, "rest_url", why, whylen,
                    "'%.120s': http:// would send the API key and passphrase unencrypted to %s; "
-                   "use https:// (plain http only to a loopback address, e.g. okx-sim)",
-                   c->rest_url, u.host);
+                   "use https:// (plain http only to a loopback address, or with demo = true, "
+                   "e.g. okx-sim on another machine)",
+                   shown(c->rest_url, sb, sizeof(sb)), u.host);
     }
     const struct {
         const char *name, *value;
@@ -175,11 +200,12 @@ static int check_urls(const okx_ctx *c, bool keys, const char **key, char *why, 
                        "ws.okx.com (leave %s unset for the default)",
                        u.host, ws[i].name);
         }
-        if (keys && ws[i].private_ && !u.tls && !u.loopback) {
+        if (keys && !c->demo && ws[i].private_ && !u.tls && !u.loopback) {
             return bad(key, ws[i].name, why, whylen,
                        "'%.120s': ws:// would send the API key and passphrase unencrypted to %s; "
-                       "use wss:// (plain ws only to a loopback address, e.g. okx-sim)",
-                       ws[i].value, u.host);
+                       "use wss:// (plain ws only to a loopback address, or with demo = true, "
+                       "e.g. okx-sim on another machine)",
+                       shown(ws[i].value, sb, sizeof(sb)), u.host);
         }
     }
     return AT_OK;

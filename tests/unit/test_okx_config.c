@@ -200,6 +200,55 @@ static void test_okx_urls(void **state)
             "ws:// would send the API key and passphrase unencrypted to 10.1.2.3");
 }
 
+/* okx-sim on another machine has no TLS: plain http/ws to a host that is
+ * not loopback is allowed for demo keys (okx-sim accounts are demo), still
+ * refused for live keys, and the reason says both. */
+static void test_okx_plain_urls_for_demo(void **state)
+{
+    (void)state;
+    ok(&OKX,
+       KEYS "demo = true\nrest_url = http://10.1.2.3:8080\nws_private_url = "
+            "ws://10.1.2.3:8080/ws/v5/private\nws_public_url = ws://sim.lan:8080/ws/v5/public");
+    refused(&OKX, KEYS "rest_url = http://10.1.2.3:8080", "rest_url",
+            "use https:// (plain http only to a loopback address, or with demo = true, e.g. "
+            "okx-sim on another machine)");
+    refused(&OKX, KEYS "demo = false\nws_private_url = ws://10.1.2.3:8080/ws/v5/private",
+            "ws_private_url",
+            "use wss:// (plain ws only to a loopback address, or with demo = true, e.g. okx-sim "
+            "on another machine)");
+}
+
+/* A URL echoed in a reason never shows its user info (a password): what
+ * stands before the '@' is cut, whatever the error is about. */
+static void test_okx_url_user_info_not_echoed(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body, *key, *why;
+    } cases[] = {
+        {"rest_url = https://trader:s3cretpw@www.okx.com", "rest_url", "user info"},
+        {"rest_url = ftp://trader:s3cretpw@www.okx.com", "rest_url", "is not a https:// or"},
+        {"rest_url = https://trader:s3cretpw@www.okx.com:0", "rest_url", "user info"},
+        {"rest_url = https://trader:s3/cretpw@www.okx.com?a=1", "rest_url", "user info"},
+        {"rest_url = https://www.okx.com?a=trader:s3cretpw@x", "rest_url", "without a query"},
+        {"ws_public_url = wss://trader:s3cretpw@ws.okx.com/ws", "ws_public_url", "user info"},
+        {"ws_business_url = https://trader:s3cretpw@ws.okx.com/ws", "ws_business_url",
+         "is not a wss:// or ws:// URL"},
+        {"rest_url = https://trader:s3cret pw@www.okx.com", "rest_url", "blanks"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        result r = check(&OKX, cases[i].body);
+        assert_int_equal(r.rc, AT_ECONFIG);
+        assert_string_equal(r.key, cases[i].key);
+        if (!strstr(r.why, cases[i].why)) {
+            fail_msg("reason '%s' lacks '%s'", r.why, cases[i].why);
+        }
+        if (strstr(r.why, "s3") || strstr(r.why, "cretpw") || strstr(r.why, "trader")) {
+            fail_msg("reason echoes the user info: %s", r.why);
+        }
+    }
+}
+
 static void test_okx_demo_against_hosts(void **state)
 {
     (void)state;
@@ -280,6 +329,8 @@ int main(void)
         cmocka_unit_test(test_okx_defaults_and_good_configs),
         cmocka_unit_test(test_okx_credentials_go_together),
         cmocka_unit_test(test_okx_urls),
+        cmocka_unit_test(test_okx_plain_urls_for_demo),
+        cmocka_unit_test(test_okx_url_user_info_not_echoed),
         cmocka_unit_test(test_okx_demo_against_hosts),
         cmocka_unit_test(test_okx_replay_combinations),
         cmocka_unit_test(test_okx_lists),
