@@ -266,6 +266,59 @@ def cmd_ws_slow(pid, log, wait):
     print(f"dropped={int(closed_by_peer(s, 10))}")
 
 
+def cmd_instruments(n, path):
+    """Write an OKX instruments response with n linear swaps to path."""
+    rows = [{"instType": "SWAP", "instId": f"C{i}-USDT-SWAP", "ctVal": "1", "tickSz": "0.1",
+             "lotSz": "1", "minSz": "1"} for i in range(n)]
+    with open(path, "w") as f:
+        json.dump({"code": "0", "msg": "", "data": rows}, f)
+
+
+def log_has(log, text):
+    with open(log, errors="replace") as f:
+        return text in f.read()
+
+
+def cmd_ws_many(log, n, read, wait):
+    """One op subscribing to the books of n instruments (C0..C{n-1}), whose
+    snapshots together pass --max-output. A reader (read=1) takes everything
+    and must get every snapshot, then two updates per book, without being
+    dropped; a non-reader (read=0) must still be dropped."""
+    s = ws_open("/ws/v5/public", rcvbuf=None if read else 4096)
+    args = [{"channel": "books", "instId": f"C{i}-USDT-SWAP"} for i in range(n)]
+    ws_send(s, json.dumps({"op": "subscribe", "args": args}))
+    acks = snapshots = updates = snapshot_bytes = 0
+    closed = False
+    if read:
+        r = WsReader(s)
+        end = time.monotonic() + wait
+        try:
+            while (acks < n or snapshots < n or updates < 2 * n) and time.monotonic() < end:
+                m = json.loads(r.next(max(0.01, end - time.monotonic())))
+                if m.get("event") == "subscribe":
+                    acks += 1
+                elif m.get("action") == "snapshot":
+                    snapshots += 1
+                    snapshot_bytes += len(json.dumps(m))
+                elif m.get("action") == "update":
+                    updates += 1
+        except (EOFError, ConnectionResetError):
+            closed = True
+        except TimeoutError:
+            pass
+    else:
+        end = time.monotonic() + wait
+        while not log_has(log, "does not read") and time.monotonic() < end:
+            time.sleep(0.05)
+        closed = closed_by_peer(s, 10)
+    print(f"acks={acks}")
+    print(f"snapshots={snapshots}")
+    print(f"updates={updates}")
+    print(f"snapshot_bytes={snapshot_bytes}")
+    print(f"drop_logged={int(log_has(log, 'does not read'))}")
+    print(f"dropped={int(closed)}")
+
+
 def cmd_ws_extra(variants):
     """One books subscription asked for `variants` times, each with an extra
     field: acks, how often each book update arrives, and that one unsubscribe

@@ -97,6 +97,27 @@ check "okx-sim's RSS stays bounded (+$(kv wsslow.kv rss_growth_mb) MB < 48)" \
 check "serves after" serves
 stop_sim
 
+# --- one op subscribing to many books: more snapshots than --max-output at once --
+# A client that reads is not a slow consumer even though the snapshots of one
+# subscribe op pass the cap before a byte of them can be sent; one that does
+# not read is still dropped.
+python3 "$H" 0 instruments 64 many.json
+sim_start many.out --instruments many.json --depth 400 --max-output 262144
+python3 "$H" "$(port)" ws-many many.out.err 64 1 30 >many.kv || true
+cat many.kv
+check "a reader subscribing to 64 books in one op gets every ack and snapshot" \
+  [ "$(kv many.kv acks):$(kv many.kv snapshots)" = 64:64 ]
+check "the snapshots passed --max-output ($(kv many.kv snapshot_bytes) > 262144 bytes)" \
+  [ "$(kv many.kv snapshot_bytes)" -gt 262144 ]
+check "and updates after them, without being dropped" \
+  [ "$(kv many.kv updates):$(kv many.kv drop_logged):$(kv many.kv dropped)" = 128:0:0 ]
+python3 "$H" "$(port)" ws-many many.out.err 64 0 30 >many0.kv || true
+cat many0.kv
+check "a client subscribing the same without reading is dropped" \
+  [ "$(kv many0.kv drop_logged):$(kv many0.kv dropped)" = 1:1 ]
+check "serves after" serves
+stop_sim
+
 # --- subscriptions: keyed by what OKX keys them on, capped per connection --------
 sim_start ws.out --max-subs 3
 python3 "$H" "$(port)" ws-extra 50 >extra.kv || true

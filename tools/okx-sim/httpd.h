@@ -52,7 +52,9 @@ typedef struct sh_cbs {
  * not send cannot hold a connection forever, and running out of descriptors
  * pauses accepting instead of spinning on it. */
 #define SH_MAX_CONNS 512            /* open connections; the surplus gets a 503 and is closed */
-#define SH_MAX_OUTPUT (4u << 20)    /* bytes queued for one client */
+#define SH_MAX_OUTPUT (4u << 20)    /* bytes queued for one client (see sh_ws_send) */
+#define SH_OUTPUT_GRACE_MS 1000     /* over max_output, a WebSocket taking nothing this long goes */
+#define SH_OUTPUT_HARD_FACTOR 16    /* a WebSocket with this many max_outputs unsent goes at once */
 #define SH_REQUEST_TIMEOUT_MS 10000 /* a request's head and body; a stalled send */
 #define SH_IDLE_TIMEOUT_MS 60000    /* a keep-alive connection between requests */
 #define SH_ACCEPT_RETRY_MS 1000     /* paused accepting (EMFILE) retries this often */
@@ -90,8 +92,12 @@ void sh_counters_get(const sh_server *s, sh_counters *out);
 void sh_respond(sh_conn *c, int status, const char *ctype, const char *body, size_t len,
                 const char *const *extra, size_t nextra);
 /* Send a text frame; 0, or -1 when the connection is not an open WebSocket.
- * A client whose unsent output would pass max_output is dropped (as OKX drops
- * slow consumers): -1, and on_ws_close follows on the next loop turn. */
+ * A client that does not read is dropped (as OKX drops slow consumers): -1,
+ * and on_ws_close follows on the next loop turn. It does not read when its
+ * unsent output would pass max_output and it took no byte of it for
+ * SH_OUTPUT_GRACE_MS, or at once past SH_OUTPUT_HARD_FACTOR x max_output.
+ * Output over max_output that the client is taking is kept: one subscribe op
+ * may queue more snapshots than max_output at once, before any can be sent. */
 int sh_ws_send(sh_conn *c, const char *data, size_t len);
 /* Close a WebSocket with a close frame (code, reason) after queued data. */
 void sh_ws_close(sh_conn *c, int code, const char *reason);

@@ -62,6 +62,9 @@ struct sh_conn {
     bool keep_alive;
     unsigned long requests; /* read so far */
     bool read_paused;       /* answers queued over max_output: read no further request */
+    uint64_t out_taken;     /* bytes of output the client took so far */
+    int64_t over_ms;        /* WebSocket output over max_output since (with progress), or 0 */
+    uint64_t over_taken;    /* out_taken at over_ms */
     struct event *timer;    /* see timer_kind */
     timer_kind tk;
     struct event *delay;   /* latency fault: fires when the held answer may go */
@@ -105,7 +108,10 @@ int sh_limits_listen(sh_server *s, const struct sockaddr *sa, int salen);
 int sh_limits_conn_init(sh_conn *c);
 /* Set the connection's timer for its state (call after any change). */
 void sh_conn_arm(sh_conn *c);
-/* A client whose output would pass max_output: drop it. */
+/* False when a WebSocket whose unsent output would become `backlog` does not
+ * read (see sh_ws_send): the caller drops it with sh_conn_overflow. */
+bool sh_conn_output_ok(sh_conn *c, size_t backlog);
+/* A client that does not read: drop it. */
 void sh_conn_overflow(sh_conn *c);
 /* A client that took no output for request_timeout (write timeout). */
 void sh_conn_stalled(sh_conn *c);

@@ -6,6 +6,7 @@
  * lines about refusals and pauses are rate-limited: a flood of connections
  * must not become a flood of log. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -163,10 +164,20 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     sh_conn_release(c);
 }
 
+/* Counts what the client takes (sent bytes leave the output buffer). */
+static void on_output_change(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    sh_conn *c = arg;
+    c->out_taken += info->n_deleted;
+}
+
 int sh_limits_conn_init(sh_conn *c)
 {
     c->timer = evtimer_new(c->srv->base, on_timer, c);
     if (!c->timer) {
+        return -1;
+    }
+    if (!evbuffer_add_cb(bufferevent_get_output(c->bev), on_output_change, c)) {
         return -1;
     }
     /* No byte of output taken for this long: the client is gone or stuck. */
@@ -201,6 +212,33 @@ void sh_conn_arm(sh_conn *c)
 }
 
 /* ------------------------------------------------------------ slow clients */
+
+/* Over max_output the backlog alone does not tell a client that does not
+ * read from one that was just sent much at once: a subscribe op to many
+ * books queues all their snapshots in one callback, before a byte of them
+ * can be written. So the client is judged on progress: it is dropped when it
+ * took nothing for SH_OUTPUT_GRACE_MS while over the cap (memory then grows
+ * by at most what that time queues), or when its backlog passes the hard cap
+ * (a client reading too slowly to ever catch up). */
+bool sh_conn_output_ok(sh_conn *c, size_t backlog)
+{
+    size_t cap = c->srv->max_output;
+    size_t hard = cap > SIZE_MAX / SH_OUTPUT_HARD_FACTOR ? SIZE_MAX : cap * SH_OUTPUT_HARD_FACTOR;
+    if (backlog <= cap) {
+        c->over_ms = 0;
+        return true;
+    }
+    if (backlog > hard) {
+        return false;
+    }
+    int64_t now = at_mono_us() / 1000;
+    if (c->over_ms == 0 || c->out_taken != c->over_taken) {
+        c->over_ms = now ? now : 1; /* over the cap from now, or it took some: time again */
+        c->over_taken = c->out_taken;
+        return true;
+    }
+    return now - c->over_ms < SH_OUTPUT_GRACE_MS;
+}
 
 void sh_conn_overflow(sh_conn *c)
 {

@@ -50,13 +50,13 @@ bool sh_ws_try_upgrade(sh_conn *c)
     return true;
 }
 
-/* Queue a frame; false when the client was dropped instead because its
- * unsent output would pass max_output (it does not read: OKX drops such a
- * slow consumer rather than buffer for it). */
+/* Queue a frame; false when the client was dropped instead because it does
+ * not read (sh_conn_output_ok: OKX drops such a slow consumer rather than
+ * buffer for it). */
 static bool ws_frame(sh_conn *c, int opcode, const char *data, size_t len)
 {
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (evbuffer_get_length(out) + len + 10 > c->srv->max_output) {
+    if (!sh_conn_output_ok(c, evbuffer_get_length(out) + len + 10)) {
         sh_conn_overflow(c);
         return false;
     }
