@@ -30,7 +30,7 @@ static int64_t jms(const json_t *o, const char *k)
 
 static void refuse(okx_ctx *c, const char *what, const char *field, const json_t *v)
 {
-    okx_refuse(c, what, field, v, KEPT);
+    okx_refuse(c, OKX_WARN_ACCOUNT, what, field, v, KEPT);
 }
 
 /* A required field must be an exact decimal; an optional one may also be ""
@@ -38,7 +38,7 @@ static void refuse(okx_ctx *c, const char *what, const char *field, const json_t
 static bool field_dec(okx_ctx *c, const char *what, const json_t *o, const char *k, bool required,
                       at_dec *out)
 {
-    return okx_field_dec(c, what, KEPT, o, k, required, out);
+    return okx_field_dec(c, OKX_WARN_ACCOUNT, what, KEPT, o, k, required, out);
 }
 
 /* ------------------------------------------------------------ events */
@@ -128,9 +128,13 @@ static void on_position(okx_ctx *c, const json_t *p)
         return;
     }
     /* A cross position's margin is its imr ("margin" is isolated only);
-     * liqPx "" means none. */
+     * liqPx "" means none. lever "" is OKX's for a cross position under
+     * portfolio margin ("not applicable"): published as 0 = unknown, stored
+     * as NULL; absent or not a decimal it is refused like the rest. */
+    const json_t *lv = json_object_get(p, "lever");
+    bool lever_none = json_is_string(lv) && !*json_string_value(lv);
     if (!field_dec(c, what, p, "avgPx", open, &avg) || !field_dec(c, what, p, "upl", open, &upl) ||
-        !field_dec(c, what, p, "lever", open, &lever) ||
+        !field_dec(c, what, p, "lever", open && !lever_none, &lever) ||
         !field_dec(c, what, p, "liqPx", false, &liq) ||
         !field_dec(c, what, p, iso ? "margin" : "imr", open, &margin) ||
         !field_dec(c, what, p, "realizedPnl", open, &rpnl)) {
@@ -188,8 +192,8 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len)
     json_t *m = json_loadb(data, len, 0, &je);
     if (!m) {
         /* not JSON, or no memory to parse it: either way this push is lost */
-        okx_warn_limited(c, "private push not read (%s): %.*s", je.text, len > 120 ? 120 : (int)len,
-                         data);
+        okx_warn_limited(c, OKX_WARN_ACCOUNT, "private push not read (%s): %.*s", je.text,
+                         len > 120 ? 120 : (int)len, data);
         return;
     }
     const char *ch = jstr(json_object_get(m, "arg"), "channel");

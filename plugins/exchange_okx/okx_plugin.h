@@ -28,6 +28,12 @@ typedef struct okx_watch {
     bool book_resync; /* a gap or checksum miss: resubscribed, waiting for a snapshot */
 } okx_watch;
 
+/* Which budget a repeated warning draws on (okx_warn_limited): account and
+ * position items (and unreadable pushes), or order and fill items, so a
+ * position feed that sends garbage with every push cannot hide an order's
+ * refusal. */
+typedef enum okx_warn_kind { OKX_WARN_ACCOUNT, OKX_WARN_ORDERS, OKX_WARN_KINDS } okx_warn_kind;
+
 typedef struct okx_ctx okx_ctx;
 typedef struct okx_player okx_player;
 typedef struct okx_recheck okx_recheck;
@@ -73,10 +79,13 @@ struct okx_ctx {
     uint64_t md_errors, book_resyncs;
     int64_t ws_pub_down_since;
 
-    /* warnings that repeat at the venue's pace (okx_warn_limited) */
-    int64_t warn_window_us; /* start of the current minute */
-    unsigned warn_lines;    /* lines written in it */
-    uint64_t warn_quiet;    /* warnings not written since the last line */
+    /* warnings that repeat at the venue's pace (okx_warn_limited), a budget
+     * per okx_warn_kind */
+    struct okx_warn_budget {
+        int64_t window_us; /* start of the current minute */
+        unsigned lines;    /* lines written in it */
+        uint64_t quiet;    /* warnings not written since the last line */
+    } warn[OKX_WARN_KINDS];
 
     /* replay and recording (okx_replay.c) */
     okx_player *player;
@@ -104,19 +113,20 @@ char *okx_json_dumps(const json_t *j, size_t flags);
 /* Log `text` and publish it as an ALERT. */
 void okx_alert(okx_ctx *c, at_log_level level, const char *text);
 /* A WARN line for something the venue may send again and again (unusable
- * values, unreadable pushes): a few lines a minute per instance; the others
- * are counted and the count goes with the next line written. */
-void okx_warn_limited(okx_ctx *c, const char *fmt, ...) AT_PRINTF(2, 3);
+ * values, unreadable pushes): a few lines a minute per instance and kind;
+ * the others are counted and the count goes with the next line written. */
+void okx_warn_limited(okx_ctx *c, okx_warn_kind kind, const char *fmt, ...) AT_PRINTF(3, 4);
 /* A value the venue sent that cannot be used: a rate-limited WARN (as
  * okx_warn_limited) "<what> refused: <field> = <raw value as JSON>; <then>",
  * or "<field> is missing" when v is NULL. */
-void okx_refuse(okx_ctx *c, const char *what, const char *field, const json_t *v, const char *then);
+void okx_refuse(okx_ctx *c, okx_warn_kind kind, const char *what, const char *field,
+                const json_t *v, const char *then);
 /* A decimal field k of an OKX object into *out. A required one must be an
  * exact decimal string; an optional one may also be "", null or absent
  * (OKX's "none": {0,0}). false, refused through okx_refuse, when the value
  * cannot be used ("NaN", "abc", "1e999", a number, missing where required). */
-bool okx_field_dec(okx_ctx *c, const char *what, const char *then, const json_t *o, const char *k,
-                   bool required, at_dec *out);
+bool okx_field_dec(okx_ctx *c, okx_warn_kind kind, const char *what, const char *then,
+                   const json_t *o, const char *k, bool required, at_dec *out);
 /* Everything about this instance's config that can be refused without I/O
  * (credentials given partly, URLs, replay/record combinations, instrument
  * and bar syntax, demo against the URLs' hosts): AT_OK, or AT_ECONFIG with

@@ -44,13 +44,13 @@ enum { REQUIRED = 1, POSITIVE = 2, NOT_NEGATIVE = 4 };
 static bool num(okx_ctx *c, const source *src, const json_t *o, const char *k, int flags,
                 at_dec *out)
 {
-    if (!okx_field_dec(c, src->what, src->then, o, k, flags & REQUIRED, out)) {
+    if (!okx_field_dec(c, OKX_WARN_ORDERS, src->what, src->then, o, k, flags & REQUIRED, out)) {
         return false;
     }
     const char *s = jstr(o, k);
     bool bad = *s && ((flags & POSITIVE && out->m <= 0) || (flags & NOT_NEGATIVE && out->m < 0));
     if (bad) {
-        okx_refuse(c, src->what, k, json_object_get(o, k), src->then);
+        okx_refuse(c, OKX_WARN_ORDERS, src->what, k, json_object_get(o, k), src->then);
         *out = (at_dec){0, 0};
         return false;
     }
@@ -70,7 +70,8 @@ static int fill_of(okx_ctx *c, const source *src, const json_t *o, bool row, fil
     *f = (fill_vals){{0, 0}, {0, 0}, {0, 0}};
     if (!*jstr(o, "tradeId")) {
         if (row) {
-            okx_refuse(c, src->what, "tradeId", json_object_get(o, "tradeId"), src->then);
+            okx_refuse(c, OKX_WARN_ORDERS, src->what, "tradeId", json_object_get(o, "tradeId"),
+                       src->then);
             return -1;
         }
         return 0; /* the order's state only */
@@ -119,11 +120,12 @@ static bool order_of(okx_ctx *c, const source *src, const json_t *o, order_vals 
 {
     memset(v, 0, sizeof(*v));
     if (!*jstr(o, "instId")) {
-        okx_refuse(c, src->what, "instId", json_object_get(o, "instId"), src->then);
+        okx_refuse(c, OKX_WARN_ORDERS, src->what, "instId", json_object_get(o, "instId"),
+                   src->then);
         return false;
     }
     if (!*jstr(o, "ordId")) {
-        okx_refuse(c, src->what, "ordId", json_object_get(o, "ordId"), src->then);
+        okx_refuse(c, OKX_WARN_ORDERS, src->what, "ordId", json_object_get(o, "ordId"), src->then);
         return false;
     }
     if (!num(c, src, o, "sz", REQUIRED | POSITIVE, &v->sz) ||
@@ -137,7 +139,8 @@ static bool order_of(okx_ctx *c, const source *src, const json_t *o, order_vals 
     if (!filled && (strcmp(st, "filled") == 0 || strcmp(st, "partially_filled") == 0)) {
         char field[48];
         snprintf(field, sizeof(field), "accFillSz (state %s)", st);
-        okx_refuse(c, src->what, field, json_object_get(o, "accFillSz"), src->then);
+        okx_refuse(c, OKX_WARN_ORDERS, src->what, field, json_object_get(o, "accFillSz"),
+                   src->then);
         return false;
     }
     /* Before any fill OKX sends avgPx "" and fee "0"; after one, both are

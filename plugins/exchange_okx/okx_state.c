@@ -121,38 +121,42 @@ void okx_alert(okx_ctx *c, at_log_level level, const char *text)
 }
 
 /* A venue that sends one bad value usually sends it with every push (a few
- * a second): a few lines a minute say it, the count says how often. */
+ * a second): a few lines a minute say it, the count says how often. One
+ * budget per kind (okx_warn_kind). */
 #define WARN_WINDOW_US 60000000
 #define WARN_LINES 5
 
-void okx_warn_limited(okx_ctx *c, const char *fmt, ...)
+void okx_warn_limited(okx_ctx *c, okx_warn_kind kind, const char *fmt, ...)
 {
+    struct okx_warn_budget *b =
+        &c->warn[kind == OKX_WARN_ORDERS ? OKX_WARN_ORDERS : OKX_WARN_ACCOUNT];
     int64_t now = c->h->now_us();
-    if (c->warn_window_us == 0 || now - c->warn_window_us >= WARN_WINDOW_US) {
-        c->warn_window_us = now;
-        c->warn_lines = 0;
+    if (b->window_us == 0 || now - b->window_us >= WARN_WINDOW_US) {
+        b->window_us = now;
+        b->lines = 0;
     }
-    if (c->warn_lines >= WARN_LINES) {
-        c->warn_quiet++;
+    if (b->lines >= WARN_LINES) {
+        b->quiet++;
         return;
     }
-    c->warn_lines++;
+    b->lines++;
     char text[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    if (c->warn_quiet) {
+    if (b->quiet) {
         c->h->log(c->inst, AT_LOG_WARN,
                   "%s (%llu similar warnings since the previous one not logged)", text,
-                  (unsigned long long)c->warn_quiet);
-        c->warn_quiet = 0;
+                  (unsigned long long)b->quiet);
+        b->quiet = 0;
     } else {
         c->h->log(c->inst, AT_LOG_WARN, "%s", text);
     }
 }
 
-void okx_refuse(okx_ctx *c, const char *what, const char *field, const json_t *v, const char *then)
+void okx_refuse(okx_ctx *c, okx_warn_kind kind, const char *what, const char *field,
+                const json_t *v, const char *then)
 {
     char raw[64] = "missing";
     if (v) {
@@ -162,11 +166,11 @@ void okx_refuse(okx_ctx *c, const char *what, const char *field, const json_t *v
                  s && strlen(s) > 48 ? "..." : "");
         free(s);
     }
-    okx_warn_limited(c, "%s refused: %s %s %s; %s", what, field, v ? "=" : "is", raw, then);
+    okx_warn_limited(c, kind, "%s refused: %s %s %s; %s", what, field, v ? "=" : "is", raw, then);
 }
 
-bool okx_field_dec(okx_ctx *c, const char *what, const char *then, const json_t *o, const char *k,
-                   bool required, at_dec *out)
+bool okx_field_dec(okx_ctx *c, okx_warn_kind kind, const char *what, const char *then,
+                   const json_t *o, const char *k, bool required, at_dec *out)
 {
     const json_t *v = json_object_get(o, k);
     const char *s = json_string_value(v);
@@ -178,7 +182,7 @@ bool okx_field_dec(okx_ctx *c, const char *what, const char *then, const json_t 
         return true;
     }
     *out = (at_dec){0, 0};
-    okx_refuse(c, what, k, v, then);
+    okx_refuse(c, kind, what, k, v, then);
     return false;
 }
 

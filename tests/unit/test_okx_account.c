@@ -365,6 +365,43 @@ static void test_closed_position_may_be_empty(void **state)
     assert_int_equal(mock_logged(AT_LOG_WARN, ""), 0);
 }
 
+/* A cross position under portfolio margin has lever "" (OKX: "Not
+ * applicable to ... positions of cross margin mode under Portfolio
+ * margin"): taken, with lever 0 = unknown; a lever that is there must still
+ * be a decimal. */
+#define PM_POS(lever)                                                                              \
+    "{\"instId\":\"BTC-USDT-SWAP\",\"posSide\":\"net\",\"posId\":\"1\",\"mgnMode\":\"cross\","     \
+    "\"pos\":\"2\",\"avgPx\":\"50000.1\",\"upl\":\"3.5\"," lever "\"liqPx\":\"\",\"imr\":\"100\"," \
+    "\"margin\":\"\",\"realizedPnl\":\"0\",\"uTime\":\"1700000000000\"}"
+
+static void test_lever_empty_is_unknown(void **state)
+{
+    (void)state;
+    push("positions", PM_POS("\"lever\":\"\","));
+    assert_int_equal(mock_count(AT_EV_POSITION), 1);
+    const at_ev_position *p = (const at_ev_position *)mock_event(AT_EV_POSITION, 0);
+    assert_int_equal(p->lever.m, 0);
+    assert_dec(p->pos, "2");
+    assert_int_equal(mock_writes("INSERT INTO positions"), 1);
+    assert_int_equal(mock_logged(AT_LOG_WARN, ""), 0);
+    static const struct {
+        const char *lever, *warning;
+    } bad[] = {
+        {"\"lever\":\"NaN\",", "refused: lever = \"NaN\""},
+        {"\"lever\":\"abc\",", "refused: lever = \"abc\""},
+        {"", "refused: lever is missing"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        mock_clear();
+        M.now_us += 61 * 1000000LL;
+        char item[1024];
+        snprintf(item, sizeof(item), PM_POS("%s"), bad[i].lever);
+        push("positions", item);
+        assert_int_equal(mock_count(AT_EV_POSITION), 0);
+        assert_warned(bad[i].warning);
+    }
+}
+
 /* ------------------------------------------------------------ the rest */
 
 /* The paper venue hands its pushes to the same code (paper_deliver). */
@@ -393,6 +430,23 @@ static void test_warnings_are_rate_limited(void **state)
     char want[64];
     snprintf(want, sizeof(want), "(%zu similar warnings", 20 - lines);
     assert_warned(want);
+}
+
+/* Order and fill refusals have a budget of their own: a position feed
+ * that sends garbage with every push cannot hide them. */
+static void test_order_refusals_have_their_own_budget(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 20; i++) {
+        position("cross", "\"pos\":\"2\",", "50000.1", "NaN", "", "100", "");
+    }
+    assert_true(mock_logged(AT_LOG_WARN, "upl = \"NaN\"") <= 5);
+    push("orders",
+         "{\"instId\":\"BTC-USDT-SWAP\",\"ordId\":\"1001\",\"clOrdId\":\"c1\",\"px\":\"1\","
+         "\"sz\":\"2\",\"ordType\":\"limit\",\"side\":\"buy\",\"accFillSz\":\"1\","
+         "\"fillPx\":\"NaN\",\"tradeId\":\"t1\",\"fillSz\":\"1\",\"fillFee\":\"0\","
+         "\"avgPx\":\"1\",\"state\":\"partially_filled\",\"fee\":\"0\"}");
+    assert_warned("order push (BTC-USDT-SWAP 1001) refused: fillPx = \"NaN\"");
 }
 
 static void test_unreadable_push_is_logged(void **state)
@@ -426,8 +480,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_position_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_liq_px_empty_is_none, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closed_position_may_be_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lever_empty_is_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paper_venue_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_warnings_are_rate_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_refusals_have_their_own_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_push_is_logged, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
