@@ -78,8 +78,6 @@ static struct {
     int64_t last_drop_us; /* core clock */
     bool backlog;         /* over backlog_max undroppable events */
     uint64_t overflows, backlogs;
-    void (*relief_fn)(void *);
-    void *relief_arg;
 } bus;
 
 /* What a full queue does with a type (events.h, "Bounds"). */
@@ -372,6 +370,14 @@ static void drop_oldest_market(evq *q)
 /* ------------------------------------------------------ episodes */
 
 /* Main thread. Published like any event: after what is queued already. */
+/* Episodes end after a quiet spell: measured on the monotonic clock live (a
+ * wall-clock step must not stretch or cut one), on the core clock when it is
+ * simulated. */
+static int64_t quiet_clock_us(void)
+{
+    return clock_is_sim() ? clock_now_us() : at_mono_us();
+}
+
 static void raise_alert(at_log_level level, const char *msg)
 {
     log_msg("bus", level, "%s", msg);
@@ -406,7 +412,7 @@ static void overflow_check_end(void)
         return;
     }
     if (bus.q.market == 0 && bus.ep_drops == bus.ep_seen &&
-        clock_now_us() - bus.last_drop_us >= BUS_QUIET_US) {
+        quiet_clock_us() - bus.last_drop_us >= BUS_QUIET_US) {
         bus.overflow = false;
         log_msg("bus", AT_LOG_INFO, "market data caught up; %llu events were dropped",
                 (unsigned long long)bus.ep_drops);
@@ -424,40 +430,19 @@ static void backlog_check(void)
         bus.backlogs++;
         char msg[256];
         snprintf(msg, sizeof(msg),
-                 "%zu account/order/decision events wait for delivery (limit %zu): reading "
-                 "from the network is paused until half are delivered",
+                 "%zu account/order/decision events wait for delivery (limit %zu): the "
+                 "network is slowed to a trickle until half are delivered",
                  keep, bus.backlog_max);
         raise_alert(AT_LOG_WARN, msg);
     } else if (bus.backlog && keep <= bus.backlog_max / 2) {
         bus.backlog = false;
         log_msg("bus", AT_LOG_INFO, "backlog down to %zu events; reading resumes", keep);
-        void (*fn)(void *) = bus.relief_fn;
-        void *arg = bus.relief_arg;
-        bus.relief_fn = NULL;
-        bus.relief_arg = NULL;
-        if (fn) {
-            fn(arg);
-        }
     }
 }
 
 bool bus_backlogged(void)
 {
     return bus.backlog;
-}
-
-void bus_on_relief(void (*fn)(void *arg), void *arg)
-{
-    bus.relief_fn = fn;
-    bus.relief_arg = arg;
-}
-
-void bus_cancel_relief(void *arg)
-{
-    if (bus.relief_arg == arg) {
-        bus.relief_fn = NULL;
-        bus.relief_arg = NULL;
-    }
 }
 
 /* ------------------------------------------------------ publish */
@@ -497,7 +482,7 @@ static void enqueue(ev_box *b)
         while (bus.q.market > max) {
             drop_oldest_market(&bus.q);
             bus.ep_drops++;
-            bus.last_drop_us = clock_now_us();
+            bus.last_drop_us = quiet_clock_us();
             if (!bus.overflow) {
                 overflow_begin();
             }
@@ -645,7 +630,7 @@ static void take_mailbox(void)
     pthread_mutex_unlock(&bus.mbox_lock);
     if (dropped) {
         bus.ep_drops += dropped;
-        bus.last_drop_us = clock_now_us();
+        bus.last_drop_us = quiet_clock_us();
         if (!bus.overflow) {
             overflow_begin();
         }
@@ -706,7 +691,7 @@ size_t bus_drain(size_t max)
 static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
     bus_drain(DRAIN_BATCH);
-    if (bus.q.head || bus.mbox.n) {
+    if (bus_pending()) {
         event_active(bus.drain_ev, EV_READ, 0);
     }
 }

@@ -41,10 +41,6 @@ void bus_set_limits(size_t market_max, size_t backlog_max);
 /* True while more than backlog_max events that are never dropped wait for
  * delivery, until half of them are delivered (main thread). */
 bool bus_backlogged(void);
-/* Run fn(arg) once on the main loop when the backlog ends; replaces an
- * earlier request. bus_cancel_relief(arg) withdraws the request of arg. */
-void bus_on_relief(void (*fn)(void *arg), void *arg);
-void bus_cancel_relief(void *arg);
 /* Free queued events and subscriptions. */
 void bus_shutdown(void);
 /* Make a client known (for metrics). Main thread, before it publishes. */

@@ -72,8 +72,8 @@ static const at_cfg_field core_schema[] = {
      "oldest are dropped, counted, with one ALERT"},
     {"bus_backlog_max", AT_CFG_INT, "65536", AT_CFG_RANGE, offsetof(core_settings, bus_backlog_max),
      16, 16777216, NULL,
-     "account, order and decision events (never dropped) queued before the engine stops reading "
-     "from the network until half are delivered (one ALERT)"},
+     "account, order and decision events (never dropped) queued before the engine slows the "
+     "network to a trickle until half are delivered (one ALERT)"},
     {"net_queue_max", AT_CFG_SIZE, "16M", AT_CFG_RANGE, offsetof(core_settings, net_queue_max),
      65536, 4294967296.0, NULL,
      "bytes received and not yet handled before the engine stops reading the sockets (nothing is "
@@ -638,7 +638,11 @@ static int services_up(engine *e)
         rc = bus_init(e->base);
     }
     if (rc == AT_OK) {
-        bus_set_limits((size_t)e->core.bus_market_max, (size_t)e->core.bus_backlog_max);
+        /* On the simulated clock (backtest, replay) no market data is
+         * dropped: the data sets the pace, not the machine, and a run must
+         * not depend on how far one clock step goes. */
+        bus_set_limits(e->opts.sim_clock ? SIZE_MAX : (size_t)e->core.bus_market_max,
+                       (size_t)e->core.bus_backlog_max);
     }
     if (rc == AT_OK) {
         rc = loopsvc_init(e->base);

@@ -9,6 +9,9 @@
 #define SLOT_MASK (((uintptr_t)1 << SLOT_BITS) - 1)
 #define GEN_MASK ((uintptr_t)-1 >> SLOT_BITS)
 
+/* First generation of a new slot: past every generation a freed table used. */
+static uint32_t gen_floor = 1;
+
 static void *encode(size_t idx, uint32_t gen)
 {
     return (void *)((((uintptr_t)gen & GEN_MASK) << SLOT_BITS) | (uintptr_t)(idx + 1));
@@ -32,8 +35,13 @@ void *handle_put(handle_table *t, void *obj)
     }
     size_t idx;
     if (t->free_head) {
+        /* The slot freed longest ago: generations of one slot advance as
+         * slowly as the table allows. */
         idx = t->free_head - 1;
         t->free_head = t->slots[idx].next;
+        if (!t->free_head) {
+            t->free_tail = 0;
+        }
     } else {
         if (t->n >= SLOT_MASK - 1) {
             return NULL;
@@ -48,7 +56,7 @@ void *handle_put(handle_table *t, void *obj)
             t->cap = cap;
         }
         idx = t->n++;
-        t->slots[idx] = (handle_slot){.gen = 1};
+        t->slots[idx] = (handle_slot){.gen = gen_floor};
     }
     t->slots[idx].obj = obj;
     t->slots[idx].next = 0;
@@ -78,13 +86,25 @@ void handle_del(handle_table *t, const void *h)
     if (((uintptr_t)s->gen & GEN_MASK) == 0) {
         s->gen++; /* generation 0 never names a live object */
     }
-    s->next = t->free_head;
-    t->free_head = (uint32_t)(s - t->slots) + 1;
+    s->next = 0;
+    uint32_t me = (uint32_t)(s - t->slots) + 1;
+    if (t->free_tail) {
+        t->slots[t->free_tail - 1].next = me;
+    } else {
+        t->free_head = me;
+    }
+    t->free_tail = me;
     t->live--;
 }
 
 void handle_table_free(handle_table *t)
 {
+    for (size_t i = 0; i < t->n; i++) {
+        uint32_t next = t->slots[i].gen + 1;
+        if (next > gen_floor && (next & GEN_MASK) != 0) {
+            gen_floor = next;
+        }
+    }
     free(t->slots);
     *t = (handle_table){0};
 }

@@ -19,7 +19,7 @@ typedef struct handle_slot {
 typedef struct handle_table {
     handle_slot *slots;
     size_t n, cap;
-    uint32_t free_head; /* index + 1, 0 = none */
+    uint32_t free_head, free_tail; /* FIFO of free slots (index + 1), 0 = none */
     size_t live;
 } handle_table;
 
@@ -30,7 +30,9 @@ void *handle_put(handle_table *t, void *obj);
 void *handle_get(const handle_table *t, const void *h);
 /* Release a live handle: later lookups of it return NULL. No-op when stale. */
 void handle_del(handle_table *t, const void *h);
-/* Free the table (the objects are the caller's). */
+/* Free the table (the objects are the caller's). Generations go on from
+ * where this table left them, so a handle kept across an engine restart in
+ * the same process does not name a new object. */
 void handle_table_free(handle_table *t);
 
 #endif

@@ -39,25 +39,12 @@ int loader_kind_order(at_plugin_kind k)
     return (int)k;
 }
 
-/* Size of at_cfg_field in ABI 1.0 .. 1.3 (it has not grown yet). A plugin
- * built before 1.3 does not say its stride: this is it. */
-#define CFG_FIELD_SIZE_1_0 (offsetof(at_cfg_field, desc) + sizeof(const char *))
+/* at_cfg_field is frozen for ABI major 1 (config.h): plugins of every 1.x
+ * minor lay their schema out with this stride. */
+_Static_assert(sizeof(at_cfg_field) == offsetof(at_cfg_field, desc) + sizeof(const char *),
+               "at_cfg_field must not grow within ABI major 1");
 /* The smallest at_storage_ops any 1.x plugin has: up to `flush`. */
 #define STORAGE_OPS_SIZE_1_0 (offsetof(at_storage_ops, flush) + sizeof(void (*)(void)))
-
-static size_t cfg_stride(const at_plugin *p)
-{
-    if (AT_STRUCT_HAS(p->struct_size, at_plugin, config_field_size) && p->config_field_size) {
-        return p->config_field_size;
-    }
-    return CFG_FIELD_SIZE_1_0;
-}
-
-/* The i-th field of p's schema, read with the plugin's stride. */
-static const at_cfg_field *cfg_at(const at_plugin *p, size_t i)
-{
-    return (const at_cfg_field *)(const void *)((const char *)p->config + i * cfg_stride(p));
-}
 
 /* Bytes and alignment of the C value a field type is written as (config.h). */
 static void cfg_slot(at_cfg_type t, size_t *size, size_t *align)
@@ -96,14 +83,8 @@ static void cfg_slot(at_cfg_type t, size_t *size, size_t *align)
 
 static int check_schema(const at_plugin *p, char *why, size_t whylen)
 {
-    size_t stride = cfg_stride(p);
-    if (stride < CFG_FIELD_SIZE_1_0) {
-        snprintf(why, whylen, "plugin '%s' declares config_field_size %zu, smaller than 1.0's %zu",
-                 p->name, stride, (size_t)CFG_FIELD_SIZE_1_0);
-        return AT_EPLUGIN;
-    }
-    for (size_t i = 0; p->config && cfg_at(p, i)->name; i++) {
-        const at_cfg_field *f = cfg_at(p, i);
+    for (size_t i = 0; p->config && p->config[i].name; i++) {
+        const at_cfg_field *f = &p->config[i];
         if (!*f->name) {
             snprintf(why, whylen, "plugin '%s' config field %zu has an empty name", p->name, i);
             return AT_EPLUGIN;
@@ -132,7 +113,7 @@ static int check_schema(const at_plugin *p, char *why, size_t whylen)
             return AT_EPLUGIN;
         }
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(cfg_at(p, j)->name, f->name) == 0) {
+            if (strcmp(p->config[j].name, f->name) == 0) {
                 snprintf(why, whylen, "plugin '%s' declares config key '%s' twice", p->name,
                          f->name);
                 return AT_EPLUGIN;
@@ -206,23 +187,6 @@ int loader_check(const at_plugin *p, char *why, size_t whylen)
     return check_schema(p, why, whylen);
 }
 
-at_cfg_field *loader_schema(const at_plugin *p)
-{
-    size_t n = 0;
-    while (p->config && cfg_at(p, n)->name) {
-        n++;
-    }
-    at_cfg_field *out = calloc(n + 1, sizeof(*out));
-    if (!out) {
-        return NULL;
-    }
-    size_t stride = cfg_stride(p);
-    for (size_t i = 0; i < n; i++) {
-        memcpy(&out[i], cfg_at(p, i), stride < sizeof(*out) ? stride : sizeof(*out));
-    }
-    return out;
-}
-
 int loader_open(const char *path, loaded_plugin *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
@@ -255,12 +219,11 @@ int loader_open(const char *path, loaded_plugin *out, char *err, size_t errlen)
         dlclose(dl);
         return AT_EPLUGIN;
     }
-    out->schema = loader_schema(p);
+    static const at_cfg_field no_keys[] = {{0}};
+    out->schema = p->config ? p->config : no_keys;
     out->path = at_strdup(path);
-    if (!out->schema || !out->path) {
+    if (!out->path) {
         snprintf(err, errlen, "%s: out of memory", path);
-        free(out->schema);
-        free(out->path);
         memset(out, 0, sizeof(*out));
         dlclose(dl);
         return AT_ENOMEM;
@@ -280,7 +243,6 @@ void loader_close(loaded_plugin *lp)
         dlclose(lp->dl);
     }
     free(lp->path);
-    free(lp->schema);
     memset(lp, 0, sizeof(*lp));
 }
 

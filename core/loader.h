@@ -11,9 +11,8 @@ typedef struct loaded_plugin {
     void *dl;
     const at_plugin *plugin;
     char *path;
-    /* The plugin's config schema in this engine's at_cfg_field layout (read
-     * with the plugin's stride), {0}-terminated; never NULL once loaded. */
-    at_cfg_field *schema;
+    /* The plugin's config schema, {0}-terminated; never NULL once loaded. */
+    const at_cfg_field *schema;
     /* at_plugin.check_config, or NULL (absent, or a plugin older than 1.3). */
     int (*check_config)(const void *ctx, const char **key, char *why, size_t whylen);
 } loaded_plugin;
@@ -24,9 +23,7 @@ int loader_open(const char *path, loaded_plugin *out, char *err, size_t errlen);
 void loader_close(loaded_plugin *lp);
 /* Validate a plugin struct (used by loader_open; exposed for tests). */
 int loader_check(const at_plugin *p, char *why, size_t whylen);
-/* Copy p's schema into this engine's layout (malloc'd, {0}-terminated);
- * NULL when out of memory. p must have passed loader_check. */
-at_cfg_field *loader_schema(const at_plugin *p);
+
 /* "storage" <-> AT_KIND_STORAGE; 0 / NULL when unknown. */
 at_plugin_kind loader_kind_parse(const char *s);
 const char *loader_kind_name(at_plugin_kind k);

@@ -238,26 +238,22 @@ void net_post(net *n, net_dlv *d)
     }
 }
 
-static void net_on_relief(void *arg)
-{
-    net *n = arg;
-    event_active(n->wake, EV_READ, 0);
-}
-
-/* Main loop: hand what was delivered to the plugins, a batch per loop turn,
- * none while the bus is backlogged (bus_on_relief calls back). */
+/* Main loop: hand what was delivered to the plugins, a batch per loop turn.
+ * While the bus is backlogged only a trickle goes through: enough that every
+ * connection keeps moving (order pushes, pongs, closes, dashboard requests;
+ * an exchange plugin's idle check does not mistake the hold for a dead feed
+ * and reconnect, throwing away what is queued), far less than the bus drains
+ * a turn, so the backlog still shrinks, and the byte bound pauses the sockets
+ * meanwhile. */
 static void net_on_wake(evutil_socket_t fd, short what, void *arg)
 {
     net *n = arg;
     (void)fd;
     (void)what;
     size_t freed = 0;
+    int cap = bus_backlogged() ? NET_DLV_TRICKLE : NET_DLV_BATCH;
     int i = 0;
-    for (; i < NET_DLV_BATCH; i++) {
-        if (bus_backlogged()) {
-            bus_on_relief(net_on_relief, n);
-            break;
-        }
+    for (; i < cap; i++) {
         /* Take the shared list whenever ours runs out: the net thread wakes
          * us only when it finds that list empty, so what it holds now may
          * have come with a wake-up this very call consumed. */
@@ -280,7 +276,7 @@ static void net_on_wake(evutil_socket_t fd, short what, void *arg)
         freed += d->cost;
         net_dlv_free(d);
     }
-    if (i == NET_DLV_BATCH) {
+    if (i == cap) {
         event_active(n->wake, EV_READ, 0); /* the rest next turn */
     }
     /* Lower the bytes, then look at the flag (see net_rx_resume). */
@@ -494,7 +490,6 @@ void net_free(net *n)
         return;
     }
     metrics_remove_renderer(net_render_metrics, n);
-    bus_cancel_relief(n);
     pthread_mutex_lock(&n->lock);
     n->stop = true;
     /* Under the lock: the thread reads `stop` under it too, so the context

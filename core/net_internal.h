@@ -44,6 +44,8 @@
  * (and timers run) between batches, so a backlog of frames does not reach the
  * bus all at once. */
 #define NET_DLV_BATCH 256
+/* Deliveries a loop turn while the bus is backlogged (see net_on_wake). */
+#define NET_DLV_TRICKLE 4
 /* Connections (client and server) the net thread serves at once. lws sizes
  * two tables by this, or by `ulimit -n` when unset (160 KB touched at 20000,
  * 16 MB reserved at Docker's 1048576). */

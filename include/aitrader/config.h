@@ -61,11 +61,13 @@ typedef struct at_cfg_list {
 } at_cfg_list;
 
 /**
- * One schema field. Arrays of fields end with an all-zero entry. Fields may
- * be appended in a later ABI minor: the engine walks a plugin's array with
- * the stride the plugin was built with (at_plugin.config_field_size, set by
- * AT_PLUGIN_HEADER), and checks at load that each value's offset and size fit
- * in the plugin's ctx_size, aligned for its C type.
+ * One schema field. Arrays of fields end with an all-zero entry.
+ *
+ * Frozen for ABI major 1: unlike the other SDK structs, at_cfg_field never
+ * grows within a major (a plugin's schema is an array, read with the engine's
+ * stride), so any new per-key property will come as a separate table. The
+ * engine checks at load that each value's offset and size fit in the
+ * plugin's ctx_size, aligned for its C type.
  */
 typedef struct at_cfg_field {
     const char *name;               /**< key in the section */

@@ -36,8 +36,10 @@
  *    INDICATOR, SIGNAL, TRIGGER, DECISION, ORDER_INTENT, RISK_VERDICT,
  *    ORDER_RESULT, ALERT, STATUS): never dropped and never reordered. When more
  *    than [core] bus_backlog_max of them (default 65536) wait, the engine
- *    stops reading from the network until half are delivered: the venue's
- *    connections are paused (TCP pushes back), not dropped.
+ *    hands on only a trickle of received frames (a few a loop turn, so no
+ *    connection looks dead) until half are delivered: the receive queue
+ *    fills, the sockets are paused (TCP pushes back), nothing is dropped.
+ * On the simulated clock (backtest, replay) no market data is dropped.
  * Frames from the network wait in a queue of at most [core] net_queue_max
  * bytes (default 16M, plus one message per connection) before the engine
  * stops reading the socket; nothing is dropped there. Each of these episodes

@@ -175,13 +175,16 @@ typedef struct at_db_value {
     } u;
 } at_db_value;
 
-/** Convenience initialisers for parameter arrays. */
+/** Convenience initialisers for parameter arrays (C compound literals; a C++
+ * plugin sets the fields of an at_db_value instead, or uses at_db_text). */
 #define AT_DB_I(v) ((at_db_value){.type = AT_DB_INT, .u.i = (v)})
 #define AT_DB_R(v) ((at_db_value){.type = AT_DB_REAL, .u.r = (v)})
 /** Text, or NULL as SQL NULL (a function, so char arrays work without -Waddress noise). */
 static inline at_db_value at_db_text(const char *s)
 {
-    at_db_value v = {.type = s ? AT_DB_TEXT : AT_DB_NULL, .u.s = s};
+    at_db_value v;
+    v.type = s ? AT_DB_TEXT : AT_DB_NULL; /* assignments: valid C and C++ alike */
+    v.u.s = s;
     return v;
 }
 #define AT_DB_S(v) at_db_text(v)

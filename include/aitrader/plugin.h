@@ -133,18 +133,15 @@ typedef struct at_plugin {
      * FILE:LINE of that key.
      */
     int (*check_config)(const void *ctx, const char **key, char *why, size_t whylen);
-    /**
-     * sizeof(at_cfg_field) at the plugin's build (AT_PLUGIN_HEADER sets it):
-     * the stride of `config`, so at_cfg_field may grow in a later minor. A
-     * plugin built before 1.3 has none and uses the 1.0 layout.
-     */
-    uint32_t config_field_size;
 } at_plugin;
 
-/** Initialiser for the ABI fields: put it first in a designated initialiser. */
+/**
+ * Initialiser for the ABI fields: put it first in a designated initialiser
+ * (it names the first three members, so the rest follow in declaration order,
+ * as C++20 designated initialisers require).
+ */
 #define AT_PLUGIN_HEADER                                                                           \
-    .abi_major = AT_ABI_MAJOR, .abi_minor = AT_ABI_MINOR, .struct_size = sizeof(at_plugin),        \
-    .config_field_size = sizeof(at_cfg_field)
+    .abi_major = AT_ABI_MAJOR, .abi_minor = AT_ABI_MINOR, .struct_size = sizeof(at_plugin)
 
 /**
  * Whether a versioned struct `p` (one with a leading `struct_size`, or an

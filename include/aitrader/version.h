@@ -20,14 +20,14 @@
  * checks. The engine, in turn, reads what a plugin of an older minor hands it
  * (at_plugin, at_storage_ops) only as far as that plugin's `struct_size`
  * says, so fields added later read as absent (NULL, zero); see AT_STRUCT_HAS.
- * at_cfg_field is read with the plugin's stride (at_plugin.config_field_size).
+ * at_cfg_field is the exception: it is frozen for the whole major (config.h).
  * Event payloads are allocated by the engine at its own (newest) size and
  * zeroed, so a publisher built against an older minor leaves the newer fields
  * zero, and `h.version` is the engine's payload version (AT_EV_VERSION).
  *
  * History: 1.1 added host->dec_mul_round and host->metrics_text; 1.2 added
  * at_ev_trigger.deadline_ms and at_ev_decision.trigger_key/cost_usd (payload
- * version 2); 1.3 added at_plugin.check_config and .config_field_size.
+ * version 2); 1.3 added at_plugin.check_config.
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H

@@ -34,10 +34,34 @@ kill -TERM "$pid"
 wait_exit "$pid"
 check "engine with the 1.2 plugin stops cleanly" [ "$RT_RC" -eq 0 ]
 check "its schema was read: values and list" contains old.out "old_minor: init label=seasoned count=3 items=2:alpha,beta host=1.3"
-check "its own events were delivered to it" contains old.out "old_minor: got alert 3 version "
+evver=$(sed -n 's/^#define AT_EV_VERSION \([0-9]*\).*/\1/p' "$AT_SOURCE_DIR/include/aitrader/events.h")
+check "its own events were delivered to it, stamped with the engine's payload version $evver" \
+  contains old.out "old_minor: got alert 3 version $evver"
 check "it used a 1.1 host function" contains old.out "old_minor: tick 1.25*3=3.7 seen=3"
 check "it stopped after seeing its 3 alerts" contains old.out "old_minor: stop seen=3"
 check "late timer cancels in destroy did no harm" contains old.out "probe source.probe: destroy"
+
+# --- a plugin written in C++20 against the same headers ---------------------
+mkdir -p cxx
+rc=0; c++ -std=c++20 -Wall -Wextra -Wno-missing-field-initializers -Wpedantic -Werror -fPIC -shared -fvisibility=hidden \
+  -I"$AT_SOURCE_DIR/include" -o cxx/source_cxx.so "$AT_SOURCE_DIR/tests/plugins/cxx_plugin.cpp" \
+  >cxx.out 2>&1 || rc=$?
+check "the SDK headers compile as C++20 with AT_PLUGIN_HEADER" [ "$rc" -eq 0 ]
+cat >cxx.ini <<EOF2
+[core]
+plugin_dir = $RT_TMP/cxx
+data_dir = $RT_TMP/data
+[storage.sqlite]
+path = $RT_TMP/data/cxx.db
+[source.cxx]
+word = bonjour
+EOF2
+"$AITRADER" run -c cxx.ini >cxx-run.out 2>&1 &
+pid=$!; RT_PIDS+=("$pid")
+wait_log cxx-run.out "cxx plugin says bonjour"
+kill -TERM "$pid"
+wait_exit "$pid"
+check "the C++ plugin loaded, read its config and ran" [ "$RT_RC" -eq 0 ]
 
 # --- check_config: FILE:LINE in check-config and in run ---------------------
 cat >refuse.ini <<EOF2
