@@ -9,38 +9,61 @@
 #define WINDOW_MS 2000 /* OKX counts requests per 2 s */
 #define MAX_LIMIT 100
 
-/* OKX's limits per 2 s (okx-v5.md §2.2). A bucket admits a call when fewer
- * than `limit` were sent in the last 2 s: a sliding window, so no 2-second
- * span ever holds more than OKX allows. Limits OKX counts per instrument are
- * applied per endpoint here, which is stricter. */
+/* OKX's limits per 2 s (okx-v5.md §2.2), keyed as OKX keys them: by method
+ * and path, so GET trade/order (lookups) and POST trade/order (placing) are
+ * two buckets, as at OKX. A bucket admits a call when fewer than `limit`
+ * were sent in the last 2 s: a sliding window, so no 2-second span ever
+ * holds more than OKX allows. Limits OKX counts per instrument are applied
+ * per endpoint here, which is stricter. */
 static const struct {
-    const char *path;
+    const char *method, *path;
     int limit;
 } LIMITS[] = {
-    {"/api/v5/trade/order", 60},          {"/api/v5/trade/batch-orders", 60},
-    {"/api/v5/trade/cancel-order", 60},   {"/api/v5/trade/amend-order", 60},
-    {"/api/v5/trade/orders-pending", 60}, {"/api/v5/trade/orders-history", 40},
-    {"/api/v5/trade/fills", 60},          {"/api/v5/trade/order-algo", 20},
-    {"/api/v5/trade/cancel-algos", 20},   {"/api/v5/trade/orders-algo-pending", 20},
-    {"/api/v5/trade/close-position", 20}, {"/api/v5/account/balance", 10},
-    {"/api/v5/account/positions", 10},    {"/api/v5/account/config", 5},
-    {"/api/v5/account/set-leverage", 20}, {"/api/v5/account/set-position-mode", 5},
-    {"/api/v5/public/instruments", 20},   {"/api/v5/market/ticker", 20},
-    {"/api/v5/market/tickers", 20},       {"/api/v5/market/books", 40},
-    {"/api/v5/market/candles", 40},       {"/api/v5/market/history-candles", 20},
-    {"/api/v5/market/trades", 100},       {"/api/v5/public/funding-rate", 10},
-    {"/api/v5/public/mark-price", 10},    {"/api/v5/public/time", 10},
+    {"POST", "/api/v5/trade/order", 60},
+    {"GET", "/api/v5/trade/order", 60},
+    {"POST", "/api/v5/trade/batch-orders", 60},
+    {"POST", "/api/v5/trade/cancel-order", 60},
+    {"POST", "/api/v5/trade/amend-order", 60},
+    {"GET", "/api/v5/trade/orders-pending", 60},
+    {"GET", "/api/v5/trade/orders-history", 40},
+    {"GET", "/api/v5/trade/fills", 60},
+    {"POST", "/api/v5/trade/order-algo", 20},
+    {"POST", "/api/v5/trade/cancel-algos", 20},
+    {"GET", "/api/v5/trade/orders-algo-pending", 20},
+    {"POST", "/api/v5/trade/close-position", 20},
+    {"GET", "/api/v5/account/balance", 10},
+    {"GET", "/api/v5/account/positions", 10},
+    {"GET", "/api/v5/account/config", 5},
+    {"POST", "/api/v5/account/set-leverage", 20},
+    {"POST", "/api/v5/account/set-position-mode", 5},
+    {"GET", "/api/v5/public/instruments", 20},
+    {"GET", "/api/v5/market/ticker", 20},
+    {"GET", "/api/v5/market/tickers", 20},
+    {"GET", "/api/v5/market/books", 40},
+    {"GET", "/api/v5/market/candles", 40},
+    {"GET", "/api/v5/market/history-candles", 20},
+    {"GET", "/api/v5/market/trades", 100},
+    {"GET", "/api/v5/public/funding-rate", 10},
+    {"GET", "/api/v5/public/mark-price", 10},
+    {"GET", "/api/v5/public/time", 10},
 };
 #define NBUCKETS (sizeof(LIMITS) / sizeof(LIMITS[0]) + 1) /* + the default */
 #define DEFAULT_LIMIT 5
 
 typedef struct call call;
 
+/* Calls waiting for a slot, in order. */
+typedef struct queue {
+    call *head, *tail;
+} queue;
+
+/* Foreground calls go first; background ones (okx_rest_get_bg) only while
+ * more than a third of the window is left, which stays for the others. */
 typedef struct bucket {
     int limit;
     int64_t sent_ms[MAX_LIMIT]; /* ring of the last `limit` send times */
     int head, n;
-    call *q_head, *q_tail; /* waiting for a slot */
+    queue fg, bg;
     at_timer *wake;
 } bucket;
 
@@ -49,6 +72,7 @@ struct call {
     call *next_q;      /* bucket queue */
     call *prev, *next; /* every live call */
     bucket *b;
+    bool bg; /* background read */
     char *method, *path, *query, *body;
     bool sign;
     int64_t exp_ms; /* expTime header, 0 = none */
@@ -84,24 +108,32 @@ static int64_t now_ms(const okx_rest *r)
     return r->h->now_us() / 1000;
 }
 
-static bucket *bucket_of(okx_rest *r, const char *path)
+static bucket *bucket_of(okx_rest *r, const char *method, const char *path)
 {
     for (size_t i = 0; i < NBUCKETS - 1; i++) {
-        if (strcmp(LIMITS[i].path, path) == 0) {
+        if (strcmp(LIMITS[i].path, path) == 0 && strcmp(LIMITS[i].method, method) == 0) {
             return &r->buckets[i];
         }
     }
     return &r->buckets[NBUCKETS - 1];
 }
 
-/* Milliseconds until the bucket admits one more call (0 = now). */
-static int64_t bucket_wait(const bucket *b, int64_t now)
+/* The share of a window background calls may use: a third stays free. */
+static int bg_limit(const bucket *b)
 {
-    if (b->n < b->limit) {
+    int keep = b->limit / 3;
+    return b->limit - keep > 0 ? b->limit - keep : 1;
+}
+
+/* Milliseconds until the bucket admits one more call (0 = now) when at most
+ * `limit` may be in the window: the limit-th newest send must be 2 s old. */
+static int64_t bucket_wait(const bucket *b, int limit, int64_t now)
+{
+    if (b->n < limit) {
         return 0;
     }
-    int64_t oldest = b->sent_ms[b->head]; /* ring full: head is the oldest */
-    int64_t w = oldest + WINDOW_MS - now;
+    int64_t kth = b->sent_ms[(b->head + b->n - limit) % b->limit];
+    int64_t w = kth + WINDOW_MS - now;
     return w > 0 ? w : 0;
 }
 
@@ -143,29 +175,37 @@ static void bucket_pump(bucket *b, okx_rest *r);
 static void on_wake(void *arg)
 {
     bucket *b = arg;
-    okx_rest *r = b->q_head ? b->q_head->r : NULL;
+    call *any = b->fg.head ? b->fg.head : b->bg.head;
     b->wake = NULL; /* one-shot timers free themselves */
-    if (r) {
-        bucket_pump(b, r);
+    if (any) {
+        bucket_pump(b, any->r);
     }
 }
 
-/* Send queued calls while the window has room; else wake up when it will. */
+static call *dequeue(queue *q)
+{
+    call *c = q->head;
+    q->head = c->next_q;
+    if (!q->head) {
+        q->tail = NULL;
+    }
+    return c;
+}
+
+/* Send queued calls while the window has room, foreground first; else wake
+ * up when it will. */
 static void bucket_pump(bucket *b, okx_rest *r)
 {
-    while (b->q_head) {
-        int64_t now = now_ms(r), w = bucket_wait(b, now);
+    while (b->fg.head || b->bg.head) {
+        int64_t now = now_ms(r);
+        int64_t w = b->fg.head ? bucket_wait(b, b->limit, now) : bucket_wait(b, bg_limit(b), now);
         if (w > 0) {
             if (!b->wake) {
                 b->wake = r->h->timer_add(r->inst, w, 0, on_wake, b);
             }
             return;
         }
-        call *c = b->q_head;
-        b->q_head = c->next_q;
-        if (!b->q_head) {
-            b->q_tail = NULL;
-        }
+        call *c = dequeue(b->fg.head ? &b->fg : &b->bg);
         r->queued--;
         bucket_take(b, now);
         send_now(c);
@@ -176,13 +216,14 @@ static void enqueue(call *c)
 {
     okx_rest *r = c->r;
     bucket *b = c->b;
+    queue *q = c->bg ? &b->bg : &b->fg;
     c->next_q = NULL;
-    if (b->q_tail) {
-        b->q_tail->next_q = c;
+    if (q->tail) {
+        q->tail->next_q = c;
     } else {
-        b->q_head = c;
+        q->head = c;
     }
-    b->q_tail = c;
+    q->tail = c;
     r->queued++;
     bucket_pump(b, r);
 }
@@ -357,7 +398,7 @@ static char *dup_or_null(const char *s)
 }
 
 static int submit(okx_rest *r, const char *method, const char *path, const char *query,
-                  const char *body, bool sign, okx_rest_cb cb, void *arg, call **out)
+                  const char *body, bool sign, bool bg, okx_rest_cb cb, void *arg, call **out)
 {
     if (!r || !path || path[0] != '/' ||
         (sign && !r->local && (!r->key || !r->secret || !r->pass))) {
@@ -378,9 +419,10 @@ static int submit(okx_rest *r, const char *method, const char *path, const char 
         return AT_ENOMEM;
     }
     c->sign = sign;
+    c->bg = bg;
     c->cb = cb;
     c->arg = arg;
-    c->b = bucket_of(r, path);
+    c->b = bucket_of(r, method, path);
     c->next = r->calls;
     if (r->calls) {
         r->calls->prev = c;
@@ -399,7 +441,13 @@ static int submit(okx_rest *r, const char *method, const char *path, const char 
 int okx_rest_get(okx_rest *r, const char *path, const char *query, bool sign, okx_rest_cb cb,
                  void *arg)
 {
-    return submit(r, "GET", path, query, NULL, sign, cb, arg, NULL);
+    return submit(r, "GET", path, query, NULL, sign, false, cb, arg, NULL);
+}
+
+int okx_rest_get_bg(okx_rest *r, const char *path, const char *query, bool sign, okx_rest_cb cb,
+                    void *arg)
+{
+    return submit(r, "GET", path, query, NULL, sign, true, cb, arg, NULL);
 }
 
 int okx_rest_post(okx_rest *r, const char *path, const char *body, okx_rest_cb cb, void *arg)
@@ -411,7 +459,7 @@ int okx_rest_post_exp(okx_rest *r, const char *path, const char *body, int64_t e
                       okx_rest_cb cb, void *arg)
 {
     call *c = NULL;
-    int rc = submit(r, "POST", path, NULL, body ? body : "{}", true, cb, arg, &c);
+    int rc = submit(r, "POST", path, NULL, body ? body : "{}", true, false, cb, arg, &c);
     if (rc == AT_OK) {
         c->exp_ms = exp_ms;
         enqueue(c);
@@ -494,9 +542,10 @@ size_t okx_rest_queued(const okx_rest *r)
     return r->queued;
 }
 
-int64_t okx_rest_wait_ms(okx_rest *r, const char *path)
+int64_t okx_rest_wait_ms(okx_rest *r, const char *method, const char *path)
 {
-    return bucket_wait(bucket_of(r, path), now_ms(r));
+    bucket *b = bucket_of(r, method, path);
+    return bucket_wait(b, b->limit, now_ms(r));
 }
 
 void okx_rest_set_clock_offset(okx_rest *r, int64_t offset_ms)

@@ -1,6 +1,7 @@
 /* OKX v5 REST client on the host's HTTP service: signatures, the demo header,
- * per-endpoint token buckets at OKX's published limits, retries for reads
- * only, and the {code,msg,data} envelope parsed with jansson.
+ * per-endpoint (method and path) windows at OKX's published limits with
+ * background reads kept out of the way of everything else, retries for
+ * reads only, and the {code,msg,data} envelope parsed with jansson.
  *
  * Orders are never retried here: a POST that timed out may have been
  * executed, so the caller asks trade/order?clOrdId= before sending again.
@@ -55,6 +56,12 @@ void okx_rest_free(okx_rest *r);
  * call) or an error (cb is not called). */
 int okx_rest_get(okx_rest *r, const char *path, const char *query, bool sign, okx_rest_cb cb,
                  void *arg);
+/* The same for a background read (catching up with what pushes missed): it
+ * waits behind every other call of its bucket and never takes the last
+ * third of the bucket's window, so order operations and their lookups
+ * always find room. */
+int okx_rest_get_bg(okx_rest *r, const char *path, const char *query, bool sign, okx_rest_cb cb,
+                    void *arg);
 /* POST with a JSON body (signed, never retried). */
 int okx_rest_post(okx_rest *r, const char *path, const char *body, okx_rest_cb cb, void *arg);
 /* The same with OKX's expTime header (epoch ms; 0 = none): OKX refuses the
@@ -64,8 +71,9 @@ int okx_rest_post_exp(okx_rest *r, const char *path, const char *body, int64_t e
 
 /* Calls waiting for a token (for status lines and tests). */
 size_t okx_rest_queued(const okx_rest *r);
-/* Milliseconds a call to path would wait right now for its bucket (tests). */
-int64_t okx_rest_wait_ms(okx_rest *r, const char *path);
+/* Milliseconds a foreground call (method, path) would wait right now for its
+ * bucket (tests). */
+int64_t okx_rest_wait_ms(okx_rest *r, const char *method, const char *path);
 /* Clock offset learnt from /public/time (server - local, ms); 0 until known. */
 void okx_rest_set_clock_offset(okx_rest *r, int64_t offset_ms);
 

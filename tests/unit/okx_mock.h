@@ -1,7 +1,11 @@
 /* A recording host for exchange_okx's unit tests: the engine's pure
  * functions (decimals, instrument ids) with the bus, storage, timers and log
  * replaced by recorders the test reads. Storage answers and one-shot timers
- * run when the test calls mock_run(), as the loop would run them later.
+ * run when the test calls mock_run() (all of them, in the order they were
+ * made, whatever their delay), or on a simulated clock with mock_advance()
+ * (each at its time: a timer after its delay, a storage answer after
+ * M.db_latency_us, a 0 ms timer - the loop's next turn, which is when an
+ * in-process venue's answer arrives - after M.zero_timer_us).
  * One mock per test program (the host table has no user pointer). */
 #ifndef OKX_MOCK_H
 #define OKX_MOCK_H
@@ -15,8 +19,9 @@
 
 #include "engine.h"
 
-#define MOCK_MAX 256
-#define MOCK_PAYLOAD 4096 /* larger than any event struct */
+#define MOCK_MAX 4096
+#define MOCK_PENDING 65536 /* callbacks made in one test (never reused: handles stay valid) */
+#define MOCK_PAYLOAD 4096  /* larger than any event struct */
 #define MOCK_UNUSED __attribute__((unused))
 
 typedef struct mock_ev {
@@ -38,7 +43,8 @@ typedef struct mock_cb {
     at_db_done_cb done;
     at_timer_cb fire;
     void *arg;
-    bool cancelled;
+    bool cancelled; /* or already run */
+    int64_t due_us;
 } mock_cb;
 
 typedef struct mock {
@@ -50,8 +56,11 @@ typedef struct mock {
     size_t nevents;
     mock_write writes[MOCK_MAX];
     size_t nwrites;
-    mock_cb *pending[MOCK_MAX]; /* run by mock_run, freed by mock_reset */
+    mock_cb *pending[MOCK_PENDING]; /* run by mock_run/mock_advance, freed by mock_reset */
     size_t npending;
+    size_t first_open;     /* pending[< first_open] have all run or been cancelled */
+    int64_t zero_timer_us; /* simulated latency of a 0 ms timer (mock_advance) */
+    int64_t db_latency_us; /* simulated latency of a storage answer (mock_advance) */
     struct {
         at_event_type type;
         at_event_cb cb;
@@ -163,14 +172,15 @@ static int64_t m_now_us(void)
     return M.now_us;
 }
 
-static mock_cb *m_pend(int kind)
+static mock_cb *m_pend(int kind, int64_t after_us)
 {
-    if (M.npending >= MOCK_MAX) {
+    if (M.npending >= MOCK_PENDING) {
         return NULL;
     }
     mock_cb *p = calloc(1, sizeof(*p));
     if (p) {
         p->kind = kind;
+        p->due_us = M.now_us + after_us;
         M.pending[M.npending++] = p;
     }
     return p;
@@ -180,8 +190,8 @@ static at_timer *m_timer_add(at_instance *inst, int64_t after_ms, int64_t repeat
                              void *arg)
 {
     (void)inst;
-    (void)after_ms;
-    mock_cb *p = m_pend(repeat_ms > 0 ? 0 : 3); /* repeating ones never fire here */
+    /* repeating ones never fire here */
+    mock_cb *p = m_pend(repeat_ms > 0 ? 0 : 3, after_ms > 0 ? after_ms * 1000 : M.zero_timer_us);
     if (p) {
         p->fire = cb;
         p->arg = arg;
@@ -207,7 +217,7 @@ static int m_db_write(at_instance *inst, const char *sql, const at_db_value *par
         snprintf(M.writes[M.nwrites++].sql, sizeof(M.writes[0].sql), "%s", sql);
     }
     if (done) {
-        mock_cb *p = m_pend(1);
+        mock_cb *p = m_pend(1, M.db_latency_us);
         if (!p) {
             return AT_ENOMEM;
         }
@@ -225,13 +235,23 @@ static int m_db_query(at_instance *inst, const char *sql, const at_db_value *par
     if (M.rows) {
         M.rows(sql, params, n, row, arg);
     }
-    mock_cb *p = m_pend(2);
+    mock_cb *p = m_pend(2, M.db_latency_us);
     if (!p) {
         return AT_ENOMEM;
     }
     p->done = done;
     p->arg = arg;
     return AT_OK;
+}
+
+MOCK_UNUSED static void m_fire(mock_cb *p)
+{
+    p->cancelled = true; /* once */
+    if (p->kind == 3) {
+        p->fire(p->arg);
+    } else if (p->done) {
+        p->done(p->arg, AT_OK, NULL);
+    }
 }
 
 /* Run what the loop would run later: storage answers, one-shot timers (in
@@ -243,13 +263,37 @@ MOCK_UNUSED static void mock_run(void)
         if (p->cancelled || p->kind == 0) {
             continue;
         }
-        p->cancelled = true; /* once */
-        if (p->kind == 3) {
-            p->fire(p->arg);
-        } else if (p->done) {
-            p->done(p->arg, AT_OK, NULL);
-        }
+        m_fire(p);
     }
+}
+
+/* Run, on the simulated clock, what is due within the next `ms`
+ * milliseconds, each at its time (earliest first, then in the order made),
+ * including what they add; the clock ends `ms` later. */
+MOCK_UNUSED static void mock_advance(int64_t ms)
+{
+    int64_t end = M.now_us + ms * 1000;
+    for (;;) {
+        while (M.first_open < M.npending &&
+               (M.pending[M.first_open]->cancelled || M.pending[M.first_open]->kind == 0)) {
+            M.first_open++;
+        }
+        mock_cb *next = NULL;
+        for (size_t i = M.first_open; i < M.npending; i++) {
+            mock_cb *p = M.pending[i];
+            if (!p->cancelled && p->kind != 0 && (!next || p->due_us < next->due_us)) {
+                next = p;
+            }
+        }
+        if (!next || next->due_us > end) {
+            break;
+        }
+        if (next->due_us > M.now_us) {
+            M.now_us = next->due_us;
+        }
+        m_fire(next);
+    }
+    M.now_us = end;
 }
 
 /* Forget what was recorded (events freed); subscriptions stay. */
@@ -270,6 +314,7 @@ MOCK_UNUSED static void mock_reset(void)
         free(M.pending[i]);
     }
     M.npending = 0;
+    M.first_open = 0;
     M.nsubs = 0;
 }
 
@@ -293,6 +338,8 @@ MOCK_UNUSED static const at_host *mock_host(void)
     M.on_write = NULL;
     M.rows = NULL;
     M.now_us = 1700000000000000LL;
+    M.zero_timer_us = 0;
+    M.db_latency_us = 0;
     return &M.host;
 }
 

@@ -174,8 +174,8 @@ static void test_window(void **state)
     }
     /* OKX allows 5 account/config calls per 2 s: two wait. */
     assert_int_equal(okx_rest_queued(r), 2);
-    assert_true(okx_rest_wait_ms(r, "/api/v5/account/config") > 1000);
-    assert_int_equal(okx_rest_wait_ms(r, "/api/v5/market/books"), 0);
+    assert_true(okx_rest_wait_ms(r, "GET", "/api/v5/account/config") > 1000);
+    assert_int_equal(okx_rest_wait_ms(r, "GET", "/api/v5/market/books"), 0);
     assert_true(harness_run_until(F.h, all_done, g, 8000));
     for (int i = 0; i < 7; i++) {
         assert_string_equal(g[i].code, "0");
