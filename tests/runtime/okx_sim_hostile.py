@@ -151,27 +151,50 @@ def cmd_idle(n, wait):
 
 def cmd_cap(cap):
     """Fill the cap with idle connections (one of them a keep-alive HTTP
-    client), open a surplus one; then see the keep-alive client still served."""
+    client), send requests on surplus ones (each must read the whole 503);
+    then see the keep-alive client still served."""
     ka = connect()
     print(f"before_status={http_get(ka, '/api/v5/public/time')}")
     held = [connect() for _ in range(cap - 1)]
-    # The server counts a connection once it accepted it: probe until the
-    # surplus is refused (bounded), each probe closed at once.
-    refused, end = b"", time.monotonic() + 5
-    while time.monotonic() < end:
+    # A probe sends a whole request first, with a body large enough that the
+    # server cannot have read it when it refuses (closing on unread input
+    # would reset the connection: the probe's send fails before it reads the
+    # 503), then reads the whole answer; the server closes after it.
+    body = b"x" * 1000000
+    req = (b"POST /api/v5/trade/order HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n"
+           b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+
+    def probe(wait):
         s = connect()
-        s.settimeout(max(0.01, min(2, end - time.monotonic())))
+        s.settimeout(wait)
+        data = b""
         try:
-            data = s.recv(4096)
+            s.sendall(req)
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
         except socket.timeout:
             data = b"(no answer)"
-        except ConnectionResetError:
+        except (ConnectionResetError, BrokenPipeError):
             data = b"(reset)"
         s.close()
-        if data.startswith(b"HTTP/1.1 503"):
-            refused = data
+        return data
+
+    # The server counts a connection once it accepted it: probe until a probe
+    # is not served (bounded), then five more: each must read the 503.
+    refused, end = b"", time.monotonic() + 5
+    while time.monotonic() < end:
+        refused = probe(max(0.01, min(2, end - time.monotonic())))
+        if not refused.startswith(b"HTTP/1.1 ") or refused.startswith(b"HTTP/1.1 503"):
             break
         time.sleep(0.05)
+    answers = [refused] + [probe(2) for _ in range(5)]
+    print("surplus_answers=" + ",".join(a.split(b"\r\n", 1)[0].decode(errors="replace")
+                                        for a in answers))
+    if not all(a.startswith(b"HTTP/1.1 503") for a in answers):
+        refused = next(a for a in answers if not a.startswith(b"HTTP/1.1 503"))
     print(f"surplus_503={int(refused.startswith(b'HTTP/1.1 503'))}")
     body = refused.split(b"\r\n\r\n", 1)[-1]
     try:

@@ -547,6 +547,7 @@ void sh_free(sh_server *s)
         c->depth = 0;
         conn_free(c);
     }
+    sh_limits_free(s);
     free(s);
 }
 

@@ -18,6 +18,8 @@
 
 typedef enum { ST_HEAD, ST_BODY, ST_WAIT, ST_ANSWERED, ST_WS } conn_state;
 
+typedef struct sh_linger sh_linger; /* a refused socket being drained (httpd_limits.c) */
+
 /* What a connection's timer waits for; one timer per connection. */
 typedef enum {
     T_NONE,
@@ -43,6 +45,8 @@ struct sh_server {
     struct event *resume;
     bool paused;
     int64_t pause_logged_ms, refuse_logged_ms; /* rate limits of those log lines */
+    sh_linger *lingering;                      /* refused sockets drained before closing */
+    size_t nlingering;
     unsigned long long refused, pauses, timeouts, slow;
 };
 
@@ -117,5 +121,7 @@ void sh_conn_overflow(sh_conn *c);
 void sh_conn_stalled(sh_conn *c);
 /* A connection was freed: accepting may go on. */
 void sh_limits_conn_gone(sh_server *s);
+/* Close the refused sockets still being drained (sh_free). */
+void sh_limits_free(sh_server *s);
 
 #endif

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -37,9 +38,64 @@ static bool log_due(int64_t *last_ms)
 
 /* ------------------------------------------------------------ accepting */
 
+/* A refused socket is drained for at most this long before it is closed,
+ * and at most this many are drained at once (the others are closed at once:
+ * a flood of refusals must not hold descriptors). */
+#define LINGER_MS 1000
+#define MAX_LINGER 64
+
+struct sh_linger {
+    sh_server *srv;
+    evutil_socket_t fd;
+    struct event *ev;
+    int64_t deadline_ms;
+    sh_linger *prev, *next;
+};
+
+static void linger_close(sh_linger *l)
+{
+    sh_server *s = l->srv;
+    if (l->prev) {
+        l->prev->next = l->next;
+    } else {
+        s->lingering = l->next;
+    }
+    if (l->next) {
+        l->next->prev = l->prev;
+    }
+    s->nlingering--;
+    event_free(l->ev);
+    evutil_closesocket(l->fd);
+    free(l);
+}
+
+/* Read and discard what the client sends until it closes, fails or the
+ * deadline passes; then close. */
+static void on_linger(evutil_socket_t fd, short what, void *arg)
+{
+    sh_linger *l = arg;
+    char sink[16384];
+    ssize_t n = 1;
+    if (what & EV_READ) {
+        while ((n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0) {
+        }
+    }
+    int64_t left = l->deadline_ms - at_mono_us() / 1000;
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ||
+        left <= 0 || (what & EV_TIMEOUT)) {
+        linger_close(l);
+        return;
+    }
+    struct timeval tv = ms_tv((int)left);
+    event_add(l->ev, &tv);
+}
+
 /* Over the cap: a short 503 and close, never a connection that hangs.
- * Whatever the client already sent is read first so that closing does not
- * turn into a reset that could discard the answer. */
+ * Closing a socket with unread input makes the kernel answer with a reset,
+ * which can cost the client the 503 (a client still sending a large request
+ * gets EPIPE before it reads a byte). So the write side is shut after the
+ * answer and the input is read and discarded until the client closes, for at
+ * most LINGER_MS, before the socket is closed. */
 static void refuse(sh_server *s, evutil_socket_t fd)
 {
     char buf[320];
@@ -47,14 +103,32 @@ static void refuse(sh_server *s, evutil_socket_t fd)
                      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
                      strlen(REFUSE_BODY), REFUSE_BODY);
-    char sink[4096];
-    for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++) {
-    }
     if (n > 0 && send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
         /* best effort: the client may be gone already */
     }
     shutdown(fd, SHUT_WR);
-    evutil_closesocket(fd);
+    sh_linger *l = s->nlingering < MAX_LINGER ? calloc(1, sizeof(*l)) : NULL;
+    if (l) {
+        l->srv = s;
+        l->fd = fd;
+        l->deadline_ms = at_mono_us() / 1000 + LINGER_MS;
+        l->ev = event_new(s->base, fd, EV_READ, on_linger, l);
+    }
+    struct timeval tv = ms_tv(LINGER_MS);
+    if (l && l->ev && event_add(l->ev, &tv) == 0) {
+        l->next = s->lingering;
+        if (l->next) {
+            l->next->prev = l;
+        }
+        s->lingering = l;
+        s->nlingering++;
+    } else {
+        if (l && l->ev) {
+            event_free(l->ev);
+        }
+        free(l);
+        evutil_closesocket(fd);
+    }
     s->refused++;
     if (log_due(&s->refuse_logged_ms)) {
         log_msg("okx-sim", AT_LOG_WARN,
@@ -131,6 +205,13 @@ int sh_limits_listen(sh_server *s, const struct sockaddr *sa, int salen)
 void sh_limits_conn_gone(sh_server *s)
 {
     resume(s); /* a descriptor is free again */
+}
+
+void sh_limits_free(sh_server *s)
+{
+    while (s->lingering) {
+        linger_close(s->lingering);
+    }
 }
 
 /* ------------------------------------------------------------ timers */
