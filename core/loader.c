@@ -184,6 +184,24 @@ int loader_check(const at_plugin *p, char *why, size_t whylen)
             return AT_EPLUGIN;
         }
     }
+    if (p->kind == AT_KIND_EXCHANGE && p->ops) {
+        const at_exchange_ops *ops = p->ops;
+        if (ops->struct_size < offsetof(at_exchange_ops, submit) + sizeof(ops->submit) ||
+            !ops->venue_class || !ops->submit) {
+            snprintf(why, whylen,
+                     "exchange plugin '%s' has order operations without venue_class and submit",
+                     p->name);
+            return AT_EPLUGIN;
+        }
+    }
+    if (p->kind == AT_KIND_RISK) {
+        const at_risk_ops *ops = p->ops;
+        if (!ops || ops->struct_size < offsetof(at_risk_ops, check) + sizeof(ops->check) ||
+            !ops->check) {
+            snprintf(why, whylen, "risk plugin '%s' lacks its mandatory check operation", p->name);
+            return AT_EPLUGIN;
+        }
+    }
     return check_schema(p, why, whylen);
 }
 

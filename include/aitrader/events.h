@@ -106,7 +106,7 @@ typedef enum at_event_type {
 } at_event_type;
 
 /** Payload version published by this SDK build. */
-#define AT_EV_VERSION 2
+#define AT_EV_VERSION 3
 
 /** Fixed sizes of identifier fields (including the NUL). */
 #define AT_ID_LEN 48       /**< ids: ordId, clOrdId, tradeId, intent ids, instance names */
@@ -417,13 +417,18 @@ typedef struct at_ev_order_intent {
     bool shadow;          /**< risk-check and store, do not send */
 } at_ev_order_intent;
 
-/** AT_EV_RISK_VERDICT */
+/** AT_EV_RISK_VERDICT: one rule's verdict on an intent (published by the engine's executor). */
 typedef struct at_ev_risk_verdict {
     at_event h;
     char intent_id[AT_ID_LEN];
-    char rule[AT_ID_LEN];
-    bool allowed;
+    char rule[AT_ID_LEN]; /**< the risk instance ("risk.limits"), or "core.gate" for the engine's
+                             own checks */
+    bool allowed;         /**< approve or resize */
     const char *reason;
+    /* payload version 3 (ABI 1.3) */
+    int verdict;      /**< at_verdict (plugin.h): approve, resize or reject */
+    at_dec sz;        /**< the size after this rule (contracts) */
+    const char *name; /**< the plugin's own name for the rule that decided, or "" */
 } at_ev_risk_verdict;
 
 /** AT_EV_ORDER_RESULT */

@@ -63,10 +63,10 @@ extern "C" {
 /** Plugin kinds; the section prefix in modules.ini names the kind. */
 typedef enum at_plugin_kind {
     AT_KIND_STORAGE = 1, /**< [storage.*]: ops = const at_storage_ops * (mandatory) */
-    AT_KIND_EXCHANGE,    /**< [exchange.*] */
+    AT_KIND_EXCHANGE,    /**< [exchange.*]: ops = const at_exchange_ops * (NULL = data only) */
     AT_KIND_SOURCE,      /**< [source.*]: news, sentiment, any data */
     AT_KIND_INDICATOR,   /**< [indicator.*] */
-    AT_KIND_RISK,        /**< [risk.*] */
+    AT_KIND_RISK,        /**< [risk.*]: ops = const at_risk_ops * (mandatory) */
     AT_KIND_AI,          /**< [ai.*] */
     AT_KIND_UI,          /**< [ui.*] */
 } at_plugin_kind;
@@ -96,6 +96,65 @@ typedef struct at_storage_ops {
     int (*flush)(void *ctx, at_db_done_cb done, void *arg);
 } at_storage_ops;
 
+/** What kind of account an exchange instance trades: `mode = paper` sends only to demo and paper.
+ */
+typedef enum at_venue_class {
+    AT_VENUE_LIVE = 0, /**< real money */
+    AT_VENUE_DEMO,     /**< the exchange's own demo trading (OKX x-simulated-trading) */
+    AT_VENUE_PAPER,    /**< simulated in this process */
+} at_venue_class;
+
+/**
+ * Order operations of an exchange plugin (ops of an AT_KIND_EXCHANGE plugin
+ * that trades; ABI 1.3). This is the only way an order reaches a venue: the
+ * engine's executor calls `submit` after every risk rule approved the intent,
+ * and nothing else does. An exchange plugin never acts on AT_EV_ORDER_INTENT
+ * events from the bus: they are the record of what was asked. All calls run
+ * on the main loop.
+ */
+typedef struct at_exchange_ops {
+    uint32_t struct_size; /**< sizeof(at_exchange_ops) at the plugin's build */
+    /** Mandatory. The class of the account this instance trades (fixed after init). */
+    at_venue_class (*venue_class)(void *ctx);
+    /**
+     * Mandatory. Act on an approved intent (place, cancel, amend, close
+     * position, cancel algo); `intent` is borrowed (copy what you keep), its
+     * `account` names this instance and its `sz` is what the risk chain
+     * approved. Exactly one AT_EV_ORDER_RESULT with the intent's id follows,
+     * later or from inside the call, whatever happens (refusals included).
+     */
+    void (*submit)(void *ctx, const at_ev_order_intent *intent);
+} at_exchange_ops;
+
+/** A risk rule's verdict on an intent. */
+typedef enum at_verdict {
+    AT_VERDICT_APPROVE = 0, /**< allowed as asked */
+    AT_VERDICT_RESIZE,      /**< allowed with a smaller size (`sz`, contracts) */
+    AT_VERDICT_REJECT,      /**< refused: nothing is sent */
+} at_verdict;
+
+/** What a rule's check answers (zeroed by the engine before the call). */
+typedef struct at_risk_answer {
+    at_verdict verdict;
+    at_dec sz;        /**< AT_VERDICT_RESIZE: the new size, > 0 and below the asked one */
+    char reason[256]; /**< why (for resize and reject; shown to users, stored) */
+    char rule[48];    /**< which of the plugin's rules decided, e.g. "max_leverage"; may stay "" */
+} at_risk_answer;
+
+/**
+ * Risk rule operations (ops of an AT_KIND_RISK plugin; ABI 1.3). The engine's
+ * executor runs the risk instances in config order on every intent, each on
+ * the intent as resized by the rules before it; the first reject stops the
+ * chain. Rules keep whatever state they need (equity, positions, prices)
+ * from the bus. Closes and reductions (reduce_only, close position, cancel)
+ * must not be blocked by rules about entries.
+ */
+typedef struct at_risk_ops {
+    uint32_t struct_size; /**< sizeof(at_risk_ops) at the plugin's build */
+    /** Mandatory. Judge `intent` (borrowed) now, on the loop; fill `out`. */
+    void (*check)(void *ctx, const at_ev_order_intent *intent, at_risk_answer *out);
+} at_risk_ops;
+
 /** The struct a plugin's entry returns. Fields are only appended within an ABI major. */
 typedef struct at_plugin {
     uint16_t abi_major;   /**< AT_ABI_MAJOR the plugin was built with */
@@ -116,7 +175,10 @@ typedef struct at_plugin {
     void (*stop)(void *ctx);
     /** Mandatory. Free what the plugin allocated (not ctx itself). */
     void (*destroy)(void *ctx);
-    /** Kind-specific operations (at_storage_ops for storage), or NULL. */
+    /**
+     * Kind-specific operations: at_storage_ops (storage), at_exchange_ops
+     * (an exchange that trades), at_risk_ops (risk), or NULL.
+     */
     const void *ops;
     void *reserved[4]; /**< must be NULL */
 

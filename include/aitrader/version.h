@@ -27,7 +27,9 @@
  *
  * History: 1.1 added host->dec_mul_round and host->metrics_text; 1.2 added
  * at_ev_trigger.deadline_ms and at_ev_decision.trigger_key/cost_usd (payload
- * version 2); 1.3 added at_plugin.check_config.
+ * version 2); 1.3 added at_plugin.check_config, the order gate's operations
+ * (at_exchange_ops, at_risk_ops) and at_ev_risk_verdict.verdict/sz/name
+ * (payload version 3).
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H

@@ -1,0 +1,357 @@
+#include "executor.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The engine's own checks appear in verdicts under this rule name. */
+#define GATE_RULE "core.gate"
+
+struct executor {
+    const at_host *h;
+    at_instance *self;
+    bool paper_mode;
+    exec_venue *venues;
+    size_t nvenues;
+    exec_rule *rules;
+    size_t nrules;
+    char **data_only;
+    size_t ndata_only;
+    int sub;
+    exec_stats st;
+};
+
+static const char *const OPS[] = {"place", "cancel", "amend", "close_position", "cancel_algo"};
+static const char *const VERDICTS[] = {"approve", "resize", "reject"};
+static const char *const CLASSES[] = {"live", "demo", "paper"};
+
+static const char *op_name(at_intent_op op)
+{
+    return (unsigned)op <= AT_INTENT_CANCEL_ALGO ? OPS[op] : "?";
+}
+
+static const exec_venue *find_venue(const executor *x, const char *account)
+{
+    for (size_t i = 0; i < x->nvenues; i++) {
+        if (strcmp(x->venues[i].name, account) == 0) {
+            return &x->venues[i];
+        }
+    }
+    return NULL;
+}
+
+static bool is_data_only(const executor *x, const char *account)
+{
+    for (size_t i = 0; i < x->ndata_only; i++) {
+        if (strcmp(x->data_only[i], account) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Record one verdict: on the bus, then in risk_verdicts (before the next
+ * step acts, in storage queue order). */
+static void record_verdict(executor *x, const at_ev_order_intent *it, const char *rule,
+                           at_verdict v, at_dec sz, const char *name, const char *reason)
+{
+    const at_host *h = x->h;
+    at_ev_risk_verdict *e = (at_ev_risk_verdict *)h->event_new(x->self, AT_EV_RISK_VERDICT,
+                                                               strlen(reason) + strlen(name) + 2);
+    if (e) {
+        e->h.inst = it->h.inst;
+        snprintf(e->intent_id, sizeof(e->intent_id), "%s", it->intent_id);
+        snprintf(e->rule, sizeof(e->rule), "%s", rule);
+        e->allowed = v != AT_VERDICT_REJECT;
+        e->verdict = (int)v;
+        e->sz = sz;
+        e->reason = h->event_strdup(&e->h, reason);
+        e->name = h->event_strdup(&e->h, name);
+        h->publish(x->self, &e->h, 0);
+    } else {
+        h->log(x->self, AT_LOG_ERROR, "intent %s: verdict of %s not published: out of memory",
+               it->intent_id, rule);
+    }
+    char id[2 * AT_ID_LEN + 2];
+    snprintf(id, sizeof(id), "%s/%s", it->intent_id, rule);
+    const at_db_value p[] = {AT_DB_S(id),
+                             AT_DB_S(it->intent_id),
+                             AT_DB_S(rule),
+                             AT_DB_B(v != AT_VERDICT_REJECT),
+                             AT_DB_S(reason[0] ? reason : NULL),
+                             AT_DB_I(h->now_us() / 1000),
+                             AT_DB_S(VERDICTS[v]),
+                             AT_DB_D(sz),
+                             AT_DB_S(name[0] ? name : NULL)};
+    int rc = h->db_write(x->self,
+                         "INSERT INTO risk_verdicts (id, intent_id, rule, allowed, reason, "
+                         "created_ms, verdict, sz, rule_name) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
+                         "ON CONFLICT (id) DO NOTHING",
+                         p, sizeof(p) / sizeof(p[0]), NULL, NULL);
+    if (rc != AT_OK) {
+        h->log(x->self, AT_LOG_ERROR, "intent %s: verdict of %s not stored (error %d)",
+               it->intent_id, rule, rc);
+    }
+}
+
+/* The answer to an intent that goes no further: one ORDER_RESULT, and for a
+ * place its orders row in state rejected (a shadow intent's as shadow). */
+static void refuse(executor *x, const at_ev_order_intent *it, const char *code, const char *msg)
+{
+    const at_host *h = x->h;
+    at_ev_order_result *r =
+        (at_ev_order_result *)h->event_new(x->self, AT_EV_ORDER_RESULT, strlen(msg) + 1);
+    if (r) {
+        r->h.inst = it->h.inst;
+        snprintf(r->intent_id, sizeof(r->intent_id), "%s", it->intent_id);
+        snprintf(r->cl_ord_id, sizeof(r->cl_ord_id), "%s", it->cl_ord_id);
+        snprintf(r->account, sizeof(r->account), "%s", it->account);
+        snprintf(r->code, sizeof(r->code), "%s", code);
+        r->op = it->op;
+        r->ok = false;
+        r->msg = h->event_strdup(&r->h, msg);
+        h->publish(x->self, &r->h, 0);
+    }
+    if (it->op != AT_INTENT_PLACE || !it->intent_id[0]) {
+        return;
+    }
+    const char *inst = h->inst_name(it->h.inst);
+    int64_t now = h->now_us() / 1000;
+    /* A place without clOrdId still gets a unique placeholder: the column is
+     * unique, and nothing was sent under any id. */
+    char cl[AT_ID_LEN + 2];
+    snprintf(cl, sizeof(cl), "%s", it->cl_ord_id[0] ? it->cl_ord_id : it->intent_id);
+    const at_db_value p[] = {
+        AT_DB_S(it->intent_id),
+        AT_DB_S(cl),
+        AT_DB_S(it->account),
+        AT_DB_S(it->origin[0] ? it->origin : "manual"),
+        AT_DB_S(it->decision_id[0] ? it->decision_id : NULL),
+        AT_DB_S(inst ? inst : "?"),
+        AT_DB_S(op_name(it->op)),
+        AT_DB_S(it->side == AT_SIDE_SELL ? "sell" : "buy"),
+        AT_DB_D(it->sz),
+        it->px.m ? AT_DB_D(it->px) : AT_DB_N,
+        AT_DB_B(it->reduce_only),
+        AT_DB_B(it->shadow),
+        AT_DB_S(it->shadow && strcmp(code, "shadow") == 0 ? "shadow" : "rejected"),
+        AT_DB_S(code),
+        AT_DB_S(msg),
+        AT_DB_I(now)};
+    int rc = h->db_write(x->self,
+                         "INSERT INTO orders (intent_id, cl_ord_id, account, origin, decision_id, "
+                         "inst_id, op, side, sz, px, reduce_only, shadow, state, code, msg, "
+                         "created_ms, updated_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,"
+                         "$13,$14,$15,$16,$16) ON CONFLICT (intent_id) DO NOTHING",
+                         p, sizeof(p) / sizeof(p[0]), NULL, NULL);
+    if (rc != AT_OK) {
+        h->log(x->self, AT_LOG_ERROR, "intent %s: refusal not stored (error %d)", it->intent_id,
+               rc);
+    }
+}
+
+static void gate_reject(executor *x, const at_ev_order_intent *it, const char *why)
+{
+    x->st.rejected++;
+    x->h->log(x->self, AT_LOG_WARN, "intent %s (%s %s): refused: %s", it->intent_id,
+              op_name(it->op), it->account, why);
+    record_verdict(x, it, GATE_RULE, AT_VERDICT_REJECT, it->sz, "", why);
+    char msg[400];
+    snprintf(msg, sizeof(msg), "%s: %s", GATE_RULE, why);
+    refuse(x, it, "risk_rejected", msg);
+}
+
+/* The engine's own checks, before any rule. Returns the venue, or NULL after
+ * refusing. */
+static const exec_venue *gate(executor *x, const at_ev_order_intent *it)
+{
+    char why[256];
+    if (!it->intent_id[0]) {
+        gate_reject(x, it, "the intent has no intent_id");
+        return NULL;
+    }
+    if ((unsigned)it->op > AT_INTENT_CANCEL_ALGO) {
+        gate_reject(x, it, "unknown intent op");
+        return NULL;
+    }
+    const exec_venue *v = find_venue(x, it->account);
+    if (!v) {
+        snprintf(why, sizeof(why),
+                 is_data_only(x, it->account)
+                     ? "%s follows market data only: it has no order operations"
+                     : "no enabled exchange instance named '%s'",
+                 it->account);
+        gate_reject(x, it, why);
+        return NULL;
+    }
+    at_venue_class vc = v->ops->venue_class(v->ctx);
+    if (x->paper_mode && vc == AT_VENUE_LIVE) {
+        snprintf(why, sizeof(why),
+                 "mode = paper: %s is a live account, followed and never traded (orders go "
+                 "only to paper venues and demo accounts; set [core] mode = live to trade it)",
+                 it->account);
+        gate_reject(x, it, why);
+        return NULL;
+    }
+    if (it->op == AT_INTENT_PLACE && it->sz.m <= 0) {
+        gate_reject(x, it, "a place needs a size above 0 (contracts)");
+        return NULL;
+    }
+    return v;
+}
+
+/* Run the chain on `cur` (resized in place). False when a rule rejected. */
+static bool run_rules(executor *x, at_ev_order_intent *cur)
+{
+    const at_host *h = x->h;
+    for (size_t i = 0; i < x->nrules; i++) {
+        const exec_rule *r = &x->rules[i];
+        at_risk_answer a;
+        memset(&a, 0, sizeof(a));
+        r->ops->check(r->ctx, cur, &a);
+        a.reason[sizeof(a.reason) - 1] = '\0';
+        a.rule[sizeof(a.rule) - 1] = '\0';
+        at_verdict v = a.verdict;
+        if ((unsigned)v > AT_VERDICT_REJECT) {
+            snprintf(a.reason, sizeof(a.reason), "the rule answered an unknown verdict %d", (int)v);
+            v = AT_VERDICT_REJECT;
+        } else if (v == AT_VERDICT_RESIZE &&
+                   (a.sz.m <= 0 || h->dec_cmp(a.sz, cur->sz) >= 0 || cur->op != AT_INTENT_PLACE)) {
+            char s[AT_DEC_STRLEN], was[AT_DEC_STRLEN];
+            h->dec_format(a.sz, s);
+            h->dec_format(cur->sz, was);
+            snprintf(a.reason, sizeof(a.reason),
+                     "the rule resized to %s (from %s): a resize must shrink a place to above 0", s,
+                     was);
+            v = AT_VERDICT_REJECT;
+        }
+        if (v == AT_VERDICT_RESIZE) {
+            char s[AT_DEC_STRLEN], was[AT_DEC_STRLEN];
+            h->dec_format(a.sz, s);
+            h->dec_format(cur->sz, was);
+            h->log(x->self, AT_LOG_INFO, "intent %s: %s%s%s resized %s -> %s contracts: %s",
+                   cur->intent_id, r->name, a.rule[0] ? "/" : "", a.rule, was, s, a.reason);
+            cur->sz = a.sz;
+            x->st.resized++;
+        }
+        record_verdict(x, cur, r->name, v, cur->sz, a.rule, a.reason);
+        if (v == AT_VERDICT_REJECT) {
+            x->st.rejected++;
+            h->log(x->self, AT_LOG_WARN, "intent %s (%s %s): rejected by %s%s%s: %s",
+                   cur->intent_id, op_name(cur->op), cur->account, r->name, a.rule[0] ? "/" : "",
+                   a.rule, a.reason[0] ? a.reason : "no reason given");
+            char msg[400];
+            snprintf(msg, sizeof(msg), "%s%s%s: %s", r->name, a.rule[0] ? "/" : "", a.rule,
+                     a.reason[0] ? a.reason : "no reason given");
+            refuse(x, cur, "risk_rejected", msg);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void on_intent(void *arg, const at_event *e)
+{
+    executor *x = arg;
+    at_ev_order_intent cur = *(const at_ev_order_intent *)e;
+    x->st.intents++;
+    const exec_venue *v = gate(x, &cur);
+    if (!v || !run_rules(x, &cur)) {
+        return;
+    }
+    if (cur.shadow) {
+        x->st.shadow++;
+        refuse(x, &cur, "shadow", "shadow: risk-checked and stored, not sent");
+        return;
+    }
+    x->st.submitted++;
+    v->ops->submit(v->ctx, &cur);
+}
+
+executor *exec_new(const at_host *h, at_instance *self, const exec_cfg *cfg)
+{
+    executor *x = calloc(1, sizeof(*x));
+    if (!x) {
+        return NULL;
+    }
+    x->h = h;
+    x->self = self;
+    x->paper_mode = cfg->paper_mode;
+    x->venues = calloc(cfg->nvenues ? cfg->nvenues : 1, sizeof(*x->venues));
+    x->rules = calloc(cfg->nrules ? cfg->nrules : 1, sizeof(*x->rules));
+    x->data_only = calloc(cfg->ndata_only ? cfg->ndata_only : 1, sizeof(*x->data_only));
+    if (!x->venues || !x->rules || !x->data_only) {
+        exec_free(x);
+        return NULL;
+    }
+    memcpy(x->venues, cfg->venues, cfg->nvenues * sizeof(*x->venues));
+    x->nvenues = cfg->nvenues;
+    memcpy(x->rules, cfg->rules, cfg->nrules * sizeof(*x->rules));
+    x->nrules = cfg->nrules;
+    for (size_t i = 0; i < cfg->ndata_only; i++) {
+        x->data_only[i] = strdup(cfg->data_only[i]);
+        if (!x->data_only[i]) {
+            exec_free(x);
+            return NULL;
+        }
+        x->ndata_only++;
+    }
+    return x;
+}
+
+int exec_start(executor *x)
+{
+    const at_host *h = x->h;
+    x->sub = h->subscribe(x->self, AT_EV_ORDER_INTENT, on_intent, x);
+    if (x->sub <= 0) {
+        return x->sub < 0 ? x->sub : AT_ENOMEM;
+    }
+    for (size_t i = 0; i < x->nvenues; i++) {
+        at_venue_class vc = x->venues[i].ops->venue_class(x->venues[i].ctx);
+        bool traded = !x->paper_mode || vc != AT_VENUE_LIVE;
+        h->log(x->self, AT_LOG_INFO, "%s (%s account): %s", x->venues[i].name,
+               (unsigned)vc <= AT_VENUE_PAPER ? CLASSES[vc] : "?",
+               traded ? "traded" : "mode = paper: followed, never traded");
+    }
+    for (size_t i = 0; i < x->ndata_only; i++) {
+        h->log(x->self, AT_LOG_INFO, "%s: market data only (no order operations)", x->data_only[i]);
+    }
+    if (x->nrules == 0) {
+        h->log(x->self, AT_LOG_WARN,
+               "no [risk.*] rules are enabled: intents are checked by the gate only "
+               "(account, mode, size)");
+    } else {
+        for (size_t i = 0; i < x->nrules; i++) {
+            h->log(x->self, AT_LOG_INFO, "risk rule %zu: %s", i + 1, x->rules[i].name);
+        }
+    }
+    return AT_OK;
+}
+
+void exec_stop(executor *x)
+{
+    if (x && x->sub > 0) {
+        x->h->unsubscribe(x->self, x->sub);
+        x->sub = 0;
+    }
+}
+
+void exec_free(executor *x)
+{
+    if (!x) {
+        return;
+    }
+    for (size_t i = 0; i < x->ndata_only; i++) {
+        free(x->data_only[i]);
+    }
+    free(x->data_only);
+    free(x->venues);
+    free(x->rules);
+    free(x);
+}
+
+void exec_get_stats(const executor *x, exec_stats *out)
+{
+    *out = x->st;
+}

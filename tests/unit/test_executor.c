@@ -1,0 +1,340 @@
+/* The one gate for orders (core/trading/executor.c) in a real engine on the
+ * simulated clock, with a recording venue and scripted rules: an intent
+ * published on the bus reaches the venue only after every rule approved; a
+ * rejected one gets its verdict, its ORDER_RESULT and its stored rows and is
+ * never submitted; resizes chain; mode = paper refuses live accounts. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "trading/executor.h"
+#include "util.h"
+
+/* ---- a venue that records what reaches it ---- */
+
+typedef struct venue {
+    at_venue_class cls;
+    int submits;
+    at_ev_order_intent last;
+} venue;
+
+static at_venue_class v_class(void *ctx)
+{
+    return ((venue *)ctx)->cls;
+}
+
+static void v_submit(void *ctx, const at_ev_order_intent *it)
+{
+    venue *v = ctx;
+    v->submits++;
+    v->last = *it;
+}
+
+static const at_exchange_ops venue_ops = {sizeof(at_exchange_ops), v_class, v_submit};
+
+/* ---- scripted rules ---- */
+
+typedef struct rule {
+    const at_host *h;
+    at_verdict verdict;
+    const char *sz; /* for resize */
+    int calls;
+    char seen_sz[AT_DEC_STRLEN]; /* the size the rule was shown */
+} rule;
+
+static void r_check(void *ctx, const at_ev_order_intent *it, at_risk_answer *out)
+{
+    rule *r = ctx;
+    r->calls++;
+    r->h->dec_format(it->sz, r->seen_sz);
+    out->verdict = r->verdict;
+    if (r->verdict == AT_VERDICT_RESIZE) {
+        r->h->dec_parse(r->sz, (size_t)-1, &out->sz);
+        snprintf(out->reason, sizeof(out->reason), "size capped at %s", r->sz);
+        snprintf(out->rule, sizeof(out->rule), "max_size");
+    } else if (r->verdict == AT_VERDICT_REJECT) {
+        snprintf(out->reason, sizeof(out->reason), "leverage 50 is over 10");
+        snprintf(out->rule, sizeof(out->rule), "max_leverage");
+    }
+}
+
+static const at_risk_ops rule_ops = {sizeof(at_risk_ops), r_check};
+
+/* ---- what the bus carried ---- */
+
+static int nverdicts, nresults;
+static at_ev_risk_verdict verdicts[8];
+static char verdict_reason[8][256];
+static at_ev_order_result results[8];
+static char result_msg[8][400];
+
+static void on_verdict(void *arg, const at_event *e)
+{
+    if (nverdicts < 8) {
+        verdicts[nverdicts] = *(const at_ev_risk_verdict *)e;
+        snprintf(verdict_reason[nverdicts], sizeof(verdict_reason[0]), "%s",
+                 ((const at_ev_risk_verdict *)e)->reason);
+    }
+    nverdicts++;
+}
+
+static void on_result(void *arg, const at_event *e)
+{
+    if (nresults < 8) {
+        results[nresults] = *(const at_ev_order_result *)e;
+        snprintf(result_msg[nresults], sizeof(result_msg[0]), "%s",
+                 ((const at_ev_order_result *)e)->msg);
+    }
+    nresults++;
+}
+
+typedef struct rig {
+    char dir[64];
+    engine *e;
+    const at_host *h;
+    at_instance *src;
+    executor *x;
+    venue paper, live;
+    rule r1, r2;
+} rig;
+
+static rig R;
+
+static void rig_open(bool paper_mode, size_t nrules)
+{
+    memset(&R, 0, sizeof(R));
+    nverdicts = nresults = 0;
+    snprintf(R.dir, sizeof(R.dir), "/tmp/at-exec-XXXXXX");
+    assert_non_null(mkdtemp(R.dir));
+    char *ini = at_asprintf("%s/modules.ini", R.dir);
+    FILE *f = fopen(ini, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[core]\nplugin_dir = %s/plugins\ndata_dir = %s/data\nsql_dir = %s/sql\n"
+            "log_level = error\n[storage.sqlite]\npath = %s/t.db\n",
+            AT_TEST_BINARY_DIR, R.dir, AT_TEST_SOURCE_DIR, R.dir);
+    fclose(f);
+    engine_opts o = {.config_path = ini, .sim_clock = true, .sim_start_us = 1700000000000000};
+    R.e = engine_new(&o);
+    conf_errors errs = {0};
+    assert_int_equal(engine_load(R.e, &errs), AT_OK);
+    conf_errors_free(&errs);
+    assert_int_equal(engine_start(R.e), AT_OK);
+    free(ini);
+    R.h = engine_host();
+    R.src = engine_virtual_instance(R.e, "test.src");
+    R.h->subscribe(R.src, AT_EV_RISK_VERDICT, on_verdict, NULL);
+    R.h->subscribe(R.src, AT_EV_ORDER_RESULT, on_result, NULL);
+    R.paper.cls = AT_VENUE_PAPER;
+    R.live.cls = AT_VENUE_LIVE;
+    R.r1 = (rule){.h = R.h, .verdict = AT_VERDICT_APPROVE};
+    R.r2 = (rule){.h = R.h, .verdict = AT_VERDICT_APPROVE};
+    exec_venue venues[] = {{"exchange.paper", &venue_ops, &R.paper},
+                           {"exchange.live", &venue_ops, &R.live}};
+    exec_rule rules[] = {{"risk.first", &rule_ops, &R.r1}, {"risk.second", &rule_ops, &R.r2}};
+    const char *data_only[] = {"exchange.data"};
+    exec_cfg cfg = {.paper_mode = paper_mode,
+                    .venues = venues,
+                    .nvenues = 2,
+                    .rules = rules,
+                    .nrules = nrules,
+                    .data_only = data_only,
+                    .ndata_only = 1};
+    R.x = exec_new(R.h, engine_virtual_instance(R.e, "core.executor"), &cfg);
+    assert_non_null(R.x);
+    assert_int_equal(exec_start(R.x), AT_OK);
+}
+
+static void rig_close(void)
+{
+    exec_stop(R.x);
+    engine_free(R.e);
+    exec_free(R.x);
+    char *cmd = at_asprintf("rm -rf %s", R.dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
+static void publish_place(const char *id, const char *account, const char *sz, bool shadow)
+{
+    at_ev_order_intent *it = (at_ev_order_intent *)R.h->event_new(R.src, AT_EV_ORDER_INTENT, 0);
+    assert_non_null(it);
+    it->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    snprintf(it->intent_id, sizeof(it->intent_id), "%s", id);
+    snprintf(it->cl_ord_id, sizeof(it->cl_ord_id), "%s", id);
+    snprintf(it->account, sizeof(it->account), "%s", account);
+    snprintf(it->origin, sizeof(it->origin), "test");
+    it->op = AT_INTENT_PLACE;
+    it->side = AT_SIDE_BUY;
+    it->ord_type = AT_ORDT_MARKET;
+    R.h->dec_parse(sz, (size_t)-1, &it->sz);
+    it->shadow = shadow;
+    R.h->publish(R.src, &it->h, 0);
+    engine_pump(R.e);
+}
+
+/* One text column of the first row of a query ("" when none). */
+static char got[512];
+static bool queried;
+
+static int first_row(void *arg, const at_db_row *row)
+{
+    snprintf(got, sizeof(got), "%s", row->cols[0].type == AT_DB_TEXT ? row->cols[0].u.s : "");
+    return 1;
+}
+
+static void query_done(void *arg, int err, const char *error)
+{
+    queried = true;
+}
+
+static bool is_queried(void *arg)
+{
+    return queried;
+}
+
+static const char *q1(const char *sql, const char *param)
+{
+    got[0] = '\0';
+    queried = false;
+    at_db_value p[] = {AT_DB_S(param)};
+    assert_int_equal(R.h->db_query(R.src, sql, p, 1, first_row, query_done, NULL), AT_OK);
+    assert_true(engine_wait(R.e, is_queried, NULL, 5000000));
+    return got;
+}
+
+static void test_approved_reaches_the_venue(void **state)
+{
+    rig_open(true, 2);
+    publish_place("a1", "exchange.paper", "3", false);
+    assert_int_equal(R.paper.submits, 1);
+    assert_string_equal(R.paper.last.intent_id, "a1");
+    assert_int_equal(R.r1.calls, 1);
+    assert_int_equal(R.r2.calls, 1);
+    assert_int_equal(nverdicts, 2);
+    assert_string_equal(verdicts[0].rule, "risk.first");
+    assert_string_equal(verdicts[1].rule, "risk.second");
+    assert_true(verdicts[0].allowed && verdicts[1].allowed);
+    assert_int_equal(verdicts[1].verdict, AT_VERDICT_APPROVE);
+    assert_int_equal(nresults, 0); /* the venue answers, not the gate */
+    assert_string_equal(q1("SELECT verdict FROM risk_verdicts WHERE id = $1", "a1/risk.second"),
+                        "approve");
+    rig_close();
+}
+
+static void test_reject_stops_the_chain(void **state)
+{
+    rig_open(true, 2);
+    R.r1.verdict = AT_VERDICT_REJECT;
+    publish_place("r1", "exchange.paper", "3", false);
+    assert_int_equal(R.paper.submits, 0);
+    assert_int_equal(R.r2.calls, 0);
+    assert_int_equal(nverdicts, 1);
+    assert_false(verdicts[0].allowed);
+    assert_int_equal(verdicts[0].verdict, AT_VERDICT_REJECT);
+    assert_string_equal(verdict_reason[0], "leverage 50 is over 10");
+    assert_int_equal(nresults, 1);
+    assert_false(results[0].ok);
+    assert_string_equal(results[0].code, "risk_rejected");
+    assert_string_equal(results[0].intent_id, "r1");
+    assert_string_equal(result_msg[0], "risk.first/max_leverage: leverage 50 is over 10");
+    assert_string_equal(q1("SELECT state FROM orders WHERE intent_id = $1", "r1"), "rejected");
+    assert_string_equal(q1("SELECT rule_name FROM risk_verdicts WHERE intent_id = $1", "r1"),
+                        "max_leverage");
+    rig_close();
+}
+
+static void test_resizes_chain(void **state)
+{
+    rig_open(true, 2);
+    R.r1.verdict = AT_VERDICT_RESIZE;
+    R.r1.sz = "2";
+    publish_place("z1", "exchange.paper", "5", false);
+    assert_string_equal(R.r1.seen_sz, "5");
+    assert_string_equal(R.r2.seen_sz, "2"); /* the next rule sees the resized intent */
+    assert_int_equal(R.paper.submits, 1);
+    char s[AT_DEC_STRLEN];
+    R.h->dec_format(R.paper.last.sz, s);
+    assert_string_equal(s, "2");
+    assert_int_equal(verdicts[0].verdict, AT_VERDICT_RESIZE);
+    assert_true(verdicts[0].allowed);
+
+    /* A "resize" that grows the order is a misbehaving rule: refused. */
+    R.r1.sz = "9";
+    publish_place("z2", "exchange.paper", "5", false);
+    assert_int_equal(R.paper.submits, 1);
+    assert_string_equal(results[nresults - 1].intent_id, "z2");
+    assert_non_null(strstr(result_msg[nresults - 1], "a resize must shrink"));
+    rig_close();
+}
+
+static void test_paper_mode_refuses_live(void **state)
+{
+    rig_open(true, 1);
+    publish_place("l1", "exchange.live", "1", false);
+    assert_int_equal(R.live.submits, 0);
+    assert_int_equal(R.r1.calls, 0); /* the gate refuses before any rule */
+    assert_int_equal(nresults, 1);
+    assert_string_equal(verdicts[0].rule, "core.gate");
+    assert_non_null(strstr(result_msg[0], "mode = paper: exchange.live is a live account"));
+    rig_close();
+
+    rig_open(false, 1); /* mode = live trades it */
+    publish_place("l2", "exchange.live", "1", false);
+    assert_int_equal(R.live.submits, 1);
+    rig_close();
+}
+
+static void test_gate_refusals(void **state)
+{
+    rig_open(false, 1);
+    publish_place("g1", "exchange.nowhere", "1", false);
+    publish_place("g2", "exchange.data", "1", false);
+    publish_place("", "exchange.paper", "1", false);
+    publish_place("g4", "exchange.paper", "0", false);
+    assert_int_equal(R.paper.submits, 0);
+    assert_int_equal(R.r1.calls, 0);
+    assert_int_equal(nresults, 4);
+    assert_non_null(strstr(result_msg[0], "no enabled exchange instance named 'exchange.nowhere'"));
+    assert_non_null(strstr(result_msg[1], "exchange.data follows market data only"));
+    assert_non_null(strstr(result_msg[2], "the intent has no intent_id"));
+    assert_non_null(strstr(result_msg[3], "a place needs a size above 0"));
+    rig_close();
+}
+
+static void test_shadow_is_checked_not_sent(void **state)
+{
+    rig_open(true, 2);
+    publish_place("s1", "exchange.paper", "1", true);
+    assert_int_equal(R.r1.calls, 1);
+    assert_int_equal(R.r2.calls, 1);
+    assert_int_equal(R.paper.submits, 0);
+    assert_int_equal(nresults, 1);
+    assert_string_equal(results[0].code, "shadow");
+    assert_string_equal(q1("SELECT state FROM orders WHERE intent_id = $1", "s1"), "shadow");
+    exec_stats st;
+    exec_get_stats(R.x, &st);
+    assert_int_equal(st.shadow, 1);
+    rig_close();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_approved_reaches_the_venue),
+        cmocka_unit_test(test_reject_stops_the_chain),
+        cmocka_unit_test(test_resizes_chain),
+        cmocka_unit_test(test_paper_mode_refuses_live),
+        cmocka_unit_test(test_gate_refusals),
+        cmocka_unit_test(test_shadow_is_checked_not_sent),
+    };
+    return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
+}
