@@ -2,8 +2,10 @@
  * lifecycle), okx_config.c (what the config alone can refuse), okx_feed.c
  * (public and business WebSockets -> market events), okx_account.c (account
  * setup, private WebSocket -> account events), okx_order.c (an intent's
- * request) and okx_trade.c (order intents -> REST, results,
- * reconciliation). Everything runs on the main loop. */
+ * request), okx_trade.c (order intents -> REST, results,
+ * reconciliation) and okx_push.c / okx_ask.c / okx_known.c (order pushes and
+ * the questions that catch up with them, okx_push.h). Everything runs on
+ * the main loop. */
 #ifndef OKX_PLUGIN_H
 #define OKX_PLUGIN_H
 
@@ -36,7 +38,8 @@ typedef enum okx_warn_kind { OKX_WARN_ACCOUNT, OKX_WARN_ORDERS, OKX_WARN_KINDS }
 
 typedef struct okx_ctx okx_ctx;
 typedef struct okx_player okx_player;
-typedef struct okx_recheck okx_recheck;
+struct okx_known;
+struct okx_asks;
 
 struct okx_ctx {
     at_instance *inst;
@@ -74,7 +77,8 @@ struct okx_ctx {
     void (*insts_ready)(struct okx_ctx *c, const okx_reply *r);
     at_timer *cfg_retry; /* account/config retry (one-shot) */
     int intent_sub;
-    okx_recheck *rechecks; /* orders being asked about at OKX (okx_push.c) */
+    struct okx_known *known; /* orders and fills remembered (okx_known.c) */
+    struct okx_asks *asks;   /* questions to OKX about orders (okx_ask.c) */
     char uid[32];
     uint64_t md_errors, book_resyncs;
     int64_t ws_pub_down_since;
@@ -161,15 +165,19 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len);
 int okx_trade_start(okx_ctx *c);
 void okx_trade_stop(okx_ctx *c);
 
-/* okx_push.c */
+/* okx_push.c, okx_ask.c (okx_push.h) */
 /* After the private feed came back: ask OKX about every order still open
- * here, so pushes missed meanwhile are caught up. */
+ * here (or not yet answered), so pushes missed meanwhile are caught up. One
+ * resync at a time: asked for while one runs, it runs again once done. */
 void okx_trade_resync(okx_ctx *c);
 /* A push on the private "orders" channel (order state, fills). One whose
  * values cannot be used is refused whole (logged) and its order asked about
  * again at OKX a moment later. */
 void okx_trade_on_order_push(okx_ctx *c, json_t *item);
-/* Forget the questions still waiting (stop). */
+/* Questions about orders not finished yet (waiting, queued or asked). */
+size_t okx_trade_questions(const okx_ctx *c);
+/* Forget the questions still waiting and what is remembered of orders and
+ * fills (stop). */
 void okx_trade_rechecks_free(okx_ctx *c);
 
 #endif

@@ -1,27 +1,23 @@
 /* Order and fill pushes of the private WebSocket (and the paper venue's
- * in-process ones) into ORDER and FILL events and the orders and fills rows,
- * and the questions to OKX's REST that make good what a push did not bring:
- *   - a push whose values cannot be used is refused whole (no event, no row:
- *     0 for a size, a price or a filled size is wrong money) and the order is
- *     asked about again a moment later (trade/order, then trade/fills);
- *   - when the private feed comes back, every order still open here is asked
- *     about the same way (pushes sent meanwhile are gone).
- * A fill is recorded (event and row) only once, and only the fills row says
- * a fill was seen: a refused push writes none, so whichever question comes
- * next still finds the fill missing and records it. */
+ * in-process ones), and the answers of the questions that catch up with
+ * them (okx_ask.c), into ORDER and FILL events and the orders and fills
+ * rows:
+ *   - an item whose values cannot be used is refused whole (no event, no
+ *     row: 0 for a size, a price or a filled size is wrong money); a refused
+ *     push has its order asked about at OKX (okx_ask.c);
+ *   - an order state not newer than what was applied (accFillSz only grows,
+ *     filled / canceled are final, then uTime) is neither published nor
+ *     written, so a lagging answer never overwrites a push;
+ *   - a fill is recorded (event and row) once: its trade id is remembered
+ *     whichever path brings it first (okx_known.c), a later push repeating
+ *     its order's last fill (okx-sim does on a cancel, fillFee "0") is not a
+ *     new one, and only the fills row says a fill was seen, so a refused push
+ *     leaves the fill for the next question to find. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "okx_plugin.h"
-#include "okx_sign.h"
-
-/* OKX's REST views may trail the push by a moment: asking at once could
- * find the order without the fill that was refused. */
-#define RECHECK_DELAY_MS 1000
-/* Orders asked about after refused pushes at one time; past that (a venue
- * sending garbage for many orders), one question about every open order. */
-#define RECHECK_MAX 64
+#include "okx_push.h"
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -31,11 +27,9 @@ static const char *jstr(const json_t *o, const char *k)
 
 /* ------------------------------------------------------------ values */
 
-/* Where a value came from and what follows its refusal, for the warning. */
-typedef struct source {
-    char what[192];
-    const char *then;
-} source;
+typedef okx_source source;
+typedef okx_fill_vals fill_vals;
+typedef okx_order_vals order_vals;
 
 enum { REQUIRED = 1, POSITIVE = 2, NOT_NEGATIVE = 4 };
 
@@ -57,15 +51,11 @@ static bool num(okx_ctx *c, const source *src, const json_t *o, const char *k, i
     return true;
 }
 
-typedef struct fill_vals {
-    at_dec px, sz, fee;
-} fill_vals;
-
 /* The execution an item carries. An order push or answer carries one when
  * it has a tradeId and a fillSz other than "" or 0 (OKX's pushes without a
  * fill: tradeId "", fillSz "0" or "", fillPx ""); a trade/fills row (`row`)
  * is one by definition. 1 with *f set, 0 for none, -1 refused (logged). */
-static int fill_of(okx_ctx *c, const source *src, const json_t *o, bool row, fill_vals *f)
+int okx_fill_of(okx_ctx *c, const source *src, const json_t *o, bool row, fill_vals *f)
 {
     *f = (fill_vals){{0, 0}, {0, 0}, {0, 0}};
     if (!*jstr(o, "tradeId")) {
@@ -94,12 +84,6 @@ static int fill_of(okx_ctx *c, const source *src, const json_t *o, bool row, fil
     }
     return 1;
 }
-
-typedef struct order_vals {
-    at_dec px, sz, acc_fill_sz, avg_px, fee;
-    int has_fill;
-    fill_vals fill;
-} order_vals;
 
 /* Order types that rest at a price of their own: px is that price. A market
  * order (or optimal_limit_ioc …) has px "". */
@@ -149,11 +133,11 @@ static bool order_of(okx_ctx *c, const source *src, const json_t *o, order_vals 
         !num(c, src, o, "fee", filled ? REQUIRED : 0, &v->fee)) {
         return false;
     }
-    v->has_fill = fill_of(c, src, o, false, &v->fill);
+    v->has_fill = okx_fill_of(c, src, o, false, &v->fill);
     return v->has_fill >= 0;
 }
 
-static void order_source(source *src, const char *kind, const json_t *o, const char *then)
+void okx_order_source(source *src, const char *kind, const json_t *o, const char *then)
 {
     const char *id = jstr(o, "ordId");
     const char *inst = jstr(o, "instId");
@@ -188,10 +172,37 @@ static const okx_inst *inst_of(okx_ctx *c, const char *inst_id)
     return okx_insts_find(c->insts, inst_id);
 }
 
-/* One execution, from an order push or a trade/fills row (same field names:
- * tradeId, fillFee, fillFeeCcy, execType, fillTime; values checked): FILL
- * event and fills row. */
-static void record_fill(okx_ctx *c, const json_t *o, const fill_vals *v)
+static int rank_of(at_ord_state st)
+{
+    return st == AT_ORD_FILLED || st == AT_ORD_CANCELED || st == AT_ORD_MMP_CANCELED ? OKX_RANK_DONE
+           : st == AT_ORD_PARTIALLY_FILLED ? OKX_RANK_PARTIAL
+                                           : OKX_RANK_LIVE;
+}
+
+/* An order state against what was applied of it: -1 older, 0 the same, 1
+ * newer. A final state is never left; accFillSz only grows (OKX's own
+ * order), then the state's rank, then uTime (ms, and several pushes of one
+ * taker order can share it). */
+static int age_of(okx_ctx *c, const okx_order_seen *k, int rank, at_dec acc, int64_t u_time)
+{
+    if (!k || k->rank == OKX_RANK_NONE) {
+        return 1;
+    }
+    if (k->rank == OKX_RANK_DONE && rank != OKX_RANK_DONE) {
+        return -1;
+    }
+    int d = c->h->dec_cmp(acc, k->acc_fill_sz);
+    if (d != 0) {
+        return d > 0 ? 1 : -1;
+    }
+    if (rank != k->rank) {
+        return rank > k->rank ? 1 : -1;
+    }
+    return u_time > k->u_time_ms ? 1 : u_time < k->u_time_ms ? -1 : 0;
+}
+
+/* FILL event and fills row, as they are (no check). */
+static void publish_fill(okx_ctx *c, const json_t *o, const fill_vals *v)
 {
     const char *inst_id = jstr(o, "instId");
     const okx_inst *in = inst_of(c, inst_id);
@@ -237,15 +248,36 @@ static void record_fill(okx_ctx *c, const json_t *o, const fill_vals *v)
                    p, 13, NULL, NULL);
 }
 
-/* An order's state (and the fill it carries) into the ORDER event, the row
- * and the fill; false (logged, nothing used) when a value cannot be used. */
-static bool apply_order(okx_ctx *c, const source *src, const json_t *o)
+bool okx_record_fill(okx_ctx *c, const json_t *o, const fill_vals *v)
 {
-    order_vals v;
-    if (!order_of(c, src, o, &v)) {
+    const char *inst_id = jstr(o, "instId"), *trade_id = jstr(o, "tradeId");
+    if (okx_known_trade(c, inst_id, trade_id)) {
+        return false;
+    }
+    okx_known_trade_add(c, inst_id, trade_id);
+    publish_fill(c, o, v);
+    return true;
+}
+
+bool okx_apply_order(okx_ctx *c, const source *src, const json_t *o, order_vals *v)
+{
+    if (!order_of(c, src, o, v)) {
         return false;
     }
     const char *inst_id = jstr(o, "instId");
+    at_ord_state st = state_of(jstr(o, "state"));
+    int rank = rank_of(st);
+    int64_t u_time = strtoll(jstr(o, "uTime"), NULL, 10);
+    okx_order_seen *k = okx_known_order(c, inst_id, jstr(o, "ordId"), true);
+    v->age = age_of(c, k, rank, v->acc_fill_sz, u_time);
+    if (v->age <= 0) {
+        return true; /* nothing new: what is published and stored stays */
+    }
+    if (k) {
+        k->rank = rank;
+        k->acc_fill_sz = v->acc_fill_sz;
+        k->u_time_ms = u_time;
+    }
     const okx_inst *in = inst_of(c, inst_id);
     at_ev_order *e = (at_ev_order *)c->h->event_new(c->inst, AT_EV_ORDER, 0);
     if (e) {
@@ -261,297 +293,102 @@ static bool apply_order(okx_ctx *c, const source *src, const json_t *o)
                       : strcmp(ot, "fok") == 0       ? AT_ORDT_FOK
                       : strcmp(ot, "ioc") == 0       ? AT_ORDT_IOC
                                                      : AT_ORDT_MARKET;
-        e->state = state_of(jstr(o, "state"));
-        e->px = v.px;
-        e->sz = v.sz;
-        e->acc_fill_sz = v.acc_fill_sz;
-        e->avg_px = v.avg_px;
-        e->fee = v.fee;
+        e->state = st;
+        e->px = v->px;
+        e->sz = v->sz;
+        e->acc_fill_sz = v->acc_fill_sz;
+        e->avg_px = v->avg_px;
+        e->fee = v->fee;
         snprintf(e->fee_ccy, sizeof(e->fee_ccy), "%s", jstr(o, "feeCcy"));
         e->reduce_only = strcmp(jstr(o, "reduceOnly"), "true") == 0;
         e->c_time_ms = strtoll(jstr(o, "cTime"), NULL, 10);
-        e->u_time_ms = strtoll(jstr(o, "uTime"), NULL, 10);
+        e->u_time_ms = u_time;
         c->h->publish(c->inst, &e->h, 0);
     }
     const char *cl = jstr(o, "clOrdId");
     if (*cl) {
-        /* avgPx and fee "" before any fill: NULL, not 0 */
+        /* avgPx and fee "" before any fill: NULL, not 0. A row in a final
+         * state is never taken back to an open one (the memory above is
+         * bounded and starts empty after a restart; the row is not). */
         const at_db_value p[] = {AT_DB_S(jstr(o, "state")),      AT_DB_S(jstr(o, "ordId")),
-                                 AT_DB_D(v.acc_fill_sz),         okx_db_dec(c, o, "avgPx"),
+                                 AT_DB_D(v->acc_fill_sz),        okx_db_dec(c, o, "avgPx"),
                                  okx_db_dec(c, o, "fee"),        AT_DB_S(jstr(o, "feeCcy")),
                                  AT_DB_I(c->h->now_us() / 1000), AT_DB_S(cl)};
         c->h->db_write(c->inst,
-                       "UPDATE orders SET state = $1, ord_id = $2, acc_fill_sz = $3, avg_px = $4, "
-                       "fee = $5, fee_ccy = $6, updated_ms = $7 WHERE cl_ord_id = $8",
+                       rank == OKX_RANK_DONE
+                           ? "UPDATE orders SET state = $1, ord_id = $2, acc_fill_sz = $3, "
+                             "avg_px = $4, fee = $5, fee_ccy = $6, updated_ms = $7 WHERE "
+                             "cl_ord_id = $8"
+                           : "UPDATE orders SET state = $1, ord_id = $2, acc_fill_sz = $3, "
+                             "avg_px = $4, fee = $5, fee_ccy = $6, updated_ms = $7 WHERE "
+                             "cl_ord_id = $8 AND state NOT IN ('filled', 'canceled', "
+                             "'mmp_canceled')",
                        p, 8, NULL, NULL);
-    }
-    if (v.has_fill > 0) {
-        record_fill(c, o, &v.fill);
     }
     return true;
 }
 
-/* ------------------------------------------------------------ questions */
+/* ------------------------------------------------------------ pushes */
 
-/* One order asked about at OKX: trade/order (its state through the push
- * path, without the fill the answer repeats), then trade/fills (each fill
- * the fills rows do not have yet). Listed on the context until the last
- * answer, so stop() frees what is still waiting. */
-struct okx_recheck {
-    okx_recheck *next;
+/* A push's fill of an order not remembered here (the first push of it in
+ * this run, after a restart): checked against the fills rows first when it
+ * may be a repeat of one recorded before (okx-sim repeats an order's last
+ * fill with fillFee "0" on its later pushes). Its trade id is remembered
+ * meanwhile, so no other path records it twice. */
+typedef struct push_check {
     okx_ctx *c;
-    at_timer *timer;    /* the delay after a refused push, until it fires */
-    bool after_refusal; /* else: the private feed came back */
-    bool all;           /* the refused push named no order: every open one */
-    char inst_id[OKX_INST_ID_LEN];
-    const char *key; /* "ordId" or "clOrdId" */
-    char id[AT_ID_LEN];
-    unsigned refused; /* values in OKX's answers that could not be used */
-};
-
-static okx_recheck *ask_new(okx_ctx *c, const char *inst_id, const char *key, const char *id,
-                            bool after_refusal)
-{
-    okx_recheck *a = calloc(1, sizeof(*a));
-    if (!a) {
-        return NULL;
-    }
-    a->c = c;
-    a->after_refusal = after_refusal;
-    a->key = key;
-    snprintf(a->inst_id, sizeof(a->inst_id), "%s", inst_id);
-    snprintf(a->id, sizeof(a->id), "%s", id);
-    a->next = c->rechecks;
-    c->rechecks = a;
-    return a;
-}
-
-static void ask_free(okx_recheck *a)
-{
-    for (okx_recheck **p = &a->c->rechecks; *p; p = &(*p)->next) {
-        if (*p == a) {
-            *p = a->next;
-            break;
-        }
-    }
-    if (a->timer) {
-        a->c->h->timer_cancel(a->timer);
-    }
-    free(a);
-}
-
-/* The question could not be finished: said, never dropped quietly. After a
- * refused push a fill may be missing here, so it is an ALERT. */
-static void ask_failed(okx_recheck *a, const char *why)
-{
-    okx_ctx *c = a->c;
-    char text[384];
-    if (a->after_refusal) {
-        snprintf(text, sizeof(text),
-                 "%s: order %s %s: a refused push could not be made good (%s): its state or "
-                 "fills here may be behind; check the order at OKX",
-                 c->name, a->inst_id, a->id, why);
-        okx_alert(c, AT_LOG_ERROR, text);
-    } else {
-        c->h->log(c->inst, AT_LOG_WARN, "resync: order %s %s: %s", a->inst_id, a->id, why);
-    }
-    ask_free(a);
-}
-
-/* A fill of an answer: recorded unless the fills rows have it (its push may
- * have come, or another question found it first). */
-typedef struct fill_check {
-    okx_ctx *c;
-    json_t *fill; /* push-shaped copy */
+    json_t *fill; /* the push (retained) */
     fill_vals v;
     bool known;
-} fill_check;
+} push_check;
 
-static int on_fill_known(void *arg, const at_db_row *row)
+static int on_push_fill_row(void *arg, const at_db_row *row)
 {
-    ((fill_check *)arg)->known = true;
+    (void)row;
+    ((push_check *)arg)->known = true;
     return 1;
 }
 
-static void on_fill_known_done(void *arg, int err, const char *error)
+static void on_push_fill_checked(void *arg, int err, const char *error)
 {
-    fill_check *k = arg;
+    push_check *k = arg;
     if (err != AT_OK) {
-        /* not recorded: the next question finds it missing again */
-        k->c->h->log(k->c->inst, AT_LOG_WARN, "fill %s of order %s not checked: %s",
+        /* A duplicate event is better than a lost fill; the row stays single
+         * (ON CONFLICT). */
+        k->c->h->log(k->c->inst, AT_LOG_WARN,
+                     "fill %s of order %s: fills rows not read (%s): "
+                     "recorded",
                      jstr(k->fill, "tradeId"), jstr(k->fill, "ordId"), error ? error : "?");
-    } else if (!k->known) {
-        record_fill(k->c, k->fill, &k->v);
+    }
+    if (err != AT_OK || !k->known) {
+        publish_fill(k->c, k->fill, &k->v);
     }
     json_decref(k->fill);
     free(k);
 }
 
-static void on_fills_answer(void *arg, const okx_reply *r)
+static void push_fill(okx_ctx *c, json_t *o, const fill_vals *v, const okx_order_seen *k)
 {
-    okx_recheck *a = arg;
-    okx_ctx *c = a->c;
-    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !json_is_array(r->data)) {
-        char why[256];
-        snprintf(why, sizeof(why), "trade/fills failed: %s %s", r->code, r->msg);
-        ask_failed(a, why);
+    const char *inst_id = jstr(o, "instId"), *trade_id = jstr(o, "tradeId");
+    if (okx_known_trade(c, inst_id, trade_id) || (k && strcmp(k->last_trade, trade_id) == 0)) {
+        return; /* recorded already, or the order's last fill repeated */
+    }
+    push_check *pc = !k && v->fee.m == 0 ? calloc(1, sizeof(*pc)) : NULL;
+    if (!pc) {
+        okx_record_fill(c, o, v);
         return;
     }
-    size_t i;
-    json_t *f;
-    json_array_foreach(r->data, i, f)
-    {
-        fill_check *k = calloc(1, sizeof(*k));
-        json_t *copy = k ? json_deep_copy(f) : NULL;
-        if (!copy) {
-            free(k);
-            ask_failed(a, "out of memory reading trade/fills");
-            return;
-        }
-        k->c = c;
-        /* trade/fills names the fee "fee"; the push names it "fillFee". */
-        k->fill = copy;
-        json_object_set(copy, "fillFee", json_object_get(f, "fee"));
-        json_object_set(copy, "fillFeeCcy", json_object_get(f, "feeCcy"));
-        if (!json_object_get(f, "fee")) {
-            json_object_del(copy, "fillFee");
-        }
-        source src;
-        snprintf(src.what, sizeof(src.what), "fill at OKX (%.40s %.48s tradeId %.32s)", a->inst_id,
-                 jstr(f, "ordId"), jstr(f, "tradeId"));
-        src.then = "not recorded";
-        if (fill_of(c, &src, copy, true, &k->v) != 1) {
-            a->refused++;
-            json_decref(copy);
-            free(k);
-            continue;
-        }
-        const at_db_value p[] = {AT_DB_S(c->name), AT_DB_S(jstr(f, "instId")),
-                                 AT_DB_S(jstr(f, "tradeId"))};
-        c->h->db_query(c->inst,
-                       "SELECT trade_id FROM fills WHERE account = $1 AND inst_id = $2 AND "
-                       "trade_id = $3",
-                       p, 3, on_fill_known, on_fill_known_done, k);
-    }
-    if (a->refused) {
-        char text[384];
-        snprintf(text, sizeof(text),
-                 "%s: order %s %s: %u value(s) in OKX's answers could not be used (see the "
-                 "warnings): its state or fills here may be behind; check the order at OKX",
-                 c->name, a->inst_id, a->id, a->refused);
-        okx_alert(c, AT_LOG_ERROR, text);
-    } else if (a->after_refusal) {
-        c->h->log(c->inst, AT_LOG_INFO, "order %s %s asked again after a refused push: %zu fill(s)",
-                  a->inst_id, a->id, json_array_size(r->data));
-    }
-    ask_free(a);
-}
-
-static void on_order_answer(void *arg, const okx_reply *r)
-{
-    okx_recheck *a = arg;
-    okx_ctx *c = a->c;
-    json_t *d = r->data ? json_array_get(r->data, 0) : NULL;
-    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !d) {
-        char why[256];
-        snprintf(why, sizeof(why), "trade/order failed: %s %s", r->code, r->msg);
-        ask_failed(a, why);
-        return;
-    }
-    /* The state through the push path without the last fill the answer
-     * repeats: every fill comes from trade/fills below, once. */
-    json_t *o = json_deep_copy(d);
-    if (!o) {
-        ask_failed(a, "out of memory reading trade/order");
-        return;
-    }
-    json_object_del(o, "tradeId");
-    source src;
-    order_source(&src, "order at OKX", o, "its state here is not updated");
-    if (!apply_order(c, &src, o)) {
-        a->refused++;
-    }
-    json_decref(o);
-    const char *ord_id = jstr(d, "ordId");
-    if (!*ord_id) {
-        ask_failed(a, "OKX's answer has no ordId: its fills cannot be asked for");
-        return;
-    }
-    char q[256] = "";
-    okx_query_append(q, sizeof(q), "instType", "SWAP");
-    okx_query_append(q, sizeof(q), "instId", a->inst_id);
-    okx_query_append(q, sizeof(q), "ordId", ord_id);
-    if (okx_rest_get(c->rest, "/api/v5/trade/fills", q + 1, true, on_fills_answer, a) != AT_OK) {
-        ask_failed(a, "trade/fills could not be sent");
-    }
-}
-
-static void ask(okx_recheck *a)
-{
-    char q[256] = "";
-    okx_query_append(q, sizeof(q), "instId", a->inst_id);
-    okx_query_append(q, sizeof(q), a->key, a->id);
-    if (okx_rest_get(a->c->rest, "/api/v5/trade/order", q + 1, true, on_order_answer, a) != AT_OK) {
-        ask_failed(a, "trade/order could not be sent");
-    }
-}
-
-static void on_recheck_due(void *arg)
-{
-    okx_recheck *a = arg;
-    a->timer = NULL; /* one-shot */
-    if (a->all) {
-        okx_ctx *c = a->c;
-        ask_free(a);
-        okx_trade_resync(c);
-        return;
-    }
-    ask(a);
-}
-
-/* After a refused push: ask OKX about its order a moment later (once for
- * several refusals meanwhile). */
-static void recheck_later(okx_ctx *c, const json_t *o)
-{
-    const char *inst_id = jstr(o, "instId");
-    const char *key = *jstr(o, "ordId") ? "ordId" : "clOrdId";
-    const char *id = jstr(o, key);
-    if (!c->started) {
-        c->h->log(c->inst, AT_LOG_WARN, "order %s %s: stopping: not asked about again", inst_id,
-                  id);
-        return;
-    }
-    bool all = !*inst_id || !*id;
-    size_t n = 0;
-    for (okx_recheck *a = c->rechecks; a; a = a->next) {
-        if (a->timer && (a->all || (!all && strcmp(a->inst_id, inst_id) == 0 &&
-                                    strcmp(a->key, key) == 0 && strcmp(a->id, id) == 0))) {
-            return; /* a question not sent yet covers it */
-        }
-        n += a->after_refusal;
-    }
-    if (n >= RECHECK_MAX && !all) {
-        all = true;
-        for (okx_recheck *a = c->rechecks; a; a = a->next) {
-            if (a->timer && a->all) {
-                return;
-            }
-        }
-    }
-    okx_recheck *a = ask_new(c, all ? "" : inst_id, key, all ? "" : id, true);
-    if (!a) {
-        char text[256];
-        snprintf(text, sizeof(text),
-                 "%s: order %s %s: a refused push cannot be asked about (out of memory); check "
-                 "the order at OKX",
-                 c->name, inst_id, id);
-        okx_alert(c, AT_LOG_ERROR, text);
-        return;
-    }
-    a->all = all;
-    a->timer = c->h->timer_add(c->inst, RECHECK_DELAY_MS, 0, on_recheck_due, a);
-    if (!a->timer) {
-        on_recheck_due(a); /* now rather than never */
+    okx_known_trade_add(c, inst_id, trade_id);
+    pc->c = c;
+    pc->fill = json_incref(o);
+    pc->v = *v;
+    const at_db_value p[] = {AT_DB_S(c->name), AT_DB_S(inst_id), AT_DB_S(trade_id)};
+    int rc = c->h->db_query(c->inst,
+                            "SELECT trade_id FROM fills WHERE account = $1 AND inst_id = $2 AND "
+                            "trade_id = $3",
+                            p, 3, on_push_fill_row, on_push_fill_checked, pc);
+    if (rc != AT_OK) {
+        on_push_fill_checked(pc, rc, "storage refused the read");
     }
 }
 
@@ -561,48 +398,20 @@ void okx_trade_on_order_push(okx_ctx *c, json_t *o)
         return; /* WS op answers: orders go over REST for now */
     }
     source src;
-    order_source(&src, "order push", o, "OKX is asked for the order and its fills");
-    if (!apply_order(c, &src, o)) {
-        recheck_later(c, o);
+    okx_order_source(&src, "order push", o, "OKX is asked for the order and its fills");
+    const char *inst_id = jstr(o, "instId"), *ord_id = jstr(o, "ordId");
+    okx_order_seen *before = okx_known_order(c, inst_id, ord_id, false);
+    bool remembered = before && before->rank != OKX_RANK_NONE;
+    order_vals v;
+    if (!okx_apply_order(c, &src, o, &v)) {
+        okx_ask_after_refusal(c, o);
+        return;
     }
-}
-
-/* ------------------------------------------------------------ resync */
-
-static int on_open_row(void *arg, const at_db_row *row)
-{
-    okx_ctx *c = arg;
-    okx_recheck *a = ask_new(c, row->cols[1].u.s, "clOrdId", row->cols[0].u.s, false);
-    if (!a) {
-        c->h->log(c->inst, AT_LOG_ERROR, "resync: order %s: out of memory: not asked about",
-                  row->cols[0].u.s);
-        return 0;
-    }
-    ask(a);
-    return 0;
-}
-
-static void on_open_done(void *arg, int err, const char *error)
-{
-    okx_ctx *c = arg;
-    if (err != AT_OK) {
-        c->h->log(c->inst, AT_LOG_ERROR, "resync: cannot read orders: %s", error ? error : "?");
-    }
-}
-
-void okx_trade_resync(okx_ctx *c)
-{
-    const at_db_value p[] = {AT_DB_S(c->name)};
-    c->h->log(c->inst, AT_LOG_INFO, "private feed back: asking OKX about open orders");
-    c->h->db_query(c->inst,
-                   "SELECT cl_ord_id, inst_id FROM orders WHERE account = $1 AND op = 'place' AND "
-                   "state IN ('live', 'partially_filled')",
-                   p, 1, on_open_row, on_open_done, c);
-}
-
-void okx_trade_rechecks_free(okx_ctx *c)
-{
-    while (c->rechecks) {
-        ask_free(c->rechecks);
+    if (v.has_fill > 0) {
+        okx_order_seen *k = okx_known_order(c, inst_id, ord_id, false);
+        push_fill(c, o, &v.fill, remembered ? k : NULL);
+        if (k && v.age >= 0) {
+            snprintf(k->last_trade, sizeof(k->last_trade), "%s", jstr(o, "tradeId"));
+        }
     }
 }
