@@ -177,7 +177,9 @@ void okx_trade_on_order_push(okx_ctx *c, json_t *item);
 /* Questions about orders not finished yet (waiting, queued or asked). */
 size_t okx_trade_questions(const okx_ctx *c);
 /* Forget the questions still waiting and what is remembered of orders and
- * fills (stop). */
+ * fills (stop, before okx_rest_free in the same turn: a question being
+ * asked goes with its REST call; one storage is reading for is freed when
+ * storage answers). */
 void okx_trade_rechecks_free(okx_ctx *c);
 
 #endif

@@ -8,8 +8,8 @@
  *   4. at start, rows left "sent" by a previous run are reconciled the same
  *      way, and open orders OKX has that no intent of ours explains are
  *      reported, not touched.
- * Order and fill pushes of the private WebSocket, and the questions that
- * catch up with them, are okx_push.c's. */
+ * Order and fill pushes of the private WebSocket are okx_push.c's, the
+ * questions that catch up with them okx_ask.c's and okx_answer.c's. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
