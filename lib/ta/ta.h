@@ -46,10 +46,15 @@
  * flat runs, 100x spikes, 10^5-bar drifts: tests/unit/test_ta_exact.c),
  * except where the exact value is below what the inputs can resolve
  * (MACD, its signal and histogram near a zero crossing: see that test).
- *  - Rolling sums (RV, volume ratio, SMA, Bollinger) are re-added from
- *    their buffer every 16 updates and as soon as they fall below 1/16 of
- *    their recent peak (a spike left the window, or it went quiet), which
- *    bounds their error by ~1e-13 relative for values of one sign.
+ *  - Rolling sums (RV, volume ratio, SMA) are compensated (the rounding
+ *    error of each addition is carried along), so Σx is within a few ulps of
+ *    the exact sum of the window also when its values cancel (an SMA of MACD
+ *    or of returns); they are re-added from their buffer every max(n, 32)
+ *    updates, and as soon as Σ|x| falls below 1/16 of its recent peak (a
+ *    spike left the window, or it went quiet). Bollinger's Σ(x - mean)² is
+ *    re-added every max(32, n/4) updates and when it falls below 1/16 of its
+ *    peak, which bounds its error by ~5e-13 relative. Both are O(1) work an
+ *    update amortised, whatever the window size and the signs of its values.
  *  - Bollinger's variance is Σ(x - mean)² kept around the current mean
  *    (re-centred every update, a corrected two-pass when re-added), so
  *    neither a price level of 10^6 nor a nearly flat window costs digits; a
@@ -93,15 +98,19 @@ typedef struct ta_bar {
  */
 typedef struct ta_win {
     int n, count, pos, since_resum;
+    int every;   /**< re-added from the buffer at least every this many pushes */
     int run;     /**< variance mode: equal values pushed in a row (run >= n: flat) */
     bool var;    /**< variance mode */
-    double sum;  /**< Σx, or in variance mode Σ(x - ref) (~0) */
+    double sum;  /**< Σx (with comp), or in variance mode Σ(x - ref) (~0) */
+    double mag;  /**< Σ|x| (mean mode) */
     double sq;   /**< variance mode: Σ(x - ref)² */
     double ref;  /**< variance mode: the mean as of the last push */
-    double peak; /**< largest |sum| (sq in variance mode) since the last re-addition */
+    double peak; /**< largest mag (sq in variance mode) since the last re-addition */
     double last; /**< variance mode: the newest value */
     double cnt;  /**< count, as a double */
     double inv;  /**< 1/count */
+    double comp; /**< Σx - sum, the rounding errors of sum (apart from it: see ta_core.c) */
+    unsigned long resums; /**< re-additions from the buffer so far (tests count the work) */
     double buf[TA_WIN_MAX];
 } ta_win;
 
@@ -109,7 +118,8 @@ typedef struct ta_win {
 void ta_win_init(ta_win *w, int n);
 /** The same, and the variance (a few more operations a push). */
 void ta_win_init_var(ta_win *w, int n);
-/** O(1) amortised. */
+/** O(1) amortised: the window is re-read from its buffer about once every
+ * max(n, 32) pushes (every max(32, n/4) in variance mode); `resums` counts it. */
 void ta_win_push(ta_win *w, double x);
 /** True once n values were pushed. */
 bool ta_win_full(const ta_win *w);

@@ -11,39 +11,66 @@
 
 /* ------------------------------------------------------------ rolling window */
 
-/* The running sums are O(1) per push and re-added from the buffer every
- * RESUM_EVERY pushes, or at once when they fall below RESUM_DROP of their
- * peak since the last re-addition (a spike left the window, or the window
- * went quiet): until then they carry at most a few roundings a push of at
- * most ½ulp(peak) each, and peak <= 16·(the current sum). For values of one
- * sign that keeps Σx within ~32·2·16·2^-53 ≈ 1.1e-13 of the exact sum, and
- * Σ(x - mean)² within ~32·4·16·2^-53 ≈ 2.3e-13, whatever passed through the
- * window before (tests/unit/test_ta_exact.c checks them against exact
- * sums on adversarial series). */
-#define RESUM_EVERY 32
+/* Σx (mean mode) is kept compensated (the exact rounding error of every
+ * addition, from Knuth's TwoSum, is carried in `comp`), so it stays within a few ulps of the exact
+ * sum of the window whatever passed through it and however its values cancel
+ * (a window of mixed sign, an SMA of MACD or of returns): the error is
+ * ~2^-53·|Σx| plus ~k·2^-106 of the values added and dropped in the k pushes
+ * since the last re-addition. It is re-added from the buffer every max(n, 32)
+ * pushes, O(1) work a push amortised, or at once when Σ|x| of the window
+ * falls below RESUM_DROP of its peak since (a spike left the window, or it
+ * went quiet), which keeps that second term ~1e-27 of Σ|x|. Σ|x|, not |Σx|:
+ * the size of a sum that cancels says nothing of the roundings it carries,
+ * and on a mixed-sign window |Σx| can swing by 16x every push (an O(n)
+ * re-addition every push); Σ|x| can only drop 16x when larger values leave,
+ * so the early trigger cannot fire for long.
+ *
+ * Variance mode keeps Σ(x - ref) and Σ(x - ref)² around ref, the mean when
+ * last re-added (a corrected two-pass, exact to a few ulps at any price level
+ * and however flat the window), uncompensated: it is re-added every
+ * max(32, n/4) pushes (at most 4 values re-read a push) or when Σ(x - ref)²
+ * falls below RESUM_DROP of its peak; until then it carries at most a few
+ * roundings a push of at most ½ulp(peak) each, and peak <= 16·(the current
+ * value), which keeps it within ~64·4·16·2^-53 ≈ 4.5e-13 of the exact sum.
+ * tests/unit/test_ta_exact.c checks both against exact sums on adversarial
+ * series. */
+#define RESUM_MIN 32
 #define RESUM_DROP 0.0625
 
-/* Mean mode: Σx. Variance mode: Σ(x - ref) and Σ(x - ref)² around ref, the
- * mean when last re-added: a corrected two-pass, exact to a few ulps at any
- * price level and however flat the window. */
+/* s + t into (*s, *c) without losing the rounding error (Knuth's TwoSum:
+ * no branch, exact whatever the magnitudes). */
+static inline void sum2(double *s, double *c, double t)
+{
+    double u = *s + t;
+    double bp = u - *s;
+    *c += (*s - (u - bp)) + (t - bp);
+    *s = u;
+}
+
 static void win_resum(ta_win *w)
 {
-    /* Two accumulators: half the chain of dependent additions. */
     const double *b = w->buf;
     const int n = w->count;
-    double s0 = 0.0, s1 = 0.0;
-    int i = 0;
-    for (; i + 2 <= n; i += 2) {
-        s0 += b[i];
-        s1 += b[i + 1];
-    }
-    if (i < n) {
-        s0 += b[i];
-    }
     if (!w->var) {
-        w->sum = s0 + s1;
-        w->peak = fabs(w->sum);
+        double s = 0.0, c = 0.0, m = 0.0;
+        for (int i = 0; i < n; i++) {
+            sum2(&s, &c, b[i]);
+            m += fabs(b[i]);
+        }
+        w->sum = s;
+        w->comp = c;
+        w->mag = w->peak = m;
     } else {
+        /* Two accumulators: half the chain of dependent additions. */
+        double s0 = 0.0, s1 = 0.0;
+        int i = 0;
+        for (; i + 2 <= n; i += 2) {
+            s0 += b[i];
+            s1 += b[i + 1];
+        }
+        if (i < n) {
+            s0 += b[i];
+        }
         double m = (s0 + s1) * w->inv, d0 = 0.0, d1 = 0.0, q0 = 0.0, q1 = 0.0;
         for (i = 0; i + 2 <= n; i += 2) {
             double e0 = b[i] - m, e1 = b[i + 1] - m;
@@ -62,6 +89,7 @@ static void win_resum(ta_win *w)
         w->sq = w->peak = q0 + q1;
     }
     w->since_resum = 0;
+    w->resums++;
 }
 
 static void win_init(ta_win *w, int n, bool var)
@@ -69,7 +97,10 @@ static void win_init(ta_win *w, int n, bool var)
     w->n = n < 1 ? 1 : (n > TA_WIN_MAX ? TA_WIN_MAX : n);
     w->var = var;
     w->count = w->pos = w->since_resum = w->run = 0;
-    w->sum = w->sq = w->ref = w->peak = w->last = w->inv = w->cnt = 0.0;
+    w->every =
+        var ? (w->n / 4 > RESUM_MIN ? w->n / 4 : RESUM_MIN) : (w->n > RESUM_MIN ? w->n : RESUM_MIN);
+    w->sum = w->comp = w->mag = w->sq = w->ref = w->peak = w->last = w->inv = w->cnt = 0.0;
+    w->resums = 0;
 }
 
 void ta_win_init(ta_win *w, int n)
@@ -97,10 +128,11 @@ static inline double win_put(ta_win *w, double x)
     return old;
 }
 
+/* size: Σ|x| (mean mode) or Σ(x - ref)² (variance mode), never negative. */
 static inline void win_check(ta_win *w, double size)
 {
     w->peak = size > w->peak ? size : w->peak;
-    if (++w->since_resum >= RESUM_EVERY || size < w->peak * RESUM_DROP) {
+    if (++w->since_resum >= w->every || size < w->peak * RESUM_DROP) {
         win_resum(w);
     }
 }
@@ -108,8 +140,18 @@ static inline void win_check(ta_win *w, double size)
 static inline void win_push_sum(ta_win *w, double x)
 {
     double old = win_put(w, x);
-    w->sum += x - old;
-    win_check(w, fabs(w->sum));
+    /* d + ed = x - old and u + es = sum + d, both exactly (TwoSum); only
+     * sum + d and comp + (es + ed) are in the chain from push to push. sum
+     * and comp are not adjacent in ta_win: stored as one vector, they made
+     * the next push's loads of each wait (SMA push 7 -> 11 ns). */
+    double d = x - old, dp = d - x;
+    double ed = (x - (d - dp)) + (-old - dp);
+    double s = w->sum, u = s + d, up = u - s;
+    double es = (s - (u - up)) + (d - up);
+    w->sum = u;
+    w->comp += es + ed;
+    w->mag += fabs(x) - fabs(old);
+    win_check(w, w->mag);
 }
 
 static inline void win_push_var(ta_win *w, double x)
@@ -157,7 +199,7 @@ double ta_win_sum(const ta_win *w)
     if (w->var) {
         return w->run >= w->n ? w->n * w->last : w->n * w->ref + w->sum;
     }
-    return w->sum;
+    return w->sum + w->comp;
 }
 
 double ta_win_mean(const ta_win *w)
@@ -168,7 +210,7 @@ double ta_win_mean(const ta_win *w)
     if (w->var) {
         return w->run >= w->n ? w->last : w->ref + w->sum * w->inv;
     }
-    return w->sum * w->inv;
+    return (w->sum + w->comp) * w->inv;
 }
 
 double ta_win_var(const ta_win *w)

@@ -524,15 +524,94 @@ static void test_flat_window_sigma_zero(void **state)
     }
 }
 
+/* SMA over windows of mixed sign (an SMA of MACD or of returns): Σx cancels,
+ * so its size says nothing of how much rounding the running sum carries and
+ * cannot be what decides when it is re-added from the buffer. Each series is
+ * checked bar by bar against the exact mean (TOL, relative), and the window
+ * must be re-added about once per n pushes (O(1) work a push amortised), not
+ * every few pushes (O(n)): the first one makes |Σx| jump between 2c and 0
+ * every push, the second between 3c, 0 and 0. */
+typedef struct mixed_spec {
+    const char *name;
+    int n;
+    int kind; /* 0: ±c + c/n alternating; 1: (2c, -c, -c) + c/n; 2: returns, N(0, 1e-3) */
+} mixed_spec;
+
+static double mixed_value(int kind, int n, int i)
+{
+    double c = 1e-3 * (1.0 + 0.3 * sin(0.001 * i));
+    switch (kind) {
+    case 0:
+        return (i % 2 ? -c : c) + c / n;
+    case 1:
+        return (i % 3 ? -c : 2 * c) + c / n;
+    default:
+        return 1e-3 * nrand();
+    }
+}
+
+static void test_sma_mixed_sign(void **state)
+{
+    static const mixed_spec specs[] = {
+        {"SMA(255) of +-c + c/255", 255, 0},
+        {"SMA(256) of (2c, -c, -c) + c/256", 256, 1},
+        {"SMA(256) of returns", 256, 2},
+        {"SMA(41) of +-c + c/41", 41, 0},
+    };
+    (void)state;
+    enum { N = 20000 };
+    double *x = malloc(N * sizeof(*x));
+    assert_non_null(x);
+    long failures = 0;
+    for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+        const mixed_spec *sp = &specs[k];
+        rng = 42 + k;
+        ta_sma sma;
+        ta_sma_init(&sma, sp->n);
+        double worst = 0;
+        for (int i = 0; i < N; i++) {
+            x[i] = mixed_value(sp->kind, sp->n, i);
+            double got = ta_sma_update(&sma, x[i]);
+            if (i < sp->n - 1) {
+                assert_true(isnan(got));
+                continue;
+            }
+            xreal ref = 0;
+            for (int j = i - sp->n + 1; j <= i; j++) {
+                ref += x[j];
+            }
+            ref /= sp->n;
+            xreal err = xabs((xreal)got - ref);
+            double rel = ref != 0 ? (double)(err / xabs(ref)) : (double)err;
+            worst = rel > worst ? rel : worst;
+            if (!(err <= TOL * xabs(ref)) && failures++ < 10) {
+                print_error("%s: bar %d: got %.17g, exact %.17g (error %.3g)\n", sp->name, i, got,
+                            (double)ref, (double)err);
+            }
+        }
+        /* One re-addition per n pushes (and one when the window fills). */
+        unsigned long limit = N / (unsigned long)sp->n + 2;
+        print_message("%-36s worst %.1e, %lu re-additions in %d pushes (at most %lu)\n", sp->name,
+                      worst, sma.w.resums, N, limit);
+        if (sma.w.resums > limit && failures++ < 10) {
+            print_error("%s: %lu re-additions in %d pushes: O(n) work a push\n", sp->name,
+                        sma.w.resums, N);
+        }
+    }
+    free(x);
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
-    struct CMUnitTest tests[sizeof(series) / sizeof(series[0]) + 1];
+    struct CMUnitTest tests[sizeof(series) / sizeof(series[0]) + 2];
     size_t n = 0;
     for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
         tests[n++] = (struct CMUnitTest){
             .name = series[i].name, .test_func = test_exact, .initial_state = (void *)&series[i]};
     }
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flat_window_sigma_zero);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_sma_mixed_sign);
     return _cmocka_run_group_tests("test_ta_exact", tests, n, NULL, NULL);
 }
 
