@@ -1,0 +1,46 @@
+/* Internals of the engine (core/engine*.c), shared between its files only:
+ *  - engine.c: lifecycle (create, start services and instances, run, stop in
+ *    reverse order, free) and instance state;
+ *  - engine_load.c: the config ([core] and [trader.*] schemas, plugin
+ *    instances loaded and checked, traders cross-referenced).
+ * engine_sim.c drives an engine from outside, through engine.h only. */
+#ifndef AT_CORE_ENGINE_INTERNAL_H
+#define AT_CORE_ENGINE_INTERNAL_H
+
+#include "engine.h"
+#include "http.h"
+#include "net.h"
+#include "trading/scheduler.h"
+
+struct engine {
+    engine_opts opts;
+    char *config_path;
+    conf_file *conf;
+    core_settings core;
+    conf_owned *core_owned;
+    char *default_plugin_dir;
+    char *default_sql_dir;
+    at_instance *instances; /* start order */
+    size_t ninstances;
+    trader_settings *traders;
+    conf_owned **trader_owned;
+    const char **trader_names;
+    size_t ntraders;
+    sched **scheds; /* one per trader, while started */
+    struct event_base *base;
+    struct event *sig_int, *sig_term, *stop_ev;
+    http_client *http;
+    net *net;
+    bool started;
+    int exit_code;
+    int64_t started_us;
+};
+
+/* [core] mode names, indexed by core_settings.mode (engine_load.c). */
+extern const char *const engine_modes[];
+
+/* Close an instance's plugin and free the instance; its ctx and owned config
+ * are the caller's (engine_load.c). */
+void engine_instance_free(at_instance *in);
+
+#endif
