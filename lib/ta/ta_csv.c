@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ta_csv.h"
@@ -165,11 +167,68 @@ static const char *not_a_file(mode_t m)
                          : "is not a regular file";
 }
 
-/* Opens a regular file or a pipe/FIFO (a stream: `--csv <(zcat f.csv.gz)`).
- * O_NONBLOCK keeps a FIFO nobody writes to from blocking the open (it then
- * reads as empty); reads block again once it is known to be a FIFO. */
-static FILE *open_input(const char *path, char *err, size_t errlen)
+static int64_t mono_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A FIFO opened without blocking reads as EOF (0) as long as no writer has
+ * opened it: read at once, a named FIFO whose writer comes a moment later
+ * would be "empty" and its writer killed by SIGPIPE. So wait, at most
+ * wait_ms, for a writer's first byte (poll blocks until a writer writes, or
+ * opens and closes it). A byte read here goes to *first (-1: none); a writer
+ * that is there but has not written yet reads as EAGAIN: the blocking reads
+ * that follow wait for it. 0, or -1 with the message in err. */
+static int fifo_wait(int fd, const char *path, int wait_ms, int *first, char *err, size_t errlen)
+{
+    int64_t deadline = mono_ms() + wait_ms;
+    bool hup = false;
+    *first = -1;
+    for (;;) {
+        unsigned char c;
+        ssize_t n = read(fd, &c, 1);
+        if (n == 1) {
+            *first = c;
+            return 0;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0; /* a writer, no data yet */
+        }
+        if (n < 0 && errno != EINTR) {
+            errf(err, errlen, path, 0, "cannot read: %s", strerror(errno));
+            return -1;
+        }
+        if (n == 0 && hup) {
+            return 0; /* a writer came and left without writing: empty */
+        }
+        int64_t left = deadline - mono_ms();
+        if (n == 0 && left <= 0) {
+            errf(err, errlen, path, 0,
+                 "no writer on the FIFO: nothing was written to it within %d s (start the writer "
+                 "first or within that time)",
+                 (wait_ms + 999) / 1000);
+            return -1;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, left > 0 ? (int)left : 0);
+        if (r < 0 && errno != EINTR) {
+            errf(err, errlen, path, 0, "cannot wait for a writer: %s", strerror(errno));
+            return -1;
+        }
+        if (r > 0 && (p.revents & POLLHUP)) {
+            hup = true; /* the next read tells data (POLLIN too) from none */
+        }
+    }
+}
+
+/* Opens a regular file or a pipe/FIFO (a stream: `--csv <(zcat f.csv.gz)`).
+ * O_NONBLOCK keeps a FIFO nobody writes to from blocking the open; a FIFO
+ * then waits for its writer (fifo_wait), and reads block again. */
+static FILE *open_input(const char *path, int fifo_wait_ms, char *err, size_t errlen)
+{
+    int first = -1;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
@@ -184,6 +243,9 @@ static FILE *open_input(const char *path, char *err, size_t errlen)
         errf(err, errlen, path, 0, "%s", not_a_file(st.st_mode));
         goto fail;
     }
+    if (S_ISFIFO(st.st_mode) && fifo_wait(fd, path, fifo_wait_ms, &first, err, errlen) != 0) {
+        goto fail;
+    }
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
         errf(err, errlen, path, 0, "cannot read: %s", strerror(errno));
@@ -193,6 +255,11 @@ static FILE *open_input(const char *path, char *err, size_t errlen)
     if (!f) {
         errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
         goto fail;
+    }
+    if (first >= 0 && ungetc(first, f) == EOF) { /* one byte back: always possible */
+        errf(err, errlen, path, 0, "cannot read: %s", strerror(errno));
+        fclose(f);
+        return NULL;
     }
     return f;
 fail:
@@ -254,10 +321,16 @@ fail:
     return NULL;
 }
 
+ta_csv *ta_csv_open_wait(const char *path, const char *inst, int fifo_wait_ms, char *err,
+                         size_t errlen)
+{
+    FILE *f = open_input(path, fifo_wait_ms < 0 ? 0 : fifo_wait_ms, err, errlen);
+    return f ? start(f, path, inst, err, errlen) : NULL;
+}
+
 ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen)
 {
-    FILE *f = open_input(path, err, errlen);
-    return f ? start(f, path, inst, err, errlen) : NULL;
+    return ta_csv_open_wait(path, inst, TA_CSV_FIFO_WAIT_MS, err, errlen);
 }
 
 ta_csv *ta_csv_open_stream(FILE *f, const char *name, const char *inst, char *err, size_t errlen)

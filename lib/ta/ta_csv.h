@@ -12,9 +12,11 @@
  * `instrument` or `symbol`) lets a caller keep one instrument's rows. A
  * UTF-8 byte order mark before the header is skipped.
  *
- * Input is a regular file or a pipe/FIFO (read as a stream; a FIFO nobody
- * writes to reads as empty instead of blocking the open); a directory or a
- * device is refused. A line is at most TA_CSV_LINE_MAX bytes and the reader
+ * Input is a regular file or a pipe/FIFO (read as a stream). A named FIFO
+ * whose writer has not opened it yet is waited for, up to
+ * TA_CSV_FIFO_WAIT_MS, then refused ("no writer on the FIFO"); one whose
+ * writer opens and closes it without writing reads as empty. A directory or
+ * a device is refused. A line is at most TA_CSV_LINE_MAX bytes and the reader
  * never holds more than one line: a longer line, or a NUL byte anywhere, is
  * an error.
  *
@@ -38,6 +40,8 @@ typedef struct ta_csv ta_csv;
 
 /** Longest line accepted, in bytes without the newline. */
 #define TA_CSV_LINE_MAX 65536
+/** How long ta_csv_open waits for the first byte of a FIFO nobody writes to yet. */
+#define TA_CSV_FIFO_WAIT_MS 30000
 
 /**
  * Open `path` and read its header. `inst` (borrowed, may be NULL) keeps only
@@ -45,6 +49,9 @@ typedef struct ta_csv ta_csv;
  * column). NULL on error, with the message in err.
  */
 ta_csv *ta_csv_open(const char *path, const char *inst, char *err, size_t errlen);
+/** The same, waiting at most fifo_wait_ms (not TA_CSV_FIFO_WAIT_MS) for a FIFO's writer. */
+ta_csv *ta_csv_open_wait(const char *path, const char *inst, int fifo_wait_ms, char *err,
+                         size_t errlen);
 /**
  * The same on an open stream `f` (transferred: closed by ta_csv_close, or
  * here on error); `name` (borrowed) names it in messages.

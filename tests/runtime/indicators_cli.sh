@@ -127,16 +127,43 @@ EOF
 rc=0; "$AITRADER" indicators --csv bom.csv >bom.out 2>bom.err || rc=$?
 check "a BOM before the header is skipped" [ "$rc" -eq 0 -a "$(wc -l <bom.out)" -eq 252 ]
 
-# Not files: a directory used to be "empty file"; a FIFO nobody writes to
-# used to block the open for good; a pipe is a stream and is read.
+# Not files: a directory used to be "empty file"; a pipe is a stream and is
+# read. (A FIFO nobody ever writes to is refused after TA_CSV_FIFO_WAIT_MS:
+# test_ta_csv checks that with a short wait.)
 mkdir dir.csv
 rc=0; "$AITRADER" indicators --csv dir.csv >/dev/null 2>dir.err || rc=$?
 check "a directory exits 2" [ "$rc" -eq 2 ] && check "a directory is named as one" contains dir.err "dir.csv: is a directory"
 rc=0; "$AITRADER" indicators --csv /dev/null >/dev/null 2>dev.err || rc=$?
 check "a device exits 2" [ "$rc" -eq 2 ] && check "a device is named as one" contains dev.err "/dev/null: is a character device, not a CSV file"
+# A named FIFO whose writer opens after the reader: the reader waits for it
+# (it used to read EOF at once, "empty file", and the writer died of
+# SIGPIPE). The writer starts once the reader holds the FIFO open.
 mkfifo fifo.csv
-rc=0; timeout 20 "$AITRADER" indicators --csv fifo.csv >/dev/null 2>fifo.err || rc=$?
-check "a FIFO without a writer does not block: exit 2, empty" [ "$rc" -eq 2 ] && check "the FIFO reads as empty" contains fifo.err "fifo.csv:1: empty file"
+# has_open PID FILE: PID has FILE open, or PID is gone (nothing to wait for).
+has_open() {
+  local f
+  kill -0 "$1" 2>/dev/null || return 0
+  for f in /proc/"$1"/fd/*; do
+    [ "$(readlink "$f" 2>/dev/null)" = "$2" ] && return 0
+  done
+  return 1
+}
+"$AITRADER" indicators --csv fifo.csv >fifo.out 2>fifo.err &
+reader=$!; RT_PIDS+=("$reader")
+wait_until 10 "the reader to open fifo.csv" has_open "$reader" "$RT_TMP/fifo.csv" || true
+wrc=0; timeout 10 sh -c 'cat reg.csv >fifo.csv' || wrc=$?
+wait_exit "$reader" 20
+check "a FIFO whose writer comes after the reader opened it is read: exit 0, 252 rows" \
+  [ "$RT_RC" -eq 0 -a "$(wc -l <fifo.out)" -eq 252 ]
+check "and its writer wrote everything (exit 0, not SIGPIPE) ($wrc)" [ "$wrc" -eq 0 ]
+# A writer that opens the FIFO and closes it without writing: empty, at once.
+"$AITRADER" indicators --csv fifo.csv >/dev/null 2>fifo0.err &
+reader=$!; RT_PIDS+=("$reader")
+wait_until 10 "the reader to open fifo.csv" has_open "$reader" "$RT_TMP/fifo.csv" || true
+timeout 10 sh -c ': >fifo.csv' || true
+wait_exit "$reader" 20
+check "a FIFO closed without a byte written reads as empty: exit 2" [ "$RT_RC" -eq 2 ] &&
+  check "named as empty" contains fifo0.err "fifo.csv:1: empty file"
 rc=0; "$AITRADER" indicators --csv <(cat reg.csv) >pipe.out 2>pipe.err || rc=$?
 check "a pipe is read as a stream" [ "$rc" -eq 0 -a "$(wc -l <pipe.out)" -eq 252 ]
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ta_csv.h"
@@ -59,10 +60,13 @@ typedef struct result {
     char err[512];
 } result;
 
-static result read_all(const char *path)
+/* ta_csv_open, or ta_csv_open_wait when fifo_wait_ms >= 0. */
+static result read_wait(const char *path, int fifo_wait_ms)
 {
     result res = {.rc = -1};
-    ta_csv *r = ta_csv_open(path, NULL, res.err, sizeof(res.err));
+    ta_csv *r = fifo_wait_ms >= 0
+                    ? ta_csv_open_wait(path, NULL, fifo_wait_ms, res.err, sizeof(res.err))
+                    : ta_csv_open(path, NULL, res.err, sizeof(res.err));
     if (!r) {
         return res;
     }
@@ -73,6 +77,11 @@ static result read_all(const char *path)
     }
     ta_csv_close(r);
     return res;
+}
+
+static result read_all(const char *path)
+{
+    return read_wait(path, -1);
 }
 
 static void expect_error(const result *res, const char *path, const char *want)
@@ -224,21 +233,76 @@ static void test_not_a_file(void **state)
     assert_string_equal(res.err, "/nonexistent/c.csv: cannot open: No such file or directory");
 }
 
-/* A FIFO with no writer reads as empty instead of blocking the open (the old
- * reader blocked in fopen until a writer came); a pipe with data is read. */
+/* The writer side of a FIFO: opening it blocks until the reader has it
+ * open, so the writer comes after the reader's open (the case that used to
+ * read as "empty file" and kill the writer with SIGPIPE). */
+typedef struct fifo_writer {
+    const char *path;
+    const char *data; /* NULL: open and close without writing */
+    ssize_t wrote;
+} fifo_writer;
+
+static void *fifo_write(void *arg)
+{
+    fifo_writer *w = arg;
+    int fd = open(w->path, O_WRONLY);
+    if (fd < 0) {
+        w->wrote = -1;
+        return NULL;
+    }
+    w->wrote = w->data ? write(fd, w->data, strlen(w->data)) : 0;
+    close(fd);
+    return NULL;
+}
+
+static result read_fifo_with_writer(const char *path, const char *data, fifo_writer *w)
+{
+    pthread_t t;
+    *w = (fifo_writer){.path = path, .data = data};
+    assert_int_equal(pthread_create(&t, NULL, fifo_write, w), 0);
+    result res = read_all(path);
+    /* A reader that gave up before the writer opened would leave it blocked
+     * in open for good: give it a reader (it is harmless otherwise). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    close(fd);
+    return res;
+}
+
+/* A FIFO: read once its writer comes; empty when the writer writes nothing;
+ * refused, not waited on for good nor read as empty, when no writer comes
+ * (the first reader blocked in fopen, the second read EOF at once). A pipe
+ * with data is read. */
 static void test_fifo_and_pipe(void **state)
 {
     (void)state;
     char path[128];
     snprintf(path, sizeof(path), "%s/fifo.csv", dir);
     assert_int_equal(mkfifo(path, 0600), 0);
-    result res = read_all(path);
+
+    static const char data[] = HDR ROW1 ROW2;
+    fifo_writer w;
+    result res = read_fifo_with_writer(path, data, &w);
+    assert_int_equal(res.rc, 0);
+    assert_int_equal(res.rows, 2);
+    assert_int_equal(w.wrote, (ssize_t)(sizeof(data) - 1));
+
+    res = read_fifo_with_writer(path, NULL, &w);
+    assert_int_equal(w.wrote, 0);
     assert_int_equal(res.open_ok, 0);
     expect_error(&res, path, ":1: empty file");
 
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    res = read_wait(path, 300);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(res.open_ok, 0);
+    expect_error(&res, path, ": no writer on the FIFO: nothing was written to it within 1 s");
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(waited >= 0.29 && waited < 10);
+
     int fds[2];
     assert_int_equal(pipe(fds), 0);
-    static const char data[] = HDR ROW1 ROW2;
     assert_int_equal(write(fds[1], data, sizeof(data) - 1), (ssize_t)(sizeof(data) - 1));
     close(fds[1]);
     snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
