@@ -183,6 +183,49 @@ void engine_request_stop(int exit_code)
     event_active(e->stop_ev, EV_READ, 0);
 }
 
+/* The executor: every exchange instance with order operations is a venue,
+ * every risk instance a rule, in start (config) order. Started after every
+ * instance, so nothing reaches a venue before it is up. */
+static int executor_start(engine *e)
+{
+    size_t n = 0;
+    for (at_instance *in = e->instances; in; in = in->next) {
+        n++;
+    }
+    exec_venue *venues = calloc(n ? n : 1, sizeof(*venues));
+    exec_rule *rules = calloc(n ? n : 1, sizeof(*rules));
+    const char **data_only = calloc(n ? n : 1, sizeof(*data_only));
+    exec_cfg cfg = {.paper_mode = strcmp(engine_modes[e->core.mode], "paper") == 0,
+                    .venues = venues,
+                    .rules = rules,
+                    .data_only = data_only};
+    int rc = AT_ENOMEM;
+    if (!venues || !rules || !data_only) {
+        goto done;
+    }
+    for (at_instance *in = e->instances; in; in = in->next) {
+        const at_plugin *p = in->lp.plugin;
+        if (p->kind == AT_KIND_EXCHANGE && p->ops) {
+            venues[cfg.nvenues++] = (exec_venue){in->name, p->ops, in->ctx};
+        } else if (p->kind == AT_KIND_EXCHANGE) {
+            data_only[cfg.ndata_only++] = in->name;
+        } else if (p->kind == AT_KIND_RISK) {
+            rules[cfg.nrules++] = (exec_rule){in->name, p->ops, in->ctx};
+        }
+    }
+    at_instance *self = engine_virtual_instance(e, "core.executor");
+    e->executor = self ? exec_new(engine_host(), self, &cfg) : NULL;
+    rc = e->executor ? exec_start(e->executor) : AT_ENOMEM;
+done:
+    free(venues);
+    free(rules);
+    free(data_only);
+    if (rc != AT_OK) {
+        log_msg("core", AT_LOG_ERROR, "the order gate failed to start: %s", at_strerror(rc));
+    }
+    return rc;
+}
+
 /* One scheduler per trader, each on a virtual instance named after it. */
 static int schedulers_start(engine *e)
 {
@@ -373,7 +416,10 @@ int engine_start(engine *e)
         log_msg(in->name, AT_LOG_INFO, "started (%s %s from %s)", in->lp.plugin->name,
                 in->lp.plugin->version ? in->lp.plugin->version : "", in->lp.path);
     }
-    rc = schedulers_start(e);
+    rc = e->opts.no_gate ? AT_OK : executor_start(e);
+    if (rc == AT_OK) {
+        rc = schedulers_start(e);
+    }
     if (rc != AT_OK) {
         return rc;
     }
@@ -414,6 +460,7 @@ void engine_shutdown(engine *e)
         bus_drain(SIZE_MAX);
     }
     schedulers_stop(e);
+    exec_stop(e->executor);
     for (size_t k = n; rev && k-- > 0;) {
         at_instance *in = rev[k];
         if (in->started && in->lp.plugin && in->lp.plugin->stop) {
@@ -455,6 +502,8 @@ void engine_shutdown(engine *e)
         storage_shutdown();
     }
     schedulers_free(e);
+    exec_free(e->executor);
+    e->executor = NULL;
     if (e->started) {
         bus_shutdown();
         loopsvc_shutdown();

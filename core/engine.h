@@ -69,6 +69,7 @@ typedef struct engine_opts {
     bool log_json;
     bool sim_clock; /* tests, backtest: simulated clock */
     int64_t sim_start_us;
+    bool no_gate; /* unit tests that drive an executor of their own */
 } engine_opts;
 
 typedef struct engine engine;

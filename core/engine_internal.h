@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "http.h"
 #include "net.h"
+#include "trading/executor.h"
 #include "trading/scheduler.h"
 
 struct engine {
@@ -26,7 +27,8 @@ struct engine {
     conf_owned **trader_owned;
     const char **trader_names;
     size_t ntraders;
-    sched **scheds; /* one per trader, while started */
+    sched **scheds;     /* one per trader, while started */
+    executor *executor; /* the one gate for orders, while started */
     struct event_base *base;
     struct event *sig_int, *sig_term, *stop_ev;
     http_client *http;

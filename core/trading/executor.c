@@ -24,7 +24,7 @@ struct executor {
 
 static const char *const OPS[] = {"place", "cancel", "amend", "close_position", "cancel_algo"};
 static const char *const VERDICTS[] = {"approve", "resize", "reject"};
-static const char *const CLASSES[] = {"live", "demo", "paper"};
+static const char *const CLASSES[] = {"live", "demo", "paper", "data only"};
 
 static const char *op_name(at_intent_op op)
 {
@@ -186,6 +186,13 @@ static const exec_venue *gate(executor *x, const at_ev_order_intent *it)
         return NULL;
     }
     at_venue_class vc = v->ops->venue_class(v->ctx);
+    if (vc == AT_VENUE_DATA_ONLY) {
+        snprintf(why, sizeof(why),
+                 "%s follows market data only (no API keys, or a replay): it does not trade",
+                 it->account);
+        gate_reject(x, it, why);
+        return NULL;
+    }
     if (x->paper_mode && vc == AT_VENUE_LIVE) {
         snprintf(why, sizeof(why),
                  "mode = paper: %s is a live account, followed and never traded (orders go "
@@ -251,11 +258,28 @@ static bool run_rules(executor *x, at_ev_order_intent *cur)
     return true;
 }
 
+/* clOrdId from the intent id when the publisher gave none: its letters and
+ * digits, at most 31 (an attached TP/SL takes the id + one letter). */
+static void derive_cl_ord_id(at_ev_order_intent *it)
+{
+    if (it->cl_ord_id[0]) {
+        return;
+    }
+    size_t k = 0;
+    for (const char *p = it->intent_id; *p && k < 31; p++) {
+        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
+            it->cl_ord_id[k++] = *p;
+        }
+    }
+    it->cl_ord_id[k] = '\0';
+}
+
 static void on_intent(void *arg, const at_event *e)
 {
     executor *x = arg;
     at_ev_order_intent cur = *(const at_ev_order_intent *)e;
     x->st.intents++;
+    derive_cl_ord_id(&cur);
     const exec_venue *v = gate(x, &cur);
     if (!v || !run_rules(x, &cur)) {
         return;
@@ -309,9 +333,14 @@ int exec_start(executor *x)
     }
     for (size_t i = 0; i < x->nvenues; i++) {
         at_venue_class vc = x->venues[i].ops->venue_class(x->venues[i].ctx);
+        if (vc == AT_VENUE_DATA_ONLY) {
+            h->log(x->self, AT_LOG_INFO, "%s: market data only (no API keys, or a replay)",
+                   x->venues[i].name);
+            continue;
+        }
         bool traded = !x->paper_mode || vc != AT_VENUE_LIVE;
-        h->log(x->self, AT_LOG_INFO, "%s (%s account): %s", x->venues[i].name,
-               (unsigned)vc <= AT_VENUE_PAPER ? CLASSES[vc] : "?",
+        h->log(x->self, traded ? AT_LOG_INFO : AT_LOG_WARN, "%s (%s account): %s",
+               x->venues[i].name, (unsigned)vc <= AT_VENUE_DATA_ONLY ? CLASSES[vc] : "?",
                traded ? "traded" : "mode = paper: followed, never traded");
     }
     for (size_t i = 0; i < x->ndata_only; i++) {

@@ -102,6 +102,7 @@ typedef enum at_venue_class {
     AT_VENUE_LIVE = 0, /**< real money */
     AT_VENUE_DEMO,     /**< the exchange's own demo trading (OKX x-simulated-trading) */
     AT_VENUE_PAPER,    /**< simulated in this process */
+    AT_VENUE_DATA_ONLY /**< this instance does not trade (no API keys, a replay) */
 } at_venue_class;
 
 /**

@@ -75,8 +75,8 @@ struct okx_ctx {
     at_timer *retry;      /* instruments retry (one-shot) */
     okx_rest *insts_rest; /* where the instrument list comes from */
     void (*insts_ready)(struct okx_ctx *c, const okx_reply *r);
-    at_timer *cfg_retry; /* account/config retry (one-shot) */
-    int intent_sub;
+    at_timer *cfg_retry;     /* account/config retry (one-shot) */
+    bool trading;            /* order operations served (instruments in, keys given) */
     struct okx_known *known; /* orders and fills remembered (okx_known.c) */
     struct okx_asks *asks;   /* questions to OKX about orders (okx_ask.c) */
     char uid[32];
@@ -163,6 +163,10 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len);
 
 /* okx_trade.c */
 int okx_trade_start(okx_ctx *c);
+/* at_exchange_ops.submit: act on an approved intent; one ORDER_RESULT follows. */
+void okx_trade_submit(okx_ctx *c, const at_ev_order_intent *ev);
+/* at_exchange_ops.venue_class of this instance. */
+at_venue_class okx_venue_class(okx_ctx *c);
 void okx_trade_stop(okx_ctx *c);
 
 /* okx_push.c, okx_ask.c (okx_push.h) */

@@ -13,6 +13,17 @@ bool okx_private(const okx_ctx *c)
            *c->passphrase;
 }
 
+at_venue_class okx_venue_class(okx_ctx *c)
+{
+    if (c->paper) {
+        return AT_VENUE_PAPER;
+    }
+    if (!okx_private(c) || c->replay) {
+        return AT_VENUE_DATA_ONLY;
+    }
+    return c->demo ? AT_VENUE_DEMO : AT_VENUE_LIVE;
+}
+
 void okx_refresh_state(okx_ctx *c)
 {
     if (!c->started) {

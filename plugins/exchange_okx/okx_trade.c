@@ -290,13 +290,12 @@ static void store_intent(okx_ctx *c, intent *t)
     }
 }
 
-static void on_intent(void *arg, const at_event *e)
+/* The executor's call (at_exchange_ops.submit), after the risk chain
+ * approved: the only way an order reaches OKX. One ORDER_RESULT follows,
+ * whatever happens. */
+void okx_trade_submit(okx_ctx *c, const at_ev_order_intent *ev)
 {
-    okx_ctx *c = arg;
-    const at_ev_order_intent *ev = (const at_ev_order_intent *)e;
-    if (strcmp(ev->account, c->name) != 0 || ev->shadow) {
-        return; /* another account's, or shadow (risk-checked, stored, not sent) */
-    }
+    const at_event *e = &ev->h;
     intent *t = calloc(1, sizeof(*t));
     if (!t) {
         /* Said, not swallowed: the intent's owner waits for a result. */
@@ -313,7 +312,16 @@ static void on_intent(void *arg, const at_event *e)
     snprintf(t->inst_id, sizeof(t->inst_id), "%s", t->in ? t->in->inst_id : (name ? name : "?"));
     char why[256] = "";
     int rc = AT_EINVAL;
-    if ((unsigned)ev->op > AT_INTENT_CANCEL_ALGO) {
+    if (strcmp(ev->account, c->name) != 0) {
+        snprintf(why, sizeof(why), "the intent is for %s, not this account", ev->account);
+    } else if (ev->shadow) {
+        snprintf(why, sizeof(why), "a shadow intent is never sent");
+    } else if (!c->trading) {
+        snprintf(why, sizeof(why),
+                 okx_venue_class(c) != AT_VENUE_DATA_ONLY
+                     ? "account not ready (the instrument list has not loaded yet)"
+                     : "this instance has no API keys: it follows market data only");
+    } else if ((unsigned)ev->op > AT_INTENT_CANCEL_ALGO) {
         snprintf(why, sizeof(why), "unknown intent op");
     } else if (!t->in) {
         snprintf(why, sizeof(why), "unknown instrument");
@@ -537,7 +545,7 @@ static void on_algos(void *arg, const okx_reply *r)
 
 int okx_trade_start(okx_ctx *c)
 {
-    c->intent_sub = c->h->subscribe(c->inst, AT_EV_ORDER_INTENT, on_intent, c);
+    c->trading = true;
     recon *rc = calloc(1, sizeof(*rc));
     if (!rc) {
         oom(c, "reconciliation: orders of a previous run wait for the next start");
@@ -552,14 +560,11 @@ int okx_trade_start(okx_ctx *c)
     okx_rest_get(c->rest, "/api/v5/trade/orders-pending", "instType=SWAP", true, on_pending, c);
     okx_rest_get(c->rest, "/api/v5/trade/orders-algo-pending",
                  "ordType=conditional%2Coco%2Ctrigger&instType=SWAP", true, on_algos, c);
-    return c->intent_sub > 0 ? AT_OK : AT_ENOMEM;
+    return AT_OK;
 }
 
 void okx_trade_stop(okx_ctx *c)
 {
-    if (c->intent_sub > 0) {
-        c->h->unsubscribe(c->inst, c->intent_sub);
-        c->intent_sub = 0;
-    }
+    c->trading = false;
     okx_trade_rechecks_free(c);
 }

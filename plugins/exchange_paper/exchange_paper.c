@@ -318,6 +318,24 @@ static void destroy(void *ctx)
     free(p->okx.watch);
 }
 
+/* The order operations: called by the engine's executor only, after the risk
+ * chain approved (the one gate for orders). */
+static at_venue_class venue_class(void *ctx)
+{
+    return okx_venue_class(ctx);
+}
+
+static void submit(void *ctx, const at_ev_order_intent *intent)
+{
+    okx_trade_submit(ctx, intent);
+}
+
+static const at_exchange_ops exchange_ops = {
+    .struct_size = sizeof(at_exchange_ops),
+    .venue_class = venue_class,
+    .submit = submit,
+};
+
 static const at_plugin plugin = {
     AT_PLUGIN_HEADER,
     .kind = AT_KIND_EXCHANGE,
@@ -330,6 +348,7 @@ static const at_plugin plugin = {
     .start = start,
     .stop = stop,
     .destroy = destroy,
+    .ops = &exchange_ops,
     .check_config = check_config,
 };
 

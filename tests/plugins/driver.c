@@ -104,6 +104,13 @@ static void on_event(void *arg, const at_event *e)
                 t->intent_id, t->cl_ord_id, t->ok, t->code, t->ord_id, t->msg ? t->msg : "");
         break;
     }
+    case AT_EV_RISK_VERDICT: {
+        const at_ev_risk_verdict *t = (const void *)e;
+        fprintf(f, "VERDICT intent=%s rule=%s verdict=%d sz=%s name=%s reason=%s\n", t->intent_id,
+                t->rule, t->verdict, D(d, t->sz, a), t->name ? t->name : "",
+                t->reason ? t->reason : "");
+        break;
+    }
     case AT_EV_STATUS: {
         const at_ev_status *t = (const void *)e;
         fprintf(f, "STATUS %s state=%d %s\n", t->instance, (int)t->state,

@@ -21,6 +21,7 @@ WS=${URL/http:/ws:}/ws/v5
 
 cat >engine.ini <<EOF
 [core]
+mode = live     ; exchange.okx_net is a live (non-demo) okx-sim account
 plugin_dir = $TEST_PLUGINS
 data_dir = $RT_TMP/data
 [storage.sqlite]

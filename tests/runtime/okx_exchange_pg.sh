@@ -32,6 +32,7 @@ WS=${URL/http:/ws:}/ws/v5
 export PK=pk PS=pg-secret-1 PP=pp
 cat >engine.ini <<EOF
 [core]
+mode = live     ; exchange.okx is a live (non-demo) okx-sim account
 plugin_dir = $TEST_PLUGINS
 data_dir = $RT_TMP/data
 [storage.postgres]

@@ -42,6 +42,7 @@ sim_start sim.out --seed 2 --accounts accounts.json
 ws=${URL/http:/ws:}/ws/v5
 cat >vg2.ini <<EOF2
 [core]
+mode = live
 plugin_dir = $TEST_PLUGINS
 data_dir = $RT_TMP/data
 [storage.sqlite]

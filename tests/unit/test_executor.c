@@ -122,7 +122,10 @@ static void rig_open(bool paper_mode, size_t nrules)
             "log_level = error\n[storage.sqlite]\npath = %s/t.db\n",
             AT_TEST_BINARY_DIR, R.dir, AT_TEST_SOURCE_DIR, R.dir);
     fclose(f);
-    engine_opts o = {.config_path = ini, .sim_clock = true, .sim_start_us = 1700000000000000};
+    engine_opts o = {.config_path = ini,
+                     .sim_clock = true,
+                     .sim_start_us = 1700000000000000,
+                     .no_gate = true};
     R.e = engine_new(&o);
     conf_errors errs = {0};
     assert_int_equal(engine_load(R.e, &errs), AT_OK);

@@ -140,7 +140,7 @@ static void test_refusal_storm_is_bounded_and_orders_go_out(void **state)
             ev.sz = dec("1");
             ev.px = dec("50000.1");
             placed_at = M.now_us;
-            mock_deliver(&ev.h);
+            okx_trade_submit(&C, &ev); /* the executor's call */
         }
         mock_advance(10);
     }

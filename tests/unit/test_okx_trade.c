@@ -3,7 +3,7 @@
  * error (AT_ENOMEM, "out of memory …"), never a request sent without the
  * field it lost, never "success". Every allocation of every kind of request
  * is made to fail in turn (jansson's allocator hook), directly and through
- * the whole intent path (ORDER_INTENT -> ORDER_RESULT, the REST call going
+ * the whole intent path (the executor's submit -> ORDER_RESULT, the REST call going
  * to an in-process backend as exchange_paper's does). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,7 +246,7 @@ static void test_intent_out_of_memory_is_refused(void **state)
         mock_clear();
         nposts = 0;
         alloc_hook(-1);
-        mock_deliver(&ev.h);
+        okx_trade_submit(&C, &ev); /* the executor's call */
         long n = alloc_count;
         alloc_unhook();
         mock_run();
@@ -259,7 +259,7 @@ static void test_intent_out_of_memory_is_refused(void **state)
             mock_clear();
             nposts = 0;
             alloc_hook(i);
-            mock_deliver(&ev.h);
+            okx_trade_submit(&C, &ev); /* the executor's call */
             alloc_unhook();
             mock_run();
             assert_int_equal(mock_count(AT_EV_ORDER_RESULT), 1);
