@@ -202,6 +202,14 @@ int loader_check(const at_plugin *p, char *why, size_t whylen)
             return AT_EPLUGIN;
         }
     }
+    if (p->kind == AT_KIND_AI) {
+        const at_ai_ops *ops = p->ops;
+        if (!ops || ops->struct_size < offsetof(at_ai_ops, request) + sizeof(ops->request) ||
+            !ops->request) {
+            snprintf(why, whylen, "ai plugin '%s' lacks its mandatory request operation", p->name);
+            return AT_EPLUGIN;
+        }
+    }
     return check_schema(p, why, whylen);
 }
 

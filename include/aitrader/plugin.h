@@ -67,7 +67,7 @@ typedef enum at_plugin_kind {
     AT_KIND_SOURCE,      /**< [source.*]: news, sentiment, any data */
     AT_KIND_INDICATOR,   /**< [indicator.*] */
     AT_KIND_RISK,        /**< [risk.*]: ops = const at_risk_ops * (mandatory) */
-    AT_KIND_AI,          /**< [ai.*] */
+    AT_KIND_AI,          /**< [ai.*]: ops = const at_ai_ops * (mandatory) */
     AT_KIND_UI,          /**< [ui.*] */
 } at_plugin_kind;
 
@@ -156,6 +156,67 @@ typedef struct at_risk_ops {
     void (*check)(void *ctx, const at_ev_order_intent *intent, at_risk_answer *out);
 } at_risk_ops;
 
+/**
+ * A call to an AI provider, made by a trader of the engine when its scheduler
+ * triggers (ABI 1.3). Every pointer is borrowed for the duration of
+ * request(): copy what you keep.
+ */
+typedef struct at_ai_request {
+    const char *trader;     /**< the trader's name, "alpha" for [trader.alpha] */
+    const char *request_id; /**< unique per call: the decision id */
+    const char *system;     /**< the system prompt (rendered from prompts/) */
+    const char *user;       /**< the user prompt: the context (rendered from prompts/) */
+    /**
+     * JSON Schema (draft 2020-12 subset) of the decision object the trader
+     * accepts, for providers with structured output (`response_format:
+     * json_schema`); the prompt describes the same format in words.
+     */
+    const char *json_schema;
+    const char *const *symbols; /**< the trader's instruments ("BTC-USDT-SWAP" …) */
+    size_t nsymbols;
+    int64_t deadline_ms; /**< answer by this core-clock time (epoch ms); later answers are late */
+    /** 0 for the first attempt; 1 for the retry after an invalid answer (its error is in `user`).
+     */
+    int retry;
+} at_ai_request;
+
+/** A provider's answer, borrowed for the done callback. */
+typedef struct at_ai_reply {
+    int err;           /**< AT_OK, or AT_ETIMEDOUT, AT_EIO, AT_EINVAL … when no answer came */
+    const char *error; /**< why, when err != AT_OK ("HTTP 402: Insufficient Balance") */
+    /** The model's text, as it came (fences, think tags, text around the JSON included). */
+    const char *content;
+    const char *reasoning;     /**< reasoning the model gave apart (reasoning_content), or NULL */
+    const char *refusal;       /**< a refusal instead of content, or NULL */
+    const char *model;         /**< the model that answered */
+    const char *finish_reason; /**< "stop", "length" … or NULL */
+    int64_t tokens_in, tokens_out;
+    double cost_usd; /**< from the provider's configured prices; 0 = free or unknown */
+    int64_t latency_ms;
+    int attempts; /**< HTTP attempts made (retries on 408/409/429/5xx) */
+} at_ai_reply;
+
+/** Called once per request, on the loop, never from inside request(). */
+typedef void (*at_ai_done_cb)(void *arg, const at_ai_reply *reply);
+
+/**
+ * AI provider operations (ops of an AT_KIND_AI plugin; ABI 1.3). The engine's
+ * traders call them; a provider never trades: it answers with text, which
+ * the trader validates (CONTRACTS: the decision JSON) and turns into intents
+ * that go through the order gate.
+ */
+typedef struct at_ai_ops {
+    uint32_t struct_size; /**< sizeof(at_ai_ops) at the plugin's build */
+    /**
+     * Mandatory. Start a call; `done` runs exactly once, later, whatever
+     * happens (deadline, cancel, stop). Returns AT_OK, or an error and then
+     * `done` is not called.
+     */
+    int (*request)(void *ctx, const at_ai_request *req, at_ai_done_cb done, void *arg);
+    /** Optional. Cancel a call: its `done` runs with err = AT_ESTATE. */
+    void (*cancel)(void *ctx, const char *request_id);
+} at_ai_ops;
+
 /** The struct a plugin's entry returns. Fields are only appended within an ABI major. */
 typedef struct at_plugin {
     uint16_t abi_major;   /**< AT_ABI_MAJOR the plugin was built with */
@@ -178,7 +239,7 @@ typedef struct at_plugin {
     void (*destroy)(void *ctx);
     /**
      * Kind-specific operations: at_storage_ops (storage), at_exchange_ops
-     * (an exchange that trades), at_risk_ops (risk), or NULL.
+     * (an exchange that trades), at_risk_ops (risk), at_ai_ops (ai), or NULL.
      */
     const void *ops;
     void *reserved[4]; /**< must be NULL */

@@ -12,6 +12,10 @@ typedef struct stub {
     const at_host *h;
     int sub;
     unsigned triggers;
+    /* the one call in flight through the ops (answered on a 0 ms timer) */
+    at_ai_done_cb done;
+    void *done_arg;
+    at_timer *answer;
 } stub;
 
 static void on_trigger(void *arg, const at_event *e)
@@ -34,6 +38,42 @@ static void on_trigger(void *arg, const at_event *e)
     s->h->publish(s->inst, &d->h, 0);
 }
 
+static void answer_now(void *arg)
+{
+    stub *s = arg;
+    at_ai_done_cb done = s->done;
+    s->done = NULL;
+    at_ai_reply r = {.err = AT_OK,
+                     .content = "{\"decisions\": []}",
+                     .model = "stub",
+                     .finish_reason = "stop",
+                     .tokens_in = 100,
+                     .tokens_out = 10,
+                     .cost_usd = 0.25,
+                     .attempts = 1};
+    done(s->done_arg, &r);
+}
+
+/* at_ai_ops.request: a valid "hold everything" answer, on the next loop turn. */
+static int request(void *ctx, const at_ai_request *req, at_ai_done_cb done, void *arg)
+{
+    stub *s = ctx;
+    (void)req;
+    if (s->done) {
+        return AT_EAGAIN; /* one call at a time */
+    }
+    s->done = done;
+    s->done_arg = arg;
+    s->answer = s->h->timer_add(s->inst, 0, 0, answer_now, s);
+    if (!s->answer) {
+        s->done = NULL;
+        return AT_ENOMEM;
+    }
+    return AT_OK;
+}
+
+static const at_ai_ops ai_ops = {.struct_size = sizeof(at_ai_ops), .request = request};
+
 static int init(at_instance *inst, const at_host *h, void *ctx)
 {
     stub *s = ctx;
@@ -53,6 +93,13 @@ static void stop(void *ctx)
 {
     stub *s = ctx;
     s->h->unsubscribe(s->inst, s->sub);
+    if (s->done) { /* a call in flight is answered, as the ABI promises */
+        s->h->timer_cancel(s->answer);
+        at_ai_done_cb done = s->done;
+        s->done = NULL;
+        at_ai_reply r = {.err = AT_ESTATE, .error = "stopped"};
+        done(s->done_arg, &r);
+    }
 }
 
 static void destroy(void *ctx)
@@ -71,6 +118,7 @@ static const at_plugin plugin = {
     .start = start,
     .stop = stop,
     .destroy = destroy,
+    .ops = &ai_ops,
 };
 
 AT_PLUGIN_EXPORT const at_plugin *at_plugin_entry(void)
