@@ -224,27 +224,27 @@ static int request(void *ctx, const at_ai_request *req, at_ai_done_cb done, void
     if (c->ncalls >= MAX_CALLS) {
         return AT_EAGAIN;
     }
-    for (size_t i = 0; i < req->nsymbols; i++) {
-        if (!req->symbols[i] || !c->h->inst_intern(req->symbols[i])) {
-            c->h->log(c->inst, AT_LOG_WARN, "call %s: symbol %zu is not an instrument id",
-                      req->request_id ? req->request_id : "?", i);
-            return AT_EINVAL;
-        }
-    }
+    int rc = AT_ENOMEM;
     rules_item *items = req->nsymbols ? calloc(req->nsymbols, sizeof(*items)) : NULL;
     rules_call *k = calloc(1, sizeof(*k));
     if ((req->nsymbols && !items) || !k) {
-        goto nomem;
+        goto fail;
     }
     int64_t now_us = c->h->now_us();
     for (size_t i = 0; i < req->nsymbols; i++) {
-        at_inst id = c->h->inst_intern(req->symbols[i]);
+        at_inst id = req->symbols[i] ? c->h->inst_intern(req->symbols[i]) : 0;
+        if (!id) {
+            c->h->log(c->inst, AT_LOG_WARN, "call %s: symbol %zu is not an instrument id",
+                      req->request_id ? req->request_id : "?", i);
+            rc = AT_EINVAL;
+            goto fail;
+        }
         rules_decide(c, state_find(c, id), req->symbols[i], now_us / 1000, &items[i]);
     }
     k->content = rules_json(items, req->nsymbols);
     k->request_id = strdup(req->request_id ? req->request_id : "");
     if (!k->content || !k->request_id) {
-        goto nomem;
+        goto fail;
     }
     k->c = c;
     k->done = done;
@@ -252,19 +252,19 @@ static int request(void *ctx, const at_ai_request *req, at_ai_done_cb done, void
     k->t0_us = now_us;
     k->timer = c->h->timer_add(c->inst, 0, 0, on_turn, k);
     if (!k->timer) {
-        goto nomem;
+        goto fail;
     }
     k->next = c->calls;
     c->calls = k;
     c->ncalls++;
     free(items);
     return AT_OK;
-nomem:
+fail:
     free(items);
     if (k) {
         call_free(k);
     }
-    return AT_ENOMEM;
+    return rc;
 }
 
 /* at_ai_ops.cancel: answered with AT_ESTATE on the turn it was due anyway,

@@ -24,6 +24,7 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "harness.h"
 
 #define T0 1767225600000LL /* 2026-01-01T00:00Z, a 5m boundary */
 #define BAR5 300000LL
@@ -786,6 +787,19 @@ static void test_check_config(void **state)
     conf_free(bad.file);
 }
 
+/* The real engine loads, starts and stops it next to the indicators, and
+ * refuses its bad values before anything starts. */
+static void test_in_engine(void **state)
+{
+    (void)state;
+    harness *hh =
+        harness_new("[indicator.ta]\nbars = 1m, 5m\n[ai.rules]\naccount = exchange.paper\n");
+    assert_non_null(hh);
+    harness_run_for(hh, 20);
+    harness_free(hh);
+    assert_null(harness_new("[ai.rules]\nbar = 7m\n"));
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -818,7 +832,7 @@ int main(void)
         cmocka_unit_test(test_bearish_open_short), cmocka_unit_test(test_held_long_closes),
         cmocka_unit_test(test_stale_hold),         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_done_never_inside),  cmocka_unit_test(test_stop_answers_in_flight),
-        cmocka_unit_test(test_check_config),
+        cmocka_unit_test(test_check_config),       cmocka_unit_test(test_in_engine),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
