@@ -109,7 +109,7 @@ typedef struct rules_item {
     char take_profit[AT_DEC_STRLEN]; /* exact decimal text; "0" when absent */
     char stop_loss[AT_DEC_STRLEN];
     char confidence[AT_DEC_STRLEN];
-    char reason[640];
+    char reason[500]; /* below the 500 bytes a trader keeps of a reason */
     char invalidation[480];
 } rules_item;
 
