@@ -417,9 +417,9 @@ bool rl_slippage(rl_judge *j, at_dec sz)
     if (vs_mid > max || vs_mark > max) {
         bool by_mark = vs_mark >= vs_mid;
         return rl_reject(
-            j, RL_SLIPPAGE, "expected fill %s (%u levels) is %.1f bps from the %s %s (max %g)",
-            rl_fmt(j, avg), walked, by_mark ? vs_mark : vs_mid, by_mark ? j->px_name : "book's mid",
-            rl_fmt(j, by_mark ? j->px : mid), max);
+            j, RL_SLIPPAGE, "expected fill %s (%u level%s) is %.1f bps from the %s %s (max %g)",
+            rl_fmt(j, avg), walked, walked == 1 ? "" : "s", by_mark ? vs_mark : vs_mid,
+            by_mark ? j->px_name : "book's mid", rl_fmt(j, by_mark ? j->px : mid), max);
     }
     return true;
 }

@@ -572,7 +572,8 @@ static void on_instr_done(void *arg, int err, const char *error)
         c->loading.n = 0;
         if (!c->instrs_loaded || c->h->log_enabled(AT_LOG_DEBUG)) {
             c->h->log(c->inst, c->instrs_loaded ? AT_LOG_DEBUG : AT_LOG_INFO,
-                      "%zu instrument rows read", c->instrs.n);
+                      "%zu instrument rows read%s", c->instrs.n,
+                      c->instrs.n ? "" : " (exchanges write theirs when they come up)");
         }
         c->instrs_loaded = c->instrs.n > 0;
     }
