@@ -341,6 +341,16 @@ static int services_up(engine *e)
         return AT_EIO;
     }
     net_set_queue_max(e->net, (size_t)e->core.net_queue_max);
+    /* [core] proxy: the default of every request and WebSocket (checked at load). */
+    if (http_client_set_proxy(e->http, e->core.proxy) != AT_OK ||
+        net_set_proxy(e->net, e->core.proxy) != AT_OK) {
+        return AT_EINVAL;
+    }
+    if (e->core.proxy && *e->core.proxy && strcmp(e->core.proxy, "none") != 0) {
+        const char *at = strrchr(e->core.proxy, '@');
+        log_msg("core", AT_LOG_INFO, "outbound connections go through the proxy %s%s",
+                at ? "http://" : "", at ? at + 1 : e->core.proxy);
+    }
     e->exit_code = INT_MIN;
     e->stop_ev = event_new(e->base, -1, 0, on_stop, e);
     e->sig_int = evsignal_new(e->base, SIGINT, on_signal, e);

@@ -41,6 +41,7 @@ typedef struct core_settings {
     int64_t bus_market_max; /* bus bounds (core/bus.h) */
     int64_t bus_backlog_max;
     int64_t net_queue_max; /* bytes (core/net.h) */
+    const char *proxy;     /* outbound HTTP proxy (at_proxy_valid), or NULL */
 } core_settings;
 
 /* [trader.*] settings (validated now; the trading pipeline consumes them). */

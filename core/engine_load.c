@@ -38,6 +38,10 @@ static const at_cfg_field core_schema[] = {
      65536, 4294967296.0, NULL,
      "bytes received and not yet handled before the engine stops reading the sockets (nothing is "
      "dropped; one ALERT)"},
+    {"proxy", AT_CFG_STR, NULL, 0, offsetof(core_settings, proxy), 0, 0, NULL,
+     "HTTP proxy for every outbound connection (REST, WebSockets, AI providers) as a CONNECT "
+     "tunnel: http://[user:password@]host:port; instances with a proxy key may override it "
+     "(none = direct)"},
     {0},
 };
 
@@ -246,6 +250,32 @@ static void load_instance(engine *e, const conf_section *s, conf_errors *errs)
     instance_insert(e, in);
 }
 
+/* [core] proxy: the syntax at_proxy_valid accepts; a password in it is
+ * redacted from the logs like any secret. */
+static void check_proxy(engine *e, const conf_section *core, conf_errors *errs)
+{
+    const char *p = e->core.proxy;
+    if (!p) {
+        return;
+    }
+    if (!at_proxy_valid(p)) {
+        const conf_entry *en = core ? conf_entry_get(core, "proxy") : NULL;
+        /* not echoed: it may carry a password */
+        conf_err(errs, e->config_path, en ? en->line : 0, "core", "proxy",
+                 "expected http://host:port (or http://user:password@host:port, or none)");
+        return;
+    }
+    const char *at = strrchr(p, '@');
+    const char *colon = at ? memchr(p + 7, ':', (size_t)(at - (p + 7))) : NULL;
+    if (colon && at > colon + 1) {
+        char *pw = at_strndup(colon + 1, (size_t)(at - colon - 1));
+        if (pw) {
+            log_secret_add(pw);
+            free(pw);
+        }
+    }
+}
+
 int engine_load(engine *e, conf_errors *errs)
 {
     size_t before = errs->n;
@@ -259,6 +289,7 @@ int engine_load(engine *e, conf_errors *errs)
     }
     const conf_section *core = conf_section_get(e->conf, "core");
     conf_apply(e->config_path, "core", core, core_schema, NULL, &e->core, &e->core_owned, errs);
+    check_proxy(e, core, errs);
     if (!e->core.sql_dir) {
         e->core.sql_dir = e->default_sql_dir;
     }

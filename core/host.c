@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bus.h"
 #include "clock.h"
@@ -82,7 +83,18 @@ static int64_t h_http_request(at_instance *in, const at_http_req *req, at_http_d
                               void *arg)
 {
     http_client *c = engine_http();
-    return c ? http_client_request(c, in ? in->name : "core", req, done, arg) : AT_ESTATE;
+    if (!c) {
+        return AT_ESTATE;
+    }
+    /* at_http_req has no size field: a plugin built before ABI 1.3 hands a
+     * struct that ends before `proxy`, so read only what it has. */
+    const at_plugin *p = in ? in->lp.plugin : NULL;
+    if (req && p && p->abi_major == 1 && p->abi_minor < 3) {
+        at_http_req r = {0};
+        memcpy(&r, req, offsetof(at_http_req, proxy));
+        return http_client_request(c, in->name, &r, done, arg);
+    }
+    return http_client_request(c, in ? in->name : "core", req, done, arg);
 }
 
 static void h_http_cancel(int64_t id)
@@ -97,6 +109,13 @@ static at_ws *h_ws_open(at_instance *in, const char *url, const at_ws_cbs *cbs, 
 {
     net *n = engine_net();
     return n ? net_ws_open(n, in ? in->name : "core", url, cbs, arg) : NULL;
+}
+
+static at_ws *h_ws_open_proxy(at_instance *in, const char *url, const char *proxy,
+                              const at_ws_cbs *cbs, void *arg)
+{
+    net *n = engine_net();
+    return n ? net_ws_open_proxy(n, in ? in->name : "core", url, proxy, cbs, arg) : NULL;
 }
 
 static at_httpd *h_httpd_start(at_instance *in, const at_httpd_opts *o, const at_httpd_cbs *cbs,
@@ -183,6 +202,7 @@ static const at_host host = {
     .secret_add = log_secret_add,
     .dec_mul_round = at_dec_mul_round,
     .metrics_text = h_metrics_text,
+    .ws_open_proxy = h_ws_open_proxy,
 };
 
 const at_host *engine_host(void)

@@ -27,6 +27,7 @@ struct http_client {
     http_xfer *xfers;          /* every transfer not yet called back */
     http_xfer *done_head, *done_tail;
     http_sock *socks;
+    char *proxy; /* http_client_set_proxy */
     size_t npending;
     int64_t next_id;
     uint64_t rng;
@@ -326,7 +327,7 @@ int64_t http_client_request(http_client *c, const char *who, const at_http_req *
         return AT_ESTATE;
     }
     http_xfer *x = NULL;
-    int err = http_xfer_new(c, c->base, retry_cb, who, req, done, arg, &x);
+    int err = http_xfer_new(c, c->base, retry_cb, who, req, c->proxy, done, arg, &x);
     if (err != AT_OK) {
         return err;
     }
@@ -355,6 +356,23 @@ void http_client_cancel(http_client *c, int64_t id)
             return;
         }
     }
+}
+
+int http_client_set_proxy(http_client *c, const char *proxy)
+{
+    if (!c || !at_proxy_valid(proxy)) {
+        return AT_EINVAL;
+    }
+    char *copy = NULL;
+    if (!http_proxy_is_direct(proxy)) {
+        copy = at_strdup(proxy);
+        if (!copy) {
+            return AT_ENOMEM;
+        }
+    }
+    free(c->proxy);
+    c->proxy = copy;
+    return AT_OK;
 }
 
 size_t http_client_pending(const http_client *c)
@@ -411,6 +429,7 @@ static void client_release(http_client *c)
     if (c->dispatch_ev) {
         event_free(c->dispatch_ev);
     }
+    free(c->proxy);
     free(c);
 }
 

@@ -24,6 +24,11 @@ void http_client_free(http_client *c);
 int64_t http_client_request(http_client *c, const char *who, const at_http_req *req,
                             at_http_done_cb done, void *arg);
 void http_client_cancel(http_client *c, int64_t id);
+/* The proxy of requests whose at_http_req.proxy is NULL ([core] proxy):
+ * "http://[user:password@]host:port", or NULL/""/"none" for none (then
+ * libcurl's defaults apply, the http_proxy environment variables included).
+ * Copied. AT_EINVAL when at_proxy_valid refuses it. */
+int http_client_set_proxy(http_client *c, const char *proxy);
 /* Number of requests in flight or waiting for a retry. */
 size_t http_client_pending(const http_client *c);
 

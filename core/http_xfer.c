@@ -53,7 +53,7 @@ static int validate(const at_http_req *req)
 {
     if (!req || !req->url || !valid_token(req->method) || req->timeout_ms < 0 ||
         req->max_retries < 0 || req->backoff_ms < 0 || (req->nheaders && !req->headers) ||
-        (req->body_len && !req->body) || strpbrk(req->url, "\r\n")) {
+        (req->body_len && !req->body) || strpbrk(req->url, "\r\n") || !at_proxy_valid(req->proxy)) {
         return AT_EINVAL;
     }
     for (size_t i = 0; i < req->nheaders; i++) {
@@ -194,7 +194,34 @@ static size_t header_cb(char *p, size_t size, size_t n, void *ud)
 
 /* ------------------------------------------------------------ creation */
 
-static int setup_easy(http_xfer *x, const at_http_req *req)
+bool http_proxy_is_direct(const char *proxy)
+{
+    return !proxy || !*proxy || strcmp(proxy, "none") == 0;
+}
+
+/* Through a proxy, everything goes in a CONNECT tunnel, plain http too: one
+ * path for REST and WebSockets (lws tunnels ws:// as well), and the proxy
+ * never sees a request, its headers or its keys. */
+static CURLcode setup_proxy(CURL *e, const char *req_proxy, const char *default_proxy)
+{
+    const char *proxy = req_proxy ? req_proxy : default_proxy;
+    CURLcode rc = CURLE_OK;
+    if (http_proxy_is_direct(proxy)) {
+        if (req_proxy) {
+            /* "" also turns off the http_proxy environment variables. */
+            rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
+        }
+        return rc;
+    }
+    rc |= curl_easy_setopt(e, CURLOPT_PROXY, proxy);
+    rc |= curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    /* A configured proxy takes every host: no_proxy from the environment
+     * must not quietly send some of them around it. */
+    rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    return rc;
+}
+
+static int setup_easy(http_xfer *x, const at_http_req *req, const char *default_proxy)
 {
     CURL *e = x->easy;
     int64_t timeout = req->timeout_ms ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
@@ -246,6 +273,7 @@ static int setup_easy(http_xfer *x, const at_http_req *req)
     rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
     rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
     rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    rc |= setup_proxy(e, req->proxy, default_proxy);
 
     bool post = strcmp(req->method, "POST") == 0;
     if (strcmp(req->method, "GET") == 0 && req->body_len == 0) {
@@ -266,8 +294,8 @@ static int setup_easy(http_xfer *x, const at_http_req *req)
 }
 
 int http_xfer_new(http_client *c, struct event_base *base, event_callback_fn retry_cb,
-                  const char *who, const at_http_req *req, at_http_done_cb done, void *arg,
-                  http_xfer **out)
+                  const char *who, const at_http_req *req, const char *default_proxy,
+                  at_http_done_cb done, void *arg, http_xfer **out)
 {
     int err = validate(req);
     if (err != AT_OK) {
@@ -292,7 +320,7 @@ int http_xfer_new(http_client *c, struct event_base *base, event_callback_fn ret
     if (!x->method || !x->log_url || !x->easy || !x->retry_ev) {
         goto fail;
     }
-    err = setup_easy(x, req);
+    err = setup_easy(x, req, default_proxy);
     if (err != AT_OK) {
         goto fail;
     }
@@ -329,6 +357,7 @@ static bool retryable_curl(CURLcode rc)
 {
     switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SEND_ERROR:

@@ -62,11 +62,14 @@ struct http_xfer {
 };
 
 /* Validate req and copy it into a new transfer with a configured easy handle
- * (not yet added to any multi). retry_cb fires x->retry_ev with x as its
+ * (not yet added to any multi); default_proxy serves a req->proxy of NULL
+ * (see http_client_set_proxy). retry_cb fires x->retry_ev with x as its
  * argument. Returns AT_OK, AT_EINVAL (bad request) or AT_ENOMEM. */
 int http_xfer_new(http_client *c, struct event_base *base, event_callback_fn retry_cb,
-                  const char *who, const at_http_req *req, at_http_done_cb done, void *arg,
-                  http_xfer **out);
+                  const char *who, const at_http_req *req, const char *default_proxy,
+                  at_http_done_cb done, void *arg, http_xfer **out);
+/* Whether a proxy setting means "no proxy" (NULL, "" or "none"). */
+bool http_proxy_is_direct(const char *proxy);
 /* Frees everything; the easy handle must not be in a multi any more. */
 void http_xfer_free(http_xfer *x);
 /* Drops the response of the previous attempt. */

@@ -2,8 +2,10 @@
  * failure, 2 usage or config error. */
 #include <dirent.h>
 #include <getopt.h>
+#include <limits.h>
 #include <malloc.h>
 #include <math.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,8 @@
 #include "ta.h"
 #include "ta_csv.h"
 #include "util.h"
+/* The kill switch file's one format, shared with the risk_breaker plugin. */
+#include "../plugins/risk_breaker/kill_switch.h"
 
 static void usage(FILE *out)
 {
@@ -34,6 +38,10 @@ static void usage(FILE *out)
         "                           one JSON line per candle: ema12 ema26 rsi14 macd bb atr14\n"
         "                           vol_rv (TA-Lib conventions, null in warm-up); --inst keeps\n"
         "                           the rows of one instrument when FILE has an instId column\n"
+        "  kill-switch on|off|status [REASON]\n"
+        "                           stop every new entry of running and future engines\n"
+        "                           (data_dir/kill-switch; closes pass), allow them again, or\n"
+        "                           say which it is\n"
         "\n"
         "options:\n"
         "  -c, --config FILE        config file (default ./modules.ini, env AITRADER_CONFIG)\n"
@@ -246,6 +254,112 @@ static int cmd_plugins(engine_opts *o, const char *describe)
     return code;
 }
 
+/* aitrader kill-switch on|off|status [REASON]: the file every risk_breaker
+ * instance watches (data_dir/kill-switch, read within a second and at every
+ * intent). Written even when other sections of the config have errors: in
+ * an emergency only [core] data_dir matters. */
+static int cmd_kill_switch(engine_opts *o, int argc, char **argv)
+{
+    const char *what = argc > 0 ? argv[0] : "";
+    bool on = strcmp(what, "on") == 0, off = strcmp(what, "off") == 0;
+    if (!on && !off && strcmp(what, "status") != 0) {
+        fprintf(stderr, "aitrader: kill-switch needs on, off or status\n");
+        return 2;
+    }
+    if (!on && !off && argc > 1) {
+        fprintf(stderr, "aitrader: unexpected argument '%s'\n", argv[1]);
+        return 2;
+    }
+    char reason[256] = "";
+    for (int i = 1; i < argc; i++) {
+        size_t n = strlen(reason);
+        snprintf(reason + n, sizeof(reason) - n, "%s%s", n ? " " : "", argv[i]);
+    }
+    const char *env = getenv("AITRADER_CONFIG");
+    const char *path = o->config_path ? o->config_path : env ? env : "modules.ini";
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "aitrader: cannot read %s: %s (the kill switch lives in its data_dir)\n",
+                path, strerror(errno));
+        return 2;
+    }
+    log_set_level(AT_LOG_ERROR); /* loading the config may log (missing plugins …) */
+    engine *e = engine_new(o);
+    if (!e) {
+        return 1;
+    }
+    conf_errors errs = {0};
+    engine_load(e, &errs);
+    const char *data_dir = engine_core(e)->data_dir;
+    bool watched = false;
+    for (at_instance *in = engine_instances(e); in; in = in->next) {
+        watched |= in->lp.plugin && in->lp.plugin->kind == AT_KIND_RISK &&
+                   strcmp(in->lp.plugin->name, "breaker") == 0;
+    }
+    char file[PATH_MAX], abs[PATH_MAX];
+    int code = 0;
+    if (!ks_path(data_dir, file, sizeof(file))) {
+        fprintf(stderr, "aitrader: data_dir is too long\n");
+        code = 2;
+        goto done;
+    }
+    if (on || off) {
+        char by[128], host[64] = "", err[256];
+        const struct passwd *pw = getpwuid(geteuid());
+        const char *user = getenv("SUDO_USER") ? getenv("SUDO_USER") : pw ? pw->pw_name : "?";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(by, sizeof(by), "%.40s@%.40s (aitrader kill-switch, pid %ld)", user, host,
+                 (long)getpid());
+        if (ks_write(data_dir, on, at_wall_us() / 1000, by, reason[0] ? reason : "no reason given",
+                     err, sizeof(err)) != 0) {
+            fprintf(stderr, "aitrader: kill-switch: %s: %s\n", file, err);
+            code = 1;
+            goto done;
+        }
+    }
+    ks_state st;
+    ks_read(file, &st);
+    char since[32];
+    ks_time_text(st.since_ms, since);
+    printf("kill switch %s", st.on ? "ON" : "off");
+    if (st.present && st.since_ms) {
+        printf(" since %s", since);
+    }
+    if (st.by[0]) {
+        printf(" by %s", st.by);
+    }
+    if (st.reason[0]) {
+        printf(": %s", st.reason);
+    }
+    char dir_abs[PATH_MAX];
+    if (!realpath(file, abs) &&
+        !(realpath(data_dir, dir_abs) && ks_path(dir_abs, abs, sizeof(abs)))) {
+        snprintf(abs, sizeof(abs), "%s", file);
+    }
+    printf("\n  file: %s%s\n", abs, st.present ? "" : " (absent)");
+    if (on || off) {
+        printf("  %s\n", on ? "every new entry is refused within a second; closes and reductions "
+                              "pass"
+                            : "entries pass again within a second");
+    }
+    if (errs.n) {
+        fprintf(stderr,
+                "aitrader: warning: %s has %zu configuration error%s (`aitrader check-config` "
+                "lists them); data_dir = %s was used\n",
+                path, errs.n, errs.n == 1 ? "" : "s", data_dir);
+    }
+    if (!watched) {
+        fprintf(stderr,
+                "aitrader: warning: no enabled [risk.*] section of %s uses the breaker module: "
+                "no engine of this config reads the switch\n",
+                path);
+    }
+done:
+    conf_errors_free(&errs);
+    engine_free(e);
+    log_shutdown();
+    return code;
+}
+
 /* A JSON number that reads back as the same double (or null for NaN/inf):
  * %.15g when that round-trips, so 87594.1 stays 87594.1, else %.17g. */
 static void json_num(const char *key, double v)
@@ -364,6 +478,13 @@ int main(int argc, char **argv)
         }
     }
     const char *cmd = optind < argc ? argv[optind++] : "run";
+    if (strcmp(cmd, "kill-switch") == 0) {
+        if (describe || csv || inst) {
+            fprintf(stderr, "aitrader: kill-switch takes -c FILE only\n");
+            return 2;
+        }
+        return cmd_kill_switch(&o, argc - optind, argv + optind);
+    }
     if (optind < argc) {
         fprintf(stderr, "aitrader: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);

@@ -382,7 +382,7 @@ static void *net_thread(void *arg)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static struct lws_vhost *client_vhost_new(net *n, const char *name, SSL_CTX *tls)
+static struct lws_vhost *client_vhost_new(net *n, const char *name, SSL_CTX *tls, const char *proxy)
 {
     struct lws_context_creation_info vi;
     memset(&vi, 0, sizeof(vi));
@@ -390,6 +390,7 @@ static struct lws_vhost *client_vhost_new(net *n, const char *name, SSL_CTX *tls
     vi.protocols = net_ws_protocols;
     vi.vhost_name = name;
     vi.user = n;
+    vi.http_proxy_address = proxy; /* copied by lws (lws_set_proxy) */
     if (tls) {
         vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         vi.provided_client_ssl_ctx = tls;
@@ -403,21 +404,98 @@ static struct lws_vhost *client_vhost_new(net *n, const char *name, SSL_CTX *tls
  * is ours rather than lws': lws' parses the whole CA bundle twice (OpenSSL's
  * default file, then the one it is given), about 2 MB of heap, where ours
  * reads CAs from the hashed directory as handshakes need them (tls.h). */
-struct lws_vhost *net_client_vhost(net *n, bool tls)
+static struct lws_vhost *proxy_vhost(net *n, bool tls, const char *proxy)
 {
+    for (size_t i = 0; i < n->nproxy_vhs; i++) {
+        struct net_proxy_vh *p = &n->proxy_vhs[i];
+        if (p->tls == tls && strcmp(p->proxy, proxy) == 0) {
+            return p->vh;
+        }
+    }
+    if (n->nproxy_vhs == NET_MAX_PROXY_VHOSTS) {
+        log_msg("net", AT_LOG_ERROR, "more than %d proxied client vhosts: not connecting via %s",
+                NET_MAX_PROXY_VHOSTS, net_proxy_for_log(proxy));
+        return NULL;
+    }
+    struct net_proxy_vh *p = &n->proxy_vhs[n->nproxy_vhs];
+    p->proxy = at_strdup(proxy);
+    if (!p->proxy) {
+        return NULL;
+    }
+    p->tls = tls;
+    snprintf(p->name, sizeof(p->name), "clients-proxy-%zu%s", n->nproxy_vhs, tls ? "-tls" : "");
+    p->vh = client_vhost_new(n, p->name, tls ? n->client_tls : NULL, proxy);
+    if (!p->vh) {
+        log_msg("net", AT_LOG_ERROR, "cannot create a client vhost for proxy %s",
+                net_proxy_for_log(proxy));
+        free(p->proxy);
+        p->proxy = NULL;
+        return NULL;
+    }
+    n->nproxy_vhs++;
+    return p->vh;
+}
+
+struct lws_vhost *net_client_vhost(net *n, bool tls, const char *proxy)
+{
+    if (tls && !n->client_tls) {
+        n->client_tls = tls_client_ctx_new();
+        if (!n->client_tls) {
+            return NULL;
+        }
+    }
+    if (proxy) {
+        return proxy_vhost(n, tls, proxy);
+    }
     if (!tls) {
         return n->client_vh;
     }
-    if (!n->client_tls) {
-        n->client_tls = tls_client_ctx_new();
-    }
-    if (n->client_tls && !n->client_tls_vh) {
-        n->client_tls_vh = client_vhost_new(n, "clients-tls", n->client_tls);
+    if (!n->client_tls_vh) {
+        n->client_tls_vh = client_vhost_new(n, "clients-tls", n->client_tls, NULL);
         if (!n->client_tls_vh) {
             log_msg("net", AT_LOG_ERROR, "cannot create the TLS client vhost");
         }
     }
     return n->client_tls_vh;
+}
+
+int net_proxy_lws(const char *proxy, char **out)
+{
+    *out = NULL;
+    if (!at_proxy_valid(proxy)) {
+        return AT_EINVAL;
+    }
+    if (!proxy || !*proxy || strcmp(proxy, "none") == 0) {
+        return AT_OK;
+    }
+    const char *p = proxy + 7; /* after http:// */
+    size_t len = strlen(p);
+    if (len && p[len - 1] == '/') {
+        len--;
+    }
+    *out = at_strndup(p, len);
+    return *out ? AT_OK : AT_ENOMEM;
+}
+
+const char *net_proxy_for_log(const char *lws_proxy)
+{
+    const char *at = lws_proxy ? strrchr(lws_proxy, '@') : NULL;
+    return at ? at + 1 : lws_proxy ? lws_proxy : "";
+}
+
+int net_set_proxy(net *n, const char *proxy)
+{
+    char *p = NULL;
+    int rc = n ? net_proxy_lws(proxy, &p) : AT_EINVAL;
+    if (rc != AT_OK) {
+        return rc;
+    }
+    if (!p && proxy && *proxy && strcmp(proxy, "none") != 0) {
+        return AT_ENOMEM;
+    }
+    free(n->proxy);
+    n->proxy = p;
+    return AT_OK;
 }
 
 net *net_new(struct event_base *base)
@@ -456,7 +534,7 @@ net *net_new(struct event_base *base)
     }
 
     /* Before the thread starts, so still "before service" for lws. */
-    n->client_vh = client_vhost_new(n, "clients", NULL);
+    n->client_vh = client_vhost_new(n, "clients", NULL, NULL);
     if (!n->client_vh) {
         LOG_ERROR("net: cannot create the client vhost");
         goto fail;
@@ -514,6 +592,10 @@ void net_free(net *n)
     net_ws_free_handles(n);
     net_httpd_free_handles(n);
     SSL_CTX_free(n->client_tls); /* the context that used it is gone */
+    for (size_t i = 0; i < n->nproxy_vhs; i++) {
+        free(n->proxy_vhs[i].proxy);
+    }
+    free(n->proxy);
     event_free(n->wake);
     pthread_cond_destroy(&n->cond);
     pthread_mutex_destroy(&n->lock);

@@ -37,8 +37,19 @@ typedef struct net_rx_stats {
 } net_rx_stats;
 void net_get_rx_stats(net *n, net_rx_stats *st);
 
+/* The proxy of client WebSockets opened with proxy NULL afterwards ([core]
+ * proxy): "http://[user:password@]host:port", or NULL/""/"none" for none
+ * (lws then follows the http_proxy environment variable, as before). A
+ * CONNECT tunnel, for ws:// and wss:// alike. Main loop; AT_EINVAL when
+ * at_proxy_valid refuses it. */
+int net_set_proxy(net *n, const char *proxy);
+
 /* Client WebSocket (host->ws_open etc.). `who` names the owner in logs. */
 at_ws *net_ws_open(net *n, const char *who, const char *url, const at_ws_cbs *cbs, void *arg);
+/* The same through `proxy`: NULL = net_set_proxy's, "" or "none" = direct,
+ * else that proxy. NULL on a malformed URL or proxy. */
+at_ws *net_ws_open_proxy(net *n, const char *who, const char *url, const char *proxy,
+                         const at_ws_cbs *cbs, void *arg);
 int net_ws_send(at_ws *ws, const char *data, size_t len);
 void net_ws_close(at_ws *ws);
 

@@ -46,6 +46,9 @@
 #define NET_DLV_BATCH 256
 /* Deliveries a loop turn while the bus is backlogged (see net_on_wake). */
 #define NET_DLV_TRICKLE 4
+/* Client vhosts with a proxy (one per proxy and TLS or not): a handful of
+ * configured proxies at most. */
+#define NET_MAX_PROXY_VHOSTS 8
 /* Connections (client and server) the net thread serves at once. lws sizes
  * two tables by this, or by `ulimit -n` when unset (160 KB touched at 20000,
  * 16 MB reserved at Docker's 1048576). */
@@ -236,6 +239,7 @@ typedef struct nt_ws {
     char *host;    /* address to connect to */
     char *hosthdr; /* Host and Origin header ("host[:port]") */
     char *path;    /* path and query */
+    char *proxy;   /* "[user:password@]host:port" as lws takes it, or NULL = direct */
     int port;
     bool tls;
     struct lws *wsi;
@@ -319,6 +323,15 @@ struct net {
      * client_tls is ours to free, after the context */
     struct lws_vhost *client_tls_vh;
     SSL_CTX *client_tls;
+    /* clients through a proxy, a vhost per proxy and TLS or not (lws holds
+     * the proxy per vhost), made by the net thread at their first use */
+    struct net_proxy_vh {
+        char *proxy;
+        bool tls;
+        char name[32]; /* lws keeps the pointer */
+        struct lws_vhost *vh;
+    } proxy_vhs[NET_MAX_PROXY_VHOSTS];
+    size_t nproxy_vhs;
     pthread_t thread;
 
     /* shared, under lock */
@@ -336,6 +349,7 @@ struct net {
     _Atomic uint64_t rx_pauses;   /* pause episodes (one ALERT each) */
 
     /* main loop only */
+    char *proxy; /* net_set_proxy, as lws takes it; NULL = none */
     uint64_t next_id;
     net_map ws_handles;  /* id -> at_ws */
     net_map srv_handles; /* id -> at_httpd */
@@ -356,9 +370,15 @@ struct net {
 };
 
 /* net.c */
-/* The vhost client connections use (net thread); NULL when wss:// cannot be
- * set up (logged). */
-struct lws_vhost *net_client_vhost(net *n, bool tls);
+/* The vhost client connections use (net thread), direct or through `proxy`
+ * (as nt_ws.proxy); NULL when wss:// cannot be set up or there are too many
+ * proxies (logged). */
+struct lws_vhost *net_client_vhost(net *n, bool tls, const char *proxy);
+/* A valid proxy setting (at_proxy_valid) as lws takes it: NULL for direct,
+ * else "[user:password@]host:port" (malloc'd; *out NULL on no memory). */
+int net_proxy_lws(const char *proxy, char **out);
+/* host:port of an lws proxy string, without credentials, for logs (borrowed). */
+const char *net_proxy_for_log(const char *lws_proxy);
 /* Queue a command and wake the net thread (main loop). */
 void net_cmd_send(net *n, net_cmd *c);
 /* Queue a delivery for the main loop (net thread); frees it when shutting down. */

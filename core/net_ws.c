@@ -99,6 +99,7 @@ void nt_ws_free(nt_ws *w)
     free(w->host);
     free(w->hosthdr);
     free(w->path);
+    free(w->proxy);
     free(w->peer_reason);
     free(w);
 }
@@ -106,6 +107,12 @@ void nt_ws_free(nt_ws *w)
 /* -------------------------------------------------------- main loop API */
 
 at_ws *net_ws_open(net *n, const char *who, const char *url, const at_ws_cbs *cbs, void *arg)
+{
+    return net_ws_open_proxy(n, who, url, NULL, cbs, arg);
+}
+
+at_ws *net_ws_open_proxy(net *n, const char *who, const char *url, const char *proxy,
+                         const at_ws_cbs *cbs, void *arg)
 {
     if (!n || !url) {
         return NULL;
@@ -121,6 +128,19 @@ at_ws *net_ws_open(net *n, const char *who, const char *url, const at_ws_cbs *cb
         log_msg(who, AT_LOG_WARN, "ws: malformed URL '%s'", url);
         goto fail;
     }
+    int prc = AT_OK;
+    if (proxy) {
+        prc = net_proxy_lws(proxy, &w->proxy);
+    } else if (n->proxy) {
+        w->proxy = at_strdup(n->proxy);
+        prc = w->proxy ? AT_OK : AT_ENOMEM;
+    }
+    if (prc == AT_EINVAL) {
+        /* never echoed: it may carry a password */
+        log_msg(who, AT_LOG_WARN, "ws: malformed proxy for %s (expected http://host:port)", url);
+        goto fail;
+    }
+    rc = prc < 0 ? prc : rc;
     ws->who = at_strdup(who ? who : "net");
     w->who = at_strdup(who ? who : "net");
     if (rc < 0 || !ws->who || !w->who) {
@@ -276,9 +296,9 @@ static void ws_connect(net *n, nt_ws *w)
         ws_finish(w, 0, "out of memory");
         return;
     }
-    struct lws_vhost *vh = net_client_vhost(n, w->tls);
+    struct lws_vhost *vh = net_client_vhost(n, w->tls, w->proxy);
     if (!vh) {
-        ws_finish(w, 0, "tls unavailable");
+        ws_finish(w, 0, w->proxy ? "proxy unavailable" : "tls unavailable");
         return;
     }
     struct lws_client_connect_info ci;
@@ -304,8 +324,9 @@ static void ws_connect(net *n, nt_ws *w)
         nt_ws_free(w);
     } else if (!wsi) {
         w->wsi = NULL;
-        log_msg(w->who, AT_LOG_WARN, "ws: cannot connect to %s:%d%s", w->host, w->port,
-                w->tls ? " (tls)" : "");
+        log_msg(w->who, AT_LOG_WARN, "ws: cannot connect to %s:%d%s%s%s", w->host, w->port,
+                w->tls ? " (tls)" : "", w->proxy ? " via proxy " : "",
+                w->proxy ? net_proxy_for_log(w->proxy) : "");
         ws_finish(w, 0, "connect failed");
     }
 }

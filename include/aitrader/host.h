@@ -69,7 +69,104 @@ typedef struct at_http_req {
                               a timed-out request may have been executed. */
     int64_t backoff_ms;  /**< first retry delay (doubles, +/-50% jitter, cap 30 s); 0 = 250 ms */
     size_t max_response; /**< response body cap in bytes; 0 = 8 MiB */
+
+    /* ---- added in ABI 1.3 (the engine reads it only from plugins built with
+     * ABI 1.3 or later: at_http_req has no size field, and an older plugin's
+     * struct ends before it) ---- */
+
+    /**
+     * Outbound proxy of this request (see at_proxy_valid): NULL = the
+     * engine's ([core] proxy, or none), "" or "none" = connect directly,
+     * "http://[user:password@]host:port" = through that HTTP proxy. Through
+     * a proxy every request, http:// and https:// alike, goes in a CONNECT
+     * tunnel (the proxy sees the host and port, never the request).
+     */
+    const char *proxy;
 } at_http_req;
+
+/**
+ * Whether `p` is a proxy setting the engine accepts (at_http_req.proxy,
+ * ws_open_proxy, [core] proxy): NULL (the engine's), "" or "none" (direct),
+ * or "http://[user:password@]host:port" with an optional trailing "/", a
+ * port of 1 to 65535 and an IPv6 host in brackets. Plugins check their own
+ * `proxy` keys with it in check_config. Pure; any thread.
+ */
+static inline bool at_proxy_valid(const char *p)
+{
+    if (!p || !*p) {
+        return true;
+    }
+    if (p[0] == 'n' && p[1] == 'o' && p[2] == 'n' && p[3] == 'e' && !p[4]) {
+        return true;
+    }
+    const char *scheme = "http://";
+    for (int i = 0; i < 7; i++, p++) {
+        if (*p != scheme[i]) {
+            return false;
+        }
+    }
+    const char *end = p;
+    while (*end && *end != '/') {
+        if ((unsigned char)*end <= ' ' || (unsigned char)*end >= 0x7f) {
+            return false;
+        }
+        end++;
+    }
+    if (*end == '/' && end[1]) {
+        return false; /* a path means nothing to a proxy: surely a typo */
+    }
+    const char *host = p;
+    for (const char *q = p; q < end; q++) {
+        if (*q == '@') {
+            host = q + 1; /* user:password@ */
+        }
+    }
+    if (host > p && host - 1 == p) {
+        return false; /* "@host" */
+    }
+    const char *colon = NULL;
+    if (*host == '[') {
+        const char *close = host;
+        while (close < end && *close != ']') {
+            close++;
+        }
+        if (close == end || close == host + 1) {
+            return false;
+        }
+        colon = close + 1;
+        if (colon >= end || *colon != ':') {
+            return false;
+        }
+    } else {
+        for (const char *q = host; q < end; q++) {
+            if (*q == ':') {
+                colon = q; /* the last one */
+            } else if (*q == '[' || *q == ']') {
+                return false;
+            }
+        }
+        if (!colon || colon == host) {
+            return false;
+        }
+        for (const char *q = host; q < colon; q++) {
+            if (*q == ':') {
+                return false;
+            }
+        }
+    }
+    long port = 0;
+    const char *d = colon + 1;
+    if (d >= end) {
+        return false;
+    }
+    for (; d < end; d++) {
+        if (*d < '0' || *d > '9' || port > 65535) {
+            return false;
+        }
+        port = port * 10 + (*d - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
 
 /** A finished request, borrowed for the duration of the done callback. */
 typedef struct at_http_resp {
@@ -487,6 +584,18 @@ typedef struct at_host {
      * caller frees it. NULL on allocation failure. Main loop.
      */
     char *(*metrics_text)(void);
+
+    /* ---- added in ABI 1.3 ---- */
+
+    /**
+     * ws_open through a given proxy: `proxy` as at_http_req.proxy (NULL = the
+     * engine's, "" or "none" = direct, "http://[user:password@]host:port" =
+     * a CONNECT tunnel through that proxy, for ws:// and wss:// alike).
+     * NULL on a malformed URL or proxy (logged). `cbs` is copied; the
+     * handle is used and closed like ws_open's.
+     */
+    at_ws *(*ws_open_proxy)(at_instance *inst, const char *url, const char *proxy,
+                            const at_ws_cbs *cbs, void *arg);
 } at_host;
 
 #ifdef __cplusplus

@@ -29,7 +29,7 @@
  * at_ev_trigger.deadline_ms and at_ev_decision.trigger_key/cost_usd (payload
  * version 2); 1.3 added at_plugin.check_config, the order gate's operations
  * (at_exchange_ops, at_risk_ops) and at_ev_risk_verdict.verdict/sz/name
- * (payload version 3).
+ * (payload version 3), at_http_req.proxy and host->ws_open_proxy.
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H

@@ -51,6 +51,9 @@ static const at_cfg_field schema[] = {
       "play this recording instead of connecting (market data only; no API keys)"),
     F("replay_speed", AT_CFG_DOUBLE, "1", AT_CFG_RANGE, replay_speed, 0, 1e6, NULL,
       "pace of the replay: 1 = as recorded, 10 = ten times faster, 0 = as fast as possible"),
+    F("proxy", AT_CFG_STR, NULL, 0, proxy, 0, 0, NULL,
+      "http://host:port for this instance's REST and WebSockets; none = direct; unset = [core] "
+      "proxy"),
     {0},
 };
 
@@ -182,7 +185,8 @@ static int start(void *ctx)
                         .secret = c->secret_key,
                         .passphrase = c->passphrase,
                         .demo = c->demo,
-                        .timeout_ms = c->timeout_ms};
+                        .timeout_ms = c->timeout_ms,
+                        .proxy = c->proxy};
     c->rest = okx_rest_new(c->h, c->inst, &ro);
     c->md = malloc(sizeof(*c->md));
     c->msg = malloc(sizeof(*c->msg));

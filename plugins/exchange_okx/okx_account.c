@@ -246,7 +246,8 @@ static void open_private(okx_ctx *c)
                      .name = "private",
                      .api_key = c->api_key,
                      .secret = c->secret_key,
-                     .passphrase = c->passphrase};
+                     .passphrase = c->passphrase,
+                     .proxy = c->proxy};
     c->ws_priv = okx_ws_new(c->h, c->inst, &o, &cbs, c);
     if (!c->ws_priv) {
         return;

@@ -298,6 +298,10 @@ int okx_config_check(const okx_ctx *c, const char **key, char *why, size_t whyle
         return bad(key, "record", why, whylen,
                    "replay plays market data only: remove record from this instance");
     }
+    if (!at_proxy_valid(c->proxy)) { /* not echoed: it may carry a password */
+        return bad(key, "proxy", why, whylen,
+                   "expected http://host:port (or http://user:password@host:port, or none)");
+    }
     if (c->record && c->instruments_file && strcmp(c->record, c->instruments_file) == 0) {
         return bad(key, "record", why, whylen,
                    "'%.120s' is the instruments_file: recording would append frames to it",

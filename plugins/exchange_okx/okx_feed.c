@@ -263,7 +263,7 @@ int okx_feed_start(okx_ctx *c)
         return AT_EIO;
     }
     okx_ws_cbs cbs = {on_frame, on_state, on_error};
-    okx_ws_opts po = {.url = c->ws_public_url, .name = "public"};
+    okx_ws_opts po = {.url = c->ws_public_url, .name = "public", .proxy = c->proxy};
     c->ws_pub = okx_ws_new(c->h, c->inst, &po, &cbs, c);
     if (!c->ws_pub) {
         return AT_ENOMEM;
@@ -281,7 +281,7 @@ int okx_feed_start(okx_ctx *c)
     }
     okx_ws_start(c->ws_pub);
     if (c->candles.n) {
-        okx_ws_opts bo = {.url = c->ws_business_url, .name = "business"};
+        okx_ws_opts bo = {.url = c->ws_business_url, .name = "business", .proxy = c->proxy};
         c->ws_bus = okx_ws_new(c->h, c->inst, &bo, &cbs, c);
         if (!c->ws_bus) {
             return AT_ENOMEM;

@@ -60,6 +60,7 @@ struct okx_ctx {
     const char *replay;           /* play this recording instead of the public feed */
     const char *record;           /* append the received market frames here */
     double replay_speed;          /* 1 = recorded pace, 0 = as fast as possible */
+    const char *proxy;            /* NULL = [core] proxy, "none" = direct */
 
     /* state */
     okx_rest *rest;

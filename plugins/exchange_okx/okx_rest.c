@@ -94,6 +94,7 @@ struct okx_rest {
     bool demo;
     int64_t timeout_ms;
     int read_retries;
+    const char *proxy;
     int64_t clock_offset_ms;
     int (*local)(void *arg, const char *method, const char *path, const char *query,
                  const char *body, char **resp, size_t *resp_len);
@@ -374,6 +375,7 @@ static void send_now(call *c)
          * resend the same bytes, fine within OKX's 30 s window. */
         .max_retries = read ? r->read_retries : 0,
         .backoff_ms = 250,
+        .proxy = r->proxy,
     };
     int64_t id = r->h->http_request(r->inst, &req, on_done, c);
     if (id < 0) {
@@ -489,6 +491,7 @@ okx_rest *okx_rest_new(const at_host *h, at_instance *inst, const okx_rest_opts 
     r->local_arg = o->local_arg;
     r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
     r->read_retries = o->read_retries > 0 ? o->read_retries : 3;
+    r->proxy = o->proxy;
     for (size_t i = 0; i < NBUCKETS; i++) {
         r->buckets[i].limit = i < NBUCKETS - 1 ? LIMITS[i].limit : DEFAULT_LIMIT;
     }

@@ -24,6 +24,7 @@ typedef struct okx_rest_opts {
     bool demo;                                 /* send x-simulated-trading: 1 */
     int64_t timeout_ms;                        /* per attempt; 0 = 10 s */
     int read_retries;                          /* for GETs (transport, 429, 5xx, 50011); 0 = 3 */
+    const char *proxy; /* at_http_req.proxy (borrowed: outlives the okx_rest) */
     /* An in-process venue answering instead of HTTP (exchange_paper): it gets
      * the request and returns the HTTP status and a malloc'd JSON body
      * (transferred). The answer still reaches the callback later, on the

@@ -19,6 +19,7 @@ struct okx_ws {
     okx_ws_cbs cbs;
     void *arg;
     char *url, *name, *key, *secret, *pass;
+    const char *proxy;
     int64_t ping_ms, idle_ms, backoff_min_ms, backoff_max_ms;
     at_ws *ws;
     bool open, up, started;
@@ -243,7 +244,8 @@ static void connect_now(okx_ws *w)
     }
     static const at_ws_cbs cbs = {on_open, on_message, on_close};
     w->reconnects += w->last_rx_ms != 0;
-    w->ws = w->h->ws_open(w->inst, w->url, &cbs, w);
+    w->ws = w->proxy ? w->h->ws_open_proxy(w->inst, w->url, w->proxy, &cbs, w)
+                     : w->h->ws_open(w->inst, w->url, &cbs, w);
     if (!w->ws) {
         w->h->log(w->inst, AT_LOG_ERROR, "ws %s: cannot open %s", w->name, w->url);
         schedule_reconnect(w);
@@ -282,6 +284,7 @@ okx_ws *okx_ws_new(const at_host *h, at_instance *inst, const okx_ws_opts *o, co
     w->cbs = *cbs;
     w->arg = arg;
     w->url = dup(o->url);
+    w->proxy = o->proxy;
     w->name = dup(o->name ? o->name : "ws");
     if (o->api_key && o->secret && o->passphrase) {
         w->key = dup(o->api_key);
