@@ -226,14 +226,64 @@ done:
     return rc;
 }
 
-/* One scheduler per trader, each on a virtual instance named after it. */
+/* The decision half of a trader, on its scheduler's instance, with its AI
+ * instance's operations (handed over like the executor's venues). */
+static int trader_start_one(engine *e, size_t i, at_instance *in)
+{
+    const trader_settings *ts = &e->traders[i];
+    const char *name = e->trader_names[i];
+    const char *dot = strchr(name, '.');
+    const at_instance *ai = NULL;
+    for (const at_instance *x = e->instances; x; x = x->next) {
+        if (x->lp.plugin && x->lp.plugin->kind == AT_KIND_AI && strcmp(x->name, ts->ai) == 0) {
+            ai = x;
+        }
+    }
+    const at_ai_ops *ops = ai ? ai->lp.plugin->ops : NULL;
+    if (!ops || !ops->request) {
+        log_msg(name, AT_LOG_ERROR, "%s offers no AI operations", ts->ai);
+        return AT_ECONFIG;
+    }
+    char *dir = engine_prompts_dir(e, ts);
+    trader_cfg c = {.trader = dot ? dot + 1 : name,
+                    .ai_name = ts->ai,
+                    .ai = ops,
+                    .ai_ctx = ai->ctx,
+                    .account = ts->account,
+                    .symbols = ts->symbols.items,
+                    .nsymbols = ts->symbols.n,
+                    .prompts_dir = dir ? dir : "prompts",
+                    .history = ts->history,
+                    .max_leverage = ts->max_leverage,
+                    .max_size_pct = ts->max_size_pct,
+                    .take_profit_pct = ts->take_profit_pct,
+                    .stop_loss_pct = ts->stop_loss_pct,
+                    .retry = ts->retry,
+                    .shadow = ts->shadow,
+                    .indicators = ts->indicators.items,
+                    .nindicators = ts->indicators.n};
+    char why[512] = "out of memory";
+    e->tdrs[i] = trader_new(engine_host(), in, &c, why, sizeof(why));
+    free(dir);
+    int rc = e->tdrs[i] ? trader_start(e->tdrs[i]) : AT_ECONFIG;
+    if (rc != AT_OK) {
+        log_msg(name, AT_LOG_ERROR, "trader failed to start: %s",
+                e->tdrs[i] ? at_strerror(rc) : why);
+    }
+    return rc;
+}
+
+/* One trader per [trader.*], on a virtual instance named after it: its
+ * decision half first (it takes the scheduler's first TRIGGER), then its
+ * scheduler. */
 static int schedulers_start(engine *e)
 {
     if (e->ntraders == 0) {
         return AT_OK;
     }
     e->scheds = calloc(e->ntraders, sizeof(*e->scheds));
-    if (!e->scheds) {
+    e->tdrs = calloc(e->ntraders, sizeof(*e->tdrs));
+    if (!e->scheds || !e->tdrs) {
         return AT_ENOMEM;
     }
     for (size_t i = 0; i < e->ntraders; i++) {
@@ -255,16 +305,20 @@ static int schedulers_start(engine *e)
                        .max_concurrent = t->max_concurrent,
                        .salience = t->salience,
                        .max_cost_day = t->max_cost_day};
-        e->scheds[i] = in ? sched_new(engine_host(), in, &c) : NULL;
-        int rc = e->scheds[i] ? sched_start(e->scheds[i]) : AT_ENOMEM;
+        int rc = in ? trader_start_one(e, i, in) : AT_ENOMEM;
+        if (rc != AT_OK) {
+            return rc;
+        }
+        e->scheds[i] = sched_new(engine_host(), in, &c);
+        rc = e->scheds[i] ? sched_start(e->scheds[i]) : AT_ENOMEM;
         if (rc != AT_OK) {
             log_msg(name, AT_LOG_ERROR, "scheduler failed to start: %s", at_strerror(rc));
             return rc;
         }
         log_msg(name, AT_LOG_INFO,
-                "scheduler on (ai %s, account %s, %zu symbols); until the AI pipeline lands, "
-                "triggers are stored and logged",
-                t->ai, t->account, t->symbols.n);
+                "trader on (ai %s, account %s, %zu symbols%s): triggers ask the AI, valid "
+                "decisions go to the order gate",
+                t->ai, t->account, t->symbols.n, t->shadow ? ", shadow" : "");
     }
     return AT_OK;
 }
@@ -274,6 +328,11 @@ static void schedulers_stop(engine *e)
     for (size_t i = 0; e->scheds && i < e->ntraders; i++) {
         if (e->scheds[i]) {
             sched_stop(e->scheds[i]);
+        }
+    }
+    for (size_t i = 0; e->tdrs && i < e->ntraders; i++) {
+        if (e->tdrs[i]) {
+            trader_stop(e->tdrs[i]);
         }
     }
 }
@@ -286,6 +345,12 @@ static void schedulers_free(engine *e)
     }
     free(e->scheds);
     e->scheds = NULL;
+    /* After the AI instances: no answer can come any more. */
+    for (size_t i = 0; e->tdrs && i < e->ntraders; i++) {
+        trader_free(e->tdrs[i]);
+    }
+    free(e->tdrs);
+    e->tdrs = NULL;
 }
 
 static int ensure_dir(const char *path)

@@ -62,6 +62,13 @@ typedef struct trader_settings {
     int64_t deadline_ms;
     int64_t max_concurrent;
     double max_cost_day;
+    /* decisions (core/trading/trader.h) */
+    const char *prompts; /* dir of system.txt and user.txt; NULL = the engine's */
+    int64_t history;
+    double max_leverage, max_size_pct;
+    double take_profit_pct, stop_loss_pct;
+    bool retry;
+    at_cfg_list indicators;
 } trader_settings;
 
 typedef struct engine_opts {

@@ -12,6 +12,7 @@
 #include "net.h"
 #include "trading/executor.h"
 #include "trading/scheduler.h"
+#include "trading/trader.h"
 
 struct engine {
     engine_opts opts;
@@ -28,6 +29,7 @@ struct engine {
     const char **trader_names;
     size_t ntraders;
     sched **scheds;     /* one per trader, while started */
+    trader **tdrs;      /* the decision half of each trader (same instance) */
     executor *executor; /* the one gate for orders, while started */
     struct event_base *base;
     struct event *sig_int, *sig_term, *stop_ev;
@@ -40,6 +42,10 @@ struct engine {
 
 /* [core] mode names, indexed by core_settings.mode (engine_load.c). */
 extern const char *const engine_modes[];
+
+/* The directory of a trader's prompt templates (its `prompts` key, else the
+ * engine's prompts/). Transferred. */
+char *engine_prompts_dir(const engine *e, const trader_settings *t);
 
 /* Close an instance's plugin and free the instance; its ctx and owned config
  * are the caller's (engine_load.c). */

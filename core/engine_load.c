@@ -8,6 +8,7 @@
 
 #include "engine_internal.h"
 #include "log.h"
+#include "trading/prompt.h"
 #include "util.h"
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
@@ -78,6 +79,29 @@ static const at_cfg_field trader_schema[] = {
      "AI calls in flight at most (a trigger waits for a decision or a deadline to free a slot)"},
     {"max_cost_day", AT_CFG_DOUBLE, "5", AT_CFG_RANGE, offsetof(trader_settings, max_cost_day), 0,
      1e9, NULL, "USD the AI calls of any rolling 24 hours may cost at most (0 = no limit)"},
+    {"prompts", AT_CFG_STR, NULL, 0, offsetof(trader_settings, prompts), 0, 0, NULL,
+     "directory of the prompt templates system.txt and user.txt (default: the engine's prompts/)"},
+    {"history", AT_CFG_INT, "5", AT_CFG_RANGE, offsetof(trader_settings, history), 0, 50, NULL,
+     "past decisions (with what became of them) shown to the AI"},
+    {"max_leverage", AT_CFG_DOUBLE, "10", AT_CFG_RANGE, offsetof(trader_settings, max_leverage), 1,
+     125, NULL, "an entry asking for more leverage makes the decision invalid"},
+    {"max_size_pct", AT_CFG_DOUBLE, "0.2", AT_CFG_RANGE, offsetof(trader_settings, max_size_pct),
+     0.0001, 1, NULL,
+     "an entry committing more than this fraction of equity as margin makes the decision invalid"},
+    {"take_profit_pct", AT_CFG_DOUBLE, "0.04", AT_CFG_RANGE,
+     offsetof(trader_settings, take_profit_pct), 0.0001, 10, NULL,
+     "take-profit of an entry the AI gave none, as a fraction of the price (0.04 = 4 % away)"},
+    {"stop_loss_pct", AT_CFG_DOUBLE, "0.02", AT_CFG_RANGE, offsetof(trader_settings, stop_loss_pct),
+     0.0001, 0.9, NULL,
+     "stop-loss of an entry the AI gave none, as a fraction of the price (0.02 = 2 % away)"},
+    {"retry", AT_CFG_BOOL, "true", 0, offsetof(trader_settings, retry), 0, 0, NULL,
+     "ask once more, with the reason appended, when the answer does not validate"},
+    {"indicators", AT_CFG_LIST,
+     "ema12, ema26, rsi14, macd_hist, bb_upper, bb_lower, atr14, chg_15m, chg_1h, chg_4h, "
+     "chg_24h, vol_ratio",
+     0, offsetof(trader_settings, indicators), 0, 0, NULL,
+     "indicator values shown to the AI per symbol and bar (names as INDICATOR events carry them; "
+     "all = every one)"},
     {0},
 };
 
@@ -276,6 +300,38 @@ static void check_proxy(engine *e, const conf_section *core, conf_errors *errs)
     }
 }
 
+char *engine_prompts_dir(const engine *e, const trader_settings *t)
+{
+    if (t->prompts) {
+        return at_strdup(t->prompts);
+    }
+    /* prompts/ lives next to sql/: the source tree's or the installed share dir. */
+    const char *sql = e->default_sql_dir ? e->default_sql_dir : "sql";
+    size_t n = strlen(sql);
+    if (n >= 3 && strcmp(sql + n - 3, "sql") == 0) {
+        return at_asprintf("%.*sprompts", (int)(n - 3), sql);
+    }
+    return at_asprintf("%s/../prompts", sql);
+}
+
+/* A trader's templates load and name only known placeholders: check-config
+ * refuses what the start would. */
+static void check_prompts(engine *e, const conf_section *s, const trader_settings *t,
+                          conf_errors *errs)
+{
+    char *dir = engine_prompts_dir(e, t);
+    char why[512];
+    prompt_tpl tpl;
+    if (dir && prompt_load(dir, &tpl, why, sizeof(why)) == AT_OK) {
+        prompt_free(&tpl);
+    } else {
+        const conf_entry *en = conf_entry_get(s, "prompts");
+        conf_err(errs, e->config_path, en ? en->line : s->line, s->name, en ? "prompts" : NULL,
+                 "%s", dir ? why : "out of memory");
+    }
+    free(dir);
+}
+
 int engine_load(engine *e, conf_errors *errs)
 {
     size_t before = errs->n;
@@ -320,6 +376,7 @@ int engine_load(engine *e, conf_errors *errs)
                          "no enabled [%s.*] section named '%s'", kinds[k], refs[k]);
             }
         }
+        check_prompts(e, s, t, errs);
     }
     return errs->n > before ? AT_ECONFIG : AT_OK;
 }

@@ -1,0 +1,812 @@
+/* A trader's decision pipeline (behaviour in trader.h): TRIGGER → refresh
+ * (trader_store.c) → prompt (prompt.c, context.c) → AI → validation
+ * (validate.c, one retry) → decision row + DECISION → ORDER_INTENTs
+ * (sizing.c). */
+#include "trader.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "decimal.h"
+#include "trader_internal.h"
+#include "util.h"
+
+#define DEFAULT_DEADLINE_MS 60000
+#define MAX_WAITING 16
+#define READY_WAIT_MS 15000
+#define READY_POLL_MS 200
+
+/* The decision object for providers with structured output; the system
+ * prompt says the same in words. */
+static const char SCHEMA[] =
+    "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"decisions\"],"
+    "\"properties\":{\"decisions\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+    "\"additionalProperties\":false,\"required\":[\"symbol\",\"action\",\"size_pct\","
+    "\"leverage\",\"take_profit\",\"stop_loss\",\"confidence\",\"reason\",\"invalidation\"],"
+    "\"properties\":{\"symbol\":{\"type\":\"string\"},\"action\":{\"type\":\"string\","
+    "\"enum\":[\"open_long\",\"open_short\",\"close_long\",\"close_short\",\"hold\"]},"
+    "\"size_pct\":{\"type\":[\"number\",\"null\"]},\"leverage\":{\"type\":[\"number\","
+    "\"null\"]},\"take_profit\":{\"type\":[\"number\",\"null\"]},\"stop_loss\":{\"type\":"
+    "[\"number\",\"null\"]},\"confidence\":{\"type\":[\"number\",\"null\"]},\"reason\":{"
+    "\"type\":\"string\"},\"invalidation\":{\"type\":[\"string\",\"null\"]}}}}}}";
+
+static int64_t now_ms(const trader *t)
+{
+    return t->h->now_us() / 1000;
+}
+
+static at_dec to_dec(const trader *t, double v)
+{
+    at_dec d = {0, 0};
+    t->h->dec_from_double(v, 6, &d);
+    return at_dec_normalize(d);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+trader *trader_new(const at_host *h, at_instance *inst, const trader_cfg *cfg, char *why,
+                   size_t whylen)
+{
+    trader *t = calloc(1, sizeof(*t));
+    if (!t || !(t->hist = calloc(TR_HIST_MAX, sizeof(*t->hist)))) {
+        snprintf(why, whylen, "out of memory");
+        free(t);
+        return NULL;
+    }
+    t->h = h;
+    t->inst = inst;
+    t->cfg = *cfg;
+    snprintf(t->name, sizeof(t->name), "%s", cfg->trader ? cfg->trader : "");
+    snprintf(t->ai_name, sizeof(t->ai_name), "%s", cfg->ai_name ? cfg->ai_name : "");
+    snprintf(t->account, sizeof(t->account), "%s", cfg->account ? cfg->account : "");
+    t->cfg.trader = t->name;
+    t->cfg.ai_name = t->ai_name;
+    t->cfg.account = t->account;
+    if (prompt_load(cfg->prompts_dir, &t->tpl, why, whylen) != AT_OK) {
+        free(t->hist);
+        free(t);
+        return NULL;
+    }
+    t->nsym = cfg->nsymbols < TR_MAX_SYMBOLS ? cfg->nsymbols : TR_MAX_SYMBOLS;
+    for (size_t i = 0; i < t->nsym; i++) {
+        t->sym[i].name = cfg->symbols[i];
+    }
+    for (size_t i = 0; i < cfg->nindicators; i++) {
+        t->all_indicators |= strcmp(cfg->indicators[i], "all") == 0;
+    }
+    if (t->cfg.history > TR_HIST_MAX) {
+        t->cfg.history = TR_HIST_MAX;
+    }
+    t->max_leverage = to_dec(t, cfg->max_leverage);
+    t->max_size_pct = to_dec(t, cfg->max_size_pct);
+    t->tp_pct = to_dec(t, cfg->take_profit_pct);
+    t->sl_pct = to_dec(t, cfg->stop_loss_pct);
+    t->lim = (vd_limits){.symbols = cfg->symbols,
+                         .nsymbols = t->nsym,
+                         .prices = t->prices,
+                         .max_size_pct = t->max_size_pct,
+                         .max_leverage = t->max_leverage};
+    return t;
+}
+
+static void on_trigger(void *arg, const at_event *e);
+static void start_call(trader *t, const at_ev_trigger *tr);
+
+int trader_start(trader *t)
+{
+    if (t->running) {
+        return AT_OK;
+    }
+    for (size_t i = 0; i < t->nsym; i++) {
+        t->sym[i].id = t->h->inst_intern(t->sym[i].name);
+        if (!t->sym[i].id) {
+            t->h->log(t->inst, AT_LOG_ERROR, "symbols: bad instrument '%s'", t->sym[i].name);
+            return AT_ECONFIG;
+        }
+    }
+    int rc = tr_ctx_subscribe(t);
+    int id = rc == AT_OK ? t->h->subscribe(t->inst, AT_EV_TRIGGER, on_trigger, t) : rc;
+    if (id <= 0) {
+        trader_stop(t);
+        return id < 0 ? id : AT_ENOMEM;
+    }
+    t->subs[t->nsubs++] = id;
+    t->running = true;
+    tr_load_history(t);
+    return AT_OK;
+}
+
+/* The stored decisions are in (or there are none): triggers that came
+ * meanwhile go now. */
+void tr_loaded(trader *t)
+{
+    t->loaded = t->st.loaded = true;
+    for (size_t i = 0; i < t->nwaiting; i++) {
+        if (t->running) {
+            start_call(t, (const at_ev_trigger *)t->waiting[i]);
+        }
+        t->h->event_release(t->waiting[i]);
+    }
+    t->nwaiting = 0;
+}
+
+static tr_call *find_call(trader *t, const char *key)
+{
+    for (tr_call *c = t->calls; c; c = c->next) {
+        if (strcmp(c->key, key) == 0) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+void trader_stop(trader *t)
+{
+    for (size_t i = 0; i < t->nsubs; i++) {
+        t->h->unsubscribe(t->inst, t->subs[i]);
+    }
+    t->nsubs = 0;
+    for (size_t i = 0; i < t->nwaiting; i++) {
+        t->h->event_release(t->waiting[i]);
+    }
+    t->nwaiting = 0;
+    tr_ctx_release(t);
+    t->running = false;
+    /* Calls in flight: their answers are stored, never acted on. Cancelling
+     * may answer from inside cancel(), which frees the call: look each up
+     * again by key. */
+    char keys[64][AT_ID_LEN];
+    size_t n = 0;
+    for (tr_call *c = t->calls; c; c = c->next) {
+        c->abandoned = true;
+        if (c->asking && n < 64) {
+            snprintf(keys[n++], AT_ID_LEN, "%s", c->key);
+        }
+    }
+    for (size_t i = 0; i < n && t->cfg.ai->cancel; i++) {
+        tr_call *c = find_call(t, keys[i]);
+        if (c && c->asking) {
+            t->cfg.ai->cancel(t->cfg.ai_ctx, keys[i]);
+        }
+    }
+}
+
+static void call_free(tr_call *c)
+{
+    c->t->h->timer_cancel(c->timer);
+    free(c->trigger_reason);
+    free(c->system);
+    free(c->user);
+    free(c->user_retry);
+    free(c->first_raw);
+    free(c->first_error);
+    free(c);
+}
+
+void trader_free(trader *t)
+{
+    if (!t) {
+        return;
+    }
+    trader_stop(t);
+    for (tr_call *c = t->calls, *next; c; c = next) {
+        next = c->next;
+        call_free(c);
+    }
+    t->calls = NULL;
+    if (t->queries > 0) {
+        t->freed = true; /* the last query's done callback frees it */
+        return;
+    }
+    tr_free_now(t);
+}
+
+void tr_free_now(trader *t)
+{
+    prompt_free(&t->tpl);
+    free(t->hist);
+    free(t);
+}
+
+void trader_get_stats(const trader *t, trader_stats *out)
+{
+    *out = t->st;
+}
+
+/* ------------------------------------------------------------ calls */
+
+static void ask(tr_call *c);
+static void wait_ready(tr_call *c);
+
+static void on_trigger(void *arg, const at_event *e)
+{
+    trader *t = arg;
+    const at_ev_trigger *tr = (const void *)e;
+    if (strcmp(tr->trader, t->name) != 0) {
+        return;
+    }
+    if (!t->loaded) {
+        if (t->nwaiting < MAX_WAITING) {
+            t->h->event_retain(e);
+            t->waiting[t->nwaiting++] = e;
+        } else {
+            t->h->log(t->inst, AT_LOG_WARN, "trigger %s dropped: %d wait for the history", tr->key,
+                      MAX_WAITING);
+        }
+        return;
+    }
+    start_call(t, tr);
+}
+
+static void start_call(trader *t, const at_ev_trigger *tr)
+{
+    t->st.triggers++;
+    if (find_call(t, tr->key)) {
+        t->h->log(t->inst, AT_LOG_WARN, "trigger %s is already being decided: ignored", tr->key);
+        return;
+    }
+    tr_call *c = calloc(1, sizeof(*c));
+    if (!c || !(c->trigger_reason = strdup(tr->reason ? tr->reason : ""))) {
+        free(c);
+        t->h->log(t->inst, AT_LOG_ERROR, "out of memory: trigger %s not answered", tr->key);
+        return;
+    }
+    c->t = t;
+    snprintf(c->key, sizeof(c->key), "%s", tr->key);
+    c->trigger_ms = tr->h.ts_us / 1000;
+    c->deadline_ms = c->trigger_ms + (tr->deadline_ms > 0 ? tr->deadline_ms : DEFAULT_DEADLINE_MS);
+    c->next = t->calls;
+    t->calls = c;
+    t->st.in_flight++;
+    wait_ready(c);
+}
+
+static void unlink_call(trader *t, tr_call *c)
+{
+    for (tr_call **p = &t->calls; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            t->st.in_flight--;
+            return;
+        }
+    }
+}
+
+static void on_reply(void *arg, const at_ai_reply *r);
+static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const char *why);
+
+/* The deadline passed with the call unanswered: cancel it (its answer
+ * then comes with AT_ESTATE). A provider without cancel answers late. */
+static void on_deadline(void *arg)
+{
+    tr_call *c = arg;
+    c->timer = NULL;
+    if (c->asking && c->t->cfg.ai->cancel) {
+        c->timed_out = true;
+        c->t->cfg.ai->cancel(c->t->cfg.ai_ctx, c->key);
+    }
+}
+
+static void send(tr_call *c, const char *user)
+{
+    trader *t = c->t;
+    at_ai_request req = {.trader = t->name,
+                         .request_id = c->key,
+                         .system = c->system,
+                         .user = user,
+                         .json_schema = SCHEMA,
+                         .symbols = t->cfg.symbols,
+                         .nsymbols = t->nsym,
+                         .deadline_ms = c->deadline_ms,
+                         .retry = c->attempt};
+    c->asking = true;
+    c->asked_ms = now_ms(t);
+    if (!c->timer) {
+        /* A second past the deadline: the provider had its chance to say so. */
+        int64_t after = c->deadline_ms - c->asked_ms + 1000;
+        c->timer = t->h->timer_add(t->inst, after > 0 ? after : 0, 0, on_deadline, c);
+    }
+    int rc = t->cfg.ai->request(t->cfg.ai_ctx, &req, on_reply, c);
+    if (rc != AT_OK) {
+        c->asking = false;
+        char err[160];
+        snprintf(err, sizeof(err), "%s refused the request: %s", t->ai_name, at_strerror(rc));
+        at_ai_reply fake = {.err = rc, .error = err};
+        finish(c, &fake, NULL, NULL);
+    }
+}
+
+static void fmt_dec(const trader *t, at_dec d, char *buf)
+{
+    if (t->h->dec_format(d, buf) < 0) {
+        snprintf(buf, AT_DEC_STRLEN, "?");
+    }
+}
+
+/* Render the prompts from the templates and what the bus told, then ask. */
+static void ask(tr_call *c)
+{
+    trader *t = c->t;
+    if (c->abandoned) {
+        unlink_call(t, c);
+        call_free(c);
+        return;
+    }
+    int64_t now = now_ms(t);
+    char time_s[32], lev[AT_DEC_STRLEN], size[AT_DEC_STRLEN], tp[AT_DEC_STRLEN], sl[AT_DEC_STRLEN];
+    time_t secs = (time_t)(now / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(time_s, sizeof(time_s), "%Y-%m-%d %H:%M:%S", &tm);
+    fmt_dec(t, t->max_leverage, lev);
+    fmt_dec(t, t->max_size_pct, size);
+    fmt_dec(t, t->tp_pct, tp);
+    fmt_dec(t, t->sl_pct, sl);
+    tbuf syms = {0};
+    for (size_t i = 0; i < t->nsym; i++) {
+        tb_printf(&syms, "%s%s", i ? ", " : "", t->sym[i].name);
+    }
+    char *parts[7] = {tb_take(&syms),        tr_render_account(t),      tr_render_positions(t, now),
+                      tr_render_orders(t),   tr_render_history(t, now), tr_render_market(t),
+                      tr_render_news(t, now)};
+    const char *vals[PV__COUNT] = {
+        [PV_time] = time_s,        [PV_trigger] = c->trigger_reason, [PV_trader] = t->name,
+        [PV_symbols] = parts[0],   [PV_account] = parts[1],          [PV_positions] = parts[2],
+        [PV_orders] = parts[3],    [PV_history] = parts[4],          [PV_market] = parts[5],
+        [PV_news] = parts[6],      [PV_max_leverage] = lev,          [PV_max_size_pct] = size,
+        [PV_take_profit_pct] = tp, [PV_stop_loss_pct] = sl};
+    bool ok = true;
+    for (size_t i = 0; i < 7; i++) {
+        ok &= parts[i] != NULL;
+    }
+    if (ok) {
+        c->system = prompt_render(t->tpl.system, vals);
+        c->user = prompt_render(t->tpl.user, vals);
+    }
+    for (size_t i = 0; i < 7; i++) {
+        free(parts[i]);
+    }
+    if (!c->system || !c->user) {
+        at_ai_reply fake = {.err = AT_ENOMEM, .error = "out of memory rendering the prompt"};
+        finish(c, &fake, NULL, NULL);
+        return;
+    }
+    c->prompt_tokens = prompt_tokens(c->system) + prompt_tokens(c->user);
+    t->st.last_prompt_tokens = c->prompt_tokens;
+    t->h->log(t->inst, AT_LOG_INFO,
+              "%s: asking %s (prompt ~%" PRId64 " tokens, answer by %" PRId64 " s)", c->key,
+              t->ai_name, c->prompt_tokens, (c->deadline_ms - now) / 1000);
+    send(c, c->user);
+}
+
+/* The account's balance and a price of every symbol arrived. */
+static bool ready(const trader *t)
+{
+    for (size_t i = 0; i < t->nsym; i++) {
+        if (tr_price(t, i).m <= 0) {
+            return false;
+        }
+    }
+    return t->has_balance;
+}
+
+static void on_ready_poll(void *arg)
+{
+    tr_call *c = arg;
+    c->timer = NULL;
+    wait_ready(c);
+}
+
+/* A trigger right after the start comes before the venue has said what the
+ * account holds and what prices are: wait for them (checked every
+ * READY_POLL_MS), at most READY_WAIT_MS and half the deadline, then ask
+ * with what there is (the prompt then says what is missing). */
+static void wait_ready(tr_call *c)
+{
+    trader *t = c->t;
+    int64_t now = now_ms(t), span = (c->deadline_ms - c->trigger_ms) / 2;
+    int64_t limit = c->trigger_ms + (span < READY_WAIT_MS ? span : READY_WAIT_MS);
+    if (c->abandoned || ready(t) || now >= limit) {
+        if (!c->abandoned && !ready(t)) {
+            t->h->log(t->inst, AT_LOG_WARN,
+                      "%s: asking without %s (not received within %" PRId64 " ms)", c->key,
+                      t->has_balance ? "a price of every symbol" : "the account's balance",
+                      now - c->trigger_ms);
+        }
+        /* The venue writes its instruments and position mode before it
+         * says what the account holds: read them now. */
+        tr_refresh(t, c, ask);
+        return;
+    }
+    c->timer = t->h->timer_add(t->inst, READY_POLL_MS, 0, on_ready_poll, c);
+    if (!c->timer) {
+        tr_refresh(t, c, ask);
+    }
+}
+
+/* Only an answer whose text failed the checks is asked again: a provider
+ * error, a refusal or a cut-off answer would most likely come back the same. */
+static bool retryable(const at_ai_reply *r)
+{
+    return r->err == AT_OK && !(r->refusal && r->refusal[0]) &&
+           (!r->finish_reason || !r->finish_reason[0] || strcmp(r->finish_reason, "stop") == 0);
+}
+
+static void on_reply(void *arg, const at_ai_reply *r)
+{
+    tr_call *c = arg;
+    trader *t = c->t;
+    int64_t now = now_ms(t);
+    c->asking = false;
+    c->tokens_in += r->tokens_in > 0 ? r->tokens_in : 0;
+    c->tokens_out += r->tokens_out > 0 ? r->tokens_out : 0;
+    c->cost_usd += isfinite(r->cost_usd) && r->cost_usd > 0 ? r->cost_usd : 0;
+    c->latency_ms += r->latency_ms > 0 ? r->latency_ms : now - c->asked_ms;
+    char why[VD_WHY_LEN];
+    if (c->abandoned) {
+        finish(c, r, NULL, "the trader stopped before the answer was used");
+        return;
+    }
+    if (c->timed_out || now > c->deadline_ms) {
+        t->st.late++;
+        if (c->timed_out) {
+            snprintf(why, sizeof(why),
+                     "no answer by the deadline (%" PRId64 " s after the trigger)",
+                     (c->deadline_ms - c->trigger_ms) / 1000);
+        } else {
+            snprintf(why, sizeof(why), "answered %" PRId64 " ms after the deadline: not acted on",
+                     now - c->deadline_ms);
+        }
+        finish(c, r, NULL, why);
+        return;
+    }
+    for (size_t i = 0; i < t->nsym; i++) {
+        t->prices[i] = tr_price(t, i);
+    }
+    vd_decision *d = malloc(sizeof(*d));
+    if (!d) {
+        finish(c, r, NULL, "out of memory validating the answer");
+        return;
+    }
+    int rc = vd_reply(r, &t->lim, d, why, sizeof(why));
+    if (rc != AT_OK && t->cfg.retry && c->attempt == 0 && retryable(r)) {
+        t->h->log(t->inst, AT_LOG_WARN, "%s: invalid answer (%s): asking again once", c->key, why);
+        free(d);
+        tbuf b = {0};
+        tb_printf(&b,
+                  "%s\n\nYour previous answer was invalid: %s.\nAnswer again with only the JSON "
+                  "object described above.\n",
+                  c->user, why);
+        c->user_retry = tb_take(&b);
+        c->first_raw = strdup(r->content ? r->content : "");
+        c->first_error = strdup(why);
+        if (!c->user_retry || !c->first_raw || !c->first_error) {
+            finish(c, r, NULL, "out of memory preparing the retry");
+            return;
+        }
+        c->attempt = 1;
+        t->st.retries++;
+        send(c, c->user_retry);
+        return;
+    }
+    finish(c, r, rc == AT_OK ? d : NULL, why);
+    free(d);
+}
+
+/* ------------------------------------------------------------ intents */
+
+/* "ai" + the first 28 hex digits of SHA-256(intent id): alphanumeric, 30
+ * characters (OKX takes 32; the attached TP/SL adds one), the same for the
+ * same intent, and no two intents share one in practice. */
+static void cl_ord_id_of(const char *intent_id, char out[AT_ID_LEN])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(intent_id, strlen(intent_id), md, &n, EVP_sha256(), NULL) != 1 || n < 14) {
+        out[0] = '\0'; /* the executor derives one from the intent id */
+        return;
+    }
+    snprintf(out, AT_ID_LEN, "ai");
+    for (unsigned i = 0; i < 14; i++) {
+        snprintf(out + 2 + 2 * i, 3, "%02x", md[i]);
+    }
+}
+
+/* The position an item closes: its contracts (signed in net mode) and side. */
+static at_dec position_of(const trader *t, const tr_symbol *s, bool is_long, at_pos_side *side)
+{
+    const tr_position *hedge = &s->pos[is_long ? AT_POS_LONG : AT_POS_SHORT];
+    const tr_position *net = &s->pos[AT_POS_NET];
+    if (t->pos_mode != TR_MODE_NET && hedge->pos.m > 0) {
+        *side = is_long ? AT_POS_LONG : AT_POS_SHORT;
+        return hedge->pos;
+    }
+    if (t->pos_mode != TR_MODE_LONG_SHORT && (is_long ? net->pos.m > 0 : net->pos.m < 0)) {
+        *side = AT_POS_NET;
+        return net->pos;
+    }
+    *side = AT_POS_NET;
+    return (at_dec){0, 0};
+}
+
+/* One item → one intent (true), or a note saying why not. */
+static bool plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx,
+                      at_ev_order_intent *o, tr_pending *pend, char *note, size_t notelen)
+{
+    tr_symbol *s = &t->sym[it->sym];
+    bool open = it->action == AT_ACT_OPEN_LONG || it->action == AT_ACT_OPEN_SHORT;
+    bool is_long = it->action == AT_ACT_OPEN_LONG || it->action == AT_ACT_CLOSE_LONG;
+    char a[AT_DEC_STRLEN], b[AT_DEC_STRLEN];
+    memset(o, 0, sizeof(*o));
+    int k = snprintf(o->intent_id, sizeof(o->intent_id), "%s/%zu", c->key, idx);
+    if (k < 0 || (size_t)k >= sizeof(o->intent_id)) {
+        snprintf(note, notelen, "the intent id %s/%zu is too long", c->key, idx);
+        return false;
+    }
+    cl_ord_id_of(o->intent_id, o->cl_ord_id);
+    snprintf(o->account, sizeof(o->account), "%s", t->account);
+    snprintf(o->origin, sizeof(o->origin), "%s", t->name);
+    snprintf(o->decision_id, sizeof(o->decision_id), "%s", c->key);
+    o->ord_type = AT_ORDT_MARKET;
+    o->shadow = t->cfg.shadow;
+    if (!s->has_spec) {
+        snprintf(note, notelen, "no instrument data (ctVal, lotSz, minSz) for %s", s->name);
+        return false;
+    }
+    if (open) {
+        at_dec px = tr_price(t, it->sym);
+        if (sz_open(t->has_balance ? t->total_eq : (at_dec){0, 0}, it->size_pct, it->leverage, px,
+                    &s->spec, &o->sz, note, notelen) != AT_OK) {
+            return false;
+        }
+        at_dec tp = it->take_profit, sl = it->stop_loss;
+        if (!tp.m && sz_exit_price(px, t->tp_pct, is_long, s->spec.tick_sz, &tp) != AT_OK) {
+            snprintf(note, notelen, "no default take-profit (take_profit_pct)");
+            return false;
+        }
+        if (!sl.m && sz_exit_price(px, t->sl_pct, !is_long, s->spec.tick_sz, &sl) != AT_OK) {
+            snprintf(note, notelen, "no default stop-loss (stop_loss_pct)");
+            return false;
+        }
+        fmt_dec(t, px, b);
+        if (!sz_exit_ok(tp, px, is_long, true)) {
+            fmt_dec(t, tp, a);
+            snprintf(note, notelen, "refused: take_profit %s is not %s the price %s", a,
+                     is_long ? "above" : "below", b);
+            return false;
+        }
+        if (!sz_exit_ok(sl, px, is_long, false)) {
+            fmt_dec(t, sl, a);
+            snprintf(note, notelen, "refused: stop_loss %s is not %s the price %s", a,
+                     is_long ? "below" : "above", b);
+            return false;
+        }
+        o->op = AT_INTENT_PLACE;
+        o->side = is_long ? AT_SIDE_BUY : AT_SIDE_SELL;
+        o->pos_side =
+            t->pos_mode == TR_MODE_LONG_SHORT ? (is_long ? AT_POS_LONG : AT_POS_SHORT) : AT_POS_NET;
+        o->tp_trigger_px = tp;
+        o->sl_trigger_px = sl;
+        o->leverage = it->leverage;
+        *pend = (tr_pending){.sym = it->sym, .dir = is_long ? 0 : 1};
+        snprintf(pend->cl_ord_id, sizeof(pend->cl_ord_id), "%s", o->cl_ord_id);
+        snprintf(pend->intent_id, sizeof(pend->intent_id), "%s", o->intent_id);
+        tr_thesis *th = &pend->thesis;
+        snprintf(th->decision_id, sizeof(th->decision_id), "%s", c->key);
+        th->ts_ms = now_ms(t);
+        th->tp = tp;
+        th->sl = sl;
+        snprintf(th->reason, sizeof(th->reason), "%s", it->reason);
+        snprintf(th->invalidation, sizeof(th->invalidation), "%s", it->invalidation);
+        return true;
+    }
+    at_pos_side side;
+    at_dec pos = position_of(t, s, is_long, &side);
+    if (pos.m == 0) {
+        snprintf(note, notelen, "no %s position to close", is_long ? "long" : "short");
+        return false;
+    }
+    bool full;
+    if (sz_close(pos, it->size_pct, &s->spec, &o->sz, &full, note, notelen) != AT_OK) {
+        return false;
+    }
+    o->op = full ? AT_INTENT_CLOSE_POSITION : AT_INTENT_PLACE;
+    o->side = is_long ? AT_SIDE_SELL : AT_SIDE_BUY;
+    o->pos_side = side;
+    o->reduce_only = true;
+    return true;
+}
+
+static const char *const OPS[] = {"place", "cancel", "amend", "close_position", "cancel_algo"};
+static const char *const POS_SIDES[] = {"net", "long", "short"};
+
+static void note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
+                        const at_ev_order_intent *o, const char *note)
+{
+    json_t *x = json_object();
+    json_object_set_new(x, "item", json_integer((json_int_t)idx));
+    json_object_set_new(x, "symbol", json_string(t->sym[it->sym].name));
+    json_object_set_new(x, "action", json_string(vd_action_name(it->action)));
+    if (note) {
+        json_object_set_new(x, "note", json_string(note));
+    } else {
+        char a[AT_DEC_STRLEN];
+        json_object_set_new(x, "intent_id", json_string(o->intent_id));
+        json_object_set_new(x, "cl_ord_id", json_string(o->cl_ord_id));
+        json_object_set_new(x, "op", json_string(OPS[o->op]));
+        json_object_set_new(x, "side", json_string(o->side == AT_SIDE_BUY ? "buy" : "sell"));
+        json_object_set_new(x, "pos_side", json_string(POS_SIDES[o->pos_side]));
+        fmt_dec(t, o->sz, a);
+        json_object_set_new(x, "sz", json_string(a));
+        if (o->tp_trigger_px.m) {
+            fmt_dec(t, o->tp_trigger_px, a);
+            json_object_set_new(x, "tp", json_string(a));
+        }
+        if (o->sl_trigger_px.m) {
+            fmt_dec(t, o->sl_trigger_px, a);
+            json_object_set_new(x, "sl", json_string(a));
+        }
+        if (o->leverage.m) {
+            fmt_dec(t, o->leverage, a);
+            json_object_set_new(x, "leverage", json_string(a));
+        }
+        json_object_set_new(x, "reduce_only", json_boolean(o->reduce_only));
+        json_object_set_new(x, "shadow", json_boolean(o->shadow));
+    }
+    json_array_append_new(arr, x);
+}
+
+/* ------------------------------------------------------------ the end */
+
+static void publish_decision(trader *t, const tr_call *c, const at_ai_reply *r,
+                             const vd_decision *d, const char *why)
+{
+    const char *model = r->model ? r->model : "";
+    size_t extra = strlen(model) + 1 + (why ? strlen(why) + 1 : 0);
+    for (size_t i = 0; d && i < d->n; i++) {
+        extra += strlen(d->items[i].reason) + strlen(d->items[i].invalidation) + 2;
+    }
+    at_ev_decision *e = (at_ev_decision *)t->h->event_new(t->inst, AT_EV_DECISION, extra);
+    if (!e) {
+        t->h->log(t->inst, AT_LOG_ERROR, "%s: out of memory: DECISION not published", c->key);
+        return;
+    }
+    snprintf(e->decision_id, sizeof(e->decision_id), "%s", c->key);
+    snprintf(e->trader, sizeof(e->trader), "%s", t->name);
+    snprintf(e->provider, sizeof(e->provider), "%s", t->ai_name);
+    snprintf(e->trigger_key, sizeof(e->trigger_key), "%s", c->key);
+    e->model = t->h->event_strdup(&e->h, model);
+    e->valid = d != NULL;
+    e->invalid_reason = d ? NULL : t->h->event_strdup(&e->h, why);
+    e->latency_ms = c->latency_ms;
+    e->tokens_in = c->tokens_in;
+    e->tokens_out = c->tokens_out;
+    e->cost_usd = c->cost_usd;
+    for (size_t i = 0; d && i < d->n; i++) {
+        const vd_item *it = &d->items[i];
+        at_decision_item *x = &e->items[i];
+        x->symbol = t->sym[it->sym].id;
+        x->action = it->action;
+        x->size_pct = t->h->dec_to_double(it->size_pct);
+        x->leverage = t->h->dec_to_double(it->leverage);
+        x->take_profit = it->take_profit;
+        x->stop_loss = it->stop_loss;
+        x->confidence = it->confidence;
+        x->reason = t->h->event_strdup(&e->h, it->reason);
+        x->invalidation = t->h->event_strdup(&e->h, it->invalidation);
+    }
+    e->n = d ? (uint32_t)d->n : 0;
+    t->h->publish(t->inst, &e->h, 0);
+}
+
+static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const char *why)
+{
+    trader *t = c->t;
+    char reason[VD_WHY_LEN];
+    if (!d && !why) {
+        vd_decision *tmp = malloc(sizeof(*tmp));
+        if (tmp) {
+            vd_reply(r, &t->lim, tmp, reason, sizeof(reason));
+            free(tmp);
+        } else {
+            snprintf(reason, sizeof(reason), "provider error");
+        }
+        why = reason;
+    }
+    at_ev_order_intent *intents = NULL;
+    size_t nint = 0;
+    json_t *notes = json_array();
+    tr_hist *hx = NULL;
+    if (!c->abandoned) {
+        hx = tr_hist_push(t);
+        snprintf(hx->decision_id, sizeof(hx->decision_id), "%s", c->key);
+        hx->ts_ms = now_ms(t);
+        hx->valid = d != NULL;
+        snprintf(hx->invalid, sizeof(hx->invalid), "%.*s", (int)sizeof(hx->invalid) - 1,
+                 d ? "" : why);
+    }
+    if (d && !c->abandoned && d->n > 0) {
+        intents = calloc(d->n, sizeof(*intents));
+    }
+    for (size_t i = 0; d && hx && i < d->n; i++) {
+        const vd_item *it = &d->items[i];
+        tr_hist_item *h = &hx->items[hx->n++];
+        h->sym = it->sym;
+        h->action = it->action;
+        h->size_pct = it->size_pct;
+        h->leverage = it->leverage;
+        if (it->action == AT_ACT_HOLD) {
+            snprintf(h->outcome, sizeof(h->outcome), "hold");
+            continue;
+        }
+        char note[TR_NOTE_LEN] = "";
+        tr_pending pend = {.sym = SIZE_MAX};
+        if (!intents) {
+            snprintf(note, sizeof(note), "out of memory");
+        } else if (plan_item(t, c, it, i, &intents[nint], &pend, note, sizeof(note))) {
+            intents[nint].h.inst = t->sym[it->sym].id;
+            const at_ev_order_intent *o = &intents[nint++];
+            note_intent(t, notes, i, it, o, NULL);
+            snprintf(h->intent_id, sizeof(h->intent_id), "%s", o->intent_id);
+            snprintf(h->cl_ord_id, sizeof(h->cl_ord_id), "%s", o->cl_ord_id);
+            snprintf(h->outcome, sizeof(h->outcome), "asked");
+            if (pend.sym != SIZE_MAX) {
+                tr_pending_add(t, &pend);
+            }
+            continue;
+        }
+        note_intent(t, notes, i, it, NULL, note);
+        snprintf(h->outcome, sizeof(h->outcome), "not sent: %s", note);
+        t->h->log(t->inst, AT_LOG_WARN, "%s: %s %s not sent: %s", c->key,
+                  vd_action_name(it->action), t->sym[it->sym].name, note);
+    }
+    char validation[VD_WHY_LEN + 112];
+    if (d) {
+        snprintf(validation, sizeof(validation), "ok%s%s%s", d->stripped[0] ? " (stripped: " : "",
+                 d->stripped, d->stripped[0] ? ")" : "");
+    } else {
+        snprintf(validation, sizeof(validation), "%s", why);
+    }
+    char *actions = d ? vd_to_json(d, &t->lim) : NULL;
+    char *ints = notes ? json_dumps(notes, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    tr_store_decision(t, c, r, d != NULL, validation, actions, ints);
+    free(actions);
+    free(ints);
+    json_decref(notes);
+    t->st.decisions++;
+    t->st.invalid += d == NULL;
+    if (!c->abandoned) {
+        publish_decision(t, c, r, d, why);
+        for (size_t i = 0; i < nint; i++) {
+            at_ev_order_intent *o =
+                (at_ev_order_intent *)t->h->event_new(t->inst, AT_EV_ORDER_INTENT, 0);
+            if (!o) {
+                t->h->log(t->inst, AT_LOG_ERROR, "%s: out of memory: intent %s not published",
+                          c->key, intents[i].intent_id);
+                continue;
+            }
+            at_event hdr = o->h;
+            *o = intents[i];
+            hdr.inst = intents[i].h.inst;
+            o->h = hdr;
+            t->h->publish(t->inst, &o->h, 0);
+            t->st.intents++;
+        }
+    }
+    if (d) {
+        t->h->log(t->inst, AT_LOG_INFO, "%s: decision of %s valid (%zu item%s, %zu intent%s)%s%s",
+                  c->key, t->ai_name, d->n, d->n == 1 ? "" : "s", nint, nint == 1 ? "" : "s",
+                  c->attempt ? " after a retry" : "", c->abandoned ? ", not acted on" : "");
+    } else {
+        t->h->log(t->inst, AT_LOG_WARN, "%s: decision of %s invalid: %s", c->key, t->ai_name, why);
+    }
+    free(intents);
+    unlink_call(t, c);
+    call_free(c);
+}

@@ -1,0 +1,75 @@
+/* The decision half of a trader: what happens between the scheduler's
+ * TRIGGER and the executor's order gate. One per [trader.*], on the same
+ * virtual instance as its scheduler ("trader.alpha"), reaching the engine
+ * only through the at_host table and its AI instance's at_ai_ops (handed
+ * over by the engine, as the executor gets its venues):
+ *
+ *  1. a TRIGGER for this trader: the instruments (ctVal, lotSz, minSz,
+ *     tickSz) and the account's position mode are read again from storage,
+ *     the context is rendered from the prompt templates (prompt.h) with
+ *     what the bus told (context.c) and the AI is asked, by the trigger's
+ *     deadline;
+ *  2. the answer is validated (validate.h); an invalid one is asked again
+ *     once (retry = true) with the reason appended to the user prompt, when
+ *     the deadline allows; a provider error, a refusal, a cut-off answer or
+ *     a late one is not retried;
+ *  3. every decision, valid or not, is one row of `decisions` (prompt and
+ *     its hash, raw answer, reasoning, parsed actions, validation, tokens,
+ *     cost, latency, the intents it produced) and one AT_EV_DECISION (the
+ *     scheduler frees its slot on it);
+ *  4. each valid open/close item becomes one AT_EV_ORDER_INTENT (sizing.h;
+ *     intent id "<decision id>/<item>", clOrdId "ai" + 28 hex digits of its
+ *     SHA-256, so a re-published intent is the same order), origin = the
+ *     trader, account and shadow as configured; items that cannot be sized
+ *     (too small, no position, no price) are noted in the row instead.
+ *
+ * The decision id is the trigger's key (one decision per trigger). */
+#ifndef AT_CORE_TRADING_TRADER_H
+#define AT_CORE_TRADING_TRADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <aitrader/plugin.h>
+
+typedef struct trader_cfg {
+    const char *trader;  /* short name: "alpha" (copied) */
+    const char *ai_name; /* "ai.stub" (copied) */
+    const at_ai_ops *ai; /* the AI instance's operations (borrowed) */
+    void *ai_ctx;
+    const char *account; /* "exchange.okx_demo" (copied) */
+    const char *const *symbols;
+    size_t nsymbols;
+    const char *prompts_dir; /* holds system.txt and user.txt */
+    int64_t history;         /* past decisions shown in the context */
+    double max_leverage, max_size_pct;
+    double take_profit_pct, stop_loss_pct; /* defaults of an entry without them */
+    bool retry, shadow;
+    const char *const *indicators; /* names shown; "all" = every value */
+    size_t nindicators;
+} trader_cfg;
+
+typedef struct trader_stats {
+    bool loaded; /* stored history read (or no storage) */
+    uint64_t triggers, decisions, invalid, retries, intents, late;
+    size_t in_flight;
+    int64_t last_prompt_tokens;
+} trader_stats;
+
+typedef struct trader trader;
+
+/* `inst` is borrowed and must outlive the trader; cfg is copied. NULL with
+ * `why` filled when the templates cannot be loaded or memory runs out. */
+trader *trader_new(const at_host *h, at_instance *inst, const trader_cfg *cfg, char *why,
+                   size_t whylen);
+/* Subscribe, read the stored decisions back. */
+int trader_start(trader *t);
+/* Unsubscribe, cancel the AI calls in flight (their answers are stored, not
+ * acted on). Idempotent. */
+void trader_stop(trader *t);
+/* After the AI instances are gone (engine shutdown order). */
+void trader_free(trader *t);
+void trader_get_stats(const trader *t, trader_stats *out);
+
+#endif

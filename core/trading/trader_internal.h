@@ -1,0 +1,198 @@
+/* Internals shared by trader.c (calls, intents), context.c (what the bus
+ * told, rendered for the prompt) and trader_store.c (the decisions table,
+ * instruments, accounts). Not for other modules. */
+#ifndef AT_CORE_TRADING_TRADER_INTERNAL_H
+#define AT_CORE_TRADING_TRADER_INTERNAL_H
+
+#include "prompt.h"
+#include "sizing.h"
+#include "trader.h"
+#include "validate.h"
+
+#define TR_MAX_SYMBOLS 64
+#define TR_MAX_BARS 8      /* bar sizes whose latest INDICATOR is kept */
+#define TR_MAX_ORDERS 64   /* live orders of the account shown */
+#define TR_MAX_MARGINS 128 /* positions of the account counted in margin use */
+#define TR_NEWS 5          /* latest news lines shown */
+#define TR_SENTIMENT 4     /* sentiment feeds shown */
+#define TR_HIST_MAX 50     /* past decisions kept (history's upper bound) */
+#define TR_PENDING 32      /* entries waiting for their fill to become a thesis */
+#define TR_NOTE_LEN 160
+
+typedef enum tr_pos_mode { TR_MODE_UNKNOWN = 0, TR_MODE_NET, TR_MODE_LONG_SHORT } tr_pos_mode;
+
+/* Why a position was opened: the entry decision's reason and invalidation. */
+typedef struct tr_thesis {
+    bool set;
+    char decision_id[AT_ID_LEN];
+    int64_t ts_ms;
+    at_dec tp, sl;
+    char reason[VD_TEXT_MAX + 1];
+    char invalidation[VD_TEXT_MAX + 1];
+} tr_thesis;
+
+typedef struct tr_position {
+    at_dec pos, avg_px, upl, lever, margin, realized;
+    int64_t since_ms; /* first seen open in this run */
+} tr_position;
+
+typedef struct tr_symbol {
+    at_inst id;
+    const char *name; /* the config's string */
+    at_dec last, mark;
+    bool has_funding, has_obi;
+    double funding, obi;
+    const at_ev_indicator *ind[TR_MAX_BARS]; /* retained */
+    tr_position pos[3];                      /* by at_pos_side */
+    tr_thesis thesis[2];                     /* 0: long, 1: short */
+    sz_inst spec;
+    bool has_spec, spec_own; /* spec_own: from the account's own venue */
+} tr_symbol;
+
+typedef struct tr_order {
+    char ord_id[AT_ID_LEN];
+    at_inst inst;
+    at_side side;
+    at_ord_type type;
+    at_ord_state state;
+    at_dec px, sz, filled;
+    bool reduce_only;
+} tr_order;
+
+typedef struct tr_margin {
+    at_inst inst;
+    at_pos_side side;
+    at_dec margin;
+} tr_margin;
+
+typedef struct tr_news {
+    int64_t ts_ms;
+    char feed[24];
+    char title[128];
+    double score;
+} tr_news;
+
+typedef struct tr_sentiment {
+    char feed[24];
+    char label[32];
+    double value;
+    int64_t as_of_ms;
+} tr_sentiment;
+
+/* One item of a past decision, with what became of it. */
+typedef struct tr_hist_item {
+    size_t sym;
+    at_action action;
+    at_dec size_pct, leverage;
+    char intent_id[AT_ID_LEN];
+    char cl_ord_id[AT_ID_LEN];
+    char outcome[TR_NOTE_LEN];
+} tr_hist_item;
+
+typedef struct tr_hist {
+    char decision_id[AT_ID_LEN];
+    int64_t ts_ms;
+    bool valid;
+    char invalid[TR_NOTE_LEN];
+    size_t n;
+    tr_hist_item items[AT_DECISION_MAX];
+} tr_hist;
+
+/* An entry sent, waiting for its first fill to become its position's thesis. */
+typedef struct tr_pending {
+    char cl_ord_id[AT_ID_LEN];
+    char intent_id[AT_ID_LEN];
+    size_t sym;
+    int dir; /* 0 long, 1 short */
+    tr_thesis thesis;
+} tr_pending;
+
+/* One AI call: a trigger until its decision is stored and published. */
+typedef struct tr_call {
+    trader *t;
+    struct tr_call *next;
+    char key[AT_ID_LEN]; /* the trigger's key = the decision id */
+    char *trigger_reason;
+    int64_t trigger_ms, deadline_ms; /* absolute core-clock ms */
+    int attempt;                     /* 0, or 1 for the retry */
+    bool asking, abandoned, timed_out;
+    at_timer *timer; /* the deadline: cancel the AI call */
+    char *system, *user, *user_retry;
+    int64_t prompt_tokens;
+    /* the first attempt, when retried */
+    char *first_raw, *first_error;
+    /* sums over attempts */
+    int64_t tokens_in, tokens_out, latency_ms;
+    double cost_usd;
+    int64_t asked_ms;
+} tr_call;
+
+struct trader {
+    const at_host *h;
+    at_instance *inst;
+    trader_cfg cfg;
+    char name[AT_ID_LEN], ai_name[AT_ID_LEN], account[AT_ID_LEN];
+    prompt_tpl tpl;
+    vd_limits lim;
+    at_dec max_leverage, max_size_pct, tp_pct, sl_pct;
+    at_dec prices[TR_MAX_SYMBOLS]; /* for the validator: last, else mark */
+    bool all_indicators;
+    tr_symbol sym[TR_MAX_SYMBOLS];
+    size_t nsym;
+    /* account */
+    tr_pos_mode pos_mode;
+    bool has_balance;
+    at_dec total_eq, avail, upl;
+    tr_margin margins[TR_MAX_MARGINS];
+    size_t nmargins;
+    tr_order orders[TR_MAX_ORDERS];
+    size_t norders;
+    /* outside world */
+    tr_news news[TR_NEWS];
+    size_t nnews;
+    tr_sentiment sent[TR_SENTIMENT];
+    size_t nsent;
+    /* memory */
+    tr_hist *hist; /* ring of TR_HIST_MAX, oldest first from hstart */
+    size_t hstart, hn;
+    tr_pending pending[TR_PENDING];
+    size_t npending;
+    /* calls */
+    tr_call *calls;
+    int subs[16];
+    size_t nsubs;
+    bool running, loaded, freed;
+    unsigned queries;         /* storage reads in flight: free waits for them */
+    const at_event **waiting; /* triggers that came before the history was read (retained) */
+    size_t nwaiting;
+    trader_stats st;
+};
+
+/* context.c: what the bus told, and its rendering. */
+int tr_ctx_subscribe(trader *t);
+void tr_ctx_release(trader *t);
+int tr_symbol_index(const trader *t, at_inst id);
+at_dec tr_price(const trader *t, size_t sym);
+char *tr_render_account(const trader *t);
+char *tr_render_positions(const trader *t, int64_t now_ms);
+char *tr_render_orders(const trader *t);
+char *tr_render_history(const trader *t, int64_t now_ms);
+char *tr_render_market(const trader *t);
+char *tr_render_news(const trader *t, int64_t now_ms);
+tr_hist *tr_hist_push(trader *t);
+/* An order's state or a result for one of this trader's intents. */
+void tr_hist_outcome(trader *t, const char *intent_id, const char *cl_ord_id, const char *text);
+void tr_thesis_promote(trader *t, const char *cl_ord_id);
+void tr_thesis_drop(trader *t, const char *intent_id);
+void tr_pending_add(trader *t, const tr_pending *p);
+
+/* trader_store.c */
+void tr_store_decision(trader *t, const tr_call *c, const at_ai_reply *r, bool valid,
+                       const char *validation, const char *actions_json, const char *intents_json);
+void tr_load_history(trader *t);
+/* Read instruments and the position mode again, then call next(c). */
+void tr_refresh(trader *t, tr_call *c, void (*next)(tr_call *c));
+void tr_loaded(trader *t);
+void tr_free_now(trader *t);
+
+#endif

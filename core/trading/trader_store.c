@@ -1,0 +1,538 @@
+/* A trader's storage: one `decisions` row per decision; at start the last
+ * decisions and the orders they produced are read back (the history shown
+ * in the prompt and the reason each open position was entered for); before
+ * each AI call the instruments (ctVal, lotSz, minSz, tickSz) and the
+ * account's position mode are read again, as the exchange plugins keep
+ * them. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "engine.h"
+#include "trader_internal.h"
+#include "util.h"
+
+/* Decisions read back at start: enough to find the entry of positions held
+ * for days, more than the history shown. */
+#define LOAD_DECISIONS 200
+#define LOAD_ORDERS 4000
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *col_text(const at_db_row *row, size_t i)
+{
+    return i < row->ncols && row->cols[i].type == AT_DB_TEXT ? row->cols[i].u.s : NULL;
+}
+
+static bool col_int(const at_db_row *row, size_t i, int64_t *out)
+{
+    if (i >= row->ncols) {
+        return false;
+    }
+    const at_db_value *v = &row->cols[i];
+    if (v->type == AT_DB_INT) {
+        *out = v->u.i;
+        return true;
+    }
+    if (v->type == AT_DB_TEXT && v->u.s) {
+        char *end;
+        long long x = strtoll(v->u.s, &end, 10);
+        *out = x;
+        return end != v->u.s;
+    }
+    return false;
+}
+
+/* SQLite gives 0/1, PostgreSQL's boolean may come back as "t"/"f". */
+static bool col_bool(const at_db_row *row, size_t i)
+{
+    int64_t x;
+    if (i < row->ncols && row->cols[i].type == AT_DB_TEXT && row->cols[i].u.s) {
+        char c = row->cols[i].u.s[0];
+        return c == 't' || c == 'T' || c == '1';
+    }
+    return col_int(row, i, &x) && x != 0;
+}
+
+static bool col_dec(const trader *t, const at_db_row *row, size_t i, at_dec *out)
+{
+    const char *s = col_text(row, i);
+    return s && t->h->dec_parse(s, (size_t)-1, out) == AT_OK;
+}
+
+static bool jdec(const trader *t, const json_t *o, const char *k, at_dec *out)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    *out = (at_dec){0, 0};
+    return s && t->h->dec_parse(s, (size_t)-1, out) == AT_OK;
+}
+
+/* Writes log on the instance, which lives until engine_free: a write that
+ * completes while the engine stops still has something to log on. */
+static void on_stored(void *arg, int err, const char *error)
+{
+    if (err != AT_OK) {
+        engine_host()->log(arg, AT_LOG_ERROR, "decision not stored: %s",
+                           error ? error : at_strerror(err));
+    }
+}
+
+/* ------------------------------------------------------------ the row */
+
+void tr_store_decision(trader *t, const tr_call *c, const at_ai_reply *r, bool valid,
+                       const char *validation, const char *actions_json, const char *intents_json)
+{
+    const char *user = c->user_retry ? c->user_retry : c->user;
+    const at_db_value p[] = {
+        AT_DB_S(c->key),
+        AT_DB_S(t->name),
+        AT_DB_S(t->ai_name),
+        AT_DB_S(r->model),
+        AT_DB_S(c->key),
+        AT_DB_S(c->trigger_reason),
+        AT_DB_B(valid),
+        AT_DB_S(valid ? NULL : validation),
+        AT_DB_S(actions_json),
+        AT_DB_S(user),
+        AT_DB_S(r->content),
+        AT_DB_I(c->latency_ms),
+        AT_DB_I(c->tokens_in),
+        AT_DB_I(c->tokens_out),
+        AT_DB_R(c->cost_usd),
+        AT_DB_I(t->h->now_us() / 1000),
+        AT_DB_S(t->tpl.hash),
+        AT_DB_S(c->system),
+        AT_DB_S(r->reasoning),
+        AT_DB_S(validation),
+        AT_DB_I(c->prompt_tokens),
+        AT_DB_S(r->finish_reason),
+        AT_DB_S(r->err != AT_OK ? (r->error ? r->error : at_strerror(r->err)) : NULL),
+        AT_DB_I(c->attempt + 1),
+        AT_DB_S(c->first_raw),
+        AT_DB_S(c->first_error),
+        AT_DB_S(intents_json),
+        AT_DB_S(r->refusal),
+        AT_DB_I(c->deadline_ms),
+    };
+    int rc = t->h->db_write(
+        t->inst,
+        "INSERT INTO decisions (id, trader, provider, model, trigger_key, trigger_reason, valid, "
+        "invalid_reason, actions_json, prompt, raw_response, latency_ms, tokens_in, tokens_out, "
+        "cost, created_ms, prompt_hash, system_prompt, reasoning, validation, prompt_tokens, "
+        "finish_reason, provider_error, attempts, first_response, first_error, intents_json, "
+        "refusal, deadline_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
+        "$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29) ON CONFLICT (id) DO NOTHING",
+        p, sizeof(p) / sizeof(p[0]), on_stored, t->inst);
+    if (rc != AT_OK && rc != AT_ESTATE) {
+        t->h->log(t->inst, AT_LOG_ERROR, "%s: decision not stored: %s", c->key, at_strerror(rc));
+    }
+}
+
+/* ------------------------------------------------------------ refresh */
+
+typedef struct refresh {
+    trader *t;
+    char key[AT_ID_LEN];
+    void (*next)(tr_call *c);
+    int step;
+} refresh;
+
+static void query_done(trader *t)
+{
+    t->queries--;
+    if (t->freed && t->queries == 0) {
+        tr_free_now(t);
+    }
+}
+
+static int on_inst_row(void *arg, const at_db_row *row)
+{
+    refresh *rf = arg;
+    trader *t = rf->t;
+    const char *ex = col_text(row, 0), *id = col_text(row, 1);
+    int k = id ? tr_symbol_index(t, t->h->inst_intern(id)) : -1;
+    if (k < 0 || t->freed) {
+        return 0;
+    }
+    tr_symbol *s = &t->sym[k];
+    /* The account's own row wins; any venue's row for the instrument else
+     * (a paper account trades on another instance's market). */
+    bool own = ex && strcmp(ex, t->account) == 0;
+    if (s->spec_own && !own) {
+        return 0;
+    }
+    sz_inst in = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
+    if (!col_dec(t, row, 2, &in.ct_val) || !col_dec(t, row, 3, &in.lot_sz) ||
+        !col_dec(t, row, 4, &in.min_sz)) {
+        return 0;
+    }
+    col_dec(t, row, 5, &in.tick_sz);
+    s->spec = in;
+    s->has_spec = true;
+    s->spec_own = own;
+    return 0;
+}
+
+static int on_account_row(void *arg, const at_db_row *row)
+{
+    refresh *rf = arg;
+    const char *mode = col_text(row, 0);
+    if (mode && !rf->t->freed) {
+        rf->t->pos_mode = strcmp(mode, "long_short_mode") == 0 ? TR_MODE_LONG_SHORT
+                          : strcmp(mode, "net_mode") == 0      ? TR_MODE_NET
+                                                               : rf->t->pos_mode;
+    }
+    return 0;
+}
+
+static void refresh_step(refresh *rf);
+
+static void on_refresh_done(void *arg, int err, const char *error)
+{
+    refresh *rf = arg;
+    trader *t = rf->t;
+    if (err != AT_OK && !t->freed) {
+        t->h->log(t->inst, AT_LOG_WARN, "%s: cannot read %s (%s): using what was read before",
+                  rf->key, rf->step == 1 ? "instruments" : "the account's position mode",
+                  error ? error : at_strerror(err));
+    }
+    bool last = t->freed && t->queries == 1;
+    query_done(t); /* frees the trader after its last query */
+    if (last) {
+        free(rf);
+        return;
+    }
+    refresh_step(rf);
+}
+
+/* Step 0: instruments; 1: the account's position mode; 2: on to the call. */
+static void refresh_step(refresh *rf)
+{
+    trader *t = rf->t;
+    for (;;) {
+        int step = rf->step++;
+        if (step >= 2 || t->freed) {
+            tr_call *c = NULL;
+            for (tr_call *x = t->freed ? NULL : t->calls; x; x = x->next) {
+                c = strcmp(x->key, rf->key) == 0 ? x : c;
+            }
+            if (c) {
+                rf->next(c);
+            }
+            free(rf);
+            return;
+        }
+        int rc;
+        if (step == 0) {
+            /* WHERE inst_id IN ($1, … $n): the trader's symbols only. */
+            at_db_value p[TR_MAX_SYMBOLS];
+            tbuf sql = {0};
+            tb_printf(&sql, "SELECT exchange, inst_id, ct_val, lot_sz, min_sz, tick_sz FROM "
+                            "instruments WHERE inst_id IN (");
+            for (size_t i = 0; i < t->nsym; i++) {
+                p[i] = AT_DB_S(t->sym[i].name);
+                t->sym[i].spec_own = false;
+                tb_printf(&sql, "%s$%zu", i ? ", " : "", i + 1);
+            }
+            tb_printf(&sql, ")");
+            char *q = tb_take(&sql);
+            rc = q ? t->h->db_query(t->inst, q, p, t->nsym, on_inst_row, on_refresh_done, rf)
+                   : AT_ENOMEM;
+            free(q);
+        } else {
+            at_db_value p[1] = {AT_DB_S(t->account)};
+            rc = t->h->db_query(t->inst, "SELECT pos_mode FROM accounts WHERE id = $1", p, 1,
+                                on_account_row, on_refresh_done, rf);
+        }
+        if (rc == AT_OK) {
+            t->queries++;
+            return;
+        }
+        if (rc != AT_ESTATE) {
+            t->h->log(t->inst, AT_LOG_WARN, "%s: cannot read %s (%s)", rf->key,
+                      step == 0 ? "instruments" : "the position mode", at_strerror(rc));
+        }
+    }
+}
+
+void tr_refresh(trader *t, tr_call *c, void (*next)(tr_call *c))
+{
+    refresh *rf = calloc(1, sizeof(*rf));
+    if (!rf) {
+        next(c); /* with what was read before */
+        return;
+    }
+    rf->t = t;
+    rf->next = next;
+    snprintf(rf->key, sizeof(rf->key), "%s", c->key);
+    refresh_step(rf);
+}
+
+/* ------------------------------------------------------------ history */
+
+typedef struct load_order {
+    char intent_id[AT_ID_LEN];
+    char outcome[TR_NOTE_LEN];
+    bool filled;
+} load_order;
+
+typedef struct load_row {
+    char id[AT_ID_LEN];
+    int64_t ts_ms;
+    bool valid;
+    char *invalid, *actions, *intents;
+} load_row;
+
+typedef struct loader {
+    trader *t;
+    int step;
+    load_order *orders;
+    size_t norders, ocap;
+    load_row *rows;
+    size_t nrows, rcap;
+} loader;
+
+static bool grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) {
+        return true;
+    }
+    size_t c = *cap ? 2 * *cap : 64;
+    void *q = realloc(*p, c * size);
+    if (!q) {
+        return false;
+    }
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static int on_order_row(void *arg, const at_db_row *row)
+{
+    loader *l = arg;
+    const char *id = col_text(row, 0), *state = col_text(row, 1);
+    if (!id || !state || !grow((void **)&l->orders, &l->ocap, l->norders, sizeof(load_order))) {
+        return 0;
+    }
+    load_order *o = &l->orders[l->norders++];
+    snprintf(o->intent_id, sizeof(o->intent_id), "%s", id);
+    const char *fill = col_text(row, 2), *avg = col_text(row, 3), *msg = col_text(row, 5);
+    at_dec f = {0, 0};
+    o->filled = fill && l->t->h->dec_parse(fill, (size_t)-1, &f) == AT_OK && f.m > 0;
+    if (strcmp(state, "rejected") == 0 || strcmp(state, "shadow") == 0) {
+        snprintf(o->outcome, sizeof(o->outcome), "%s: %.120s",
+                 state[0] == 's' ? "shadow" : "refused", msg ? msg : "");
+    } else if (o->filled) {
+        snprintf(o->outcome, sizeof(o->outcome), "%s %s @ %s",
+                 strcmp(state, "partially_filled") == 0 ? "partially filled" : state, fill,
+                 avg ? avg : "?");
+    } else {
+        snprintf(o->outcome, sizeof(o->outcome), "%s", state);
+    }
+    return 0;
+}
+
+static int on_decision_row(void *arg, const at_db_row *row)
+{
+    loader *l = arg;
+    const char *id = col_text(row, 0);
+    int64_t ts;
+    if (!id || !col_int(row, 1, &ts) ||
+        !grow((void **)&l->rows, &l->rcap, l->nrows, sizeof(load_row))) {
+        return 0;
+    }
+    load_row *r = &l->rows[l->nrows++];
+    memset(r, 0, sizeof(*r));
+    snprintf(r->id, sizeof(r->id), "%s", id);
+    r->ts_ms = ts;
+    r->valid = col_bool(row, 2);
+    const char *s;
+    r->invalid = (s = col_text(row, 3)) ? strdup(s) : NULL;
+    r->actions = (s = col_text(row, 4)) ? strdup(s) : NULL;
+    r->intents = (s = col_text(row, 5)) ? strdup(s) : NULL;
+    return 0;
+}
+
+static const load_order *find_order(const loader *l, const char *intent_id)
+{
+    for (size_t i = 0; i < l->norders; i++) {
+        if (strcmp(l->orders[i].intent_id, intent_id) == 0) {
+            return &l->orders[i];
+        }
+    }
+    return NULL;
+}
+
+/* One stored decision into the history, and into the theses of the
+ * positions it opened (entries that filled) or closed (whole closes). */
+static void replay(loader *l, const load_row *r)
+{
+    trader *t = l->t;
+    tr_hist *hx = tr_hist_push(t);
+    snprintf(hx->decision_id, sizeof(hx->decision_id), "%s", r->id);
+    hx->ts_ms = r->ts_ms;
+    hx->valid = r->valid;
+    snprintf(hx->invalid, sizeof(hx->invalid), "%s", r->invalid ? r->invalid : "");
+    json_t *acts = r->actions ? json_loads(r->actions, 0, NULL) : NULL;
+    json_t *ints = r->intents ? json_loads(r->intents, 0, NULL) : NULL;
+    json_t *list = json_object_get(acts, "decisions");
+    size_t i;
+    json_t *a;
+    json_array_foreach(list, i, a)
+    {
+        const char *sym = json_string_value(json_object_get(a, "symbol"));
+        const char *act = json_string_value(json_object_get(a, "action"));
+        int k = sym ? tr_symbol_index(t, t->h->inst_intern(sym)) : -1;
+        if (k < 0 || !act || hx->n == AT_DECISION_MAX) {
+            continue; /* a symbol the trader no longer trades */
+        }
+        tr_hist_item *h = &hx->items[hx->n++];
+        h->sym = (size_t)k;
+        for (int x = 0; x <= AT_ACT_CLOSE_SHORT; x++) {
+            h->action = strcmp(act, vd_action_name((at_action)x)) == 0 ? (at_action)x : h->action;
+        }
+        jdec(t, a, "size_pct", &h->size_pct);
+        jdec(t, a, "leverage", &h->leverage);
+        if (h->action == AT_ACT_HOLD) {
+            snprintf(h->outcome, sizeof(h->outcome), "hold");
+            continue;
+        }
+        snprintf(h->outcome, sizeof(h->outcome), "?");
+        size_t j;
+        json_t *n;
+        json_array_foreach(ints, j, n)
+        {
+            if (json_integer_value(json_object_get(n, "item")) != (json_int_t)i) {
+                continue;
+            }
+            const char *note = json_string_value(json_object_get(n, "note"));
+            const char *iid = json_string_value(json_object_get(n, "intent_id"));
+            const char *cl = json_string_value(json_object_get(n, "cl_ord_id"));
+            if (note) {
+                snprintf(h->outcome, sizeof(h->outcome), "not sent: %s", note);
+                break;
+            }
+            if (!iid) {
+                break;
+            }
+            snprintf(h->intent_id, sizeof(h->intent_id), "%s", iid);
+            snprintf(h->cl_ord_id, sizeof(h->cl_ord_id), "%s", cl ? cl : "");
+            const load_order *o = find_order(l, iid);
+            snprintf(h->outcome, sizeof(h->outcome), "%s", o ? o->outcome : "asked");
+            if (!o || !o->filled) {
+                break;
+            }
+            bool is_long = h->action == AT_ACT_OPEN_LONG || h->action == AT_ACT_CLOSE_LONG;
+            tr_thesis *th = &t->sym[k].thesis[is_long ? 0 : 1];
+            if (h->action == AT_ACT_OPEN_LONG || h->action == AT_ACT_OPEN_SHORT) {
+                memset(th, 0, sizeof(*th));
+                th->set = true;
+                snprintf(th->decision_id, sizeof(th->decision_id), "%s", r->id);
+                th->ts_ms = r->ts_ms;
+                jdec(t, n, "tp", &th->tp);
+                jdec(t, n, "sl", &th->sl);
+                const char *why = json_string_value(json_object_get(a, "reason"));
+                const char *inv = json_string_value(json_object_get(a, "invalidation"));
+                snprintf(th->reason, sizeof(th->reason), "%s", why ? why : "");
+                snprintf(th->invalidation, sizeof(th->invalidation), "%s", inv ? inv : "");
+            } else if (json_string_value(json_object_get(n, "op")) &&
+                       strcmp(json_string_value(json_object_get(n, "op")), "close_position") == 0) {
+                th->set = false;
+            }
+            break;
+        }
+    }
+    json_decref(acts);
+    json_decref(ints);
+}
+
+static void load_step(loader *l);
+
+static void loader_free(loader *l)
+{
+    for (size_t i = 0; i < l->nrows; i++) {
+        free(l->rows[i].invalid);
+        free(l->rows[i].actions);
+        free(l->rows[i].intents);
+    }
+    free(l->rows);
+    free(l->orders);
+    free(l);
+}
+
+static void on_load_done(void *arg, int err, const char *error)
+{
+    loader *l = arg;
+    trader *t = l->t;
+    if (err != AT_OK && !t->freed) {
+        t->h->log(t->inst, AT_LOG_WARN,
+                  "cannot read past decisions (%s): starting without their history and the "
+                  "reasons positions were entered for",
+                  error ? error : at_strerror(err));
+    }
+    bool last = t->freed && t->queries == 1;
+    query_done(t);
+    if (last) {
+        loader_free(l);
+        return;
+    }
+    load_step(l);
+}
+
+/* Step 0: this trader's orders; 1: its decisions; 2: replay them, oldest
+ * first. */
+static void load_step(loader *l)
+{
+    trader *t = l->t;
+    int step = l->step++;
+    int rc = AT_ESTATE;
+    if (step >= 2 || t->freed) {
+        for (size_t i = l->nrows; !t->freed && i-- > 0;) {
+            replay(l, &l->rows[i]);
+        }
+        if (!t->freed) {
+            t->h->log(t->inst, AT_LOG_INFO, "%zu past decisions read back", l->nrows);
+            tr_loaded(t);
+        }
+        loader_free(l);
+        return;
+    }
+    at_db_value p[2] = {AT_DB_S(t->name), AT_DB_I(step == 0 ? LOAD_ORDERS : LOAD_DECISIONS)};
+    if (step == 0) {
+        rc = t->h->db_query(t->inst,
+                            "SELECT intent_id, state, acc_fill_sz, avg_px, code, msg FROM orders "
+                            "WHERE origin = $1 AND decision_id IS NOT NULL ORDER BY created_ms "
+                            "DESC LIMIT $2",
+                            p, 2, on_order_row, on_load_done, l);
+    } else {
+        rc = t->h->db_query(t->inst,
+                            "SELECT id, created_ms, valid, invalid_reason, actions_json, "
+                            "intents_json FROM decisions WHERE trader = $1 ORDER BY created_ms "
+                            "DESC, id DESC LIMIT $2",
+                            p, 2, on_decision_row, on_load_done, l);
+    }
+    if (rc == AT_OK) {
+        t->queries++;
+        return;
+    }
+    if (rc != AT_ESTATE) {
+        t->h->log(t->inst, AT_LOG_WARN, "cannot read past decisions (%s)", at_strerror(rc));
+    }
+    l->step = 2; /* no storage: nothing to read back */
+    load_step(l);
+}
+
+void tr_load_history(trader *t)
+{
+    loader *l = calloc(1, sizeof(*l));
+    if (!l) {
+        t->h->log(t->inst, AT_LOG_ERROR, "out of memory: past decisions not read back");
+        tr_loaded(t);
+        return;
+    }
+    l->t = t;
+    load_step(l);
+}
