@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <aitrader/plugin.h>
 
@@ -182,6 +183,18 @@ int rl_check_config(const void *ctx, const char **key, char *why, size_t whylen)
 /* The limit for an instrument: its override, else the default. */
 at_dec rl_limit_for(const rl_limit *l, at_inst inst);
 
+static inline void rl_copy_id(char dst[AT_ID_LEN], const char *src)
+{
+    size_t n = src ? strnlen(src, AT_ID_LEN - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
+/* rl_store.c */
+void rl_instruments_load(rl_ctx *c);
+void rl_opens_load(rl_ctx *c);
+void rl_on_refresh(void *arg);
+
 /* rl_state.c */
 void rl_vec_init(rl_vec *v, size_t size);
 void *rl_vec_push(rl_vec *v);
@@ -190,7 +203,7 @@ void rl_vec_free(rl_vec *v);
 int rl_state_start(rl_ctx *c);
 void rl_state_stop(rl_ctx *c);
 void rl_state_free(rl_ctx *c);
-void rl_instruments_load(rl_ctx *c);
+bool rl_has_open(const rl_ctx *c, const char *intent_id);
 const rl_account *rl_account_find(const rl_ctx *c, const char *account);
 const rl_instr *rl_instr_find(const rl_ctx *c, const char *account, at_inst inst);
 const rl_market *rl_mark_find(const rl_ctx *c, const char *account, at_inst inst);

@@ -90,16 +90,14 @@ static bool pace(rl_judge *j)
     const at_ev_order_intent *it = j->it;
     char a[32], b[32];
     if (c->set.on[RL_NO_FLIP]) {
-        if (it->pos_side != AT_POS_NET) {
-            const rl_pos *o =
-                rl_pos_find(c, it->account, it->h.inst, j->dir > 0 ? AT_POS_SHORT : AT_POS_LONG);
-            if (o) {
-                return rl_reject(j, RL_NO_FLIP,
-                                 "a %s %s position is open: opening a %s beside it flips the "
-                                 "instrument; close the %s first",
-                                 side_word(-j->dir), j->inst, side_word(j->dir),
-                                 side_word(-j->dir));
-            }
+        /* long/short mode (a net position against the entry was a reduction) */
+        const rl_pos *o =
+            rl_pos_find(c, it->account, it->h.inst, j->dir > 0 ? AT_POS_SHORT : AT_POS_LONG);
+        if (o) {
+            return rl_reject(j, RL_NO_FLIP,
+                             "a %s %s position is open: opening a %s beside it flips the "
+                             "instrument; close the %s first",
+                             side_word(-j->dir), j->inst, side_word(j->dir), side_word(-j->dir));
         }
         const rl_close *k = rl_close_find(c, it->account, it->h.inst, -j->dir);
         if (k && c->flip_window_ms > 0 && j->now - k->at_us < c->flip_window_ms * 1000) {
@@ -331,8 +329,13 @@ void rl_check(void *ctx, const at_ev_order_intent *it, at_risk_answer *out)
         entry(&j);
         return;
     }
-    /* net mode: an order against the position reduces it, up to its size */
+    /* net mode: an order against the position reduces it, up to its size.
+     * (Without a side in long/short mode the venue takes a reduce-only buy
+     * as closing the short: exchange_okx's okx_order_pos_side.) */
     const rl_pos *p = rl_pos_find(c, it->account, it->h.inst, AT_POS_NET);
+    if (!p && it->reduce_only) {
+        p = rl_pos_find(c, it->account, it->h.inst, buy ? AT_POS_SHORT : AT_POS_LONG);
+    }
     j.dir = buy ? 1 : -1;
     if (it->reduce_only || (p && pos_dir(p) != j.dir)) {
         at_dec held = p ? p->pos : (at_dec){0, 0};

@@ -58,6 +58,9 @@ bool rl_leverage(rl_judge *j)
                        : j->dir > 0               ? AT_POS_LONG
                                                   : AT_POS_SHORT;
     const rl_pos *p = rl_pos_find(c, it->account, it->h.inst, side);
+    if (!p && side == AT_POS_NET) { /* a side-less intent on a long/short account */
+        p = rl_pos_find(c, it->account, it->h.inst, j->dir > 0 ? AT_POS_LONG : AT_POS_SHORT);
+    }
     if (it->leverage.m > 0) {
         j->lever = it->leverage;
         j->lever_from = "the intent's";

@@ -151,6 +151,10 @@ static void test_no_flip(void **state)
     filled(&v, BTC, AT_SIDE_BUY, AT_POS_LONG, "1", "1", "10", "50");
     v = OPEN_SHORT(BTC, "1", .decision = "");
     EXPECT(v, AT_VERDICT_REJECT, "no_flip", NULL, "a long BTC-USDT-SWAP position is open");
+    /* the same without a side: the venue opens a short for a plain sell */
+    v = JUDGE(.op = AT_INTENT_PLACE, .inst = BTC, .side = AT_SIDE_SELL, .ps = AT_POS_NET,
+              .sz = "1");
+    EXPECT(v, AT_VERDICT_REJECT, "no_flip", NULL, "a long BTC-USDT-SWAP position is open");
     /* right after the long closed */
     feed_position(ACCT, BTC, AT_POS_LONG, "0", "0", "0");
     advance_market(3599);
@@ -206,6 +210,10 @@ static void test_min_hold(void **state)
     /* long/short mode: a sell of the long without reduce_only is a close too */
     v = JUDGE(.op = AT_INTENT_PLACE, .inst = BTC, .side = AT_SIDE_SELL, .ps = AT_POS_LONG,
               .type = AT_ORDT_MARKET, .sz = "1", .decision = "d2");
+    EXPECT(v, AT_VERDICT_REJECT, "min_hold", NULL, NULL);
+    /* without a side: a reduce-only sell closes the long */
+    v = JUDGE(.op = AT_INTENT_PLACE, .inst = BTC, .side = AT_SIDE_SELL, .ps = AT_POS_NET, .sz = "1",
+              .reduce_only = true, .decision = "d2");
     EXPECT(v, AT_VERDICT_REJECT, "min_hold", NULL, NULL);
     /* a manual (or a rule's) close never waits */
     v = CLOSE_LONG(BTC, "1", "");
