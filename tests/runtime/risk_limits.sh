@@ -70,6 +70,11 @@ never_at_sim() {
 }
 
 check "check-config accepts the limits" "$AITRADER" check-config -c engine.ini
+sed 's/^max_leverage = 5$/max_leverage = BTC-USDT-SWAP:20/' engine.ini >bad.ini
+RC=0; "$AITRADER" check-config -c bad.ini >bad.out 2>&1 || RC=$?
+LINE=$(grep -n '^max_leverage' bad.ini | cut -d: -f1)
+check "check-config refuses an override list without a default (exit 2)" [ "$RC" = 2 ]
+check "at the key's line" contains bad.out "bad.ini:$LINE: [risk.limits] max_leverage: no default value"
 "$AITRADER" run -c engine.ini >engine.out 2>&1 &
 ENGINE=$!; RT_PIDS+=("$ENGINE")
 wait_log engine.out "exchange.okx_demo: state up" 20
