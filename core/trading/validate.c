@@ -619,7 +619,8 @@ char *vd_to_json(const vd_decision *d, const vd_limits *lim)
             ok = json_object_set_new(o, "invalidation", json_string(it->invalidation)) == 0;
         }
     }
-    char *s = ok ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *s =
+        ok ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(list);
     json_decref(root);
     return s;

@@ -1,0 +1,844 @@
+/* A trader's decision half (core/trading/trader.c) in a real engine (bus,
+ * SQLite storage, the simulated clock) with a scripted AI provider: a
+ * TRIGGER becomes a prompt from prompts/, the answer a stored and published
+ * decision, and each valid item an ORDER_INTENT sized exactly, with TP/SL,
+ * in the account's position mode; retries, refusals, deadlines, shadow, and
+ * the reason a position was entered for surviving a restart. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "clock.h"
+#include "engine.h"
+#include "trading/prompt.h"
+#include "trading/trader.h"
+#include "util.h"
+
+#define T0 1767225600000LL /* 2026-01-01T00:00:00Z, ms */
+#define ACCOUNT "exchange.acc"
+
+/* ---- a scripted AI provider ------------------------------------------------ */
+
+typedef struct fake_ai {
+    int calls;
+    int retry[8];
+    char *user[8];
+    char *system;
+    int64_t deadline_ms;
+    bool pending;
+    at_ai_done_cb done;
+    void *arg;
+    char id[AT_ID_LEN];
+    bool cancelled;
+} fake_ai;
+
+static fake_ai AI;
+
+static int ai_request(void *ctx, const at_ai_request *req, at_ai_done_cb done, void *arg)
+{
+    fake_ai *a = ctx;
+    if (a->calls < 8) {
+        a->retry[a->calls] = req->retry;
+        a->user[a->calls] = strdup(req->user);
+    }
+    free(a->system);
+    a->system = strdup(req->system);
+    a->calls++;
+    a->deadline_ms = req->deadline_ms;
+    a->pending = true;
+    a->done = done;
+    a->arg = arg;
+    snprintf(a->id, sizeof(a->id), "%s", req->request_id);
+    return AT_OK;
+}
+
+static void ai_cancel(void *ctx, const char *id)
+{
+    fake_ai *a = ctx;
+    if (a->pending && strcmp(id, a->id) == 0) {
+        a->pending = false;
+        a->cancelled = true;
+        at_ai_reply r = {.err = AT_ESTATE, .error = "cancelled"};
+        a->done(a->arg, &r);
+    }
+}
+
+static const at_ai_ops ai_ops = {sizeof(at_ai_ops), ai_request, ai_cancel};
+static const at_ai_ops ai_ops_nocancel = {sizeof(at_ai_ops), ai_request, NULL};
+
+static void ai_reset(void)
+{
+    for (int i = 0; i < 8; i++) {
+        free(AI.user[i]);
+    }
+    free(AI.system);
+    memset(&AI, 0, sizeof(AI));
+}
+
+/* ---- what the bus carried ---------------------------------------------------- */
+
+#define MAXI 16
+static at_ev_order_intent intents[MAXI];
+static size_t nintents;
+static at_ev_decision decisions[8];
+static char dec_reason[8][320];
+static size_t ndecisions;
+
+static void on_intent(void *arg, const at_event *e)
+{
+    if (nintents < MAXI) {
+        intents[nintents] = *(const at_ev_order_intent *)e;
+    }
+    nintents++;
+}
+
+static void on_decision(void *arg, const at_event *e)
+{
+    const at_ev_decision *d = (const void *)e;
+    if (ndecisions < 8) {
+        decisions[ndecisions] = *d;
+        snprintf(dec_reason[ndecisions], sizeof(dec_reason[0]), "%s",
+                 d->invalid_reason ? d->invalid_reason : "");
+    }
+    ndecisions++;
+}
+
+/* ---- the rig: engine + trader -------------------------------------------------- */
+
+static const char *const SYMS[] = {"BTC-USDT-SWAP", "DOGE-USDT-SWAP"};
+
+typedef struct rig {
+    engine *e;
+    const at_host *h;
+    at_instance *drv, *self;
+    trader *t;
+} rig;
+
+static rig R;
+static char tmpdir[64];
+
+static trader_cfg default_cfg(void)
+{
+    static const char *const inds[] = {"rsi14", "ema12"};
+    static char prompts[512];
+    snprintf(prompts, sizeof(prompts), "%s/prompts", AT_TEST_SOURCE_DIR);
+    return (trader_cfg){.trader = "alpha",
+                        .ai_name = "ai.fake",
+                        .ai = &ai_ops,
+                        .ai_ctx = &AI,
+                        .account = ACCOUNT,
+                        .symbols = SYMS,
+                        .nsymbols = 2,
+                        .prompts_dir = prompts,
+                        .history = 5,
+                        .max_leverage = 10,
+                        .max_size_pct = 0.2,
+                        .take_profit_pct = 0.04,
+                        .stop_loss_pct = 0.02,
+                        .retry = true,
+                        .indicators = inds,
+                        .nindicators = 2};
+}
+
+static void pump(void)
+{
+    engine_pump(R.e);
+}
+
+static bool is_loaded(void *arg)
+{
+    trader_stats st;
+    trader_get_stats(R.t, &st);
+    return st.loaded;
+}
+
+static void trader_open(const trader_cfg *cfg)
+{
+    char why[256] = "";
+    R.t = trader_new(R.h, R.self, cfg, why, sizeof(why));
+    if (!R.t) {
+        fail_msg("trader_new: %s", why);
+    }
+    assert_int_equal(trader_start(R.t), AT_OK);
+    assert_true(engine_wait(R.e, is_loaded, NULL, 5000000));
+}
+
+static void trader_close(void)
+{
+    trader_stop(R.t);
+    trader_free(R.t);
+    R.t = NULL;
+}
+
+/* ---- storage ---------------------------------------------------------------- */
+
+static int done_flag;
+static char row_text[8192];
+
+static bool flag_set(void *arg)
+{
+    return *(int *)arg != 0;
+}
+
+static void on_done(void *arg, int err, const char *error)
+{
+    if (err != AT_OK) {
+        print_message("storage: %s\n", error ? error : "?");
+    }
+    done_flag = 1;
+}
+
+static int on_row(void *arg, const at_db_row *row)
+{
+    size_t n = strlen(row_text);
+    for (size_t i = 0; i < row->ncols; i++) {
+        const at_db_value *v = &row->cols[i];
+        char cell[4096];
+        if (v->type == AT_DB_TEXT) {
+            snprintf(cell, sizeof(cell), "%s", v->u.s);
+        } else if (v->type == AT_DB_INT) {
+            snprintf(cell, sizeof(cell), "%" PRId64, v->u.i);
+        } else if (v->type == AT_DB_REAL) {
+            snprintf(cell, sizeof(cell), "%g", v->u.r);
+        } else {
+            cell[0] = '\0';
+        }
+        n += (size_t)snprintf(row_text + n, sizeof(row_text) - n, "%s%s", i ? "|" : "", cell);
+        if (n >= sizeof(row_text)) {
+            break;
+        }
+    }
+    return 1; /* the first row only */
+}
+
+/* The first row of a query, cells joined by '|'. */
+static const char *q1(const char *sql)
+{
+    row_text[0] = '\0';
+    done_flag = 0;
+    assert_int_equal(R.h->db_query(R.drv, sql, NULL, 0, on_row, on_done, NULL), AT_OK);
+    assert_true(engine_wait(R.e, flag_set, &done_flag, 5000000));
+    return row_text;
+}
+
+static void exec_sql(const char *sql, const at_db_value *p, size_t n)
+{
+    done_flag = 0;
+    assert_int_equal(R.h->db_write(R.drv, sql, p, n, on_done, NULL), AT_OK);
+    assert_true(engine_wait(R.e, flag_set, &done_flag, 5000000));
+}
+
+static void put_instrument(const char *exchange, const char *inst, const char *ct_val,
+                           const char *lot, const char *min, const char *tick)
+{
+    const at_db_value p[] = {AT_DB_S(exchange), AT_DB_S(inst), AT_DB_S(ct_val),
+                             AT_DB_S(lot),      AT_DB_S(min),  AT_DB_S(tick)};
+    exec_sql("INSERT INTO instruments (exchange, inst_id, inst_type, ct_val, lot_sz, min_sz, "
+             "tick_sz, updated_ms) VALUES ($1, $2, 'SWAP', $3, $4, $5, $6, 0)",
+             p, 6);
+}
+
+static void put_mode(const char *mode)
+{
+    const at_db_value p[] = {AT_DB_S(ACCOUNT), AT_DB_S(mode)};
+    exec_sql("INSERT INTO accounts (id, exchange, pos_mode, created_ms, updated_ms) VALUES ($1, "
+             "'okx', $2, 0, 0) ON CONFLICT (id) DO UPDATE SET pos_mode = $2",
+             p, 2);
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+static at_dec D(const char *s)
+{
+    at_dec x;
+    assert_int_equal(R.h->dec_parse(s, (size_t)-1, &x), AT_OK);
+    return x;
+}
+
+static void dec_eq(at_dec got, const char *want)
+{
+    char buf[AT_DEC_STRLEN];
+    R.h->dec_format(got, buf);
+    assert_string_equal(buf, want);
+}
+
+static void send_balance(const char *total)
+{
+    at_ev_balance *b = (at_ev_balance *)R.h->event_new(R.drv, AT_EV_BALANCE, 0);
+    snprintf(b->account, sizeof(b->account), ACCOUNT);
+    snprintf(b->ccy, sizeof(b->ccy), "USDT");
+    b->total_eq = b->eq = b->avail = D(total);
+    R.h->publish(R.drv, &b->h, 0);
+    pump();
+}
+
+static void send_ticker(const char *inst, const char *last)
+{
+    at_ev_ticker *t = (at_ev_ticker *)R.h->event_new(R.drv, AT_EV_TICKER, 0);
+    t->h.inst = R.h->inst_intern(inst);
+    t->last = D(last);
+    R.h->publish(R.drv, &t->h, 0);
+    pump();
+}
+
+static void send_position(const char *inst, at_pos_side side, const char *pos, const char *avg)
+{
+    at_ev_position *p = (at_ev_position *)R.h->event_new(R.drv, AT_EV_POSITION, 0);
+    p->h.inst = R.h->inst_intern(inst);
+    snprintf(p->account, sizeof(p->account), ACCOUNT);
+    p->pos_side = side;
+    p->pos = D(pos);
+    p->avg_px = D(avg);
+    p->lever = D("3");
+    p->upl = D("12.5");
+    p->realized_pnl = D("-0.9");
+    p->margin = D("100");
+    R.h->publish(R.drv, &p->h, 0);
+    pump();
+}
+
+static void send_order(const char *inst, const char *cl, at_ord_state st, const char *fill,
+                       const char *avg)
+{
+    at_ev_order *o = (at_ev_order *)R.h->event_new(R.drv, AT_EV_ORDER, 0);
+    o->h.inst = R.h->inst_intern(inst);
+    snprintf(o->account, sizeof(o->account), ACCOUNT);
+    snprintf(o->ord_id, sizeof(o->ord_id), "o-%.40s", cl);
+    snprintf(o->cl_ord_id, sizeof(o->cl_ord_id), "%s", cl);
+    o->state = st;
+    o->acc_fill_sz = D(fill);
+    o->avg_px = D(avg);
+    o->sz = D(fill);
+    R.h->publish(R.drv, &o->h, 0);
+    pump();
+}
+
+static void send_indicator(const char *inst, int64_t bar_s, double rsi)
+{
+    at_ev_indicator *ev = (at_ev_indicator *)R.h->event_new(R.drv, AT_EV_INDICATOR, 0);
+    ev->h.inst = R.h->inst_intern(inst);
+    ev->bar_s = bar_s;
+    ev->n = 3;
+    snprintf(ev->v[0].name, sizeof(ev->v[0].name), "rsi14");
+    ev->v[0].value = rsi;
+    snprintf(ev->v[1].name, sizeof(ev->v[1].name), "ema12");
+    ev->v[1].value = 90012.25;
+    snprintf(ev->v[2].name, sizeof(ev->v[2].name), "atr14"); /* not configured: not shown */
+    ev->v[2].value = 77;
+    R.h->publish(R.drv, &ev->h, 0);
+    pump();
+}
+
+static char last_key[AT_ID_LEN];
+
+/* A TRIGGER as the scheduler publishes it; key "alpha:long:<now ms>". */
+static void send_trigger(void)
+{
+    at_ev_trigger *t = (at_ev_trigger *)R.h->event_new(R.drv, AT_EV_TRIGGER, 16);
+    snprintf(t->trader, sizeof(t->trader), "alpha");
+    snprintf(t->key, sizeof(t->key), "alpha:long:%" PRId64, clock_now_us() / 1000);
+    snprintf(last_key, sizeof(last_key), "%s", t->key);
+    t->reason = R.h->event_strdup(&t->h, "long period");
+    t->deadline_ms = 60000;
+    R.h->publish(R.drv, &t->h, 0);
+    pump();
+}
+
+static bool ai_asked(void *arg)
+{
+    return AI.pending;
+}
+
+static bool decided(void *arg)
+{
+    return ndecisions >= *(size_t *)arg;
+}
+
+/* Answer the pending call with `content` and wait for the decision. */
+static void answer(const char *content)
+{
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    size_t want = ndecisions + 1;
+    AI.pending = false;
+    at_ai_reply r = {.err = AT_OK,
+                     .content = content,
+                     .model = "fake-1",
+                     .finish_reason = "stop",
+                     .tokens_in = 1000,
+                     .tokens_out = 50,
+                     .cost_usd = 0.01,
+                     .latency_ms = 1200};
+    AI.done(AI.arg, &r);
+    pump();
+    /* a retry asks again instead of deciding */
+    if (!AI.pending) {
+        assert_true(engine_wait(R.e, decided, &want, 5000000));
+    }
+}
+
+/* What the venues say (again, for a trader opened after a restart). */
+static void market_events(void)
+{
+    send_balance("10000");
+    send_ticker("BTC-USDT-SWAP", "90000");
+    send_ticker("DOGE-USDT-SWAP", "0.15");
+}
+
+static void market(void)
+{
+    put_instrument(ACCOUNT, "BTC-USDT-SWAP", "0.01", "0.01", "0.01", "0.1");
+    put_instrument("exchange.other", "DOGE-USDT-SWAP", "1000", "1", "1", "0.00001");
+    market_events();
+}
+
+static int setup(void **state)
+{
+    ai_reset();
+    nintents = ndecisions = 0;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/at-trader-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    char *ini = at_asprintf("%s/modules.ini", tmpdir);
+    FILE *f = fopen(ini, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[core]\nplugin_dir = %s/plugins\ndata_dir = %s/data\nsql_dir = %s/sql\n"
+            "log_level = %s\n[storage.sqlite]\npath = %s/t.db\n",
+            AT_TEST_BINARY_DIR, tmpdir, AT_TEST_SOURCE_DIR,
+            getenv("AT_TEST_LOG_LEVEL") ? getenv("AT_TEST_LOG_LEVEL") : "error", tmpdir);
+    fclose(f);
+    /* no executor: the intents are what the test looks at */
+    engine_opts o = {
+        .config_path = ini, .sim_clock = true, .sim_start_us = T0 * 1000, .no_gate = true};
+    memset(&R, 0, sizeof(R));
+    R.e = engine_new(&o);
+    conf_errors errs = {0};
+    assert_int_equal(engine_load(R.e, &errs), AT_OK);
+    conf_errors_free(&errs);
+    assert_int_equal(engine_start(R.e), AT_OK);
+    free(ini);
+    R.h = engine_host();
+    R.drv = engine_virtual_instance(R.e, "test.drv");
+    R.self = engine_virtual_instance(R.e, "trader.alpha");
+    R.h->subscribe(R.drv, AT_EV_ORDER_INTENT, on_intent, NULL);
+    R.h->subscribe(R.drv, AT_EV_DECISION, on_decision, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    if (R.t) {
+        trader_stop(R.t);
+    }
+    engine_free(R.e);
+    if (R.t) {
+        trader_free(R.t);
+    }
+    ai_reset();
+    char *cmd = at_asprintf("rm -rf '%s'", tmpdir);
+    if (!getenv("AT_TEST_KEEP_TMP") && system(cmd) != 0) {
+        print_message("cannot remove %s\n", tmpdir);
+    }
+    free(cmd);
+    return 0;
+}
+
+/* "ai" + 28 hex digits of SHA-256(intent id) */
+static void expect_cl(const char *intent_id, const char *cl)
+{
+    unsigned char md[32];
+    unsigned int n;
+    assert_int_equal(EVP_Digest(intent_id, strlen(intent_id), md, &n, EVP_sha256(), NULL), 1);
+    char want[AT_ID_LEN] = "ai";
+    for (int i = 0; i < 14; i++) {
+        snprintf(want + 2 + 2 * i, 3, "%02x", md[i]);
+    }
+    assert_string_equal(cl, want);
+}
+
+/* ---- tests --------------------------------------------------------------------- */
+
+#define OPEN_BTC                                                                                   \
+    "{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_long\", \"size_pct\": "   \
+    "0.1, \"leverage\": 3, \"take_profit\": 95000, \"stop_loss\": 88000, \"confidence\": 0.7, "    \
+    "\"reason\": \"breakout above 89k\", \"invalidation\": \"close below 88.5k\"}, {\"symbol\": "  \
+    "\"DOGE-USDT-SWAP\", \"action\": \"open_short\", \"size_pct\": 0.05, \"leverage\": 2, "        \
+    "\"reason\": \"funding rich\"}]}"
+
+static void test_open_long_short_mode(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    put_mode("long_short_mode");
+    send_indicator("BTC-USDT-SWAP", 300, 61.25);
+    send_trigger();
+    answer(OPEN_BTC);
+    assert_int_equal(ndecisions, 1);
+    const at_ev_decision *d = &decisions[0];
+    assert_true(d->valid);
+    assert_string_equal(d->decision_id, last_key);
+    assert_string_equal(d->trigger_key, last_key);
+    assert_string_equal(d->trader, "alpha");
+    assert_string_equal(d->provider, "ai.fake");
+    assert_int_equal(d->n, 2);
+    assert_int_equal(d->items[0].action, AT_ACT_OPEN_LONG);
+    assert_int_equal(d->tokens_in, 1000);
+    assert_true(d->cost_usd == 0.01);
+
+    assert_int_equal(nintents, 2);
+    const at_ev_order_intent *o = &intents[0];
+    char id[AT_ID_LEN + 2];
+    snprintf(id, sizeof(id), "%s/0", last_key);
+    assert_string_equal(o->intent_id, id);
+    expect_cl(id, o->cl_ord_id);
+    assert_int_equal(strlen(o->cl_ord_id), 30);
+    assert_string_equal(o->account, ACCOUNT);
+    assert_string_equal(o->origin, "alpha");
+    assert_string_equal(o->decision_id, last_key);
+    assert_string_equal(R.h->inst_name(o->h.inst), "BTC-USDT-SWAP");
+    assert_int_equal(o->op, AT_INTENT_PLACE);
+    assert_int_equal(o->side, AT_SIDE_BUY);
+    assert_int_equal(o->pos_side, AT_POS_LONG);
+    assert_int_equal(o->ord_type, AT_ORDT_MARKET);
+    dec_eq(o->sz, "3.33"); /* 10000 x 0.1 x 3 / (90000 x 0.01) */
+    dec_eq(o->tp_trigger_px, "95000");
+    dec_eq(o->sl_trigger_px, "88000");
+    dec_eq(o->leverage, "3");
+    assert_false(o->reduce_only);
+    assert_false(o->shadow);
+    /* DOGE: the other venue's instrument row; default exits from the price */
+    o = &intents[1];
+    assert_string_equal(R.h->inst_name(o->h.inst), "DOGE-USDT-SWAP");
+    assert_int_equal(o->side, AT_SIDE_SELL);
+    assert_int_equal(o->pos_side, AT_POS_SHORT);
+    dec_eq(o->sz, "6"); /* 10000 x 0.05 x 2 / (0.15 x 1000) = 6.67 */
+    dec_eq(o->tp_trigger_px, "0.144");
+    dec_eq(o->sl_trigger_px, "0.153");
+
+    /* the decision row */
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT valid, validation, provider, model, trigger_reason, tokens_in, tokens_out, "
+             "attempts, latency_ms, length(prompt_hash), json_extract(intents_json, '$[1].sz') "
+             "FROM decisions WHERE id = '%s'",
+             last_key);
+    assert_string_equal(q1(sql), "1|ok|ai.fake|fake-1|long period|1000|50|1|1200|64|6");
+    snprintf(sql, sizeof(sql),
+             "SELECT raw_response, prompt, system_prompt FROM decisions WHERE id = '%s'", last_key);
+    char want[8192];
+    snprintf(want, sizeof(want), "%s|%s|%s", OPEN_BTC, AI.user[0], AI.system);
+    assert_string_equal(q1(sql), want);
+    /* the stored estimate is the documented one of the prompts sent */
+    snprintf(sql, sizeof(sql), "SELECT prompt_tokens FROM decisions WHERE id = '%s'", last_key);
+    char tok[32];
+    snprintf(tok, sizeof(tok), "%" PRId64, prompt_tokens(AI.system) + prompt_tokens(AI.user[0]));
+    assert_string_equal(q1(sql), tok);
+    /* the prompt: account, prices, configured indicators with their windows */
+    assert_non_null(strstr(AI.user[0], "Account: equity 10000 USD, available 10000 USDT"));
+    assert_non_null(strstr(AI.user[0], "BTC-USDT-SWAP: last 90000, mark ?\n  5m: rsi14 61.25, "
+                                       "ema12 90012.2\n"));
+    assert_null(strstr(AI.user[0], "atr14"));
+    assert_non_null(strstr(AI.system, "leverage a whole number from 1 to 10"));
+    assert_non_null(strstr(AI.system, "at most 0.2"));
+}
+
+static void test_net_mode_and_closes(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    put_mode("net_mode");
+    send_position("BTC-USDT-SWAP", AT_POS_NET, "3.33", "90000");
+    send_position("DOGE-USDT-SWAP", AT_POS_NET, "-5", "0.16");
+    send_trigger();
+    answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"close_long\", "
+           "\"size_pct\": 0.5}, {\"symbol\": \"DOGE-USDT-SWAP\", \"action\": \"close_short\", "
+           "\"size_pct\": 1}]}");
+    assert_int_equal(nintents, 2);
+    const at_ev_order_intent *o = &intents[0];
+    assert_int_equal(o->op, AT_INTENT_PLACE);
+    assert_int_equal(o->side, AT_SIDE_SELL);
+    assert_int_equal(o->pos_side, AT_POS_NET);
+    assert_true(o->reduce_only);
+    dec_eq(o->sz, "1.66");
+    assert_int_equal(o->tp_trigger_px.m, 0);
+    o = &intents[1];
+    assert_int_equal(o->op, AT_INTENT_CLOSE_POSITION);
+    assert_int_equal(o->side, AT_SIDE_BUY);
+    assert_int_equal(o->pos_side, AT_POS_NET);
+    assert_true(o->reduce_only);
+    dec_eq(o->sz, "5");
+    /* an open in net mode goes out as net */
+    AI.pending = false;
+    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 0), AT_OK);
+    send_trigger();
+    answer(OPEN_BTC);
+    assert_int_equal(nintents, 4);
+    assert_int_equal(intents[2].pos_side, AT_POS_NET);
+    assert_int_equal(intents[2].side, AT_SIDE_BUY);
+}
+
+static void test_hedge_closes(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    put_mode("long_short_mode");
+    send_position("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "90000");
+    send_trigger();
+    answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"close_long\", "
+           "\"size_pct\": 1}, {\"symbol\": \"DOGE-USDT-SWAP\", \"action\": \"close_short\", "
+           "\"size_pct\": 1}]}");
+    assert_int_equal(nintents, 1);
+    assert_int_equal(intents[0].op, AT_INTENT_CLOSE_POSITION);
+    assert_int_equal(intents[0].pos_side, AT_POS_LONG);
+    assert_int_equal(intents[0].side, AT_SIDE_SELL);
+    dec_eq(intents[0].sz, "3.33");
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT json_extract(intents_json, '$[1].note'), json_extract(intents_json, "
+             "'$[0].op') FROM decisions WHERE id = '%s'",
+             last_key);
+    assert_string_equal(q1(sql), "no short position to close|close_position");
+}
+
+static void test_too_small_and_shadow(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    cfg.shadow = true;
+    trader_open(&cfg);
+    market();
+    send_balance("100"); /* 100 x 0.01 x 1 = 1 USDT: no BTC contract */
+    send_trigger();
+    answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_long\", "
+           "\"size_pct\": 0.01, \"leverage\": 1, \"reason\": \"tiny\"}, {\"symbol\": "
+           "\"DOGE-USDT-SWAP\", \"action\": \"open_long\", \"size_pct\": 0.2, \"leverage\": 10, "
+           "\"reason\": \"big enough\"}]}");
+    assert_true(decisions[0].valid);
+    assert_int_equal(nintents, 1);
+    assert_true(intents[0].shadow);
+    dec_eq(intents[0].sz, "1");                        /* 100 x 0.2 x 10 / 150 = 1.33 */
+    assert_int_equal(intents[0].pos_side, AT_POS_NET); /* mode unknown: the venue derives it */
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT json_extract(intents_json, '$[0].note'), json_extract(intents_json, "
+             "'$[1].shadow') FROM decisions WHERE id = '%s'",
+             last_key);
+    assert_string_equal(q1(sql), "too small: 0.00111111 contracts is below minSz 0.01|1");
+}
+
+static void test_retry(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    send_trigger();
+    answer("```json\n{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_long\", "
+           "\"size_pct\": 0.1, \"leverage\": 30, \"reason\": \"x\"}]}\n```");
+    assert_int_equal(ndecisions, 0);
+    assert_int_equal(AI.calls, 2);
+    assert_int_equal(AI.retry[0], 0);
+    assert_int_equal(AI.retry[1], 1);
+    assert_non_null(strstr(AI.user[1], AI.user[0]));
+    assert_non_null(strstr(AI.user[1], "Your previous answer was invalid: decisions[0].leverage "
+                                       "30 is over this trader's max_leverage 10."));
+    answer(OPEN_BTC);
+    assert_int_equal(ndecisions, 1);
+    assert_true(decisions[0].valid);
+    assert_int_equal(decisions[0].tokens_in, 2000); /* both attempts */
+    assert_int_equal(nintents, 2);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT attempts, first_error, prompt = '%s' FROM decisions WHERE id = '%s'", "x",
+             last_key);
+    assert_string_equal(q1(sql), "2|decisions[0].leverage 30 is over this trader's max_leverage "
+                                 "10|0");
+}
+
+static void test_invalid_no_retry(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    /* a refusal is not asked again */
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    AI.pending = false;
+    at_ai_reply r = {.err = AT_OK, .content = NULL, .refusal = "no financial advice"};
+    AI.done(AI.arg, &r);
+    size_t want = 1;
+    assert_true(engine_wait(R.e, decided, &want, 5000000));
+    assert_int_equal(AI.calls, 1);
+    assert_false(decisions[0].valid);
+    assert_string_equal(dec_reason[0], "the model refused: no financial advice");
+    assert_int_equal(nintents, 0);
+    /* retry = false: an invalid answer is final */
+    trader_close();
+    cfg.retry = false;
+    trader_open(&cfg);
+    market_events();
+    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 0), AT_OK);
+    send_trigger();
+    answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_long\", "
+           "\"size_pct\": \"0.1\", \"leverage\": 3, \"reason\": \"x\"}]}");
+    assert_int_equal(AI.calls, 2);
+    assert_int_equal(ndecisions, 2);
+    assert_false(decisions[1].valid);
+    assert_string_equal(dec_reason[1], "decisions[0].size_pct must be a number, got a string");
+    assert_int_equal(nintents, 0);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT valid, invalid_reason, validation, actions_json IS NULL, intents_json FROM "
+             "decisions WHERE id = '%s'",
+             last_key);
+    assert_string_equal(q1(sql),
+                        "0|decisions[0].size_pct must be a number, got a "
+                        "string|decisions[0].size_pct must be a number, got a string|1|[]");
+}
+
+static void test_deadline(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_int_equal(AI.deadline_ms, T0 + 60000);
+    /* a second past the deadline the call is cancelled: an invalid decision */
+    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 1000000), AT_OK);
+    assert_false(AI.cancelled);
+    assert_int_equal(engine_advance(R.e, (T0 + 61000) * 1000, 1000000), AT_OK);
+    size_t want = 1;
+    assert_true(engine_wait(R.e, decided, &want, 5000000));
+    assert_true(AI.cancelled);
+    assert_false(decisions[0].valid);
+    assert_string_equal(dec_reason[0], "no answer by the deadline (60 s after the trigger)");
+    /* a provider without cancel answers late: not acted on */
+    trader_close();
+    cfg.ai = &ai_ops_nocancel;
+    trader_open(&cfg);
+    market_events();
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_int_equal(engine_advance(R.e, (T0 + 61000 + 65000) * 1000, 1000000), AT_OK);
+    answer(OPEN_BTC);
+    assert_false(decisions[1].valid);
+    assert_string_equal(dec_reason[1], "answered 5000 ms after the deadline: not acted on");
+    assert_int_equal(nintents, 0);
+}
+
+static void test_waits_for_the_account(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    put_instrument(ACCOUNT, "BTC-USDT-SWAP", "0.01", "0.01", "0.01", "0.1");
+    put_instrument(ACCOUNT, "DOGE-USDT-SWAP", "1000", "1", "1", "0.00001");
+    send_trigger();
+    assert_int_equal(engine_advance(R.e, (T0 + 1000) * 1000, 200000), AT_OK);
+    assert_int_equal(AI.calls, 0); /* no balance, no prices yet */
+    send_balance("10000");
+    send_ticker("BTC-USDT-SWAP", "90000");
+    send_ticker("DOGE-USDT-SWAP", "0.15");
+    assert_int_equal(engine_advance(R.e, (T0 + 1200) * 1000, 200000), AT_OK);
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    answer(OPEN_BTC);
+    assert_int_equal(nintents, 2);
+    /* with nothing ever coming it asks anyway, after 15 s */
+    assert_int_equal(engine_advance(R.e, (T0 + 120000) * 1000, 0), AT_OK);
+    trader_close();
+    ai_reset();
+    cfg.account = "exchange.silent";
+    trader_open(&cfg);
+    send_trigger();
+    assert_int_equal(engine_advance(R.e, (T0 + 134000) * 1000, 1000000), AT_OK);
+    assert_int_equal(AI.calls, 0);
+    assert_int_equal(engine_advance(R.e, (T0 + 135000) * 1000, 200000), AT_OK);
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_non_null(strstr(AI.user[0], "Account: no balance received yet"));
+}
+
+/* The entry's reason shows with its position, in the history, and after a
+ * restart (read back from decisions and orders). */
+static void test_memory(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    put_mode("long_short_mode");
+    send_trigger();
+    answer(OPEN_BTC);
+    char key1[AT_ID_LEN];
+    snprintf(key1, sizeof(key1), "%s", last_key);
+    const char *cl = intents[0].cl_ord_id;
+    /* the venue fills it: its order row and events */
+    const at_db_value p[] = {AT_DB_S(intents[0].intent_id), AT_DB_S(cl), AT_DB_S(key1)};
+    exec_sql("INSERT INTO orders (intent_id, cl_ord_id, account, origin, decision_id, inst_id, "
+             "op, state, acc_fill_sz, avg_px, created_ms, updated_ms) VALUES ($1, $2, "
+             "'exchange.acc', 'alpha', $3, 'BTC-USDT-SWAP', 'place', 'filled', '3.33', '90010', 0, "
+             "0)",
+             p, 3);
+    send_order("BTC-USDT-SWAP", cl, AT_ORD_FILLED, "3.33", "90010");
+    send_position("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "90010");
+    assert_int_equal(engine_advance(R.e, (T0 + 2 * 3600000) * 1000, 0), AT_OK);
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    const char *pos = "Positions:\nBTC-USDT-SWAP long 3.33 contracts @ 90010 x3, uPnL +12.5 (+11.6 "
+                      "after fees and funding), held 2h00m, TP 95000 SL 88000; entry reason: "
+                      "breakout above 89k; invalid if: close below 88.5k\n";
+    assert_non_null(strstr(AI.user[1], pos));
+    assert_non_null(strstr(AI.user[1], "Your last decisions:\n2h00m ago: open_long BTC-USDT-SWAP "
+                                       "0.1 x3 -> filled 3.33 @ 90010; open_short DOGE-USDT-SWAP "
+                                       "0.05 x2 -> asked\n"));
+    answer("{\"decisions\": []}");
+    /* restart: the same from storage */
+    trader_close();
+    trader_open(&cfg);
+    market_events();
+    send_position("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "90010");
+    assert_int_equal(engine_advance(R.e, (T0 + 3 * 3600000) * 1000, 0), AT_OK);
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    const char *pos2 = "BTC-USDT-SWAP long 3.33 contracts @ 90010 x3, uPnL +12.5 (+11.6 after fees "
+                       "and funding), held 3h00m, TP 95000 SL 88000; entry reason: breakout above "
+                       "89k; invalid if: close below 88.5k\n";
+    assert_non_null(strstr(AI.user[2], pos2));
+    assert_non_null(strstr(AI.user[2], "3h00m ago: open_long BTC-USDT-SWAP 0.1 x3 -> filled 3.33 "
+                                       "@ 90010; open_short DOGE-USDT-SWAP 0.05 x2 -> asked\n1h00m "
+                                       "ago: hold\n"));
+    /* the position closes: its reason goes with it */
+    send_position("BTC-USDT-SWAP", AT_POS_LONG, "0", "0");
+    answer("{\"decisions\": []}");
+    assert_int_equal(engine_advance(R.e, (T0 + 4 * 3600000) * 1000, 0), AT_OK);
+    send_position("BTC-USDT-SWAP", AT_POS_LONG, "1", "91000"); /* someone else's entry */
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_null(strstr(AI.user[3], "entry reason: breakout"));
+    assert_non_null(strstr(AI.user[3], "not opened by this trader's decisions"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_long_short_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_net_mode_and_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hedge_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_small_and_shadow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_no_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waits_for_the_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
