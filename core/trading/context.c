@@ -1,8 +1,8 @@
-/* What a trader knows from the bus (prices, indicators, funding, book
+/* What a trader knows from the bus: prices, indicators, funding, book
  * imbalance, its account's balance, positions and live orders, news and
- * sentiment, what became of its own intents) and how it is written into
- * the prompt: one compact line per fact, numbers as the venue wrote them
- * (exact decimals) or with 6 significant digits (indicators). */
+ * sentiment, and what became of its own intents (the history and the
+ * reasons positions were entered for). context_render.c writes it into the
+ * prompt. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -193,7 +193,7 @@ static void on_position(void *arg, const at_event *e)
     }
 }
 
-static const char *state_name(at_ord_state s)
+const char *tr_state_name(at_ord_state s)
 {
     static const char *const n[] = {"unknown", "live",     "partially filled",
                                     "filled",  "canceled", "canceled (mmp)"};
@@ -236,11 +236,11 @@ static void on_order(void *arg, const at_event *e)
     }
     char a[AT_DEC_STRLEN], b[AT_DEC_STRLEN], text[TR_NOTE_LEN];
     if (o->acc_fill_sz.m > 0) {
-        snprintf(text, sizeof(text), "%s %s @ %s", state_name(o->state), dec(t, o->acc_fill_sz, a),
-                 dec(t, o->avg_px, b));
+        snprintf(text, sizeof(text), "%s %s @ %s", tr_state_name(o->state),
+                 dec(t, o->acc_fill_sz, a), dec(t, o->avg_px, b));
         tr_thesis_promote(t, o->cl_ord_id);
     } else {
-        snprintf(text, sizeof(text), "%s", state_name(o->state));
+        snprintf(text, sizeof(text), "%s", tr_state_name(o->state));
     }
     tr_hist_outcome(t, NULL, o->cl_ord_id, text);
 }
@@ -427,249 +427,4 @@ void tr_thesis_drop(trader *t, const char *intent_id)
             return;
         }
     }
-}
-
-/* ------------------------------------------------------------ rendering */
-
-static void age(int64_t ms, char *buf, size_t n)
-{
-    int64_t s = ms > 0 ? ms / 1000 : 0;
-    if (s < 60) {
-        snprintf(buf, n, "%" PRId64 "s", s);
-    } else if (s < 3600) {
-        snprintf(buf, n, "%" PRId64 "m", s / 60);
-    } else if (s < 86400) {
-        snprintf(buf, n, "%" PRId64 "h%02" PRId64 "m", s / 3600, s / 60 % 60);
-    } else {
-        snprintf(buf, n, "%" PRId64 "d%02" PRId64 "h", s / 86400, s / 3600 % 24);
-    }
-}
-
-#define SIGNED_LEN (AT_DEC_STRLEN + 1)
-
-static const char *signed_dec(const trader *t, at_dec d, char *buf)
-{
-    buf[0] = '+';
-    dec(t, d, buf + 1);
-    return d.m > 0 ? buf : buf + 1;
-}
-
-char *tr_render_account(const trader *t)
-{
-    tbuf b = {0};
-    if (!t->has_balance) {
-        tb_printf(&b, "no balance received yet");
-        return tb_take(&b);
-    }
-    char e[AT_DEC_STRLEN], a[AT_DEC_STRLEN], m[AT_DEC_STRLEN];
-    at_dec margin = {0, 0};
-    for (size_t i = 0; i < t->nmargins; i++) {
-        at_dec s;
-        if (t->h->dec_add(margin, t->margins[i].margin, &s) == AT_OK) {
-            margin = s;
-        }
-    }
-    double eq = t->h->dec_to_double(t->total_eq);
-    double use = eq > 0 ? 100.0 * t->h->dec_to_double(margin) / eq : 0;
-    tb_printf(&b, "equity %s USD, available %s USDT, margin used %s (%.1f%%)",
-              dec(t, t->total_eq, e), dec(t, t->avail, a), dec(t, margin, m), use);
-    return tb_take(&b);
-}
-
-char *tr_render_positions(const trader *t, int64_t now_ms)
-{
-    tbuf b = {0};
-    for (size_t i = 0; i < t->nsym; i++) {
-        const tr_symbol *s = &t->sym[i];
-        for (int side = AT_POS_NET; side <= AT_POS_SHORT; side++) {
-            const tr_position *q = &s->pos[side];
-            if (q->pos.m == 0) {
-                continue;
-            }
-            bool is_long = side == AT_POS_LONG || (side == AT_POS_NET && q->pos.m > 0);
-            at_dec size = q->pos;
-            size.m = size.m < 0 ? -size.m : size.m;
-            const tr_thesis *th = &s->thesis[is_long ? 0 : 1];
-            char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], lv[AT_DEC_STRLEN], u[SIGNED_LEN],
-                net[SIGNED_LEN], ag[24];
-            at_dec n;
-            if (t->h->dec_add(q->upl, q->realized, &n) != AT_OK) {
-                n = q->upl;
-            }
-            age(now_ms - (th->set ? th->ts_ms : q->since_ms), ag, sizeof(ag));
-            tb_printf(&b,
-                      "%s %s %s contracts @ %s x%s, uPnL %s (%s after fees and funding), held %s%s",
-                      s->name, is_long ? "long" : "short", dec(t, size, sz), dec(t, q->avg_px, px),
-                      dec(t, q->lever, lv), signed_dec(t, q->upl, u), signed_dec(t, n, net), ag,
-                      th->set ? "" : "+");
-            if (th->set) {
-                char tp[AT_DEC_STRLEN], sl[AT_DEC_STRLEN];
-                tb_printf(&b, ", TP %s SL %s; entry reason: %s", dec(t, th->tp, tp),
-                          dec(t, th->sl, sl), th->reason);
-                if (th->invalidation[0]) {
-                    tb_printf(&b, "; invalid if: %s", th->invalidation);
-                }
-            } else {
-                tb_printf(&b, "; not opened by this trader's decisions");
-            }
-            tb_printf(&b, "\n");
-        }
-    }
-    if (b.n == 0) {
-        tb_printf(&b, "none\n");
-    }
-    return tb_take(&b);
-}
-
-char *tr_render_orders(const trader *t)
-{
-    static const char *const types[] = {"market", "limit", "post_only", "fok", "ioc"};
-    tbuf b = {0};
-    for (size_t i = 0; i < t->norders; i++) {
-        const tr_order *o = &t->orders[i];
-        const char *name = t->h->inst_name(o->inst);
-        char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], f[AT_DEC_STRLEN];
-        tb_printf(&b, "%s %s %s contracts %s @ %s, %s (filled %s)%s\n", name ? name : "?",
-                  o->side == AT_SIDE_BUY ? "buy" : "sell", dec(t, o->sz, sz),
-                  (unsigned)o->type < 5 ? types[o->type] : "?", dec(t, o->px, px),
-                  state_name(o->state), dec(t, o->filled, f),
-                  o->reduce_only ? ", reduce-only" : "");
-    }
-    if (b.n == 0) {
-        tb_printf(&b, "none\n");
-    }
-    return tb_take(&b);
-}
-
-char *tr_render_history(const trader *t, int64_t now_ms)
-{
-    tbuf b = {0};
-    size_t show = t->hn < (size_t)t->cfg.history ? t->hn : (size_t)t->cfg.history;
-    for (size_t i = t->hn - show; i < t->hn; i++) {
-        const tr_hist *x = &t->hist[(t->hstart + i) % TR_HIST_MAX];
-        char ag[24];
-        age(now_ms - x->ts_ms, ag, sizeof(ag));
-        tb_printf(&b, "%s ago: ", ag);
-        if (!x->valid) {
-            tb_printf(&b, "invalid answer (%s), nothing done\n", x->invalid);
-            continue;
-        }
-        bool any = false;
-        for (size_t k = 0; k < x->n; k++) {
-            const tr_hist_item *it = &x->items[k];
-            if (it->action == AT_ACT_HOLD) {
-                continue;
-            }
-            char p[AT_DEC_STRLEN], l[AT_DEC_STRLEN];
-            tb_printf(&b, "%s%s %s %s", any ? "; " : "", vd_action_name(it->action),
-                      t->sym[it->sym].name, dec(t, it->size_pct, p));
-            if (it->leverage.m) {
-                tb_printf(&b, " x%s", dec(t, it->leverage, l));
-            }
-            tb_printf(&b, " -> %s", it->outcome[0] ? it->outcome : "?");
-            any = true;
-        }
-        tb_printf(&b, "%s\n", any ? "" : "hold");
-    }
-    if (b.n == 0) {
-        tb_printf(&b, "none\n");
-    }
-    return tb_take(&b);
-}
-
-static bool shown(const trader *t, const char *name)
-{
-    if (t->all_indicators) {
-        return true;
-    }
-    for (size_t i = 0; i < t->cfg.nindicators; i++) {
-        if (strcmp(t->cfg.indicators[i], name) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void bar_name(int64_t bar_s, char *out, size_t n)
-{
-    if (bar_s > 0 && bar_s % 86400 == 0) {
-        snprintf(out, n, "%" PRId64 "d", bar_s / 86400);
-    } else if (bar_s > 0 && bar_s % 3600 == 0) {
-        snprintf(out, n, "%" PRId64 "h", bar_s / 3600);
-    } else if (bar_s > 0 && bar_s % 60 == 0) {
-        snprintf(out, n, "%" PRId64 "m", bar_s / 60);
-    } else {
-        snprintf(out, n, "%" PRId64 "s", bar_s);
-    }
-}
-
-char *tr_render_market(const trader *t)
-{
-    tbuf b = {0};
-    for (size_t i = 0; i < t->nsym; i++) {
-        const tr_symbol *s = &t->sym[i];
-        char l[AT_DEC_STRLEN], m[AT_DEC_STRLEN];
-        tb_printf(&b, "%s: last %s, mark %s", s->name, s->last.m ? dec(t, s->last, l) : "?",
-                  s->mark.m ? dec(t, s->mark, m) : "?");
-        if (s->has_funding) {
-            tb_printf(&b, ", funding %.4f%%", 100 * s->funding);
-        }
-        if (s->has_obi) {
-            tb_printf(&b, ", book imbalance %+.2f", s->obi);
-        }
-        tb_printf(&b, "\n");
-        /* bars shortest first */
-        const at_ev_indicator *order[TR_MAX_BARS];
-        size_t n = 0;
-        for (size_t k = 0; k < TR_MAX_BARS; k++) {
-            if (s->ind[k]) {
-                size_t j = n++;
-                while (j > 0 && order[j - 1]->bar_s > s->ind[k]->bar_s) {
-                    order[j] = order[j - 1];
-                    j--;
-                }
-                order[j] = s->ind[k];
-            }
-        }
-        for (size_t k = 0; k < n; k++) {
-            const at_ev_indicator *ev = order[k];
-            char bar[24];
-            bar_name(ev->bar_s, bar, sizeof(bar));
-            tb_printf(&b, "  %s:", bar);
-            size_t put = 0;
-            for (uint32_t v = 0; v < ev->n && v < AT_IND_MAX; v++) {
-                if (!isfinite(ev->v[v].value) || !shown(t, ev->v[v].name)) {
-                    continue;
-                }
-                tb_printf(&b, "%s %s %.6g", put ? "," : "", ev->v[v].name, ev->v[v].value);
-                put++;
-            }
-            tb_printf(&b, "%s\n", put ? "" : " warming up");
-        }
-    }
-    return tb_take(&b);
-}
-
-char *tr_render_news(const trader *t, int64_t now_ms)
-{
-    tbuf b = {0};
-    if (t->nnews > 0) {
-        tb_printf(&b, "News, latest first:\n");
-    }
-    for (size_t i = t->nnews; i-- > 0;) {
-        const tr_news *x = &t->news[i];
-        char ag[24];
-        age(now_ms - x->ts_ms, ag, sizeof(ag));
-        tb_printf(&b, "%s ago [%s] %s", ag, x->feed, x->title);
-        if (isfinite(x->score)) {
-            tb_printf(&b, " (sentiment %+.2f)", x->score);
-        }
-        tb_printf(&b, "\n");
-    }
-    for (size_t i = 0; i < t->nsent; i++) {
-        const tr_sentiment *x = &t->sent[i];
-        tb_printf(&b, "Sentiment %s: %.4g%s%s%s\n", x->feed, x->value, x->label[0] ? " (" : "",
-                  x->label, x->label[0] ? ")" : "");
-    }
-    return tb_take(&b);
 }

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "decimal.h"
 #include "trader_internal.h"
@@ -322,13 +322,6 @@ static void send(tr_call *c, const char *user)
     }
 }
 
-static void fmt_dec(const trader *t, at_dec d, char *buf)
-{
-    if (t->h->dec_format(d, buf) < 0) {
-        snprintf(buf, AT_DEC_STRLEN, "?");
-    }
-}
-
 /* Render the prompts from the templates and what the bus told, then ask. */
 static void ask(tr_call *c)
 {
@@ -344,10 +337,10 @@ static void ask(tr_call *c)
     struct tm tm;
     gmtime_r(&secs, &tm);
     strftime(time_s, sizeof(time_s), "%Y-%m-%d %H:%M:%S", &tm);
-    fmt_dec(t, t->max_leverage, lev);
-    fmt_dec(t, t->max_size_pct, size);
-    fmt_dec(t, t->tp_pct, tp);
-    fmt_dec(t, t->sl_pct, sl);
+    tr_fmt_dec(t, t->max_leverage, lev);
+    tr_fmt_dec(t, t->max_size_pct, size);
+    tr_fmt_dec(t, t->tp_pct, tp);
+    tr_fmt_dec(t, t->sl_pct, sl);
     tbuf syms = {0};
     for (size_t i = 0; i < t->nsym; i++) {
         tb_printf(&syms, "%s%s", i ? ", " : "", t->sym[i].name);
@@ -499,211 +492,7 @@ static void on_reply(void *arg, const at_ai_reply *r)
     free(d);
 }
 
-/* ------------------------------------------------------------ intents */
-
-/* "ai" + the first 28 hex digits of SHA-256(intent id): alphanumeric, 30
- * characters (OKX takes 32; the attached TP/SL adds one), the same for the
- * same intent, and no two intents share one in practice. */
-static void cl_ord_id_of(const char *intent_id, char out[AT_ID_LEN])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (EVP_Digest(intent_id, strlen(intent_id), md, &n, EVP_sha256(), NULL) != 1 || n < 14) {
-        out[0] = '\0'; /* the executor derives one from the intent id */
-        return;
-    }
-    snprintf(out, AT_ID_LEN, "ai");
-    for (unsigned i = 0; i < 14; i++) {
-        snprintf(out + 2 + 2 * i, 3, "%02x", md[i]);
-    }
-}
-
-/* The position an item closes: its contracts (signed in net mode) and side. */
-static at_dec position_of(const trader *t, const tr_symbol *s, bool is_long, at_pos_side *side)
-{
-    const tr_position *hedge = &s->pos[is_long ? AT_POS_LONG : AT_POS_SHORT];
-    const tr_position *net = &s->pos[AT_POS_NET];
-    if (t->pos_mode != TR_MODE_NET && hedge->pos.m > 0) {
-        *side = is_long ? AT_POS_LONG : AT_POS_SHORT;
-        return hedge->pos;
-    }
-    if (t->pos_mode != TR_MODE_LONG_SHORT && (is_long ? net->pos.m > 0 : net->pos.m < 0)) {
-        *side = AT_POS_NET;
-        return net->pos;
-    }
-    *side = AT_POS_NET;
-    return (at_dec){0, 0};
-}
-
-/* One item → one intent (true), or a note saying why not. */
-static bool plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx,
-                      at_ev_order_intent *o, tr_pending *pend, char *note, size_t notelen)
-{
-    tr_symbol *s = &t->sym[it->sym];
-    bool open = it->action == AT_ACT_OPEN_LONG || it->action == AT_ACT_OPEN_SHORT;
-    bool is_long = it->action == AT_ACT_OPEN_LONG || it->action == AT_ACT_CLOSE_LONG;
-    char a[AT_DEC_STRLEN], b[AT_DEC_STRLEN];
-    memset(o, 0, sizeof(*o));
-    int k = snprintf(o->intent_id, sizeof(o->intent_id), "%s/%zu", c->key, idx);
-    if (k < 0 || (size_t)k >= sizeof(o->intent_id)) {
-        snprintf(note, notelen, "the intent id %s/%zu is too long", c->key, idx);
-        return false;
-    }
-    cl_ord_id_of(o->intent_id, o->cl_ord_id);
-    snprintf(o->account, sizeof(o->account), "%s", t->account);
-    snprintf(o->origin, sizeof(o->origin), "%s", t->name);
-    snprintf(o->decision_id, sizeof(o->decision_id), "%s", c->key);
-    o->ord_type = AT_ORDT_MARKET;
-    o->shadow = t->cfg.shadow;
-    if (!s->has_spec) {
-        snprintf(note, notelen, "no instrument data (ctVal, lotSz, minSz) for %s", s->name);
-        return false;
-    }
-    if (open) {
-        at_dec px = tr_price(t, it->sym);
-        if (sz_open(t->has_balance ? t->total_eq : (at_dec){0, 0}, it->size_pct, it->leverage, px,
-                    &s->spec, &o->sz, note, notelen) != AT_OK) {
-            return false;
-        }
-        at_dec tp = it->take_profit, sl = it->stop_loss;
-        if (!tp.m && sz_exit_price(px, t->tp_pct, is_long, s->spec.tick_sz, &tp) != AT_OK) {
-            snprintf(note, notelen, "no default take-profit (take_profit_pct)");
-            return false;
-        }
-        if (!sl.m && sz_exit_price(px, t->sl_pct, !is_long, s->spec.tick_sz, &sl) != AT_OK) {
-            snprintf(note, notelen, "no default stop-loss (stop_loss_pct)");
-            return false;
-        }
-        fmt_dec(t, px, b);
-        if (!sz_exit_ok(tp, px, is_long, true)) {
-            fmt_dec(t, tp, a);
-            snprintf(note, notelen, "refused: take_profit %s is not %s the price %s", a,
-                     is_long ? "above" : "below", b);
-            return false;
-        }
-        if (!sz_exit_ok(sl, px, is_long, false)) {
-            fmt_dec(t, sl, a);
-            snprintf(note, notelen, "refused: stop_loss %s is not %s the price %s", a,
-                     is_long ? "below" : "above", b);
-            return false;
-        }
-        o->op = AT_INTENT_PLACE;
-        o->side = is_long ? AT_SIDE_BUY : AT_SIDE_SELL;
-        o->pos_side =
-            t->pos_mode == TR_MODE_LONG_SHORT ? (is_long ? AT_POS_LONG : AT_POS_SHORT) : AT_POS_NET;
-        o->tp_trigger_px = tp;
-        o->sl_trigger_px = sl;
-        o->leverage = it->leverage;
-        *pend = (tr_pending){.sym = it->sym, .dir = is_long ? 0 : 1};
-        snprintf(pend->cl_ord_id, sizeof(pend->cl_ord_id), "%s", o->cl_ord_id);
-        snprintf(pend->intent_id, sizeof(pend->intent_id), "%s", o->intent_id);
-        tr_thesis *th = &pend->thesis;
-        snprintf(th->decision_id, sizeof(th->decision_id), "%s", c->key);
-        th->ts_ms = now_ms(t);
-        th->tp = tp;
-        th->sl = sl;
-        snprintf(th->reason, sizeof(th->reason), "%s", it->reason);
-        snprintf(th->invalidation, sizeof(th->invalidation), "%s", it->invalidation);
-        return true;
-    }
-    at_pos_side side;
-    at_dec pos = position_of(t, s, is_long, &side);
-    if (pos.m == 0) {
-        snprintf(note, notelen, "no %s position to close", is_long ? "long" : "short");
-        return false;
-    }
-    bool full;
-    if (sz_close(pos, it->size_pct, &s->spec, &o->sz, &full, note, notelen) != AT_OK) {
-        return false;
-    }
-    o->op = full ? AT_INTENT_CLOSE_POSITION : AT_INTENT_PLACE;
-    o->side = is_long ? AT_SIDE_SELL : AT_SIDE_BUY;
-    o->pos_side = side;
-    o->reduce_only = true;
-    return true;
-}
-
-static const char *const OPS[] = {"place", "cancel", "amend", "close_position", "cancel_algo"};
-static const char *const POS_SIDES[] = {"net", "long", "short"};
-
-static void note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
-                        const at_ev_order_intent *o, const char *note)
-{
-    json_t *x = json_object();
-    json_object_set_new(x, "item", json_integer((json_int_t)idx));
-    json_object_set_new(x, "symbol", json_string(t->sym[it->sym].name));
-    json_object_set_new(x, "action", json_string(vd_action_name(it->action)));
-    if (note) {
-        json_object_set_new(x, "note", json_string(note));
-    } else {
-        char a[AT_DEC_STRLEN];
-        json_object_set_new(x, "intent_id", json_string(o->intent_id));
-        json_object_set_new(x, "cl_ord_id", json_string(o->cl_ord_id));
-        json_object_set_new(x, "op", json_string(OPS[o->op]));
-        json_object_set_new(x, "side", json_string(o->side == AT_SIDE_BUY ? "buy" : "sell"));
-        json_object_set_new(x, "pos_side", json_string(POS_SIDES[o->pos_side]));
-        fmt_dec(t, o->sz, a);
-        json_object_set_new(x, "sz", json_string(a));
-        if (o->tp_trigger_px.m) {
-            fmt_dec(t, o->tp_trigger_px, a);
-            json_object_set_new(x, "tp", json_string(a));
-        }
-        if (o->sl_trigger_px.m) {
-            fmt_dec(t, o->sl_trigger_px, a);
-            json_object_set_new(x, "sl", json_string(a));
-        }
-        if (o->leverage.m) {
-            fmt_dec(t, o->leverage, a);
-            json_object_set_new(x, "leverage", json_string(a));
-        }
-        json_object_set_new(x, "reduce_only", json_boolean(o->reduce_only));
-        json_object_set_new(x, "shadow", json_boolean(o->shadow));
-    }
-    json_array_append_new(arr, x);
-}
-
 /* ------------------------------------------------------------ the end */
-
-static void publish_decision(trader *t, const tr_call *c, const at_ai_reply *r,
-                             const vd_decision *d, const char *why)
-{
-    const char *model = r->model ? r->model : "";
-    size_t extra = strlen(model) + 1 + (why ? strlen(why) + 1 : 0);
-    for (size_t i = 0; d && i < d->n; i++) {
-        extra += strlen(d->items[i].reason) + strlen(d->items[i].invalidation) + 2;
-    }
-    at_ev_decision *e = (at_ev_decision *)t->h->event_new(t->inst, AT_EV_DECISION, extra);
-    if (!e) {
-        t->h->log(t->inst, AT_LOG_ERROR, "%s: out of memory: DECISION not published", c->key);
-        return;
-    }
-    snprintf(e->decision_id, sizeof(e->decision_id), "%s", c->key);
-    snprintf(e->trader, sizeof(e->trader), "%s", t->name);
-    snprintf(e->provider, sizeof(e->provider), "%s", t->ai_name);
-    snprintf(e->trigger_key, sizeof(e->trigger_key), "%s", c->key);
-    e->model = t->h->event_strdup(&e->h, model);
-    e->valid = d != NULL;
-    e->invalid_reason = d ? NULL : t->h->event_strdup(&e->h, why);
-    e->latency_ms = c->latency_ms;
-    e->tokens_in = c->tokens_in;
-    e->tokens_out = c->tokens_out;
-    e->cost_usd = c->cost_usd;
-    for (size_t i = 0; d && i < d->n; i++) {
-        const vd_item *it = &d->items[i];
-        at_decision_item *x = &e->items[i];
-        x->symbol = t->sym[it->sym].id;
-        x->action = it->action;
-        x->size_pct = t->h->dec_to_double(it->size_pct);
-        x->leverage = t->h->dec_to_double(it->leverage);
-        x->take_profit = it->take_profit;
-        x->stop_loss = it->stop_loss;
-        x->confidence = it->confidence;
-        x->reason = t->h->event_strdup(&e->h, it->reason);
-        x->invalidation = t->h->event_strdup(&e->h, it->invalidation);
-    }
-    e->n = d ? (uint32_t)d->n : 0;
-    t->h->publish(t->inst, &e->h, 0);
-}
 
 static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const char *why)
 {
@@ -749,10 +538,10 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
         tr_pending pend = {.sym = SIZE_MAX};
         if (!intents) {
             snprintf(note, sizeof(note), "out of memory");
-        } else if (plan_item(t, c, it, i, &intents[nint], &pend, note, sizeof(note))) {
+        } else if (tr_plan_item(t, c, it, i, &intents[nint], &pend, note, sizeof(note))) {
             intents[nint].h.inst = t->sym[it->sym].id;
             const at_ev_order_intent *o = &intents[nint++];
-            note_intent(t, notes, i, it, o, NULL);
+            tr_note_intent(t, notes, i, it, o, NULL);
             snprintf(h->intent_id, sizeof(h->intent_id), "%s", o->intent_id);
             snprintf(h->cl_ord_id, sizeof(h->cl_ord_id), "%s", o->cl_ord_id);
             snprintf(h->outcome, sizeof(h->outcome), "asked");
@@ -761,7 +550,7 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
             }
             continue;
         }
-        note_intent(t, notes, i, it, NULL, note);
+        tr_note_intent(t, notes, i, it, NULL, note);
         snprintf(h->outcome, sizeof(h->outcome), "not sent: %s", note);
         t->h->log(t->inst, AT_LOG_WARN, "%s: %s %s not sent: %s", c->key,
                   vd_action_name(it->action), t->sym[it->sym].name, note);
@@ -782,7 +571,7 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
     t->st.decisions++;
     t->st.invalid += d == NULL;
     if (!c->abandoned) {
-        publish_decision(t, c, r, d, why);
+        tr_publish_decision(t, c, r, d, why);
         for (size_t i = 0; i < nint; i++) {
             at_ev_order_intent *o =
                 (at_ev_order_intent *)t->h->event_new(t->inst, AT_EV_ORDER_INTENT, 0);

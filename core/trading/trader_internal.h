@@ -4,6 +4,8 @@
 #ifndef AT_CORE_TRADING_TRADER_INTERNAL_H
 #define AT_CORE_TRADING_TRADER_INTERNAL_H
 
+#include <jansson.h>
+
 #include "prompt.h"
 #include "sizing.h"
 #include "trader.h"
@@ -168,7 +170,8 @@ struct trader {
     trader_stats st;
 };
 
-/* context.c: what the bus told, and its rendering. */
+/* context.c: what the bus told; context_render.c: its rendering. */
+const char *tr_state_name(at_ord_state s);
 int tr_ctx_subscribe(trader *t);
 void tr_ctx_release(trader *t);
 int tr_symbol_index(const trader *t, at_inst id);
@@ -185,6 +188,18 @@ void tr_hist_outcome(trader *t, const char *intent_id, const char *cl_ord_id, co
 void tr_thesis_promote(trader *t, const char *cl_ord_id);
 void tr_thesis_drop(trader *t, const char *intent_id);
 void tr_pending_add(trader *t, const tr_pending *p);
+
+/* trader_intents.c */
+void tr_fmt_dec(const trader *t, at_dec d, char *buf);
+/* One item into one intent (true), or a note saying why not; an entry's
+ * thesis goes to `pend` (waiting for its fill). */
+bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at_ev_order_intent *o,
+                  tr_pending *pend, char *note, size_t notelen);
+/* The item's line of intents_json: what was asked, or the note. */
+void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
+                    const at_ev_order_intent *o, const char *note);
+void tr_publish_decision(trader *t, const tr_call *c, const at_ai_reply *r, const vd_decision *d,
+                         const char *why);
 
 /* trader_store.c */
 void tr_store_decision(trader *t, const tr_call *c, const at_ai_reply *r, bool valid,
