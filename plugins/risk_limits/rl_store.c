@@ -163,7 +163,9 @@ static void on_opens_done(void *arg, int err, const char *error)
                   "the last hour's entries were not read (%s): the pace counts from now",
                   error ? error : "storage error");
     }
-    qsort(c->opens.v, c->opens.n, c->opens.size, by_time); /* rows may come after live ones */
+    if (c->opens.n > 1) { /* rows may come after live ones */
+        qsort(c->opens.v, c->opens.n, c->opens.size, by_time);
+    }
 }
 
 void rl_opens_load(rl_ctx *c)

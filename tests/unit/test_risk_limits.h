@@ -199,7 +199,9 @@ static int w_db_query(at_instance *inst, const char *sql, const at_db_value *par
     }
     rl_query *q = &W.q[W.nq++];
     snprintf(q->sql, sizeof(q->sql), "%s", sql);
-    memcpy(q->params, params, n * sizeof(*params));
+    if (n) {
+        memcpy(q->params, params, n * sizeof(*params));
+    }
     q->n = n;
     q->row = row;
     q->done = done;
