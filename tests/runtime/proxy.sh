@@ -48,6 +48,7 @@ okx_section() { # okx_section NAME KEYPREFIX|- [extra lines]
 {
   printf '[core]\nplugin_dir = %s\ndata_dir = %s/data\nmode = paper\nproxy = %s\n' \
     "$TEST_PLUGINS" "$RT_TMP" "$P1_URL"
+  printf '[storage.sqlite]\npath = %s/data/engine.db\n' "$RT_TMP"
   okx_section okx_demo D "demo = true"
   okx_section okx_live L "proxy = $P2_AUTH"
   okx_section okx_data - "proxy = none"
