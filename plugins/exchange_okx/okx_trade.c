@@ -552,10 +552,17 @@ int okx_trade_start(okx_ctx *c)
     } else {
         rc->c = c;
         const at_db_value p[] = {AT_DB_S(c->name)};
-        c->h->db_query(c->inst,
-                       "SELECT intent_id, cl_ord_id, inst_id FROM orders WHERE account = $1 AND "
-                       "op = 'place' AND state IN ('sent', 'unknown')",
-                       p, 1, on_unsettled_row, on_unsettled_done, rc);
+        int qrc = c->h->db_query(c->inst,
+                                 "SELECT intent_id, cl_ord_id, inst_id FROM orders WHERE "
+                                 "account = $1 AND op = 'place' AND state IN ('sent', 'unknown')",
+                                 p, 1, on_unsettled_row, on_unsettled_done, rc);
+        if (qrc != AT_OK) { /* no storage: nothing of a previous run to reconcile */
+            c->h->log(c->inst, AT_LOG_WARN,
+                      "reconciliation: stored orders cannot be read (error %d); intents of a "
+                      "previous run are not looked up",
+                      qrc);
+            free(rc);
+        }
     }
     okx_rest_get(c->rest, "/api/v5/trade/orders-pending", "instType=SWAP", true, on_pending, c);
     okx_rest_get(c->rest, "/api/v5/trade/orders-algo-pending",
