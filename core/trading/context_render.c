@@ -164,19 +164,6 @@ char *tr_render_history(const trader *t, int64_t now_ms)
     return tb_take(&b);
 }
 
-static bool shown(const trader *t, const char *name)
-{
-    if (t->all_indicators) {
-        return true;
-    }
-    for (size_t i = 0; i < t->cfg.nindicators; i++) {
-        if (strcmp(t->cfg.indicators[i], name) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static void bar_name(int64_t bar_s, char *out, size_t n)
 {
     if (bar_s > 0 && bar_s % 86400 == 0) {
@@ -190,22 +177,93 @@ static void bar_name(int64_t bar_s, char *out, size_t n)
     }
 }
 
+/* The indicator columns: the configured names in their order ("all": every
+ * name in the order the events carry them), those some event has. */
+#define MAX_COLS AT_IND_MAX
+
+static bool has_col(char cols[][24], size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(cols[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool in_events(const trader *t, const char *name)
+{
+    for (size_t i = 0; i < t->nsym; i++) {
+        for (size_t k = 0; k < TR_MAX_BARS; k++) {
+            const at_ev_indicator *ev = t->sym[i].ind[k];
+            for (uint32_t v = 0; ev && v < ev->n && v < AT_IND_MAX; v++) {
+                if (strcmp(ev->v[v].name, name) == 0) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+static size_t columns(const trader *t, char cols[MAX_COLS][24])
+{
+    size_t n = 0;
+    if (!t->all_indicators) {
+        for (size_t i = 0; i < t->cfg.nindicators && n < MAX_COLS; i++) {
+            const char *name = t->cfg.indicators[i];
+            if (!has_col(cols, n, name) && in_events(t, name)) {
+                snprintf(cols[n++], 24, "%s", name);
+            }
+        }
+        return n;
+    }
+    for (size_t i = 0; i < t->nsym; i++) {
+        for (size_t k = 0; k < TR_MAX_BARS; k++) {
+            const at_ev_indicator *ev = t->sym[i].ind[k];
+            for (uint32_t v = 0; ev && v < ev->n && v < AT_IND_MAX && n < MAX_COLS; v++) {
+                if (!has_col(cols, n, ev->v[v].name)) {
+                    snprintf(cols[n++], 24, "%s", ev->v[v].name);
+                }
+            }
+        }
+    }
+    return n;
+}
+
+/* One line per symbol (prices, funding, book imbalance), then a table of the
+ * indicators: the column names once, a row per symbol and bar (shortest bar
+ * first), "-" where a value is missing or warming up. */
 char *tr_render_market(const trader *t)
 {
     tbuf b = {0};
     for (size_t i = 0; i < t->nsym; i++) {
         const tr_symbol *s = &t->sym[i];
         char l[AT_DEC_STRLEN], m[AT_DEC_STRLEN];
-        tb_printf(&b, "%s: last %s, mark %s", s->name, s->last.m ? dec(t, s->last, l) : "?",
-                  s->mark.m ? dec(t, s->mark, m) : "?");
+        tb_printf(&b, "%s last %s", s->name, s->last.m ? dec(t, s->last, l) : "?");
+        if (s->mark.m) {
+            tb_printf(&b, " mark %s", dec(t, s->mark, m));
+        }
         if (s->has_funding) {
-            tb_printf(&b, ", funding %.4f%%", 100 * s->funding);
+            tb_printf(&b, " funding %.4f%%", 100 * s->funding);
         }
         if (s->has_obi) {
-            tb_printf(&b, ", book imbalance %+.2f", s->obi);
+            tb_printf(&b, " book %+.2f", s->obi);
         }
         tb_printf(&b, "\n");
-        /* bars shortest first */
+    }
+    char cols[MAX_COLS][24];
+    size_t ncols = columns(t, cols);
+    if (ncols == 0) {
+        return tb_take(&b);
+    }
+    tb_printf(&b, "Indicators (the number in a name is its window):\nsymbol bar");
+    for (size_t c = 0; c < ncols; c++) {
+        tb_printf(&b, " %s", cols[c]);
+    }
+    tb_printf(&b, "\n");
+    for (size_t i = 0; i < t->nsym; i++) {
+        const tr_symbol *s = &t->sym[i];
         const at_ev_indicator *order[TR_MAX_BARS];
         size_t n = 0;
         for (size_t k = 0; k < TR_MAX_BARS; k++) {
@@ -222,16 +280,22 @@ char *tr_render_market(const trader *t)
             const at_ev_indicator *ev = order[k];
             char bar[24];
             bar_name(ev->bar_s, bar, sizeof(bar));
-            tb_printf(&b, "  %s:", bar);
-            size_t put = 0;
-            for (uint32_t v = 0; v < ev->n && v < AT_IND_MAX; v++) {
-                if (!isfinite(ev->v[v].value) || !shown(t, ev->v[v].name)) {
-                    continue;
+            tb_printf(&b, "%s %s", s->name, bar);
+            for (size_t c = 0; c < ncols; c++) {
+                double v = NAN;
+                for (uint32_t x = 0; x < ev->n && x < AT_IND_MAX; x++) {
+                    if (strcmp(ev->v[x].name, cols[c]) == 0) {
+                        v = ev->v[x].value;
+                        break;
+                    }
                 }
-                tb_printf(&b, "%s %s %.6g", put ? "," : "", ev->v[v].name, ev->v[v].value);
-                put++;
+                if (isfinite(v)) {
+                    tb_printf(&b, " %.5g", v);
+                } else {
+                    tb_printf(&b, " -");
+                }
             }
-            tb_printf(&b, "%s\n", put ? "" : " warming up");
+            tb_printf(&b, "\n");
         }
     }
     return tb_take(&b);

@@ -18,7 +18,6 @@
 #include "util.h"
 
 #define DEFAULT_DEADLINE_MS 60000
-#define MAX_WAITING 16
 #define READY_WAIT_MS 15000
 #define READY_POLL_MS 200
 
@@ -232,12 +231,13 @@ static void on_trigger(void *arg, const at_event *e)
         return;
     }
     if (!t->loaded) {
-        if (t->nwaiting < MAX_WAITING) {
+        if (t->nwaiting < TR_MAX_WAITING) {
             t->h->event_retain(e);
             t->waiting[t->nwaiting++] = e;
+            t->st.held++;
         } else {
             t->h->log(t->inst, AT_LOG_WARN, "trigger %s dropped: %d wait for the history", tr->key,
-                      MAX_WAITING);
+                      TR_MAX_WAITING);
         }
         return;
     }
@@ -551,7 +551,8 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
             continue;
         }
         tr_note_intent(t, notes, i, it, NULL, note);
-        snprintf(h->outcome, sizeof(h->outcome), "not sent: %s", note);
+        snprintf(h->outcome, sizeof(h->outcome), "not sent: %.*s", (int)sizeof(h->outcome) - 11,
+                 note);
         t->h->log(t->inst, AT_LOG_WARN, "%s: %s %s not sent: %s", c->key,
                   vd_action_name(it->action), t->sym[it->sym].name, note);
     }

@@ -20,6 +20,7 @@
 #define TR_HIST_MAX 50     /* past decisions kept (history's upper bound) */
 #define TR_PENDING 32      /* entries waiting for their fill to become a thesis */
 #define TR_NOTE_LEN 160
+#define TR_MAX_WAITING 16 /* triggers held while the history is read */
 
 typedef enum tr_pos_mode { TR_MODE_UNKNOWN = 0, TR_MODE_NET, TR_MODE_LONG_SHORT } tr_pos_mode;
 
@@ -164,8 +165,9 @@ struct trader {
     int subs[16];
     size_t nsubs;
     bool running, loaded, freed;
-    unsigned queries;         /* storage reads in flight: free waits for them */
-    const at_event **waiting; /* triggers that came before the history was read (retained) */
+    unsigned queries; /* storage reads in flight: free waits for them */
+    /* triggers that came before the stored decisions were read (retained) */
+    const at_event *waiting[TR_MAX_WAITING];
     size_t nwaiting;
     trader_stats st;
 };

@@ -136,6 +136,13 @@ EOF
   trader retry okx_net
 } >engine.ini
 
+# check-config refuses templates the start would refuse, at the trader's line
+mkdir -p badp && cp "$AT_SOURCE_DIR/prompts/system.txt" badp/ && printf 'Hello {{nope}}\n' >badp/user.txt
+{ cat engine.ini; printf '[trader.badp]\nai = ai.hedge\naccount = exchange.okx_hedge\nsymbols = BTC-USDT-SWAP\nprompts = %s/badp\n' "$RT_TMP"; } >bad.ini
+RC=0; "$AITRADER" check-config -c bad.ini >check.out 2>&1 || RC=$?
+check "check-config refuses an unknown placeholder (exit 2)" [ "$RC" = 2 ]
+check "naming the template's file and line" grep -qE "^bad.ini:[0-9]+: \[trader.badp\] prompts: $RT_TMP/badp/user.txt:1: unknown placeholder \{\{nope\}\} \(known: time, trigger" check.out
+
 DB="$RT_TMP/data/engine.db"
 q() { sqlite3 "$DB" "$1"; }
 qeq() { qeq_db "$DB" "$1" "$2"; }
@@ -162,7 +169,7 @@ db, k, req = sys.argv[1:]
 sysp, user = sqlite3.connect(db).execute("SELECT system_prompt, prompt FROM decisions WHERE id=?", (k,)).fetchone()
 text = open(req).read()
 assert ("--- system\n%s\n--- user\n%s\n" % (sysp, user)) in text, "prompts differ from the request"
-assert "BTC-USDT-SWAP: last " in user and "Account: equity 10000" in user, user
+assert "BTC-USDT-SWAP last " in user and "Account: equity 10000" in user, user
 PY
 check "with the templates' hash and a token estimate" qeq "SELECT length(prompt_hash), prompt_tokens > 100 FROM decisions WHERE id='$K'" "64|1"
 check "the parsed actions" qeq "SELECT json_extract(actions_json, '\$.decisions[0].action'), json_extract(actions_json, '\$.decisions[0].size_pct'), json_extract(actions_json, '\$.decisions[2].action') FROM decisions WHERE id='$K'" "open_long|0.1|hold"

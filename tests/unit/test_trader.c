@@ -342,8 +342,9 @@ static void send_indicator(const char *inst, int64_t bar_s, double rsi)
 
 static char last_key[AT_ID_LEN];
 
-/* A TRIGGER as the scheduler publishes it; key "alpha:long:<now ms>". */
-static void send_trigger(void)
+/* A TRIGGER as the scheduler publishes it; key "alpha:long:<now ms>";
+ * queued, not yet delivered. */
+static void send_trigger_queued(void)
 {
     at_ev_trigger *t = (at_ev_trigger *)R.h->event_new(R.drv, AT_EV_TRIGGER, 16);
     snprintf(t->trader, sizeof(t->trader), "alpha");
@@ -352,6 +353,11 @@ static void send_trigger(void)
     t->reason = R.h->event_strdup(&t->h, "long period");
     t->deadline_ms = 60000;
     R.h->publish(R.drv, &t->h, 0);
+}
+
+static void send_trigger(void)
+{
+    send_trigger_queued();
     pump();
 }
 
@@ -546,8 +552,9 @@ static void test_open_long_short_mode(void **state)
     assert_string_equal(q1(sql), tok);
     /* the prompt: account, prices, configured indicators with their windows */
     assert_non_null(strstr(AI.user[0], "Account: equity 10000 USD, available 10000 USDT"));
-    assert_non_null(strstr(AI.user[0], "BTC-USDT-SWAP: last 90000, mark ?\n  5m: rsi14 61.25, "
-                                       "ema12 90012.2\n"));
+    assert_non_null(strstr(AI.user[0], "BTC-USDT-SWAP last 90000\nDOGE-USDT-SWAP last 0.15\n"
+                                       "Indicators (the number in a name is its window):\n"
+                                       "symbol bar rsi14 ema12\nBTC-USDT-SWAP 5m 61.25 90012\n"));
     assert_null(strstr(AI.user[0], "atr14"));
     assert_non_null(strstr(AI.system, "leverage a whole number from 1 to 10"));
     assert_non_null(strstr(AI.system, "at most 0.2"));
@@ -827,6 +834,95 @@ static void test_memory(void **state)
     assert_non_null(strstr(AI.user[3], "not opened by this trader's decisions"));
 }
 
+/* The size of a full context: the seed's six coins, two bar sizes of the
+ * default indicators, a position with its thesis, five past decisions. The
+ * budget holds the template and the renderer to what they are now. */
+static void test_prompt_size(void **state)
+{
+    static const char *const six[] = {"BTC-USDT-SWAP", "ETH-USDT-SWAP", "SOL-USDT-SWAP",
+                                      "BNB-USDT-SWAP", "XRP-USDT-SWAP", "DOGE-USDT-SWAP"};
+    static const char *const prices[] = {"90012.5", "3012.45", "187.23",
+                                         "612.4",   "2.3456",  "0.15234"};
+    static const char *const inds[] = {"ema12",    "ema26",    "rsi14",   "macd_hist",
+                                       "bb_upper", "bb_lower", "atr14",   "chg_15m",
+                                       "chg_1h",   "chg_4h",   "chg_24h", "vol_ratio"};
+    trader_cfg cfg = default_cfg();
+    cfg.symbols = six;
+    cfg.nsymbols = 6;
+    cfg.indicators = inds;
+    cfg.nindicators = 12;
+    trader_open(&cfg);
+    for (int i = 0; i < 6; i++) {
+        put_instrument(ACCOUNT, six[i], "0.01", "0.01", "0.01", "0.0001");
+    }
+    put_mode("long_short_mode");
+    send_balance("10000");
+    for (int i = 0; i < 6; i++) {
+        send_ticker(six[i], prices[i]);
+        for (int64_t bar = 300; bar <= 3600; bar += 3300) {
+            at_ev_indicator *ev = (at_ev_indicator *)R.h->event_new(R.drv, AT_EV_INDICATOR, 0);
+            ev->h.inst = R.h->inst_intern(six[i]);
+            ev->bar_s = bar;
+            ev->n = 22; /* everything indicator_ta publishes; 12 are shown */
+            const char *all[] = {"close",       "ema12",      "ema26",     "rsi14",   "macd",
+                                 "macd_signal", "macd_hist",  "bb_upper",  "bb_mid",  "bb_lower",
+                                 "atr14",       "vol_rv",     "chg_5m",    "chg_15m", "chg_1h",
+                                 "chg_4h",      "chg_24h",    "vol_ratio", "obi5",    "microprice",
+                                 "funding",     "funding_chg"};
+            for (int k = 0; k < 22; k++) {
+                snprintf(ev->v[k].name, sizeof(ev->v[k].name), "%s", all[k]);
+                ev->v[k].value = (k + 1) * 1.2345678 * (i + 1);
+            }
+            R.h->publish(R.drv, &ev->h, 0);
+            pump();
+        }
+    }
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(engine_advance(R.e, (T0 + (k + 1) * 720000) * 1000, 0), AT_OK);
+        market_events();
+        for (int i = 0; i < 6; i++) {
+            send_ticker(six[i], prices[i]);
+        }
+        send_trigger();
+        answer(k == 0 ? OPEN_BTC : "{\"decisions\": []}");
+    }
+    send_position("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "90000");
+    assert_int_equal(engine_advance(R.e, (T0 + 6 * 720000) * 1000, 0), AT_OK);
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    int64_t sys = prompt_tokens(AI.system), user = prompt_tokens(AI.user[5]);
+    print_message("six symbols, two bars, a position, five decisions: system %" PRId64
+                  " + user %" PRId64 " = %" PRId64 " tokens (%zu + %zu bytes)\n",
+                  sys, user, sys + user, strlen(AI.system), strlen(AI.user[5]));
+    if (getenv("AT_TEST_SHOW_PROMPT")) {
+        fprintf(stderr, "%s\n%s\n", AI.system, AI.user[5]);
+    }
+    assert_true(sys + user <= 1400);
+}
+
+/* A trigger that comes while the stored decisions are still being read is
+ * held, then answered. */
+static void test_trigger_before_load(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    market();
+    send_trigger_queued();
+    char why[256] = "";
+    R.t = trader_new(R.h, R.self, &cfg, why, sizeof(why));
+    assert_non_null(R.t);
+    assert_int_equal(trader_start(R.t), AT_OK);
+    pump();
+    assert_true(engine_wait(R.e, is_loaded, NULL, 5000000));
+    market_events(); /* the trader was not listening before: it waits for them */
+    assert_int_equal(engine_advance(R.e, (T0 + 200) * 1000, 0), AT_OK);
+    answer(OPEN_BTC);
+    trader_stats st;
+    trader_get_stats(R.t, &st);
+    assert_int_equal(st.held, 1);
+    assert_int_equal(st.triggers, 1);
+    assert_int_equal(nintents, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -839,6 +935,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_waits_for_the_account, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prompt_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trigger_before_load, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
