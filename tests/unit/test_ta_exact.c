@@ -602,9 +602,163 @@ static void test_sma_mixed_sign(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* SMA(n) of x[0..nx-1] against the exact mean, bar by bar, within tol
+ * (relative). A NaN makes the mean NaN while it is in the window and, as the
+ * window is re-added from its buffer at least every max(n, 32) pushes, for
+ * no longer than that. Prints the worst error and the re-additions; returns
+ * failures (after printing up to a few), and the re-additions in *resums. */
+static long sma_check(const char *name, int n, const double *x, int nx, double tol,
+                      unsigned long *resums)
+{
+    ta_sma sma;
+    ta_sma_init(&sma, n);
+    double worst = 0;
+    long failures = 0;
+    int last_nan = -1000000, grace = n > 32 ? n : 32;
+    for (int i = 0; i < nx; i++) {
+        double got = ta_sma_update(&sma, x[i]);
+        last_nan = isnan(x[i]) ? i : last_nan;
+        if (i < n - 1 || i - last_nan < n) {
+            if (!isnan(got) && failures++ < 5) {
+                print_error("%s: bar %d: got %.17g, want NaN\n", name, i, got);
+            }
+            continue;
+        }
+        if (isnan(got) && i - last_nan < grace) {
+            continue;
+        }
+        xreal ref = 0;
+        for (int j = i - n + 1; j <= i; j++) {
+            ref += x[j];
+        }
+        ref /= n;
+        xreal err = xabs((xreal)got - ref);
+        double rel = ref != 0 ? (double)(err / xabs(ref)) : (double)err;
+        worst = rel > worst ? rel : worst;
+        if (!(err <= tol * xabs(ref)) && failures++ < 5) {
+            print_error("%s: bar %d: got %.17g, exact %.17g (error %.3g)\n", name, i, got,
+                        (double)ref, (double)err);
+        }
+    }
+    print_message("%-44s worst %.1e, %lu re-additions in %d pushes\n", name, worst, sma.w.resums,
+                  nx);
+    *resums = sma.w.resums;
+    return failures;
+}
+
+/* Windows of one sign (prices, volumes, squared returns: all of the standard
+ * set) keep a plain running sum with a bound on its rounding error and are
+ * re-added when that bound passes 128·2^-53 = 1.4e-14 of the sum (ta_core.c):
+ * checked here at 2e-14 (that, and the rounding of sum/n), not only at TOL.
+ * A spike 1e12 times the rest leaving the window leaves roundings of its size
+ * behind (1e-4 of the sum), which only a re-addition removes; a sum that
+ * falls 8x a push (a window going quiet) must be re-added as it falls. In
+ * steady state a re-addition every ~128 - n/4 pushes: at most one per 32
+ * here, so O(1 + n/32) work a push, not O(n). */
+static void test_sma_one_sign(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    double *x = malloc(N * sizeof(*x));
+    assert_non_null(x);
+    long failures = 0;
+    unsigned long resums, limit = N / 32 + 2;
+    for (int kind = 0; kind < 4; kind++) {
+        static const char *const names[] = {
+            "SMA(256) of a walk from 187", "SMA(20) of volumes, 1e12x spikes",
+            "SMA(20) of -(volumes), 1e12x spikes", "SMA(14) falling 8x a push, then flat"};
+        static const int ns[] = {256, 20, 20, 14};
+        rng = 77 + (uint64_t)kind;
+        double p = 187.0;
+        for (int i = 0; i < N; i++) {
+            p *= exp(1e-3 * nrand());
+            double v = urand() * 1000.0 * (urand() < 0.003 ? 1e12 : 1.0);
+            switch (kind) {
+            case 0:
+                x[i] = p;
+                break;
+            case 1:
+                x[i] = v;
+                break;
+            case 2:
+                x[i] = -v;
+                break;
+            default: /* 8^-k for 300 pushes, then 1 + noise for 300, again */
+                x[i] = i % 600 < 300 ? ldexp(1.0 + urand(), -3 * (i % 600)) : 1.0 + urand();
+            }
+        }
+        failures += sma_check(names[kind], ns[kind], x, N, 2e-14, &resums);
+        if (kind < 3 && resums > limit && failures++ < 10) {
+            print_error("%s: %lu re-additions in %d pushes: more than 1 per 32\n", names[kind],
+                        resums, N);
+        }
+    }
+    free(x);
+    assert_int_equal(failures, 0);
+}
+
+/* Values of both signs now and then in a window of one sign: the window
+ * turns compensated when a cancelling sum needs it and plain again once it
+ * is of one sign; exact throughout, and at most a few re-additions per n
+ * pushes (a turn costs one). The negative values nearly cancel the window
+ * (its sum falls to ~1/1000 of Σ|x|). */
+static void test_sma_sign_changes(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    double *x = malloc(N * sizeof(*x));
+    assert_non_null(x);
+    long failures = 0;
+    static const int ns[] = {20, 256};
+    static const int every[] = {3, 1}; /* a negative value every every·n pushes */
+    for (int k = 0; k < 2; k++) {
+        int n = ns[k];
+        rng = 99 + (uint64_t)k;
+        for (int i = 0; i < N; i++) {
+            x[i] = 1.0 + 0.3 * urand();
+            if (i % (every[k] * n) == n - 1) {
+                x[i] = -1.15 * (n - 1) * (1.0 + 1e-3 * urand());
+            }
+        }
+        char name[64];
+        snprintf(name, sizeof name, "SMA(%d), a -Σ every %d pushes", n, every[k] * n);
+        unsigned long resums, limit = 3 * (unsigned long)(N / n) + N / 32 + 2;
+        failures += sma_check(name, n, x, N, TOL, &resums);
+        if (resums > limit && failures++ < 10) {
+            print_error("%s: %lu re-additions in %d pushes (at most %lu)\n", name, resums, N,
+                        limit);
+        }
+    }
+    free(x);
+    assert_int_equal(failures, 0);
+}
+
+/* A NaN pushed into a window makes its mean NaN while it is there, and no
+ * longer than max(n, 32) pushes: the running sum (NaN) is re-added. */
+static void test_sma_nan_leaves(void **state)
+{
+    (void)state;
+    enum { N = 1000 }; /* > 2·256 + 40 */
+    double x[N];
+    long failures = 0;
+    unsigned long resums;
+    for (int n = 1; n <= 256; n *= 4) {
+        rng = 5;
+        for (int i = 0; i < N; i++) {
+            x[i] = 187.0 * (1.0 + 0.01 * urand());
+        }
+        x[n + 3] = NAN;
+        x[2 * n + 40] = NAN;
+        char name[64];
+        snprintf(name, sizeof name, "SMA(%d) with two NaNs", n);
+        failures += sma_check(name, n, x, N, TOL, &resums);
+    }
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
-    struct CMUnitTest tests[sizeof(series) / sizeof(series[0]) + 2];
+    struct CMUnitTest tests[sizeof(series) / sizeof(series[0]) + 5];
     size_t n = 0;
     for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
         tests[n++] = (struct CMUnitTest){
@@ -612,6 +766,9 @@ int main(void)
     }
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flat_window_sigma_zero);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_sma_mixed_sign);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_sma_one_sign);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_sma_sign_changes);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_sma_nan_leaves);
     return _cmocka_run_group_tests("test_ta_exact", tests, n, NULL, NULL);
 }
 
