@@ -307,8 +307,18 @@ char *tr_render_news(const trader *t, int64_t now_ms)
     if (t->nnews > 0) {
         tb_printf(&b, "News, latest first:\n");
     }
-    for (size_t i = t->nnews; i-- > 0;) {
-        const tr_news *x = &t->news[i];
+    /* newest publication first (they arrive in any order) */
+    const tr_news *order[TR_NEWS];
+    for (size_t i = 0; i < t->nnews; i++) {
+        size_t j = i;
+        while (j > 0 && order[j - 1]->ts_ms < t->news[i].ts_ms) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = &t->news[i];
+    }
+    for (size_t i = 0; i < t->nnews; i++) {
+        const tr_news *x = order[i];
         char ag[24];
         age(now_ms - x->ts_ms, ag, sizeof(ag));
         tb_printf(&b, "%s ago [%s] %s", ag, x->feed, x->title);

@@ -923,6 +923,72 @@ static void test_trigger_before_load(void **state)
     assert_int_equal(nintents, 2);
 }
 
+/* Funding, book imbalance, live orders, news about the trader's coins and
+ * sentiment readings reach the prompt; news about other coins does not. */
+static void test_context_sources(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    at_ev_funding *f = (at_ev_funding *)R.h->event_new(R.drv, AT_EV_FUNDING, 0);
+    f->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    f->rate = D("0.0001");
+    R.h->publish(R.drv, &f->h, 0);
+    at_ev_book *b = (at_ev_book *)R.h->event_new(R.drv, AT_EV_BOOK, 0);
+    b->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    b->nbids = b->nasks = 6;
+    for (int i = 0; i < 6; i++) {
+        b->bids[i] =
+            (at_level){D("89999"), D(i < 5 ? "3" : "100")}; /* the 6th level is not counted */
+        b->asks[i] = (at_level){D("90001"), D("1")};
+    }
+    R.h->publish(R.drv, &b->h, 0);
+    at_ev_mark *m = (at_ev_mark *)R.h->event_new(R.drv, AT_EV_MARK, 0);
+    m->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    m->mark_px = D("89995.5");
+    R.h->publish(R.drv, &m->h, 0);
+    at_ev_order *o = (at_ev_order *)R.h->event_new(R.drv, AT_EV_ORDER, 0);
+    o->h.inst = R.h->inst_intern("DOGE-USDT-SWAP");
+    snprintf(o->account, sizeof(o->account), ACCOUNT);
+    snprintf(o->ord_id, sizeof(o->ord_id), "777");
+    o->side = AT_SIDE_BUY;
+    o->ord_type = AT_ORDT_LIMIT;
+    o->state = AT_ORD_LIVE;
+    o->px = D("0.14");
+    o->sz = D("20");
+    o->acc_fill_sz = D("0");
+    R.h->publish(R.drv, &o->h, 0);
+    const char *titles[] = {"Bitcoin ETF inflows hit a record", "Solana outage", "Fed holds rates"};
+    const char *coins[] = {"BTC", "SOL", NULL};
+    for (int i = 0; i < 3; i++) {
+        at_ev_news *n = (at_ev_news *)R.h->event_new(R.drv, AT_EV_NEWS, 256);
+        n->title = R.h->event_strdup(&n->h, titles[i]);
+        n->feed = R.h->event_strdup(&n->h, "coindesk");
+        n->symbols = coins[i] ? R.h->event_strdup(&n->h, coins[i]) : NULL;
+        n->published_ms = T0 - 600000 * (i + 1);
+        n->score = i == 0 ? 0.4 : NAN;
+        R.h->publish(R.drv, &n->h, 0);
+    }
+    at_ev_sentiment *se = (at_ev_sentiment *)R.h->event_new(R.drv, AT_EV_SENTIMENT, 64);
+    se->feed = R.h->event_strdup(&se->h, "feargreed");
+    se->label = R.h->event_strdup(&se->h, "Fear");
+    se->value = 38;
+    R.h->publish(R.drv, &se->h, 0);
+    pump();
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    const char *u = AI.user[0];
+    assert_non_null(
+        strstr(u, "BTC-USDT-SWAP last 90000 mark 89995.5 funding 0.0100% book +0.50\n"));
+    assert_non_null(
+        strstr(u, "Open orders:\nDOGE-USDT-SWAP buy 20 contracts limit @ 0.14, live (filled "
+                  "0)\n"));
+    assert_non_null(strstr(u, "News, latest first:\n10m ago [coindesk] Bitcoin ETF inflows hit a "
+                              "record (sentiment +0.40)\n30m ago [coindesk] Fed holds rates\n"));
+    assert_null(strstr(u, "Solana"));
+    assert_non_null(strstr(u, "Sentiment feargreed: 38 (Fear)\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -937,6 +1003,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prompt_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trigger_before_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_context_sources, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
