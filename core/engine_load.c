@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine_internal.h"
 #include "log.h"
@@ -300,18 +301,37 @@ static void check_proxy(engine *e, const conf_section *core, conf_errors *errs)
     }
 }
 
+/* "<dir>/prompts" for "<dir>/sql"; NULL when that is no directory. */
+static char *prompts_beside(const char *sql)
+{
+    size_t n = sql ? strlen(sql) : 0;
+    while (n > 1 && sql[n - 1] == '/') {
+        n--;
+    }
+    if (n < 3 || strncmp(sql + n - 3, "sql", 3) != 0) {
+        return NULL;
+    }
+    char *dir = at_asprintf("%.*sprompts", (int)(n - 3), sql);
+    struct stat st;
+    if (dir && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        free(dir);
+        dir = NULL;
+    }
+    return dir;
+}
+
 char *engine_prompts_dir(const engine *e, const trader_settings *t)
 {
     if (t->prompts) {
         return at_strdup(t->prompts);
     }
-    /* prompts/ lives next to sql/: the source tree's or the installed share dir. */
-    const char *sql = e->default_sql_dir ? e->default_sql_dir : "sql";
-    size_t n = strlen(sql);
-    if (n >= 3 && strcmp(sql + n - 3, "sql") == 0) {
-        return at_asprintf("%.*sprompts", (int)(n - 3), sql);
+    /* prompts/ lives next to sql/: the configured schema's, the installed
+     * share dir's, else the source tree's (a build run from anywhere). */
+    char *dir = prompts_beside(e->core.sql_dir);
+    if (!dir) {
+        dir = prompts_beside(e->default_sql_dir);
     }
-    return at_asprintf("%s/../prompts", sql);
+    return dir ? dir : at_strdup(AT_SOURCE_DIR "/prompts");
 }
 
 /* A trader's templates load and name only known placeholders: check-config
