@@ -21,11 +21,11 @@
 #include <stdint.h>
 
 /* The placeholders a template may use, in a fixed order (prompt_var.name). */
+/* clang-format off */
 #define PROMPT_VARS                                                                                \
-    X(time)                                                                                        \
-    X(trigger)                                                                                     \
-    X(trader) X(symbols) X(account) X(positions) X(orders) X(history) X(market) X(news)            \
-        X(max_leverage) X(max_size_pct) X(take_profit_pct) X(stop_loss_pct)
+    X(time) X(trigger) X(trader) X(symbols) X(account) X(positions) X(orders) X(history)          \
+    X(market) X(news) X(max_leverage) X(max_size_pct) X(take_profit_pct) X(stop_loss_pct)
+/* clang-format on */
 
 typedef enum prompt_var_id {
 #define X(n) PV_##n,
