@@ -44,7 +44,8 @@ typedef struct core_settings {
     const char *proxy;     /* outbound HTTP proxy (at_proxy_valid), or NULL */
 } core_settings;
 
-/* [trader.*] settings (validated now; the trading pipeline consumes them). */
+/* [trader.*] settings: the scheduler (core/trading/scheduler.h) and the decision half
+ * (core/trading/trader.h) of each trader. */
 typedef struct trader_settings {
     const char *ai;
     const char *account;
