@@ -7,6 +7,10 @@
 
 /* The engine's own checks appear in verdicts under this rule name. */
 #define GATE_RULE "core.gate"
+/* Intent ids remembered to refuse a second intent with the same id (a
+ * re-published close or cancel would otherwise act twice; places are also
+ * kept unique by the orders table across restarts). */
+#define SEEN_MAX 2048
 
 struct executor {
     const at_host *h;
@@ -20,6 +24,8 @@ struct executor {
     size_t ndata_only;
     int sub;
     exec_stats st;
+    char (*seen)[AT_ID_LEN]; /* ring of the last SEEN_MAX intent ids */
+    size_t nseen, seen_next;
 };
 
 static const char *const OPS[] = {"place", "cancel", "amend", "close_position", "cancel_algo"};
@@ -164,11 +170,34 @@ static void gate_reject(executor *x, const at_ev_order_intent *it, const char *w
 
 /* The engine's own checks, before any rule. Returns the venue, or NULL after
  * refusing. */
+static bool seen_before(executor *x, const char *id)
+{
+    for (size_t i = 0; i < x->nseen; i++) {
+        if (strcmp(x->seen[i], id) == 0) {
+            return true;
+        }
+    }
+    snprintf(x->seen[x->seen_next], AT_ID_LEN, "%s", id);
+    x->seen_next = (x->seen_next + 1) % SEEN_MAX;
+    if (x->nseen < SEEN_MAX) {
+        x->nseen++;
+    }
+    return false;
+}
+
 static const exec_venue *gate(executor *x, const at_ev_order_intent *it)
 {
     char why[256];
     if (!it->intent_id[0]) {
         gate_reject(x, it, "the intent has no intent_id");
+        return NULL;
+    }
+    if (seen_before(x, it->intent_id)) {
+        /* Not stored again: the first one's rows stand. */
+        x->st.rejected++;
+        x->h->log(x->self, AT_LOG_WARN, "intent %s: refused: its id was handled already",
+                  it->intent_id);
+        refuse(x, it, "duplicate", "core.gate: an intent with this id was handled already");
         return NULL;
     }
     if ((unsigned)it->op > AT_INTENT_CANCEL_ALGO) {
@@ -305,7 +334,8 @@ executor *exec_new(const at_host *h, at_instance *self, const exec_cfg *cfg)
     x->venues = calloc(cfg->nvenues ? cfg->nvenues : 1, sizeof(*x->venues));
     x->rules = calloc(cfg->nrules ? cfg->nrules : 1, sizeof(*x->rules));
     x->data_only = calloc(cfg->ndata_only ? cfg->ndata_only : 1, sizeof(*x->data_only));
-    if (!x->venues || !x->rules || !x->data_only) {
+    x->seen = calloc(SEEN_MAX, sizeof(*x->seen));
+    if (!x->venues || !x->rules || !x->data_only || !x->seen) {
         exec_free(x);
         return NULL;
     }
@@ -375,6 +405,7 @@ void exec_free(executor *x)
         free(x->data_only[i]);
     }
     free(x->data_only);
+    free(x->seen);
     free(x->venues);
     free(x->rules);
     free(x);

@@ -230,6 +230,18 @@ static void on_trigger(void *arg, const at_event *e)
     if (strcmp(tr->trader, t->name) != 0) {
         return;
     }
+    /* Only the trader's own scheduler triggers it: a TRIGGER from anyone else
+     * would skip the call and cost budgets. */
+    const char *self = t->h->instance_name(t->inst);
+    if (!e->source || !self || strcmp(e->source, self) != 0) {
+        if (t->st.foreign_triggers++ == 0) {
+            t->h->log(t->inst, AT_LOG_WARN,
+                      "trigger %s from %s ignored: only the trader's scheduler triggers it "
+                      "(logged once)",
+                      tr->key, e->source ? e->source : "?");
+        }
+        return;
+    }
     if (!t->loaded) {
         if (t->nwaiting < TR_MAX_WAITING) {
             t->h->event_retain(e);

@@ -53,7 +53,8 @@ typedef struct trader_cfg {
 typedef struct trader_stats {
     bool loaded; /* stored history read (or no storage) */
     uint64_t triggers, decisions, invalid, retries, intents, late;
-    uint64_t held; /* triggers that waited for the stored decisions to be read */
+    uint64_t held;             /* triggers that waited for the stored decisions to be read */
+    uint64_t foreign_triggers; /* TRIGGERs for this trader from another publisher, ignored */
     size_t in_flight;
     int64_t last_prompt_tokens;
 } trader_stats;

@@ -122,10 +122,8 @@ static void rig_open(bool paper_mode, size_t nrules)
             "log_level = error\n[storage.sqlite]\npath = %s/t.db\n",
             AT_TEST_BINARY_DIR, R.dir, AT_TEST_SOURCE_DIR, R.dir);
     fclose(f);
-    engine_opts o = {.config_path = ini,
-                     .sim_clock = true,
-                     .sim_start_us = 1700000000000000,
-                     .no_gate = true};
+    engine_opts o = {
+        .config_path = ini, .sim_clock = true, .sim_start_us = 1700000000000000, .no_gate = true};
     R.e = engine_new(&o);
     conf_errors errs = {0};
     assert_int_equal(engine_load(R.e, &errs), AT_OK);
@@ -313,6 +311,21 @@ static void test_gate_refusals(void **state)
     rig_close();
 }
 
+/* The same intent id twice: the second is refused, never submitted (a
+ * re-published close or cancel would otherwise act twice). */
+static void test_duplicate_id_refused(void **state)
+{
+    rig_open(true, 1);
+    publish_place("d1", "exchange.paper", "1", false);
+    publish_place("d1", "exchange.paper", "1", false);
+    assert_int_equal(R.paper.submits, 1);
+    assert_int_equal(R.r1.calls, 1);
+    assert_int_equal(nresults, 1);
+    assert_string_equal(results[0].code, "duplicate");
+    assert_string_equal(results[0].intent_id, "d1");
+    rig_close();
+}
+
 static void test_shadow_is_checked_not_sent(void **state)
 {
     rig_open(true, 2);
@@ -337,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_resizes_chain),
         cmocka_unit_test(test_paper_mode_refuses_live),
         cmocka_unit_test(test_gate_refusals),
+        cmocka_unit_test(test_duplicate_id_refused),
         cmocka_unit_test(test_shadow_is_checked_not_sent),
     };
     return cmocka_run_group_tests_name("executor", tests, NULL, NULL);

@@ -346,13 +346,13 @@ static char last_key[AT_ID_LEN];
  * queued, not yet delivered. */
 static void send_trigger_queued(void)
 {
-    at_ev_trigger *t = (at_ev_trigger *)R.h->event_new(R.drv, AT_EV_TRIGGER, 16);
+    at_ev_trigger *t = (at_ev_trigger *)R.h->event_new(R.self, AT_EV_TRIGGER, 16);
     snprintf(t->trader, sizeof(t->trader), "alpha");
     snprintf(t->key, sizeof(t->key), "alpha:long:%" PRId64, clock_now_us() / 1000);
     snprintf(last_key, sizeof(last_key), "%s", t->key);
     t->reason = R.h->event_strdup(&t->h, "long period");
     t->deadline_ms = 60000;
-    R.h->publish(R.drv, &t->h, 0);
+    R.h->publish(R.self, &t->h, 0); /* as the trader's scheduler does */
 }
 
 static void send_trigger(void)
@@ -558,6 +558,29 @@ static void test_open_long_short_mode(void **state)
     assert_null(strstr(AI.user[0], "atr14"));
     assert_non_null(strstr(AI.system, "leverage a whole number from 1 to 10"));
     assert_non_null(strstr(AI.system, "at most 0.2"));
+}
+
+/* A TRIGGER for the trader from anyone but its own scheduler asks nothing:
+ * it would skip the call and cost budgets. */
+static void test_foreign_trigger_ignored(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    at_ev_trigger *t = (at_ev_trigger *)R.h->event_new(R.drv, AT_EV_TRIGGER, 16);
+    snprintf(t->trader, sizeof(t->trader), "alpha");
+    snprintf(t->key, sizeof(t->key), "alpha:long:forged");
+    t->reason = R.h->event_strdup(&t->h, "forged");
+    t->deadline_ms = 60000;
+    R.h->publish(R.drv, &t->h, 0);
+    pump();
+    assert_false(AI.pending);
+    assert_int_equal(ndecisions, 0);
+    trader_stats st;
+    trader_get_stats(R.t, &st);
+    assert_int_equal(st.foreign_triggers, 1);
+    send_trigger(); /* its own scheduler's is answered */
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
 }
 
 static void test_net_mode_and_closes(void **state)
@@ -993,6 +1016,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_long_short_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_trigger_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_net_mode_and_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hedge_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_small_and_shadow, setup, teardown),
