@@ -405,8 +405,8 @@ typedef struct at_ev_order_intent {
     char ord_id[AT_ID_LEN]; /**< for cancel/amend; the algoId for cancel_algo */
     at_intent_op op;
     at_side side;
-    at_pos_side pos_side;
-    bool isolated; /**< tdMode isolated (else cross) */
+    at_pos_side pos_side; /**< net only in net_mode; with reduce_only never buy+long/sell+short */
+    bool isolated;        /**< tdMode isolated (else cross) */
     at_ord_type ord_type;
     at_dec sz; /**< contracts */
     at_dec px; /**< limit price; 0 for market */

@@ -155,6 +155,9 @@ static void on_position(okx_ctx *c, const json_t *p)
     e->avg_px = avg;
     e->upl = upl;
     e->lever = lever;
+    if (lever.m > 0) { /* what a place asking for a leverage compares with */
+        okx_lever_note(c, inst_id, mm, side, lever);
+    }
     e->liq_px = liq;
     e->margin = margin;
     e->realized_pnl = rpnl;
@@ -260,32 +263,6 @@ static void open_private(okx_ctx *c)
 
 /* ------------------------------------------------------------ setup */
 
-static void on_leverage(void *arg, const okx_reply *r)
-{
-    okx_ctx *c = arg;
-    if (r->err != AT_OK || strcmp(r->code, "0") != 0) {
-        c->h->log(c->inst, AT_LOG_ERROR, "set-leverage failed: %s %s", r->code, r->msg);
-    }
-}
-
-static void set_leverage(okx_ctx *c)
-{
-    for (size_t i = 0; i < c->nwatch; i++) {
-        const char *sides[2] = {"long", "short"};
-        /* Isolated margin in long/short mode has a leverage per side. */
-        int n = c->td_mode == 1 && c->long_short ? 2 : 1;
-        for (int k = 0; k < n; k++) {
-            char body[256];
-            snprintf(body, sizeof(body),
-                     "{\"instId\":\"%s\",\"lever\":\"%lld\",\"mgnMode\":\"%s\"%s%s%s}",
-                     c->watch[i].inst->inst_id, (long long)c->leverage,
-                     c->td_mode ? "isolated" : "cross", n == 2 ? ",\"posSide\":\"" : "",
-                     n == 2 ? sides[k] : "", n == 2 ? "\"" : "");
-            okx_rest_post(c->rest, "/api/v5/account/set-leverage", body, on_leverage, c);
-        }
-    }
-}
-
 static void on_config(void *arg, const okx_reply *r);
 
 static void retry_config(void *arg)
@@ -326,7 +303,7 @@ static void on_config(void *arg, const okx_reply *r)
                    "SET demo = $2, pos_mode = $3, td_mode = $4, updated_ms = $5",
                    p, 5, NULL, NULL);
     if (c->leverage > 0) {
-        set_leverage(c);
+        okx_lever_start(c);
     }
     open_private(c);
 }

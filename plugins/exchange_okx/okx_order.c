@@ -6,6 +6,12 @@
 
 #include "okx_order.h"
 
+static int refuse(int rc, char *why, size_t whylen, const char *text)
+{
+    snprintf(why, whylen, "%s", text);
+    return rc;
+}
+
 const char *okx_order_pos_side(const okx_ctx *c, const at_ev_order_intent *ev)
 {
     if (!c->long_short) {
@@ -18,9 +24,45 @@ const char *okx_order_pos_side(const okx_ctx *c, const at_ev_order_intent *ev)
         return "short";
     }
     /* Hedge mode needs a side: an opening buy is long, a reducing buy closes
-     * a short. */
+     * a short. Unambiguous: the side and reduce-only name one of the four. */
     bool buy = ev->side == AT_SIDE_BUY;
     return ev->reduce_only ? (buy ? "short" : "long") : (buy ? "long" : "short");
+}
+
+int okx_order_mode_check(const okx_ctx *c, const at_ev_order_intent *ev, char *why, size_t whylen)
+{
+    if (ev->op != AT_INTENT_PLACE && ev->op != AT_INTENT_CLOSE_POSITION) {
+        return AT_OK;
+    }
+    if ((unsigned)ev->pos_side > AT_POS_SHORT) {
+        return refuse(AT_EINVAL, why, whylen, "unknown pos_side");
+    }
+    if (!c->long_short) {
+        /* Net mode has one position per instrument: posSide is always net.
+         * Sent as asked, a "long" sell would open a short. */
+        if (ev->pos_side != AT_POS_NET) {
+            snprintf(why, whylen,
+                     "pos_side %s in a net_mode account (only net; a reduction is reduce_only)",
+                     ev->pos_side == AT_POS_LONG ? "long" : "short");
+            return AT_EINVAL;
+        }
+        return AT_OK;
+    }
+    if (ev->op != AT_INTENT_PLACE || ev->pos_side == AT_POS_NET || !ev->reduce_only) {
+        return AT_OK;
+    }
+    /* Hedge mode: OKX ignores reduceOnly, the side and posSide alone say
+     * whether an order opens (buy+long, sell+short) or closes. */
+    bool buy = ev->side == AT_SIDE_BUY;
+    if (buy == (ev->pos_side == AT_POS_LONG)) {
+        snprintf(why, whylen,
+                 "reduce_only %s with pos_side %s opens a position in a long_short_mode account "
+                 "(a reduction is %s with pos_side %s)",
+                 buy ? "buy" : "sell", buy ? "long" : "short", buy ? "sell" : "buy",
+                 buy ? "long" : "short");
+        return AT_EINVAL;
+    }
+    return AT_OK;
 }
 
 const char *okx_order_type_name(at_ord_type t)
@@ -40,12 +82,6 @@ static bool put_dec(const okx_ctx *c, json_t *o, const char *k, at_dec d)
 {
     char s[AT_DEC_STRLEN];
     return okx_fmt(c->h, d, s) > 0 && put(o, k, json_string(s));
-}
-
-static int refuse(int rc, char *why, size_t whylen, const char *text)
-{
-    snprintf(why, whylen, "%s", text);
-    return rc;
 }
 
 /* attachAlgoOrds: protection lives at the exchange, attached TP/SL with a
@@ -161,6 +197,12 @@ int okx_order_build(const okx_ctx *c, const at_ev_order_intent *ev, const okx_in
     int rc = AT_OK;
     const char *td = ev->isolated || c->td_mode == 1 ? "isolated" : "cross";
     const char *ps = okx_order_pos_side(c, ev);
+    if ((rc = okx_order_mode_check(c, ev, why, whylen)) != AT_OK) {
+        return rc;
+    }
+    if (ev->op == AT_INTENT_PLACE && ev->leverage.m < 0) {
+        return refuse(AT_EINVAL, why, whylen, "leverage must be positive (0 = leave as is)");
+    }
     json_t *b = json_object();
     ok &= put(b, "instId", json_string(in->inst_id));
     switch (ev->op) {

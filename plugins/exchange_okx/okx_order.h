@@ -17,14 +17,24 @@ typedef struct okx_order_req {
 
 /* Build the request of `ev` for instrument `in`. Returns AT_OK, or < 0 with
  * the reason in why: AT_EINVAL/AT_ERANGE when the intent cannot be sent as
- * asked (size below minSz, no price, …), AT_ERANGE "request too large",
+ * asked (size below minSz, no price, fields that disagree with the
+ * account's position mode: okx_order_mode_check, …), AT_ERANGE "request too large",
  * AT_ENOMEM when the body could not be allocated. */
 int okx_order_build(const okx_ctx *c, const at_ev_order_intent *ev, const okx_inst *in,
                     okx_order_req *out, char *why, size_t whylen);
 
 /* posSide to send: NULL in net mode; in long/short mode the intent's, else
- * the side its direction and reduce-only imply. */
+ * (pos_side net) the one its side and reduce-only imply: buy opens long,
+ * sell opens short, a reduce-only buy closes short, a reduce-only sell
+ * closes long. */
 const char *okx_order_pos_side(const okx_ctx *c, const at_ev_order_intent *ev);
+/* Whether a place or close_position intent agrees with the account's
+ * position mode (the one rule, applied by okx_order_build): in net_mode
+ * pos_side must be net; in long_short_mode a reduce_only place may not be
+ * an opening pair (buy+long, sell+short), which OKX would execute as an
+ * opening order since it ignores reduceOnly there. AT_OK, or AT_EINVAL with
+ * the reason in why. */
+int okx_order_mode_check(const okx_ctx *c, const at_ev_order_intent *ev, char *why, size_t whylen);
 /* OKX's ordType name of t ("market" for an unknown one). */
 const char *okx_order_type_name(at_ord_type t);
 

@@ -21,7 +21,18 @@
 #include "okx_rest.h"
 #include "okx_ws.h"
 
-#define OKX_MAX_SUBS 32 /* instruments traded or watched per account */
+#define OKX_MAX_SUBS 32    /* instruments traded or watched per account */
+#define OKX_MAX_LEVERS 128 /* leverages remembered (instrument, margin mode, side) */
+
+/* The leverage OKX has for one instrument, margin mode and (isolated margin
+ * in long/short mode only) position side: from set-leverage answers and
+ * position pushes (okx_lever.c). */
+typedef struct okx_lever {
+    char inst_id[OKX_INST_ID_LEN];
+    bool iso;
+    at_pos_side side; /* AT_POS_NET unless isolated in long/short mode */
+    at_dec lever;
+} okx_lever;
 
 /* One instrument this instance follows. */
 typedef struct okx_watch {
@@ -81,6 +92,8 @@ struct okx_ctx {
     struct okx_known *known; /* orders and fills remembered (okx_known.c) */
     struct okx_asks *asks;   /* questions to OKX about orders (okx_ask.c) */
     char uid[32];
+    okx_lever levers[OKX_MAX_LEVERS]; /* known leverages; a full table forgets the oldest */
+    size_t nlevers;
     uint64_t md_errors, book_resyncs;
     int64_t ws_pub_down_since;
 
@@ -161,6 +174,23 @@ void okx_account_stop(okx_ctx *c);
 /* One private push, as the private WebSocket would deliver it:
  * {"arg":{"channel":...},"data":[...]} (borrowed). */
 void okx_account_on_private(okx_ctx *c, const char *data, size_t len);
+
+/* okx_lever.c */
+/* Set the configured leverage on every followed instrument (start). */
+void okx_lever_start(okx_ctx *c);
+/* Remember that OKX has `lever` for inst_id in margin mode mgn_mode
+ * ("cross"/"isolated") and position side pos_side ("long"/"short"/"net" or
+ * ""); a lever of 0 (unknown) forgets it. */
+void okx_lever_note(okx_ctx *c, const char *inst_id, const char *mgn_mode, const char *pos_side,
+                    at_dec lever);
+/* Called once with the outcome of okx_lever_ensure's set-leverage: ok, or
+ * the venue's code and message. */
+typedef void (*okx_lever_cb)(void *arg, bool ok, const char *code, const char *msg);
+/* Before a place that asks for `want` (> 0): 0 when OKX is known to have it
+ * already (nothing sent, done not called); 1 when a set-leverage went out
+ * and done(arg, …) follows; < 0 when it could not be sent (why filled). */
+int okx_lever_ensure(okx_ctx *c, const char *inst_id, bool iso, const char *pos_side, at_dec want,
+                     okx_lever_cb done, void *arg, char *why, size_t whylen);
 
 /* okx_trade.c */
 int okx_trade_start(okx_ctx *c);

@@ -216,6 +216,18 @@ static void send_intent(intent *t)
     }
 }
 
+static void on_lever(void *arg, bool ok, const char *code, const char *msg)
+{
+    intent *t = arg;
+    if (ok) {
+        send_intent(t);
+        return;
+    }
+    char text[256];
+    snprintf(text, sizeof(text), "not sent: set-leverage failed: %s", msg);
+    finish(t, "rejected", false, code, text, NULL, 0);
+}
+
 static void on_stored(void *arg, int err, const char *error)
 {
     intent *t = arg;
@@ -229,7 +241,21 @@ static void on_stored(void *arg, int err, const char *error)
         free(t);
         return;
     }
-    send_intent(t);
+    /* The leverage the intent was sized for is in force before the place
+     * goes out; if it cannot be set, the place is refused, never sent. */
+    char why[160] = "";
+    int rc = 0;
+    if (t->ev.op == AT_INTENT_PLACE && t->ev.leverage.m > 0) {
+        okx_ctx *c = t->c;
+        rc = okx_lever_ensure(c, t->inst_id, t->ev.isolated || c->td_mode == 1,
+                              okx_order_pos_side(c, &t->ev), t->ev.leverage, on_lever, t, why,
+                              sizeof(why));
+    }
+    if (rc < 0) {
+        finish(t, "failed", false, "", why, NULL, 0);
+    } else if (rc == 0) {
+        send_intent(t);
+    }
 }
 
 /* ------------------------------------------------------------ building */

@@ -1,0 +1,320 @@
+/* exchange_okx against the account's position mode and an intent's
+ * leverage, through the executor's submit with REST going to an in-process
+ * backend (as exchange_paper's does):
+ *   - an intent whose pos_side / reduce_only disagree with the position mode
+ *     is refused (one ORDER_RESULT, nothing sent): a "reduction" must never
+ *     open a position;
+ *   - an intent's leverage is set (set-leverage) before its place goes out,
+ *     a failed set-leverage refuses the place, a leverage already in force
+ *     costs no call. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "okx_mock.h"
+#include "okx_order.h"
+#include "okx_plugin.h"
+
+static const char INSTS[] =
+    "{\"code\":\"0\",\"msg\":\"\",\"data\":["
+    "{\"instType\":\"SWAP\",\"instId\":\"BTC-USDT-SWAP\",\"uly\":\"BTC-USDT\","
+    "\"instFamily\":\"BTC-USDT\",\"ctType\":\"linear\",\"ctVal\":\"0.01\",\"ctMult\":\"1\","
+    "\"ctValCcy\":\"BTC\",\"settleCcy\":\"USDT\",\"tickSz\":\"0.1\",\"lotSz\":\"0.01\","
+    "\"minSz\":\"0.01\",\"maxLmtSz\":\"100000000\",\"maxMktSz\":\"12000\",\"lever\":\"100\","
+    "\"state\":\"live\"}]}";
+
+static okx_ctx C;
+static const okx_inst *BTC;
+static struct {
+    char path[64];
+    char body[2048];
+} posts[16];
+static int nposts;
+static const char *lever_answer; /* NULL: set-leverage succeeds */
+
+/* Every POST recorded; set-leverage echoes the lever asked (or answers
+ * lever_answer), a place is accepted. */
+static int local_call(void *arg, const char *method, const char *path, const char *query,
+                      const char *body, char **resp, size_t *resp_len)
+{
+    (void)arg;
+    (void)query;
+    char buf[512];
+    snprintf(buf, sizeof(buf), "{\"code\":\"0\",\"msg\":\"\",\"data\":[]}");
+    if (strcmp(method, "POST") == 0) {
+        if (nposts < 16) {
+            snprintf(posts[nposts].path, sizeof(posts[0].path), "%s", path);
+            snprintf(posts[nposts++].body, sizeof(posts[0].body), "%s", body);
+        }
+        if (strcmp(path, "/api/v5/account/set-leverage") == 0) {
+            if (lever_answer) {
+                snprintf(buf, sizeof(buf), "%s", lever_answer);
+            } else {
+                const char *lv = strstr(body, "\"lever\":\"");
+                int n = lv ? (int)strcspn(lv + 9, "\"") : 0;
+                snprintf(buf, sizeof(buf),
+                         "{\"code\":\"0\",\"msg\":\"\",\"data\":[{\"lever\":\"%.*s\","
+                         "\"mgnMode\":\"cross\",\"instId\":\"BTC-USDT-SWAP\",\"posSide\":\"\"}]}",
+                         n, lv ? lv + 9 : "");
+            }
+        } else {
+            snprintf(buf, sizeof(buf),
+                     "{\"code\":\"0\",\"msg\":\"\",\"data\":[{\"ordId\":\"42\",\"clOrdId\":\"t1\","
+                     "\"sCode\":\"0\",\"sMsg\":\"\"}]}");
+        }
+    }
+    *resp = strdup(buf);
+    *resp_len = strlen(buf);
+    return 200;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&C, 0, sizeof(C));
+    C.h = mock_host();
+    C.name = "exchange.okx_test";
+    C.have_config = true;
+    C.timeout_ms = 1000;
+    C.insts = okx_insts_new(C.h);
+    char err[256];
+    if (!C.insts || okx_insts_load_json(C.insts, INSTS, strlen(INSTS), err, sizeof(err)) != AT_OK) {
+        return -1;
+    }
+    BTC = okx_insts_find(C.insts, "BTC-USDT-SWAP");
+    okx_rest_opts o = {.base_url = "paper://local", .local = local_call};
+    C.rest = okx_rest_new(C.h, NULL, &o);
+    if (!BTC || !C.rest || okx_trade_start(&C) != AT_OK) {
+        return -1;
+    }
+    mock_run();
+    mock_clear();
+    nposts = 0;
+    lever_answer = NULL;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    okx_trade_stop(&C);
+    okx_rest_free(C.rest);
+    okx_insts_free(C.insts);
+    mock_reset();
+    return 0;
+}
+
+static at_dec D(const char *s)
+{
+    at_dec d = {0, 0};
+    assert_int_equal(C.h->dec_parse(s, (size_t)-1, &d), AT_OK);
+    return d;
+}
+
+static at_ev_order_intent place(at_side side, at_pos_side ps, bool reduce_only)
+{
+    static int seq;
+    at_ev_order_intent ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.h.type = AT_EV_ORDER_INTENT;
+    ev.h.inst = BTC->id;
+    snprintf(ev.intent_id, sizeof(ev.intent_id), "t%d", ++seq);
+    snprintf(ev.account, sizeof(ev.account), "exchange.okx_test");
+    ev.op = AT_INTENT_PLACE;
+    ev.side = side;
+    ev.pos_side = ps;
+    ev.reduce_only = reduce_only;
+    ev.ord_type = AT_ORDT_MARKET;
+    ev.sz = D("1000");
+    return ev;
+}
+
+/* Submit, run the loop; the one ORDER_RESULT. */
+static const at_ev_order_result *submit(const at_ev_order_intent *ev)
+{
+    mock_clear();
+    nposts = 0;
+    okx_trade_submit(&C, ev);
+    mock_run();
+    assert_int_equal(mock_count(AT_EV_ORDER_RESULT), 1);
+    return (const at_ev_order_result *)mock_event(AT_EV_ORDER_RESULT, 0);
+}
+
+static void assert_refused(const at_ev_order_intent *ev, const char *needle)
+{
+    const at_ev_order_result *r = submit(ev);
+    assert_false(r->ok);
+    assert_non_null(r->msg);
+    if (!strstr(r->msg, needle)) {
+        fail_msg("refusal \"%s\" lacks \"%s\"", r->msg, needle);
+    }
+    assert_int_equal(nposts, 0); /* nothing sent */
+}
+
+/* The one order sent, its body. */
+static const char *sent_ok(const at_ev_order_intent *ev)
+{
+    const at_ev_order_result *r = submit(ev);
+    if (!r->ok) {
+        fail_msg("refused: %s", r->msg ? r->msg : "");
+    }
+    assert_int_equal(nposts, 1);
+    assert_string_equal(posts[0].path, "/api/v5/trade/order");
+    return posts[0].body;
+}
+
+/* ------------------------------------------------------------ position mode */
+
+/* Hedge mode: OKX ignores reduceOnly, so a reduce-only opening pair would
+ * open 1000 contracts: refused. The closing pairs and a derived posSide go. */
+static void test_long_short_mode(void **state)
+{
+    (void)state;
+    C.long_short = true;
+    at_ev_order_intent ev = place(AT_SIDE_BUY, AT_POS_LONG, true);
+    assert_refused(&ev, "opens a position in a long_short_mode account");
+    ev = place(AT_SIDE_SELL, AT_POS_SHORT, true);
+    assert_refused(&ev, "opens a position in a long_short_mode account");
+    ev = place(AT_SIDE_SELL, AT_POS_LONG, true); /* close long */
+    assert_non_null(strstr(sent_ok(&ev), "\"side\":\"sell\",\"posSide\":\"long\""));
+    ev = place(AT_SIDE_BUY, AT_POS_SHORT, true); /* close short */
+    assert_non_null(strstr(sent_ok(&ev), "\"side\":\"buy\",\"posSide\":\"short\""));
+    ev = place(AT_SIDE_BUY, AT_POS_LONG, false); /* open long */
+    assert_non_null(strstr(sent_ok(&ev), "\"side\":\"buy\",\"posSide\":\"long\""));
+    /* pos_side net: derived from side and reduce-only (unambiguous) */
+    ev = place(AT_SIDE_BUY, AT_POS_NET, true);
+    assert_non_null(strstr(sent_ok(&ev), "\"side\":\"buy\",\"posSide\":\"short\""));
+    ev = place(AT_SIDE_SELL, AT_POS_NET, true);
+    assert_non_null(strstr(sent_ok(&ev), "\"side\":\"sell\",\"posSide\":\"long\""));
+    ev = place(AT_SIDE_SELL, AT_POS_NET, false);
+    const char *b = sent_ok(&ev);
+    assert_non_null(strstr(b, "\"side\":\"sell\",\"posSide\":\"short\""));
+    assert_null(strstr(b, "reduceOnly"));
+}
+
+/* Net mode: one position per instrument, posSide long/short cannot be
+ * honoured (a "long" sell would open a short): refused. */
+static void test_net_mode(void **state)
+{
+    (void)state;
+    C.long_short = false;
+    at_ev_order_intent ev = place(AT_SIDE_SELL, AT_POS_LONG, false);
+    assert_refused(&ev, "pos_side long in a net_mode account");
+    ev = place(AT_SIDE_BUY, AT_POS_SHORT, true);
+    assert_refused(&ev, "pos_side short in a net_mode account");
+    ev = place(AT_SIDE_SELL, AT_POS_LONG, false);
+    ev.op = AT_INTENT_CLOSE_POSITION;
+    assert_refused(&ev, "pos_side long in a net_mode account");
+    ev = place(AT_SIDE_SELL, AT_POS_NET, true);
+    const char *b = sent_ok(&ev);
+    assert_null(strstr(b, "posSide"));
+    assert_non_null(strstr(b, "\"reduceOnly\":true"));
+}
+
+/* ------------------------------------------------------------ leverage */
+
+static void test_leverage_set_before_place(void **state)
+{
+    (void)state;
+    at_ev_order_intent ev = place(AT_SIDE_BUY, AT_POS_NET, false);
+    ev.leverage = D("5");
+    const at_ev_order_result *r = submit(&ev);
+    assert_true(r->ok);
+    assert_int_equal(nposts, 2);
+    assert_string_equal(posts[0].path, "/api/v5/account/set-leverage");
+    assert_string_equal(posts[0].body,
+                        "{\"instId\":\"BTC-USDT-SWAP\",\"lever\":\"5\",\"mgnMode\":\"cross\"}");
+    assert_string_equal(posts[1].path, "/api/v5/trade/order");
+
+    /* the same leverage again: no extra call */
+    ev = place(AT_SIDE_BUY, AT_POS_NET, false);
+    ev.leverage = D("5");
+    sent_ok(&ev);
+
+    /* another one: set again */
+    ev = place(AT_SIDE_BUY, AT_POS_NET, false);
+    ev.leverage = D("7");
+    r = submit(&ev);
+    assert_true(r->ok);
+    assert_int_equal(nposts, 2);
+    assert_non_null(strstr(posts[0].body, "\"lever\":\"7\""));
+
+    /* 0 = leave as is */
+    ev = place(AT_SIDE_BUY, AT_POS_NET, false);
+    sent_ok(&ev);
+}
+
+/* Isolated margin in hedge mode: a leverage per side, posSide sent. */
+static void test_leverage_isolated_hedge(void **state)
+{
+    (void)state;
+    C.long_short = true;
+    at_ev_order_intent ev = place(AT_SIDE_SELL, AT_POS_SHORT, false);
+    ev.isolated = true;
+    ev.leverage = D("3");
+    const at_ev_order_result *r = submit(&ev);
+    assert_true(r->ok);
+    assert_int_equal(nposts, 2);
+    assert_string_equal(posts[0].body, "{\"instId\":\"BTC-USDT-SWAP\",\"lever\":\"3\","
+                                       "\"mgnMode\":\"isolated\",\"posSide\":\"short\"}");
+    ev = place(AT_SIDE_BUY, AT_POS_LONG, false); /* the long side is not known */
+    ev.isolated = true;
+    ev.leverage = D("3");
+    r = submit(&ev);
+    assert_int_equal(nposts, 2);
+    assert_non_null(strstr(posts[0].body, "\"posSide\":\"long\""));
+}
+
+/* A refused set-leverage refuses the place with the venue's code and
+ * message; the place is not sent. */
+static void test_leverage_failure_refuses_place(void **state)
+{
+    (void)state;
+    lever_answer = "{\"code\":\"59102\",\"msg\":\"Leverage exceeds the maximum leverage.\","
+                   "\"data\":[]}";
+    at_ev_order_intent ev = place(AT_SIDE_BUY, AT_POS_NET, false);
+    ev.leverage = D("150");
+    const at_ev_order_result *r = submit(&ev);
+    assert_false(r->ok);
+    assert_string_equal(r->code, "59102");
+    assert_non_null(strstr(r->msg, "Leverage exceeds the maximum leverage."));
+    assert_int_equal(nposts, 1);
+    assert_string_equal(posts[0].path, "/api/v5/account/set-leverage");
+    /* a negative one is refused before anything is sent */
+    ev = place(AT_SIDE_BUY, AT_POS_NET, false);
+    ev.leverage = D("-2");
+    assert_refused(&ev, "leverage must be positive");
+}
+
+/* A position push tells the leverage in force: asking for it costs no call. */
+static void test_leverage_from_position_push(void **state)
+{
+    (void)state;
+    const char push[] =
+        "{\"arg\":{\"channel\":\"positions\"},\"data\":[{\"instId\":\"BTC-USDT-SWAP\","
+        "\"posSide\":\"net\",\"mgnMode\":\"cross\",\"pos\":\"1\",\"avgPx\":\"50000\",\"upl\":\"0\","
+        "\"lever\":\"12\",\"liqPx\":\"\",\"imr\":\"10\",\"realizedPnl\":\"0\",\"uTime\":\"1\"}]}";
+    okx_account_on_private(&C, push, strlen(push));
+    at_ev_order_intent ev = place(AT_SIDE_BUY, AT_POS_NET, false);
+    ev.leverage = D("12");
+    sent_ok(&ev);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_long_short_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_net_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leverage_set_before_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leverage_isolated_hedge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leverage_failure_refuses_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leverage_from_position_push, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
