@@ -233,14 +233,20 @@ static void on_tick(void *arg)
 
 /* ------------------------------------------------------------ the check */
 
-/* An entry adds exposure: a place that is not reduce-only, or an amend that
- * sets a size (it may grow a resting entry; a cancel always passes). */
+/* An entry adds exposure: a place risk_place_is_entry (brk.h) calls one, or
+ * an amend that sets a size. The breaker follows no orders, so it can never
+ * know that a size amend shrinks its order: every size-setting amend is
+ * refused while entries are (a price-only amend, a cancel, a close pass). */
 static bool is_entry(const at_ev_order_intent *it)
 {
-    if (it->reduce_only) {
-        return false;
+    switch (it->op) {
+    case AT_INTENT_PLACE:
+        return risk_place_is_entry(it->side, it->pos_side, it->reduce_only);
+    case AT_INTENT_AMEND:
+        return it->sz.m > 0;
+    default:
+        return false; /* close_position, cancel, cancel_algo */
     }
-    return it->op == AT_INTENT_PLACE || (it->op == AT_INTENT_AMEND && it->sz.m > 0);
 }
 
 static void reject(at_risk_answer *out, const char *rule, const char *fmt, ...) AT_PRINTF(3, 4);

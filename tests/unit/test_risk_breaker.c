@@ -311,6 +311,53 @@ static void unusable_equity_changes_nothing(void **state)
     mock_free_inst(&in);
 }
 
+/* While tripped: what an intent is, by the rule exchange_okx applies. In
+ * hedge mode OKX ignores reduceOnly, so a reduce-only buy of the long opens
+ * one; a size amend may grow a resting entry the breaker does not follow. */
+static void tripped_refuses_what_opens_whatever_reduce_only_says(void **state)
+{
+    (void)state;
+    mock_reset();
+    mk_inst in;
+    start(&in, "max_daily_loss_pct = 5\nmax_drawdown_pct = 0");
+    mk_balance(A, "10000");
+    mk_balance(A, "9500");
+    rejected(&in, A, "daily_loss");
+    static const struct {
+        at_intent_op op;
+        at_side side;
+        at_pos_side ps;
+        bool reduce_only;
+        int64_t sz;
+        bool entry;
+    } cases[] = {
+        {AT_INTENT_PLACE, AT_SIDE_BUY, AT_POS_LONG, true, 1, true},
+        {AT_INTENT_PLACE, AT_SIDE_SELL, AT_POS_SHORT, true, 1, true},
+        {AT_INTENT_PLACE, AT_SIDE_SELL, AT_POS_LONG, false, 1, false},
+        {AT_INTENT_PLACE, AT_SIDE_BUY, AT_POS_SHORT, false, 1, false},
+        {AT_INTENT_PLACE, AT_SIDE_SELL, AT_POS_NET, false, 1, true},
+        {AT_INTENT_PLACE, AT_SIDE_SELL, AT_POS_NET, true, 1, false},
+        {AT_INTENT_AMEND, AT_SIDE_NONE, AT_POS_NET, true, 5, true},
+        {AT_INTENT_AMEND, AT_SIDE_NONE, AT_POS_NET, false, 0, false},
+        {AT_INTENT_CLOSE_POSITION, AT_SIDE_BUY, AT_POS_LONG, false, 0, false},
+        {AT_INTENT_CANCEL, AT_SIDE_BUY, AT_POS_LONG, false, 0, false},
+        {AT_INTENT_CANCEL_ALGO, AT_SIDE_BUY, AT_POS_LONG, false, 0, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        at_ev_order_intent it = mk_intent(cases[i].op, A, "alpha", false);
+        it.side = cases[i].side;
+        it.pos_side = cases[i].ps;
+        it.reduce_only = cases[i].reduce_only;
+        it.sz = (at_dec){cases[i].sz, 0};
+        at_risk_answer a = mk_check(&in, &it);
+        if ((a.verdict == AT_VERDICT_REJECT) != cases[i].entry) {
+            fail_msg("case %zu: want %s, got %d '%s': %s", i,
+                     cases[i].entry ? "a reject" : "approve", a.verdict, a.rule, a.reason);
+        }
+    }
+    mock_free_inst(&in);
+}
+
 static void restart_keeps_trip_peak_and_day_start(void **state)
 {
     (void)state;
@@ -410,6 +457,7 @@ int main(void)
         cmocka_unit_test(day_starts_at_midnight_equity),
         cmocka_unit_test(flatten_closes_each_open_position_once),
         cmocka_unit_test(unusable_equity_changes_nothing),
+        cmocka_unit_test(tripped_refuses_what_opens_whatever_reduce_only_says),
         cmocka_unit_test(restart_keeps_trip_peak_and_day_start),
         cmocka_unit_test(restart_keeps_the_days_start),
         cmocka_unit_test(a_passed_trip_ends_at_restart),
