@@ -159,6 +159,7 @@ typedef struct rl_ctx {
     int64_t book_max_age_ms;
     at_cfg_list max_index_deviation_bps;
     int64_t price_max_age_ms;
+    int64_t equity_max_age_ms;
     int64_t max_opens_per_hour, max_opens_per_cycle;
     int64_t min_hold_ms, reentry_cooldown_ms, flip_window_ms;
     int64_t max_positions;
@@ -182,6 +183,23 @@ int rl_setup_parse(const rl_ctx *c, rl_setup *out, const char **key, char *why, 
 int rl_check_config(const void *ctx, const char **key, char *why, size_t whylen);
 /* The limit for an instrument: its override, else the default. */
 at_dec rl_limit_for(const rl_limit *l, at_inst inst);
+
+/* Whether a place is an entry (adds to a position). The one rule of
+ * risk_limits, risk_breaker (brk.h keeps an identical copy: plugins share
+ * no header) and exchange_okx. Hedge mode (pos_side long/short): OKX ignores
+ * reduceOnly there, so the side decides: a sell of the long or a buy of the
+ * short reduces, whatever reduce_only says. Net mode: only reduce_only makes
+ * a reduction (the venue refuses a reduce-only order that would grow). */
+static inline bool risk_place_is_entry(at_side side, at_pos_side ps, bool reduce_only)
+{
+    if (ps == AT_POS_LONG) {
+        return side != AT_SIDE_SELL;
+    }
+    if (ps == AT_POS_SHORT) {
+        return side != AT_SIDE_BUY;
+    }
+    return !reduce_only;
+}
 
 static inline void rl_copy_id(char dst[AT_ID_LEN], const char *src)
 {
@@ -210,6 +228,7 @@ const rl_market *rl_mark_find(const rl_ctx *c, const char *account, at_inst inst
 const rl_market *rl_last_find(const rl_ctx *c, const char *account, at_inst inst);
 const rl_market *rl_book_find(const rl_ctx *c, const char *account, at_inst inst);
 rl_pos *rl_pos_find(rl_ctx *c, const char *account, at_inst inst, at_pos_side side);
+bool rl_has_position(const rl_ctx *c, const char *account);
 /* The tracked entry order an amend names (by ordId, else clOrdId), or NULL. */
 const rl_order *rl_order_for_amend(const rl_ctx *c, const at_ev_order_intent *it);
 const rl_close *rl_close_find(const rl_ctx *c, const char *account, at_inst inst, int dir);

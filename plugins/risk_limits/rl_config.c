@@ -71,6 +71,11 @@ const at_cfg_field rl_schema[] = {
       "the source sends no index); per instrument: 50, DOGE-USDT-SWAP:100"),
     F("price_max_age", AT_CFG_DURATION, "60s", AT_CFG_RANGE, price_max_age_ms, 1000, 86400000,
       "a mark or last price older than this is unknown (entries are then rejected)"),
+    F("equity_max_age", AT_CFG_DURATION, "12h", AT_CFG_RANGE, equity_max_age_ms, 60000,
+      2592000000LL,
+      "equity: while the account has an open position, a BALANCE older than this is stale "
+      "(entries are then rejected); venues push it on changes only (orders, fills, funding "
+      "every 8h), so a quiet account is silent for hours"),
     F("max_opens_per_hour", AT_CFG_INT, "3", AT_CFG_RANGE, max_opens_per_hour, 1, 100000,
       "opens_per_hour: entries per account in any 60 minutes"),
     F("max_opens_per_cycle", AT_CFG_INT, "2", AT_CFG_RANGE, max_opens_per_cycle, 1, 100000,

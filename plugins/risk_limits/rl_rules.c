@@ -210,6 +210,18 @@ static bool known(rl_judge *j)
     if (a->equity.m <= 0) {
         return rl_reject(j, RL_EQUITY, "equity of %s is %s", it->account, rl_fmt(j, a->equity));
     }
+    /* Equity moves with the positions' P&L, but venues push it on changes
+     * only: a flat account's equity cannot move unseen (and a quiet flat
+     * account may be silent for days: entries must not wait for a push only
+     * an entry brings), a positioned one's goes stale. */
+    if (j->now - a->equity_us > c->equity_max_age_ms * 1000 && rl_has_position(c, it->account)) {
+        char b[32], m[32];
+        return rl_reject(j, RL_EQUITY,
+                         "equity of %s is stale: its newest BALANCE is %s old with a position "
+                         "open (equity_max_age %s)",
+                         it->account, span(b, sizeof(b), j->now - a->equity_us),
+                         span(m, sizeof(m), c->equity_max_age_ms * 1000));
+    }
     j->equity = a->equity;
     const rl_market *m = rl_mark_find(c, it->account, it->h.inst);
     if (m && rl_fresh(j, m->mark_us, c->price_max_age_ms)) {
@@ -280,9 +292,12 @@ static void amend(rl_judge *j)
         return; /* a new price only */
     }
     if (!o) {
-        snprintf(j->out->reason, sizeof(j->out->reason),
-                 "order %s is not an entry order open here: the amend is not judged",
-                 j->it->ord_id[0] ? j->it->ord_id : j->it->cl_ord_id);
+        /* Its size is unknown (placed before this start, or a reduction this
+         * rule does not follow): growing a resting entry must not pass unseen. */
+        rl_reject(j, RL_MAX_EXPOSURE,
+                  "order %s is not an entry order open here: a size amend cannot be judged "
+                  "(cancel it and place a new order; a price-only amend passes)",
+                  j->it->ord_id[0] ? j->it->ord_id : j->it->cl_ord_id);
         return;
     }
     if (j->h->dec_cmp(j->it->sz, o->sz) <= 0) {
@@ -319,44 +334,32 @@ void rl_check(void *ctx, const at_ev_order_intent *it, at_risk_answer *out)
         return; /* the gate refuses unknown ops before any rule */
     }
     bool buy = it->side == AT_SIDE_BUY;
-    if (it->pos_side == AT_POS_LONG || it->pos_side == AT_POS_SHORT) {
-        bool closing = (it->pos_side == AT_POS_LONG) != buy;
-        if (it->reduce_only || closing) {
-            reduction(&j, rl_pos_find(c, it->account, it->h.inst, it->pos_side));
-            return;
+    bool hedge = it->pos_side == AT_POS_LONG || it->pos_side == AT_POS_SHORT;
+    if (!risk_place_is_entry(it->side, it->pos_side, it->reduce_only)) {
+        /* Net mode reduce-only: without a side in long/short mode the venue
+         * takes a reduce-only buy as closing the short (okx_order_pos_side). */
+        const rl_pos *p = rl_pos_find(c, it->account, it->h.inst, it->pos_side);
+        if (!p && !hedge) {
+            p = rl_pos_find(c, it->account, it->h.inst, buy ? AT_POS_SHORT : AT_POS_LONG);
         }
-        j.dir = it->pos_side == AT_POS_LONG ? 1 : -1;
-        entry(&j);
+        reduction(&j, p);
         return;
     }
-    /* net mode: an order against the position reduces it, up to its size.
-     * (Without a side in long/short mode the venue takes a reduce-only buy
-     * as closing the short: exchange_okx's okx_order_pos_side.) */
-    const rl_pos *p = rl_pos_find(c, it->account, it->h.inst, AT_POS_NET);
-    if (!p && it->reduce_only) {
-        p = rl_pos_find(c, it->account, it->h.inst, buy ? AT_POS_SHORT : AT_POS_LONG);
-    }
-    j.dir = buy ? 1 : -1;
-    if (it->reduce_only || (p && pos_dir(p) != j.dir)) {
-        at_dec held = p ? p->pos : (at_dec){0, 0};
+    j.dir = hedge ? (it->pos_side == AT_POS_LONG ? 1 : -1) : buy ? 1 : -1;
+    /* Net mode without reduce_only: an entry even against the position (the
+     * venue may take it past flat); no_flip refuses one that would flip it. */
+    const rl_pos *p = hedge ? NULL : rl_pos_find(c, it->account, it->h.inst, AT_POS_NET);
+    if (p && pos_dir(p) != j.dir && c->set.on[RL_NO_FLIP]) {
+        at_dec held = p->pos;
         held.m = held.m < 0 ? -held.m : held.m;
-        reduction(&j, p);
-        if (out->verdict != AT_VERDICT_APPROVE || it->reduce_only ||
-            c->h->dec_cmp(it->sz, held) <= 0) {
+        if (c->h->dec_cmp(it->sz, held) > 0) {
+            rl_reject(&j, RL_NO_FLIP,
+                      "%s contracts would turn the %s %s %s position into a %s: close it with "
+                      "reduce_only, then open the %s after flip_window",
+                      rl_fmt(&j, it->sz), rl_fmt(&j, held), side_word(-j.dir), j.inst,
+                      side_word(j.dir), side_word(j.dir));
             return;
         }
-        if (c->set.on[RL_NO_FLIP]) {
-            out->verdict = AT_VERDICT_RESIZE;
-            out->sz = held;
-            snprintf(out->rule, sizeof(out->rule), "%s", rl_rule_names[RL_NO_FLIP]);
-            snprintf(out->reason, sizeof(out->reason),
-                     "%s contracts would turn the %s %s %s position into a %s: only its %s "
-                     "contracts are closed (open the %s after flip_window)",
-                     rl_fmt(&j, it->sz), rl_fmt(&j, held), side_word(-j.dir), j.inst,
-                     side_word(j.dir), rl_fmt(&j, held), side_word(j.dir));
-            return;
-        }
-        /* no_flip off: the whole order is judged as the entry it ends in */
     }
     entry(&j);
 }

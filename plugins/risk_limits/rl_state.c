@@ -148,6 +148,16 @@ rl_pos *rl_pos_find(rl_ctx *c, const char *account, at_inst inst, at_pos_side si
     return NULL;
 }
 
+bool rl_has_position(const rl_ctx *c, const char *account)
+{
+    for (size_t i = 0; i < c->positions.n; i++) {
+        if (strcmp(RL_AT(c->positions, rl_pos, i)->account, account) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 const rl_close *rl_close_find(const rl_ctx *c, const char *account, at_inst inst, int dir)
 {
     for (size_t i = c->closes.n; i-- > 0;) {
@@ -404,12 +414,6 @@ static void on_position(void *arg, const at_event *e)
     }
 }
 
-static bool entry_side(at_side side, at_pos_side ps, bool reduce_only)
-{
-    return !reduce_only && (ps == AT_POS_NET || (ps == AT_POS_LONG && side == AT_SIDE_BUY) ||
-                            (ps == AT_POS_SHORT && side == AT_SIDE_SELL));
-}
-
 static void on_order(void *arg, const at_event *e)
 {
     rl_ctx *c = arg;
@@ -422,7 +426,7 @@ static void on_order(void *arg, const at_event *e)
     if (!o) {
         /* An entry order placed elsewhere (before this start, another
          * engine): its open part counts too. */
-        if (final || !e->inst || !entry_side(r->side, r->pos_side, r->reduce_only) ||
+        if (final || !e->inst || !risk_place_is_entry(r->side, r->pos_side, r->reduce_only) ||
             !r->cl_ord_id[0] || c->orders.n >= RL_MAX_ORDERS || !(o = rl_vec_push(&c->orders))) {
             return;
         }

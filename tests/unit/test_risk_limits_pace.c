@@ -170,10 +170,14 @@ static void test_no_flip(void **state)
     feed_position(ACCT, ETH, AT_POS_NET, "1", "10", "25");
     v = JUDGE(.op = AT_INTENT_PLACE, .inst = ETH, .side = AT_SIDE_SELL, .ps = AT_POS_NET,
               .type = AT_ORDT_MARKET, .sz = "3");
-    EXPECT(v, AT_VERDICT_RESIZE, "no_flip", "1", "would turn the 1 long ETH-USDT-SWAP");
+    EXPECT(v, AT_VERDICT_REJECT, "no_flip", NULL,
+           "would turn the 1 long ETH-USDT-SWAP position into a short: close it with reduce_only");
     v = JUDGE(.op = AT_INTENT_PLACE, .inst = ETH, .side = AT_SIDE_SELL, .ps = AT_POS_NET,
               .type = AT_ORDT_MARKET, .sz = "1");
     APPROVED(v);
+    v = JUDGE(.op = AT_INTENT_PLACE, .inst = ETH, .side = AT_SIDE_SELL, .ps = AT_POS_NET,
+              .type = AT_ORDT_MARKET, .sz = "3", .reduce_only = true);
+    APPROVED(v); /* the venue closes no more than the position */
     /* a net position that flips in one event closed a long */
     feed_position(ACCT, ETH, AT_POS_NET, "-2", "10", "50");
     feed_position(ACCT, ETH, AT_POS_NET, "0", "0", "0");
@@ -226,7 +230,7 @@ static void test_min_hold(void **state)
     /* a position found open (age unknown) is never held back */
     feed_position(ACCT, ETH, AT_POS_NET, "3", "10", "75");
     v = JUDGE(.op = AT_INTENT_PLACE, .inst = ETH, .side = AT_SIDE_SELL, .ps = AT_POS_NET,
-              .type = AT_ORDT_MARKET, .sz = "3", .decision = "d3");
+              .type = AT_ORDT_MARKET, .sz = "3", .reduce_only = true, .decision = "d3");
     APPROVED(v);
 }
 
@@ -272,6 +276,71 @@ static void test_closes_never_blocked(void **state)
     APPROVED(v);
 }
 
+/* ---- what an entry is: the rule exchange_okx applies ---- */
+
+static void test_entry_classification(void **state)
+{
+    (void)state;
+    start_with("max_opens_per_hour = 1\n");
+    verdict v = LONG_(BTC, "1");
+    APPROVED(v);
+    filled(&v, BTC, AT_SIDE_BUY, AT_POS_LONG, "1", "1", "10", "50");
+    feed_position(ACCT, ETH, AT_POS_NET, "1", "10", "25");
+    /* hedge mode: OKX ignores reduceOnly, a reduce-only buy of the long opens */
+    v = JUDGE(.op = AT_INTENT_PLACE, .inst = BTC, .side = AT_SIDE_BUY, .ps = AT_POS_LONG,
+              .type = AT_ORDT_MARKET, .sz = "1", .reduce_only = true);
+    EXPECT(v, AT_VERDICT_REJECT, "opens_per_hour", NULL, NULL);
+    v = JUDGE(.op = AT_INTENT_PLACE, .inst = BTC, .side = AT_SIDE_SELL, .ps = AT_POS_SHORT,
+              .type = AT_ORDT_MARKET, .sz = "1", .reduce_only = true);
+    EXPECT(v, AT_VERDICT_REJECT, "no_flip", NULL, "opening a short beside it");
+    /* net mode: against the position without reduce_only is an entry */
+    v = JUDGE(.op = AT_INTENT_PLACE, .inst = ETH, .side = AT_SIDE_SELL, .ps = AT_POS_NET,
+              .type = AT_ORDT_MARKET, .sz = "1");
+    EXPECT(v, AT_VERDICT_REJECT, "opens_per_hour", NULL, NULL);
+    v = JUDGE(.op = AT_INTENT_PLACE, .inst = ETH, .side = AT_SIDE_SELL, .ps = AT_POS_NET,
+              .type = AT_ORDT_MARKET, .sz = "1", .reduce_only = true);
+    APPROVED(v);
+    v = JUDGE(.op = AT_INTENT_PLACE, .inst = BTC, .side = AT_SIDE_SELL, .ps = AT_POS_LONG,
+              .type = AT_ORDT_MARKET, .sz = "1");
+    APPROVED(v);
+    /* an order the venue reports with reduce_only on the opening side is an
+     * entry order too: a size amend of it is judged */
+    feed_order(ACCT, SOL, "ext1", "o7", AT_SIDE_BUY, AT_POS_LONG, "1", "0", AT_ORD_LIVE, true);
+    v = JUDGE(.op = AT_INTENT_AMEND, .inst = SOL, .ord_id = "o7", .sz = "2");
+    EXPECT(v, AT_VERDICT_APPROVE, "", NULL, NULL);
+    v = JUDGE(.op = AT_INTENT_AMEND, .inst = SOL, .ord_id = "o7", .sz = "1000000");
+    assert_int_equal(v.a.verdict, AT_VERDICT_REJECT);
+    assert_non_null(strstr(v.a.reason, "an amend is not resized"));
+}
+
+/* ---- stale equity ---- */
+
+static void test_equity_max_age(void **state)
+{
+    (void)state;
+    start_with("equity_max_age = 1h\n");
+    advance_market(3 * 3600); /* flat: equity cannot move unseen */
+    verdict v = LONG_(BTC, "1");
+    APPROVED(v);
+    filled(&v, BTC, AT_SIDE_BUY, AT_POS_LONG, "1", "1", "10", "50");
+    v = LONG_(ETH, "1");
+    EXPECT(v, AT_VERDICT_REJECT, "equity", NULL, "is stale: its newest BALANCE is 3h 00m old");
+    feed_balance(ACCT, "10000"); /* the venue pushes one with the fill */
+    advance_market(3600);
+    v = LONG_(ETH, "1");
+    APPROVED(v); /* 1h old, not more */
+    advance_market(1);
+    v = LONG_(ETH, "1");
+    EXPECT(v, AT_VERDICT_REJECT, "equity", NULL,
+           "equity of " ACCT " is stale: its newest BALANCE is 1h 00m old with a position open "
+           "(equity_max_age 1h 00m)");
+    v = CLOSE_LONG(BTC, "1", "");
+    APPROVED(v); /* closes pass */
+    feed_balance(ACCT, "10000");
+    v = LONG_(ETH, "1");
+    APPROVED(v);
+}
+
 /* ---- amend ---- */
 
 static void test_amend(void **state)
@@ -292,9 +361,14 @@ static void test_amend(void **state)
     APPROVED(a);
     a = JUDGE(.op = AT_INTENT_AMEND, .inst = BTC, .ord_id = "o1", .sz = "21");
     EXPECT(a, AT_VERDICT_REJECT, "max_notional", NULL, "an amend is not resized: ");
-    /* an order not known here (not an entry, or before this start) */
+    /* an order not known here (after a restart, or a reduction): its size
+     * is unknown, so a size amend may grow a resting entry; a new price may
+     * pass */
     a = JUDGE(.op = AT_INTENT_AMEND, .inst = BTC, .ord_id = "o9", .sz = "500");
-    EXPECT(a, AT_VERDICT_APPROVE, "", NULL, "not an entry order open here");
+    EXPECT(a, AT_VERDICT_REJECT, "max_exposure", NULL,
+           "order o9 is not an entry order open here: a size amend cannot be judged");
+    a = JUDGE(.op = AT_INTENT_AMEND, .inst = BTC, .ord_id = "o9", .px = "49500");
+    APPROVED(a);
     /* a partial fill: in the position once, the rest still open */
     feed_order(ACCT, BTC, v.cl, "o1", AT_SIDE_BUY, AT_POS_LONG, "10", "4", AT_ORD_PARTIALLY_FILLED,
                false);
@@ -429,6 +503,8 @@ int main(void)
         cmocka_unit_test_teardown(test_no_flip, teardown),
         cmocka_unit_test_teardown(test_min_hold, teardown),
         cmocka_unit_test_teardown(test_closes_never_blocked, teardown),
+        cmocka_unit_test_teardown(test_entry_classification, teardown),
+        cmocka_unit_test_teardown(test_equity_max_age, teardown),
         cmocka_unit_test_teardown(test_amend, teardown),
         cmocka_unit_test_teardown(test_foreign_orders_count, teardown),
         cmocka_unit_test_teardown(test_instruments_read_again, teardown),
