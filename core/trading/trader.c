@@ -155,6 +155,7 @@ void trader_stop(trader *t)
         t->h->event_release(t->waiting[i]);
     }
     t->nwaiting = 0;
+    tr_again_clear(t);
     tr_ctx_release(t);
     t->running = false;
     /* Calls in flight: their answers are stored, never acted on. Cancelling

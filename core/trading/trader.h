@@ -55,6 +55,7 @@ typedef struct trader_stats {
     uint64_t triggers, decisions, invalid, retries, intents, late;
     uint64_t held;             /* triggers that waited for the stored decisions to be read */
     uint64_t foreign_triggers; /* TRIGGERs for this trader from another publisher, ignored */
+    uint64_t republished;      /* stored intents without an orders row published again at start */
     size_t in_flight;
     int64_t last_prompt_tokens;
 } trader_stats;

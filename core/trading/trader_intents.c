@@ -161,7 +161,9 @@ void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
         char a[AT_DEC_STRLEN];
         json_object_set_new(x, "intent_id", json_string(o->intent_id));
         json_object_set_new(x, "cl_ord_id", json_string(o->cl_ord_id));
+        json_object_set_new(x, "account", json_string(o->account));
         json_object_set_new(x, "op", json_string(OPS[o->op]));
+        json_object_set_new(x, "ord_type", json_string("market"));
         json_object_set_new(x, "side", json_string(o->side == AT_SIDE_BUY ? "buy" : "sell"));
         json_object_set_new(x, "pos_side", json_string(POS_SIDES[o->pos_side]));
         tr_fmt_dec(t, o->sz, a);
@@ -182,6 +184,80 @@ void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
         json_object_set_new(x, "shadow", json_boolean(o->shadow));
     }
     json_array_append_new(arr, x);
+}
+
+static int name_index(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; s && i < n; i++) {
+        if (strcmp(names[i], s) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int tr_intent_from_json(const trader *t, const json_t *x, const char *decision_id,
+                        at_ev_order_intent *o, char *why, size_t whylen)
+{
+    const char *iid = json_string_value(json_object_get(x, "intent_id"));
+    const char *cl = json_string_value(json_object_get(x, "cl_ord_id"));
+    const char *acc = json_string_value(json_object_get(x, "account"));
+    const char *sym = json_string_value(json_object_get(x, "symbol"));
+    const char *type = json_string_value(json_object_get(x, "ord_type"));
+    int op = name_index(OPS, 5, json_string_value(json_object_get(x, "op")));
+    int ps = name_index(POS_SIDES, 3, json_string_value(json_object_get(x, "pos_side")));
+    const char *side = json_string_value(json_object_get(x, "side"));
+    const char *sz = json_string_value(json_object_get(x, "sz"));
+    memset(o, 0, sizeof(*o));
+    if (!iid || !cl || !cl[0] || strlen(iid) >= AT_ID_LEN || strlen(cl) >= AT_ID_LEN) {
+        snprintf(why, whylen, "no intent id or clOrdId");
+        return AT_EINVAL;
+    }
+    /* Only what this trader writes: a market place or close on its own
+     * account; anything else was written by other code and is not guessed. */
+    if (!acc || strcmp(acc, t->account) != 0) {
+        snprintf(why, whylen, "account %s is not this trader's %s", acc ? acc : "(none)",
+                 t->account);
+        return AT_EINVAL;
+    }
+    if (!type || strcmp(type, "market") != 0 ||
+        (op != AT_INTENT_PLACE && op != AT_INTENT_CLOSE_POSITION)) {
+        snprintf(why, whylen, "not a market place or close_position");
+        return AT_EINVAL;
+    }
+    int k = sym ? tr_symbol_index(t, t->h->inst_intern(sym)) : -1;
+    if (k < 0) {
+        snprintf(why, whylen, "symbol %s is not traded by this trader", sym ? sym : "(none)");
+        return AT_EINVAL;
+    }
+    if (ps < 0 || !side || (strcmp(side, "buy") != 0 && strcmp(side, "sell") != 0) || !sz ||
+        t->h->dec_parse(sz, (size_t)-1, &o->sz) != AT_OK || o->sz.m <= 0) {
+        snprintf(why, whylen, "side, pos_side or sz missing or bad");
+        return AT_EINVAL;
+    }
+    const char *const exits[] = {"tp", "sl", "leverage"};
+    at_dec *dst[] = {&o->tp_trigger_px, &o->sl_trigger_px, &o->leverage};
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *v = json_object_get(x, exits[i]);
+        if (v && (!json_is_string(v) ||
+                  t->h->dec_parse(json_string_value(v), (size_t)-1, dst[i]) != AT_OK)) {
+            snprintf(why, whylen, "%s is not a decimal string", exits[i]);
+            return AT_EINVAL;
+        }
+    }
+    snprintf(o->intent_id, sizeof(o->intent_id), "%s", iid);
+    snprintf(o->cl_ord_id, sizeof(o->cl_ord_id), "%s", cl);
+    snprintf(o->account, sizeof(o->account), "%s", t->account);
+    snprintf(o->origin, sizeof(o->origin), "%s", t->name);
+    snprintf(o->decision_id, sizeof(o->decision_id), "%s", decision_id);
+    o->h.inst = t->sym[k].id;
+    o->op = (at_intent_op)op;
+    o->side = side[0] == 'b' ? AT_SIDE_BUY : AT_SIDE_SELL;
+    o->pos_side = (at_pos_side)ps;
+    o->ord_type = AT_ORDT_MARKET;
+    o->reduce_only = json_is_true(json_object_get(x, "reduce_only"));
+    o->shadow = json_is_true(json_object_get(x, "shadow"));
+    return AT_OK;
 }
 
 void tr_publish_decision(trader *t, const tr_call *c, const at_ai_reply *r, const vd_decision *d,

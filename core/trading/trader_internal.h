@@ -166,6 +166,12 @@ struct trader {
     size_t nsubs;
     bool running, loaded, freed;
     unsigned queries; /* storage reads in flight: free waits for them */
+    /* stored intents without an orders row, waiting for the account to be
+     * ready before they are published again (trader_store.c) */
+    at_ev_order_intent *again;
+    int64_t *again_until; /* per intent: the end of its decision's window */
+    size_t nagain;
+    at_timer *again_timer;
     /* triggers that came before the stored decisions were read (retained) */
     const at_event *waiting[TR_MAX_WAITING];
     size_t nwaiting;
@@ -200,6 +206,11 @@ bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at
 /* The item's line of intents_json: what was asked, or the note. */
 void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
                     const at_ev_order_intent *o, const char *note);
+/* The inverse of tr_note_intent for a line with an intent: the intent as it
+ * was published (AT_OK), or AT_EINVAL with why (a line this trader would not
+ * have written). */
+int tr_intent_from_json(const trader *t, const json_t *x, const char *decision_id,
+                        at_ev_order_intent *o, char *why, size_t whylen);
 void tr_publish_decision(trader *t, const tr_call *c, const at_ai_reply *r, const vd_decision *d,
                          const char *why);
 
@@ -210,6 +221,8 @@ void tr_load_history(trader *t);
 /* Read instruments and the position mode again, then call next(c). */
 void tr_refresh(trader *t, tr_call *c, void (*next)(tr_call *c));
 void tr_loaded(trader *t);
+/* Drop the intents waiting to be published again (stop, free). */
+void tr_again_clear(trader *t);
 void tr_free_now(trader *t);
 
 #endif

@@ -19,6 +19,14 @@
  * for days, more than the history shown. */
 #define LOAD_DECISIONS 200
 #define LOAD_ORDERS 4000
+/* A valid decision stored at most this long ago whose intents have no
+ * orders row (killed after the decision row, before the exchange stored
+ * them) has those intents published again at start, with the same ids: the
+ * executor and the orders table's unique intent_id and cl_ord_id keep it to
+ * one order. An older decision's market orders would act on a market that
+ * has moved since: it stays "asked". */
+#define REPUBLISH_MS 120000
+#define AGAIN_POLL_MS 200
 
 /* ------------------------------------------------------------ helpers */
 
@@ -289,6 +297,7 @@ typedef struct load_row {
 typedef struct loader {
     trader *t;
     int step;
+    bool orders_failed; /* without them every intent would look unsent */
     load_order *orders;
     size_t norders, ocap;
     load_row *rows;
@@ -449,6 +458,138 @@ static void replay(loader *l, const load_row *r)
     json_decref(ints);
 }
 
+/* The intents of a recent valid decision that no orders row answers, again
+ * as they were published (see REPUBLISH_MS). */
+static void republish(loader *l, const load_row *r, int64_t now)
+{
+    trader *t = l->t;
+    if (!r->valid || !r->intents || now - r->ts_ms > REPUBLISH_MS) {
+        return;
+    }
+    json_t *ints = json_loads(r->intents, 0, NULL);
+    json_t *acts = r->actions ? json_loads(r->actions, 0, NULL) : NULL;
+    json_t *list = json_object_get(acts, "decisions");
+    size_t j;
+    json_t *n;
+    json_array_foreach(ints, j, n)
+    {
+        const char *iid = json_string_value(json_object_get(n, "intent_id"));
+        if (!iid || find_order(l, iid)) {
+            continue; /* a note, or the exchange has it */
+        }
+        at_ev_order_intent in;
+        char why[TR_NOTE_LEN];
+        if (tr_intent_from_json(t, n, r->id, &in, why, sizeof(why)) != AT_OK) {
+            t->h->log(t->inst, AT_LOG_WARN,
+                      "%s: stored intent %s has no orders row but is not published again: %s",
+                      r->id, iid, why);
+            continue;
+        }
+        at_ev_order_intent *ag = realloc(t->again, (t->nagain + 1) * sizeof(*ag));
+        t->again = ag ? ag : t->again;
+        int64_t *un = realloc(t->again_until, (t->nagain + 1) * sizeof(*un));
+        t->again_until = un ? un : t->again_until;
+        if (!ag || !un) {
+            t->h->log(t->inst, AT_LOG_ERROR, "%s: out of memory: intent %s not published again",
+                      r->id, iid);
+            continue;
+        }
+        /* An entry's fill becomes its position's thesis, as when first sent. */
+        const json_t *a =
+            json_array_get(list, (size_t)json_integer_value(json_object_get(n, "item")));
+        bool is_long = in.side == AT_SIDE_BUY;
+        if (!in.reduce_only && in.op == AT_INTENT_PLACE && a) {
+            int k = tr_symbol_index(t, in.h.inst);
+            tr_pending p = {.sym = (size_t)k, .dir = is_long ? 0 : 1};
+            snprintf(p.cl_ord_id, sizeof(p.cl_ord_id), "%s", in.cl_ord_id);
+            snprintf(p.intent_id, sizeof(p.intent_id), "%s", in.intent_id);
+            tr_thesis *th = &p.thesis;
+            snprintf(th->decision_id, sizeof(th->decision_id), "%s", r->id);
+            th->ts_ms = r->ts_ms;
+            th->tp = in.tp_trigger_px;
+            th->sl = in.sl_trigger_px;
+            const char *rs = json_string_value(json_object_get(a, "reason"));
+            const char *inv = json_string_value(json_object_get(a, "invalidation"));
+            snprintf(th->reason, sizeof(th->reason), "%s", rs ? rs : "");
+            snprintf(th->invalidation, sizeof(th->invalidation), "%s", inv ? inv : "");
+            tr_pending_add(t, &p);
+        }
+        t->again[t->nagain] = in;
+        t->again_until[t->nagain++] = r->ts_ms + REPUBLISH_MS;
+    }
+    json_decref(acts);
+    json_decref(ints);
+}
+
+void tr_again_clear(trader *t)
+{
+    t->h->timer_cancel(t->again_timer);
+    t->again_timer = NULL;
+    free(t->again);
+    free(t->again_until);
+    t->again = NULL;
+    t->again_until = NULL;
+    t->nagain = 0;
+}
+
+/* An exchange refuses intents until it has its instruments and account
+ * configuration, and it says what the account holds only after those: the
+ * intents wait for the balance (polled), at most until their window ends. */
+static void again_poll(void *arg)
+{
+    trader *t = arg;
+    t->again_timer = NULL;
+    int64_t now = t->h->now_us() / 1000;
+    size_t keep = 0;
+    for (size_t i = 0; i < t->nagain; i++) {
+        const at_ev_order_intent *in = &t->again[i];
+        if (now > t->again_until[i]) {
+            t->h->log(t->inst, AT_LOG_WARN,
+                      "%s: intent %s (clOrdId %s) has no orders row and is not published again: "
+                      "%s said nothing of the account within %d s of the decision",
+                      in->decision_id, in->intent_id, in->cl_ord_id, t->account,
+                      REPUBLISH_MS / 1000);
+            continue;
+        }
+        if (!t->has_balance) {
+            t->again[keep] = *in;
+            t->again_until[keep++] = t->again_until[i];
+            continue;
+        }
+        at_ev_order_intent *o =
+            (at_ev_order_intent *)t->h->event_new(t->inst, AT_EV_ORDER_INTENT, 0);
+        if (!o) {
+            t->h->log(t->inst, AT_LOG_ERROR, "%s: out of memory: intent %s not published again",
+                      in->decision_id, in->intent_id);
+            continue;
+        }
+        at_event hdr = o->h;
+        *o = *in;
+        hdr.inst = in->h.inst;
+        o->h = hdr;
+        t->h->log(t->inst, AT_LOG_WARN,
+                  "%s: intent %s (clOrdId %s) has no orders row: published again after the "
+                  "restart",
+                  in->decision_id, in->intent_id, in->cl_ord_id);
+        t->h->publish(t->inst, &o->h, 0);
+        t->st.intents++;
+        t->st.republished++;
+    }
+    t->nagain = keep;
+    if (keep == 0) {
+        tr_again_clear(t);
+        return;
+    }
+    t->again_timer = t->h->timer_add(t->inst, AGAIN_POLL_MS, 0, again_poll, t);
+    if (!t->again_timer) {
+        t->h->log(t->inst, AT_LOG_ERROR,
+                  "no timer: %zu intents without an orders row not "
+                  "published again",
+                  keep);
+        tr_again_clear(t);
+    }
+}
+
 static void load_step(loader *l);
 
 static void loader_free(loader *l)
@@ -473,6 +614,7 @@ static void on_load_done(void *arg, int err, const char *error)
                   "reasons positions were entered for",
                   error ? error : at_strerror(err));
     }
+    l->orders_failed |= err != AT_OK && l->step == 1;
     bool last = t->freed && t->queries == 1;
     query_done(t);
     if (last) {
@@ -483,7 +625,7 @@ static void on_load_done(void *arg, int err, const char *error)
 }
 
 /* Step 0: this trader's orders; 1: its decisions; 2: replay them, oldest
- * first. */
+ * first, then publish again what recent ones asked and no order answers. */
 static void load_step(loader *l)
 {
     trader *t = l->t;
@@ -492,6 +634,19 @@ static void load_step(loader *l)
     if (step >= 2 || t->freed) {
         for (size_t i = l->nrows; !t->freed && i-- > 0;) {
             replay(l, &l->rows[i]);
+        }
+        int64_t now = t->h->now_us() / 1000;
+        for (size_t i = l->nrows; !t->freed && t->running && i-- > 0;) {
+            if (l->orders_failed) {
+                t->h->log(t->inst, AT_LOG_WARN,
+                          "the orders were not read: intents of the last "
+                          "decisions without an order are not sent again");
+                break;
+            }
+            republish(l, &l->rows[i], now);
+        }
+        if (t->nagain > 0 && !t->freed && t->running) {
+            again_poll(t);
         }
         if (!t->freed) {
             t->h->log(t->inst, AT_LOG_INFO, "%zu past decisions read back", l->nrows);

@@ -857,6 +857,94 @@ static void test_memory(void **state)
     assert_non_null(strstr(AI.user[3], "not opened by this trader's decisions"));
 }
 
+static void put_order_row(const at_ev_order_intent *o)
+{
+    const at_db_value p[] = {AT_DB_S(o->intent_id), AT_DB_S(o->cl_ord_id), AT_DB_S(o->decision_id),
+                             AT_DB_S(R.h->inst_name(o->h.inst))};
+    exec_sql("INSERT INTO orders (intent_id, cl_ord_id, account, origin, decision_id, inst_id, "
+             "op, state, created_ms, updated_ms) VALUES ($1, $2, 'exchange.acc', 'alpha', $3, $4, "
+             "'place', 'live', 0, 0)",
+             p, 4);
+}
+
+static void restart(void)
+{
+    trader_cfg cfg = default_cfg();
+    trader_close();
+    nintents = 0;
+    trader_open(&cfg);
+    pump();
+}
+
+/* The venue says what the account holds; the re-published intents (if any)
+ * go at the next poll. */
+static void account_answers(void)
+{
+    market_events();
+    assert_int_equal(engine_advance(R.e, clock_now_us() + 250000, 0), AT_OK);
+    pump();
+}
+
+/* Killed after the decision row, before the exchange stored its orders: at
+ * start the intents of a recent decision without an orders row are published
+ * again, the same ids and fields, once; one with its row, or a decision past
+ * the window (2 min), is not. */
+static void test_republish_after_restart(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    put_mode("long_short_mode");
+    send_trigger();
+    answer(OPEN_BTC);
+    assert_int_equal(nintents, 2);
+    at_ev_order_intent first[2] = {intents[0], intents[1]};
+    put_order_row(&first[0]); /* the exchange stored the BTC entry, not the DOGE one */
+    assert_int_equal(engine_advance(R.e, (T0 + 30000) * 1000, 0), AT_OK);
+
+    restart();
+    /* an exchange refuses intents until it is ready: they wait for the account */
+    assert_int_equal(engine_advance(R.e, clock_now_us() + 1000000, 0), AT_OK);
+    assert_int_equal(nintents, 0);
+    account_answers();
+    assert_int_equal(nintents, 1);
+    const at_ev_order_intent *o = &intents[0];
+    assert_string_equal(o->intent_id, first[1].intent_id);
+    assert_string_equal(o->cl_ord_id, first[1].cl_ord_id);
+    assert_string_equal(o->decision_id, first[1].decision_id);
+    assert_string_equal(o->account, ACCOUNT);
+    assert_string_equal(o->origin, "alpha");
+    assert_string_equal(R.h->inst_name(o->h.inst), "DOGE-USDT-SWAP");
+    assert_int_equal(o->op, first[1].op);
+    assert_int_equal(o->side, AT_SIDE_SELL);
+    assert_int_equal(o->pos_side, AT_POS_SHORT);
+    assert_int_equal(o->ord_type, AT_ORDT_MARKET);
+    dec_eq(o->sz, "6");
+    dec_eq(o->tp_trigger_px, "0.144");
+    dec_eq(o->sl_trigger_px, "0.153");
+    dec_eq(o->leverage, "2");
+    assert_false(o->reduce_only);
+    assert_false(o->shadow);
+    trader_stats st;
+    trader_get_stats(R.t, &st);
+    assert_int_equal(st.republished, 1);
+
+    /* the exchange has it now: nothing again */
+    put_order_row(&first[1]);
+    restart();
+    account_answers();
+    assert_int_equal(nintents, 0);
+
+    /* no orders row at all, but the decision is older than the window */
+    exec_sql("DELETE FROM orders", NULL, 0);
+    assert_int_equal(engine_advance(R.e, (T0 + 130000) * 1000, 0), AT_OK);
+    restart();
+    account_answers();
+    assert_int_equal(nintents, 0);
+    trader_get_stats(R.t, &st);
+    assert_int_equal(st.republished, 0);
+}
+
 /* The size of a full context: the seed's six coins, two bar sizes of the
  * default indicators, a position with its thesis, five past decisions. The
  * budget holds the template and the renderer to what they are now. */
@@ -1025,6 +1113,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_waits_for_the_account, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_republish_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prompt_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trigger_before_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_sources, setup, teardown),
