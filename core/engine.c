@@ -226,6 +226,22 @@ done:
     return rc;
 }
 
+/* The equity curve: started with the gate, whatever its venues (the
+ * BALANCE events name the accounts). A stale bound like risk_limits'
+ * equity_max_age: venues push on changes only, so a quiet account is silent
+ * for hours. */
+static int equity_start_core(engine *e)
+{
+    const equity_cfg cfg = {.period_ms = 60000, .max_age_ms = 12LL * 3600 * 1000};
+    at_instance *self = engine_virtual_instance(e, "core.equity");
+    e->equity = self ? equity_new(engine_host(), self, &cfg) : NULL;
+    int rc = e->equity ? equity_start(e->equity) : AT_ENOMEM;
+    if (rc != AT_OK) {
+        log_msg("core", AT_LOG_ERROR, "the equity curve failed to start: %s", at_strerror(rc));
+    }
+    return rc;
+}
+
 /* The decision half of a trader, on its scheduler's instance, with its AI
  * instance's operations (handed over like the executor's venues). */
 static int trader_start_one(engine *e, size_t i, at_instance *in)
@@ -493,6 +509,9 @@ int engine_start(engine *e)
     }
     rc = e->opts.no_gate ? AT_OK : executor_start(e);
     if (rc == AT_OK) {
+        rc = equity_start_core(e);
+    }
+    if (rc == AT_OK) {
         rc = schedulers_start(e);
     }
     if (rc != AT_OK) {
@@ -536,6 +555,7 @@ void engine_shutdown(engine *e)
     }
     schedulers_stop(e);
     exec_stop(e->executor);
+    equity_stop(e->equity);
     for (size_t k = n; rev && k-- > 0;) {
         at_instance *in = rev[k];
         if (in->started && in->lp.plugin && in->lp.plugin->stop) {
@@ -579,6 +599,8 @@ void engine_shutdown(engine *e)
     schedulers_free(e);
     exec_free(e->executor);
     e->executor = NULL;
+    equity_free(e->equity);
+    e->equity = NULL;
     if (e->started) {
         bus_shutdown();
         loopsvc_shutdown();

@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "http.h"
 #include "net.h"
+#include "trading/equity.h"
 #include "trading/executor.h"
 #include "trading/scheduler.h"
 #include "trading/trader.h"
@@ -31,6 +32,7 @@ struct engine {
     sched **scheds;     /* one per trader, while started */
     trader **tdrs;      /* the decision half of each trader (same instance) */
     executor *executor; /* the one gate for orders, while started */
+    equity *equity;     /* the equity curve (equity_snapshots), while started */
     struct event_base *base;
     struct event *sig_int, *sig_term, *stop_ev;
     http_client *http;
