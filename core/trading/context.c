@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "latest.h"
 #include "trader_internal.h"
 
 static const char *dec(const trader *t, at_dec d, char *buf)
@@ -98,27 +99,7 @@ static void on_indicator(void *arg, const at_event *e)
     if (k < 0) {
         return;
     }
-    tr_symbol *s = &t->sym[k];
-    const at_ev_indicator *ev = (const void *)e;
-    size_t slot = TR_MAX_BARS;
-    for (size_t b = 0; b < TR_MAX_BARS && slot == TR_MAX_BARS; b++) {
-        if (s->ind[b] && s->ind[b]->bar_s == ev->bar_s) {
-            slot = b;
-        }
-    }
-    for (size_t b = 0; b < TR_MAX_BARS && slot == TR_MAX_BARS; b++) {
-        if (!s->ind[b]) {
-            slot = b;
-        }
-    }
-    if (slot == TR_MAX_BARS) {
-        return; /* more bar sizes than kept: the first ones win */
-    }
-    t->h->event_retain(e);
-    if (s->ind[slot]) {
-        t->h->event_release(&s->ind[slot]->h);
-    }
-    s->ind[slot] = ev;
+    latest_keep(t->h, t->sym[k].ind, TR_MAX_BARS, (const at_ev_indicator *)e);
 }
 
 /* ------------------------------------------------------------ account */
@@ -349,12 +330,7 @@ int tr_ctx_subscribe(trader *t)
 void tr_ctx_release(trader *t)
 {
     for (size_t i = 0; i < t->nsym; i++) {
-        for (size_t b = 0; b < TR_MAX_BARS; b++) {
-            if (t->sym[i].ind[b]) {
-                t->h->event_release(&t->sym[i].ind[b]->h);
-                t->sym[i].ind[b] = NULL;
-            }
-        }
+        latest_release(t->h, t->sym[i].ind, TR_MAX_BARS);
     }
 }
 

@@ -101,7 +101,5 @@ void sched_publish_trigger(sched *s, const char *key, const char *reason, double
 void sched_publish_alert(sched *s, const char *msg);
 void sched_store_decision(sched *s, const char *key, const char *decision_id, int64_t ts_ms,
                           double cost_usd);
-void sched_keep_indicator(sched *s, sched_symbol *sym, const at_ev_indicator *ev);
-void sched_release_indicators(sched *s, sched_symbol *sym);
 
 #endif

@@ -260,38 +260,3 @@ void sched_publish_alert(sched *s, const char *msg)
         s->h->publish(s->inst, &ev->h, 0);
     }
 }
-
-/* --------------------------------------------------- latest indicators */
-
-void sched_keep_indicator(sched *s, sched_symbol *sym, const at_ev_indicator *ev)
-{
-    size_t slot = SCHED_MAX_BARS;
-    for (size_t b = 0; b < SCHED_MAX_BARS && slot == SCHED_MAX_BARS; b++) {
-        if (sym->latest[b] && sym->latest[b]->bar_s == ev->bar_s) {
-            slot = b;
-        }
-    }
-    for (size_t b = 0; b < SCHED_MAX_BARS && slot == SCHED_MAX_BARS; b++) {
-        if (!sym->latest[b]) {
-            slot = b;
-        }
-    }
-    if (slot == SCHED_MAX_BARS) {
-        return; /* more bar sizes than kept: the first ones win */
-    }
-    s->h->event_retain(&ev->h);
-    if (sym->latest[slot]) {
-        s->h->event_release(&sym->latest[slot]->h);
-    }
-    sym->latest[slot] = ev;
-}
-
-void sched_release_indicators(sched *s, sched_symbol *sym)
-{
-    for (size_t b = 0; b < SCHED_MAX_BARS; b++) {
-        if (sym->latest[b]) {
-            s->h->event_release(&sym->latest[b]->h);
-            sym->latest[b] = NULL;
-        }
-    }
-}

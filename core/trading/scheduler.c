@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "latest.h"
 #include "sched_internal.h"
 
 #define HOUR_MS 3600000
@@ -427,7 +428,7 @@ static void on_indicator(void *arg, const at_event *e)
     sched *s = arg;
     int k = symbol_index(s, e->inst);
     if (k >= 0) {
-        sched_keep_indicator(s, &s->sym[k], (const at_ev_indicator *)e);
+        latest_keep(s->h, s->sym[k].latest, SCHED_MAX_BARS, (const at_ev_indicator *)e);
     }
 }
 
@@ -534,7 +535,7 @@ void sched_stop(sched *s)
         s->timer = NULL;
     }
     for (size_t i = 0; i < s->nsym; i++) {
-        sched_release_indicators(s, &s->sym[i]);
+        latest_release(s->h, s->sym[i].latest, SCHED_MAX_BARS);
     }
     s->running = false;
 }
