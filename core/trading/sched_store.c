@@ -9,26 +9,12 @@
 
 #include <jansson.h>
 
+#include "dbcol.h"
 #include "engine.h"
 #include "sched_internal.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ history */
-
-static bool col_int(const at_db_value *v, int64_t *out)
-{
-    if (v->type == AT_DB_INT) {
-        *out = v->u.i;
-        return true;
-    }
-    if (v->type == AT_DB_TEXT && v->u.s) {
-        char *end;
-        long long x = strtoll(v->u.s, &end, 10);
-        *out = x;
-        return end != v->u.s;
-    }
-    return false;
-}
 
 /* A REAL column: SQLite gives a double (or an integer), PostgreSQL text. */
 static double col_real(const at_db_value *v)
@@ -44,28 +30,16 @@ static double col_real(const at_db_value *v)
     return isfinite(x) && x > 0 ? x : 0;
 }
 
-/* SQLite gives 0/1, PostgreSQL's boolean may come back as "t"/"f". */
-static bool col_bool(const at_db_value *v)
-{
-    if (v->type == AT_DB_INT) {
-        return v->u.i != 0;
-    }
-    if (v->type == AT_DB_TEXT && v->u.s) {
-        return v->u.s[0] == 't' || v->u.s[0] == 'T' || v->u.s[0] == '1';
-    }
-    return false;
-}
-
 static int on_history_row(void *arg, const at_db_row *row)
 {
     sched *s = arg;
     int64_t ts;
-    if (row->ncols < 5 || row->cols[0].type != AT_DB_TEXT || !col_int(&row->cols[1], &ts)) {
+    if (row->ncols < 5 || row->cols[0].type != AT_DB_TEXT || !dbcol_int(row, 1, &ts)) {
         return 0;
     }
     sched_hist_push(s, ts, row->cols[0].u.s);
     int64_t done;
-    bool decided = col_int(&row->cols[3], &done);
+    bool decided = dbcol_int(row, 3, &done);
     if (decided && done > s->load_done_ms) {
         s->load_done_ms = done;
     }
@@ -73,7 +47,7 @@ static int on_history_row(void *arg, const at_db_row *row)
     /* Rows come ordered by time: the last one seen is the latest trigger. */
     s->have_last = true;
     s->load_last_ms = ts;
-    s->load_last_short = col_bool(&row->cols[2]);
+    s->load_last_short = dbcol_bool(row, 2);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "dbcol.h"
 #include "engine.h"
 #include "trader_internal.h"
 #include "util.h"
@@ -30,44 +31,9 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static const char *col_text(const at_db_row *row, size_t i)
-{
-    return i < row->ncols && row->cols[i].type == AT_DB_TEXT ? row->cols[i].u.s : NULL;
-}
-
-static bool col_int(const at_db_row *row, size_t i, int64_t *out)
-{
-    if (i >= row->ncols) {
-        return false;
-    }
-    const at_db_value *v = &row->cols[i];
-    if (v->type == AT_DB_INT) {
-        *out = v->u.i;
-        return true;
-    }
-    if (v->type == AT_DB_TEXT && v->u.s) {
-        char *end;
-        long long x = strtoll(v->u.s, &end, 10);
-        *out = x;
-        return end != v->u.s;
-    }
-    return false;
-}
-
-/* SQLite gives 0/1, PostgreSQL's boolean may come back as "t"/"f". */
-static bool col_bool(const at_db_row *row, size_t i)
-{
-    int64_t x;
-    if (i < row->ncols && row->cols[i].type == AT_DB_TEXT && row->cols[i].u.s) {
-        char c = row->cols[i].u.s[0];
-        return c == 't' || c == 'T' || c == '1';
-    }
-    return col_int(row, i, &x) && x != 0;
-}
-
 static bool col_dec(const trader *t, const at_db_row *row, size_t i, at_dec *out)
 {
-    const char *s = col_text(row, i);
+    const char *s = dbcol_text(row, i);
     return s && t->h->dec_parse(s, (size_t)-1, out) == AT_OK;
 }
 
@@ -160,7 +126,7 @@ static int on_inst_row(void *arg, const at_db_row *row)
 {
     refresh *rf = arg;
     trader *t = rf->t;
-    const char *ex = col_text(row, 0), *id = col_text(row, 1);
+    const char *ex = dbcol_text(row, 0), *id = dbcol_text(row, 1);
     int k = id ? tr_symbol_index(t, t->h->inst_intern(id)) : -1;
     if (k < 0 || t->freed) {
         return 0;
@@ -187,7 +153,7 @@ static int on_inst_row(void *arg, const at_db_row *row)
 static int on_account_row(void *arg, const at_db_row *row)
 {
     refresh *rf = arg;
-    const char *mode = col_text(row, 0);
+    const char *mode = dbcol_text(row, 0);
     if (mode && !rf->t->freed) {
         rf->t->pos_mode = strcmp(mode, "long_short_mode") == 0 ? TR_MODE_LONG_SHORT
                           : strcmp(mode, "net_mode") == 0      ? TR_MODE_NET
@@ -322,13 +288,13 @@ static bool grow(void **p, size_t *cap, size_t n, size_t size)
 static int on_order_row(void *arg, const at_db_row *row)
 {
     loader *l = arg;
-    const char *id = col_text(row, 0), *state = col_text(row, 1);
+    const char *id = dbcol_text(row, 0), *state = dbcol_text(row, 1);
     if (!id || !state || !grow((void **)&l->orders, &l->ocap, l->norders, sizeof(load_order))) {
         return 0;
     }
     load_order *o = &l->orders[l->norders++];
     snprintf(o->intent_id, sizeof(o->intent_id), "%s", id);
-    const char *fill = col_text(row, 2), *avg = col_text(row, 3), *msg = col_text(row, 5);
+    const char *fill = dbcol_text(row, 2), *avg = dbcol_text(row, 3), *msg = dbcol_text(row, 5);
     at_dec f = {0, 0};
     o->filled = fill && l->t->h->dec_parse(fill, (size_t)-1, &f) == AT_OK && f.m > 0;
     if (strcmp(state, "rejected") == 0 || strcmp(state, "shadow") == 0) {
@@ -347,9 +313,9 @@ static int on_order_row(void *arg, const at_db_row *row)
 static int on_decision_row(void *arg, const at_db_row *row)
 {
     loader *l = arg;
-    const char *id = col_text(row, 0);
+    const char *id = dbcol_text(row, 0);
     int64_t ts;
-    if (!id || !col_int(row, 1, &ts) ||
+    if (!id || !dbcol_int(row, 1, &ts) ||
         !grow((void **)&l->rows, &l->rcap, l->nrows, sizeof(load_row))) {
         return 0;
     }
@@ -357,11 +323,11 @@ static int on_decision_row(void *arg, const at_db_row *row)
     memset(r, 0, sizeof(*r));
     snprintf(r->id, sizeof(r->id), "%s", id);
     r->ts_ms = ts;
-    r->valid = col_bool(row, 2);
+    r->valid = dbcol_bool(row, 2);
     const char *s;
-    r->invalid = (s = col_text(row, 3)) ? strdup(s) : NULL;
-    r->actions = (s = col_text(row, 4)) ? strdup(s) : NULL;
-    r->intents = (s = col_text(row, 5)) ? strdup(s) : NULL;
+    r->invalid = (s = dbcol_text(row, 3)) ? strdup(s) : NULL;
+    r->actions = (s = dbcol_text(row, 4)) ? strdup(s) : NULL;
+    r->intents = (s = dbcol_text(row, 5)) ? strdup(s) : NULL;
     return 0;
 }
 
