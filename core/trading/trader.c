@@ -587,19 +587,10 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
     if (!c->abandoned) {
         tr_publish_decision(t, c, r, d, why);
         for (size_t i = 0; i < nint; i++) {
-            at_ev_order_intent *o =
-                (at_ev_order_intent *)t->h->event_new(t->inst, AT_EV_ORDER_INTENT, 0);
-            if (!o) {
+            if (tr_publish_intent(t, &intents[i]) != AT_OK) {
                 t->h->log(t->inst, AT_LOG_ERROR, "%s: out of memory: intent %s not published",
                           c->key, intents[i].intent_id);
-                continue;
             }
-            at_event hdr = o->h;
-            *o = intents[i];
-            hdr.inst = intents[i].h.inst;
-            o->h = hdr;
-            t->h->publish(t->inst, &o->h, 0);
-            t->st.intents++;
         }
     }
     if (d) {

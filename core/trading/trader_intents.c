@@ -260,6 +260,23 @@ int tr_intent_from_json(const trader *t, const json_t *x, const char *decision_i
     return AT_OK;
 }
 
+int tr_publish_intent(trader *t, const at_ev_order_intent *in)
+{
+    at_ev_order_intent *o = (at_ev_order_intent *)t->h->event_new(t->inst, AT_EV_ORDER_INTENT, 0);
+    if (!o) {
+        return AT_ENOMEM;
+    }
+    /* The copy keeps the new event's header (its reference count) with the
+     * intent's instrument. */
+    at_event hdr = o->h;
+    *o = *in;
+    hdr.inst = in->h.inst;
+    o->h = hdr;
+    t->h->publish(t->inst, &o->h, 0);
+    t->st.intents++;
+    return AT_OK;
+}
+
 void tr_publish_decision(trader *t, const tr_call *c, const at_ai_reply *r, const vd_decision *d,
                          const char *why)
 {

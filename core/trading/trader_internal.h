@@ -213,6 +213,9 @@ int tr_intent_from_json(const trader *t, const json_t *x, const char *decision_i
                         at_ev_order_intent *o, char *why, size_t whylen);
 void tr_publish_decision(trader *t, const tr_call *c, const at_ai_reply *r, const vd_decision *d,
                          const char *why);
+/* Publishes a copy of `in` as an ORDER_INTENT of its instrument (in->h.inst)
+ * and counts it: AT_OK, or AT_ENOMEM with nothing published. */
+int tr_publish_intent(trader *t, const at_ev_order_intent *in);
 
 /* trader_store.c */
 void tr_store_decision(trader *t, const tr_call *c, const at_ai_reply *r, bool valid,

@@ -522,23 +522,15 @@ static void again_poll(void *arg)
             t->again_until[keep++] = t->again_until[i];
             continue;
         }
-        at_ev_order_intent *o =
-            (at_ev_order_intent *)t->h->event_new(t->inst, AT_EV_ORDER_INTENT, 0);
-        if (!o) {
+        if (tr_publish_intent(t, in) != AT_OK) {
             t->h->log(t->inst, AT_LOG_ERROR, "%s: out of memory: intent %s not published again",
                       in->decision_id, in->intent_id);
             continue;
         }
-        at_event hdr = o->h;
-        *o = *in;
-        hdr.inst = in->h.inst;
-        o->h = hdr;
         t->h->log(t->inst, AT_LOG_WARN,
                   "%s: intent %s (clOrdId %s) has no orders row: published again after the "
                   "restart",
                   in->decision_id, in->intent_id, in->cl_ord_id);
-        t->h->publish(t->inst, &o->h, 0);
-        t->st.intents++;
         t->st.republished++;
     }
     t->nagain = keep;
