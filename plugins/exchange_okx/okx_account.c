@@ -9,15 +9,9 @@
 
 #include "okx_plugin.h"
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
 static int64_t jms(const json_t *o, const char *k)
 {
-    return strtoll(jstr(o, k), NULL, 10);
+    return strtoll(okx_jstr(o, k), NULL, 10);
 }
 
 /* ------------------------------------------------------------ values */
@@ -60,7 +54,7 @@ static void on_balance(okx_ctx *c, const json_t *b)
     json_t *d;
     json_array_foreach(details, i, d)
     {
-        const char *ccy = jstr(d, "ccy");
+        const char *ccy = okx_jstr(d, "ccy");
         char what[64];
         snprintf(what, sizeof(what), "account push (%s)", *ccy ? ccy : "details");
         if (!*ccy) {
@@ -70,7 +64,7 @@ static void on_balance(okx_ctx *c, const json_t *b)
         }
         at_dec eq, av, dupl;
         /* availEq where the account mode has it, else availBal */
-        const char *ak = *jstr(d, "availEq") ? "availEq" : "availBal";
+        const char *ak = *okx_jstr(d, "availEq") ? "availEq" : "availBal";
         if (!field_dec(c, what, d, "eq", true, &eq) || !field_dec(c, what, d, ak, true, &av) ||
             !field_dec(c, what, d, "upl", true, &dupl)) {
             continue;
@@ -106,9 +100,9 @@ static at_pos_side pos_side_of(const char *s)
 
 static void on_position(okx_ctx *c, const json_t *p)
 {
-    const char *inst_id = jstr(p, "instId");
-    const char *side = jstr(p, "posSide");
-    const char *mm = jstr(p, "mgnMode");
+    const char *inst_id = okx_jstr(p, "instId");
+    const char *side = okx_jstr(p, "posSide");
+    const char *mm = okx_jstr(p, "mgnMode");
     char what[96];
     snprintf(what, sizeof(what), "positions push (%s %s)", *inst_id ? inst_id : "?",
              *side ? side : "net");
@@ -148,7 +142,7 @@ static void on_position(okx_ctx *c, const json_t *p)
     }
     e->h.inst = in ? in->id : c->h->inst_intern(inst_id);
     snprintf(e->account, sizeof(e->account), "%s", c->name);
-    snprintf(e->pos_id, sizeof(e->pos_id), "%s", jstr(p, "posId"));
+    snprintf(e->pos_id, sizeof(e->pos_id), "%s", okx_jstr(p, "posId"));
     e->pos_side = pos_side_of(side);
     e->isolated = iso;
     e->pos = pos;
@@ -199,7 +193,7 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len)
                          len > 120 ? 120 : (int)len, data);
         return;
     }
-    const char *ch = jstr(json_object_get(m, "arg"), "channel");
+    const char *ch = okx_jstr(json_object_get(m, "arg"), "channel");
     json_t *items = json_object_get(m, "data");
     if (!json_is_array(items)) {
         if (json_object_get(m, "op")) {
@@ -288,10 +282,10 @@ static void on_config(void *arg, const okx_reply *r)
         }
         return;
     }
-    const char *mode = jstr(d, "posMode");
+    const char *mode = okx_jstr(d, "posMode");
     c->long_short = strcmp(mode, "long_short_mode") == 0;
     c->have_config = true;
-    snprintf(c->uid, sizeof(c->uid), "%s", jstr(d, "uid"));
+    snprintf(c->uid, sizeof(c->uid), "%s", okx_jstr(d, "uid"));
     c->h->log(c->inst, AT_LOG_INFO, "account %s: %s, orders in %s margin", c->uid, mode,
               c->td_mode ? "isolated" : "cross");
     int64_t now = c->h->now_us() / 1000;

@@ -16,12 +16,6 @@
 #define FILLS_PAGE 100 /* trade/fills' largest page */
 #define FILLS_PAGES_MAX 20
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
 /* The fills found add up: trade/fills' rows and the fills rows here, each
  * trade once, recorded where missing, against the order's accFillSz. */
 static void reconcile(okx_question *q)
@@ -34,7 +28,7 @@ static void reconcile(okx_question *q)
     json_object_foreach(q->stored, tid, sz)
     {
         at_dec d;
-        sum_ok = sum_ok && c->h->dec_parse(jstr(q->stored, tid), (size_t)-1, &d) == AT_OK &&
+        sum_ok = sum_ok && c->h->dec_parse(okx_jstr(q->stored, tid), (size_t)-1, &d) == AT_OK &&
                  c->h->dec_add(sum, d, &sum) == AT_OK;
         okx_known_trade_add(c, q->inst_id, tid); /* so a later push knows it */
     }
@@ -55,14 +49,15 @@ static void reconcile(okx_question *q)
         }
         okx_source src;
         snprintf(src.what, sizeof(src.what), "fill at OKX (%.40s %.48s tradeId %.32s)", q->inst_id,
-                 jstr(f, "ordId"), jstr(f, "tradeId"));
+                 okx_jstr(f, "ordId"), okx_jstr(f, "tradeId"));
         src.then = "not recorded";
         okx_fill_vals v;
         if (okx_fill_of(c, &src, copy, true, &v) != 1) {
             q->refused++;
-        } else if (!json_object_get(q->stored, jstr(f, "tradeId"))) {
+        } else if (!json_object_get(q->stored, okx_jstr(f, "tradeId"))) {
             okx_record_fill(c, copy, &v); /* unless a push or a question recorded it */
-            json_object_set_new(q->stored, jstr(f, "tradeId"), json_string(jstr(f, "fillSz")));
+            json_object_set_new(q->stored, okx_jstr(f, "tradeId"),
+                                json_string(okx_jstr(f, "fillSz")));
             sum_ok = sum_ok && c->h->dec_add(sum, v.sz, &sum) == AT_OK;
         }
         json_decref(copy);
@@ -164,10 +159,10 @@ static void on_fills_answer(void *arg, const okx_reply *r)
     q->pages++;
     /* A full page: the next one holds older fills (after its last billId). */
     json_t *last = json_array_get(r->data, json_array_size(r->data) - 1);
-    if (json_array_size(r->data) >= FILLS_PAGE && *jstr(last, "billId")) {
+    if (json_array_size(r->data) >= FILLS_PAGE && *okx_jstr(last, "billId")) {
         if (q->pages < FILLS_PAGES_MAX) {
             char after[AT_ID_LEN];
-            snprintf(after, sizeof(after), "%s", jstr(last, "billId"));
+            snprintf(after, sizeof(after), "%s", okx_jstr(last, "billId"));
             ask_fills(q, after);
             return;
         }
@@ -232,11 +227,11 @@ static void on_order_answer(void *arg, const okx_reply *r)
         q->refused++;
     }
     json_decref(o);
-    if (!*jstr(d, "ordId")) {
+    if (!*okx_jstr(d, "ordId")) {
         okx_ask_failed(q, "OKX's answer has no ordId: its fills cannot be asked for");
         return;
     }
-    snprintf(q->ord_id, sizeof(q->ord_id), "%s", jstr(d, "ordId"));
+    snprintf(q->ord_id, sizeof(q->ord_id), "%s", okx_jstr(d, "ordId"));
     q->fills = json_array();
     if (!q->fills) {
         okx_ask_failed(q, "out of memory");

@@ -47,12 +47,6 @@ struct okx_asks {
     int64_t resync_started_us;
 };
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
 static struct okx_asks *asks(okx_ctx *c)
 {
     if (!c->asks && c->started) {
@@ -285,7 +279,8 @@ void okx_ask_failed(okx_question *q, const char *why)
 
 void okx_ask_after_refusal(okx_ctx *c, const json_t *o)
 {
-    const char *inst_id = jstr(o, "instId"), *ord_id = jstr(o, "ordId"), *cl = jstr(o, "clOrdId");
+    const char *inst_id = okx_jstr(o, "instId"), *ord_id = okx_jstr(o, "ordId"),
+               *cl = okx_jstr(o, "clOrdId");
     if (!c->started) {
         c->h->log(c->inst, AT_LOG_WARN, "order %s %s: stopping: not asked about again", inst_id,
                   *ord_id ? ord_id : cl);

@@ -12,12 +12,6 @@
 
 #define LEVER_PATH "/api/v5/account/set-leverage"
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
 /* The side a leverage is kept under: long/short only where OKX keeps one
  * per side. */
 static at_pos_side key_side(const okx_ctx *c, bool iso, const char *pos_side)
@@ -88,7 +82,7 @@ static bool note_answer(lever_call *k, const okx_reply *r)
         return false;
     }
     at_dec lv = k->want;
-    const char *s = jstr(d, "lever");
+    const char *s = okx_jstr(d, "lever");
     at_dec got;
     if (*s && c->h->dec_parse(s, (size_t)-1, &got) == AT_OK && got.m > 0) {
         lv = got;

@@ -119,6 +119,8 @@ struct okx_ctx {
 };
 
 bool okx_private(const okx_ctx *c); /* credentials configured */
+/* o[k] as a string, "" when absent or not a string (OKX's text fields). */
+const char *okx_jstr(const json_t *o, const char *k);
 /* Load c->insts from a /public/instruments answer; AT_OK, or < 0 with why. */
 int okx_insts_from_reply(okx_ctx *c, const okx_reply *r, char *err, size_t errlen);
 /* A decimal field of an OKX object for storage: exact, or SQL NULL when it is

@@ -19,12 +19,6 @@
 
 #include "okx_push.h"
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
 /* ------------------------------------------------------------ values */
 
 typedef okx_source source;
@@ -41,7 +35,7 @@ static bool num(okx_ctx *c, const source *src, const json_t *o, const char *k, i
     if (!okx_field_dec(c, OKX_WARN_ORDERS, src->what, src->then, o, k, flags & REQUIRED, out)) {
         return false;
     }
-    const char *s = jstr(o, k);
+    const char *s = okx_jstr(o, k);
     bool bad = *s && ((flags & POSITIVE && out->m <= 0) || (flags & NOT_NEGATIVE && out->m < 0));
     if (bad) {
         okx_refuse(c, OKX_WARN_ORDERS, src->what, k, json_object_get(o, k), src->then);
@@ -58,7 +52,7 @@ static bool num(okx_ctx *c, const source *src, const json_t *o, const char *k, i
 int okx_fill_of(okx_ctx *c, const source *src, const json_t *o, bool row, fill_vals *f)
 {
     *f = (fill_vals){{0, 0}, {0, 0}, {0, 0}};
-    if (!*jstr(o, "tradeId")) {
+    if (!*okx_jstr(o, "tradeId")) {
         if (row) {
             okx_refuse(c, OKX_WARN_ORDERS, src->what, "tradeId", json_object_get(o, "tradeId"),
                        src->then);
@@ -103,22 +97,22 @@ static bool priced(const char *ord_type)
 static bool order_of(okx_ctx *c, const source *src, const json_t *o, order_vals *v)
 {
     memset(v, 0, sizeof(*v));
-    if (!*jstr(o, "instId")) {
+    if (!*okx_jstr(o, "instId")) {
         okx_refuse(c, OKX_WARN_ORDERS, src->what, "instId", json_object_get(o, "instId"),
                    src->then);
         return false;
     }
-    if (!*jstr(o, "ordId")) {
+    if (!*okx_jstr(o, "ordId")) {
         okx_refuse(c, OKX_WARN_ORDERS, src->what, "ordId", json_object_get(o, "ordId"), src->then);
         return false;
     }
     if (!num(c, src, o, "sz", REQUIRED | POSITIVE, &v->sz) ||
-        !num(c, src, o, "px", priced(jstr(o, "ordType")) ? REQUIRED | POSITIVE : NOT_NEGATIVE,
+        !num(c, src, o, "px", priced(okx_jstr(o, "ordType")) ? REQUIRED | POSITIVE : NOT_NEGATIVE,
              &v->px) ||
         !num(c, src, o, "accFillSz", REQUIRED | NOT_NEGATIVE, &v->acc_fill_sz)) {
         return false;
     }
-    const char *st = jstr(o, "state");
+    const char *st = okx_jstr(o, "state");
     bool filled = v->acc_fill_sz.m > 0;
     if (!filled && (strcmp(st, "filled") == 0 || strcmp(st, "partially_filled") == 0)) {
         char field[48];
@@ -139,12 +133,12 @@ static bool order_of(okx_ctx *c, const source *src, const json_t *o, order_vals 
 
 void okx_order_source(source *src, const char *kind, const json_t *o, const char *then)
 {
-    const char *id = jstr(o, "ordId");
-    const char *inst = jstr(o, "instId");
+    const char *id = okx_jstr(o, "ordId");
+    const char *inst = okx_jstr(o, "instId");
     snprintf(src->what, sizeof(src->what), "%s (%.40s %.48s)", kind, *inst ? inst : "?",
-             *id                   ? id
-             : *jstr(o, "clOrdId") ? jstr(o, "clOrdId")
-                                   : "?");
+             *id                       ? id
+             : *okx_jstr(o, "clOrdId") ? okx_jstr(o, "clOrdId")
+                                       : "?");
     src->then = then;
 }
 
@@ -204,26 +198,26 @@ static int age_of(okx_ctx *c, const okx_order_seen *k, int rank, at_dec acc, int
 /* FILL event and fills row, as they are (no check). */
 static void publish_fill(okx_ctx *c, const json_t *o, const fill_vals *v)
 {
-    const char *inst_id = jstr(o, "instId");
+    const char *inst_id = okx_jstr(o, "instId");
     const okx_inst *in = inst_of(c, inst_id);
-    const char *cl = jstr(o, "clOrdId");
-    const char *ps = jstr(o, "posSide");
-    const char *trade_id = jstr(o, "tradeId");
-    bool maker = strcmp(jstr(o, "execType"), "M") == 0;
-    int64_t ts = strtoll(jstr(o, "fillTime"), NULL, 10);
+    const char *cl = okx_jstr(o, "clOrdId");
+    const char *ps = okx_jstr(o, "posSide");
+    const char *trade_id = okx_jstr(o, "tradeId");
+    bool maker = strcmp(okx_jstr(o, "execType"), "M") == 0;
+    int64_t ts = strtoll(okx_jstr(o, "fillTime"), NULL, 10);
     at_ev_fill *f = (at_ev_fill *)c->h->event_new(c->inst, AT_EV_FILL, 0);
     if (f) {
         f->h.inst = in ? in->id : c->h->inst_intern(inst_id);
         snprintf(f->account, sizeof(f->account), "%s", c->name);
         snprintf(f->trade_id, sizeof(f->trade_id), "%s", trade_id);
-        snprintf(f->ord_id, sizeof(f->ord_id), "%s", jstr(o, "ordId"));
+        snprintf(f->ord_id, sizeof(f->ord_id), "%s", okx_jstr(o, "ordId"));
         snprintf(f->cl_ord_id, sizeof(f->cl_ord_id), "%s", cl);
-        f->side = strcmp(jstr(o, "side"), "buy") == 0 ? AT_SIDE_BUY : AT_SIDE_SELL;
+        f->side = strcmp(okx_jstr(o, "side"), "buy") == 0 ? AT_SIDE_BUY : AT_SIDE_SELL;
         f->pos_side = pos_side_of(ps);
         f->px = v->px;
         f->sz = v->sz;
         f->fee = v->fee;
-        snprintf(f->fee_ccy, sizeof(f->fee_ccy), "%s", jstr(o, "fillFeeCcy"));
+        snprintf(f->fee_ccy, sizeof(f->fee_ccy), "%s", okx_jstr(o, "fillFeeCcy"));
         f->maker = maker;
         f->exch_ts_ms = ts;
         c->h->publish(c->inst, &f->h, 0);
@@ -231,14 +225,14 @@ static void publish_fill(okx_ctx *c, const json_t *o, const fill_vals *v)
     const at_db_value p[] = {AT_DB_S(c->name),
                              AT_DB_S(inst_id),
                              AT_DB_S(trade_id),
-                             AT_DB_S(jstr(o, "ordId")),
+                             AT_DB_S(okx_jstr(o, "ordId")),
                              AT_DB_S(cl),
-                             AT_DB_S(jstr(o, "side")),
+                             AT_DB_S(okx_jstr(o, "side")),
                              AT_DB_S(ps),
                              AT_DB_D(v->px),
                              AT_DB_D(v->sz),
                              AT_DB_D(v->fee),
-                             AT_DB_S(jstr(o, "fillFeeCcy")),
+                             AT_DB_S(okx_jstr(o, "fillFeeCcy")),
                              AT_DB_B(maker),
                              AT_DB_I(ts)};
     c->h->db_write(c->inst,
@@ -250,7 +244,7 @@ static void publish_fill(okx_ctx *c, const json_t *o, const fill_vals *v)
 
 bool okx_record_fill(okx_ctx *c, const json_t *o, const fill_vals *v)
 {
-    const char *inst_id = jstr(o, "instId"), *trade_id = jstr(o, "tradeId");
+    const char *inst_id = okx_jstr(o, "instId"), *trade_id = okx_jstr(o, "tradeId");
     if (okx_known_trade(c, inst_id, trade_id)) {
         return false;
     }
@@ -264,11 +258,11 @@ bool okx_apply_order(okx_ctx *c, const source *src, const json_t *o, order_vals 
     if (!order_of(c, src, o, v)) {
         return false;
     }
-    const char *inst_id = jstr(o, "instId");
-    at_ord_state st = state_of(jstr(o, "state"));
+    const char *inst_id = okx_jstr(o, "instId");
+    at_ord_state st = state_of(okx_jstr(o, "state"));
     int rank = rank_of(st);
-    int64_t u_time = strtoll(jstr(o, "uTime"), NULL, 10);
-    okx_order_seen *k = okx_known_order(c, inst_id, jstr(o, "ordId"), true);
+    int64_t u_time = strtoll(okx_jstr(o, "uTime"), NULL, 10);
+    okx_order_seen *k = okx_known_order(c, inst_id, okx_jstr(o, "ordId"), true);
     v->age = age_of(c, k, rank, v->acc_fill_sz, u_time);
     if (v->age <= 0) {
         return true; /* nothing new: what is published and stored stays */
@@ -283,11 +277,11 @@ bool okx_apply_order(okx_ctx *c, const source *src, const json_t *o, order_vals 
     if (e) {
         e->h.inst = in ? in->id : c->h->inst_intern(inst_id);
         snprintf(e->account, sizeof(e->account), "%s", c->name);
-        snprintf(e->ord_id, sizeof(e->ord_id), "%s", jstr(o, "ordId"));
-        snprintf(e->cl_ord_id, sizeof(e->cl_ord_id), "%s", jstr(o, "clOrdId"));
-        e->side = strcmp(jstr(o, "side"), "buy") == 0 ? AT_SIDE_BUY : AT_SIDE_SELL;
-        e->pos_side = pos_side_of(jstr(o, "posSide"));
-        const char *ot = jstr(o, "ordType");
+        snprintf(e->ord_id, sizeof(e->ord_id), "%s", okx_jstr(o, "ordId"));
+        snprintf(e->cl_ord_id, sizeof(e->cl_ord_id), "%s", okx_jstr(o, "clOrdId"));
+        e->side = strcmp(okx_jstr(o, "side"), "buy") == 0 ? AT_SIDE_BUY : AT_SIDE_SELL;
+        e->pos_side = pos_side_of(okx_jstr(o, "posSide"));
+        const char *ot = okx_jstr(o, "ordType");
         e->ord_type = strcmp(ot, "limit") == 0       ? AT_ORDT_LIMIT
                       : strcmp(ot, "post_only") == 0 ? AT_ORDT_POST_ONLY
                       : strcmp(ot, "fok") == 0       ? AT_ORDT_FOK
@@ -299,20 +293,20 @@ bool okx_apply_order(okx_ctx *c, const source *src, const json_t *o, order_vals 
         e->acc_fill_sz = v->acc_fill_sz;
         e->avg_px = v->avg_px;
         e->fee = v->fee;
-        snprintf(e->fee_ccy, sizeof(e->fee_ccy), "%s", jstr(o, "feeCcy"));
-        e->reduce_only = strcmp(jstr(o, "reduceOnly"), "true") == 0;
-        e->c_time_ms = strtoll(jstr(o, "cTime"), NULL, 10);
+        snprintf(e->fee_ccy, sizeof(e->fee_ccy), "%s", okx_jstr(o, "feeCcy"));
+        e->reduce_only = strcmp(okx_jstr(o, "reduceOnly"), "true") == 0;
+        e->c_time_ms = strtoll(okx_jstr(o, "cTime"), NULL, 10);
         e->u_time_ms = u_time;
         c->h->publish(c->inst, &e->h, 0);
     }
-    const char *cl = jstr(o, "clOrdId");
+    const char *cl = okx_jstr(o, "clOrdId");
     if (*cl) {
         /* avgPx and fee "" before any fill: NULL, not 0. A row in a final
          * state is never taken back to an open one (the memory above is
          * bounded and starts empty after a restart; the row is not). */
-        const at_db_value p[] = {AT_DB_S(jstr(o, "state")),      AT_DB_S(jstr(o, "ordId")),
+        const at_db_value p[] = {AT_DB_S(okx_jstr(o, "state")),  AT_DB_S(okx_jstr(o, "ordId")),
                                  AT_DB_D(v->acc_fill_sz),        okx_db_dec(c, o, "avgPx"),
-                                 okx_db_dec(c, o, "fee"),        AT_DB_S(jstr(o, "feeCcy")),
+                                 okx_db_dec(c, o, "fee"),        AT_DB_S(okx_jstr(o, "feeCcy")),
                                  AT_DB_I(c->h->now_us() / 1000), AT_DB_S(cl)};
         c->h->db_write(c->inst,
                        rank == OKX_RANK_DONE
@@ -358,7 +352,7 @@ static void on_push_fill_checked(void *arg, int err, const char *error)
         k->c->h->log(k->c->inst, AT_LOG_WARN,
                      "fill %s of order %s: fills rows not read (%s): "
                      "recorded",
-                     jstr(k->fill, "tradeId"), jstr(k->fill, "ordId"), error ? error : "?");
+                     okx_jstr(k->fill, "tradeId"), okx_jstr(k->fill, "ordId"), error ? error : "?");
     }
     if (err != AT_OK || !k->known) {
         publish_fill(k->c, k->fill, &k->v);
@@ -369,7 +363,7 @@ static void on_push_fill_checked(void *arg, int err, const char *error)
 
 static void push_fill(okx_ctx *c, json_t *o, const fill_vals *v, const okx_order_seen *k)
 {
-    const char *inst_id = jstr(o, "instId"), *trade_id = jstr(o, "tradeId");
+    const char *inst_id = okx_jstr(o, "instId"), *trade_id = okx_jstr(o, "tradeId");
     if (okx_known_trade(c, inst_id, trade_id) || (k && strcmp(k->last_trade, trade_id) == 0)) {
         return; /* recorded already, or the order's last fill repeated */
     }
@@ -399,7 +393,7 @@ void okx_trade_on_order_push(okx_ctx *c, json_t *o)
     }
     source src;
     okx_order_source(&src, "order push", o, "OKX is asked for the order and its fills");
-    const char *inst_id = jstr(o, "instId"), *ord_id = jstr(o, "ordId");
+    const char *inst_id = okx_jstr(o, "instId"), *ord_id = okx_jstr(o, "ordId");
     okx_order_seen *before = okx_known_order(c, inst_id, ord_id, false);
     bool remembered = before && before->rank != OKX_RANK_NONE;
     order_vals v;
@@ -411,7 +405,7 @@ void okx_trade_on_order_push(okx_ctx *c, json_t *o)
         okx_order_seen *k = okx_known_order(c, inst_id, ord_id, false);
         push_fill(c, o, &v.fill, remembered ? k : NULL);
         if (k && v.age >= 0) {
-            snprintf(k->last_trade, sizeof(k->last_trade), "%s", jstr(o, "tradeId"));
+            snprintf(k->last_trade, sizeof(k->last_trade), "%s", okx_jstr(o, "tradeId"));
         }
     }
 }

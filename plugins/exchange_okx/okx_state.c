@@ -7,6 +7,12 @@
 
 #include "okx_plugin.h"
 
+const char *okx_jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
 bool okx_private(const okx_ctx *c)
 {
     return c->api_key && *c->api_key && c->secret_key && *c->secret_key && c->passphrase &&

@@ -36,12 +36,6 @@ typedef struct intent {
  * lookup after that moment is conclusive. */
 #define LOOKUP_GRACE_MS 1000
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
 /* An allocation failed where the work cannot go on: said, never silent. */
 static void oom(okx_ctx *c, const char *what)
 {
@@ -121,10 +115,10 @@ static void on_lookup(void *arg, const okx_reply *r)
     intent *t = arg;
     json_t *d = r->data ? json_array_get(r->data, 0) : NULL;
     if (r->err == AT_OK && strcmp(r->code, "0") == 0 && d) {
-        const char *st = jstr(d, "state");
+        const char *st = okx_jstr(d, "state");
         finish(t, *st ? st : "live", true, "0",
                t->reconciling ? "found at OKX after restart" : "found at OKX after a lost answer",
-               jstr(d, "ordId"), r->latency_us);
+               okx_jstr(d, "ordId"), r->latency_us);
     } else if (r->err == AT_OK && strcmp(r->code, "51603") == 0) {
         /* OKX does not have it: it was never placed. Not re-sent here: the
          * intent's owner decides whether to try again. */
@@ -195,12 +189,12 @@ static void on_answer(void *arg, const okx_reply *r)
         return;
     }
     json_t *d = r->data ? json_array_get(r->data, 0) : NULL;
-    const char *scode = d ? jstr(d, "sCode") : "";
-    const char *smsg = d ? jstr(d, "sMsg") : "";
+    const char *scode = d ? okx_jstr(d, "sCode") : "";
+    const char *smsg = d ? okx_jstr(d, "sMsg") : "";
     const char *code = *scode ? scode : r->code;
     const char *msg = *scode ? smsg : r->msg;
     bool ok = strcmp(code, "0") == 0;
-    finish(t, ok ? "live" : "rejected", ok, code, msg, d ? jstr(d, "ordId") : NULL, lat);
+    finish(t, ok ? "live" : "rejected", ok, code, msg, d ? okx_jstr(d, "ordId") : NULL, lat);
 }
 
 static void send_intent(intent *t)
@@ -457,8 +451,8 @@ static void on_known_done(void *arg, int err, const char *error)
         char text[256];
         snprintf(text, sizeof(text),
                  "%s: open order %s (%s %s %s, clOrdId '%s') is not ours; left untouched", c->name,
-                 jstr(o, "ordId"), jstr(o, "instId"), jstr(o, "side"), jstr(o, "sz"),
-                 jstr(o, "clOrdId"));
+                 okx_jstr(o, "ordId"), okx_jstr(o, "instId"), okx_jstr(o, "side"),
+                 okx_jstr(o, "sz"), okx_jstr(o, "clOrdId"));
         okx_alert(c, AT_LOG_WARN, text);
     }
     free(k);
@@ -482,7 +476,7 @@ static void check_next_pending(pending_check *pc)
         return;
     }
     k->pc = pc;
-    const at_db_value p[] = {AT_DB_S(jstr(o, "clOrdId")), AT_DB_S(jstr(o, "ordId"))};
+    const at_db_value p[] = {AT_DB_S(okx_jstr(o, "clOrdId")), AT_DB_S(okx_jstr(o, "ordId"))};
     pc->c->h->db_query(pc->c->inst,
                        "SELECT intent_id FROM orders WHERE cl_ord_id = $1 OR ord_id = $2", p, 2,
                        on_known, on_known_done, k);
@@ -552,9 +546,9 @@ static void on_algos(void *arg, const okx_reply *r)
             return;
         }
         k->c = c;
-        snprintf(k->algo_id, sizeof(k->algo_id), "%s", jstr(o, "algoId"));
-        snprintf(k->algo_cl, sizeof(k->algo_cl), "%s", jstr(o, "algoClOrdId"));
-        snprintf(k->inst_id, sizeof(k->inst_id), "%s", jstr(o, "instId"));
+        snprintf(k->algo_id, sizeof(k->algo_id), "%s", okx_jstr(o, "algoId"));
+        snprintf(k->algo_cl, sizeof(k->algo_cl), "%s", okx_jstr(o, "algoClOrdId"));
+        snprintf(k->inst_id, sizeof(k->inst_id), "%s", okx_jstr(o, "instId"));
         size_t n = strlen(k->algo_cl);
         char cl[AT_ID_LEN];
         snprintf(cl, sizeof(cl), "%.*s", n > 0 ? (int)n - 1 : 0, k->algo_cl);
