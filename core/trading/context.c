@@ -370,6 +370,10 @@ void tr_hist_outcome(trader *t, const char *intent_id, const char *cl_ord_id, co
 void tr_pending_add(trader *t, const tr_pending *p)
 {
     if (t->npending == TR_PENDING) {
+        t->h->log(t->inst, AT_LOG_WARN,
+                  "%d entries wait for their first fill: intent %s (clOrdId %s) is forgotten, "
+                  "its fill will not set its position's thesis",
+                  TR_PENDING, t->pending[0].intent_id, t->pending[0].cl_ord_id);
         memmove(&t->pending[0], &t->pending[1], (TR_PENDING - 1) * sizeof(t->pending[0]));
         t->npending--;
     }
