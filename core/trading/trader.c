@@ -578,7 +578,26 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
     }
     char *actions = d ? vd_to_json(d, &t->lim) : NULL;
     char *ints = notes ? json_dumps(notes, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    tr_store_decision(t, c, r, d != NULL, validation, actions, ints);
+    int stored = tr_store_decision(t, c, r, d != NULL, validation, actions, ints);
+    if (stored != AT_OK && stored != AT_ESTATE) {
+        /* The intents still go out: the gate stores each one with its
+         * decision id, so the orders stay traceable without this row. */
+        tbuf ids = {0};
+        for (size_t i = 0; i < nint; i++) {
+            tb_printf(&ids, "%s%s", i ? ", " : "", intents[i].intent_id);
+        }
+        char *list = tb_take(&ids);
+        if (nint == 0) {
+            t->h->log(t->inst, AT_LOG_ERROR, "%s: decision not stored: %s", c->key,
+                      at_strerror(stored));
+        } else {
+            t->h->log(t->inst, AT_LOG_ERROR,
+                      "%s: decision not stored: %s; its %zu intent%s published all the same: %s",
+                      c->key, at_strerror(stored), nint, nint == 1 ? " is" : "s are",
+                      list ? list : "(out of memory listing them)");
+        }
+        free(list);
+    }
     free(actions);
     free(ints);
     json_decref(notes);

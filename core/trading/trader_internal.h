@@ -218,8 +218,11 @@ void tr_publish_decision(trader *t, const tr_call *c, const at_ai_reply *r, cons
 int tr_publish_intent(trader *t, const at_ev_order_intent *in);
 
 /* trader_store.c */
-void tr_store_decision(trader *t, const tr_call *c, const at_ai_reply *r, bool valid,
-                       const char *validation, const char *actions_json, const char *intents_json);
+/* Queues the decision's row: db_write's answer (AT_ESTATE: no storage at
+ * all, which the core reports itself); a failure once queued is logged when
+ * the storage answers. */
+int tr_store_decision(trader *t, const tr_call *c, const at_ai_reply *r, bool valid,
+                      const char *validation, const char *actions_json, const char *intents_json);
 void tr_load_history(trader *t);
 /* Read instruments and the position mode again, then call next(c). */
 void tr_refresh(trader *t, tr_call *c, void (*next)(tr_call *c));

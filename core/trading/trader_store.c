@@ -56,8 +56,8 @@ static void on_stored(void *arg, int err, const char *error)
 
 /* ------------------------------------------------------------ the row */
 
-void tr_store_decision(trader *t, const tr_call *c, const at_ai_reply *r, bool valid,
-                       const char *validation, const char *actions_json, const char *intents_json)
+int tr_store_decision(trader *t, const tr_call *c, const at_ai_reply *r, bool valid,
+                      const char *validation, const char *actions_json, const char *intents_json)
 {
     const char *user = c->user_retry ? c->user_retry : c->user;
     const at_db_value p[] = {
@@ -100,9 +100,7 @@ void tr_store_decision(trader *t, const tr_call *c, const at_ai_reply *r, bool v
         "refusal, deadline_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
         "$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29) ON CONFLICT (id) DO NOTHING",
         p, sizeof(p) / sizeof(p[0]), on_stored, t->inst);
-    if (rc != AT_OK && rc != AT_ESTATE) {
-        t->h->log(t->inst, AT_LOG_ERROR, "%s: decision not stored: %s", c->key, at_strerror(rc));
-    }
+    return rc;
 }
 
 /* ------------------------------------------------------------ refresh */
