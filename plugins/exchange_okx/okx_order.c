@@ -219,13 +219,8 @@ int okx_order_build(const okx_ctx *c, const at_ev_order_intent *ev, const okx_in
         break;
     case AT_INTENT_CLOSE_POSITION:
         ok &= put(b, "mgnMode", json_string(td));
-        if (ps) {
-            /* Which side to close: the intent's, else the one its side and
-             * reduce-only imply (okx_order_pos_side). */
-            ok &= put(b, "posSide",
-                      json_string(ev->pos_side == AT_POS_SHORT  ? "short"
-                                  : ev->pos_side == AT_POS_LONG ? "long"
-                                                                : ps));
+        if (ps) { /* the intent's side, else the one its side and reduce-only imply */
+            ok &= put(b, "posSide", json_string(ps));
         }
         ok &= put(b, "clOrdId", json_string(ev->cl_ord_id));
         out->path = "/api/v5/trade/close-position";
