@@ -261,8 +261,8 @@ bool rl_size(rl_judge *j, at_dec *sz)
                 !contracts(j, RL_MARGIN_PER_TRADE, room, unit, &n)) {
                 return false;
             }
-            if (j->amend) {
-                h->dec_sub(n, j->base, &n);
+            if (j->amend && h->dec_sub(n, j->base, &n) != AT_OK) {
+                return overflow(j, RL_MARGIN_PER_TRADE, "a size");
             }
             snprintf(why, sizeof(why),
                      "margin %s %s (leverage %s) is %s %% of equity %s, over margin_max_pct %g",
