@@ -265,7 +265,7 @@ static void start_call(trader *t, const at_ev_trigger *tr)
         return;
     }
     tr_call *c = calloc(1, sizeof(*c));
-    if (!c || !(c->trigger_reason = strdup(tr->reason ? tr->reason : ""))) {
+    if (!c || !(c->trigger_reason = at_strdup(tr->reason ? tr->reason : ""))) {
         free(c);
         t->h->log(t->inst, AT_LOG_ERROR, "out of memory: trigger %s not answered", tr->key);
         return;
@@ -484,14 +484,12 @@ static void on_reply(void *arg, const at_ai_reply *r)
     if (rc != AT_OK && t->cfg.retry && c->attempt == 0 && retryable(r)) {
         t->h->log(t->inst, AT_LOG_WARN, "%s: invalid answer (%s): asking again once", c->key, why);
         free(d);
-        tbuf b = {0};
-        tb_printf(&b,
-                  "%s\n\nYour previous answer was invalid: %s.\nAnswer again with only the JSON "
-                  "object described above.\n",
-                  c->user, why);
-        c->user_retry = tb_take(&b);
-        c->first_raw = strdup(r->content ? r->content : "");
-        c->first_error = strdup(why);
+        c->user_retry = at_asprintf(
+            "%s\n\nYour previous answer was invalid: %s.\nAnswer again with only the JSON "
+            "object described above.\n",
+            c->user, why);
+        c->first_raw = at_strdup(r->content ? r->content : "");
+        c->first_error = at_strdup(why);
         if (!c->user_retry || !c->first_raw || !c->first_error) {
             finish(c, r, NULL, "out of memory preparing the retry");
             return;

@@ -322,10 +322,9 @@ static int on_decision_row(void *arg, const at_db_row *row)
     snprintf(r->id, sizeof(r->id), "%s", id);
     r->ts_ms = ts;
     r->valid = dbcol_bool(row, 2);
-    const char *s;
-    r->invalid = (s = dbcol_text(row, 3)) ? strdup(s) : NULL;
-    r->actions = (s = dbcol_text(row, 4)) ? strdup(s) : NULL;
-    r->intents = (s = dbcol_text(row, 5)) ? strdup(s) : NULL;
+    r->invalid = at_strdup(dbcol_text(row, 3));
+    r->actions = at_strdup(dbcol_text(row, 4));
+    r->intents = at_strdup(dbcol_text(row, 5));
     return 0;
 }
 
