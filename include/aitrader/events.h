@@ -417,6 +417,25 @@ typedef struct at_ev_order_intent {
     bool shadow;          /**< risk-check and store, do not send */
 } at_ev_order_intent;
 
+/**
+ * Whether a place adds to a position (an entry) — the one rule the risk
+ * rules judge by and exchange_okx sends by. Long/short mode (pos_side long
+ * or short): OKX ignores reduceOnly there, so the side decides: a sell of the
+ * long or a buy of the short reduces, whatever reduce_only says. Net mode
+ * (pos_side net): only reduce_only makes a reduction (the venue refuses a
+ * reduce-only order that would grow the position).
+ */
+static inline bool at_place_is_entry(at_side side, at_pos_side pos_side, bool reduce_only)
+{
+    if (pos_side == AT_POS_LONG) {
+        return side != AT_SIDE_SELL;
+    }
+    if (pos_side == AT_POS_SHORT) {
+        return side != AT_SIDE_BUY;
+    }
+    return !reduce_only;
+}
+
 /** AT_EV_RISK_VERDICT: one rule's verdict on an intent (published by the engine's executor). */
 typedef struct at_ev_risk_verdict {
     at_event h;

@@ -52,9 +52,10 @@ int okx_order_mode_check(const okx_ctx *c, const at_ev_order_intent *ev, char *w
         return AT_OK;
     }
     /* Hedge mode: OKX ignores reduceOnly, the side and posSide alone say
-     * whether an order opens (buy+long, sell+short) or closes. */
+     * whether an order opens (buy+long, sell+short) or closes: a reduce_only
+     * intent that at_place_is_entry (events.h) calls an entry is refused. */
     bool buy = ev->side == AT_SIDE_BUY;
-    if (buy == (ev->pos_side == AT_POS_LONG)) {
+    if (at_place_is_entry(ev->side, ev->pos_side, ev->reduce_only)) {
         snprintf(why, whylen,
                  "reduce_only %s with pos_side %s opens a position in a long_short_mode account "
                  "(a reduction is %s with pos_side %s)",

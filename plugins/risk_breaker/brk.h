@@ -66,24 +66,6 @@ typedef struct brk_trader {
     char why[160]; /* the last failure's reason */
 } brk_trader;
 
-/* Whether a place is an entry (adds to a position). The one rule of
- * risk_limits, risk_breaker (risk_limits.h keeps an identical copy: plugins
- * share no header) and exchange_okx. Hedge mode (pos_side long/short): OKX
- * ignores reduceOnly there, so the side decides: a sell of the long or a buy
- * of the short reduces, whatever reduce_only says. Net mode: only
- * reduce_only makes a reduction (the venue refuses a reduce-only order that
- * would grow). */
-static inline bool risk_place_is_entry(at_side side, at_pos_side ps, bool reduce_only)
-{
-    if (ps == AT_POS_LONG) {
-        return side != AT_SIDE_SELL;
-    }
-    if (ps == AT_POS_SHORT) {
-        return side != AT_SIDE_BUY;
-    }
-    return !reduce_only;
-}
-
 typedef struct breaker {
     /* config (written by the engine) */
     const char *daily_pct_text, *drawdown_pct_text;

@@ -233,7 +233,7 @@ static void on_tick(void *arg)
 
 /* ------------------------------------------------------------ the check */
 
-/* An entry adds exposure: a place risk_place_is_entry (brk.h) calls one, or
+/* An entry adds exposure: a place at_place_is_entry (events.h) calls one, or
  * an amend that sets a size. The breaker follows no orders, so it can never
  * know that a size amend shrinks its order: every size-setting amend is
  * refused while entries are (a price-only amend, a cancel, a close pass). */
@@ -241,7 +241,7 @@ static bool is_entry(const at_ev_order_intent *it)
 {
     switch (it->op) {
     case AT_INTENT_PLACE:
-        return risk_place_is_entry(it->side, it->pos_side, it->reduce_only);
+        return at_place_is_entry(it->side, it->pos_side, it->reduce_only);
     case AT_INTENT_AMEND:
         return it->sz.m > 0;
     default:

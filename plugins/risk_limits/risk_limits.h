@@ -184,23 +184,6 @@ int rl_check_config(const void *ctx, const char **key, char *why, size_t whylen)
 /* The limit for an instrument: its override, else the default. */
 at_dec rl_limit_for(const rl_limit *l, at_inst inst);
 
-/* Whether a place is an entry (adds to a position). The one rule of
- * risk_limits, risk_breaker (brk.h keeps an identical copy: plugins share
- * no header) and exchange_okx. Hedge mode (pos_side long/short): OKX ignores
- * reduceOnly there, so the side decides: a sell of the long or a buy of the
- * short reduces, whatever reduce_only says. Net mode: only reduce_only makes
- * a reduction (the venue refuses a reduce-only order that would grow). */
-static inline bool risk_place_is_entry(at_side side, at_pos_side ps, bool reduce_only)
-{
-    if (ps == AT_POS_LONG) {
-        return side != AT_SIDE_SELL;
-    }
-    if (ps == AT_POS_SHORT) {
-        return side != AT_SIDE_BUY;
-    }
-    return !reduce_only;
-}
-
 static inline void rl_copy_id(char dst[AT_ID_LEN], const char *src)
 {
     size_t n = src ? strnlen(src, AT_ID_LEN - 1) : 0;

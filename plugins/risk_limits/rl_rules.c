@@ -335,7 +335,7 @@ void rl_check(void *ctx, const at_ev_order_intent *it, at_risk_answer *out)
     }
     bool buy = it->side == AT_SIDE_BUY;
     bool hedge = it->pos_side == AT_POS_LONG || it->pos_side == AT_POS_SHORT;
-    if (!risk_place_is_entry(it->side, it->pos_side, it->reduce_only)) {
+    if (!at_place_is_entry(it->side, it->pos_side, it->reduce_only)) {
         /* Net mode reduce-only: without a side in long/short mode the venue
          * takes a reduce-only buy as closing the short (okx_order_pos_side). */
         const rl_pos *p = rl_pos_find(c, it->account, it->h.inst, it->pos_side);

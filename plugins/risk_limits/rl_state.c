@@ -426,7 +426,7 @@ static void on_order(void *arg, const at_event *e)
     if (!o) {
         /* An entry order placed elsewhere (before this start, another
          * engine): its open part counts too. */
-        if (final || !e->inst || !risk_place_is_entry(r->side, r->pos_side, r->reduce_only) ||
+        if (final || !e->inst || !at_place_is_entry(r->side, r->pos_side, r->reduce_only) ||
             !r->cl_ord_id[0] || c->orders.n >= RL_MAX_ORDERS || !(o = rl_vec_push(&c->orders))) {
             return;
         }
