@@ -33,6 +33,7 @@ const bus_type_info bus_types[AT_EV__COUNT] = {
     [AT_EV_ORDER_RESULT] = {"order_result", sizeof(at_ev_order_result), KEEP},
     [AT_EV_ALERT] = {"alert", sizeof(at_ev_alert), KEEP},
     [AT_EV_STATUS] = {"status", sizeof(at_ev_status), KEEP},
+    [AT_EV_ALGO_ORDER] = {"algo_order", sizeof(at_ev_algo_order), KEEP},
 };
 
 const char *bus_type_name(at_event_type t)

@@ -102,11 +102,13 @@ typedef enum at_event_type {
     AT_EV_ORDER_RESULT, /**< at_ev_order_result: the venue's answer to an intent */
     AT_EV_ALERT,        /**< at_ev_alert: something a human should see */
     AT_EV_STATUS,       /**< at_ev_status: an instance's connection/health state changed */
-    AT_EV__COUNT        /**< number of types (not a type) */
+    /* ABI 1.4 */
+    AT_EV_ALGO_ORDER, /**< at_ev_algo_order: one algo order's state (TP/SL, trigger) */
+    AT_EV__COUNT      /**< number of types (not a type) */
 } at_event_type;
 
 /** Payload version published by this SDK build. */
-#define AT_EV_VERSION 3
+#define AT_EV_VERSION 4
 
 /** Fixed sizes of identifier fields (including the NUL). */
 #define AT_ID_LEN 48       /**< ids: ordId, clOrdId, tradeId, intent ids, instance names */
@@ -283,6 +285,9 @@ typedef struct at_ev_order {
     char fee_ccy[AT_CCY_LEN];
     bool reduce_only;
     int64_t c_time_ms, u_time_ms;
+    /* payload version 4 (ABI 1.4) */
+    char algo_id[AT_ID_LEN]; /**< the algo order (TP/SL, trigger) that placed this one, or "" */
+    char algo_cl_ord_id[AT_ID_LEN]; /**< that algo order's algoClOrdId, or "" */
 } at_ev_order;
 
 /** AT_EV_FILL */
@@ -299,6 +304,9 @@ typedef struct at_ev_fill {
     char fee_ccy[AT_CCY_LEN];
     bool maker;
     int64_t exch_ts_ms;
+    /* payload version 4 (ABI 1.4) */
+    char algo_cl_ord_id[AT_ID_LEN]; /**< algoClOrdId of the algo order that placed the filled
+                                       order (a TP/SL that fired), or "" */
 } at_ev_fill;
 
 /** One indicator value. */
@@ -415,6 +423,9 @@ typedef struct at_ev_order_intent {
     at_dec sl_trigger_px; /**< 0 when absent */
     at_dec leverage;      /**< 0 = leave as is */
     bool shadow;          /**< risk-check and store, do not send */
+    /* payload version 4 (ABI 1.4) */
+    int64_t ttl_ms; /**< a place of a resting order (not market): the engine cancels what is
+                       still unfilled this long after it was sent; 0 = it rests */
 } at_ev_order_intent;
 
 /**
@@ -463,6 +474,40 @@ typedef struct at_ev_order_result {
     const char *msg;
     int64_t latency_us; /**< request out to answer in */
 } at_ev_order_result;
+
+/** Algo order states, as OKX's orders-algo names them. */
+typedef enum at_algo_state {
+    AT_ALGO_UNKNOWN = 0,
+    AT_ALGO_LIVE,                /**< waiting for its trigger */
+    AT_ALGO_EFFECTIVE,           /**< triggered: its order was placed */
+    AT_ALGO_PARTIALLY_EFFECTIVE, /**< one leg triggered */
+    AT_ALGO_CANCELED,
+    AT_ALGO_FAILED, /**< order_failed: triggered, its order refused */
+} at_algo_state;
+
+/**
+ * AT_EV_ALGO_ORDER (ABI 1.4): an algo order the venue holds — the TP/SL
+ * attached to an entry (algoClOrdId = the entry's clOrdId + "a"), a
+ * conditional, oco or trigger order. Published by exchanges on each change
+ * and for every pending one when they (re)connect.
+ */
+typedef struct at_ev_algo_order {
+    at_event h;
+    char account[AT_ID_LEN];
+    char algo_id[AT_ID_LEN];
+    char algo_cl_ord_id[AT_ID_LEN];
+    char ord_type[16]; /**< "conditional", "oco", "trigger" … as OKX names it */
+    at_algo_state state;
+    at_side side; /**< the side of the order it places */
+    at_pos_side pos_side;
+    at_dec sz;            /**< contracts; 0 with close_position */
+    bool close_position;  /**< closes the whole position (closeFraction 1) */
+    bool reduce_only;     /**< only reduces (every TP/SL) */
+    at_dec tp_trigger_px; /**< 0 when absent */
+    at_dec sl_trigger_px; /**< 0 when absent */
+    at_dec trigger_px;    /**< trigger orders; 0 when absent */
+    int64_t c_time_ms, u_time_ms;
+} at_ev_algo_order;
 
 /** AT_EV_ALERT */
 typedef struct at_ev_alert {

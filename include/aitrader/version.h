@@ -29,7 +29,9 @@
  * at_ev_trigger.deadline_ms and at_ev_decision.trigger_key/cost_usd (payload
  * version 2); 1.3 added at_plugin.check_config, the order gate's operations
  * (at_exchange_ops, at_risk_ops) and at_ev_risk_verdict.verdict/sz/name
- * (payload version 3), at_http_req.proxy and host->ws_open_proxy.
+ * (payload version 3), at_http_req.proxy and host->ws_open_proxy; 1.4 added
+ * AT_EV_ALGO_ORDER, at_ev_order_intent.ttl_ms and the algo ids of
+ * at_ev_order/at_ev_fill (payload version 4).
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H
@@ -42,6 +44,6 @@
 /** Plugin ABI major: any incompatible change bumps it; the loader requires an exact match. */
 #define AT_ABI_MAJOR 1
 /** Plugin ABI minor: appended fields; the loader accepts plugins with minor <= the engine's. */
-#define AT_ABI_MINOR 3
+#define AT_ABI_MINOR 4
 
 #endif
