@@ -185,7 +185,9 @@ void engine_request_stop(int exit_code)
 
 /* The executor: every exchange instance with order operations is a venue,
  * every risk instance a rule, in start (config) order. Started after every
- * instance, so nothing reaches a venue before it is up. */
+ * instance, so nothing reaches a venue before it is up. The order keeper
+ * comes with it, on its own instance ("core.keeper"): the executor tells it
+ * what it submitted, its cancels go through the executor like any intent. */
 static int executor_start(engine *e)
 {
     size_t n = 0;
@@ -213,9 +215,20 @@ static int executor_start(engine *e)
             rules[cfg.nrules++] = (exec_rule){in->name, p->ops, in->ctx};
         }
     }
+    const keeper_cfg kcfg = {.orphan_grace_ms = e->core.orphan_grace_ms};
+    at_instance *kself = engine_virtual_instance(e, "core.keeper");
+    e->keeper = kself ? keeper_new(engine_host(), kself, &kcfg) : NULL;
+    if (!e->keeper) {
+        goto done;
+    }
+    cfg.on_submit = keeper_on_submit;
+    cfg.on_submit_arg = e->keeper;
     at_instance *self = engine_virtual_instance(e, "core.executor");
     e->executor = self ? exec_new(engine_host(), self, &cfg) : NULL;
     rc = e->executor ? exec_start(e->executor) : AT_ENOMEM;
+    if (rc == AT_OK) {
+        rc = keeper_start(e->keeper);
+    }
 done:
     free(venues);
     free(rules);
@@ -555,6 +568,7 @@ void engine_shutdown(engine *e)
     }
     schedulers_stop(e);
     exec_stop(e->executor);
+    keeper_stop(e->keeper);
     equity_stop(e->equity);
     for (size_t k = n; rev && k-- > 0;) {
         at_instance *in = rev[k];
@@ -599,6 +613,8 @@ void engine_shutdown(engine *e)
     schedulers_free(e);
     exec_free(e->executor);
     e->executor = NULL;
+    keeper_free(e->keeper); /* after storage: an owner query may hold it until then */
+    e->keeper = NULL;
     equity_free(e->equity);
     e->equity = NULL;
     if (e->started) {

@@ -12,6 +12,7 @@
 #include "net.h"
 #include "trading/equity.h"
 #include "trading/executor.h"
+#include "trading/keeper.h"
 #include "trading/scheduler.h"
 #include "trading/trader.h"
 
@@ -32,6 +33,7 @@ struct engine {
     sched **scheds;     /* one per trader, while started */
     trader **tdrs;      /* the decision half of each trader (same instance) */
     executor *executor; /* the one gate for orders, while started */
+    keeper *keeper;     /* limit TTL and orphan TP/SL cancels, with the gate */
     equity *equity;     /* the equity curve (equity_snapshots), while started */
     struct event_base *base;
     struct event *sig_int, *sig_term, *stop_ev;

@@ -44,6 +44,10 @@ static const at_cfg_field core_schema[] = {
      "HTTP proxy for every outbound connection (REST, WebSockets, AI providers) as a CONNECT "
      "tunnel: http://[user:password@]host:port; instances with a proxy key may override it "
      "(none = direct)"},
+    {"orphan_grace", AT_CFG_DURATION, "5s", AT_CFG_RANGE, offsetof(core_settings, orphan_grace_ms),
+     0, 3600000, NULL,
+     "a TP/SL of ours whose position was open and stays closed this long is cancelled by the "
+     "engine (the venue usually does it first; 0 = never)"},
     {0},
 };
 

@@ -23,6 +23,8 @@ struct executor {
     char **data_only;
     size_t ndata_only;
     int sub;
+    void (*on_submit)(void *arg, const at_ev_order_intent *it);
+    void *on_submit_arg;
     exec_stats st;
     char (*seen)[AT_ID_LEN]; /* ring of the last SEEN_MAX intent ids */
     size_t nseen, seen_next;
@@ -234,6 +236,11 @@ static const exec_venue *gate(executor *x, const at_ev_order_intent *it)
         gate_reject(x, it, "a place needs a size above 0 (contracts)");
         return NULL;
     }
+    if (it->op == AT_INTENT_PLACE && it->ttl_ms < 0) {
+        gate_reject(x, it,
+                    "ttl_ms must be 0 (the order rests) or above (cancelled that long after)");
+        return NULL;
+    }
     return v;
 }
 
@@ -320,6 +327,9 @@ static void on_intent(void *arg, const at_event *e)
     }
     x->st.submitted++;
     v->ops->submit(v->ctx, &cur);
+    if (x->on_submit) {
+        x->on_submit(x->on_submit_arg, &cur);
+    }
 }
 
 executor *exec_new(const at_host *h, at_instance *self, const exec_cfg *cfg)
@@ -331,6 +341,8 @@ executor *exec_new(const at_host *h, at_instance *self, const exec_cfg *cfg)
     x->h = h;
     x->self = self;
     x->paper_mode = cfg->paper_mode;
+    x->on_submit = cfg->on_submit;
+    x->on_submit_arg = cfg->on_submit_arg;
     x->venues = calloc(cfg->nvenues ? cfg->nvenues : 1, sizeof(*x->venues));
     x->rules = calloc(cfg->nrules ? cfg->nrules : 1, sizeof(*x->rules));
     x->data_only = calloc(cfg->ndata_only ? cfg->ndata_only : 1, sizeof(*x->data_only));

@@ -43,6 +43,11 @@ typedef struct exec_cfg {
     /* Exchange instances without order operations (data only), to say so. */
     const char *const *data_only;
     size_t ndata_only;
+    /* Told of each intent handed to a venue's submit(), as sent (clOrdId
+     * derived, resized): the order keeper follows limits with a TTL. May be
+     * NULL. */
+    void (*on_submit)(void *arg, const at_ev_order_intent *it);
+    void *on_submit_arg;
 } exec_cfg;
 
 typedef struct exec_stats {
