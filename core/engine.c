@@ -255,6 +255,19 @@ static int equity_start_core(engine *e)
     return rc;
 }
 
+/* PnL per trader and account, from the fills (core/trading/ledger.h). */
+static int ledger_start_core(engine *e)
+{
+    const ledger_cfg cfg = {.period_ms = 60000};
+    at_instance *self = engine_virtual_instance(e, "core.ledger");
+    e->ledger = self ? ledger_new(engine_host(), self, &cfg) : NULL;
+    int rc = e->ledger ? ledger_start(e->ledger) : AT_ENOMEM;
+    if (rc != AT_OK) {
+        log_msg("core", AT_LOG_ERROR, "the PnL ledger failed to start: %s", at_strerror(rc));
+    }
+    return rc;
+}
+
 /* The decision half of a trader, on its scheduler's instance, with its AI
  * instance's operations (handed over like the executor's venues). */
 static int trader_start_one(engine *e, size_t i, at_instance *in)
@@ -528,6 +541,9 @@ int engine_start(engine *e)
         rc = schedulers_start(e);
     }
     if (rc != AT_OK) {
+    if (rc == AT_OK) {
+        rc = ledger_start_core(e);
+    }
         return rc;
     }
     log_msg("core", AT_LOG_INFO, "running; Ctrl-C or SIGTERM stops");
@@ -574,6 +590,7 @@ void engine_shutdown(engine *e)
         at_instance *in = rev[k];
         if (in->started && in->lp.plugin && in->lp.plugin->stop) {
             in->lp.plugin->stop(in->ctx);
+    ledger_stop(e->ledger);
         }
         if (in->started) {
             engine_set_state(in, AT_STATE_STOPPED, NULL);
@@ -621,6 +638,8 @@ void engine_shutdown(engine *e)
         bus_shutdown();
         loopsvc_shutdown();
         clock_shutdown();
+    ledger_free(e->ledger);
+    e->ledger = NULL;
         metrics_shutdown();
         if (e->stop_ev) {
             event_free(e->stop_ev);

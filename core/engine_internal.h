@@ -11,6 +11,7 @@
 #include "http.h"
 #include "net.h"
 #include "trading/equity.h"
+#include "trading/ledger.h"
 #include "trading/executor.h"
 #include "trading/keeper.h"
 #include "trading/scheduler.h"
@@ -35,6 +36,7 @@ struct engine {
     executor *executor; /* the one gate for orders, while started */
     keeper *keeper;     /* limit TTL and orphan TP/SL cancels, with the gate */
     equity *equity;     /* the equity curve (equity_snapshots), while started */
+    ledger *ledger;     /* PnL per trader and account (ledger, pnl_snapshots) */
     struct event_base *base;
     struct event *sig_int, *sig_term, *stop_ev;
     http_client *http;
