@@ -1,4 +1,4 @@
-#include "ledger.h"
+#include "ledger_internal.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -13,98 +13,21 @@
 #include "ledger_book.h"
 #include "util.h"
 
-#define SEEN_MAX 8192  /* fill ids remembered against duplicates */
-#define ATTR_CACHE 256 /* clOrdId → origin/decision, for partial fills */
-#define AGG_MAX 4096   /* decisions whose outcome is kept in memory */
-#define UNATTRIBUTED "unattributed"
-
-static const char *const POS_SIDES[] = {"net", "long", "short"};
-
-typedef struct book {
-    char origin[AT_ID_LEN], account[AT_ID_LEN];
-    at_inst inst;
-    at_pos_side pos_side;
-    lb_book b;
-} book;
-
-typedef struct inst_info {
-    at_inst inst;
-    bool asked, have, linear;
-    at_dec ct_val;
-    at_dec mark, last;
-    at_dec fund_rate; /* the rate in force for the period ending at fund_ms */
-    int64_t fund_ms;  /* settlement time the rate is for; 0 = none seen */
-} inst_info;
-
-typedef struct agg {
-    char id[AT_ID_LEN];
-    at_dec opened, closed, open, closing, realized, fees, funding;
-    unsigned fills;
-} agg;
-
-typedef struct attr {
-    char account[AT_ID_LEN], cl[AT_ID_LEN];
-    char origin[AT_ID_LEN], decision_id[AT_ID_LEN];
-} attr;
-
-/* A fill waiting for its attribution and instrument data, or a funding
- * settlement waiting behind the fills before it. */
-typedef struct job {
-    struct job *next;
-    bool funding, recovered;
-    at_ev_fill f;
-    char inst_name[64];
-    /* funding */
-    at_dec rate, mark;
-    int64_t fund_ms;
-    /* resolved */
-    bool attributed;
-    attr a;
-} job;
-
-struct ledger {
-    const at_host *h;
-    at_instance *self;
-    ledger_cfg cfg;
-    int subs[4];
-    size_t nsubs;
-    at_timer *timer;
-    book **books;
-    size_t nbooks, capbooks;
-    inst_info *insts;
-    size_t ninsts, capinsts;
-    agg *aggs;
-    size_t naggs;
-    attr cache[ATTR_CACHE];
-    size_t ncache, cache_next;
-    job *head, *tail;
-    bool busy; /* the head job waits for a storage answer */
-    bool ready, running, freed;
-    unsigned queries;
-    int64_t seq;
-    char (*seen)[96];
-    size_t nseen, seen_next;
-    bool said_no_storage, said_inverse;
-    ledger_stats st;
-};
-
-static int64_t now_ms(const ledger *l)
+int64_t lg_now_ms(const ledger *l)
 {
     return l->h->now_us() / 1000;
 }
 
-static void fmt(at_dec d, char out[AT_DEC_STRLEN])
+void lg_fmt(at_dec d, char out[AT_DEC_STRLEN])
 {
     if (at_dec_format(at_dec_normalize(d), out) < 0) {
         snprintf(out, AT_DEC_STRLEN, "?");
     }
 }
 
-static void pump(ledger *l);
-
 /* ------------------------------------------------------------ lookups */
 
-static bool seen(ledger *l, const char *id, bool add)
+bool lg_seen(ledger *l, const char *id, bool add)
 {
     for (size_t i = 0; i < l->nseen; i++) {
         if (strcmp(l->seen[i], id) == 0) {
@@ -121,7 +44,7 @@ static bool seen(ledger *l, const char *id, bool add)
     return false;
 }
 
-static inst_info *inst_of(ledger *l, at_inst id)
+inst_info *lg_inst_of(ledger *l, at_inst id)
 {
     for (size_t i = 0; i < l->ninsts; i++) {
         if (l->insts[i].inst == id) {
@@ -174,7 +97,7 @@ static book *book_of(ledger *l, const char *origin, const char *account, at_inst
     return b;
 }
 
-static agg *agg_of(ledger *l, const char *id)
+agg *lg_agg_of(ledger *l, const char *id)
 {
     if (!id || !id[0]) {
         return NULL;
@@ -202,132 +125,11 @@ static agg *agg_of(ledger *l, const char *id)
     return a;
 }
 
-/* ------------------------------------------------------------ writes */
-
-static void write_done(void *arg, int err, const char *error)
-{
-    ledger *l = arg;
-    if (err != AT_OK && !l->freed) {
-        l->h->log(l->self, AT_LOG_ERROR, "a ledger write failed: %s (%s)", at_strerror(err),
-                  error ? error : "");
-    }
-    l->queries--;
-    if (l->freed && l->queries == 0) {
-        free(l);
-    }
-}
-
-static void db_write(ledger *l, const char *sql, const at_db_value *p, size_t n)
-{
-    int rc = l->h->db_write(l->self, sql, p, n, write_done, l);
-    if (rc == AT_OK) {
-        l->queries++;
-    } else if (!l->said_no_storage) {
-        l->said_no_storage = true;
-        l->h->log(l->self, AT_LOG_WARN,
-                  "PnL per trader is not stored (no storage: %s); it is kept in memory only",
-                  at_strerror(rc));
-    }
-}
-
-static json_t *dec_json(at_dec d)
-{
-    char s[AT_DEC_STRLEN];
-    fmt(d, s);
-    return json_string(s);
-}
-
-static void write_outcome(ledger *l, const agg *a)
-{
-    at_dec net = a->realized;
-    at_dec_add(net, a->fees, &net);
-    at_dec_add(net, a->funding, &net);
-    json_t *o =
-        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "opened", dec_json(a->opened), "closed",
-                  dec_json(a->closed), "open", dec_json(a->open), "closing", dec_json(a->closing),
-                  "realized_pnl", dec_json(a->realized), "fees", dec_json(a->fees), "funding",
-                  dec_json(a->funding), "net_pnl", dec_json(net), "fills", (json_int_t)a->fills);
-    char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!js) {
-        l->h->log(l->self, AT_LOG_ERROR, "%s: out of memory: outcome not written", a->id);
-        return;
-    }
-    const at_db_value p[] = {AT_DB_S(a->id), AT_DB_S(js), AT_DB_D(at_dec_normalize(net)),
-                             AT_DB_I(now_ms(l))};
-    db_write(l,
-             "UPDATE decisions SET outcome_json = $2, net_pnl = $3, outcome_ms = $4 WHERE id = $1",
-             p, 4);
-    free(js);
-}
-
-/* Totals of one origin on one account. */
-static void totals(const ledger *l, const char *origin, const char *account, ledger_pnl *out,
-                   bool *any)
-{
-    memset(out, 0, sizeof(*out));
-    out->unrealized_known = true;
-    *any = false;
-    for (size_t i = 0; i < l->nbooks; i++) {
-        const book *b = l->books[i];
-        if (strcmp(b->origin, origin) != 0 || strcmp(b->account, account) != 0) {
-            continue;
-        }
-        *any = true;
-        at_dec_add(out->realized, b->b.realized, &out->realized);
-        at_dec_add(out->fees, b->b.fees, &out->fees);
-        at_dec_add(out->funding, b->b.funding, &out->funding);
-        if (b->b.nlots == 0) {
-            continue;
-        }
-        out->positions++;
-        const inst_info *x = NULL;
-        for (size_t k = 0; k < l->ninsts && !x; k++) {
-            x = l->insts[k].inst == b->inst ? &l->insts[k] : NULL;
-        }
-        at_dec px = x ? (x->mark.m > 0 ? x->mark : x->last) : (at_dec){0, 0};
-        at_dec u;
-        if (!x || !x->have || px.m <= 0 || lb_unrealized(&b->b, x->ct_val, px, &u) != AT_OK) {
-            out->unrealized_known = false;
-            continue;
-        }
-        at_dec_add(out->unrealized, u, &out->unrealized);
-    }
-}
-
-static void snapshot(ledger *l, const char *origin, const char *account, int64_t ts)
-{
-    ledger_pnl t;
-    bool any;
-    totals(l, origin, account, &t, &any);
-    if (!any) {
-        return;
-    }
-    at_dec net = t.realized;
-    at_dec_add(net, t.fees, &net);
-    at_dec_add(net, t.funding, &net);
-    at_dec_add(net, t.unrealized, &net);
-    const at_db_value p[] = {AT_DB_S(origin),
-                             AT_DB_S(account),
-                             AT_DB_I(ts),
-                             AT_DB_D(at_dec_normalize(t.realized)),
-                             AT_DB_D(at_dec_normalize(t.fees)),
-                             AT_DB_D(at_dec_normalize(t.funding)),
-                             t.unrealized_known ? AT_DB_D(at_dec_normalize(t.unrealized)) : AT_DB_N,
-                             t.unrealized_known ? AT_DB_D(at_dec_normalize(net)) : AT_DB_N,
-                             AT_DB_I((int64_t)t.positions)};
-    db_write(l,
-             "INSERT INTO pnl_snapshots (origin, account, ts_ms, realized, fees, funding, "
-             "unrealized, net, positions) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
-             "ON CONFLICT (origin, account, ts_ms) DO NOTHING",
-             p, sizeof(p) / sizeof(p[0]));
-}
-
 /* ------------------------------------------------------------ applying */
 
 /* One fill into its book; journal and outcomes when `journal`. */
-static int apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, const attr *a,
-                      at_dec ct_val, bool journal)
+int lg_apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, const attr *a,
+                  at_dec ct_val, bool journal)
 {
     const char *origin = a->origin[0] ? a->origin : UNATTRIBUTED;
     at_pos_side ps = (unsigned)f->pos_side <= AT_POS_SHORT ? f->pos_side : AT_POS_NET;
@@ -343,11 +145,11 @@ static int apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, con
         return rc;
     }
     at_dec realized = {0, 0};
-    agg *own = agg_of(l, a->decision_id);
+    agg *own = lg_agg_of(l, a->decision_id);
     for (size_t i = 0; i < r.n; i++) {
         const lb_share *s = &r.shares[i];
         at_dec_add(realized, s->pnl, &realized);
-        agg *g = agg_of(l, s->decision_id);
+        agg *g = lg_agg_of(l, s->decision_id);
         if (!g) {
             continue;
         }
@@ -361,7 +163,7 @@ static int apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, con
             at_dec_add(g->realized, s->pnl, &g->realized);
         }
     }
-    own = agg_of(l, a->decision_id); /* agg_of may have moved entries */
+    own = lg_agg_of(l, a->decision_id); /* agg_of may have moved entries */
     if (own) {
         own->fills++;
         for (size_t i = 0; i < r.n; i++) {
@@ -397,25 +199,26 @@ static int apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, con
                              AT_DB_D(ct_val),
                              AT_DB_D(at_dec_normalize(realized)),
                              AT_DB_I(f->exch_ts_ms)};
-    db_write(l,
-             "INSERT INTO ledger (seq, id, kind, account, origin, decision_id, cl_ord_id, inst_id, "
-             "pos_side, side, sz, px, fee, ct_val, pnl, ts_ms) VALUES ($1,$2,'fill',$3,$4,$5,$6,"
-             "$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (id) DO NOTHING",
-             p, sizeof(p) / sizeof(p[0]));
+    lg_db_write(
+        l,
+        "INSERT INTO ledger (seq, id, kind, account, origin, decision_id, cl_ord_id, inst_id, "
+        "pos_side, side, sz, px, fee, ct_val, pnl, ts_ms) VALUES ($1,$2,'fill',$3,$4,$5,$6,"
+        "$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (id) DO NOTHING",
+        p, sizeof(p) / sizeof(p[0]));
     for (size_t i = 0; i < r.n; i++) {
-        agg *g = agg_of(l, r.shares[i].decision_id);
+        agg *g = lg_agg_of(l, r.shares[i].decision_id);
         if (g) {
-            write_outcome(l, g);
+            lg_write_outcome(l, g);
         }
     }
     if (own && (r.n == 0 || strcmp(r.shares[r.n - 1].decision_id, own->id) != 0)) {
-        write_outcome(l, own);
+        lg_write_outcome(l, own);
     }
-    snapshot(l, origin, f->account, now_ms(l));
-    fmt(f->sz, sz);
-    fmt(f->px, px);
-    fmt(realized, pnl);
-    fmt(f->fee, fee);
+    lg_snapshot(l, origin, f->account, lg_now_ms(l));
+    lg_fmt(f->sz, sz);
+    lg_fmt(f->px, px);
+    lg_fmt(realized, pnl);
+    lg_fmt(f->fee, fee);
     l->h->log(l->self, AT_LOG_INFO, "%s %s %s %s %s @ %s for %s%s%s: realized %s, fee %s",
               f->account, inst_name, POS_SIDES[ps], buy ? "buy" : "sell", sz, px, origin,
               a->decision_id[0] ? " decision " : "", a->decision_id, pnl, fee);
@@ -423,8 +226,8 @@ static int apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, con
 }
 
 /* Funding of the period ending at fund_ms on every book of the instrument. */
-static void apply_funding(ledger *l, at_inst inst, at_dec ct_val, at_dec rate, at_dec mark,
-                          int64_t fund_ms, const char *only_book_id, bool journal)
+void lg_apply_funding(ledger *l, at_inst inst, at_dec ct_val, at_dec rate, at_dec mark,
+                      int64_t fund_ms, const char *only_book_id, bool journal)
 {
     const char *name = l->h->inst_name(inst);
     for (size_t i = 0; i < l->nbooks; i++) {
@@ -449,11 +252,11 @@ static void apply_funding(ledger *l, at_inst inst, at_dec ct_val, at_dec rate, a
         at_dec sum = {0, 0};
         for (size_t k = 0; k < b->b.nlots; k++) {
             at_dec_add(sum, by_lot[k], &sum);
-            agg *g = agg_of(l, b->b.lots[k].decision_id);
+            agg *g = lg_agg_of(l, b->b.lots[k].decision_id);
             if (g) {
                 at_dec_add(g->funding, by_lot[k], &g->funding);
                 if (journal) {
-                    write_outcome(l, g);
+                    lg_write_outcome(l, g);
                 }
             }
         }
@@ -473,11 +276,12 @@ static void apply_funding(ledger *l, at_inst inst, at_dec ct_val, at_dec rate, a
                                  AT_DB_D(mark),
                                  AT_DB_D(at_dec_normalize(sum)),
                                  AT_DB_I(fund_ms)};
-        db_write(l,
-                 "INSERT INTO ledger (seq, id, kind, account, origin, inst_id, pos_side, ct_val, "
-                 "rate, mark, funding, ts_ms) VALUES ($1,$2,'funding',$3,$4,$5,$6,$7,$8,$9,$10,"
-                 "$11) ON CONFLICT (id) DO NOTHING",
-                 p, sizeof(p) / sizeof(p[0]));
+        lg_db_write(
+            l,
+            "INSERT INTO ledger (seq, id, kind, account, origin, inst_id, pos_side, ct_val, "
+            "rate, mark, funding, ts_ms) VALUES ($1,$2,'funding',$3,$4,$5,$6,$7,$8,$9,$10,"
+            "$11) ON CONFLICT (id) DO NOTHING",
+            p, sizeof(p) / sizeof(p[0]));
     }
 }
 
@@ -495,7 +299,7 @@ static void job_done(ledger *l)
 
 static void run_fill(ledger *l, job *j)
 {
-    inst_info *x = inst_of(l, j->f.h.inst);
+    inst_info *x = lg_inst_of(l, j->f.h.inst);
     if (!x || !x->have) {
         l->st.errors++;
         l->h->log(l->self, AT_LOG_ERROR,
@@ -516,7 +320,7 @@ static void run_fill(ledger *l, job *j)
     if (!j->a.origin[0]) {
         l->st.unattributed++;
     }
-    int rc = apply_fill(l, &j->f, j->inst_name, &j->a, x->ct_val, true);
+    int rc = lg_apply_fill(l, &j->f, j->inst_name, &j->a, x->ct_val, true);
     if (rc != AT_OK) {
         l->st.errors++;
         l->h->log(l->self, AT_LOG_ERROR, "%s %s: fill %s not booked: %s", j->f.account,
@@ -530,7 +334,7 @@ static void run_fill(ledger *l, job *j)
 static int on_inst_row(void *arg, const at_db_row *row)
 {
     ledger *l = arg;
-    inst_info *x = l->freed || !l->head ? NULL : inst_of(l, l->head->f.h.inst);
+    inst_info *x = l->freed || !l->head ? NULL : lg_inst_of(l, l->head->f.h.inst);
     if (!x) {
         return 1;
     }
@@ -558,7 +362,7 @@ static void on_lookup_done(void *arg, int err, const char *error)
                   error ? error : "");
     }
     l->busy = false;
-    pump(l);
+    lg_pump(l);
 }
 
 static int on_attr_row(void *arg, const at_db_row *row)
@@ -611,19 +415,20 @@ static void cache_put(ledger *l, const job *j)
 }
 
 /* Runs jobs in order until one waits for storage. */
-static void pump(ledger *l)
+void lg_pump(ledger *l)
 {
     while (l->ready && !l->busy && l->head) {
         job *j = l->head;
         if (j->funding) {
-            inst_info *x = inst_of(l, j->f.h.inst);
+            inst_info *x = lg_inst_of(l, j->f.h.inst);
             if (x && x->have && x->linear) {
-                apply_funding(l, j->f.h.inst, x->ct_val, j->rate, j->mark, j->fund_ms, NULL, true);
+                lg_apply_funding(l, j->f.h.inst, x->ct_val, j->rate, j->mark, j->fund_ms, NULL,
+                                 true);
             }
             job_done(l);
             continue;
         }
-        inst_info *x = inst_of(l, j->f.h.inst);
+        inst_info *x = lg_inst_of(l, j->f.h.inst);
         if (x && !x->asked) {
             x->asked = true;
             const at_db_value p[] = {AT_DB_S(j->inst_name)};
@@ -681,7 +486,7 @@ static job *enqueue(ledger *l)
     return j;
 }
 
-static void queue_fill(ledger *l, const at_ev_fill *f, bool recovered)
+void lg_queue_fill(ledger *l, const at_ev_fill *f, bool recovered)
 {
     const char *name = l->h->inst_name(f->h.inst);
     char id[3 * AT_ID_LEN + 80];
@@ -692,7 +497,7 @@ static void queue_fill(ledger *l, const at_ev_fill *f, bool recovered)
                   f->account);
         return;
     }
-    if (seen(l, id, true)) {
+    if (lg_seen(l, id, true)) {
         l->st.duplicates++;
         return;
     }
@@ -713,13 +518,13 @@ static void queue_fill(ledger *l, const at_ev_fill *f, bool recovered)
 static void on_fill(void *arg, const at_event *e)
 {
     ledger *l = arg;
-    queue_fill(l, (const at_ev_fill *)e, false);
-    pump(l);
+    lg_queue_fill(l, (const at_ev_fill *)e, false);
+    lg_pump(l);
 }
 
 static void on_mark(void *arg, const at_event *e)
 {
-    inst_info *x = inst_of(arg, e->inst);
+    inst_info *x = lg_inst_of(arg, e->inst);
     if (x && ((const at_ev_mark *)e)->mark_px.m > 0) {
         x->mark = ((const at_ev_mark *)e)->mark_px;
     }
@@ -727,7 +532,7 @@ static void on_mark(void *arg, const at_event *e)
 
 static void on_ticker(void *arg, const at_event *e)
 {
-    inst_info *x = inst_of(arg, e->inst);
+    inst_info *x = lg_inst_of(arg, e->inst);
     if (x && ((const at_ev_ticker *)e)->last.m > 0) {
         x->last = ((const at_ev_ticker *)e)->last;
     }
@@ -740,7 +545,7 @@ static void on_funding(void *arg, const at_event *e)
 {
     ledger *l = arg;
     const at_ev_funding *f = (const at_ev_funding *)e;
-    inst_info *x = inst_of(l, e->inst);
+    inst_info *x = lg_inst_of(l, e->inst);
     if (!x || f->funding_ms <= 0) {
         return;
     }
@@ -765,13 +570,13 @@ static void on_funding(void *arg, const at_event *e)
         x->fund_ms = f->funding_ms;
         x->fund_rate = f->rate;
     }
-    pump(l);
+    lg_pump(l);
 }
 
 static void on_tick(void *arg)
 {
     ledger *l = arg;
-    int64_t now = now_ms(l);
+    int64_t now = lg_now_ms(l);
     int64_t ts = now - now % l->cfg.period_ms;
     /* one row per (origin, account) */
     for (size_t i = 0; i < l->nbooks; i++) {
@@ -781,190 +586,9 @@ static void on_tick(void *arg)
                     strcmp(l->books[k]->account, l->books[i]->account) != 0;
         }
         if (first) {
-            snapshot(l, l->books[i]->origin, l->books[i]->account, ts);
+            lg_snapshot(l, l->books[i]->origin, l->books[i]->account, ts);
         }
     }
-}
-
-/* ------------------------------------------------------------ start */
-
-typedef struct replay {
-    ledger *l;
-    int step; /* 0 journal, 1 stored fills missing from it */
-} replay;
-
-static int dec_col(const at_db_row *row, size_t i, at_dec *out)
-{
-    const char *s = dbcol_text(row, i);
-    return s ? at_dec_parse(s, strlen(s), out) : AT_EINVAL;
-}
-
-static int on_journal_row(void *arg, const at_db_row *row)
-{
-    replay *r = arg;
-    ledger *l = r->l;
-    /* seq, id, kind, account, origin, decision_id, inst_id, pos_side, side,
-     * sz, px, fee, ct_val, rate, mark, ts_ms, cl_ord_id */
-    int64_t seq = 0, ts = 0;
-    dbcol_int(row, 0, &seq);
-    dbcol_int(row, 15, &ts);
-    const char *id = dbcol_text(row, 1), *kind = dbcol_text(row, 2);
-    const char *account = dbcol_text(row, 3), *origin = dbcol_text(row, 4);
-    const char *inst = dbcol_text(row, 6), *ps = dbcol_text(row, 7);
-    if (seq > l->seq) {
-        l->seq = seq;
-    }
-    at_dec ct_val;
-    if (!id || !kind || !account || !origin || !inst || !ps || dec_col(row, 12, &ct_val) != AT_OK) {
-        l->st.errors++;
-        l->h->log(l->self, AT_LOG_ERROR, "ledger row %" PRId64 " is malformed: skipped", seq);
-        return 0;
-    }
-    at_inst in = l->h->inst_intern(inst);
-    at_pos_side side = strcmp(ps, "long") == 0    ? AT_POS_LONG
-                       : strcmp(ps, "short") == 0 ? AT_POS_SHORT
-                                                  : AT_POS_NET;
-    inst_info *x = inst_of(l, in);
-    if (x && !x->have) {
-        x->have = x->linear = true; /* journaled rows are linear ones */
-        x->ct_val = ct_val;
-    }
-    if (strcmp(kind, "fill") == 0) {
-        at_ev_fill f;
-        memset(&f, 0, sizeof(f));
-        f.h.inst = in;
-        snprintf(f.account, sizeof(f.account), "%s", account);
-        const char *sd = dbcol_text(row, 8), *cl = dbcol_text(row, 16);
-        f.side = sd && strcmp(sd, "sell") == 0 ? AT_SIDE_SELL : AT_SIDE_BUY;
-        f.pos_side = side;
-        f.exch_ts_ms = ts;
-        snprintf(f.cl_ord_id, sizeof(f.cl_ord_id), "%s", cl ? cl : "");
-        const char *tid = strrchr(id, '/');
-        snprintf(f.trade_id, sizeof(f.trade_id), "%s", tid ? tid + 1 : id);
-        attr a;
-        memset(&a, 0, sizeof(a));
-        snprintf(a.origin, sizeof(a.origin), "%s", strcmp(origin, UNATTRIBUTED) == 0 ? "" : origin);
-        const char *d = dbcol_text(row, 5);
-        snprintf(a.decision_id, sizeof(a.decision_id), "%s", d ? d : "");
-        if (dec_col(row, 9, &f.sz) != AT_OK || dec_col(row, 10, &f.px) != AT_OK ||
-            dec_col(row, 11, &f.fee) != AT_OK ||
-            apply_fill(l, &f, inst, &a, ct_val, false) != AT_OK) {
-            l->st.errors++;
-            l->h->log(l->self, AT_LOG_ERROR, "ledger row %s could not be applied again", id);
-            return 0;
-        }
-        seen(l, id, true);
-    } else {
-        at_dec rate, mark;
-        if (dec_col(row, 13, &rate) != AT_OK || dec_col(row, 14, &mark) != AT_OK) {
-            l->st.errors++;
-            return 0;
-        }
-        apply_funding(l, in, ct_val, rate, mark, ts, id, false);
-    }
-    l->st.replayed++;
-    return 0;
-}
-
-/* A stored fill (fills table) the journal lacks. */
-static int on_missing_row(void *arg, const at_db_row *row)
-{
-    replay *r = arg;
-    ledger *l = r->l;
-    /* account, inst_id, trade_id, cl_ord_id, side, pos_side, px, sz, fee, ts_ms */
-    const char *account = dbcol_text(row, 0), *inst = dbcol_text(row, 1);
-    const char *tid = dbcol_text(row, 2), *cl = dbcol_text(row, 3);
-    const char *sd = dbcol_text(row, 4), *ps = dbcol_text(row, 5);
-    at_ev_fill f;
-    memset(&f, 0, sizeof(f));
-    if (!account || !inst || !tid || dec_col(row, 6, &f.px) != AT_OK ||
-        dec_col(row, 7, &f.sz) != AT_OK) {
-        return 0;
-    }
-    if (dec_col(row, 8, &f.fee) != AT_OK) {
-        f.fee = (at_dec){0, 0};
-    }
-    f.h.inst = l->h->inst_intern(inst);
-    snprintf(f.account, sizeof(f.account), "%s", account);
-    snprintf(f.trade_id, sizeof(f.trade_id), "%s", tid);
-    snprintf(f.cl_ord_id, sizeof(f.cl_ord_id), "%s", cl ? cl : "");
-    f.side = sd && strcmp(sd, "sell") == 0 ? AT_SIDE_SELL : AT_SIDE_BUY;
-    f.pos_side = ps && strcmp(ps, "long") == 0    ? AT_POS_LONG
-                 : ps && strcmp(ps, "short") == 0 ? AT_POS_SHORT
-                                                  : AT_POS_NET;
-    dbcol_int(row, 9, &f.exch_ts_ms);
-    l->h->log(l->self, AT_LOG_WARN,
-              "%s %s: fill %s was stored but not booked (the engine stopped between the two): "
-              "booked now",
-              account, inst, tid);
-    queue_fill(l, &f, true);
-    return 0;
-}
-
-static void on_replay_done(void *arg, int err, const char *error);
-
-static void replay_step(replay *r)
-{
-    ledger *l = r->l;
-    int rc;
-    if (r->step == 0) {
-        rc = l->h->db_query(l->self,
-                            "SELECT seq, id, kind, account, origin, decision_id, inst_id, "
-                            "pos_side, side, sz, px, fee, ct_val, rate, mark, ts_ms, cl_ord_id "
-                            "FROM ledger ORDER BY seq",
-                            NULL, 0, on_journal_row, on_replay_done, r);
-    } else {
-        rc = l->h->db_query(
-            l->self,
-            "SELECT f.account, f.inst_id, f.trade_id, f.cl_ord_id, f.side, f.pos_side, f.px, "
-            "f.sz, f.fee, f.ts_ms FROM fills f WHERE NOT EXISTS (SELECT 1 FROM ledger g WHERE "
-            "g.id = 'fill/' || f.account || '/' || f.inst_id || '/' || f.trade_id) "
-            "ORDER BY f.ts_ms, f.trade_id",
-            NULL, 0, on_missing_row, on_replay_done, r);
-    }
-    if (rc == AT_OK) {
-        l->queries++;
-        return;
-    }
-    if (!l->said_no_storage) {
-        l->said_no_storage = true;
-        l->h->log(l->self, AT_LOG_WARN,
-                  "PnL per trader is not stored (no storage: %s); it is kept in memory only",
-                  at_strerror(rc));
-    }
-    free(r);
-    l->ready = true;
-    pump(l);
-}
-
-static void on_replay_done(void *arg, int err, const char *error)
-{
-    replay *r = arg;
-    ledger *l = r->l;
-    l->queries--;
-    if (l->freed) {
-        free(r);
-        if (l->queries == 0) {
-            free(l);
-        }
-        return;
-    }
-    if (err != AT_OK) {
-        l->h->log(l->self, AT_LOG_ERROR, "the ledger journal could not be read: %s (%s)",
-                  at_strerror(err), error ? error : "");
-    }
-    if (r->step == 0) {
-        if (l->st.replayed > 0) {
-            l->h->log(l->self, AT_LOG_INFO, "PnL books rebuilt from %" PRIu64 " journal rows",
-                      l->st.replayed);
-        }
-        r->step = 1;
-        replay_step(r);
-        return;
-    }
-    free(r);
-    l->ready = true;
-    pump(l);
 }
 
 ledger *ledger_new(const at_host *h, at_instance *self, const ledger_cfg *cfg)
@@ -1008,18 +632,18 @@ int ledger_start(ledger *l)
         }
         l->subs[l->nsubs++] = s;
     }
-    l->timer = h->timer_add(l->self, l->cfg.period_ms - now_ms(l) % l->cfg.period_ms,
+    l->timer = h->timer_add(l->self, l->cfg.period_ms - lg_now_ms(l) % l->cfg.period_ms,
                             l->cfg.period_ms, on_tick, l);
-    replay *r = calloc(1, sizeof(*r));
-    if (!l->timer || !r) {
-        free(r);
+    if (!l->timer) {
         ledger_stop(l);
         return AT_ENOMEM;
     }
-    r->l = l;
     l->running = true;
-    replay_step(r);
-    return AT_OK;
+    int rc = lg_replay_start(l);
+    if (rc != AT_OK) {
+        ledger_stop(l);
+    }
+    return rc;
 }
 
 void ledger_stop(ledger *l)
@@ -1077,6 +701,6 @@ bool ledger_ready(const ledger *l)
 int ledger_pnl_of(const ledger *l, const char *origin, const char *account, ledger_pnl *out)
 {
     bool any;
-    totals(l, origin, account, out, &any);
+    lg_totals(l, origin, account, out, &any);
     return any ? AT_OK : AT_ENOENT;
 }
