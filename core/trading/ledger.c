@@ -97,6 +97,32 @@ static book *book_of(ledger *l, const char *origin, const char *account, at_inst
     return b;
 }
 
+static bool agg_open(const agg *a)
+{
+    for (size_t i = 0; i < a->nsyms; i++) {
+        if (a->syms[i].open.m != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+agg_sym *lg_agg_sym(agg *a, at_inst inst)
+{
+    for (size_t i = 0; i < a->nsyms; i++) {
+        if (a->syms[i].inst == inst) {
+            return &a->syms[i];
+        }
+    }
+    if (a->nsyms == AGG_SYMS) {
+        return &a->syms[AGG_SYMS - 1];
+    }
+    agg_sym *s = &a->syms[a->nsyms++];
+    memset(s, 0, sizeof(*s));
+    s->inst = inst;
+    return s;
+}
+
 agg *lg_agg_of(ledger *l, const char *id)
 {
     if (!id || !id[0]) {
@@ -110,7 +136,7 @@ agg *lg_agg_of(ledger *l, const char *id)
     if (l->naggs == AGG_MAX) {
         /* forget the oldest decision with nothing open: its row is final */
         size_t k = 0;
-        while (k < l->naggs && l->aggs[k].open.m != 0) {
+        while (k < l->naggs && agg_open(&l->aggs[k])) {
             k++;
         }
         if (k == l->naggs) {
@@ -154,21 +180,23 @@ int lg_apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, const a
             continue;
         }
         at_dec_add(g->fees, s->fee, &g->fees);
+        agg_sym *y = lg_agg_sym(g, f->h.inst);
         if (s->opened) {
-            at_dec_add(g->opened, s->qty, &g->opened);
-            at_dec_add(g->open, s->qty, &g->open);
+            at_dec_add(y->opened, s->qty, &y->opened);
+            at_dec_add(y->open, s->qty, &y->open);
         } else if (!r.over || i + 1 < r.n) {
-            at_dec_add(g->closed, s->qty, &g->closed);
-            at_dec_sub(g->open, s->qty, &g->open);
+            at_dec_add(y->closed, s->qty, &y->closed);
+            at_dec_sub(y->open, s->qty, &y->open);
             at_dec_add(g->realized, s->pnl, &g->realized);
         }
     }
     own = lg_agg_of(l, a->decision_id); /* agg_of may have moved entries */
     if (own) {
         own->fills++;
+        agg_sym *y = lg_agg_sym(own, f->h.inst);
         for (size_t i = 0; i < r.n; i++) {
             if (!r.shares[i].opened) {
-                at_dec_add(own->closing, r.shares[i].qty, &own->closing);
+                at_dec_add(y->closing, r.shares[i].qty, &y->closing);
             }
         }
     }

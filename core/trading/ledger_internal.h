@@ -33,10 +33,21 @@ typedef struct inst_info {
     int64_t fund_ms;  /* settlement time the rate is for; 0 = none seen */
 } inst_info;
 
+/* A decision's contracts on one instrument: opened by its entries, of
+ * those closed and still open, and what its own fills closed of others'. */
+typedef struct agg_sym {
+    at_inst inst;
+    at_dec opened, closed, open, closing;
+} agg_sym;
+
+#define AGG_SYMS AT_DECISION_MAX
+
 typedef struct agg {
     char id[AT_ID_LEN];
-    at_dec opened, closed, open, closing, realized, fees, funding;
+    at_dec realized, fees, funding; /* of the positions it opened */
     unsigned fills;
+    agg_sym syms[AGG_SYMS];
+    size_t nsyms;
 } agg;
 
 typedef struct attr {
@@ -90,6 +101,8 @@ void lg_fmt(at_dec d, char out[AT_DEC_STRLEN]);
 bool lg_seen(ledger *l, const char *id, bool add);
 inst_info *lg_inst_of(ledger *l, at_inst id);
 agg *lg_agg_of(ledger *l, const char *id);
+/* The decision's entry for the instrument (a full table folds into the last). */
+agg_sym *lg_agg_sym(agg *a, at_inst inst);
 /* One fill into its origin's book; journaled, outcomes and a snapshot
  * written when `journal` (not while the journal is read again). */
 int lg_apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, const attr *a,

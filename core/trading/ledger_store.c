@@ -52,11 +52,20 @@ void lg_write_outcome(ledger *l, const agg *a)
     at_dec net = a->realized;
     at_dec_add(net, a->fees, &net);
     at_dec_add(net, a->funding, &net);
+    json_t *syms = json_object();
+    for (size_t i = 0; syms && i < a->nsyms; i++) {
+        const agg_sym *y = &a->syms[i];
+        const char *name = l->h->inst_name(y->inst);
+        json_object_set_new(syms, name ? name : "?",
+                            json_pack("{s:o,s:o,s:o,s:o}", "opened", dec_json(y->opened), "closed",
+                                      dec_json(y->closed), "open", dec_json(y->open), "closing",
+                                      dec_json(y->closing)));
+    }
     json_t *o =
-        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "opened", dec_json(a->opened), "closed",
-                  dec_json(a->closed), "open", dec_json(a->open), "closing", dec_json(a->closing),
-                  "realized_pnl", dec_json(a->realized), "fees", dec_json(a->fees), "funding",
-                  dec_json(a->funding), "net_pnl", dec_json(net), "fills", (json_int_t)a->fills);
+        syms ? json_pack("{s:o,s:o,s:o,s:o,s:I,s:o}", "realized_pnl", dec_json(a->realized), "fees",
+                         dec_json(a->fees), "funding", dec_json(a->funding), "net_pnl",
+                         dec_json(net), "fills", (json_int_t)a->fills, "symbols", syms)
+             : NULL;
     char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!js) {

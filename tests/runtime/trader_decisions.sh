@@ -181,6 +181,10 @@ check "the order row links the decision" qeq "SELECT origin, decision_id, cl_ord
 check "okx-sim filled the BTC entry" wait_until 10 "order $CL filled" sim_order_is BTC-USDT-SWAP "$CL" filled "${H[@]}"
 check "of the size the trader computed ($SZ contracts), long" \
   [ "$(j out.json 'd["data"][0]["sz"]+" "+d["data"][0]["posSide"]+" "+d["data"][0]["side"]')" = "$SZ long buy" ]
+check "the ledger books the fill to the trader's decision: $SZ contracts opened, its fee" \
+  qeq "SELECT json_extract(outcome_json, '\$.symbols.\"BTC-USDT-SWAP\".opened'), json_extract(outcome_json, '\$.symbols.\"BTC-USDT-SWAP\".open'), CAST(json_extract(outcome_json, '\$.fees') AS REAL) < 0 FROM decisions WHERE id='$K'" "$SZ|$SZ|1"
+check "journaled under the trader with the clOrdId" qeq "SELECT count(*) FROM ledger WHERE kind='fill' AND origin='hedge' AND decision_id='$K' AND cl_ord_id='$CL'" 1
+check "a PnL row for the trader on its account" qeq "SELECT count(*) > 0 FROM pnl_snapshots WHERE origin='hedge' AND account='exchange.okx_hedge'" 1
 call GET "/api/v5/trade/orders-algo-pending?ordType=oco&instId=BTC-USDT-SWAP" "" "${H[@]}"
 check "its TP/SL is attached at okx-sim as asked" \
   [ "$(j out.json '[(g["tpTriggerPx"], g["slTriggerPx"]) for g in d["data"] if g["algoClOrdId"] == "'"$CL"'a"]')" = "[('200000', '10000')]" ]

@@ -361,12 +361,13 @@ static void test_two_traders_one_account_outcomes_restart(void **state)
     assert_int_equal(st.unattributed, 1);
     assert_string_equal(
         q("SELECT id, outcome_json, net_pnl FROM decisions WHERE id IN ('dA','dB') ORDER BY id"),
-        "dA|{\"opened\":\"2\",\"closed\":\"2\",\"open\":\"0\",\"closing\":\"2\","
-        "\"realized_pnl\":\"20\",\"fees\":\"-1.01\",\"funding\":\"0\",\"net_pnl\":\"18.99\","
-        "\"fills\":2}|18.99;"
-        "dB|{\"opened\":\"1\",\"closed\":\"0\",\"open\":\"1\",\"closing\":\"0\","
-        "\"realized_pnl\":\"0\",\"fees\":\"-0.25\",\"funding\":\"0\",\"net_pnl\":\"-0.25\","
-        "\"fills\":1}|-0.25;");
+        /* the take-profit is part of the entry's decision: its fill closes it */
+        "dA|{\"realized_pnl\":\"20\",\"fees\":\"-1.01\",\"funding\":\"0\",\"net_pnl\":\"18.99\","
+        "\"fills\":2,\"symbols\":{\"BTC-USDT-SWAP\":{\"opened\":\"2\",\"closed\":\"2\","
+        "\"open\":\"0\",\"closing\":\"2\"}}}|18.99;"
+        "dB|{\"realized_pnl\":\"0\",\"fees\":\"-0.25\",\"funding\":\"0\",\"net_pnl\":\"-0.25\","
+        "\"fills\":1,\"symbols\":{\"BTC-USDT-SWAP\":{\"opened\":\"1\",\"closed\":\"0\","
+        "\"open\":\"1\",\"closing\":\"0\"}}}|-0.25;");
     /* funding: the first FUNDING records the schedule, the move forward
      * settles beta's open contract at the rate seen for it:
      * -(1 x 0.01 x 50500 x 0.0001) */
