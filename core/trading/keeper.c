@@ -76,12 +76,15 @@ static kp_order *order_add(keeper *k, const char *account, const char *cl_ord_id
     return o;
 }
 
-static void fmt_ms(char *buf, size_t n, int64_t ms)
+/* "250ms", "2s", "2.5s" (to the tenth below it) */
+void kp_fmt_ms(char *buf, size_t n, int64_t ms)
 {
-    if (ms % 1000 == 0) {
+    if (ms < 1000) {
+        snprintf(buf, n, "%" PRId64 "ms", ms);
+    } else if (ms % 1000 < 100) {
         snprintf(buf, n, "%" PRId64 "s", ms / 1000);
     } else {
-        snprintf(buf, n, "%" PRId64 "ms", ms);
+        snprintf(buf, n, "%" PRId64 ".%" PRId64 "s", ms / 1000, ms % 1000 / 100);
     }
 }
 
@@ -118,10 +121,10 @@ static void ttl_cancel(keeper *k, kp_order *o, int64_t now)
     char id[AT_ID_LEN + 16], what[200], ttl[32], late[48] = "";
     snprintf(id, sizeof(id), KEEP_TTL_PREFIX "%s", o->cl_ord_id);
     describe(k, o, what, sizeof(what));
-    fmt_ms(ttl, sizeof(ttl), o->ttl_ms);
+    kp_fmt_ms(ttl, sizeof(ttl), o->ttl_ms);
     if (now - o->deadline_ms >= 1000) {
         char by[32];
-        fmt_ms(by, sizeof(by), now - o->deadline_ms);
+        kp_fmt_ms(by, sizeof(by), now - o->deadline_ms);
         snprintf(late, sizeof(late), " (overdue by %s)", by);
     }
     char filled[AT_DEC_STRLEN + 16] = "";
@@ -221,7 +224,7 @@ void keeper_on_submit(void *arg, const at_ev_order_intent *it)
     }
     char what[200], ttl[32];
     describe(k, o, what, sizeof(what));
-    fmt_ms(ttl, sizeof(ttl), o->ttl_ms);
+    kp_fmt_ms(ttl, sizeof(ttl), o->ttl_ms);
     k->h->log(k->self, AT_LOG_INFO, "%s %s %s: cancelled if still open in %s", o->account, what,
               o->cl_ord_id, ttl);
     kp_want(k, o->deadline_ms);

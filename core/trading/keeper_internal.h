@@ -79,6 +79,8 @@ struct keeper {
 };
 
 int64_t kp_now_ms(const keeper *k);
+/* A duration for the log: "250ms", "2s", "2.5s". */
+void kp_fmt_ms(char *buf, size_t n, int64_t ms);
 /* Make sure the timer fires no later than due_ms. */
 void kp_want(keeper *k, int64_t due_ms);
 /* A CANCEL/CANCEL_ALGO intent from the keeper, not yet published; NULL

@@ -258,13 +258,8 @@ static void orphan_cancel(keeper *k, kp_algo *a, const kp_pos *p, int64_t lost_m
     it->pos_side = a->pos_side;
     k->st.orphan_cancels++;
     const char *inst = k->h->inst_name(a->inst);
-    int64_t ago = now - lost_ms;
     char agos[32];
-    if (ago % 1000 == 0) {
-        snprintf(agos, sizeof(agos), "%" PRId64 "s", ago / 1000);
-    } else {
-        snprintf(agos, sizeof(agos), "%" PRId64 "ms", ago);
-    }
+    kp_fmt_ms(agos, sizeof(agos), now - lost_ms);
     k->h->log(k->self, AT_LOG_INFO,
               "%s %s algo %s orphaned: %s %s closed %s ago%s: cancelling (intent %s)", a->account,
               a->kind, a->algo_id, inst ? inst : "?", pos_word(a->dir), agos,

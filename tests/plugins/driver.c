@@ -4,7 +4,7 @@
  *    "TYPE key=value ..." form that scripts grep), flushed at once.
  *  - `intent_file` is polled every 50 ms; each new line becomes an
  *    ORDER_INTENT: "op=place account=exchange.okx inst=BTC-USDT-SWAP side=buy
- *    pos=long type=market sz=1 px=0 tp=0 sl=0 reduce=0 id=intent1".
+ *    pos=long type=market sz=1 px=0 tp=0 sl=0 reduce=0 ttl=0 id=intent1" (ttl in ms).
  *
  * Never installed; lives in build/test-plugins. */
 #include <inttypes.h>
@@ -111,6 +111,13 @@ static void on_event(void *arg, const at_event *e)
                 t->reason ? t->reason : "");
         break;
     }
+    case AT_EV_ALGO_ORDER: {
+        const at_ev_algo_order *t = (const void *)e;
+        fprintf(f, "ALGO %s %s id=%s cl=%s type=%s state=%d side=%d pos=%d\n", t->account, inst,
+                t->algo_id, t->algo_cl_ord_id, t->ord_type, (int)t->state, (int)t->side,
+                (int)t->pos_side);
+        break;
+    }
     case AT_EV_STATUS: {
         const at_ev_status *t = (const void *)e;
         fprintf(f, "STATUS %s state=%d %s\n", t->instance, (int)t->state,
@@ -184,6 +191,7 @@ static void publish_intent(driver *d, const char *line)
     e->tp_trigger_px = dec(d, field(line, "tp", v, sizeof(v)));
     e->sl_trigger_px = dec(d, field(line, "sl", v, sizeof(v)));
     e->reduce_only = strcmp(field(line, "reduce", v, sizeof(v)), "1") == 0;
+    e->ttl_ms = strtoll(field(line, "ttl", v, sizeof(v)), NULL, 10);
     snprintf(e->intent_id, sizeof(e->intent_id), "%s", field(line, "id", v, sizeof(v)));
     snprintf(e->ord_id, sizeof(e->ord_id), "%s", field(line, "ord", v, sizeof(v)));
     snprintf(e->origin, sizeof(e->origin), "test");
