@@ -303,7 +303,11 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
                     .retry = ts->retry,
                     .shadow = ts->shadow,
                     .indicators = ts->indicators.items,
-                    .nindicators = ts->indicators.n};
+                    .nindicators = ts->indicators.n,
+                    .price_max_age_ms = ts->price_max_age_ms,
+                    .max_price_move_bps = ts->max_price_move_bps,
+                    .giveback_pct = ts->giveback_pct,
+                    .giveback_arm_pct = ts->giveback_arm_pct};
     char why[512] = "out of memory";
     e->tdrs[i] = trader_new(engine_host(), in, &c, why, sizeof(why));
     free(dir);

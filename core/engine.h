@@ -71,6 +71,9 @@ typedef struct trader_settings {
     double take_profit_pct, stop_loss_pct;
     bool retry;
     at_cfg_list indicators;
+    int64_t price_max_age_ms;
+    double max_price_move_bps;
+    double giveback_pct, giveback_arm_pct;
 } trader_settings;
 
 typedef struct engine_opts {

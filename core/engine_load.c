@@ -107,6 +107,22 @@ static const at_cfg_field trader_schema[] = {
      0, offsetof(trader_settings, indicators), 0, 0, NULL,
      "indicator values shown to the AI per symbol and bar (names as INDICATOR events carry them; "
      "all = every one)"},
+    {"price_max_age", AT_CFG_DURATION, "60s", AT_CFG_RANGE,
+     offsetof(trader_settings, price_max_age_ms), 1000, 3600000, NULL,
+     "an entry is not sent when the price it would be sized at is older than this (the answer "
+     "came late or the feed stopped)"},
+    {"max_price_move_bps", AT_CFG_DOUBLE, "50", AT_CFG_RANGE,
+     offsetof(trader_settings, max_price_move_bps), 0, 10000, NULL,
+     "an entry is not sent when the price moved more than this many basis points from the one "
+     "the prompt showed (0 = not checked); closes always go"},
+    {"giveback_pct", AT_CFG_DOUBLE, "0", AT_CFG_RANGE, offsetof(trader_settings, giveback_pct), 0,
+     100, NULL,
+     "close a position this trader opened once its uPnL has fallen this % below its peak "
+     "(40 = gave back 40 %; 0 = off)"},
+    {"giveback_arm_pct", AT_CFG_DOUBLE, "1", AT_CFG_RANGE,
+     offsetof(trader_settings, giveback_arm_pct), 0, 10000, NULL,
+     "the giveback watchdog watches a position once its peak uPnL reached this % of the "
+     "position's margin"},
     {0},
 };
 

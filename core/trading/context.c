@@ -35,6 +35,12 @@ at_dec tr_price(const trader *t, size_t sym)
     return t->sym[sym].last.m > 0 ? t->sym[sym].last : t->sym[sym].mark;
 }
 
+int64_t tr_price_ms(const trader *t, size_t sym)
+{
+    const tr_symbol *s = &t->sym[sym];
+    return s->last.m > 0 ? s->last_ms : s->mark.m > 0 ? s->mark_ms : 0;
+}
+
 static bool mine(const trader *t, const char *account)
 {
     return strcmp(account, t->account) == 0;
@@ -48,6 +54,7 @@ static void on_ticker(void *arg, const at_event *e)
     int k = tr_symbol_index(t, e->inst);
     if (k >= 0) {
         t->sym[k].last = ((const at_ev_ticker *)e)->last;
+        t->sym[k].last_ms = e->ts_us / 1000;
     }
 }
 
@@ -57,6 +64,7 @@ static void on_mark(void *arg, const at_event *e)
     int k = tr_symbol_index(t, e->inst);
     if (k >= 0) {
         t->sym[k].mark = ((const at_ev_mark *)e)->mark_px;
+        t->sym[k].mark_ms = e->ts_us / 1000;
     }
 }
 
@@ -155,6 +163,7 @@ static void on_position(void *arg, const at_event *e)
     }
     tr_symbol *s = &t->sym[k];
     tr_position *q = &s->pos[p->pos_side];
+    tr_position prev = *q;
     bool was_open = q->pos.m != 0;
     *q = (tr_position){.pos = p->pos,
                        .avg_px = p->avg_px,
@@ -172,6 +181,7 @@ static void on_position(void *arg, const at_event *e)
             s->thesis[1].set = false;
         }
     }
+    tr_giveback_on_position(t, (size_t)k, p->pos_side, &prev);
 }
 
 const char *tr_state_name(at_ord_state s)

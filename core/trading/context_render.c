@@ -137,6 +137,11 @@ char *tr_render_history(const trader *t, int64_t now_ms)
         char ag[24];
         age(now_ms - x->ts_ms, ag, sizeof(ag));
         tb_printf(&b, "%s ago: ", ag);
+        if (x->watchdog[0]) {
+            tb_printf(&b, "%s -> %s\n", x->watchdog,
+                      x->n > 0 && x->items[0].outcome[0] ? x->items[0].outcome : "?");
+            continue;
+        }
         if (!x->valid) {
             tb_printf(&b, "invalid answer (%s), nothing done\n", x->invalid);
             continue;

@@ -18,6 +18,7 @@
 #include "util.h"
 
 #define DEFAULT_DEADLINE_MS 60000
+#define DEFAULT_PRICE_MAX_AGE_MS 60000
 #define READY_WAIT_MS 15000
 #define READY_POLL_MS 200
 
@@ -86,6 +87,11 @@ trader *trader_new(const at_host *h, at_instance *inst, const trader_cfg *cfg, c
     t->max_size_pct = to_dec(t, cfg->max_size_pct);
     t->tp_pct = to_dec(t, cfg->take_profit_pct);
     t->sl_pct = to_dec(t, cfg->stop_loss_pct);
+    t->max_move_bps = to_dec(t, cfg->max_price_move_bps);
+    t->giveback_pct = to_dec(t, cfg->giveback_pct);
+    t->giveback_arm_pct = to_dec(t, cfg->giveback_arm_pct);
+    t->price_max_age_ms =
+        cfg->price_max_age_ms > 0 ? cfg->price_max_age_ms : DEFAULT_PRICE_MAX_AGE_MS;
     t->lim = (vd_limits){.symbols = cfg->symbols,
                          .nsymbols = t->nsym,
                          .prices = t->prices,
@@ -345,6 +351,10 @@ static void ask(tr_call *c)
         return;
     }
     int64_t now = now_ms(t);
+    /* what the market section shows: entries are checked against it */
+    for (size_t i = 0; i < t->nsym; i++) {
+        c->prompt_px[i] = tr_price(t, i);
+    }
     char time_s[32], lev[AT_DEC_STRLEN], size[AT_DEC_STRLEN], tp[AT_DEC_STRLEN], sl[AT_DEC_STRLEN];
     time_t secs = (time_t)(now / 1000);
     struct tm tm;
@@ -552,7 +562,7 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
         } else if (tr_plan_item(t, c, it, i, &intents[nint], &pend, note, sizeof(note))) {
             intents[nint].h.inst = t->sym[it->sym].id;
             const at_ev_order_intent *o = &intents[nint++];
-            tr_note_intent(t, notes, i, it, o, NULL);
+            tr_note_intent(t, notes, i, it, o, c->prompt_px[it->sym], NULL);
             snprintf(h->intent_id, sizeof(h->intent_id), "%s", o->intent_id);
             snprintf(h->cl_ord_id, sizeof(h->cl_ord_id), "%s", o->cl_ord_id);
             snprintf(h->outcome, sizeof(h->outcome), "asked");
@@ -561,7 +571,7 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
             }
             continue;
         }
-        tr_note_intent(t, notes, i, it, NULL, note);
+        tr_note_intent(t, notes, i, it, NULL, (at_dec){0, 0}, note);
         snprintf(h->outcome, sizeof(h->outcome), "not sent: %.*s", (int)sizeof(h->outcome) - 11,
                  note);
         t->h->log(t->inst, AT_LOG_WARN, "%s: %s %s not sent: %s", c->key,

@@ -21,7 +21,12 @@
  *     intent id "<decision id>/<item>", clOrdId "ai" + 28 hex digits of its
  *     SHA-256, so a re-published intent is the same order), origin = the
  *     trader, account and shadow as configured; items that cannot be sized
- *     (too small, no position, no price) are noted in the row instead.
+ *     (too small, no position, no price) are noted in the row instead; an
+ *     entry whose price went stale or moved since the prompt is too
+ *     (trader_guard.c);
+ *  5. apart from the AI, the giveback watchdog closes a position the
+ *     trader opened once it has given back part of its peak uPnL
+ *     (trader_guard.c).
  *
  * The decision id is the trigger's key (one decision per trigger). */
 #ifndef AT_CORE_TRADING_TRADER_H
@@ -48,6 +53,17 @@ typedef struct trader_cfg {
     bool retry, shadow;
     const char *const *indicators; /* names shown; "all" = every value */
     size_t nindicators;
+    /* The stale-price re-check of entries (trader_guard.c): an open is not
+     * sent when the price it would be sized at is older than
+     * price_max_age_ms (0 = 60 s) or has moved more than max_price_move_bps
+     * (0 = not checked) from the price the prompt showed. */
+    int64_t price_max_age_ms;
+    double max_price_move_bps;
+    /* The profit-giveback watchdog (trader_guard.c): a position this trader
+     * opened is closed whole once its uPnL has given back giveback_pct % of
+     * its peak (0 = off), the peak having reached giveback_arm_pct % of the
+     * position's margin. */
+    double giveback_pct, giveback_arm_pct;
 } trader_cfg;
 
 typedef struct trader_stats {
@@ -56,6 +72,8 @@ typedef struct trader_stats {
     uint64_t held;             /* triggers that waited for the stored decisions to be read */
     uint64_t foreign_triggers; /* TRIGGERs for this trader from another publisher, ignored */
     uint64_t republished;      /* stored intents without an orders row published again at start */
+    uint64_t stale_refused;   /* entries not sent: the price was stale or had moved (incl. again) */
+    uint64_t giveback_closes; /* closes the giveback watchdog published */
     size_t in_flight;
     int64_t last_prompt_tokens;
 } trader_stats;

@@ -26,7 +26,7 @@ void tr_fmt_dec(const trader *t, at_dec d, char *buf)
 /* "ai" + the first 28 hex digits of SHA-256(intent id): alphanumeric, 30
  * characters (OKX takes 32; the attached TP/SL adds one), the same for the
  * same intent, and no two intents share one in practice. */
-static void cl_ord_id_of(const char *intent_id, char out[AT_ID_LEN])
+void tr_cl_ord_id(const char *intent_id, char out[AT_ID_LEN])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
@@ -71,7 +71,7 @@ bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at
         snprintf(note, notelen, "the intent id %s/%zu is too long", c->key, idx);
         return false;
     }
-    cl_ord_id_of(o->intent_id, o->cl_ord_id);
+    tr_cl_ord_id(o->intent_id, o->cl_ord_id);
     snprintf(o->account, sizeof(o->account), "%s", t->account);
     snprintf(o->origin, sizeof(o->origin), "%s", t->name);
     snprintf(o->decision_id, sizeof(o->decision_id), "%s", c->key);
@@ -79,6 +79,15 @@ bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at
     o->shadow = t->cfg.shadow;
     if (!s->has_spec) {
         snprintf(note, notelen, "no instrument data (ctVal, lotSz, minSz) for %s", s->name);
+        return false;
+    }
+    /* The answer may come long after the prompt: an entry acts on the
+     * market the AI saw or not at all; getting out does not wait. */
+    char stale[TR_NOTE_LEN];
+    bool fresh = tr_price_ok(t, it->sym, c->prompt_px[it->sym], stale, sizeof(stale));
+    if (open && !fresh) {
+        t->st.stale_refused++;
+        snprintf(note, notelen, "%s", stale);
         return false;
     }
     if (open) {
@@ -142,6 +151,10 @@ bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at
     o->side = is_long ? AT_SIDE_SELL : AT_SIDE_BUY;
     o->pos_side = side;
     o->reduce_only = true;
+    if (!fresh) {
+        t->h->log(t->inst, AT_LOG_WARN, "%s: %s %s sent all the same (a close does not wait): %s",
+                  c->key, vd_action_name(it->action), s->name, stale);
+    }
     return true;
 }
 
@@ -149,7 +162,7 @@ static const char *const OPS[] = {"place", "cancel", "amend", "close_position", 
 static const char *const POS_SIDES[] = {"net", "long", "short"};
 
 void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
-                    const at_ev_order_intent *o, const char *note)
+                    const at_ev_order_intent *o, at_dec prompt_px, const char *note)
 {
     json_t *x = json_object();
     json_object_set_new(x, "item", json_integer((json_int_t)idx));
@@ -182,6 +195,11 @@ void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
         }
         json_object_set_new(x, "reduce_only", json_boolean(o->reduce_only));
         json_object_set_new(x, "shadow", json_boolean(o->shadow));
+        /* what an entry published again after a restart is checked against */
+        if (prompt_px.m > 0) {
+            tr_fmt_dec(t, prompt_px, a);
+            json_object_set_new(x, "prompt_px", json_string(a));
+        }
     }
     json_array_append_new(arr, x);
 }

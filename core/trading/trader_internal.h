@@ -37,12 +37,19 @@ typedef struct tr_thesis {
 typedef struct tr_position {
     at_dec pos, avg_px, upl, lever, margin, realized;
     int64_t since_ms; /* first seen open in this run */
+    /* the giveback watchdog (trader_guard.c): the highest uPnL seen since
+     * the position was first seen open in this run, whether it reached the
+     * arming level, whether the watchdog closed it */
+    at_dec peak_upl;
+    bool armed, gave_back;
+    int64_t gb_since_ms; /* in the watchdog's intent id */
 } tr_position;
 
 typedef struct tr_symbol {
     at_inst id;
     const char *name; /* the config's string */
     at_dec last, mark;
+    int64_t last_ms, mark_ms; /* core-clock time each price came */
     bool has_funding, has_obi;
     double funding, obi;
     const at_ev_indicator *ind[TR_MAX_BARS]; /* retained */
@@ -93,7 +100,8 @@ typedef struct tr_hist_item {
 } tr_hist_item;
 
 typedef struct tr_hist {
-    char decision_id[AT_ID_LEN];
+    char decision_id[AT_ID_LEN]; /* empty for the watchdog's close */
+    char watchdog[TR_NOTE_LEN];  /* what the giveback watchdog did, and why */
     int64_t ts_ms;
     bool valid;
     char invalid[TR_NOTE_LEN];
@@ -122,6 +130,9 @@ typedef struct tr_call {
     at_timer *timer; /* the deadline: cancel the AI call */
     char *system, *user, *user_retry;
     int64_t prompt_tokens;
+    /* per symbol the price the prompt showed (tr_price at the context's
+     * build, 0 when none) */
+    at_dec prompt_px[TR_MAX_SYMBOLS];
     /* the first attempt, when retried */
     char *first_raw, *first_error;
     /* sums over attempts */
@@ -129,6 +140,15 @@ typedef struct tr_call {
     double cost_usd;
     int64_t asked_ms;
 } tr_call;
+
+/* A stored intent without an orders row, waiting to be published again
+ * (trader_store.c). */
+typedef struct tr_again {
+    at_ev_order_intent in;
+    int64_t until_ms;   /* the end of its decision's window */
+    int64_t decided_ms; /* its decision's created_ms */
+    at_dec prompt_px;   /* the price its decision's prompt showed; 0 = not stored */
+} tr_again;
 
 struct trader {
     const at_host *h;
@@ -138,6 +158,8 @@ struct trader {
     prompt_tpl tpl;
     vd_limits lim;
     at_dec max_leverage, max_size_pct, tp_pct, sl_pct;
+    at_dec max_move_bps, giveback_pct, giveback_arm_pct; /* 0 = off */
+    int64_t price_max_age_ms;
     at_dec prices[TR_MAX_SYMBOLS]; /* for the validator: last, else mark */
     bool all_indicators;
     tr_symbol sym[TR_MAX_SYMBOLS];
@@ -168,8 +190,7 @@ struct trader {
     unsigned queries; /* storage reads in flight: free waits for them */
     /* stored intents without an orders row, waiting for the account to be
      * ready before they are published again (trader_store.c) */
-    at_ev_order_intent *again;
-    int64_t *again_until; /* per intent: the end of its decision's window */
+    tr_again *again;
     size_t nagain;
     at_timer *again_timer;
     /* triggers that came before the stored decisions were read (retained) */
@@ -197,15 +218,33 @@ void tr_thesis_promote(trader *t, const char *cl_ord_id);
 void tr_thesis_drop(trader *t, const char *intent_id);
 void tr_pending_add(trader *t, const tr_pending *p);
 
+/* The time the price tr_price returns came (0: none). */
+int64_t tr_price_ms(const trader *t, size_t sym);
+
+/* trader_guard.c */
+/* Whether the current price of `sym` may still be acted on for an entry
+ * decided on a prompt that showed `prompt_px` (0: it showed none):
+ * true, or false with a note saying both prices, the move in bps and the
+ * limit broken (price_max_age, max_price_move_bps). */
+bool tr_price_ok(const trader *t, size_t sym, at_dec prompt_px, char *note, size_t notelen);
+/* After a POSITION of symbol `sym`, side `side` (the position as it was
+ * before it in `prev`): follow its peak uPnL and close it once it gave
+ * back giveback_pct of it. */
+void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_position *prev);
+
 /* trader_intents.c */
 void tr_fmt_dec(const trader *t, at_dec d, char *buf);
+/* "ai" + the first 28 hex digits of SHA-256(intent id), or "" (the
+ * executor derives one). */
+void tr_cl_ord_id(const char *intent_id, char out[AT_ID_LEN]);
 /* One item into one intent (true), or a note saying why not; an entry's
  * thesis goes to `pend` (waiting for its fill). */
 bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at_ev_order_intent *o,
                   tr_pending *pend, char *note, size_t notelen);
-/* The item's line of intents_json: what was asked, or the note. */
+/* The item's line of intents_json: what was asked (with the price the
+ * prompt showed, when not 0), or the note. */
 void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
-                    const at_ev_order_intent *o, const char *note);
+                    const at_ev_order_intent *o, at_dec prompt_px, const char *note);
 /* The inverse of tr_note_intent for a line with an intent: the intent as it
  * was published (AT_OK), or AT_EINVAL with why (a line this trader would not
  * have written). */

@@ -448,11 +448,8 @@ static void republish(loader *l, const load_row *r, int64_t now)
                       r->id, iid, why);
             continue;
         }
-        at_ev_order_intent *ag = realloc(t->again, (t->nagain + 1) * sizeof(*ag));
-        t->again = ag ? ag : t->again;
-        int64_t *un = realloc(t->again_until, (t->nagain + 1) * sizeof(*un));
-        t->again_until = un ? un : t->again_until;
-        if (!ag || !un) {
+        tr_again *ag = realloc(t->again, (t->nagain + 1) * sizeof(*ag));
+        if (!ag) {
             t->h->log(t->inst, AT_LOG_ERROR, "%s: out of memory: intent %s not published again",
                       r->id, iid);
             continue;
@@ -460,6 +457,7 @@ static void republish(loader *l, const load_row *r, int64_t now)
         /* An entry's fill becomes its position's thesis, as when first sent. */
         const json_t *a =
             json_array_get(list, (size_t)json_integer_value(json_object_get(n, "item")));
+        t->again = ag;
         bool is_long = in.side == AT_SIDE_BUY;
         if (!in.reduce_only && in.op == AT_INTENT_PLACE && a) {
             int k = tr_symbol_index(t, in.h.inst);
@@ -477,8 +475,9 @@ static void republish(loader *l, const load_row *r, int64_t now)
             snprintf(th->invalidation, sizeof(th->invalidation), "%s", inv ? inv : "");
             tr_pending_add(t, &p);
         }
-        t->again[t->nagain] = in;
-        t->again_until[t->nagain++] = r->ts_ms + REPUBLISH_MS;
+        tr_again *x = &t->again[t->nagain++];
+        *x = (tr_again){.in = in, .until_ms = r->ts_ms + REPUBLISH_MS, .decided_ms = r->ts_ms};
+        jdec(t, n, "prompt_px", &x->prompt_px);
     }
     json_decref(acts);
     json_decref(ints);
@@ -489,15 +488,42 @@ void tr_again_clear(trader *t)
     t->h->timer_cancel(t->again_timer);
     t->again_timer = NULL;
     free(t->again);
-    free(t->again_until);
     t->again = NULL;
-    t->again_until = NULL;
     t->nagain = 0;
 }
 
 /* An exchange refuses intents until it has its instruments and account
  * configuration, and it says what the account holds only after those: the
- * intents wait for the balance (polled), at most until their window ends. */
+ * intents wait for the balance (polled), and an entry for its symbol's
+ * price, at most until their window ends. */
+/* An entry published again acts on the market of now: not when the price
+ * has moved from the one its decision's prompt showed (as when first
+ * planned), or, for a decision stored without it, when the decision is
+ * older than price_max_age. AT_OK (send), AT_EAGAIN (no price yet: wait) or
+ * AT_ERANGE with the note. */
+static int again_price(trader *t, const tr_again *x, int64_t now, char *note, size_t notelen)
+{
+    const at_ev_order_intent *in = &x->in;
+    if (in->op != AT_INTENT_PLACE || !at_place_is_entry(in->side, in->pos_side, in->reduce_only)) {
+        return AT_OK;
+    }
+    int k = tr_symbol_index(t, in->h.inst);
+    if (x->prompt_px.m > 0) {
+        if (k < 0 || tr_price(t, (size_t)k).m <= 0) {
+            return AT_EAGAIN;
+        }
+        return tr_price_ok(t, (size_t)k, x->prompt_px, note, notelen) ? AT_OK : AT_ERANGE;
+    }
+    if (now - x->decided_ms > t->price_max_age_ms) {
+        snprintf(note, notelen,
+                 "stale price: decided %" PRId64 " ms ago, over price_max_age %" PRId64
+                 " ms, and the prompt's price was not stored",
+                 now - x->decided_ms, t->price_max_age_ms);
+        return AT_ERANGE;
+    }
+    return AT_OK;
+}
+
 static void again_poll(void *arg)
 {
     trader *t = arg;
@@ -505,18 +531,32 @@ static void again_poll(void *arg)
     int64_t now = t->h->now_us() / 1000;
     size_t keep = 0;
     for (size_t i = 0; i < t->nagain; i++) {
-        const at_ev_order_intent *in = &t->again[i];
-        if (now > t->again_until[i]) {
+        const tr_again *x = &t->again[i];
+        const at_ev_order_intent *in = &x->in;
+        char note[TR_NOTE_LEN] = "";
+        int px = t->has_balance ? again_price(t, x, now, note, sizeof(note)) : AT_EAGAIN;
+        if (now > x->until_ms) {
             t->h->log(t->inst, AT_LOG_WARN,
                       "%s: intent %s (clOrdId %s) has no orders row and is not published again: "
-                      "%s said nothing of the account within %d s of the decision",
+                      "%s said nothing of %s within %d s of the decision",
                       in->decision_id, in->intent_id, in->cl_ord_id, t->account,
-                      REPUBLISH_MS / 1000);
+                      t->has_balance ? "the price" : "the account", REPUBLISH_MS / 1000);
             continue;
         }
-        if (!t->has_balance) {
-            t->again[keep] = *in;
-            t->again_until[keep++] = t->again_until[i];
+        if (px == AT_EAGAIN) {
+            t->again[keep++] = *x;
+            continue;
+        }
+        if (px != AT_OK) {
+            t->h->log(t->inst, AT_LOG_WARN,
+                      "%s: intent %s (clOrdId %s) has no orders row and is not published again: "
+                      "%s",
+                      in->decision_id, in->intent_id, in->cl_ord_id, note);
+            char text[TR_NOTE_LEN];
+            snprintf(text, sizeof(text), "not sent again: %.*s", (int)sizeof(text) - 17, note);
+            tr_hist_outcome(t, in->intent_id, NULL, text);
+            tr_thesis_drop(t, in->intent_id);
+            t->st.stale_refused++;
             continue;
         }
         if (tr_publish_intent(t, in) != AT_OK) {

@@ -3,7 +3,8 @@
  * TRIGGER becomes a prompt from prompts/, the answer a stored and published
  * decision, and each valid item an ORDER_INTENT sized exactly, with TP/SL,
  * in the account's position mode; retries, refusals, deadlines, shadow, and
- * the reason a position was entered for surviving a restart. */
+ * the reason a position was entered for surviving a restart; entries refused
+ * on a stale or moved price, and the profit-giveback watchdog. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -148,7 +149,9 @@ static trader_cfg default_cfg(void)
                         .stop_loss_pct = 0.02,
                         .retry = true,
                         .indicators = inds,
-                        .nindicators = 2};
+                        .nindicators = 2,
+                        .price_max_age_ms = 60000,
+                        .max_price_move_bps = 50};
 }
 
 static void pump(void)
@@ -1100,6 +1103,301 @@ static void test_context_sources(void **state)
     assert_non_null(strstr(u, "Sentiment feargreed: 38 (Fear)\n"));
 }
 
+/* ---- stale prices and the giveback watchdog ------------------------------------ */
+
+static void send_pos_pnl(const char *inst, at_pos_side side, const char *pos, const char *upl,
+                         const char *margin)
+{
+    at_ev_position *p = (at_ev_position *)R.h->event_new(R.drv, AT_EV_POSITION, 0);
+    p->h.inst = R.h->inst_intern(inst);
+    snprintf(p->account, sizeof(p->account), ACCOUNT);
+    p->pos_side = side;
+    p->pos = D(pos);
+    p->avg_px = D("90000");
+    p->lever = D("3");
+    p->upl = D(upl);
+    p->margin = D(margin);
+    R.h->publish(R.drv, &p->h, 0);
+    pump();
+}
+
+static const char *intents_json_at(size_t i, const char *field)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT json_extract(intents_json, '$[%zu].%s') FROM decisions WHERE id = '%s'", i,
+             field, last_key);
+    return q1(sql);
+}
+
+/* The answer came after price_max_age with no newer price: the entry is
+ * refused and says why (both prices, the move, the limit), in the row and
+ * in the next prompt's history; the close in the same answer goes. */
+static void test_stale_price_refuses_open_not_close(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    cfg.price_max_age_ms = 10000;
+    trader_open(&cfg);
+    market();
+    put_mode("long_short_mode");
+    send_position("DOGE-USDT-SWAP", AT_POS_SHORT, "5", "0.16");
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_int_equal(engine_advance(R.e, (T0 + 11000) * 1000, 0), AT_OK);
+    answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_long\", "
+           "\"size_pct\": 0.1, \"leverage\": 3, \"reason\": \"late\"}, {\"symbol\": "
+           "\"DOGE-USDT-SWAP\", \"action\": \"close_short\", \"size_pct\": 1}]}");
+    assert_true(decisions[0].valid);
+    assert_int_equal(nintents, 1);
+    assert_string_equal(R.h->inst_name(intents[0].h.inst), "DOGE-USDT-SWAP");
+    assert_int_equal(intents[0].op, AT_INTENT_CLOSE_POSITION);
+    assert_int_equal(intents[0].side, AT_SIDE_BUY);
+    assert_int_equal(intents[0].pos_side, AT_POS_SHORT);
+    const char *note = "stale price: BTC-USDT-SWAP 90000 is 11 s old (price_max_age 10 s); the "
+                       "prompt showed 90000 (0 bps)";
+    assert_string_equal(intents_json_at(0, "note"), note);
+    assert_string_equal(intents_json_at(1, "op"), "close_position");
+    trader_stats st;
+    trader_get_stats(R.t, &st);
+    assert_int_equal(st.stale_refused, 1);
+    /* the next prompt says so */
+    send_ticker("BTC-USDT-SWAP", "90000");
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    char want[512];
+    snprintf(want, sizeof(want), "open_long BTC-USDT-SWAP 0.1 x3 -> not sent: %s; close_short",
+             note);
+    assert_non_null(strstr(AI.user[1], want));
+}
+
+/* A price that moved more than max_price_move_bps since the prompt refuses
+ * the entry; within the limit it is sized at the price of now. */
+static void test_moved_price(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    put_mode("long_short_mode");
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    send_ticker("BTC-USDT-SWAP", "90500"); /* +55.6 bps */
+    answer(OPEN_BTC);
+    assert_int_equal(nintents, 1);
+    assert_string_equal(R.h->inst_name(intents[0].h.inst), "DOGE-USDT-SWAP");
+    assert_string_equal(intents_json_at(0, "note"),
+                        "stale price: BTC-USDT-SWAP 90500 moved +55.6 bps from 90000 in the prompt "
+                        "(max_price_move_bps 50)");
+    assert_string_equal(intents_json_at(1, "prompt_px"), "0.15");
+    /* down, within the limit: sent, sized at the price of now */
+    assert_int_equal(engine_advance(R.e, (T0 + 1000) * 1000, 0), AT_OK);
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    send_ticker("BTC-USDT-SWAP", "90100"); /* -44.2 bps from 90500 */
+    answer(OPEN_BTC);
+    assert_int_equal(nintents, 3);
+    assert_string_equal(R.h->inst_name(intents[1].h.inst), "BTC-USDT-SWAP");
+    dec_eq(intents[1].sz, "3.32"); /* 10000 x 0.1 x 3 / (90100 x 0.01) = 3.329 */
+    assert_string_equal(intents_json_at(0, "prompt_px"), "90500");
+    /* max_price_move_bps = 0: any move is taken (the intents so far have
+     * their orders rows: none is published again) */
+    for (size_t i = 0; i < 3; i++) {
+        put_order_row(&intents[i]);
+    }
+    cfg.max_price_move_bps = 0;
+    trader_close();
+    trader_open(&cfg);
+    market_events();
+    nintents = 0;
+    assert_int_equal(engine_advance(R.e, (T0 + 2000) * 1000, 0), AT_OK);
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    send_ticker("BTC-USDT-SWAP", "91000"); /* +111 bps */
+    answer(OPEN_BTC);
+    assert_int_equal(nintents, 2);
+    dec_eq(intents[0].sz, "3.29"); /* at 91000 */
+}
+
+/* After a restart an entry is published again only on the market its
+ * decision saw: not after a move from the prompt's price (stored in
+ * intents_json), nor, for a row without that price, past price_max_age. */
+static void test_republish_stale(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    trader_open(&cfg);
+    market();
+    put_mode("long_short_mode");
+    send_trigger();
+    answer(OPEN_BTC);
+    assert_int_equal(nintents, 2);
+    char key[AT_ID_LEN];
+    snprintf(key, sizeof(key), "%s", last_key);
+    assert_int_equal(engine_advance(R.e, (T0 + 30000) * 1000, 0), AT_OK);
+
+    /* BTC moved: DOGE goes again, BTC does not */
+    restart();
+    market_events();
+    send_ticker("BTC-USDT-SWAP", "90500");
+    assert_int_equal(engine_advance(R.e, clock_now_us() + 250000, 0), AT_OK);
+    assert_int_equal(nintents, 1);
+    assert_string_equal(R.h->inst_name(intents[0].h.inst), "DOGE-USDT-SWAP");
+    trader_stats st;
+    trader_get_stats(R.t, &st);
+    assert_int_equal(st.republished, 1);
+    assert_int_equal(st.stale_refused, 1);
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_non_null(strstr(AI.user[AI.calls - 1],
+                           "open_long BTC-USDT-SWAP 0.1 x3 -> not sent again: stale price: "
+                           "BTC-USDT-SWAP 90500 moved +55.6 bps from 90000 in the prompt "
+                           "(max_price_move_bps 50); open_short DOGE-USDT-SWAP 0.05 x2 -> asked"));
+
+    /* a row without the prompt's price: by the decision's age */
+    const at_db_value p[] = {AT_DB_S(key)};
+    exec_sql("UPDATE decisions SET intents_json = json_remove(intents_json, '$[0].prompt_px', "
+             "'$[1].prompt_px') WHERE id = $1",
+             p, 1);
+    restart();
+    account_answers(); /* 30 s after the decision */
+    assert_int_equal(nintents, 2);
+    assert_int_equal(engine_advance(R.e, (T0 + 70000) * 1000, 0), AT_OK);
+    restart();
+    account_answers();
+    assert_int_equal(nintents, 0);
+    trader_get_stats(R.t, &st);
+    assert_int_equal(st.stale_refused, 2);
+}
+
+static char gb_id[64];
+
+/* An entry of this trader that filled: its position is the trader's own. */
+static void open_and_fill_btc(void)
+{
+    send_trigger();
+    answer(OPEN_BTC);
+    const at_ev_order_intent *o = &intents[nintents - 2];
+    send_order("BTC-USDT-SWAP", o->cl_ord_id, AT_ORD_FILLED, "3.33", "90000");
+    snprintf(gb_id, sizeof(gb_id), "alpha/gb/BTC-USDT-SWAP/long/%" PRId64, clock_now_us() / 1000);
+}
+
+/* The watchdog arms at giveback_arm_pct of the margin, closes once at the
+ * giveback (40 % of the peak), never for a position the trader did not
+ * open, and starts again with the next position. */
+static void test_giveback(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    cfg.giveback_pct = 40;
+    cfg.giveback_arm_pct = 1;
+    trader_open(&cfg);
+    market();
+    put_mode("long_short_mode");
+    open_and_fill_btc();
+    assert_int_equal(nintents, 2);
+    /* not armed (peak 0.5 < 1 % of 100): a fall to 0.1 closes nothing */
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "0.5", "100");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "0.1", "100");
+    assert_int_equal(nintents, 2);
+    /* armed at 10; 6.5 has given back 35 %, 6 gives back 40 % */
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "10", "100");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "6.5", "100");
+    assert_int_equal(nintents, 2);
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "6", "100");
+    assert_int_equal(nintents, 3);
+    const at_ev_order_intent *o = &intents[2];
+    assert_string_equal(o->intent_id, gb_id);
+    expect_cl(gb_id, o->cl_ord_id);
+    assert_string_equal(o->account, ACCOUNT);
+    assert_string_equal(o->origin, "alpha");
+    assert_string_equal(o->decision_id, "");
+    assert_string_equal(R.h->inst_name(o->h.inst), "BTC-USDT-SWAP");
+    assert_int_equal(o->op, AT_INTENT_CLOSE_POSITION);
+    assert_int_equal(o->side, AT_SIDE_SELL);
+    assert_int_equal(o->pos_side, AT_POS_LONG);
+    assert_int_equal(o->ord_type, AT_ORDT_MARKET);
+    assert_true(o->reduce_only);
+    assert_false(o->shadow);
+    dec_eq(o->sz, "3.33");
+    /* once: further falls, or a new peak and fall, add nothing */
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "5", "100");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "20", "100");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "1", "100");
+    assert_int_equal(nintents, 3);
+    trader_stats st;
+    trader_get_stats(R.t, &st);
+    assert_int_equal(st.giveback_closes, 1);
+    /* the DOGE short never filled through this trader: not its position */
+    send_pos_pnl("DOGE-USDT-SWAP", AT_POS_SHORT, "6", "10", "100");
+    send_pos_pnl("DOGE-USDT-SWAP", AT_POS_SHORT, "6", "1", "100");
+    assert_int_equal(nintents, 3);
+    /* the next prompt says what the watchdog did */
+    send_order("BTC-USDT-SWAP", o->cl_ord_id, AT_ORD_FILLED, "3.33", "90020");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "0", "0", "0");
+    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 0), AT_OK);
+    market_events();
+    send_trigger();
+    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_non_null(strstr(AI.user[1], "giveback watchdog closed BTC-USDT-SWAP long: uPnL 6 gave "
+                                       "back 40 % of its peak 10 (giveback_pct 40) -> filled "
+                                       "3.33 @ 90020\n"));
+    /* closed: the next position of the trader is watched from scratch */
+    answer(OPEN_BTC);
+    send_order("BTC-USDT-SWAP", intents[3].cl_ord_id, AT_ORD_FILLED, "3.33", "90000");
+    char first[64];
+    snprintf(first, sizeof(first), "%s", gb_id);
+    snprintf(gb_id, sizeof(gb_id), "alpha/gb/BTC-USDT-SWAP/long/%" PRId64, clock_now_us() / 1000);
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "3", "100");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "1.8", "100");
+    assert_int_equal(nintents, 6);
+    assert_string_equal(intents[5].intent_id, gb_id);
+    assert_string_not_equal(gb_id, first);
+}
+
+#define SHORT_BTC                                                                                  \
+    "{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_short\", \"size_pct\": "  \
+    "0.1, \"leverage\": 3, \"reason\": \"x\"}]}"
+
+/* In net mode a short is closed by a buy of the net position; with
+ * giveback_pct 0 (the default) nothing is watched. */
+static void test_giveback_net_and_off(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    cfg.giveback_pct = 50;
+    cfg.giveback_arm_pct = 5;
+    trader_open(&cfg);
+    market();
+    put_mode("net_mode");
+    send_trigger();
+    answer(SHORT_BTC);
+    send_order("BTC-USDT-SWAP", intents[0].cl_ord_id, AT_ORD_FILLED, "3.33", "90000");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_NET, "-3.33", "4.9", "100"); /* under 5 % */
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_NET, "-3.33", "2", "100");
+    assert_int_equal(nintents, 1);
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_NET, "-3.33", "5", "100");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_NET, "-3.33", "2.5", "100");
+    assert_int_equal(nintents, 2);
+    assert_int_equal(intents[1].op, AT_INTENT_CLOSE_POSITION);
+    assert_int_equal(intents[1].side, AT_SIDE_BUY);
+    assert_int_equal(intents[1].pos_side, AT_POS_NET);
+    assert_true(intents[1].reduce_only);
+    dec_eq(intents[1].sz, "3.33");
+    assert_non_null(strstr(intents[1].intent_id, "alpha/gb/BTC-USDT-SWAP/short/"));
+    /* off: a new entry of the trader (the first has its orders row: not
+     * published again) loses everything, unwatched */
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_NET, "0", "0", "0");
+    put_order_row(&intents[0]);
+    trader_close();
+    cfg.giveback_pct = 0;
+    trader_open(&cfg);
+    market_events();
+    nintents = 0;
+    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 0), AT_OK);
+    send_trigger();
+    answer(SHORT_BTC);
+    send_order("BTC-USDT-SWAP", intents[0].cl_ord_id, AT_ORD_FILLED, "3.33", "90000");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_NET, "-3.33", "50", "100");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_NET, "-3.33", "-10", "100");
+    assert_int_equal(nintents, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1117,6 +1415,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prompt_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trigger_before_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_sources, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_price_refuses_open_not_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_moved_price, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_republish_stale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_giveback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_giveback_net_and_off, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,246 @@
+/* What a trader checks and does on prices without waiting for the AI:
+ *  - the stale-price re-check: a reasoning model may answer a minute or two
+ *    after the prompt was built; an entry is sized at the price of the
+ *    moment it is planned, so it is not sent when that price is older than
+ *    price_max_age or has moved more than max_price_move_bps from the one
+ *    the prompt showed (the AI decided on another market);
+ *  - the profit-giveback watchdog: a position this trader opened is closed
+ *    whole once its uPnL has fallen giveback_pct % below its peak, the peak
+ *    having reached giveback_arm_pct % of the position's margin, as the
+ *    next AI call may come too late (peers §3, "exits must not wait for the
+ *    LLM"). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "trader_internal.h"
+
+static int64_t now_ms(const trader *t)
+{
+    return t->h->now_us() / 1000;
+}
+
+/* "61 s", "1.5 s" */
+static void secs(int64_t ms, char *buf, size_t n)
+{
+    if (ms % 1000 == 0) {
+        snprintf(buf, n, "%" PRId64 " s", ms / 1000);
+        return;
+    }
+    snprintf(buf, n, "%" PRId64 ".%03" PRId64 " s", ms / 1000, ms % 1000);
+    char *end = buf + strlen(buf) - 3; /* " s" and the last digit */
+    while (end > buf && *end == '0') {
+        memmove(end, end + 1, strlen(end));
+        end--;
+    }
+}
+
+/* "+55.6", "-3", "0" */
+static void fmt_signed(const trader *t, at_dec d, char buf[AT_DEC_STRLEN + 1])
+{
+    buf[0] = '+';
+    tr_fmt_dec(t, d, d.m > 0 ? buf + 1 : buf);
+}
+
+/* ------------------------------------------------------------ stale price */
+
+bool tr_price_ok(const trader *t, size_t sym, at_dec prompt_px, char *note, size_t notelen)
+{
+    const at_host *h = t->h;
+    const tr_symbol *s = &t->sym[sym];
+    at_dec px = tr_price(t, sym);
+    if (px.m <= 0) {
+        return true; /* sizing refuses it, saying there is no price */
+    }
+    char now_s[AT_DEC_STRLEN], then_s[AT_DEC_STRLEN], bps_s[AT_DEC_STRLEN + 1];
+    tr_fmt_dec(t, px, now_s);
+    if (prompt_px.m <= 0) {
+        snprintf(note, notelen, "stale price: the prompt showed no price of %s (%s now)", s->name,
+                 now_s);
+        return false;
+    }
+    tr_fmt_dec(t, prompt_px, then_s);
+    /* the move, exactly: |now − then| × 10000 against the limit × then */
+    const at_dec bp = {10000, 0};
+    at_dec diff, scaled, bps, lim;
+    if (h->dec_sub(px, prompt_px, &diff) != AT_OK || h->dec_mul(diff, bp, &scaled) != AT_OK ||
+        h->dec_div(scaled, prompt_px, 1, AT_ROUND_HALF_EVEN, &bps) != AT_OK ||
+        h->dec_mul(t->max_move_bps, prompt_px, &lim) != AT_OK) {
+        snprintf(note, notelen, "stale price: the move of %s from %s to %s does not compute",
+                 s->name, then_s, now_s);
+        return false;
+    }
+    fmt_signed(t, bps, bps_s);
+    int64_t age = now_ms(t) - tr_price_ms(t, sym);
+    if (age > t->price_max_age_ms) {
+        char a[32], l[32];
+        secs(age, a, sizeof(a));
+        secs(t->price_max_age_ms, l, sizeof(l));
+        snprintf(note, notelen,
+                 "stale price: %s %s is %s old (price_max_age %s); the prompt showed %s (%s bps)",
+                 s->name, now_s, a, l, then_s, bps_s);
+        return false;
+    }
+    scaled.m = scaled.m < 0 ? -scaled.m : scaled.m;
+    if (t->max_move_bps.m > 0 && h->dec_cmp(scaled, lim) > 0) {
+        char l[AT_DEC_STRLEN];
+        tr_fmt_dec(t, t->max_move_bps, l);
+        snprintf(note, notelen,
+                 "stale price: %s %s moved %s bps from %s in the prompt (max_price_move_bps %s)",
+                 s->name, now_s, bps_s, then_s, l);
+        return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ giveback */
+
+/* The peak reached giveback_arm_pct % of the position's margin (a position
+ * without a margin figure never arms: the level would be a guess). */
+static bool arm_level(const trader *t, const tr_position *q)
+{
+    const at_host *h = t->h;
+    if (q->peak_upl.m <= 0) {
+        return false;
+    }
+    if (t->giveback_arm_pct.m <= 0) {
+        return true;
+    }
+    at_dec a, b;
+    return q->margin.m > 0 && h->dec_mul(q->peak_upl, (at_dec){100, 0}, &a) == AT_OK &&
+           h->dec_mul(q->margin, t->giveback_arm_pct, &b) == AT_OK && h->dec_cmp(a, b) >= 0;
+}
+
+/* uPnL × 100 ≤ peak × (100 − giveback_pct): given back at least that much. */
+static bool gave_back(const trader *t, const tr_position *q)
+{
+    const at_host *h = t->h;
+    at_dec keep, a, b;
+    return h->dec_sub((at_dec){100, 0}, t->giveback_pct, &keep) == AT_OK &&
+           h->dec_mul(q->upl, (at_dec){100, 0}, &a) == AT_OK &&
+           h->dec_mul(q->peak_upl, keep, &b) == AT_OK && h->dec_cmp(a, b) <= 0;
+}
+
+/* "<trader>/gb/<inst>/<long|short>/<first seen open, ms>": one close per
+ * position and run, whatever repeats; "gb/" + 28 hex digits of its SHA-256
+ * when that is longer than an id may be. */
+static bool giveback_id(const trader *t, const tr_symbol *s, bool is_long, int64_t since_ms,
+                        char out[AT_ID_LEN])
+{
+    char full[256];
+    snprintf(full, sizeof(full), "%s/gb/%s/%s/%" PRId64, t->name, s->name,
+             is_long ? "long" : "short", since_ms);
+    size_t n = strlen(full);
+    if (n < AT_ID_LEN) {
+        memcpy(out, full, n + 1);
+        return true;
+    }
+    char cl[AT_ID_LEN];
+    tr_cl_ord_id(full, cl);
+    if (!cl[0]) {
+        return false;
+    }
+    snprintf(out, AT_ID_LEN, "gb/%.28s", cl + 2);
+    return true;
+}
+
+static void close_position(trader *t, size_t sym, at_pos_side side, tr_position *q, bool is_long)
+{
+    const at_host *h = t->h;
+    tr_symbol *s = &t->sym[sym];
+    at_ev_order_intent o;
+    memset(&o, 0, sizeof(o));
+    if (!giveback_id(t, s, is_long, q->gb_since_ms, o.intent_id)) {
+        h->log(t->inst, AT_LOG_ERROR, "giveback: no intent id for %s %s: not closed", s->name,
+               is_long ? "long" : "short");
+        return;
+    }
+    tr_cl_ord_id(o.intent_id, o.cl_ord_id);
+    snprintf(o.account, sizeof(o.account), "%s", t->account);
+    snprintf(o.origin, sizeof(o.origin), "%s", t->name);
+    o.h.inst = s->id;
+    o.op = AT_INTENT_CLOSE_POSITION;
+    o.side = is_long ? AT_SIDE_SELL : AT_SIDE_BUY;
+    o.pos_side = side;
+    o.ord_type = AT_ORDT_MARKET;
+    o.sz = q->pos;
+    o.sz.m = o.sz.m < 0 ? -o.sz.m : o.sz.m;
+    o.reduce_only = true;
+    o.shadow = t->cfg.shadow;
+    if (tr_publish_intent(t, &o) != AT_OK) {
+        h->log(t->inst, AT_LOG_ERROR,
+               "giveback: out of memory: %s %s not closed (tried again "
+               "at its next position update)",
+               s->name, is_long ? "long" : "short");
+        return;
+    }
+    q->gave_back = true;
+    t->st.giveback_closes++;
+    char u[AT_DEC_STRLEN], p[AT_DEC_STRLEN], g[AT_DEC_STRLEN], lim[AT_DEC_STRLEN],
+        back[AT_DEC_STRLEN];
+    at_dec lost, pct;
+    if (h->dec_sub(q->peak_upl, q->upl, &lost) != AT_OK ||
+        h->dec_mul(lost, (at_dec){100, 0}, &lost) != AT_OK ||
+        h->dec_div(lost, q->peak_upl, 1, AT_ROUND_HALF_EVEN, &pct) != AT_OK) {
+        pct = (at_dec){0, 0};
+    }
+    tr_fmt_dec(t, q->upl, u);
+    tr_fmt_dec(t, q->peak_upl, p);
+    tr_fmt_dec(t, pct, back);
+    tr_fmt_dec(t, t->giveback_pct, lim);
+    tr_fmt_dec(t, o.sz, g);
+    tr_hist *hx = tr_hist_push(t);
+    hx->ts_ms = now_ms(t);
+    hx->valid = true;
+    char why[320];
+    snprintf(why, sizeof(why), "uPnL %s gave back %s %% of its peak %s (giveback_pct %s)", u, back,
+             p, lim);
+    snprintf(hx->watchdog, sizeof(hx->watchdog), "giveback watchdog closed %.40s %s: %.85s",
+             s->name, is_long ? "long" : "short", why);
+    tr_hist_item *it = &hx->items[hx->n++];
+    it->sym = sym;
+    it->action = is_long ? AT_ACT_CLOSE_LONG : AT_ACT_CLOSE_SHORT;
+    it->size_pct = (at_dec){1, 0};
+    snprintf(it->intent_id, sizeof(it->intent_id), "%s", o.intent_id);
+    snprintf(it->cl_ord_id, sizeof(it->cl_ord_id), "%s", o.cl_ord_id);
+    snprintf(it->outcome, sizeof(it->outcome), "asked");
+    h->log(t->inst, AT_LOG_WARN, "giveback: closing %s %s (%s contracts, intent %s): %s", s->name,
+           is_long ? "long" : "short", g, o.intent_id, why);
+}
+
+void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_position *prev)
+{
+    tr_symbol *s = &t->sym[sym];
+    tr_position *q = &s->pos[side];
+    if (q->pos.m == 0) {
+        return; /* closed: its peak went with it */
+    }
+    bool is_long = side == AT_POS_LONG || (side == AT_POS_NET && q->pos.m > 0);
+    if (prev->pos.m != 0 && (prev->pos.m > 0) == (q->pos.m > 0)) {
+        q->peak_upl = prev->peak_upl;
+        q->armed = prev->armed;
+        q->gave_back = prev->gave_back;
+        q->gb_since_ms = prev->gb_since_ms;
+    } else {
+        /* new, or a net position that flipped: a new position */
+        q->peak_upl = q->upl;
+        q->gb_since_ms = prev->pos.m != 0 ? now_ms(t) : q->since_ms;
+    }
+    if (t->h->dec_cmp(q->upl, q->peak_upl) > 0) {
+        q->peak_upl = q->upl;
+    }
+    if (t->giveback_pct.m <= 0 || q->gave_back || !s->thesis[is_long ? 0 : 1].set) {
+        return;
+    }
+    if (!q->armed && arm_level(t, q)) {
+        q->armed = true;
+        char p[AT_DEC_STRLEN], m[AT_DEC_STRLEN];
+        tr_fmt_dec(t, q->peak_upl, p);
+        tr_fmt_dec(t, q->margin, m);
+        t->h->log(t->inst, AT_LOG_INFO, "giveback: watching %s %s (uPnL peak %s, margin %s)",
+                  s->name, is_long ? "long" : "short", p, m);
+    }
+    if (q->armed && gave_back(t, q)) {
+        close_position(t, sym, side, q, is_long);
+    }
+}
