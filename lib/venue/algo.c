@@ -196,6 +196,9 @@ void algo_parent_update(sim_exchange *x, sim_acct *a, const sim_order *parent)
 
 void algo_position_closed(sim_exchange *x, sim_acct *a, const sim_inst *in, const char *pos_side)
 {
+    if (x->keep_algos) {
+        return; /* the fault: orphans stay for the engine to cancel */
+    }
     for (sim_algo *g = a->algos; g; g = g->next) {
         bool closes = g->parent_ord_id[0] || g->close_fraction || g->cxl_on_close_pos;
         if (g->state == SIM_ALGO_LIVE && g->armed && closes && g->inst == in &&

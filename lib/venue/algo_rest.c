@@ -372,7 +372,14 @@ static void list_algos(sim_exchange *x, sim_acct *a, const sim_call *c, sim_repl
     long limit = lim ? strtol(lim, NULL, 10) : 100;
     limit = limit < 1 || limit > 100 ? 100 : limit;
     r->data = r->data ? r->data : json_array();
+    /* after=algoId: the page of older ones (the list is newest first) */
+    const char *after = sim_param_get(c, "after");
+    bool skipping = after && *after;
     for (const sim_algo *g = a->algos; g && (long)json_array_size(r->data) < limit; g = g->next) {
+        if (skipping) {
+            skipping = strcmp(g->algo_id, after) != 0;
+            continue;
+        }
         if (algo_listed(c, g, pending)) {
             json_array_append_new(r->data, algo_json(x, a, g));
         }

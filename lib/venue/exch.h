@@ -155,7 +155,8 @@ const char *algo_check_attach(const json_t *attach, const sim_inst *in, const ch
 void algo_attach(sim_exchange *x, sim_acct *a, sim_order *parent);
 /* The parent order filled some or finished: resize, arm or cancel. */
 void algo_parent_update(sim_exchange *x, sim_acct *a, const sim_order *parent);
-/* A position went to zero: cancel the algos that close it. */
+/* A position went to zero: cancel the algos that close it (none while
+ * x->keep_algos). */
 void algo_position_closed(sim_exchange *x, sim_acct *a, const sim_inst *in, const char *pos_side);
 /* Fire the algos whose trigger price was reached. */
 void algo_tick(sim_exchange *x);

@@ -382,6 +382,10 @@ typedef struct sim_exchange {
     /* the rate of the period that settles at funding_seen_ms: the market rolls
      * funding_rate to the next period's as the settlement time passes */
     at_dec funding_rate_seen[SIM_MAX_INST];
+    /* okx-sim's keep-algos fault (never the paper venue): a position that
+     * closes leaves the TP/SL and cxlOnClosePos algos that close it live, as
+     * users report OKX doing (python-okx #112, NOFX PR #143). */
+    bool keep_algos;
 } sim_exchange;
 
 /* acct.c: accounts from the --accounts JSON (CONTRACTS §1), or one demo

@@ -30,6 +30,7 @@ typedef struct fx {
     sim_inst *btc;
     int order_pushes, algo_pushes, account_pushes;
     json_t *last_order_push; /* copy of the newest orders push */
+    json_t *algo_push_list;  /* copies of every orders-algo push, oldest first */
 } fx;
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -61,8 +62,12 @@ static void on_account(void *arg, sim_acct *a, json_t *data)
 static void on_algo(void *arg, sim_acct *a, json_t *data)
 {
     (void)a;
-    (void)data;
-    ((fx *)arg)->algo_pushes++;
+    fx *f = arg;
+    f->algo_pushes++;
+    if (!f->algo_push_list) {
+        f->algo_push_list = json_array();
+    }
+    json_array_append_new(f->algo_push_list, json_deep_copy(data));
 }
 
 static char *write_temp(const char *text)
@@ -108,6 +113,7 @@ static void fx_init(fx *f, const char *pos_mode)
 static void fx_free(fx *f)
 {
     json_decref(f->last_order_push);
+    json_decref(f->algo_push_list);
     acct_free_all(&f->x);
     market_free(f->m);
 }
@@ -877,6 +883,150 @@ static void test_trigger_order_and_cancel_algo(void **state)
     fx_free(&f);
 }
 
+/* The state and algoClOrdId of the newest orders-algo push of algoId `id`
+ * ("" when none). */
+static const char *last_algo_state(fx *f, const char *id)
+{
+    const char *st = "";
+    size_t i;
+    json_t *p;
+    json_array_foreach(f->algo_push_list, i, p)
+    {
+        if (strcmp(json_string_value(json_object_get(p, "algoId")), id) == 0) {
+            st = json_string_value(json_object_get(p, "state"));
+        }
+    }
+    return st;
+}
+
+/* Open long 1 with an attached TP/SL whose attachAlgoClOrdId is `acl`;
+ * returns its algoId (static buffer). */
+static const char *open_with_tpsl(fx *f, const char *acl)
+{
+    static char id[SIM_ID_LEN];
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"instId\":\"" BTC "\",\"side\":\"buy\",\"ordType\":\"market\",\"sz\":\"1\","
+             "\"tdMode\":\"cross\",\"posSide\":\"long\",\"attachAlgoOrds\":[{"
+             "\"attachAlgoClOrdId\":\"%s\",\"tpTriggerPx\":\"60000\",\"slTriggerPx\":"
+             "\"40000\"}]}",
+             acl);
+    place_ok(f, body);
+    sim_reply r = run(f, algo_pending, NULL, "ordType=conditional,oco");
+    assert_int_equal(json_array_size(r.data), 1);
+    assert_string_equal(item_str(&r, 0, "algoClOrdId"), acl);
+    snprintf(id, sizeof(id), "%s", item_str(&r, 0, "algoId"));
+    json_decref(r.data);
+    assert_string_equal(last_algo_state(f, id), "live"); /* pushed once armed */
+    return id;
+}
+
+/* A position that closes cancels its attached TP/SL (pushed canceled);
+ * with keep_algos (okx-sim's keep-algos fault) it stays live, as users
+ * report OKX leaving them. */
+static void test_close_cancels_tpsl_unless_keep_algos(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "long_short_mode");
+    set_market(&f, "50000", "49999.5:10", "50000.5:10");
+    const char *close_body = "{\"instId\":\"" BTC "\",\"mgnMode\":\"cross\",\"posSide\":\"long\"}";
+    char id[SIM_ID_LEN];
+    snprintf(id, sizeof(id), "%s", open_with_tpsl(&f, "e1a"));
+    sim_reply r = run(&f, order_close_position, close_body, NULL);
+    assert_string_equal(r.code, "0");
+    json_decref(r.data);
+    assert_string_equal(last_algo_state(&f, id), "canceled");
+    r = run(&f, algo_pending, NULL, "ordType=conditional,oco");
+    assert_int_equal(json_array_size(r.data), 0);
+    json_decref(r.data);
+
+    f.x.keep_algos = true;
+    snprintf(id, sizeof(id), "%s", open_with_tpsl(&f, "e2a"));
+    int pushes = f.algo_pushes;
+    r = run(&f, order_close_position, close_body, NULL);
+    assert_string_equal(r.code, "0");
+    json_decref(r.data);
+    json_t *p = positions(&f);
+    assert_int_equal(json_array_size(p), 0);
+    json_decref(p);
+    assert_int_equal(f.algo_pushes, pushes); /* nothing said about it */
+    r = run(&f, algo_pending, NULL, "ordType=conditional,oco");
+    assert_int_equal(json_array_size(r.data), 1);
+    assert_string_equal(item_str(&r, 0, "algoId"), id);
+    assert_string_equal(item_str(&r, 0, "state"), "live");
+    json_decref(r.data);
+    /* cancelling it is the engine's job now */
+    char body[160];
+    snprintf(body, sizeof(body), "[{\"algoId\":\"%s\",\"instId\":\"%s\"}]", id, BTC);
+    r = run(&f, algo_cancel, body, NULL);
+    assert_string_equal(item_str(&r, 0, "sCode"), "0");
+    json_decref(r.data);
+    assert_string_equal(last_algo_state(&f, id), "canceled");
+    fx_free(&f);
+}
+
+/* The order a triggered TP/SL places names it (algoId, algoClOrdId), as
+ * OKX's orders push and trade/order do. */
+static void test_order_placed_by_algo_names_it(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "long_short_mode");
+    set_market(&f, "50000", "49999.5:10", "50000.5:10");
+    char id[SIM_ID_LEN];
+    snprintf(id, sizeof(id), "%s", open_with_tpsl(&f, "e3a"));
+    assert_string_equal(json_string_value(json_object_get(f.last_order_push, "algoId")), "");
+    set_market(&f, "39999", "39998.5:10", "39999:10");
+    exchange_tick(&f.x);
+    json_t *p = positions(&f);
+    assert_int_equal(json_array_size(p), 0);
+    json_decref(p);
+    assert_string_equal(last_algo_state(&f, id), "effective");
+    const json_t *o = f.last_order_push;
+    assert_string_equal(json_string_value(json_object_get(o, "algoId")), id);
+    assert_string_equal(json_string_value(json_object_get(o, "algoClOrdId")), "e3a");
+    assert_string_equal(json_string_value(json_object_get(o, "state")), "filled");
+    char ord[SIM_ID_LEN];
+    snprintf(ord, sizeof(ord), "%s", json_string_value(json_object_get(o, "ordId")));
+    assert_string_equal(order_field(&f, ord, "algoId"), id);
+    assert_string_equal(order_field(&f, ord, "algoClOrdId"), "e3a");
+    fx_free(&f);
+}
+
+/* orders-algo-pending pages: after=algoId gives the older ones. */
+static void test_algo_pending_after(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "long_short_mode");
+    set_market(&f, "50000", "49999.5:10", "50000.5:10");
+    place_ok(&f, BUY_LONG("3"));
+    char ids[3][SIM_ID_LEN];
+    for (int i = 0; i < 3; i++) {
+        sim_reply r = run(&f, algo_place,
+                          "{\"instId\":\"" BTC "\",\"side\":\"sell\",\"posSide\":\"long\","
+                          "\"ordType\":\"conditional\",\"tdMode\":\"cross\",\"sz\":\"1\","
+                          "\"slTriggerPx\":\"40000\"}",
+                          NULL);
+        snprintf(ids[i], sizeof(ids[i]), "%s", item_str(&r, 0, "algoId"));
+        json_decref(r.data);
+    }
+    char q[128];
+    snprintf(q, sizeof(q), "ordType=conditional&limit=2");
+    sim_reply r = run(&f, algo_pending, NULL, q);
+    assert_int_equal(json_array_size(r.data), 2);
+    assert_string_equal(item_str(&r, 0, "algoId"), ids[2]); /* newest first */
+    assert_string_equal(item_str(&r, 1, "algoId"), ids[1]);
+    json_decref(r.data);
+    snprintf(q, sizeof(q), "ordType=conditional&limit=2&after=%s", ids[1]);
+    r = run(&f, algo_pending, NULL, q);
+    assert_int_equal(json_array_size(r.data), 1);
+    assert_string_equal(item_str(&r, 0, "algoId"), ids[0]);
+    json_decref(r.data);
+    fx_free(&f);
+}
+
 static void test_funding_sign(void **state)
 {
     (void)state;
@@ -1258,6 +1408,9 @@ int main(void)
         cmocka_unit_test(test_attached_canceled_with_parent),
         cmocka_unit_test(test_conditional_tp_close_fraction),
         cmocka_unit_test(test_trigger_order_and_cancel_algo),
+        cmocka_unit_test(test_close_cancels_tpsl_unless_keep_algos),
+        cmocka_unit_test(test_order_placed_by_algo_names_it),
+        cmocka_unit_test(test_algo_pending_after),
         cmocka_unit_test(test_funding_sign),
         cmocka_unit_test(test_liquidation_isolated),
         cmocka_unit_test(test_liquidation_cross),

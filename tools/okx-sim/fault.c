@@ -14,6 +14,8 @@ const char fault_help[] =
     "  reject-next=CODE[:MSG]  reject the next order with sCode CODE (e.g. 51008)\n"
     "  clock-skew=MS      run the server clock MS ms ahead (negative: behind)\n"
     "  ws-mute=1          private WebSocket channels push nothing (0 to resume)\n"
+    "  keep-algos=1       a position that closes leaves its attached TP/SL and\n"
+    "                     cxlOnClosePos algos live, as users report OKX doing (0 to resume)\n"
     "  none               clear every fault\n";
 
 static int num(const char *v, double lo, double hi, double *out, char *err, size_t errlen,
@@ -80,6 +82,12 @@ int fault_parse(sim_faults *f, const char *spec, char *err, size_t errlen)
             return -1;
         }
         f->ws_mute = d != 0;
+    } else if (strcmp(key, "keep-algos") == 0) {
+        if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+            snprintf(err, errlen, "fault keep-algos: '%s' is not 1 (on) or 0 (off)", v);
+            return -1;
+        }
+        f->keep_algos = v[0] == '1';
     } else if (strcmp(key, "reject-next") == 0) {
         char *end = NULL;
         long code = strtol(v, &end, 10);

@@ -203,6 +203,7 @@ int server_fault(sim_server *s, const char *spec, char *err, size_t errlen)
         snprintf(s->x.next_reject_msg, sizeof(s->x.next_reject_msg), "%s", s->faults.reject_msg);
         s->faults.reject_code = 0;
     }
+    s->x.keep_algos = s->faults.keep_algos;
     if (s->http) {
         sh_set_delay(s->http, s->faults.latency_ms);
     }

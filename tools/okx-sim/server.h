@@ -35,6 +35,7 @@ typedef struct sim_faults {
     int latency_ms;        /* added to every REST answer */
     int64_t clock_skew_ms; /* the server's clock runs this far ahead (or behind) */
     bool ws_mute;          /* private channels push nothing (a silently dead feed) */
+    bool keep_algos;       /* a closed position's TP/SL algos stay live (sim_exchange) */
     int reject_code;       /* reject the next order with this sCode */
     char reject_msg[128];
 } sim_faults;

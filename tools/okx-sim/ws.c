@@ -226,6 +226,8 @@ static const struct channel {
     {"positions", WS_PRIVATE, CH_PRIVATE},
     {"orders", WS_PRIVATE, CH_PRIVATE},
     {"balance_and_position", WS_PRIVATE, CH_PRIVATE},
+    /* OKX moved it to /business (2023-06-20); it needs a login there. */
+    {"orders-algo", WS_BUSINESS, CH_PRIVATE},
 };
 
 static const struct channel *channel_find(const char *name)
@@ -362,7 +364,8 @@ static void subscribe(ws_sess *w, const char *id, json_t *arg, const char *raw)
             send_event(w, id, "error", "60011", "Please log in", NULL);
             return;
         }
-        bool needs_type = strcmp(name, "orders") == 0 || strcmp(name, "positions") == 0;
+        bool needs_type = strcmp(name, "orders") == 0 || strcmp(name, "positions") == 0 ||
+                          strcmp(name, "orders-algo") == 0;
         if (needs_type && !*inst_type) {
             snprintf(msg, sizeof(msg), "Invalid request: %s", raw);
             send_event(w, id, "error", "60012", msg, NULL);
@@ -796,6 +799,7 @@ void ws_push_account(void *arg, sim_acct *a, json_t *data)
 void ws_push_algo(void *arg, sim_acct *a, json_t *data)
 {
     json_t *list = json_pack("[O]", data);
-    push_private(arg, a, "orders-algo", NULL, list, NULL);
+    const char *inst_id = json_string_value(json_object_get(data, "instId"));
+    push_private(arg, a, "orders-algo", inst_id, list, NULL);
     json_decref(list);
 }
