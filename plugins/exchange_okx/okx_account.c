@@ -1,8 +1,10 @@
 /* Account setup and account events: account/config (position mode, uid),
  * leverage per instrument, then the private WebSocket (login; account,
  * positions and orders channels) turned into BALANCE and POSITION events and
- * stored (accounts, positions, equity_snapshots). Private pushes are few and
- * small, so jansson parses them. */
+ * stored (accounts, positions, equity_snapshots), and the business
+ * WebSocket logged in for the orders-algo channel (OKX serves it only
+ * there; okx_algo.c). Private pushes are few and small, so jansson parses
+ * them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +214,8 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len)
             on_position(c, it);
         } else if (strcmp(ch, "orders") == 0) {
             okx_trade_on_order_push(c, it);
+        } else if (strcmp(ch, "orders-algo") == 0) {
+            okx_algo_on_push(c, it);
         }
     }
     json_decref(m);
@@ -232,12 +236,48 @@ static void on_priv_error(void *arg, okx_ws *ws, const char *code, const char *m
     c->h->log(c->inst, AT_LOG_ERROR, "private WebSocket: OKX error %s: %s", code, msg);
 }
 
+static void on_algo_state(void *arg, okx_ws *ws, bool up, const char *detail)
+{
+    okx_ctx *c = arg;
+    if (up) {
+        /* OKX pushes no snapshot on subscribing, and pushes sent while the
+         * feed was away are gone: what is pending now is listed. */
+        okx_algo_list(c, false);
+    }
+    okx_refresh_state(c);
+}
+
+static void on_algo_error(void *arg, okx_ws *ws, const char *code, const char *msg)
+{
+    okx_ctx *c = arg;
+    c->h->log(c->inst, AT_LOG_ERROR, "algo orders WebSocket (business): OKX error %s: %s", code,
+              msg);
+}
+
+static void open_algo(okx_ctx *c)
+{
+    okx_ws_cbs cbs = {on_private, on_algo_state, on_algo_error};
+    okx_ws_opts o = {.url = c->ws_business_url,
+                     .name = "algo",
+                     .api_key = c->api_key,
+                     .secret = c->secret_key,
+                     .passphrase = c->passphrase,
+                     .proxy = c->proxy};
+    c->ws_algo = okx_ws_new(c->h, c->inst, &o, &cbs, c);
+    if (!c->ws_algo) {
+        return;
+    }
+    okx_ws_subscribe(c->ws_algo, "{\"channel\":\"orders-algo\",\"instType\":\"SWAP\"}");
+    okx_ws_start(c->ws_algo);
+}
+
 static void open_private(okx_ctx *c)
 {
     if (c->paper) {
         okx_refresh_state(c); /* pushes arrive in-process */
         return;
     }
+    open_algo(c);
     okx_ws_cbs cbs = {on_private, on_priv_state, on_priv_error};
     okx_ws_opts o = {.url = c->ws_private_url,
                      .name = "private",
@@ -314,5 +354,6 @@ void okx_account_stop(okx_ctx *c)
         c->cfg_retry = NULL;
     }
     okx_ws_free(c->ws_priv);
-    c->ws_priv = NULL;
+    okx_ws_free(c->ws_algo);
+    c->ws_priv = c->ws_algo = NULL;
 }

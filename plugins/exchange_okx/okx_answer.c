@@ -47,6 +47,9 @@ static void reconcile(okx_question *q)
         if (!json_object_get(f, "fee")) {
             json_object_del(copy, "fillFee");
         }
+        /* trade/fills does not say which algo order placed the order;
+         * trade/order did */
+        json_object_set_new(copy, "algoClOrdId", json_string(q->algo_cl_ord_id));
         okx_source src;
         snprintf(src.what, sizeof(src.what), "fill at OKX (%.40s %.48s tradeId %.32s)", q->inst_id,
                  okx_jstr(f, "ordId"), okx_jstr(f, "tradeId"));
@@ -232,6 +235,7 @@ static void on_order_answer(void *arg, const okx_reply *r)
         return;
     }
     snprintf(q->ord_id, sizeof(q->ord_id), "%s", okx_jstr(d, "ordId"));
+    snprintf(q->algo_cl_ord_id, sizeof(q->algo_cl_ord_id), "%s", okx_jstr(d, "algoClOrdId"));
     q->fills = json_array();
     if (!q->fills) {
         okx_ask_failed(q, "out of memory");

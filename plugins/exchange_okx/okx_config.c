@@ -180,7 +180,8 @@ static int check_urls(const okx_ctx *c, bool keys, const char **key, char *why, 
         bool private_;
     } ws[3] = {{"ws_public_url", c->ws_public_url, false},
                {"ws_private_url", c->ws_private_url, true},
-               {"ws_business_url", c->ws_business_url, false}};
+               /* with keys it logs in there too (orders-algo) */
+               {"ws_business_url", c->ws_business_url, true}};
     for (int i = 0; i < 3; i++) {
         if (!ws[i].value) {
             continue; /* OKX's live or demo host, by `demo` */

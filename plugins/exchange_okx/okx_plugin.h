@@ -1,8 +1,9 @@
 /* exchange_okx internals shared by exchange_okx.c (entry, config,
  * lifecycle), okx_config.c (what the config alone can refuse), okx_feed.c
  * (public and business WebSockets -> market events), okx_account.c (account
- * setup, private WebSocket -> account events), okx_order.c (an intent's
- * request), okx_trade.c (order intents -> REST, results,
+ * setup, private WebSocket and the logged-in business one -> account
+ * events), okx_algo.c (algo orders -> ALGO_ORDER events), okx_order.c (an
+ * intent's request), okx_trade.c (order intents -> REST, results,
  * reconciliation) and okx_push.c / okx_ask.c / okx_known.c (order pushes and
  * the questions that catch up with them, okx_push.h). Everything runs on
  * the main loop. */
@@ -91,6 +92,13 @@ struct okx_ctx {
     bool trading;            /* order operations served (instruments in, keys given) */
     struct okx_known *known; /* orders and fills remembered (okx_known.c) */
     struct okx_asks *asks;   /* questions to OKX about orders (okx_ask.c) */
+    okx_ws *ws_algo;         /* business WebSocket, logged in: orders-algo (okx_account.c) */
+    struct okx_algos *algos; /* algo order states published (okx_algo.c) */
+    struct okx_algo_list {   /* the orders-algo-pending listing under way (okx_algo.c) */
+        bool running, check; /* check: also report foreign ones (start) */
+        bool again, again_check;
+        int pages;
+    } algo_list;
     char uid[32];
     okx_lever levers[OKX_MAX_LEVERS]; /* known leverages; a full table forgets the oldest */
     size_t nlevers;
@@ -194,8 +202,30 @@ typedef void (*okx_lever_cb)(void *arg, bool ok, const char *code, const char *m
 int okx_lever_ensure(okx_ctx *c, const char *inst_id, bool iso, const char *pos_side, at_dec want,
                      okx_lever_cb done, void *arg, char *why, size_t whylen);
 
+/* okx_algo.c: algo orders (TP/SL, conditional, oco, trigger) into ALGO_ORDER
+ * events. */
+/* One algo order as OKX shows it (an orders-algo push item, or a row of
+ * orders-algo-pending: `kind` names it in warnings, `then` says what a
+ * refusal leaves) into an ALGO_ORDER event, unless the state published for
+ * it is as new or newer. Only swaps this instance listed. false (a
+ * rate-limited warning with the field and its raw value, nothing
+ * published) when a value cannot be used. */
+bool okx_algo_apply(okx_ctx *c, const char *kind, const char *then, const json_t *o);
+/* An item of the orders-algo channel. */
+void okx_algo_on_push(okx_ctx *c, const json_t *item);
+/* List the algo orders pending at OKX (orders-algo-pending, page after
+ * page) and publish each; `check_ours` also reports those no intent of
+ * ours explains (start). One listing at a time: asked for while one runs,
+ * it runs again when that one is done. */
+void okx_algo_list(okx_ctx *c, bool check_ours);
+/* Forget the states published and any listing (stop). */
+void okx_algo_stop(okx_ctx *c);
+
 /* okx_trade.c */
 int okx_trade_start(okx_ctx *c);
+/* A pending algo order at OKX: reported (log and ALERT) when it is not ours
+ * (algoClOrdId = an intent's clOrdId + "a"), left untouched either way. */
+void okx_trade_check_algo(okx_ctx *c, const json_t *o);
 /* at_exchange_ops.submit: act on an approved intent; one ORDER_RESULT follows. */
 void okx_trade_submit(okx_ctx *c, const at_ev_order_intent *ev);
 /* at_exchange_ops.venue_class of this instance. */

@@ -220,6 +220,8 @@ static void publish_fill(okx_ctx *c, const json_t *o, const fill_vals *v)
         snprintf(f->fee_ccy, sizeof(f->fee_ccy), "%s", okx_jstr(o, "fillFeeCcy"));
         f->maker = maker;
         f->exch_ts_ms = ts;
+        /* a TP/SL that fired: the algo order that placed the filled one */
+        snprintf(f->algo_cl_ord_id, sizeof(f->algo_cl_ord_id), "%s", okx_jstr(o, "algoClOrdId"));
         c->h->publish(c->inst, &f->h, 0);
     }
     const at_db_value p[] = {AT_DB_S(c->name),
@@ -297,6 +299,9 @@ bool okx_apply_order(okx_ctx *c, const source *src, const json_t *o, order_vals 
         e->reduce_only = strcmp(okx_jstr(o, "reduceOnly"), "true") == 0;
         e->c_time_ms = strtoll(okx_jstr(o, "cTime"), NULL, 10);
         e->u_time_ms = u_time;
+        /* set when a TP/SL or trigger order placed this one */
+        snprintf(e->algo_id, sizeof(e->algo_id), "%s", okx_jstr(o, "algoId"));
+        snprintf(e->algo_cl_ord_id, sizeof(e->algo_cl_ord_id), "%s", okx_jstr(o, "algoClOrdId"));
         c->h->publish(c->inst, &e->h, 0);
     }
     const char *cl = okx_jstr(o, "clOrdId");

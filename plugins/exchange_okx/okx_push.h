@@ -99,7 +99,8 @@ typedef struct okx_question {
     bool db_reading;     /* storage holds it (the fills rows) */
     bool orphan;         /* stopped meanwhile: freed when storage answers */
     char inst_id[OKX_INST_ID_LEN], ord_id[AT_ID_LEN], cl_ord_id[AT_ID_LEN];
-    unsigned tries; /* retries so far */
+    char algo_cl_ord_id[AT_ID_LEN]; /* the algo order that placed it (trade/order's answer) */
+    unsigned tries;                 /* retries so far */
     /* this round */
     unsigned refused; /* values in OKX's answers that could not be used */
     bool acc_known;

@@ -38,8 +38,11 @@ void okx_refresh_state(okx_ctx *c)
     bool pub = c->paper    ? c->paper_market_seen
                : c->replay ? c->player && !c->replay_done
                            : c->ws_pub && okx_ws_up(c->ws_pub);
-    bool priv =
-        c->paper ? c->have_config : !okx_private(c) || (c->ws_priv && okx_ws_up(c->ws_priv));
+    /* The algo feed is part of the private side: without it the engine
+     * would not see a TP/SL left behind by a closed position. */
+    bool algo_up = c->ws_algo && okx_ws_up(c->ws_algo);
+    bool priv = c->paper ? c->have_config
+                         : !okx_private(c) || (c->ws_priv && okx_ws_up(c->ws_priv) && algo_up);
     char detail[160];
     if (c->paper) {
         snprintf(detail, sizeof(detail), "paper venue, %zu instruments; market data %s", c->nwatch,
@@ -48,9 +51,11 @@ void okx_refresh_state(okx_ctx *c)
         snprintf(detail, sizeof(detail), "%zu instruments; %s", c->nwatch,
                  pub ? "replaying a recording" : "replay finished: no more market data");
     } else {
-        snprintf(detail, sizeof(detail), "%zu instruments; public %s%s%s", c->nwatch,
-                 pub ? "up" : "down", okx_private(c) ? ", private " : "",
-                 okx_private(c) ? (priv ? "up" : "down") : "");
+        bool keys = okx_private(c);
+        snprintf(detail, sizeof(detail), "%zu instruments; public %s%s%s%s", c->nwatch,
+                 pub ? "up" : "down", keys ? ", private " : "", keys ? (priv ? "up" : "down") : "",
+                 keys && !algo_up && c->ws_priv && okx_ws_up(c->ws_priv) ? " (algo orders feed)"
+                                                                         : "");
     }
     at_state st = !c->insts       ? AT_STATE_STARTING
                   : pub && priv   ? AT_STATE_UP

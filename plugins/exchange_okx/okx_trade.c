@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <aitrader/failpoint.h>
+
 #include "okx_order.h"
 #include "okx_plugin.h"
 #include "okx_sign.h"
@@ -172,6 +174,7 @@ static void on_wait_over(void *arg)
 static void on_answer(void *arg, const okx_reply *r)
 {
     intent *t = arg;
+    at_failpoint("okx.order_sent");
     int64_t lat = t->c->h->now_us() - t->sent_us;
     if (outcome_unknown(r)) {
         t->c->h->log(t->c->inst, AT_LOG_WARN,
@@ -235,6 +238,7 @@ static void on_stored(void *arg, int err, const char *error)
         free(t);
         return;
     }
+    at_failpoint("okx.order_stored");
     /* The leverage the intent was sized for is in force before the place
      * goes out; if it cannot be set, the place is refused, never sent. */
     char why[160] = "";
@@ -528,38 +532,29 @@ static void on_algo_known_done(void *arg, int err, const char *error)
     free(k);
 }
 
-static void on_algos(void *arg, const okx_reply *r)
+void okx_trade_check_algo(okx_ctx *c, const json_t *o)
 {
-    okx_ctx *c = arg;
-    if (r->err != AT_OK || strcmp(r->code, "0") != 0 || !r->data) {
-        c->h->log(c->inst, AT_LOG_WARN, "reconciliation: orders-algo-pending failed: %s %s",
-                  r->code, r->msg);
+    algo_check *k = calloc(1, sizeof(*k));
+    if (!k) {
+        oom(c, "reconciliation: an algo order at OKX left unchecked");
         return;
     }
-    size_t i;
-    json_t *o;
-    json_array_foreach(r->data, i, o)
-    {
-        algo_check *k = calloc(1, sizeof(*k));
-        if (!k) {
-            oom(c, "reconciliation: algo orders at OKX left unchecked");
-            return;
-        }
-        k->c = c;
-        snprintf(k->algo_id, sizeof(k->algo_id), "%s", okx_jstr(o, "algoId"));
-        snprintf(k->algo_cl, sizeof(k->algo_cl), "%s", okx_jstr(o, "algoClOrdId"));
-        snprintf(k->inst_id, sizeof(k->inst_id), "%s", okx_jstr(o, "instId"));
-        size_t n = strlen(k->algo_cl);
-        char cl[AT_ID_LEN];
-        snprintf(cl, sizeof(cl), "%.*s", n > 0 ? (int)n - 1 : 0, k->algo_cl);
-        const at_db_value p[] = {AT_DB_S(cl), AT_DB_S(c->name)};
-        if (n < 2 || k->algo_cl[n - 1] != 'a') {
-            on_algo_known_done(k, AT_OK, NULL); /* not in our form: not ours */
-            continue;
-        }
-        c->h->db_query(c->inst,
+    k->c = c;
+    snprintf(k->algo_id, sizeof(k->algo_id), "%s", okx_jstr(o, "algoId"));
+    snprintf(k->algo_cl, sizeof(k->algo_cl), "%s", okx_jstr(o, "algoClOrdId"));
+    snprintf(k->inst_id, sizeof(k->inst_id), "%s", okx_jstr(o, "instId"));
+    size_t n = strlen(k->algo_cl);
+    if (n < 2 || k->algo_cl[n - 1] != 'a') {
+        on_algo_known_done(k, AT_OK, NULL); /* not in our form: not ours */
+        return;
+    }
+    char cl[AT_ID_LEN];
+    snprintf(cl, sizeof(cl), "%.*s", (int)n - 1, k->algo_cl);
+    const at_db_value p[] = {AT_DB_S(cl), AT_DB_S(c->name)};
+    if (c->h->db_query(c->inst,
                        "SELECT intent_id FROM orders WHERE cl_ord_id = $1 AND account = $2", p, 2,
-                       on_algo_known, on_algo_known_done, k);
+                       on_algo_known, on_algo_known_done, k) != AT_OK) {
+        free(k); /* no storage: nothing tells ours apart (done is not called) */
     }
 }
 
@@ -585,8 +580,9 @@ int okx_trade_start(okx_ctx *c)
         }
     }
     okx_rest_get(c->rest, "/api/v5/trade/orders-pending", "instType=SWAP", true, on_pending, c);
-    okx_rest_get(c->rest, "/api/v5/trade/orders-algo-pending",
-                 "ordType=conditional%2Coco%2Ctrigger&instType=SWAP", true, on_algos, c);
+    /* Every pending algo order is published (the engine learns the TP/SL
+     * a previous run left) and checked for foreign ones. */
+    okx_algo_list(c, true);
     return AT_OK;
 }
 
@@ -594,4 +590,5 @@ void okx_trade_stop(okx_ctx *c)
 {
     c->trading = false;
     okx_trade_rechecks_free(c);
+    okx_algo_stop(c);
 }

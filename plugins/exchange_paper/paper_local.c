@@ -105,8 +105,8 @@ void paper_push_account(void *arg, sim_acct *a, json_t *data)
 void paper_push_algo(void *arg, sim_acct *a, json_t *data)
 {
     (void)a;
-    (void)data;
-    /* algo states show in orders (the order an algo places); the state
-     * changed all the same */
-    ((paper_ctx *)arg)->dirty = true;
+    /* the orders-algo channel: exchange_okx's code publishes ALGO_ORDER */
+    json_t *list = json_pack("[O]", data);
+    paper_store_push(arg, "orders-algo", list);
+    json_decref(list);
 }

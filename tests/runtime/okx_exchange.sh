@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The real engine with exchange_okx against okx-sim, in both position modes:
 # instruments stored, market events on the bus, orders (market, limit,
-# cancel, attached SL triggered), exact size checks (the DOGE case), a
+# cancel, attached SL triggered), algo orders as ALGO_ORDER events (live,
+# triggered, canceled with their position, kept live under okx-sim's
+# keep-algos fault, listed after a restart), exact size checks (the DOGE case), a
 # WebSocket drop and reconnect, a 429 burst, and a kill -9 between sending
 # an order and its answer: after the restart there is exactly one order at
 # okx-sim for that intent and the row says what happened.
@@ -88,10 +90,15 @@ check "position long 1" contains events.log "POSITION exchange.okx_hedge BTC-USD
 check "order row filled, with ord_id and fee" qeq "SELECT state, ord_id IS NOT NULL, fee < 0 FROM orders WHERE intent_id='h-open-1'" "filled|1|1"
 check "fill stored" qeq "SELECT count(*) FROM fills WHERE account='exchange.okx_hedge' AND cl_ord_id='hopen1'" 1
 check "leverage 5 set at start" qeq "SELECT lever FROM positions WHERE account='exchange.okx_hedge'" 5
+# The stop loss is an algo order at okx-sim (algoClOrdId = clOrdId + "a"),
+# pushed on the business WebSocket's orders-algo channel once the entry filled.
+wait_log events.log "cl=hopen1a type=conditional state=1" 10
+check "the attached stop loss: ALGO_ORDER live (sell, long)" grep -q "^ALGO exchange.okx_hedge BTC-USDT-SWAP id=[0-9]* cl=hopen1a type=conditional state=1 side=2 pos=1$" events.log
 # The stop loss lives at the exchange: a price below it closes the position.
 sim_control price '{"instId":"BTC-USDT-SWAP","px":"19000"}'
 wait_log events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=0 " 10
 check "attached stop loss closed the position at okx-sim" contains events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=0 "
+check "and its ALGO_ORDER says it fired (effective)" wait_log events.log "cl=hopen1a type=conditional state=2" 10
 sim_control price '{"instId":"BTC-USDT-SWAP","px":"90000"}'
 
 # --- cancel an algo order (the attached TP/SL of a position) -----------------------
@@ -105,8 +112,37 @@ wait_log events.log "RESULT exchange.okx_hedge intent=h-algo-cxl" 10
 check "cancel_algo accepted" contains events.log "intent=h-algo-cxl cl=halgocxl ok=1 code=0"
 call GET "/api/v5/trade/orders-algo-pending?ordType=conditional,oco&instId=ETH-USDT-SWAP" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "no algo order left" [ "$(j out.json 'len(d["data"])')" = 0 ]
+check "ALGO_ORDER canceled for the algoId cancelled" wait_log events.log "ALGO exchange.okx_hedge ETH-USDT-SWAP id=$algo cl=halgoa type=conditional state=4" 10
 intent "op=close account=exchange.okx_hedge inst=ETH-USDT-SWAP pos=long id=h-algo-close"
 wait_log events.log "POSITION exchange.okx_hedge ETH-USDT-SWAP side=1 pos=0 " 10
+
+# --- a position that closes takes its TP/SL with it at okx-sim: live, then canceled ----
+intent "op=place account=exchange.okx_hedge inst=ETH-USDT-SWAP side=buy pos=long type=market sz=1 tp=100000 sl=100 id=h-orphan"
+check "entry with TP and SL: ALGO_ORDER live (oco)" wait_log events.log "cl=horphana type=oco state=1 side=2 pos=1" 10
+closed=$(count_lines events.log "POSITION exchange.okx_hedge ETH-USDT-SWAP side=1 pos=0 ")
+intent "op=close account=exchange.okx_hedge inst=ETH-USDT-SWAP pos=long id=h-orphan-close"
+wait_count events.log "POSITION exchange.okx_hedge ETH-USDT-SWAP side=1 pos=0 " $((closed + 1)) 10
+check "the close cancels it at okx-sim: ALGO_ORDER canceled" wait_log events.log "cl=horphana type=oco state=4" 10
+
+# --- okx-sim's keep-algos fault: the close leaves it live (as users report OKX doing) -----
+sim_control fault '{"spec":"keep-algos=1"}'
+intent "op=place account=exchange.okx_hedge inst=ETH-USDT-SWAP side=buy pos=long type=market sz=1 tp=100000 sl=100 id=h-kept"
+wait_log events.log "cl=hkepta type=oco state=1" 10
+kept=$(sed -n 's/^ALGO exchange.okx_hedge ETH-USDT-SWAP id=\([0-9]*\) cl=hkepta type=oco state=1 .*/\1/p' events.log)
+check "(its ALGO_ORDER live names the algoId)" [ -n "$kept" ]
+closed=$(count_lines events.log "POSITION exchange.okx_hedge ETH-USDT-SWAP side=1 pos=0 ")
+intent "op=close account=exchange.okx_hedge inst=ETH-USDT-SWAP pos=long id=h-kept-close"
+wait_count events.log "POSITION exchange.okx_hedge ETH-USDT-SWAP side=1 pos=0 " $((closed + 1)) 10
+call GET "/api/v5/trade/orders-algo-pending?ordType=conditional,oco&instId=ETH-USDT-SWAP" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
+check "keep-algos=1: the position is closed and its TP/SL still live at okx-sim" [ "$(j out.json '[o["algoId"] + ":" + o["state"] for o in d["data"]]')" = "['$kept:live']" ]
+# Cancelling it is the engine's job now: a cancel okx-sim accepts proves it
+# was live until then, and the only canceled ALGO_ORDER is that cancel's.
+intent "op=cancel_algo account=exchange.okx_hedge inst=ETH-USDT-SWAP ord=$kept id=h-kept-cxl"
+wait_log events.log "RESULT exchange.okx_hedge intent=h-kept-cxl" 10
+check "the orphan is cancelled by algoId" contains events.log "intent=h-kept-cxl cl=hkeptcxl ok=1 code=0"
+check "then its ALGO_ORDER says canceled" wait_log events.log "id=$kept cl=hkepta type=oco state=4" 10
+check "once" [ "$(count_lines events.log "cl=hkepta type=oco state=4")" = 1 ]
+sim_control fault '{"spec":"keep-algos=0"}'
 
 # --- exact sizes: no order is ever sent with a wrong size -------------------------
 intent "op=place account=exchange.okx_hedge inst=DOGE-USDT-SWAP side=buy pos=long type=market sz=0.001 id=doge-tiny"
@@ -213,6 +249,7 @@ check "exactly one order at okx-sim for that intent" [ "$(j out.json 'sum(1 for 
 # --- an order nobody here placed is reported, not touched -------------------------------------
 intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=1 sl=100 id=own-sl"
 wait_log events.log "FILL exchange.okx_hedge BTC-USDT-SWAP cl=ownsl" 10
+wait_log events.log "cl=ownsla type=conditional state=1" 10
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "clean stop" [ "$RT_RC" = 0 ]
 call POST /api/v5/trade/order '{"instId":"BTC-USDT-SWAP","tdMode":"cross","side":"buy","posSide":"long","ordType":"limit","px":"1000","sz":"1","clOrdId":"foreign1"}' hk hedge-secret-1 hp -H "x-simulated-trading: 1"
@@ -226,6 +263,9 @@ check "foreign algo order reported" contains engine.out "algoClOrdId 'foreignalg
 call GET "/api/v5/trade/orders-algo-pending?ordType=conditional,oco&instId=BTC-USDT-SWAP" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "(our stop loss is pending at okx-sim with our algoClOrdId)" [ "$(j out.json '[o["algoClOrdId"] for o in d["data"]].count("ownsla")')" = 1 ]
 check "our own algo order is not reported" lacks engine.out "algoClOrdId 'ownsla')"
+# After the restart the engine learns every pending algo order again.
+check "pending algo orders published at start: ours" wait_count events.log "cl=ownsla type=conditional state=1" 2 10
+check "and the foreign one" wait_log events.log "cl=foreignalgo type=conditional state=1 side=2 pos=1" 10
 call GET "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=foreign1" "" hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "foreign order still live" [ "$(j out.json 'd["data"][0]["state"]')" = live ]
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"

@@ -2,7 +2,8 @@
 # The engine with exchange_paper priced by exchange_okx's public market data
 # (from okx-sim, no keys): the same scenarios as okx_exchange, on the paper
 # venue: hedge and net mode, fills at book prices with exact fees, an
-# attached stop loss triggered by a price move, limit and cancel, exact
+# attached stop loss triggered by a price move (its ALGO_ORDER live, then
+# effective), TP/SL canceled with their position, limit and cancel, exact
 # sizes, margin refusal, rows stored.
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
@@ -90,9 +91,18 @@ check "fees exact and balance = 5000 + PnL + fees, exactly ($want)" poll balance
 # --- an attached stop loss at the venue, triggered by a market move ------------------
 intent "op=place account=exchange.paper_hedge inst=ETH-USDT-SWAP side=buy pos=long type=market sz=2 sl=1500 id=ph-sl"
 wait_log events.log "POSITION exchange.paper_hedge ETH-USDT-SWAP side=1 pos=2 " 10
+check "the paper venue publishes the stop loss: ALGO_ORDER live" wait_log events.log "ALGO exchange.paper_hedge ETH-USDT-SWAP id=" 10
+check "(its algoClOrdId, sell, long)" grep -q "^ALGO exchange.paper_hedge ETH-USDT-SWAP id=[0-9]* cl=phsla type=conditional state=1 side=2 pos=1$" events.log
 sim_control price '{"instId":"ETH-USDT-SWAP","px":"1400"}'
 wait_log events.log "POSITION exchange.paper_hedge ETH-USDT-SWAP side=1 pos=0 " 10
 check "the stop loss closed the position when the market fell through it" contains events.log "POSITION exchange.paper_hedge ETH-USDT-SWAP side=1 pos=0 "
+check "its ALGO_ORDER says it fired" wait_log events.log "cl=phsla type=conditional state=2" 10
+
+# --- TP/SL of a position closed by hand: canceled with it (the paper venue never keeps them)
+intent "op=place account=exchange.paper_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=1 tp=1000000 sl=100 id=ph-tpsl"
+check "entry with TP and SL: ALGO_ORDER live" wait_log events.log "cl=phtpsla type=oco state=1" 10
+intent "op=close account=exchange.paper_hedge inst=BTC-USDT-SWAP pos=long id=ph-tpsl-close"
+check "closing the position cancels them: ALGO_ORDER canceled" wait_log events.log "cl=phtpsla type=oco state=4" 10
 
 # --- limit far from the market, then cancel ------------------------------------------
 intent "op=place account=exchange.paper_hedge inst=BTC-USDT-SWAP side=buy pos=long type=limit sz=1 px=80000.05 id=ph-limit"
