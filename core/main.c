@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <aitrader/failpoint.h>
 #include <aitrader/version.h>
 
 #include "conf.h"
@@ -80,6 +81,11 @@ static void malloc_policy(void)
 static int cmd_run(engine_opts *o)
 {
     malloc_policy();
+    char armed[512];
+    if (at_failpoints_check(armed, sizeof(armed)) < 0) {
+        fprintf(stderr, "aitrader: %s\n", armed);
+        return 2;
+    }
     conf_errors errs = {0};
     engine *e = engine_new(o);
     if (!e) {
@@ -95,6 +101,9 @@ static int cmd_run(engine_opts *o)
         return 2;
     }
     conf_errors_free(&errs);
+    if (armed[0]) {
+        log_msg("core", AT_LOG_WARN, "%s", armed);
+    }
     int code;
     if (engine_start(e) != AT_OK) {
         log_msg("core", AT_LOG_ERROR, "start failed; stopping what was started");

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <aitrader/failpoint.h>
+
 /* The engine's own checks appear in verdicts under this rule name. */
 #define GATE_RULE "core.gate"
 /* Intent ids remembered to refuse a second intent with the same id (a
@@ -326,6 +328,7 @@ static void on_intent(void *arg, const at_event *e)
         return;
     }
     x->st.submitted++;
+    at_failpoint("exec.before_submit");
     v->ops->submit(v->ctx, &cur);
     if (x->on_submit) {
         x->on_submit(x->on_submit_arg, &cur);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <aitrader/failpoint.h>
 #include <jansson.h>
 
 #include "dbcol.h"
@@ -51,7 +52,9 @@ static void on_stored(void *arg, int err, const char *error)
     if (err != AT_OK) {
         engine_host()->log(arg, AT_LOG_ERROR, "decision not stored: %s",
                            error ? error : at_strerror(err));
+        return;
     }
+    at_failpoint("trader.decision_stored");
 }
 
 /* ------------------------------------------------------------ the row */
