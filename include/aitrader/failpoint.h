@@ -40,7 +40,9 @@ extern "C" {
 
 /** Every failpoint in the code, separated by spaces:
  *  - trader.decision_stored: storage confirmed a trader's decisions row
- *    (core/trading/trader_store.c);
+ *    (core/trading/trader_store.c); its intents were published when the
+ *    write was queued, and as storage confirms in queue order none of them
+ *    has gone to the venue yet (their orders rows may be stored);
  *  - exec.before_submit: the executor approved an intent, the venue's
  *    submit is next (core/trading/executor.c);
  *  - okx.order_stored: exchange_okx's orders row is stored, the request is
