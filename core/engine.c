@@ -307,7 +307,8 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
                     .price_max_age_ms = ts->price_max_age_ms,
                     .max_price_move_bps = ts->max_price_move_bps,
                     .giveback_pct = ts->giveback_pct,
-                    .giveback_arm_pct = ts->giveback_arm_pct};
+                    .giveback_arm_pct = ts->giveback_arm_pct,
+                    .ledger = e->ledger};
     char why[512] = "out of memory";
     e->tdrs[i] = trader_new(engine_host(), in, &c, why, sizeof(why));
     free(dir);
@@ -542,12 +543,12 @@ int engine_start(engine *e)
         rc = equity_start_core(e);
     }
     if (rc == AT_OK) {
+        rc = ledger_start_core(e);
+    }
+    if (rc == AT_OK) {
         rc = schedulers_start(e);
     }
     if (rc != AT_OK) {
-    if (rc == AT_OK) {
-        rc = ledger_start_core(e);
-    }
         return rc;
     }
     log_msg("core", AT_LOG_INFO, "running; Ctrl-C or SIGTERM stops");
@@ -590,11 +591,11 @@ void engine_shutdown(engine *e)
     exec_stop(e->executor);
     keeper_stop(e->keeper);
     equity_stop(e->equity);
+    ledger_stop(e->ledger);
     for (size_t k = n; rev && k-- > 0;) {
         at_instance *in = rev[k];
         if (in->started && in->lp.plugin && in->lp.plugin->stop) {
             in->lp.plugin->stop(in->ctx);
-    ledger_stop(e->ledger);
         }
         if (in->started) {
             engine_set_state(in, AT_STATE_STOPPED, NULL);
@@ -638,12 +639,12 @@ void engine_shutdown(engine *e)
     e->keeper = NULL;
     equity_free(e->equity);
     e->equity = NULL;
+    ledger_free(e->ledger);
+    e->ledger = NULL;
     if (e->started) {
         bus_shutdown();
         loopsvc_shutdown();
         clock_shutdown();
-    ledger_free(e->ledger);
-    e->ledger = NULL;
         metrics_shutdown();
         if (e->stop_ev) {
             event_free(e->stop_ev);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ledger.h"
 #include "trader_internal.h"
 
 static const char *dec(const trader *t, at_dec d, char *buf)
@@ -160,6 +161,18 @@ char *tr_render_history(const trader *t, int64_t now_ms)
             }
             tb_printf(&b, " -> %s", it->outcome[0] ? it->outcome : "?");
             any = true;
+        }
+        ledger_outcome lo;
+        if (any && t->cfg.ledger &&
+            ledger_outcome_of(t->cfg.ledger, x->decision_id, &lo) == AT_OK) {
+            /* how it ended (or stands): what the trader needs to learn from */
+            at_dec net = lo.realized;
+            t->h->dec_add(net, lo.fees, &net);
+            t->h->dec_add(net, lo.funding, &net);
+            char n[SIGNED_LEN], f[SIGNED_LEN], g[SIGNED_LEN];
+            tb_printf(&b, " | PnL %s (fees %s, funding %s)%s", signed_dec(t, net, n),
+                      signed_dec(t, lo.fees, f), signed_dec(t, lo.funding, g),
+                      lo.open ? ", still open" : ", closed");
         }
         tb_printf(&b, "%s\n", any ? "" : "hold");
     }

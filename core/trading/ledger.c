@@ -721,6 +721,22 @@ void ledger_get_stats(const ledger *l, ledger_stats *out)
     *out = l->st;
 }
 
+int ledger_outcome_of(const ledger *l, const char *decision_id, ledger_outcome *out)
+{
+    for (size_t i = 0; decision_id && decision_id[0] && i < l->naggs; i++) {
+        const agg *a = &l->aggs[i];
+        if (strcmp(a->id, decision_id) == 0) {
+            *out = (ledger_outcome){.realized = a->realized,
+                                    .fees = a->fees,
+                                    .funding = a->funding,
+                                    .fills = a->fills,
+                                    .open = agg_open(a)};
+            return AT_OK;
+        }
+    }
+    return AT_ENOENT;
+}
+
 bool ledger_ready(const ledger *l)
 {
     return l->ready && !l->head;

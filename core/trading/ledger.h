@@ -51,6 +51,17 @@ void ledger_free(ledger *l);
 void ledger_get_stats(const ledger *l, ledger_stats *out);
 /* AT_OK with the totals, AT_ENOENT when the origin has no book there. */
 int ledger_pnl_of(const ledger *l, const char *origin, const char *account, ledger_pnl *out);
+/* What became of a decision so far: the PnL of the positions it opened. */
+typedef struct ledger_outcome {
+    at_dec realized, fees, funding;
+    unsigned fills;
+    bool open; /* some of its contracts are still open */
+} ledger_outcome;
+
+/* AT_OK, or AT_ENOENT when no fill of it was booked (or it was forgotten:
+ * the ledger keeps the latest few thousand decisions). */
+int ledger_outcome_of(const ledger *l, const char *decision_id, ledger_outcome *out);
+
 /* The journal was read (fills wait until it is). */
 bool ledger_ready(const ledger *l);
 

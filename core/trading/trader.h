@@ -64,6 +64,8 @@ typedef struct trader_cfg {
      * its peak (0 = off), the peak having reached giveback_arm_pct % of the
      * position's margin. */
     double giveback_pct, giveback_arm_pct;
+    /* PnL of past decisions for the history (borrowed; NULL: not shown). */
+    const struct ledger *ledger;
 } trader_cfg;
 
 typedef struct trader_stats {

@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "engine_internal.h"
 #include "trading/prompt.h"
 #include "trading/trader.h"
 #include "util.h"
@@ -806,6 +807,7 @@ static void test_waits_for_the_account(void **state)
 static void test_memory(void **state)
 {
     trader_cfg cfg = default_cfg();
+    cfg.ledger = R.e->ledger; /* the history shows what each decision made */
     trader_open(&cfg);
     market();
     put_mode("long_short_mode");
@@ -822,6 +824,22 @@ static void test_memory(void **state)
              "0)",
              p, 3);
     send_order("BTC-USDT-SWAP", cl, AT_ORD_FILLED, "3.33", "90010");
+    exec_sql("INSERT INTO instruments (exchange, inst_id, inst_type, ct_val, ct_val_ccy, lot_sz, "
+             "min_sz, tick_sz, updated_ms) VALUES ('okx', 'BTC-USDT-SWAP', 'SWAP', '0.01', 'BTC', "
+             "'0.01', '0.01', '0.1', 0)",
+             NULL, 0);
+    at_ev_fill *fl = (at_ev_fill *)R.h->event_new(R.drv, AT_EV_FILL, 0);
+    fl->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    snprintf(fl->account, sizeof(fl->account), ACCOUNT);
+    snprintf(fl->trade_id, sizeof(fl->trade_id), "t1");
+    snprintf(fl->cl_ord_id, sizeof(fl->cl_ord_id), "%s", cl);
+    fl->side = AT_SIDE_BUY;
+    fl->pos_side = AT_POS_LONG;
+    fl->sz = D("3.33");
+    fl->px = D("90010");
+    fl->fee = D("-1.4987");
+    R.h->publish(R.drv, &fl->h, 0);
+    pump();
     send_position("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "90010");
     assert_int_equal(engine_advance(R.e, (T0 + 2 * 3600000) * 1000, 0), AT_OK);
     send_trigger();
@@ -832,7 +850,8 @@ static void test_memory(void **state)
     assert_non_null(strstr(AI.user[1], pos));
     assert_non_null(strstr(AI.user[1], "Your last decisions:\n2h00m ago: open_long BTC-USDT-SWAP "
                                        "0.1 x3 -> filled 3.33 @ 90010; open_short DOGE-USDT-SWAP "
-                                       "0.05 x2 -> asked\n"));
+                                       "0.05 x2 -> asked | PnL -1.4987 (fees -1.4987, funding 0), "
+                                       "still open\n"));
     answer("{\"decisions\": []}");
     /* restart: the same from storage */
     trader_close();
@@ -847,7 +866,8 @@ static void test_memory(void **state)
                        "89k; invalid if: close below 88.5k\n";
     assert_non_null(strstr(AI.user[2], pos2));
     assert_non_null(strstr(AI.user[2], "3h00m ago: open_long BTC-USDT-SWAP 0.1 x3 -> filled 3.33 "
-                                       "@ 90010; open_short DOGE-USDT-SWAP 0.05 x2 -> asked\n1h00m "
+                                       "@ 90010; open_short DOGE-USDT-SWAP 0.05 x2 -> asked | PnL "
+                                       "-1.4987 (fees -1.4987, funding 0), still open\n1h00m "
                                        "ago: hold\n"));
     /* the position closes: its reason goes with it */
     send_position("BTC-USDT-SWAP", AT_POS_LONG, "0", "0");
