@@ -175,8 +175,10 @@ int lb_apply_fill(lb_book *b, bool net, bool book_long, bool buy, at_dec sz, at_
         if (keep_from < b->nlots && last_left.m != 0) {
             b->lots[keep_from].qty = last_left;
         }
-        memmove(b->lots, b->lots + keep_from, (b->nlots - keep_from) * sizeof(*b->lots));
-        b->nlots -= keep_from;
+        if (keep_from > 0) { /* (an empty book has no array: memmove wants one) */
+            memmove(b->lots, b->lots + keep_from, (b->nlots - keep_from) * sizeof(*b->lots));
+            b->nlots -= keep_from;
+        }
     }
     if (opens) {
         lb_lot l = {.qty = left, .px = px, .ts_ms = ts_ms};

@@ -129,6 +129,21 @@ static void test_funding_on_lots(void **state)
     lb_free(&b);
 }
 
+/* A close into an empty long/short book (a position opened before the
+ * ledger knew it): nothing to close, the fee still counted. */
+static void test_close_of_empty_book(void **state)
+{
+    lb_book b = {0};
+    lb_result r;
+    assert_int_equal(
+        lb_apply_fill(&b, false, true, false, D("1"), D("100"), D("-0.1"), D("1"), "A", 1, &r),
+        AT_OK);
+    assert_true(r.over);
+    assert_int_equal(b.nlots, 0);
+    assert_dec(b.fees, "-0.1");
+    lb_free(&b);
+}
+
 static void test_bad_fill_leaves_book(void **state)
 {
     lb_book b = {0};
@@ -418,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_hedge_books_and_over_close),
         cmocka_unit_test(test_funding_on_lots),
         cmocka_unit_test(test_bad_fill_leaves_book),
+        cmocka_unit_test(test_close_of_empty_book),
         cmocka_unit_test(test_two_traders_one_account_outcomes_restart),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
