@@ -24,6 +24,7 @@
 #include "decimal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,6 +303,14 @@ int at_dec_parse(const char *s, size_t len, at_dec *out)
         scale++;
     }
     return store(lx.neg, mag, (int)scale, out);
+}
+
+const char *at_dec_text(at_dec d, char out[AT_DEC_STRLEN])
+{
+    if (at_dec_format(d, out) < 0) {
+        snprintf(out, AT_DEC_STRLEN, "?");
+    }
+    return out;
 }
 
 int at_dec_format(at_dec d, char out[AT_DEC_STRLEN])

@@ -19,6 +19,9 @@ int at_dec_round_step(at_dec a, at_dec step, at_round mode, at_dec *out);
 int at_dec_from_double(double v, int scale, at_dec *out);
 double at_dec_to_double(at_dec d);
 /* Helpers for core code. */
+/* d as text into out, or "?" when it cannot be formatted; returns out. For
+ * messages and prompts, never for what is sent to a venue. */
+const char *at_dec_text(at_dec d, char out[AT_DEC_STRLEN]);
 bool at_dec_is_zero(at_dec d);
 /* Remove trailing fractional zeros (1.500 -> 1.5); value unchanged. */
 at_dec at_dec_normalize(at_dec d);

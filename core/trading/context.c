@@ -10,15 +10,8 @@
 #include <string.h>
 
 #include "latest.h"
+#include "decimal.h"
 #include "trader_internal.h"
-
-static const char *dec(const trader *t, at_dec d, char *buf)
-{
-    if (t->h->dec_format(d, buf) < 0) {
-        snprintf(buf, AT_DEC_STRLEN, "?");
-    }
-    return buf;
-}
 
 int tr_symbol_index(const trader *t, at_inst id)
 {
@@ -228,7 +221,7 @@ static void on_order(void *arg, const at_event *e)
     char a[AT_DEC_STRLEN], b[AT_DEC_STRLEN], text[TR_NOTE_LEN];
     if (o->acc_fill_sz.m > 0) {
         snprintf(text, sizeof(text), "%s %s @ %s", tr_state_name(o->state),
-                 dec(t, o->acc_fill_sz, a), dec(t, o->avg_px, b));
+                 at_dec_text(o->acc_fill_sz, a), at_dec_text(o->avg_px, b));
         tr_thesis_promote(t, o->cl_ord_id);
     } else {
         snprintf(text, sizeof(text), "%s", tr_state_name(o->state));

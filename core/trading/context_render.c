@@ -7,15 +7,8 @@
 #include <string.h>
 
 #include "ledger.h"
+#include "decimal.h"
 #include "trader_internal.h"
-
-static const char *dec(const trader *t, at_dec d, char *buf)
-{
-    if (t->h->dec_format(d, buf) < 0) {
-        snprintf(buf, AT_DEC_STRLEN, "?");
-    }
-    return buf;
-}
 
 /* ------------------------------------------------------------ rendering */
 
@@ -38,7 +31,7 @@ static void age(int64_t ms, char *buf, size_t n)
 static const char *signed_dec(const trader *t, at_dec d, char *buf)
 {
     buf[0] = '+';
-    dec(t, d, buf + 1);
+    at_dec_text(d, buf + 1);
     return d.m > 0 ? buf : buf + 1;
 }
 
@@ -60,7 +53,7 @@ char *tr_render_account(const trader *t)
     double eq = t->h->dec_to_double(t->total_eq);
     double use = eq > 0 ? 100.0 * t->h->dec_to_double(margin) / eq : 0;
     tb_printf(&b, "equity %s USD, available %s USDT, margin used %s (%.1f%%)",
-              dec(t, t->total_eq, e), dec(t, t->avail, a), dec(t, margin, m), use);
+              at_dec_text(t->total_eq, e), at_dec_text(t->avail, a), at_dec_text(margin, m), use);
     return tb_take(&b);
 }
 
@@ -87,13 +80,13 @@ char *tr_render_positions(const trader *t, int64_t now_ms)
             age(now_ms - (th->set ? th->ts_ms : q->since_ms), ag, sizeof(ag));
             tb_printf(&b,
                       "%s %s %s contracts @ %s x%s, uPnL %s (%s after fees and funding), held %s%s",
-                      s->name, is_long ? "long" : "short", dec(t, size, sz), dec(t, q->avg_px, px),
-                      dec(t, q->lever, lv), signed_dec(t, q->upl, u), signed_dec(t, n, net), ag,
-                      th->set ? "" : "+");
+                      s->name, is_long ? "long" : "short", at_dec_text(size, sz),
+                      at_dec_text(q->avg_px, px), at_dec_text(q->lever, lv),
+                      signed_dec(t, q->upl, u), signed_dec(t, n, net), ag, th->set ? "" : "+");
             if (th->set) {
                 char tp[AT_DEC_STRLEN], sl[AT_DEC_STRLEN];
-                tb_printf(&b, ", TP %s SL %s; entry reason: %s", dec(t, th->tp, tp),
-                          dec(t, th->sl, sl), th->reason);
+                tb_printf(&b, ", TP %s SL %s; entry reason: %s", at_dec_text(th->tp, tp),
+                          at_dec_text(th->sl, sl), th->reason);
                 if (th->invalidation[0]) {
                     tb_printf(&b, "; invalid if: %s", th->invalidation);
                 }
@@ -118,9 +111,9 @@ char *tr_render_orders(const trader *t)
         const char *name = t->h->inst_name(o->inst);
         char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], f[AT_DEC_STRLEN];
         tb_printf(&b, "%s %s %s contracts %s @ %s, %s (filled %s)%s\n", name ? name : "?",
-                  o->side == AT_SIDE_BUY ? "buy" : "sell", dec(t, o->sz, sz),
-                  (unsigned)o->type < 5 ? types[o->type] : "?", dec(t, o->px, px),
-                  tr_state_name(o->state), dec(t, o->filled, f),
+                  o->side == AT_SIDE_BUY ? "buy" : "sell", at_dec_text(o->sz, sz),
+                  (unsigned)o->type < 5 ? types[o->type] : "?", at_dec_text(o->px, px),
+                  tr_state_name(o->state), at_dec_text(o->filled, f),
                   o->reduce_only ? ", reduce-only" : "");
     }
     if (b.n == 0) {
@@ -155,9 +148,9 @@ char *tr_render_history(const trader *t, int64_t now_ms)
             }
             char p[AT_DEC_STRLEN], l[AT_DEC_STRLEN];
             tb_printf(&b, "%s%s %s %s", any ? "; " : "", vd_action_name(it->action),
-                      t->sym[it->sym].name, dec(t, it->size_pct, p));
+                      t->sym[it->sym].name, at_dec_text(it->size_pct, p));
             if (it->leverage.m) {
-                tb_printf(&b, " x%s", dec(t, it->leverage, l));
+                tb_printf(&b, " x%s", at_dec_text(it->leverage, l));
             }
             tb_printf(&b, " -> %s", it->outcome[0] ? it->outcome : "?");
             any = true;
@@ -258,9 +251,9 @@ char *tr_render_market(const trader *t)
     for (size_t i = 0; i < t->nsym; i++) {
         const tr_symbol *s = &t->sym[i];
         char l[AT_DEC_STRLEN], m[AT_DEC_STRLEN];
-        tb_printf(&b, "%s last %s", s->name, s->last.m ? dec(t, s->last, l) : "?");
+        tb_printf(&b, "%s last %s", s->name, s->last.m ? at_dec_text(s->last, l) : "?");
         if (s->mark.m) {
-            tb_printf(&b, " mark %s", dec(t, s->mark, m));
+            tb_printf(&b, " mark %s", at_dec_text(s->mark, m));
         }
         if (s->has_funding) {
             tb_printf(&b, " funding %.4f%%", 100 * s->funding);

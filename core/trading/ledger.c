@@ -18,13 +18,6 @@ int64_t lg_now_ms(const ledger *l)
     return l->h->now_us() / 1000;
 }
 
-void lg_fmt(at_dec d, char out[AT_DEC_STRLEN])
-{
-    if (at_dec_format(at_dec_normalize(d), out) < 0) {
-        snprintf(out, AT_DEC_STRLEN, "?");
-    }
-}
-
 /* ------------------------------------------------------------ lookups */
 
 bool lg_seen(ledger *l, const char *id, bool add)
@@ -243,10 +236,10 @@ int lg_apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, const a
         lg_write_outcome(l, own);
     }
     lg_snapshot(l, origin, f->account, lg_now_ms(l));
-    lg_fmt(f->sz, sz);
-    lg_fmt(f->px, px);
-    lg_fmt(realized, pnl);
-    lg_fmt(f->fee, fee);
+    at_dec_text(at_dec_normalize(f->sz), sz);
+    at_dec_text(at_dec_normalize(f->px), px);
+    at_dec_text(at_dec_normalize(realized), pnl);
+    at_dec_text(at_dec_normalize(f->fee), fee);
     l->h->log(l->self, AT_LOG_INFO, "%s %s %s %s %s @ %s for %s%s%s: realized %s, fee %s",
               f->account, inst_name, POS_SIDES[ps], buy ? "buy" : "sell", sz, px, origin,
               a->decision_id[0] ? " decision " : "", a->decision_id, pnl, fee);

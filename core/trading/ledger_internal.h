@@ -97,7 +97,6 @@ struct ledger {
 };
 
 int64_t lg_now_ms(const ledger *l);
-void lg_fmt(at_dec d, char out[AT_DEC_STRLEN]);
 bool lg_seen(ledger *l, const char *id, bool add);
 inst_info *lg_inst_of(ledger *l, at_inst id);
 agg *lg_agg_of(ledger *l, const char *id);

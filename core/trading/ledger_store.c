@@ -43,7 +43,7 @@ void lg_db_write(ledger *l, const char *sql, const at_db_value *p, size_t n)
 static json_t *dec_json(at_dec d)
 {
     char s[AT_DEC_STRLEN];
-    lg_fmt(d, s);
+    at_dec_text(at_dec_normalize(d), s);
     return json_string(s);
 }
 

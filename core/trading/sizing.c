@@ -24,35 +24,17 @@ static int div_down(at_dec a, at_dec b, int min_scale, at_dec *out)
     return AT_ERANGE;
 }
 
-/* a × b exactly, else truncated at the finest scale that fits: a product
- * that loses digits is a notional, and truncating it can only make the
- * order smaller. */
-static int mul_down(at_dec a, at_dec b, at_dec *out)
+/* a × b exactly, else rounded (`mode`) at the finest scale that fits.
+ * Callers pick the direction that can only make the order smaller: a
+ * notional is truncated (AT_ROUND_DOWN), the divisor price × ctVal rounded
+ * up (a larger divisor gives fewer contracts). */
+static int mul_fit(at_dec a, at_dec b, at_round mode, at_dec *out)
 {
     int rc = at_dec_mul(a, b, out);
     for (int s = AT_DEC_MAX_SCALE; rc == AT_ERANGE && s >= 0; s--) {
-        rc = at_dec_mul_round(a, b, s, AT_ROUND_DOWN, out);
+        rc = at_dec_mul_round(a, b, s, mode, out);
     }
     return rc;
-}
-
-/* The divisor price × ctVal, rounded UP when it does not fit: a larger
- * divisor gives fewer contracts, never more than asked for. */
-static int mul_up(at_dec a, at_dec b, at_dec *out)
-{
-    int rc = at_dec_mul(a, b, out);
-    for (int s = AT_DEC_MAX_SCALE; rc == AT_ERANGE && s >= 0; s--) {
-        rc = at_dec_mul_round(a, b, s, AT_ROUND_UP, out);
-    }
-    return rc;
-}
-
-static const char *fmt(at_dec d, char *buf)
-{
-    if (at_dec_format(d, buf) < 0) {
-        snprintf(buf, AT_DEC_STRLEN, "?");
-    }
-    return buf;
 }
 
 /* Floor q to lotSz and compare with minSz. */
@@ -62,13 +44,14 @@ static int to_lots(at_dec q, const sz_inst *in, at_dec *contracts, char *why, si
     at_dec lots;
     int rc = at_dec_round_step(q, in->lot_sz, AT_ROUND_DOWN, &lots);
     if (rc != AT_OK) {
-        snprintf(why, whylen, "%s contracts cannot be rounded to lotSz %s", fmt(q, a),
-                 fmt(in->lot_sz, b));
+        snprintf(why, whylen, "%s contracts cannot be rounded to lotSz %s", at_dec_text(q, a),
+                 at_dec_text(in->lot_sz, b));
         return rc;
     }
     at_dec min = in->min_sz.m > 0 ? in->min_sz : in->lot_sz;
     if (lots.m <= 0 || at_dec_cmp(lots, min) < 0) {
-        snprintf(why, whylen, "too small: %s contracts is below minSz %s", fmt(q, a), fmt(min, b));
+        snprintf(why, whylen, "too small: %s contracts is below minSz %s", at_dec_text(q, a),
+                 at_dec_text(min, b));
         return AT_ERANGE;
     }
     *contracts = at_dec_normalize(lots);
@@ -85,7 +68,7 @@ int sz_open(at_dec equity, at_dec size_pct, at_dec leverage, at_dec price, const
         return AT_EINVAL;
     }
     if (equity.m <= 0) {
-        snprintf(why, whylen, "no equity known (equity %s)", fmt(equity, a));
+        snprintf(why, whylen, "no equity known (equity %s)", at_dec_text(equity, a));
         return AT_EINVAL;
     }
     if (in->ct_val.m <= 0 || in->lot_sz.m <= 0) {
@@ -97,12 +80,12 @@ int sz_open(at_dec equity, at_dec size_pct, at_dec leverage, at_dec price, const
         return AT_EINVAL;
     }
     at_dec margin, notional, per, q;
-    int rc = mul_down(equity, size_pct, &margin);
+    int rc = mul_fit(equity, size_pct, AT_ROUND_DOWN, &margin);
     if (rc == AT_OK) {
-        rc = mul_down(margin, leverage, &notional);
+        rc = mul_fit(margin, leverage, AT_ROUND_DOWN, &notional);
     }
     if (rc == AT_OK) {
-        rc = mul_up(price, in->ct_val, &per);
+        rc = mul_fit(price, in->ct_val, AT_ROUND_UP, &per);
     }
     if (rc == AT_OK) {
         rc = div_down(notional, per, in->lot_sz.scale, &q);
@@ -140,7 +123,7 @@ int sz_close(at_dec pos, at_dec size_pct, const sz_inst *in, at_dec *contracts, 
         return AT_EINVAL;
     }
     at_dec q;
-    int rc = mul_down(pos, size_pct, &q);
+    int rc = mul_fit(pos, size_pct, AT_ROUND_DOWN, &q);
     if (rc != AT_OK) {
         snprintf(why, whylen, "the size does not fit in a decimal");
         return rc;

@@ -360,10 +360,10 @@ static void ask(tr_call *c)
     struct tm tm;
     gmtime_r(&secs, &tm);
     strftime(time_s, sizeof(time_s), "%Y-%m-%d %H:%M:%S", &tm);
-    tr_fmt_dec(t, t->max_leverage, lev);
-    tr_fmt_dec(t, t->max_size_pct, size);
-    tr_fmt_dec(t, t->tp_pct, tp);
-    tr_fmt_dec(t, t->sl_pct, sl);
+    at_dec_text(t->max_leverage, lev);
+    at_dec_text(t->max_size_pct, size);
+    at_dec_text(t->tp_pct, tp);
+    at_dec_text(t->sl_pct, sl);
     tbuf syms = {0};
     for (size_t i = 0; i < t->nsym; i++) {
         tb_printf(&syms, "%s%s", i ? ", " : "", t->sym[i].name);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "trader_internal.h"
 
 static int64_t now_ms(const trader *t)
@@ -39,7 +40,7 @@ static void secs(int64_t ms, char *buf, size_t n)
 static void fmt_signed(const trader *t, at_dec d, char buf[AT_DEC_STRLEN + 1])
 {
     buf[0] = '+';
-    tr_fmt_dec(t, d, d.m > 0 ? buf + 1 : buf);
+    at_dec_text(d, d.m > 0 ? buf + 1 : buf);
 }
 
 /* ------------------------------------------------------------ stale price */
@@ -53,13 +54,13 @@ bool tr_price_ok(const trader *t, size_t sym, at_dec prompt_px, char *note, size
         return true; /* sizing refuses it, saying there is no price */
     }
     char now_s[AT_DEC_STRLEN], then_s[AT_DEC_STRLEN], bps_s[AT_DEC_STRLEN + 1];
-    tr_fmt_dec(t, px, now_s);
+    at_dec_text(px, now_s);
     if (prompt_px.m <= 0) {
         snprintf(note, notelen, "stale price: the prompt showed no price of %s (%s now)", s->name,
                  now_s);
         return false;
     }
-    tr_fmt_dec(t, prompt_px, then_s);
+    at_dec_text(prompt_px, then_s);
     /* the move, exactly: |now − then| × 10000 against the limit × then */
     const at_dec bp = {10000, 0};
     at_dec diff, scaled, bps, lim;
@@ -84,7 +85,7 @@ bool tr_price_ok(const trader *t, size_t sym, at_dec prompt_px, char *note, size
     scaled.m = scaled.m < 0 ? -scaled.m : scaled.m;
     if (t->max_move_bps.m > 0 && h->dec_cmp(scaled, lim) > 0) {
         char l[AT_DEC_STRLEN];
-        tr_fmt_dec(t, t->max_move_bps, l);
+        at_dec_text(t->max_move_bps, l);
         snprintf(note, notelen,
                  "stale price: %s %s moved %s bps from %s in the prompt (max_price_move_bps %s)",
                  s->name, now_s, bps_s, then_s, l);
@@ -184,11 +185,11 @@ static void close_position(trader *t, size_t sym, at_pos_side side, tr_position 
         h->dec_div(lost, q->peak_upl, 1, AT_ROUND_HALF_EVEN, &pct) != AT_OK) {
         pct = (at_dec){0, 0};
     }
-    tr_fmt_dec(t, q->upl, u);
-    tr_fmt_dec(t, q->peak_upl, p);
-    tr_fmt_dec(t, pct, back);
-    tr_fmt_dec(t, t->giveback_pct, lim);
-    tr_fmt_dec(t, o.sz, g);
+    at_dec_text(q->upl, u);
+    at_dec_text(q->peak_upl, p);
+    at_dec_text(pct, back);
+    at_dec_text(t->giveback_pct, lim);
+    at_dec_text(o.sz, g);
     tr_hist *hx = tr_hist_push(t);
     hx->ts_ms = now_ms(t);
     hx->valid = true;
@@ -235,8 +236,8 @@ void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_p
     if (!q->armed && arm_level(t, q)) {
         q->armed = true;
         char p[AT_DEC_STRLEN], m[AT_DEC_STRLEN];
-        tr_fmt_dec(t, q->peak_upl, p);
-        tr_fmt_dec(t, q->margin, m);
+        at_dec_text(q->peak_upl, p);
+        at_dec_text(q->margin, m);
         t->h->log(t->inst, AT_LOG_INFO, "giveback: watching %s %s (uPnL peak %s, margin %s)",
                   s->name, is_long ? "long" : "short", p, m);
     }

@@ -7,18 +7,12 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "decimal.h"
 #include "trader_internal.h"
 
 static int64_t now_ms(const trader *t)
 {
     return t->h->now_us() / 1000;
-}
-
-void tr_fmt_dec(const trader *t, at_dec d, char *buf)
-{
-    if (t->h->dec_format(d, buf) < 0) {
-        snprintf(buf, AT_DEC_STRLEN, "?");
-    }
 }
 
 /* ------------------------------------------------------------ intents */
@@ -105,15 +99,15 @@ bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at
             snprintf(note, notelen, "no default stop-loss (stop_loss_pct)");
             return false;
         }
-        tr_fmt_dec(t, px, b);
+        at_dec_text(px, b);
         if (!sz_exit_ok(tp, px, is_long, true)) {
-            tr_fmt_dec(t, tp, a);
+            at_dec_text(tp, a);
             snprintf(note, notelen, "refused: take_profit %s is not %s the price %s", a,
                      is_long ? "above" : "below", b);
             return false;
         }
         if (!sz_exit_ok(sl, px, is_long, false)) {
-            tr_fmt_dec(t, sl, a);
+            at_dec_text(sl, a);
             snprintf(note, notelen, "refused: stop_loss %s is not %s the price %s", a,
                      is_long ? "below" : "above", b);
             return false;
@@ -179,25 +173,25 @@ void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
         json_object_set_new(x, "ord_type", json_string("market"));
         json_object_set_new(x, "side", json_string(o->side == AT_SIDE_BUY ? "buy" : "sell"));
         json_object_set_new(x, "pos_side", json_string(POS_SIDES[o->pos_side]));
-        tr_fmt_dec(t, o->sz, a);
+        at_dec_text(o->sz, a);
         json_object_set_new(x, "sz", json_string(a));
         if (o->tp_trigger_px.m) {
-            tr_fmt_dec(t, o->tp_trigger_px, a);
+            at_dec_text(o->tp_trigger_px, a);
             json_object_set_new(x, "tp", json_string(a));
         }
         if (o->sl_trigger_px.m) {
-            tr_fmt_dec(t, o->sl_trigger_px, a);
+            at_dec_text(o->sl_trigger_px, a);
             json_object_set_new(x, "sl", json_string(a));
         }
         if (o->leverage.m) {
-            tr_fmt_dec(t, o->leverage, a);
+            at_dec_text(o->leverage, a);
             json_object_set_new(x, "leverage", json_string(a));
         }
         json_object_set_new(x, "reduce_only", json_boolean(o->reduce_only));
         json_object_set_new(x, "shadow", json_boolean(o->shadow));
         /* what an entry published again after a restart is checked against */
         if (prompt_px.m > 0) {
-            tr_fmt_dec(t, prompt_px, a);
+            at_dec_text(prompt_px, a);
             json_object_set_new(x, "prompt_px", json_string(a));
         }
     }

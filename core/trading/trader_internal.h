@@ -233,7 +233,6 @@ bool tr_price_ok(const trader *t, size_t sym, at_dec prompt_px, char *note, size
 void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_position *prev);
 
 /* trader_intents.c */
-void tr_fmt_dec(const trader *t, at_dec d, char *buf);
 /* "ai" + the first 28 hex digits of SHA-256(intent id), or "" (the
  * executor derives one). */
 void tr_cl_ord_id(const char *intent_id, char out[AT_ID_LEN]);

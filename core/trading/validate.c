@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "decimal.h"
+#include "sizing.h"
 
 static const char *const ACTIONS[] = {"hold", "open_long", "open_short", "close_long",
                                       "close_short"};
@@ -187,13 +188,6 @@ static int number_dec(const json_t *v, at_dec *out)
     return at_dec_parse(buf, strlen(buf), out);
 }
 
-static void fmt_dec(at_dec d, char *buf)
-{
-    if (at_dec_format(d, buf) < 0) {
-        snprintf(buf, AT_DEC_STRLEN, "?");
-    }
-}
-
 /* ------------------------------------------------------------ fields */
 
 typedef struct ctx {
@@ -308,23 +302,18 @@ static int get_action(ctx *c, const json_t *item, at_action *a)
 static int check_exit(ctx *c, const char *key, at_dec v, at_dec px, bool is_long, bool is_tp)
 {
     char a[AT_DEC_STRLEN], b[AT_DEC_STRLEN];
-    fmt_dec(v, a);
+    at_dec_text(v, a);
     if (v.m <= 0) {
         return fail(c->why, c->whylen, "decisions[%zu].%s %s must be above 0", c->idx, key, a);
     }
     if (px.m <= 0) {
         return AT_OK; /* no price known: sizing refuses the item */
     }
-    fmt_dec(px, b);
-    bool above = is_long == is_tp; /* long tp and short sl sit above the price */
-    int cmp = at_dec_cmp(v, px);
-    if (above && cmp <= 0) {
-        return fail(c->why, c->whylen, "decisions[%zu].%s %s is not above the price %s for a %s",
-                    c->idx, key, a, b, is_long ? "long" : "short");
-    }
-    if (!above && cmp >= 0) {
-        return fail(c->why, c->whylen, "decisions[%zu].%s %s is not below the price %s for a %s",
-                    c->idx, key, a, b, is_long ? "long" : "short");
+    if (!sz_exit_ok(v, px, is_long, is_tp)) {
+        /* long tp and short sl sit above the price */
+        return fail(c->why, c->whylen, "decisions[%zu].%s %s is not %s the price %s for a %s",
+                    c->idx, key, a, is_long == is_tp ? "above" : "below", at_dec_text(px, b),
+                    is_long ? "long" : "short");
     }
     return AT_OK;
 }
@@ -338,12 +327,12 @@ static int check_open(ctx *c, const json_t *item, vd_item *it)
     if ((rc = get_num(c, item, "size_pct", true, &it->size_pct, &has)) != AT_OK) {
         return rc;
     }
-    fmt_dec(it->size_pct, a);
+    at_dec_text(it->size_pct, a);
     if (it->size_pct.m <= 0 || at_dec_cmp(it->size_pct, (at_dec){1, 0}) > 0) {
         return fail(c->why, c->whylen, "decisions[%zu].size_pct %s is outside (0, 1]", c->idx, a);
     }
     if (at_dec_cmp(it->size_pct, lim->max_size_pct) > 0) {
-        fmt_dec(lim->max_size_pct, b);
+        at_dec_text(lim->max_size_pct, b);
         return fail(c->why, c->whylen,
                     "decisions[%zu].size_pct %s is over this trader's max_size_pct %s", c->idx, a,
                     b);
@@ -351,8 +340,8 @@ static int check_open(ctx *c, const json_t *item, vd_item *it)
     if ((rc = get_num(c, item, "leverage", true, &it->leverage, &has)) != AT_OK) {
         return rc;
     }
-    fmt_dec(it->leverage, a);
-    fmt_dec(lim->max_leverage, b);
+    at_dec_text(it->leverage, a);
+    at_dec_text(lim->max_leverage, b);
     at_dec whole;
     if (at_dec_round_step(it->leverage, (at_dec){1, 0}, AT_ROUND_DOWN, &whole) != AT_OK ||
         at_dec_cmp(whole, it->leverage) != 0 || it->leverage.m < 1) {
@@ -405,7 +394,7 @@ static int check_item(ctx *c, const json_t *item, vd_item *it)
     }
     if (has) {
         char a[AT_DEC_STRLEN];
-        fmt_dec(conf, a);
+        at_dec_text(conf, a);
         if (conf.m < 0 || at_dec_cmp(conf, (at_dec){1, 0}) > 0) {
             return fail(c->why, c->whylen, "decisions[%zu].confidence %s is outside [0, 1]", c->idx,
                         a);
@@ -422,7 +411,7 @@ static int check_item(ctx *c, const json_t *item, vd_item *it)
             return rc;
         }
         char a[AT_DEC_STRLEN];
-        fmt_dec(it->size_pct, a);
+        at_dec_text(it->size_pct, a);
         if (it->size_pct.m <= 0 || at_dec_cmp(it->size_pct, (at_dec){1, 0}) > 0) {
             return fail(c->why, c->whylen,
                         "decisions[%zu].size_pct %s is outside (0, 1] (the part of the position "
