@@ -22,6 +22,9 @@
  * before it reports the remaining items failed (AT_EIO) rather than hang the
  * shutdown forever. */
 #define SQ_STOP_GIVEUP_MS 30000
+/* WAL size (pages) at which the checkpointer copies it into the database
+ * (SQLite's own autocheckpoint default). */
+#define SQ_CKPT_PAGES 1000
 /* Retry delays after a transient failure: first, cap. */
 #define SQ_BACKOFF_FIRST_MS 100
 #define SQ_BACKOFF_MAX_MS 5000
@@ -60,6 +63,13 @@ typedef struct sq_item {
     size_t cap_rows;
 } sq_item;
 
+/* Whether somebody waits for the item: a write with a done callback, any
+ * query or flush. */
+static inline bool sq_item_awaited(const sq_item *it)
+{
+    return it->kind != SQ_WRITE || it->done != NULL;
+}
+
 /* What one run_on_loop call hands back to the loop: the finished items of a
  * batch in queue order, metric deltas and an optional state change. */
 typedef struct sq_delivery {
@@ -70,6 +80,7 @@ typedef struct sq_delivery {
     uint64_t writes_failed;
     int64_t commit_us; /* < 0: nothing committed */
     size_t depth;      /* queue depth after this batch */
+    uint64_t ckpts;    /* checkpoints done so far */
     int state;         /* at_state to report, or -1 */
     char *detail;
 } sq_delivery;
@@ -100,6 +111,11 @@ typedef struct sq {
     int64_t busy_timeout_ms;
     int64_t batch_max;
     int64_t cache_size;
+    /* A batch of writes nobody waits for (no done callback) waits this long
+     * for an item somebody waits for before it commits: a decision row and
+     * the orders row of its intent, queued microseconds apart, then share
+     * one commit (one fsync) instead of the second waiting for the first's. */
+    int64_t linger_ms;
 
     at_instance *inst;
     const at_host *host;
@@ -112,22 +128,35 @@ typedef struct sq {
     at_metric *m_errors;
     at_metric *m_depth;
     at_metric *m_commit;
+    at_metric *m_ckpts;
+    uint64_t ckpts_reported; /* loop only */
 
     bool sync_ready; /* mu and cv initialised */
     bool running;    /* worker created and not yet joined */
     bool stopped;    /* stop() ran: the engine owns the state now (main thread) */
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;      /* the worker's */
+    pthread_cond_t ckpt_cv; /* the checkpointer's */
     /* guarded by mu */
     sq_item *head;
     sq_item *tail;
-    size_t depth; /* queued + in the worker's current batch */
+    size_t depth;   /* queued + in the worker's current batch */
+    size_t nwaited; /* queued items with a done callback, or not writes */
     bool stopping;
     bool worker_idle;
+    bool worker_lingering; /* waiting linger_ms for an awaited item */
+    bool ckpt_wanted;      /* the WAL reached SQ_CKPT_PAGES */
+    bool ckpt_stop;
+    uint64_t ckpts; /* checkpoints the checkpointer completed */
     int64_t stop_deadline_us;
     sq_delivery *undelivered; /* run_on_loop refused them: stop() delivers */
     sq_delivery *undelivered_tail;
+
+    /* the checkpointer (sq_ckpt.c): its own connection and thread */
+    sqlite3 *ckpt_db;
+    pthread_t ckpt_thread;
+    bool ckpt_running;
 
     /* worker only */
     sq_item **batch;
@@ -141,6 +170,12 @@ typedef struct sq {
 /* sq_open.c: main thread, in start() */
 int sq_open(sq *s);
 void sq_close(sq *s);
+
+/* sq_ckpt.c: main thread. Start after sq_open (falls back to SQLite's
+ * autocheckpoint, with a warning, when it cannot); stop before the writer's
+ * connection closes (sq_close does). */
+void sq_ckpt_start(sq *s);
+void sq_ckpt_stop(sq *s);
 
 /* sq_stmt.c: worker (and stop) side */
 int64_t sq_mono_us(void);

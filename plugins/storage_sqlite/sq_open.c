@@ -415,6 +415,7 @@ int sq_open(sq *s)
 
 void sq_close(sq *s)
 {
+    sq_ckpt_stop(s); /* its connection first: the writer's close is the last */
     sq_cache_clear(s);
     sq_ctl_finalize(s);
     if (s->db) {

@@ -24,6 +24,9 @@ static const at_cfg_field schema[] = {
      "statements per transaction"},
     {"cache_size", AT_CFG_SIZE, "16M", AT_CFG_RANGE, offsetof(sq, cache_size), 0, 1099511627776.0,
      NULL, "SQLite page cache size"},
+    {"linger", AT_CFG_DURATION, "1ms", AT_CFG_RANGE, offsetof(sq, linger_ms), 0, 10000, NULL,
+     "writes nobody waits for wait this long for one somebody waits for, to share its commit "
+     "(0 = commit at once)"},
     {0}};
 
 /* ------------------------------------------------------------- lifecycle */
@@ -48,7 +51,12 @@ static int sq_init(at_instance *inst, const at_host *host, void *ctx)
     if (rc != 0) {
         goto fail;
     }
+    if (pthread_cond_init(&s->ckpt_cv, NULL) != 0) {
+        pthread_cond_destroy(&s->cv);
+        goto fail;
+    }
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        pthread_cond_destroy(&s->ckpt_cv);
         pthread_cond_destroy(&s->cv);
         goto fail;
     }
@@ -73,6 +81,8 @@ static int sq_start(void *ctx)
                            "Items queued for the storage worker");
     s->m_commit = h->metric(s->inst, AT_METRIC_HISTOGRAM, "aitrader_storage_commit_us",
                             "Time to run and commit one batch, microseconds");
+    s->m_ckpts = h->metric(s->inst, AT_METRIC_COUNTER, "aitrader_storage_checkpoints_total",
+                           "WAL checkpoints done by the checkpoint thread");
 
     int err = sq_open(s);
     if (err != AT_OK) {
@@ -82,6 +92,7 @@ static int sq_start(void *ctx)
     if (err != AT_OK) {
         goto fail;
     }
+    sq_ckpt_start(s);
     if (pthread_create(&s->thread, NULL, sq_worker_main, s) != 0) {
         h->log(s->inst, AT_LOG_ERROR, "cannot start the writer thread");
         err = AT_ENOMEM;
@@ -168,6 +179,7 @@ static void sq_destroy(void *ctx)
     s->db_path = NULL;
     if (s->sync_ready) {
         pthread_cond_destroy(&s->cv);
+        pthread_cond_destroy(&s->ckpt_cv);
         pthread_mutex_destroy(&s->mu);
         s->sync_ready = false;
     }
@@ -212,6 +224,12 @@ void sq_deliver(void *arg)
     }
     if (s->m_depth) {
         h->metric_set(s->m_depth, (double)d->depth);
+    }
+    if (d->ckpts > s->ckpts_reported) {
+        if (s->m_ckpts) {
+            h->metric_add(s->m_ckpts, (double)(d->ckpts - s->ckpts_reported));
+        }
+        s->ckpts_reported = d->ckpts;
     }
     if (d->state >= 0 && !s->stopped) {
         h->set_state(s->inst, (at_state)d->state, d->detail);
@@ -327,9 +345,13 @@ static int enqueue(sq *s, sq_item *it)
     }
     s->tail = it;
     size_t depth = ++s->depth;
-    if (s->worker_idle) {
-        /* only an idle worker needs waking; one in backoff keeps sleeping */
+    bool waited = sq_item_awaited(it);
+    s->nwaited += waited;
+    /* only an idle worker needs waking, and a lingering one once somebody
+     * waits (or the batch is full); one in backoff keeps sleeping */
+    if (s->worker_idle || (s->worker_lingering && (waited || depth >= (size_t)s->batch_max))) {
         s->worker_idle = false;
+        s->worker_lingering = false;
         pthread_cond_signal(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
