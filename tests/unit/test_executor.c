@@ -326,6 +326,37 @@ static void test_duplicate_id_refused(void **state)
     rig_close();
 }
 
+/* The ids remembered are the last 2048: past that the oldest is forgotten
+ * (accepted again) and every one still in the window is refused, after the
+ * window has turned over three times (its hash chains reused). */
+static void test_duplicate_window(void **state)
+{
+    rig_open(true, 0);
+    const int n = 3 * 2048 + 100;
+    char id[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "w%d", i);
+        publish_place(id, "exchange.paper", "1", false);
+    }
+    assert_int_equal(R.paper.submits, n);
+    assert_int_equal(nresults, 0);
+    int refused = 0;
+    for (int i = n - 2048; i < n; i += 7) { /* still remembered */
+        snprintf(id, sizeof(id), "w%d", i);
+        publish_place(id, "exchange.paper", "1", false);
+        refused++;
+    }
+    assert_int_equal(nresults, refused);
+    assert_int_equal(R.paper.submits, n);
+    for (int i = 0; i < n - 2048; i += 5) { /* forgotten: accepted again */
+        snprintf(id, sizeof(id), "w%d", i);
+        publish_place(id, "exchange.paper", "1", false);
+    }
+    assert_int_equal(R.paper.submits, n + (n - 2048 + 4) / 5);
+    assert_int_equal(nresults, refused);
+    rig_close();
+}
+
 static void test_shadow_is_checked_not_sent(void **state)
 {
     rig_open(true, 2);
@@ -351,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_paper_mode_refuses_live),
         cmocka_unit_test(test_gate_refusals),
         cmocka_unit_test(test_duplicate_id_refused),
+        cmocka_unit_test(test_duplicate_window),
         cmocka_unit_test(test_shadow_is_checked_not_sent),
     };
     return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
