@@ -204,6 +204,51 @@ static void test_lone_unawaited_write_commits_after_linger(void **state)
     assert_int_equal(count_rows(), 1);
 }
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A write queued while the batch before it runs its statements joins that
+ * batch's commit (the orders row queued ~20 us after the trader's decision
+ * row). Each round queues A, a statement that computes for some milliseconds, lets
+ * 300 us pass on the loop thread (the worker wakes and starts A meanwhile)
+ * and queues B: B arrives while A runs and shares its commit. Without
+ * joining, B has a commit of its own whenever the worker had started A. The
+ * machine is shared, so the test asks for most rounds, not all. */
+static void test_write_queued_during_a_batch_joins_it(void **state)
+{
+    (void)state;
+    const int rounds = 20;
+    int joined = 0;
+    for (int i = 0; i < rounds; i++) {
+        char ida[16], idb[16];
+        snprintf(ida, sizeof(ida), "a%d", i);
+        snprintf(idb, sizeof(idb), "b%d", i);
+        double c0 = commits();
+        int da = 0, db = 0;
+        const at_db_value p[] = {AT_DB_S(ida)};
+        assert_int_equal(harness_host(H)->db_write(
+                             harness_inst(H),
+                             "INSERT INTO commits_t (id, message) SELECT $1, sum(x) FROM (WITH "
+                             "RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < "
+                             "20000) SELECT x FROM c)",
+                             p, 1, on_done, &da),
+                         AT_OK);
+        int64_t until = mono_us() + 300;
+        while (mono_us() < until) {
+        }
+        put(idb, "b", on_done, &db);
+        wait_ok(&da);
+        wait_ok(&db);
+        joined += commits() == c0 + 1;
+    }
+    printf("# %d of %d writes joined the batch running when they were queued\n", joined, rounds);
+    assert_true(joined >= rounds * 3 / 4);
+}
+
 static void test_checkpoints_on_their_own_thread(void **state)
 {
     (void)state;
@@ -245,6 +290,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_awaited_write_never_lingers, up_linger_10s, down),
         cmocka_unit_test_setup_teardown(test_lone_unawaited_write_commits_after_linger,
                                         up_linger_200ms, down),
+        cmocka_unit_test_setup_teardown(test_write_queued_during_a_batch_joins_it, up_default,
+                                        down),
         cmocka_unit_test_setup_teardown(test_checkpoints_on_their_own_thread, up_default, down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
