@@ -237,6 +237,12 @@ static void on_result(void *arg, const at_event *e)
         return;
     }
     char text[TR_NOTE_LEN];
+    if (tr_again_result(t, r) && strcmp(r->code, "unsent") == 0) {
+        /* a row of a previous run: published again while its decision is
+         * recent, its thesis kept */
+        tr_hist_outcome(t, r->intent_id, NULL, "not sent before the restart: sending again");
+        return;
+    }
     if (r->ok) {
         snprintf(text, sizeof(text), "sent");
     } else {

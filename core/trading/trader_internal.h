@@ -148,7 +148,11 @@ typedef struct tr_again {
     int64_t until_ms;   /* the end of its decision's window */
     int64_t decided_ms; /* its decision's created_ms */
     at_dec prompt_px;   /* the price its decision's prompt showed; 0 = not stored */
+    bool wait_row;      /* its row was left sent/unknown: the exchange's reconciliation
+                           says first whether it reached the venue ("unsent": send) */
 } tr_again;
+
+#define TR_UNSENT_EARLY 16
 
 struct trader {
     const at_host *h;
@@ -193,6 +197,9 @@ struct trader {
     tr_again *again;
     size_t nagain;
     at_timer *again_timer;
+    /* "unsent" results that came before the stored decisions were read */
+    char unsent_early[TR_UNSENT_EARLY][AT_ID_LEN];
+    size_t nunsent_early;
     /* triggers that came before the stored decisions were read (retained) */
     const at_event *waiting[TR_MAX_WAITING];
     size_t nwaiting;
@@ -267,6 +274,12 @@ void tr_refresh(trader *t, tr_call *c, void (*next)(tr_call *c));
 void tr_loaded(trader *t);
 /* Drop the intents waiting to be published again (stop, free). */
 void tr_again_clear(trader *t);
+/* An ORDER_RESULT for one of this trader's intents: an exchange's
+ * reconciliation saying a row left by a previous run never reached the
+ * venue (code "unsent": it may be published again), or settling it
+ * otherwise (no longer waited for). True when the result was about an
+ * intent waiting to be published again. */
+bool tr_again_result(trader *t, const at_ev_order_result *r);
 void tr_free_now(trader *t);
 
 #endif

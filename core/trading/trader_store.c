@@ -252,6 +252,8 @@ typedef struct load_order {
     char intent_id[AT_ID_LEN];
     char outcome[TR_NOTE_LEN];
     bool filled;
+    bool unsettled; /* sent or unknown: a previous run got no answer */
+    bool unsent;    /* the exchange found it never reached the venue */
 } load_order;
 
 typedef struct load_row {
@@ -298,6 +300,8 @@ static int on_order_row(void *arg, const at_db_row *row)
     const char *fill = dbcol_text(row, 2), *avg = dbcol_text(row, 3), *msg = dbcol_text(row, 5);
     at_dec f = {0, 0};
     o->filled = fill && l->t->h->dec_parse(fill, (size_t)-1, &f) == AT_OK && f.m > 0;
+    o->unsettled = strcmp(state, "sent") == 0 || strcmp(state, "unknown") == 0;
+    o->unsent = strcmp(state, "unsent") == 0;
     if (strcmp(state, "rejected") == 0 || strcmp(state, "shadow") == 0) {
         snprintf(o->outcome, sizeof(o->outcome), "%s: %.120s",
                  state[0] == 's' ? "shadow" : "refused", msg ? msg : "");
@@ -440,8 +444,13 @@ static void republish(loader *l, const load_row *r, int64_t now)
     json_array_foreach(ints, j, n)
     {
         const char *iid = json_string_value(json_object_get(n, "intent_id"));
-        if (!iid || find_order(l, iid)) {
+        const load_order *o = iid ? find_order(l, iid) : NULL;
+        if (!iid || (o && !o->unsettled && !o->unsent)) {
             continue; /* a note, or the exchange has it */
+        }
+        bool wait_row = o && o->unsettled;
+        for (size_t e = 0; wait_row && e < t->nunsent_early; e++) {
+            wait_row = strcmp(t->unsent_early[e], iid) != 0;
         }
         at_ev_order_intent in;
         char why[TR_NOTE_LEN];
@@ -479,11 +488,38 @@ static void republish(loader *l, const load_row *r, int64_t now)
             tr_pending_add(t, &p);
         }
         tr_again *x = &t->again[t->nagain++];
-        *x = (tr_again){.in = in, .until_ms = r->ts_ms + REPUBLISH_MS, .decided_ms = r->ts_ms};
+        *x = (tr_again){.in = in,
+                        .until_ms = r->ts_ms + REPUBLISH_MS,
+                        .decided_ms = r->ts_ms,
+                        .wait_row = wait_row};
         jdec(t, n, "prompt_px", &x->prompt_px);
     }
     json_decref(acts);
     json_decref(ints);
+}
+
+bool tr_again_result(trader *t, const at_ev_order_result *r)
+{
+    bool unsent = strcmp(r->code, "unsent") == 0;
+    for (size_t i = 0; i < t->nagain; i++) {
+        tr_again *x = &t->again[i];
+        if (!x->wait_row || strcmp(x->in.intent_id, r->intent_id) != 0) {
+            continue;
+        }
+        if (unsent) {
+            x->wait_row = false; /* the next poll sends it */
+        } else {
+            /* found at the venue, or refused: settled, nothing to send */
+            memmove(x, x + 1, (t->nagain - i - 1) * sizeof(*x));
+            t->nagain--;
+        }
+        return true;
+    }
+    if (unsent && !t->loaded && t->nunsent_early < TR_UNSENT_EARLY) {
+        snprintf(t->unsent_early[t->nunsent_early++], AT_ID_LEN, "%s", r->intent_id);
+        return true;
+    }
+    return unsent;
 }
 
 void tr_again_clear(trader *t)
@@ -540,13 +576,16 @@ static void again_poll(void *arg)
         int px = t->has_balance ? again_price(t, x, now, note, sizeof(note)) : AT_EAGAIN;
         if (now > x->until_ms) {
             t->h->log(t->inst, AT_LOG_WARN,
-                      "%s: intent %s (clOrdId %s) has no orders row and is not published again: "
-                      "%s said nothing of %s within %d s of the decision",
+                      "%s: intent %s (clOrdId %s) is not published again: %s said nothing of %s "
+                      "within %d s of the decision",
                       in->decision_id, in->intent_id, in->cl_ord_id, t->account,
-                      t->has_balance ? "the price" : "the account", REPUBLISH_MS / 1000);
+                      x->wait_row      ? "whether its order reached the venue"
+                      : t->has_balance ? "the price"
+                                       : "the account",
+                      REPUBLISH_MS / 1000);
             continue;
         }
-        if (px == AT_EAGAIN) {
+        if (px == AT_EAGAIN || x->wait_row) {
             t->again[keep++] = *x;
             continue;
         }
@@ -568,9 +607,9 @@ static void again_poll(void *arg)
             continue;
         }
         t->h->log(t->inst, AT_LOG_WARN,
-                  "%s: intent %s (clOrdId %s) has no orders row: published again after the "
+                  "%s: intent %s (clOrdId %s) never reached %s: published again after the "
                   "restart",
-                  in->decision_id, in->intent_id, in->cl_ord_id);
+                  in->decision_id, in->intent_id, in->cl_ord_id, t->account);
         t->st.republished++;
     }
     t->nagain = keep;

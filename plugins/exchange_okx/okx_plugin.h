@@ -90,6 +90,7 @@ struct okx_ctx {
     void (*insts_ready)(struct okx_ctx *c, const okx_reply *r);
     at_timer *cfg_retry;     /* account/config retry (one-shot) */
     bool trading;            /* order operations served (instruments in, keys given) */
+    void *trade_waits;       /* okx_trade.c: reconciliation lookups waiting for expTime */
     struct okx_known *known; /* orders and fills remembered (okx_known.c) */
     struct okx_asks *asks;   /* questions to OKX about orders (okx_ask.c) */
     okx_ws *ws_algo;         /* business WebSocket, logged in: orders-algo (okx_account.c) */

@@ -6,8 +6,11 @@
  *   3. a request that got no answer (timeout, connection lost) is never
  *      repeated blind: trade/order?clOrdId= tells whether OKX has it;
  *   4. at start, rows left "sent" by a previous run are reconciled the same
- *      way, and open orders OKX has that no intent of ours explains are
- *      reported, not touched.
+ *      way once the requests' expTime has passed; one OKX never got is
+ *      marked "unsent", and the intent's owner may publish it again: the
+ *      same intent then takes its row over (only from "unsent", checked);
+ *      open orders OKX has that no intent of ours explains are reported,
+ *      not touched.
  * Order and fill pushes of the private WebSocket are okx_push.c's, the
  * questions that catch up with them okx_ask.c's and okx_answer.c's. */
 #include <ctype.h>
@@ -30,8 +33,11 @@ typedef struct intent {
     char inst_id[OKX_INST_ID_LEN];
     okx_order_req req; /* path, body, size and price as sent (lot- and tick-rounded) */
     int64_t sent_us;
-    bool reconciling; /* a row of a previous run */
-    at_timer *wait;   /* lookup delayed past the request's expTime */
+    bool reconciling;    /* a row of a previous run */
+    at_timer *wait;      /* lookup delayed past the request's expTime */
+    struct intent *next; /* in c->trade_waits while a reconciliation waits */
+    char nonce[40];      /* taking over an unsent row: our mark in it */
+    int64_t due_ms;      /* reconciling: past this a "not at OKX" is final */
 } intent;
 
 /* OKX drops a place request still unprocessed after its expTime header; a
@@ -77,13 +83,13 @@ static void store_outcome(okx_ctx *c, const intent *t, const char *state, const 
                              AT_DB_S(ord_id && *ord_id ? ord_id : NULL),
                              AT_DB_I(latency_us),
                              AT_DB_I(c->h->now_us() / 1000),
-                             AT_DB_S(t->ev.cl_ord_id)};
+                             AT_DB_S(t->ev.intent_id)};
     c->h->db_write(c->inst,
                    /* The private feed may have told a later state (filled)
                     * before this answer arrived: never go back from it. */
                    "UPDATE orders SET state = CASE WHEN state IN ('sent', 'unknown') THEN $1 "
                    "ELSE state END, code = $2, msg = $3, ord_id = COALESCE($4, ord_id), "
-                   "latency_us = $5, updated_ms = $6 WHERE cl_ord_id = $7",
+                   "latency_us = $5, updated_ms = $6 WHERE intent_id = $7",
                    p, 7, NULL, NULL);
 }
 
@@ -91,18 +97,11 @@ static void finish(intent *t, const char *state, bool ok, const char *code, cons
                    const char *ord_id, int64_t latency_us)
 {
     okx_ctx *c = t->c;
-    if (t->ev.op == AT_INTENT_PLACE) {
-        store_outcome(c, t, state, code, msg, ord_id, latency_us);
-    } else {
-        /* A cancel/amend/close is logged, the order row keeps its own state
-         * (the orders push updates it). */
-        const at_db_value p[] = {AT_DB_S(t->ev.intent_id), AT_DB_I(c->h->now_us() / 1000),
-                                 AT_DB_S(c->name), AT_DB_S(OPS[t->ev.op]), AT_DB_S(msg)};
-        c->h->db_write(c->inst,
-                       "INSERT INTO audit_log (id, ts_ms, instance, kind, message) VALUES ($1, $2, "
-                       "$3, $4, $5)",
-                       p, 5, NULL, NULL);
-    }
+    /* Every op has its row. A cancel, amend or cancel_algo that OKX took is
+     * "done" (the order it acts on keeps its own row, updated by the orders
+     * push); a close-position is an order of its own: "live" until its push. */
+    bool order = t->ev.op == AT_INTENT_PLACE || t->ev.op == AT_INTENT_CLOSE_POSITION;
+    store_outcome(c, t, ok && !order ? "done" : state, code, msg, ord_id, latency_us);
     c->h->log(c->inst, ok ? AT_LOG_INFO : AT_LOG_WARN, "%s %s %s: %s%s%s%s (%lld us)",
               OPS[t->ev.op], t->inst_id, t->ev.cl_ord_id, ok ? "ok" : "refused ", ok ? "" : code,
               *msg ? ": " : "", msg, (long long)latency_us);
@@ -111,6 +110,8 @@ static void finish(intent *t, const char *state, bool ok, const char *code, cons
 }
 
 /* ------------------------------------------------------------ lookups */
+
+static void on_wait_over(void *arg);
 
 static void on_lookup(void *arg, const okx_reply *r)
 {
@@ -121,13 +122,28 @@ static void on_lookup(void *arg, const okx_reply *r)
         finish(t, *st ? st : "live", true, "0",
                t->reconciling ? "found at OKX after restart" : "found at OKX after a lost answer",
                okx_jstr(d, "ordId"), r->latency_us);
+    } else if (r->err == AT_OK && strcmp(r->code, "51603") == 0 && t->reconciling &&
+               t->c->h->now_us() / 1000 < t->due_ms) {
+        /* Not at OKX yet, but its request (if it left) may still be in
+         * flight: ask again once its expTime has passed. */
+        okx_ctx *c = t->c;
+        t->wait = c->h->timer_add(c->inst, t->due_ms - c->h->now_us() / 1000, 0, on_wait_over, t);
+        if (!t->wait) {
+            finish(t, "unknown", false, "", "outcome unknown: no timer to ask OKX again", NULL,
+                   r->latency_us);
+            return;
+        }
+        t->next = c->trade_waits;
+        c->trade_waits = t;
+    } else if (r->err == AT_OK && strcmp(r->code, "51603") == 0 && t->reconciling) {
+        /* Past its expTime and not at OKX: the previous run stopped before
+         * the request left. Not re-sent here: the intent's owner decides
+         * (a trader publishes it again while its decision is recent). */
+        finish(t, "unsent", false, "unsent",
+               "not at OKX after its expTime: never sent before the restart", NULL, r->latency_us);
     } else if (r->err == AT_OK && strcmp(r->code, "51603") == 0) {
-        /* OKX does not have it: it was never placed. Not re-sent here: the
-         * intent's owner decides whether to try again. */
-        finish(t, "failed", false, "51603",
-               t->reconciling ? "not at OKX: never sent before the restart"
-                              : "no answer and not at OKX: not placed",
-               NULL, r->latency_us);
+        finish(t, "failed", false, "51603", "no answer and not at OKX: not placed", NULL,
+               r->latency_us);
     } else {
         /* Still unknown: keep the row "unknown" for the next start. */
         char msg[256];
@@ -168,7 +184,20 @@ static void on_wait_over(void *arg)
 {
     intent *t = arg;
     t->wait = NULL; /* one-shot */
+    for (intent **p = (intent **)&t->c->trade_waits; *p; p = &(*p)->next) {
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    }
     lookup(t);
+}
+
+/* A text column (PostgreSQL gives every column as text). */
+static const char *dbcol_s(const at_db_row *row, size_t i)
+{
+    return i < row->ncols && row->cols[i].type == AT_DB_TEXT && row->cols[i].u.s ? row->cols[i].u.s
+                                                                                 : NULL;
 }
 
 static void on_answer(void *arg, const okx_reply *r)
@@ -225,17 +254,85 @@ static void on_lever(void *arg, bool ok, const char *code, const char *msg)
     finish(t, "rejected", false, code, text, NULL, 0);
 }
 
+static void not_stored(intent *t, const char *error)
+{
+    char msg[256];
+    snprintf(msg, sizeof(msg), "not sent: the intent could not be stored: %s",
+             error ? error : "storage error");
+    publish_result(t->c, t, false, "", msg, NULL, 0);
+    t->c->h->log(t->c->inst, AT_LOG_ERROR, "%s %s: %s", OPS[t->ev.op], t->ev.cl_ord_id, msg);
+    free(t);
+}
+
+static void on_stored(void *arg, int err, const char *error);
+
+/* Taking over an "unsent" row: our nonce must be in it, else another
+ * intent of that id already took it (or it was never unsent). */
+static int on_takeover_row(void *arg, const at_db_row *row)
+{
+    intent *t = arg;
+    const at_db_value *v = row->ncols > 0 ? &row->cols[0] : NULL;
+    if (v && v->type == AT_DB_TEXT && v->u.s && strcmp(v->u.s, t->nonce) == 0) {
+        t->nonce[0] = '\0'; /* it is ours */
+    }
+    return 1;
+}
+
+static void on_takeover_done(void *arg, int err, const char *error)
+{
+    intent *t = arg;
+    if (err == AT_OK && !t->nonce[0]) {
+        t->c->h->log(t->c->inst, AT_LOG_WARN,
+                     "%s %s: sent again: its row said unsent (a previous run stopped before "
+                     "sending it)",
+                     OPS[t->ev.op], t->ev.cl_ord_id);
+        on_stored(t, AT_OK, NULL);
+        return;
+    }
+    not_stored(t, err != AT_OK ? error
+                               : "an intent with this id is stored already (a duplicate: nothing "
+                                 "sent)");
+}
+
+/* The INSERT failed: a duplicate id, or the row a previous run left
+ * "unsent" that this intent (published again by its owner) takes over. */
+static void takeover(intent *t)
+{
+    okx_ctx *c = t->c;
+    int64_t now = c->h->now_us();
+    snprintf(t->nonce, sizeof(t->nonce), "resent %lld %p", (long long)now, (void *)t);
+    const at_db_value p[] = {AT_DB_S(t->ev.intent_id),
+                             AT_DB_S(c->name),
+                             t->req.sent_sz.m ? AT_DB_D(t->req.sent_sz) : AT_DB_D(t->ev.sz),
+                             t->req.sent_px.m ? AT_DB_D(t->req.sent_px) : AT_DB_N,
+                             AT_DB_S(t->nonce),
+                             AT_DB_I(now / 1000)};
+    int rc = c->h->db_write(c->inst,
+                            "UPDATE orders SET state = 'sent', sz = $3, px = $4, msg = $5, "
+                            "code = NULL, updated_ms = $6 WHERE intent_id = $1 AND account = $2 "
+                            "AND state = 'unsent'",
+                            p, 6, NULL, NULL);
+    const at_db_value q[] = {AT_DB_S(t->ev.intent_id)};
+    if (rc == AT_OK) {
+        rc = c->h->db_query(c->inst,
+                            "SELECT msg FROM orders WHERE intent_id = $1 AND state = 'sent'", q, 1,
+                            on_takeover_row, on_takeover_done, t);
+    }
+    if (rc != AT_OK) {
+        not_stored(t, "storage refused the write");
+    }
+}
+
 static void on_stored(void *arg, int err, const char *error)
 {
     intent *t = arg;
     if (err != AT_OK) {
-        /* Not stored, not sent: a duplicate intent id lands here too. */
-        char msg[256];
-        snprintf(msg, sizeof(msg), "not sent: the intent could not be stored: %s",
-                 error ? error : "storage error");
-        publish_result(t->c, t, false, "", msg, NULL, 0);
-        t->c->h->log(t->c->inst, AT_LOG_ERROR, "%s %s: %s", OPS[t->ev.op], t->ev.cl_ord_id, msg);
-        free(t);
+        /* Not stored, not sent, unless it takes over its own unsent row. */
+        if (!t->nonce[0]) {
+            takeover(t);
+        } else {
+            not_stored(t, error);
+        }
         return;
     }
     at_failpoint("okx.order_stored");
@@ -290,16 +387,24 @@ static void store_intent(okx_ctx *c, intent *t)
     const at_ev_order_intent *ev = &t->ev;
     int64_t now = c->h->now_us() / 1000;
     const char *ps = okx_order_pos_side(c, ev);
+    /* A place or close is an order under its own clOrdId; a cancel, amend or
+     * cancel_algo names the order it acts on, and its row is keyed "op:id"
+     * (never an OKX clOrdId, which is alphanumeric). */
+    char key[AT_ID_LEN + 16];
+    bool order = ev->op == AT_INTENT_PLACE || ev->op == AT_INTENT_CLOSE_POSITION;
+    snprintf(key, sizeof(key), "%s%s%s", order ? "" : OPS[ev->op], order ? "" : ":",
+             order ? ev->cl_ord_id : ev->intent_id);
     const at_db_value p[] = {
-        AT_DB_S(ev->intent_id), AT_DB_S(ev->cl_ord_id), AT_DB_S(c->name),
+        AT_DB_S(ev->intent_id), AT_DB_S(key), AT_DB_S(c->name),
         AT_DB_S(ev->origin[0] ? ev->origin : "manual"),
         AT_DB_S(ev->decision_id[0] ? ev->decision_id : NULL), AT_DB_S(t->inst_id),
         AT_DB_S(OPS[ev->op]), AT_DB_S(ev->side == AT_SIDE_BUY ? "buy" : "sell"),
         AT_DB_S(ps ? ps : "net"), AT_DB_S(ev->isolated || c->td_mode ? "isolated" : "cross"),
         AT_DB_S(okx_order_type_name(ev->ord_type)),
-        /* what is sent, rounded to lot and tick */
-        AT_DB_D(t->req.sent_sz), t->req.sent_px.m ? AT_DB_D(t->req.sent_px) : AT_DB_N,
-        AT_DB_B(ev->reduce_only), ev->tp_trigger_px.m ? AT_DB_D(ev->tp_trigger_px) : AT_DB_N,
+        /* what is sent, rounded to lot and tick (a close: the intent's size) */
+        t->req.sent_sz.m ? AT_DB_D(t->req.sent_sz) : (ev->sz.m ? AT_DB_D(ev->sz) : AT_DB_N),
+        t->req.sent_px.m ? AT_DB_D(t->req.sent_px) : AT_DB_N, AT_DB_B(ev->reduce_only),
+        ev->tp_trigger_px.m ? AT_DB_D(ev->tp_trigger_px) : AT_DB_N,
         ev->sl_trigger_px.m ? AT_DB_D(ev->sl_trigger_px) : AT_DB_N, AT_DB_B(ev->shadow),
         AT_DB_I(now)};
     int rc = c->h->db_write(c->inst,
@@ -368,11 +473,7 @@ void okx_trade_submit(okx_ctx *c, const at_ev_order_intent *ev)
         free(t);
         return;
     }
-    if (ev->op == AT_INTENT_PLACE) {
-        store_intent(c, t);
-    } else {
-        send_intent(t);
-    }
+    store_intent(c, t);
 }
 
 /* ------------------------------------------------------------ reconciliation */
@@ -393,12 +494,24 @@ static int on_unsettled_row(void *arg, const at_db_row *row)
     }
     t->c = c;
     t->reconciling = true;
-    t->ev.op = AT_INTENT_PLACE;
-    snprintf(t->ev.intent_id, sizeof(t->ev.intent_id), "%s", row->cols[0].u.s);
-    snprintf(t->ev.cl_ord_id, sizeof(t->ev.cl_ord_id), "%s", row->cols[1].u.s);
-    snprintf(t->inst_id, sizeof(t->inst_id), "%s", row->cols[2].u.s);
+    const char *op = dbcol_s(row, 3);
+    t->ev.op = op && strcmp(op, "close_position") == 0 ? AT_INTENT_CLOSE_POSITION : AT_INTENT_PLACE;
+    snprintf(t->ev.intent_id, sizeof(t->ev.intent_id), "%s", dbcol_s(row, 0));
+    snprintf(t->ev.cl_ord_id, sizeof(t->ev.cl_ord_id), "%s", dbcol_s(row, 1));
+    snprintf(t->inst_id, sizeof(t->inst_id), "%s", dbcol_s(row, 2));
     t->in = okx_insts_find(c->insts, t->inst_id);
     rc->n++;
+    /* Its request, if it left, carried expTime = send time + timeout, the
+     * send at most a set-leverage (one timeout) after the row: until then
+     * a "not at OKX" would not be final. */
+    int64_t created = 0;
+    const char *cr = dbcol_s(row, 4);
+    if (cr) {
+        created = strtoll(cr, NULL, 10);
+    } else if (row->ncols > 4 && row->cols[4].type == AT_DB_INT) {
+        created = row->cols[4].u.i;
+    }
+    t->due_ms = created + 2 * c->timeout_ms + LOOKUP_GRACE_MS;
     lookup(t);
     return 0;
 }
@@ -567,9 +680,17 @@ int okx_trade_start(okx_ctx *c)
     } else {
         rc->c = c;
         const at_db_value p[] = {AT_DB_S(c->name)};
+        /* A cancel, amend or cancel_algo of a previous run without its
+         * answer: what it acted on tells (its own row, the pushes). */
+        c->h->db_write(c->inst,
+                       "UPDATE orders SET state = 'unknown', msg = 'no answer before the "
+                       "restart; the order it acted on tells' WHERE account = $1 AND op IN "
+                       "('cancel', 'amend', 'cancel_algo') AND state = 'sent'",
+                       p, 1, NULL, NULL);
         int qrc = c->h->db_query(c->inst,
-                                 "SELECT intent_id, cl_ord_id, inst_id FROM orders WHERE "
-                                 "account = $1 AND op = 'place' AND state IN ('sent', 'unknown')",
+                                 "SELECT intent_id, cl_ord_id, inst_id, op, created_ms FROM orders "
+                                 "WHERE account = $1 AND op IN ('place', 'close_position') AND "
+                                 "state IN ('sent', 'unknown')",
                                  p, 1, on_unsettled_row, on_unsettled_done, rc);
         if (qrc != AT_OK) { /* no storage: nothing of a previous run to reconcile */
             c->h->log(c->inst, AT_LOG_WARN,
@@ -589,6 +710,14 @@ int okx_trade_start(okx_ctx *c)
 void okx_trade_stop(okx_ctx *c)
 {
     c->trading = false;
+    /* Lookups still waiting for their expTime: their rows stay "sent" for
+     * the next start. */
+    while (c->trade_waits) {
+        intent *t = c->trade_waits;
+        c->trade_waits = t->next;
+        c->h->timer_cancel(t->wait);
+        free(t);
+    }
     okx_trade_rechecks_free(c);
     okx_algo_stop(c);
 }

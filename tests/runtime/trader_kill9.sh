@@ -11,29 +11,19 @@
 #   - the orders row carries okx-sim's ordId, the decision row its intents,
 #     and the risk chain's verdicts are stored;
 #   - intents the first run left without an orders row were published again
-#     by the trader, rows it left "sent" were looked up by clOrdId.
+#     by the trader, rows it left "sent" were looked up by clOrdId: one
+#     okx-sim has is settled from it; one it never got (killed between the
+#     row and the send) is marked unsent, published again by the trader and
+#     sent under its row, once.
 #
 # A kill at exec.before_submit lands in the loop turn that published the
 # intents, before storage committed the decision row: that is a kill before
 # the decision (nothing can be sent before the row commits, storage keeps
 # the queue's order), and the case then checks that nothing is sent and no
 # decision appears; with the row stored, the whole contract above.
-#
-# A known bug is told apart from the state the kill left: while a case is in
-# it, the checks after the restart are TODO (reported, not counted) instead
-# of failures; in every other state they must hold. A case in that state
-# whose TODO checks all pass fails: the bug is fixed, drop its marker.
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
-
-# An orders row stored as "sent" whose request never left (killed between
-# the row and the send, which okx.order_stored and, as storage confirms in
-# queue order, trader.decision_stored hit) is marked failed (51603) by the
-# reconciliation at the next start and nobody sends it: the trader publishes
-# again only intents without an orders row, and exchange_okx would refuse
-# the same intent id again.
-KNOWN_UNSENT="an orders row stored, never sent, is marked failed at restart and not sent again (no order)"
 
 POINTS=(trader.decision_stored exec.before_submit okx.order_stored okx.order_sent)
 # AT_KILL9_POINTS="a b": only these (while working on one)
@@ -124,20 +114,6 @@ settled() {
   [ "$(q "SELECT count(*) FROM orders WHERE decision_id = '$K' AND state NOT IN ('sent', 'unknown')")" = "$NINT" ]
 }
 
-# ccheck DESC COMMAND...: a check after the restart; TODO while the case is
-# in a known bug's state ($BUG), counted in TODO_FAILS
-ccheck() {
-  local what=$1; shift
-  if [ -z "$BUG" ]; then
-    check "$what" "$@"
-  elif "$@"; then
-    echo "ok - $what # TODO known bug: $BUG"
-  else
-    echo "not ok - $what # TODO known bug: $BUG"
-    TODO_FAILS=$((TODO_FAILS + 1))
-  fi
-}
-
 same_words() { [ "$(tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort | tr '\n' ' ')" = "$(tr ' ' '\n' <<<"$2" | sed '/^$/d' | sort | tr '\n' ' ')" ]; }
 row_has_ord_id() { [ -n "$2" ] && [ "$(q "SELECT ord_id FROM orders WHERE intent_id = '$1'")" = "$2" ]; }
 one_algo() { # one_algo ALGOCLORDID: okx-sim has exactly one TP/SL of that id
@@ -176,7 +152,6 @@ run_case() { # run_case INDEX POINT MODE
   cls=$(q "SELECT json_extract(value, '\$.cl_ord_id') FROM decisions, json_each(decisions.intents_json) WHERE decisions.id = '$K' ORDER BY key")
   sent_rows=$(q "SELECT cl_ord_id FROM orders WHERE state = 'sent'")
   before=$(sim_orders) || before="okx-sim did not answer"
-  BUG="" TODO_FAILS=0
   local lost=""
   [ -n "$K" ] || lost=1
   case $fp in
@@ -200,12 +175,8 @@ run_case() { # run_case INDEX POINT MODE
   okx.order_sent) # still sent, unless the private feed told the fill first
     check "$what: killed with the first intent's row stored" [ "$(q "SELECT count(*) FROM orders WHERE intent_id = '$K/0'")" = 1 ] ;;
   esac
-  # a row left sent that okx-sim never saw: the known bug's state
   local cl rows_at_kill
   rows_at_kill=$(q "SELECT count(*) FROM orders")
-  for cl in $sent_rows; do
-    grep -q "^$cl " <<<"$before" || BUG=$KNOWN_UNSENT
-  done
 
   # --- the restart, without the failpoint ------------------------------------
   # A new decision would trade again: the stub now holds (none is expected:
@@ -222,46 +193,50 @@ run_case() { # run_case INDEX POINT MODE
     check "$what: okx-sim has no order" [ -z "$(sim_orders)" ]
     check "$what: nothing was published again" lacks "$dir/run2.out" "published again after the restart"
   else
-    ccheck "$what: after the restart every intent's orders row left sent/unknown" \
+    check "$what: after the restart every intent's orders row left sent/unknown" \
       wait_until 30 "the orders rows of $K to settle" settled
     local orders n=0
     orders=$(sim_orders) || orders="okx-sim did not answer"
-    ccheck "$what: okx-sim has exactly one order per intent and nothing else" \
+    check "$what: okx-sim has exactly one order per intent and nothing else" \
       same_words "$(cut -d' ' -f1 <<<"$orders")" "$cls"
     for cl in $cls; do
       local ord
       ord=$(awk -v c="$cl" '$1 == c {print $2}' <<<"$orders")
-      ccheck "$what: intent $n: its orders row has okx-sim's ordId ($ord)" row_has_ord_id "$K/$n" "$ord"
-      ccheck "$what: intent $n: the risk chain's verdict is stored" \
+      check "$what: intent $n: its orders row has okx-sim's ordId ($ord)" row_has_ord_id "$K/$n" "$ord"
+      check "$what: intent $n: the risk chain's verdict is stored" \
         [ "$(q "SELECT verdict FROM risk_verdicts WHERE intent_id = '$K/$n' AND rule = 'risk.universe'")" = approve ]
-      ccheck "$what: intent $n: its TP/SL is attached at okx-sim, once" one_algo "${cl}a"
+      check "$what: intent $n: its TP/SL is attached at okx-sim, once" one_algo "${cl}a"
       n=$((n + 1))
     done
-    ccheck "$what: the decision row is valid and lists its intents" \
+    check "$what: the decision row is valid and lists its intents" \
       [ "$(q "SELECT valid, json_array_length(intents_json) FROM decisions WHERE id = '$K'")" = "1|$NINT" ]
     check "$what: no second decision after the restart" [ "$(q "SELECT count(*) FROM decisions")" = 1 ]
     if [ "$rows_at_kill" = 0 ]; then
-      ccheck "$what: each order came from the trader publishing its intent again" \
-        [ "$(count_lines "$dir/run2.out" "has no orders row: published again after the restart")" = "$NINT" ]
-      ccheck "$what: reconciliation had nothing to look up" \
+      check "$what: each order came from the trader publishing its intent again" \
+        [ "$(count_lines "$dir/run2.out" "never reached exchange.okx: published again after the restart")" = "$NINT" ]
+      check "$what: reconciliation had nothing to look up" \
         lacks "$dir/run2.out" "order(s) of a previous run without an answer"
-    else
-      ccheck "$what: the trader did not publish the first intent (it has a row) again" \
-        lacks "$dir/run2.out" "intent $K/0 (clOrdId"
     fi
     if [ -n "$sent_rows" ]; then
-      ccheck "$what: the rows left sent were looked up at okx-sim by clOrdId" \
+      check "$what: the rows left sent were looked up at okx-sim by clOrdId" \
         contains "$dir/run2.out" "reconciliation: $(wc -w <<<"$sent_rows") order(s) of a previous run without an answer; asking OKX by clOrdId"
     fi
     for cl in $sent_rows; do
+      local iid
+      iid=$(q "SELECT intent_id FROM orders WHERE cl_ord_id = '$cl'")
       if grep -q "^$cl " <<<"$before"; then
-        ccheck "$what: the row of $cl, left sent, says it was found at OKX after the restart" \
+        check "$what: the row of $cl, left sent, says it was found at OKX after the restart" \
           [ "$(q "SELECT msg FROM orders WHERE cl_ord_id = '$cl'")" = "found at OKX after restart" ]
+        check "$what: and its intent was not published again" lacks "$dir/run2.out" "intent $iid (clOrdId"
+      else
+        check "$what: the row of $cl, left sent and never at okx-sim, was found unsent" \
+          contains "$dir/run2.out" "unsent: not at OKX after its expTime: never sent before the restart"
+        check "$what: the trader published its intent again" \
+          contains "$dir/run2.out" "intent $iid (clOrdId $cl) never reached exchange.okx: published again after the restart"
+        check "$what: exchange_okx sent it under its row, once" \
+          [ "$(count_lines "$dir/run2.out" "$cl: sent again: its row said unsent")" = 1 ]
       fi
     done
-  fi
-  if [ -n "$BUG" ]; then
-    check "$what: the known bug still shows (once fixed, drop its marker in this script)" [ "$TODO_FAILS" -gt 0 ]
   fi
   kill -TERM "$pid"; wait_exit "$pid" 20
   check "$what: the restarted engine stops cleanly" [ "$RT_RC" = 0 ]
