@@ -19,6 +19,7 @@
 #include "decimal.h"
 #include "engine.h"
 #include "engine_internal.h"
+#include "sim_engine.h"
 #include "trading/ledger_book.h"
 #include "util.h"
 
@@ -159,73 +160,18 @@ static void test_bad_fill_leaves_book(void **state)
 
 #define T0_US 1700000000000000LL
 
-typedef struct rig {
-    char dir[64];
-    engine *e;
-    const at_host *h;
-    at_instance *src;
-} rig;
+static sim_engine S;
+static at_instance *SRC;
 
-static rig R;
-
-static void rig_start(void)
+static void rig_start(const char *dir)
 {
-    char *ini = at_asprintf("%s/modules.ini", R.dir);
-    FILE *f = fopen(ini, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "[core]\nplugin_dir = %s/plugins\ndata_dir = %s/data\nsql_dir = %s/sql\n"
-            "log_level = error\n[storage.sqlite]\npath = %s/t.db\n",
-            AT_TEST_BINARY_DIR, R.dir, AT_TEST_SOURCE_DIR, R.dir);
-    fclose(f);
-    engine_opts o = {.config_path = ini, .sim_clock = true, .sim_start_us = T0_US};
-    R.e = engine_new(&o);
-    conf_errors errs = {0};
-    assert_int_equal(engine_load(R.e, &errs), AT_OK);
-    conf_errors_free(&errs);
-    assert_int_equal(engine_start(R.e), AT_OK);
-    free(ini);
-    R.h = engine_host();
-    R.src = engine_virtual_instance(R.e, "test.venue");
-}
-
-static void rig_open(void)
-{
-    memset(&R, 0, sizeof(R));
-    snprintf(R.dir, sizeof(R.dir), "/tmp/at-ledger-XXXXXX");
-    assert_non_null(mkdtemp(R.dir));
-    rig_start();
-}
-
-static void rig_close(bool remove)
-{
-    engine_free(R.e);
-    R.e = NULL;
-    if (remove) {
-        char *cmd = at_asprintf("rm -rf %s", R.dir);
-        assert_int_equal(system(cmd), 0);
-        free(cmd);
-    }
-}
-
-static bool written;
-
-static void write_done(void *arg, int err, const char *error)
-{
-    assert_int_equal(err, AT_OK);
-    written = true;
-}
-
-static bool is_written(void *arg)
-{
-    return written;
+    sim_engine_open(&S, "ledger", dir, T0_US, false);
+    SRC = engine_virtual_instance(S.e, "test.venue");
 }
 
 static void sql(const char *q, const at_db_value *p, size_t n)
 {
-    written = false;
-    assert_int_equal(R.h->db_write(R.src, q, p, n, write_done, NULL), AT_OK);
-    assert_true(engine_wait(R.e, is_written, NULL, 5000000));
+    sim_engine_sql(&S, SRC, q, p, n);
 }
 
 static void order_row(const char *cl, const char *origin, const char *decision)
@@ -257,9 +203,9 @@ static void seed(void)
 static void fill(const char *tid, const char *cl, const char *algo_cl, bool buy, const char *sz,
                  const char *px, const char *fee)
 {
-    at_ev_fill *x = (at_ev_fill *)R.h->event_new(R.src, AT_EV_FILL, 0);
+    at_ev_fill *x = (at_ev_fill *)S.h->event_new(SRC, AT_EV_FILL, 0);
     assert_non_null(x);
-    x->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    x->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
     snprintf(x->account, sizeof(x->account), "exchange.a");
     snprintf(x->trade_id, sizeof(x->trade_id), "%s", tid);
     snprintf(x->cl_ord_id, sizeof(x->cl_ord_id), "%s", cl);
@@ -269,86 +215,52 @@ static void fill(const char *tid, const char *cl, const char *algo_cl, bool buy,
     x->sz = D(sz);
     x->px = D(px);
     x->fee = D(fee);
-    x->exch_ts_ms = R.h->now_us() / 1000;
-    R.h->publish(R.src, &x->h, 0);
-    engine_pump(R.e);
+    x->exch_ts_ms = S.h->now_us() / 1000;
+    S.h->publish(SRC, &x->h, 0);
+    engine_pump(S.e);
 }
 
 static bool ledger_idle(void *arg)
 {
-    return ledger_ready(R.e->ledger);
+    return ledger_ready(S.e->ledger);
 }
 
 static void settle(void)
 {
-    assert_true(engine_wait(R.e, ledger_idle, NULL, 5000000));
+    assert_true(engine_wait(S.e, ledger_idle, NULL, 5000000));
     /* and its writes: a read sees every write queued before it */
     sql("SELECT 1", NULL, 0);
 }
 
-static char got[4096];
-static bool queried;
-
-static int add_row(void *arg, const at_db_row *row)
-{
-    size_t n = strlen(got);
-    for (size_t i = 0; i < row->ncols; i++) {
-        const at_db_value *v = &row->cols[i];
-        if (v->type == AT_DB_INT) {
-            n += (size_t)snprintf(got + n, sizeof(got) - n, "%lld", (long long)v->u.i);
-        } else {
-            n += (size_t)snprintf(got + n, sizeof(got) - n, "%s",
-                                  v->type == AT_DB_TEXT ? v->u.s : "null");
-        }
-        n += (size_t)snprintf(got + n, sizeof(got) - n, "%s", i + 1 < row->ncols ? "|" : ";");
-    }
-    return 0;
-}
-
-static void query_done(void *arg, int err, const char *error)
-{
-    assert_int_equal(err, AT_OK);
-    queried = true;
-}
-
-static bool is_queried(void *arg)
-{
-    return queried;
-}
-
 static const char *q(const char *text)
 {
-    got[0] = '\0';
-    queried = false;
-    assert_int_equal(R.h->db_query(R.src, text, NULL, 0, add_row, query_done, NULL), AT_OK);
-    assert_true(engine_wait(R.e, is_queried, NULL, 5000000));
-    return got;
+    return sim_engine_query(&S, SRC, text);
 }
 
 static void publish_mark(const char *px)
 {
-    at_ev_mark *m = (at_ev_mark *)R.h->event_new(R.src, AT_EV_MARK, 0);
-    m->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    at_ev_mark *m = (at_ev_mark *)S.h->event_new(SRC, AT_EV_MARK, 0);
+    m->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
     m->mark_px = D(px);
-    R.h->publish(R.src, &m->h, 0);
-    engine_pump(R.e);
+    S.h->publish(SRC, &m->h, 0);
+    engine_pump(S.e);
 }
 
 static void publish_funding(int64_t at_ms, const char *rate)
 {
-    at_ev_funding *f = (at_ev_funding *)R.h->event_new(R.src, AT_EV_FUNDING, 0);
-    f->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    at_ev_funding *f = (at_ev_funding *)S.h->event_new(SRC, AT_EV_FUNDING, 0);
+    f->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
     f->rate = D(rate);
     f->funding_ms = at_ms;
-    R.h->publish(R.src, &f->h, 0);
-    engine_pump(R.e);
+    S.h->publish(SRC, &f->h, 0);
+    engine_pump(S.e);
 }
 
 static void check_pnl(const char *origin, const char *realized, const char *fees,
                       const char *funding)
 {
     ledger_pnl p;
-    assert_int_equal(ledger_pnl_of(R.e->ledger, origin, "exchange.a", &p), AT_OK);
+    assert_int_equal(ledger_pnl_of(S.e->ledger, origin, "exchange.a", &p), AT_OK);
     assert_dec(p.realized, realized);
     assert_dec(p.fees, fees);
     assert_dec(p.funding, funding);
@@ -356,7 +268,7 @@ static void check_pnl(const char *origin, const char *realized, const char *fees
 
 static void test_two_traders_one_account_outcomes_restart(void **state)
 {
-    rig_open();
+    rig_start(NULL);
     settle();
     seed();
     /* alpha buys 2 @ 50000, beta 1 @ 50100 on the same net account */
@@ -371,7 +283,7 @@ static void test_two_traders_one_account_outcomes_restart(void **state)
     check_pnl("beta", "0", "-0.25", "0");
     check_pnl("unattributed", "0", "-0.1", "0");
     ledger_stats st;
-    ledger_get_stats(R.e->ledger, &st);
+    ledger_get_stats(S.e->ledger, &st);
     assert_int_equal(st.fills, 4);
     assert_int_equal(st.unattributed, 1);
     assert_string_equal(
@@ -403,11 +315,11 @@ static void test_two_traders_one_account_outcomes_restart(void **state)
         "ts_ms) VALUES ('exchange.a','BTC-USDT-SWAP','t5','clC','sell','net','50200','1',"
         "'-0.2',1700000001000)",
         NULL, 0);
-    rig_close(false);
+    sim_engine_close(&S, false);
 
-    rig_start();
+    rig_start(S.dir);
     settle();
-    ledger_get_stats(R.e->ledger, &st);
+    ledger_get_stats(S.e->ledger, &st);
     assert_int_equal(st.replayed, 6); /* 4 fills and 2 funding rows */
     assert_int_equal(st.recovered, 1);
     /* books are per origin: alpha's recovered sell opens alpha's short,
@@ -415,15 +327,15 @@ static void test_two_traders_one_account_outcomes_restart(void **state)
     check_pnl("alpha", "20", "-1.21", "0");
     check_pnl("beta", "0", "-0.25", "-0.0505");
     ledger_pnl p;
-    assert_int_equal(ledger_pnl_of(R.e->ledger, "alpha", "exchange.a", &p), AT_OK);
+    assert_int_equal(ledger_pnl_of(S.e->ledger, "alpha", "exchange.a", &p), AT_OK);
     assert_int_equal(p.positions, 1);
     /* the same fill again (a venue's replay): not booked twice */
     fill("t2", "clB", "", true, "1", "50100", "-0.25");
     settle();
-    ledger_get_stats(R.e->ledger, &st);
+    ledger_get_stats(S.e->ledger, &st);
     assert_int_equal(st.duplicates, 1);
     check_pnl("beta", "0", "-0.25", "-0.0505");
-    rig_close(true);
+    sim_engine_close(&S, true);
 }
 
 int main(void)
