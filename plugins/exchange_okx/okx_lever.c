@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "okx_order.h"
 #include "okx_plugin.h"
 
 #define LEVER_PATH "/api/v5/account/set-leverage"
@@ -133,13 +134,24 @@ static int send_set(okx_ctx *c, const char *inst_id, bool iso, const char *pos_s
     k->want = want;
     k->done = done;
     k->arg = arg;
-    char body[256];
-    int n = snprintf(body, sizeof(body),
-                     "{\"instId\":\"%s\",\"lever\":\"%s\",\"mgnMode\":\"%s\"%s%s%s}", k->inst_id,
-                     lv, k->mgn_mode, *k->pos_side ? ",\"posSide\":\"" : "", k->pos_side,
-                     *k->pos_side ? "\"" : "");
-    int rc = n > 0 && (size_t)n < sizeof(body) ? okx_rest_post(c->rest, LEVER_PATH, body, on_set, k)
-                                               : AT_ERANGE;
+    /* Built by jansson like every request body: whatever the instrument id
+     * holds, it is escaped, never spliced into the JSON. */
+    json_t *b = json_object();
+    bool ok = okx_put(b, "instId", json_string(k->inst_id));
+    ok &= okx_put_dec(c, b, "lever", want);
+    ok &= okx_put(b, "mgnMode", json_string(k->mgn_mode));
+    if (*k->pos_side) {
+        ok &= okx_put(b, "posSide", json_string(k->pos_side));
+    }
+    char *body = ok ? okx_json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(b);
+    if (!body) {
+        snprintf(why, whylen, "set-leverage %s: the request could not be built", k->inst_id);
+        free(k);
+        return AT_ENOMEM;
+    }
+    int rc = okx_rest_post(c->rest, LEVER_PATH, body, on_set, k);
+    free(body);
     if (rc != AT_OK) {
         snprintf(why, whylen, "set-leverage could not be sent (error %d)", rc);
         free(k);

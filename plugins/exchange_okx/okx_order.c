@@ -72,17 +72,15 @@ const char *okx_order_type_name(at_ord_type t)
     return (unsigned)t < 5 ? names[t] : "market";
 }
 
-/* o[k] = v; false when o or v could not be allocated (v is consumed). */
-static bool put(json_t *o, const char *k, json_t *v)
+bool okx_put(json_t *o, const char *k, json_t *v)
 {
     return json_object_set_new(o, k, v) == 0;
 }
 
-/* o[k] = the exact decimal d as OKX writes it; false when it cannot be. */
-static bool put_dec(const okx_ctx *c, json_t *o, const char *k, at_dec d)
+bool okx_put_dec(const okx_ctx *c, json_t *o, const char *k, at_dec d)
 {
     char s[AT_DEC_STRLEN];
-    return okx_fmt(c->h, d, s) > 0 && put(o, k, json_string(s));
+    return okx_fmt(c->h, d, s) > 0 && okx_put(o, k, json_string(s));
 }
 
 /* attachAlgoOrds: protection lives at the exchange, attached TP/SL with a
@@ -94,7 +92,7 @@ static int attach_tp_sl(const okx_ctx *c, const at_ev_order_intent *ev, const ok
     json_t *a = json_object();
     char acl[AT_ID_LEN + 2];
     snprintf(acl, sizeof(acl), "%sa", ev->cl_ord_id);
-    *ok &= put(a, "attachAlgoClOrdId", json_string(acl));
+    *ok &= okx_put(a, "attachAlgoClOrdId", json_string(acl));
     const struct {
         at_dec px;
         const char *trig, *ord, *name;
@@ -110,12 +108,12 @@ static int attach_tp_sl(const okx_ctx *c, const at_ev_order_intent *ev, const ok
             snprintf(why, whylen, "%s trigger price does not round to a tick", legs[i].name);
             return AT_EINVAL;
         }
-        *ok &= put_dec(c, a, legs[i].trig, p);
-        *ok &= put(a, legs[i].ord, json_string("-1"));
+        *ok &= okx_put_dec(c, a, legs[i].trig, p);
+        *ok &= okx_put(a, legs[i].ord, json_string("-1"));
     }
     json_t *list = json_array();
     *ok &= json_array_append_new(list, a) == 0;
-    *ok &= put(b, "attachAlgoOrds", list);
+    *ok &= okx_put(b, "attachAlgoOrds", list);
     return AT_OK;
 }
 
@@ -132,13 +130,13 @@ static int build_place(const okx_ctx *c, const at_ev_order_intent *ev, const okx
         return rc < 0 ? rc : AT_EINVAL;
     }
     out->sent_sz = csz;
-    *ok &= put(b, "tdMode", json_string(td));
-    *ok &= put(b, "side", json_string(ev->side == AT_SIDE_BUY ? "buy" : "sell"));
+    *ok &= okx_put(b, "tdMode", json_string(td));
+    *ok &= okx_put(b, "side", json_string(ev->side == AT_SIDE_BUY ? "buy" : "sell"));
     if (ps) {
-        *ok &= put(b, "posSide", json_string(ps));
+        *ok &= okx_put(b, "posSide", json_string(ps));
     }
-    *ok &= put(b, "ordType", json_string(okx_order_type_name(ev->ord_type)));
-    *ok &= put_dec(c, b, "sz", csz);
+    *ok &= okx_put(b, "ordType", json_string(okx_order_type_name(ev->ord_type)));
+    *ok &= okx_put_dec(c, b, "sz", csz);
     if (ev->ord_type != AT_ORDT_MARKET) {
         at_dec p;
         /* Never a worse price than asked: buys round down, sells up. */
@@ -147,12 +145,12 @@ static int build_place(const okx_ctx *c, const at_ev_order_intent *ev, const okx
             return refuse(AT_EINVAL, why, whylen, "a limit order needs a positive price");
         }
         out->sent_px = p;
-        *ok &= put_dec(c, b, "px", p);
+        *ok &= okx_put_dec(c, b, "px", p);
     }
     if (ev->reduce_only && !c->long_short) {
-        *ok &= put(b, "reduceOnly", json_true());
+        *ok &= okx_put(b, "reduceOnly", json_true());
     }
-    *ok &= put(b, "clOrdId", json_string(ev->cl_ord_id));
+    *ok &= okx_put(b, "clOrdId", json_string(ev->cl_ord_id));
     if (ev->tp_trigger_px.m > 0 || ev->sl_trigger_px.m > 0) {
         if ((rc = attach_tp_sl(c, ev, in, b, ok, why, whylen)) != AT_OK) {
             return rc;
@@ -165,15 +163,15 @@ static int build_place(const okx_ctx *c, const at_ev_order_intent *ev, const okx
 static int build_amend(const okx_ctx *c, const at_ev_order_intent *ev, const okx_inst *in,
                        json_t *b, bool *ok, okx_order_req *out, char *why, size_t whylen)
 {
-    *ok &= put(b, ev->ord_id[0] ? "ordId" : "clOrdId",
-               json_string(ev->ord_id[0] ? ev->ord_id : ev->cl_ord_id));
+    *ok &= okx_put(b, ev->ord_id[0] ? "ordId" : "clOrdId",
+                   json_string(ev->ord_id[0] ? ev->ord_id : ev->cl_ord_id));
     if (ev->sz.m > 0) {
         at_dec csz;
         int rc = okx_size_from_contracts(in, c->h, ev->sz, &csz, why, whylen);
         if (rc != AT_OK) {
             return rc < 0 ? rc : AT_EINVAL;
         }
-        *ok &= put_dec(c, b, "newSz", csz);
+        *ok &= okx_put_dec(c, b, "newSz", csz);
     }
     if (ev->px.m > 0) {
         at_dec p;
@@ -181,7 +179,7 @@ static int build_amend(const okx_ctx *c, const at_ev_order_intent *ev, const okx
         if (okx_price_round(in, c->h, ev->px, mode, &p) != AT_OK) {
             return refuse(AT_EINVAL, why, whylen, "the new price does not round to a tick");
         }
-        *ok &= put_dec(c, b, "newPx", p);
+        *ok &= okx_put_dec(c, b, "newPx", p);
     }
     out->path = "/api/v5/trade/amend-order";
     return AT_OK;
@@ -205,25 +203,25 @@ int okx_order_build(const okx_ctx *c, const at_ev_order_intent *ev, const okx_in
         return refuse(AT_EINVAL, why, whylen, "leverage must be positive (0 = leave as is)");
     }
     json_t *b = json_object();
-    ok &= put(b, "instId", json_string(in->inst_id));
+    ok &= okx_put(b, "instId", json_string(in->inst_id));
     switch (ev->op) {
     case AT_INTENT_PLACE:
         rc = build_place(c, ev, in, b, &ok, out, why, whylen);
         break;
     case AT_INTENT_CANCEL:
-        ok &= put(b, ev->ord_id[0] ? "ordId" : "clOrdId",
-                  json_string(ev->ord_id[0] ? ev->ord_id : ev->cl_ord_id));
+        ok &= okx_put(b, ev->ord_id[0] ? "ordId" : "clOrdId",
+                      json_string(ev->ord_id[0] ? ev->ord_id : ev->cl_ord_id));
         out->path = "/api/v5/trade/cancel-order";
         break;
     case AT_INTENT_AMEND:
         rc = build_amend(c, ev, in, b, &ok, out, why, whylen);
         break;
     case AT_INTENT_CLOSE_POSITION:
-        ok &= put(b, "mgnMode", json_string(td));
+        ok &= okx_put(b, "mgnMode", json_string(td));
         if (ps) { /* the intent's side, else the one its side and reduce-only imply */
-            ok &= put(b, "posSide", json_string(ps));
+            ok &= okx_put(b, "posSide", json_string(ps));
         }
-        ok &= put(b, "clOrdId", json_string(ev->cl_ord_id));
+        ok &= okx_put(b, "clOrdId", json_string(ev->cl_ord_id));
         out->path = "/api/v5/trade/close-position";
         break;
     case AT_INTENT_CANCEL_ALGO: {
@@ -232,7 +230,7 @@ int okx_order_build(const okx_ctx *c, const at_ev_order_intent *ev, const okx_in
             break;
         }
         /* cancel-algos takes an array of {algoId, instId}. */
-        ok &= put(b, "algoId", json_string(ev->ord_id));
+        ok &= okx_put(b, "algoId", json_string(ev->ord_id));
         json_t *list = json_array();
         ok &= json_array_append_new(list, b) == 0; /* b is the list's (or freed) */
         b = list;

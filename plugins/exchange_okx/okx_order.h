@@ -35,6 +35,13 @@ const char *okx_order_pos_side(const okx_ctx *c, const at_ev_order_intent *ev);
  * opening order since it ignores reduceOnly there. AT_OK, or AT_EINVAL with
  * the reason in why. */
 int okx_order_mode_check(const okx_ctx *c, const at_ev_order_intent *ev, char *why, size_t whylen);
+/* o[k] = v, v consumed (jansson's set_new); false when o or v could not be
+ * allocated (a NULL v: json_string of text that is not UTF-8, or no
+ * memory). Request bodies are built with these, never printed by hand, so
+ * no value can break the JSON. */
+bool okx_put(json_t *o, const char *k, json_t *v);
+/* o[k] = the exact decimal d as OKX writes it; false when it cannot be. */
+bool okx_put_dec(const okx_ctx *c, json_t *o, const char *k, at_dec d);
 /* OKX's ordType name of t ("market" for an unknown one). */
 const char *okx_order_type_name(at_ord_type t);
 

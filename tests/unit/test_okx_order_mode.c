@@ -292,6 +292,31 @@ static void test_leverage_failure_refuses_place(void **state)
     assert_refused(&ev, "leverage must be positive");
 }
 
+/* set-leverage's body is built by jansson: an instrument id with a quote or
+ * a backslash is escaped, never breaks the JSON. */
+static void test_leverage_body_is_json(void **state)
+{
+    (void)state;
+    const char odd[] = "BTC\"-USDT\\SWAP";
+    char why[160] = "";
+    mock_clear();
+    nposts = 0;
+    assert_int_equal(okx_lever_ensure(&C, odd, true, NULL, D("4"), NULL, NULL, why, sizeof(why)),
+                     1);
+    assert_int_equal(nposts, 1);
+    json_error_t jerr;
+    json_t *b = json_loads(posts[0].body, 0, &jerr);
+    if (!b) {
+        fail_msg("set-leverage body is not JSON: %s (%s)", posts[0].body, jerr.text);
+    }
+    assert_string_equal(json_string_value(json_object_get(b, "instId")), odd);
+    assert_string_equal(json_string_value(json_object_get(b, "lever")), "4");
+    assert_string_equal(json_string_value(json_object_get(b, "mgnMode")), "isolated");
+    assert_int_equal(json_object_size(b), 3);
+    json_decref(b);
+    mock_run();
+}
+
 /* A position push tells the leverage in force: asking for it costs no call. */
 static void test_leverage_from_position_push(void **state)
 {
@@ -315,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_leverage_isolated_hedge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leverage_failure_refuses_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leverage_from_position_push, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leverage_body_is_json, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
