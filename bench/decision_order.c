@@ -5,18 +5,35 @@
  * AI provider is a stub. Each round: a TRIGGER; when the trader has asked
  * the stub, t0 is taken and the stub hands back a valid open_long answer
  * (what the LLM would have returned); the trader validates and sizes it,
- * publishes the intent, the executor passes it on, exchange_okx sends it.
- *   wire = (ORDER_RESULT received - its latency_us) - t0: t0 to the moment
- *          exchange_okx's HTTP request went out (its own timestamp);
- *   ack  = ORDER_RESULT received - t0: up to okx-sim's answer back in.
+ * stores the decision, publishes the intent, the executor passes it on,
+ * exchange_okx stores the orders row and, once that is committed, sends it.
+ *   wire = first send() of the "POST /api/v5/trade/order" request bytes to
+ *          the socket - t0 (send() is interposed in this program: the bytes
+ *          handed to the kernel, after any queueing in exchange_okx's rate
+ *          limiter, curl and the loop);
+ *   ack  = ORDER_RESULT received - that send(): okx-sim's answer, reported
+ *          apart so it never hides in the first figure.
+ * Rounds are paced (PACE_MS from one start to the next): OKX allows 60
+ * orders per 2 s per instrument and exchange_okx's limiter holds an order
+ * back until the window has room, so back-to-back rounds would measure that
+ * queue (~2 s every 60 orders), not the path. Between rounds the loop runs
+ * idle, as it does between real decisions, and one fdatasync() of 16 KiB is
+ * timed on the database's file system: the commit the orders row waits for
+ * costs at least that, so the disk's own figure is printed beside ours.
  * The first rounds (connection, set-leverage) are warm-up and not counted.
- * Usage: decision_order SOURCE_DIR BUILD_DIR OKXSIM_URL [ROUNDS]
+ * Usage: decision_order SOURCE_DIR BUILD_DIR OKXSIM_URL [ROUNDS [PACE_MS]]
  * (OKXSIM_KEY, OKXSIM_SECRET, OKXSIM_PASSPHRASE in the environment).
  * Prints "name value" lines; bench/run.sh puts them in results.json. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +43,9 @@
 #include "util.h"
 
 #define WARMUP 5
+/* 50 orders per 2 s: under OKX's 60, with room for nothing else to queue */
+#define PACE_MS_DEFAULT 40
+#define ORDER_REQ "POST /api/v5/trade/order "
 
 static const at_host *H;
 static engine *E;
@@ -33,8 +53,41 @@ static trader *TR;
 static bool asked, got_result, result_ok;
 static at_ai_done_cb ai_done;
 static void *ai_arg;
-static int64_t result_mono_us, result_lat_us;
+static int64_t result_mono_us;
 static char result_msg[160];
+
+/* send() of libc, and the time the order request's first bytes went to it
+ * (0 until then; reset each round). curl runs on the loop thread, the
+ * WebSocket client on its own: both come through here. */
+typedef ssize_t (*send_fn)(int, const void *, size_t, int);
+static _Atomic(send_fn) real_send;
+static _Atomic int64_t wire_mono_us;
+
+static send_fn libc_send(void)
+{
+    send_fn f = atomic_load(&real_send);
+    if (!f) {
+        void *p = dlsym(RTLD_NEXT, "send");
+        memcpy(&f, &p, sizeof(f)); /* POSIX: dlsym's answer is the function */
+        atomic_store(&real_send, f);
+    }
+    return f;
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    static const size_t plen = sizeof(ORDER_REQ) - 1;
+    if (len >= plen && memcmp(buf, ORDER_REQ, plen) == 0) {
+        int64_t zero = 0;
+        atomic_compare_exchange_strong(&wire_mono_us, &zero, at_mono_us());
+    }
+    send_fn f = libc_send();
+    if (!f) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return f(fd, buf, len, flags);
+}
 
 static int ai_request(void *ctx, const at_ai_request *req, at_ai_done_cb done, void *arg)
 {
@@ -55,7 +108,6 @@ static void on_result(void *arg, const at_event *e)
         return;
     }
     result_mono_us = at_mono_us();
-    result_lat_us = r->latency_us;
     result_ok = r->ok;
     snprintf(result_msg, sizeof(result_msg), "%s %s", r->code, r->msg ? r->msg : "");
     got_result = true;
@@ -64,6 +116,25 @@ static void on_result(void *arg, const at_event *e)
 static bool is_true(void *arg)
 {
     return *(bool *)arg;
+}
+
+static bool is_past(void *arg)
+{
+    return at_mono_us() >= *(const int64_t *)arg;
+}
+
+/* One fdatasync() of 16 KiB written over the same place, in microseconds,
+ * or -1: what the disk alone asks for a commit (SQLite's WAL is rewritten in
+ * place in the same way once it has reached its size). */
+static double fsync_probe(int fd)
+{
+    static char block[16384];
+    memset(block, 'x', sizeof(block));
+    int64_t t = at_mono_us();
+    if (pwrite(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) || fdatasync(fd) != 0) {
+        return -1;
+    }
+    return (double)(at_mono_us() - t);
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -77,15 +148,29 @@ static double pct(const double *v, int n, double p)
     return v[(size_t)((n - 1) * p + 0.5)];
 }
 
+static void print_dist(const char *name, double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_d);
+    printf("%s_p50 %.0f\n%s_p99 %.0f\n%s_max %.0f\n", name, pct(v, n, 0.5), name, pct(v, n, 0.99),
+           name, v[n - 1]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: decision_order SOURCE_DIR BUILD_DIR OKXSIM_URL [ROUNDS]\n");
+        fprintf(stderr,
+                "usage: decision_order SOURCE_DIR BUILD_DIR OKXSIM_URL [ROUNDS [PACE_MS]]\n");
         return 2;
     }
-    int rounds = argc > 4 ? atoi(argv[4]) : 200;
-    if (rounds < 1) {
-        rounds = 1;
+    int rounds = argc > 4 ? atoi(argv[4]) : 500;
+    int pace_ms = argc > 5 ? atoi(argv[5]) : PACE_MS_DEFAULT;
+    if (rounds < 1 || pace_ms < 0) {
+        fprintf(stderr, "decision_order: ROUNDS must be >= 1 and PACE_MS >= 0\n");
+        return 2;
+    }
+    if (!libc_send()) {
+        fprintf(stderr, "decision_order: send() of libc not found: %s\n", dlerror());
+        return 1;
     }
     const char *url = argv[3];
     char tmpdir[] = "/tmp/at-bench-loop-XXXXXX";
@@ -143,10 +228,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "decision_order: trader: %s\n", why);
         return 1;
     }
+    char *probe_path = at_asprintf("%s/fsync.probe", tmpdir);
+    int probe_fd = open(probe_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     double *wire = malloc(sizeof(double) * (size_t)rounds);
     double *ack = malloc(sizeof(double) * (size_t)rounds);
-    int n = 0, failed = 0;
+    double *disk = malloc(sizeof(double) * (size_t)rounds);
+    if (probe_fd < 0 || !wire || !ack || !disk) {
+        fprintf(stderr, "decision_order: cannot set up the rounds (%s)\n", probe_path);
+        return 1;
+    }
+    int n = 0, ndisk = 0, failed = 0;
+    int64_t next_start = 0;
     for (int i = 0; i < rounds + WARMUP; i++) {
+        if (i >= WARMUP && ndisk < rounds) {
+            double d = fsync_probe(probe_fd);
+            if (d >= 0) {
+                disk[ndisk++] = d;
+            }
+        }
+        /* idle, the loop running, until this round's start */
+        engine_wait(E, is_past, &next_start, next_start - at_mono_us() + 1000000);
+        next_start = at_mono_us() + (int64_t)pace_ms * 1000;
         asked = got_result = false;
         at_ev_trigger *t = (at_ev_trigger *)H->event_new(self, AT_EV_TRIGGER, 16);
         snprintf(t->trader, sizeof(t->trader), "alpha");
@@ -165,6 +267,7 @@ int main(int argc, char **argv)
                                     "\"reason\":\"bench\",\"invalidation\":\"bench\"}]}",
                          .model = "stub",
                          .finish_reason = "stop"};
+        atomic_store(&wire_mono_us, 0);
         int64_t t0 = at_mono_us();
         ai_done(ai_arg, &r);
         if (!engine_wait(E, is_true, &got_result, 10000000)) {
@@ -176,9 +279,17 @@ int main(int argc, char **argv)
             failed++;
             continue;
         }
+        int64_t sent = atomic_load(&wire_mono_us);
+        if (sent == 0) {
+            fprintf(stderr,
+                    "decision_order: round %d: no send() of the order request was seen (does "
+                    "curl still write with send()?)\n",
+                    i);
+            return 1;
+        }
         if (i >= WARMUP) {
-            ack[n] = (double)(result_mono_us - t0);
-            wire[n] = (double)(result_mono_us - result_lat_us - t0);
+            wire[n] = (double)(sent - t0);
+            ack[n] = (double)(result_mono_us - sent);
             n++;
         }
     }
@@ -186,16 +297,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "decision_order: no round succeeded\n");
         return 1;
     }
-    qsort(wire, (size_t)n, sizeof(double), cmp_d);
-    qsort(ack, (size_t)n, sizeof(double), cmp_d);
     printf("decision_order_rounds %d\n", n);
     printf("decision_order_refused %d\n", failed);
-    printf("decision_wire_us_p50 %.0f\n", pct(wire, n, 0.5));
-    printf("decision_wire_us_p99 %.0f\n", pct(wire, n, 0.99));
-    printf("decision_ack_us_p50 %.0f\n", pct(ack, n, 0.5));
-    printf("decision_ack_us_p99 %.0f\n", pct(ack, n, 0.99));
+    printf("decision_order_pace_ms %d\n", pace_ms);
+    print_dist("decision_wire_us", wire, n);
+    print_dist("decision_ack_us", ack, n);
+    if (ndisk > 0) {
+        print_dist("disk_fdatasync_us", disk, ndisk);
+    }
     free(wire);
     free(ack);
+    free(disk);
+    close(probe_fd);
+    free(probe_path);
     trader_stop(TR);
     engine_free(E);
     trader_free(TR);
