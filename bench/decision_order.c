@@ -158,12 +158,20 @@ static void print_dist(const char *name, double *v, int n)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr,
-                "usage: decision_order SOURCE_DIR BUILD_DIR OKXSIM_URL [ROUNDS [PACE_MS]]\n");
+        fprintf(stderr, "usage: decision_order SOURCE_DIR BUILD_DIR OKXSIM_URL [ROUNDS [PACE_MS "
+                        "[SYNCHRONOUS]]]\n");
         return 2;
     }
     int rounds = argc > 4 ? atoi(argv[4]) : 500;
     int pace_ms = argc > 5 ? atoi(argv[5]) : PACE_MS_DEFAULT;
+    /* storage_sqlite's synchronous: full (the default: fdatasync per
+     * commit) or normal (WAL written to the OS at commit: safe against a
+     * crash of the process, not of the machine) */
+    const char *sync = argc > 6 ? argv[6] : "full";
+    if (strcmp(sync, "full") != 0 && strcmp(sync, "normal") != 0) {
+        fprintf(stderr, "decision_order: SYNCHRONOUS must be full or normal\n");
+        return 2;
+    }
     if (rounds < 1 || pace_ms < 0) {
         fprintf(stderr, "decision_order: ROUNDS must be >= 1 and PACE_MS >= 0\n");
         return 2;
@@ -187,12 +195,12 @@ int main(int argc, char **argv)
     }
     fprintf(f,
             "[core]\nplugin_dir = %s/plugins\ndata_dir = %s/data\nsql_dir = %s/sql\n"
-            "log_level = error\nmode = paper\n[storage.sqlite]\npath = %s/t.db\n"
+            "log_level = error\nmode = paper\n[storage.sqlite]\npath = %s/t.db\nsynchronous = %s\n"
             "[exchange.okx]\ndemo = true\napi_key = env:OKXSIM_KEY\nsecret_key = "
             "env:OKXSIM_SECRET\npassphrase = env:OKXSIM_PASSPHRASE\nrest_url = %s\n"
             "ws_public_url = %s/public\nws_private_url = %s/private\nws_business_url = "
             "%s/business\ninstruments = BTC-USDT-SWAP\ncandles =\n",
-            argv[2], tmpdir, argv[1], tmpdir, url, ws, ws, ws);
+            argv[2], tmpdir, argv[1], tmpdir, sync, url, ws, ws, ws);
     fclose(f);
     engine_opts o = {.config_path = ini};
     E = engine_new(&o);

@@ -191,7 +191,7 @@ export SCHED_JSON="$src/bench/sched_report.json"
 # okx-sim's answer reported apart), and the context figures for a trader with
 # 10 symbols (bench/trading_context.c: render time; prompt tokens, ours
 # against a reconstruction of the seed's prompt for the same state).
-export LOOP_OUT="" CTX_OUT=""
+export LOOP_OUT="" CTX_OUT="" LOOP_NORMAL=""
 if [ -x "$build/bench/decision_order" ] && [ -f "$build/plugins/exchange_okx.so" ]; then
   # a deep account: 500 rounds of small opens never run out of margin
   cat >"$tmp/accounts.json" <<'JSON'
@@ -199,7 +199,12 @@ if [ -x "$build/bench/decision_order" ] && [ -f "$build/plugins/exchange_okx.so"
   "posMode": "long_short_mode", "balances": {"USDT": "10000000"}}]
 JSON
   url=$(start_sim)
-  LOOP_OUT=$("$build/bench/decision_order" "$src" "$build" "$url" 500 40)
+  LOOP_OUT=$("$build/bench/decision_order" "$src" "$build" "$url" 500 40 full)
+  # the same with synchronous = normal (durable against a crash of the
+  # engine, kill -9 included; not against power loss): the commit is no
+  # longer an fdatasync
+  LOOP_NORMAL=$("$build/bench/decision_order" "$src" "$build" "$url" 500 40 normal)
+  export LOOP_NORMAL
   kill "$(cat "$tmp/sim.pid")"; wait "$(cat "$tmp/sim.pid")" 2>/dev/null || true
 fi
 if [ -x "$build/bench/trading_context" ]; then
@@ -279,7 +284,16 @@ if "decision_wire_us_p99" in lo:
                "ack_max_ms": ms("decision_ack_us_max"),
                "disk_fdatasync_p50_ms": ms("disk_fdatasync_us_p50"),
                "disk_fdatasync_p99_ms": ms("disk_fdatasync_us_p99"),
-               "rounds": int(lo["decision_order_rounds"]), "pace_ms": int(lo["decision_order_pace_ms"])})
+               "rounds": int(lo["decision_order_rounds"]), "pace_ms": int(lo["decision_order_pace_ms"]),
+               "synchronous": "full"})
+ln = kv(os.environ.get("LOOP_NORMAL", ""))
+if "decision_wire_us_p99" in ln:
+  p99n = float(ln["decision_wire_us_p99"]) / 1000
+  figs.append({"name": "decision_to_wire_p99_sync_normal", "unit": "ms", "value": round(p99n, 3),
+               "peer": "target", "peer_value": 1, "ratio": round(1 / max(p99n, 0.001), 2),
+               "p50_ms": round(float(ln["decision_wire_us_p50"]) / 1000, 3),
+               "max_ms": round(float(ln["decision_wire_us_max"]) / 1000, 3),
+               "rounds": int(ln["decision_order_rounds"]), "synchronous": "normal"})
 if "context_build_us_p50" in co:
   c50 = float(co["context_build_us_p50"])
   figs.append({"name": "context_build_10_symbols", "unit": "us", "value": c50, "peer": "1 ms",
