@@ -93,16 +93,20 @@ typedef struct collect {
     sqwait w;
     char *out;
     size_t cap;
+    size_t nrows;
 } collect;
 
 static int on_row(void *arg, const at_db_row *row)
 {
     collect *c = arg;
+    c->nrows++;
     size_t n = strlen(c->out);
     for (size_t i = 0; i < row->ncols && n < c->cap; i++) {
         const at_db_value *v = &row->cols[i];
         if (v->type == AT_DB_INT) {
             n += (size_t)snprintf(c->out + n, c->cap - n, "%lld", (long long)v->u.i);
+        } else if (v->type == AT_DB_REAL) {
+            n += (size_t)snprintf(c->out + n, c->cap - n, "%g", v->u.r);
         } else {
             n += (size_t)snprintf(c->out + n, c->cap - n, "%s",
                                   v->type == AT_DB_TEXT && v->u.s ? v->u.s : "null");
@@ -114,12 +118,35 @@ static int on_row(void *arg, const at_db_row *row)
     return 0;
 }
 
-const char *sim_engine_query(sim_engine *s, at_instance *as, const char *sql)
+static size_t query(sim_engine *s, at_instance *as, const char *sql, const at_db_value *p, size_t n)
 {
     collect c = {.out = s->rows, .cap = sizeof(s->rows)};
     s->rows[0] = '\0';
-    assert_int_equal(s->h->db_query(as, sql, NULL, 0, on_row, on_done, &c.w), AT_OK);
+    assert_int_equal(s->h->db_query(as, sql, p, n, on_row, on_done, &c.w), AT_OK);
     assert_true(engine_wait(s->e, is_done, &c.w, 5000000));
+    if (c.w.err != AT_OK) {
+        print_message("%s: %s\n", sql, c.w.error);
+    }
     assert_int_equal(c.w.err, AT_OK);
+    return c.nrows;
+}
+
+const char *sim_engine_query(sim_engine *s, at_instance *as, const char *sql)
+{
+    query(s, as, sql, NULL, 0);
+    return s->rows;
+}
+
+const char *sim_engine_row(sim_engine *s, at_instance *as, const char *sql, const at_db_value *p,
+                           size_t n)
+{
+    size_t nrows = query(s, as, sql, p, n);
+    if (nrows > 1) {
+        fail_msg("%s: %zu rows where one was expected: %s", sql, nrows, s->rows);
+    }
+    size_t len = strlen(s->rows);
+    if (len > 0 && s->rows[len - 1] == ';') {
+        s->rows[len - 1] = '\0';
+    }
     return s->rows;
 }

@@ -7,6 +7,7 @@
  *   at_instance *src = engine_virtual_instance(S.e, "test.venue");
  *   sim_engine_sql(&S, src, "INSERT …", params, n);
  *   assert_string_equal(sim_engine_query(&S, src, "SELECT a, b FROM t"), "1|x;2|y;");
+ *   assert_string_equal(sim_engine_row(&S, src, "SELECT b FROM t WHERE a = $1", p, 1), "x");
  *   sim_engine_close(&S, true);
  *
  * Opened again on the same directory (dir = S.dir) it is a restart: the
@@ -39,8 +40,12 @@ void sim_engine_close(sim_engine *s, bool remove);
 /* A write through `as`, waited for (and asserted) until committed. */
 void sim_engine_sql(sim_engine *s, at_instance *as, const char *sql, const at_db_value *p,
                     size_t n);
-/* A read through `as`: rows as "col|col;col|col;" (NULL as "null"); the
- * answer lives in s->rows until the next query. */
+/* A read through `as`: rows as "col|col;col|col;" (NULL as "null", a real
+ * as %g); the answer lives in s->rows until the next query. */
 const char *sim_engine_query(sim_engine *s, at_instance *as, const char *sql);
+/* A read through `as` with parameters that answers one row at most: its
+ * cells as "col|col" ("" when there is none); a second row fails the test. */
+const char *sim_engine_row(sim_engine *s, at_instance *as, const char *sql, const at_db_value *p,
+                           size_t n);
 
 #endif

@@ -10,13 +10,11 @@
 #include <cmocka.h>
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine.h"
+#include "sim_engine.h"
 #include "trading/executor.h"
-#include "util.h"
 
 /* ---- a venue that records what reaches it ---- */
 
@@ -96,10 +94,9 @@ static void on_result(void *arg, const at_event *e)
     nresults++;
 }
 
+static sim_engine S;
+
 typedef struct rig {
-    char dir[64];
-    engine *e;
-    const at_host *h;
     at_instance *src;
     executor *x;
     venue paper, live;
@@ -112,32 +109,14 @@ static void rig_open(bool paper_mode, size_t nrules)
 {
     memset(&R, 0, sizeof(R));
     nverdicts = nresults = 0;
-    snprintf(R.dir, sizeof(R.dir), "/tmp/at-exec-XXXXXX");
-    assert_non_null(mkdtemp(R.dir));
-    char *ini = at_asprintf("%s/modules.ini", R.dir);
-    FILE *f = fopen(ini, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "[core]\nplugin_dir = %s/plugins\ndata_dir = %s/data\nsql_dir = %s/sql\n"
-            "log_level = error\n[storage.sqlite]\npath = %s/t.db\n",
-            AT_TEST_BINARY_DIR, R.dir, AT_TEST_SOURCE_DIR, R.dir);
-    fclose(f);
-    engine_opts o = {
-        .config_path = ini, .sim_clock = true, .sim_start_us = 1700000000000000, .no_gate = true};
-    R.e = engine_new(&o);
-    conf_errors errs = {0};
-    assert_int_equal(engine_load(R.e, &errs), AT_OK);
-    conf_errors_free(&errs);
-    assert_int_equal(engine_start(R.e), AT_OK);
-    free(ini);
-    R.h = engine_host();
-    R.src = engine_virtual_instance(R.e, "test.src");
-    R.h->subscribe(R.src, AT_EV_RISK_VERDICT, on_verdict, NULL);
-    R.h->subscribe(R.src, AT_EV_ORDER_RESULT, on_result, NULL);
+    sim_engine_open(&S, "exec", NULL, 1700000000000000, true);
+    R.src = engine_virtual_instance(S.e, "test.src");
+    S.h->subscribe(R.src, AT_EV_RISK_VERDICT, on_verdict, NULL);
+    S.h->subscribe(R.src, AT_EV_ORDER_RESULT, on_result, NULL);
     R.paper.cls = AT_VENUE_PAPER;
     R.live.cls = AT_VENUE_LIVE;
-    R.r1 = (rule){.h = R.h, .verdict = AT_VERDICT_APPROVE};
-    R.r2 = (rule){.h = R.h, .verdict = AT_VERDICT_APPROVE};
+    R.r1 = (rule){.h = S.h, .verdict = AT_VERDICT_APPROVE};
+    R.r2 = (rule){.h = S.h, .verdict = AT_VERDICT_APPROVE};
     exec_venue venues[] = {{"exchange.paper", &venue_ops, &R.paper},
                            {"exchange.live", &venue_ops, &R.live}};
     exec_rule rules[] = {{"risk.first", &rule_ops, &R.r1}, {"risk.second", &rule_ops, &R.r2}};
@@ -149,7 +128,7 @@ static void rig_open(bool paper_mode, size_t nrules)
                     .nrules = nrules,
                     .data_only = data_only,
                     .ndata_only = 1};
-    R.x = exec_new(R.h, engine_virtual_instance(R.e, "core.executor"), &cfg);
+    R.x = exec_new(S.h, engine_virtual_instance(S.e, "core.executor"), &cfg);
     assert_non_null(R.x);
     assert_int_equal(exec_start(R.x), AT_OK);
 }
@@ -157,18 +136,24 @@ static void rig_open(bool paper_mode, size_t nrules)
 static void rig_close(void)
 {
     exec_stop(R.x);
-    engine_free(R.e);
+    sim_engine_close(&S, true);
     exec_free(R.x);
-    char *cmd = at_asprintf("rm -rf %s", R.dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+}
+
+/* A test that failed before its rig_close leaves no engine to the next. */
+static int rig_teardown(void **state)
+{
+    if (S.e) {
+        rig_close();
+    }
+    return 0;
 }
 
 static void publish_place(const char *id, const char *account, const char *sz, bool shadow)
 {
-    at_ev_order_intent *it = (at_ev_order_intent *)R.h->event_new(R.src, AT_EV_ORDER_INTENT, 0);
+    at_ev_order_intent *it = (at_ev_order_intent *)S.h->event_new(R.src, AT_EV_ORDER_INTENT, 0);
     assert_non_null(it);
-    it->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    it->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
     snprintf(it->intent_id, sizeof(it->intent_id), "%s", id);
     snprintf(it->cl_ord_id, sizeof(it->cl_ord_id), "%s", id);
     snprintf(it->account, sizeof(it->account), "%s", account);
@@ -176,40 +161,17 @@ static void publish_place(const char *id, const char *account, const char *sz, b
     it->op = AT_INTENT_PLACE;
     it->side = AT_SIDE_BUY;
     it->ord_type = AT_ORDT_MARKET;
-    R.h->dec_parse(sz, (size_t)-1, &it->sz);
+    S.h->dec_parse(sz, (size_t)-1, &it->sz);
     it->shadow = shadow;
-    R.h->publish(R.src, &it->h, 0);
-    engine_pump(R.e);
+    S.h->publish(R.src, &it->h, 0);
+    engine_pump(S.e);
 }
 
-/* One text column of the first row of a query ("" when none). */
-static char got[512];
-static bool queried;
-
-static int first_row(void *arg, const at_db_row *row)
-{
-    snprintf(got, sizeof(got), "%s", row->cols[0].type == AT_DB_TEXT ? row->cols[0].u.s : "");
-    return 1;
-}
-
-static void query_done(void *arg, int err, const char *error)
-{
-    queried = true;
-}
-
-static bool is_queried(void *arg)
-{
-    return queried;
-}
-
+/* The one row of a query, by one parameter. */
 static const char *q1(const char *sql, const char *param)
 {
-    got[0] = '\0';
-    queried = false;
-    at_db_value p[] = {AT_DB_S(param)};
-    assert_int_equal(R.h->db_query(R.src, sql, p, 1, first_row, query_done, NULL), AT_OK);
-    assert_true(engine_wait(R.e, is_queried, NULL, 5000000));
-    return got;
+    const at_db_value p[] = {AT_DB_S(param)};
+    return sim_engine_row(&S, R.src, sql, p, 1);
 }
 
 static void test_approved_reaches_the_venue(void **state)
@@ -263,7 +225,7 @@ static void test_resizes_chain(void **state)
     assert_string_equal(R.r2.seen_sz, "2"); /* the next rule sees the resized intent */
     assert_int_equal(R.paper.submits, 1);
     char s[AT_DEC_STRLEN];
-    R.h->dec_format(R.paper.last.sz, s);
+    S.h->dec_format(R.paper.last.sz, s);
     assert_string_equal(s, "2");
     assert_int_equal(verdicts[0].verdict, AT_VERDICT_RESIZE);
     assert_true(verdicts[0].allowed);
@@ -376,14 +338,14 @@ static void test_shadow_is_checked_not_sent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_approved_reaches_the_venue),
-        cmocka_unit_test(test_reject_stops_the_chain),
-        cmocka_unit_test(test_resizes_chain),
-        cmocka_unit_test(test_paper_mode_refuses_live),
-        cmocka_unit_test(test_gate_refusals),
-        cmocka_unit_test(test_duplicate_id_refused),
-        cmocka_unit_test(test_duplicate_window),
-        cmocka_unit_test(test_shadow_is_checked_not_sent),
+        cmocka_unit_test_teardown(test_approved_reaches_the_venue, rig_teardown),
+        cmocka_unit_test_teardown(test_reject_stops_the_chain, rig_teardown),
+        cmocka_unit_test_teardown(test_resizes_chain, rig_teardown),
+        cmocka_unit_test_teardown(test_paper_mode_refuses_live, rig_teardown),
+        cmocka_unit_test_teardown(test_gate_refusals, rig_teardown),
+        cmocka_unit_test_teardown(test_duplicate_id_refused, rig_teardown),
+        cmocka_unit_test_teardown(test_duplicate_window, rig_teardown),
+        cmocka_unit_test_teardown(test_shadow_is_checked_not_sent, rig_teardown),
     };
     return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
 }

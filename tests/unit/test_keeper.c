@@ -13,14 +13,12 @@
 #include <cmocka.h>
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine.h"
+#include "sim_engine.h"
 #include "trading/executor.h"
 #include "trading/keeper.h"
-#include "util.h"
 
 #define T0_US 1700000000000000LL
 #define T0_MS (T0_US / 1000)
@@ -80,10 +78,9 @@ static void r_check(void *ctx, const at_ev_order_intent *it, at_risk_answer *out
 
 static const at_risk_ops rule_ops = {sizeof(at_risk_ops), r_check};
 
+static sim_engine S;
+
 typedef struct rig {
-    char dir[64];
-    engine *e;
-    const at_host *h;
     at_instance *src;
     executor *x;
     keeper *k;
@@ -97,34 +94,12 @@ static void rig_open(const char *dir, int64_t start_us, int64_t grace_ms)
 {
     memset(&R, 0, sizeof(R));
     memset(rule_calls, 0, sizeof(rule_calls));
-    if (dir) {
-        snprintf(R.dir, sizeof(R.dir), "%s", dir);
-    } else {
-        snprintf(R.dir, sizeof(R.dir), "/tmp/at-keeper-XXXXXX");
-        assert_non_null(mkdtemp(R.dir));
-    }
-    char *ini = at_asprintf("%s/modules.ini", R.dir);
-    FILE *f = fopen(ini, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "[core]\nplugin_dir = %s/plugins\ndata_dir = %s/data\nsql_dir = %s/sql\n"
-            "log_level = error\n[storage.sqlite]\npath = %s/t.db\n",
-            AT_TEST_BINARY_DIR, R.dir, AT_TEST_SOURCE_DIR, R.dir);
-    fclose(f);
-    engine_opts o = {
-        .config_path = ini, .sim_clock = true, .sim_start_us = start_us, .no_gate = true};
-    R.e = engine_new(&o);
-    conf_errors errs = {0};
-    assert_int_equal(engine_load(R.e, &errs), AT_OK);
-    conf_errors_free(&errs);
-    assert_int_equal(engine_start(R.e), AT_OK);
-    free(ini);
-    R.h = engine_host();
-    R.src = engine_virtual_instance(R.e, "test.src");
-    R.v.h = R.h;
-    R.v.self = engine_virtual_instance(R.e, "test.venue");
+    sim_engine_open(&S, "keeper", dir, start_us, true);
+    R.src = engine_virtual_instance(S.e, "test.src");
+    R.v.h = S.h;
+    R.v.self = engine_virtual_instance(S.e, "test.venue");
     keeper_cfg kc = {.orphan_grace_ms = grace_ms};
-    R.k = keeper_new(R.h, engine_virtual_instance(R.e, "core.keeper"), &kc);
+    R.k = keeper_new(S.h, engine_virtual_instance(S.e, "core.keeper"), &kc);
     assert_non_null(R.k);
     exec_venue venues[] = {{ACCT, &venue_ops, &R.v}};
     exec_rule rules[] = {{"risk.any", &rule_ops, NULL}};
@@ -134,7 +109,7 @@ static void rig_open(const char *dir, int64_t start_us, int64_t grace_ms)
                     .nrules = 1,
                     .on_submit = keeper_on_submit,
                     .on_submit_arg = R.k};
-    R.x = exec_new(R.h, engine_virtual_instance(R.e, "core.executor"), &cfg);
+    R.x = exec_new(S.h, engine_virtual_instance(S.e, "core.executor"), &cfg);
     assert_non_null(R.x);
     assert_int_equal(exec_start(R.x), AT_OK);
     assert_int_equal(keeper_start(R.k), AT_OK);
@@ -144,72 +119,43 @@ static void rig_close(bool remove)
 {
     exec_stop(R.x);
     keeper_stop(R.k);
-    engine_free(R.e);
+    sim_engine_close(&S, remove);
     exec_free(R.x);
     keeper_free(R.k);
-    if (remove) {
-        char *cmd = at_asprintf("rm -rf %s", R.dir);
-        assert_int_equal(system(cmd), 0);
-        free(cmd);
+}
+
+/* A test that failed before its rig_close leaves no engine to the next. */
+static int rig_teardown(void **state)
+{
+    if (S.e) {
+        rig_close(true);
     }
+    return 0;
 }
 
 static at_dec dec(const char *s)
 {
     at_dec d;
-    assert_int_equal(R.h->dec_parse(s, (size_t)-1, &d), AT_OK);
+    assert_int_equal(S.h->dec_parse(s, (size_t)-1, &d), AT_OK);
     return d;
 }
 
 /* ---- storage ---- */
-
-static char got[512];
-static bool queried;
-
-static int first_row(void *arg, const at_db_row *row)
-{
-    const at_db_value *c = &row->cols[0];
-    if (c->type == AT_DB_TEXT) {
-        snprintf(got, sizeof(got), "%s", c->u.s);
-    } else if (c->type == AT_DB_INT) {
-        snprintf(got, sizeof(got), "%lld", (long long)c->u.i);
-    }
-    return 1;
-}
-
-static void query_done(void *arg, int err, const char *error)
-{
-    queried = true;
-}
-
-static bool is_queried(void *arg)
-{
-    return queried;
-}
 
 /* One column of the first row ("" when none). Queries run after every write
  * and query queued before them, and answer in order: when this one is
  * answered, so is every earlier one (the keeper's too). */
 static const char *q1(const char *sql, const char *param)
 {
-    got[0] = '\0';
-    queried = false;
-    at_db_value p[] = {AT_DB_S(param)};
-    assert_int_equal(R.h->db_query(R.src, sql, p, param ? 1 : 0, first_row, query_done, NULL),
-                     AT_OK);
-    assert_true(engine_wait(R.e, is_queried, NULL, 5000000));
-    engine_pump(R.e);
-    return got;
+    const at_db_value p[] = {AT_DB_S(param)};
+    const char *row = sim_engine_row(&S, R.src, sql, p, param ? 1 : 0);
+    engine_pump(S.e);
+    return row;
 }
 
 static void settle(void)
 {
     q1("SELECT 1", NULL);
-}
-
-static void write_sql(const char *sql, const at_db_value *p, size_t n)
-{
-    assert_int_equal(R.h->db_write(R.src, sql, p, n, NULL, NULL), AT_OK);
 }
 
 /* An entry of ours, as the venue stored it. */
@@ -219,24 +165,26 @@ static void stored_entry(const char *cl)
     snprintf(id, sizeof(id), "entry-%s", cl);
     const at_db_value p[] = {AT_DB_S(id), AT_DB_S(cl), AT_DB_S(ACCT), AT_DB_S(INST),
                              AT_DB_I(T0_MS)};
-    write_sql("INSERT INTO orders (intent_id, cl_ord_id, account, origin, inst_id, op, state, "
-              "created_ms, updated_ms) VALUES ($1,$2,$3,'trader.t',$4,'place','filled',$5,$5)",
-              p, 5);
+    sim_engine_sql(&S, R.src,
+                   "INSERT INTO orders (intent_id, cl_ord_id, account, origin, inst_id, op, "
+                   "state, created_ms, updated_ms) VALUES ($1,$2,$3,'trader.t',$4,'place',"
+                   "'filled',$5,$5)",
+                   p, 5);
 }
 
 /* ---- the bus ---- */
 
 static void advance_ms(int64_t to_ms)
 {
-    assert_int_equal(engine_advance(R.e, to_ms * 1000, 0), AT_OK);
-    engine_pump(R.e);
+    assert_int_equal(engine_advance(S.e, to_ms * 1000, 0), AT_OK);
+    engine_pump(S.e);
 }
 
 static void place(const char *id, at_ord_type type, int64_t ttl_ms)
 {
-    at_ev_order_intent *it = (at_ev_order_intent *)R.h->event_new(R.src, AT_EV_ORDER_INTENT, 0);
+    at_ev_order_intent *it = (at_ev_order_intent *)S.h->event_new(R.src, AT_EV_ORDER_INTENT, 0);
     assert_non_null(it);
-    it->h.inst = R.h->inst_intern(INST);
+    it->h.inst = S.h->inst_intern(INST);
     snprintf(it->intent_id, sizeof(it->intent_id), "%s", id);
     snprintf(it->account, sizeof(it->account), ACCT);
     snprintf(it->origin, sizeof(it->origin), "trader.t");
@@ -246,28 +194,28 @@ static void place(const char *id, at_ord_type type, int64_t ttl_ms)
     it->sz = dec("0.5");
     it->px = type == AT_ORDT_MARKET ? (at_dec){0, 0} : dec("50000");
     it->ttl_ms = ttl_ms;
-    R.h->publish(R.src, &it->h, 0);
-    engine_pump(R.e);
+    S.h->publish(R.src, &it->h, 0);
+    engine_pump(S.e);
 }
 
 static void order(const char *cl, const char *ord_id, at_ord_state st)
 {
-    at_ev_order *o = (at_ev_order *)R.h->event_new(R.src, AT_EV_ORDER, 0);
+    at_ev_order *o = (at_ev_order *)S.h->event_new(R.src, AT_EV_ORDER, 0);
     assert_non_null(o);
-    o->h.inst = R.h->inst_intern(INST);
+    o->h.inst = S.h->inst_intern(INST);
     snprintf(o->account, sizeof(o->account), ACCT);
     snprintf(o->cl_ord_id, sizeof(o->cl_ord_id), "%s", cl);
     snprintf(o->ord_id, sizeof(o->ord_id), "%s", ord_id);
     o->ord_type = AT_ORDT_LIMIT;
     o->state = st;
-    R.h->publish(R.src, &o->h, 0);
-    engine_pump(R.e);
+    S.h->publish(R.src, &o->h, 0);
+    engine_pump(S.e);
 }
 
 static void result(const char *id, const char *cl, at_intent_op op, bool ok)
 {
     at_ev_order_result *r =
-        (at_ev_order_result *)R.h->event_new(R.src, AT_EV_ORDER_RESULT, strlen("refused") + 1);
+        (at_ev_order_result *)S.h->event_new(R.src, AT_EV_ORDER_RESULT, strlen("refused") + 1);
     assert_non_null(r);
     snprintf(r->intent_id, sizeof(r->intent_id), "%s", id);
     snprintf(r->cl_ord_id, sizeof(r->cl_ord_id), "%s", cl);
@@ -275,29 +223,29 @@ static void result(const char *id, const char *cl, at_intent_op op, bool ok)
     r->op = op;
     r->ok = ok;
     snprintf(r->code, sizeof(r->code), "%s", ok ? "0" : "51008");
-    r->msg = R.h->event_strdup(&r->h, "refused");
-    R.h->publish(R.src, &r->h, 0);
-    engine_pump(R.e);
+    r->msg = S.h->event_strdup(&r->h, "refused");
+    S.h->publish(R.src, &r->h, 0);
+    engine_pump(S.e);
 }
 
 static void position(at_pos_side side, const char *pos)
 {
-    at_ev_position *p = (at_ev_position *)R.h->event_new(R.src, AT_EV_POSITION, 0);
+    at_ev_position *p = (at_ev_position *)S.h->event_new(R.src, AT_EV_POSITION, 0);
     assert_non_null(p);
-    p->h.inst = R.h->inst_intern(INST);
+    p->h.inst = S.h->inst_intern(INST);
     snprintf(p->account, sizeof(p->account), ACCT);
     p->pos_side = side;
     p->pos = dec(pos);
-    R.h->publish(R.src, &p->h, 0);
-    engine_pump(R.e);
+    S.h->publish(R.src, &p->h, 0);
+    engine_pump(S.e);
 }
 
 static void algo(const char *algo_id, const char *algo_cl, at_side side, at_pos_side ps,
                  at_algo_state st)
 {
-    at_ev_algo_order *a = (at_ev_algo_order *)R.h->event_new(R.src, AT_EV_ALGO_ORDER, 0);
+    at_ev_algo_order *a = (at_ev_algo_order *)S.h->event_new(R.src, AT_EV_ALGO_ORDER, 0);
     assert_non_null(a);
-    a->h.inst = R.h->inst_intern(INST);
+    a->h.inst = S.h->inst_intern(INST);
     snprintf(a->account, sizeof(a->account), ACCT);
     snprintf(a->algo_id, sizeof(a->algo_id), "%s", algo_id);
     snprintf(a->algo_cl_ord_id, sizeof(a->algo_cl_ord_id), "%s", algo_cl);
@@ -309,8 +257,8 @@ static void algo(const char *algo_id, const char *algo_cl, at_side side, at_pos_
     a->reduce_only = true;
     a->tp_trigger_px = dec("52000");
     a->sl_trigger_px = dec("49000");
-    R.h->publish(R.src, &a->h, 0);
-    engine_pump(R.e);
+    S.h->publish(R.src, &a->h, 0);
+    engine_pump(S.e);
     settle(); /* the keeper's question whether it is ours is answered */
 }
 
@@ -354,7 +302,7 @@ static void test_ttl_cancel(void **state)
     assert_string_equal(c->ord_id, "777");
     assert_string_equal(c->origin, "core.keeper");
     assert_string_equal(c->account, ACCT);
-    assert_string_equal(R.h->inst_name(c->h.inst), INST);
+    assert_string_equal(S.h->inst_name(c->h.inst), INST);
     /* Once only, through the risk chain, its verdict on record. */
     advance_ms(T0_MS + 90000);
     assert_int_equal(sent(AT_INTENT_CANCEL), 1);
@@ -402,12 +350,10 @@ static void test_ttl_restart(void **state)
     place("r2", AT_ORDT_LIMIT, 60000);
     place("r3", AT_ORDT_LIMIT, 10000);
     /* r3 fills; the engine goes down before it is due. */
-    write_sql("UPDATE orders SET state = 'filled' WHERE cl_ord_id = 'r3'", NULL, 0);
+    sim_engine_sql(&S, R.src, "UPDATE orders SET state = 'filled' WHERE cl_ord_id = 'r3'", NULL, 0);
     settle();
-    char dir[64];
-    snprintf(dir, sizeof(dir), "%s", R.dir);
     rig_close(false);
-    rig_open(dir, T0_US + 40000 * 1000LL, GRACE_MS);
+    rig_open(S.dir, T0_US + 40000 * 1000LL, GRACE_MS);
     settle();
     /* r1 was due at +30s: cancelled at once; r3 is filled: never. */
     assert_int_equal(sent(AT_INTENT_CANCEL), 1);
@@ -438,7 +384,7 @@ static void test_orphan_after_grace(void **state)
     assert_string_equal(c->intent_id, "keeper/orphan/111");
     assert_string_equal(c->ord_id, "111");
     assert_string_equal(c->origin, "core.keeper");
-    assert_string_equal(R.h->inst_name(c->h.inst), INST);
+    assert_string_equal(S.h->inst_name(c->h.inst), INST);
     advance_ms(T0_MS + 60000);
     assert_int_equal(sent(AT_INTENT_CANCEL_ALGO), 1);
 
@@ -549,15 +495,15 @@ static void test_orphan_grace_zero_is_off(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ttl_cancel),
-        cmocka_unit_test(test_ttl_not_when_done),
-        cmocka_unit_test(test_ttl_restart),
-        cmocka_unit_test(test_orphan_after_grace),
-        cmocka_unit_test(test_orphan_reopened_within_grace),
-        cmocka_unit_test(test_orphan_not_on_unknown),
-        cmocka_unit_test(test_orphan_not_foreign),
-        cmocka_unit_test(test_orphan_net_flip),
-        cmocka_unit_test(test_orphan_grace_zero_is_off),
+        cmocka_unit_test_teardown(test_ttl_cancel, rig_teardown),
+        cmocka_unit_test_teardown(test_ttl_not_when_done, rig_teardown),
+        cmocka_unit_test_teardown(test_ttl_restart, rig_teardown),
+        cmocka_unit_test_teardown(test_orphan_after_grace, rig_teardown),
+        cmocka_unit_test_teardown(test_orphan_reopened_within_grace, rig_teardown),
+        cmocka_unit_test_teardown(test_orphan_not_on_unknown, rig_teardown),
+        cmocka_unit_test_teardown(test_orphan_not_foreign, rig_teardown),
+        cmocka_unit_test_teardown(test_orphan_net_flip, rig_teardown),
+        cmocka_unit_test_teardown(test_orphan_grace_zero_is_off, rig_teardown),
     };
     return cmocka_run_group_tests_name("keeper", tests, NULL, NULL);
 }

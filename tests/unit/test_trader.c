@@ -16,16 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "clock.h"
 #include "engine.h"
 #include "engine_internal.h"
+#include "sim_engine.h"
 #include "trading/prompt.h"
 #include "trading/trader.h"
-#include "util.h"
 
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z, ms */
 #define ACCOUNT "exchange.acc"
@@ -120,15 +119,14 @@ static void on_decision(void *arg, const at_event *e)
 
 static const char *const SYMS[] = {"BTC-USDT-SWAP", "DOGE-USDT-SWAP"};
 
+static sim_engine S;
+
 typedef struct rig {
-    engine *e;
-    const at_host *h;
     at_instance *drv, *self;
     trader *t;
 } rig;
 
 static rig R;
-static char tmpdir[64];
 
 static trader_cfg default_cfg(void)
 {
@@ -157,7 +155,7 @@ static trader_cfg default_cfg(void)
 
 static void pump(void)
 {
-    engine_pump(R.e);
+    engine_pump(S.e);
 }
 
 static bool is_loaded(void *arg)
@@ -170,12 +168,12 @@ static bool is_loaded(void *arg)
 static void trader_open(const trader_cfg *cfg)
 {
     char why[256] = "";
-    R.t = trader_new(R.h, R.self, cfg, why, sizeof(why));
+    R.t = trader_new(S.h, R.self, cfg, why, sizeof(why));
     if (!R.t) {
         fail_msg("trader_new: %s", why);
     }
     assert_int_equal(trader_start(R.t), AT_OK);
-    assert_true(engine_wait(R.e, is_loaded, NULL, 5000000));
+    assert_true(engine_wait(S.e, is_loaded, NULL, 5000000));
 }
 
 static void trader_close(void)
@@ -187,60 +185,15 @@ static void trader_close(void)
 
 /* ---- storage ---------------------------------------------------------------- */
 
-static int done_flag;
-static char row_text[8192];
-
-static bool flag_set(void *arg)
-{
-    return *(int *)arg != 0;
-}
-
-static void on_done(void *arg, int err, const char *error)
-{
-    if (err != AT_OK) {
-        print_message("storage: %s\n", error ? error : "?");
-    }
-    done_flag = 1;
-}
-
-static int on_row(void *arg, const at_db_row *row)
-{
-    size_t n = strlen(row_text);
-    for (size_t i = 0; i < row->ncols; i++) {
-        const at_db_value *v = &row->cols[i];
-        char cell[4096];
-        if (v->type == AT_DB_TEXT) {
-            snprintf(cell, sizeof(cell), "%s", v->u.s);
-        } else if (v->type == AT_DB_INT) {
-            snprintf(cell, sizeof(cell), "%" PRId64, v->u.i);
-        } else if (v->type == AT_DB_REAL) {
-            snprintf(cell, sizeof(cell), "%g", v->u.r);
-        } else {
-            cell[0] = '\0';
-        }
-        n += (size_t)snprintf(row_text + n, sizeof(row_text) - n, "%s%s", i ? "|" : "", cell);
-        if (n >= sizeof(row_text)) {
-            break;
-        }
-    }
-    return 1; /* the first row only */
-}
-
 /* The first row of a query, cells joined by '|'. */
 static const char *q1(const char *sql)
 {
-    row_text[0] = '\0';
-    done_flag = 0;
-    assert_int_equal(R.h->db_query(R.drv, sql, NULL, 0, on_row, on_done, NULL), AT_OK);
-    assert_true(engine_wait(R.e, flag_set, &done_flag, 5000000));
-    return row_text;
+    return sim_engine_row(&S, R.drv, sql, NULL, 0);
 }
 
 static void exec_sql(const char *sql, const at_db_value *p, size_t n)
 {
-    done_flag = 0;
-    assert_int_equal(R.h->db_write(R.drv, sql, p, n, on_done, NULL), AT_OK);
-    assert_true(engine_wait(R.e, flag_set, &done_flag, 5000000));
+    sim_engine_sql(&S, R.drv, sql, p, n);
 }
 
 static void put_instrument(const char *exchange, const char *inst, const char *ct_val,
@@ -266,40 +219,40 @@ static void put_mode(const char *mode)
 static at_dec D(const char *s)
 {
     at_dec x;
-    assert_int_equal(R.h->dec_parse(s, (size_t)-1, &x), AT_OK);
+    assert_int_equal(S.h->dec_parse(s, (size_t)-1, &x), AT_OK);
     return x;
 }
 
 static void dec_eq(at_dec got, const char *want)
 {
     char buf[AT_DEC_STRLEN];
-    R.h->dec_format(got, buf);
+    S.h->dec_format(got, buf);
     assert_string_equal(buf, want);
 }
 
 static void send_balance(const char *total)
 {
-    at_ev_balance *b = (at_ev_balance *)R.h->event_new(R.drv, AT_EV_BALANCE, 0);
+    at_ev_balance *b = (at_ev_balance *)S.h->event_new(R.drv, AT_EV_BALANCE, 0);
     snprintf(b->account, sizeof(b->account), ACCOUNT);
     snprintf(b->ccy, sizeof(b->ccy), "USDT");
     b->total_eq = b->eq = b->avail = D(total);
-    R.h->publish(R.drv, &b->h, 0);
+    S.h->publish(R.drv, &b->h, 0);
     pump();
 }
 
 static void send_ticker(const char *inst, const char *last)
 {
-    at_ev_ticker *t = (at_ev_ticker *)R.h->event_new(R.drv, AT_EV_TICKER, 0);
-    t->h.inst = R.h->inst_intern(inst);
+    at_ev_ticker *t = (at_ev_ticker *)S.h->event_new(R.drv, AT_EV_TICKER, 0);
+    t->h.inst = S.h->inst_intern(inst);
     t->last = D(last);
-    R.h->publish(R.drv, &t->h, 0);
+    S.h->publish(R.drv, &t->h, 0);
     pump();
 }
 
 static void send_position(const char *inst, at_pos_side side, const char *pos, const char *avg)
 {
-    at_ev_position *p = (at_ev_position *)R.h->event_new(R.drv, AT_EV_POSITION, 0);
-    p->h.inst = R.h->inst_intern(inst);
+    at_ev_position *p = (at_ev_position *)S.h->event_new(R.drv, AT_EV_POSITION, 0);
+    p->h.inst = S.h->inst_intern(inst);
     snprintf(p->account, sizeof(p->account), ACCOUNT);
     p->pos_side = side;
     p->pos = D(pos);
@@ -308,15 +261,15 @@ static void send_position(const char *inst, at_pos_side side, const char *pos, c
     p->upl = D("12.5");
     p->realized_pnl = D("-0.9");
     p->margin = D("100");
-    R.h->publish(R.drv, &p->h, 0);
+    S.h->publish(R.drv, &p->h, 0);
     pump();
 }
 
 static void send_order(const char *inst, const char *cl, at_ord_state st, const char *fill,
                        const char *avg)
 {
-    at_ev_order *o = (at_ev_order *)R.h->event_new(R.drv, AT_EV_ORDER, 0);
-    o->h.inst = R.h->inst_intern(inst);
+    at_ev_order *o = (at_ev_order *)S.h->event_new(R.drv, AT_EV_ORDER, 0);
+    o->h.inst = S.h->inst_intern(inst);
     snprintf(o->account, sizeof(o->account), ACCOUNT);
     snprintf(o->ord_id, sizeof(o->ord_id), "o-%.40s", cl);
     snprintf(o->cl_ord_id, sizeof(o->cl_ord_id), "%s", cl);
@@ -324,14 +277,14 @@ static void send_order(const char *inst, const char *cl, at_ord_state st, const 
     o->acc_fill_sz = D(fill);
     o->avg_px = D(avg);
     o->sz = D(fill);
-    R.h->publish(R.drv, &o->h, 0);
+    S.h->publish(R.drv, &o->h, 0);
     pump();
 }
 
 static void send_indicator(const char *inst, int64_t bar_s, double rsi)
 {
-    at_ev_indicator *ev = (at_ev_indicator *)R.h->event_new(R.drv, AT_EV_INDICATOR, 0);
-    ev->h.inst = R.h->inst_intern(inst);
+    at_ev_indicator *ev = (at_ev_indicator *)S.h->event_new(R.drv, AT_EV_INDICATOR, 0);
+    ev->h.inst = S.h->inst_intern(inst);
     ev->bar_s = bar_s;
     ev->n = 3;
     snprintf(ev->v[0].name, sizeof(ev->v[0].name), "rsi14");
@@ -340,7 +293,7 @@ static void send_indicator(const char *inst, int64_t bar_s, double rsi)
     ev->v[1].value = 90012.25;
     snprintf(ev->v[2].name, sizeof(ev->v[2].name), "atr14"); /* not configured: not shown */
     ev->v[2].value = 77;
-    R.h->publish(R.drv, &ev->h, 0);
+    S.h->publish(R.drv, &ev->h, 0);
     pump();
 }
 
@@ -350,13 +303,13 @@ static char last_key[AT_ID_LEN];
  * queued, not yet delivered. */
 static void send_trigger_queued(void)
 {
-    at_ev_trigger *t = (at_ev_trigger *)R.h->event_new(R.self, AT_EV_TRIGGER, 16);
+    at_ev_trigger *t = (at_ev_trigger *)S.h->event_new(R.self, AT_EV_TRIGGER, 16);
     snprintf(t->trader, sizeof(t->trader), "alpha");
     snprintf(t->key, sizeof(t->key), "alpha:long:%" PRId64, clock_now_us() / 1000);
     snprintf(last_key, sizeof(last_key), "%s", t->key);
-    t->reason = R.h->event_strdup(&t->h, "long period");
+    t->reason = S.h->event_strdup(&t->h, "long period");
     t->deadline_ms = 60000;
-    R.h->publish(R.self, &t->h, 0); /* as the trader's scheduler does */
+    S.h->publish(R.self, &t->h, 0); /* as the trader's scheduler does */
 }
 
 static void send_trigger(void)
@@ -378,7 +331,7 @@ static bool decided(void *arg)
 /* Answer the pending call with `content` and wait for the decision. */
 static void answer(const char *content)
 {
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     size_t want = ndecisions + 1;
     AI.pending = false;
     at_ai_reply r = {.err = AT_OK,
@@ -393,7 +346,7 @@ static void answer(const char *content)
     pump();
     /* a retry asks again instead of deciding */
     if (!AI.pending) {
-        assert_true(engine_wait(R.e, decided, &want, 5000000));
+        assert_true(engine_wait(S.e, decided, &want, 5000000));
     }
 }
 
@@ -412,36 +365,28 @@ static void market(void)
     market_events();
 }
 
+/* The trader opened on that market, the account in position `mode` (NULL:
+ * unknown). */
+static void trader_ready(const trader_cfg *cfg, const char *mode)
+{
+    trader_open(cfg);
+    market();
+    if (mode) {
+        put_mode(mode);
+    }
+}
+
 static int setup(void **state)
 {
     ai_reset();
     nintents = ndecisions = 0;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/at-trader-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
-    char *ini = at_asprintf("%s/modules.ini", tmpdir);
-    FILE *f = fopen(ini, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "[core]\nplugin_dir = %s/plugins\ndata_dir = %s/data\nsql_dir = %s/sql\n"
-            "log_level = %s\n[storage.sqlite]\npath = %s/t.db\n",
-            AT_TEST_BINARY_DIR, tmpdir, AT_TEST_SOURCE_DIR,
-            getenv("AT_TEST_LOG_LEVEL") ? getenv("AT_TEST_LOG_LEVEL") : "error", tmpdir);
-    fclose(f);
-    /* no executor: the intents are what the test looks at */
-    engine_opts o = {
-        .config_path = ini, .sim_clock = true, .sim_start_us = T0 * 1000, .no_gate = true};
     memset(&R, 0, sizeof(R));
-    R.e = engine_new(&o);
-    conf_errors errs = {0};
-    assert_int_equal(engine_load(R.e, &errs), AT_OK);
-    conf_errors_free(&errs);
-    assert_int_equal(engine_start(R.e), AT_OK);
-    free(ini);
-    R.h = engine_host();
-    R.drv = engine_virtual_instance(R.e, "test.drv");
-    R.self = engine_virtual_instance(R.e, "trader.alpha");
-    R.h->subscribe(R.drv, AT_EV_ORDER_INTENT, on_intent, NULL);
-    R.h->subscribe(R.drv, AT_EV_DECISION, on_decision, NULL);
+    /* no executor: the intents are what the test looks at */
+    sim_engine_open(&S, "trader", NULL, T0 * 1000, true);
+    R.drv = engine_virtual_instance(S.e, "test.drv");
+    R.self = engine_virtual_instance(S.e, "trader.alpha");
+    S.h->subscribe(R.drv, AT_EV_ORDER_INTENT, on_intent, NULL);
+    S.h->subscribe(R.drv, AT_EV_DECISION, on_decision, NULL);
     return 0;
 }
 
@@ -450,16 +395,11 @@ static int teardown(void **state)
     if (R.t) {
         trader_stop(R.t);
     }
-    engine_free(R.e);
+    sim_engine_close(&S, true);
     if (R.t) {
         trader_free(R.t);
     }
     ai_reset();
-    char *cmd = at_asprintf("rm -rf '%s'", tmpdir);
-    if (!getenv("AT_TEST_KEEP_TMP") && system(cmd) != 0) {
-        print_message("cannot remove %s\n", tmpdir);
-    }
-    free(cmd);
     return 0;
 }
 
@@ -488,9 +428,7 @@ static void expect_cl(const char *intent_id, const char *cl)
 static void test_open_long_short_mode(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
-    put_mode("long_short_mode");
+    trader_ready(&cfg, "long_short_mode");
     send_indicator("BTC-USDT-SWAP", 300, 61.25);
     send_trigger();
     answer(OPEN_BTC);
@@ -516,7 +454,7 @@ static void test_open_long_short_mode(void **state)
     assert_string_equal(o->account, ACCOUNT);
     assert_string_equal(o->origin, "alpha");
     assert_string_equal(o->decision_id, last_key);
-    assert_string_equal(R.h->inst_name(o->h.inst), "BTC-USDT-SWAP");
+    assert_string_equal(S.h->inst_name(o->h.inst), "BTC-USDT-SWAP");
     assert_int_equal(o->op, AT_INTENT_PLACE);
     assert_int_equal(o->side, AT_SIDE_BUY);
     assert_int_equal(o->pos_side, AT_POS_LONG);
@@ -529,7 +467,7 @@ static void test_open_long_short_mode(void **state)
     assert_false(o->shadow);
     /* DOGE: the other venue's instrument row; default exits from the price */
     o = &intents[1];
-    assert_string_equal(R.h->inst_name(o->h.inst), "DOGE-USDT-SWAP");
+    assert_string_equal(S.h->inst_name(o->h.inst), "DOGE-USDT-SWAP");
     assert_int_equal(o->side, AT_SIDE_SELL);
     assert_int_equal(o->pos_side, AT_POS_SHORT);
     dec_eq(o->sz, "6"); /* 10000 x 0.05 x 2 / (0.15 x 1000) = 6.67 */
@@ -569,14 +507,13 @@ static void test_open_long_short_mode(void **state)
 static void test_foreign_trigger_ignored(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
-    at_ev_trigger *t = (at_ev_trigger *)R.h->event_new(R.drv, AT_EV_TRIGGER, 16);
+    trader_ready(&cfg, NULL);
+    at_ev_trigger *t = (at_ev_trigger *)S.h->event_new(R.drv, AT_EV_TRIGGER, 16);
     snprintf(t->trader, sizeof(t->trader), "alpha");
     snprintf(t->key, sizeof(t->key), "alpha:long:forged");
-    t->reason = R.h->event_strdup(&t->h, "forged");
+    t->reason = S.h->event_strdup(&t->h, "forged");
     t->deadline_ms = 60000;
-    R.h->publish(R.drv, &t->h, 0);
+    S.h->publish(R.drv, &t->h, 0);
     pump();
     assert_false(AI.pending);
     assert_int_equal(ndecisions, 0);
@@ -584,15 +521,13 @@ static void test_foreign_trigger_ignored(void **state)
     trader_get_stats(R.t, &st);
     assert_int_equal(st.foreign_triggers, 1);
     send_trigger(); /* its own scheduler's is answered */
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
 }
 
 static void test_net_mode_and_closes(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
-    put_mode("net_mode");
+    trader_ready(&cfg, "net_mode");
     send_position("BTC-USDT-SWAP", AT_POS_NET, "3.33", "90000");
     send_position("DOGE-USDT-SWAP", AT_POS_NET, "-5", "0.16");
     send_trigger();
@@ -615,7 +550,7 @@ static void test_net_mode_and_closes(void **state)
     dec_eq(o->sz, "5");
     /* an open in net mode goes out as net */
     AI.pending = false;
-    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 60000) * 1000, 0), AT_OK);
     send_trigger();
     answer(OPEN_BTC);
     assert_int_equal(nintents, 4);
@@ -626,9 +561,7 @@ static void test_net_mode_and_closes(void **state)
 static void test_hedge_closes(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
-    put_mode("long_short_mode");
+    trader_ready(&cfg, "long_short_mode");
     send_position("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "90000");
     send_trigger();
     answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"close_long\", "
@@ -651,8 +584,7 @@ static void test_too_small_and_shadow(void **state)
 {
     trader_cfg cfg = default_cfg();
     cfg.shadow = true;
-    trader_open(&cfg);
-    market();
+    trader_ready(&cfg, NULL);
     send_balance("100"); /* 100 x 0.01 x 1 = 1 USDT: no BTC contract */
     send_trigger();
     answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_long\", "
@@ -675,8 +607,7 @@ static void test_too_small_and_shadow(void **state)
 static void test_retry(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
+    trader_ready(&cfg, NULL);
     send_trigger();
     answer("```json\n{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_long\", "
            "\"size_pct\": 0.1, \"leverage\": 30, \"reason\": \"x\"}]}\n```");
@@ -703,16 +634,15 @@ static void test_retry(void **state)
 static void test_invalid_no_retry(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
+    trader_ready(&cfg, NULL);
     /* a refusal is not asked again */
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     AI.pending = false;
     at_ai_reply r = {.err = AT_OK, .content = NULL, .refusal = "no financial advice"};
     AI.done(AI.arg, &r);
     size_t want = 1;
-    assert_true(engine_wait(R.e, decided, &want, 5000000));
+    assert_true(engine_wait(S.e, decided, &want, 5000000));
     assert_int_equal(AI.calls, 1);
     assert_false(decisions[0].valid);
     assert_string_equal(dec_reason[0], "the model refused: no financial advice");
@@ -722,7 +652,7 @@ static void test_invalid_no_retry(void **state)
     cfg.retry = false;
     trader_open(&cfg);
     market_events();
-    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 60000) * 1000, 0), AT_OK);
     send_trigger();
     answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_long\", "
            "\"size_pct\": \"0.1\", \"leverage\": 3, \"reason\": \"x\"}]}");
@@ -744,17 +674,16 @@ static void test_invalid_no_retry(void **state)
 static void test_deadline(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
+    trader_ready(&cfg, NULL);
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     assert_int_equal(AI.deadline_ms, T0 + 60000);
     /* a second past the deadline the call is cancelled: an invalid decision */
-    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 1000000), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 60000) * 1000, 1000000), AT_OK);
     assert_false(AI.cancelled);
-    assert_int_equal(engine_advance(R.e, (T0 + 61000) * 1000, 1000000), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 61000) * 1000, 1000000), AT_OK);
     size_t want = 1;
-    assert_true(engine_wait(R.e, decided, &want, 5000000));
+    assert_true(engine_wait(S.e, decided, &want, 5000000));
     assert_true(AI.cancelled);
     assert_false(decisions[0].valid);
     assert_string_equal(dec_reason[0], "no answer by the deadline (60 s after the trigger)");
@@ -764,8 +693,8 @@ static void test_deadline(void **state)
     trader_open(&cfg);
     market_events();
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
-    assert_int_equal(engine_advance(R.e, (T0 + 61000 + 65000) * 1000, 1000000), AT_OK);
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
+    assert_int_equal(engine_advance(S.e, (T0 + 61000 + 65000) * 1000, 1000000), AT_OK);
     answer(OPEN_BTC);
     assert_false(decisions[1].valid);
     assert_string_equal(dec_reason[1], "answered 5000 ms after the deadline: not acted on");
@@ -779,26 +708,26 @@ static void test_waits_for_the_account(void **state)
     put_instrument(ACCOUNT, "BTC-USDT-SWAP", "0.01", "0.01", "0.01", "0.1");
     put_instrument(ACCOUNT, "DOGE-USDT-SWAP", "1000", "1", "1", "0.00001");
     send_trigger();
-    assert_int_equal(engine_advance(R.e, (T0 + 1000) * 1000, 200000), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 1000) * 1000, 200000), AT_OK);
     assert_int_equal(AI.calls, 0); /* no balance, no prices yet */
     send_balance("10000");
     send_ticker("BTC-USDT-SWAP", "90000");
     send_ticker("DOGE-USDT-SWAP", "0.15");
-    assert_int_equal(engine_advance(R.e, (T0 + 1200) * 1000, 200000), AT_OK);
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_int_equal(engine_advance(S.e, (T0 + 1200) * 1000, 200000), AT_OK);
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     answer(OPEN_BTC);
     assert_int_equal(nintents, 2);
     /* with nothing ever coming it asks anyway, after 15 s */
-    assert_int_equal(engine_advance(R.e, (T0 + 120000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 120000) * 1000, 0), AT_OK);
     trader_close();
     ai_reset();
     cfg.account = "exchange.silent";
     trader_open(&cfg);
     send_trigger();
-    assert_int_equal(engine_advance(R.e, (T0 + 134000) * 1000, 1000000), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 134000) * 1000, 1000000), AT_OK);
     assert_int_equal(AI.calls, 0);
-    assert_int_equal(engine_advance(R.e, (T0 + 135000) * 1000, 200000), AT_OK);
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_int_equal(engine_advance(S.e, (T0 + 135000) * 1000, 200000), AT_OK);
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     assert_non_null(strstr(AI.user[0], "Account: no balance received yet"));
 }
 
@@ -807,10 +736,8 @@ static void test_waits_for_the_account(void **state)
 static void test_memory(void **state)
 {
     trader_cfg cfg = default_cfg();
-    cfg.ledger = R.e->ledger; /* the history shows what each decision made */
-    trader_open(&cfg);
-    market();
-    put_mode("long_short_mode");
+    cfg.ledger = S.e->ledger; /* the history shows what each decision made */
+    trader_ready(&cfg, "long_short_mode");
     send_trigger();
     answer(OPEN_BTC);
     char key1[AT_ID_LEN];
@@ -828,8 +755,8 @@ static void test_memory(void **state)
              "min_sz, tick_sz, updated_ms) VALUES ('okx', 'BTC-USDT-SWAP', 'SWAP', '0.01', 'BTC', "
              "'0.01', '0.01', '0.1', 0)",
              NULL, 0);
-    at_ev_fill *fl = (at_ev_fill *)R.h->event_new(R.drv, AT_EV_FILL, 0);
-    fl->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    at_ev_fill *fl = (at_ev_fill *)S.h->event_new(R.drv, AT_EV_FILL, 0);
+    fl->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
     snprintf(fl->account, sizeof(fl->account), ACCOUNT);
     snprintf(fl->trade_id, sizeof(fl->trade_id), "t1");
     snprintf(fl->cl_ord_id, sizeof(fl->cl_ord_id), "%s", cl);
@@ -838,12 +765,12 @@ static void test_memory(void **state)
     fl->sz = D("3.33");
     fl->px = D("90010");
     fl->fee = D("-1.4987");
-    R.h->publish(R.drv, &fl->h, 0);
+    S.h->publish(R.drv, &fl->h, 0);
     pump();
     send_position("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "90010");
-    assert_int_equal(engine_advance(R.e, (T0 + 2 * 3600000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 2 * 3600000) * 1000, 0), AT_OK);
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     const char *pos = "Positions:\nBTC-USDT-SWAP long 3.33 contracts @ 90010 x3, uPnL +12.5 (+11.6 "
                       "after fees and funding), held 2h00m, TP 95000 SL 88000; entry reason: "
                       "breakout above 89k; invalid if: close below 88.5k\n";
@@ -858,9 +785,9 @@ static void test_memory(void **state)
     trader_open(&cfg);
     market_events();
     send_position("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "90010");
-    assert_int_equal(engine_advance(R.e, (T0 + 3 * 3600000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 3 * 3600000) * 1000, 0), AT_OK);
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     const char *pos2 = "BTC-USDT-SWAP long 3.33 contracts @ 90010 x3, uPnL +12.5 (+11.6 after fees "
                        "and funding), held 3h00m, TP 95000 SL 88000; entry reason: breakout above "
                        "89k; invalid if: close below 88.5k\n";
@@ -872,10 +799,10 @@ static void test_memory(void **state)
     /* the position closes: its reason goes with it */
     send_position("BTC-USDT-SWAP", AT_POS_LONG, "0", "0");
     answer("{\"decisions\": []}");
-    assert_int_equal(engine_advance(R.e, (T0 + 4 * 3600000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 4 * 3600000) * 1000, 0), AT_OK);
     send_position("BTC-USDT-SWAP", AT_POS_LONG, "1", "91000"); /* someone else's entry */
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     assert_null(strstr(AI.user[3], "entry reason: breakout"));
     assert_non_null(strstr(AI.user[3], "not opened by this trader's decisions"));
 }
@@ -883,7 +810,7 @@ static void test_memory(void **state)
 static void put_order_row(const at_ev_order_intent *o)
 {
     const at_db_value p[] = {AT_DB_S(o->intent_id), AT_DB_S(o->cl_ord_id), AT_DB_S(o->decision_id),
-                             AT_DB_S(R.h->inst_name(o->h.inst))};
+                             AT_DB_S(S.h->inst_name(o->h.inst))};
     exec_sql("INSERT INTO orders (intent_id, cl_ord_id, account, origin, decision_id, inst_id, "
              "op, state, created_ms, updated_ms) VALUES ($1, $2, 'exchange.acc', 'alpha', $3, $4, "
              "'place', 'live', 0, 0)",
@@ -904,7 +831,7 @@ static void restart(void)
 static void account_answers(void)
 {
     market_events();
-    assert_int_equal(engine_advance(R.e, clock_now_us() + 250000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, clock_now_us() + 250000, 0), AT_OK);
     pump();
 }
 
@@ -915,19 +842,17 @@ static void account_answers(void)
 static void test_republish_after_restart(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
-    put_mode("long_short_mode");
+    trader_ready(&cfg, "long_short_mode");
     send_trigger();
     answer(OPEN_BTC);
     assert_int_equal(nintents, 2);
     at_ev_order_intent first[2] = {intents[0], intents[1]};
     put_order_row(&first[0]); /* the exchange stored the BTC entry, not the DOGE one */
-    assert_int_equal(engine_advance(R.e, (T0 + 30000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 30000) * 1000, 0), AT_OK);
 
     restart();
     /* an exchange refuses intents until it is ready: they wait for the account */
-    assert_int_equal(engine_advance(R.e, clock_now_us() + 1000000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, clock_now_us() + 1000000, 0), AT_OK);
     assert_int_equal(nintents, 0);
     account_answers();
     assert_int_equal(nintents, 1);
@@ -937,7 +862,7 @@ static void test_republish_after_restart(void **state)
     assert_string_equal(o->decision_id, first[1].decision_id);
     assert_string_equal(o->account, ACCOUNT);
     assert_string_equal(o->origin, "alpha");
-    assert_string_equal(R.h->inst_name(o->h.inst), "DOGE-USDT-SWAP");
+    assert_string_equal(S.h->inst_name(o->h.inst), "DOGE-USDT-SWAP");
     assert_int_equal(o->op, first[1].op);
     assert_int_equal(o->side, AT_SIDE_SELL);
     assert_int_equal(o->pos_side, AT_POS_SHORT);
@@ -960,7 +885,7 @@ static void test_republish_after_restart(void **state)
 
     /* no orders row at all, but the decision is older than the window */
     exec_sql("DELETE FROM orders", NULL, 0);
-    assert_int_equal(engine_advance(R.e, (T0 + 130000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 130000) * 1000, 0), AT_OK);
     restart();
     account_answers();
     assert_int_equal(nintents, 0);
@@ -994,8 +919,8 @@ static void test_prompt_size(void **state)
     for (int i = 0; i < 6; i++) {
         send_ticker(six[i], prices[i]);
         for (int64_t bar = 300; bar <= 3600; bar += 3300) {
-            at_ev_indicator *ev = (at_ev_indicator *)R.h->event_new(R.drv, AT_EV_INDICATOR, 0);
-            ev->h.inst = R.h->inst_intern(six[i]);
+            at_ev_indicator *ev = (at_ev_indicator *)S.h->event_new(R.drv, AT_EV_INDICATOR, 0);
+            ev->h.inst = S.h->inst_intern(six[i]);
             ev->bar_s = bar;
             ev->n = 22; /* everything indicator_ta publishes; 12 are shown */
             const char *all[] = {"close",       "ema12",      "ema26",     "rsi14",   "macd",
@@ -1007,12 +932,12 @@ static void test_prompt_size(void **state)
                 snprintf(ev->v[k].name, sizeof(ev->v[k].name), "%s", all[k]);
                 ev->v[k].value = (k + 1) * 1.2345678 * (i + 1);
             }
-            R.h->publish(R.drv, &ev->h, 0);
+            S.h->publish(R.drv, &ev->h, 0);
             pump();
         }
     }
     for (int k = 0; k < 5; k++) {
-        assert_int_equal(engine_advance(R.e, (T0 + (k + 1) * 720000) * 1000, 0), AT_OK);
+        assert_int_equal(engine_advance(S.e, (T0 + (k + 1) * 720000) * 1000, 0), AT_OK);
         market_events();
         for (int i = 0; i < 6; i++) {
             send_ticker(six[i], prices[i]);
@@ -1021,9 +946,9 @@ static void test_prompt_size(void **state)
         answer(k == 0 ? OPEN_BTC : "{\"decisions\": []}");
     }
     send_position("BTC-USDT-SWAP", AT_POS_LONG, "3.33", "90000");
-    assert_int_equal(engine_advance(R.e, (T0 + 6 * 720000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 6 * 720000) * 1000, 0), AT_OK);
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     int64_t sys = prompt_tokens(AI.system), user = prompt_tokens(AI.user[5]);
     print_message("six symbols, two bars, a position, five decisions: system %" PRId64
                   " + user %" PRId64 " = %" PRId64 " tokens (%zu + %zu bytes)\n",
@@ -1042,13 +967,13 @@ static void test_trigger_before_load(void **state)
     market();
     send_trigger_queued();
     char why[256] = "";
-    R.t = trader_new(R.h, R.self, &cfg, why, sizeof(why));
+    R.t = trader_new(S.h, R.self, &cfg, why, sizeof(why));
     assert_non_null(R.t);
     assert_int_equal(trader_start(R.t), AT_OK);
     pump();
-    assert_true(engine_wait(R.e, is_loaded, NULL, 5000000));
+    assert_true(engine_wait(S.e, is_loaded, NULL, 5000000));
     market_events(); /* the trader was not listening before: it waits for them */
-    assert_int_equal(engine_advance(R.e, (T0 + 200) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 200) * 1000, 0), AT_OK);
     answer(OPEN_BTC);
     trader_stats st;
     trader_get_stats(R.t, &st);
@@ -1062,27 +987,26 @@ static void test_trigger_before_load(void **state)
 static void test_context_sources(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
-    at_ev_funding *f = (at_ev_funding *)R.h->event_new(R.drv, AT_EV_FUNDING, 0);
-    f->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    trader_ready(&cfg, NULL);
+    at_ev_funding *f = (at_ev_funding *)S.h->event_new(R.drv, AT_EV_FUNDING, 0);
+    f->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
     f->rate = D("0.0001");
-    R.h->publish(R.drv, &f->h, 0);
-    at_ev_book *b = (at_ev_book *)R.h->event_new(R.drv, AT_EV_BOOK, 0);
-    b->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    S.h->publish(R.drv, &f->h, 0);
+    at_ev_book *b = (at_ev_book *)S.h->event_new(R.drv, AT_EV_BOOK, 0);
+    b->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
     b->nbids = b->nasks = 6;
     for (int i = 0; i < 6; i++) {
         b->bids[i] =
             (at_level){D("89999"), D(i < 5 ? "3" : "100")}; /* the 6th level is not counted */
         b->asks[i] = (at_level){D("90001"), D("1")};
     }
-    R.h->publish(R.drv, &b->h, 0);
-    at_ev_mark *m = (at_ev_mark *)R.h->event_new(R.drv, AT_EV_MARK, 0);
-    m->h.inst = R.h->inst_intern("BTC-USDT-SWAP");
+    S.h->publish(R.drv, &b->h, 0);
+    at_ev_mark *m = (at_ev_mark *)S.h->event_new(R.drv, AT_EV_MARK, 0);
+    m->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
     m->mark_px = D("89995.5");
-    R.h->publish(R.drv, &m->h, 0);
-    at_ev_order *o = (at_ev_order *)R.h->event_new(R.drv, AT_EV_ORDER, 0);
-    o->h.inst = R.h->inst_intern("DOGE-USDT-SWAP");
+    S.h->publish(R.drv, &m->h, 0);
+    at_ev_order *o = (at_ev_order *)S.h->event_new(R.drv, AT_EV_ORDER, 0);
+    o->h.inst = S.h->inst_intern("DOGE-USDT-SWAP");
     snprintf(o->account, sizeof(o->account), ACCOUNT);
     snprintf(o->ord_id, sizeof(o->ord_id), "777");
     o->side = AT_SIDE_BUY;
@@ -1091,26 +1015,26 @@ static void test_context_sources(void **state)
     o->px = D("0.14");
     o->sz = D("20");
     o->acc_fill_sz = D("0");
-    R.h->publish(R.drv, &o->h, 0);
+    S.h->publish(R.drv, &o->h, 0);
     const char *titles[] = {"Bitcoin ETF inflows hit a record", "Solana outage", "Fed holds rates"};
     const char *coins[] = {"BTC", "SOL", NULL};
     for (int i = 0; i < 3; i++) {
-        at_ev_news *n = (at_ev_news *)R.h->event_new(R.drv, AT_EV_NEWS, 256);
-        n->title = R.h->event_strdup(&n->h, titles[i]);
-        n->feed = R.h->event_strdup(&n->h, "coindesk");
-        n->symbols = coins[i] ? R.h->event_strdup(&n->h, coins[i]) : NULL;
+        at_ev_news *n = (at_ev_news *)S.h->event_new(R.drv, AT_EV_NEWS, 256);
+        n->title = S.h->event_strdup(&n->h, titles[i]);
+        n->feed = S.h->event_strdup(&n->h, "coindesk");
+        n->symbols = coins[i] ? S.h->event_strdup(&n->h, coins[i]) : NULL;
         n->published_ms = T0 - 600000 * (i + 1);
         n->score = i == 0 ? 0.4 : NAN;
-        R.h->publish(R.drv, &n->h, 0);
+        S.h->publish(R.drv, &n->h, 0);
     }
-    at_ev_sentiment *se = (at_ev_sentiment *)R.h->event_new(R.drv, AT_EV_SENTIMENT, 64);
-    se->feed = R.h->event_strdup(&se->h, "feargreed");
-    se->label = R.h->event_strdup(&se->h, "Fear");
+    at_ev_sentiment *se = (at_ev_sentiment *)S.h->event_new(R.drv, AT_EV_SENTIMENT, 64);
+    se->feed = S.h->event_strdup(&se->h, "feargreed");
+    se->label = S.h->event_strdup(&se->h, "Fear");
     se->value = 38;
-    R.h->publish(R.drv, &se->h, 0);
+    S.h->publish(R.drv, &se->h, 0);
     pump();
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     const char *u = AI.user[0];
     assert_non_null(
         strstr(u, "BTC-USDT-SWAP last 90000 mark 89995.5 funding 0.0100% book +0.50\n"));
@@ -1128,8 +1052,8 @@ static void test_context_sources(void **state)
 static void send_pos_pnl(const char *inst, at_pos_side side, const char *pos, const char *upl,
                          const char *margin)
 {
-    at_ev_position *p = (at_ev_position *)R.h->event_new(R.drv, AT_EV_POSITION, 0);
-    p->h.inst = R.h->inst_intern(inst);
+    at_ev_position *p = (at_ev_position *)S.h->event_new(R.drv, AT_EV_POSITION, 0);
+    p->h.inst = S.h->inst_intern(inst);
     snprintf(p->account, sizeof(p->account), ACCOUNT);
     p->pos_side = side;
     p->pos = D(pos);
@@ -1137,7 +1061,7 @@ static void send_pos_pnl(const char *inst, at_pos_side side, const char *pos, co
     p->lever = D("3");
     p->upl = D(upl);
     p->margin = D(margin);
-    R.h->publish(R.drv, &p->h, 0);
+    S.h->publish(R.drv, &p->h, 0);
     pump();
 }
 
@@ -1157,19 +1081,17 @@ static void test_stale_price_refuses_open_not_close(void **state)
 {
     trader_cfg cfg = default_cfg();
     cfg.price_max_age_ms = 10000;
-    trader_open(&cfg);
-    market();
-    put_mode("long_short_mode");
+    trader_ready(&cfg, "long_short_mode");
     send_position("DOGE-USDT-SWAP", AT_POS_SHORT, "5", "0.16");
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
-    assert_int_equal(engine_advance(R.e, (T0 + 11000) * 1000, 0), AT_OK);
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
+    assert_int_equal(engine_advance(S.e, (T0 + 11000) * 1000, 0), AT_OK);
     answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_long\", "
            "\"size_pct\": 0.1, \"leverage\": 3, \"reason\": \"late\"}, {\"symbol\": "
            "\"DOGE-USDT-SWAP\", \"action\": \"close_short\", \"size_pct\": 1}]}");
     assert_true(decisions[0].valid);
     assert_int_equal(nintents, 1);
-    assert_string_equal(R.h->inst_name(intents[0].h.inst), "DOGE-USDT-SWAP");
+    assert_string_equal(S.h->inst_name(intents[0].h.inst), "DOGE-USDT-SWAP");
     assert_int_equal(intents[0].op, AT_INTENT_CLOSE_POSITION);
     assert_int_equal(intents[0].side, AT_SIDE_BUY);
     assert_int_equal(intents[0].pos_side, AT_POS_SHORT);
@@ -1183,7 +1105,7 @@ static void test_stale_price_refuses_open_not_close(void **state)
     /* the next prompt says so */
     send_ticker("BTC-USDT-SWAP", "90000");
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     char want[512];
     snprintf(want, sizeof(want), "open_long BTC-USDT-SWAP 0.1 x3 -> not sent: %s; close_short",
              note);
@@ -1195,27 +1117,25 @@ static void test_stale_price_refuses_open_not_close(void **state)
 static void test_moved_price(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
-    put_mode("long_short_mode");
+    trader_ready(&cfg, "long_short_mode");
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     send_ticker("BTC-USDT-SWAP", "90500"); /* +55.6 bps */
     answer(OPEN_BTC);
     assert_int_equal(nintents, 1);
-    assert_string_equal(R.h->inst_name(intents[0].h.inst), "DOGE-USDT-SWAP");
+    assert_string_equal(S.h->inst_name(intents[0].h.inst), "DOGE-USDT-SWAP");
     assert_string_equal(intents_json_at(0, "note"),
                         "stale price: BTC-USDT-SWAP 90500 moved +55.6 bps from 90000 in the prompt "
                         "(max_price_move_bps 50)");
     assert_string_equal(intents_json_at(1, "prompt_px"), "0.15");
     /* down, within the limit: sent, sized at the price of now */
-    assert_int_equal(engine_advance(R.e, (T0 + 1000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 1000) * 1000, 0), AT_OK);
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     send_ticker("BTC-USDT-SWAP", "90100"); /* -44.2 bps from 90500 */
     answer(OPEN_BTC);
     assert_int_equal(nintents, 3);
-    assert_string_equal(R.h->inst_name(intents[1].h.inst), "BTC-USDT-SWAP");
+    assert_string_equal(S.h->inst_name(intents[1].h.inst), "BTC-USDT-SWAP");
     dec_eq(intents[1].sz, "3.32"); /* 10000 x 0.1 x 3 / (90100 x 0.01) = 3.329 */
     assert_string_equal(intents_json_at(0, "prompt_px"), "90500");
     /* max_price_move_bps = 0: any move is taken (the intents so far have
@@ -1228,9 +1148,9 @@ static void test_moved_price(void **state)
     trader_open(&cfg);
     market_events();
     nintents = 0;
-    assert_int_equal(engine_advance(R.e, (T0 + 2000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 2000) * 1000, 0), AT_OK);
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     send_ticker("BTC-USDT-SWAP", "91000"); /* +111 bps */
     answer(OPEN_BTC);
     assert_int_equal(nintents, 2);
@@ -1243,29 +1163,27 @@ static void test_moved_price(void **state)
 static void test_republish_stale(void **state)
 {
     trader_cfg cfg = default_cfg();
-    trader_open(&cfg);
-    market();
-    put_mode("long_short_mode");
+    trader_ready(&cfg, "long_short_mode");
     send_trigger();
     answer(OPEN_BTC);
     assert_int_equal(nintents, 2);
     char key[AT_ID_LEN];
     snprintf(key, sizeof(key), "%s", last_key);
-    assert_int_equal(engine_advance(R.e, (T0 + 30000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 30000) * 1000, 0), AT_OK);
 
     /* BTC moved: DOGE goes again, BTC does not */
     restart();
     market_events();
     send_ticker("BTC-USDT-SWAP", "90500");
-    assert_int_equal(engine_advance(R.e, clock_now_us() + 250000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, clock_now_us() + 250000, 0), AT_OK);
     assert_int_equal(nintents, 1);
-    assert_string_equal(R.h->inst_name(intents[0].h.inst), "DOGE-USDT-SWAP");
+    assert_string_equal(S.h->inst_name(intents[0].h.inst), "DOGE-USDT-SWAP");
     trader_stats st;
     trader_get_stats(R.t, &st);
     assert_int_equal(st.republished, 1);
     assert_int_equal(st.stale_refused, 1);
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     assert_non_null(strstr(AI.user[AI.calls - 1],
                            "open_long BTC-USDT-SWAP 0.1 x3 -> not sent again: stale price: "
                            "BTC-USDT-SWAP 90500 moved +55.6 bps from 90000 in the prompt "
@@ -1279,7 +1197,7 @@ static void test_republish_stale(void **state)
     restart();
     account_answers(); /* 30 s after the decision */
     assert_int_equal(nintents, 2);
-    assert_int_equal(engine_advance(R.e, (T0 + 70000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 70000) * 1000, 0), AT_OK);
     restart();
     account_answers();
     assert_int_equal(nintents, 0);
@@ -1307,9 +1225,7 @@ static void test_giveback(void **state)
     trader_cfg cfg = default_cfg();
     cfg.giveback_pct = 40;
     cfg.giveback_arm_pct = 1;
-    trader_open(&cfg);
-    market();
-    put_mode("long_short_mode");
+    trader_ready(&cfg, "long_short_mode");
     open_and_fill_btc();
     assert_int_equal(nintents, 2);
     /* not armed (peak 0.5 < 1 % of 100): a fall to 0.1 closes nothing */
@@ -1328,7 +1244,7 @@ static void test_giveback(void **state)
     assert_string_equal(o->account, ACCOUNT);
     assert_string_equal(o->origin, "alpha");
     assert_string_equal(o->decision_id, "");
-    assert_string_equal(R.h->inst_name(o->h.inst), "BTC-USDT-SWAP");
+    assert_string_equal(S.h->inst_name(o->h.inst), "BTC-USDT-SWAP");
     assert_int_equal(o->op, AT_INTENT_CLOSE_POSITION);
     assert_int_equal(o->side, AT_SIDE_SELL);
     assert_int_equal(o->pos_side, AT_POS_LONG);
@@ -1351,10 +1267,10 @@ static void test_giveback(void **state)
     /* the next prompt says what the watchdog did */
     send_order("BTC-USDT-SWAP", o->cl_ord_id, AT_ORD_FILLED, "3.33", "90020");
     send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "0", "0", "0");
-    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 60000) * 1000, 0), AT_OK);
     market_events();
     send_trigger();
-    assert_true(engine_wait(R.e, ai_asked, NULL, 5000000));
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     assert_non_null(strstr(AI.user[1], "giveback watchdog closed BTC-USDT-SWAP long: uPnL 6 gave "
                                        "back 40 % of its peak 10 (giveback_pct 40) -> filled "
                                        "3.33 @ 90020\n"));
@@ -1382,9 +1298,7 @@ static void test_giveback_net_and_off(void **state)
     trader_cfg cfg = default_cfg();
     cfg.giveback_pct = 50;
     cfg.giveback_arm_pct = 5;
-    trader_open(&cfg);
-    market();
-    put_mode("net_mode");
+    trader_ready(&cfg, "net_mode");
     send_trigger();
     answer(SHORT_BTC);
     send_order("BTC-USDT-SWAP", intents[0].cl_ord_id, AT_ORD_FILLED, "3.33", "90000");
@@ -1409,7 +1323,7 @@ static void test_giveback_net_and_off(void **state)
     trader_open(&cfg);
     market_events();
     nintents = 0;
-    assert_int_equal(engine_advance(R.e, (T0 + 60000) * 1000, 0), AT_OK);
+    assert_int_equal(engine_advance(S.e, (T0 + 60000) * 1000, 0), AT_OK);
     send_trigger();
     answer(SHORT_BTC);
     send_order("BTC-USDT-SWAP", intents[0].cl_ord_id, AT_ORD_FILLED, "3.33", "90000");
