@@ -103,6 +103,7 @@ struct okx_ctx {
     char uid[32];
     okx_lever levers[OKX_MAX_LEVERS]; /* known leverages; a full table forgets the oldest */
     size_t nlevers;
+    struct okx_lever_key *lever_keys; /* okx_lever.c: keys held by places or waited for */
     uint64_t md_errors, book_resyncs;
     int64_t ws_pub_down_since;
 
@@ -194,14 +195,34 @@ void okx_lever_start(okx_ctx *c);
  * ""); a lever of 0 (unknown) forgets it. */
 void okx_lever_note(okx_ctx *c, const char *inst_id, const char *mgn_mode, const char *pos_side,
                     at_dec lever);
-/* Called once with the outcome of okx_lever_ensure's set-leverage: ok, or
- * the venue's code and message. */
+/* Called once with the outcome of okx_lever_ensure when it answered 1: ok
+ * (the leverage is in force, the place may go), or not with the venue's
+ * code and message (or "" and why: the exchange stopped, the request could
+ * not be sent). Never from inside okx_lever_ensure. */
 typedef void (*okx_lever_cb)(void *arg, bool ok, const char *code, const char *msg);
-/* Before a place that asks for `want` (> 0): 0 when OKX is known to have it
- * already (nothing sent, done not called); 1 when a set-leverage went out
- * and done(arg, …) follows; < 0 when it could not be sent (why filled). */
+/* A place's hold on its instrument, margin mode and side at the leverage it
+ * relies on (okx_lever.c): while held, no set-leverage for another one goes
+ * out on that key. */
+typedef struct okx_lever_hold okx_lever_hold;
+/* Before a place that asks for `want` (> 0), holding its key: 0 when OKX is
+ * known to have it and nobody holds the key at another (nothing sent, done
+ * not called); 1 when done(arg, …) follows, after its set-leverage was
+ * answered or, while other places hold the key at another leverage or wait
+ * for it, once they are done (FIFO); < 0 when it could not be asked (why
+ * filled, *hold NULL). On 0 and 1 *hold is the caller's: released with
+ * okx_lever_release once the place ends, whatever the outcome (done with
+ * ok false included). */
 int okx_lever_ensure(okx_ctx *c, const char *inst_id, bool iso, const char *pos_side, at_dec want,
-                     okx_lever_cb done, void *arg, char *why, size_t whylen);
+                     okx_lever_cb done, void *arg, okx_lever_hold **hold, char *why, size_t whylen);
+/* The place holding h ended (answered, refused, failed): the next waiting
+ * on its key may go. NULL is a no-op. */
+void okx_lever_release(okx_lever_hold *h);
+/* Stop: every hold still waiting is told it failed (its owner releases
+ * it), then every key and hold is freed, those of places whose requests
+ * are still in flight too. Call right before okx_rest_free in the same
+ * turn (a set-leverage in flight is freed here and its REST call dropped
+ * there, unanswered). */
+void okx_lever_stop(okx_ctx *c);
 
 /* okx_algo.c: algo orders (TP/SL, conditional, oco, trigger) into ALGO_ORDER
  * events. */

@@ -33,11 +33,12 @@ typedef struct intent {
     char inst_id[OKX_INST_ID_LEN];
     okx_order_req req; /* path, body, size and price as sent (lot- and tick-rounded) */
     int64_t sent_us;
-    bool reconciling;    /* a row of a previous run */
-    at_timer *wait;      /* lookup delayed past the request's expTime */
-    struct intent *next; /* in c->trade_waits while a reconciliation waits */
-    char nonce[40];      /* taking over an unsent row: our mark in it */
-    int64_t due_ms;      /* reconciling: past this a "not at OKX" is final */
+    bool reconciling;     /* a row of a previous run */
+    at_timer *wait;       /* lookup delayed past the request's expTime */
+    struct intent *next;  /* in c->trade_waits while a reconciliation waits */
+    char nonce[40];       /* taking over an unsent row: our mark in it */
+    int64_t due_ms;       /* reconciling: past this a "not at OKX" is final */
+    okx_lever_hold *hold; /* a place's leverage, held until it ends (okx_lever.c) */
 } intent;
 
 /* OKX drops a place request still unprocessed after its expTime header; a
@@ -106,6 +107,8 @@ static void finish(intent *t, const char *state, bool ok, const char *code, cons
               OPS[t->ev.op], t->inst_id, t->ev.cl_ord_id, ok ? "ok" : "refused ", ok ? "" : code,
               *msg ? ": " : "", msg, (long long)latency_us);
     publish_result(c, t, ok, code, msg, ord_id, latency_us);
+    /* The place ended: its leverage may change now, for the next waiting. */
+    okx_lever_release(t->hold);
     free(t);
 }
 
@@ -343,8 +346,8 @@ static void on_stored(void *arg, int err, const char *error)
     if (t->ev.op == AT_INTENT_PLACE && t->ev.leverage.m > 0) {
         okx_ctx *c = t->c;
         rc = okx_lever_ensure(c, t->inst_id, t->ev.isolated || c->td_mode == 1,
-                              okx_order_pos_side(c, &t->ev), t->ev.leverage, on_lever, t, why,
-                              sizeof(why));
+                              okx_order_pos_side(c, &t->ev), t->ev.leverage, on_lever, t, &t->hold,
+                              why, sizeof(why));
     }
     if (rc < 0) {
         finish(t, "failed", false, "", why, NULL, 0);
@@ -718,6 +721,8 @@ void okx_trade_stop(okx_ctx *c)
         c->h->timer_cancel(t->wait);
         free(t);
     }
+    /* Places waiting for a leverage get their result; keys freed. */
+    okx_lever_stop(c);
     okx_trade_rechecks_free(c);
     okx_algo_stop(c);
 }

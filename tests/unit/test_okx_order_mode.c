@@ -34,6 +34,7 @@ static const okx_inst *BTC;
 static struct {
     char path[64];
     char body[2048];
+    size_t results; /* ORDER_RESULTs published before it went out */
 } posts[16];
 static int nposts;
 static const char *lever_answer; /* NULL: set-leverage succeeds */
@@ -49,6 +50,7 @@ static int local_call(void *arg, const char *method, const char *path, const cha
     snprintf(buf, sizeof(buf), "{\"code\":\"0\",\"msg\":\"\",\"data\":[]}");
     if (strcmp(method, "POST") == 0) {
         if (nposts < 16) {
+            posts[nposts].results = mock_count(AT_EV_ORDER_RESULT);
             snprintf(posts[nposts].path, sizeof(posts[0].path), "%s", path);
             snprintf(posts[nposts++].body, sizeof(posts[0].body), "%s", body);
         }
@@ -292,6 +294,184 @@ static void test_leverage_failure_refuses_place(void **state)
     assert_refused(&ev, "leverage must be positive");
 }
 
+static void count_told(void *arg, bool ok, const char *code, const char *msg)
+{
+    (void)ok;
+    (void)code;
+    (void)msg;
+    (*(int *)arg)++;
+}
+
+/* Submit all, run the loop: each gets one ORDER_RESULT, ok. */
+static void submit_all(const at_ev_order_intent *evs, size_t n)
+{
+    mock_clear();
+    nposts = 0;
+    for (size_t i = 0; i < n; i++) {
+        okx_trade_submit(&C, &evs[i]);
+    }
+    mock_run();
+    assert_int_equal(mock_count(AT_EV_ORDER_RESULT), n);
+    for (size_t i = 0; i < n; i++) {
+        const at_ev_order_result *r = (const at_ev_order_result *)mock_event(AT_EV_ORDER_RESULT, i);
+        if (!r->ok) {
+            fail_msg("%s refused: %s", r->intent_id, r->msg ? r->msg : "");
+        }
+    }
+}
+
+/* The requests on the wire, in order, as "lever 5" / "place t3", each
+ * with "+k": k ORDER_RESULTs were published before it went out. */
+static void expect_wire(const char *const *want, size_t n)
+{
+    char got[16][64];
+    for (int i = 0; i < nposts; i++) {
+        bool lever = strstr(posts[i].path, "set-leverage") != NULL;
+        const char *key = lever ? "\"lever\":\"" : "\"clOrdId\":\"";
+        const char *v = strstr(posts[i].body, key);
+        int len = v ? (int)strcspn(v + strlen(key), "\"") : 0;
+        snprintf(got[i], sizeof(got[i]), "%s %.*s +%zu", lever ? "lever" : "place", len,
+                 v ? v + strlen(key) : "", posts[i].results);
+    }
+    for (size_t i = 0; i < n || i < (size_t)nposts; i++) {
+        const char *w = i < n ? want[i] : "(nothing)";
+        const char *g = i < (size_t)nposts ? got[i] : "(nothing)";
+        if (strcmp(w, g) != 0) {
+            for (int k = 0; k < nposts; k++) {
+                print_message("wire[%d]: %s\n", k, got[k]);
+            }
+            fail_msg("request %zu: want \"%s\", got \"%s\"", i, w, g);
+        }
+    }
+}
+
+static at_ev_order_intent at_lever(const char *lever)
+{
+    at_ev_order_intent ev = place(AT_SIDE_BUY, AT_POS_NET, false);
+    ev.leverage = D(lever);
+    return ev;
+}
+
+/* Two places on one instrument and margin mode asking for different
+ * leverages: the second's set-leverage waits until the first place is
+ * answered, never lands between the first's set-leverage and its place
+ * (which OKX would then execute at the second's leverage). */
+static void test_leverage_serialized_per_key(void **state)
+{
+    (void)state;
+    at_ev_order_intent ev[3] = {at_lever("5"), at_lever("10")};
+    int a = atoi(ev[0].intent_id + 1);
+    char w[6][32];
+    /* nothing known: 5 is set, its place answered, then 10 */
+    submit_all(ev, 2);
+    snprintf(w[0], sizeof(w[0]), "lever 5 +0");
+    snprintf(w[1], sizeof(w[1]), "place t%d +0", a);
+    snprintf(w[2], sizeof(w[2]), "lever 10 +1");
+    snprintf(w[3], sizeof(w[3]), "place t%d +1", a + 1);
+    expect_wire((const char *const[]){w[0], w[1], w[2], w[3]}, 4);
+
+    /* 10 known now: the second must not go at once on what is known while
+     * the first's set-leverage 5 is in flight */
+    ev[0] = at_lever("5");
+    ev[1] = at_lever("10");
+    a = atoi(ev[0].intent_id + 1);
+    submit_all(ev, 2);
+    snprintf(w[1], sizeof(w[1]), "place t%d +0", a);
+    snprintf(w[3], sizeof(w[3]), "place t%d +1", a + 1);
+    expect_wire((const char *const[]){w[0], w[1], w[2], w[3]}, 4);
+
+    /* the same leverage goes at once: both places out before any answer */
+    ev[0] = at_lever("10");
+    ev[1] = at_lever("10");
+    a = atoi(ev[0].intent_id + 1);
+    submit_all(ev, 2);
+    snprintf(w[0], sizeof(w[0]), "place t%d +0", a);
+    snprintf(w[1], sizeof(w[1]), "place t%d +0", a + 1);
+    expect_wire((const char *const[]){w[0], w[1]}, 2);
+
+    /* FIFO: a third at the first's leverage waits behind the second */
+    ev[0] = at_lever("5");
+    ev[1] = at_lever("10");
+    ev[2] = at_lever("5");
+    a = atoi(ev[0].intent_id + 1);
+    submit_all(ev, 3);
+    snprintf(w[0], sizeof(w[0]), "lever 5 +0");
+    snprintf(w[1], sizeof(w[1]), "place t%d +0", a);
+    snprintf(w[2], sizeof(w[2]), "lever 10 +1");
+    snprintf(w[3], sizeof(w[3]), "place t%d +1", a + 1);
+    snprintf(w[4], sizeof(w[4]), "lever 5 +2");
+    snprintf(w[5], sizeof(w[5]), "place t%d +2", a + 2);
+    expect_wire((const char *const[]){w[0], w[1], w[2], w[3], w[4], w[5]}, 6);
+}
+
+/* Keys are apart: isolated margin in long/short mode has one per side, so
+ * a short at 3 and a long at 7 do not wait for each other. A refused
+ * set-leverage releases the key: the next waiting goes. */
+static void test_leverage_keys_and_failure(void **state)
+{
+    (void)state;
+    C.long_short = true;
+    at_ev_order_intent ev[2] = {place(AT_SIDE_SELL, AT_POS_SHORT, false),
+                                place(AT_SIDE_BUY, AT_POS_LONG, false)};
+    ev[0].isolated = ev[1].isolated = true;
+    ev[0].leverage = D("3");
+    ev[1].leverage = D("7");
+    int a = atoi(ev[0].intent_id + 1);
+    submit_all(ev, 2);
+    char w[4][32];
+    snprintf(w[0], sizeof(w[0]), "lever 3 +0");
+    snprintf(w[1], sizeof(w[1]), "lever 7 +0");
+    snprintf(w[2], sizeof(w[2]), "place t%d +0", a);
+    snprintf(w[3], sizeof(w[3]), "place t%d +0", a + 1);
+    expect_wire((const char *const[]){w[0], w[1], w[2], w[3]}, 4);
+
+    C.long_short = false;
+    lever_answer = "{\"code\":\"59102\",\"msg\":\"Leverage exceeds the maximum leverage.\","
+                   "\"data\":[]}";
+    ev[0] = at_lever("150");
+    ev[1] = at_lever("9");
+    mock_clear();
+    nposts = 0;
+    okx_trade_submit(&C, &ev[0]);
+    okx_trade_submit(&C, &ev[1]);
+    mock_run();
+    assert_int_equal(mock_count(AT_EV_ORDER_RESULT), 2);
+    const at_ev_order_result *r = (const at_ev_order_result *)mock_event(AT_EV_ORDER_RESULT, 0);
+    assert_string_equal(r->intent_id, ev[0].intent_id);
+    assert_string_equal(r->code, "59102");
+    /* the second asked in its turn, after the first's refusal */
+    assert_int_equal(nposts, 2);
+    assert_non_null(strstr(posts[1].body, "\"lever\":\"9\""));
+    assert_int_equal(posts[1].results, 1);
+}
+
+/* Stop while a place's set-leverage is in flight and another waits: both
+ * get their result (refused, nothing more sent), nothing is left behind. */
+static void test_leverage_wait_ends_at_stop(void **state)
+{
+    (void)state;
+    at_ev_order_intent ev[2] = {at_lever("5"), at_lever("10")};
+    mock_clear();
+    nposts = 0;
+    M.zero_timer_us = 1000; /* the venue answers a moment later */
+    okx_trade_submit(&C, &ev[0]);
+    okx_trade_submit(&C, &ev[1]);
+    mock_advance(0); /* stored: the first's set-leverage out, the second waits */
+    M.zero_timer_us = 0;
+    assert_int_equal(nposts, 1);
+    assert_int_equal(mock_count(AT_EV_ORDER_RESULT), 0);
+    okx_trade_stop(&C);
+    assert_int_equal(mock_count(AT_EV_ORDER_RESULT), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const at_ev_order_result *r = (const at_ev_order_result *)mock_event(AT_EV_ORDER_RESULT, i);
+        assert_false(r->ok);
+        assert_string_equal(r->intent_id, ev[i].intent_id);
+        assert_non_null(strstr(r->msg, "stopped before the leverage was set"));
+    }
+    assert_int_equal(nposts, 1);
+    assert_null(C.lever_keys);
+}
+
 /* set-leverage's body is built by jansson: an instrument id with a quote or
  * a backslash is escaped, never breaks the JSON. */
 static void test_leverage_body_is_json(void **state)
@@ -301,8 +481,11 @@ static void test_leverage_body_is_json(void **state)
     char why[160] = "";
     mock_clear();
     nposts = 0;
-    assert_int_equal(okx_lever_ensure(&C, odd, true, NULL, D("4"), NULL, NULL, why, sizeof(why)),
-                     1);
+    okx_lever_hold *h = NULL;
+    int told = 0;
+    assert_int_equal(
+        okx_lever_ensure(&C, odd, true, NULL, D("4"), count_told, &told, &h, why, sizeof(why)), 1);
+    assert_non_null(h);
     assert_int_equal(nposts, 1);
     json_error_t jerr;
     json_t *b = json_loads(posts[0].body, 0, &jerr);
@@ -315,6 +498,8 @@ static void test_leverage_body_is_json(void **state)
     assert_int_equal(json_object_size(b), 3);
     json_decref(b);
     mock_run();
+    assert_int_equal(told, 1);
+    okx_lever_release(h);
 }
 
 /* A position push tells the leverage in force: asking for it costs no call. */
@@ -341,6 +526,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_leverage_failure_refuses_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leverage_from_position_push, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leverage_body_is_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leverage_serialized_per_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leverage_keys_and_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leverage_wait_ends_at_stop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
