@@ -45,29 +45,45 @@ static okx_lever *find(okx_ctx *c, const char *inst_id, bool iso, at_pos_side si
     return NULL;
 }
 
+static bool key_busy(const okx_ctx *c, const okx_lever *l);
+
+static void forget(okx_ctx *c, size_t i)
+{
+    memmove(&c->levers[i], &c->levers[i + 1], (c->nlevers - i - 1) * sizeof(c->levers[0]));
+    c->nlevers--;
+}
+
+/* c->levers is oldest first: a leverage told again moves to the end and one
+ * forgotten leaves the rest in order, so a full table forgets the one told
+ * longest ago (a swap from the end, as before, could forget the newest).
+ * Forgetting is always safe: an entry only spares a set-leverage call. Who
+ * holds a key or waits for it is not kept here but in the key's
+ * okx_lever_key (below), so a key forgotten while busy keeps its holders and
+ * its queue; only its next place at the held leverage would set it again,
+ * which is why a full table forgets one no place holds when it can. */
 void okx_lever_note(okx_ctx *c, const char *inst_id, const char *mgn_mode, const char *pos_side,
                     at_dec lever)
 {
     bool iso = mgn_mode && strcmp(mgn_mode, "isolated") == 0;
     at_pos_side side = key_side(c, iso, pos_side);
     okx_lever *l = find(c, inst_id, iso, side);
-    if (lever.m <= 0) {
-        if (l) { /* unknown now: the next intent that asks sets it */
-            *l = c->levers[--c->nlevers];
-        }
+    if (l) {
+        forget(c, (size_t)(l - c->levers));
+    }
+    if (lever.m <= 0) { /* unknown now: the next intent that asks sets it */
         return;
     }
-    if (!l) {
-        if (c->nlevers == OKX_MAX_LEVERS) {
-            /* Forgetting one only costs a set-leverage call later. */
-            memmove(&c->levers[0], &c->levers[1], (OKX_MAX_LEVERS - 1) * sizeof(c->levers[0]));
-            c->nlevers--;
+    if (c->nlevers == OKX_MAX_LEVERS) {
+        size_t i = 0;
+        while (i < c->nlevers && key_busy(c, &c->levers[i])) {
+            i++;
         }
-        l = &c->levers[c->nlevers++];
-        snprintf(l->inst_id, sizeof(l->inst_id), "%s", inst_id);
-        l->iso = iso;
-        l->side = side;
+        forget(c, i < c->nlevers ? i : 0);
     }
+    l = &c->levers[c->nlevers++];
+    snprintf(l->inst_id, sizeof(l->inst_id), "%s", inst_id);
+    l->iso = iso;
+    l->side = side;
     l->lever = lever;
 }
 
@@ -157,6 +173,17 @@ static void hold_unlink(lever_key *k, okx_lever_hold *h)
     *(h->prev ? &h->prev->next : &k->first) = h->next;
     *(h->next ? &h->next->prev : &k->last) = h->prev;
     h->prev = h->next = NULL;
+}
+
+/* Someone holds l's key or waits for it. */
+static bool key_busy(const okx_ctx *c, const okx_lever *l)
+{
+    for (const lever_key *k = c->lever_keys; k; k = k->next) {
+        if (k->iso == l->iso && k->side == l->side && strcmp(k->inst_id, l->inst_id) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static okx_lever_hold *first_in(const lever_key *k, hold_state st)

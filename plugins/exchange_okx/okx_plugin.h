@@ -101,7 +101,7 @@ struct okx_ctx {
         int pages;
     } algo_list;
     char uid[32];
-    okx_lever levers[OKX_MAX_LEVERS]; /* known leverages; a full table forgets the oldest */
+    okx_lever levers[OKX_MAX_LEVERS]; /* known leverages, oldest first (okx_lever_note) */
     size_t nlevers;
     struct okx_lever_key *lever_keys; /* okx_lever.c: keys held by places or waited for */
     uint64_t md_errors, book_resyncs;

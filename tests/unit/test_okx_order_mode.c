@@ -502,6 +502,82 @@ static void test_leverage_body_is_json(void **state)
     okx_lever_release(h);
 }
 
+/* A full table of known leverages forgets the one told longest ago (kept
+ * in order when one is forgotten, refreshed when told again), preferring a
+ * key no place holds; a busy key forgotten keeps its queue. */
+static void test_leverage_table_forgets_oldest(void **state)
+{
+    (void)state;
+    char id[OKX_MAX_LEVERS + 8][24];
+    at_dec five = D("5");
+    int told[3] = {0, 0, 0};
+    char why[160];
+    /* BTC held at 5 by a place in flight, the first entry of the table */
+    okx_lever_hold *held = NULL, *same = NULL, *other = NULL;
+    mock_clear();
+    nposts = 0;
+    assert_int_equal(okx_lever_ensure(&C, "BTC-USDT-SWAP", false, NULL, five, count_told, &told[0],
+                                      &held, why, sizeof(why)),
+                     1);
+    mock_run();
+    assert_int_equal(told[0], 1);
+    for (int i = 0; i < OKX_MAX_LEVERS + 8; i++) {
+        snprintf(id[i], sizeof(id[i]), "X%d-USDT-SWAP", i);
+    }
+    for (int i = 0; i < OKX_MAX_LEVERS - 1; i++) {
+        okx_lever_note(&C, id[i], "cross", "net", five);
+    }
+    assert_int_equal(C.nlevers, OKX_MAX_LEVERS);
+    okx_lever_note(&C, id[0], "cross", "net", five);           /* X0 told again: newest */
+    okx_lever_note(&C, id[5], "cross", "net", (at_dec){0, 0}); /* X5 unknown now */
+    /* 7 more: X1..X4, X6, X7 forgotten (BTC is held), not X0 nor the last */
+    for (int i = OKX_MAX_LEVERS; i < OKX_MAX_LEVERS + 7; i++) {
+        okx_lever_note(&C, id[i], "cross", "net", five);
+    }
+    nposts = 0;
+    okx_lever_hold *h = NULL;
+    const int known[] = {0, 8, OKX_MAX_LEVERS - 2};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        int rc = okx_lever_ensure(&C, id[known[i]], false, NULL, five, count_told, &told[2], &h,
+                                  why, sizeof(why));
+        if (rc != 0) {
+            fail_msg("%s forgotten (set-leverage sent)", id[known[i]]);
+        }
+        okx_lever_release(h);
+    }
+    assert_int_equal(
+        okx_lever_ensure(&C, id[7], false, NULL, five, count_told, &told[2], &h, why, sizeof(why)),
+        1); /* forgotten: set again */
+    mock_run();
+    okx_lever_release(h);
+    /* BTC still known at 5: the same leverage costs no call */
+    nposts = 0;
+    assert_int_equal(okx_lever_ensure(&C, "BTC-USDT-SWAP", false, NULL, five, count_told, &told[1],
+                                      &same, why, sizeof(why)),
+                     0);
+    okx_lever_release(same);
+    /* one waiting for 9 behind the held 5, then a flood of notes: it goes
+     * once the place holding 5 ends */
+    assert_int_equal(okx_lever_ensure(&C, "BTC-USDT-SWAP", false, NULL, D("9"), count_told,
+                                      &told[1], &other, why, sizeof(why)),
+                     1);
+    for (int r = 0; r < 3; r++) {
+        for (int i = 0; i < OKX_MAX_LEVERS + 8; i++) {
+            okx_lever_note(&C, id[i], "cross", "net", D("2"));
+        }
+    }
+    mock_run();
+    assert_int_equal(told[1], 0);
+    assert_int_equal(nposts, 0);
+    okx_lever_release(held);
+    mock_run();
+    assert_int_equal(told[1], 1);
+    assert_int_equal(nposts, 1);
+    assert_non_null(strstr(posts[0].body, "\"lever\":\"9\""));
+    okx_lever_release(other);
+    assert_null(C.lever_keys);
+}
+
 /* A position push tells the leverage in force: asking for it costs no call. */
 static void test_leverage_from_position_push(void **state)
 {
@@ -529,6 +605,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_leverage_serialized_per_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leverage_keys_and_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leverage_wait_ends_at_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leverage_table_forgets_oldest, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
