@@ -25,23 +25,16 @@
 #include "conf.h"
 #include "engine.h"
 #include "harness.h"
+#include "mock_host.h"
 
 #define T0 1767225600000LL /* 2026-01-01T00:00Z, a 5m boundary */
 #define BAR5 300000LL
-#define MAXT 256
-#define MAXSUB 8
 #define MAXR 8
 
 static const at_plugin *plugin;
 static void *dl;
 
 /* ------------------------------------------------------------ mock host */
-
-typedef struct mtimer {
-    at_timer_cb cb;
-    void *arg;
-    bool done; /* fired or cancelled */
-} mtimer;
 
 typedef struct reply {
     int err;
@@ -53,113 +46,30 @@ typedef struct reply {
     double cost;
 } reply;
 
+/* What the test records beside the mock host (tests/support/mock_host.h). */
 static struct {
-    at_host host;
-    int64_t now_us;
-    mtimer timers[MAXT];
-    int ntimers;
-    struct {
-        at_event_type type;
-        at_event_cb cb;
-        void *arg;
-    } subs[MAXSUB];
-    int nsubs;
     bool in_call;     /* inside ops->request or ops->cancel */
     int done_in_call; /* done callbacks made from inside one: must stay 0 */
     reply replies[MAXR];
     int nreplies;
-    int nwarn;
 } M;
 
-static const char *m_instance_name(const at_instance *inst)
-{
-    (void)inst;
-    return "ai.rules";
-}
+static at_host any_timer; /* the mock host's own timer_add */
 
-static void m_log(const at_instance *inst, at_log_level level, const char *fmt, ...)
+/* The plugin only ever asks for the next loop turn: anything else fails. */
+static at_timer *next_turn(at_instance *inst, int64_t after_ms, int64_t repeat_ms, at_timer_cb cb,
+                           void *arg)
 {
-    (void)inst;
-    M.nwarn += level >= AT_LOG_WARN;
-    if (getenv("AT_TEST_VERBOSE")) {
-        va_list ap;
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
+    if (after_ms != 0 || repeat_ms != 0) {
+        return NULL;
     }
-}
-
-static void m_set_state(at_instance *inst, at_state st, const char *detail)
-{
-    (void)inst;
-    (void)st;
-    (void)detail;
-}
-
-static int m_subscribe(at_instance *inst, at_event_type type, at_event_cb cb, void *arg)
-{
-    (void)inst;
-    if (M.nsubs >= MAXSUB) {
-        return AT_ENOMEM;
-    }
-    M.subs[M.nsubs].type = type;
-    M.subs[M.nsubs].cb = cb;
-    M.subs[M.nsubs].arg = arg;
-    return ++M.nsubs;
-}
-
-static void m_unsubscribe(at_instance *inst, int id)
-{
-    (void)inst;
-    if (id > 0 && id <= M.nsubs) {
-        M.subs[id - 1].cb = NULL;
-    }
-}
-
-static int64_t m_now_us(void)
-{
-    return M.now_us;
-}
-
-static at_timer *m_timer_add(at_instance *inst, int64_t after_ms, int64_t repeat_ms, at_timer_cb cb,
-                             void *arg)
-{
-    (void)inst;
-    if (M.ntimers >= MAXT || after_ms != 0 || repeat_ms != 0) {
-        return NULL; /* the plugin only ever asks for the next loop turn */
-    }
-    M.timers[M.ntimers] = (mtimer){cb, arg, false};
-    return (at_timer *)&M.timers[M.ntimers++];
-}
-
-static void m_timer_cancel(at_timer *t)
-{
-    if (t) {
-        ((mtimer *)t)->done = true;
-    }
-}
-
-/* One loop turn: the timers armed before it, in order. */
-static void turn(void)
-{
-    int n = M.ntimers;
-    for (int i = 0; i < n; i++) {
-        if (!M.timers[i].done) {
-            M.timers[i].done = true;
-            M.timers[i].cb(M.timers[i].arg);
-        }
-    }
+    return any_timer.timer_add(inst, 0, 0, cb, arg);
 }
 
 static void deliver(at_event *e)
 {
-    e->ts_us = M.now_us;
-    for (int i = 0; i < M.nsubs; i++) {
-        if (M.subs[i].cb && M.subs[i].type == e->type) {
-            M.subs[i].cb(M.subs[i].arg, e);
-        }
-    }
+    e->ts_us = MH.now_us;
+    mock_deliver(e);
 }
 
 static void on_done(void *arg, const at_ai_reply *r)
@@ -187,16 +97,9 @@ static void mock_reset(void)
         free(M.replies[i].error);
     }
     memset(&M, 0, sizeof(M));
-    M.host = *engine_host(); /* decimals, instrument ids */
-    M.host.instance_name = m_instance_name;
-    M.host.log = m_log;
-    M.host.set_state = m_set_state;
-    M.host.subscribe = m_subscribe;
-    M.host.unsubscribe = m_unsubscribe;
-    M.host.now_us = m_now_us;
-    M.host.timer_add = m_timer_add;
-    M.host.timer_cancel = m_timer_cancel;
-    M.now_us = (T0 + BAR5) * 1000; /* just after the T0 bar closed */
+    mock_host_init("ai.rules", (T0 + BAR5) * 1000); /* just after the T0 bar closed */
+    any_timer = MH.host;
+    MH.host.timer_add = next_turn;
 }
 
 /* ------------------------------------------------------- plugin instance */
@@ -239,7 +142,7 @@ static void rig_up(rig *r, const char *section_body)
     const char *key = NULL;
     char why[256] = "";
     assert_int_equal(plugin->check_config(r->ctx, &key, why, sizeof(why)), AT_OK);
-    assert_int_equal(plugin->init(INST, &M.host, r->ctx), AT_OK);
+    assert_int_equal(plugin->init(INST, &MH.host, r->ctx), AT_OK);
     assert_int_equal(plugin->start(r->ctx), AT_OK);
     r->started = true;
 }
@@ -265,13 +168,13 @@ static const at_ai_ops *ops(void)
 static at_dec D(double v)
 {
     at_dec d;
-    assert_int_equal(M.host.dec_from_double(v, 10, &d), AT_OK);
+    assert_int_equal(MH.host.dec_from_double(v, 10, &d), AT_OK);
     return d;
 }
 
 static at_inst I(const char *sym)
 {
-    return M.host.inst_intern(sym);
+    return MH.host.inst_intern(sym);
 }
 
 /* The names and order indicator_ta publishes (ind_names), the rest NaN. */
@@ -404,7 +307,7 @@ static const char *ask_id(rig *r, const char *id, const char *const *syms, size_
                          .user = "ctx",
                          .symbols = syms,
                          .nsymbols = n,
-                         .deadline_ms = M.now_us / 1000 + 60000};
+                         .deadline_ms = MH.now_us / 1000 + 60000};
     int before = M.nreplies;
     M.in_call = true;
     int rc = ops()->request(r->ctx, &req, on_done, NULL);
@@ -412,7 +315,7 @@ static const char *ask_id(rig *r, const char *id, const char *const *syms, size_
     assert_int_equal(rc, AT_OK);
     assert_int_equal(M.done_in_call, 0);
     assert_int_equal(M.nreplies, before); /* not answered inside request() */
-    turn();
+    mock_turn();
     assert_int_equal(M.nreplies, before + 1);
     reply *p = &M.replies[before];
     assert_int_equal(p->err, AT_OK);
@@ -583,7 +486,7 @@ static void test_held_long_closes(void **state)
         "macd_hist above 0\"}]}");
     /* the long with its trend intact is held */
     indicator(BTC, 300, T0 + BAR5, 100.4, 100.2, 99.8, 62.5, 0.15, 1.2);
-    M.now_us += BAR5 * 1000;
+    MH.now_us += BAR5 * 1000;
     assert_string_equal(
         ask(&r, BTC),
         "{\"decisions\":[{\"symbol\":\"BTC-USDT-SWAP\",\"action\":\"hold\",\"size_pct\":0.0,"
@@ -622,9 +525,9 @@ static void test_stale_hold(void **state)
     rig_up(&r, "");
     bullish(BTC);
     ticker(BTC, 100.5);
-    M.now_us += 3 * BAR5 * 1000; /* closed 3 bars ago: still fresh */
+    MH.now_us += 3 * BAR5 * 1000; /* closed 3 bars ago: still fresh */
     assert_non_null(strstr(ask(&r, BTC), "\"action\":\"open_long\""));
-    M.now_us += 1000;
+    MH.now_us += 1000;
     assert_string_equal(ask(&r, BTC),
                         "{\"decisions\":[{\"symbol\":\"BTC-USDT-SWAP\",\"action\":\"hold\","
                         "\"size_pct\":0.0,\"leverage\":3,\"take_profit\":0.0,\"stop_loss\":0.0,"
@@ -692,20 +595,20 @@ static void test_done_never_inside(void **state)
     ops()->cancel(r.ctx, "d-9");
     M.in_call = false;
     assert_int_equal(M.nreplies, 0);
-    turn();
+    mock_turn();
     assert_int_equal(M.done_in_call, 0);
     assert_int_equal(M.nreplies, 2);
     int cancelled = M.replies[0].err == AT_ESTATE ? 0 : 1;
     assert_int_equal(M.replies[cancelled].err, AT_ESTATE);
     assert_null(M.replies[cancelled].content);
     assert_int_equal(M.replies[1 - cancelled].err, AT_OK);
-    turn();
+    mock_turn();
     assert_int_equal(M.nreplies, 2); /* once each */
     /* bad calls are refused, and then done is not called */
     const char *const bad[1] = {"BTC USDT"};
     req.symbols = bad;
     assert_int_equal(ops()->request(r.ctx, &req, on_done, NULL), AT_EINVAL);
-    turn();
+    mock_turn();
     assert_int_equal(M.nreplies, 2);
     rig_down(&r);
 }
@@ -727,10 +630,10 @@ static void test_stop_answers_in_flight(void **state)
     assert_int_equal(M.replies[0].err, AT_ESTATE);
     assert_null(M.replies[0].content);
     assert_string_equal(M.replies[0].error, "stopped");
-    turn(); /* its timer went with it: no second answer */
+    mock_turn(); /* its timer went with it: no second answer */
     assert_int_equal(M.nreplies, 1);
     assert_int_equal(ops()->request(r.ctx, &req, on_done, NULL), AT_ESTATE);
-    turn();
+    mock_turn();
     assert_int_equal(M.nreplies, 1);
     rig_down(&r);
 }
@@ -751,7 +654,7 @@ static void refused(const char *body, const char *want_key, const char *want_why
     if (!strstr(why, want_why)) {
         fail_msg("%s: '%s' does not say '%s'", want_key, why, want_why);
     }
-    assert_int_equal(plugin->init(INST, &M.host, r.ctx), AT_ECONFIG);
+    assert_int_equal(plugin->init(INST, &MH.host, r.ctx), AT_ECONFIG);
     rig_down(&r);
 }
 
@@ -803,17 +706,7 @@ static void test_in_engine(void **state)
 static int setup(void **state)
 {
     (void)state;
-    dl = dlopen(AT_TEST_BINARY_DIR "/plugins/ai_rules.so", RTLD_NOW | RTLD_LOCAL);
-    if (!dl) {
-        fprintf(stderr, "%s\n", dlerror());
-        return -1;
-    }
-    union { /* dlsym returns a data pointer: converted through a union, as the loader does */
-        void *obj;
-        at_plugin_entry_fn fn;
-    } entry;
-    entry.obj = dlsym(dl, AT_PLUGIN_ENTRY_SYMBOL);
-    plugin = entry.obj ? entry.fn() : NULL;
+    plugin = mock_plugin_open("ai_rules", &dl);
     return plugin && plugin->kind == AT_KIND_AI && plugin->ops && plugin->check_config ? 0 : -1;
 }
 

@@ -156,7 +156,7 @@ static void reset_after_cooldown(void **state)
     mk_balance(A, "9025");
     rejected(&in, A, "daily_loss");
     /* the time is checked at the intent too, between ticks */
-    M.now_us += HOUR_MS * 1000;
+    MH.now_us += HOUR_MS * 1000;
     approved(&in, A, "alpha");
     mock_free_inst(&in);
 }
@@ -208,7 +208,7 @@ static size_t count_intents(void)
 
 static const at_ev_order_intent *intent_for(const char *inst, at_pos_side side)
 {
-    at_inst id = M.host.inst_intern(inst);
+    at_inst id = MH.host.inst_intern(inst);
     for (size_t i = 0; i < count_intents(); i++) {
         const at_ev_order_intent *it = (const void *)mock_event(AT_EV_ORDER_INTENT, i);
         if (it->h.inst == id && it->pos_side == side) {
@@ -277,7 +277,7 @@ static void flatten_closes_each_open_position_once(void **state)
     assert_int_equal(mock_alerts("flatten: brk-"), 1);
     /* after a restart the same position gets the same id: a duplicate, never a second close */
     mock_free_inst(&in);
-    M.now_us += 60 * 1000000LL; /* a minute later */
+    MH.now_us += 60 * 1000000LL; /* a minute later */
     mock_clear();
     assert_int_equal(mock_start(&in, "max_daily_loss_pct = 5\nflatten = true"), AT_OK);
     mock_flush();
@@ -418,7 +418,7 @@ static void restart_keeps_the_days_start(void **state)
     mk_balance(A, "10000");
     mk_balance(A, "9800");
     mock_free_inst(&in);
-    M.now_us += 20 * HOUR_MS * 1000; /* 06:00 the next day, engine down meanwhile */
+    MH.now_us += 20 * HOUR_MS * 1000; /* 06:00 the next day, engine down meanwhile */
     mock_clear();
     start(&in, cfg);
     assert_int_equal(mock_logged("a new UTC day starts at equity 9800"), 1);
@@ -439,7 +439,7 @@ static void a_passed_trip_ends_at_restart(void **state)
     mk_balance(A, "9000");
     rejected(&in, A, "daily_loss");
     mock_free_inst(&in);
-    M.now_us += 2 * HOUR_MS * 1000;
+    MH.now_us += 2 * HOUR_MS * 1000;
     mock_clear();
     start(&in, cfg);
     assert_int_equal(mock_alerts("breaker reset (daily_loss)"), 1);

@@ -146,20 +146,20 @@ static void safe_mode_survives_a_restart_and_restore_false_resets_it(void **stat
     mk_decision("alpha", false, "timeout");
     verdict(&in, "alpha", AT_VERDICT_REJECT, "safe_mode");
     mock_free_inst(&in);
-    M.now_us += 1000000;
+    MH.now_us += 1000000;
     mock_clear();
     start(&in, cfg);
     verdict(&in, "alpha", AT_VERDICT_REJECT, "safe_mode");
     assert_int_equal(mock_alerts("restored: trader alpha in safe mode"), 1);
     mock_free_inst(&in);
     /* the operator's reset: one start with restore = false */
-    M.now_us += 1000000;
+    MH.now_us += 1000000;
     mock_clear();
     start(&in, "max_ai_failures = 2\nrestore = false");
     assert_int_equal(mock_alerts("restore = false"), 1);
     verdict(&in, "alpha", AT_VERDICT_APPROVE, "");
     mock_free_inst(&in);
-    M.now_us += 1000000;
+    MH.now_us += 1000000;
     mock_clear();
     start(&in, cfg); /* and what it started with is what the next start reads */
     verdict(&in, "alpha", AT_VERDICT_APPROVE, "");
@@ -184,7 +184,7 @@ static void safe_mode_off(void **state)
 static void set_switch(bool on, const char *by, const char *why)
 {
     char err[256];
-    int rc = ks_write(tmpdir, on, M.now_us / 1000, by, why, err, sizeof(err));
+    int rc = ks_write(tmpdir, on, MH.now_us / 1000, by, why, err, sizeof(err));
     if (rc != 0) {
         fail_msg("ks_write: %s", err);
     }
@@ -262,7 +262,7 @@ static void kill_switch_reported_at_start(void **state)
     assert_int_equal(mock_alerts("kill switch on since 2026-01-01T10:00:00Z by ops: exchange "
                                  "incident"),
                      1);
-    contains(M.state, "kill switch ON");
+    contains(MH.state, "kill switch ON");
     verdict(&in, "alpha", AT_VERDICT_REJECT, "kill_switch");
     mock_free_inst(&in);
     set_switch(false, "ops", "");
@@ -293,7 +293,7 @@ static void unreadable_state_refuses_entries(void **state)
     at_risk_answer a = verdict(&in, "alpha", AT_VERDICT_REJECT, "state_unknown");
     contains(a.reason, "day, day_start or peak missing or not positive");
     only_entries_refused(&in, "state_unknown");
-    contains(M.state, "stored state unreadable");
+    contains(MH.state, "stored state unreadable");
     mock_free_inst(&in);
     mock_clear();
     start(&in, "restore = false");
@@ -329,13 +329,13 @@ static void config_checked(const char *body, const char *want_key, const char *w
             fail_msg("'%s' refused: %s: %s", body, key ? key : "-", why);
         }
         /* init agrees (same parser) */
-        assert_int_equal(PL.p->init((at_instance *)&mk_inst_token, &M.host, in.ctx), AT_OK);
+        assert_int_equal(PL.p->init((at_instance *)&mk_inst_token, &MH.host, in.ctx), AT_OK);
     } else {
         if (rc != AT_ECONFIG || !key || strcmp(key, want_key) != 0) {
             fail_msg("'%s': expected %s refused, got %d %s", body, want_key, rc, key ? key : "-");
         }
         contains(why, want_why);
-        assert_int_equal(PL.p->init((at_instance *)&mk_inst_token, &M.host, in.ctx), AT_ECONFIG);
+        assert_int_equal(PL.p->init((at_instance *)&mk_inst_token, &MH.host, in.ctx), AT_ECONFIG);
     }
     mock_free_inst(&in);
 }

@@ -1,17 +1,14 @@
-/* A recording host for risk_breaker's unit tests (tests/unit/test_risk_breaker*.c):
- * the engine's pure functions (decimals, instrument ids) with the bus,
- * timers, storage, metrics and log replaced by recorders, on a simulated
- * clock. Timers (repeating too) fire in mock_advance(); storage answers
- * (reads and write completions) in mock_flush(). audit_log rows are kept, so
- * a second instance started on the same mock reads back what the first one
- * stored, as after a restart. The plugin itself is the real .so, loaded with
- * dlopen, its context filled from ini text through the engine's own config
- * code. One mock per program (the host table has no user pointer). */
+/* risk_breaker's unit-test rig (tests/unit/test_risk_breaker*.c) on the
+ * mock host (tests/support/mock_host.h: clock, log, bus and timers the test
+ * drives), with storage and metrics of its own: storage answers (reads and
+ * write completions) run in mock_flush(); audit_log rows are kept, so a
+ * second instance started on the same mock reads back what the first one
+ * stored, as after a restart. The plugin itself is the real .so, its context
+ * filled from ini text through the engine's own config code. */
 #ifndef TEST_RISK_BREAKER_MOCK_H
 #define TEST_RISK_BREAKER_MOCK_H
 
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +17,11 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "mock_host.h"
 
 #define MK_MAX 4096
-#define MK_PAYLOAD 4096 /* larger than any event struct */
 #define MK_UNUSED __attribute__((unused))
 #define MK_T0 1767261600000000LL /* 2026-01-01T10:00:00Z, microseconds */
-
-typedef struct mk_ev {
-    size_t extra, used;
-    unsigned char payload[]; /* event struct, then `extra` bytes */
-} mk_ev;
 
 typedef struct mk_row { /* one audit_log row */
     char id[160];
@@ -37,13 +29,6 @@ typedef struct mk_row { /* one audit_log row */
     char instance[64], kind[48];
     char *message, *data;
 } mk_row;
-
-typedef struct mk_timer {
-    int64_t due_us, repeat_ms;
-    at_timer_cb cb;
-    void *arg;
-    bool live;
-} mk_timer;
 
 typedef struct mk_pending { /* a storage answer, run by mock_flush */
     at_db_row_cb row;
@@ -53,155 +38,18 @@ typedef struct mk_pending { /* a storage answer, run by mock_flush */
     bool query;
 } mk_pending;
 
-typedef struct mock {
-    at_host host;
-    int64_t now_us;
-    char data_dir[256];
-    char logs[MK_MAX][512];
-    at_log_level log_level[MK_MAX];
-    size_t nlogs;
-    at_event *events[MK_MAX];
-    size_t nevents;
+typedef struct mock { /* what mock_host does not do */
     mk_row rows[MK_MAX];
     size_t nrows;
     mk_pending pending[MK_MAX];
     size_t npending, first_pending;
-    mk_timer timers[MK_MAX];
-    size_t ntimers;
-    struct {
-        at_event_type type;
-        at_event_cb cb;
-        void *arg;
-    } subs[64];
-    int nsubs;
-    char state[256];
+    char data_dir[256];
     double gauge[3]; /* tripped accounts, kill switch, safe-mode traders */
     bool no_storage;
 } mock;
 
 static mock M;
 static char mk_inst_token; /* the at_instance pointer handed to the plugin */
-
-static const char *m_instance_name(const at_instance *inst)
-{
-    (void)inst;
-    return "risk.breaker";
-}
-
-static void m_log(const at_instance *inst, at_log_level level, const char *fmt, ...)
-{
-    (void)inst;
-    if (M.nlogs >= MK_MAX) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(M.logs[M.nlogs], sizeof(M.logs[0]), fmt, ap);
-    va_end(ap);
-    if (getenv("MK_VERBOSE")) {
-        printf("# log %d: %s\n", (int)level, M.logs[M.nlogs]);
-    }
-    M.log_level[M.nlogs++] = level;
-}
-
-static void m_set_state(at_instance *inst, at_state st, const char *detail)
-{
-    (void)inst;
-    snprintf(M.state, sizeof(M.state), "%d %s", (int)st, detail ? detail : "");
-}
-
-static const char *m_core_get(const char *key)
-{
-    return strcmp(key, "data_dir") == 0 ? M.data_dir : NULL;
-}
-
-static at_event *m_event_new(at_instance *inst, at_event_type type, size_t extra)
-{
-    (void)inst;
-    mk_ev *w = calloc(1, sizeof(*w) + MK_PAYLOAD + extra);
-    if (!w) {
-        return NULL;
-    }
-    w->extra = extra;
-    at_event *e = (at_event *)w->payload;
-    e->type = (uint16_t)type;
-    e->ts_us = M.now_us;
-    e->source = "risk.breaker";
-    return e;
-}
-
-static const char *m_event_strdup(at_event *ev, const char *s)
-{
-    mk_ev *w = (mk_ev *)((unsigned char *)ev - offsetof(mk_ev, payload));
-    size_t n = s ? strlen(s) + 1 : 0;
-    if (!s || w->used + n > w->extra) {
-        return NULL;
-    }
-    char *d = (char *)w->payload + MK_PAYLOAD + w->used;
-    memcpy(d, s, n);
-    w->used += n;
-    return d;
-}
-
-static int m_publish(at_instance *inst, at_event *ev, uint32_t flags)
-{
-    (void)inst;
-    (void)flags;
-    if (M.nevents < MK_MAX) {
-        M.events[M.nevents++] = ev;
-    } else {
-        free((unsigned char *)ev - offsetof(mk_ev, payload));
-    }
-    return AT_OK;
-}
-
-static int m_subscribe(at_instance *inst, at_event_type type, at_event_cb cb, void *arg)
-{
-    (void)inst;
-    if (M.nsubs >= 64) {
-        return AT_ENOMEM;
-    }
-    M.subs[M.nsubs].type = type;
-    M.subs[M.nsubs].cb = cb;
-    M.subs[M.nsubs].arg = arg;
-    return ++M.nsubs;
-}
-
-static void m_unsubscribe(at_instance *inst, int id)
-{
-    (void)inst;
-    if (id > 0 && id <= M.nsubs) {
-        M.subs[id - 1].cb = NULL;
-    }
-}
-
-static int64_t m_now_us(void)
-{
-    return M.now_us;
-}
-
-static at_timer *m_timer_add(at_instance *inst, int64_t after_ms, int64_t repeat_ms, at_timer_cb cb,
-                             void *arg)
-{
-    (void)inst;
-    if (M.ntimers >= MK_MAX) {
-        return NULL;
-    }
-    mk_timer *t = &M.timers[M.ntimers++];
-    t->due_us = M.now_us + after_ms * 1000;
-    t->repeat_ms = repeat_ms;
-    t->cb = cb;
-    t->arg = arg;
-    t->live = true;
-    return (at_timer *)t;
-}
-
-static void m_timer_cancel(at_timer *t)
-{
-    if (t) {
-        ((mk_timer *)t)->live = false;
-    }
-}
 
 static int m_db_write(at_instance *inst, const char *sql, const at_db_value *p, size_t n,
                       at_db_done_cb done, void *arg)
@@ -285,92 +133,6 @@ MK_UNUSED static void mock_flush(void)
     }
 }
 
-/* Move the clock by ms, firing every timer due on the way at its time. */
-MK_UNUSED static void mock_advance(int64_t ms)
-{
-    int64_t end = M.now_us + ms * 1000;
-    for (;;) {
-        mk_timer *next = NULL;
-        for (size_t i = 0; i < M.ntimers; i++) {
-            mk_timer *t = &M.timers[i];
-            if (t->live && t->due_us <= end && (!next || t->due_us < next->due_us)) {
-                next = t;
-            }
-        }
-        if (!next) {
-            break;
-        }
-        if (next->due_us > M.now_us) {
-            M.now_us = next->due_us;
-        }
-        if (next->repeat_ms > 0) {
-            next->due_us += next->repeat_ms * 1000;
-        } else {
-            next->live = false;
-        }
-        next->cb(next->arg);
-    }
-    M.now_us = end;
-}
-
-MK_UNUSED static void mock_deliver(const at_event *e)
-{
-    for (int i = 0; i < M.nsubs; i++) {
-        if (M.subs[i].cb && M.subs[i].type == e->type) {
-            M.subs[i].cb(M.subs[i].arg, e);
-        }
-    }
-}
-
-/* Forget recorded events and log lines (rows and timers stay). */
-MK_UNUSED static void mock_clear(void)
-{
-    for (size_t i = 0; i < M.nevents; i++) {
-        free((unsigned char *)M.events[i] - offsetof(mk_ev, payload));
-    }
-    M.nevents = 0;
-    M.nlogs = 0;
-}
-
-MK_UNUSED static size_t mock_count(at_event_type type)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < M.nevents; i++) {
-        n += M.events[i]->type == type;
-    }
-    return n;
-}
-
-MK_UNUSED static const at_event *mock_event(at_event_type type, size_t nth)
-{
-    for (size_t i = 0; i < M.nevents; i++) {
-        if (M.events[i]->type == type && nth-- == 0) {
-            return M.events[i];
-        }
-    }
-    return NULL;
-}
-
-/* ALERTs whose message holds `needle`. */
-MK_UNUSED static size_t mock_alerts(const char *needle)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < M.nevents; i++) {
-        const at_ev_alert *a = (const at_ev_alert *)M.events[i];
-        n += a->h.type == AT_EV_ALERT && a->message && strstr(a->message, needle);
-    }
-    return n;
-}
-
-MK_UNUSED static size_t mock_logged(const char *needle)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < M.nlogs; i++) {
-        n += strstr(M.logs[i], needle) != NULL;
-    }
-    return n;
-}
-
 /* audit_log rows of `kind` ("" = any). */
 MK_UNUSED static size_t mock_rows(const char *kind)
 {
@@ -383,40 +145,25 @@ MK_UNUSED static size_t mock_rows(const char *kind)
 
 MK_UNUSED static void mock_reset(void)
 {
-    mock_clear();
     for (size_t i = 0; i < M.nrows; i++) {
         free(M.rows[i].message);
         free(M.rows[i].data);
     }
-    M.nrows = M.npending = M.first_pending = M.ntimers = 0;
-    M.nsubs = 0;
+    M.nrows = M.npending = M.first_pending = 0;
     M.no_storage = false;
-    M.now_us = MK_T0;
     memset(M.gauge, 0, sizeof(M.gauge));
-    M.state[0] = '\0';
+    mock_host_init("risk.breaker", MK_T0);
+    snprintf(MH.data_dir, sizeof(MH.data_dir), "%s", M.data_dir);
+    MH.host.db_write = m_db_write;
+    MH.host.db_query = m_db_query;
+    MH.host.metric = m_metric;
+    MH.host.metric_set = m_metric_set;
 }
 
 MK_UNUSED static void mock_init(const char *data_dir)
 {
-    mock_reset();
-    M.host = *engine_host(); /* decimals, instrument ids */
-    M.host.instance_name = m_instance_name;
-    M.host.log = m_log;
-    M.host.set_state = m_set_state;
-    M.host.core_get = m_core_get;
-    M.host.event_new = m_event_new;
-    M.host.event_strdup = m_event_strdup;
-    M.host.publish = m_publish;
-    M.host.subscribe = m_subscribe;
-    M.host.unsubscribe = m_unsubscribe;
-    M.host.now_us = m_now_us;
-    M.host.timer_add = m_timer_add;
-    M.host.timer_cancel = m_timer_cancel;
-    M.host.db_write = m_db_write;
-    M.host.db_query = m_db_query;
-    M.host.metric = m_metric;
-    M.host.metric_set = m_metric_set;
     snprintf(M.data_dir, sizeof(M.data_dir), "%s", data_dir);
+    mock_reset();
 }
 
 /* ---------------------------------------------------------- the plugin */
@@ -430,17 +177,7 @@ static mk_plugin PL;
 
 MK_UNUSED static int mock_load_plugin(void)
 {
-    PL.dl = dlopen(AT_TEST_BINARY_DIR "/plugins/risk_breaker.so", RTLD_NOW | RTLD_LOCAL);
-    if (!PL.dl) {
-        fprintf(stderr, "%s\n", dlerror());
-        return -1;
-    }
-    union { /* dlsym returns a data pointer: converted through a union, as the loader does */
-        void *obj;
-        at_plugin_entry_fn fn;
-    } entry;
-    entry.obj = dlsym(PL.dl, AT_PLUGIN_ENTRY_SYMBOL);
-    PL.p = entry.obj ? entry.fn() : NULL;
+    PL.p = mock_plugin_open("risk_breaker", &PL.dl);
     return PL.p ? 0 : -1;
 }
 
@@ -491,7 +228,7 @@ MK_UNUSED static int mock_start(mk_inst *in, const char *body)
         fprintf(stderr, "check_config: %s: %s\n", key ? key : "-", why);
         return rc;
     }
-    rc = PL.p->init((at_instance *)&mk_inst_token, &M.host, in->ctx);
+    rc = PL.p->init((at_instance *)&mk_inst_token, &MH.host, in->ctx);
     if (rc == AT_OK) {
         rc = PL.p->start(in->ctx);
         in->started = rc == AT_OK;
@@ -518,7 +255,7 @@ MK_UNUSED static void mock_free_inst(mk_inst *in)
 MK_UNUSED static at_dec mk_dec(const char *s)
 {
     at_dec d = {0, 0};
-    if (M.host.dec_parse(s, (size_t)-1, &d) != AT_OK) {
+    if (MH.host.dec_parse(s, (size_t)-1, &d) != AT_OK) {
         fprintf(stderr, "bad decimal in a test: %s\n", s);
         abort();
     }
@@ -533,7 +270,7 @@ MK_UNUSED static void mk_balance_dec(const char *account, at_dec eq)
     memset(&e, 0, sizeof(e));
     e.h.type = AT_EV_BALANCE;
     e.h.size = sizeof(e);
-    e.h.ts_us = M.now_us;
+    e.h.ts_us = MH.now_us;
     snprintf(e.account, sizeof(e.account), "%s", account);
     snprintf(e.ccy, sizeof(e.ccy), "USDT");
     e.total_eq = eq;
@@ -553,7 +290,7 @@ MK_UNUSED static void mk_position(const char *account, const char *inst, at_pos_
     memset(&e, 0, sizeof(e));
     e.h.type = AT_EV_POSITION;
     e.h.size = sizeof(e);
-    e.h.inst = M.host.inst_intern(inst);
+    e.h.inst = MH.host.inst_intern(inst);
     snprintf(e.account, sizeof(e.account), "%s", account);
     e.pos_side = side;
     e.isolated = isolated;
@@ -580,9 +317,9 @@ MK_UNUSED static at_ev_order_intent mk_intent(at_intent_op op, const char *accou
     at_ev_order_intent it;
     memset(&it, 0, sizeof(it));
     it.h.type = AT_EV_ORDER_INTENT;
-    it.h.inst = M.host.inst_intern("BTC-USDT-SWAP");
+    it.h.inst = MH.host.inst_intern("BTC-USDT-SWAP");
     it.op = op;
-    snprintf(it.intent_id, sizeof(it.intent_id), "t-%zu", M.nevents);
+    snprintf(it.intent_id, sizeof(it.intent_id), "t-%zu", MH.nevents);
     snprintf(it.account, sizeof(it.account), "%s", account);
     snprintf(it.origin, sizeof(it.origin), "%s", origin);
     it.side = reduce ? AT_SIDE_SELL : AT_SIDE_BUY;

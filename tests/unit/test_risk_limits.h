@@ -1,15 +1,15 @@
-/* A host for risk_limits' unit tests: the real plugin (build/plugins/
+/* A world for risk_limits' unit tests: the real plugin (build/plugins/
  * risk_limits.so), its config written into its context by the engine's own
- * schema code (conf_apply, as `run` does), and a host whose bus, storage and
- * clock the test drives: events go to the plugin's subscriptions when the
- * test feeds them, storage reads are answered from the test's tables when it
- * calls rl_run(), the clock moves when the test says. One world per program
- * (the host table has no user pointer). */
+ * schema code (conf_apply, as `run` does), on the mock host
+ * (tests/support/mock_host.h) whose bus and clock the test drives: events go
+ * to the plugin's subscriptions when the test feeds them, the clock moves
+ * when the test says (its timers never fire: the test refreshes by STATUS).
+ * Storage reads are answered from the test's tables when it calls rl_run().
+ * One world per program (the host table has no user pointer). */
 #ifndef TEST_RISK_LIMITS_H
 #define TEST_RISK_LIMITS_H
 
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "dec_lit.h"
 #include "engine.h"
+#include "mock_host.h"
 
 #define RL_UNUSED __attribute__((unused))
 #define T0 1767225600000000LL /* 2026-01-01T00:00Z, us */
@@ -48,14 +49,6 @@ typedef struct rl_orow {
 } rl_orow;
 
 static struct world {
-    at_host host;
-    int64_t now_us;
-    struct {
-        at_event_type type;
-        at_event_cb cb;
-        void *arg;
-    } subs[32];
-    int nsubs;
     rl_query q[16];
     int nq;
     int queries; /* asked in all */
@@ -63,8 +56,6 @@ static struct world {
     int nirows;
     rl_orow orows[16];
     int norows;
-    char logs[64][320];
-    int nlogs;
     /* the plugin */
     void *dl;
     const at_plugin *p;
@@ -75,108 +66,7 @@ static struct world {
     bool no_base; /* config() without BASE: the schema's defaults */
 } W;
 
-/* ---- host ---- */
-
-static const char *w_instance_name(const at_instance *inst)
-{
-    (void)inst;
-    return "risk.limits";
-}
-
-static void w_log(const at_instance *inst, at_log_level level, const char *fmt, ...)
-{
-    (void)inst;
-    (void)level;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(W.logs[W.nlogs % 64], sizeof(W.logs[0]), fmt, ap);
-    va_end(ap);
-    W.nlogs++;
-}
-
-static void w_set_state(at_instance *inst, at_state st, const char *detail)
-{
-    (void)inst;
-    (void)st;
-    (void)detail;
-}
-
-static int w_subscribe(at_instance *inst, at_event_type type, at_event_cb cb, void *arg)
-{
-    (void)inst;
-    if (W.nsubs >= 32) {
-        return AT_ENOMEM;
-    }
-    W.subs[W.nsubs].type = type;
-    W.subs[W.nsubs].cb = cb;
-    W.subs[W.nsubs].arg = arg;
-    return ++W.nsubs;
-}
-
-static void w_unsubscribe(at_instance *inst, int id)
-{
-    (void)inst;
-    if (id > 0 && id <= W.nsubs) {
-        W.subs[id - 1].cb = NULL;
-    }
-}
-
-/* Events the test makes: a reference count before the payload. */
-typedef struct w_ev {
-    int refs;
-    int pad;
-    union {
-        at_event h;
-        at_ev_book book;
-        at_ev_ticker ticker;
-        at_ev_mark mark;
-        at_ev_balance balance;
-        at_ev_position position;
-        at_ev_order order;
-        at_ev_order_result result;
-        at_ev_status status;
-    } u;
-} w_ev;
-
-static w_ev *w_of(const at_event *e)
-{
-    return (w_ev *)((char *)e - offsetof(w_ev, u));
-}
-
-static void w_retain(const at_event *e)
-{
-    w_of(e)->refs++;
-}
-
-static void w_release(const at_event *e)
-{
-    if (e && --w_of(e)->refs == 0) {
-        free(w_of(e));
-    }
-}
-
-static int64_t w_now(void)
-{
-    return W.now_us;
-}
-
-static int w_dummy_timer;
-
-static at_timer *w_timer_add(at_instance *inst, int64_t after_ms, int64_t repeat_ms, at_timer_cb cb,
-                             void *arg)
-{
-    (void)inst;
-    (void)after_ms;
-    (void)repeat_ms;
-    (void)cb;
-    (void)arg;
-    return (at_timer *)&w_dummy_timer; /* never fires: the test refreshes by STATUS */
-}
-
-static void w_timer_cancel(at_timer *t)
-{
-    (void)t;
-}
+/* ---- storage ---- */
 
 static int w_db_write(at_instance *inst, const char *sql, const at_db_value *params, size_t n,
                       at_db_done_cb done, void *arg)
@@ -208,6 +98,14 @@ static int w_db_query(at_instance *inst, const char *sql, const at_db_value *par
     q->arg = arg;
     W.queries++;
     return AT_OK;
+}
+
+/* The mock host at T0 with the test's storage (writes go nowhere). */
+static void rl_host(void)
+{
+    mock_host_init("risk.limits", T0);
+    MH.host.db_write = w_db_write;
+    MH.host.db_query = w_db_query;
 }
 
 static at_db_value txt(const char *s)
@@ -254,57 +152,50 @@ RL_UNUSED static void rl_instrument(const char *ex, const char *id, const char *
 
 /* Delivers an event to the plugin's subscriptions, then drops the test's
  * reference (the plugin keeps what it retained). */
-static void deliver(w_ev *w)
+static void deliver(void *e)
 {
-    for (int i = 0; i < W.nsubs; i++) {
-        if (W.subs[i].cb && W.subs[i].type == w->u.h.type) {
-            W.subs[i].cb(W.subs[i].arg, &w->u.h);
-        }
-    }
-    w_release(&w->u.h);
+    mock_deliver(e);
+    MH.host.event_release(e);
 }
 
-static w_ev *ev_new(at_event_type type, const char *source, const char *inst)
+/* An event as a venue publishes it, from `source`, for `inst` (NULL: none). */
+static void *ev_new(at_event_type type, const char *source, const char *inst)
 {
-    w_ev *w = calloc(1, sizeof(*w));
-    if (!w) {
+    at_event *e = MH.host.event_new(NULL, type, 0);
+    if (!e) {
         abort();
     }
-    w->refs = 1;
-    w->u.h.type = (uint16_t)type;
-    w->u.h.ts_us = W.now_us;
-    w->u.h.source = source;
-    w->u.h.inst = inst ? W.host.inst_intern(inst) : 0;
-    w->u.h.size = sizeof(w->u);
-    return w;
+    e->source = source;
+    e->inst = inst ? MH.host.inst_intern(inst) : 0;
+    return e;
 }
 
 RL_UNUSED static void feed_balance(const char *account, const char *total_eq)
 {
-    w_ev *w = ev_new(AT_EV_BALANCE, account, NULL);
-    snprintf(w->u.balance.account, sizeof(w->u.balance.account), "%s", account);
-    snprintf(w->u.balance.ccy, sizeof(w->u.balance.ccy), "USDT");
-    w->u.balance.total_eq = D(total_eq);
-    w->u.balance.eq = D(total_eq);
-    w->u.balance.avail = D(total_eq);
-    deliver(w);
+    at_ev_balance *b = ev_new(AT_EV_BALANCE, account, NULL);
+    snprintf(b->account, sizeof(b->account), "%s", account);
+    snprintf(b->ccy, sizeof(b->ccy), "USDT");
+    b->total_eq = D(total_eq);
+    b->eq = D(total_eq);
+    b->avail = D(total_eq);
+    deliver(b);
 }
 
 /* index "0": the source sends none (exchange_okx). */
 RL_UNUSED static void feed_mark(const char *source, const char *inst, const char *mark,
                                 const char *index)
 {
-    w_ev *w = ev_new(AT_EV_MARK, source, inst);
-    w->u.mark.mark_px = D(mark);
-    w->u.mark.index_px = D(index);
-    deliver(w);
+    at_ev_mark *m = ev_new(AT_EV_MARK, source, inst);
+    m->mark_px = D(mark);
+    m->index_px = D(index);
+    deliver(m);
 }
 
 RL_UNUSED static void feed_last(const char *source, const char *inst, const char *last)
 {
-    w_ev *w = ev_new(AT_EV_TICKER, source, inst);
-    w->u.ticker.last = D(last);
-    deliver(w);
+    at_ev_ticker *t = ev_new(AT_EV_TICKER, source, inst);
+    t->last = D(last);
+    deliver(t);
 }
 
 /* Levels as "px:sz px:sz ...", best first. */
@@ -327,34 +218,32 @@ static uint32_t levels(at_level *lv, const char *spec)
 RL_UNUSED static void feed_book(const char *source, const char *inst, const char *bids,
                                 const char *asks)
 {
-    w_ev *w = ev_new(AT_EV_BOOK, source, inst);
-    w->u.book.nbids = levels(w->u.book.bids, bids);
-    w->u.book.nasks = levels(w->u.book.asks, asks);
-    w->u.book.recv_us = W.now_us;
-    deliver(w);
+    at_ev_book *b = ev_new(AT_EV_BOOK, source, inst);
+    b->nbids = levels(b->bids, bids);
+    b->nasks = levels(b->asks, asks);
+    b->recv_us = MH.now_us;
+    deliver(b);
 }
 
 /* pos signed in net mode; "0" closes. */
 RL_UNUSED static void feed_position(const char *account, const char *inst, at_pos_side side,
                                     const char *pos, const char *lever, const char *margin)
 {
-    w_ev *w = ev_new(AT_EV_POSITION, account, inst);
-    at_ev_position *p = &w->u.position;
+    at_ev_position *p = ev_new(AT_EV_POSITION, account, inst);
     snprintf(p->account, sizeof(p->account), "%s", account);
     p->pos_side = side;
     p->pos = D(pos);
     p->lever = D(lever);
     p->margin = D(margin);
     p->avg_px = D("1");
-    deliver(w);
+    deliver(p);
 }
 
 RL_UNUSED static void feed_order(const char *account, const char *inst, const char *cl,
                                  const char *ord, at_side side, at_pos_side ps, const char *sz,
                                  const char *filled, at_ord_state state, bool reduce_only)
 {
-    w_ev *w = ev_new(AT_EV_ORDER, account, inst);
-    at_ev_order *o = &w->u.order;
+    at_ev_order *o = ev_new(AT_EV_ORDER, account, inst);
     snprintf(o->account, sizeof(o->account), "%s", account);
     snprintf(o->cl_ord_id, sizeof(o->cl_ord_id), "%s", cl);
     snprintf(o->ord_id, sizeof(o->ord_id), "%s", ord);
@@ -364,28 +253,27 @@ RL_UNUSED static void feed_order(const char *account, const char *inst, const ch
     o->acc_fill_sz = D(filled);
     o->state = state;
     o->reduce_only = reduce_only;
-    deliver(w);
+    deliver(o);
 }
 
 RL_UNUSED static void feed_result(const char *account, const char *intent_id, const char *cl,
                                   bool ok)
 {
-    w_ev *w = ev_new(AT_EV_ORDER_RESULT, "core.executor", NULL);
-    at_ev_order_result *r = &w->u.result;
+    at_ev_order_result *r = ev_new(AT_EV_ORDER_RESULT, "core.executor", NULL);
     snprintf(r->account, sizeof(r->account), "%s", account);
     snprintf(r->intent_id, sizeof(r->intent_id), "%s", intent_id);
     snprintf(r->cl_ord_id, sizeof(r->cl_ord_id), "%s", cl);
     r->op = AT_INTENT_PLACE;
     r->ok = ok;
-    deliver(w);
+    deliver(r);
 }
 
 RL_UNUSED static void feed_status(const char *instance, at_state st)
 {
-    w_ev *w = ev_new(AT_EV_STATUS, instance, NULL);
-    snprintf(w->u.status.instance, sizeof(w->u.status.instance), "%s", instance);
-    w->u.status.state = st;
-    deliver(w);
+    at_ev_status *s = ev_new(AT_EV_STATUS, instance, NULL);
+    snprintf(s->instance, sizeof(s->instance), "%s", instance);
+    s->state = st;
+    deliver(s);
 }
 
 /* ---- intents ---- */
@@ -409,7 +297,7 @@ static at_ev_order_intent make_intent(const intent_spec *s)
     at_ev_order_intent it;
     memset(&it, 0, sizeof(it));
     it.h.type = AT_EV_ORDER_INTENT;
-    it.h.inst = s->inst ? W.host.inst_intern(s->inst) : 0;
+    it.h.inst = s->inst ? MH.host.inst_intern(s->inst) : 0;
     snprintf(it.intent_id, sizeof(it.intent_id), "i%d", ++W.seq);
     snprintf(it.cl_ord_id, sizeof(it.cl_ord_id), "i%d", W.seq);
     snprintf(it.account, sizeof(it.account), "%s", s->account ? s->account : ACCT);
@@ -466,9 +354,9 @@ static void expect_(const verdict *v, at_verdict kind, const char *rule, const c
                     const char *why, const char *file, int line)
 {
     char got[AT_DEC_STRLEN];
-    W.host.dec_format(v->a.sz, got);
+    MH.host.dec_format(v->a.sz, got);
     if (v->a.verdict != kind || strcmp(v->a.rule, rule) != 0 ||
-        (kind == AT_VERDICT_RESIZE && W.host.dec_cmp(v->a.sz, D(sz)) != 0) ||
+        (kind == AT_VERDICT_RESIZE && MH.host.dec_cmp(v->a.sz, D(sz)) != 0) ||
         (why && !strstr(v->a.reason, why))) {
         print_error("%s:%d: want %s rule '%s'%s%s%s%s, got %s rule '%s' sz %s: %s\n", file, line,
                     vname(kind), rule, kind == AT_VERDICT_RESIZE ? " sz " : "",
@@ -516,17 +404,10 @@ static void plugin_load(void)
     if (W.p) {
         return;
     }
-    W.dl = dlopen(AT_TEST_BINARY_DIR "/plugins/risk_limits.so", RTLD_NOW | RTLD_LOCAL);
-    if (!W.dl) {
-        fail_msg("%s (build the risk_limits target)", dlerror());
+    W.p = mock_plugin_open("risk_limits", &W.dl);
+    if (!W.p) {
+        fail_msg("cannot load risk_limits.so (build the risk_limits target)");
     }
-    union { /* dlsym returns a data pointer: converted through a union, as the loader does */
-        void *obj;
-        at_plugin_entry_fn fn;
-    } entry;
-    entry.obj = dlsym(W.dl, AT_PLUGIN_ENTRY_SYMBOL);
-    assert_non_null(entry.obj);
-    W.p = entry.fn();
     assert_int_equal(W.p->kind, AT_KIND_RISK);
 }
 
@@ -588,25 +469,9 @@ static void feed_market(void)
  * contract); SOL (ctVal 1, lot 0.1, minSz 1, maxLever 50) at 100. */
 static void start_with(const char *extra)
 {
-    memset(W.subs, 0, sizeof(W.subs));
-    W.nsubs = 0;
     W.nq = 0;
     W.queries = 0;
-    W.nlogs = 0;
-    W.host = *engine_host();
-    W.host.instance_name = w_instance_name;
-    W.host.log = w_log;
-    W.host.set_state = w_set_state;
-    W.host.subscribe = w_subscribe;
-    W.host.unsubscribe = w_unsubscribe;
-    W.host.event_retain = w_retain;
-    W.host.event_release = w_release;
-    W.host.now_us = w_now;
-    W.host.timer_add = w_timer_add;
-    W.host.timer_cancel = w_timer_cancel;
-    W.host.db_write = w_db_write;
-    W.host.db_query = w_db_query;
-    W.now_us = T0;
+    rl_host();
     W.nirows = 0;
     rl_instrument(ACCT, BTC, "0.01", "0.01", "0.01", "100");
     rl_instrument(ACCT, ETH, "0.1", "0.01", "0.01", "100");
@@ -619,11 +484,22 @@ static void start_with(const char *extra)
     if (W.p->check_config(W.ctx, &key, why, sizeof(why)) != AT_OK) {
         fail_msg("check_config: %s: %s", key ? key : "", why);
     }
-    assert_int_equal(W.p->init((at_instance *)&W, &W.host, W.ctx), AT_OK);
+    assert_int_equal(W.p->init((at_instance *)&W, &MH.host, W.ctx), AT_OK);
     assert_int_equal(W.p->start(W.ctx), AT_OK);
     rl_run();
     feed_balance(ACCT, "10000");
     feed_market();
+}
+
+/* The context and its config, freed (after destroy, when it was inited). */
+static void config_free(void)
+{
+    free(W.ctx);
+    W.ctx = NULL;
+    conf_owned_free(W.owned);
+    W.owned = NULL;
+    conf_free(W.cf);
+    W.cf = NULL;
 }
 
 static void plugin_stop(void)
@@ -632,13 +508,8 @@ static void plugin_stop(void)
         W.p->stop(W.ctx);
         rl_run();
         W.p->destroy(W.ctx);
-        free(W.ctx);
-        W.ctx = NULL;
     }
-    conf_owned_free(W.owned);
-    W.owned = NULL;
-    conf_free(W.cf);
-    W.cf = NULL;
+    config_free();
 }
 
 RL_UNUSED static int teardown(void **state)
@@ -651,7 +522,7 @@ RL_UNUSED static int teardown(void **state)
 /* The clock moves; with the market: the standard prices again at the end. */
 RL_UNUSED static void advance_s(int64_t s)
 {
-    W.now_us += s * 1000000;
+    MH.now_us += s * 1000000;
 }
 
 RL_UNUSED static void advance_market(int64_t s)

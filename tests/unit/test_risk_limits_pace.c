@@ -444,18 +444,10 @@ static void expect_refused(const char *extra, const char *key, const char *why)
         fail_msg("'%s': want %s: ...%s..., got %d %s: %s", extra, key, why, rc, k ? k : "-", msg);
     }
     /* init refuses the same */
-    memset(&W.host, 0, sizeof(W.host));
-    W.host = *engine_host();
-    W.host.log = w_log;
-    W.host.instance_name = w_instance_name;
-    assert_int_equal(W.p->init((at_instance *)&W, &W.host, W.ctx), AT_ECONFIG);
+    rl_host();
+    assert_int_equal(W.p->init((at_instance *)&W, &MH.host, W.ctx), AT_ECONFIG);
     W.p->destroy(W.ctx);
-    free(W.ctx);
-    W.ctx = NULL;
-    conf_owned_free(W.owned);
-    W.owned = NULL;
-    conf_free(W.cf);
-    W.cf = NULL;
+    config_free();
 }
 
 static void test_check_config(void **state)
@@ -484,12 +476,7 @@ static void test_check_config(void **state)
     const char *k = NULL;
     char msg[320];
     assert_int_equal(W.p->check_config(W.ctx, &k, msg, sizeof(msg)), AT_OK);
-    free(W.ctx);
-    W.ctx = NULL;
-    conf_owned_free(W.owned);
-    W.owned = NULL;
-    conf_free(W.cf);
-    W.cf = NULL;
+    config_free();
 }
 
 int main(void)
