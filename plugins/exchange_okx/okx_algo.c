@@ -348,7 +348,7 @@ static void on_page(void *arg, const okx_reply *r)
     {
         refused += !okx_algo_apply(c, "algo order at OKX", "not published", o);
         if (c->algo_list.check) {
-            okx_trade_check_algo(c, o);
+            okx_recon_check_algo(c, o);
         }
     }
     if (refused) {

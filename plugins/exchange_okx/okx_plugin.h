@@ -3,10 +3,10 @@
  * (public and business WebSockets -> market events), okx_account.c (account
  * setup, private WebSocket and the logged-in business one -> account
  * events), okx_algo.c (algo orders -> ALGO_ORDER events), okx_order.c (an
- * intent's request), okx_trade.c (order intents -> REST, results,
- * reconciliation) and okx_push.c / okx_ask.c / okx_known.c (order pushes and
- * the questions that catch up with them, okx_push.h). Everything runs on
- * the main loop. */
+ * intent's request), okx_trade.c (order intents -> REST, results),
+ * okx_recon.c (start-up reconciliation), okx_lever.c (leverage) and
+ * okx_push.c / okx_ask.c / okx_known.c (order pushes and the questions that
+ * catch up with them, okx_push.h). Everything runs on the main loop. */
 #ifndef OKX_PLUGIN_H
 #define OKX_PLUGIN_H
 
@@ -244,15 +244,19 @@ void okx_algo_list(okx_ctx *c, bool check_ours);
 void okx_algo_stop(okx_ctx *c);
 
 /* okx_trade.c */
+/* Serve order operations and reconcile with a previous run and OKX
+ * (okx_recon.c). */
 int okx_trade_start(okx_ctx *c);
-/* A pending algo order at OKX: reported (log and ALERT) when it is not ours
- * (algoClOrdId = an intent's clOrdId + "a"), left untouched either way. */
-void okx_trade_check_algo(okx_ctx *c, const json_t *o);
 /* at_exchange_ops.submit: act on an approved intent; one ORDER_RESULT follows. */
 void okx_trade_submit(okx_ctx *c, const at_ev_order_intent *ev);
 /* at_exchange_ops.venue_class of this instance. */
 at_venue_class okx_venue_class(okx_ctx *c);
 void okx_trade_stop(okx_ctx *c);
+
+/* okx_recon.c (start-up reconciliation; the rest is in okx_recon.h) */
+/* A pending algo order at OKX: reported (log and ALERT) when it is not ours
+ * (algoClOrdId = an intent's clOrdId + "a"), left untouched either way. */
+void okx_recon_check_algo(okx_ctx *c, const json_t *o);
 
 /* okx_push.c, okx_ask.c (okx_push.h) */
 /* After the private feed came back: ask OKX about every order still open
