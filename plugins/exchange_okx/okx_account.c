@@ -1,7 +1,8 @@
 /* Account setup and account events: account/config (position mode, uid),
  * leverage per instrument, then the private WebSocket (login; account,
  * positions and orders channels) turned into BALANCE and POSITION events and
- * stored (accounts, positions, equity_snapshots), and the business
+ * stored (accounts, positions; the equity curve is core.equity's, from
+ * BALANCE), and the business
  * WebSocket logged in for the orders-algo channel (OKX serves it only
  * there; okx_algo.c). Private pushes are few and small, so jansson parses
  * them. */
@@ -84,13 +85,9 @@ static void on_balance(okx_ctx *c, const json_t *b)
         e->exch_ts_ms = ts;
         c->h->publish(c->inst, &e->h, 0);
     }
-    /* The equity curve comes from the exchange's totalEq, never rebuilt. */
-    const at_db_value p[] = {AT_DB_S(c->name), AT_DB_I(ts ? ts : c->h->now_us() / 1000),
-                             AT_DB_D(total), okx_db_dec(c, b, "availEq"), okx_db_dec(c, b, "upl")};
-    c->h->db_write(c->inst,
-                   "INSERT INTO equity_snapshots (account, ts_ms, total_eq, avail, upl) "
-                   "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, ts_ms) DO NOTHING",
-                   p, 5, NULL, NULL);
+    /* No equity_snapshots row here: the equity curve is core.equity's, each
+     * minute and after fills, from the totalEq every BALANCE carries (a
+     * second writer on each push made the curve's pace the venue's). */
 }
 
 static at_pos_side pos_side_of(const char *s)
