@@ -6,7 +6,11 @@
  *     open a position;
  *   - an intent's leverage is set (set-leverage) before its place goes out,
  *     a failed set-leverage refuses the place, a leverage already in force
- *     costs no call. */
+ *     costs no call;
+ *   - places on one key (instrument, margin mode, side) take turns by
+ *     leverage: the order of requests on the wire shows that no
+ *     set-leverage lands between another place's set-leverage and its
+ *     place. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
