@@ -730,6 +730,20 @@ int ledger_outcome_of(const ledger *l, const char *decision_id, ledger_outcome *
     return AT_ENOENT;
 }
 
+int ledger_position_of(const ledger *l, const char *origin, const char *account, at_inst inst,
+                       at_pos_side pos_side, at_dec *out)
+{
+    for (size_t i = 0; i < l->nbooks; i++) {
+        const book *b = l->books[i];
+        if (b->inst == inst && b->pos_side == pos_side && strcmp(b->origin, origin) == 0 &&
+            strcmp(b->account, account) == 0) {
+            *out = lb_position(&b->b);
+            return AT_OK;
+        }
+    }
+    return AT_ENOENT;
+}
+
 bool ledger_ready(const ledger *l)
 {
     return l->ready && !l->head;

@@ -62,6 +62,12 @@ typedef struct ledger_outcome {
  * the ledger keeps the latest few thousand decisions). */
 int ledger_outcome_of(const ledger *l, const char *decision_id, ledger_outcome *out);
 
+/* The contracts `origin` holds of inst on account and position side (net:
+ * signed), from its own fills: AT_OK, or AT_ENOENT when it has no book
+ * there. What a trader may close of a position it shares with others. */
+int ledger_position_of(const ledger *l, const char *origin, const char *account, at_inst inst,
+                       at_pos_side pos_side, at_dec *out);
+
 /* The journal was read (fills wait until it is). */
 bool ledger_ready(const ledger *l);
 
