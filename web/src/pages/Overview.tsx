@@ -1,0 +1,287 @@
+// Overview: equity per account, PnL per trader (origin) and account from
+// /api/pnl, exposure, the breaker and the kill switch.
+import { useMemo, useState } from "react";
+import type { Account, Instrument, PnlRow, Position, Ticker } from "../api/types";
+import { go, useApi, useApp, useInstruments, useTickers } from "../app/context";
+import { LineChart, lineColor, type Line } from "../components/charts";
+import { ActionButton, Panel, Signed, StateBadge } from "../components/ui";
+import { abs, add, cmp, div, mul, parseDec, toText, type Dec } from "../lib/decimal";
+import { DASH, fmtMoney, fmtTime } from "../lib/format";
+
+const ZERO: Dec = { n: 0n, s: 0 };
+
+function sumDec(values: readonly (string | null)[]): string | null {
+  let acc: Dec | null = null;
+  for (const v of values) {
+    const d = parseDec(v);
+    if (d) acc = acc ? add(acc, d) : d;
+  }
+  return acc ? toText(acc) : null;
+}
+
+/** Gross notional of positions: |pos| x ctVal x mark (else last, else entry), USDT. */
+export function exposureOf(positions: readonly Position[], specs: Map<string, Instrument> | undefined, tickers: Map<string, Ticker> | undefined): Dec {
+  let total = ZERO;
+  for (const p of positions) {
+    const pos = parseDec(p.pos);
+    const ct = parseDec(specs?.get(p.instId)?.ctVal ?? null);
+    const t = tickers?.get(p.instId);
+    const px = parseDec(p.markPx ?? t?.markPx ?? t?.last ?? p.avgPx);
+    if (!pos || !ct || !px) continue;
+    total = add(total, mul(mul(abs(pos), ct), px));
+  }
+  return total;
+}
+
+function KillSwitch() {
+  const { api } = useApp();
+  const risk = useApi((a) => a.risk(), [], { refreshMs: 5000, on: ["alert", "status"] });
+  const ks = risk.data?.kill_switch;
+  const [reason, setReason] = useState("");
+  return (
+    <Panel id="killswitch" title="Kill switch & breaker" state={risk} isEmpty={() => false}>
+      {(r) => (
+        <div className="stack">
+          <div className="row wrap">
+            <span className={`badge big ${ks?.on ? "bad" : "good"}`} data-testid="killswitch-state">
+              {ks?.on ? "ON — new entries refused" : "off"}
+            </span>
+            {ks?.on && ks.since_ms ? (
+              <span className="muted">
+                since {fmtTime(ks.since_ms)}
+                {ks.by ? ` by ${ks.by}` : ""}
+                {ks.reason ? `: ${ks.reason}` : ""}
+              </span>
+            ) : null}
+          </div>
+          <div className="row wrap">
+            <input
+              placeholder="reason (logged)"
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              data-testid="killswitch-reason"
+              aria-label="kill switch reason"
+            />
+            <ActionButton
+              className={ks?.on ? "" : "danger"}
+              testid="killswitch-toggle"
+              confirm={ks?.on ? "Allow new entries again?" : "Stop every new entry on every account?"}
+              run={() => api.killSwitch(!ks?.on, reason.trim() || undefined)}
+              onDone={() => {
+                setReason("");
+                risk.reload();
+              }}
+            >
+              {ks?.on ? "Turn kill switch off" : "Turn kill switch on"}
+            </ActionButton>
+          </div>
+          {r.accounts.length > 0 ? (
+            <div className="table-wrap">
+              <table data-testid="breaker-table">
+                <thead>
+                  <tr>
+                    <th>Account</th>
+                    <th>Breaker</th>
+                    <th>Rule</th>
+                    <th>Until (UTC)</th>
+                    <th className="r">Day start</th>
+                    <th className="r">Peak</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {r.accounts.map((b) => (
+                    <tr key={b.account}>
+                      <td>{b.account}</td>
+                      <td>
+                        <StateBadge state={b.tripped ? "tripped" : "ok"} />
+                      </td>
+                      <td>{b.rule ?? DASH}</td>
+                      <td>{b.tripped ? fmtTime(b.until_ms) : DASH}</td>
+                      <td className="r num">{fmtMoney(b.day_start)}</td>
+                      <td className="r num">{fmtMoney(b.peak)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : (
+            <div className="muted">No breaker state reported (no [risk.breaker] running?).</div>
+          )}
+          {r.safe_mode.length > 0 ? <div className="warn-text">Safe mode: {r.safe_mode.join(", ")}</div> : null}
+        </div>
+      )}
+    </Panel>
+  );
+}
+
+interface AccountRow {
+  account: Account;
+  positions: Position[] | null;
+  error: string | null;
+}
+
+export default function Overview() {
+  const accounts = useApi((a) => a.accounts(), [], { refreshMs: 10000, on: ["balance"] });
+  const pnl = useApi((a) => a.pnl(), [], { refreshMs: 15000, on: ["fill"], throttleMs: 3000 });
+  const specs = useInstruments();
+  const tickers = useTickers();
+  const ids = (accounts.data ?? []).map((a) => a.id).join(",");
+  const rows = useApi(
+    async (api): Promise<AccountRow[]> => {
+      const list = accounts.data ?? [];
+      return Promise.all(
+        list.map(async (account) => {
+          try {
+            return { account, positions: await api.positions(account.id), error: null };
+          } catch (e) {
+            return { account, positions: null, error: e instanceof Error ? e.message : String(e) };
+          }
+        }),
+      );
+    },
+    [ids],
+    { enabled: accounts.data !== undefined, on: ["position"], throttleMs: 2000, refreshMs: 15000 },
+  );
+  const equity = useApi(
+    async (api): Promise<Line[]> => {
+      const list = accounts.data ?? [];
+      const series = await Promise.all(list.map((a) => api.equity(a.id).catch(() => [])));
+      return list.map((a, i) => ({ name: a.id, color: lineColor(i), points: (series[i] ?? []).map((p) => ({ ts: p.ts, value: p.equity })) }));
+    },
+    [ids],
+    { enabled: accounts.data !== undefined, refreshMs: 60000 },
+  );
+
+  const totalEq = sumDec((accounts.data ?? []).map((a) => a.equity));
+  const totalNet = sumDec((pnl.data ?? []).map((r) => r.net ?? sumDec([r.realized, r.fees, r.funding, r.unrealized])));
+  const exposure = useMemo(() => {
+    const all = (rows.data ?? []).flatMap((r) => r.positions ?? []);
+    return exposureOf(all, specs.data, tickers.data);
+  }, [rows.data, specs.data, tickers.data]);
+  const eqDec = parseDec(totalEq);
+  const lev = eqDec && cmp(eqDec, ZERO) > 0 ? toText(div(exposure, eqDec, 2)) : null;
+
+  const byTrader = useMemo(() => {
+    const m = new Map<string, PnlRow[]>();
+    for (const r of pnl.data ?? []) m.set(r.origin, [...(m.get(r.origin) ?? []), r]);
+    return [...m.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  }, [pnl.data]);
+
+  return (
+    <div className="page" data-testid="page-overview">
+      <div className="cards">
+        <div className="card" data-testid="card-equity">
+          <div className="card-label">Equity (all accounts, USDT)</div>
+          <div className="card-value num">{accounts.data ? fmtMoney(totalEq) : DASH}</div>
+        </div>
+        <div className="card" data-testid="card-pnl">
+          <div className="card-label">Net PnL (all traders)</div>
+          <div className="card-value">{pnl.data ? <Signed v={totalNet ?? "0"} /> : DASH}</div>
+        </div>
+        <div className="card" data-testid="card-exposure">
+          <div className="card-label">Exposure (gross notional)</div>
+          <div className="card-value num">
+            {rows.data ? fmtMoney(toText(exposure)) : DASH}
+            {lev ? <span className="muted small-text"> {lev}x equity</span> : null}
+          </div>
+        </div>
+      </div>
+      <div className="grid2">
+        <Panel id="accounts" title="Equity per account" state={accounts} empty="No accounts: enable an [exchange.*] section.">
+          {(list) => (
+            <div className="table-wrap">
+              <table data-testid="accounts-table">
+                <thead>
+                  <tr>
+                    <th>Account</th>
+                    <th>Venue</th>
+                    <th className="r">Equity</th>
+                    <th className="r">Available</th>
+                    <th className="r">uPnL</th>
+                    <th className="r">Exposure</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.map((a) => {
+                    const row = rows.data?.find((r) => r.account.id === a.id);
+                    const ex = row?.positions ? fmtMoney(toText(exposureOf(row.positions, specs.data, tickers.data))) : DASH;
+                    return (
+                      <tr key={a.id} data-testid="accounts-row" className="clickable" onClick={() => go("account", a.id)}>
+                        <td>{a.id}</td>
+                        <td>
+                          {a.exchange}
+                          {a.demo ? <span className="badge warn">demo</span> : null}
+                          {a.posMode ? <span className="muted"> {a.posMode === "long_short_mode" ? "hedge" : "net"}</span> : null}
+                        </td>
+                        <td className="r num">{fmtMoney(a.equity)}</td>
+                        <td className="r num">{fmtMoney(a.available)}</td>
+                        <td className="r">
+                          <Signed v={a.upl} />
+                        </td>
+                        <td className="r num" title={row?.error ?? ""}>
+                          {row?.error ? "error" : ex}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Panel>
+        <KillSwitch />
+      </div>
+      <Panel id="pnl" title="PnL per trader and account (after fees and funding)" state={pnl} empty="No fills booked yet.">
+        {() => (
+          <div className="table-wrap">
+            <table data-testid="pnl-table">
+              <thead>
+                <tr>
+                  <th>Trader / origin</th>
+                  <th>Account</th>
+                  <th className="r">Realized</th>
+                  <th className="r">Fees</th>
+                  <th className="r">Funding</th>
+                  <th className="r">Unrealized</th>
+                  <th className="r">Net</th>
+                </tr>
+              </thead>
+              <tbody>
+                {byTrader.flatMap(([origin, list]) =>
+                  list.map((r) => (
+                    <tr key={`${origin}/${r.account}`} data-testid="pnl-row" data-origin={origin}>
+                      <td>{origin}</td>
+                      <td>{r.account}</td>
+                      <td className="r">
+                        <Signed v={r.realized} />
+                      </td>
+                      <td className="r">
+                        <Signed v={r.fees} />
+                      </td>
+                      <td className="r">
+                        <Signed v={r.funding} />
+                      </td>
+                      <td className="r">{r.unrealized === null ? DASH : <Signed v={r.unrealized} />}</td>
+                      <td className="r strong">
+                        <Signed v={r.net ?? sumDec([r.realized, r.fees, r.funding, r.unrealized])} testid="pnl-net" />
+                      </td>
+                    </tr>
+                  )),
+                )}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Panel>
+      <Panel
+        id="equity-curves"
+        title="Equity curves"
+        state={equity}
+        isEmpty={(lines) => lines.every((l) => l.points.length === 0)}
+        empty="No equity snapshots yet (one a minute per account)."
+      >
+        {(lines) => <LineChart lines={lines} testid="equity-chart" />}
+      </Panel>
+    </div>
+  );
+}

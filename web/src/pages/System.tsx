@@ -1,0 +1,227 @@
+// System: the engine's health and plugins, connections, and the
+// observability board (trigger sources' shares, AI latency, reject top 5)
+// over the last decisions, plus a few engine gauges from /metrics.
+import { useMemo } from "react";
+import { useApi, useConnState } from "../app/context";
+import { Panel, StateBadge } from "../components/ui";
+import { latencyByProvider, parsePrometheus, rejectTop, triggerShares, type Sample } from "../lib/stats";
+import { DASH, fmtDuration, fmtInt, fmtMs } from "../lib/format";
+
+const WINDOW = 200;
+
+const GAUGES: readonly [string, string][] = [
+  ["aitrader_bus_queue_depth", "bus queue depth"],
+  ["aitrader_bus_overflows_total", "bus overflows"],
+  ["aitrader_bus_dropped_total", "market events dropped"],
+  ["aitrader_net_rx_paused", "network rx paused"],
+  ["aitrader_storage_queue_depth", "storage queue depth"],
+  ["aitrader_storage_write_errors_total", "storage write errors"],
+  ["aitrader_ai_requests_total", "AI requests"],
+  ["aitrader_ai_errors_total", "AI errors"],
+  ["aitrader_breaker_tripped_accounts", "breaker: tripped accounts"],
+  ["aitrader_breaker_safe_mode_traders", "breaker: traders in safe mode"],
+];
+
+function sumOf(samples: readonly Sample[], name: string): number | null {
+  const xs = samples.filter((s) => s.name === name);
+  return xs.length ? xs.reduce((a, s) => a + s.value, 0) : null;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+export default function System() {
+  const health = useApi((a) => a.health(), [], { refreshMs: 5000, on: ["status"] });
+  const decisions = useApi((a) => a.decisions({ limit: WINDOW }), [], { refreshMs: 30000, on: ["decision"], throttleMs: 5000 });
+  const metrics = useApi(async (a) => parsePrometheus(await a.metrics()), [], { refreshMs: 15000 });
+  const ws = useConnState();
+  const board = useMemo(() => {
+    const d = decisions.data ?? [];
+    return { rejects: rejectTop(d, 5), triggers: triggerShares(d), latency: latencyByProvider(d) };
+  }, [decisions.data]);
+
+  return (
+    <div className="page" data-testid="page-system">
+      <Panel id="health" title="Engine" state={health} isEmpty={() => false}>
+        {(h) => (
+          <div className="cards">
+            <div className="card">
+              <div className="card-label">Status</div>
+              <div className="card-value">
+                <StateBadge state={h.status} testid="health-status" />
+              </div>
+            </div>
+            <div className="card">
+              <div className="card-label">Mode</div>
+              <div className="card-value" data-testid="health-mode">
+                {h.mode || DASH}
+              </div>
+            </div>
+            <div className="card">
+              <div className="card-label">Version</div>
+              <div className="card-value mono">{h.version || DASH}</div>
+            </div>
+            <div className="card">
+              <div className="card-label">Uptime</div>
+              <div className="card-value">{fmtDuration(h.uptime_s * 1000)}</div>
+            </div>
+          </div>
+        )}
+      </Panel>
+      <div className="grid2">
+        <Panel id="plugins" title="Plugins" state={health} isEmpty={(h) => h.plugins.length === 0} empty="No plugin instances.">
+          {(h) => (
+            <div className="table-wrap">
+              <table data-testid="plugins-table">
+                <thead>
+                  <tr>
+                    <th>Instance</th>
+                    <th>Module</th>
+                    <th>Kind</th>
+                    <th>State</th>
+                    <th>Detail</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {h.plugins.map((p) => (
+                    <tr key={p.instance} data-testid="plugin-row">
+                      <td>{p.instance}</td>
+                      <td>{p.module}</td>
+                      <td>{p.kind}</td>
+                      <td>
+                        <StateBadge state={p.state} />
+                      </td>
+                      <td className="muted">{p.detail}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Panel>
+        <Panel id="connections" title="Connections">
+          <div className="table-wrap">
+            <table data-testid="connections-table">
+              <tbody>
+                <tr>
+                  <td>dashboard stream (/ws)</td>
+                  <td>
+                    <StateBadge state={ws} testid="conn-ws" />
+                  </td>
+                  <td />
+                </tr>
+                {(health.data?.plugins ?? [])
+                  .filter((p) => /^(exchange|ai|source|storage)$/.test(p.kind))
+                  .map((p) => (
+                    <tr key={p.instance}>
+                      <td>{p.instance}</td>
+                      <td>
+                        <StateBadge state={p.state} />
+                      </td>
+                      <td className="muted">{p.detail}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </div>
+        </Panel>
+      </div>
+      <div className="grid2">
+        <Panel id="ai-latency" title={`AI latency · last ${WINDOW} decisions`} state={decisions} empty="No decisions yet.">
+          {() => (
+            <div className="table-wrap">
+              <table data-testid="latency-table">
+                <thead>
+                  <tr>
+                    <th>Provider / model</th>
+                    <th className="r">Calls</th>
+                    <th className="r">p50</th>
+                    <th className="r">p95</th>
+                    <th className="r">max</th>
+                    <th className="r">Invalid</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {board.latency.map((l) => (
+                    <tr key={l.provider}>
+                      <td>{l.provider}</td>
+                      <td className="r num">{fmtInt(l.calls)}</td>
+                      <td className="r num">{fmtMs(l.p50)}</td>
+                      <td className="r num">{fmtMs(l.p95)}</td>
+                      <td className="r num">{fmtMs(l.max)}</td>
+                      <td className="r num">{fmtInt(l.invalid)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Panel>
+        <Panel id="rejects" title="Risk rejects · top 5" state={decisions} isEmpty={() => board.rejects.length === 0} empty="No refusals in the last decisions.">
+          {() => (
+            <div className="table-wrap">
+              <table data-testid="rejects-table">
+                <thead>
+                  <tr>
+                    <th>Rule</th>
+                    <th className="r">Count</th>
+                    <th className="r">Share</th>
+                    <th>Example</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {board.rejects.map((r) => (
+                    <tr key={r.key} data-testid="reject-row">
+                      <td>{r.key}</td>
+                      <td className="r num">{fmtInt(r.count)}</td>
+                      <td className="r num">{pct(r.share)}</td>
+                      <td className="muted small-text">{r.example}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Panel>
+      </div>
+      <div className="grid2">
+        <Panel id="triggers" title="Trigger sources" state={decisions} empty="No decisions yet.">
+          {() => (
+            <ul className="bars" data-testid="trigger-shares">
+              {board.triggers.map((t) => (
+                <li key={t.key} title={t.example}>
+                  <span className="bar-label">{t.key}</span>
+                  <span className="bar">
+                    <span style={{ width: pct(t.share).replace(" ", "") }} />
+                  </span>
+                  <span className="num">
+                    {fmtInt(t.count)} · {pct(t.share)}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Panel>
+        <Panel id="metrics" title="Engine gauges (/metrics)" state={metrics} empty="No metrics.">
+          {(samples) => (
+            <div className="table-wrap">
+              <table data-testid="metrics-table">
+                <tbody>
+                  {GAUGES.map(([name, label]) => {
+                    const v = sumOf(samples, name);
+                    return (
+                      <tr key={name}>
+                        <td>{label}</td>
+                        <td className="r num">{v === null ? DASH : fmtInt(v)}</td>
+                        <td className="muted mono small-text">{name}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Panel>
+      </div>
+    </div>
+  );
+}
