@@ -2,7 +2,9 @@
  *  - engine.c: lifecycle (create, start services and instances, run, stop in
  *    reverse order, free) and instance state;
  *  - engine_load.c: the config ([core] and [trader.*] schemas, plugin
- *    instances loaded and checked, traders cross-referenced).
+ *    instances loaded and checked, traders cross-referenced);
+ *  - engine_api.c: the control API (host->engine_call) over instances,
+ *    traders and the kill switch.
  * engine_sim.c drives an engine from outside, through engine.h only. */
 #ifndef AT_CORE_ENGINE_INTERNAL_H
 #define AT_CORE_ENGINE_INTERNAL_H

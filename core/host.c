@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "decimal.h"
 #include "engine.h"
+#include "engine_api.h"
 #include "http.h"
 #include "intern.h"
 #include "log.h"
@@ -203,6 +204,7 @@ static const at_host host = {
     .dec_mul_round = at_dec_mul_round,
     .metrics_text = h_metrics_text,
     .ws_open_proxy = h_ws_open_proxy,
+    .engine_call = engine_api_call,
 };
 
 const at_host *engine_host(void)

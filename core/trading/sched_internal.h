@@ -6,7 +6,7 @@
 #include "scheduler.h"
 
 #define SCHED_MAX_SYMBOLS 64
-/* Longest trader name: "<name>:short:<13-digit ms>" must fit AT_ID_LEN. */
+/* Longest trader name: "<name>:manual:<13-digit ms>" must fit AT_ID_LEN. */
 #define SCHED_MAX_TRADER 24
 /* Bar sizes whose latest INDICATOR is kept per symbol. */
 #define SCHED_MAX_BARS 8
@@ -79,6 +79,13 @@ struct sched {
     int sub_dec;
     /* stats */
     uint64_t ntriggers, nover, nmerged, ndecisions, nlate;
+    uint64_t nskipped, nmanual;
+    /* pause (trader.pause / trader.resume), kept in trader_state */
+    bool paused;
+    int64_t paused_ms;     /* when it last changed, 0 = never */
+    int64_t state_changes; /* changes stored so far: the audit_log rows' ids */
+    char paused_by[128];
+    char paused_reason[256];
     bool have_last; /* history rows seen while loading */
     int64_t load_last_ms;
     bool load_last_short;
@@ -99,6 +106,8 @@ void sched_store_trigger(sched *s, const char *key, int64_t ts_ms, const char *r
 void sched_publish_trigger(sched *s, const char *key, const char *reason, double salience,
                            bool short_mode);
 void sched_publish_alert(sched *s, const char *msg);
+/* The pause state as it is now: trader_state's row and one audit_log row. */
+void sched_store_state(sched *s);
 void sched_store_decision(sched *s, const char *key, const char *decision_id, int64_t ts_ms,
                           double cost_usd);
 

@@ -1,5 +1,6 @@
 /* The scheduler's edges: the `triggers` table (history read at start, one row
- * per trigger), the JSON of the indicator values behind a trigger, and the
+ * per trigger), `trader_state` (the pause, read at start after the history,
+ * before anything fires), the JSON of the indicator values behind a trigger, and the
  * TRIGGER / ALERT events. */
 #include <inttypes.h>
 #include <math.h>
@@ -51,6 +52,66 @@ static int on_history_row(void *arg, const at_db_row *row)
     return 0;
 }
 
+static void history_read(sched *s)
+{
+    sched_loaded(s, s->have_last, s->load_last_ms, s->load_last_short);
+}
+
+static int on_state_row(void *arg, const at_db_row *row)
+{
+    sched *s = arg;
+    int64_t ts = 0, changes = 0;
+    dbcol_int(row, 1, &ts);
+    dbcol_int(row, 4, &changes);
+    s->paused = dbcol_bool(row, 0);
+    s->paused_ms = ts;
+    s->state_changes = changes;
+    const char *by = dbcol_text(row, 2), *reason = dbcol_text(row, 3);
+    snprintf(s->paused_by, sizeof(s->paused_by), "%s", by ? by : "");
+    snprintf(s->paused_reason, sizeof(s->paused_reason), "%s", reason ? reason : "");
+    return 0;
+}
+
+static void on_state_done(void *arg, int err, const char *error)
+{
+    sched *s = arg;
+    s->querying = false;
+    if (s->freed) {
+        sched_free_now(s);
+        return;
+    }
+    if (err != AT_OK) {
+        s->h->log(s->inst, AT_LOG_WARN,
+                  "cannot read whether the trader was paused (%s): it runs until paused again",
+                  error ? error : at_strerror(err));
+    }
+    if (s->running) {
+        history_read(s);
+    }
+}
+
+/* The pause state, before anything can fire: a paused trader must not
+ * trigger once at every restart. */
+static void load_state(sched *s)
+{
+    at_db_value p[1] = {AT_DB_S(s->trader)};
+    s->querying = true;
+    int rc = s->h->db_query(s->inst,
+                            "SELECT paused, ts_ms, changed_by, reason, changes FROM trader_state "
+                            "WHERE trader = $1",
+                            p, 1, on_state_row, on_state_done, s);
+    if (rc < 0) {
+        if (rc != AT_ESTATE) {
+            s->h->log(s->inst, AT_LOG_WARN,
+                      "cannot read whether the trader was paused (%s): it runs until paused "
+                      "again",
+                      at_strerror(rc));
+        }
+        s->querying = false;
+        history_read(s);
+    }
+}
+
 static void on_history_done(void *arg, int err, const char *error)
 {
     sched *s = arg;
@@ -66,7 +127,7 @@ static void on_history_done(void *arg, int err, const char *error)
                   error ? error : at_strerror(err));
     }
     if (s->running) {
-        sched_loaded(s, s->have_last, s->load_last_ms, s->load_last_short);
+        load_state(s);
     }
 }
 
@@ -189,6 +250,62 @@ void sched_store_trigger(sched *s, const char *key, int64_t ts_ms, const char *r
         s->h->log(s->inst, AT_LOG_ERROR, "trigger %s not stored: %s", key, at_strerror(rc));
     }
     free(json);
+}
+
+static void on_state_stored(void *arg, int err, const char *error)
+{
+    if (err != AT_OK) {
+        engine_host()->log(arg, AT_LOG_ERROR, "pause state not stored: %s",
+                           error ? error : at_strerror(err));
+    }
+}
+
+/* The pause state's row (one per trader) and the change in audit_log, whose
+ * id goes on with the stored count of changes. */
+void sched_store_state(sched *s)
+{
+    int64_t now = s->paused_ms;
+    at_db_value p[6] = {
+        AT_DB_S(s->trader),    AT_DB_B(s->paused),        AT_DB_I(now),
+        AT_DB_S(s->paused_by), AT_DB_S(s->paused_reason), AT_DB_I(s->state_changes)};
+    int rc = s->h->db_write(s->inst,
+                            "INSERT INTO trader_state (trader, paused, ts_ms, changed_by, reason, "
+                            "changes) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (trader) DO "
+                            "UPDATE SET paused = excluded.paused, ts_ms = excluded.ts_ms, "
+                            "changed_by = excluded.changed_by, reason = excluded.reason, changes "
+                            "= excluded.changes",
+                            p, 6, on_state_stored, s->inst);
+    if (rc < 0 && rc != AT_ESTATE) {
+        s->h->log(s->inst, AT_LOG_ERROR, "pause state not stored: %s: it lasts until a restart",
+                  at_strerror(rc));
+        return;
+    }
+    const char *self = s->h->instance_name(s->inst);
+    const char *kind = s->paused ? "trader.pause" : "trader.resume";
+    char *id = at_asprintf("%s/%s/%" PRId64, self, kind, s->state_changes);
+    char *msg = at_asprintf("%s %s by %s%s%s", s->trader, s->paused ? "paused" : "resumed",
+                            s->paused_by[0] ? s->paused_by : "?", s->paused_reason[0] ? ": " : "",
+                            s->paused_reason);
+    json_t *o = json_pack("{s:s, s:b, s:s, s:s}", "trader", s->trader, "paused", s->paused, "by",
+                          s->paused_by, "reason", s->paused_reason);
+    char *data = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    if (id && msg && data) {
+        at_db_value a[6] = {AT_DB_S(id),   AT_DB_I(now), AT_DB_S(self),
+                            AT_DB_S(kind), AT_DB_S(msg), AT_DB_S(data)};
+        rc = s->h->db_write(s->inst,
+                            "INSERT INTO audit_log (id, ts_ms, instance, kind, message, "
+                            "data_json) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO "
+                            "NOTHING",
+                            a, 6, on_state_stored, s->inst);
+    }
+    if (!id || !msg || !data || (rc < 0 && rc != AT_ESTATE)) {
+        s->h->log(s->inst, AT_LOG_ERROR, "the pause change is not in audit_log: %s",
+                  at_strerror(id && msg && data ? rc : AT_ENOMEM));
+    }
+    free(id);
+    free(msg);
+    free(data);
 }
 
 /* The answering decision on its trigger's row (several add up their cost). */

@@ -90,7 +90,13 @@ void sched_get_stats(const sched *s, sched_stats *out)
         .merged = s->nmerged,
         .last_ms = s->last_ms,
         .next_ms = s->timer ? s->timer_at : INT64_MAX,
+        .paused = s->paused,
+        .paused_ms = s->paused_ms,
+        .skipped = s->nskipped,
+        .manual = s->nmanual,
     };
+    snprintf(out->paused_by, sizeof(out->paused_by), "%s", s->paused_by);
+    snprintf(out->paused_reason, sizeof(out->paused_reason), "%s", s->paused_reason);
 }
 
 /* ------------------------------------------------------------ history ring */
@@ -252,15 +258,31 @@ void sched_arm(sched *s)
 
 /* ---------------------------------------------------------------- trigger */
 
-/* The budget allows one more trigger now; otherwise say so (once a spell). */
-static bool budget_ok(sched *s, int64_t now, const char *key)
+/* One more trigger now would exceed a budget: msg says which. */
+static bool budget_over(const sched *s, int64_t now, const char *key, char *msg, size_t len)
 {
     size_t hour = hist_count_since(s, now - HOUR_MS), day = hist_count_since(s, now - DAY_MS);
     double cost = cost_since(s, now - DAY_MS);
     bool over_hour = s->cfg.max_hour > 0 && hour >= (size_t)s->cfg.max_hour;
     bool over_day = s->cfg.max_day > 0 && day >= (size_t)s->cfg.max_day;
     bool over_cost = s->cfg.max_cost_day > 0 && cost >= s->cfg.max_cost_day;
-    if (!over_hour && !over_day && !over_cost) {
+    if (over_cost) {
+        snprintf(msg, len, "%s: AI cost budget reached (%.4f USD in 24 h, max %.4f): %s skipped",
+                 s->trader, cost, s->cfg.max_cost_day, key);
+    } else if (over_hour || over_day) {
+        snprintf(msg, len,
+                 "%s: AI call budget reached (%zu in the last hour, max %" PRId64
+                 "; %zu in 24 h, max %" PRId64 "): %s skipped",
+                 s->trader, hour, s->cfg.max_hour, day, s->cfg.max_day, key);
+    }
+    return over_hour || over_day || over_cost;
+}
+
+/* The budget allows one more trigger now; otherwise say so (once a spell). */
+static bool budget_ok(sched *s, int64_t now, const char *key)
+{
+    char msg[256];
+    if (!budget_over(s, now, key, msg, sizeof(msg))) {
         /* A spell ends when a trigger passes again, but at most one ALERT an
          * hour: a trader living at its rolling limit would alert on every
          * other window otherwise. */
@@ -270,17 +292,6 @@ static bool budget_ok(sched *s, int64_t now, const char *key)
         return true;
     }
     s->nover++;
-    char msg[256];
-    if (over_cost) {
-        snprintf(msg, sizeof(msg),
-                 "%s: AI cost budget reached (%.4f USD in 24 h, max %.4f): %s skipped", s->trader,
-                 cost, s->cfg.max_cost_day, key);
-    } else {
-        snprintf(msg, sizeof(msg),
-                 "%s: AI call budget reached (%zu in the last hour, max %" PRId64
-                 "; %zu in 24 h, max %" PRId64 "): %s skipped",
-                 s->trader, hour, s->cfg.max_hour, day, s->cfg.max_day, key);
-    }
     s->h->log(s->inst, s->alerted ? AT_LOG_INFO : AT_LOG_WARN, "%s", msg);
     if (!s->alerted) {
         s->alerted = true;
@@ -290,19 +301,11 @@ static bool budget_ok(sched *s, int64_t now, const char *key)
     return false;
 }
 
-/* Fire (or skip, for the budget or a key already used) one trigger; the
- * caller moves the schedule on either way. */
-static void fire(sched *s, const char *key, const char *reason, double salience, bool short_mode,
-                 const sched_signal *sig)
+/* A trigger that passed every check: counted, a call in flight, stored,
+ * published. */
+static void fire_now(sched *s, int64_t now, const char *key, const char *reason, double salience,
+                     bool short_mode, const sched_signal *sig)
 {
-    int64_t now = now_ms(s);
-    if (hist_has(s, key)) {
-        s->h->log(s->inst, AT_LOG_DEBUG, "%s already triggered: skipped", key);
-        return;
-    }
-    if (!budget_ok(s, now, key)) {
-        return;
-    }
     sched_hist_push(s, now, key);
     s->last_ms = now;
     s->ntriggers++;
@@ -315,6 +318,27 @@ static void fire(sched *s, const char *key, const char *reason, double salience,
               salience, short_mode ? "short" : "long");
     sched_store_trigger(s, key, now, reason, salience, short_mode, sig);
     sched_publish_trigger(s, key, reason, salience, short_mode);
+}
+
+/* Fire (or skip, while paused, for the budget or a key already used) one
+ * trigger; the caller moves the schedule on either way. */
+static void fire(sched *s, const char *key, const char *reason, double salience, bool short_mode,
+                 const sched_signal *sig)
+{
+    int64_t now = now_ms(s);
+    if (hist_has(s, key)) {
+        s->h->log(s->inst, AT_LOG_DEBUG, "%s already triggered: skipped", key);
+        return;
+    }
+    if (s->paused) {
+        s->nskipped++;
+        s->h->log(s->inst, AT_LOG_DEBUG, "%s (%s) skipped: the trader is paused", key, reason);
+        return;
+    }
+    if (!budget_ok(s, now, key)) {
+        return;
+    }
+    fire_now(s, now, key, reason, salience, short_mode, sig);
 }
 
 static void fire_signal(sched *s, int64_t now)
@@ -464,6 +488,99 @@ static void on_decision(void *arg, const at_event *e)
     sched_arm(s);
 }
 
+/* --------------------------------------------------------------- control */
+
+/* One line of text: control characters become spaces, cut to fit. */
+static void one_line(const char *in, char *out, size_t len)
+{
+    size_t k = 0;
+    for (; in && *in && k + 1 < len; in++) {
+        unsigned char c = (unsigned char)*in;
+        out[k++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    }
+    out[k] = '\0';
+}
+
+/* Before its stored state is read a change would be overwritten by it, and
+ * a run could repeat a stored window's call. */
+static bool ready(const sched *s, char *why, size_t whylen)
+{
+    if (!s->running) {
+        snprintf(why, whylen, "trader %s is not running", s->trader);
+    } else if (!s->loaded) {
+        snprintf(why, whylen, "trader %s is still reading its stored triggers and state",
+                 s->trader);
+    }
+    return s->running && s->loaded;
+}
+
+int sched_set_paused(sched *s, bool paused, const char *by, const char *reason, bool *changed,
+                     char *why, size_t whylen)
+{
+    *changed = false;
+    if (!ready(s, why, whylen)) {
+        return AT_ESTATE;
+    }
+    if (s->paused == paused) {
+        return AT_OK;
+    }
+    *changed = true;
+    s->paused = paused;
+    s->paused_ms = now_ms(s);
+    s->state_changes++;
+    one_line(by, s->paused_by, sizeof(s->paused_by));
+    one_line(reason, s->paused_reason, sizeof(s->paused_reason));
+    s->h->log(s->inst, paused ? AT_LOG_WARN : AT_LOG_INFO, "%s by %s%s%s%s",
+              paused ? "paused" : "resumed", s->paused_by[0] ? s->paused_by : "?",
+              s->paused_reason[0] ? ": " : "", s->paused_reason,
+              paused ? " (no trigger until it is resumed; the schedule goes on)" : "");
+    sched_store_state(s);
+    return AT_OK;
+}
+
+int sched_run_now(sched *s, const char *by, char *key, const char **code, char *why, size_t whylen)
+{
+    *code = "not_ready";
+    if (!ready(s, why, whylen)) {
+        return AT_ESTATE;
+    }
+    *code = "paused";
+    if (s->paused) {
+        snprintf(why, whylen, "trader %s is paused: resume it first", s->trader);
+        return AT_ESTATE;
+    }
+    int64_t now = now_ms(s);
+    calls_expire(s, now);
+    *code = "call_in_flight";
+    if (s->ncalls > 0) {
+        snprintf(why, whylen, "trader %s has a call in flight (%s, since %" PRId64 " s)", s->trader,
+                 s->calls[0].key, (now - s->calls[0].ts_ms) / 1000);
+        return AT_ESTATE;
+    }
+    /* fits: the trader's name is at most SCHED_MAX_TRADER (sched_start) */
+    int n = snprintf(key, AT_ID_LEN, "%s:manual:%" PRId64, s->trader, now);
+    /* hist_has: two runs within a millisecond, the first answered already */
+    if (n < 0 || n >= AT_ID_LEN || hist_has(s, key)) {
+        snprintf(why, whylen, "trader %s ran %s already", s->trader, key);
+        return AT_ESTATE;
+    }
+    *code = "over_budget";
+    if (budget_over(s, now, key, why, whylen)) {
+        return AT_ESTATE;
+    }
+    *code = NULL;
+    s->nmanual++;
+    char who[128];
+    one_line(by, who, sizeof(who));
+    s->h->log(s->inst, AT_LOG_INFO, "manual run asked by %s", who[0] ? who : "?");
+    fire_now(s, now, key, "manual run", 0, s->short_mode, NULL);
+    /* The AI just saw the market: the period starts again from here, as it
+     * would from this stored trigger after a restart. */
+    s->next_due = now + period_ms(s);
+    sched_arm(s);
+    return AT_OK;
+}
+
 /* ------------------------------------------------------------- lifecycle */
 
 /* The stored history is in (or there is none): set the schedule from it. */
@@ -483,6 +600,12 @@ void sched_loaded(sched *s, bool have_last, int64_t last_ms, bool last_short)
                   (max64(s->next_due, now) - now) / 1000);
     } else {
         s->next_due = now;
+    }
+    if (s->paused) {
+        s->h->log(s->inst, AT_LOG_WARN,
+                  "paused (since %" PRId64 " s, by %s%s%s): no trigger until it is resumed",
+                  (now - s->paused_ms) / 1000, s->paused_by[0] ? s->paused_by : "?",
+                  s->paused_reason[0] ? ": " : "", s->paused_reason);
     }
     sched_arm(s);
 }

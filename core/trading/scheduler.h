@@ -36,7 +36,18 @@
  *    triggers are read back (budgets and the last trigger), so the next due is
  *    computed from the stored T and mode: a restart within a window does not
  *    trigger again. With no storage the state lives in memory only.
- *  - the first start with no stored trigger triggers at once (long mode). */
+ *  - the first start with no stored trigger triggers at once (long mode).
+ *  - pause (sched_set_paused, the engine control API's trader.pause): a
+ *    paused scheduler publishes no trigger, but its timer and the signals are
+ *    still followed (windows that fall due are skipped and the schedule moves
+ *    on, modes change), so on resume it goes on with a current schedule; the state is kept in
+ *    `trader_state` (and each change in audit_log) and read back at start
+ *    before the first trigger can fire.
+ *  - a manual run (sched_run_now, trader.run): one trigger now with reason
+ *    "manual run" and the key "<trader>:manual:<now ms>", stored like every
+ *    trigger; it skips the schedule and the cooldown but not the budgets, is
+ *    refused while paused or with a call in flight, and restarts the period
+ *    (as the stored trigger would after a restart). */
 #ifndef AT_CORE_TRADING_SCHEDULER_H
 #define AT_CORE_TRADING_SCHEDULER_H
 
@@ -74,6 +85,12 @@ typedef struct sched_stats {
     double cost_day;      /* USD of the decisions of the last 24 h */
     int64_t last_ms;      /* time of the last trigger, INT64_MIN when none */
     int64_t next_ms;      /* when the timer fires next, INT64_MAX when unarmed */
+    bool paused;
+    int64_t paused_ms;   /* when the pause state last changed; 0 = never */
+    char paused_by[128]; /* who changed it, and why */
+    char paused_reason[256];
+    uint64_t skipped; /* windows that fell due while paused */
+    uint64_t manual;  /* manual runs */
 } sched_stats;
 
 typedef struct sched sched;
@@ -86,5 +103,18 @@ int sched_start(sched *s);
 void sched_stop(sched *s);
 void sched_free(sched *s);
 void sched_get_stats(const sched *s, sched_stats *out);
+
+/* Pause (true) or resume: logged, stored (trader_state and audit_log) with
+ * who and why (cleaned to one line; NULL = none). AT_OK also when it was in
+ * that state already (*changed false, nothing stored); AT_ESTATE (why says
+ * it) before the stored state is read. */
+int sched_set_paused(sched *s, bool paused, const char *by, const char *reason, bool *changed,
+                     char *why, size_t whylen);
+/* A manual run now (see above), asked by `by` (logged; NULL = nobody
+ * named): AT_OK with the trigger's key in key (at least AT_ID_LEN bytes), or
+ * AT_ESTATE with *code saying why in a word ("paused", "call_in_flight",
+ * "over_budget", "not_ready": not started or still reading its history)
+ * and `why` in a sentence. */
+int sched_run_now(sched *s, const char *by, char *key, const char **code, char *why, size_t whylen);
 
 #endif

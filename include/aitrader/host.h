@@ -596,6 +596,22 @@ typedef struct at_host {
      */
     at_ws *(*ws_open_proxy)(at_instance *inst, const char *url, const char *proxy,
                             const at_ws_cbs *cbs, void *arg);
+
+    /* ---- added in ABI 1.5 ---- */
+
+    /**
+     * The engine's own control API (what the dashboard shows and changes
+     * about the engine rather than the market): `method` with `params` (a
+     * JSON object as text, or NULL) answers AT_OK and a JSON text in
+     * *result, or a negative code and {"code": "...", "message": "..."} in
+     * *result (AT_ENOENT: unknown method or target; AT_EINVAL: bad params;
+     * AT_ESTATE: not now; AT_EIO: a file it writes could not be written).
+     * *result is transferred (free it); NULL only on
+     * AT_ENOMEM. Main loop. Methods are listed in README ("Engine control
+     * API"): health, traders, trader.run, trader.pause, trader.resume,
+     * kill_switch.get, kill_switch.set …; a method's answer only gains keys.
+     */
+    int (*engine_call)(at_instance *inst, const char *method, const char *params, char **result);
 } at_host;
 
 #ifdef __cplusplus

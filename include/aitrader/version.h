@@ -31,7 +31,7 @@
  * (at_exchange_ops, at_risk_ops) and at_ev_risk_verdict.verdict/sz/name
  * (payload version 3), at_http_req.proxy and host->ws_open_proxy; 1.4 added
  * AT_EV_ALGO_ORDER, at_ev_order_intent.ttl_ms and the algo ids of
- * at_ev_order/at_ev_fill (payload version 4).
+ * at_ev_order/at_ev_fill (payload version 4); 1.5 added host->engine_call.
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H
@@ -44,6 +44,6 @@
 /** Plugin ABI major: any incompatible change bumps it; the loader requires an exact match. */
 #define AT_ABI_MAJOR 1
 /** Plugin ABI minor: appended fields; the loader accepts plugins with minor <= the engine's. */
-#define AT_ABI_MINOR 4
+#define AT_ABI_MINOR 5
 
 #endif

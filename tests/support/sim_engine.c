@@ -14,6 +14,12 @@
 void sim_engine_open(sim_engine *s, const char *tag, const char *dir, int64_t start_us,
                      bool no_gate)
 {
+    sim_engine_open_ini(s, tag, dir, start_us, no_gate, NULL);
+}
+
+void sim_engine_open_ini(sim_engine *s, const char *tag, const char *dir, int64_t start_us,
+                         bool no_gate, const char *extra)
+{
     char again[sizeof(s->dir)] = ""; /* dir may be s->dir itself */
     if (dir) {
         snprintf(again, sizeof(again), "%s", dir);
@@ -30,9 +36,14 @@ void sim_engine_open(sim_engine *s, const char *tag, const char *dir, int64_t st
     assert_non_null(f);
     const char *level = getenv("AT_TEST_LOG_LEVEL");
     fprintf(f,
-            "[core]\nplugin_dir = %s/plugins\ndata_dir = %s/data\nsql_dir = %s/sql\n"
+            "[core]\nplugin_dir = %s/plugins%s%s%s\ndata_dir = %s/data\nsql_dir = %s/sql\n"
             "log_level = %s\n[storage.sqlite]\npath = %s/t.db\n",
-            AT_TEST_BINARY_DIR, s->dir, AT_TEST_SOURCE_DIR, level ? level : "error", s->dir);
+            AT_TEST_BINARY_DIR, extra ? ", " : "", extra ? AT_TEST_BINARY_DIR : "",
+            extra ? "/test-plugins" : "", s->dir, AT_TEST_SOURCE_DIR, level ? level : "error",
+            s->dir);
+    if (extra) {
+        fputs(extra, f);
+    }
     fclose(f);
     engine_opts o = {
         .config_path = ini, .sim_clock = true, .sim_start_us = start_us, .no_gate = no_gate};

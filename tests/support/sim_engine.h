@@ -35,6 +35,11 @@ typedef struct sim_engine {
  * AT_TEST_LOG_LEVEL, default error. */
 void sim_engine_open(sim_engine *s, const char *tag, const char *dir, int64_t start_us,
                      bool no_gate);
+/* The same with `extra` appended to its modules.ini (more sections:
+ * [exchange.*], [ai.*], [trader.*] …; build/test-plugins is searched too).
+ * The file is s->dir/modules.ini. */
+void sim_engine_open_ini(sim_engine *s, const char *tag, const char *dir, int64_t start_us,
+                         bool no_gate, const char *extra);
 /* Free the engine; remove its directory when `remove`. */
 void sim_engine_close(sim_engine *s, bool remove);
 /* A write through `as`, waited for (and asserted) until committed. */
