@@ -229,7 +229,7 @@ void okx_recon_start(okx_ctx *c)
                        "('cancel', 'amend', 'cancel_algo') AND state = 'sent'",
                        p, 1, NULL, NULL);
         int qrc = c->h->db_query(c->inst,
-                                 "SELECT intent_id, cl_ord_id, inst_id, op, created_ms FROM orders "
+                                 "SELECT intent_id, cl_ord_id, inst_id, op, updated_ms FROM orders "
                                  "WHERE account = $1 AND op IN ('place', 'close_position') AND "
                                  "state IN ('sent', 'unknown')",
                                  p, 1, on_unsettled_row, on_unsettled_done, rc);

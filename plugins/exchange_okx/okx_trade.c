@@ -234,11 +234,32 @@ static void send_intent(intent *t)
     }
 }
 
+static void on_stamped(void *arg, int err, const char *error)
+{
+    intent *t = arg;
+    if (err == AT_OK) {
+        send_intent(t);
+        return;
+    }
+    char text[256];
+    snprintf(text, sizeof(text), "not sent: its row could not be stamped before the send: %s",
+             error ? error : "storage error");
+    finish(t, "failed", false, "", text, NULL, 0);
+}
+
 static void on_lever(void *arg, bool ok, const char *code, const char *msg)
 {
     intent *t = arg;
     if (ok) {
-        send_intent(t);
+        /* The leverage took a while (a call, maybe a queue): the row says
+         * when the request leaves, so a reconciliation after a crash waits
+         * for this request's expTime, not the row's first. */
+        okx_ctx *c = t->c;
+        const at_db_value p[] = {AT_DB_S(t->ev.intent_id), AT_DB_I(c->h->now_us() / 1000)};
+        if (c->h->db_write(c->inst, "UPDATE orders SET updated_ms = $2 WHERE intent_id = $1", p, 2,
+                           on_stamped, t) != AT_OK) {
+            on_stamped(t, AT_EIO, "storage refused the write");
+        }
         return;
     }
     char text[256];
@@ -286,6 +307,21 @@ static void on_takeover_done(void *arg, int err, const char *error)
                                  "sent)");
 }
 
+/* The takeover's UPDATE is committed (durable before anything is sent: a
+ * crash after the send must find the row "sent", never "unsent" again):
+ * now see whose nonce the row holds. */
+static void on_takeover_written(void *arg, int err, const char *error)
+{
+    intent *t = arg;
+    const at_db_value q[] = {AT_DB_S(t->ev.intent_id)};
+    if (err != AT_OK ||
+        t->c->h->db_query(t->c->inst,
+                          "SELECT msg FROM orders WHERE intent_id = $1 AND state = 'sent'", q, 1,
+                          on_takeover_row, on_takeover_done, t) != AT_OK) {
+        not_stored(t, err != AT_OK ? error : "storage refused the query");
+    }
+}
+
 /* The INSERT failed: a duplicate id, or the row a previous run left
  * "unsent" that this intent (published again by its owner) takes over. */
 static void takeover(intent *t)
@@ -303,13 +339,7 @@ static void takeover(intent *t)
                             "UPDATE orders SET state = 'sent', sz = $3, px = $4, msg = $5, "
                             "code = NULL, updated_ms = $6 WHERE intent_id = $1 AND account = $2 "
                             "AND state = 'unsent'",
-                            p, 6, NULL, NULL);
-    const at_db_value q[] = {AT_DB_S(t->ev.intent_id)};
-    if (rc == AT_OK) {
-        rc = c->h->db_query(c->inst,
-                            "SELECT msg FROM orders WHERE intent_id = $1 AND state = 'sent'", q, 1,
-                            on_takeover_row, on_takeover_done, t);
-    }
+                            p, 6, on_takeover_written, t);
     if (rc != AT_OK) {
         not_stored(t, "storage refused the write");
     }
@@ -471,7 +501,7 @@ void okx_trade_submit(okx_ctx *c, const at_ev_order_intent *ev)
 /* ------------------------------------------------------------ a previous run's rows */
 
 int okx_trade_reconcile(okx_ctx *c, const char *intent_id, const char *cl_ord_id,
-                        const char *inst_id, at_intent_op op, int64_t created_ms)
+                        const char *inst_id, at_intent_op op, int64_t stamped_ms)
 {
     intent *t = calloc(1, sizeof(*t));
     if (!t) {
@@ -484,10 +514,12 @@ int okx_trade_reconcile(okx_ctx *c, const char *intent_id, const char *cl_ord_id
     snprintf(t->ev.cl_ord_id, sizeof(t->ev.cl_ord_id), "%s", cl_ord_id);
     snprintf(t->inst_id, sizeof(t->inst_id), "%s", inst_id);
     t->in = okx_insts_find(c->insts, t->inst_id);
-    /* Its request, if it left, carried expTime = send time + timeout, the
-     * send at most a set-leverage (one timeout) after the row: until then
-     * a "not at OKX" would not be final. */
-    t->due_ms = created_ms + 2 * c->timeout_ms + LOOKUP_GRACE_MS;
+    /* Its request, if it left, carried expTime = send time + timeout. The
+     * row's updated_ms is stamped (and committed) before a send that did not
+     * follow the row at once (after a set-leverage, its queue, a takeover),
+     * so the send was at most one timeout after it: until then a "not at
+     * OKX" would not be final. */
+    t->due_ms = stamped_ms + 2 * c->timeout_ms + LOOKUP_GRACE_MS;
     lookup(t);
     return AT_OK;
 }
