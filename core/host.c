@@ -123,6 +123,14 @@ static at_httpd *h_httpd_start(at_instance *in, const at_httpd_opts *o, const at
                                void *arg)
 {
     net *n = engine_net();
+    /* at_httpd_opts has no size field: a plugin built before ABI 1.5 hands a
+     * struct that ends before `ws_origins`, so read only what it has. */
+    const at_plugin *p = in ? in->lp.plugin : NULL;
+    if (o && p && p->abi_major == 1 && p->abi_minor < 5) {
+        at_httpd_opts old = {0};
+        memcpy(&old, o, offsetof(at_httpd_opts, ws_origins));
+        return n ? net_httpd_start(n, in->name, &old, cbs, arg) : NULL;
+    }
     return n ? net_httpd_start(n, in ? in->name : "core", o, cbs, arg) : NULL;
 }
 

@@ -284,6 +284,8 @@ void net_req_info_clear(net_req_info *ri)
     free(ri->auth);
     free(ri->ctype);
     free(ri->peer);
+    free(ri->origin);
+    free(ri->host);
     free(ri->body);
     memset(ri, 0, sizeof(*ri));
 }

@@ -240,10 +240,12 @@ int net_http_request(nt_srv *srv, hconn *hc, const char *uri)
     r->info.auth = copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
     r->info.ctype = copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
     r->info.peer = at_strdup(peer);
+    r->info.origin = copy_hdr(wsi, WSI_TOKEN_ORIGIN);
+    r->info.host = copy_hdr(wsi, WSI_TOKEN_HOST);
     char *cl = copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
     char *te = copy_hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
     bool ok = r->info.method && r->info.path && r->info.query && r->info.auth && r->info.ctype &&
-              r->info.peer && cl && te;
+              r->info.peer && r->info.origin && r->info.host && cl && te;
     r->content_length = cl ? (size_t)strtoull(cl, NULL, 10) : 0;
     bool body = r->content_length > 0 || (te && strcasestr(te, "chunked"));
     free(cl);
@@ -254,8 +256,17 @@ int net_http_request(nt_srv *srv, hconn *hc, const char *uri)
         return -1;
     }
     hc->req = r;
-    if (r->content_length > srv->max_body) {
-        r->too_big = true;
+    if (r->content_length > srv->max_body && !dotdot) {
+        /* Answered now, from the headers: a client that waits for "100
+         * Continue" (curl over 1 MiB) never sends the body, one already
+         * sending reads the 413 while the rest is drained (never stored),
+         * and the connection is closed after it. */
+        r->too_big = r->early = true;
+        log_msg(srv->who, AT_LOG_WARN, "httpd: %s %s: body of %zu bytes is over %zu, answered 413",
+                r->info.method, r->info.path, r->content_length, srv->max_body);
+        return local_answer(r, 413,
+                            "{\"error\":{\"code\":\"too_large\",\"message\":"
+                            "\"request body too large\"}}");
     }
     if (dotdot) {
         r->reject = 404;
@@ -308,6 +319,10 @@ int net_http_body(hconn *hc, const void *in, size_t len)
 int net_http_body_done(hconn *hc)
 {
     hreq *r = hc->req;
+    if (r && r->early) {
+        r->drained = true;
+        return r->sent ? -1 : 0; /* closed once the answer is out too */
+    }
     if (!r || r->dispatched || r->resp) {
         return 0;
     }
@@ -317,7 +332,9 @@ int net_http_body_done(hconn *hc)
     if (r->too_big) {
         log_msg(hc->srv->who, AT_LOG_WARN, "httpd: %s %s: body over %zu bytes, answered 413",
                 r->info.method, r->info.path, hc->srv->max_body);
-        return local_answer(r, 413, "{\"error\":\"request body too large\"}");
+        return local_answer(r, 413,
+                            "{\"error\":{\"code\":\"too_large\",\"message\":"
+                            "\"request body too large\"}}");
     }
     return dispatch(r);
 }
@@ -399,6 +416,10 @@ static int write_headers(struct lws *wsi, hreq *r)
             goto out;
         }
     }
+    if (r->early && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                                 (const unsigned char *)"close", 5, &p, end)) {
+        goto out;
+    }
     if (rs->no_store && !own_cache &&
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                      (const unsigned char *)"no-store", 8, &p, end)) {
@@ -442,6 +463,11 @@ int net_http_writeable(hconn *hc)
             lws_callback_on_writable(wsi);
             return 0;
         }
+    }
+    if (r->early) {
+        /* the body is still coming (or was): no next transaction on it */
+        r->sent = true;
+        return r->drained ? -1 : 0;
     }
     hc->req = NULL;
     req_free(hc->srv->n, r);

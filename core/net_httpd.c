@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <aitrader/origin.h>
+
 #include "log.h"
 #include "net_internal.h"
 #include "util.h"
@@ -35,6 +37,10 @@ void nt_srv_free(nt_srv *s)
     free(s->listen);
     free(s->static_dir);
     free(s->ws_path);
+    for (size_t i = 0; s->ws_origins && s->ws_origins[i]; i++) {
+        free(s->ws_origins[i]);
+    }
+    free(s->ws_origins);
     free(s);
 }
 
@@ -98,6 +104,20 @@ at_httpd *net_httpd_start(net *n, const char *who, const at_httpd_opts *opts,
     }
     if (o.ws_path && !(s->ws_path = at_strdup(o.ws_path))) {
         goto nomem;
+    }
+    if (o.ws_origins) {
+        size_t k = 0;
+        while (o.ws_origins[k]) {
+            k++;
+        }
+        if (!(s->ws_origins = calloc(k + 1, sizeof(char *)))) {
+            goto nomem;
+        }
+        for (size_t i = 0; i < k; i++) {
+            if (!(s->ws_origins[i] = at_strdup(o.ws_origins[i]))) {
+                goto nomem;
+            }
+        }
     }
     s->n = n;
     s->port = o.port;
@@ -300,6 +320,8 @@ void net_httpd_deliver(net *n, net_dlv *d)
             .body = d->req.body ? d->req.body : "",
             .body_len = d->req.body ? d->req.body_len : 0,
             .peer = d->req.peer ? d->req.peer : "",
+            .origin = d->req.origin ? d->req.origin : "",
+            .host = d->req.host ? d->req.host : "",
         };
         if (h->cbs.on_request) {
             h->cbs.on_request(h->arg, h, &r);
@@ -664,15 +686,45 @@ static void hconn_free(hconn *hc)
     free(hc);
 }
 
-/* Only ws_path upgrades, and none once stopping. */
+/* A browser page the server's ws_origins refuse (aitrader/origin.h). */
+static bool ws_origin_refused(nt_srv *srv, struct lws *wsi)
+{
+    if (!srv->ws_origins) {
+        return false;
+    }
+    char origin[512] = "", host[512] = "";
+    int olen = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+    int hlen = lws_hdr_total_length(wsi, WSI_TOKEN_HOST);
+    if (olen >= (int)sizeof(origin) || hlen >= (int)sizeof(host)) {
+        return true; /* no origin we would allow is that long */
+    }
+    if ((olen > 0 && lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0) ||
+        (hlen > 0 && lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) < 0)) {
+        return true;
+    }
+    if (at_origin_allowed(origin, host, (const char *const *)srv->ws_origins)) {
+        return false;
+    }
+    log_msg(srv->who, AT_LOG_WARN, "httpd: WebSocket from Origin '%.200s' (Host '%.200s') refused",
+            origin, host);
+    return true;
+}
+
+/* Only ws_path upgrades, from an allowed Origin, and none once stopping. */
 static int ws_filter(nt_srv *srv, struct lws *wsi)
 {
     char uri[256];
     if (!srv || srv->stopping || !srv->ws_path ||
-        lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0) {
+        lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
+        strcmp(uri, srv->ws_path) != 0) {
         return 1;
     }
-    return strcmp(uri, srv->ws_path) != 0;
+    if (ws_origin_refused(srv, wsi)) {
+        /* a status the client can show rather than a bare close */
+        lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "Origin not allowed");
+        return 1;
+    }
+    return 0;
 }
 
 static int ws_established(nt_srv *srv, hconn *hc)

@@ -180,6 +180,7 @@ typedef enum net_dlv_kind {
 /* The strings of one HTTP request; moved, not copied, into the delivery. */
 typedef struct net_req_info {
     char *method, *path, *query, *auth, *ctype, *peer;
+    char *origin, *host; /* Origin and Host headers, "" when absent */
     char *body;
     size_t body_len, body_cap;
 } net_req_info;
@@ -265,6 +266,7 @@ typedef struct nt_srv {
     int port;
     char *static_dir;
     char *ws_path;
+    char **ws_origins; /* NULL-terminated (at_httpd_opts.ws_origins), or NULL = no check */
     size_t max_body;
     struct lws_vhost *vh;
     /* Our own listening socket, adopted into lws as a raw fd: lws 4.1.6 binds
@@ -290,6 +292,9 @@ typedef struct hreq {
     bool abandoned;   /* client gone or answer overdue: being closed */
     int64_t since_us; /* when it was dispatched */
     bool too_big;     /* body over max_body: drained, answered 413 */
+    bool early;       /* answered before its body (413 at once): drained, then closed */
+    bool sent;        /* that early answer is written */
+    bool drained;     /* its body is all read */
     int reject;       /* status the net thread answers itself once the body is in */
     net_resp *resp;
     bool hdrs_sent;

@@ -220,6 +220,12 @@ typedef struct at_httpd_req {
     const char *body;          /**< NUL-terminated; "" when none */
     size_t body_len;
     const char *peer; /**< client address */
+
+    /* ---- added in ABI 1.5 (filled by the engine; a plugin built before
+     * reads only the fields above) ---- */
+
+    const char *origin; /**< Origin header, or "" (see aitrader/origin.h) */
+    const char *host;   /**< Host header, or "" */
 } at_httpd_req;
 
 /** Server options; pointers are borrowed. */
@@ -228,7 +234,20 @@ typedef struct at_httpd_opts {
     int port;               /**< 0 = pick a free port (see httpd_port) */
     const char *static_dir; /**< files served for GET paths no handler took, or NULL */
     const char *ws_path;    /**< path that upgrades to WebSocket, e.g. "/ws"; NULL = none */
-    size_t max_body;        /**< request body cap; 0 = 1 MiB */
+    size_t max_body;        /**< request body cap; 0 = 1 MiB. A request whose Content-Length
+                                 is over it is answered 413 from its headers (the body
+                                 drained, never kept, then the connection closed) */
+
+    /* ---- added in ABI 1.5 (the engine reads it only from plugins built with
+     * ABI 1.5 or later: at_httpd_opts has no size field) ---- */
+
+    /**
+     * Origins allowed to open ws_path (a NULL-terminated list, copied; NULL =
+     * no check): a handshake whose Origin at_origin_allowed()
+     * (aitrader/origin.h) refuses with this list is answered 403 and never
+     * reaches on_ws_open. An empty list still allows the server's own page.
+     */
+    const char *const *ws_origins;
 } at_httpd_opts;
 
 /** Server callbacks; all run on the main loop. */

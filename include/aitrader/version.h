@@ -31,7 +31,8 @@
  * (at_exchange_ops, at_risk_ops) and at_ev_risk_verdict.verdict/sz/name
  * (payload version 3), at_http_req.proxy and host->ws_open_proxy; 1.4 added
  * AT_EV_ALGO_ORDER, at_ev_order_intent.ttl_ms and the algo ids of
- * at_ev_order/at_ev_fill (payload version 4); 1.5 added host->engine_call.
+ * at_ev_order/at_ev_fill (payload version 4); 1.5 added host->engine_call,
+ * at_httpd_req.origin/host and at_httpd_opts.ws_origins (aitrader/origin.h).
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H
