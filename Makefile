@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 AT_WERROR  ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build run test test-fast asan bench install clean format format-check
+.PHONY: all deps build web run test test-fast asan bench install clean format format-check
 
 all: build
 
@@ -19,6 +19,16 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
 	    -DAT_WERROR=$(AT_WERROR) $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
+	@$(MAKE) --no-print-directory web
+
+# The dashboard (web/ -> web/dist, served by ui_dashboard): rebuilt only when
+# a file of web/ changed since the last build (the stamp web/dist/.built).
+# Without node/npm scripts/web.sh says so and builds nothing (exit 0).
+WEB_SRC := $(shell find web/src web/index.html web/package.json web/package-lock.json \
+                web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+web: web/dist/.built
+web/dist/.built: $(WEB_SRC) scripts/web.sh
+	@bash scripts/web.sh
 
 # Run the engine with ./modules.ini (Ctrl-C stops it cleanly).
 run: build
@@ -56,4 +66,4 @@ format-check:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') && echo "format-check: ok"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) web/dist

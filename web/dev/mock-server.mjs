@@ -98,7 +98,6 @@ const fills = [];
 const equity = new Map(accounts.map((a) => [a.id, []]));
 const pnlBooks = new Map(); // `${origin}|${account}` -> { realized, fees, funding }
 let killSwitch = { on: false, since_ms: null, by: null, reason: null };
-const breaker = new Map(accounts.map((a) => [a.id, { tripped: false, rule: null, until_ms: null, day_start: S(a.cash), peak: S(a.cash) }]));
 let seq = 0;
 const nextId = (p) => `${p}${Date.now().toString(36)}${(++seq).toString(36).padStart(4, "0")}`;
 
@@ -108,6 +107,8 @@ const traders = [
 ];
 for (const t of traders) t.next_call_ms = now() + t.periodMs;
 const decisions = []; // newest last
+const rejections = []; // risk refusals, newest last
+const pnlSeries = []; // pnl rows as they were, oldest first
 
 // ------------------------------------------------------------ positions & pnl
 function posKey(account, instId, posSide) {
@@ -139,13 +140,12 @@ function positionView(account, key, p) {
     mgnMode: p.mgnMode,
     pos: S(p.pos),
     avgPx: S(p.avgPx),
-    markPx: S(markOf(instId)),
     upl: S(uplOf(p, instId, posSide)),
     lever: String(p.lever),
-    liqPx: "",
+    liqPx: null,
     margin: S(div(notional, D(String(p.lever)))),
     realizedPnl: S(p.realized),
-    uTime: String(p.uTime),
+    ts: p.uTime,
   };
 }
 function accountPositions(account) {
@@ -168,7 +168,7 @@ function accountMargin(a) {
 }
 function accountView(a) {
   const eq = accountEquity(a);
-  return { id: a.id, exchange: a.exchange, demo: a.demo, posMode: a.posMode, equity: S(eq), available: S(eq - accountMargin(a)), upl: S(accountUpl(a.id)), trades: a.trades };
+  return { id: a.id, exchange: a.exchange, demo: a.demo, posMode: a.posMode, tdMode: "cross", equity: S(eq), available: S(eq - accountMargin(a)), upl: S(accountUpl(a.id)), ccy: "USDT" };
 }
 function balanceView(a) {
   const eq = accountEquity(a);
@@ -176,11 +176,8 @@ function balanceView(a) {
   return {
     account: a.id,
     totalEq: S(eq),
-    availEq: S(avail),
-    upl: S(accountUpl(a.id)),
-    imr: S(accountMargin(a)),
-    uTime: String(now()),
-    details: [{ ccy: "USDT", eq: S(eq), cashBal: S(a.cash), availBal: S(avail), frozenBal: "0", upl: S(accountUpl(a.id)) }],
+    ts: now(),
+    details: [{ ccy: "USDT", eq: S(eq), availEq: S(avail), upl: S(accountUpl(a.id)), ts: now() }],
   };
 }
 
@@ -237,19 +234,73 @@ function applyFill(order, px, sz) {
     fee: S(fee),
     feeCcy: "USDT",
     maker: order.ordType === "limit",
-    ts: String(now()),
+    ts: now(),
   };
   fills.push(f);
   order.accFillSz = S(D(order.accFillSz || "0") + sz);
   order.avgPx = S(px);
   order.fee = S(D(order.fee || "0") + fee);
   order.state = "filled";
-  order.uTime = String(now());
+  order.uTime = now();
   broadcast("fill", f);
-  broadcast("order", order);
+  broadcast("order", liveOrderView(order));
   broadcast("position", positionView(a.id, key, p));
   broadcast("balance", balanceView(a));
   return f;
+}
+
+// The two shapes the engine gives an order: live (the ORDER event, open
+// orders, /ws) and stored (orders rows: history, a decision's orders).
+function liveOrderView(o) {
+  return {
+    account: o.account,
+    instId: o.instId,
+    ordId: o.ordId ?? "",
+    clOrdId: o.clOrdId,
+    side: o.side,
+    posSide: o.posSide,
+    ordType: o.ordType,
+    state: o.state,
+    px: o.px || null,
+    sz: o.sz,
+    accFillSz: o.accFillSz || "0",
+    avgPx: o.avgPx || null,
+    fee: o.fee || "0",
+    feeCcy: "USDT",
+    reduceOnly: o.reduceOnly,
+    cTime: o.cTime,
+    uTime: o.uTime,
+  };
+}
+function rowOrderView(o) {
+  return {
+    intentId: o.intent_id,
+    clOrdId: o.clOrdId,
+    ordId: o.ordId,
+    origin: o.origin,
+    decisionId: o.decision_id,
+    account: o.account,
+    instId: o.instId,
+    op: o.op ?? "place",
+    side: o.side,
+    posSide: o.posSide,
+    tdMode: o.tdMode ?? "cross",
+    ordType: o.ordType,
+    sz: o.sz,
+    px: o.px || null,
+    reduceOnly: o.reduceOnly,
+    tpTriggerPx: o.tpTriggerPx || null,
+    slTriggerPx: o.slTriggerPx || null,
+    state: o.state,
+    accFillSz: o.accFillSz || null,
+    avgPx: o.avgPx || null,
+    fee: o.fee || null,
+    feeCcy: "USDT",
+    code: o.code ?? null,
+    msg: o.msg ?? null,
+    createdMs: o.cTime,
+    updatedMs: o.uTime,
+  };
 }
 
 function pnlRows() {
@@ -269,7 +320,7 @@ function pnlRows() {
       unrealized: S(unrealized),
       net: S(b.realized + b.fees + b.funding + unrealized),
       positions: accountPositions(account).length,
-      ts_ms: now(),
+      ts: now(),
     });
   }
   return out;
@@ -294,11 +345,13 @@ function isEntry(a, o) {
 }
 
 function reject(o, rule, message) {
+  const [inst, name] = rule.split("/");
+  rejections.push({ intentId: o.intent_id, rule: inst, ruleName: name ?? "", reason: message, createdMs: now(), account: o.account, origin: o.origin, instId: o.instId, side: o.side, sz: o.sz });
   o.state = "rejected";
   o.code = "risk_rejected";
   o.msg = `${rule}: ${message}`;
   orders.push(o);
-  broadcast("order", o);
+  broadcast("order", liveOrderView(o));
   throw new HttpError(422, "risk_rejected", `${rule}: ${message}`, rule);
 }
 
@@ -357,8 +410,8 @@ function placeOrder(body, origin = "manual", decisionId = null) {
     tpTriggerPx: body.tpTriggerPx ?? "",
     slTriggerPx: body.slTriggerPx ?? "",
     lever: body.lever ? Number(body.lever) : 0,
-    cTime: String(now()),
-    uTime: String(now()),
+    cTime: now(),
+    uTime: now(),
   };
   if (body.lever !== undefined) {
     const l = Number(body.lever);
@@ -379,7 +432,7 @@ function placeOrder(body, origin = "manual", decisionId = null) {
   o.ordId = String(700000000 + orders.length);
   o.state = "live";
   orders.push(o);
-  broadcast("order", o);
+  broadcast("order", liveOrderView(o));
   if (ordType === "market") applyFill(o, side === "buy" ? askOf(instId) : bidOf(instId), sz);
   return { intent_id, clOrdId: o.clOrdId, ordId: o.ordId, state: o.state };
 }
@@ -389,8 +442,8 @@ function cancelOrder(account, ordId) {
   if (!o) throw new HttpError(404, "not_found", `no order ${ordId} on ${account}`);
   if (o.state !== "live" && o.state !== "partially_filled") throw new HttpError(409, "not_open", `order ${ordId} is ${o.state}`);
   o.state = "canceled";
-  o.uTime = String(now());
-  broadcast("order", o);
+  o.uTime = now();
+  broadcast("order", liveOrderView(o));
   return { ok: true, state: "canceled", ordId };
 }
 
@@ -421,8 +474,8 @@ function closePosition(body) {
     avgPx: "",
     state: "live",
     reduceOnly: true,
-    cTime: String(now()),
-    uTime: String(now()),
+    cTime: now(),
+    uTime: now(),
   };
   orders.push(o);
   applyFill(o, side === "buy" ? askOf(body.instId) : bidOf(body.instId), absB(p.pos));
@@ -440,15 +493,15 @@ function makeDecision(t, at = now()) {
   const actions = valid
     ? [
         action === "hold"
-          ? { symbol: sym, action: "hold", confidence: 0.5, reason: "RSI 48 in the middle of the range; no edge.", invalidation: "" }
+          ? { symbol: sym, action: "hold", confidence: "0.5", reason: "RSI 48 in the middle of the range; no edge.", invalidation: "" }
           : {
               symbol: sym,
               action,
-              size_pct: 0.1,
-              leverage: 3,
+              size_pct: "0.1",
+              leverage: "3",
               take_profit: S(action === "open_long" ? px + px / 50n : px - px / 50n),
               stop_loss: S(action === "open_long" ? px - px / 100n : px + px / 100n),
-              confidence: 0.7,
+              confidence: "0.7",
               reason: action === "open_long" ? "EMA12 crossed above EMA26 with rising volume." : "Lower highs on 5m and funding positive.",
               invalidation: action === "open_long" ? "a 5m close below EMA26" : "a 5m close above the last high",
             },
@@ -465,62 +518,142 @@ function makeDecision(t, at = now()) {
     latency_ms: Math.round(200 + rand() * 3000),
     tokens_in: 1300 + Math.round(rand() * 200),
     tokens_out: 120 + Math.round(rand() * 80),
-    cost: t.ai === "ai.rules" ? "0" : "0.00042",
+    cost: t.ai === "ai.rules" ? 0 : 0.00042,
     valid,
     validation: valid ? "ok" : "decisions[0].leverage 50 is over this trader's max_leverage 10",
     actions,
-    verdicts: [],
-    orders: [],
+    orders: [], // internal orders, each with its verdicts
     intents: [],
     system_prompt: "You are a disciplined crypto derivatives trader…",
     prompt: `time: ${new Date(at).toISOString()}\nequity: ${S(accountEquity(acct(t.account)))} USDT\n${sym} last ${S(px)}\n…`,
     raw_response: JSON.stringify({ decisions: actions }, null, 1),
-    reasoning: null,
-    net_pnl: null,
   };
   if (valid && action !== "hold") {
     const s = spec.get(sym);
     const side = action === "open_long" ? "buy" : "sell";
-    const body = { account: t.account, instId: sym, side, ordType: "market", sz: "1", posSide: action === "open_long" ? "long" : "short" };
+    const posSide = acct(t.account).posMode === "long_short_mode" ? (action === "open_long" ? "long" : "short") : undefined;
+    const body = { account: t.account, instId: sym, side, ordType: "market", sz: s.minSz === "0.01" ? "0.1" : s.minSz, ...(posSide ? { posSide } : {}) };
+    const intentId = `${id}/0`;
+    d.intents.push({ item: 0, symbol: sym, action, intent_id: intentId, op: "place", side, sz: body.sz, account: t.account });
     if (rand() < 0.3) {
-      d.verdicts.push({ intent_id: `${id}/0`, rule: "risk.limits/opens_per_hour", verdict: "reject", allowed: false, reason: "3 entries in the last 60 minutes" });
+      const o = { account: t.account, intent_id: intentId, origin: t.id, decision_id: id, ordId: null, clOrdId: nextId("ai"), instId: sym, side, posSide: posSide ?? "net", ordType: "market", sz: body.sz, state: "rejected", code: "risk_rejected", msg: "risk.limits/opens_per_hour: 3 entries in the last 60 minutes", reduceOnly: false, cTime: at, uTime: at };
+      o.verdicts = [{ intentId, rule: "risk.limits", ruleName: "opens_per_hour", verdict: "reject", allowed: false, sz: body.sz, reason: "3 entries in the last 60 minutes", createdMs: at }];
+      rejections.push({ intentId, rule: "risk.limits", ruleName: "opens_per_hour", reason: "3 entries in the last 60 minutes", createdMs: at, account: t.account, origin: t.id, instId: sym, side, sz: body.sz });
+      orders.push(o);
+      d.orders.push(o);
     } else {
-      d.verdicts.push({ intent_id: `${id}/0`, rule: "risk.limits", verdict: "approve", allowed: true, reason: "" });
       try {
-        placeOrder({ ...body, sz: s.minSz === "0.01" ? "0.1" : s.minSz }, t.id, id);
+        placeOrder(body, t.id, id);
         const o = orders[orders.length - 1];
+        o.verdicts = [{ intentId: o.intent_id, rule: "risk.limits", ruleName: "", verdict: "approve", allowed: true, sz: o.sz, reason: "", createdMs: at }];
         d.orders.push(o);
       } catch (e) {
-        d.verdicts.push({ intent_id: `${id}/0`, rule: e.rule || "core.gate", verdict: "reject", allowed: false, reason: e.message });
+        const o = orders[orders.length - 1];
+        if (o && o.decision_id === id) {
+          o.verdicts = [{ intentId: o.intent_id, rule: (e.rule || "core.gate").split("/")[0], ruleName: (e.rule || "").split("/")[1] ?? "", verdict: "reject", allowed: false, sz: o.sz, reason: e.message, createdMs: at }];
+          d.orders.push(o);
+        }
       }
     }
   } else if (valid) {
-    d.intents.push("hold: nothing sent");
+    d.intents.push({ item: 0, symbol: sym, action: "hold", note: "hold: nothing sent" });
   }
   decisions.push(d);
-  t.last_decision_ms = at;
+  t.last_trigger_ms = at;
   t.decisions = (t.decisions ?? 0) + 1;
+  if (!valid) t.invalid = (t.invalid ?? 0) + 1;
   return d;
 }
-function decisionSummary(d) {
-  const { system_prompt, prompt, raw_response, reasoning, ...rest } = d;
-  void system_prompt, prompt, raw_response, reasoning;
-  return rest;
+
+/** The stored row (GET /api/decisions, /api/decisions/{id}). */
+function decisionRow(d, full) {
+  const row = {
+    id: d.id,
+    trader: d.trader,
+    provider: d.provider,
+    model: d.model,
+    triggerKey: d.trigger_key,
+    triggerReason: d.trigger_reason,
+    valid: d.valid,
+    invalidReason: d.valid ? null : d.validation,
+    validation: d.validation,
+    actions: d.actions,
+    intents: d.intents,
+    latencyMs: d.latency_ms,
+    tokensIn: d.tokens_in,
+    tokensOut: d.tokens_out,
+    costUsd: d.cost,
+    finishReason: "stop",
+    providerError: null,
+    attempts: 1,
+    outcome: null,
+    netPnl: null,
+    createdMs: d.created_ms,
+    orders: d.orders.map((o) => ({ ...rowOrderView(o), verdicts: o.verdicts ?? [] })),
+  };
+  if (full) {
+    Object.assign(row, {
+      prompt: d.prompt,
+      systemPrompt: d.system_prompt,
+      rawResponse: d.raw_response,
+      reasoning: null,
+      firstResponse: null,
+      firstError: null,
+      refusal: null,
+      promptHash: "0".repeat(64),
+      promptTokens: d.tokens_in,
+      deadlineMs: d.created_ms + 60000,
+    });
+  }
+  return row;
 }
+
+/** The DECISION event as /ws pushes it. */
+function decisionEvent(d) {
+  const num = (v) => (v === undefined || v === null ? null : Number(v));
+  return {
+    id: d.id,
+    trader: d.trader,
+    provider: d.provider,
+    model: d.model,
+    valid: d.valid,
+    invalidReason: d.valid ? null : d.validation,
+    latencyMs: d.latency_ms,
+    tokensIn: d.tokens_in,
+    tokensOut: d.tokens_out,
+    costUsd: d.cost,
+    triggerKey: d.trigger_key,
+    actions: d.actions.map((a) => ({
+      symbol: a.symbol,
+      action: a.action,
+      sizePct: num(a.size_pct),
+      leverage: num(a.leverage),
+      takeProfit: a.take_profit ?? null,
+      stopLoss: a.stop_loss ?? null,
+      confidence: num(a.confidence),
+      reason: a.reason,
+      invalidation: a.invalidation,
+    })),
+    createdMs: d.created_ms,
+  };
+}
+
 function traderView(t) {
-  const cost = decisions.filter((d) => d.trader === t.id).reduce((c, d) => c + D(d.cost), 0n);
+  const cost = decisions.filter((d) => d.trader === t.id).reduce((c, d) => c + d.cost, 0);
   return {
     id: t.id,
-    state: t.state,
+    instance: `trader.${t.id}`,
     ai: t.ai,
-    model: t.model,
     account: t.account,
     symbols: t.symbols,
     shadow: t.shadow,
+    state: t.state,
+    mode: "long",
+    in_flight: 0,
     next_call_ms: t.state === "running" ? t.next_call_ms : null,
-    last_decision_ms: t.last_decision_ms ?? null,
-    decisions: t.decisions ?? 0,
-    cost: S(cost),
+    last_trigger_ms: t.last_trigger_ms ?? null,
+    pause: t.state === "paused" ? { since_ms: t.paused_ms ?? started, by: t.paused_by ?? "config", reason: t.paused_reason ?? "" } : null,
+    stats: { triggers: t.decisions ?? 0, manual_runs: t.manual ?? 0, skipped_paused: 0, over_budget: 0, merged: 0, late: 0, decisions: t.decisions ?? 0, invalid: t.invalid ?? 0, retries: 0, intents: 0, stale_refused: 0, giveback_closes: 0, cost_day_usd: cost },
   };
 }
 
@@ -545,7 +678,8 @@ function candles(instId, bar, limit) {
     out.push([String(ts), S(o * tick), S(h * tick), S(l * tick), S(c * tick), String(Math.round(r() * 5000))]);
     t = o;
   }
-  return out; // newest first, as OKX sends them
+  // oldest first, as the engine keeps them
+  return out.reverse().map(([ts, o, h, l, c, vol], k) => ({ ts: Number(ts), open: o, high: h, low: l, close: c, vol, confirmed: k < out.length - 1 }));
 }
 function seedHistory() {
   const t0 = now() - 2 * 3600e3;
@@ -554,7 +688,7 @@ function seedHistory() {
     let eq = a.cash;
     for (let ts = t0; ts < now(); ts += 60e3) {
       eq += BigInt(Math.round((rand() - 0.48) * 4 * Number(SCALE)));
-      pts.push({ ts_ms: ts, total_eq: S(eq) });
+      pts.push({ ts, totalEq: S(eq) });
     }
   }
   const alpha = traders[0];
@@ -641,6 +775,7 @@ const route = (method, re, auth, fn) => routes.push({ method, re, auth, fn });
 route("GET", /^\/api\/health$/, false, () => ({
   status: "ok",
   version: "0.0.0-mock",
+  abi: "1.5",
   mode: "paper",
   uptime_s: Math.round((now() - started) / 1000),
   plugins: [
@@ -654,7 +789,9 @@ route("GET", /^\/api\/health$/, false, () => ({
     { instance: "ui.dashboard", module: "ui_dashboard", kind: "ui", state: "up", detail: `http://${HOST}` },
   ],
 }));
-route("GET", /^\/api\/instruments$/, false, () => INSTRUMENTS.map(({ px, ...i }) => (void px, i)));
+route("GET", /^\/api\/instruments$/, false, () =>
+  INSTRUMENTS.map(({ px, ...i }) => (void px, { account: "exchange.okx_demo", ...i, instType: "SWAP", ctMult: "1", settleCcy: "USDT", state: "live", updatedMs: started })),
+);
 route("GET", /^\/api\/market\/tickers$/, false, () => INSTRUMENTS.map((i) => tickerView(i.instId)));
 route("GET", /^\/api\/market\/candles$/, false, (_m, _b, q) => {
   const instId = q.get("instId") ?? "";
@@ -693,10 +830,10 @@ route("GET", /^\/api\/accounts\/([^/]+)\/orders$/, false, (m, _b, q) => {
   if (state !== "open" && state !== "history") throw new HttpError(400, "bad_request", "state: open or history");
   const mine = orders.filter((o) => o.account === a.id);
   const open = (o) => o.state === "live" || o.state === "partially_filled";
-  return (state === "open" ? mine.filter(open) : mine.filter((o) => !open(o))).slice().reverse();
+  return state === "open" ? mine.filter(open).reverse().map(liveOrderView) : mine.filter((o) => !open(o)).reverse().map(rowOrderView);
 });
 route("GET", /^\/api\/accounts\/([^/]+)\/fills$/, false, (m) => fills.filter((f) => f.account === withAcct(m).id).slice().reverse());
-route("GET", /^\/api\/accounts\/([^/]+)\/equity$/, false, (m) => equity.get(withAcct(m).id));
+route("GET", /^\/api\/accounts\/([^/]+)\/equity$/, false, (m) => equity.get(withAcct(m).id).map((p) => ({ ts: p.ts, totalEq: p.totalEq, avail: null, upl: null })));
 route("POST", /^\/api\/orders$/, true, (_m, b) => placeOrder(b));
 route("DELETE", /^\/api\/orders\/([^/]+)\/([^/]+)$/, true, (m) => cancelOrder(decodeURIComponent(m[1]), decodeURIComponent(m[2])));
 route("POST", /^\/api\/positions\/close$/, true, (_m, b) => closePosition(b));
@@ -704,14 +841,15 @@ route("GET", /^\/api\/traders$/, false, () => traders.map(traderView));
 route("POST", /^\/api\/traders\/([^/]+)\/(run|pause|resume)$/, true, (m) => {
   const t = traders.find((x) => x.id === decodeURIComponent(m[1]));
   if (!t) throw new HttpError(404, "not_found", `no trader ${decodeURIComponent(m[1])}`);
-  if (m[2] === "pause") t.state = "paused";
+  if (m[2] === "pause") Object.assign(t, { state: "paused", paused_ms: now(), paused_by: "dashboard", paused_reason: "" });
+  if (m[2] === "run") t.manual = (t.manual ?? 0) + 1;
   if (m[2] === "resume") {
     t.state = "running";
     t.next_call_ms = now() + t.periodMs;
   }
-  if (m[2] === "run") broadcast("decision", decisionSummary(makeDecision(t)));
-  broadcast("status", { trader: t.id, state: t.state });
-  return { ok: true, state: t.state };
+  if (m[2] === "run") broadcast("decision", decisionEvent(makeDecision(t)));
+  broadcast("status", { instance: `trader.${t.id}`, state: "up", detail: t.state, ts: now() });
+  return m[2] === "run" ? { trader: t.id, key: decisions[decisions.length - 1].id, reason: "manual run" } : { trader: t.id, changed: true };
 });
 route("GET", /^\/api\/decisions$/, false, (_m, _b, q) => {
   let list = decisions.slice().reverse();
@@ -720,25 +858,36 @@ route("GET", /^\/api\/decisions$/, false, (_m, _b, q) => {
   const before = q.get("before");
   if (before) list = list.filter((d) => d.created_ms < Number(before));
   const limit = Math.min(Number(q.get("limit") || "50"), 500);
-  return list.slice(0, limit).map(decisionSummary);
+  return list.slice(0, limit).map((d) => decisionRow(d, false));
 });
 route("GET", /^\/api\/decisions\/(.+)$/, false, (m) => {
   const d = decisions.find((x) => x.id === decodeURIComponent(m[1]));
-  if (!d) throw new HttpError(404, "not_found", `no decision ${decodeURIComponent(m[1])}`);
-  return d;
+  if (!d) throw new HttpError(404, "unknown_decision", `no decision ${decodeURIComponent(m[1])}`);
+  return decisionRow(d, true);
 });
 route("GET", /^\/api\/risk$/, false, () => ({
-  kill_switch: killSwitch,
-  breaker: { accounts: accounts.map((a) => ({ account: a.id, ...breaker.get(a.id) })), safe_mode: [] },
-  limits: { "risk.limits": { max_leverage: "10", max_exposure: "4", margin_max_pct: "20" }, "risk.breaker": { max_daily_loss_pct: "5", max_drawdown_pct: "10" } },
+  killSwitch: { ...killSwitch, present: killSwitch.since_ms !== null, file: "data/kill-switch", watched: true },
+  rules: [
+    { instance: "risk.limits", module: "risk_limits", kind: "risk", state: "up", detail: "" },
+    { instance: "risk.breaker", module: "risk_breaker", kind: "risk", state: "up", detail: killSwitch.on ? "kill switch on" : "no account tripped" },
+  ],
+  rejections: rejections.slice(-20).reverse(),
 }));
 route("POST", /^\/api\/kill-switch$/, true, (_m, b) => {
   if (typeof b.on !== "boolean") throw new HttpError(400, "bad_request", "on must be true or false");
-  killSwitch = b.on ? { on: true, since_ms: now(), by: "dashboard", reason: typeof b.reason === "string" ? b.reason : null } : { on: false, since_ms: now(), by: "dashboard", reason: null };
-  broadcast("alert", { source: "risk.breaker", kind: "breaker.kill_switch", message: `kill switch ${b.on ? "ON" : "off"}` });
-  return { ok: true, on: killSwitch.on };
+  const changed = b.on !== killSwitch.on;
+  killSwitch = { on: b.on, since_ms: now(), by: "dashboard", reason: typeof b.reason === "string" && b.reason ? b.reason : "from the dashboard" };
+  broadcast("alert", { level: "warn", message: `kill switch ${b.on ? "ON" : "off"}`, source: "risk.breaker", ts: now() });
+  return { ...killSwitch, changed };
 });
-route("GET", /^\/api\/pnl$/, false, () => pnlRows());
+route("GET", /^\/api\/pnl$/, false, (_m, _b, q) => {
+  const origin = q.get("origin");
+  const account = q.get("account");
+  const since = Number(q.get("since") || "0");
+  const keep = (r) => (!origin || r.origin === origin) && (!account || r.account === account);
+  const series = origin ? pnlSeries.filter((r) => keep(r) && r.ts >= since) : [];
+  return { latest: pnlRows().filter(keep), series };
+});
 route("GET", /^\/api\/news$/, false, () => []);
 route("GET", /^\/api\/sentiment$/, false, () => []);
 
@@ -747,16 +896,18 @@ function tickerView(instId) {
   const tick = D(spec.get(instId).tickSz);
   return {
     instId,
+    source: "exchange.okx_demo",
     last: S(m.ticks * tick),
+    lastSz: "1",
     bidPx: S(bidOf(instId)),
+    bidSz: "12",
     askPx: S(askOf(instId)),
-    markPx: S(m.ticks * tick),
+    askSz: "9",
     open24h: S(m.open24h * tick),
     high24h: S(m.high * tick),
     low24h: S(m.low * tick),
     vol24h: S(m.vol),
-    fundingRate: m.funding,
-    ts: String(now()),
+    ts: now(),
   };
 }
 
@@ -831,7 +982,7 @@ function tick() {
     broadcast("ticker", tickerView(i.instId));
     const tk = D(i.tickSz);
     const levels = (dir) => Array.from({ length: 10 }, (_, k) => [S(pxOf(i.instId) + BigInt(dir * (k + 1)) * tk), S(D(String(1 + Math.round(rand() * 50)))), "0", "1"]);
-    broadcast("book", { instId: i.instId, bids: levels(-1), asks: levels(1), ts: String(now()) });
+    broadcast("book", { instId: i.instId, bids: levels(-1), asks: levels(1), ts: now() });
     // resting limits fill when the price crosses them
     for (const o of orders) {
       if (o.instId !== i.instId || o.state !== "live" || o.ordType !== "limit") continue;
@@ -842,7 +993,7 @@ function tick() {
   for (const t of traders) {
     if (t.state === "running" && DECISION_EVERY > 0 && now() >= t.next_call_ms) {
       t.next_call_ms = now() + Math.min(t.periodMs, DECISION_EVERY);
-      broadcast("decision", decisionSummary(makeDecision(t)));
+      broadcast("decision", decisionEvent(makeDecision(t)));
     }
   }
 }
@@ -850,7 +1001,8 @@ let lastEq = now();
 function equityTick() {
   if (now() - lastEq < 10000) return;
   lastEq = now();
-  for (const a of accounts) equity.get(a.id)?.push({ ts_ms: now(), total_eq: S(accountEquity(a)) });
+  for (const a of accounts) equity.get(a.id)?.push({ ts: now(), totalEq: S(accountEquity(a)) });
+  for (const r of pnlRows()) pnlSeries.push(r);
 }
 
 seedHistory();

@@ -18,7 +18,7 @@ import {
   decodeNews,
   decodeOrder,
   decodePlaceResult,
-  decodePnl,
+  decodePnlAnswer,
   decodePosition,
   decodeRisk,
   decodeSentiment,
@@ -39,7 +39,7 @@ import {
   type Order,
   type PlaceOrder,
   type PlaceResult,
-  type PnlRow,
+  type Pnl,
   type Position,
   type Risk,
   type SentimentReading,
@@ -51,12 +51,15 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly rule: string | null;
-  constructor(status: number, code: string, message: string, rule: string | null = null) {
+  /** the request's field the error is about ("sz"), when the engine names one */
+  readonly field: string | null;
+  constructor(status: number, code: string, message: string, rule: string | null = null, field: string | null = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.rule = rule;
+    this.field = field;
   }
 }
 
@@ -114,7 +117,7 @@ export class Api {
       parsed = null;
     }
     const e = decodeErrorBody(parsed);
-    if (e) return new ApiError(res.status, e.code, e.message, e.rule ?? null);
+    if (e) return new ApiError(res.status, e.code, e.message, e.rule ?? null, e.field ?? null);
     const snippet = text.trim().slice(0, 200);
     return new ApiError(res.status, `http_${res.status}`, `${method} ${path}: HTTP ${res.status}${snippet ? `: ${snippet}` : ""}`);
   }
@@ -245,8 +248,14 @@ export class Api {
   killSwitch(on: boolean, reason?: string): Promise<Ack> {
     return this.request("POST", "/api/kill-switch", decodeAck, reason ? { on, reason } : { on });
   }
-  pnl(): Promise<PnlRow[]> {
-    return this.request("GET", "/api/pnl", (v) => list(v, "pnl", decodePnl, ["pnl", "rows"]));
+  /** The newest PnL per origin and account; with `origin`, that origin's series since `since` too. */
+  pnl(q: { origin?: string; account?: string; since?: number } = {}): Promise<Pnl> {
+    const p = new URLSearchParams();
+    if (q.origin) p.set("origin", q.origin);
+    if (q.account) p.set("account", q.account);
+    if (q.since !== undefined) p.set("since", String(q.since));
+    const qs = p.toString();
+    return this.request("GET", `/api/pnl${qs ? `?${qs}` : ""}`, decodePnlAnswer);
   }
   news(): Promise<NewsItem[]> {
     return this.request("GET", "/api/news", (v) => list(v, "news", decodeNews, ["news"]));

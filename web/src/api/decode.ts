@@ -133,9 +133,8 @@ export function subList<T>(o: Obj, n: string | readonly string[], what: string, 
   return list(v, what, item);
 }
 
-/** Epoch milliseconds from a number or numeric string; seconds (< 1e11) are scaled. */
+/** Epoch milliseconds from a number or numeric string; 0 or less is "none". */
 export function optMs(o: Obj, n: string | readonly string[]): number | null {
   const v = optNum(o, n);
-  if (v === null || v <= 0) return null;
-  return v < 1e11 ? v * 1000 : v;
+  return v === null || v <= 0 ? null : v;
 }

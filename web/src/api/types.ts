@@ -230,7 +230,7 @@ function decodeBalanceDetail(v: unknown, what: string): BalanceDetail {
     ccy: str(o, "ccy", what),
     eq: optDec(o, ["eq", "equity"], what),
     cashBal: optDec(o, ["cashBal", "cash"], what),
-    availBal: optDec(o, ["availBal", "available", "avail"], what),
+    availBal: optDec(o, ["availBal", "availEq", "available", "avail"], what),
     frozenBal: optDec(o, ["frozenBal", "frozen"], what),
     upl: optDec(o, ["upl"], what),
   };
@@ -333,7 +333,7 @@ export function decodeOrder(v: unknown, what: string): Order {
     fee: optDec(o, "fee", what),
     code: optStr(o, "code"),
     msg: optStr(o, "msg"),
-    ts: optMs(o, ["uTime", "cTime", "updated_ms", "created_ms", "ts"]),
+    ts: optMs(o, ["uTime", "updatedMs", "cTime", "createdMs", "updated_ms", "created_ms", "ts"]),
   };
 }
 
@@ -452,15 +452,27 @@ export interface Trader {
   account: string | null;
   symbols: string[];
   shadow: boolean;
+  /** "long" or "short": the scheduler's current period */
+  mode: string | null;
+  in_flight: number | null;
   next_call_ms: number | null;
-  last_decision_ms: number | null;
+  last_trigger_ms: number | null;
   decisions: number | null;
+  invalid: number | null;
+  /** AI cost today (USD) */
   cost: DecText | null;
+  paused_by: string | null;
+  paused_reason: string | null;
+  paused_ms: number | null;
   detail: string | null;
 }
 
 export function decodeTrader(v: unknown, what: string): Trader {
   const o = obj(v, what);
+  const st = pick(o, ["stats"]);
+  const stats: Obj = isObj(st) ? st : {};
+  const pz = pick(o, ["pause"]);
+  const pause: Obj = isObj(pz) ? pz : {};
   return {
     id: str(o, ["id", "name", "instance"], what),
     state: optStr(o, ["state", "status"]) ?? "unknown",
@@ -469,11 +481,17 @@ export function decodeTrader(v: unknown, what: string): Trader {
     account: optStr(o, "account"),
     symbols: strList(o, "symbols"),
     shadow: bool(o, "shadow"),
+    mode: optStr(o, "mode"),
+    in_flight: optNum(o, "in_flight"),
     next_call_ms: optMs(o, ["next_call_ms", "next_ms", "next_call"]),
-    last_decision_ms: optMs(o, ["last_decision_ms", "last_ms"]),
-    decisions: optNum(o, ["decisions", "decision_count"]),
-    cost: optDec(o, ["cost", "cost_usd"], what),
-    detail: optStr(o, ["detail", "reason"]),
+    last_trigger_ms: optMs(o, ["last_trigger_ms", "last_decision_ms", "last_ms"]),
+    decisions: optNum(stats, "decisions") ?? optNum(o, ["decisions", "decision_count"]),
+    invalid: optNum(stats, "invalid"),
+    cost: optDec(stats, ["cost_day_usd"], `${what}.stats`) ?? optDec(o, ["cost", "cost_usd"], what),
+    paused_by: optStr(pause, "by"),
+    paused_reason: optStr(pause, "reason"),
+    paused_ms: optMs(pause, "since_ms"),
+    detail: optStr(o, ["detail"]),
   };
 }
 
@@ -495,10 +513,10 @@ function decodeAction(v: unknown, what: string): Action {
   return {
     symbol: optStr(o, ["symbol", "instId"]) ?? "",
     action: optStr(o, "action") ?? "",
-    size_pct: optDec(o, "size_pct", what),
+    size_pct: optDec(o, ["size_pct", "sizePct"], what),
     leverage: optDec(o, "leverage", what),
-    take_profit: optDec(o, "take_profit", what),
-    stop_loss: optDec(o, "stop_loss", what),
+    take_profit: optDec(o, ["take_profit", "takeProfit"], what),
+    stop_loss: optDec(o, ["stop_loss", "stopLoss"], what),
     confidence: optDec(o, "confidence", what),
     reason: optStr(o, "reason") ?? "",
     invalidation: optStr(o, "invalidation") ?? "",
@@ -517,9 +535,12 @@ function decodeVerdict(v: unknown, what: string): Verdict {
   const o = obj(v, what);
   const allowed = optBool(o, ["allowed", "ok"]);
   const verdict = optStr(o, "verdict") ?? (allowed === false ? "reject" : "approve");
+  const rule = optStr(o, "rule") ?? "";
+  const name = optStr(o, ["ruleName", "rule_name"]);
   return {
     intent_id: optStr(o, ["intent_id", "intentId"]) ?? "",
-    rule: optStr(o, "rule") ?? "",
+    // "risk.limits" + "max_leverage" -> "risk.limits/max_leverage"
+    rule: name && !rule.includes("/") ? `${rule}/${name}` : rule,
     verdict,
     allowed: allowed ?? verdict !== "reject",
     reason: optStr(o, ["reason", "message"]) ?? "",
@@ -562,16 +583,33 @@ function intentLine(v: unknown): string {
   if (!isObj(v)) return JSON.stringify(v);
   const parts: string[] = [];
   const note = optStr(v, ["note", "why", "error", "reason"]);
+  const action = optStr(v, "action");
   const op = optStr(v, "op");
   const side = optStr(v, "side");
   const sz = optStr(v, ["sz", "size"]);
   const inst = optStr(v, ["instId", "symbol"]);
-  if (op) parts.push(op);
-  if (side) parts.push(side);
-  if (sz) parts.push(sz);
+  if (action) parts.push(action);
   if (inst) parts.push(inst);
-  if (note) parts.push(`— ${note}`);
+  if (note) parts.push(`: ${note}`);
+  else {
+    if (op) parts.push(`→ ${op}`);
+    if (side) parts.push(side);
+    if (sz) parts.push(sz);
+  }
   return parts.length ? parts.join(" ") : JSON.stringify(v);
+}
+
+/** outcome_json's net_pnl when the row has no net_pnl column value. */
+function outcomeNet(o: Obj, what: string): string | null {
+  const out = pick(o, ["outcome", "outcome_json"]);
+  return isObj(out) ? optDec(out, ["net_pnl", "netPnl"], `${what}.outcome`) : null;
+}
+
+/** Verdicts the API nests in each order of a decision (orders[].verdicts). */
+function orderVerdicts(o: Obj, what: string): Verdict[] {
+  const orders = pick(o, ["orders"]);
+  if (!Array.isArray(orders)) return [];
+  return orders.flatMap((x, i) => (isObj(x) ? subList(x, "verdicts", `${what}.orders[${i}].verdicts`, decodeVerdict) : []));
 }
 
 export function decodeDecision(v: unknown, what: string): Decision {
@@ -590,20 +628,23 @@ export function decodeDecision(v: unknown, what: string): Decision {
   return {
     id: str(o, "id", what),
     trader: optStr(o, "trader") ?? "",
-    created_ms: optMs(o, ["created_ms", "ts", "ts_ms"]),
-    trigger_key: optStr(o, "trigger_key"),
-    trigger_reason: optStr(o, ["trigger_reason", "trigger"]),
+    created_ms: optMs(o, ["created_ms", "createdMs", "ts", "ts_ms"]),
+    trigger_key: optStr(o, ["trigger_key", "triggerKey"]),
+    trigger_reason: optStr(o, ["trigger_reason", "triggerReason", "trigger"]),
     provider: optStr(o, "provider"),
     model: optStr(o, "model"),
-    latency_ms: optNum(o, "latency_ms"),
-    tokens_in: optNum(o, "tokens_in"),
-    tokens_out: optNum(o, "tokens_out"),
-    cost: optDec(o, "cost", what),
+    latency_ms: optNum(o, ["latency_ms", "latencyMs"]),
+    tokens_in: optNum(o, ["tokens_in", "tokensIn"]),
+    tokens_out: optNum(o, ["tokens_out", "tokensOut"]),
+    cost: optDec(o, ["cost", "costUsd", "cost_usd"], what),
     valid: bool(o, "valid"),
-    validation: optStr(o, ["validation", "invalid_reason"]),
-    net_pnl: optDec(o, "net_pnl", what),
+    validation: optStr(o, ["validation", "invalid_reason", "invalidReason"]),
+    net_pnl: optDec(o, ["net_pnl", "netPnl"], what) ?? outcomeNet(o, what),
     actions: subList(o, ["actions", "actions_json", "decisions"], `${what}.actions`, decodeAction),
-    verdicts: subList(o, ["verdicts", "risk_verdicts"], `${what}.verdicts`, decodeVerdict),
+    verdicts: [
+      ...subList(o, ["verdicts", "risk_verdicts"], `${what}.verdicts`, decodeVerdict),
+      ...orderVerdicts(o, what),
+    ],
     orders: subList(o, "orders", `${what}.orders`, decodeOrder),
     intents,
   };
@@ -613,12 +654,12 @@ export function decodeDecisionDetail(v: unknown): DecisionDetail {
   const o = obj(isObj(v) && isObj(v["decision"]) ? v["decision"] : v, "decision");
   return {
     ...decodeDecision(o, "decision"),
-    system_prompt: optStr(o, "system_prompt"),
+    system_prompt: optStr(o, ["system_prompt", "systemPrompt"]),
     prompt: optStr(o, "prompt"),
-    raw_response: optStr(o, "raw_response"),
+    raw_response: optStr(o, ["raw_response", "rawResponse"]),
     reasoning: optStr(o, "reasoning"),
-    first_response: optStr(o, "first_response"),
-    first_error: optStr(o, "first_error"),
+    first_response: optStr(o, ["first_response", "firstResponse"]),
+    first_error: optStr(o, ["first_error", "firstError"]),
   };
 }
 
@@ -640,12 +681,27 @@ export interface BreakerAccount {
   peak: DecText | null;
 }
 
+export interface Rejection {
+  intent_id: string;
+  rule: string;
+  reason: string;
+  ts: number | null;
+  account: string | null;
+  origin: string | null;
+  instId: string | null;
+  side: string | null;
+  sz: DecText | null;
+}
+
 export interface Risk {
   kill_switch: KillSwitch;
+  /** the [risk.*] instances and their state (the breaker's trips in its detail) */
+  rules: PluginState[];
+  /** the newest refusals, newest first */
+  rejections: Rejection[];
+  /** per-account breaker figures, when the API gives them */
   accounts: BreakerAccount[];
   safe_mode: string[];
-  /** the configured limits, flattened to "section.key" -> text */
-  limits: [string, string][];
 }
 
 function decodeBreakerAccount(v: unknown, what: string): BreakerAccount {
@@ -661,14 +717,21 @@ function decodeBreakerAccount(v: unknown, what: string): BreakerAccount {
   };
 }
 
-function flatten(prefix: string, v: unknown, out: [string, string][]): void {
-  if (isObj(v)) {
-    for (const [k, x] of Object.entries(v)) flatten(prefix ? `${prefix}.${k}` : k, x, out);
-  } else if (Array.isArray(v)) {
-    out.push([prefix, v.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(", ")]);
-  } else if (v !== undefined && v !== null) {
-    out.push([prefix, String(v)]);
-  }
+function decodeRejection(v: unknown, what: string): Rejection {
+  const o = obj(v, what);
+  const rule = optStr(o, "rule") ?? "";
+  const name = optStr(o, ["ruleName", "rule_name"]);
+  return {
+    intent_id: optStr(o, ["intentId", "intent_id"]) ?? "",
+    rule: name && !rule.includes("/") ? `${rule}/${name}` : rule,
+    reason: optStr(o, ["reason", "message"]) ?? "",
+    ts: optMs(o, ["createdMs", "created_ms", "ts"]),
+    account: optStr(o, "account"),
+    origin: optStr(o, "origin"),
+    instId: optStr(o, ["instId", "inst_id"]),
+    side: optStr(o, "side"),
+    sz: optDec(o, "sz", what),
+  };
 }
 
 export function decodeRisk(v: unknown): Risk {
@@ -679,19 +742,18 @@ export function decodeRisk(v: unknown): Risk {
   else if (isObj(ksRaw))
     kill_switch = {
       on: bool(ksRaw, "on"),
-      since_ms: optMs(ksRaw, ["since_ms", "since"]),
+      since_ms: optMs(ksRaw, ["since_ms", "sinceMs", "since"]),
       by: optStr(ksRaw, "by"),
       reason: optStr(ksRaw, "reason"),
     };
   const breaker = pick(o, ["breaker"]);
   const bo = isObj(breaker) ? breaker : o;
-  const limits: [string, string][] = [];
-  flatten("", pick(o, ["limits"]), limits);
   return {
     kill_switch,
+    rules: subList(o, ["rules"], "risk.rules", decodePlugin),
+    rejections: subList(o, ["rejections"], "risk.rejections", decodeRejection),
     accounts: subList(bo, ["accounts"], "risk.breaker.accounts", decodeBreakerAccount),
     safe_mode: strList(bo, ["safe_mode", "safe_mode_traders"]),
-    limits,
   };
 }
 
@@ -720,6 +782,21 @@ export function decodePnl(v: unknown, what: string): PnlRow {
     net: optDec(o, "net", what),
     positions: optNum(o, "positions"),
     ts: optMs(o, ["ts_ms", "ts"]),
+  };
+}
+
+/** GET /api/pnl: the newest row per origin and account; with ?origin= its series too. */
+export interface Pnl {
+  latest: PnlRow[];
+  series: PnlRow[];
+}
+
+export function decodePnlAnswer(v: unknown): Pnl {
+  if (Array.isArray(v)) return { latest: list(v, "pnl", decodePnl), series: [] };
+  const o = obj(v, "pnl");
+  return {
+    latest: subList(o, ["latest", "rows"], "pnl.latest", decodePnl),
+    series: subList(o, ["series"], "pnl.series", decodePnl).sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0)),
   };
 }
 
@@ -769,6 +846,7 @@ export interface ApiErrorBody {
   code: string;
   message: string;
   rule?: string;
+  field?: string;
 }
 
 export function decodeErrorBody(v: unknown): ApiErrorBody | null {
@@ -776,6 +854,10 @@ export function decodeErrorBody(v: unknown): ApiErrorBody | null {
   const e = v["error"];
   const code = optStr(e, "code") ?? "error";
   const message = optStr(e, "message") ?? code;
+  const out: ApiErrorBody = { code, message };
   const rule = optStr(e, "rule");
-  return rule ? { code, message, rule } : { code, message };
+  const field = optStr(e, "field");
+  if (rule) out.rule = rule;
+  if (field) out.field = field;
+  return out;
 }

@@ -9,6 +9,7 @@ export function ErrorBox(props: { error: unknown; testid?: string; onRetry?: () 
   const e = props.error;
   const code = e instanceof ApiError ? e.code : "error";
   const rule = e instanceof ApiError ? e.rule : null;
+  const field = e instanceof ApiError ? e.field : null;
   const msg = e instanceof Error ? e.message : String(e);
   const status = e instanceof ApiError && e.status ? ` (HTTP ${e.status})` : "";
   return (
@@ -20,6 +21,11 @@ export function ErrorBox(props: { error: unknown; testid?: string; onRetry?: () 
       {rule ? (
         <span className="error-rule" data-testid={`${props.testid ?? "error"}-rule`}>
           {rule}
+        </span>
+      ) : null}
+      {field ? (
+        <span className="error-field" data-testid={`${props.testid ?? "error"}-field`}>
+          {field}
         </span>
       ) : null}
       <span className="error-msg" data-testid={`${props.testid ?? "error"}-message`}>

@@ -49,19 +49,20 @@ function counted(m: Map<string, { n: number; ex: string }>, total: number, top: 
     .slice(0, top);
 }
 
-/** Refusals by rule over the decisions' verdicts, the most frequent first. */
-export function rejectTop(decisions: readonly Decision[], top = 5): Count[] {
+/** Refusals by rule, the most frequent first (each item one refusal). */
+export function rejectTop(items: readonly { rule: string; reason: string }[], top = 5): Count[] {
   const m = new Map<string, { n: number; ex: string }>();
-  let total = 0;
-  for (const d of decisions)
-    for (const v of d.verdicts) {
-      if (v.allowed) continue;
-      total++;
-      const e = m.get(v.rule) ?? { n: 0, ex: v.reason };
-      e.n++;
-      m.set(v.rule, e);
-    }
-  return counted(m, total, top);
+  for (const v of items) {
+    const e = m.get(v.rule) ?? { n: 0, ex: v.reason };
+    e.n++;
+    m.set(v.rule, e);
+  }
+  return counted(m, items.length, top);
+}
+
+/** The refusals among the decisions' verdicts. */
+export function refusedVerdicts(decisions: readonly Decision[]): { rule: string; reason: string }[] {
+  return decisions.flatMap((d) => d.verdicts.filter((v) => !v.allowed));
 }
 
 /** What triggered the decisions: the trigger reason's first word (schedule, rsi, price_move …). */

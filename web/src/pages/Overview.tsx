@@ -75,6 +75,30 @@ function KillSwitch() {
               {ks?.on ? "Turn kill switch off" : "Turn kill switch on"}
             </ActionButton>
           </div>
+          {r.rules.length > 0 ? (
+            <div className="table-wrap">
+              <table data-testid="risk-rules-table">
+                <thead>
+                  <tr>
+                    <th>Rule instance</th>
+                    <th>State</th>
+                    <th>Detail</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {r.rules.map((p) => (
+                    <tr key={p.instance} data-testid="risk-rule-row">
+                      <td>{p.instance}</td>
+                      <td>
+                        <StateBadge state={p.state} />
+                      </td>
+                      <td className="muted small-text">{p.detail || DASH}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
           {r.accounts.length > 0 ? (
             <div className="table-wrap">
               <table data-testid="breaker-table">
@@ -104,9 +128,9 @@ function KillSwitch() {
                 </tbody>
               </table>
             </div>
-          ) : (
-            <div className="muted">No breaker state reported (no [risk.breaker] running?).</div>
-          )}
+          ) : r.rules.length === 0 ? (
+            <div className="muted">No [risk.*] instance runs: only the gate&apos;s own checks apply.</div>
+          ) : null}
           {r.safe_mode.length > 0 ? <div className="warn-text">Safe mode: {r.safe_mode.join(", ")}</div> : null}
         </div>
       )}
@@ -122,7 +146,29 @@ interface AccountRow {
 
 export default function Overview() {
   const accounts = useApi((a) => a.accounts(), [], { refreshMs: 10000, on: ["balance"] });
-  const pnl = useApi((a) => a.pnl(), [], { refreshMs: 15000, on: ["fill"], throttleMs: 3000 });
+  const pnl = useApi(async (a) => (await a.pnl()).latest, [], { refreshMs: 15000, on: ["fill"], throttleMs: 3000 });
+  const origins = [...new Set((pnl.data ?? []).map((r) => r.origin))].sort().join(",");
+  const pnlCurves = useApi(
+    async (api): Promise<Line[]> => {
+      const since = Date.now() - 7 * 86400e3;
+      const list = origins ? origins.split(",") : [];
+      const answers = await Promise.all(list.map((origin) => api.pnl({ origin, since })));
+      const lines: Line[] = [];
+      answers.forEach((ans, i) => {
+        const byAccount = new Map<string, { ts: number; value: string }[]>();
+        for (const r of ans.series) {
+          const v = r.net ?? sumDec([r.realized, r.fees, r.funding, r.unrealized]);
+          if (r.ts === null || v === null) continue;
+          byAccount.set(r.account, [...(byAccount.get(r.account) ?? []), { ts: r.ts, value: v }]);
+        }
+        for (const [account, points] of byAccount)
+          lines.push({ name: byAccount.size > 1 ? `${list[i] ?? ""} · ${account}` : (list[i] ?? ""), color: lineColor(lines.length), points });
+      });
+      return lines;
+    },
+    [origins],
+    { enabled: pnl.data !== undefined, refreshMs: 60000 },
+  );
   const specs = useInstruments();
   const tickers = useTickers();
   const ids = (accounts.data ?? []).map((a) => a.id).join(",");
@@ -272,6 +318,15 @@ export default function Overview() {
             </table>
           </div>
         )}
+      </Panel>
+      <Panel
+        id="pnl-curves"
+        title="Net PnL per trader (7 days)"
+        state={pnlCurves}
+        isEmpty={(lines) => lines.every((l) => l.points.length === 0)}
+        empty="No PnL snapshots yet (each minute and after each fill)."
+      >
+        {(lines) => <LineChart lines={lines} testid="pnl-chart" />}
       </Panel>
       <Panel
         id="equity-curves"

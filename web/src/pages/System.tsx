@@ -4,7 +4,7 @@
 import { useMemo } from "react";
 import { useApi, useConnState } from "../app/context";
 import { Panel, StateBadge } from "../components/ui";
-import { latencyByProvider, parsePrometheus, rejectTop, triggerShares, type Sample } from "../lib/stats";
+import { latencyByProvider, parsePrometheus, refusedVerdicts, rejectTop, triggerShares, type Sample } from "../lib/stats";
 import { DASH, fmtDuration, fmtInt, fmtMs } from "../lib/format";
 
 const WINDOW = 200;
@@ -33,11 +33,14 @@ export default function System() {
   const health = useApi((a) => a.health(), [], { refreshMs: 5000, on: ["status"] });
   const decisions = useApi((a) => a.decisions({ limit: WINDOW }), [], { refreshMs: 30000, on: ["decision"], throttleMs: 5000 });
   const metrics = useApi(async (a) => parsePrometheus(await a.metrics()), [], { refreshMs: 15000 });
+  const risk = useApi((a) => a.risk(), [], { refreshMs: 15000, on: ["order"], throttleMs: 5000 });
   const ws = useConnState();
   const board = useMemo(() => {
     const d = decisions.data ?? [];
-    return { rejects: rejectTop(d, 5), triggers: triggerShares(d), latency: latencyByProvider(d) };
-  }, [decisions.data]);
+    // the engine's newest refusals (manual orders too), else the decisions' verdicts
+    const refused = risk.data && risk.data.rejections.length > 0 ? risk.data.rejections : refusedVerdicts(d);
+    return { rejects: rejectTop(refused, 5), refusedFrom: risk.data?.rejections.length ? "risk" : "decisions", triggers: triggerShares(d), latency: latencyByProvider(d) };
+  }, [decisions.data, risk.data]);
 
   return (
     <div className="page" data-testid="page-system">
@@ -156,7 +159,10 @@ export default function System() {
             </div>
           )}
         </Panel>
-        <Panel id="rejects" title="Risk rejects · top 5" state={decisions} isEmpty={() => board.rejects.length === 0} empty="No refusals in the last decisions.">
+        <Panel
+          id="rejects"
+          title={board.refusedFrom === "risk" ? `Risk rejects · top 5 of the last ${risk.data?.rejections.length ?? 0}` : "Risk rejects · top 5"}
+          state={decisions} isEmpty={() => board.rejects.length === 0} empty="No refusals in the last decisions.">
           {() => (
             <div className="table-wrap">
               <table data-testid="rejects-table">

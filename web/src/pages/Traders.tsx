@@ -36,12 +36,20 @@ function TraderCard(props: { t: Trader; onChanged: () => void; selected: boolean
         <span data-testid="trader-next">
           {t.next_call_ms ? (t.next_call_ms > now ? `in ${fmtDuration(t.next_call_ms - now)}` : "due") : DASH}
         </span>
-        <span>Last decision</span>
-        <span>{t.last_decision_ms ? `${fmtDuration(now - t.last_decision_ms)} ago` : DASH}</span>
-        <span>Decisions · cost</span>
+        <span>Last trigger</span>
+        <span>{t.last_trigger_ms ? `${fmtDuration(now - t.last_trigger_ms)} ago` : DASH}</span>
+        <span>Period</span>
         <span>
-          {t.decisions === null ? DASH : fmtInt(t.decisions)} · {t.cost ? `$${fmtMoney(t.cost, 4)}` : DASH}
+          {t.mode ?? DASH}
+          {t.in_flight ? <span className="warn-text"> · {t.in_flight} call in flight</span> : null}
         </span>
+        <span>Decisions</span>
+        <span data-testid="trader-decisions">
+          {t.decisions === null ? DASH : fmtInt(t.decisions)}
+          {t.invalid ? <span className="neg"> ({fmtInt(t.invalid)} invalid)</span> : null}
+        </span>
+        <span>AI cost today</span>
+        <span>{t.cost ? `$${fmtMoney(t.cost, 4)}` : DASH}</span>
         {t.shadow ? (
           <>
             <span>Mode</span>
@@ -49,6 +57,13 @@ function TraderCard(props: { t: Trader; onChanged: () => void; selected: boolean
           </>
         ) : null}
       </div>
+      {paused && (t.paused_by || t.paused_reason) ? (
+        <div className="warn-text small-text" data-testid="trader-paused">
+          paused{t.paused_ms ? ` at ${fmtTime(t.paused_ms)}` : ""}
+          {t.paused_by ? ` by ${t.paused_by}` : ""}
+          {t.paused_reason ? `: ${t.paused_reason}` : ""}
+        </div>
+      ) : null}
       {t.detail ? <div className="muted small-text">{t.detail}</div> : null}
       <div className="row wrap">
         {paused ? (
