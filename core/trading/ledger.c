@@ -322,6 +322,9 @@ static void run_fill(ledger *l, job *j)
 {
     inst_info *x = lg_inst_of(l, j->f.h.inst);
     if (!x || !x->have) {
+        if (x) {
+            x->asked = false; /* the next fill asks again */
+        }
         l->st.errors++;
         l->h->log(l->self, AT_LOG_ERROR,
                   "%s %s: fill %s not booked: no instrument data (ctVal) for it", j->f.account,
@@ -368,6 +371,14 @@ static int on_inst_row(void *arg, const at_db_row *row)
     return 1;
 }
 
+static void on_retry(void *arg)
+{
+    ledger *l = arg;
+    l->retry = NULL;
+    l->busy = false;
+    lg_pump(l);
+}
+
 static void on_lookup_done(void *arg, int err, const char *error)
 {
     ledger *l = arg;
@@ -378,11 +389,24 @@ static void on_lookup_done(void *arg, int err, const char *error)
         }
         return;
     }
-    if (err != AT_OK) {
-        l->h->log(l->self, AT_LOG_ERROR, "ledger lookup failed: %s (%s)", at_strerror(err),
-                  error ? error : "");
-    }
     l->busy = false;
+    if (err != AT_OK && l->head) {
+        /* Asked again in a second: a fill booked without its owner or its
+         * ctVal would be booked wrong for good. */
+        l->h->log(l->self, AT_LOG_ERROR, "ledger lookup failed: %s (%s); asking again",
+                  at_strerror(err), error ? error : "");
+        inst_info *x = lg_inst_of(l, l->head->f.h.inst);
+        if (x && !x->have) {
+            x->asked = false;
+        }
+        l->head->attributed = false;
+        l->busy = true;
+        l->retry = l->h->timer_add(l->self, 1000, 0, on_retry, l);
+        if (l->retry) {
+            return;
+        }
+        l->busy = false;
+    }
     lg_pump(l);
 }
 
@@ -518,11 +542,12 @@ void lg_queue_fill(ledger *l, const at_ev_fill *f, bool recovered)
                   f->account);
         return;
     }
-    if (lg_seen(l, id, true)) {
+    bool hold = !l->ready && !recovered;
+    if (!hold && lg_seen(l, id, true)) {
         l->st.duplicates++;
         return;
     }
-    job *j = enqueue(l);
+    job *j = hold ? calloc(1, sizeof(*j)) : enqueue(l);
     if (!j) {
         l->st.errors++;
         l->h->log(l->self, AT_LOG_ERROR, "%s: out of memory: fill %s not booked", f->account,
@@ -532,6 +557,39 @@ void lg_queue_fill(ledger *l, const at_ev_fill *f, bool recovered)
     j->f = *f;
     j->recovered = recovered;
     snprintf(j->inst_name, sizeof(j->inst_name), "%s", name);
+    if (hold) {
+        if (l->held_tail) {
+            l->held_tail->next = j;
+        } else {
+            l->held_head = j;
+        }
+        l->held_tail = j;
+    }
+}
+
+void lg_ready(ledger *l)
+{
+    l->ready = true;
+    while (l->held_head) {
+        job *j = l->held_head;
+        l->held_head = j->next;
+        char id[3 * AT_ID_LEN + 80];
+        snprintf(id, sizeof(id), "fill/%s/%s/%s", j->f.account, j->inst_name, j->f.trade_id);
+        if (lg_seen(l, id, true)) {
+            l->st.duplicates++;
+            free(j);
+            continue;
+        }
+        j->next = NULL;
+        if (l->tail) {
+            l->tail->next = j;
+        } else {
+            l->head = j;
+        }
+        l->tail = j;
+    }
+    l->held_tail = NULL;
+    lg_pump(l);
 }
 
 /* ------------------------------------------------------------ events */
@@ -678,6 +736,8 @@ void ledger_stop(ledger *l)
     l->nsubs = 0;
     l->h->timer_cancel(l->timer);
     l->timer = NULL;
+    l->h->timer_cancel(l->retry);
+    l->retry = NULL;
     l->running = false;
 }
 
@@ -688,6 +748,11 @@ void ledger_free(ledger *l)
     }
     while (l->head) {
         job_done(l);
+    }
+    while (l->held_head) {
+        job *j = l->held_head;
+        l->held_head = j->next;
+        free(j);
     }
     for (size_t i = 0; i < l->nbooks; i++) {
         lb_free(&l->books[i]->b);

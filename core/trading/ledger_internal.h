@@ -86,7 +86,10 @@ struct ledger {
     attr cache[ATTR_CACHE];
     size_t ncache, cache_next;
     job *head, *tail;
-    bool busy; /* the head job waits for a storage answer */
+    job *held_head, *held_tail; /* live fills that came while the journal was read */
+    bool busy;                  /* the head job waits for a storage answer */
+    bool no_journal;            /* the journal could not be read: nothing written this run */
+    at_timer *retry;            /* a failed lookup asked again */
     bool ready, running, freed;
     unsigned queries;
     int64_t seq;
@@ -113,6 +116,9 @@ void lg_apply_funding(ledger *l, at_inst inst, at_dec ct_val, at_dec rate, at_de
 void lg_queue_fill(ledger *l, const at_ev_fill *f, bool recovered);
 /* Runs queued jobs in order until one waits for storage. */
 void lg_pump(ledger *l);
+/* The journal is read: the live fills held meanwhile go after the
+ * recovered ones (a fill seen in the journal is dropped), then the queue. */
+void lg_ready(ledger *l);
 
 /* ledger_store.c */
 void lg_db_write(ledger *l, const char *sql, const at_db_value *p, size_t n);

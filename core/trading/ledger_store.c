@@ -29,6 +29,9 @@ static void write_done(void *arg, int err, const char *error)
 
 void lg_db_write(ledger *l, const char *sql, const at_db_value *p, size_t n)
 {
+    if (l->no_journal) {
+        return;
+    }
     int rc = l->h->db_write(l->self, sql, p, n, write_done, l);
     if (rc == AT_OK) {
         l->queries++;
@@ -137,7 +140,8 @@ void lg_snapshot(ledger *l, const char *origin, const char *account, int64_t ts)
     lg_db_write(l,
                 "INSERT INTO pnl_snapshots (origin, account, ts_ms, realized, fees, funding, "
                 "unrealized, net, positions) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
-                "ON CONFLICT (origin, account, ts_ms) DO NOTHING",
+                "ON CONFLICT (origin, account, ts_ms) DO UPDATE SET realized = $4, fees = $5, "
+                "funding = $6, unrealized = $7, net = $8, positions = $9",
                 p, sizeof(p) / sizeof(p[0]));
 }
 
@@ -288,8 +292,7 @@ static void replay_step(replay *r)
                   at_strerror(rc));
     }
     free(r);
-    l->ready = true;
-    lg_pump(l);
+    lg_ready(l);
 }
 
 static void on_replay_done(void *arg, int err, const char *error)
@@ -304,11 +307,20 @@ static void on_replay_done(void *arg, int err, const char *error)
         }
         return;
     }
-    if (err != AT_OK) {
-        l->h->log(l->self, AT_LOG_ERROR, "the ledger journal could not be read: %s (%s)",
+    if (err != AT_OK && r->step == 0) {
+        /* Books rebuilt from part of it would be wrong, and new rows would
+         * collide with the unread ones' seq: nothing is written this run. */
+        l->no_journal = true;
+        l->h->log(l->self, AT_LOG_ERROR,
+                  "the ledger journal could not be read: %s (%s); PnL per trader is not kept "
+                  "this run",
+                  at_strerror(err), error ? error : "");
+    } else if (err != AT_OK) {
+        l->h->log(l->self, AT_LOG_ERROR,
+                  "stored fills missing from the ledger journal could not be read: %s (%s)",
                   at_strerror(err), error ? error : "");
     }
-    if (r->step == 0) {
+    if (r->step == 0 && !l->no_journal) {
         if (l->st.replayed > 0) {
             l->h->log(l->self, AT_LOG_INFO, "PnL books rebuilt from %" PRIu64 " journal rows",
                       l->st.replayed);
@@ -318,8 +330,7 @@ static void on_replay_done(void *arg, int err, const char *error)
         return;
     }
     free(r);
-    l->ready = true;
-    lg_pump(l);
+    lg_ready(l);
 }
 
 int lg_replay_start(ledger *l)
