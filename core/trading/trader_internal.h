@@ -152,7 +152,7 @@ typedef struct tr_again {
                            says first whether it reached the venue ("unsent": send) */
 } tr_again;
 
-#define TR_UNSENT_EARLY 16
+#define TR_UNSENT_EARLY 64
 
 struct trader {
     const at_host *h;
