@@ -6,6 +6,9 @@ import react from "@vitejs/plugin-react";
 // shipped http://127.0.0.1:5621) or to the mock server (`npm run mock`,
 // http://127.0.0.1:5622): AITRADER_URL=http://127.0.0.1:5622 npm run dev.
 const target = process.env.AITRADER_URL ?? "http://127.0.0.1:5621";
+// The engine refuses changes and /ws from a foreign Origin: the proxy
+// presents the engine's own (the page is still only reachable on loopback).
+const own = { changeOrigin: true, headers: { origin: target } };
 
 export default defineConfig({
   plugins: [react()],
@@ -16,9 +19,9 @@ export default defineConfig({
     host: "127.0.0.1",
     port: 5173,
     proxy: {
-      "/api": { target, changeOrigin: false },
-      "/metrics": { target },
-      "/ws": { target: target.replace(/^http/, "ws"), ws: true },
+      "/api": { target, ...own },
+      "/metrics": { target, ...own },
+      "/ws": { target: target.replace(/^http/, "ws"), ws: true, ...own },
     },
   },
   test: {

@@ -402,6 +402,8 @@ export interface PlaceOrder {
   slTriggerPx?: string;
   /** leverage to set for this order (an addition to CONTRACTS §3, sent only when chosen) */
   lever?: string;
+  /** a resting order left unfilled this long is cancelled by the engine ("30s", "5m") */
+  ttl?: string;
 }
 
 export interface PlaceResult {

@@ -63,6 +63,7 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
   const [tp, setTp] = useState("");
   const [sl, setSl] = useState("");
   const [reduceOnly, setReduceOnly] = useState(false);
+  const [ttl, setTtl] = useState("");
   const [busy, setBusy] = useState<Side | null>(null);
   const [result, setResult] = useState<PlaceResult | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -91,6 +92,7 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
     if (maxLever && cmp(l, maxLever) > 0) return `maxLever is ${fmtSz(inst.maxLever)}`;
     return "";
   })();
+  const ttlErr = ordType === "limit" && ttl.trim() && !/^\d+(ms|s|m|h|d)?$/.test(ttl.trim()) ? "like 30s, 5m, 2h" : "";
   const pxSnap = px.trim() ? snapToTick(px, inst.tickSz) : null;
   const pxErr = ordType === "limit" && px.trim() && (!pxSnap || !parseDec(pxSnap) || parseDec(pxSnap)?.n === 0n) ? "not a price" : "";
   const tpSnap = tp.trim() ? snapToTick(tp, inst.tickSz) : null;
@@ -98,7 +100,7 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
 
   const sizeReady = conv.sz !== "" && !conv.belowMin && conv.error === "";
   const canSend =
-    sizeReady && !leverErr && !pxErr && (ordType === "market" || pxSnap !== null) && (tp.trim() === "" || tpSnap) && (sl.trim() === "" || slSnap);
+    sizeReady && !leverErr && !pxErr && !ttlErr && (ordType === "market" || pxSnap !== null) && (tp.trim() === "" || tpSnap) && (sl.trim() === "" || slSnap);
 
   const submit = async (side: Side) => {
     if (!canSend) return;
@@ -109,6 +111,7 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
     if (tpSnap) o.tpTriggerPx = tpSnap;
     if (slSnap) o.slTriggerPx = slSnap;
     if (lever.trim()) o.lever = lever.trim();
+    if (ordType === "limit" && ttl.trim()) o.ttl = ttl.trim();
     setBusy(side);
     setError(null);
     setResult(null);
@@ -175,6 +178,11 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
             placeholder={refPrice(props.ticker, sidePreview) ?? ""}
             data-testid="order-px"
           />
+        </Field>
+      ) : null}
+      {ordType === "limit" ? (
+        <Field label="Cancel if unfilled after (optional)" hint={ttlErr ? <span className="neg">{ttlErr}</span> : "the engine's order keeper cancels it"}>
+          <input className="narrow" value={ttl} onChange={(e) => setTtl(e.target.value)} placeholder="e.g. 5m" data-testid="order-ttl" />
         </Field>
       ) : null}
       <Field
@@ -315,7 +323,7 @@ export default function Trade(props: { route: string[] }) {
                   </span>
                   <span className="pos">bid {fmtPx(ticker?.bidPx, inst.tickSz)}</span>
                   <span className="neg">ask {fmtPx(ticker?.askPx, inst.tickSz)}</span>
-                  <span className="muted">mark {fmtPx(ticker?.markPx, inst.tickSz)}</span>
+                  {ticker?.markPx ? <span className="muted">mark {fmtPx(ticker.markPx, inst.tickSz)}</span> : null}
                 </div>
               ) : null}
               {acct && inst ? (

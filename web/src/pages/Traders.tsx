@@ -199,7 +199,7 @@ export default function Traders(props: { route: string[] }) {
     <div className="page" data-testid="page-traders">
       <Panel id="traders" title="Traders" state={traders} empty="No traders: add a [trader.*] section to modules.ini.">
         {(list) => (
-          <div className="cards">
+          <div className="cards one-col-phone">
             {list.map((t) => (
               <TraderCard key={t.id} t={t} onChanged={traders.reload} selected={t.id === selected} />
             ))}
