@@ -46,6 +46,9 @@ typedef struct intent {
 /* OKX drops a place request still unprocessed after its expTime header; a
  * lookup after that moment is conclusive. */
 #define LOOKUP_GRACE_MS 1000
+/* A row looked up this long after its request's expTime is too old to call
+ * "unsent" (see on_lookup). */
+#define UNSENT_MAX_AGE_MS (3600 * 1000)
 
 /* ------------------------------------------------------------ results */
 
@@ -137,9 +140,19 @@ static void on_lookup(void *arg, const okx_reply *r)
     } else if (r->err == AT_OK && strcmp(r->code, "51603") == 0 && t->reconciling) {
         /* Past its expTime and not at OKX: the previous run stopped before
          * the request left. Not re-sent here: the intent's owner decides
-         * (a trader publishes it again while its decision is recent). */
-        finish(t, "unsent", false, "unsent",
-               "not at OKX after its expTime: never sent before the restart", NULL, r->latency_us);
+         * (a trader publishes it again while its decision is recent). An
+         * old row is not told apart from an order canceled unfilled, which
+         * OKX forgets after about 2 h: never "unsent" then. */
+        if (t->c->h->now_us() / 1000 - t->due_ms > UNSENT_MAX_AGE_MS) {
+            finish(t, "failed", false, "51603",
+                   "not at OKX, stored over an hour before: never placed, or canceled unfilled "
+                   "and forgotten by OKX",
+                   NULL, r->latency_us);
+        } else {
+            finish(t, "unsent", false, "unsent",
+                   "not at OKX after its expTime: never sent before the restart", NULL,
+                   r->latency_us);
+        }
     } else if (r->err == AT_OK && strcmp(r->code, "51603") == 0) {
         finish(t, "failed", false, "51603", "no answer and not at OKX: not placed", NULL,
                r->latency_us);
