@@ -5,7 +5,8 @@
  *   dash_token.c    the token: configured, or generated once into data_dir
  *   dash_http.c     every request: Host, Origin and token, routing, answers
  *   dash_live.c     live state kept from bus events (tickers, candles,
- *                   balances, positions, open orders) and its JSON
+ *                   balances, positions, open orders) and the routes it answers
+ *   dash_json.c     the JSON of live objects (REST and /ws alike)
  *   dash_push.c     the WebSocket feed (/ws), tickers and books coalesced
  *   dash_db.c       storage reads as JSON rows (one job per request)
  *   dash_read.c     the routes read from storage (history, decisions …)
@@ -179,6 +180,8 @@ const at_ev_order *dash_order_find(const dash *d, const char *account, const cha
                                    const char *cl_ord_id);
 const at_ev_position *dash_position_find(const dash *d, const char *account, at_inst inst,
                                          at_pos_side side, bool any_side);
+/* dash_json.c */
+const char *dash_inst_name(const dash *d, at_inst i); /* "" when unknown */
 json_t *dash_json_dec(const dash *d, at_dec v);
 json_t *dash_json_ticker(const dash *d, const dash_ticker *t);
 json_t *dash_json_book(const dash *d, const dash_book *b);
