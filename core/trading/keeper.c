@@ -1,5 +1,6 @@
 /* The order keeper: lifecycle, its one timer, and limit TTL (keeper.h).
- * Orphan TP/SL are keeper_orphan.c's. */
+ * Orphan TP/SL are keeper_orphan.c's, cancel ids and retries
+ * keeper_cancel.c's. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,17 @@ static kp_order *order_find(keeper *k, const char *account, const char *cl_ord_i
 static void order_drop(keeper *k, kp_order *o)
 {
     *o = k->orders[--k->norders];
+}
+
+/* The deadline is in the cancel's id: a place sent again (after it was
+ * found unsent) has a new one, and its cancels cannot meet the ids of the
+ * first. */
+static void order_deadline(kp_order *o, int64_t deadline_ms)
+{
+    char key[AT_ID_LEN + 24];
+    snprintf(key, sizeof(key), "%s/%" PRId64, o->cl_ord_id, deadline_ms);
+    o->deadline_ms = deadline_ms;
+    kp_cancel_init(&o->c, KEEP_TTL_PREFIX, key);
 }
 
 static kp_order *order_add(keeper *k, const char *account, const char *cl_ord_id)
@@ -116,28 +128,29 @@ at_ev_order_intent *kp_intent_new(keeper *k, at_intent_op op, const char *id, co
     return it;
 }
 
-static void ttl_cancel(keeper *k, kp_order *o, int64_t now)
+/* Publish the order's next cancel attempt: false when it has none left
+ * (said; the caller stops following it). */
+static bool ttl_cancel(keeper *k, kp_order *o, int64_t now)
 {
-    char id[AT_ID_LEN + 16], what[200], ttl[32], late[48] = "";
-    snprintf(id, sizeof(id), KEEP_TTL_PREFIX "%s", o->cl_ord_id);
-    describe(k, o, what, sizeof(what));
-    kp_fmt_ms(ttl, sizeof(ttl), o->ttl_ms);
-    if (now - o->deadline_ms >= 1000) {
-        char by[32];
-        kp_fmt_ms(by, sizeof(by), now - o->deadline_ms);
-        snprintf(late, sizeof(late), " (overdue by %s)", by);
+    if (!kp_cancel_next(&o->c)) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "%s %s: its TTL cancel has no attempt number left (%d used): no longer tried; "
+                 "cancel it by hand",
+                 o->account, o->cl_ord_id, o->c.last_n);
+        k->st.cancels_given_up++;
+        kp_alert(k, text);
+        return false;
     }
-    char filled[AT_DEC_STRLEN + 16] = "";
-    if (o->filled.m > 0) {
-        char f[AT_DEC_STRLEN];
-        k->h->dec_format(o->filled, f);
-        snprintf(filled, sizeof(filled), " (%s filled)", f);
-    }
-    o->cancel_sent = true;
-    at_ev_order_intent *it = kp_intent_new(k, AT_INTENT_CANCEL, id, o->account, o->inst);
+    at_ev_order_intent *it = kp_intent_new(k, AT_INTENT_CANCEL, o->c.id, o->account, o->inst);
     if (!it) {
-        return;
+        o->c.last_n--; /* that id was not used */
+        o->c.id[0] = '\0';
+        o->c.retry_ms = now + KEEP_RETRY_MS;
+        return true;
     }
+    o->c.sent = true;
+    o->c.retry_ms = 0;
     /* okx_order.c cancels by ordId when the intent has one, else by the
      * clOrdId: the order's own clOrdId, not one derived from this id. */
     snprintf(it->cl_ord_id, sizeof(it->cl_ord_id), "%s", o->cl_ord_id);
@@ -146,24 +159,52 @@ static void ttl_cancel(keeper *k, kp_order *o, int64_t now)
     it->sz = o->sz;
     it->px = o->px;
     k->st.ttl_cancels++;
-    k->h->log(k->self, AT_LOG_INFO, "%s %s %s%s unfilled after %s%s: cancelling (intent %s)",
-              o->account, what, o->cl_ord_id, filled, ttl, late, id);
+    char what[200];
+    describe(k, o, what, sizeof(what));
+    if (o->c.refused > 0) {
+        k->h->log(k->self, AT_LOG_INFO, "%s %s %s: cancelling again (intent %s)", o->account, what,
+                  o->cl_ord_id, o->c.id);
+    } else {
+        char ttl[32], late[48] = "", filled[AT_DEC_STRLEN + 16] = "";
+        kp_fmt_ms(ttl, sizeof(ttl), o->ttl_ms);
+        if (now - o->deadline_ms >= 1000) {
+            char by[32];
+            kp_fmt_ms(by, sizeof(by), now - o->deadline_ms);
+            snprintf(late, sizeof(late), " (overdue by %s)", by);
+        }
+        if (o->filled.m > 0) {
+            char f[AT_DEC_STRLEN];
+            k->h->dec_format(o->filled, f);
+            snprintf(filled, sizeof(filled), " (%s filled)", f);
+        }
+        k->h->log(k->self, AT_LOG_INFO, "%s %s %s%s unfilled after %s%s: cancelling (intent %s)",
+                  o->account, what, o->cl_ord_id, filled, ttl, late, o->c.id);
+    }
     k->h->publish(k->self, &it->h, 0);
+    return true;
 }
 
 static int64_t ttl_run(keeper *k, int64_t now)
 {
     int64_t next = INT64_MAX;
-    for (size_t i = 0; i < k->norders; i++) {
+    for (size_t i = 0; i < k->norders;) {
         kp_order *o = &k->orders[i];
-        if (o->cancel_sent) {
+        int64_t due = o->c.retry_ms ? o->c.retry_ms : o->deadline_ms;
+        if (o->c.sent || o->checking) {
+            i++;
             continue;
         }
-        if (o->deadline_ms <= now) {
-            ttl_cancel(k, o, now);
-        } else if (o->deadline_ms < next) {
-            next = o->deadline_ms;
+        if (due <= now) {
+            if (!ttl_cancel(k, o, now)) {
+                order_drop(k, o); /* the last one moved here: look at it next */
+                continue;
+            }
+            due = o->c.retry_ms ? o->c.retry_ms : INT64_MAX; /* out of memory: later */
         }
+        if (due < next) {
+            next = due;
+        }
+        i++;
     }
     return next;
 }
@@ -208,14 +249,16 @@ void keeper_on_submit(void *arg, const at_ev_order_intent *it)
     o->sz = it->sz;
     o->px = it->px;
     o->ttl_ms = it->ttl_ms;
-    o->deadline_ms = now + it->ttl_ms;
+    order_deadline(o, now + it->ttl_ms);
     k->st.ttl_tracked++;
     /* Queued after the venue's own INSERT of this row (submit() has queued
-     * it, and writes run in queue order); the first deadline stands. */
+     * it, and writes run in queue order); the first deadline stands, but for
+     * a row a previous run left unsent: this place is its sending (the venue
+     * takes the row over after this update), its deadline runs from now. */
     const at_db_value p[] = {AT_DB_I(o->deadline_ms), AT_DB_S(o->account), AT_DB_S(o->cl_ord_id)};
     int rc = k->h->db_write(k->self,
                             "UPDATE orders SET expire_ms = $1 WHERE account = $2 AND cl_ord_id = "
-                            "$3 AND expire_ms IS NULL",
+                            "$3 AND (expire_ms IS NULL OR state = 'unsent')",
                             p, 3, NULL, NULL);
     if (rc != AT_OK) {
         k->h->log(k->self, AT_LOG_ERROR,
@@ -270,15 +313,32 @@ static void on_result(void *arg, const at_event *e)
         return;
     }
     kp_order *o = order_find(k, r->account, r->cl_ord_id);
-    if (ours && !r->ok) {
-        /* Most often it filled or was cancelled meanwhile; either way the
-         * same intent id cannot go again. */
-        k->h->log(k->self, AT_LOG_WARN, "%s %s: the TTL cancel was refused: %s%s%s", r->account,
-                  r->cl_ord_id, r->code, r->code[0] ? " " : "", r->msg ? r->msg : "");
+    if (!ours) {
+        /* A place that failed, or one found "unsent" (a previous run stored
+         * it and stopped before sending it): nothing rests. Sent again, it
+         * is followed anew from its submit. */
+        if (o) {
+            order_drop(k, o);
+        }
+        return;
     }
-    if (o) {
-        order_drop(k, o); /* a place that failed, or our cancel answered */
+    if (!o || !o->c.sent || strcmp(o->c.id, r->intent_id) != 0) {
+        return; /* an attempt for an earlier deadline, or of a previous run */
     }
+    if (r->ok) {
+        order_drop(k, o);
+        return;
+    }
+    /* Most often it filled or was cancelled meanwhile (final); a rate limit
+     * or an outcome unknown goes again under the next id. */
+    char what[200];
+    snprintf(what, sizeof(what), "%s %s: the TTL cancel %s", r->account, r->cl_ord_id,
+             r->intent_id);
+    if (!kp_cancel_refused(k, &o->c, r, what, kp_now_ms(k))) {
+        order_drop(k, o);
+        return;
+    }
+    kp_want(k, o->c.retry_ms);
 }
 
 /* ------------------------------------------------------------ restart */
@@ -302,9 +362,12 @@ static at_dec dec_of(const keeper *k, const char *s)
     return d;
 }
 
+/* At start: the open orders with a deadline, then the cancel attempts
+ * earlier runs made for them (each keeps its id). */
 typedef struct load {
     keeper *k;
     size_t n, overdue;
+    int pending; /* queries not answered yet */
 } load;
 
 static int on_open_row(void *arg, const at_db_row *row)
@@ -327,7 +390,8 @@ static int on_open_row(void *arg, const at_db_row *row)
     o->sz = dec_of(k, dbcol_text(row, 5));
     o->px = dec_of(k, dbcol_text(row, 6));
     o->filled = dec_of(k, dbcol_text(row, 7));
-    o->deadline_ms = expire;
+    order_deadline(o, expire);
+    o->checking = true;
     /* The row is written as the place is sent: created_ms is the send. */
     o->ttl_ms = dbcol_int(row, 9, &created) && created <= expire ? expire - created : 0;
     k->st.ttl_tracked++;
@@ -336,12 +400,29 @@ static int on_open_row(void *arg, const at_db_row *row)
     return 0;
 }
 
+/* The last answer of the load: follow them. */
+static void load_done(load *l)
+{
+    keeper *k = l->k;
+    if (--l->pending > 0) {
+        return;
+    }
+    free(l);
+    if (k->stopped) {
+        return;
+    }
+    for (size_t i = 0; i < k->norders; i++) {
+        k->orders[i].checking = false;
+    }
+    run(k);
+}
+
 static void on_open_done(void *arg, int err, const char *error)
 {
     load *l = arg;
     keeper *k = l->k;
     if (k->stopped) {
-        free(l);
+        load_done(l);
         return;
     }
     if (err != AT_OK) {
@@ -355,8 +436,36 @@ static void on_open_done(void *arg, int err, const char *error)
                   "cancelled now)",
                   l->n, l->overdue);
     }
-    free(l);
-    run(k);
+    load_done(l);
+}
+
+/* A cancel attempt of a previous run: the next one of its order goes under
+ * a higher number. */
+static int on_used_row(void *arg, const at_db_row *row)
+{
+    keeper *k = ((load *)arg)->k;
+    const char *id = dbcol_text(row, 0);
+    for (size_t i = 0; id && i < k->norders; i++) {
+        kp_order *o = &k->orders[i];
+        int n = o->checking ? kp_cancel_used(&o->c, id) : 0;
+        if (n > o->c.last_n) {
+            o->c.last_n = n;
+        }
+    }
+    return 0;
+}
+
+static void on_used_done(void *arg, int err, const char *error)
+{
+    load *l = arg;
+    keeper *k = l->k;
+    if (err != AT_OK && !k->stopped) {
+        k->h->log(k->self, AT_LOG_ERROR,
+                  "the cancels of a previous run could not be read (%s): a cancel may find its "
+                  "id taken and go again under the next",
+                  error ? error : at_strerror(err));
+    }
+    load_done(l);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -420,6 +529,25 @@ int keeper_start(keeper *k)
                "open orders with a TTL cannot be read (%s): those of a previous run rest until "
                "cancelled by hand",
                at_strerror(rc));
+    } else {
+        l->pending = 1;
+        /* The keeper's cancels since the earliest of those deadlines (a
+         * cancel is never made before its deadline): answered after the
+         * rows above, so each is matched to its order. */
+        const at_db_value p[] = {AT_DB_S(KEEPER_ORIGIN)};
+        rc = h->db_query(k->self,
+                         "SELECT intent_id FROM orders WHERE op = 'cancel' AND origin = $1 AND "
+                         "created_ms >= (SELECT MIN(expire_ms) FROM orders WHERE expire_ms IS NOT "
+                         "NULL AND state IN ('sent', 'live', 'partially_filled', 'unknown'))",
+                         p, 1, on_used_row, on_used_done, l);
+        if (rc == AT_OK) {
+            l->pending++;
+        } else {
+            h->log(k->self, AT_LOG_ERROR,
+                   "the cancels of a previous run cannot be read (%s): a cancel may find its id "
+                   "taken and go again under the next",
+                   at_strerror(rc));
+        }
     }
     h->log(k->self, AT_LOG_INFO,
            "order keeper on: limits with a TTL are cancelled when it runs out; %s",

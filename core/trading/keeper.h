@@ -13,9 +13,15 @@
  *    for orphan_grace, the algo gets a CANCEL_ALGO intent. A position the
  *    keeper has no POSITION event for is never taken as flat: a missed push
  *    must not strip a live position of its stop-loss.
- * It never calls a venue: it publishes ORDER_INTENTs (origin "core.keeper",
- * ids "keeper/ttl/<clOrdId>" and "keeper/orphan/<algoId>", the same after a
- * restart) that go through the executor and the risk chain like any other.
+ * It never calls a venue: it publishes ORDER_INTENTs (origin "core.keeper")
+ * that go through the executor and the risk chain like any other, each
+ * attempt under an id of its own: "keeper/ttl/<clOrdId>/<deadline ms>/<n>"
+ * and "keeper/orphan/<algoId>/<n>" (the part before "/<n>" hashed when too
+ * long), n counting on from the attempts stored by earlier runs. A cancel
+ * refused for a reason that may pass is tried again with backoff, a few
+ * times, then an ALERT; one refused because the order is gone ends the
+ * follow. A place that turns out "unsent" (never reached the venue) ends it
+ * too; sent again, it is followed anew, its deadline from the new send.
  * Runs as a virtual instance ("core.keeper") on the host table like a
  * plugin. */
 #ifndef AT_CORE_TRADING_KEEPER_H
@@ -32,10 +38,12 @@ typedef struct keeper_cfg {
 } keeper_cfg;
 
 typedef struct keeper_stats {
-    uint64_t ttl_tracked;    /* limits followed for their TTL (submitted or re-read) */
-    uint64_t ttl_cancels;    /* CANCEL intents published at a deadline */
-    uint64_t orphan_cancels; /* CANCEL_ALGO intents published for orphans */
-    uint64_t foreign_algos;  /* reduce-only algo orders seen that are not ours */
+    uint64_t ttl_tracked;      /* limits followed for their TTL (submitted or re-read) */
+    uint64_t ttl_cancels;      /* CANCEL intents published at a deadline */
+    uint64_t orphan_cancels;   /* CANCEL_ALGO intents published for orphans */
+    uint64_t foreign_algos;    /* reduce-only algo orders seen that are not ours */
+    uint64_t cancel_retries;   /* refused cancels tried again */
+    uint64_t cancels_given_up; /* cancels refused KEEP_CANCEL_TRIES times (ALERT) */
 } keeper_stats;
 
 typedef struct keeper keeper;

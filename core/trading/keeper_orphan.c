@@ -128,13 +128,25 @@ typedef struct owner_q {
     keeper *k;
     char account[AT_ID_LEN];
     char algo_id[AT_ID_LEN];
+    char entry[AT_ID_LEN];
+    kp_cancel c; /* its base; last_n: the highest attempt stored */
     bool found;
 } owner_q;
 
+/* The entry's row, or a cancel attempt of a previous run for this algo. */
 static int on_owner_row(void *arg, const at_db_row *row)
 {
-    ((owner_q *)arg)->found = true;
-    return 1;
+    owner_q *q = arg;
+    const at_db_value *v = row->ncols > 0 ? &row->cols[0] : NULL;
+    const char *s = v && v->type == AT_DB_TEXT ? v->u.s : NULL;
+    if (s && strcmp(s, q->entry) == 0) {
+        q->found = true;
+    }
+    int n = kp_cancel_used(&q->c, s);
+    if (n > q->c.last_n) {
+        q->c.last_n = n;
+    }
+    return 0;
 }
 
 static void on_owner_done(void *arg, int err, const char *error)
@@ -152,6 +164,9 @@ static void on_owner_done(void *arg, int err, const char *error)
             foreign(k, a, "no order of ours has the clOrdId it is attached to");
         } else {
             a->owner = KP_OURS;
+            if (q->c.last_n > a->c.last_n) {
+                a->c.last_n = q->c.last_n;
+            }
             kp_want(k, kp_orphan_run(k, kp_now_ms(k)));
         }
     }
@@ -175,12 +190,18 @@ static void ask_owner(keeper *k, kp_algo *a)
     q->k = k;
     snprintf(q->account, sizeof(q->account), "%s", a->account);
     snprintf(q->algo_id, sizeof(q->algo_id), "%s", a->algo_id);
-    char entry[AT_ID_LEN];
-    snprintf(entry, sizeof(entry), "%.*s", (int)(n - 1), a->algo_cl_ord_id);
-    const at_db_value p[] = {AT_DB_S(a->account), AT_DB_S(entry)};
+    snprintf(q->entry, sizeof(q->entry), "%.*s", (int)(n - 1), a->algo_cl_ord_id);
+    q->c = a->c;
+    /* With it, the cancels a previous run made of this algo (each attempt
+     * keeps its id): the next goes under a higher number. An entry's
+     * clOrdId is letters and digits, never a "keeper/" id. */
+    char like[AT_ID_LEN + 2];
+    snprintf(like, sizeof(like), "%s/%%", a->c.base);
+    const at_db_value p[] = {AT_DB_S(a->account), AT_DB_S(q->entry), AT_DB_S(like)};
     int rc = k->h->db_query(k->self,
-                            "SELECT cl_ord_id FROM orders WHERE account = $1 AND cl_ord_id = $2", p,
-                            2, on_owner_row, on_owner_done, q);
+                            "SELECT cl_ord_id FROM orders WHERE account = $1 AND cl_ord_id = $2 "
+                            "UNION ALL SELECT intent_id FROM orders WHERE intent_id LIKE $3",
+                            p, 3, on_owner_row, on_owner_done, q);
     if (rc != AT_OK) {
         free(q);
         foreign(k, a, "its entry cannot be looked up");
@@ -230,6 +251,7 @@ void kp_on_algo(void *arg, const at_event *e)
     snprintf(a->account, sizeof(a->account), "%s", ev->account);
     snprintf(a->algo_id, sizeof(a->algo_id), "%s", ev->algo_id);
     snprintf(a->algo_cl_ord_id, sizeof(a->algo_cl_ord_id), "%s", ev->algo_cl_ord_id);
+    kp_cancel_init(&a->c, KEEP_ORPHAN_PREFIX, a->algo_id);
     kind_of(ev, a->kind, sizeof(a->kind));
     a->inst = e->inst;
     a->pos_side = ev->pos_side;
@@ -245,15 +267,29 @@ void kp_on_algo(void *arg, const at_event *e)
 
 /* ------------------------------------------------------------ cancelling */
 
+/* Publish the algo's next cancel attempt. */
 static void orphan_cancel(keeper *k, kp_algo *a, const kp_pos *p, int64_t lost_ms, int64_t now)
 {
-    char id[AT_ID_LEN + 16];
-    snprintf(id, sizeof(id), KEEP_ORPHAN_PREFIX "%s", a->algo_id);
-    a->cancel_sent = true;
-    at_ev_order_intent *it = kp_intent_new(k, AT_INTENT_CANCEL_ALGO, id, a->account, a->inst);
-    if (!it) {
+    if (!kp_cancel_next(&a->c)) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "%s algo %s: its orphan cancel has no attempt number left (%d used): no longer "
+                 "tried; cancel it by hand",
+                 a->account, a->algo_id, a->c.last_n);
+        a->c.sent = true; /* never again in this run */
+        k->st.cancels_given_up++;
+        kp_alert(k, text);
         return;
     }
+    at_ev_order_intent *it = kp_intent_new(k, AT_INTENT_CANCEL_ALGO, a->c.id, a->account, a->inst);
+    if (!it) {
+        a->c.last_n--; /* that id was not used */
+        a->c.id[0] = '\0';
+        a->c.retry_ms = now + KEEP_RETRY_MS;
+        return;
+    }
+    a->c.sent = true;
+    a->c.retry_ms = 0;
     snprintf(it->ord_id, sizeof(it->ord_id), "%s", a->algo_id);
     it->pos_side = a->pos_side;
     k->st.orphan_cancels++;
@@ -261,9 +297,10 @@ static void orphan_cancel(keeper *k, kp_algo *a, const kp_pos *p, int64_t lost_m
     char agos[32];
     kp_fmt_ms(agos, sizeof(agos), now - lost_ms);
     k->h->log(k->self, AT_LOG_INFO,
-              "%s %s algo %s orphaned: %s %s closed %s ago%s: cancelling (intent %s)", a->account,
+              "%s %s algo %s orphaned: %s %s closed %s ago%s: cancelling%s (intent %s)", a->account,
               a->kind, a->algo_id, inst ? inst : "?", pos_word(a->dir), agos,
-              p->sign == -a->dir ? (a->dir > 0 ? " (short now)" : " (long now)") : "", id);
+              p->sign == -a->dir ? (a->dir > 0 ? " (short now)" : " (long now)") : "",
+              a->c.refused > 0 ? " again" : "", a->c.id);
     k->h->publish(k->self, &it->h, 0);
 }
 
@@ -275,7 +312,7 @@ int64_t kp_orphan_run(keeper *k, int64_t now)
     }
     for (size_t i = 0; i < k->nalgos; i++) {
         kp_algo *a = &k->algos[i];
-        if (a->owner != KP_OURS || !a->armed || a->cancel_sent) {
+        if (a->owner != KP_OURS || !a->armed || a->c.sent) {
             continue;
         }
         /* Armed means a POSITION event showed it open: never unknown here. */
@@ -285,9 +322,14 @@ int64_t kp_orphan_run(keeper *k, int64_t now)
             continue;
         }
         int64_t due = lost + k->cfg.orphan_grace_ms;
+        if (a->c.retry_ms > due) {
+            due = a->c.retry_ms; /* refused before: its backoff */
+        }
         if (due <= now) {
             orphan_cancel(k, a, p, lost, now);
-        } else if (due < next) {
+            due = a->c.retry_ms && !a->c.sent ? a->c.retry_ms : INT64_MAX; /* out of memory */
+        }
+        if (due < next) {
             next = due;
         }
     }
@@ -296,16 +338,30 @@ int64_t kp_orphan_run(keeper *k, int64_t now)
 
 void kp_orphan_result(keeper *k, const at_ev_order_result *r)
 {
-    const char *algo_id = r->intent_id + strlen(KEEP_ORPHAN_PREFIX);
-    kp_algo *a = algo_find(k, r->account, algo_id);
-    if (r->ok) {
-        if (a) {
-            algo_drop(k, a);
+    kp_algo *a = NULL;
+    for (size_t i = 0; i < k->nalgos && !a; i++) {
+        kp_algo *x = &k->algos[i];
+        if (x->c.sent && strcmp(x->c.id, r->intent_id) == 0 &&
+            strcmp(x->account, r->account) == 0) {
+            a = x;
         }
+    }
+    if (!a) {
+        return; /* an attempt of a previous run, or the algo went meanwhile */
+    }
+    if (r->ok) {
+        algo_drop(k, a);
         return;
     }
-    /* Refused (most often the venue cancelled it meanwhile); the same intent
-     * id cannot go again, so the algo stays as it is. */
-    k->h->log(k->self, AT_LOG_WARN, "%s algo %s: the orphan cancel was refused: %s%s%s", r->account,
-              algo_id, r->code, r->code[0] ? " " : "", r->msg ? r->msg : "");
+    /* Most often the venue cancelled it meanwhile (final: its ALGO_ORDER
+     * drops it); a rate limit or an outcome unknown goes again under the
+     * next id. Given up, it stays as it is for this run. */
+    char what[200];
+    snprintf(what, sizeof(what), "%s algo %s: the orphan cancel %s", r->account, a->algo_id,
+             r->intent_id);
+    if (!kp_cancel_refused(k, &a->c, r, what, kp_now_ms(k))) {
+        a->c.sent = true; /* not tried again in this run */
+        return;
+    }
+    kp_want(k, kp_orphan_run(k, kp_now_ms(k)));
 }
