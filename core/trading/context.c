@@ -236,6 +236,7 @@ static void on_result(void *arg, const at_event *e)
     if (!mine(t, r->account)) {
         return;
     }
+    tr_giveback_on_result(t, r);
     char text[TR_NOTE_LEN];
     if (tr_again_result(t, r) && strcmp(r->code, "unsent") == 0) {
         /* a row of a previous run: published again while its decision is

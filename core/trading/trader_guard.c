@@ -4,17 +4,23 @@
  *    moment it is planned, so it is not sent when that price is older than
  *    price_max_age or has moved more than max_price_move_bps from the one
  *    the prompt showed (the AI decided on another market);
- *  - the profit-giveback watchdog: a position this trader opened is closed
- *    whole once its uPnL has fallen giveback_pct % below its peak, the peak
- *    having reached giveback_arm_pct % of the position's margin, as the
- *    next AI call may come too late (peers §3, "exits must not wait for the
- *    LLM"). */
+ *  - the profit-giveback watchdog: the trader's own contracts of a position
+ *    it opened are closed once its uPnL has fallen giveback_pct % below its
+ *    peak, the peak having reached giveback_arm_pct % of the position's
+ *    margin, as the next AI call may come too late (peers §3, "exits must
+ *    not wait for the LLM"). Its own: what core.ledger books to it, never
+ *    another trader's or a manual share of the same position. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "decimal.h"
+#include "ledger.h"
 #include "trader_internal.h"
+
+/* Closes the watchdog publishes for one position when the venue refuses
+ * them; then the TP/SL on the exchange are what is left. */
+#define GB_TRIES 3
 
 static int64_t now_ms(const trader *t)
 {
@@ -122,15 +128,19 @@ static bool gave_back(const trader *t, const tr_position *q)
            h->dec_mul(q->peak_upl, keep, &b) == AT_OK && h->dec_cmp(a, b) <= 0;
 }
 
-/* "<trader>/gb/<inst>/<long|short>/<first seen open, ms>": one close per
- * position and run, whatever repeats; "gb/" + 28 hex digits of its SHA-256
- * when that is longer than an id may be. */
+/* "<trader>/gb/<inst>/<long|short>/<first seen open, ms>" and, for a close
+ * tried again after a refusal, "/<try>": one close per position and try,
+ * whatever repeats; "gb/" + 28 hex digits of its SHA-256 when that is longer
+ * than an id may be. */
 static bool giveback_id(const trader *t, const tr_symbol *s, bool is_long, int64_t since_ms,
-                        char out[AT_ID_LEN])
+                        int attempt, char out[AT_ID_LEN])
 {
-    char full[256];
-    snprintf(full, sizeof(full), "%s/gb/%s/%s/%" PRId64, t->name, s->name,
-             is_long ? "long" : "short", since_ms);
+    char full[256], nth[16] = "";
+    if (attempt > 1) {
+        snprintf(nth, sizeof(nth), "/%d", attempt);
+    }
+    snprintf(full, sizeof(full), "%s/gb/%s/%s/%" PRId64 "%s", t->name, s->name,
+             is_long ? "long" : "short", since_ms, nth);
     size_t n = strlen(full);
     if (n < AT_ID_LEN) {
         memcpy(out, full, n + 1);
@@ -145,13 +155,62 @@ static bool giveback_id(const trader *t, const tr_symbol *s, bool is_long, int64
     return true;
 }
 
+/* How much the watchdog closes, and how: the trader's own contracts from
+ * core.ledger (at most the venue's position) with a reduce-only market
+ * place, or, when the ledger has no book of it, the whole position with a
+ * close-position (said). False when there is nothing of the trader's to
+ * close or the ledger is not read yet (tried again at the next update). */
+static bool what_to_close(trader *t, const tr_symbol *s, at_pos_side side, tr_position *q,
+                          bool is_long, at_dec *sz, bool *whole)
+{
+    const at_host *h = t->h;
+    const char *dir = is_long ? "long" : "short";
+    at_dec venue = q->pos, own;
+    venue.m = venue.m < 0 ? -venue.m : venue.m;
+    const ledger *lg = t->cfg.ledger;
+    if (lg && !ledger_ready(lg)) {
+        return false;
+    }
+    int rc = lg ? ledger_position_of(lg, t->name, t->account, s->id, side, &own) : AT_ENOENT;
+    if (rc != AT_OK) {
+        h->log(t->inst, AT_LOG_WARN,
+               "giveback: %s of %s's %s %s: closing the whole position (close_position), "
+               "whoever else holds part of it",
+               lg ? "core.ledger holds no book" : "no ledger to tell the contracts", t->name,
+               s->name, dir);
+        *sz = venue;
+        *whole = true;
+        return true;
+    }
+    if (!is_long) {
+        own.m = -own.m; /* the books are signed: a short's contracts are < 0 */
+    }
+    if (own.m <= 0) {
+        if (!q->gb_said_none) {
+            q->gb_said_none = true;
+            h->log(t->inst, AT_LOG_WARN,
+                   "giveback: %s %s gave back, but core.ledger books none of it to %s: not "
+                   "closed",
+                   s->name, dir, t->name);
+        }
+        return false;
+    }
+    *sz = h->dec_cmp(own, venue) < 0 ? own : venue;
+    *whole = false;
+    return true;
+}
+
 static void close_position(trader *t, size_t sym, at_pos_side side, tr_position *q, bool is_long)
 {
     const at_host *h = t->h;
     tr_symbol *s = &t->sym[sym];
     at_ev_order_intent o;
     memset(&o, 0, sizeof(o));
-    if (!giveback_id(t, s, is_long, q->gb_since_ms, o.intent_id)) {
+    bool whole;
+    if (!what_to_close(t, s, side, q, is_long, &o.sz, &whole)) {
+        return;
+    }
+    if (!giveback_id(t, s, is_long, q->gb_since_ms, q->gb_tries + 1, o.intent_id)) {
         h->log(t->inst, AT_LOG_ERROR, "giveback: no intent id for %s %s: not closed", s->name,
                is_long ? "long" : "short");
         return;
@@ -160,12 +219,10 @@ static void close_position(trader *t, size_t sym, at_pos_side side, tr_position 
     snprintf(o.account, sizeof(o.account), "%s", t->account);
     snprintf(o.origin, sizeof(o.origin), "%s", t->name);
     o.h.inst = s->id;
-    o.op = AT_INTENT_CLOSE_POSITION;
+    o.op = whole ? AT_INTENT_CLOSE_POSITION : AT_INTENT_PLACE;
     o.side = is_long ? AT_SIDE_SELL : AT_SIDE_BUY;
     o.pos_side = side;
     o.ord_type = AT_ORDT_MARKET;
-    o.sz = q->pos;
-    o.sz.m = o.sz.m < 0 ? -o.sz.m : o.sz.m;
     o.reduce_only = true;
     o.shadow = t->cfg.shadow;
     if (tr_publish_intent(t, &o) != AT_OK) {
@@ -176,10 +233,13 @@ static void close_position(trader *t, size_t sym, at_pos_side side, tr_position 
         return;
     }
     q->gave_back = true;
+    q->gb_tries++;
+    snprintf(q->gb_intent, sizeof(q->gb_intent), "%s", o.intent_id);
     t->st.giveback_closes++;
     char u[AT_DEC_STRLEN], p[AT_DEC_STRLEN], g[AT_DEC_STRLEN], lim[AT_DEC_STRLEN],
-        back[AT_DEC_STRLEN];
-    at_dec lost, pct;
+        back[AT_DEC_STRLEN], all[AT_DEC_STRLEN];
+    at_dec lost, pct, venue = q->pos;
+    venue.m = venue.m < 0 ? -venue.m : venue.m;
     if (h->dec_sub(q->peak_upl, q->upl, &lost) != AT_OK ||
         h->dec_mul(lost, (at_dec){100, 0}, &lost) != AT_OK ||
         h->dec_div(lost, q->peak_upl, 1, AT_ROUND_HALF_EVEN, &pct) != AT_OK) {
@@ -190,12 +250,17 @@ static void close_position(trader *t, size_t sym, at_pos_side side, tr_position 
     at_dec_text(pct, back);
     at_dec_text(t->giveback_pct, lim);
     at_dec_text(o.sz, g);
+    at_dec_text(venue, all);
     tr_hist *hx = tr_hist_push(t);
     hx->ts_ms = now_ms(t);
     hx->valid = true;
-    char why[320];
+    char why[320], own[16] = "", of[AT_DEC_STRLEN + 8] = "";
     snprintf(why, sizeof(why), "uPnL %s gave back %s %% of its peak %s (giveback_pct %s)", u, back,
              p, lim);
+    if (h->dec_cmp(o.sz, venue) < 0) {
+        snprintf(own, sizeof(own), "its own ");
+        snprintf(of, sizeof(of), " of %s", all);
+    }
     snprintf(hx->watchdog, sizeof(hx->watchdog), "giveback watchdog closed %.40s %s: %.85s",
              s->name, is_long ? "long" : "short", why);
     tr_hist_item *it = &hx->items[hx->n++];
@@ -205,8 +270,55 @@ static void close_position(trader *t, size_t sym, at_pos_side side, tr_position 
     snprintf(it->intent_id, sizeof(it->intent_id), "%s", o.intent_id);
     snprintf(it->cl_ord_id, sizeof(it->cl_ord_id), "%s", o.cl_ord_id);
     snprintf(it->outcome, sizeof(it->outcome), "asked");
-    h->log(t->inst, AT_LOG_WARN, "giveback: closing %s %s (%s contracts, intent %s): %s", s->name,
-           is_long ? "long" : "short", g, o.intent_id, why);
+    h->log(t->inst, AT_LOG_WARN, "giveback: closing %s %s (%s%s%s contracts, intent %s): %s",
+           s->name, is_long ? "long" : "short", own, g, of, o.intent_id, why);
+}
+
+void tr_giveback_on_result(trader *t, const at_ev_order_result *r)
+{
+    /* a shadow close is refused by design: not a reason to close again */
+    if (r->ok || strcmp(r->code, "shadow") == 0 || strcmp(r->code, "unsent") == 0) {
+        return;
+    }
+    for (size_t i = 0; i < t->nsym; i++) {
+        tr_symbol *s = &t->sym[i];
+        for (size_t k = 0; k < 3; k++) {
+            tr_position *q = &s->pos[k];
+            if (!q->gave_back || !q->gb_intent[0] || strcmp(q->gb_intent, r->intent_id) != 0) {
+                continue;
+            }
+            q->gb_intent[0] = '\0';
+            const char *dir =
+                k == AT_POS_SHORT || (k == AT_POS_NET && q->pos.m < 0) ? "short" : "long";
+            if (q->gb_tries >= GB_TRIES) {
+                t->h->log(t->inst, AT_LOG_ERROR,
+                          "giveback: the close of %s %s (intent %s) was refused: %s %s; refused "
+                          "%d times: not tried again (its TP/SL on the exchange stay)",
+                          s->name, dir, r->intent_id, r->code, r->msg ? r->msg : "", q->gb_tries);
+                return;
+            }
+            q->gave_back = false;
+            t->h->log(t->inst, AT_LOG_WARN,
+                      "giveback: the close of %s %s (intent %s) was refused: %s %s; closed again "
+                      "at its next update if it still gave back",
+                      s->name, dir, r->intent_id, r->code, r->msg ? r->msg : "");
+            return;
+        }
+    }
+}
+
+/* peak × |pos| / |prev|: the contracts closed took their share of it. */
+static at_dec scaled_peak(const trader *t, at_dec peak, at_dec pos, at_dec prev)
+{
+    const at_host *h = t->h;
+    at_dec a, out;
+    pos.m = pos.m < 0 ? -pos.m : pos.m;
+    prev.m = prev.m < 0 ? -prev.m : prev.m;
+    if (h->dec_mul(peak, pos, &a) != AT_OK ||
+        h->dec_div(a, prev, 8, AT_ROUND_HALF_EVEN, &out) != AT_OK) {
+        return peak; /* does not compute: the amount stays (a close comes sooner, never later) */
+    }
+    return at_dec_normalize(out);
 }
 
 void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_position *prev)
@@ -222,6 +334,20 @@ void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_p
         q->armed = prev->armed;
         q->gave_back = prev->gave_back;
         q->gb_since_ms = prev->gb_since_ms;
+        q->gb_tries = prev->gb_tries;
+        q->gb_said_none = prev->gb_said_none;
+        snprintf(q->gb_intent, sizeof(q->gb_intent), "%s", prev->gb_intent);
+        /* Part of it closed (the AI's partial close, a TP/SL leg): what is
+         * left is measured against its own share of the peak, not against
+         * the peak of contracts that are gone. Grown, the peak stays an
+         * amount: the added contracts start at about no uPnL, and scaling
+         * would take the add itself for a giveback. */
+        at_dec now_abs = q->pos, prev_abs = prev->pos;
+        now_abs.m = now_abs.m < 0 ? -now_abs.m : now_abs.m;
+        prev_abs.m = prev_abs.m < 0 ? -prev_abs.m : prev_abs.m;
+        if (t->h->dec_cmp(now_abs, prev_abs) < 0) {
+            q->peak_upl = scaled_peak(t, q->peak_upl, q->pos, prev->pos);
+        }
     } else {
         /* new, or a net position that flipped: a new position */
         q->peak_upl = q->upl;

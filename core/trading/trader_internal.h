@@ -38,11 +38,15 @@ typedef struct tr_position {
     at_dec pos, avg_px, upl, lever, margin, realized;
     int64_t since_ms; /* first seen open in this run */
     /* the giveback watchdog (trader_guard.c): the highest uPnL seen since
-     * the position was first seen open in this run, whether it reached the
-     * arming level, whether the watchdog closed it */
+     * the position was first seen open in this run (scaled down with the
+     * position when part of it is closed), whether it reached the arming
+     * level, whether the watchdog closed it */
     at_dec peak_upl;
     bool armed, gave_back;
-    int64_t gb_since_ms; /* in the watchdog's intent id */
+    int64_t gb_since_ms;       /* in the watchdog's intent id */
+    int gb_tries;              /* closes it published for this position */
+    char gb_intent[AT_ID_LEN]; /* the last one's intent id, "" none */
+    bool gb_said_none;         /* said that the ledger gives the trader none of it */
 } tr_position;
 
 typedef struct tr_symbol {
@@ -238,6 +242,10 @@ bool tr_price_ok(const trader *t, size_t sym, at_dec prompt_px, char *note, size
  * before it in `prev`): follow its peak uPnL and close it once it gave
  * back giveback_pct of it. */
 void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_position *prev);
+/* An ORDER_RESULT for one of this trader's intents: a refused close of the
+ * watchdog's lets it close again (under a new id) while the position still
+ * gives back, a few times. */
+void tr_giveback_on_result(trader *t, const at_ev_order_result *r);
 
 /* trader_intents.c */
 /* "ai" + the first 28 hex digits of SHA-256(intent id), or "" (the

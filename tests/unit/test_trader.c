@@ -4,7 +4,9 @@
  * decision, and each valid item an ORDER_INTENT sized exactly, with TP/SL,
  * in the account's position mode; retries, refusals, deadlines, shadow, and
  * the reason a position was entered for surviving a restart; entries refused
- * on a stale or moved price, and the profit-giveback watchdog. */
+ * on a stale or moved price, and the profit-giveback watchdog (its peak
+ * scaled down with a partial close; its close of the trader's own contracts
+ * from core.ledger, tried again under a new id when refused). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +25,7 @@
 #include "engine.h"
 #include "engine_internal.h"
 #include "sim_engine.h"
+#include "trading/ledger.h"
 #include "trading/prompt.h"
 #include "trading/trader.h"
 
@@ -1287,6 +1290,144 @@ static void test_giveback(void **state)
     assert_string_not_equal(gb_id, first);
 }
 
+/* Half the position closed (by the AI): what is left is held to its half of
+ * the peak, not to the whole peak (50 left of a 100 peak is no giveback);
+ * an add keeps the peak as an amount (the new contracts start at no uPnL). */
+static void test_giveback_after_partial_close(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    cfg.giveback_pct = 30;
+    cfg.giveback_arm_pct = 1;
+    trader_ready(&cfg, "long_short_mode");
+    open_and_fill_btc();
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "2", "100", "1000"); /* armed at 100 */
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "4", "95", "2000");  /* doubled at the price */
+    assert_int_equal(nintents, 2);
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "2", "50", "1000"); /* half closed: peak 50 */
+    assert_int_equal(nintents, 2);
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "2", "35.01", "1000");
+    assert_int_equal(nintents, 2);
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "2", "35", "1000"); /* 30 % of 50 given back */
+    assert_int_equal(nintents, 3);
+    assert_string_equal(intents[2].intent_id, gb_id);
+    dec_eq(intents[2].sz, "2");
+}
+
+/* The BTC entry's orders row and its fill, as the venue reports them: the
+ * ledger books the contracts to the trader. */
+static void fill_in_ledger(const at_ev_order_intent *o, const char *sz, const char *px)
+{
+    const at_db_value p[] = {AT_DB_S(o->intent_id), AT_DB_S(o->cl_ord_id), AT_DB_S(o->decision_id)};
+    exec_sql("INSERT INTO orders (intent_id, cl_ord_id, account, origin, decision_id, inst_id, "
+             "op, state, created_ms, updated_ms) VALUES ($1, $2, 'exchange.acc', 'alpha', $3, "
+             "'BTC-USDT-SWAP', 'place', 'filled', 0, 0)",
+             p, 3);
+    exec_sql("INSERT INTO instruments (exchange, inst_id, inst_type, ct_val, ct_val_ccy, lot_sz, "
+             "min_sz, tick_sz, updated_ms) VALUES ('okx', 'BTC-USDT-SWAP', 'SWAP', '0.01', 'BTC', "
+             "'0.01', '0.01', '0.1', 0)",
+             NULL, 0);
+    at_ev_fill *fl = (at_ev_fill *)S.h->event_new(R.drv, AT_EV_FILL, 0);
+    fl->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
+    snprintf(fl->account, sizeof(fl->account), ACCOUNT);
+    snprintf(fl->trade_id, sizeof(fl->trade_id), "t-%.40s", o->cl_ord_id);
+    snprintf(fl->cl_ord_id, sizeof(fl->cl_ord_id), "%s", o->cl_ord_id);
+    fl->side = AT_SIDE_BUY;
+    fl->pos_side = AT_POS_LONG;
+    fl->sz = D(sz);
+    fl->px = D(px);
+    fl->fee = D("-1");
+    S.h->publish(R.drv, &fl->h, 0);
+    pump();
+}
+
+static bool ledger_holds(void *arg)
+{
+    at_dec q;
+    return ledger_position_of(S.e->ledger, "alpha", ACCOUNT, S.h->inst_intern("BTC-USDT-SWAP"),
+                              AT_POS_LONG, &q) == AT_OK &&
+           S.h->dec_cmp(q, D((const char *)arg)) == 0;
+}
+
+static void refuse(const char *intent_id, const char *code)
+{
+    at_ev_order_result *r =
+        (at_ev_order_result *)S.h->event_new(R.drv, AT_EV_ORDER_RESULT, strlen("no") + 1);
+    snprintf(r->intent_id, sizeof(r->intent_id), "%s", intent_id);
+    snprintf(r->account, sizeof(r->account), ACCOUNT);
+    r->op = AT_INTENT_PLACE;
+    r->ok = false;
+    snprintf(r->code, sizeof(r->code), "%s", code);
+    r->msg = S.h->event_strdup(&r->h, "no");
+    S.h->publish(R.drv, &r->h, 0);
+    pump();
+}
+
+/* The long is 5 contracts at the venue, 3.33 of them the trader's (core.ledger
+ * books them to it; the rest is another's or manual): the watchdog sells
+ * those 3.33, reduce-only, never the whole position. A refused close lets
+ * it close again under a new id (three times at most); a position the
+ * ledger has no book of is closed whole, as before. */
+static void test_giveback_own_contracts(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    cfg.giveback_pct = 40;
+    cfg.giveback_arm_pct = 1;
+    cfg.ledger = S.e->ledger;
+    trader_ready(&cfg, "long_short_mode");
+    open_and_fill_btc();
+    fill_in_ledger(&intents[0], "3.33", "90000");
+    assert_true(engine_wait(S.e, ledger_holds, "3.33", 5000000));
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "5", "10", "100");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "5", "6", "100");
+    assert_int_equal(nintents, 3);
+    const at_ev_order_intent *o = &intents[2];
+    assert_string_equal(o->intent_id, gb_id);
+    expect_cl(gb_id, o->cl_ord_id);
+    assert_int_equal(o->op, AT_INTENT_PLACE);
+    assert_int_equal(o->side, AT_SIDE_SELL);
+    assert_int_equal(o->pos_side, AT_POS_LONG);
+    assert_int_equal(o->ord_type, AT_ORDT_MARKET);
+    assert_true(o->reduce_only);
+    assert_string_equal(o->origin, "alpha");
+    dec_eq(o->sz, "3.33");
+    /* refused: closed again at the next update, under a new id */
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "5", "5.9", "100");
+    assert_int_equal(nintents, 3);
+    refuse(gb_id, "50011");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "5", "5.8", "100");
+    assert_int_equal(nintents, 4);
+    char id2[80];
+    snprintf(id2, sizeof(id2), "%s/2", gb_id);
+    assert_string_equal(intents[3].intent_id, id2);
+    dec_eq(intents[3].sz, "3.33");
+    /* a shadow refusal, or another intent's, changes nothing */
+    refuse(gb_id, "50011");
+    refuse(id2, "shadow");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "5", "5.7", "100");
+    assert_int_equal(nintents, 4);
+    refuse(id2, "");
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "5", "5.6", "100");
+    assert_int_equal(nintents, 5);
+    char id3[80];
+    snprintf(id3, sizeof(id3), "%s/3", gb_id);
+    assert_string_equal(intents[4].intent_id, id3);
+    refuse(id3, "50011"); /* the third refusal: no more */
+    send_pos_pnl("BTC-USDT-SWAP", AT_POS_LONG, "5", "5.5", "100");
+    assert_int_equal(nintents, 5);
+    trader_stats st;
+    trader_get_stats(R.t, &st);
+    assert_int_equal(st.giveback_closes, 3);
+
+    /* the DOGE short filled (its thesis) but the ledger has no book of it */
+    send_order("DOGE-USDT-SWAP", intents[1].cl_ord_id, AT_ORD_FILLED, "6", "0.15");
+    send_pos_pnl("DOGE-USDT-SWAP", AT_POS_SHORT, "6", "10", "100");
+    send_pos_pnl("DOGE-USDT-SWAP", AT_POS_SHORT, "6", "1", "100");
+    assert_int_equal(nintents, 6);
+    assert_int_equal(intents[5].op, AT_INTENT_CLOSE_POSITION);
+    assert_int_equal(intents[5].side, AT_SIDE_BUY);
+    dec_eq(intents[5].sz, "6");
+}
+
 #define SHORT_BTC                                                                                  \
     "{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"open_short\", \"size_pct\": "  \
     "0.1, \"leverage\": 3, \"reason\": \"x\"}]}"
@@ -1354,6 +1495,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_republish_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_giveback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_giveback_net_and_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_giveback_after_partial_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_giveback_own_contracts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
