@@ -63,10 +63,14 @@ touch intents.txt
 DB="$RT_TMP/data/engine.db"
 q() { sqlite3 "$DB" "$1"; }
 
+# start_engine: one more engine run (its output added to engine.out); its
+# dashboard's port and token from the URL it printed.
 start_engine() {
+  local ups
+  ups=$(count_lines engine.out "ui.dashboard: state up")
   "$AITRADER" run -c engine.ini >>engine.out 2>&1 &
   ENGINE=$!; RT_PIDS+=("$ENGINE")
-  wait_log engine.out "ui.dashboard: state up" 20
+  wait_count engine.out "ui.dashboard: state up" $((ups + 1)) 20
   local line
   line=$(grep '^dashboard: http' engine.out | tail -1)
   PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
@@ -317,7 +321,10 @@ kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "clean stop" [ "$RT_RC" = 0 ]
 OLD=$TOKEN
 start_engine
-check "a restart reuses the token" [ "$TOKEN" = "$OLD" ]
+check "a restart prints the URL again" [ "$(grep -c '^dashboard: http' engine.out)" = 2 ]
+check "with the same token" [ "$TOKEN" = "$OLD" ]
+api GET /api/health
+check "the restarted dashboard answers" [ "$status" = 200 ]
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "clean stop again" [ "$RT_RC" = 0 ]
 rt_finish
