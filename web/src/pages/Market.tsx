@@ -104,6 +104,8 @@ export default function Market(props: { route: string[] }) {
       /* a malformed push is ignored */
     }
   });
+  const hasMark = list.some((t) => t.markPx !== null);
+  const hasFunding = list.some((t) => t.fundingRate !== null);
   const live = useMemo(() => withLive(candles.data ?? [], tickers.data?.get(instId), BAR_MS[bar]), [candles.data, tickers.data, instId, bar]);
 
   return (
@@ -119,11 +121,11 @@ export default function Market(props: { route: string[] }) {
                   <th className="r">24h</th>
                   <th className="r">Bid</th>
                   <th className="r">Ask</th>
-                  <th className="r">Mark</th>
+                  {hasMark ? <th className="r">Mark</th> : null}
                   <th className="r">High 24h</th>
                   <th className="r">Low 24h</th>
                   <th className="r">Vol 24h</th>
-                  <th className="r">Funding</th>
+                  {hasFunding ? <th className="r">Funding</th> : null}
                   <th>Updated</th>
                 </tr>
               </thead>
@@ -146,11 +148,11 @@ export default function Market(props: { route: string[] }) {
                       <td className={`r num ${ch ? (ch.startsWith("-") ? "neg" : "pos") : ""}`}>{ch ? fmtPct(ch) : DASH}</td>
                       <td className="r num">{fmtPx(t.bidPx, tk)}</td>
                       <td className="r num">{fmtPx(t.askPx, tk)}</td>
-                      <td className="r num">{fmtPx(t.markPx, tk)}</td>
+                      {hasMark ? <td className="r num">{fmtPx(t.markPx, tk)}</td> : null}
                       <td className="r num">{fmtPx(t.high24h, tk)}</td>
                       <td className="r num">{fmtPx(t.low24h, tk)}</td>
                       <td className="r num">{fmtSz(t.vol24h)}</td>
-                      <td className="r num">{t.fundingRate ? fmtPct(t.fundingRate, 4) : DASH}</td>
+                      {hasFunding ? <td className="r num">{t.fundingRate ? fmtPct(t.fundingRate, 4) : DASH}</td> : null}
                       <td className="nowrap muted">{fmtTime(t.ts)}</td>
                     </tr>
                   );
@@ -160,7 +162,7 @@ export default function Market(props: { route: string[] }) {
           </div>
         )}
       </Panel>
-      <div className="grid-trade">
+      <div className="grid-market">
         <Panel
           id="market-chart"
           title={instId ? `${instId} · ${bar}` : "Candles"}
