@@ -2,6 +2,8 @@
 # Builds the dashboard (web/) into web/dist: `npm ci` when web/node_modules
 # does not match web/package-lock.json, then `npm run build` (tsc + vite).
 # Called by `make` (the Makefile's `web` target, only when web/ changed).
+# `scripts/web.sh deps` only installs web/node_modules, and fails (exit 1)
+# when it cannot: the web app's tests (tests/runtime/web_unit.sh) need them.
 #
 # Without Node.js/npm (scripts/deps.sh installs them) or when the npm
 # registry cannot be reached, it says so and exits 0 without building: the
@@ -14,7 +16,18 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 web=$root/web
 stamp=$web/dist/.built
 
+mode=${1:-build}
+case $mode in build | deps) ;; *)
+  echo "usage: scripts/web.sh [build|deps]" >&2
+  exit 2
+  ;;
+esac
+
 skip() {
+  if [ "$mode" = deps ]; then
+    echo "web: $*" >&2
+    exit 1
+  fi
   echo "web: $* — web/dist not built (the dashboard page says so; the API works)." >&2
   exit 0
 }
@@ -33,6 +46,7 @@ if [ "$lock_sum" != "$have_sum" ]; then
   fi
   echo "$lock_sum" >"$web/node_modules/.aitrader-lock-sha256"
 fi
+[ "$mode" = deps ] && exit 0
 
 echo "web: npm run build (web/dist)"
 rm -f "$stamp"
