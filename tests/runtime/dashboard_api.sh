@@ -107,6 +107,18 @@ sim_orders() {
   j out.json 'len(d["data"])'
 }
 
+# --- check-config refuses what start would, at the key's line ------------------
+bad_ini() { sed '/^\[ui.dashboard\]/,$d' engine.ini; printf '[ui.dashboard]\n%s\n' "$1"; }
+bad_ini "origins = localhost:5173" >bad.ini
+RC=0; "$AITRADER" check-config -c bad.ini >check.out 2>&1 || RC=$?
+check "check-config refuses an origin without its scheme (exit 2)" [ "$RC" = 2 ]
+check "at its line" grep -qE "^bad.ini:[0-9]+: \[ui.dashboard\] origins: 'localhost:5173' is not an origin" check.out
+bad_ini "token = env:DASH_SHORT" >bad.ini
+RC=0; DASH_SHORT=sh0rt-t0ken "$AITRADER" check-config -c bad.ini >check.out 2>&1 || RC=$?
+check "and a token too short to be safe" [ "$RC" = 2 ]
+check "saying why" grep -qE "^bad.ini:[0-9]+: \[ui.dashboard\] token: the token has 11 characters; it needs 16" check.out
+check "without quoting it" lacks check.out sh0rt-t0ken
+
 start_engine
 wait_log engine.out "exchange.okx_demo: state up" 20
 wait_log events.log "BALANCE exchange.okx_demo ccy=USDT" 10
