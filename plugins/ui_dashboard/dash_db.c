@@ -104,6 +104,12 @@ static int on_row(void *arg, const at_db_row *row)
 static void on_done(void *arg, int err, const char *error)
 {
     dash_job *j = arg;
+    if (!j->d->started) {
+        /* storage answering while the engine stops (it stops last): nobody
+         * to answer, and nothing may be published or armed any more */
+        dash_job_free(j);
+        return;
+    }
     if (err != AT_OK) {
         j->d->h->log(j->d->inst, AT_LOG_WARN, "a dashboard read failed: %s",
                      error ? error : "storage error");

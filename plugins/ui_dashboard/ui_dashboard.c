@@ -114,6 +114,8 @@ static void url_host(const dash *d, char *out, size_t cap)
     }
 }
 
+static void stop(void *ctx);
+
 static int start(void *ctx)
 {
     dash *d = ctx;
@@ -149,8 +151,10 @@ static int start(void *ctx)
     for (size_t i = 0; i < DASH_NSUBS; i++) {
         d->subs[i] = h->subscribe(d->inst, types[i], on_event, d);
         if (d->subs[i] <= 0) {
+            rc = d->subs[i] < 0 ? d->subs[i] : AT_ENOMEM;
             h->log(d->inst, AT_LOG_ERROR, "cannot subscribe to the bus");
-            return d->subs[i] < 0 ? d->subs[i] : AT_ENOMEM;
+            stop(d); /* a start that fails leaves nothing open */
+            return rc;
         }
     }
     d->tick = h->timer_add(d->inst, DASH_PUSH_EVERY_MS, DASH_PUSH_EVERY_MS, on_tick, d);
