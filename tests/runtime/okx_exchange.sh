@@ -11,62 +11,17 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-cat >accounts.json <<'EOF'
-[{"apiKey": "hk", "secretKey": "hedge-secret-1", "passphrase": "hp", "demo": true,
-  "posMode": "long_short_mode", "balances": {"USDT": "10000"}},
- {"apiKey": "nk", "secretKey": "net-secret-22", "passphrase": "np", "demo": false,
-  "posMode": "net_mode", "balances": {"USDT": "10000"}}]
-EOF
-sim_start sim.out --seed 5 --accounts accounts.json
+sim_up 5 hk:hedge-secret-1:hp:long_short_mode:10000 nk:net-secret-22:np:net_mode:10000:live
 export HK=hk HS=hedge-secret-1 HP=hp NK=nk NS=net-secret-22 NP=np
-WS=${URL/http:/ws:}/ws/v5
 
-cat >engine.ini <<EOF
-[core]
-mode = live     ; exchange.okx_net is a live (non-demo) okx-sim account
-plugin_dir = $TEST_PLUGINS
-data_dir = $RT_TMP/data
-[storage.sqlite]
-path = $RT_TMP/data/engine.db
-[exchange.okx_hedge]
-module = okx
-demo = true
-api_key = env:HK
-secret_key = env:HS
-passphrase = env:HP
-rest_url = $URL
-ws_public_url = $WS/public
-ws_private_url = $WS/private
-ws_business_url = $WS/business
-instruments = BTC, ETH/USDT:USDT, DOGE-USDT-SWAP
-leverage = 5
-[exchange.okx_net]
-module = okx
-api_key = env:NK
-secret_key = env:NS
-passphrase = env:NP
-rest_url = $URL
-ws_public_url = $WS/public
-ws_private_url = $WS/private
-ws_business_url = $WS/business
-instruments = BTC-USDT-SWAP
-candles =
-[source.driver]
-log_file = $RT_TMP/events.log
-intent_file = $RT_TMP/intents.txt
-EOF
-touch intents.txt
-DB="$RT_TMP/data/engine.db"
-q() { sqlite3 "$DB" "$1"; }
-# qeq SQL WANT: poll (5 s) until the query gives WANT; the writes are async.
-qeq() { qeq_db "$DB" "$1" "$2"; }
-intent() { echo "$*" >>intents.txt; }
+{
+  ini_core "mode = live     ; exchange.okx_net is a live (non-demo) okx-sim account"
+  ini_okx okx_hedge demo HK HS HP "instruments = BTC, ETH/USDT:USDT, DOGE-USDT-SWAP" "leverage = 5"
+  ini_okx okx_net live NK NS NP "instruments = BTC-USDT-SWAP" "candles ="
+  ini_driver
+} >engine.ini
 
-start_engine() {
-  "$AITRADER" run -c engine.ini >>engine.out 2>&1 &
-  ENGINE=$!; RT_PIDS+=("$ENGINE")
-}
-start_engine
+engine_start
 wait_log engine.out "exchange.okx_hedge: state up" 20
 wait_log engine.out "exchange.okx_net: state up" 20
 check "both accounts up (public and private WebSockets)" contains engine.out "exchange.okx_net: state up"
@@ -238,7 +193,7 @@ wait_more events.log "BOOK BTC-USDT-SWAP" 5 10
 check "the intent was stored as sent before the answer" qeq "SELECT state FROM orders WHERE intent_id='crash-1'" sent
 kill -9 "$ENGINE"; wait "$ENGINE" 2>/dev/null || true
 sim_control fault '{"spec":"none"}'
-start_engine
+engine_start
 wait_log engine.out "reconciliation: 1 order(s) of a previous run" 20
 wait_log events.log "RESULT exchange.okx_hedge intent=crash-1" 20
 check "after restart the order is found at okx-sim, not resent" contains events.log "intent=crash-1 cl=crash1 ok=1 code=0"
@@ -250,12 +205,11 @@ check "exactly one order at okx-sim for that intent" [ "$(j out.json 'sum(1 for 
 intent "op=place account=exchange.okx_hedge inst=BTC-USDT-SWAP side=buy pos=long type=market sz=1 sl=100 id=own-sl"
 wait_log events.log "FILL exchange.okx_hedge BTC-USDT-SWAP cl=ownsl" 10
 wait_log events.log "cl=ownsla type=conditional state=1" 10
-kill -TERM "$ENGINE"; wait_exit "$ENGINE"
-check "clean stop" [ "$RT_RC" = 0 ]
+engine_stop
 call POST /api/v5/trade/order '{"instId":"BTC-USDT-SWAP","tdMode":"cross","side":"buy","posSide":"long","ordType":"limit","px":"1000","sz":"1","clOrdId":"foreign1"}' hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 call POST /api/v5/trade/order-algo '{"instId":"BTC-USDT-SWAP","tdMode":"cross","side":"sell","posSide":"long","ordType":"conditional","sz":"1","slTriggerPx":"100","slOrdPx":"-1","algoClOrdId":"foreignalgo"}' hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "(a foreign algo order placed by hand)" [ "$(j out.json 'd["code"]')" = 0 ]
-start_engine
+engine_start
 wait_log engine.out "is not ours; left untouched" 20
 check "foreign open order reported" contains engine.out "clOrdId 'foreign1') is not ours; left untouched"
 wait_log engine.out "algoClOrdId 'foreignalgo') is not ours" 10

@@ -8,46 +8,14 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-cat >accounts.json <<'EOF'
-[{"apiKey": "dk", "secretKey": "demo-secret-1", "passphrase": "dp", "demo": true,
-  "posMode": "long_short_mode", "balances": {"USDT": "10000"}},
- {"apiKey": "lk", "secretKey": "live-secret-22", "passphrase": "lp", "demo": false,
-  "posMode": "net_mode", "balances": {"USDT": "10000"}}]
-EOF
-sim_start sim.out --seed 7 --accounts accounts.json
+sim_up 7 dk:demo-secret-1:dp:long_short_mode:10000 lk:live-secret-22:lp:net_mode:10000:live
 export DK=dk DS=demo-secret-1 DP=dp LK=lk LS=live-secret-22 LP=lp
-WS=${URL/http:/ws:}/ws/v5
 
-cat >engine.ini <<EOF
-[core]
-plugin_dir = $TEST_PLUGINS
-data_dir = $RT_TMP/data
-mode = paper
-[storage.sqlite]
-path = $RT_TMP/data/engine.db
-[exchange.okx_demo]
-module = okx
-demo = true
-api_key = env:DK
-secret_key = env:DS
-passphrase = env:DP
-rest_url = $URL
-ws_public_url = $WS/public
-ws_private_url = $WS/private
-ws_business_url = $WS/business
-instruments = BTC-USDT-SWAP, ETH-USDT-SWAP
-candles =
-[exchange.okx_live]
-module = okx
-api_key = env:LK
-secret_key = env:LS
-passphrase = env:LP
-rest_url = $URL
-ws_public_url = $WS/public
-ws_private_url = $WS/private
-ws_business_url = $WS/business
-instruments = BTC-USDT-SWAP
-candles =
+{
+  ini_core "mode = paper"
+  ini_okx okx_demo demo DK DS DP "instruments = BTC-USDT-SWAP, ETH-USDT-SWAP" "candles ="
+  ini_okx okx_live live LK LS LP "instruments = BTC-USDT-SWAP" "candles ="
+  cat <<EOF
 [risk.sizes]
 module = script
 reject_over = 5
@@ -55,18 +23,11 @@ resize_to = 2
 [risk.universe]
 module = script
 reject_instruments = ETH-USDT-SWAP
-[source.driver]
-log_file = $RT_TMP/events.log
-intent_file = $RT_TMP/intents.txt
 EOF
-touch intents.txt
-DB="$RT_TMP/data/engine.db"
-q() { sqlite3 "$DB" "$1"; }
-qeq() { qeq_db "$DB" "$1" "$2"; }
-intent() { echo "$*" >>intents.txt; }
+  ini_driver
+} >engine.ini
 
-"$AITRADER" run -c engine.ini >engine.out 2>&1 &
-ENGINE=$!; RT_PIDS+=("$ENGINE")
+engine_start
 wait_log engine.out "exchange.okx_demo: state up" 20
 wait_log engine.out "exchange.okx_live: state up" 20
 check "the gate says the demo account is traded" contains engine.out "core.executor: exchange.okx_demo (demo account): traded"
@@ -118,7 +79,6 @@ wait_log events.log "RESULT exchange.okx_demo intent=g-reduce cl=greduce ok=1" 1
 check "a reduction over the size limits is not resized" sim_order_is BTC-USDT-SWAP greduce filled dk demo-secret-1 dp -H "x-simulated-trading: 1"
 check "of all 3 contracts" [ "$(j out.json 'd["data"][0]["sz"]')" = 3 ]
 
-kill -TERM "$ENGINE"; wait_exit "$ENGINE"
-check "clean stop" [ "$RT_RC" = 0 ]
+engine_stop
 check "no order was sent outside the gate" [ "$(grep -c 'RESULT .* ok=1' events.log)" = 3 ]
 rt_finish

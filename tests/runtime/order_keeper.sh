@@ -13,43 +13,15 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-cat >accounts.json <<'EOF'
-[{"apiKey": "hk", "secretKey": "hedge-secret-1", "passphrase": "hp", "demo": true,
-  "posMode": "long_short_mode", "balances": {"USDT": "100000"}},
- {"apiKey": "nk", "secretKey": "net-secret-22", "passphrase": "np", "demo": true,
-  "posMode": "net_mode", "balances": {"USDT": "100000"}}]
-EOF
-sim_start sim.out --seed 7 --accounts accounts.json
+sim_up 7 hk:hedge-secret-1:hp:long_short_mode:100000 nk:net-secret-22:np:net_mode:100000
 export HK=hk HS=hedge-secret-1 HP=hp NK=nk NS=net-secret-22 NP=np
-WS=${URL/http:/ws:}/ws/v5
 H=(-H "x-simulated-trading: 1")
 
 account() { # account NAME KEYVAR SECRETVAR PASSVAR
-  cat <<EOF
-[exchange.$1]
-module = okx
-demo = true
-api_key = env:$2
-secret_key = env:$3
-passphrase = env:$4
-rest_url = $URL
-ws_public_url = $WS/public
-ws_private_url = $WS/private
-ws_business_url = $WS/business
-instruments = BTC-USDT-SWAP
-candles =
-EOF
+  ini_okx "$1" demo "$2" "$3" "$4" "instruments = BTC-USDT-SWAP" "candles ="
 }
 {
-  cat <<EOF
-[core]
-plugin_dir = $TEST_PLUGINS
-data_dir = $RT_TMP/data
-mode = paper
-orphan_grace = 2s
-[storage.sqlite]
-path = $RT_TMP/data/engine.db
-EOF
+  ini_core "mode = paper" "orphan_grace = 2s"
   account okx_hedge HK HS HP
   account okx_net NK NS NP
   cat <<EOF
@@ -58,24 +30,16 @@ max_daily_loss_pct = 50
 [risk.sizes]
 module = script
 reject_over = 5
-[source.driver]
-log_file = $RT_TMP/events.log
-intent_file = $RT_TMP/intents.txt
 EOF
+  ini_driver
 } >engine.ini
-touch intents.txt
-DB="$RT_TMP/data/engine.db"
-q() { sqlite3 "$DB" "$1"; }
-qeq() { qeq_db "$DB" "$1" "$2"; }
-intent() { echo "$*" >>intents.txt; }
 # pending_algos KEY SECRET PASS: how many algo orders okx-sim holds live.
 pending_algos() {
   call GET "/api/v5/trade/orders-algo-pending?ordType=conditional,oco&instId=BTC-USDT-SWAP" "" \
     "$@" "${H[@]}" && j out.json 'len(d["data"])'
 }
 
-"$AITRADER" run -c engine.ini >engine.out 2>&1 &
-ENGINE=$!; RT_PIDS+=("$ENGINE")
+engine_start
 wait_log engine.out "exchange.okx_hedge: state up" 20
 wait_log engine.out "exchange.okx_net: state up" 20
 check "the keeper starts with the gate" contains engine.out "core.keeper: order keeper on"
@@ -130,7 +94,6 @@ orphan_case() { # orphan_case ACCOUNT POS ID KEY SECRET PASS
 orphan_case okx_hedge long k-hedge hk hedge-secret-1 hp
 orphan_case okx_net "" k-net nk net-secret-22 np
 
-kill -TERM "$ENGINE"; wait_exit "$ENGINE"
-check "clean stop" [ "$RT_RC" = 0 ]
+engine_stop
 check "the keeper cancelled nothing else" [ "$(grep -c '^RESULT .*intent=keeper/' events.log)" = 3 ]
 rt_finish

@@ -8,58 +8,27 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-cat >accounts.json <<'EOF'
-[{"apiKey": "dk", "secretKey": "demo-secret-1", "passphrase": "dp", "demo": true,
-  "posMode": "long_short_mode", "balances": {"USDT": "10000"}}]
-EOF
-sim_start sim.out --seed 7 --accounts accounts.json
+sim_up 7 dk:demo-secret-1:dp:long_short_mode:10000
 export DK=dk DS=demo-secret-1 DP=dp
-WS=${URL/http:/ws:}/ws/v5
 
-cat >engine.ini <<EOF
-[core]
-plugin_dir = $TEST_PLUGINS
-data_dir = $RT_TMP/data
-mode = paper
-[storage.sqlite]
-path = $RT_TMP/data/engine.db
-[exchange.okx_demo]
-module = okx
-demo = true
-api_key = env:DK
-secret_key = env:DS
-passphrase = env:DP
-rest_url = $URL
-ws_public_url = $WS/public
-ws_private_url = $WS/private
-ws_business_url = $WS/business
-instruments = BTC-USDT-SWAP
-candles =
-leverage = 10
+{
+  ini_core "mode = paper"
+  ini_okx okx_demo demo DK DS DP "instruments = BTC-USDT-SWAP" "candles =" "leverage = 10"
+  cat <<EOF
 [risk.breaker]
 max_daily_loss_pct = 3
 max_drawdown_pct = 20
 until = cooldown
 cooldown = 1h
-[source.driver]
-log_file = $RT_TMP/events.log
-intent_file = $RT_TMP/intents.txt
 EOF
-touch intents.txt
-DB="$RT_TMP/data/engine.db"
-qeq() { qeq_db "$DB" "$1" "$2"; }
-intent() { echo "$*" >>intents.txt; }
+  ini_driver
+} >engine.ini
 entry() { intent "op=place account=exchange.okx_demo inst=BTC-USDT-SWAP side=buy pos=long type=market sz=1 id=$1"; }
 H=(-H "x-simulated-trading: 1")
 
 start_engine() {
-  "$AITRADER" run -c engine.ini >>engine.out 2>&1 &
-  ENGINE=$!; RT_PIDS+=("$ENGINE")
+  engine_start
   wait_log engine.out "core: running" 20
-}
-stop_engine() {
-  kill -TERM "$ENGINE"; wait_exit "$ENGINE"
-  check "clean stop" [ "$RT_RC" = 0 ]
 }
 
 start_engine
@@ -125,7 +94,7 @@ check "switches are stored" qeq "SELECT count(*) FROM audit_log WHERE kind='brea
 
 # 6. a restart keeps the tripped breaker and the kill switch, and says so
 "$AITRADER" kill-switch on -c engine.ini "over the restart" >/dev/null 2>&1
-stop_engine
+engine_stop
 start_engine
 check "the start reports the kill switch" wait_log engine.out "over the restart (${RT_TMP}/data/kill-switch): every new entry is refused, closes pass, until \`aitrader kill-switch off\`" 5
 check "and the trip read back" wait_log engine.out "restored: breaker still tripped (daily_loss): exchange.okx_demo lost" 10
@@ -137,6 +106,6 @@ check "the switch goes off again" wait_count events.log "ALERT kill switch off s
 entry b-restart-trip
 check "an entry is still refused after the switch" wait_log events.log "RESULT exchange.okx_demo intent=b-restart-trip cl=brestarttrip ok=0 code=risk_rejected" 10
 check "and by the trip, still" grep -q "intent=b-restart-trip .*msg=risk.breaker/daily_loss:.*below the day's start 10000" events.log
-stop_engine
+engine_stop
 check "only the entry and the two exits reached okx-sim" [ "$(grep -c 'RESULT .* ok=1' events.log)" = 3 ]
 rt_finish

@@ -10,38 +10,19 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-cat >accounts.json <<'EOF'
-[{"apiKey": "dk", "secretKey": "demo-secret-1", "passphrase": "dp", "demo": true,
-  "posMode": "long_short_mode", "balances": {"USDT": "10000"}}]
-EOF
-sim_start sim.out --seed 11 --accounts accounts.json
+sim_up 11 dk:demo-secret-1:dp:long_short_mode:10000
 export DK=dk DS=demo-secret-1 DP=dp
-WS=${URL/http:/ws:}/ws/v5
 DEMO=(dk demo-secret-1 dp -H "x-simulated-trading: 1")
 
 # Margin per trade 1-10 % of equity at leverage 5; ETH's slippage limit so
 # tight that no market entry passes it; two positions, three entries an
 # hour; an hour between a close and the next entry on either side.
-cat >engine.ini <<EOF
-[core]
-plugin_dir = $TEST_PLUGINS
-data_dir = $RT_TMP/data
-mode = paper
-[storage.sqlite]
-path = $RT_TMP/data/engine.db
-[exchange.okx_demo]
-module = okx
-demo = true
-api_key = env:DK
-secret_key = env:DS
-passphrase = env:DP
-rest_url = $URL
-ws_public_url = $WS/public
-ws_private_url = $WS/private
-ws_business_url = $WS/business
-instruments = BTC-USDT-SWAP, ETH-USDT-SWAP, SOL-USDT-SWAP, DOGE-USDT-SWAP
-leverage = 5
-candles =
+{
+  ini_core "mode = paper"
+  ini_okx okx_demo demo DK DS DP \
+    "instruments = BTC-USDT-SWAP, ETH-USDT-SWAP, SOL-USDT-SWAP, DOGE-USDT-SWAP" "leverage = 5" \
+    "candles ="
+  cat <<EOF
 [risk.limits]
 default_leverage = 5
 max_leverage = 5
@@ -52,15 +33,9 @@ max_opens_per_hour = 3
 max_positions = 2
 reentry_cooldown = 1h
 flip_window = 1h
-[source.driver]
-log_file = $RT_TMP/events.log
-intent_file = $RT_TMP/intents.txt
 EOF
-touch intents.txt
-DB="$RT_TMP/data/engine.db"
-q() { sqlite3 "$DB" "$1"; }
-qeq() { qeq_db "$DB" "$1" "$2"; }
-intent() { echo "$*" >>intents.txt; }
+  ini_driver
+} >engine.ini
 place() { intent "op=place account=exchange.okx_demo type=market $*"; }
 # verdict ID: the rule's VERDICT line for intent ID.
 verdict() { grep "VERDICT intent=$1 rule=risk.limits " events.log; }
@@ -75,8 +50,7 @@ RC=0; "$AITRADER" check-config -c bad.ini >bad.out 2>&1 || RC=$?
 LINE=$(grep -n '^max_leverage' bad.ini | cut -d: -f1)
 check "check-config refuses an override list without a default (exit 2)" [ "$RC" = 2 ]
 check "at the key's line" contains bad.out "bad.ini:$LINE: [risk.limits] max_leverage: no default value"
-"$AITRADER" run -c engine.ini >engine.out 2>&1 &
-ENGINE=$!; RT_PIDS+=("$ENGINE")
+engine_start
 wait_log engine.out "exchange.okx_demo: state up" 20
 check "the rule is in the chain" contains engine.out "risk rule 1: risk.limits"
 check "it read the instruments exchange_okx wrote" wait_log engine.out "risk.limits: 4 instrument rows read" 10
@@ -173,8 +147,7 @@ place "inst=BTC-USDT-SWAP side=sell pos=long sz=0.5 id=rl-reduce2"
 wait_log events.log "RESULT exchange.okx_demo intent=rl-reduce2 cl=rlreduce2 ok=1" 10
 check "a close of the long without reduce_only too (long/short mode)" grep -q "VERDICT intent=rl-reduce2 rule=risk.limits verdict=0" events.log
 
-kill -TERM "$ENGINE"; wait_exit "$ENGINE"
-check "clean stop" [ "$RT_RC" = 0 ]
+engine_stop
 check "one verdict row per intent" qeq "SELECT count(*) FROM risk_verdicts WHERE rule='risk.limits'" 13
 check "rejected entries stored as rejected orders" qeq "SELECT count(*) FROM orders WHERE state='rejected' AND code='risk_rejected'" 6
 call GET "/api/v5/account/positions?instId=BTC-USDT-SWAP" "" "${DEMO[@]}"

@@ -12,15 +12,8 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-cat >accounts.json <<'EOF'
-[{"apiKey": "hk", "secretKey": "hedge-secret-1", "passphrase": "hp", "demo": true,
-  "posMode": "long_short_mode", "balances": {"USDT": "10000"}},
- {"apiKey": "nk", "secretKey": "net-secret-22", "passphrase": "np", "demo": true,
-  "posMode": "net_mode", "balances": {"USDT": "10000"}}]
-EOF
-sim_start sim.out --seed 11 --accounts accounts.json
+sim_up 11 hk:hedge-secret-1:hp:long_short_mode:10000 nk:net-secret-22:np:net_mode:10000
 export HK=hk HS=hedge-secret-1 HP=hp NK=nk NS=net-secret-22 NP=np
-WS=${URL/http:/ws:}/ws/v5
 H=(hk hedge-secret-1 hp -H "x-simulated-trading: 1")
 N=(nk net-secret-22 np -H "x-simulated-trading: 1")
 
@@ -85,20 +78,8 @@ ans retry <<'EOF'
 EOF
 
 okx() { # okx NAME KEYVAR SECRETVAR PASSVAR
-  cat <<EOF
-[exchange.$1]
-module = okx
-demo = true
-api_key = env:$2
-secret_key = env:$3
-passphrase = env:$4
-rest_url = $URL
-ws_public_url = $WS/public
-ws_private_url = $WS/private
-ws_business_url = $WS/business
-instruments = BTC-USDT-SWAP, ETH-USDT-SWAP, DOGE-USDT-SWAP
-candles =
-EOF
+  ini_okx "$1" demo "$2" "$3" "$4" "instruments = BTC-USDT-SWAP, ETH-USDT-SWAP, DOGE-USDT-SWAP" \
+    "candles ="
 }
 trader() { # trader NAME ACCOUNT [extra lines]
   local name=$1 acct=$2; shift 2
@@ -118,14 +99,7 @@ EOF
   for l in "$@"; do echo "$l"; done
 }
 {
-  cat <<EOF
-[core]
-plugin_dir = $TEST_PLUGINS
-data_dir = $RT_TMP/data
-mode = paper
-[storage.sqlite]
-path = $RT_TMP/data/engine.db
-EOF
+  ini_core "mode = paper"
   okx okx_hedge HK HS HP
   okx okx_net NK NS NP
   printf '[risk.universe]\nmodule = script\nreject_instruments = SOL-USDT-SWAP\n'  # approves ours
@@ -143,15 +117,11 @@ RC=0; "$AITRADER" check-config -c bad.ini >check.out 2>&1 || RC=$?
 check "check-config refuses an unknown placeholder (exit 2)" [ "$RC" = 2 ]
 check "naming the template's file and line" grep -qE "^bad.ini:[0-9]+: \[trader.badp\] prompts: $RT_TMP/badp/user.txt:1: unknown placeholder \{\{nope\}\} \(known: time, trigger" check.out
 
-DB="$RT_TMP/data/engine.db"
-q() { sqlite3 "$DB" "$1"; }
-qeq() { qeq_db "$DB" "$1" "$2"; }
 # key NAME: the decision id (= trigger key) of a trader's first decision
 key() { q "SELECT id FROM decisions WHERE trader='$1'"; }
 ndec() { q "SELECT count(*) FROM decisions"; }
 
-"$AITRADER" run -c engine.ini >engine.out 2>&1 &
-ENGINE=$!; RT_PIDS+=("$ENGINE")
+engine_start
 wait_log engine.out "core: running" 20
 check "every trader decided once" wait_eq 40 14 ndec
 check "the trader says it is on" contains engine.out "trader.hedge: trader on (ai ai.hedge, account exchange.okx_hedge, 3 symbols)"
@@ -252,6 +222,5 @@ count_sim() { call GET "/api/v5/trade/orders-history?instType=SWAP" "" "$@" && j
 check "the hedge account has the 5 entries of valid decisions, nothing else" wait_eq 10 5 count_sim "${H[@]}"
 check "the net account has 2 (the short and the retried entry)" wait_eq 10 2 count_sim "${N[@]}"
 
-kill -TERM "$ENGINE"; wait_exit "$ENGINE"
-check "clean stop" [ "$RT_RC" = 0 ]
+engine_stop
 rt_finish

@@ -12,13 +12,8 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-cat >accounts.json <<'EOF'
-[{"apiKey": "hk", "secretKey": "hedge-secret-1", "passphrase": "hp", "demo": true,
-  "posMode": "long_short_mode", "balances": {"USDT": "10000"}}]
-EOF
-sim_start sim.out --seed 5 --accounts accounts.json
+sim_up 5 hk:hedge-secret-1:hp:long_short_mode:10000
 export HK=hk HS=hedge-secret-1 HP=hp
-WS=${URL/http:/ws:}/ws/v5
 H=(hk hedge-secret-1 hp -H "x-simulated-trading: 1")
 
 # one answer: a long whose exchange TP/SL are far away (only the watchdog closes it)
@@ -26,25 +21,10 @@ cat >ans.txt <<'EOF'
 {"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.1, "leverage": 3,
   "take_profit": 500000, "stop_loss": 1000, "reason": "watched by the giveback watchdog"}]}
 EOF
-cat >engine.ini <<EOF
-[core]
-plugin_dir = $TEST_PLUGINS
-data_dir = $RT_TMP/data
-mode = paper
-[storage.sqlite]
-path = $RT_TMP/data/engine.db
-[exchange.okx_hedge]
-module = okx
-demo = true
-api_key = env:HK
-secret_key = env:HS
-passphrase = env:HP
-rest_url = $URL
-ws_public_url = $WS/public
-ws_private_url = $WS/private
-ws_business_url = $WS/business
-instruments = BTC-USDT-SWAP
-candles =
+{
+  ini_core "mode = paper"
+  ini_okx okx_hedge demo HK HS HP "instruments = BTC-USDT-SWAP" "candles ="
+  cat <<EOF
 [ai.alpha]
 module = stub
 answers_file = $RT_TMP/ans.txt
@@ -61,9 +41,7 @@ reject_instruments = SOL-USDT-SWAP
 [source.driver]
 log_file = $RT_TMP/events.log
 EOF
-DB="$RT_TMP/data/engine.db"
-q() { sqlite3 "$DB" "$1"; }
-qeq() { qeq_db "$DB" "$1" "$2"; }
+} >engine.ini
 # push: okx-sim pushes the account and its positions on a leverage call
 push() {
   call POST /api/v5/account/set-leverage '{"instId":"BTC-USDT-SWAP","lever":"3","mgnMode":"cross"}' "${H[@]}"
@@ -74,8 +52,7 @@ price() {
   sim_control price "{\"instId\":\"BTC-USDT-SWAP\",\"px\":\"$(python3 -c "print(f'{round(float(\"$FILL_PX\") * $1, 1):.1f}')")\"}"
 }
 
-"$AITRADER" run -c engine.ini >engine.out 2>&1 &
-ENGINE=$!; RT_PIDS+=("$ENGINE")
+engine_start
 wait_log engine.out "core: running" 20
 check "the trader decided" wait_eq 20 1 q "SELECT count(*) FROM decisions WHERE valid"
 K=$(q "SELECT id FROM decisions")
@@ -120,6 +97,5 @@ check "and the engine hears it" wait_count events.log "BALANCE exchange.okx_hedg
 check "one close only" [ "$(count_lines events.log "RESULT exchange.okx_hedge intent=alpha/gb/")" = 1 ]
 check "logged once" [ "$(count_lines engine.out "giveback: closing")" = 1 ]
 
-kill -TERM "$ENGINE"; wait_exit "$ENGINE"
-check "clean stop" [ "$RT_RC" = 0 ]
+engine_stop
 rt_finish

@@ -50,3 +50,78 @@ sim_order_is() {
 
 # qeq_db DB SQL WANT: poll (5 s) until sqlite3 DB SQL gives WANT (writes are async).
 qeq_db() { wait_eq 5 "$3" sqlite3 "$1" "$2"; }
+
+# ---- an engine on okx-sim, with SQLite, in $RT_TMP --------------------------
+
+# sim_up SEED ACCOUNT...: okx-sim started (sim.out) with these accounts, each
+# KEY:SECRET:PASSPHRASE:POSMODE:USDT (a demo account; :live appended, a live
+# one); sets SIM_PID, URL and WS (its WebSocket base).
+sim_up() {
+  local seed=$1 sep="" a key secret pass mode usdt live; shift
+  {
+    echo "["
+    for a in "$@"; do
+      IFS=: read -r key secret pass mode usdt live <<<"$a"
+      printf '%s{"apiKey": "%s", "secretKey": "%s", "passphrase": "%s", "demo": %s, "posMode": "%s", "balances": {"USDT": "%s"}}\n' \
+        "$sep" "$key" "$secret" "$pass" "$([ "$live" = live ] && echo false || echo true)" "$mode" "$usdt"
+      sep=","
+    done
+    echo "]"
+  } >accounts.json
+  sim_start sim.out --seed "$seed" --accounts accounts.json
+  WS=${URL/http:/ws:}/ws/v5
+}
+
+# ini_core [LINE...]: an engine.ini's [core] (the build's plugins, data in
+# $RT_TMP/data, then the LINEs: "mode = paper", ...) and its SQLite storage.
+ini_core() {
+  printf '[core]\nplugin_dir = %s\ndata_dir = %s/data\n' "$TEST_PLUGINS" "$RT_TMP"
+  printf '%s\n' "$@"
+  printf '[storage.sqlite]\npath = %s\n' "$DB"
+}
+
+# ini_okx NAME demo|live KEYVAR SECRETVAR PASSVAR [LINE...]: an exchange_okx
+# section [exchange.NAME] on okx-sim, its keys from those environment
+# variables, then the LINEs ("instruments = BTC-USDT-SWAP", "candles =", ...).
+ini_okx() {
+  local name=$1 kind=$2 k=$3 s=$4 p=$5; shift 5
+  printf '[exchange.%s]\nmodule = okx\n' "$name"
+  [ "$kind" = live ] || echo "demo = true"
+  cat <<EOT
+api_key = env:$k
+secret_key = env:$s
+passphrase = env:$p
+rest_url = $URL
+ws_public_url = $WS/public
+ws_private_url = $WS/private
+ws_business_url = $WS/business
+EOT
+  printf '%s\n' "$@"
+}
+
+# ini_driver: the driver plugin's section: the bus written to events.log,
+# intents read from intents.txt (created empty here; `intent` adds lines).
+ini_driver() {
+  printf '[source.driver]\nlog_file = %s/events.log\nintent_file = %s/intents.txt\n' "$RT_TMP" "$RT_TMP"
+  touch "$RT_TMP/intents.txt"
+}
+
+DB="$RT_TMP/data/engine.db"
+q() { sqlite3 "$DB" "$1"; }
+# qeq SQL WANT: poll (5 s) until the query gives WANT; the writes are async.
+qeq() { qeq_db "$DB" "$1" "$2"; }
+# intent "op=place account=... id=...": one intent for the driver to publish.
+intent() { echo "$*" >>"$RT_TMP/intents.txt"; }
+
+# engine_start: aitrader run -c engine.ini in the background, its output
+# added to engine.out; sets ENGINE.
+engine_start() {
+  "$AITRADER" run -c engine.ini >>engine.out 2>&1 &
+  ENGINE=$!; RT_PIDS+=("$ENGINE")
+}
+
+# engine_stop: SIGTERM, and a check that the engine stopped cleanly.
+engine_stop() {
+  kill -TERM "$ENGINE"; wait_exit "$ENGINE"
+  check "clean stop" [ "$RT_RC" = 0 ]
+}
