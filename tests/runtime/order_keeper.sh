@@ -55,13 +55,15 @@ check "the limit rests at okx-sim" sim_order_is BTC-USDT-SWAP kttl live nk net-s
 check "its deadline is stored" qeq "SELECT expire_ms - created_ms FROM orders WHERE cl_ord_id='kttl'" 2000
 "$AITRADER" kill-switch on -c engine.ini "keeper test" >ks.out 2>&1
 check "the kill switch is on (entries refused)" wait_log events.log "ALERT kill switch on since" 5
-check "the keeper cancels it" wait_log events.log "RESULT exchange.okx_net intent=keeper/ttl/kttl cl=kttl ok=1" 10
+# each cancel attempt has an id of its own: clOrdId, deadline, attempt
+KID="keeper/ttl/kttl/$(q "SELECT expire_ms FROM orders WHERE cl_ord_id='kttl'")/1"
+check "the keeper cancels it" wait_log events.log "RESULT exchange.okx_net intent=$KID cl=kttl ok=1" 10
 check "cancelled at okx-sim" sim_order_is BTC-USDT-SWAP kttl canceled nk net-secret-22 np "${H[@]}"
 check "its orders row says canceled" qeq "SELECT state FROM orders WHERE cl_ord_id='kttl'" canceled
 check "the cancel went through every rule, approved (the kill switch blocks entries only)" \
-  qeq "SELECT group_concat(rule || '=' || verdict, ' ') FROM (SELECT rule, verdict FROM risk_verdicts WHERE intent_id='keeper/ttl/kttl' ORDER BY rule)" \
+  qeq "SELECT group_concat(rule || '=' || verdict, ' ') FROM (SELECT rule, verdict FROM risk_verdicts WHERE intent_id='$KID' ORDER BY rule)" \
   "risk.breaker=approve risk.sizes=approve"
-check "the keeper says why" grep -q "core.keeper: exchange.okx_net limit BTC-USDT-SWAP 1 @ [0-9.]* kttl unfilled after 2s: cancelling (intent keeper/ttl/kttl)" engine.out
+check "the keeper says why" grep -q "core.keeper: exchange.okx_net limit BTC-USDT-SWAP 1 @ [0-9.]* kttl unfilled after 2s: cancelling (intent $KID)" engine.out
 "$AITRADER" kill-switch off -c engine.ini >>ks.out 2>&1
 wait_log events.log "ALERT kill switch off since" 5
 check "the limit that filled at once" sim_order_is BTC-USDT-SWAP kfill filled nk net-secret-22 np "${H[@]}"
@@ -84,12 +86,12 @@ orphan_case() { # orphan_case ACCOUNT POS ID KEY SECRET PASS
   check "$acct: the position is closed" wait_log events.log "POSITION exchange.$acct BTC-USDT-SWAP side=$([ "$posw" = long ] && echo 1 || echo 0) pos=0" 10
   check "$acct: okx-sim leaves the TP/SL live after the close (the fault)" [ "$(pending_algos "$@")" = 1 ]
   check "$acct: the keeper cancels it after the grace" \
-    wait_log events.log "RESULT exchange.$acct intent=keeper/orphan/$algo" 10
-  check "$acct: the cancel succeeded" grep -q "RESULT exchange.$acct intent=keeper/orphan/$algo .*ok=1" events.log
+    wait_log events.log "RESULT exchange.$acct intent=keeper/orphan/$algo/1" 10
+  check "$acct: the cancel succeeded" grep -q "RESULT exchange.$acct intent=keeper/orphan/$algo/1 .*ok=1" events.log
   check "$acct: nothing pending at okx-sim any more" wait_eq 5 0 pending_algos "$@"
   check "$acct: the keeper says why" grep -q "core.keeper: exchange.$acct take-profit/stop-loss algo $algo orphaned: BTC-USDT-SWAP long closed 2\(\.[0-9]\)\?s ago: cancelling" engine.out
   check "$acct: the cancel has its verdicts" \
-    qeq "SELECT count(*) FROM risk_verdicts WHERE intent_id='keeper/orphan/$algo' AND allowed" 2
+    qeq "SELECT count(*) FROM risk_verdicts WHERE intent_id='keeper/orphan/$algo/1' AND allowed" 2
 }
 orphan_case okx_hedge long k-hedge hk hedge-secret-1 hp
 orphan_case okx_net "" k-net nk net-secret-22 np

@@ -2,12 +2,12 @@
 # The profit-giveback watchdog in the real engine against okx-sim: a trader's
 # entry fills, okx-sim's price is moved up (the position's uPnL peaks and the
 # watchdog arms) and back down (the uPnL gives back more than giveback_pct of
-# the peak): the trader publishes one close-position of its own, which goes
+# the peak): the trader publishes one close of its own contracts (what
+# core.ledger books to it: a reduce-only market sell of the long), which goes
 # through the executor and closes the position at okx-sim. okx-sim pushes
 # positions on account events, so a leverage call (from outside the engine,
-# the position's own leverage) makes it push the uPnL at the new price. A
-# close-position has no `orders` row (only places do): the bus says what
-# became of it (source.driver's events.log).
+# the position's own leverage) makes it push the uPnL at the new price. The
+# bus says what became of the close (source.driver's events.log).
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
@@ -77,6 +77,9 @@ GID=$(sed -n 's/.*giveback: closing BTC-USDT-SWAP long ([0-9.]* contracts, inten
 check "it went through the risk chain" wait_log events.log "VERDICT intent=$GID rule=risk.universe verdict=0" 10
 check "okx-sim took it" wait_log events.log "RESULT exchange.okx_hedge intent=$GID cl=ai" 10
 check "as asked" grep -qE "^RESULT exchange.okx_hedge intent=$GID cl=ai[0-9a-f]{28} ok=1 code=0 " events.log
+check "a reduce-only place of the trader's own contracts, not a close-position" \
+  qeq "SELECT op || ' ' || reduce_only || ' ' || origin || ' ' || sz FROM orders WHERE intent_id='$GID'" \
+  "place 1 alpha $(q "SELECT acc_fill_sz FROM orders WHERE cl_ord_id='$CL'")"
 GCL=$(sed -n "s#^RESULT exchange.okx_hedge intent=$GID cl=\([a-z0-9]*\) .*#\1#p" events.log)
 check "it filled ($GCL)" wait_log events.log "FILL exchange.okx_hedge BTC-USDT-SWAP cl=$GCL " 10
 check "the long is gone" wait_log events.log "POSITION exchange.okx_hedge BTC-USDT-SWAP side=1 pos=0 " 10
