@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,6 +523,11 @@ static void srv_accept(nt_srv *s)
             }
             return;
         }
+        /* An answer can leave in more than one write (head, then body
+         * slices): with Nagle on, a later one waits for the client's
+         * delayed ACK of the first, 40 ms a keep-alive request. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         hconn *hc = calloc(1, sizeof(*hc));
         if (!hc) {
             close(fd);

@@ -29,6 +29,8 @@
 #define NET_RX_BUFFER 65536
 /* Response bodies are written in slices of this size, one per WRITEABLE. */
 #define NET_HTTP_SLICE 65536
+/* A body up to this size leaves in the same write as the head. */
+#define NET_HTTP_INLINE 16384
 /* How often held requests are checked for a client that left, and how long
  * a request may wait for its answer before we give up on it. */
 #define NET_HELD_CHECK_US 250000

@@ -710,6 +710,111 @@ static void test_http(void **state)
     server_done(&s);
 }
 
+/* Requests one after the other on one keep-alive connection, read by hand:
+ * a byte too many or too few in an answer shows as a broken next one. */
+#define KA_N 5
+typedef struct ka_call {
+    int port;
+    const char *body[KA_N];
+    size_t len[KA_N];
+    int status[KA_N];
+    char *resp[KA_N];
+    size_t resp_len[KA_N];
+    atomic_int done;
+} ka_call;
+
+static void *ka_thread(void *arg)
+{
+    ka_call *k = arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)k->port)};
+    inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+    struct timeval tv = {WAIT_MS / 1000, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char *in = malloc(1 << 20);
+    size_t have = 0;
+    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+        goto out;
+    }
+    for (int i = 0; i < KA_N; i++) {
+        char head[160];
+        int hl = snprintf(
+            head, sizeof(head),
+            "POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n\r\n", k->len[i]);
+        if (send(fd, head, (size_t)hl, 0) != hl ||
+            send(fd, k->body[i], k->len[i], 0) != (ssize_t)k->len[i]) {
+            goto out;
+        }
+        char *end = NULL;
+        size_t need = 0;
+        for (;;) {
+            in[have] = '\0';
+            if (!end && (end = strstr(in, "\r\n\r\n")) != NULL) {
+                const char *cl = strcasestr(in, "Content-Length:");
+                k->status[i] = atoi(in + 9);
+                need = (size_t)(end + 4 - in) + (cl && cl < end ? strtoul(cl + 15, NULL, 10) : 0);
+            }
+            if (end && have >= need) {
+                break;
+            }
+            ssize_t got = recv(fd, in + have, (1 << 20) - 1 - have, 0);
+            if (got <= 0) {
+                goto out;
+            }
+            have += (size_t)got;
+        }
+        size_t body_at = (size_t)(end + 4 - in);
+        k->resp_len[i] = need - body_at;
+        k->resp[i] = malloc(k->resp_len[i] + 1);
+        memcpy(k->resp[i], in + body_at, k->resp_len[i]);
+        memmove(in, in + need, have - need); /* what is left starts the next answer */
+        have -= need;
+    }
+out:
+    free(in);
+    close(fd);
+    atomic_store(&k->done, 1);
+    return NULL;
+}
+
+static bool ka_done(void *arg)
+{
+    return atomic_load(&((ka_call *)arg)->done) != 0;
+}
+
+/* Answers around the size that leaves with its head in one write
+ * (NET_HTTP_INLINE) and over a write slice (NET_HTTP_SLICE), one after the
+ * other on one keep-alive connection: each intact, none spilling over. */
+static void test_http_answer_sizes(void **state)
+{
+    fixture *f = *state;
+    server s;
+    server_start(f, &s, 1 << 20);
+    static const size_t sizes[KA_N] = {1, NET_HTTP_INLINE, NET_HTTP_INLINE + 1,
+                                       NET_HTTP_SLICE + 100, 300000};
+    ka_call k;
+    memset(&k, 0, sizeof(k));
+    k.port = net_httpd_port(s.srv);
+    for (int i = 0; i < KA_N; i++) {
+        k.body[i] = pattern(sizes[i], (unsigned)i);
+        k.len[i] = sizes[i];
+    }
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, ka_thread, &k), 0);
+    bool ok = run_until(f, ka_done, &k);
+    pthread_join(t, NULL);
+    assert_true(ok);
+    for (int i = 0; i < KA_N; i++) {
+        assert_int_equal(k.status[i], 201);
+        assert_int_equal(k.resp_len[i], sizes[i]);
+        assert_memory_equal(k.resp[i], k.body[i], sizes[i]);
+        free(k.resp[i]);
+        free((char *)k.body[i]);
+    }
+    assert_int_equal(s.requests, KA_N);
+    server_done(&s);
+}
+
 static bool nothing_pending(void *arg)
 {
     return ((at_httpd *)arg)->pending.len == 0;
@@ -1103,6 +1208,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broadcast_and_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_ws_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http_answer_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_client_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_with_everything_open, setup, teardown),
