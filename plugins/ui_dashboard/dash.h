@@ -83,6 +83,10 @@ typedef struct dash_account {
     size_t nbal;
     at_ev_position *pos; /* open positions (pos != 0) */
     size_t npos, cap_pos;
+    /* GET …/positions as last answered, until a POSITION changes them: the
+     * route is polled by every open page, positions change far less often */
+    char *pos_json;
+    size_t pos_json_len;
     at_ev_order *ord; /* open orders (live, partially filled) */
     size_t nord, cap_ord;
     bool full_logged;

@@ -35,6 +35,7 @@ void dash_live_free(dash *d)
     }
     for (size_t i = 0; l->acct && i < l->nacct; i++) {
         free(l->acct[i].pos);
+        free(l->acct[i].pos_json);
         free(l->acct[i].ord);
     }
     free(l->tick);
@@ -229,6 +230,8 @@ static void on_position(dash *d, const at_ev_position *p)
     if (!a) {
         return;
     }
+    free(a->pos_json); /* the answer changes with any position event */
+    a->pos_json = NULL;
     size_t i = 0;
     while (i < a->npos && (a->pos[i].h.inst != p->h.inst || a->pos[i].pos_side != p->pos_side)) {
         i++;
@@ -434,11 +437,29 @@ void dash_route_balance(dash *d, uint64_t req, const dash_account *a)
 
 void dash_route_positions(dash *d, uint64_t req, const dash_account *a)
 {
+    /* `a` may be a stand-in for an account storage knows (no positions) */
+    dash_account *kept = dash_account_find(d, a->name);
+    if (kept && kept->pos_json) {
+        dash_reply_text(d, req, 200, "application/json", kept->pos_json, kept->pos_json_len);
+        return;
+    }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < a->npos; i++) {
         json_array_append_new(arr, dash_json_position(d, &a->pos[i]));
     }
-    dash_reply(d, req, 200, arr);
+    char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    if (!s) {
+        dash_reply_fail(d, req, 500, "internal", "out of memory");
+        return;
+    }
+    dash_reply_text(d, req, 200, "application/json", s, strlen(s));
+    if (kept) {
+        kept->pos_json = s;
+        kept->pos_json_len = strlen(s);
+    } else {
+        free(s);
+    }
 }
 
 void dash_route_open_orders(dash *d, uint64_t req, const dash_account *a)
