@@ -4,7 +4,9 @@
 # Usage: scripts/deps.sh [--runtime-only]
 #        scripts/deps.sh --npm-peers [DIR...]
 # --npm-peers installs the pinned npm packages the tests and `make bench`
-# compare against (tests/ccxt: ccxt and ws; bench/ta-peer: technicalindicators)
+# compare against or drive (tests/ccxt: ccxt and ws; bench/ta-peer:
+# technicalindicators; tests/browser: playwright-core, which drives Debian's
+# chromium and downloads no browser)
 # with `npm ci` from each DIR's package-lock.json, only where node_modules does
 # not already hold exactly the locked versions.
 set -euo pipefail
@@ -12,7 +14,7 @@ set -euo pipefail
 npm_peers() {
   local root d rel rc=0
   root=$(cd "$(dirname "$0")/.." && pwd)
-  [ $# -gt 0 ] || set -- tests/ccxt bench/ta-peer
+  [ $# -gt 0 ] || set -- tests/ccxt bench/ta-peer tests/browser
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "deps: node and npm are needed for the npm peers ($*): run scripts/deps.sh to install them" >&2
     return 1

@@ -239,8 +239,15 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
       </div>
       {result ? (
         <div className="ok-box" data-testid="order-result">
-          Order {result.state || "accepted"}: ordId <span className="mono" data-testid="order-result-ordid">{result.ordId ?? DASH}</span>, clOrdId{" "}
-          <span className="mono">{result.clOrdId}</span>, intent <span className="mono">{result.intent_id}</span>
+          Order <span data-testid="order-result-state">{result.state || "accepted"}</span>: ordId{" "}
+          <span className="mono" data-testid="order-result-ordid">
+            {result.ordId ?? DASH}
+          </span>
+          , clOrdId{" "}
+          <span className="mono" data-testid="order-result-clordid">
+            {result.clOrdId}
+          </span>
+          , intent <span className="mono">{result.intent_id}</span>
         </div>
       ) : null}
       {error ? (
