@@ -1,7 +1,8 @@
 /* exchange_okx: OKX v5 perpetual swaps, live or demo, one account per
  * instance. Start: instruments (REST, stored), then the public and business
- * WebSockets (market events), then with credentials the account setup, the
- * private WebSocket and order intents. */
+ * WebSockets (market events; after the candle backfill when configured,
+ * okx_backfill.c), then with credentials the account setup, the private
+ * WebSocket and order intents. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,9 @@ static const at_cfg_field schema[] = {
       "books (400 levels, incremental) or books5 (5-level snapshots)"),
     F("candles", AT_CFG_LIST, "1m", 0, candles, 0, 0, NULL,
       "candle bars to subscribe (1m, 5m, 15m, 1H …); empty for none"),
+    F("backfill", AT_CFG_INT, "0", AT_CFG_RANGE, backfill, 0, 300, NULL,
+      "closed candles of each instrument and bar asked over REST at start and published before "
+      "the live ones, so indicators start warm (0 = none; OKX answers at most 300)"),
     F("timeout", AT_CFG_DURATION, "10s", AT_CFG_RANGE, timeout_ms, 500, 120000, NULL,
       "REST request timeout"),
     F("instruments_file", AT_CFG_STR, NULL, 0, instruments_file, 0, 0, NULL,

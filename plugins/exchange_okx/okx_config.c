@@ -295,6 +295,12 @@ int okx_config_check(const okx_ctx *c, const char **key, char *why, size_t whyle
         return bad(key, "replay", why, whylen,
                    "replay plays market data only: remove the API keys from this instance");
     }
+    if (c->backfill > 0 && (c->replay || c->candles.n == 0)) {
+        return bad(key, "backfill", why, whylen, "%s",
+                   c->replay ? "a replay has no candles to ask OKX for: remove backfill"
+                             : "no candles are subscribed (candles is empty): remove backfill or "
+                               "name the bars");
+    }
     if (c->replay && c->record) {
         return bad(key, "record", why, whylen,
                    "replay plays market data only: remove record from this instance");

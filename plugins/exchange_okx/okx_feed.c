@@ -254,14 +254,31 @@ static void on_error(void *arg, okx_ws *ws, const char *code, const char *msg)
     }
 }
 
-int okx_feed_start(okx_ctx *c)
+/* The business WebSocket's candles. */
+static int start_candles(okx_ctx *c)
 {
-    if (c->replay) {
-        return okx_replay_start(c);
+    okx_ws_cbs cbs = {on_frame, on_state, on_error};
+    okx_ws_opts bo = {.url = c->ws_business_url, .name = "business", .proxy = c->proxy};
+    c->ws_bus = okx_ws_new(c->h, c->inst, &bo, &cbs, c);
+    if (!c->ws_bus) {
+        return AT_ENOMEM;
     }
-    if (c->record && okx_record_open(c) != AT_OK) {
-        return AT_EIO;
+    char arg[160];
+    for (size_t i = 0; i < c->nwatch; i++) {
+        for (size_t k = 0; k < c->candles.n; k++) {
+            char ch[32];
+            snprintf(ch, sizeof(ch), "candle%s", c->candles.items[k]);
+            arg_json(arg, sizeof(arg), ch, c->watch[i].inst->inst_id);
+            okx_ws_subscribe(c->ws_bus, arg);
+        }
     }
+    okx_ws_start(c->ws_bus);
+    return AT_OK;
+}
+
+/* The public WebSocket: tickers, books, trades, mark price, funding. */
+static int start_public(okx_ctx *c)
+{
     okx_ws_cbs cbs = {on_frame, on_state, on_error};
     okx_ws_opts po = {.url = c->ws_public_url, .name = "public", .proxy = c->proxy};
     c->ws_pub = okx_ws_new(c->h, c->inst, &po, &cbs, c);
@@ -280,28 +297,47 @@ int okx_feed_start(okx_ctx *c)
         }
     }
     okx_ws_start(c->ws_pub);
-    if (c->candles.n) {
-        okx_ws_opts bo = {.url = c->ws_business_url, .name = "business", .proxy = c->proxy};
-        c->ws_bus = okx_ws_new(c->h, c->inst, &bo, &cbs, c);
-        if (!c->ws_bus) {
-            return AT_ENOMEM;
-        }
-        for (size_t i = 0; i < c->nwatch; i++) {
-            for (size_t k = 0; k < c->candles.n; k++) {
-                char ch[32];
-                snprintf(ch, sizeof(ch), "candle%s", c->candles.items[k]);
-                arg_json(arg, sizeof(arg), ch, c->watch[i].inst->inst_id);
-                okx_ws_subscribe(c->ws_bus, arg);
-            }
-        }
-        okx_ws_start(c->ws_bus);
-    }
     return AT_OK;
+}
+
+static int start_live(okx_ctx *c)
+{
+    int rc = start_public(c);
+    if (rc == AT_OK && c->candles.n) {
+        rc = start_candles(c);
+    }
+    return rc;
+}
+
+/* The backfill is in: the live feed follows the fetched candles. The public
+ * one waited too, so a trader that waits for a price (its first call at
+ * start) decides on warm indicators. */
+static void after_backfill(okx_ctx *c)
+{
+    if (start_live(c) != AT_OK) {
+        okx_alert(c, AT_LOG_ERROR, "market data could not start (out of memory)");
+        okx_refresh_state(c);
+    }
+}
+
+int okx_feed_start(okx_ctx *c)
+{
+    if (c->replay) {
+        return okx_replay_start(c);
+    }
+    if (c->record && okx_record_open(c) != AT_OK) {
+        return AT_EIO;
+    }
+    if (c->candles.n && c->backfill > 0) {
+        return okx_backfill_start(c, after_backfill);
+    }
+    return start_live(c);
 }
 
 void okx_feed_stop(okx_ctx *c)
 {
     okx_replay_stop(c);
+    okx_backfill_stop(c);
     okx_record_close(c);
     okx_ws_free(c->ws_pub);
     okx_ws_free(c->ws_bus);

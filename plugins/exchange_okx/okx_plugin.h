@@ -1,6 +1,7 @@
 /* exchange_okx internals shared by exchange_okx.c (entry, config,
  * lifecycle), okx_config.c (what the config alone can refuse), okx_feed.c
- * (public and business WebSockets -> market events), okx_account.c (account
+ * (public and business WebSockets -> market events), okx_backfill.c (the
+ * last closed candles over REST at start), okx_account.c (account
  * setup, private WebSocket and the logged-in business one -> account
  * events), okx_algo.c (algo orders -> ALGO_ORDER events), okx_order.c (an
  * intent's request), okx_trade.c (order intents -> REST, results),
@@ -67,6 +68,7 @@ struct okx_ctx {
     int64_t leverage;
     int book_channel; /* 0 books, 1 books5 */
     at_cfg_list candles;
+    int64_t backfill; /* closed candles per instrument and bar asked over REST at start */
     int64_t timeout_ms;
     const char *instruments_file; /* a saved /public/instruments answer instead of REST */
     const char *replay;           /* play this recording instead of the public feed */
@@ -114,6 +116,8 @@ struct okx_ctx {
         unsigned lines;    /* lines written in it */
         uint64_t quiet;    /* warnings not written since the last line */
     } warn[OKX_WARN_KINDS];
+
+    struct okx_backfill *backfill_run; /* okx_backfill.c: the start-up backfill under way */
 
     /* replay and recording (okx_replay.c) */
     okx_player *player;
@@ -179,6 +183,16 @@ void okx_feed_stop(okx_ctx *c);
 okx_watch *okx_watch_find(okx_ctx *c, const char *inst_id, size_t len);
 /* One received market frame (WebSocket or replay) into book and bus events. */
 void okx_feed_frame(okx_ctx *c, const char *data, size_t len);
+
+/* okx_backfill.c */
+/* Ask REST for the last c->backfill closed candles of every followed
+ * instrument and `candles` bar and feed them, oldest first, through
+ * okx_feed_frame; then done(c), also when requests failed (each a WARN).
+ * done runs from inside this call only when nothing could be asked. AT_OK,
+ * or AT_ENOMEM (nothing asked, done not called). */
+int okx_backfill_start(okx_ctx *c, void (*done)(okx_ctx *c));
+/* Forget a backfill under way (stop, right before okx_rest_free). */
+void okx_backfill_stop(okx_ctx *c);
 
 /* okx_account.c */
 int okx_account_start(okx_ctx *c);

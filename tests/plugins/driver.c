@@ -71,7 +71,8 @@ static void on_event(void *arg, const at_event *e)
         break;
     case AT_EV_CANDLE: {
         const at_ev_candle *t = (const void *)e;
-        fprintf(f, "CANDLE %s bar=%" PRId64 " close=%s\n", inst, t->bar_s, D(d, t->c, a));
+        fprintf(f, "CANDLE %s bar=%" PRId64 " close=%s open_ms=%" PRId64 " confirmed=%d\n", inst,
+                t->bar_s, D(d, t->c, a), t->open_ms, (int)t->confirmed);
         break;
     }
     case AT_EV_BALANCE: {
