@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 AT_WERROR  ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build web run test test-fast asan bench install clean format format-check
+.PHONY: all deps build web run demo test test-fast asan bench install clean format format-check
 
 all: build
 
@@ -33,6 +33,18 @@ web/dist/.built: $(WEB_SRC) scripts/web.sh
 # Run the engine with ./modules.ini (Ctrl-C stops it cleanly).
 run: build
 	./$(BUILD)/aitrader run -c $(CONFIG)
+
+# The offline demo: okx-sim replaying real OKX candles, the engine trading it
+# (demo/modules.ini), the dashboard's URL printed; Ctrl-C stops both. Builds
+# only what it runs (scripts/demo.sh says the rest).
+DEMO_TARGETS := aitrader okx-sim storage_sqlite exchange_okx exchange_paper indicator_ta \
+                ai_rules risk_limits risk_breaker ui_dashboard
+demo: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+	    -DAT_WERROR=$(AT_WERROR) $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS) --target $(DEMO_TARGETS)
+	@$(MAKE) --no-print-directory web
+	@bash scripts/demo.sh $(BUILD)
 
 # Every test: the normal build (unit, runtime, PostgreSQL, fuzz replay), then
 # the ASan+UBSan build of the same suites, then the formatting check.
