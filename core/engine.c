@@ -551,6 +551,7 @@ int engine_start(engine *e)
     if (rc != AT_OK) {
         return rc;
     }
+    engine_metrics_start(e);
     log_msg("core", AT_LOG_INFO, "running; Ctrl-C or SIGTERM stops");
     return AT_OK;
 }
@@ -587,6 +588,7 @@ void engine_shutdown(engine *e)
          * stops (storage stops last). */
         bus_drain(SIZE_MAX);
     }
+    engine_metrics_stop(e);
     schedulers_stop(e);
     exec_stop(e->executor);
     keeper_stop(e->keeper);

@@ -39,6 +39,8 @@ struct engine {
     keeper *keeper;     /* limit TTL and orphan TP/SL cancels, with the gate */
     equity *equity;     /* the equity curve (equity_snapshots), while started */
     ledger *ledger;     /* PnL per trader and account (ledger, pnl_snapshots) */
+    /* the engine's own metrics in /metrics, while started */
+    struct engine_metrics *metrics;
     struct event_base *base;
     struct event *sig_int, *sig_term, *stop_ev;
     http_client *http;
@@ -54,6 +56,13 @@ extern const char *const engine_modes[];
 /* The directory of a trader's prompt templates (its `prompts` key, else the
  * engine's prompts/). Transferred. */
 char *engine_prompts_dir(const engine *e, const trader_settings *t);
+
+/* The engine's own metrics (engine_metrics.c): started once everything
+ * else is, stopped before anything is; a failure to start is logged, never
+ * fatal. */
+typedef struct engine_metrics engine_metrics;
+void engine_metrics_start(engine *e);
+void engine_metrics_stop(engine *e);
 
 /* Close an instance's plugin and free the instance; its ctx and owned config
  * are the caller's (engine_load.c). */

@@ -328,6 +328,52 @@ DID=$(jq_ 'd[0]["id"]')
 api GET "/api/decisions/$DID"
 check "one decision adds its prompt and raw answer" [ "$(jq_ '"prompt" in d and "rawResponse" in d')" = True ]
 
+# --- /metrics after the trading round: every family, in valid Prometheus text -------------------
+api GET /metrics
+m() { grep -qE "^$1" api.json; }
+check "metrics: the engine (info and each instance's state)" m 'aitrader_engine_info\{instance="core",version="[^"]+",abi="[0-9.]+",mode="paper"\} 1$'
+check "metrics: the bus" m 'aitrader_bus_published_total\{type="order_intent",instance="ui.dashboard"\} [1-9]'
+check "metrics: the exchange's state" m 'aitrader_instance_state\{instance="exchange.okx_demo",kind="exchange"\} 2$'
+check "metrics: the exchange's order latency" m 'aitrader_order_latency_us_count\{instance="exchange.okx_demo",op="place"\} [1-9]'
+check "metrics: AI calls by trader, provider and model" m 'aitrader_ai_calls_total\{instance="trader.alpha",provider="ai.alpha",model="[^"]*",valid="true"\} [1-9]'
+check "metrics: AI latency" m 'aitrader_ai_call_latency_us_count\{instance="trader.alpha",provider="ai.alpha",model="[^"]*"\} [1-9]'
+check "metrics: AI tokens" m 'aitrader_ai_call_tokens_total\{instance="trader.alpha",provider="ai.alpha",model="[^"]*",kind="prompt"\} '
+check "metrics: AI cost" m 'aitrader_ai_call_cost_usd_total\{instance="trader.alpha",provider="ai.alpha",model="[^"]*"\} '
+check "metrics: the trader's own counts" m 'aitrader_trader_decisions_total\{instance="trader.alpha"\} [1-9]'
+check "metrics: risk verdicts by rule and verdict" m 'aitrader_risk_verdicts_total\{instance="core.executor",rule="risk.sizes",check="max_size",verdict="reject"\} 1$'
+check "metrics: the kill switch's refusal" m 'aitrader_risk_verdicts_total\{instance="core.executor",rule="risk.breaker",check="kill_switch",verdict="reject"\} [1-9]'
+check "metrics: approvals too" m 'aitrader_risk_verdicts_total\{instance="core.executor",rule="risk.sizes",check="[^"]*",verdict="approve"\} [1-9]'
+check "metrics: orders by result" m 'aitrader_order_results_total\{instance="exchange.okx_demo",op="place",result="ok"\} [1-9]'
+check "metrics: refused ones with the code" m 'aitrader_order_results_total\{instance="exchange.okx_demo",op="place",result="risk_rejected"\} [1-9]'
+check "metrics: orders by state" m 'aitrader_order_updates_total\{instance="exchange.okx_demo",state="filled"\} [1-9]'
+check "metrics: the executor's, keeper's and ledger's counts" m 'aitrader_executor_rejected_total\{instance="core.executor"\} [1-9]'
+check "metrics: the keeper's" m 'aitrader_keeper_ttl_tracked_total\{instance="core.keeper"\} [1-9]'
+check "metrics: the ledger's" m 'aitrader_ledger_fills_total\{instance="core.ledger"\} [1-9]'
+check "metrics: each family once, its samples together" python3 - api.json <<'PY'
+import re, sys
+seen, current, types = set(), None, {}
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if line.startswith("# TYPE "):
+        name = line.split()[2]
+        if name in types:
+            sys.exit(f"TYPE twice: {name}")
+        types[name] = True
+        continue
+    if not line or line.startswith("#"):
+        continue
+    name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+    if name not in types:
+        name = re.sub(r"_(bucket|sum|count)$", "", name)
+    if name not in types:
+        sys.exit(f"no TYPE before {line}")
+    if name != current:
+        if name in seen:
+            sys.exit(f"{name} split: {line}")
+        seen.add(name)
+        current = name
+PY
+
 # --- restart: the same token --------------------------------------------------------------------
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "clean stop" [ "$RT_RC" = 0 ]
