@@ -40,8 +40,8 @@ typedef struct core_settings {
     const char *plugin_dir_first;
     int64_t bus_market_max; /* bus bounds (core/bus.h) */
     int64_t bus_backlog_max;
-    int64_t net_queue_max; /* bytes (core/net.h) */
-    const char *proxy;     /* outbound HTTP proxy (at_proxy_valid), or NULL */
+    int64_t net_queue_max;   /* bytes (core/net.h) */
+    const char *proxy;       /* outbound HTTP proxy (at_proxy_valid), or NULL */
     int64_t orphan_grace_ms; /* order keeper (core/trading/keeper.h); 0 = off */
 } core_settings;
 
