@@ -48,6 +48,26 @@ static void sb_text(sqlb *b, const char *frag)
     sb(b, frag, AT_DB_N);
 }
 
+/* `frag` with its parameter `v` only when the filter was asked for. */
+static void sb_if(sqlb *b, bool asked, const char *frag, at_db_value v)
+{
+    if (asked) {
+        sb(b, frag, v);
+    }
+}
+
+/* How every paged history route ends: newest first by `col` (a column name
+ * of ours, never the client's), `limit` rows, older than `before` when it
+ * is not 0 (the client's cursor). */
+static void sb_page(sqlb *b, const char *col, int64_t before, int64_t limit)
+{
+    char frag[96];
+    snprintf(frag, sizeof(frag), " AND %s < ?", col);
+    sb_if(b, before != 0, frag, AT_DB_I(before));
+    snprintf(frag, sizeof(frag), " ORDER BY %s DESC LIMIT ?", col);
+    sb(b, frag, AT_DB_I(limit));
+}
+
 /* Run the built query (a builder that overflowed is a bug: 500). */
 static void sb_run(dash_job *j, sqlb *b, const char *bools, dash_job_fn next)
 {
@@ -232,10 +252,7 @@ static void serve_account(dash *d, dash_job *j, uint64_t req, const char *name, 
            "code, msg, created_ms AS \"createdMs\", updated_ms AS \"updatedMs\" FROM orders WHERE "
            "account = ?",
            AT_DB_S(name));
-        if (q->before) {
-            sb(&b, " AND created_ms < ?", AT_DB_I(q->before));
-        }
-        sb(&b, " ORDER BY created_ms DESC LIMIT ?", AT_DB_I(q->limit));
+        sb_page(&b, "created_ms", q->before, q->limit);
         bools = ",reduceOnly,";
     } else if (q->id == DR_FILLS) {
         sb(&b,
@@ -243,10 +260,7 @@ static void serve_account(dash *d, dash_job *j, uint64_t req, const char *name, 
            "AS \"clOrdId\", side, pos_side AS \"posSide\", px AS \"fillPx\", sz AS \"fillSz\", "
            "fee, fee_ccy AS \"feeCcy\", maker, ts_ms AS ts FROM fills WHERE account = ?",
            AT_DB_S(name));
-        if (q->before) {
-            sb(&b, " AND ts_ms < ?", AT_DB_I(q->before));
-        }
-        sb(&b, " ORDER BY ts_ms DESC LIMIT ?", AT_DB_I(q->limit));
+        sb_page(&b, "ts_ms", q->before, q->limit);
         bools = ",maker,";
     } else {
         sb(&b,
@@ -254,7 +268,7 @@ static void serve_account(dash *d, dash_job *j, uint64_t req, const char *name, 
            "account = ?",
            AT_DB_S(name));
         sb(&b, " AND ts_ms >= ?", AT_DB_I(q->since));
-        sb(&b, " ORDER BY ts_ms DESC LIMIT ?", AT_DB_I(q->limit));
+        sb_page(&b, "ts_ms", 0, q->limit);
     }
     sb_run(j, &b, bools, history_done);
 }
@@ -440,13 +454,8 @@ void dash_route_decisions(dash *d, uint64_t req, const char *query)
              strncmp(trader, "trader.", 7) == 0 ? trader + 7 : trader); /* "alpha" either way */
     sqlb b = {0};
     sb_text(&b, "SELECT " DECISION_COLS " FROM decisions WHERE 1 = 1");
-    if (j->q[0]) {
-        sb(&b, " AND trader = ?", AT_DB_S(j->q));
-    }
-    if (before) {
-        sb(&b, " AND created_ms < ?", AT_DB_I(before));
-    }
-    sb(&b, " ORDER BY created_ms DESC LIMIT ?", AT_DB_I(limit));
+    sb_if(&b, j->q[0] != 0, " AND trader = ?", AT_DB_S(j->q));
+    sb_page(&b, "created_ms", before, limit);
     sb_run(j, &b, ",valid,", decisions_rows);
 }
 
@@ -484,13 +493,8 @@ void dash_route_news(dash *d, uint64_t req, const char *query)
     sqlb b = {0};
     sb_text(&b, "SELECT id, feed, title, url, summary, symbols, published_ms AS \"publishedMs\", "
                 "score, fetched_ms AS \"fetchedMs\" FROM news WHERE 1 = 1");
-    if (sym[0]) {
-        sb(&b, " AND symbols LIKE ?", AT_DB_S(j->q));
-    }
-    if (before) {
-        sb(&b, " AND published_ms < ?", AT_DB_I(before));
-    }
-    sb(&b, " ORDER BY published_ms DESC LIMIT ?", AT_DB_I(limit));
+    sb_if(&b, sym[0] != 0, " AND symbols LIKE ?", AT_DB_S(j->q));
+    sb_page(&b, "published_ms", before, limit);
     sb_run(j, &b, NULL, reply_rows);
 }
 
@@ -511,10 +515,8 @@ void dash_route_sentiment(dash *d, uint64_t req, const char *query)
     snprintf(j->q, sizeof(j->q), "%s", feed);
     sqlb b = {0};
     sb_text(&b, "SELECT feed, as_of_ms AS \"asOfMs\", value, label FROM sentiment WHERE 1 = 1");
-    if (feed[0]) {
-        sb(&b, " AND feed = ?", AT_DB_S(j->q));
-    }
-    sb(&b, " ORDER BY as_of_ms DESC LIMIT ?", AT_DB_I(limit));
+    sb_if(&b, feed[0] != 0, " AND feed = ?", AT_DB_S(j->q));
+    sb_page(&b, "as_of_ms", 0, limit);
     sb_run(j, &b, NULL, reply_rows);
 }
 
@@ -538,9 +540,7 @@ static void pnl_latest_done(dash_job *j)
     /* one origin asked for: its curve too (j->a origin, j->q account) */
     sqlb b = {0};
     sb(&b, "SELECT " PNL_COLS " FROM pnl_snapshots p WHERE p.origin = ?", AT_DB_S(j->a));
-    if (j->q[0]) {
-        sb(&b, " AND p.account = ?", AT_DB_S(j->q));
-    }
+    sb_if(&b, j->q[0] != 0, " AND p.account = ?", AT_DB_S(j->q));
     sb(&b, " AND p.ts_ms >= ?", AT_DB_I(j->n));
     sb_text(&b, " ORDER BY p.ts_ms DESC LIMIT 5000");
     sb_run(j, &b, NULL, pnl_series_done);
@@ -568,12 +568,8 @@ void dash_route_pnl(dash *d, uint64_t req, const char *query)
     sb_text(&b, "SELECT " PNL_COLS " FROM pnl_snapshots p JOIN (SELECT origin, account, "
                 "MAX(ts_ms) AS m FROM pnl_snapshots GROUP BY origin, account) x ON x.origin = "
                 "p.origin AND x.account = p.account AND x.m = p.ts_ms WHERE 1 = 1");
-    if (j->a[0]) {
-        sb(&b, " AND p.origin = ?", AT_DB_S(j->a));
-    }
-    if (j->q[0]) {
-        sb(&b, " AND p.account = ?", AT_DB_S(j->q));
-    }
+    sb_if(&b, j->a[0] != 0, " AND p.origin = ?", AT_DB_S(j->a));
+    sb_if(&b, j->q[0] != 0, " AND p.account = ?", AT_DB_S(j->q));
     sb_text(&b, " ORDER BY p.origin, p.account");
     sb_run(j, &b, NULL, pnl_latest_done);
 }
