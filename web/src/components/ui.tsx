@@ -96,6 +96,51 @@ export function Panel<T>(props: {
   );
 }
 
+/** A column head: its text, or `right(text)` for a column of figures. */
+export type Col = string | { label: string; right: true };
+export const right = (label: string): Col => ({ label, right: true });
+
+/**
+ * A table in its scrolling box: `cols` the head row (none: no head), the
+ * children its body rows. Every listing on the pages is one of these.
+ */
+export function Table(props: { testid: string; cols?: readonly Col[]; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table data-testid={props.testid}>
+        {props.cols ? (
+          <thead>
+            <tr>
+              {props.cols.map((c, i) =>
+                typeof c === "string" ? (
+                  <th key={i}>{c}</th>
+                ) : (
+                  <th key={i} className="r">
+                    {c.label}
+                  </th>
+                ),
+              )}
+            </tr>
+          </thead>
+        ) : null}
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A headline figure: its label over its value. */
+export function Card(props: { label: ReactNode; testid?: string; valueClass?: string; valueTestid?: string; children: ReactNode }) {
+  return (
+    <div className="card" data-testid={props.testid}>
+      <div className="card-label">{props.label}</div>
+      <div className={props.valueClass ? `card-value ${props.valueClass}` : "card-value"} data-testid={props.valueTestid}>
+        {props.children}
+      </div>
+    </div>
+  );
+}
+
 /** A signed money figure in green/red: "+12.30". */
 export function Signed(props: { v: string | null | undefined; dp?: number; testid?: string; suffix?: string }) {
   return (

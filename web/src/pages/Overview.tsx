@@ -2,9 +2,9 @@
 // /api/pnl, exposure, the breaker and the kill switch.
 import { useMemo, useState } from "react";
 import type { Account, Instrument, PnlRow, Position, Ticker } from "../api/types";
-import { go, useApi, useApp, useInstruments, useTickers } from "../app/context";
+import { go, useApi, useApp, useInstruments, useTickers, type Loaded } from "../app/context";
 import { LineChart, lineColor, type Line } from "../components/charts";
-import { ActionButton, Panel, Signed, StateBadge } from "../components/ui";
+import { ActionButton, Card, Panel, right, Signed, StateBadge, Table } from "../components/ui";
 import { abs, add, cmp, div, mul, parseDec, toText, type Dec } from "../lib/decimal";
 import { DASH, fmtMoney, fmtTime } from "../lib/format";
 
@@ -76,58 +76,33 @@ function KillSwitch() {
             </ActionButton>
           </div>
           {r.rules.length > 0 ? (
-            <div className="table-wrap">
-              <table data-testid="risk-rules-table">
-                <thead>
-                  <tr>
-                    <th>Rule instance</th>
-                    <th>State</th>
-                    <th>Detail</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {r.rules.map((p) => (
-                    <tr key={p.instance} data-testid="risk-rule-row">
-                      <td>{p.instance}</td>
-                      <td>
-                        <StateBadge state={p.state} />
-                      </td>
-                      <td className="muted small-text">{p.detail || DASH}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table testid="risk-rules-table" cols={["Rule instance", "State", "Detail"]}>
+              {r.rules.map((p) => (
+                <tr key={p.instance} data-testid="risk-rule-row">
+                  <td>{p.instance}</td>
+                  <td>
+                    <StateBadge state={p.state} />
+                  </td>
+                  <td className="muted small-text">{p.detail || DASH}</td>
+                </tr>
+              ))}
+            </Table>
           ) : null}
           {r.accounts.length > 0 ? (
-            <div className="table-wrap">
-              <table data-testid="breaker-table">
-                <thead>
-                  <tr>
-                    <th>Account</th>
-                    <th>Breaker</th>
-                    <th>Rule</th>
-                    <th>Until (UTC)</th>
-                    <th className="r">Day start</th>
-                    <th className="r">Peak</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {r.accounts.map((b) => (
-                    <tr key={b.account}>
-                      <td>{b.account}</td>
-                      <td>
-                        <StateBadge state={b.tripped ? "tripped" : "ok"} />
-                      </td>
-                      <td>{b.rule ?? DASH}</td>
-                      <td>{b.tripped ? fmtTime(b.until_ms) : DASH}</td>
-                      <td className="r num">{fmtMoney(b.day_start)}</td>
-                      <td className="r num">{fmtMoney(b.peak)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table testid="breaker-table" cols={["Account", "Breaker", "Rule", "Until (UTC)", right("Day start"), right("Peak")]}>
+              {r.accounts.map((b) => (
+                <tr key={b.account}>
+                  <td>{b.account}</td>
+                  <td>
+                    <StateBadge state={b.tripped ? "tripped" : "ok"} />
+                  </td>
+                  <td>{b.rule ?? DASH}</td>
+                  <td>{b.tripped ? fmtTime(b.until_ms) : DASH}</td>
+                  <td className="r num">{fmtMoney(b.day_start)}</td>
+                  <td className="r num">{fmtMoney(b.peak)}</td>
+                </tr>
+              ))}
+            </Table>
           ) : r.rules.length === 0 ? (
             <div className="muted">No [risk.*] instance runs: only the gate&apos;s own checks apply.</div>
           ) : null}
@@ -137,6 +112,18 @@ function KillSwitch() {
     </Panel>
   );
 }
+
+/** A panel of curves over time, "empty" until one of them has a point. */
+function CurvesPanel(props: { id: string; title: string; state: Loaded<Line[]>; empty: string; testid: string }) {
+  return (
+    <Panel id={props.id} title={props.title} state={props.state} isEmpty={(lines) => lines.every((l) => l.points.length === 0)} empty={props.empty}>
+      {(lines) => <LineChart lines={lines} testid={props.testid} />}
+    </Panel>
+  );
+}
+
+/** Net PnL of a row: the engine's net, else the sum of its parts. */
+const netOf = (r: PnlRow) => r.net ?? sumDec([r.realized, r.fees, r.funding, r.unrealized]);
 
 interface AccountRow {
   account: Account;
@@ -157,7 +144,7 @@ export default function Overview() {
       answers.forEach((ans, i) => {
         const byAccount = new Map<string, { ts: number; value: string }[]>();
         for (const r of ans.series) {
-          const v = r.net ?? sumDec([r.realized, r.fees, r.funding, r.unrealized]);
+          const v = netOf(r);
           if (r.ts === null || v === null) continue;
           byAccount.set(r.account, [...(byAccount.get(r.account) ?? []), { ts: r.ts, value: v }]);
         }
@@ -199,7 +186,7 @@ export default function Overview() {
   );
 
   const totalEq = sumDec((accounts.data ?? []).map((a) => a.equity));
-  const totalNet = sumDec((pnl.data ?? []).map((r) => r.net ?? sumDec([r.realized, r.fees, r.funding, r.unrealized])));
+  const totalNet = sumDec((pnl.data ?? []).map(netOf));
   const exposure = useMemo(() => {
     const all = (rows.data ?? []).flatMap((r) => r.positions ?? []);
     return exposureOf(all, specs.data, tickers.data);
@@ -216,127 +203,77 @@ export default function Overview() {
   return (
     <div className="page" data-testid="page-overview">
       <div className="cards">
-        <div className="card" data-testid="card-equity">
-          <div className="card-label">Equity (all accounts, USDT)</div>
-          <div className="card-value num">{accounts.data ? fmtMoney(totalEq) : DASH}</div>
-        </div>
-        <div className="card" data-testid="card-pnl">
-          <div className="card-label">Net PnL (all traders)</div>
-          <div className="card-value">{pnl.data ? <Signed v={totalNet ?? "0"} /> : DASH}</div>
-        </div>
-        <div className="card" data-testid="card-exposure">
-          <div className="card-label">Exposure (gross notional)</div>
-          <div className="card-value num">
-            {rows.data ? fmtMoney(toText(exposure)) : DASH}
-            {lev ? <span className="muted small-text"> {lev}x equity</span> : null}
-          </div>
-        </div>
+        <Card label="Equity (all accounts, USDT)" testid="card-equity" valueClass="num">
+          {accounts.data ? fmtMoney(totalEq) : DASH}
+        </Card>
+        <Card label="Net PnL (all traders)" testid="card-pnl">
+          {pnl.data ? <Signed v={totalNet ?? "0"} /> : DASH}
+        </Card>
+        <Card label="Exposure (gross notional)" testid="card-exposure" valueClass="num">
+          {rows.data ? fmtMoney(toText(exposure)) : DASH}
+          {lev ? <span className="muted small-text"> {lev}x equity</span> : null}
+        </Card>
       </div>
       <div className="grid2">
         <Panel id="accounts" title="Equity per account" state={accounts} empty="No accounts: enable an [exchange.*] section.">
           {(list) => (
-            <div className="table-wrap">
-              <table data-testid="accounts-table">
-                <thead>
-                  <tr>
-                    <th>Account</th>
-                    <th>Venue</th>
-                    <th className="r">Equity</th>
-                    <th className="r">Available</th>
-                    <th className="r">uPnL</th>
-                    <th className="r">Exposure</th>
+            <Table testid="accounts-table" cols={["Account", "Venue", right("Equity"), right("Available"), right("uPnL"), right("Exposure")]}>
+              {list.map((a) => {
+                const row = rows.data?.find((r) => r.account.id === a.id);
+                const ex = row?.positions ? fmtMoney(toText(exposureOf(row.positions, specs.data, tickers.data))) : DASH;
+                return (
+                  <tr key={a.id} data-testid="accounts-row" className="clickable" onClick={() => go("account", a.id)}>
+                    <td>{a.id}</td>
+                    <td>
+                      {a.exchange}
+                      {a.demo ? <span className="badge warn">demo</span> : null}
+                      {a.posMode ? <span className="muted"> {a.posMode === "long_short_mode" ? "hedge" : "net"}</span> : null}
+                    </td>
+                    <td className="r num">{fmtMoney(a.equity)}</td>
+                    <td className="r num">{fmtMoney(a.available)}</td>
+                    <td className="r">
+                      <Signed v={a.upl} />
+                    </td>
+                    <td className="r num" title={row?.error ?? ""}>
+                      {row?.error ? "error" : ex}
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {list.map((a) => {
-                    const row = rows.data?.find((r) => r.account.id === a.id);
-                    const ex = row?.positions ? fmtMoney(toText(exposureOf(row.positions, specs.data, tickers.data))) : DASH;
-                    return (
-                      <tr key={a.id} data-testid="accounts-row" className="clickable" onClick={() => go("account", a.id)}>
-                        <td>{a.id}</td>
-                        <td>
-                          {a.exchange}
-                          {a.demo ? <span className="badge warn">demo</span> : null}
-                          {a.posMode ? <span className="muted"> {a.posMode === "long_short_mode" ? "hedge" : "net"}</span> : null}
-                        </td>
-                        <td className="r num">{fmtMoney(a.equity)}</td>
-                        <td className="r num">{fmtMoney(a.available)}</td>
-                        <td className="r">
-                          <Signed v={a.upl} />
-                        </td>
-                        <td className="r num" title={row?.error ?? ""}>
-                          {row?.error ? "error" : ex}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+                );
+              })}
+            </Table>
           )}
         </Panel>
         <KillSwitch />
       </div>
       <Panel id="pnl" title="PnL per trader and account (after fees and funding)" state={pnl} empty="No fills booked yet.">
         {() => (
-          <div className="table-wrap">
-            <table data-testid="pnl-table">
-              <thead>
-                <tr>
-                  <th>Trader / origin</th>
-                  <th>Account</th>
-                  <th className="r">Realized</th>
-                  <th className="r">Fees</th>
-                  <th className="r">Funding</th>
-                  <th className="r">Unrealized</th>
-                  <th className="r">Net</th>
+          <Table testid="pnl-table" cols={["Trader / origin", "Account", right("Realized"), right("Fees"), right("Funding"), right("Unrealized"), right("Net")]}>
+            {byTrader.flatMap(([origin, list]) =>
+              list.map((r) => (
+                <tr key={`${origin}/${r.account}`} data-testid="pnl-row" data-origin={origin}>
+                  <td>{origin}</td>
+                  <td>{r.account}</td>
+                  <td className="r">
+                    <Signed v={r.realized} />
+                  </td>
+                  <td className="r">
+                    <Signed v={r.fees} />
+                  </td>
+                  <td className="r">
+                    <Signed v={r.funding} />
+                  </td>
+                  <td className="r">{r.unrealized === null ? DASH : <Signed v={r.unrealized} />}</td>
+                  <td className="r strong">
+                    <Signed v={netOf(r)} testid="pnl-net" />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {byTrader.flatMap(([origin, list]) =>
-                  list.map((r) => (
-                    <tr key={`${origin}/${r.account}`} data-testid="pnl-row" data-origin={origin}>
-                      <td>{origin}</td>
-                      <td>{r.account}</td>
-                      <td className="r">
-                        <Signed v={r.realized} />
-                      </td>
-                      <td className="r">
-                        <Signed v={r.fees} />
-                      </td>
-                      <td className="r">
-                        <Signed v={r.funding} />
-                      </td>
-                      <td className="r">{r.unrealized === null ? DASH : <Signed v={r.unrealized} />}</td>
-                      <td className="r strong">
-                        <Signed v={r.net ?? sumDec([r.realized, r.fees, r.funding, r.unrealized])} testid="pnl-net" />
-                      </td>
-                    </tr>
-                  )),
-                )}
-              </tbody>
-            </table>
-          </div>
+              )),
+            )}
+          </Table>
         )}
       </Panel>
-      <Panel
-        id="pnl-curves"
-        title="Net PnL per trader (7 days)"
-        state={pnlCurves}
-        isEmpty={(lines) => lines.every((l) => l.points.length === 0)}
-        empty="No PnL snapshots yet (each minute and after each fill)."
-      >
-        {(lines) => <LineChart lines={lines} testid="pnl-chart" />}
-      </Panel>
-      <Panel
-        id="equity-curves"
-        title="Equity curves"
-        state={equity}
-        isEmpty={(lines) => lines.every((l) => l.points.length === 0)}
-        empty="No equity snapshots yet (one a minute per account)."
-      >
-        {(lines) => <LineChart lines={lines} testid="equity-chart" />}
-      </Panel>
+      <CurvesPanel id="pnl-curves" title="Net PnL per trader (7 days)" state={pnlCurves} empty="No PnL snapshots yet (each minute and after each fill)." testid="pnl-chart" />
+      <CurvesPanel id="equity-curves" title="Equity curves" state={equity} empty="No equity snapshots yet (one a minute per account)." testid="equity-chart" />
     </div>
   );
 }

@@ -3,7 +3,7 @@
 // over the last decisions, plus a few engine gauges from /metrics.
 import { useMemo } from "react";
 import { useApi, useConnState } from "../app/context";
-import { Panel, StateBadge } from "../components/ui";
+import { Card, Panel, right, StateBadge, Table } from "../components/ui";
 import { latencyByProvider, parsePrometheus, refusedVerdicts, rejectTop, triggerShares, type Sample } from "../lib/stats";
 import { DASH, fmtDuration, fmtInt, fmtMs } from "../lib/format";
 
@@ -47,116 +47,75 @@ export default function System() {
       <Panel id="health" title="Engine" state={health} isEmpty={() => false}>
         {(h) => (
           <div className="cards">
-            <div className="card">
-              <div className="card-label">Status</div>
-              <div className="card-value">
-                <StateBadge state={h.status} testid="health-status" />
-              </div>
-            </div>
-            <div className="card">
-              <div className="card-label">Mode</div>
-              <div className="card-value" data-testid="health-mode">
-                {h.mode || DASH}
-              </div>
-            </div>
-            <div className="card">
-              <div className="card-label">Version</div>
-              <div className="card-value mono">{h.version || DASH}</div>
-            </div>
-            <div className="card">
-              <div className="card-label">Uptime</div>
-              <div className="card-value">{fmtDuration(h.uptime_s * 1000)}</div>
-            </div>
+            <Card label="Status">
+              <StateBadge state={h.status} testid="health-status" />
+            </Card>
+            <Card label="Mode" valueTestid="health-mode">
+              {h.mode || DASH}
+            </Card>
+            <Card label="Version" valueClass="mono">
+              {h.version || DASH}
+            </Card>
+            <Card label="Uptime">{fmtDuration(h.uptime_s * 1000)}</Card>
           </div>
         )}
       </Panel>
       <div className="grid2">
         <Panel id="plugins" title="Plugins" state={health} isEmpty={(h) => h.plugins.length === 0} empty="No plugin instances.">
           {(h) => (
-            <div className="table-wrap">
-              <table data-testid="plugins-table">
-                <thead>
-                  <tr>
-                    <th>Instance</th>
-                    <th>Module</th>
-                    <th>Kind</th>
-                    <th>State</th>
-                    <th>Detail</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {h.plugins.map((p) => (
-                    <tr key={p.instance} data-testid="plugin-row">
-                      <td>{p.instance}</td>
-                      <td>{p.module}</td>
-                      <td>{p.kind}</td>
-                      <td>
-                        <StateBadge state={p.state} />
-                      </td>
-                      <td className="muted">{p.detail}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table testid="plugins-table" cols={["Instance", "Module", "Kind", "State", "Detail"]}>
+              {h.plugins.map((p) => (
+                <tr key={p.instance} data-testid="plugin-row">
+                  <td>{p.instance}</td>
+                  <td>{p.module}</td>
+                  <td>{p.kind}</td>
+                  <td>
+                    <StateBadge state={p.state} />
+                  </td>
+                  <td className="muted">{p.detail}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </Panel>
         <Panel id="connections" title="Connections">
-          <div className="table-wrap">
-            <table data-testid="connections-table">
-              <tbody>
-                <tr>
-                  <td>dashboard stream (/ws)</td>
+          <Table testid="connections-table">
+            <tr>
+              <td>dashboard stream (/ws)</td>
+              <td>
+                <StateBadge state={ws} testid="conn-ws" />
+              </td>
+              <td />
+            </tr>
+            {(health.data?.plugins ?? [])
+              .filter((p) => /^(exchange|ai|source|storage)$/.test(p.kind))
+              .map((p) => (
+                <tr key={p.instance}>
+                  <td>{p.instance}</td>
                   <td>
-                    <StateBadge state={ws} testid="conn-ws" />
+                    <StateBadge state={p.state} />
                   </td>
-                  <td />
+                  <td className="muted">{p.detail}</td>
                 </tr>
-                {(health.data?.plugins ?? [])
-                  .filter((p) => /^(exchange|ai|source|storage)$/.test(p.kind))
-                  .map((p) => (
-                    <tr key={p.instance}>
-                      <td>{p.instance}</td>
-                      <td>
-                        <StateBadge state={p.state} />
-                      </td>
-                      <td className="muted">{p.detail}</td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+          </Table>
         </Panel>
       </div>
       <div className="grid2">
         <Panel id="ai-latency" title={`AI latency · last ${WINDOW} decisions`} state={decisions} empty="No decisions yet.">
           {() => (
-            <div className="table-wrap">
-              <table data-testid="latency-table">
-                <thead>
-                  <tr>
-                    <th>Provider / model</th>
-                    <th className="r">Calls</th>
-                    <th className="r">p50</th>
-                    <th className="r">p95</th>
-                    <th className="r">max</th>
-                    <th className="r">Invalid</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {board.latency.map((l) => (
-                    <tr key={l.provider}>
-                      <td>{l.provider}</td>
-                      <td className="r num">{fmtInt(l.calls)}</td>
-                      <td className="r num">{fmtMs(l.p50)}</td>
-                      <td className="r num">{fmtMs(l.p95)}</td>
-                      <td className="r num">{fmtMs(l.max)}</td>
-                      <td className="r num">{fmtInt(l.invalid)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table testid="latency-table" cols={["Provider / model", right("Calls"), right("p50"), right("p95"), right("max"), right("Invalid")]}>
+              {board.latency.map((l) => (
+                <tr key={l.provider}>
+                  <td>{l.provider}</td>
+                  <td className="r num">{fmtInt(l.calls)}</td>
+                  <td className="r num">{fmtMs(l.p50)}</td>
+                  <td className="r num">{fmtMs(l.p95)}</td>
+                  <td className="r num">{fmtMs(l.max)}</td>
+                  <td className="r num">{fmtInt(l.invalid)}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </Panel>
         <Panel
@@ -164,28 +123,16 @@ export default function System() {
           title={board.refusedFrom === "risk" ? `Risk rejects · top 5 of the last ${risk.data?.rejections.length ?? 0}` : "Risk rejects · top 5"}
           state={decisions} isEmpty={() => board.rejects.length === 0} empty="No refusals in the last decisions.">
           {() => (
-            <div className="table-wrap">
-              <table data-testid="rejects-table">
-                <thead>
-                  <tr>
-                    <th>Rule</th>
-                    <th className="r">Count</th>
-                    <th className="r">Share</th>
-                    <th>Example</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {board.rejects.map((r) => (
-                    <tr key={r.key} data-testid="reject-row">
-                      <td>{r.key}</td>
-                      <td className="r num">{fmtInt(r.count)}</td>
-                      <td className="r num">{pct(r.share)}</td>
-                      <td className="muted small-text">{r.example}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table testid="rejects-table" cols={["Rule", right("Count"), right("Share"), "Example"]}>
+              {board.rejects.map((r) => (
+                <tr key={r.key} data-testid="reject-row">
+                  <td>{r.key}</td>
+                  <td className="r num">{fmtInt(r.count)}</td>
+                  <td className="r num">{pct(r.share)}</td>
+                  <td className="muted small-text">{r.example}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </Panel>
       </div>
@@ -209,22 +156,18 @@ export default function System() {
         </Panel>
         <Panel id="metrics" title="Engine gauges (/metrics)" state={metrics} empty="No metrics.">
           {(samples) => (
-            <div className="table-wrap">
-              <table data-testid="metrics-table">
-                <tbody>
-                  {GAUGES.map(([name, label]) => {
-                    const v = sumOf(samples, name);
-                    return (
-                      <tr key={name}>
-                        <td>{label}</td>
-                        <td className="r num">{v === null ? DASH : fmtInt(v)}</td>
-                        <td className="muted mono small-text">{name}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+            <Table testid="metrics-table">
+              {GAUGES.map(([name, label]) => {
+                const v = sumOf(samples, name);
+                return (
+                  <tr key={name}>
+                    <td>{label}</td>
+                    <td className="r num">{v === null ? DASH : fmtInt(v)}</td>
+                    <td className="muted mono small-text">{name}</td>
+                  </tr>
+                );
+              })}
+            </Table>
           )}
         </Panel>
       </div>
