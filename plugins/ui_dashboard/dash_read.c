@@ -56,6 +56,18 @@ static void sb_if(sqlb *b, bool asked, const char *frag, at_db_value v)
     }
 }
 
+/* A paged list's query: the text filter `key` (may be absent), limit
+ * (default 50, at most `max`) and the before cursor (ms, 0: none). */
+static int page_query(const char *query, const char *key, char *val, size_t size, int64_t max,
+                      int64_t *limit, int64_t *before, dash_err *e)
+{
+    if (dash_query_str(query, key, val, size, e) < 0) {
+        return e->status;
+    }
+    int rc = dash_query_int(query, "limit", 50, 1, max, limit, e);
+    return rc ? rc : dash_query_int(query, "before", 0, 0, INT64_MAX, before, e);
+}
+
 /* How every paged history route ends: newest first by `col` (a column name
  * of ours, never the client's), `limit` rows, older than `before` when it
  * is not 0 (the client's cursor). */
@@ -439,9 +451,7 @@ void dash_route_decisions(dash *d, uint64_t req, const char *query)
     dash_err e;
     char trader[DASH_SEG_MAX];
     int64_t limit, before;
-    if (dash_query_str(query, "trader", trader, sizeof(trader), &e) < 0 ||
-        dash_query_int(query, "limit", 50, 1, 200, &limit, &e) != 0 ||
-        dash_query_int(query, "before", 0, 0, INT64_MAX, &before, &e) != 0) {
+    if (page_query(query, "trader", trader, sizeof(trader), 200, &limit, &before, &e) != 0) {
         dash_reply_err(d, req, &e);
         return;
     }
@@ -479,9 +489,7 @@ void dash_route_news(dash *d, uint64_t req, const char *query)
     dash_err e;
     char sym[32];
     int64_t limit, before;
-    if (dash_query_str(query, "symbol", sym, sizeof(sym), &e) < 0 ||
-        dash_query_int(query, "limit", 50, 1, 500, &limit, &e) != 0 ||
-        dash_query_int(query, "before", 0, 0, INT64_MAX, &before, &e) != 0) {
+    if (page_query(query, "symbol", sym, sizeof(sym), 500, &limit, &before, &e) != 0) {
         dash_reply_err(d, req, &e);
         return;
     }

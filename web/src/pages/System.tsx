@@ -2,6 +2,7 @@
 // observability board (trigger sources' shares, AI latency, reject top 5)
 // over the last decisions, plus a few engine gauges from /metrics.
 import { useMemo } from "react";
+import type { PluginState } from "../api/types";
 import { useApi, useConnState } from "../app/context";
 import { Card, Panel, right, StateBadge, Table } from "../components/ui";
 import { latencyByProvider, parsePrometheus, refusedVerdicts, rejectTop, triggerShares, type Sample } from "../lib/stats";
@@ -28,6 +29,26 @@ function sumOf(samples: readonly Sample[], name: string): number | null {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/** A plugin instance and its state: with its module and kind in the plugin list. */
+function PluginRow(props: { p: PluginState; full?: boolean; testid?: string }) {
+  const p = props.p;
+  return (
+    <tr data-testid={props.testid}>
+      <td>{p.instance}</td>
+      {props.full ? (
+        <>
+          <td>{p.module}</td>
+          <td>{p.kind}</td>
+        </>
+      ) : null}
+      <td>
+        <StateBadge state={p.state} />
+      </td>
+      <td className="muted">{p.detail}</td>
+    </tr>
+  );
+}
 
 export default function System() {
   const health = useApi((a) => a.health(), [], { refreshMs: 5000, on: ["status"] });
@@ -65,15 +86,7 @@ export default function System() {
           {(h) => (
             <Table testid="plugins-table" cols={["Instance", "Module", "Kind", "State", "Detail"]}>
               {h.plugins.map((p) => (
-                <tr key={p.instance} data-testid="plugin-row">
-                  <td>{p.instance}</td>
-                  <td>{p.module}</td>
-                  <td>{p.kind}</td>
-                  <td>
-                    <StateBadge state={p.state} />
-                  </td>
-                  <td className="muted">{p.detail}</td>
-                </tr>
+                <PluginRow key={p.instance} p={p} full testid="plugin-row" />
               ))}
             </Table>
           )}
@@ -90,13 +103,7 @@ export default function System() {
             {(health.data?.plugins ?? [])
               .filter((p) => /^(exchange|ai|source|storage)$/.test(p.kind))
               .map((p) => (
-                <tr key={p.instance}>
-                  <td>{p.instance}</td>
-                  <td>
-                    <StateBadge state={p.state} />
-                  </td>
-                  <td className="muted">{p.detail}</td>
-                </tr>
+                <PluginRow key={p.instance} p={p} />
               ))}
           </Table>
         </Panel>
