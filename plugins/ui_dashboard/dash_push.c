@@ -15,7 +15,10 @@ static void push(dash *d, const char *type, json_t *data)
     if (!data) {
         return;
     }
-    json_t *m = json_pack("{s:s, s:o}", "type", type, "data", data);
+    /* "sent": when the engine pushed it (core clock, ms): what a client, or
+     * a test, can tell the engine's pace by, whatever the network did */
+    json_t *m = json_pack("{s:s, s:I, s:o}", "type", type, "sent",
+                          (json_int_t)(d->h->now_us() / 1000), "data", data);
     char *s = m ? json_dumps(m, JSON_COMPACT) : NULL;
     json_decref(m);
     if (s && d->srv) {
