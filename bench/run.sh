@@ -270,7 +270,7 @@ EOF
       side=buy; [ "$ps" = short ] && side=sell
       code=$(curl -s -o "$tmp/dash/order.json" -w '%{http_code}' -X POST "$durl/api/orders" \
         -H "Authorization: Bearer $dtoken" -H "Content-Type: application/json" \
-        --data-raw "{\"account\":\"exchange.okx\",\"instId\":\"$inst-USDT-SWAP\",\"side\":\"$side\",\"posSide\":\"$ps\",\"ordType\":\"market\",\"sz\":\"1\"}")
+        --data-raw "{\"account\":\"exchange.okx\",\"instId\":\"$inst-USDT-SWAP\",\"side\":\"$side\",\"posSide\":\"$ps\",\"ordType\":\"market\",\"sz\":\"1\",\"lever\":\"3\"}")
       if [ "$code" != 201 ]; then
         echo "bench: a manual order through the dashboard was answered $code: $(cat "$tmp/dash/order.json")" >&2
         exit 1

@@ -414,6 +414,9 @@ int dash_order_check(const at_host *h, const dash_order_req *o, const dash_inst_
                          buy ? "buy" : "sell", buy ? "long" : "short", buy ? "long" : "short",
                          buy ? "sell" : "buy");
     }
+    if (o->lever.m > 0 && h->dec_cmp(o->lever, (at_dec){1, 0}) < 0) {
+        return dash_fail(e, 400, "bad_value", "lever", "lever %s is below 1", txt(h, o->lever, a));
+    }
     if (o->lever.m > 0 && spec->max_lever.m > 0 && h->dec_cmp(o->lever, spec->max_lever) > 0) {
         return dash_fail(e, 400, "bad_value", "lever", "lever %s is over the maximum %s of %s",
                          txt(h, o->lever, a), txt(h, spec->max_lever, b), o->inst_id);

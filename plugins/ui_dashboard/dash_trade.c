@@ -291,6 +291,23 @@ static void place_checked(dash_job *j)
     if (dash_order_check(d->h, o, &spec, hedge, ref, &e) != 0) {
         goto refuse;
     }
+    /* Leverage 0 means "leave it as set": the venue then opens at its own
+     * setting while the risk rules judge at default_leverage. An entry takes
+     * the open position's leverage (both agree on it) or must name one. */
+    at_dec lever = o->lever;
+    if (lever.m == 0 && at_place_is_entry(o->side, o->pos_side, o->reduce_only)) {
+        at_inst inst = d->h->inst_intern(o->inst_id);
+        const at_ev_position *pos =
+            inst ? dash_position_find(d, o->account, inst, o->pos_side, false) : NULL;
+        if (pos && pos->lever.m > 0) {
+            lever = pos->lever;
+        } else {
+            dash_fail(&e, 400, "missing", "lever",
+                      "a new position needs lever: the venue would use its own setting, which "
+                      "the risk rules cannot see");
+            goto refuse;
+        }
+    }
     dash_pending *p;
     at_ev_order_intent *it = intent_new(d, j->req, AT_INTENT_PLACE, o->account, o->inst_id, &p);
     if (!it) {
@@ -305,7 +322,7 @@ static void place_checked(dash_job *j)
     it->reduce_only = o->reduce_only;
     it->tp_trigger_px = o->tp;
     it->sl_trigger_px = o->sl;
-    it->leverage = o->lever;
+    it->leverage = lever;
     it->ttl_ms = o->ttl_ms;
     char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], what[256];
     d->h->dec_format(o->sz, sz);

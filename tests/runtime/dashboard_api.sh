@@ -227,6 +227,11 @@ check "answered before any of the body is sent" [ "$(python3 early.py "$PORT")" 
 
 # --- a manual market order --------------------------------------------------------------------
 api POST /api/orders "$ORDER"
+check "a new position without lever: 400 (okx-sim would open at its own 10x)" err_field 400 missing lever
+api POST /api/orders "${ORDER%\}},\"lever\":\"0.5\"}"
+check "a lever below 1: 400" err_field 400 bad_value lever
+check "still no manual order at the gate" [ "$(manual_rows)" = 0 ]
+api POST /api/orders "${ORDER%\}},\"lever\":\"3\"}"
 check "a manual market order is a 201" [ "$status" = 201 ]
 MID=$(jq_ 'd["intent_id"]'); MCL=$(jq_ 'd["clOrdId"]'); MORD=$(jq_ 'd["ordId"]')
 check "with its intent id" grep -qE '^manual/[0-9]+-[0-9]+$' <<<"$MID"
@@ -237,11 +242,12 @@ check "okx-sim filled it" sim_order_is BTC-USDT-SWAP "$MCL" filled "${SIMAUTH[@]
 check "stored with origin manual" qeq_db "$DB" "SELECT origin FROM orders WHERE intent_id='$MID'" manual
 pos_is() { api GET /api/accounts/exchange.okx_demo/positions; [ "$(jq_ '[p["pos"] for p in d if p["instId"]=="BTC-USDT-SWAP" and p["posSide"]=="long"]')" = "['1']" ]; }
 check "the position shows in the API" wait_until 10 "the long in /positions" pos_is
+check "opened at the 3x the order named" [ "$(jq_ '[p["lever"] for p in d if p["instId"]=="BTC-USDT-SWAP"]')" = "['3']" ]
 
 # --- a limit order, cancelled --------------------------------------------------------------
 LOW=$(python3 -c "print(int(float('$LAST') * 0.8))")
 api POST /api/orders "{\"account\":\"exchange.okx_demo\",\"instId\":\"BTC-USDT-SWAP\",\"side\":\"buy\",\"posSide\":\"long\",\"ordType\":\"limit\",\"px\":\"$LOW\",\"sz\":\"2\",\"ttl\":\"10m\"}"
-check "a limit order far below the price is a 201, live" answered 201 live
+check "a limit order far below the price is a 201, live (lever from the open long)" answered 201 live
 LORD=$(jq_ 'd["ordId"]'); LCL=$(jq_ 'd["clOrdId"]')
 open_has() { api GET "/api/accounts/exchange.okx_demo/orders?state=open"; [ "$(jq_ "[o['state'] for o in d if o['ordId']=='$LORD']")" = "$1" ]; }
 check "it is among the open orders" wait_until 10 "the limit order in /orders" open_has "['live']"

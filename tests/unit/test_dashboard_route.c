@@ -332,6 +332,8 @@ static void test_order_check(void **state)
          false, "slTriggerPx", "reduces"},
         {"{" BASE "\"ordType\":\"market\",\"sz\":\"1\",\"lever\":\"125\"}", false, "lever",
          "maximum 100"},
+        {"{" BASE "\"ordType\":\"market\",\"sz\":\"1\",\"lever\":\"0.5\"}", false, "lever",
+         "below 1"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(check(bad[i].body, bad[i].hedge, &e), 400);

@@ -4,7 +4,7 @@
 // orders with cancel; a risk rejection shows its rule.
 import { useEffect, useMemo, useState } from "react";
 import { ApiError } from "../api/client";
-import type { Account, Instrument, PlaceOrder, PlaceResult, Ticker } from "../api/types";
+import type { Account, Instrument, PlaceOrder, PlaceResult, Position, Ticker } from "../api/types";
 import { go, useApi, useApp, useInstruments, useTickers } from "../app/context";
 import { CandleChart, type TradeMarker } from "../components/charts";
 import { OrdersTable, PositionsTable } from "../components/tables";
@@ -49,7 +49,7 @@ function InstrumentPicker(props: { specs: Map<string, Instrument>; value: string
   );
 }
 
-function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker | undefined; onPlaced: () => void }) {
+function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker | undefined; positions: Position[]; onPlaced: () => void }) {
   const { api } = useApp();
   const { inst, account } = props;
   const hedge = account.posMode === "long_short_mode";
@@ -79,9 +79,17 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
   // the price a size is valued at: the limit price, else the touch
   const sidePreview: Side = hedge ? (posSide === "long" ? "buy" : "sell") : "buy";
   const pricing = ordType === "limit" && parseDec(px) ? px : refPrice(props.ticker, sidePreview) ?? "";
+  // An order without lever keeps the open position's leverage (the engine
+  // copies it); a new position must name one, else the venue would use its
+  // own setting, which the risk rules cannot see.
+  const heldSide = hedge ? posSide : "net";
+  const heldLever = props.positions.find((p) => p.instId === inst.instId && p.posSide === heldSide && p.lever && parseDec(p.lever))?.lever ?? "";
+  const leverOf = lever.trim() || heldLever;
+  const opens = (side: Side) => (hedge ? (side === "buy") === (posSide === "long") : !reduceOnly);
+  const leverMissing = (side: Side) => lever.trim() === "" && heldLever === "" && opens(side);
   const conv = useMemo(
-    () => (unit === "usdt" ? usdtToContracts(amount, pricing, inst, lever) : contractsInfo(amount, pricing, inst, lever)),
-    [unit, amount, pricing, inst, lever],
+    () => (unit === "usdt" ? usdtToContracts(amount, pricing, inst, leverOf) : contractsInfo(amount, pricing, inst, leverOf)),
+    [unit, amount, pricing, inst, leverOf],
   );
 
   const maxLever = parseDec(inst.maxLever);
@@ -103,7 +111,7 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
     sizeReady && !leverErr && !pxErr && !ttlErr && (ordType === "market" || pxSnap !== null) && (tp.trim() === "" || tpSnap) && (sl.trim() === "" || slSnap);
 
   const submit = async (side: Side) => {
-    if (!canSend) return;
+    if (!canSend || leverMissing(side)) return;
     const o: PlaceOrder = { account: account.id, instId: inst.instId, side, ordType, sz: conv.sz, tdMode };
     if (hedge) o.posSide = posSide;
     if (ordType === "limit" && pxSnap) o.px = pxSnap;
@@ -219,8 +227,23 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
         </div>
       </Field>
       <div className="row wrap">
-        <Field label={`Leverage${inst.maxLever ? ` (max ${fmtSz(inst.maxLever)})` : ""}`} hint={leverErr ? <span className="neg">{leverErr}</span> : "empty: as set"}>
-          <input className="narrow" inputMode="numeric" value={lever} onChange={(e) => setLever(e.target.value)} placeholder="x" data-testid="order-lever" />
+        <Field
+          label={`Leverage${inst.maxLever ? ` (max ${fmtSz(inst.maxLever)})` : ""}`}
+          hint={
+            leverErr ? (
+              <span className="neg">{leverErr}</span>
+            ) : heldLever ? (
+              `empty: the open position's ${fmtSz(heldLever)}x`
+            ) : lever.trim() === "" && (opens("buy") || opens("sell")) ? (
+              <span className="neg" data-testid="order-lever-needed">
+                a new position needs a leverage
+              </span>
+            ) : (
+              ""
+            )
+          }
+        >
+          <input className="narrow" inputMode="numeric" value={lever} onChange={(e) => setLever(e.target.value)} placeholder={heldLever ? fmtSz(heldLever) : "x"} data-testid="order-lever" />
         </Field>
         <Field label="Take profit (trigger)" hint={tpSnap && tpSnap !== tp.trim() ? `→ ${tpSnap}` : null}>
           <input className="narrow" inputMode="decimal" value={tp} onChange={(e) => setTp(e.target.value)} onBlur={() => tpSnap && setTp(tpSnap)} data-testid="order-tp" />
@@ -230,10 +253,10 @@ function OrderTicket(props: { account: Account; inst: Instrument; ticker: Ticker
         </Field>
       </div>
       <div className="row">
-        <button className={`buy grow ${opening.buy ? "" : "closing"}`} disabled={!canSend || busy !== null} onClick={() => void submit("buy")} data-testid="order-buy">
+        <button className={`buy grow ${opening.buy ? "" : "closing"}`} disabled={!canSend || leverMissing("buy") || busy !== null} onClick={() => void submit("buy")} data-testid="order-buy">
           {busy === "buy" ? "sending…" : label("buy")}
         </button>
-        <button className={`sell grow ${opening.sell ? "" : "closing"}`} disabled={!canSend || busy !== null} onClick={() => void submit("sell")} data-testid="order-sell">
+        <button className={`sell grow ${opening.sell ? "" : "closing"}`} disabled={!canSend || leverMissing("sell") || busy !== null} onClick={() => void submit("sell")} data-testid="order-sell">
           {busy === "sell" ? "sending…" : label("sell")}
         </button>
       </div>
@@ -334,7 +357,7 @@ export default function Trade(props: { route: string[] }) {
                 </div>
               ) : null}
               {acct && inst ? (
-                <OrderTicket account={acct} inst={inst} ticker={ticker} onPlaced={reloadAll} />
+                <OrderTicket account={acct} inst={inst} ticker={ticker} positions={positions.data ?? []} onPlaced={reloadAll} />
               ) : (
                 <div className="muted state">{accounts.data ? "No account to trade." : "Loading accounts…"}</div>
               )}
