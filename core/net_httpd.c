@@ -523,6 +523,17 @@ static void srv_accept(nt_srv *s)
             }
             return;
         }
+        if (s->nconns >= NET_SRV_MAX_CONNS) {
+            if (!s->full) {
+                log_msg(s->who, AT_LOG_WARN,
+                        "httpd: %d connections open, closing new ones until some leave",
+                        NET_SRV_MAX_CONNS);
+            }
+            s->full = true;
+            close(fd);
+            continue;
+        }
+        s->full = false;
         /* An answer can leave in more than one write (head, then body
          * slices): with Nagle on, a later one waits for the client's
          * delayed ACK of the first, 40 ms a keep-alive request. */
@@ -550,6 +561,7 @@ static void srv_accept(nt_srv *s)
             s->conns->prev = hc;
         }
         s->conns = hc;
+        s->nconns++;
     }
 }
 
@@ -604,7 +616,7 @@ static void conn_queue(hconn *hc, net_buf *b)
     if (!hc->conn_id || hc->ws_closed || hc->closing) {
         return;
     }
-    if (hc->txq.bytes + b->len > NET_MAX_TXQ) {
+    if (hc->txq.bytes + b->len > NET_SRV_MAX_TXQ) {
         log_msg(hc->srv->who, AT_LOG_WARN,
                 "httpd: ws client not reading (%zu bytes queued), closing", hc->txq.bytes);
         hc->closing = true;
@@ -678,6 +690,7 @@ static void hconn_free(hconn *hc)
     ws_closed(hc);
     net_http_req_drop(hc);
     nt_srv *srv = hc->srv;
+    srv->nconns--;
     if (hc->prev) {
         hc->prev->next = hc->next;
     } else {
@@ -716,6 +729,27 @@ static bool ws_origin_refused(nt_srv *srv, struct lws *wsi)
     return true;
 }
 
+/* A 503 in JSON, as the API's errors are, closing the connection. */
+static void ws_refuse_busy(struct lws *wsi)
+{
+    static const char body[] = "{\"error\":{\"code\":\"busy\",\"message\":\"too many "
+                               "WebSockets open, try again later\"}}";
+    unsigned char buf[LWS_PRE + 512];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+    if (lws_add_http_header_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                     (const unsigned char *)"application/json", 16, &p, end) ||
+        lws_add_http_header_content_length(wsi, sizeof(body) - 1, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+                                     &p, end) ||
+        lws_finalize_http_header(wsi, &p, end) || end - p < (long)sizeof(body)) {
+        return;
+    }
+    memcpy(p, body, sizeof(body) - 1);
+    p += sizeof(body) - 1;
+    lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS);
+}
+
 /* Only ws_path upgrades, from an allowed Origin, and none once stopping. */
 static int ws_filter(nt_srv *srv, struct lws *wsi)
 {
@@ -728,6 +762,11 @@ static int ws_filter(nt_srv *srv, struct lws *wsi)
     if (ws_origin_refused(srv, wsi)) {
         /* a status the client can show rather than a bare close */
         lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "Origin not allowed");
+        return 1;
+    }
+    if (srv->nws >= NET_SRV_MAX_WS) {
+        log_msg(srv->who, AT_LOG_WARN, "httpd: %zu WebSockets open, refusing another", srv->nws);
+        ws_refuse_busy(wsi);
         return 1;
     }
     return 0;

@@ -55,6 +55,15 @@
  * two tables by this, or by `ulimit -n` when unset (160 KB touched at 20000,
  * 16 MB reserved at Docker's 1048576). */
 #define NET_MAX_CONNS 1024
+/* One server's share of them: connections past it are closed as accepted,
+ * so clients of the dashboard (unauthenticated until a request) cannot
+ * starve the engine's own outgoing WebSockets. */
+#define NET_SRV_MAX_CONNS 512
+/* Upgrades a server takes at once; past it the handshake is a 503. */
+#define NET_SRV_MAX_WS 256
+/* Outbound bytes queued on one server connection (a browser) before it is
+ * closed: 256 slow clients at NET_MAX_TXQ would be 16 GiB. */
+#define NET_SRV_MAX_TXQ ((size_t)4 << 20)
 
 /* ------------------------------------------------------------ id maps */
 
@@ -276,8 +285,10 @@ typedef struct nt_srv {
      * vhost's listener or connections before the context goes. */
     int listen_fd;
     struct lws *listen_wsi;
-    hconn *conns; /* every connection on the vhost */
-    size_t nws;   /* upgraded connections not yet closed */
+    hconn *conns;  /* every connection on the vhost */
+    size_t nws;    /* upgraded connections not yet closed */
+    size_t nconns; /* length of conns (<= NET_SRV_MAX_CONNS) */
+    bool full;     /* refusing connections: said once per episode */
     bool stopping;
     bool killed; /* grace over: remaining connections were told to die */
     int64_t stop_deadline_us;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -187,7 +188,7 @@ static at_ws *client_open(fixture *f, client *c, const char *url)
 typedef struct server {
     fixture *f;
     at_httpd *srv;
-    at_httpd_conn *conns[8];
+    at_httpd_conn *conns[NET_SRV_MAX_WS + 8];
     int nconns;
     int opens, closes, msgs;
     bool echo;
@@ -207,7 +208,7 @@ static void s_open(void *arg, at_httpd *srv, at_httpd_conn *conn)
 {
     server *s = arg;
     assert_ptr_equal(srv, s->srv);
-    assert_true(s->nconns < 8);
+    assert_true(s->nconns < (int)(sizeof(s->conns) / sizeof(s->conns[0])));
     s->conns[s->nconns++] = conn;
     s->opens++;
 }
@@ -610,6 +611,107 @@ static void test_broadcast_and_stop(void **state)
         assert_int_equal(c[i].close_code, 1001);
     }
     free(url);
+    server_done(&s);
+}
+
+/* A plain TCP connection to the server's port (blocking, 5 s timeouts). */
+static int raw_connect(server *s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = {WAIT_MS / 1000, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)net_httpd_port(s->srv))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+/* Send a WebSocket handshake for /ws on fd; the answer's first `cap` bytes. */
+static void raw_upgrade(int fd, char *out, size_t cap)
+{
+    static const char rq[] =
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(send(fd, rq, sizeof(rq) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(rq) - 1));
+    size_t got = 0;
+    while (got + 1 < cap) {
+        ssize_t n = recv(fd, out + got, cap - 1 - got, 0);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+        out[got] = '\0';
+        if (strstr(out, "\r\n\r\n") &&
+            (strncmp(out, "HTTP/1.1 101", 12) == 0 || strchr(out, '}'))) {
+            break;
+        }
+    }
+    out[got] = '\0';
+}
+
+/* Peers that never log in cannot take the net thread's whole connection
+ * table (shared with the engine's outgoing WebSockets): a server takes
+ * NET_SRV_MAX_WS upgrades (then 503) and NET_SRV_MAX_CONNS connections (then
+ * closes new ones), while an outgoing client still connects. */
+static void test_server_connection_caps(void **state)
+{
+    fixture *f = *state;
+    server s, other;
+    server_start(f, &s, 0);
+    /* the engine's peer (OKX) is another process: here another net thread */
+    net *ours = f->n;
+    f->n = net_new(f->base);
+    assert_non_null(f->n);
+    server_start(f, &other, 0);
+    net *theirs = f->n;
+    f->n = ours;
+    s.echo = false;
+    static int fds[NET_SRV_MAX_CONNS + 1];
+    char ans[512];
+    for (int i = 0; i < NET_SRV_MAX_WS; i++) {
+        fds[i] = raw_connect(&s);
+        raw_upgrade(fds[i], ans, sizeof(ans));
+        assert_memory_equal(ans, "HTTP/1.1 101", 12);
+    }
+    /* one upgrade more: a 503 in JSON */
+    fds[NET_SRV_MAX_WS] = raw_connect(&s);
+    raw_upgrade(fds[NET_SRV_MAX_WS], ans, sizeof(ans));
+    assert_memory_equal(ans + 8, " 503", 4); /* lws answers a refused upgrade as HTTP/1.0 */
+    assert_non_null(strstr(ans, "application/json"));
+    assert_non_null(strstr(ans, "\"busy\""));
+    close(fds[NET_SRV_MAX_WS]);
+    assert_true(wait_count(f, &s.opens, NET_SRV_MAX_WS));
+
+    /* plain connections up to the cap stay open; the next one is closed */
+    for (int i = NET_SRV_MAX_WS; i < NET_SRV_MAX_CONNS; i++) {
+        fds[i] = raw_connect(&s);
+    }
+    int past = raw_connect(&s);
+    struct pollfd pf = {past, POLLIN, 0};
+    assert_int_equal(poll(&pf, 1, WAIT_MS), 1);
+    char b;
+    assert_true(recv(past, &b, 1, 0) <= 0);
+    close(past);
+    pf = (struct pollfd){fds[NET_SRV_MAX_CONNS - 1], POLLIN, 0};
+    assert_int_equal(poll(&pf, 1, 0), 0); /* the last one within the cap is still open */
+
+    /* the engine's own client still gets a connection */
+    client c;
+    char *url = ws_url(&other, "/ws");
+    assert_non_null(client_open(f, &c, url));
+    assert_true(wait_count(f, &c.opened, 1));
+    net_ws_close(c.ws);
+    free(url);
+
+    for (int i = 0; i < NET_SRV_MAX_CONNS; i++) {
+        close(fds[i]);
+    }
+    assert_true(wait_count(f, &s.closes, NET_SRV_MAX_WS));
+    server_done(&other);
+    net_free(theirs);
     server_done(&s);
 }
 
@@ -1207,6 +1309,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broadcast_and_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_ws_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_connection_caps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_answer_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_client_gone, setup, teardown),
