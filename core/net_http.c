@@ -82,43 +82,58 @@ static char *copy_hdr(struct lws *wsi, enum lws_token_indexes t)
     return s;
 }
 
-/* lws splits the query at '&' into fragments: join them back. */
+/* lws splits the query at '&' into fragments and has already decoded their
+ * %-escapes (and '+' to a space): join them back, escaping each fragment
+ * again so that the plugin's one decode gives every name and value as the
+ * client sent it. Left as is: letters, digits, "-._~" and each fragment's
+ * first '=' (the name/value separator); everything else is %XX, so a
+ * decoded '&', '=', '+' or '%' cannot split a value or decode twice. */
 static char *copy_query(struct lws *wsi)
 {
     int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
-    size_t cap = (total > 0 ? (size_t)total : 0) + 1, len = 0, got = 0;
-    char *q = malloc(cap);
-    if (!q) {
-        return NULL;
+    size_t len = 0, got = 0;
+    /* each byte as %XX, and an '&' before each fragment but the first */
+    char *q = malloc((total > 0 ? (size_t)total : 0) * 4 + 1);
+    char *frag = malloc(total > 0 ? (size_t)total + 1 : 1);
+    if (!q || !frag) {
+        goto fail;
     }
-    q[0] = '\0';
     for (int i = 0; total > 0 && got < (size_t)total && i < 1000; i++) {
         int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
         if (fl <= 0) {
             continue;
         }
-        if (len + (size_t)fl + 2 > cap) {
-            char *p = realloc(q, len + (size_t)fl + 2);
-            if (!p) {
-                free(q);
-                return NULL;
-            }
-            q = p;
-            cap = len + (size_t)fl + 2;
-        }
-        size_t at = len ? len + 1 : 0;
-        int m = lws_hdr_copy_fragment(wsi, q + at, (int)(cap - at), WSI_TOKEN_HTTP_URI_ARGS, i);
+        int m = lws_hdr_copy_fragment(wsi, frag, total + 1, WSI_TOKEN_HTTP_URI_ARGS, i);
         if (m < 0) {
             break;
         }
         if (len) {
-            q[len] = '&';
+            q[len++] = '&';
         }
-        len = at + (size_t)m;
+        bool named = false;
+        for (int k = 0; k < m; k++) {
+            unsigned char c = (unsigned char)frag[k];
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '~' || (c == '=' && !named)) {
+                named |= c == '=';
+                q[len++] = (char)c;
+            } else {
+                static const char hex[] = "0123456789ABCDEF";
+                q[len++] = '%';
+                q[len++] = hex[c >> 4];
+                q[len++] = hex[c & 15];
+            }
+        }
         got += (size_t)fl;
     }
     q[len] = '\0';
+    free(frag);
     return q;
+
+fail:
+    free(q);
+    free(frag);
+    return NULL;
 }
 
 /* 1: being served from static_dir; 0: no such file; -1: close. */

@@ -213,8 +213,8 @@ typedef struct at_httpd_conn at_httpd_conn;
 typedef struct at_httpd_req {
     uint64_t id;               /**< pass to httpd_respond() */
     const char *method;        /**< "GET", "POST" … */
-    const char *path;          /**< URL path, percent-decoding not applied */
-    const char *query;         /**< after '?', or "" */
+    const char *path;          /**< URL path, %-escapes already decoded (do not decode again) */
+    const char *query;         /**< after '?', or "": decode each name and value once */
     const char *authorization; /**< Authorization header, or "" */
     const char *content_type;  /**< or "" */
     const char *body;          /**< NUL-terminated; "" when none */

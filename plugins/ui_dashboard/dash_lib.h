@@ -84,8 +84,8 @@ int dash_route_match(const char *method, const char *path, dash_route *r, dash_e
 bool dash_path_is_api(const char *path);
 
 /* Percent-decode `in` (`len` bytes) into out (cap bytes with the NUL);
- * '+' stays '+' unless plus_space. -1 on a malformed escape, a NUL or a
- * control byte, or when it does not fit. */
+ * '+' stays '+' unless plus_space. -1 on a malformed escape, a NUL, a
+ * control or non-ASCII byte, or when it does not fit. */
 int dash_pct_decode(const char *in, size_t len, char *out, size_t cap, bool plus_space);
 
 /* The first value of `key` in a query string ("a=1&b=x%20y"), decoded into

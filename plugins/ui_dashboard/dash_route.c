@@ -95,8 +95,10 @@ int dash_pct_decode(const char *in, size_t len, char *out, size_t cap, bool plus
         } else if (c == '+' && plus_space) {
             c = ' ';
         }
-        if (c < 0x20 || c == 0x7f || k + 1 >= cap) {
-            return -1; /* NUL and control bytes mean nothing in an id */
+        if (c < 0x20 || c >= 0x7f || k + 1 >= cap) {
+            /* NUL and control bytes mean nothing in an id; ids, names and
+             * cursors are ASCII, and a byte past it may not be UTF-8 */
+            return -1;
         }
         out[k++] = (char)c;
     }
@@ -104,6 +106,25 @@ int dash_pct_decode(const char *in, size_t len, char *out, size_t cap, bool plus
         return -1;
     }
     out[k] = '\0';
+    return 0;
+}
+
+/* Copy a path segment: the server has decoded its %-escapes already
+ * (at_httpd_req.path), so a second decode would turn "%2531" into "1".
+ * -1 on a control or non-ASCII byte, or when it does not fit. */
+static int seg_copy(const char *in, size_t len, char *out, size_t cap)
+{
+    if (len >= cap) {
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c < 0x20 || c >= 0x7f) {
+            return -1;
+        }
+        out[i] = (char)c;
+    }
+    out[len] = '\0';
     return 0;
 }
 
@@ -125,10 +146,10 @@ static int match_pattern(const char *pat, const char *path, size_t plen, dash_ro
                 return 0; /* an empty segment matches nothing */
             }
             char buf[DASH_SEG_MAX];
-            if (dash_pct_decode(s, (size_t)(seg_end - s), buf, sizeof(buf), false) < 0) {
+            if (seg_copy(s, (size_t)(seg_end - s), buf, sizeof(buf)) < 0) {
                 dash_fail(e, 400, "bad_path", NULL,
-                          "a path segment is malformed (a bad %%-escape, a control character) "
-                          "or longer than %d characters",
+                          "a path segment holds a control or non-ASCII character or is longer "
+                          "than %d characters",
                           DASH_SEG_MAX - 1);
                 return -1;
             }

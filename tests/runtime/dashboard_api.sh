@@ -335,6 +335,10 @@ check "the decision log lists them" [ "$(jq_ 'len(d) >= 2')" = True ]
 DID=$(jq_ 'd[0]["id"]')
 api GET "/api/decisions/$DID"
 check "one decision adds its prompt and raw answer" [ "$(jq_ '"prompt" in d and "rawResponse" in d')" = True ]
+api GET "/api/decisions?trader=alpha%26limit%3D0"
+check "an escaped '&' and '=' stay in the value (trader 'alpha&limit=0': none)" [ "$status:$(jq_ 'len(d)')" = 200:0 ]
+api GET "/api/decisions/%FF"
+check "a path byte that is not ASCII (no UTF-8) is a 400, not a 500" err_is 400 bad_path
 
 # --- /metrics after the trading round: every family, in valid Prometheus text -------------------
 api GET /metrics
