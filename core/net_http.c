@@ -262,7 +262,9 @@ int net_http_request(nt_srv *srv, hconn *hc, const char *uri)
     bool ok = r->info.method && r->info.path && r->info.query && r->info.auth && r->info.ctype &&
               r->info.peer && r->info.origin && r->info.host && cl && te;
     r->content_length = cl ? (size_t)strtoull(cl, NULL, 10) : 0;
-    bool body = r->content_length > 0 || (te && strcasestr(te, "chunked"));
+    bool chunked = te && strcasestr(te, "chunked");
+    bool body = r->content_length > 0 || chunked;
+    bool no_length = chunked && cl && !cl[0];
     free(cl);
     free(te);
     if (!ok || net_map_put(&srv->n->nt_req, r->id, r) < 0) {
@@ -282,6 +284,18 @@ int net_http_request(nt_srv *srv, hconn *hc, const char *uri)
         return local_answer(r, 413,
                             "{\"error\":{\"code\":\"too_large\",\"message\":"
                             "\"request body too large\"}}");
+    }
+    if (no_length) {
+        /* lws does not hand us a chunked body without Content-Length (the
+         * request would wait unanswered): say so at once, and close rather
+         * than read the chunks */
+        r->early = r->drained = true;
+        log_msg(srv->who, AT_LOG_WARN,
+                "httpd: %s %s: chunked body without Content-Length, answered 411", r->info.method,
+                r->info.path);
+        return local_answer(r, 411,
+                            "{\"error\":{\"code\":\"length_required\",\"message\":"
+                            "\"send the body with a Content-Length\"}}");
     }
     if (dotdot) {
         r->reject = 404;

@@ -791,6 +791,25 @@ static void test_http(void **state)
     assert_string_equal(s.answer_query, "trader=a%26limit%3D0&b=%2531&c=p%2Bq%20r&d=%3D%3D");
     call_free(&c);
 
+    /* a chunked body without Content-Length: 411 at once, then closed */
+    {
+        int fd = raw_connect(&s);
+        static const char rq[] = "POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                 "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+        assert_int_equal(send(fd, rq, sizeof(rq) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(rq) - 1));
+        char ans[1024];
+        size_t got = 0;
+        ssize_t n;
+        while (got + 1 < sizeof(ans) && (n = recv(fd, ans + got, sizeof(ans) - 1 - got, 0)) > 0) {
+            got += (size_t)n; /* until the server closes (or 5 s pass) */
+        }
+        ans[got] = '\0';
+        close(fd);
+        assert_memory_equal(ans + 8, " 411", 4);
+        assert_non_null(strcasestr(ans, "connection: close"));
+        assert_non_null(strstr(ans, "length_required"));
+    }
+
     /* GET to a routed path, on the server's other code path (no body) */
     http(f, &c, &s, "GET", "/api/echo?get=1");
     assert_int_equal(c.status, 201);
