@@ -125,12 +125,19 @@ const char *engine_state_name(at_state s)
     return (unsigned)s < 6 ? names[s] : "unknown";
 }
 
-void engine_set_state(at_instance *in, at_state st, const char *detail)
+void engine_set_state(at_instance *in, at_state st, const char *given)
 {
+    /* A detail reaches the log, the bus, /api/health and the dashboard's
+     * feed: secrets are redacted once, here, for all of them. */
+    char *detail = given ? at_strdup(given) : NULL; /* no memory: no detail */
+    if (detail) {
+        log_redact(detail, strlen(detail) + 1);
+    }
     bool changed = in->state != st;
     bool detail_changed =
         (detail && (!in->detail || strcmp(detail, in->detail) != 0)) || (!detail && in->detail);
     if (!changed && !detail_changed) {
+        free(detail);
         return;
     }
     in->state = st;
@@ -150,6 +157,7 @@ void engine_set_state(at_instance *in, at_state st, const char *detail)
         ev->detail = bus_event_strdup(&ev->h, detail);
         bus_publish(&in->bus, &ev->h, 0);
     }
+    free(detail);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
