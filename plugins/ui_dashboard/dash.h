@@ -182,6 +182,9 @@ dash_account *dash_account_find(dash *d, const char *name);
 const dash_ticker *dash_ticker_find(const dash *d, at_inst inst);
 const at_ev_order *dash_order_find(const dash *d, const char *account, const char *ord_id,
                                    const char *cl_ord_id);
+/* The instrument of a position the account holds named inst_id, or 0: a
+ * client's name is never interned before it is known. */
+at_inst dash_position_inst(const dash *d, const char *account, const char *inst_id);
 const at_ev_position *dash_position_find(const dash *d, const char *account, at_inst inst,
                                          at_pos_side side, bool any_side);
 /* dash_json.c */

@@ -298,6 +298,18 @@ const at_ev_order *dash_order_find(const dash *d, const char *account, const cha
     return NULL;
 }
 
+at_inst dash_position_inst(const dash *d, const char *account, const char *inst_id)
+{
+    const dash_account *a = dash_account_find((dash *)d, account);
+    for (size_t i = 0; a && i < a->npos; i++) {
+        const char *n = d->h->inst_name(a->pos[i].h.inst);
+        if (n && strcmp(n, inst_id) == 0) {
+            return a->pos[i].h.inst;
+        }
+    }
+    return 0;
+}
+
 const at_ev_position *dash_position_find(const dash *d, const char *account, at_inst inst,
                                          at_pos_side side, bool any_side)
 {

@@ -435,7 +435,7 @@ void dash_route_position_close(dash *d, uint64_t req, const at_httpd_req *hr)
         return;
     }
     json_decref(body);
-    at_inst inst = d->h->inst_intern(o.inst_id);
+    at_inst inst = dash_position_inst(d, o.account, o.inst_id);
     const at_ev_position *pos =
         inst ? dash_position_find(d, o.account, inst, o.pos_side, !o.pos_side_given) : NULL;
     if (!pos && !o.pos_side_given) {
