@@ -162,6 +162,36 @@ static const char *default_ws(const okx_ctx *c, const char *path)
     return c->demo ? demo[k] : live[k];
 }
 
+/* Facts this plugin knows and the engine cannot see: how REST calls ended,
+ * what its own rate limiter held back, WebSocket reconnects, book resyncs.
+ * A NULL handle (a name clash) only means that one is not counted. */
+static void register_metrics(okx_ctx *c, struct okx_rest_metrics *m)
+{
+    const at_host *h = c->h;
+    at_instance *in = c->inst;
+    m->ok = h->metric(in, AT_METRIC_COUNTER, "aitrader_okx_rest_ok_total",
+                      "OKX REST calls answered with code 0");
+    m->venue = h->metric(in, AT_METRIC_COUNTER, "aitrader_okx_rest_venue_errors_total",
+                         "OKX REST calls answered with a non-zero OKX code");
+    m->http = h->metric(in, AT_METRIC_COUNTER, "aitrader_okx_rest_http_errors_total",
+                        "OKX REST calls failed by transport, HTTP status or unreadable body");
+    m->timeout = h->metric(in, AT_METRIC_COUNTER, "aitrader_okx_rest_timeouts_total",
+                           "OKX REST calls with no answer in time");
+    m->latency = h->metric(in, AT_METRIC_HISTOGRAM, "aitrader_okx_rest_latency_us",
+                           "OKX REST request out to answer in (last attempt)");
+    m->limited = h->metric(in, AT_METRIC_COUNTER, "aitrader_okx_rest_rate_limited_total",
+                           "OKX REST calls held by this plugin's own rate limiter");
+    c->m_ws_public = h->metric(in, AT_METRIC_COUNTER, "aitrader_okx_ws_public_reconnects_total",
+                               "OKX public WebSocket reconnect attempts");
+    c->m_ws_private = h->metric(in, AT_METRIC_COUNTER, "aitrader_okx_ws_private_reconnects_total",
+                                "OKX private WebSocket reconnect attempts");
+    c->m_ws_business =
+        h->metric(in, AT_METRIC_COUNTER, "aitrader_okx_ws_business_reconnects_total",
+                  "OKX business WebSocket reconnect attempts (candles and algo orders)");
+    c->m_book_resyncs = h->metric(in, AT_METRIC_COUNTER, "aitrader_okx_book_resyncs_total",
+                                  "OKX order books resubscribed after a gap or checksum miss");
+}
+
 static int start(void *ctx)
 {
     okx_ctx *c = ctx;
@@ -191,6 +221,7 @@ static int start(void *ctx)
                         .demo = c->demo,
                         .timeout_ms = c->timeout_ms,
                         .proxy = c->proxy};
+    register_metrics(c, &ro.m);
     c->rest = okx_rest_new(c->h, c->inst, &ro);
     c->md = malloc(sizeof(*c->md));
     c->msg = malloc(sizeof(*c->msg));

@@ -259,7 +259,8 @@ static void open_algo(okx_ctx *c)
                      .api_key = c->api_key,
                      .secret = c->secret_key,
                      .passphrase = c->passphrase,
-                     .proxy = c->proxy};
+                     .proxy = c->proxy,
+                     .reconnects = c->m_ws_business};
     c->ws_algo = okx_ws_new(c->h, c->inst, &o, &cbs, c);
     if (!c->ws_algo) {
         return;
@@ -281,7 +282,8 @@ static void open_private(okx_ctx *c)
                      .api_key = c->api_key,
                      .secret = c->secret_key,
                      .passphrase = c->passphrase,
-                     .proxy = c->proxy};
+                     .proxy = c->proxy,
+                     .reconnects = c->m_ws_private};
     c->ws_priv = okx_ws_new(c->h, c->inst, &o, &cbs, c);
     if (!c->ws_priv) {
         return;

@@ -66,6 +66,9 @@ static void resync_book(okx_ctx *c, okx_watch *w, const char *why)
     char arg[160];
     arg_json(arg, sizeof(arg), c->book_channel ? "books5" : "books", w->inst->inst_id);
     c->book_resyncs++;
+    if (c->m_book_resyncs) {
+        c->h->metric_add(c->m_book_resyncs, 1);
+    }
     w->book_resync = true;
     okx_book_init(&w->book);
     if (!c->ws_pub) { /* a replay: the recording's next snapshot restarts it */
@@ -258,7 +261,10 @@ static void on_error(void *arg, okx_ws *ws, const char *code, const char *msg)
 static int start_candles(okx_ctx *c)
 {
     okx_ws_cbs cbs = {on_frame, on_state, on_error};
-    okx_ws_opts bo = {.url = c->ws_business_url, .name = "business", .proxy = c->proxy};
+    okx_ws_opts bo = {.url = c->ws_business_url,
+                      .name = "business",
+                      .proxy = c->proxy,
+                      .reconnects = c->m_ws_business};
     c->ws_bus = okx_ws_new(c->h, c->inst, &bo, &cbs, c);
     if (!c->ws_bus) {
         return AT_ENOMEM;
@@ -280,7 +286,8 @@ static int start_candles(okx_ctx *c)
 static int start_public(okx_ctx *c)
 {
     okx_ws_cbs cbs = {on_frame, on_state, on_error};
-    okx_ws_opts po = {.url = c->ws_public_url, .name = "public", .proxy = c->proxy};
+    okx_ws_opts po = {
+        .url = c->ws_public_url, .name = "public", .proxy = c->proxy, .reconnects = c->m_ws_public};
     c->ws_pub = okx_ws_new(c->h, c->inst, &po, &cbs, c);
     if (!c->ws_pub) {
         return AT_ENOMEM;

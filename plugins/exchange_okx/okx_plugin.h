@@ -107,6 +107,9 @@ struct okx_ctx {
     size_t nlevers;
     struct okx_lever_key *lever_keys; /* okx_lever.c: keys held by places or waited for */
     uint64_t md_errors, book_resyncs;
+    /* this instance's metrics (exchange_okx.c; NULL under exchange_paper and
+     * in unit tests): WebSocket reconnects per kind, book resyncs */
+    at_metric *m_ws_public, *m_ws_private, *m_ws_business, *m_book_resyncs;
     int64_t ws_pub_down_since;
 
     /* warnings that repeat at the venue's pace (okx_warn_limited), a budget

@@ -99,6 +99,7 @@ struct okx_rest {
     int (*local)(void *arg, const char *method, const char *path, const char *query,
                  const char *body, char **resp, size_t *resp_len);
     void *local_arg;
+    struct okx_rest_metrics m;
     bucket buckets[NBUCKETS];
     call *calls;
     size_t queued;
@@ -225,12 +226,42 @@ static void enqueue(call *c)
         q->head = c;
     }
     q->tail = c;
+    /* Held: something of its kind is already waiting (foreground goes first,
+     * so a background call waits behind any foreground one) or the window is
+     * full right now. */
+    int limit = c->bg ? bg_limit(b) : b->limit;
+    if (r->m.limited &&
+        (q->head != c || (c->bg && b->fg.head) || bucket_wait(b, limit, now_ms(r)) > 0)) {
+        r->h->metric_add(r->m.limited, 1);
+    }
     r->queued++;
     bucket_pump(b, r);
 }
 
+static void count(okx_rest *r, const okx_reply *rep)
+{
+    const at_host *h = r->h;
+    if (rep->http > 0 && r->m.latency) {
+        h->metric_observe(r->m.latency, (double)rep->latency_us);
+    }
+    at_metric *m = r->m.ok;
+    if (rep->err == AT_ETIMEDOUT) {
+        m = r->m.timeout;
+    } else if (rep->err != AT_OK || rep->http < 200 || rep->http > 299) {
+        m = r->m.http;
+    } else if (strcmp(rep->code, "0") != 0) {
+        m = r->m.venue;
+    }
+    if (m) {
+        h->metric_add(m, 1);
+    }
+}
+
 static void deliver(call *c, const okx_reply *rep)
 {
+    if (c->r) {
+        count(c->r, rep);
+    }
     if (c->cb) {
         c->cb(c->arg, rep);
     }
@@ -489,6 +520,7 @@ okx_rest *okx_rest_new(const at_host *h, at_instance *inst, const okx_rest_opts 
     r->demo = o->demo;
     r->local = o->local;
     r->local_arg = o->local_arg;
+    r->m = o->m;
     r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
     r->read_retries = o->read_retries > 0 ? o->read_retries : 3;
     r->proxy = o->proxy;

@@ -32,6 +32,14 @@ typedef struct okx_rest_opts {
     int (*local)(void *arg, const char *method, const char *path, const char *query,
                  const char *body, char **resp, size_t *resp_len);
     void *local_arg;
+    /* Counted per finished call (after the read retries), each NULL = not
+     * counted: ok is code "0"; venue, an answer with another code; http, a
+     * transport error, a non-2xx status or an unreadable body; timeout, no
+     * answer in time. latency (microseconds, last attempt) for every call
+     * that got an HTTP answer; limited, calls the windows below held back. */
+    struct okx_rest_metrics {
+        at_metric *ok, *venue, *http, *timeout, *latency, *limited;
+    } m;
 } okx_rest_opts;
 
 /* The answer of one call, borrowed for the callback. */

@@ -28,6 +28,7 @@ struct okx_ws {
     int64_t last_rx_ms, last_tx_ms;
     int64_t backoff_ms;
     int reconnects;
+    at_metric *m_reconnects;
     uint64_t rng;
 };
 
@@ -243,7 +244,12 @@ static void connect_now(okx_ws *w)
         return;
     }
     static const at_ws_cbs cbs = {on_open, on_message, on_close};
-    w->reconnects += w->last_rx_ms != 0;
+    if (w->last_rx_ms != 0) { /* was connected once: this is a reconnect */
+        w->reconnects++;
+        if (w->m_reconnects) {
+            w->h->metric_add(w->m_reconnects, 1);
+        }
+    }
     w->ws = w->proxy ? w->h->ws_open_proxy(w->inst, w->url, w->proxy, &cbs, w)
                      : w->h->ws_open(w->inst, w->url, &cbs, w);
     if (!w->ws) {
@@ -285,6 +291,7 @@ okx_ws *okx_ws_new(const at_host *h, at_instance *inst, const okx_ws_opts *o, co
     w->arg = arg;
     w->url = dup(o->url);
     w->proxy = o->proxy;
+    w->m_reconnects = o->reconnects;
     w->name = dup(o->name ? o->name : "ws");
     if (o->api_key && o->secret && o->passphrase) {
         w->key = dup(o->api_key);

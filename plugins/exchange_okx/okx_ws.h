@@ -30,7 +30,8 @@ typedef struct okx_ws_opts {
     int64_t idle_ms;                           /* 0 = 30 s */
     int64_t backoff_min_ms;                    /* 0 = 500 ms */
     int64_t backoff_max_ms;                    /* 0 = 30 s */
-    const char *proxy; /* ws_open_proxy's; NULL = ws_open (borrowed: outlives the okx_ws) */
+    const char *proxy;     /* ws_open_proxy's; NULL = ws_open (borrowed: outlives the okx_ws) */
+    at_metric *reconnects; /* counter += 1 per reconnect attempt; NULL = none */
 } okx_ws_opts;
 
 okx_ws *okx_ws_new(const at_host *h, at_instance *inst, const okx_ws_opts *o, const okx_ws_cbs *cbs,

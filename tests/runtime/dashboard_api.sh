@@ -361,6 +361,17 @@ check "metrics: orders by state" m 'aitrader_order_updates_total\{instance="exch
 check "metrics: the executor's, keeper's and ledger's counts" m 'aitrader_executor_rejected_total\{instance="core.executor"\} [1-9]'
 check "metrics: the keeper's" m 'aitrader_keeper_ttl_tracked_total\{instance="core.keeper"\} [1-9]'
 check "metrics: the ledger's" m 'aitrader_ledger_fills_total\{instance="core.ledger"\} [1-9]'
+check "metrics: exchange_okx's REST calls answered ok" m 'aitrader_okx_rest_ok_total\{instance="exchange.okx_demo"\} [1-9]'
+check "metrics: exchange_okx's REST latency" m 'aitrader_okx_rest_latency_us_count\{instance="exchange.okx_demo"\} [1-9]'
+check "metrics: the venue's refusal counted" m 'aitrader_okx_rest_venue_errors_total\{instance="exchange.okx_demo"\} [0-9]'
+for f in http_errors timeouts; do
+    check "metrics: no REST $f against okx-sim" m "aitrader_okx_rest_${f}_total\\{instance=\"exchange.okx_demo\"\\} 0\$"
+done
+check "metrics: exchange_okx's limiter" m 'aitrader_okx_rest_rate_limited_total\{instance="exchange.okx_demo"\} [0-9]'
+for k in public private business; do
+    check "metrics: $k WebSocket reconnects (none)" m "aitrader_okx_ws_${k}_reconnects_total\\{instance=\"exchange.okx_demo\"\\} 0\$"
+done
+check "metrics: exchange_okx's book resyncs" m 'aitrader_okx_book_resyncs_total\{instance="exchange.okx_demo"\} [0-9]'
 check "metrics: each family once, its samples together" python3 - api.json <<'PY'
 import re, sys
 seen, current, types = set(), None, {}
