@@ -1,6 +1,7 @@
 /* ai_openai internals: the configuration, the model profile it implies
- * (dialect, thinking, parameters), the request body, the answer's parser and
- * the retry schedule of the official SDK. All of it is pure (no host), so
+ * (dialect, thinking, parameters), the request body and the answer's
+ * parser (the retry schedule and the HTTP exchange are
+ * lib/ai_common's, shared with ai_letta). All of it is pure (no host), so
  * tests drive it directly (tests/unit/test_ai_openai.c); ai_openai.c runs
  * the calls on the host. */
 #ifndef AI_OPENAI_OAI_H
@@ -106,35 +107,7 @@ typedef struct oai_answer {
  * out of any text the server echoed. */
 void oai_parse(int status, const char *body, size_t len, const char *api_key, oai_answer *out);
 void oai_answer_clear(oai_answer *a);
-/* The error of an HTTP status (AT_EINVAL, AT_ECONFIG, AT_EAGAIN, AT_EIO). */
-int oai_status_err(int status);
 /* USD for these tokens at the configured prices (0 when unpriced). */
 double oai_cost(const oai_cfg *c, int64_t tokens_in, int64_t tokens_out);
-
-/* The official SDK's retry rules (openai-python _base_client.py). */
-#define OAI_INITIAL_DELAY_MS 500
-#define OAI_MAX_DELAY_MS 8000
-#define OAI_MAX_RETRY_AFTER_MS 120000
-/* An attempt needs at least this much of the deadline to be worth making. */
-#define OAI_MIN_ATTEMPT_MS 1000
-
-/* The server's wait in ms from retry-after-ms, retry-after (seconds, or an
- * HTTP-date against now_ms, epoch ms); -1 when absent or unreadable. */
-int64_t oai_retry_after_ms(const char *const *headers, size_t n, int64_t now_ms);
-
-/* One finished attempt, as the retry schedule sees it. */
-typedef struct oai_attempt {
-    int status; /* HTTP status, 0 when none came */
-    int err;    /* the transfer's AT_* (AT_OK when an answer came) */
-    const char *const *headers;
-    size_t nheaders;
-} oai_attempt;
-
-/* The wait in ms before the next attempt, or -1 when `a` is final (then
- * `why` says why when it is not just a non-retryable answer). `retries` have
- * been made of `max_retries`; deadline_ms (epoch ms, 0 = none) bounds
- * everything; rnd in [0, 1) draws the jitter. */
-int64_t oai_retry_delay(const oai_attempt *a, int retries, int max_retries, int64_t now_ms,
-                        int64_t deadline_ms, double rnd, char *why, size_t cap);
 
 #endif

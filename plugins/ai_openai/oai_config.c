@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aic.h"
 #include "oai.h"
 
 const char *const oai_api_names[] = {"auto", "openai", "deepseek", "qwen", "generic", NULL};
@@ -200,55 +201,14 @@ static int refuse(const char **key, const char *k, char *why, size_t cap, const 
     return AT_ECONFIG;
 }
 
-static bool printable_no_space(const char *s)
-{
-    for (; *s; s++) {
-        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static int check_base_url(const char *u, const char **key, char *why, size_t cap)
-{
-    const char *rest = starts(u, "https://") ? u + 8 : starts(u, "http://") ? u + 7 : NULL;
-    if (!rest) {
-        return refuse(key, "base_url", why, cap,
-                      "expected an http:// or https:// URL, e.g. https://api.openai.com/v1");
-    }
-    size_t auth = strcspn(rest, "/?#");
-    if (auth == 0 || !printable_no_space(u)) {
-        return refuse(key, "base_url", why, cap, "expected http(s)://host[:port][/path]");
-    }
-    if (memchr(rest, '@', auth)) {
-        /* not echoed: it would be a password */
-        return refuse(key, "base_url", why, cap,
-                      "credentials do not go in the URL: use api_key = env:NAME");
-    }
-    if (strpbrk(rest, "?#")) {
-        return refuse(key, "base_url", why, cap, "no query or fragment: only the API root");
-    }
-    size_t n = strlen(u);
-    while (n > 0 && u[n - 1] == '/') {
-        n--;
-    }
-    static const char tail[] = "/chat/completions";
-    if (n >= sizeof(tail) - 1 &&
-        strncasecmp(u + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1) == 0) {
-        return refuse(key, "base_url", why, cap,
-                      "give the API root without /chat/completions (the plugin appends it)");
-    }
-    return AT_OK;
-}
-
 int oai_check_config(const oai_cfg *c, const char **key, char *why, size_t cap)
 {
-    int rc = check_base_url(c->base_url ? c->base_url : "", key, why, cap);
+    int rc = aic_check_base_url(c->base_url, "/chat/completions", "https://api.openai.com/v1", key,
+                                why, cap);
     if (rc != AT_OK) {
         return rc;
     }
-    if (!c->model || !*c->model || !printable_no_space(c->model)) {
+    if (!c->model || !*c->model || !aic_word(c->model)) {
         return refuse(key, "model", why, cap, "expected a model name without blanks");
     }
     if (c->reasoning_effort) {

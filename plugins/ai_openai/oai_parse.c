@@ -9,10 +9,8 @@
 
 #include <jansson.h>
 
+#include "aic.h"
 #include "oai.h"
-
-/* Error texts are stored with decisions and shown to users: one line, bounded. */
-#define OAI_ERR_TEXT_MAX 300
 
 void oai_answer_clear(oai_answer *a)
 {
@@ -24,103 +22,14 @@ void oai_answer_clear(oai_answer *a)
     memset(a, 0, sizeof(*a));
 }
 
-int oai_status_err(int status)
-{
-    switch (status) {
-    case 401: /* bad key */
-    case 402: /* DeepSeek: insufficient balance */
-    case 403: /* no access to the model, region */
-        return AT_ECONFIG;
-    case 429:
-        return AT_EAGAIN;
-    case 408:
-    case 409:
-        return AT_EIO;
-    default:
-        return status >= 500 ? AT_EIO : AT_EINVAL;
-    }
-}
-
 double oai_cost(const oai_cfg *c, int64_t tokens_in, int64_t tokens_out)
 {
-    return ((double)tokens_in * c->price_in + (double)tokens_out * c->price_out) / 1e6;
-}
-
-/* One line of printable text, at most OAI_ERR_TEXT_MAX bytes, with every
- * occurrence of the key replaced: a server may echo what it was sent. */
-static void clean_text(char *dst, size_t cap, const char *src, size_t len, const char *key)
-{
-    size_t klen = key ? strlen(key) : 0;
-    size_t o = 0;
-    if (cap == 0) {
-        return;
-    }
-    for (size_t i = 0; i < len && o + 1 < cap && o < OAI_ERR_TEXT_MAX; i++) {
-        if (klen >= 4 && i + klen <= len && memcmp(src + i, key, klen) == 0) {
-            for (const char *r = "***"; *r && o + 1 < cap; r++) {
-                dst[o++] = *r;
-            }
-            i += klen - 1;
-            continue;
-        }
-        unsigned char ch = (unsigned char)src[i];
-        dst[o++] = (ch < ' ' || ch == 0x7f) ? ' ' : (char)ch;
-    }
-    while (o > 0 && dst[o - 1] == ' ') {
-        o--;
-    }
-    dst[o] = '\0';
+    return aic_cost(c->price_in, c->price_out, tokens_in, tokens_out);
 }
 
 static char *dup_str(const json_t *v)
 {
     return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
-}
-
-static int64_t tokens(const json_t *usage, const char *k)
-{
-    const json_t *v = json_object_get(usage, k);
-    if (json_is_integer(v)) {
-        return json_integer_value(v) > 0 ? (int64_t)json_integer_value(v) : 0;
-    }
-    return json_is_real(v) && json_real_value(v) > 0 ? (int64_t)json_real_value(v) : 0;
-}
-
-/* The API's message of an error body: OpenAI's {"error":{"message",…}},
- * else a top-level "message" or "detail" (FastAPI servers), else the text. */
-static void error_text(int status, const char *body, size_t len, const char *key, char *out,
-                       size_t cap)
-{
-    char msg[OAI_ERR_TEXT_MAX + 8] = "";
-    char code[64] = "";
-    json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
-    const json_t *err = json_object_get(root, "error");
-    const json_t *m = json_is_object(err) ? json_object_get(err, "message") : NULL;
-    if (!m) {
-        m = json_is_string(err) ? err : json_object_get(root, "message");
-    }
-    if (!m) {
-        m = json_object_get(root, "detail");
-    }
-    if (json_is_string(m)) {
-        clean_text(msg, sizeof(msg), json_string_value(m), json_string_length(m), key);
-        const json_t *c = json_object_get(err, "code");
-        if (!json_is_string(c)) {
-            c = json_object_get(err, "type");
-        }
-        if (json_is_string(c)) {
-            clean_text(code, sizeof(code), json_string_value(c), json_string_length(c), key);
-        }
-    } else if (!root && body && len) {
-        clean_text(msg, sizeof(msg), body, len, key);
-    }
-    json_decref(root);
-    if (status) {
-        snprintf(out, cap, "HTTP %d%s%s%s%s%s", status, msg[0] ? ": " : "", msg,
-                 code[0] ? " (" : "", code, code[0] ? ")" : "");
-    } else {
-        snprintf(out, cap, "%s", msg);
-    }
 }
 
 static void fail(oai_answer *a, int err, const char *fmt, const char *arg)
@@ -133,8 +42,8 @@ void oai_parse(int status, const char *body, size_t len, const char *api_key, oa
 {
     memset(out, 0, sizeof(*out));
     if (status != 200) {
-        out->err = oai_status_err(status);
-        error_text(status, body, len, api_key, out->error, sizeof(out->error));
+        out->err = aic_status_err(status);
+        aic_error_text(status, body, len, api_key, out->error, sizeof(out->error));
         return;
     }
     json_error_t je;
@@ -158,8 +67,8 @@ void oai_parse(int status, const char *body, size_t len, const char *api_key, oa
     if (!json_is_object(msg)) {
         const json_t *err = json_object_get(root, "error");
         if (err) { /* some gateways answer 200 with an error object */
-            char text[OAI_ERR_TEXT_MAX + 96];
-            error_text(0, body, len, api_key, text, sizeof(text));
+            char text[AIC_ERR_TEXT_MAX + 96];
+            aic_error_text(0, body, len, api_key, text, sizeof(text));
             fail(out, AT_EIO, "the API answered an error: %s", text);
         } else {
             fail(out, AT_EIO, "%s", "the answer has no choices[0].message");
@@ -183,8 +92,8 @@ void oai_parse(int status, const char *body, size_t len, const char *api_key, oa
     out->finish_reason = dup_str(json_object_get(choice, "finish_reason"));
     out->model = dup_str(json_object_get(root, "model"));
     const json_t *usage = json_object_get(root, "usage");
-    out->tokens_in = tokens(usage, "prompt_tokens");
-    out->tokens_out = tokens(usage, "completion_tokens");
+    out->tokens_in = aic_json_count(usage, "prompt_tokens");
+    out->tokens_out = aic_json_count(usage, "completion_tokens");
     json_decref(root);
     if (!out->content) {
         oai_answer_clear(out);

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "aic.h"
 #include "oai.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -234,9 +235,9 @@ static int64_t delay_of(int status, int err, const char *h1, int retries, int64_
                         int64_t deadline, double rnd, char *why)
 {
     const char *hs[1] = {h1};
-    oai_attempt a = {.status = status, .err = err, .headers = hs, .nheaders = h1 ? 1 : 0};
+    aic_attempt a = {.status = status, .err = err, .headers = hs, .nheaders = h1 ? 1 : 0};
     char local[200];
-    return oai_retry_delay(&a, retries, 2, now, deadline, rnd, why ? why : local, 200);
+    return aic_retry_delay(&a, retries, 2, now, deadline, rnd, why ? why : local, 200);
 }
 
 static void test_retry_statuses(void **state)
@@ -267,11 +268,11 @@ static void test_retry_backoff(void **state)
     const int64_t base[] = {500, 1000, 2000, 4000, 8000, 8000, 8000};
     for (int r = 0; r < 7; r++) {
         const char *hs[1] = {NULL};
-        oai_attempt a = {.status = 503, .headers = hs};
+        aic_attempt a = {.status = 503, .headers = hs};
         char why[200];
-        assert_int_equal(oai_retry_delay(&a, r, 10, 0, 0, 0.0, why, sizeof(why)), base[r]);
-        assert_int_equal(oai_retry_delay(&a, r, 10, 0, 0, 0.5, why, sizeof(why)), base[r] * 7 / 8);
-        int64_t low = oai_retry_delay(&a, r, 10, 0, 0, 0.999999, why, sizeof(why));
+        assert_int_equal(aic_retry_delay(&a, r, 10, 0, 0, 0.0, why, sizeof(why)), base[r]);
+        assert_int_equal(aic_retry_delay(&a, r, 10, 0, 0, 0.5, why, sizeof(why)), base[r] * 7 / 8);
+        int64_t low = aic_retry_delay(&a, r, 10, 0, 0, 0.999999, why, sizeof(why));
         assert_true(low >= base[r] * 3 / 4 && low < base[r] * 3 / 4 + 2);
     }
     /* retries used up */
@@ -279,8 +280,8 @@ static void test_retry_backoff(void **state)
     assert_int_equal(delay_of(503, AT_OK, NULL, 2, 0, 0, 0.0, why), -1);
     assert_string_equal(why, "no retries left");
     const char *hs[1] = {NULL};
-    oai_attempt a = {.status = 503, .headers = hs};
-    assert_int_equal(oai_retry_delay(&a, 0, 0, 0, 0, 0.0, why, sizeof(why)), -1);
+    aic_attempt a = {.status = 503, .headers = hs};
+    assert_int_equal(aic_retry_delay(&a, 0, 0, 0, 0, 0.0, why, sizeof(why)), -1);
     assert_string_equal(why, "retries are off");
 }
 
@@ -293,7 +294,7 @@ static void test_retry_after(void **state)
     assert_int_equal(delay_of(429, AT_OK, "Retry-After: 2.5", 0, now, 0, 0.9, NULL), 2500);
     assert_int_equal(delay_of(503, AT_OK, "retry-after-ms: 250", 0, now, 0, 0.9, NULL), 250);
     const char *both[2] = {"retry-after: 7", "retry-after-ms: 250"};
-    assert_int_equal(oai_retry_after_ms(both, 2, now), 250);
+    assert_int_equal(aic_retry_after_ms(both, 2, now), 250);
     assert_int_equal(
         delay_of(429, AT_OK, "retry-after: Mon, 07 Dec 2026 03:53:06 GMT", 0, now, 0, 0.9, NULL),
         10000);

@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "oai.h"
+#include "aic.h"
 
 /* The value of header `name` ("Name: value" lines), or NULL. */
 static const char *header(const char *const *h, size_t n, const char *name)
@@ -40,7 +40,7 @@ static bool number(const char *s, double *out)
     return *end == '\0';
 }
 
-int64_t oai_retry_after_ms(const char *const *headers, size_t n, int64_t now_ms)
+int64_t aic_retry_after_ms(const char *const *headers, size_t n, int64_t now_ms)
 {
     double v;
     const char *ms = header(headers, n, "retry-after-ms");
@@ -70,7 +70,7 @@ static bool retryable_status(int s)
     return s == 408 || s == 409 || s == 429 || s >= 500;
 }
 
-int64_t oai_retry_delay(const oai_attempt *a, int retries, int max_retries, int64_t now_ms,
+int64_t aic_retry_delay(const aic_attempt *a, int retries, int max_retries, int64_t now_ms,
                         int64_t deadline_ms, double rnd, char *why, size_t cap)
 {
     why[0] = '\0';
@@ -96,23 +96,23 @@ int64_t oai_retry_delay(const oai_attempt *a, int retries, int max_retries, int6
         snprintf(why, cap, "%s", max_retries ? "no retries left" : "retries are off");
         return -1;
     }
-    int64_t after = oai_retry_after_ms(a->headers, a->nheaders, now_ms);
-    if (after > OAI_MAX_RETRY_AFTER_MS) {
+    int64_t after = aic_retry_after_ms(a->headers, a->nheaders, now_ms);
+    if (after > AIC_MAX_RETRY_AFTER_MS) {
         snprintf(why, cap, "the server asks to wait %lld s, over the %d s the SDK waits",
-                 (long long)(after / 1000), OAI_MAX_RETRY_AFTER_MS / 1000);
+                 (long long)(after / 1000), AIC_MAX_RETRY_AFTER_MS / 1000);
         return -1;
     }
     int64_t delay;
     if (after > 0) {
         delay = after;
     } else {
-        double d = OAI_INITIAL_DELAY_MS * pow(2.0, retries);
-        if (d > OAI_MAX_DELAY_MS) {
-            d = OAI_MAX_DELAY_MS;
+        double d = AIC_INITIAL_DELAY_MS * pow(2.0, retries);
+        if (d > AIC_MAX_DELAY_MS) {
+            d = AIC_MAX_DELAY_MS;
         }
         delay = (int64_t)(d * (1.0 - 0.25 * rnd));
     }
-    if (deadline_ms > 0 && now_ms + delay + OAI_MIN_ATTEMPT_MS > deadline_ms) {
+    if (deadline_ms > 0 && now_ms + delay + AIC_MIN_ATTEMPT_MS > deadline_ms) {
         snprintf(why, cap, "a retry in %lld ms would not finish before the deadline (%lld ms left)",
                  (long long)delay, (long long)(deadline_ms - now_ms));
         return -1;
