@@ -294,11 +294,15 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
         log_msg(name, AT_LOG_ERROR, "%s offers no AI operations", ts->ai);
         return AT_ECONFIG;
     }
+    void *ai_ctx = ai->ctx;
+    if (!engine_rec_wrap(e, i, &ops, &ai_ctx)) {
+        return AT_ENOMEM;
+    }
     char *dir = engine_prompts_dir(e, ts);
     trader_cfg c = {.trader = dot ? dot + 1 : name,
                     .ai_name = ts->ai,
                     .ai = ops,
-                    .ai_ctx = ai->ctx,
+                    .ai_ctx = ai_ctx,
                     .account = ts->account,
                     .symbols = ts->symbols.items,
                     .nsymbols = ts->symbols.n,
@@ -554,6 +558,9 @@ int engine_start(engine *e)
         rc = ledger_start_core(e);
     }
     if (rc == AT_OK) {
+        rc = engine_rec_start(e);
+    }
+    if (rc == AT_OK) {
         rc = schedulers_start(e);
     }
     if (rc != AT_OK) {
@@ -602,6 +609,7 @@ void engine_shutdown(engine *e)
     keeper_stop(e->keeper);
     equity_stop(e->equity);
     ledger_stop(e->ledger);
+    engine_rec_stop(e);
     for (size_t k = n; rev && k-- > 0;) {
         at_instance *in = rev[k];
         if (in->started && in->lp.plugin && in->lp.plugin->stop) {
@@ -650,6 +658,7 @@ void engine_shutdown(engine *e)
     equity_free(e->equity);
     e->equity = NULL;
     ledger_free(e->ledger);
+    engine_rec_free(e);
     e->ledger = NULL;
     if (e->started) {
         bus_shutdown();

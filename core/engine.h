@@ -43,6 +43,7 @@ typedef struct core_settings {
     int64_t net_queue_max;   /* bytes (core/net.h) */
     const char *proxy;       /* outbound HTTP proxy (at_proxy_valid), or NULL */
     int64_t orphan_grace_ms; /* order keeper (core/trading/keeper.h); 0 = off */
+    const char *record;      /* session recordings' directory (core/trading/session.h), or NULL */
 } core_settings;
 
 /* [trader.*] settings: the scheduler (core/trading/scheduler.h) and the decision half

@@ -39,6 +39,9 @@ struct engine {
     keeper *keeper;     /* limit TTL and orphan TP/SL cancels, with the gate */
     equity *equity;     /* the equity curve (equity_snapshots), while started */
     ledger *ledger;     /* PnL per trader and account (ledger, pnl_snapshots) */
+    /* [core] record: the session file and each trader's AI tap (engine_rec.c) */
+    struct session_rec *rec;
+    struct session_tap **taps;
     /* the engine's own metrics in /metrics, while started */
     struct engine_metrics *metrics;
     struct event_base *base;
@@ -63,6 +66,14 @@ char *engine_prompts_dir(const engine *e, const trader_settings *t);
 typedef struct engine_metrics engine_metrics;
 void engine_metrics_start(engine *e);
 void engine_metrics_stop(engine *e);
+
+/* Session recording (engine_rec.c): start the recorder when [core] record
+ * is set (before the traders); wrap trader i's AI operations in a tap that
+ * records them (true, or false out of memory); stop; free. */
+int engine_rec_start(engine *e);
+bool engine_rec_wrap(engine *e, size_t idx, const at_ai_ops **ops, void **ctx);
+void engine_rec_stop(engine *e);
+void engine_rec_free(engine *e);
 
 /* Close an instance's plugin and free the instance; its ctx and owned config
  * are the caller's (engine_load.c). */

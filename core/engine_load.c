@@ -48,6 +48,9 @@ static const at_cfg_field core_schema[] = {
      0, 3600000, NULL,
      "a TP/SL of ours whose position was open and stays closed this long is cancelled by the "
      "engine (the venue usually does it first; 0 = never)"},
+    {"record", AT_CFG_STR, NULL, 0, offsetof(core_settings, record), 0, 0, NULL,
+     "directory where each run writes a session file (triggers, AI requests and answers, "
+     "decisions, intents, verdicts) that `aitrader replay` plays back (none = off)"},
     {0},
 };
 

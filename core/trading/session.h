@@ -1,0 +1,59 @@
+/* Session recording (issue 12): with `[core] record = DIR` the engine writes
+ * one file per run, DIR/session-<UTC start>.jsonl, that `aitrader replay`
+ * plays back. One JSON object a line, keys sorted, compact, so a replay's
+ * own lines compare byte for byte with the recorded ones:
+ *   {"k":"session", …}  first line: format version, start time, config file,
+ *                       the market-frame files the exchange instances record
+ *   {"k":"trigger", …}  every TRIGGER (the scheduler's calls)
+ *   {"k":"ai", …}       every AI request with its answer, by prompt hash:
+ *                       SHA-256 of system, user and schema (NUL-separated)
+ *   {"k":"decision"|"intent"|"verdict", …} what the pipeline made of them
+ * Every line carries "t", the core-clock time in microseconds. Market
+ * frames stay in the files exchange_okx records (`record = FILE`): the
+ * header names them. Runs as the virtual instance "core.recorder". */
+#ifndef AT_CORE_TRADING_SESSION_H
+#define AT_CORE_TRADING_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <aitrader/plugin.h>
+
+#define SESSION_FORMAT 1
+
+typedef struct session_rec session_rec;
+
+/* A market-frame file some instance records (the header lists them). */
+typedef struct session_frames {
+    const char *instance; /* "exchange.okx_data" */
+    const char *path;     /* as configured */
+} session_frames;
+
+/* Create DIR (mode 0700) when missing and open a new session file there;
+ * NULL with `why` filled when it cannot. `self` is borrowed. */
+session_rec *session_rec_new(const at_host *h, at_instance *self, const char *dir,
+                             const char *config_path, const session_frames *frames,
+                             size_t nframes, char *why, size_t whylen);
+/* Subscribe to TRIGGER, DECISION, ORDER_INTENT and RISK_VERDICT. */
+int session_rec_start(session_rec *r);
+void session_rec_stop(session_rec *r);
+void session_rec_free(session_rec *r);
+/* The file being written (for the log and tests). */
+const char *session_rec_path(const session_rec *r);
+/* Lines written, and writes that failed (then an ALERT was raised once). */
+void session_rec_counts(const session_rec *r, uint64_t *lines, uint64_t *failed);
+
+/* The AI operations a trader calls while recording: they forward to the
+ * provider's own and write each answered request as an "ai" line. One tap
+ * per trader; `inner`/`inner_ctx` are the provider's (borrowed). */
+typedef struct session_tap session_tap;
+session_tap *session_tap_new(session_rec *r, const at_ai_ops *inner, void *inner_ctx);
+void session_tap_free(session_tap *t);
+/* The tap's operations for `inner`: with cancel only when inner has it (the
+ * trader marks a call timed out only when it could cancel it). */
+const at_ai_ops *session_tap_ops(const at_ai_ops *inner);
+
+/* The prompt hash of a request: 64 hex digits and a NUL into out. */
+void session_prompt_hash(const at_ai_request *req, char out[65]);
+
+#endif
