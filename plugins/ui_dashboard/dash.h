@@ -11,6 +11,7 @@
  *   dash_db.c       storage reads as JSON rows (one job per request)
  *   dash_read.c     the routes read from storage (history, decisions …)
  *   dash_engine.c   the routes answered by the engine's control API
+ *   dash_arena.c    the arena's leaderboard (dash_arena.h)
  *   dash_trade.c    manual orders, cancels and closes: intents through the
  *                   executor and the risk chain, and the wait for the answer
  *   dash_lib.h      the pure half (routes, bodies, token checks), tested apart
@@ -252,6 +253,9 @@ void dash_route_news(dash *d, uint64_t req, const char *query);
 void dash_route_sentiment(dash *d, uint64_t req, const char *query);
 void dash_route_pnl(dash *d, uint64_t req, const char *query);
 
+/* dash_arena.c */
+void dash_route_arena(dash *d, uint64_t req, const char *query);
+
 /* dash_engine.c */
 void dash_route_health(dash *d, uint64_t req);
 void dash_route_traders(dash *d, uint64_t req);
@@ -259,6 +263,9 @@ void dash_route_trader_action(dash *d, uint64_t req, const dash_route *r);
 void dash_route_risk(dash *d, uint64_t req);
 void dash_route_kill_switch(dash *d, uint64_t req, const at_httpd_req *hr);
 void dash_route_metrics(dash *d, uint64_t req);
+/* The engine's answer to `method` (no params) in *out, AT_OK; or the
+ * request is answered with the error and a negative code returned. */
+int dash_engine_get(dash *d, uint64_t req, const char *method, json_t **out);
 
 /* dash_trade.c */
 void dash_route_order_place(dash *d, uint64_t req, const at_httpd_req *hr);

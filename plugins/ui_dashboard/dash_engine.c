@@ -77,6 +77,11 @@ static int call(dash *d, uint64_t req, const char *method, json_t *params, json_
     return rc;
 }
 
+int dash_engine_get(dash *d, uint64_t req, const char *method, json_t **out)
+{
+    return call(d, req, method, NULL, out);
+}
+
 static void pass(dash *d, uint64_t req, const char *method, json_t *params)
 {
     json_t *v;

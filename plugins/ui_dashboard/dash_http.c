@@ -251,6 +251,9 @@ static void dispatch(dash *d, const at_httpd_req *req, const dash_route *r)
     case DR_PNL:
         dash_route_pnl(d, id, req->query);
         return;
+    case DR_ARENA:
+        dash_route_arena(d, id, req->query);
+        return;
     case DR_METRICS:
         dash_route_metrics(d, id);
         return;

@@ -59,6 +59,7 @@ typedef enum dash_route_id {
     DR_NEWS,           /* GET /api/news */
     DR_SENTIMENT,      /* GET /api/sentiment */
     DR_PNL,            /* GET /api/pnl */
+    DR_ARENA,          /* GET /api/arena */
     DR_METRICS,        /* GET /metrics */
 } dash_route_id;
 

@@ -51,6 +51,7 @@ static const route_def ROUTES[] = {
     {"GET", "/api/news", DR_NEWS},
     {"GET", "/api/sentiment", DR_SENTIMENT},
     {"GET", "/api/pnl", DR_PNL},
+    {"GET", "/api/arena", DR_ARENA},
     {"GET", "/metrics", DR_METRICS},
 };
 #define NROUTES (sizeof(ROUTES) / sizeof(ROUTES[0]))
