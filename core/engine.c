@@ -276,6 +276,34 @@ static int ledger_start_core(engine *e)
     return rc;
 }
 
+/* A trader's shadow_account must be a paper venue: its shadow entries are
+ * filled there, hypothetically, and nowhere else. Its class is known once
+ * the plugin is up, so this is checked at start, at the key's line. */
+static int shadow_venue_check(engine *e, size_t i)
+{
+    static const char *const classes[] = {"a live account", "a demo account", "a paper venue",
+                                          "market data only"};
+    const trader_settings *ts = &e->traders[i];
+    const conf_section *s = conf_section_get(e->conf, e->trader_names[i]);
+    const conf_entry *en = s ? conf_entry_get(s, "shadow_account") : NULL;
+    const at_instance *in = e->instances;
+    while (in && strcmp(in->name, ts->shadow_account) != 0) {
+        in = in->next;
+    }
+    const at_plugin *p = in ? in->lp.plugin : NULL;
+    const at_exchange_ops *ops = p && p->kind == AT_KIND_EXCHANGE ? p->ops : NULL;
+    at_venue_class vc = ops ? ops->venue_class(in->ctx) : AT_VENUE_DATA_ONLY;
+    if (vc == AT_VENUE_PAPER) {
+        return AT_OK;
+    }
+    log_msg(e->trader_names[i], AT_LOG_ERROR,
+            "%s:%d: [%s] shadow_account: %s is %s, not a paper venue: shadow entries are filled "
+            "only on one ([exchange.*] with module = paper)",
+            e->config_path, en ? en->line : 0, e->trader_names[i], ts->shadow_account,
+            (unsigned)vc <= AT_VENUE_DATA_ONLY ? classes[vc] : "of no known class");
+    return AT_ECONFIG;
+}
+
 /* The decision half of a trader, on its scheduler's instance, with its AI
  * instance's operations (handed over like the executor's venues). */
 static int trader_start_one(engine *e, size_t i, at_instance *in)
@@ -292,6 +320,9 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
     const at_ai_ops *ops = ai ? ai->lp.plugin->ops : NULL;
     if (!ops || !ops->request) {
         log_msg(name, AT_LOG_ERROR, "%s offers no AI operations", ts->ai);
+        return AT_ECONFIG;
+    }
+    if (ts->shadow_account && shadow_venue_check(e, i) != AT_OK) {
         return AT_ECONFIG;
     }
     void *ai_ctx = ai->ctx;
@@ -320,7 +351,10 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
                     .max_price_move_bps = ts->max_price_move_bps,
                     .giveback_pct = ts->giveback_pct,
                     .giveback_arm_pct = ts->giveback_arm_pct,
-                    .ledger = e->ledger};
+                    .ledger = e->ledger,
+                    .shadow_account = ts->shadow_account,
+                    .gray = &ts->gray,
+                    .gray_seed = (uint64_t)ts->gray_seed};
     char why[512] = "out of memory";
     e->tdrs[i] = trader_new(engine_host(), in, &c, why, sizeof(why));
     free(dir);
@@ -374,10 +408,24 @@ static int schedulers_start(engine *e)
             log_msg(name, AT_LOG_ERROR, "scheduler failed to start: %s", at_strerror(rc));
             return rc;
         }
+        char gray[256] = "";
+        if (t->shadow_account) {
+            size_t k = (size_t)snprintf(gray, sizeof(gray), ", shadow account %s, live weight %s",
+                                        t->shadow_account, t->shadow ? "0 (shadow = true)" : "");
+            for (size_t r = 0; !t->shadow && r < t->gray.n && k < sizeof(gray); r++) {
+                char rule[96];
+                gray_rule_text(&t->gray.r[r], rule, sizeof(rule));
+                k += (size_t)snprintf(gray + k, sizeof(gray) - k, "%s%s", r ? ", " : "", rule);
+            }
+            if (!t->shadow && t->gray.n == 0 && k < sizeof(gray)) {
+                snprintf(gray + k, sizeof(gray) - k, "1");
+            }
+        }
         log_msg(name, AT_LOG_INFO,
-                "trader on (ai %s, account %s, %zu symbols%s): triggers ask the AI, valid "
+                "trader on (ai %s, account %s, %zu symbols%s%s): triggers ask the AI, valid "
                 "decisions go to the order gate",
-                t->ai, t->account, t->symbols.n, t->shadow ? ", shadow" : "");
+                t->ai, t->account, t->symbols.n, t->shadow && !t->shadow_account ? ", shadow" : "",
+                gray);
     }
     return AT_OK;
 }

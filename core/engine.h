@@ -13,6 +13,7 @@
 #include "bus.h"
 #include "conf.h"
 #include "loader.h"
+#include "trading/gray.h"
 
 struct at_instance {
     char *name;       /* "exchange.okx_main" */
@@ -75,6 +76,11 @@ typedef struct trader_settings {
     int64_t price_max_age_ms;
     double max_price_move_bps;
     double giveback_pct, giveback_arm_pct;
+    /* shadow and gray release (core/trading/gray.h) */
+    const char *shadow_account; /* the paper venue of its shadow intents, or NULL */
+    at_cfg_list live_weight;    /* the rules as written */
+    int64_t gray_seed;
+    gray_rules gray; /* live_weight parsed (engine_load.c) */
 } trader_settings;
 
 typedef struct engine_opts {

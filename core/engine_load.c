@@ -2,9 +2,11 @@
  * instance per enabled plugin section (found, opened, configured, checked by
  * its plugin, kept in start order), virtual instances, traders and their
  * cross-references, and the [core] values the host table hands out. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "engine_internal.h"
@@ -67,7 +69,19 @@ static const at_cfg_field trader_schema[] = {
      offsetof(trader_settings, short_period_ms), 60000, 86400000, NULL,
      "AI cycle period after a salient signal"},
     {"shadow", AT_CFG_BOOL, "false", 0, offsetof(trader_settings, shadow), 0, 0, NULL,
-     "risk-check and store intents without sending them"},
+     "every entry goes to shadow_account (live_weight 0 everywhere): risk-checked, stored and "
+     "filled there on paper, never sent live"},
+    {"shadow_account", AT_CFG_STR, NULL, 0, offsetof(trader_settings, shadow_account), 0, 0, NULL,
+     "the paper venue (an [exchange.*] of class paper carrying the trader's symbols) that fills "
+     "its shadow entries at the same market prices, e.g. exchange.paper_shadow"},
+    {"live_weight", AT_CFG_LIST, NULL, 0, offsetof(trader_settings, live_weight), 0, 0, NULL,
+     "gray release: RULE, RULE ... with RULE = [SYMBOL|*][@HH-HH]:W or W; the share W (0-1) of "
+     "entries sent live in that UTC hour window, the rest to shadow_account; the first matching "
+     "rule wins; default 1"},
+    {"gray_seed", AT_CFG_INT, "0", AT_CFG_RANGE, offsetof(trader_settings, gray_seed), 0,
+     9007199254740991.0, NULL,
+     "seed of the live/shadow draw of each entry (SHA-256 of seed, trader, decision id, symbol): "
+     "the same seed makes the same choices"},
     {"salience", AT_CFG_DOUBLE, "0.4", AT_CFG_RANGE, offsetof(trader_settings, salience), 0, 1,
      NULL, "signals at or above this salience trigger the AI and switch to short mode"},
     {"grace", AT_CFG_DURATION, "20s", AT_CFG_RANGE, offsetof(trader_settings, grace_ms), 0, 600000,
@@ -375,6 +389,125 @@ static void check_prompts(engine *e, const conf_section *s, const trader_setting
     free(dir);
 }
 
+/* Whether a venue's `instruments` item names the swap `symbol`: an instId,
+ * a family (BTC-USDT), a ccxt symbol (BTC/USDT:USDT) or a coin (BTC, its
+ * USDT swap), as exchange_okx and exchange_paper read them. */
+static bool item_names(const char *item, const char *symbol)
+{
+    char up[64], want[64], canon[80];
+    if (strlen(item) >= sizeof(up) || strlen(symbol) >= sizeof(want)) {
+        return false;
+    }
+    for (size_t i = 0; i <= strlen(item); i++) {
+        up[i] = (char)toupper((unsigned char)item[i]);
+    }
+    for (size_t i = 0; i <= strlen(symbol); i++) {
+        want[i] = (char)toupper((unsigned char)symbol[i]);
+    }
+    char *slash = strchr(up, '/');
+    size_t dashes = 0;
+    for (const char *p = up; *p; p++) {
+        dashes += *p == '-';
+    }
+    if (slash) {
+        char *colon = strchr(slash, ':');
+        *slash = '\0';
+        if (colon) {
+            *colon = '\0';
+        }
+        snprintf(canon, sizeof(canon), "%s-%s-SWAP", up, slash + 1);
+    } else if (dashes == 0) {
+        snprintf(canon, sizeof(canon), "%s-USDT-SWAP", up);
+    } else if (dashes == 1) {
+        snprintf(canon, sizeof(canon), "%s-SWAP", up);
+    } else {
+        snprintf(canon, sizeof(canon), "%s", up);
+    }
+    return strcmp(canon, want) == 0;
+}
+
+/* The instance's own value of a list key, read back through its schema
+ * (NULL: it has no such key). */
+static const at_cfg_list *instance_list(const at_instance *in, const char *key)
+{
+    for (const at_cfg_field *f = in->lp.schema; in->ctx && f && f->name; f++) {
+        if (f->type == AT_CFG_LIST && strcmp(f->name, key) == 0) {
+            return (const at_cfg_list *)(const void *)((const char *)in->ctx + f->offset);
+        }
+    }
+    return NULL;
+}
+
+/* Shadow and gray release: live_weight parses and names only the trader's
+ * symbols; an entry that may go shadow needs shadow_account, an enabled
+ * exchange instance other than the account that carries every symbol (its
+ * class, paper, is checked at start: it is known once the plugin is up). */
+static void check_shadow(engine *e, const conf_section *s, trader_settings *t, conf_errors *errs)
+{
+    const conf_entry *lw = conf_entry_get(s, "live_weight");
+    const conf_entry *sa = conf_entry_get(s, "shadow_account");
+    char why[256];
+    bool below_one = false;
+    if (gray_parse(t->live_weight.items, t->live_weight.n, &t->gray, why, sizeof(why)) != 0) {
+        conf_err(errs, e->config_path, lw ? lw->line : s->line, s->name, "live_weight", "%s", why);
+        return;
+    }
+    for (size_t i = 0; i < t->gray.n; i++) {
+        const gray_rule *r = &t->gray.r[i];
+        below_one |= r->weight < 1;
+        bool known = !r->symbol[0];
+        for (size_t k = 0; k < t->symbols.n && !known; k++) {
+            known = strcasecmp(t->symbols.items[k], r->symbol) == 0;
+        }
+        if (!known) {
+            conf_err(errs, e->config_path, lw->line, s->name, "live_weight",
+                     "rule %zu names %s, which is not one of the trader's symbols", i + 1,
+                     r->symbol);
+        }
+    }
+    if (!t->shadow_account) {
+        if (t->shadow) {
+            const conf_entry *en = conf_entry_get(s, "shadow");
+            conf_err(errs, e->config_path, en ? en->line : s->line, s->name, "shadow",
+                     "shadow = true needs shadow_account: the paper venue that fills the shadow "
+                     "entries (e.g. shadow_account = exchange.paper_shadow)");
+        } else if (below_one) {
+            conf_err(errs, e->config_path, lw->line, s->name, "live_weight",
+                     "a weight below 1 sends entries to shadow: it needs shadow_account (the "
+                     "paper venue that fills them)");
+        }
+        return;
+    }
+    if (t->account && strcmp(t->shadow_account, t->account) == 0) {
+        conf_err(errs, e->config_path, sa->line, s->name, "shadow_account",
+                 "%s is the trader's account: the shadow account must be another (paper) venue",
+                 t->shadow_account);
+        return;
+    }
+    const at_instance *in = e->instances;
+    while (in &&
+           !(strcmp(in->name, t->shadow_account) == 0 && strcmp(in->kind_name, "exchange") == 0)) {
+        in = in->next;
+    }
+    if (!in) {
+        conf_err(errs, e->config_path, sa->line, s->name, "shadow_account",
+                 "no enabled [exchange.*] section named '%s'", t->shadow_account);
+        return;
+    }
+    const at_cfg_list *insts = instance_list(in, "instruments");
+    for (size_t k = 0; insts && insts->n > 0 && k < t->symbols.n; k++) {
+        bool has = false;
+        for (size_t i = 0; i < insts->n && !has; i++) {
+            has = item_names(insts->items[i], t->symbols.items[k]);
+        }
+        if (!has) {
+            conf_err(errs, e->config_path, sa->line, s->name, "shadow_account",
+                     "%s does not carry %s (add it to its instruments)", t->shadow_account,
+                     t->symbols.items[k]);
+        }
+    }
+}
+
 int engine_load(engine *e, conf_errors *errs)
 {
     size_t before = errs->n;
@@ -401,7 +534,7 @@ int engine_load(engine *e, conf_errors *errs)
     /* Cross-references of traders: the named AI and account must exist. */
     for (size_t i = 0; i < e->ntraders; i++) {
         const conf_section *s = conf_section_get(e->conf, e->trader_names[i]);
-        const trader_settings *t = &e->traders[i];
+        trader_settings *t = &e->traders[i];
         const char *refs[2] = {t->ai, t->account};
         const char *keys[2] = {"ai", "account"};
         const char *kinds[2] = {"ai", "exchange"};
@@ -420,6 +553,7 @@ int engine_load(engine *e, conf_errors *errs)
             }
         }
         check_prompts(e, s, t, errs);
+        check_shadow(e, s, t, errs);
     }
     return errs->n > before ? AT_ECONFIG : AT_OK;
 }

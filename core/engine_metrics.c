@@ -77,7 +77,11 @@ static void collect_core(engine *e)
         COUNT("core.executor", "aitrader_executor_resized_total",
               "Intents made smaller by a risk rule", x.resized);
         COUNT("core.executor", "aitrader_executor_shadow_total",
-              "Shadow intents checked and stored, not sent", x.shadow);
+              "Shadow intents checked and stored, not sent (their account is no paper venue)",
+              x.shadow);
+        COUNT("core.executor", "aitrader_shadow_intents_total",
+              "Shadow intents checked and handed to a paper venue (filled hypothetically)",
+              x.shadow_paper);
     }
     if (e->keeper) {
         keeper_stats k;
@@ -147,6 +151,15 @@ static void collect_traders(engine *e)
                   "Entries not sent: the price was stale or had moved", ts.stale_refused);
             COUNT(n, "aitrader_trader_giveback_closes_total",
                   "Closes published by the giveback watchdog", ts.giveback_closes);
+            if (e->traders[i].shadow_account) {
+                COUNT(n, "aitrader_shadow_entries_total",
+                      "Entries sent to the trader's shadow account (drawn shadow)",
+                      ts.shadow_entries);
+                COUNT(n, "aitrader_shadow_live_entries_total",
+                      "Entries of a trader with a shadow account sent live", ts.live_entries);
+                COUNT(n, "aitrader_shadow_closes_total",
+                      "Closes sent to the trader's shadow account", ts.shadow_closes);
+            }
         }
     }
 }

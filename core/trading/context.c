@@ -34,9 +34,28 @@ int64_t tr_price_ms(const trader *t, size_t sym)
     return s->last.m > 0 ? s->last_ms : s->mark.m > 0 ? s->mark_ms : 0;
 }
 
-static bool mine(const trader *t, const char *account)
+int tr_book_of(const trader *t, const char *account)
 {
-    return strcmp(account, t->account) == 0;
+    if (strcmp(account, t->account) == 0) {
+        return TR_LIVE;
+    }
+    return t->shadow_account[0] && strcmp(account, t->shadow_account) == 0 ? TR_SHADOW : -1;
+}
+
+const char *tr_book_account(const trader *t, int book)
+{
+    return book == TR_SHADOW && t->shadow_account[0] ? t->shadow_account : t->account;
+}
+
+/* What happened to an intent of the shadow book says so: the AI must not
+ * take a shadow fill for a live one. */
+static void book_text(int book, char *text, size_t n)
+{
+    if (book == TR_SHADOW) {
+        char tmp[TR_NOTE_LEN];
+        snprintf(tmp, sizeof(tmp), "%s", text);
+        snprintf(text, n, "shadow: %.*s", (int)(TR_NOTE_LEN - 9), tmp);
+    }
 }
 
 /* ------------------------------------------------------------ market */
@@ -109,7 +128,8 @@ static void on_balance(void *arg, const at_event *e)
 {
     trader *t = arg;
     const at_ev_balance *b = (const void *)e;
-    if (!mine(t, b->account)) {
+    /* the live account's: entries are sized from it whatever their route */
+    if (tr_book_of(t, b->account) != TR_LIVE) {
         return;
     }
     t->has_balance = true;
@@ -140,22 +160,25 @@ static void on_position(void *arg, const at_event *e)
 {
     trader *t = arg;
     const at_ev_position *p = (const void *)e;
-    if (!mine(t, p->account) || (unsigned)p->pos_side > AT_POS_SHORT) {
+    int book = tr_book_of(t, p->account);
+    if (book < 0 || (unsigned)p->pos_side > AT_POS_SHORT) {
         return;
     }
     bool open = p->pos.m != 0;
     if (p->pos_side != AT_POS_NET) {
-        t->pos_mode = TR_MODE_LONG_SHORT;
+        t->pos_mode[book] = TR_MODE_LONG_SHORT;
     } else if (open) {
-        t->pos_mode = TR_MODE_NET;
+        t->pos_mode[book] = TR_MODE_NET;
     }
-    set_margin(t, e->inst, p->pos_side, p->margin, open);
+    if (book == TR_LIVE) {
+        set_margin(t, e->inst, p->pos_side, p->margin, open); /* the live account's margin */
+    }
     int k = tr_symbol_index(t, e->inst);
     if (k < 0) {
         return;
     }
     tr_symbol *s = &t->sym[k];
-    tr_position *q = &s->pos[p->pos_side];
+    tr_position *q = &s->pos[book][p->pos_side];
     tr_position prev = *q;
     bool was_open = q->pos.m != 0;
     *q = (tr_position){.pos = p->pos,
@@ -168,13 +191,13 @@ static void on_position(void *arg, const at_event *e)
     /* A position that is gone takes its thesis with it. */
     if (!open) {
         if (p->pos_side != AT_POS_SHORT) {
-            s->thesis[0].set = false;
+            s->thesis[book][0].set = false;
         }
         if (p->pos_side != AT_POS_LONG) {
-            s->thesis[1].set = false;
+            s->thesis[book][1].set = false;
         }
     }
-    tr_giveback_on_position(t, (size_t)k, p->pos_side, &prev);
+    tr_giveback_on_position(t, book, (size_t)k, p->pos_side, &prev);
 }
 
 const char *tr_state_name(at_ord_state s)
@@ -188,7 +211,8 @@ static void on_order(void *arg, const at_event *e)
 {
     trader *t = arg;
     const at_ev_order *o = (const void *)e;
-    if (!mine(t, o->account)) {
+    int book = tr_book_of(t, o->account);
+    if (book < 0) {
         return;
     }
     bool live = o->state == AT_ORD_LIVE || o->state == AT_ORD_PARTIALLY_FILLED;
@@ -211,6 +235,7 @@ static void on_order(void *arg, const at_event *e)
             x->sz = o->sz;
             x->filled = o->acc_fill_sz;
             x->reduce_only = o->reduce_only;
+            x->shadow = book == TR_SHADOW;
         }
     } else if (i < t->norders) {
         t->orders[i] = t->orders[--t->norders];
@@ -226,6 +251,7 @@ static void on_order(void *arg, const at_event *e)
     } else {
         snprintf(text, sizeof(text), "%s", tr_state_name(o->state));
     }
+    book_text(book, text, sizeof(text));
     tr_hist_outcome(t, NULL, o->cl_ord_id, text);
 }
 
@@ -233,7 +259,8 @@ static void on_result(void *arg, const at_event *e)
 {
     trader *t = arg;
     const at_ev_order_result *r = (const void *)e;
-    if (!mine(t, r->account)) {
+    int book = tr_book_of(t, r->account);
+    if (book < 0) {
         return;
     }
     tr_giveback_on_result(t, r);
@@ -250,6 +277,9 @@ static void on_result(void *arg, const at_event *e)
         snprintf(text, sizeof(text), "%s: %.120s",
                  strcmp(r->code, "shadow") == 0 ? "shadow" : "refused", r->msg ? r->msg : "");
         tr_thesis_drop(t, r->intent_id);
+    }
+    if (strcmp(r->code, "shadow") != 0) {
+        book_text(book, text, sizeof(text));
     }
     tr_hist_outcome(t, r->intent_id, NULL, text);
 }
@@ -358,19 +388,33 @@ tr_hist *tr_hist_push(trader *t)
     return x;
 }
 
+/* "sent" (or "shadow: sent") says less than an order's state, which may
+ * come first: it replaces only "asked". */
+static void set_outcome(char *outcome, size_t n, const char *text)
+{
+    bool sent = strcmp(text, "sent") == 0 || strcmp(text, "shadow: sent") == 0;
+    if (!sent || strcmp(outcome, "asked") == 0 || strcmp(outcome, "shadow: asked") == 0) {
+        snprintf(outcome, n, "%s", text);
+    }
+}
+
+static bool same(const char *id, const char *want)
+{
+    return want && id[0] && strcmp(id, want) == 0;
+}
+
 void tr_hist_outcome(trader *t, const char *intent_id, const char *cl_ord_id, const char *text)
 {
     for (size_t i = t->hn; i-- > 0;) {
         tr_hist *x = &t->hist[(t->hstart + i) % TR_HIST_MAX];
         for (size_t k = 0; k < x->n; k++) {
             tr_hist_item *it = &x->items[k];
-            if ((intent_id && it->intent_id[0] && strcmp(it->intent_id, intent_id) == 0) ||
-                (cl_ord_id && it->cl_ord_id[0] && strcmp(it->cl_ord_id, cl_ord_id) == 0)) {
-                /* An order's state (pushed before the REST answer, at
-                 * times) says more than "sent": keep it. */
-                if (strcmp(text, "sent") != 0 || strcmp(it->outcome, "asked") == 0) {
-                    snprintf(it->outcome, sizeof(it->outcome), "%s", text);
-                }
+            if (same(it->intent_id, intent_id) || same(it->cl_ord_id, cl_ord_id)) {
+                set_outcome(it->outcome, sizeof(it->outcome), text);
+                return;
+            }
+            if (same(it->intent2, intent_id) || same(it->cl2, cl_ord_id)) {
+                set_outcome(it->outcome2, sizeof(it->outcome2), text);
                 return;
             }
         }
@@ -401,8 +445,8 @@ void tr_thesis_promote(trader *t, const char *cl_ord_id)
     for (size_t i = 0; i < t->npending; i++) {
         tr_pending *p = &t->pending[i];
         if (strcmp(p->cl_ord_id, cl_ord_id) == 0) {
-            t->sym[p->sym].thesis[p->dir] = p->thesis;
-            t->sym[p->sym].thesis[p->dir].set = true;
+            t->sym[p->sym].thesis[p->book][p->dir] = p->thesis;
+            t->sym[p->sym].thesis[p->book][p->dir].set = true;
             pending_remove(t, i);
             return;
         }

@@ -60,40 +60,47 @@ char *tr_render_account(const trader *t)
 char *tr_render_positions(const trader *t, int64_t now_ms)
 {
     tbuf b = {0};
-    for (size_t i = 0; i < t->nsym; i++) {
-        const tr_symbol *s = &t->sym[i];
-        for (int side = AT_POS_NET; side <= AT_POS_SHORT; side++) {
-            const tr_position *q = &s->pos[side];
-            if (q->pos.m == 0) {
-                continue;
-            }
-            bool is_long = side == AT_POS_LONG || (side == AT_POS_NET && q->pos.m > 0);
-            at_dec size = q->pos;
-            size.m = size.m < 0 ? -size.m : size.m;
-            const tr_thesis *th = &s->thesis[is_long ? 0 : 1];
-            char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], lv[AT_DEC_STRLEN], u[SIGNED_LEN],
-                net[SIGNED_LEN], ag[24];
-            at_dec n;
-            if (t->h->dec_add(q->upl, q->realized, &n) != AT_OK) {
-                n = q->upl;
-            }
-            age(now_ms - (th->set ? th->ts_ms : q->since_ms), ag, sizeof(ag));
-            tb_printf(&b,
-                      "%s %s %s contracts @ %s x%s, uPnL %s (%s after fees and funding), held %s%s",
-                      s->name, is_long ? "long" : "short", at_dec_text(size, sz),
-                      at_dec_text(q->avg_px, px), at_dec_text(q->lever, lv),
-                      signed_dec(t, q->upl, u), signed_dec(t, n, net), ag, th->set ? "" : "+");
-            if (th->set) {
-                char tp[AT_DEC_STRLEN], sl[AT_DEC_STRLEN];
-                tb_printf(&b, ", TP %s SL %s; entry reason: %s", at_dec_text(th->tp, tp),
-                          at_dec_text(th->sl, sl), th->reason);
-                if (th->invalidation[0]) {
-                    tb_printf(&b, "; invalid if: %s", th->invalidation);
+    /* the live account's positions, then the shadow book's, said to be
+     * hypothetical so that the AI neither takes them for live nor opens
+     * them again and again */
+    for (int book = TR_LIVE; book < TR_BOOKS; book++) {
+        for (size_t i = 0; i < t->nsym; i++) {
+            const tr_symbol *s = &t->sym[i];
+            for (int side = AT_POS_NET; side <= AT_POS_SHORT; side++) {
+                const tr_position *q = &s->pos[book][side];
+                if (q->pos.m == 0) {
+                    continue;
                 }
-            } else {
-                tb_printf(&b, "; not opened by this trader's decisions");
+                bool is_long = side == AT_POS_LONG || (side == AT_POS_NET && q->pos.m > 0);
+                at_dec size = q->pos;
+                size.m = size.m < 0 ? -size.m : size.m;
+                const tr_thesis *th = &s->thesis[book][is_long ? 0 : 1];
+                char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], lv[AT_DEC_STRLEN], u[SIGNED_LEN],
+                    net[SIGNED_LEN], ag[24];
+                at_dec n;
+                if (t->h->dec_add(q->upl, q->realized, &n) != AT_OK) {
+                    n = q->upl;
+                }
+                age(now_ms - (th->set ? th->ts_ms : q->since_ms), ag, sizeof(ag));
+                tb_printf(&b,
+                          "%s%s %s %s contracts @ %s x%s, uPnL %s (%s after fees and funding), "
+                          "held %s%s",
+                          book == TR_SHADOW ? "SHADOW (hypothetical, not live) " : "", s->name,
+                          is_long ? "long" : "short", at_dec_text(size, sz),
+                          at_dec_text(q->avg_px, px), at_dec_text(q->lever, lv),
+                          signed_dec(t, q->upl, u), signed_dec(t, n, net), ag, th->set ? "" : "+");
+                if (th->set) {
+                    char tp[AT_DEC_STRLEN], sl[AT_DEC_STRLEN];
+                    tb_printf(&b, ", TP %s SL %s; entry reason: %s", at_dec_text(th->tp, tp),
+                              at_dec_text(th->sl, sl), th->reason);
+                    if (th->invalidation[0]) {
+                        tb_printf(&b, "; invalid if: %s", th->invalidation);
+                    }
+                } else {
+                    tb_printf(&b, "; not opened by this trader's decisions");
+                }
+                tb_printf(&b, "\n");
             }
-            tb_printf(&b, "\n");
         }
     }
     if (b.n == 0) {
@@ -110,7 +117,8 @@ char *tr_render_orders(const trader *t)
         const tr_order *o = &t->orders[i];
         const char *name = t->h->inst_name(o->inst);
         char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], f[AT_DEC_STRLEN];
-        tb_printf(&b, "%s %s %s contracts %s @ %s, %s (filled %s)%s\n", name ? name : "?",
+        tb_printf(&b, "%s%s %s %s contracts %s @ %s, %s (filled %s)%s\n",
+                  o->shadow ? "SHADOW " : "", name ? name : "?",
                   o->side == AT_SIDE_BUY ? "buy" : "sell", at_dec_text(o->sz, sz),
                   (unsigned)o->type < 5 ? types[o->type] : "?", at_dec_text(o->px, px),
                   tr_state_name(o->state), at_dec_text(o->filled, f),
@@ -153,6 +161,9 @@ char *tr_render_history(const trader *t, int64_t now_ms)
                 tb_printf(&b, " x%s", at_dec_text(it->leverage, l));
             }
             tb_printf(&b, " -> %s", it->outcome[0] ? it->outcome : "?");
+            if (it->intent2[0]) {
+                tb_printf(&b, " and %s", it->outcome2[0] ? it->outcome2 : "?");
+            }
             any = true;
         }
         ledger_outcome lo;

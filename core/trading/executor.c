@@ -351,10 +351,21 @@ static void on_intent(void *arg, const at_event *e)
     if (!v || !run_rules(x, &cur)) {
         return;
     }
-    if (cur.shadow) {
+    /* A shadow intent is filled hypothetically by a paper venue (the
+     * trader's shadow account) and never reaches any other. */
+    at_venue_class vc = v->ops->venue_class(v->ctx);
+    if (cur.shadow && vc != AT_VENUE_PAPER) {
         x->st.shadow++;
-        refuse(x, &cur, "shadow", "shadow: risk-checked and stored, not sent");
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "shadow: risk-checked and stored, not sent (%s is %s: shadow intents are filled "
+                 "only by a paper venue)",
+                 cur.account, vc == AT_VENUE_DEMO ? "a demo account" : "a live account");
+        refuse(x, &cur, "shadow", msg);
         return;
+    }
+    if (cur.shadow) {
+        x->st.shadow_paper++;
     }
     x->st.submitted++;
     at_failpoint("exec.before_submit");

@@ -6,7 +6,9 @@
  *      orders reach only paper venues and demo accounts;
  *   2. the risk rules, in config order, each on the intent as resized by the
  *      ones before; a rule may only shrink the size; the first reject stops;
- *   3. shadow intents stop here (checked and stored, not sent);
+ *   3. a shadow intent goes on only to a paper venue (its trader's shadow
+ *      account fills it hypothetically); for any other account it stops
+ *      here (checked and stored, not sent);
  *   4. the exchange's submit(), which answers with exactly one ORDER_RESULT.
  * Each verdict is published (AT_EV_RISK_VERDICT) and stored (risk_verdicts)
  * before the next step; a refused intent gets its ORDER_RESULT (ok = false,
@@ -51,7 +53,9 @@ typedef struct exec_cfg {
 } exec_cfg;
 
 typedef struct exec_stats {
-    uint64_t intents, submitted, rejected, resized, shadow;
+    uint64_t intents, submitted, rejected, resized;
+    uint64_t shadow;       /* shadow intents stopped (not for a paper venue) */
+    uint64_t shadow_paper; /* shadow intents submitted to a paper venue (in submitted) */
 } exec_stats;
 
 typedef struct executor executor;

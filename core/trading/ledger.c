@@ -158,11 +158,13 @@ int lg_apply_fill(ledger *l, const at_ev_fill *f, const char *inst_name, const a
     }
     bool buy = f->side == AT_SIDE_BUY;
     lb_result r;
+    at_dec before = lb_position(&b->b);
     int rc = lb_apply_fill(&b->b, ps == AT_POS_NET, ps == AT_POS_LONG, buy, f->sz, f->px, f->fee,
                            ct_val, a->decision_id, f->exch_ts_ms, &r);
     if (rc != AT_OK) {
         return rc;
     }
+    lg_trip_fill(b, before, &r);
     at_dec realized = {0, 0};
     agg *own = lg_agg_of(l, a->decision_id);
     for (size_t i = 0; i < r.n; i++) {
@@ -282,6 +284,7 @@ void lg_apply_funding(ledger *l, at_inst inst, at_dec ct_val, at_dec rate, at_de
             }
         }
         free(by_lot);
+        lg_trip_funding(b, sum);
         l->st.funding++;
         if (!journal) {
             continue;

@@ -71,4 +71,19 @@ int ledger_position_of(const ledger *l, const char *origin, const char *account,
 /* The journal was read (fills wait until it is). */
 bool ledger_ready(const ledger *l);
 
+/* One origin's figures for one instrument on one account, every position
+ * side together (the shadow-vs-live comparison): PnL, fees and funding as
+ * ledger_pnl; the contracts held (net: long minus short); round trips, a
+ * book's position from flat back to flat (or flipped), and how many of them
+ * ended with net PnL (realized + fees + funding) above 0. */
+typedef struct ledger_sym {
+    at_dec realized, fees, funding, unrealized, position;
+    bool unrealized_known;
+    uint64_t round_trips, wins;
+} ledger_sym;
+
+/* AT_OK with the figures, AT_ENOENT when the origin has no book there. */
+int ledger_sym_of(const ledger *l, const char *origin, const char *account, at_inst inst,
+                  ledger_sym *out);
+
 #endif

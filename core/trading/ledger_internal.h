@@ -22,6 +22,10 @@ typedef struct book {
     at_inst inst;
     at_pos_side pos_side;
     lb_book b;
+    /* round trips (ledger_trips.c): closed ones, those with a net gain,
+     * and what the one under way made so far */
+    uint64_t trips, wins;
+    at_dec trip_realized, trip_fees, trip_funding;
 } book;
 
 typedef struct inst_info {
@@ -119,6 +123,12 @@ void lg_pump(ledger *l);
 /* The journal is read: the live fills held meanwhile go after the
  * recovered ones (a fill seen in the journal is dropped), then the queue. */
 void lg_ready(ledger *l);
+
+/* ledger_trips.c: a fill (the book's position before it, and what it did)
+ * and a funding payment into the round trip under way; a trip ends when
+ * the position is flat again or flips. */
+void lg_trip_fill(book *b, at_dec before, const lb_result *r);
+void lg_trip_funding(book *b, at_dec amount);
 
 /* ledger_store.c */
 void lg_db_write(ledger *l, const char *sql, const at_db_value *p, size_t n);

@@ -65,9 +65,16 @@ trader *trader_new(const at_host *h, at_instance *inst, const trader_cfg *cfg, c
     snprintf(t->name, sizeof(t->name), "%s", cfg->trader ? cfg->trader : "");
     snprintf(t->ai_name, sizeof(t->ai_name), "%s", cfg->ai_name ? cfg->ai_name : "");
     snprintf(t->account, sizeof(t->account), "%s", cfg->account ? cfg->account : "");
+    snprintf(t->shadow_account, sizeof(t->shadow_account), "%s",
+             cfg->shadow_account ? cfg->shadow_account : "");
+    if (cfg->gray) {
+        t->gray = *cfg->gray;
+    }
     t->cfg.trader = t->name;
     t->cfg.ai_name = t->ai_name;
     t->cfg.account = t->account;
+    t->cfg.shadow_account = t->shadow_account;
+    t->cfg.gray = &t->gray;
     if (prompt_load(cfg->prompts_dir, &t->tpl, why, whylen) != AT_OK) {
         free(t->hist);
         free(t);
@@ -542,7 +549,7 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
                  d ? "" : why);
     }
     if (d && !c->abandoned && d->n > 0) {
-        intents = calloc(d->n, sizeof(*intents));
+        intents = calloc(d->n * TR_ITEM_INTENTS, sizeof(*intents));
     }
     for (size_t i = 0; d && hx && i < d->n; i++) {
         const vd_item *it = &d->items[i];
@@ -557,21 +564,36 @@ static void finish(tr_call *c, const at_ai_reply *r, const vd_decision *d, const
         }
         char note[TR_NOTE_LEN] = "";
         tr_pending pend = {.sym = SIZE_MAX};
+        tr_route route = {0};
+        size_t k = 0;
         if (!intents) {
             snprintf(note, sizeof(note), "out of memory");
-        } else if (tr_plan_item(t, c, it, i, &intents[nint], &pend, note, sizeof(note))) {
-            intents[nint].h.inst = t->sym[it->sym].id;
-            const at_ev_order_intent *o = &intents[nint++];
-            tr_note_intent(t, notes, i, it, o, c->prompt_px[it->sym], NULL);
-            snprintf(h->intent_id, sizeof(h->intent_id), "%s", o->intent_id);
-            snprintf(h->cl_ord_id, sizeof(h->cl_ord_id), "%s", o->cl_ord_id);
-            snprintf(h->outcome, sizeof(h->outcome), "asked");
+        } else {
+            k = tr_plan_item(t, c, it, i, &intents[nint], &pend, &route, note, sizeof(note));
+        }
+        for (size_t x = 0; x < k; x++) {
+            at_ev_order_intent *o = &intents[nint++];
+            o->h.inst = t->sym[it->sym].id;
+            tr_note_intent(t, notes, i, it, o, c->prompt_px[it->sym], route.gray ? &route : NULL,
+                           NULL);
+            const char *asked = o->shadow ? "shadow: asked" : "asked";
+            if (x == 0) {
+                snprintf(h->intent_id, sizeof(h->intent_id), "%s", o->intent_id);
+                snprintf(h->cl_ord_id, sizeof(h->cl_ord_id), "%s", o->cl_ord_id);
+                snprintf(h->outcome, sizeof(h->outcome), "%s", asked);
+            } else {
+                snprintf(h->intent2, sizeof(h->intent2), "%s", o->intent_id);
+                snprintf(h->cl2, sizeof(h->cl2), "%s", o->cl_ord_id);
+                snprintf(h->outcome2, sizeof(h->outcome2), "%s", asked);
+            }
+        }
+        if (k > 0) {
             if (pend.sym != SIZE_MAX) {
                 tr_pending_add(t, &pend);
             }
             continue;
         }
-        tr_note_intent(t, notes, i, it, NULL, (at_dec){0, 0}, note);
+        tr_note_intent(t, notes, i, it, NULL, (at_dec){0, 0}, NULL, note);
         snprintf(h->outcome, sizeof(h->outcome), "not sent: %.*s", (int)sizeof(h->outcome) - 11,
                  note);
         t->h->log(t->inst, AT_LOG_WARN, "%s: %s %s not sent: %s", c->key,

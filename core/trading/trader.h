@@ -17,13 +17,20 @@
  *     its hash, raw answer, reasoning, parsed actions, validation, tokens,
  *     cost, latency, the intents it produced) and one AT_EV_DECISION (the
  *     scheduler frees its slot on it);
- *  4. each valid open/close item becomes one AT_EV_ORDER_INTENT (sizing.h;
+ *  4. each valid open/close item becomes an AT_EV_ORDER_INTENT (sizing.h;
  *     intent id "<decision id>/<item>", clOrdId "ai" + 28 hex digits of its
  *     SHA-256, so a re-published intent is the same order), origin = the
- *     trader, account and shadow as configured; items that cannot be sized
- *     (too small, no position, no price) are noted in the row instead; an
- *     entry whose price went stale or moved since the prompt is too
- *     (trader_guard.c);
+ *     trader; items that cannot be sized (too small, no position, no
+ *     price) are noted in the row instead; an entry whose price went stale
+ *     or moved since the prompt is too (trader_guard.c);
+ *  4b. shadow and gray release (gray.h): an entry goes live (the account)
+ *     or, as the live_weight of its symbol and UTC hour draws, shadow (to
+ *     shadow_account, a paper venue, with shadow = true), sized from the
+ *     live account's equity either way; a close goes to each account where
+ *     the trader holds the position (the live venue's position as before;
+ *     on the shadow account its own contracts by core.ledger), the second
+ *     one as "<decision id>/<item>/s"; the shadow account's positions,
+ *     orders and results are the trader's shadow book, shown as such;
  *  5. apart from the AI, the giveback watchdog closes a position the
  *     trader opened once it has given back part of its peak uPnL
  *     (trader_guard.c).
@@ -37,6 +44,8 @@
 #include <stdint.h>
 
 #include <aitrader/plugin.h>
+
+#include "gray.h"
 
 typedef struct trader_cfg {
     const char *trader;  /* short name: "alpha" (copied) */
@@ -66,6 +75,13 @@ typedef struct trader_cfg {
     double giveback_pct, giveback_arm_pct;
     /* PnL of past decisions for the history (borrowed; NULL: not shown). */
     const struct ledger *ledger;
+    /* Shadow and gray release (4b above): the paper venue of the shadow
+     * entries (copied; NULL: none, and `shadow` then marks intents on the
+     * account itself, which the executor checks and stores without sending);
+     * the live_weight rules (copied; NULL: every entry live) and the seed. */
+    const char *shadow_account;
+    const gray_rules *gray;
+    uint64_t gray_seed;
 } trader_cfg;
 
 typedef struct trader_stats {
@@ -76,6 +92,9 @@ typedef struct trader_stats {
     uint64_t republished;      /* stored intents without an orders row published again at start */
     uint64_t stale_refused;   /* entries not sent: the price was stale or had moved (incl. again) */
     uint64_t giveback_closes; /* closes the giveback watchdog published */
+    uint64_t live_entries;    /* entries sent live */
+    uint64_t shadow_entries;  /* entries sent to the shadow book */
+    uint64_t shadow_closes;   /* closes sent to the shadow book */
     size_t in_flight;
     int64_t last_prompt_tokens;
 } trader_stats;

@@ -128,19 +128,19 @@ static bool gave_back(const trader *t, const tr_position *q)
            h->dec_mul(q->peak_upl, keep, &b) == AT_OK && h->dec_cmp(a, b) <= 0;
 }
 
-/* "<trader>/gb/<inst>/<long|short>/<first seen open, ms>" and, for a close
- * tried again after a refusal, "/<try>": one close per position and try,
- * whatever repeats; "gb/" + 28 hex digits of its SHA-256 when that is longer
- * than an id may be. */
-static bool giveback_id(const trader *t, const tr_symbol *s, bool is_long, int64_t since_ms,
-                        int attempt, char out[AT_ID_LEN])
+/* "<trader>/gb/<inst>/<long|short>/<first seen open, ms>" ("gbs" for the
+ * shadow book's position) and, for a close tried again after a refusal,
+ * "/<try>": one close per position and try, whatever repeats; "gb/" + 28
+ * hex digits of its SHA-256 when that is longer than an id may be. */
+static bool giveback_id(const trader *t, int book, const tr_symbol *s, bool is_long,
+                        int64_t since_ms, int attempt, char out[AT_ID_LEN])
 {
     char full[256], nth[16] = "";
     if (attempt > 1) {
         snprintf(nth, sizeof(nth), "/%d", attempt);
     }
-    snprintf(full, sizeof(full), "%s/gb/%s/%s/%" PRId64 "%s", t->name, s->name,
-             is_long ? "long" : "short", since_ms, nth);
+    snprintf(full, sizeof(full), "%s/%s/%s/%s/%" PRId64 "%s", t->name,
+             book == TR_SHADOW ? "gbs" : "gb", s->name, is_long ? "long" : "short", since_ms, nth);
     size_t n = strlen(full);
     if (n < AT_ID_LEN) {
         memcpy(out, full, n + 1);
@@ -160,18 +160,19 @@ static bool giveback_id(const trader *t, const tr_symbol *s, bool is_long, int64
  * place, or, when the ledger has no book of it, the whole position with a
  * close-position (said). False when there is nothing of the trader's to
  * close or the ledger is not read yet (tried again at the next update). */
-static bool what_to_close(trader *t, const tr_symbol *s, at_pos_side side, tr_position *q,
+static bool what_to_close(trader *t, int book, const tr_symbol *s, at_pos_side side, tr_position *q,
                           bool is_long, at_dec *sz, bool *whole)
 {
     const at_host *h = t->h;
     const char *dir = is_long ? "long" : "short";
+    const char *account = tr_book_account(t, book);
     at_dec venue = q->pos, own;
     venue.m = venue.m < 0 ? -venue.m : venue.m;
     const ledger *lg = t->cfg.ledger;
     if (lg && !ledger_ready(lg)) {
         return false;
     }
-    int rc = lg ? ledger_position_of(lg, t->name, t->account, s->id, side, &own) : AT_ENOENT;
+    int rc = lg ? ledger_position_of(lg, t->name, account, s->id, side, &own) : AT_ENOENT;
     if (rc != AT_OK) {
         h->log(t->inst, AT_LOG_WARN,
                "giveback: %s of %s's %s %s: closing the whole position (close_position), "
@@ -200,23 +201,24 @@ static bool what_to_close(trader *t, const tr_symbol *s, at_pos_side side, tr_po
     return true;
 }
 
-static void close_position(trader *t, size_t sym, at_pos_side side, tr_position *q, bool is_long)
+static void close_position(trader *t, int book, size_t sym, at_pos_side side, tr_position *q,
+                           bool is_long)
 {
     const at_host *h = t->h;
     tr_symbol *s = &t->sym[sym];
     at_ev_order_intent o;
     memset(&o, 0, sizeof(o));
     bool whole;
-    if (!what_to_close(t, s, side, q, is_long, &o.sz, &whole)) {
+    if (!what_to_close(t, book, s, side, q, is_long, &o.sz, &whole)) {
         return;
     }
-    if (!giveback_id(t, s, is_long, q->gb_since_ms, q->gb_tries + 1, o.intent_id)) {
+    if (!giveback_id(t, book, s, is_long, q->gb_since_ms, q->gb_tries + 1, o.intent_id)) {
         h->log(t->inst, AT_LOG_ERROR, "giveback: no intent id for %s %s: not closed", s->name,
                is_long ? "long" : "short");
         return;
     }
     tr_cl_ord_id(o.intent_id, o.cl_ord_id);
-    snprintf(o.account, sizeof(o.account), "%s", t->account);
+    snprintf(o.account, sizeof(o.account), "%s", tr_book_account(t, book));
     snprintf(o.origin, sizeof(o.origin), "%s", t->name);
     o.h.inst = s->id;
     o.op = whole ? AT_INTENT_CLOSE_POSITION : AT_INTENT_PLACE;
@@ -224,7 +226,7 @@ static void close_position(trader *t, size_t sym, at_pos_side side, tr_position 
     o.pos_side = side;
     o.ord_type = AT_ORDT_MARKET;
     o.reduce_only = true;
-    o.shadow = t->cfg.shadow;
+    o.shadow = book == TR_SHADOW || (t->cfg.shadow && !t->shadow_account[0]);
     if (tr_publish_intent(t, &o) != AT_OK) {
         h->log(t->inst, AT_LOG_ERROR,
                "giveback: out of memory: %s %s not closed (tried again "
@@ -261,17 +263,18 @@ static void close_position(trader *t, size_t sym, at_pos_side side, tr_position 
         snprintf(own, sizeof(own), "its own ");
         snprintf(of, sizeof(of), " of %s", all);
     }
-    snprintf(hx->watchdog, sizeof(hx->watchdog), "giveback watchdog closed %.40s %s: %.85s",
-             s->name, is_long ? "long" : "short", why);
+    snprintf(hx->watchdog, sizeof(hx->watchdog), "giveback watchdog closed %s%.40s %s: %.78s",
+             book == TR_SHADOW ? "shadow " : "", s->name, is_long ? "long" : "short", why);
     tr_hist_item *it = &hx->items[hx->n++];
     it->sym = sym;
     it->action = is_long ? AT_ACT_CLOSE_LONG : AT_ACT_CLOSE_SHORT;
     it->size_pct = (at_dec){1, 0};
     snprintf(it->intent_id, sizeof(it->intent_id), "%s", o.intent_id);
     snprintf(it->cl_ord_id, sizeof(it->cl_ord_id), "%s", o.cl_ord_id);
-    snprintf(it->outcome, sizeof(it->outcome), "asked");
-    h->log(t->inst, AT_LOG_WARN, "giveback: closing %s %s (%s%s%s contracts, intent %s): %s",
-           s->name, is_long ? "long" : "short", own, g, of, o.intent_id, why);
+    snprintf(it->outcome, sizeof(it->outcome), "%s", o.shadow ? "shadow: asked" : "asked");
+    h->log(t->inst, AT_LOG_WARN, "giveback: closing %s%s %s (%s%s%s contracts, intent %s): %s",
+           book == TR_SHADOW ? "shadow " : "", s->name, is_long ? "long" : "short", own, g, of,
+           o.intent_id, why);
 }
 
 void tr_giveback_on_result(trader *t, const at_ev_order_result *r)
@@ -280,30 +283,29 @@ void tr_giveback_on_result(trader *t, const at_ev_order_result *r)
     if (r->ok || strcmp(r->code, "shadow") == 0 || strcmp(r->code, "unsent") == 0) {
         return;
     }
-    for (size_t i = 0; i < t->nsym; i++) {
-        tr_symbol *s = &t->sym[i];
-        for (size_t k = 0; k < 3; k++) {
-            tr_position *q = &s->pos[k];
-            if (!q->gave_back || !q->gb_intent[0] || strcmp(q->gb_intent, r->intent_id) != 0) {
-                continue;
-            }
-            q->gb_intent[0] = '\0';
-            const char *dir =
-                k == AT_POS_SHORT || (k == AT_POS_NET && q->pos.m < 0) ? "short" : "long";
-            if (q->gb_tries >= GB_TRIES) {
-                t->h->log(t->inst, AT_LOG_ERROR,
-                          "giveback: the close of %s %s (intent %s) was refused: %s %s; refused "
-                          "%d times: not tried again (its TP/SL on the exchange stay)",
-                          s->name, dir, r->intent_id, r->code, r->msg ? r->msg : "", q->gb_tries);
-                return;
-            }
-            q->gave_back = false;
-            t->h->log(t->inst, AT_LOG_WARN,
-                      "giveback: the close of %s %s (intent %s) was refused: %s %s; closed again "
-                      "at its next update if it still gave back",
-                      s->name, dir, r->intent_id, r->code, r->msg ? r->msg : "");
+    /* every position of both books, as (symbol, book, side) */
+    for (size_t i = 0; i < t->nsym * TR_BOOKS * 3; i++) {
+        tr_symbol *s = &t->sym[i / (TR_BOOKS * 3)];
+        size_t k = i % 3;
+        tr_position *q = &s->pos[i / 3 % TR_BOOKS][k];
+        if (!q->gave_back || !q->gb_intent[0] || strcmp(q->gb_intent, r->intent_id) != 0) {
+            continue;
+        }
+        q->gb_intent[0] = '\0';
+        const char *dir = k == AT_POS_SHORT || (k == AT_POS_NET && q->pos.m < 0) ? "short" : "long";
+        if (q->gb_tries >= GB_TRIES) {
+            t->h->log(t->inst, AT_LOG_ERROR,
+                      "giveback: the close of %s %s (intent %s) was refused: %s %s; refused "
+                      "%d times: not tried again (its TP/SL on the exchange stay)",
+                      s->name, dir, r->intent_id, r->code, r->msg ? r->msg : "", q->gb_tries);
             return;
         }
+        q->gave_back = false;
+        t->h->log(t->inst, AT_LOG_WARN,
+                  "giveback: the close of %s %s (intent %s) was refused: %s %s; closed again "
+                  "at its next update if it still gave back",
+                  s->name, dir, r->intent_id, r->code, r->msg ? r->msg : "");
+        return;
     }
 }
 
@@ -321,10 +323,11 @@ static at_dec scaled_peak(const trader *t, at_dec peak, at_dec pos, at_dec prev)
     return at_dec_normalize(out);
 }
 
-void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_position *prev)
+void tr_giveback_on_position(trader *t, int book, size_t sym, at_pos_side side,
+                             const tr_position *prev)
 {
     tr_symbol *s = &t->sym[sym];
-    tr_position *q = &s->pos[side];
+    tr_position *q = &s->pos[book][side];
     if (q->pos.m == 0) {
         return; /* closed: its peak went with it */
     }
@@ -356,7 +359,7 @@ void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_p
     if (t->h->dec_cmp(q->upl, q->peak_upl) > 0) {
         q->peak_upl = q->upl;
     }
-    if (t->giveback_pct.m <= 0 || q->gave_back || !s->thesis[is_long ? 0 : 1].set) {
+    if (t->giveback_pct.m <= 0 || q->gave_back || !s->thesis[book][is_long ? 0 : 1].set) {
         return;
     }
     if (!q->armed && arm_level(t, q)) {
@@ -368,6 +371,6 @@ void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_p
                   s->name, is_long ? "long" : "short", p, m);
     }
     if (q->armed && gave_back(t, q)) {
-        close_position(t, sym, side, q, is_long);
+        close_position(t, book, sym, side, q, is_long);
     }
 }

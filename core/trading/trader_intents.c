@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "decimal.h"
+#include "ledger.h"
 #include "trader_internal.h"
 
 static int64_t now_ms(const trader *t)
@@ -34,16 +35,19 @@ void tr_cl_ord_id(const char *intent_id, char out[AT_ID_LEN])
     }
 }
 
-/* The position an item closes: its contracts (signed in net mode) and side. */
-static at_dec position_of(const trader *t, const tr_symbol *s, bool is_long, at_pos_side *side)
+/* The position of `book` an item closes: its contracts (signed in net
+ * mode) and side. */
+static at_dec position_of(const trader *t, const tr_symbol *s, int book, bool is_long,
+                          at_pos_side *side)
 {
-    const tr_position *hedge = &s->pos[is_long ? AT_POS_LONG : AT_POS_SHORT];
-    const tr_position *net = &s->pos[AT_POS_NET];
-    if (t->pos_mode != TR_MODE_NET && hedge->pos.m > 0) {
+    const tr_position *hedge = &s->pos[book][is_long ? AT_POS_LONG : AT_POS_SHORT];
+    const tr_position *net = &s->pos[book][AT_POS_NET];
+    tr_pos_mode mode = t->pos_mode[book];
+    if (mode != TR_MODE_NET && hedge->pos.m > 0) {
         *side = is_long ? AT_POS_LONG : AT_POS_SHORT;
         return hedge->pos;
     }
-    if (t->pos_mode != TR_MODE_LONG_SHORT && (is_long ? net->pos.m > 0 : net->pos.m < 0)) {
+    if (mode != TR_MODE_LONG_SHORT && (is_long ? net->pos.m > 0 : net->pos.m < 0)) {
         *side = AT_POS_NET;
         return net->pos;
     }
@@ -51,29 +55,106 @@ static at_dec position_of(const trader *t, const tr_symbol *s, bool is_long, at_
     return (at_dec){0, 0};
 }
 
-/* One item → one intent (true), or a note saying why not. */
-bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at_ev_order_intent *o,
-                  tr_pending *pend, char *note, size_t notelen)
+/* Live or shadow for an entry of `sym` (trader.h 4b): shadow = true is
+ * weight 0; else the live_weight of the symbol at this UTC hour on the core
+ * clock, drawn when strictly between 0 and 1. */
+static int route_entry(trader *t, const tr_call *c, const tr_symbol *s, tr_route *r)
+{
+    r->gray = t->shadow_account[0] || t->cfg.shadow;
+    r->weight = t->cfg.shadow ? 0 : gray_weight(&t->gray, s->name, gray_hour(now_ms(t)));
+    if (r->weight >= 1) {
+        return TR_LIVE;
+    }
+    if (r->weight <= 0) {
+        return TR_SHADOW;
+    }
+    r->drawn = true;
+    r->draw = gray_draw(t->cfg.gray_seed, t->name, c->key, s->name);
+    return r->draw < r->weight ? TR_LIVE : TR_SHADOW;
+}
+
+/* The trader's own contracts of the shadow position (core.ledger; the
+ * shadow venue may serve several traders), at most the venue's; the venue's
+ * own figure without a ledger or before it is read. */
+static at_dec shadow_own(const trader *t, const tr_symbol *s, at_pos_side side, at_dec venue)
+{
+    const ledger *lg = t->cfg.ledger;
+    at_dec own, abs_venue = venue;
+    abs_venue.m = abs_venue.m < 0 ? -abs_venue.m : abs_venue.m;
+    if (!lg || !ledger_ready(lg)) {
+        return abs_venue;
+    }
+    if (ledger_position_of(lg, t->name, t->shadow_account, s->id, side, &own) != AT_OK) {
+        return (at_dec){0, 0};
+    }
+    own.m = own.m < 0 ? -own.m : own.m;
+    return t->h->dec_cmp(own, abs_venue) < 0 ? own : abs_venue;
+}
+
+/* The fields every intent of the item shares. */
+static bool intent_base(trader *t, const tr_call *c, size_t idx, const char *suffix, int book,
+                        at_ev_order_intent *o, char *note, size_t notelen)
+{
+    memset(o, 0, sizeof(*o));
+    int k = snprintf(o->intent_id, sizeof(o->intent_id), "%s/%zu%s", c->key, idx, suffix);
+    if (k < 0 || (size_t)k >= sizeof(o->intent_id)) {
+        snprintf(note, notelen, "the intent id %s/%zu%s is too long", c->key, idx, suffix);
+        return false;
+    }
+    tr_cl_ord_id(o->intent_id, o->cl_ord_id);
+    snprintf(o->account, sizeof(o->account), "%s", tr_book_account(t, book));
+    snprintf(o->origin, sizeof(o->origin), "%s", t->name);
+    snprintf(o->decision_id, sizeof(o->decision_id), "%s", c->key);
+    o->ord_type = AT_ORDT_MARKET;
+    /* without a shadow account, shadow marks the intent on the account
+     * itself: checked and stored by the executor, never sent */
+    o->shadow = book == TR_SHADOW || (t->cfg.shadow && !t->shadow_account[0]);
+    return true;
+}
+
+/* A close of `book`'s position: true with the intent, false when the book
+ * holds none (nothing said) or it cannot be sized (`note`). */
+static bool plan_close(trader *t, const tr_call *c, const vd_item *it, size_t idx, int book,
+                       const char *suffix, at_ev_order_intent *o, bool *held, char *note,
+                       size_t notelen)
+{
+    tr_symbol *s = &t->sym[it->sym];
+    bool is_long = it->action == AT_ACT_CLOSE_LONG;
+    at_pos_side side;
+    at_dec venue = position_of(t, s, book, is_long, &side);
+    at_dec pos = book == TR_SHADOW ? shadow_own(t, s, side, venue) : venue;
+    if (pos.m == 0) {
+        return false;
+    }
+    *held = true;
+    bool full;
+    if (!intent_base(t, c, idx, suffix, book, o, note, notelen) ||
+        sz_close(pos, it->size_pct, &s->spec, &o->sz, &full, note, notelen) != AT_OK) {
+        return false;
+    }
+    /* a shadow venue shared with other traders: only this one's contracts */
+    at_dec abs_venue = venue;
+    abs_venue.m = abs_venue.m < 0 ? -abs_venue.m : abs_venue.m;
+    full = full && t->h->dec_cmp(o->sz, abs_venue) == 0;
+    o->op = full ? AT_INTENT_CLOSE_POSITION : AT_INTENT_PLACE;
+    o->side = is_long ? AT_SIDE_SELL : AT_SIDE_BUY;
+    o->pos_side = side;
+    o->reduce_only = true;
+    return true;
+}
+
+size_t tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx,
+                    at_ev_order_intent out[TR_ITEM_INTENTS], tr_pending *pend, tr_route *route,
+                    char *note, size_t notelen)
 {
     tr_symbol *s = &t->sym[it->sym];
     bool open = it->action == AT_ACT_OPEN_LONG || it->action == AT_ACT_OPEN_SHORT;
     bool is_long = it->action == AT_ACT_OPEN_LONG || it->action == AT_ACT_CLOSE_LONG;
     char a[AT_DEC_STRLEN], b[AT_DEC_STRLEN];
-    memset(o, 0, sizeof(*o));
-    int k = snprintf(o->intent_id, sizeof(o->intent_id), "%s/%zu", c->key, idx);
-    if (k < 0 || (size_t)k >= sizeof(o->intent_id)) {
-        snprintf(note, notelen, "the intent id %s/%zu is too long", c->key, idx);
-        return false;
-    }
-    tr_cl_ord_id(o->intent_id, o->cl_ord_id);
-    snprintf(o->account, sizeof(o->account), "%s", t->account);
-    snprintf(o->origin, sizeof(o->origin), "%s", t->name);
-    snprintf(o->decision_id, sizeof(o->decision_id), "%s", c->key);
-    o->ord_type = AT_ORDT_MARKET;
-    o->shadow = t->cfg.shadow;
+    at_ev_order_intent *o = &out[0];
     if (!s->has_spec) {
         snprintf(note, notelen, "no instrument data (ctVal, lotSz, minSz) for %s", s->name);
-        return false;
+        return 0;
     }
     /* The answer may come long after the prompt: an entry acts on the
      * market the AI saw or not at all; getting out does not wait. */
@@ -82,44 +163,51 @@ bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at
     if (open && !fresh) {
         t->st.stale_refused++;
         snprintf(note, notelen, "%s", stale);
-        return false;
+        return 0;
     }
     if (open) {
+        int book = route_entry(t, c, s, route);
+        if (!intent_base(t, c, idx, "", book, o, note, notelen)) {
+            return 0;
+        }
+        /* sized from the live account's equity whatever the route: the
+         * shadow book is what the live one would have done */
         at_dec px = tr_price(t, it->sym);
         if (sz_open(t->has_balance ? t->total_eq : (at_dec){0, 0}, it->size_pct, it->leverage, px,
                     &s->spec, &o->sz, note, notelen) != AT_OK) {
-            return false;
+            return 0;
         }
         at_dec tp = it->take_profit, sl = it->stop_loss;
         if (!tp.m && sz_exit_price(px, t->tp_pct, is_long, s->spec.tick_sz, &tp) != AT_OK) {
             snprintf(note, notelen, "no default take-profit (take_profit_pct)");
-            return false;
+            return 0;
         }
         if (!sl.m && sz_exit_price(px, t->sl_pct, !is_long, s->spec.tick_sz, &sl) != AT_OK) {
             snprintf(note, notelen, "no default stop-loss (stop_loss_pct)");
-            return false;
+            return 0;
         }
         at_dec_text(px, b);
         if (!sz_exit_ok(tp, px, is_long, true)) {
             at_dec_text(tp, a);
             snprintf(note, notelen, "refused: take_profit %s is not %s the price %s", a,
                      is_long ? "above" : "below", b);
-            return false;
+            return 0;
         }
         if (!sz_exit_ok(sl, px, is_long, false)) {
             at_dec_text(sl, a);
             snprintf(note, notelen, "refused: stop_loss %s is not %s the price %s", a,
                      is_long ? "below" : "above", b);
-            return false;
+            return 0;
         }
         o->op = AT_INTENT_PLACE;
         o->side = is_long ? AT_SIDE_BUY : AT_SIDE_SELL;
-        o->pos_side =
-            t->pos_mode == TR_MODE_LONG_SHORT ? (is_long ? AT_POS_LONG : AT_POS_SHORT) : AT_POS_NET;
+        o->pos_side = t->pos_mode[book] == TR_MODE_LONG_SHORT
+                          ? (is_long ? AT_POS_LONG : AT_POS_SHORT)
+                          : AT_POS_NET;
         o->tp_trigger_px = tp;
         o->sl_trigger_px = sl;
         o->leverage = it->leverage;
-        *pend = (tr_pending){.sym = it->sym, .dir = is_long ? 0 : 1};
+        *pend = (tr_pending){.sym = it->sym, .dir = is_long ? 0 : 1, .book = book};
         snprintf(pend->cl_ord_id, sizeof(pend->cl_ord_id), "%s", o->cl_ord_id);
         snprintf(pend->intent_id, sizeof(pend->intent_id), "%s", o->intent_id);
         tr_thesis *th = &pend->thesis;
@@ -129,34 +217,48 @@ bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at
         th->sl = sl;
         snprintf(th->reason, sizeof(th->reason), "%s", it->reason);
         snprintf(th->invalidation, sizeof(th->invalidation), "%s", it->invalidation);
-        return true;
+        if (book == TR_SHADOW) {
+            t->st.shadow_entries++;
+        } else {
+            t->st.live_entries++;
+        }
+        return 1;
     }
-    at_pos_side side;
-    at_dec pos = position_of(t, s, is_long, &side);
-    if (pos.m == 0) {
-        snprintf(note, notelen, "no %s position to close", is_long ? "long" : "short");
-        return false;
+    /* A close goes where the trader holds the position: the live account
+     * (its venue's position, as always) and the shadow account (its own
+     * contracts there). */
+    size_t n = 0;
+    bool held = false;
+    char why[TR_NOTE_LEN] = "";
+    if (plan_close(t, c, it, idx, TR_LIVE, "", &out[n], &held, why, sizeof(why))) {
+        n++;
     }
-    bool full;
-    if (sz_close(pos, it->size_pct, &s->spec, &o->sz, &full, note, notelen) != AT_OK) {
-        return false;
+    if (t->shadow_account[0] &&
+        plan_close(t, c, it, idx, TR_SHADOW, n ? "/s" : "", &out[n], &held, why, sizeof(why))) {
+        t->st.shadow_closes++;
+        n++;
     }
-    o->op = full ? AT_INTENT_CLOSE_POSITION : AT_INTENT_PLACE;
-    o->side = is_long ? AT_SIDE_SELL : AT_SIDE_BUY;
-    o->pos_side = side;
-    o->reduce_only = true;
+    if (n == 0) {
+        if (held && why[0]) {
+            snprintf(note, notelen, "%s", why);
+        } else {
+            snprintf(note, notelen, "no %s position to close", is_long ? "long" : "short");
+        }
+        return 0;
+    }
     if (!fresh) {
         t->h->log(t->inst, AT_LOG_WARN, "%s: %s %s sent all the same (a close does not wait): %s",
                   c->key, vd_action_name(it->action), s->name, stale);
     }
-    return true;
+    return n;
 }
 
 static const char *const OPS[] = {"place", "cancel", "amend", "close_position", "cancel_algo"};
 static const char *const POS_SIDES[] = {"net", "long", "short"};
 
 void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
-                    const at_ev_order_intent *o, at_dec prompt_px, const char *note)
+                    const at_ev_order_intent *o, at_dec prompt_px, const tr_route *route,
+                    const char *note)
 {
     json_t *x = json_object();
     json_object_set_new(x, "item", json_integer((json_int_t)idx));
@@ -189,6 +291,14 @@ void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
         }
         json_object_set_new(x, "reduce_only", json_boolean(o->reduce_only));
         json_object_set_new(x, "shadow", json_boolean(o->shadow));
+        json_object_set_new(x, "route", json_string(o->shadow ? "shadow" : "live"));
+        /* an entry's routing: its weight, and the draw when one was made */
+        if (route && !o->reduce_only) {
+            json_object_set_new(x, "live_weight", json_real(route->weight));
+            if (route->drawn) {
+                json_object_set_new(x, "draw", json_real(route->draw));
+            }
+        }
         /* what an entry published again after a restart is checked against */
         if (prompt_px.m > 0) {
             at_dec_text(prompt_px, a);
@@ -226,10 +336,12 @@ int tr_intent_from_json(const trader *t, const json_t *x, const char *decision_i
         return AT_EINVAL;
     }
     /* Only what this trader writes: a market place or close on its own
-     * account; anything else was written by other code and is not guessed. */
-    if (!acc || strcmp(acc, t->account) != 0) {
-        snprintf(why, whylen, "account %s is not this trader's %s", acc ? acc : "(none)",
-                 t->account);
+     * account (or shadow account); anything else was written by other code
+     * and is not guessed. */
+    int book = acc ? tr_book_of(t, acc) : -1;
+    if (book < 0) {
+        snprintf(why, whylen, "account %s is not this trader's %s%s%s", acc ? acc : "(none)",
+                 t->account, t->shadow_account[0] ? " or " : "", t->shadow_account);
         return AT_EINVAL;
     }
     if (!type || strcmp(type, "market") != 0 ||
@@ -259,7 +371,7 @@ int tr_intent_from_json(const trader *t, const json_t *x, const char *decision_i
     }
     snprintf(o->intent_id, sizeof(o->intent_id), "%s", iid);
     snprintf(o->cl_ord_id, sizeof(o->cl_ord_id), "%s", cl);
-    snprintf(o->account, sizeof(o->account), "%s", t->account);
+    snprintf(o->account, sizeof(o->account), "%s", tr_book_account(t, book));
     snprintf(o->origin, sizeof(o->origin), "%s", t->name);
     snprintf(o->decision_id, sizeof(o->decision_id), "%s", decision_id);
     o->h.inst = t->sym[k].id;
@@ -269,6 +381,10 @@ int tr_intent_from_json(const trader *t, const json_t *x, const char *decision_i
     o->ord_type = AT_ORDT_MARKET;
     o->reduce_only = json_is_true(json_object_get(x, "reduce_only"));
     o->shadow = json_is_true(json_object_get(x, "shadow"));
+    if (book == TR_SHADOW && !o->shadow) {
+        snprintf(why, whylen, "an intent on the shadow account %s not marked shadow", acc);
+        return AT_EINVAL;
+    }
     return AT_OK;
 }
 

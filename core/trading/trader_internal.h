@@ -24,6 +24,14 @@
 
 typedef enum tr_pos_mode { TR_MODE_UNKNOWN = 0, TR_MODE_NET, TR_MODE_LONG_SHORT } tr_pos_mode;
 
+/* The trader's two books: what the live account holds, and what its shadow
+ * account (a paper venue) holds for the entries drawn shadow. */
+#define TR_LIVE 0
+#define TR_SHADOW 1
+#define TR_BOOKS 2
+/* An item's intents at most: a close goes to each book that holds it. */
+#define TR_ITEM_INTENTS 2
+
 /* Why a position was opened: the entry decision's reason and invalidation. */
 typedef struct tr_thesis {
     bool set;
@@ -57,8 +65,8 @@ typedef struct tr_symbol {
     bool has_funding, has_obi;
     double funding, obi;
     const at_ev_indicator *ind[TR_MAX_BARS]; /* retained */
-    tr_position pos[3];                      /* by at_pos_side */
-    tr_thesis thesis[2];                     /* 0: long, 1: short */
+    tr_position pos[TR_BOOKS][3];            /* by book, at_pos_side */
+    tr_thesis thesis[TR_BOOKS][2];           /* by book; 0: long, 1: short */
     sz_inst spec;
     bool has_spec, spec_own; /* spec_own: from the account's own venue */
 } tr_symbol;
@@ -71,6 +79,7 @@ typedef struct tr_order {
     at_ord_state state;
     at_dec px, sz, filled;
     bool reduce_only;
+    bool shadow; /* on the shadow account */
 } tr_order;
 
 typedef struct tr_margin {
@@ -101,6 +110,10 @@ typedef struct tr_hist_item {
     char intent_id[AT_ID_LEN];
     char cl_ord_id[AT_ID_LEN];
     char outcome[TR_NOTE_LEN];
+    /* a close that went to both books: its second (shadow) intent */
+    char intent2[AT_ID_LEN];
+    char cl2[AT_ID_LEN];
+    char outcome2[TR_NOTE_LEN];
 } tr_hist_item;
 
 typedef struct tr_hist {
@@ -118,7 +131,8 @@ typedef struct tr_pending {
     char cl_ord_id[AT_ID_LEN];
     char intent_id[AT_ID_LEN];
     size_t sym;
-    int dir; /* 0 long, 1 short */
+    int dir;  /* 0 long, 1 short */
+    int book; /* TR_LIVE, TR_SHADOW */
     tr_thesis thesis;
 } tr_pending;
 
@@ -163,6 +177,8 @@ struct trader {
     at_instance *inst;
     trader_cfg cfg;
     char name[AT_ID_LEN], ai_name[AT_ID_LEN], account[AT_ID_LEN];
+    char shadow_account[AT_ID_LEN]; /* "" = none */
+    gray_rules gray;
     prompt_tpl tpl;
     vd_limits lim;
     at_dec max_leverage, max_size_pct, tp_pct, sl_pct;
@@ -172,8 +188,8 @@ struct trader {
     bool all_indicators;
     tr_symbol sym[TR_MAX_SYMBOLS];
     size_t nsym;
-    /* account */
-    tr_pos_mode pos_mode;
+    /* account (the live one; pos_mode per book) */
+    tr_pos_mode pos_mode[TR_BOOKS];
     bool has_balance;
     at_dec total_eq, avail, upl;
     tr_margin margins[TR_MAX_MARGINS];
@@ -210,6 +226,12 @@ struct trader {
     trader_stats st;
 };
 
+/* The book an account's events are about: TR_LIVE (the account),
+ * TR_SHADOW (the shadow account), or -1 (another account). */
+int tr_book_of(const trader *t, const char *account);
+/* The account of a book. */
+const char *tr_book_account(const trader *t, int book);
+
 /* context.c: what the bus told; context_render.c: its rendering. */
 const char *tr_state_name(at_ord_state s);
 int tr_ctx_subscribe(trader *t);
@@ -241,7 +263,8 @@ bool tr_price_ok(const trader *t, size_t sym, at_dec prompt_px, char *note, size
 /* After a POSITION of symbol `sym`, side `side` (the position as it was
  * before it in `prev`): follow its peak uPnL and close it once it gave
  * back giveback_pct of it. */
-void tr_giveback_on_position(trader *t, size_t sym, at_pos_side side, const tr_position *prev);
+void tr_giveback_on_position(trader *t, int book, size_t sym, at_pos_side side,
+                             const tr_position *prev);
 /* An ORDER_RESULT for one of this trader's intents: a refused close of the
  * watchdog's lets it close again (under a new id) while the position still
  * gives back, a few times. */
@@ -251,14 +274,27 @@ void tr_giveback_on_result(trader *t, const at_ev_order_result *r);
 /* "ai" + the first 28 hex digits of SHA-256(intent id), or "" (the
  * executor derives one). */
 void tr_cl_ord_id(const char *intent_id, char out[AT_ID_LEN]);
-/* One item into one intent (true), or a note saying why not; an entry's
- * thesis goes to `pend` (waiting for its fill). */
-bool tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx, at_ev_order_intent *o,
-                  tr_pending *pend, char *note, size_t notelen);
+/* How an entry was routed (4b in trader.h): its weight, and the draw when
+ * one was made (0 < weight < 1). */
+typedef struct tr_route {
+    bool gray; /* the trader has a shadow route: recorded in intents_json */
+    double weight;
+    bool drawn;
+    double draw;
+} tr_route;
+
+/* One item into its intents (1, or 2 for a close held by both books; the
+ * count), or 0 with a note saying why not; an entry's thesis goes to `pend`
+ * (waiting for its fill), its routing to `route`. */
+size_t tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx,
+                    at_ev_order_intent o[TR_ITEM_INTENTS], tr_pending *pend, tr_route *route,
+                    char *note, size_t notelen);
 /* The item's line of intents_json: what was asked (with the price the
- * prompt showed, when not 0), or the note. */
+ * prompt showed, when not 0, and the routing of an entry, when `route`),
+ * or the note. */
 void tr_note_intent(const trader *t, json_t *arr, size_t idx, const vd_item *it,
-                    const at_ev_order_intent *o, at_dec prompt_px, const char *note);
+                    const at_ev_order_intent *o, at_dec prompt_px, const tr_route *route,
+                    const char *note);
 /* The inverse of tr_note_intent for a line with an intent: the intent as it
  * was published (AT_OK), or AT_EINVAL with why (a line this trader would not
  * have written). */

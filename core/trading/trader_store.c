@@ -154,11 +154,13 @@ static int on_inst_row(void *arg, const at_db_row *row)
 static int on_account_row(void *arg, const at_db_row *row)
 {
     refresh *rf = arg;
-    const char *mode = dbcol_text(row, 0);
-    if (mode && !rf->t->freed) {
-        rf->t->pos_mode = strcmp(mode, "long_short_mode") == 0 ? TR_MODE_LONG_SHORT
-                          : strcmp(mode, "net_mode") == 0      ? TR_MODE_NET
-                                                               : rf->t->pos_mode;
+    const char *mode = dbcol_text(row, 0), *id = dbcol_text(row, 1);
+    int book = id && !rf->t->freed ? tr_book_of(rf->t, id) : -1;
+    if (mode && book >= 0) {
+        tr_pos_mode *m = &rf->t->pos_mode[book];
+        *m = strcmp(mode, "long_short_mode") == 0 ? TR_MODE_LONG_SHORT
+             : strcmp(mode, "net_mode") == 0      ? TR_MODE_NET
+                                                  : *m;
     }
     return 0;
 }
@@ -183,7 +185,8 @@ static void on_refresh_done(void *arg, int err, const char *error)
     refresh_step(rf);
 }
 
-/* Step 0: instruments; 1: the account's position mode; 2: on to the call. */
+/* Step 0: instruments; 1: the position mode of the account (and of the
+ * shadow account); 2: on to the call. */
 static void refresh_step(refresh *rf)
 {
     trader *t = rf->t;
@@ -218,8 +221,9 @@ static void refresh_step(refresh *rf)
                    : AT_ENOMEM;
             free(q);
         } else {
-            at_db_value p[1] = {AT_DB_S(t->account)};
-            rc = t->h->db_query(t->inst, "SELECT pos_mode FROM accounts WHERE id = $1", p, 1,
+            at_db_value p[2] = {AT_DB_S(t->account), AT_DB_S(tr_book_account(t, TR_SHADOW))};
+            rc = t->h->db_query(t->inst,
+                                "SELECT pos_mode, id FROM accounts WHERE id = $1 OR id = $2", p, 2,
                                 on_account_row, on_refresh_done, rf);
         }
         if (rc == AT_OK) {
@@ -380,7 +384,7 @@ static void replay(loader *l, const load_row *r)
             continue;
         }
         snprintf(h->outcome, sizeof(h->outcome), "?");
-        size_t j;
+        size_t j, legs = 0;
         json_t *n;
         json_array_foreach(ints, j, n)
         {
@@ -390,22 +394,33 @@ static void replay(loader *l, const load_row *r)
             const char *note = json_string_value(json_object_get(n, "note"));
             const char *iid = json_string_value(json_object_get(n, "intent_id"));
             const char *cl = json_string_value(json_object_get(n, "cl_ord_id"));
+            const char *acc = json_string_value(json_object_get(n, "account"));
             if (note) {
                 snprintf(h->outcome, sizeof(h->outcome), "not sent: %s", note);
                 break;
             }
-            if (!iid) {
+            /* an account the trader no longer trades: its outcome, no thesis */
+            int book = acc ? tr_book_of(t, acc) : -1;
+            bool known = book >= 0;
+            book = known ? book : TR_LIVE;
+            if (!iid || legs == TR_ITEM_INTENTS) {
                 break;
             }
-            snprintf(h->intent_id, sizeof(h->intent_id), "%s", iid);
-            snprintf(h->cl_ord_id, sizeof(h->cl_ord_id), "%s", cl ? cl : "");
+            /* a close to both books has a second (shadow) intent */
+            char *id_out = legs ? h->intent2 : h->intent_id;
+            char *cl_out = legs ? h->cl2 : h->cl_ord_id;
+            char *outcome = legs ? h->outcome2 : h->outcome;
+            legs++;
+            snprintf(id_out, AT_ID_LEN, "%s", iid);
+            snprintf(cl_out, AT_ID_LEN, "%s", cl ? cl : "");
             const load_order *o = find_order(l, iid);
-            snprintf(h->outcome, sizeof(h->outcome), "%s", o ? o->outcome : "asked");
-            if (!o || !o->filled) {
-                break;
+            snprintf(outcome, TR_NOTE_LEN, "%s%.*s", book == TR_SHADOW ? "shadow: " : "",
+                     TR_NOTE_LEN - 9, o ? o->outcome : "asked");
+            if (!o || !o->filled || !known) {
+                continue;
             }
             bool is_long = h->action == AT_ACT_OPEN_LONG || h->action == AT_ACT_CLOSE_LONG;
-            tr_thesis *th = &t->sym[k].thesis[is_long ? 0 : 1];
+            tr_thesis *th = &t->sym[k].thesis[book][is_long ? 0 : 1];
             if (h->action == AT_ACT_OPEN_LONG || h->action == AT_ACT_OPEN_SHORT) {
                 memset(th, 0, sizeof(*th));
                 th->set = true;
@@ -421,7 +436,6 @@ static void replay(loader *l, const load_row *r)
                        strcmp(json_string_value(json_object_get(n, "op")), "close_position") == 0) {
                 th->set = false;
             }
-            break;
         }
     }
     json_decref(acts);
@@ -473,7 +487,9 @@ static void republish(loader *l, const load_row *r, int64_t now)
         bool is_long = in.side == AT_SIDE_BUY;
         if (!in.reduce_only && in.op == AT_INTENT_PLACE && a) {
             int k = tr_symbol_index(t, in.h.inst);
-            tr_pending p = {.sym = (size_t)k, .dir = is_long ? 0 : 1};
+            tr_pending p = {.sym = (size_t)k,
+                            .dir = is_long ? 0 : 1,
+                            .book = tr_book_of(t, in.account) == TR_SHADOW ? TR_SHADOW : TR_LIVE};
             snprintf(p.cl_ord_id, sizeof(p.cl_ord_id), "%s", in.cl_ord_id);
             snprintf(p.intent_id, sizeof(p.intent_id), "%s", in.intent_id);
             tr_thesis *th = &p.thesis;
@@ -578,7 +594,7 @@ static void again_poll(void *arg)
             t->h->log(t->inst, AT_LOG_WARN,
                       "%s: intent %s (clOrdId %s) is not published again: %s said nothing of %s "
                       "within %d s of the decision",
-                      in->decision_id, in->intent_id, in->cl_ord_id, t->account,
+                      in->decision_id, in->intent_id, in->cl_ord_id, in->account,
                       x->wait_row      ? "whether its order reached the venue"
                       : t->has_balance ? "the price"
                                        : "the account",
@@ -609,7 +625,7 @@ static void again_poll(void *arg)
         t->h->log(t->inst, AT_LOG_WARN,
                   "%s: intent %s (clOrdId %s) never reached %s: published again after the "
                   "restart",
-                  in->decision_id, in->intent_id, in->cl_ord_id, t->account);
+                  in->decision_id, in->intent_id, in->cl_ord_id, in->account);
         t->st.republished++;
     }
     t->nagain = keep;

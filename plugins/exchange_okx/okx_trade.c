@@ -478,8 +478,11 @@ void okx_trade_submit(okx_ctx *c, const at_ev_order_intent *ev)
     int rc = AT_EINVAL;
     if (strcmp(ev->account, c->name) != 0) {
         snprintf(why, sizeof(why), "the intent is for %s, not this account", ev->account);
-    } else if (ev->shadow) {
-        snprintf(why, sizeof(why), "a shadow intent is never sent");
+    } else if (ev->shadow && okx_venue_class(c) != AT_VENUE_PAPER) {
+        /* a paper venue fills shadow intents hypothetically; OKX never sees one */
+        snprintf(why, sizeof(why),
+                 "a shadow intent is never sent to OKX (only a paper venue "
+                 "fills it)");
     } else if (!c->trading) {
         snprintf(why, sizeof(why),
                  okx_venue_class(c) != AT_VENUE_DATA_ONLY

@@ -2,7 +2,8 @@
  * simulated clock, with a recording venue and scripted rules: an intent
  * published on the bus reaches the venue only after every rule approved; a
  * rejected one gets its verdict, its ORDER_RESULT and its stored rows and is
- * never submitted; resizes chain; mode = paper refuses live accounts. */
+ * never submitted; resizes chain; mode = paper refuses live accounts; a
+ * shadow intent reaches a paper venue only. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -319,19 +320,62 @@ static void test_duplicate_window(void **state)
     rig_close();
 }
 
-static void test_shadow_is_checked_not_sent(void **state)
+/* A shadow intent is risk-checked like any other and then filled
+ * hypothetically by a paper venue: submitted there, flagged shadow. */
+static void test_shadow_goes_to_paper(void **state)
 {
     rig_open(true, 2);
     publish_place("s1", "exchange.paper", "1", true);
     assert_int_equal(R.r1.calls, 1);
     assert_int_equal(R.r2.calls, 1);
+    assert_int_equal(nverdicts, 2);
+    assert_int_equal(R.paper.submits, 1);
+    assert_string_equal(R.paper.last.intent_id, "s1");
+    assert_true(R.paper.last.shadow);
+    assert_int_equal(R.live.submits, 0);
+    assert_int_equal(nresults, 0); /* the venue answers */
+    assert_string_equal(q1("SELECT verdict FROM risk_verdicts WHERE id = $1", "s1/risk.second"),
+                        "approve");
+    exec_stats st;
+    exec_get_stats(R.x, &st);
+    assert_int_equal(st.shadow, 0);
+    assert_int_equal(st.shadow_paper, 1);
+    assert_int_equal(st.submitted, 1);
+    /* a rule still refuses it: never submitted */
+    R.r1.verdict = AT_VERDICT_REJECT;
+    publish_place("s2", "exchange.paper", "1", true);
+    assert_int_equal(R.paper.submits, 1);
+    assert_int_equal(nresults, 1);
+    assert_string_equal(results[0].code, "risk_rejected");
+    assert_string_equal(q1("SELECT state, shadow FROM orders WHERE intent_id = $1", "s2"),
+                        "rejected|1");
+    rig_close();
+}
+
+/* A shadow intent for any account but a paper venue is checked and stored,
+ * never sent, saying why. */
+static void test_shadow_never_leaves_for_a_real_account(void **state)
+{
+    rig_open(false, 2); /* mode = live: the live account trades */
+    publish_place("s3", "exchange.live", "1", true);
+    assert_int_equal(R.r1.calls, 1);
+    assert_int_equal(R.r2.calls, 1);
+    assert_int_equal(R.live.submits, 0);
     assert_int_equal(R.paper.submits, 0);
     assert_int_equal(nresults, 1);
     assert_string_equal(results[0].code, "shadow");
-    assert_string_equal(q1("SELECT state FROM orders WHERE intent_id = $1", "s1"), "shadow");
+    assert_false(results[0].ok);
+    assert_non_null(strstr(result_msg[0], "exchange.live is a live account"));
+    assert_non_null(strstr(result_msg[0], "only by a paper venue"));
+    assert_string_equal(q1("SELECT state, shadow, code FROM orders WHERE intent_id = $1", "s3"),
+                        "shadow|1|shadow");
+    /* the same intent not shadow goes */
+    publish_place("l1", "exchange.live", "1", false);
+    assert_int_equal(R.live.submits, 1);
     exec_stats st;
     exec_get_stats(R.x, &st);
     assert_int_equal(st.shadow, 1);
+    assert_int_equal(st.shadow_paper, 0);
     rig_close();
 }
 
@@ -345,7 +389,8 @@ int main(void)
         cmocka_unit_test_teardown(test_gate_refusals, rig_teardown),
         cmocka_unit_test_teardown(test_duplicate_id_refused, rig_teardown),
         cmocka_unit_test_teardown(test_duplicate_window, rig_teardown),
-        cmocka_unit_test_teardown(test_shadow_is_checked_not_sent, rig_teardown),
+        cmocka_unit_test_teardown(test_shadow_goes_to_paper, rig_teardown),
+        cmocka_unit_test_teardown(test_shadow_never_leaves_for_a_real_account, rig_teardown),
     };
     return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include "engine_internal.h"
 #include "sim_engine.h"
 #include "trading/ledger_book.h"
+#include "trading/ledger_internal.h"
 #include "util.h"
 
 static at_dec D(const char *s)
@@ -128,6 +129,48 @@ static void test_funding_on_lots(void **state)
     assert_int_equal(lb_apply_funding(&b, ct, D("50000"), D("0.0001"), by), AT_OK);
     assert_dec(by[0], "0.05");
     lb_free(&b);
+}
+
+/* Round trips (ledger_trips.c): a book flat again, or flipped through
+ * zero, ends one; its net is what its closes realized, the fees of its
+ * fills and the funding booked meanwhile; a flip's opening part starts the
+ * next one. */
+static void test_round_trips(void **state)
+{
+    book k = {0};
+    lb_result r;
+    at_dec ct = D("0.01");
+    at_dec was = lb_position(&k.b);
+#define FILL(buy, sz, px, fee)                                                                     \
+    do {                                                                                           \
+        was = lb_position(&k.b);                                                                   \
+        assert_int_equal(                                                                          \
+            lb_apply_fill(&k.b, true, false, buy, D(sz), D(px), D(fee), ct, "A", 1, &r), AT_OK);   \
+        lg_trip_fill(&k, was, &r);                                                                 \
+    } while (0)
+    FILL(true, "2", "100", "-0.1");
+    FILL(false, "1", "110", "-0.05"); /* +0.1, still open */
+    assert_int_equal(k.trips, 0);
+    lg_trip_funding(&k, D("-0.02"));
+    /* sell 2 @ 120: the last long closes (+0.2, fee -0.05), 1 short opens */
+    FILL(false, "2", "120", "-0.1");
+    assert_int_equal(k.trips, 1);
+    assert_int_equal(k.wins, 1); /* 0.3 - 0.2 - 0.02 = 0.08 */
+    assert_dec(k.trip_fees, "-0.05");
+    assert_dec(k.trip_realized, "0");
+    /* the short closes at a loss: -0.1 - 0.05 - 0.05 */
+    FILL(true, "1", "130", "-0.05");
+    assert_int_equal(k.trips, 2);
+    assert_int_equal(k.wins, 1);
+    assert_dec(lb_position(&k.b), "0");
+    /* a gain eaten by fees and funding is no win */
+    FILL(true, "1", "100", "-0.2");
+    lg_trip_funding(&k, D("-0.05"));
+    FILL(false, "1", "120", "-0.2"); /* +0.2 - 0.4 - 0.05 */
+    assert_int_equal(k.trips, 3);
+    assert_int_equal(k.wins, 1);
+#undef FILL
+    lb_free(&k.b);
 }
 
 /* A close into an empty long/short book (a position opened before the
@@ -349,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_net_fifo_fees_and_flip),
         cmocka_unit_test(test_hedge_books_and_over_close),
         cmocka_unit_test(test_funding_on_lots),
+        cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_bad_fill_leaves_book),
         cmocka_unit_test(test_close_of_empty_book),
         cmocka_unit_test(test_two_traders_one_account_outcomes_restart),

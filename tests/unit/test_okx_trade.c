@@ -202,6 +202,31 @@ static void test_refusals_are_codes_and_reasons(void **state)
     assert_string_equal(why, "cancel_algo needs the algoId (ord_id)");
 }
 
+/* A shadow intent never reaches OKX; a paper venue (exchange_paper runs
+ * this code) fills it hypothetically, its orders row flagged shadow. */
+static void test_shadow_only_on_paper(void **state)
+{
+    (void)state;
+    at_ev_order_intent ev = intent(AT_INTENT_PLACE);
+    ev.shadow = true;
+    okx_trade_submit(&C, &ev);
+    mock_run();
+    assert_int_equal(nposts, 0);
+    assert_int_equal(mock_count(AT_EV_ORDER_RESULT), 1);
+    const at_ev_order_result *r = (const at_ev_order_result *)mock_event(AT_EV_ORDER_RESULT, 0);
+    assert_false(r->ok);
+    assert_non_null(strstr(r->msg, "a shadow intent is never sent to OKX"));
+    mock_clear();
+    C.paper = true;
+    okx_trade_submit(&C, &ev);
+    mock_run();
+    assert_int_equal(nposts, 1);
+    assert_int_equal(mock_count(AT_EV_ORDER_RESULT), 1);
+    r = (const at_ev_order_result *)mock_event(AT_EV_ORDER_RESULT, 0);
+    assert_true(r->ok);
+    C.paper = false;
+}
+
 /* Each allocation of each kind of request fails in turn: an error every
  * time (or, should jansson ever survive one, the full body). */
 static void test_build_out_of_memory_is_an_error(void **state)
@@ -317,6 +342,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_place_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_are_codes_and_reasons, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shadow_only_on_paper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_build_out_of_memory_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intent_out_of_memory_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_text_whole_or_none, setup, teardown),
