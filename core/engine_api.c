@@ -214,6 +214,14 @@ static json_t *trader_json(engine *e, size_t i)
     put(o, "account", jstr(t->account), &ok);
     put(o, "symbols", syms, &ok);
     put(o, "shadow", json_boolean(t->shadow), &ok);
+    json_t *lw = json_array();
+    for (size_t k = 0; k < t->gray.n && lw; k++) {
+        char rule[96];
+        gray_rule_text(&t->gray.r[k], rule, sizeof(rule));
+        ok &= json_array_append_new(lw, json_string(rule)) == 0;
+    }
+    put(o, "shadow_account", jstr(t->shadow_account), &ok);
+    put(o, "live_weight", lw, &ok);
     /* starting: its stored triggers and pause are still being read */
     put(o, "state",
         json_string(!s           ? "stopped"
@@ -248,6 +256,9 @@ static json_t *trader_json(engine *e, size_t i)
     put(st, "intents", json_integer((json_int_t)ts.intents), &ok);
     put(st, "stale_refused", json_integer((json_int_t)ts.stale_refused), &ok);
     put(st, "giveback_closes", json_integer((json_int_t)ts.giveback_closes), &ok);
+    put(st, "live_entries", json_integer((json_int_t)ts.live_entries), &ok);
+    put(st, "shadow_entries", json_integer((json_int_t)ts.shadow_entries), &ok);
+    put(st, "shadow_closes", json_integer((json_int_t)ts.shadow_closes), &ok);
     put(st, "cost_day_usd", json_real(ss.cost_day), &ok);
     put(o, "stats", st, &ok);
     if (!ok) {
@@ -299,6 +310,28 @@ static int find_trader(api_call *c, size_t *idx)
     }
     return fail(c, AT_ENOENT, "not_found", "no trader '%.48s' (traders: %s)", id,
                 list[0] ? list : "none");
+}
+
+/* Shadow against live per trader and symbol (engine_shadow.c);
+ * params.trader optional. */
+static int m_shadow(api_call *c, json_t **out)
+{
+    static const char *const keys[] = {"trader", NULL};
+    size_t i = SIZE_MAX;
+    int rc = only_keys(c, keys);
+    if (rc == AT_OK && json_object_get(c->params, "trader")) {
+        rc = find_trader(c, &i);
+    }
+    if (rc != AT_OK) {
+        return rc;
+    }
+    json_t *rows = engine_shadow_rows(c->e, i);
+    *out = rows ? json_object() : NULL;
+    if (!*out) {
+        json_decref(rows);
+        return AT_ENOMEM;
+    }
+    return json_object_set_new(*out, "traders", rows) == 0 ? AT_OK : AT_ENOMEM;
 }
 
 /* The trader's scheduler, or AT_ESTATE when the engine runs none. */
@@ -484,6 +517,7 @@ static const struct {
     {"trader.run", m_trader_run},
     {"trader.pause", m_trader_pause},
     {"trader.resume", m_trader_resume},
+    {"shadow", m_shadow},
     {"kill_switch.get", m_kill_switch_get},
     {"kill_switch.set", m_kill_switch_set},
 };

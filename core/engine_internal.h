@@ -60,6 +60,12 @@ extern const char *const engine_modes[];
  * engine's prompts/). Transferred. */
 char *engine_prompts_dir(const engine *e, const trader_settings *t);
 
+/* The shadow-vs-live rows of the control API's "shadow" method
+ * (engine_shadow.c): every trader with a shadow account, or only trader
+ * `only` (SIZE_MAX: all). A new JSON array, NULL when out of memory. */
+struct json_t;
+struct json_t *engine_shadow_rows(engine *e, size_t only);
+
 /* The engine's own metrics (engine_metrics.c): started once everything
  * else is, stopped before anything is; a failure to start is logged, never
  * fatal. */

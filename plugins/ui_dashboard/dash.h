@@ -274,4 +274,8 @@ void dash_route_position_close(dash *d, uint64_t req, const at_httpd_req *hr);
 void dash_trade_on_event(dash *d, const at_event *e);
 void dash_trade_stop(dash *d);
 
+/* dash_shadow.c: shadow against live per trader and symbol (the engine's
+ * figures and the orders table's counts) */
+void dash_route_shadow(dash *d, uint64_t req, const char *query);
+
 #endif

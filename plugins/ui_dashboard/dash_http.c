@@ -230,6 +230,9 @@ static void dispatch(dash *d, const at_httpd_req *req, const dash_route *r)
     case DR_TRADER_ACTION:
         dash_route_trader_action(d, id, r);
         return;
+    case DR_SHADOW:
+        dash_route_shadow(d, id, req->query);
+        return;
     case DR_DECISIONS:
         dash_route_decisions(d, id, req->query);
         return;

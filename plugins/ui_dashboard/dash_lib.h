@@ -52,6 +52,7 @@ typedef enum dash_route_id {
     DR_POSITION_CLOSE, /* POST /api/positions/close */
     DR_TRADERS,        /* GET /api/traders */
     DR_TRADER_ACTION,  /* POST /api/traders/{id}/run|pause|resume */
+    DR_SHADOW,         /* GET /api/shadow */
     DR_DECISIONS,      /* GET /api/decisions */
     DR_DECISION,       /* GET /api/decisions/{id} */
     DR_RISK,           /* GET /api/risk */

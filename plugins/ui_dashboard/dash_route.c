@@ -43,6 +43,7 @@ static const route_def ROUTES[] = {
     {"DELETE", "/api/orders/{}/{}", DR_ORDER_CANCEL},
     {"POST", "/api/positions/close", DR_POSITION_CLOSE},
     {"GET", "/api/traders", DR_TRADERS},
+    {"GET", "/api/shadow", DR_SHADOW},
     {"POST", "/api/traders/{}/{action}", DR_TRADER_ACTION},
     {"GET", "/api/decisions", DR_DECISIONS},
     {"GET", "/api/decisions/{}", DR_DECISION},

@@ -539,6 +539,28 @@ static void test_errors(void **state)
     free(res);
 }
 
+/* "shadow": nothing to compare for a trader without a shadow account;
+ * the trader filter and unknown keys checked like the other methods. */
+static void test_shadow_method(void **state)
+{
+    open_at(NULL, T0);
+    json_t *r = ok("shadow", NULL);
+    assert_int_equal(json_array_size(json_object_get(r, "traders")), 0);
+    json_decref(r);
+    r = ok("shadow", "{\"trader\":\"trader.alpha\"}");
+    assert_true(json_is_array(json_object_get(r, "traders")));
+    json_decref(r);
+    refused("shadow", "{\"trader\":\"nobody\"}", AT_ENOENT, "not_found",
+            "no trader 'nobody' (traders: alpha)");
+    refused("shadow", "{\"symbol\":\"x\"}", AT_EINVAL, "invalid_params",
+            "'symbol': unknown key (expected: trader)");
+    json_t *all, *t = alpha(&all);
+    assert_true(json_is_null(json_object_get(t, "shadow_account")));
+    assert_int_equal(json_array_size(json_object_get(t, "live_weight")), 0);
+    assert_int_equal(tstat(t, "shadow_entries"), 0);
+    json_decref(all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +569,7 @@ int main(void)
         cmocka_unit_test_teardown(test_pause_resume_survive_restart, teardown),
         cmocka_unit_test_teardown(test_kill_switch, teardown),
         cmocka_unit_test_teardown(test_errors, teardown),
+        cmocka_unit_test_teardown(test_shadow_method, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
