@@ -50,6 +50,7 @@ const PAGES = [
   { id: "overview", ready: ["card-equity", "accounts-table", "risk-rules-table"] },
   { id: "trade", ready: ["order-ticket", "quote", "positions", "open-orders"] },
   { id: "traders", ready: ["trader-card", "timeline-list"] },
+  { id: "arena", ready: ["arena-table", "arena-curves", "arena-bias"] },
   { id: "account", ready: ["balance-table", "positions", "open-orders", "order-history"] },
   { id: "market", ready: ["tickers-table", "book-table"] },
   { id: "system", ready: ["plugins-table", "connections-table", "latency-table"] },
@@ -334,6 +335,33 @@ async function liveDecision(page, pushed, where) {
   });
 }
 
+// --- the arena: a row per trader, sortable, the curves of those with fills ---------
+async function arenaChecks(page, w) {
+  const rows = () => page.locator(`${tid("arena-table")} ${tid("arena-row")}`).evaluateAll((els) => els.map((e) => e.getAttribute("data-trader")));
+  let ids = [];
+  await check(`arena at ${w.width} px shows one row per trader`, async () => {
+    ids = (await (await fetch(`${BASE}/api/traders`)).json()).map((t) => t.id).sort();
+    expect(ids.length >= 2, `traders: ${ids}`);
+    const got = await rows();
+    expect(JSON.stringify([...got].sort()) === JSON.stringify(ids), `rows ${got}, traders ${ids}`);
+  });
+  await check(`arena at ${w.width} px draws the curve of each trader with fills, with its legend`, async () => {
+    const board = await (await fetch(`${BASE}/api/arena`)).json();
+    const drawn = board.traders.filter((t) => t.equity_curve.length > 0).length;
+    expect(drawn >= 1, "no trader has a curve");
+    await page.locator(`${tid("arena-curves")} ${tid("arena-chart")} canvas`).first().waitFor({ timeout: T });
+    expect((await page.locator(tid("arena-legend-item")).count()) === ids.length, "one legend item per trader");
+    expect((await page.locator(tid("arena-bias-row")).count()) >= 1, "no direction bias row");
+  });
+  if (w.isMobile) return;
+  await check("arena: a click on Trader sorts by name, a second click reverses it", async () => {
+    await page.locator(tid("arena-sort-trader")).click();
+    await waitFor("ascending names", async () => JSON.stringify(await rows()) === JSON.stringify(ids));
+    await page.locator(tid("arena-sort-trader")).click();
+    await waitFor("descending names", async () => JSON.stringify(await rows()) === JSON.stringify([...ids].reverse()));
+  });
+}
+
 // --- every page at a width: loaded, no overflow, a screenshot -----------------------
 async function tour(page, w, where) {
   for (const p of PAGES) {
@@ -348,6 +376,7 @@ async function tour(page, w, where) {
         await pageLoaded(page, p);
       });
     }
+    if (p.id === "arena") await arenaChecks(page, w);
     if (p.id === "system")
       await check(`system at ${w.width} px lists the refusal among the risk rejects`, async () => {
         const rows = page.locator(`${tid("rejects-table")} ${tid("reject-row")}`);

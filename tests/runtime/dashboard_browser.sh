@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The dashboard in a real browser (tests/browser/dashboard.mjs: playwright-core
 # driving Debian's chromium, never a downloaded one) against the real engine:
-# okx-sim's demo account in long/short mode, the paper venue priced by it, a
-# stub-AI trader, risk.limits. Every page loads without console errors at
-# 1280 and 390 px; a market order from the Trade page shows in Positions and
-# is filled at okx-sim; a limit order cancelled from the page is canceled at
+# okx-sim's demo account in long/short mode, the paper venue priced by it,
+# two stub-AI traders (beta opens on paper at start), risk.limits. Every page
+# loads without console errors at 1280 and 390 px (the Arena: a row per
+# trader, sortable, beta's curve); a market order from the Trade page shows
+# in Positions and is filled at okx-sim; a limit order cancelled from the page is canceled at
 # okx-sim; a risk rejection shows its rule; "Run now" brings a decision into
 # the Traders page live. Screenshots of every page at both widths stay in
 # $AT_BUILD_DIR/tests/dashboard_browser/ (listed at the end).
@@ -45,6 +46,8 @@ sim_up 5 dk:demo-secret-1:dp:long_short_mode:10000
 export DK=dk DS=demo-secret-1 DP=dp
 SIMAUTH=(dk demo-secret-1 dp -H "x-simulated-trading: 1")
 echo '{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "hold"}]}' >answers.txt
+# beta opens on the paper venue at start: the Arena page has a curve to draw
+echo '{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.05, "leverage": 2, "reason": "arena"}]}' >answers-beta.txt
 MAX_LEVER=5
 
 {
@@ -69,6 +72,15 @@ module = stub
 answers_file = $RT_TMP/answers.txt
 [trader.alpha]
 ai = ai.alpha
+account = exchange.paper
+symbols = BTC-USDT-SWAP
+long_period = 60m
+[ai.beta]
+module = stub
+model = stub-beta
+answers_file = $RT_TMP/answers-beta.txt
+[trader.beta]
+ai = ai.beta
 account = exchange.paper
 symbols = BTC-USDT-SWAP
 long_period = 60m

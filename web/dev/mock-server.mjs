@@ -888,6 +888,61 @@ route("GET", /^\/api\/pnl$/, false, (_m, _b, q) => {
   const series = origin ? pnlSeries.filter((r) => keep(r) && r.ts >= since) : [];
   return { latest: pnlRows().filter(keep), series };
 });
+// The arena's shape (README "Arena"), figured simply: a curve of 10000 + net PnL.
+route("GET", /^\/api\/arena$/, false, (_m, _b, q) => {
+  const int = (k, d) => {
+    const v = q.get(k) || String(d);
+    if (!/^\d+$/.test(v)) throw new HttpError(400, "bad_query", `${k} must be a whole number`);
+    return Number(v);
+  };
+  const from = int("from", 0);
+  const to = int("to", now());
+  if (from > to) throw new HttpError(400, "bad_query", `from (${from}) is after to (${to})`);
+  const bias = new Map();
+  const rows = traders.map((t) => {
+    const curve = pnlSeries.filter((r) => r.origin === t.id && r.account === t.account && r.ts >= from && r.ts <= to).map((r) => [r.ts, String(10000 + Number(r.net))]);
+    const ds = decisions.filter((d) => d.trader === t.id && d.created_ms >= from && d.created_ms <= to);
+    const entries = (a) => ds.filter((d) => d.valid).flatMap((d) => d.actions).filter((x) => x.action === a).length;
+    const [long, short] = [entries("open_long"), entries("open_short")];
+    const b = bias.get(t.model) ?? { model: t.model, long: 0, short: 0 };
+    b.long += long;
+    b.short += short;
+    bias.set(t.model, b);
+    const v = curve.map((p) => Number(p[1]));
+    let peak = 0;
+    const dd = v.reduce((w, x) => ((peak = Math.max(peak, x)), Math.max(w, peak > 0 ? ((peak - x) / peak) * 100 : 0)), 0);
+    const last = pnlRows().find((r) => r.origin === t.id && r.account === t.account);
+    return {
+      trader: t.id,
+      provider: t.ai,
+      model: t.model,
+      account: t.account,
+      symbols: t.symbols,
+      start_equity: curve[0]?.[1] ?? null,
+      equity: curve.at(-1)?.[1] ?? null,
+      pnl: v.length ? String(v.at(-1) - v[0]) : null,
+      return_pct: v.length ? (v.at(-1) / v[0] - 1) * 100 : null,
+      max_drawdown_pct: v.length ? dd : null,
+      sharpe: null,
+      win_rate: null,
+      round_trips: 0,
+      wins: 0,
+      fees: last?.fees ?? "0",
+      funding: last?.funding ?? "0",
+      ai_calls: ds.length,
+      tokens_in: ds.reduce((s, d) => s + d.tokens_in, 0),
+      tokens_out: ds.reduce((s, d) => s + d.tokens_out, 0),
+      cost_usd: ds.reduce((s, d) => s + d.cost, 0),
+      long_entries: long,
+      short_entries: short,
+      long_short_ratio: short ? long / short : null,
+      equity_curve: curve,
+    };
+  });
+  rows.sort((a, b) => (b.return_pct ?? -Infinity) - (a.return_pct ?? -Infinity));
+  const biasRows = [...bias.values()].filter((b) => b.long || b.short).map((b) => ({ ...b, ratio: b.short ? b.long / b.short : null }));
+  return { from, to, traders: rows, bias: biasRows.sort((a, b) => a.model.localeCompare(b.model)) };
+});
 route("GET", /^\/api\/news$/, false, () => []);
 route("GET", /^\/api\/sentiment$/, false, () => []);
 

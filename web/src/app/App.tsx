@@ -6,6 +6,7 @@ import { Modal } from "../components/ui";
 import Overview from "../pages/Overview";
 import Trade from "../pages/Trade";
 import Traders from "../pages/Traders";
+import Arena from "../pages/Arena";
 import AccountPage from "../pages/Account";
 import Market from "../pages/Market";
 import System from "../pages/System";
@@ -14,6 +15,7 @@ const PAGES: readonly { id: string; label: string; icon: string }[] = [
   { id: "overview", label: "Overview", icon: "◎" },
   { id: "trade", label: "Trade", icon: "⇅" },
   { id: "traders", label: "Traders", icon: "✦" },
+  { id: "arena", label: "Arena", icon: "⚑" },
   { id: "account", label: "Account", icon: "▤" },
   { id: "market", label: "Market", icon: "↗" },
   { id: "system", label: "System", icon: "⚙" },
@@ -100,6 +102,9 @@ export default function App() {
       break;
     case "traders":
       body = <Traders route={route} />;
+      break;
+    case "arena":
+      body = <Arena />;
       break;
     case "account":
       body = <AccountPage route={route} />;
