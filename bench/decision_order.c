@@ -98,7 +98,7 @@ static int ai_request(void *ctx, const at_ai_request *req, at_ai_done_cb done, v
     return AT_OK;
 }
 
-static const at_ai_ops ai_ops = {sizeof(at_ai_ops), ai_request, NULL};
+static const at_ai_ops ai_ops = {.struct_size = sizeof(at_ai_ops), .request = ai_request};
 
 static void on_result(void *arg, const at_event *e)
 {

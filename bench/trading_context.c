@@ -56,7 +56,7 @@ static int ai_request(void *ctx, const at_ai_request *req, at_ai_done_cb done, v
     return AT_OK;
 }
 
-static const at_ai_ops ai_ops = {sizeof(at_ai_ops), ai_request, NULL};
+static const at_ai_ops ai_ops = {.struct_size = sizeof(at_ai_ops), .request = ai_request};
 
 static at_dec D(const char *s)
 {

@@ -188,6 +188,7 @@ static void on_position(void *arg, const at_event *e)
                        .margin = p->margin,
                        .realized = p->realized_pnl,
                        .since_ms = was_open ? q->since_ms : e->ts_us / 1000};
+    tr_feedback_closed(t, (size_t)k, p, &prev, s->thesis[book]);
     /* A position that is gone takes its thesis with it. */
     if (!open) {
         if (p->pos_side != AT_POS_SHORT) {
@@ -253,6 +254,7 @@ static void on_order(void *arg, const at_event *e)
     }
     book_text(book, text, sizeof(text));
     tr_hist_outcome(t, NULL, o->cl_ord_id, text);
+    tr_feedback_order(t, o);
 }
 
 static void on_result(void *arg, const at_event *e)
@@ -282,6 +284,7 @@ static void on_result(void *arg, const at_event *e)
         book_text(book, text, sizeof(text));
     }
     tr_hist_outcome(t, r->intent_id, NULL, text);
+    tr_feedback_result(t, r);
 }
 
 /* ------------------------------------------------------------ outside world */

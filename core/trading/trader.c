@@ -170,6 +170,7 @@ void trader_stop(trader *t)
     t->nwaiting = 0;
     tr_again_clear(t);
     tr_ctx_release(t);
+    tr_feedback_stop(t);
     t->running = false;
     /* Calls in flight: their answers are stored, never acted on. Cancelling
      * may answer from inside cancel(), which frees the call: look each up
@@ -222,6 +223,7 @@ void trader_free(trader *t)
 
 void tr_free_now(trader *t)
 {
+    tr_feedback_free(t);
     prompt_free(&t->tpl);
     free(t->hist);
     free(t);

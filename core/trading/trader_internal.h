@@ -224,6 +224,7 @@ struct trader {
     const at_event *waiting[TR_MAX_WAITING];
     size_t nwaiting;
     trader_stats st;
+    struct tr_fb *fb; /* what trader_feedback.c told the AI, closes waiting for the ledger */
 };
 
 /* The book an account's events are about: TR_LIVE (the account),
@@ -305,6 +306,20 @@ void tr_publish_decision(trader *t, const tr_call *c, const at_ai_reply *r, cons
 /* Publishes a copy of `in` as an ORDER_INTENT of its instrument (in->h.inst)
  * and counts it: AT_OK, or AT_ENOMEM with nothing published. */
 int tr_publish_intent(trader *t, const at_ev_order_intent *in);
+
+/* trader_feedback.c: what became of a decision, told to its AI provider
+ * (at_ai_ops.feedback, ABI 1.6) when it has the op. */
+/* An ORDER of one of this trader's intents: its end (filled, cancelled). */
+void tr_feedback_order(trader *t, const at_ev_order *o);
+/* An ORDER_RESULT of one: a refusal (rule and reason, venue code) or shadow. */
+void tr_feedback_result(trader *t, const at_ev_order_result *r);
+/* A POSITION of symbol `sym` (was `prev`) with `th` the theses of its book:
+ * a position a decision opened is closed, told with its PnL once the
+ * ledger has booked it. */
+void tr_feedback_closed(trader *t, size_t sym, const at_ev_position *p, const tr_position *prev,
+                        const tr_thesis th[2]);
+void tr_feedback_stop(trader *t);
+void tr_feedback_free(trader *t);
 
 /* trader_store.c */
 /* Queues the decision's row: db_write's answer (AT_ESTATE: no storage at

@@ -199,6 +199,36 @@ typedef struct at_ai_reply {
 /** Called once per request, on the loop, never from inside request(). */
 typedef void (*at_ai_done_cb)(void *arg, const at_ai_reply *reply);
 
+/** What a piece of feedback is about (at_ai_feedback.kind). */
+typedef enum at_ai_feedback_kind {
+    AT_AI_FB_FILLED = 1, /**< an order of the decision filled (price, size, fee) */
+    AT_AI_FB_CANCELED,   /**< an order of the decision ended unfilled or partly filled */
+    AT_AI_FB_REJECTED,   /**< an intent was refused (risk rule and reason, the venue's code) */
+    AT_AI_FB_SHADOW,     /**< an intent of a shadow trader: checked and stored, not sent */
+    AT_AI_FB_CLOSED,     /**< a position the decision opened is closed (its PnL) */
+} at_ai_feedback_kind;
+
+/**
+ * What became of a decision (ABI 1.6), handed to the provider that made it
+ * (at_ai_ops.feedback) so it can remember: an agent with memory learns how
+ * its earlier trades ended. Every pointer is borrowed for the call.
+ */
+typedef struct at_ai_feedback {
+    uint32_t struct_size;    /**< sizeof(at_ai_feedback) at the engine's build */
+    const char *trader;      /**< the trader's name, as at_ai_request.trader */
+    const char *decision_id; /**< the decision (= its at_ai_request.request_id) */
+    const char *intent_id;   /**< the intent it is about, or NULL (a position's close) */
+    const char *symbol;      /**< "BTC-USDT-SWAP" */
+    at_ai_feedback_kind kind;
+    /**
+     * One line for a reader, e.g. "open_long BTC-USDT-SWAP: filled 0.5 @ 67012.3, fee -0.84
+     * USDT" or "long BTC-USDT-SWAP opened by this decision (reason: ...) closed: PnL +12.4
+     * USDT (realized +14.1, fees -1.7, funding 0)".
+     */
+    const char *text;
+    int64_t ts_ms; /**< core-clock time it became known */
+} at_ai_feedback;
+
 /**
  * AI provider operations (ops of an AT_KIND_AI plugin; ABI 1.3). The engine's
  * traders call them; a provider never trades: it answers with text, which
@@ -215,6 +245,18 @@ typedef struct at_ai_ops {
     int (*request)(void *ctx, const at_ai_request *req, at_ai_done_cb done, void *arg);
     /** Optional. Cancel a call: its `done` runs with err = AT_ESTATE. */
     void (*cancel)(void *ctx, const char *request_id);
+
+    /* ---- added in ABI 1.6 (the engine calls it only when the plugin's
+     * struct_size says its struct has it: AT_STRUCT_HAS) ---- */
+
+    /**
+     * Optional. What became of one of this provider's decisions (fills,
+     * fees, refusals and their reasons, closed positions and their PnL),
+     * on the loop, as the trader learns it; `fb` is borrowed. Nothing is
+     * answered: a provider that keeps it does so on its own time and must
+     * never block.
+     */
+    void (*feedback)(void *ctx, const at_ai_feedback *fb);
 } at_ai_ops;
 
 /** The struct a plugin's entry returns. Fields are only appended within an ABI major. */

@@ -18,7 +18,7 @@
  *
  * So a plugin can use every field of the headers it was built with, without
  * checks. The engine, in turn, reads what a plugin of an older minor hands it
- * (at_plugin, at_storage_ops) only as far as that plugin's `struct_size`
+ * (at_plugin, at_storage_ops, at_ai_ops) only as far as that plugin's `struct_size`
  * says, so fields added later read as absent (NULL, zero); see AT_STRUCT_HAS.
  * at_cfg_field is the exception: it is frozen for the whole major (config.h).
  * Event payloads are allocated by the engine at its own (newest) size and
@@ -32,7 +32,9 @@
  * (payload version 3), at_http_req.proxy and host->ws_open_proxy; 1.4 added
  * AT_EV_ALGO_ORDER, at_ev_order_intent.ttl_ms and the algo ids of
  * at_ev_order/at_ev_fill (payload version 4); 1.5 added host->engine_call,
- * at_httpd_req.origin/host and at_httpd_opts.ws_origins (aitrader/origin.h).
+ * at_httpd_req.origin/host and at_httpd_opts.ws_origins (aitrader/origin.h);
+ * 1.6 added at_ai_ops.feedback and at_ai_feedback (what became of an AI
+ * provider's decisions; read only from a plugin whose at_ai_ops has it).
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H
@@ -45,6 +47,6 @@
 /** Plugin ABI major: any incompatible change bumps it; the loader requires an exact match. */
 #define AT_ABI_MAJOR 1
 /** Plugin ABI minor: appended fields; the loader accepts plugins with minor <= the engine's. */
-#define AT_ABI_MINOR 5
+#define AT_ABI_MINOR 6
 
 #endif

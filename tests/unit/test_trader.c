@@ -78,8 +78,9 @@ static void ai_cancel(void *ctx, const char *id)
     }
 }
 
-static const at_ai_ops ai_ops = {sizeof(at_ai_ops), ai_request, ai_cancel};
-static const at_ai_ops ai_ops_nocancel = {sizeof(at_ai_ops), ai_request, NULL};
+static const at_ai_ops ai_ops = {
+    .struct_size = sizeof(at_ai_ops), .request = ai_request, .cancel = ai_cancel};
+static const at_ai_ops ai_ops_nocancel = {.struct_size = sizeof(at_ai_ops), .request = ai_request};
 
 static void ai_reset(void)
 {
