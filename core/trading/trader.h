@@ -27,9 +27,11 @@
  *     or, as the live_weight of its symbol and UTC hour draws, shadow (to
  *     shadow_account, a paper venue, with shadow = true), sized from the
  *     live account's equity either way; a close goes to each account where
- *     the trader holds the position (the live venue's position as before;
- *     on the shadow account its own contracts by core.ledger), the second
- *     one as "<decision id>/<item>/s"; the shadow account's positions,
+ *     the trader holds the position, for its own contracts there (by
+ *     core.ledger: accounts are shared, and a shadow trader must never close
+ *     another's live position; a trader without a shadow account closes the
+ *     live venue's position as before), the second one as
+ *     "<decision id>/<item>/s"; the shadow account's positions,
  *     orders and results are the trader's shadow book, shown as such;
  *  5. apart from the AI, the giveback watchdog closes a position the
  *     trader opened once it has given back part of its peak uPnL

@@ -73,10 +73,12 @@ static int route_entry(trader *t, const tr_call *c, const tr_symbol *s, tr_route
     return r->draw < r->weight ? TR_LIVE : TR_SHADOW;
 }
 
-/* The trader's own contracts of the shadow position (core.ledger; the
- * shadow venue may serve several traders), at most the venue's; the venue's
- * own figure without a ledger or before it is read. */
-static at_dec shadow_own(const trader *t, const tr_symbol *s, at_pos_side side, at_dec venue)
+/* The trader's own contracts of a book's position (core.ledger), at most
+ * the venue's: an account the trader shares (a shadow venue serving several
+ * traders, or a live account beside another trader's shadow) is closed only
+ * for its part. The venue's own figure without a ledger or before it is read. */
+static at_dec own_contracts(const trader *t, const tr_symbol *s, int book, at_pos_side side,
+                            at_dec venue)
 {
     const ledger *lg = t->cfg.ledger;
     at_dec own, abs_venue = venue;
@@ -84,7 +86,7 @@ static at_dec shadow_own(const trader *t, const tr_symbol *s, at_pos_side side, 
     if (!lg || !ledger_ready(lg)) {
         return abs_venue;
     }
-    if (ledger_position_of(lg, t->name, t->shadow_account, s->id, side, &own) != AT_OK) {
+    if (ledger_position_of(lg, t->name, tr_book_account(t, book), s->id, side, &own) != AT_OK) {
         return (at_dec){0, 0};
     }
     own.m = own.m < 0 ? -own.m : own.m;
@@ -122,7 +124,9 @@ static bool plan_close(trader *t, const tr_call *c, const vd_item *it, size_t id
     bool is_long = it->action == AT_ACT_CLOSE_LONG;
     at_pos_side side;
     at_dec venue = position_of(t, s, book, is_long, &side);
-    at_dec pos = book == TR_SHADOW ? shadow_own(t, s, side, venue) : venue;
+    /* a trader with a shadow route closes only its own contracts, live or
+     * shadow: a fully shadow trader must never close another's live ones */
+    at_dec pos = t->shadow_account[0] ? own_contracts(t, s, book, side, venue) : venue;
     if (pos.m == 0) {
         return false;
     }
@@ -132,7 +136,7 @@ static bool plan_close(trader *t, const tr_call *c, const vd_item *it, size_t id
         sz_close(pos, it->size_pct, &s->spec, &o->sz, &full, note, notelen) != AT_OK) {
         return false;
     }
-    /* a shadow venue shared with other traders: only this one's contracts */
+    /* an account shared with other traders: only this one's contracts */
     at_dec abs_venue = venue;
     abs_venue.m = abs_venue.m < 0 ? -abs_venue.m : abs_venue.m;
     full = full && t->h->dec_cmp(o->sz, abs_venue) == 0;
@@ -225,8 +229,8 @@ size_t tr_plan_item(trader *t, const tr_call *c, const vd_item *it, size_t idx,
         return 1;
     }
     /* A close goes where the trader holds the position: the live account
-     * (its venue's position, as always) and the shadow account (its own
-     * contracts there). */
+     * and the shadow account (with a shadow route, its own contracts in
+     * each; without, the live venue's position, as always). */
     size_t n = 0;
     bool held = false;
     char why[TR_NOTE_LEN] = "";

@@ -485,7 +485,8 @@ static bool ledger_holds(void *arg)
 }
 
 /* On a shadow account several traders may share, a close takes only this
- * trader's own contracts there (core.ledger), reduce-only. */
+ * trader's own contracts there (core.ledger), reduce-only; a live position
+ * the ledger gives it none of is not touched. */
 static void test_shadow_close_own_contracts(void **state)
 {
     trader_cfg cfg = shadow_cfg();
@@ -518,8 +519,10 @@ static void test_shadow_close_own_contracts(void **state)
     S.h->publish(DRV, &fl->h, 0);
     pump();
     assert_true(engine_wait(S.e, ledger_holds, (void *)&in->h.inst, 5000000));
-    /* the venue holds 5: 3.33 of them the trader's */
+    /* the venue holds 5: 3.33 of them the trader's; the live account holds
+     * another's 2, none of them this trader's: not closed */
     send_position(SHADOW, "BTC-USDT-SWAP", AT_POS_LONG, "5");
+    send_position(LIVE, "BTC-USDT-SWAP", AT_POS_NET, "2");
     advance_ms(61000);
     send_trigger();
     answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"close_long\", "
