@@ -1,10 +1,12 @@
 // System: the engine's health and plugins, connections, and the
 // observability board (trigger sources' shares, AI latency, reject top 5)
-// over the last decisions, plus a few engine gauges from /metrics.
+// over the last decisions, plus a few engine gauges from /metrics; shadow
+// against live per trader and symbol (GET /api/shadow).
 import { useMemo } from "react";
+import { fetchShadow, type ShadowRow, type ShadowSide } from "../api/shadow";
 import type { PluginState } from "../api/types";
 import { useApi, useConnState } from "../app/context";
-import { Card, Panel, right, StateBadge, Table } from "../components/ui";
+import { Card, Panel, right, Signed, StateBadge, Table } from "../components/ui";
 import { latencyByProvider, parsePrometheus, refusedVerdicts, rejectTop, triggerShares, type Sample } from "../lib/stats";
 import { DASH, fmtDuration, fmtInt, fmtMs } from "../lib/format";
 
@@ -50,11 +52,47 @@ function PluginRow(props: { p: PluginState; full?: boolean; testid?: string }) {
   );
 }
 
+/** One book of a trader's symbol: what went that way and what it made. */
+function ShadowBookRow(props: { r: ShadowRow; book: "live" | "shadow" }) {
+  const { r, book } = props;
+  const x: ShadowSide = r[book];
+  return (
+    <tr data-testid="shadow-row" data-book={book} data-trader={r.trader} data-symbol={r.symbol}>
+      {book === "live" ? (
+        <>
+          <td rowSpan={2}>{r.trader}</td>
+          <td rowSpan={2}>{r.symbol}</td>
+        </>
+      ) : null}
+      <td>
+        <span className={book === "shadow" ? "warn-text" : undefined}>{book}</span>{" "}
+        <span className="muted small-text">{x.account}</span>
+      </td>
+      <td className="r num">{fmtInt(x.decisions)}</td>
+      <td className="r num">{fmtInt(x.entries)}</td>
+      <td className="r num">{fmtInt(x.round_trips)}</td>
+      <td className="r num">{x.hit_rate === null ? DASH : pct(x.hit_rate)}</td>
+      <td className="r">
+        <Signed v={x.realized} />
+      </td>
+      <td className="r">{x.unrealized === null ? DASH : <Signed v={x.unrealized} />}</td>
+      <td className="r">
+        <Signed v={x.fees} />
+      </td>
+      <td className="r">
+        <Signed v={x.funding} />
+      </td>
+      <td className="r">{x.net === null ? DASH : <Signed v={x.net} testid={`shadow-net-${book}`} />}</td>
+    </tr>
+  );
+}
+
 export default function System() {
   const health = useApi((a) => a.health(), [], { refreshMs: 5000, on: ["status"] });
   const decisions = useApi((a) => a.decisions({ limit: WINDOW }), [], { refreshMs: 30000, on: ["decision"], throttleMs: 5000 });
   const metrics = useApi(async (a) => parsePrometheus(await a.metrics()), [], { refreshMs: 15000 });
   const risk = useApi((a) => a.risk(), [], { refreshMs: 15000, on: ["order"], throttleMs: 5000 });
+  const shadow = useApi((a) => fetchShadow(a), [], { refreshMs: 15000, on: ["fill"], throttleMs: 5000 });
   const ws = useConnState();
   const board = useMemo(() => {
     const d = decisions.data ?? [];
@@ -143,6 +181,22 @@ export default function System() {
           )}
         </Panel>
       </div>
+      <Panel
+        id="shadow"
+        title="Shadow vs live"
+        state={shadow}
+        empty="No trader uses shadow: set shadow_account (and shadow = true or live_weight) on a trader to compare its shadow book with its live one.">
+        {(rows) => (
+          <Table
+            testid="shadow-table"
+            cols={["Trader", "Symbol", "Book", right("Decisions"), right("Entries"), right("Round trips"), right("Hit rate"), right("Realized"), right("uPnL"), right("Fees"), right("Funding"), right("Net")]}>
+            {rows.flatMap((r) => [
+              <ShadowBookRow key={`${r.trader}/${r.symbol}/live`} r={r} book="live" />,
+              <ShadowBookRow key={`${r.trader}/${r.symbol}/shadow`} r={r} book="shadow" />,
+            ])}
+          </Table>
+        )}
+      </Panel>
       <div className="grid2">
         <Panel id="triggers" title="Trigger sources" state={decisions} empty="No decisions yet.">
           {() => (
