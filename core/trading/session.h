@@ -8,6 +8,8 @@
  *   {"k":"ai", …}       every AI request with its answer, by prompt hash:
  *                       SHA-256 of system, user and schema (NUL-separated)
  *   {"k":"decision"|"intent"|"verdict", …} what the pipeline made of them
+ *   {"k":"feedback", …} what the trader told its provider became of a
+ *                       decision (at_ai_ops.feedback)
  * Every line carries "t", the core-clock time in microseconds. Market
  * frames stay in the files exchange_okx records (`record = FILE`): the
  * header names them. Runs as the virtual instance "core.recorder". */
@@ -32,8 +34,8 @@ typedef struct session_frames {
 /* Create DIR (mode 0700) when missing and open a new session file there;
  * NULL with `why` filled when it cannot. `self` is borrowed. */
 session_rec *session_rec_new(const at_host *h, at_instance *self, const char *dir,
-                             const char *config_path, const session_frames *frames,
-                             size_t nframes, char *why, size_t whylen);
+                             const char *config_path, const session_frames *frames, size_t nframes,
+                             char *why, size_t whylen);
 /* Subscribe to TRIGGER, DECISION, ORDER_INTENT and RISK_VERDICT. */
 int session_rec_start(session_rec *r);
 void session_rec_stop(session_rec *r);
@@ -44,7 +46,8 @@ const char *session_rec_path(const session_rec *r);
 void session_rec_counts(const session_rec *r, uint64_t *lines, uint64_t *failed);
 
 /* The AI operations a trader calls while recording: they forward to the
- * provider's own and write each answered request as an "ai" line. One tap
+ * provider's own and write each answered request as an "ai" line and each
+ * feedback as a "feedback" line (forwarded when the provider takes it). One tap
  * per trader; `inner`/`inner_ctx` are the provider's (borrowed). */
 typedef struct session_tap session_tap;
 session_tap *session_tap_new(session_rec *r, const at_ai_ops *inner, void *inner_ctx);

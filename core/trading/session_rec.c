@@ -204,8 +204,8 @@ static FILE *open_new(const char *dir, int64_t now_us, char **path, char *why, s
 }
 
 session_rec *session_rec_new(const at_host *h, at_instance *self, const char *dir,
-                             const char *config_path, const session_frames *frames,
-                             size_t nframes, char *why, size_t whylen)
+                             const char *config_path, const session_frames *frames, size_t nframes,
+                             char *why, size_t whylen)
 {
     session_rec *r = calloc(1, sizeof(*r));
     if (!r) {
@@ -331,15 +331,15 @@ static void tap_done(void *arg, const at_ai_reply *rep)
     session_rec *r = c->tap->rec;
     json_t *o = c->line;
     json_object_set_new(o, "t", json_integer(r->h->now_us()));
-    json_object_set_new(
-        o, "reply",
-        json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:I, s:i}", "err", rep->err,
-                  "error", jstr(rep->error), "content", jstr(rep->content), "reasoning",
-                  jstr(rep->reasoning), "refusal", jstr(rep->refusal), "model", jstr(rep->model),
-                  "finish_reason", jstr(rep->finish_reason), "tokens_in",
-                  (json_int_t)rep->tokens_in, "tokens_out", (json_int_t)rep->tokens_out,
-                  "cost_usd", rep->cost_usd, "latency_ms", (json_int_t)rep->latency_ms,
-                  "attempts", rep->attempts));
+    json_object_set_new(o, "reply",
+                        json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:I, s:i}",
+                                  "err", rep->err, "error", jstr(rep->error), "content",
+                                  jstr(rep->content), "reasoning", jstr(rep->reasoning), "refusal",
+                                  jstr(rep->refusal), "model", jstr(rep->model), "finish_reason",
+                                  jstr(rep->finish_reason), "tokens_in", (json_int_t)rep->tokens_in,
+                                  "tokens_out", (json_int_t)rep->tokens_out, "cost_usd",
+                                  rep->cost_usd, "latency_ms", (json_int_t)rep->latency_ms,
+                                  "attempts", rep->attempts));
     put(r, o);
     c->done(c->arg, rep);
     free(c);
@@ -381,9 +381,30 @@ static void tap_cancel(void *ctx, const char *request_id)
     t->inner->cancel(t->inner_ctx, request_id);
 }
 
+/* What became of a decision is part of the session too (a "feedback" line);
+ * forwarded to a provider whose build has the op. */
+static void tap_feedback(void *ctx, const at_ai_feedback *fb)
+{
+    session_tap *t = ctx;
+    json_t *o = line("feedback", t->rec->h->now_us());
+    json_object_set_new(o, "trader", jstr(fb->trader));
+    json_object_set_new(o, "decision", jstr(fb->decision_id));
+    json_object_set_new(o, "intent", jstr(fb->intent_id));
+    json_object_set_new(o, "symbol", jstr(fb->symbol));
+    json_object_set_new(o, "kind", json_integer(fb->kind));
+    json_object_set_new(o, "text", jstr(fb->text));
+    put(t->rec, o);
+    if (AT_STRUCT_HAS(t->inner->struct_size, at_ai_ops, feedback) && t->inner->feedback) {
+        t->inner->feedback(t->inner_ctx, fb);
+    }
+}
+
 static const at_ai_ops TAP_OPS[2] = {
-    {.struct_size = sizeof(at_ai_ops), .request = tap_request},
-    {.struct_size = sizeof(at_ai_ops), .request = tap_request, .cancel = tap_cancel},
+    {.struct_size = sizeof(at_ai_ops), .request = tap_request, .feedback = tap_feedback},
+    {.struct_size = sizeof(at_ai_ops),
+     .request = tap_request,
+     .cancel = tap_cancel,
+     .feedback = tap_feedback},
 };
 
 const at_ai_ops *session_tap_ops(const at_ai_ops *inner)

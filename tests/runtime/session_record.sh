@@ -50,6 +50,7 @@ check "the trader decided" wait_eq 30 1 q "SELECT count(*) FROM decisions"
 CL=$(q "SELECT json_extract(intents_json, '\$[0].cl_ord_id') FROM decisions")
 check "and its entry reached okx-sim" wait_until 10 "order $CL filled" sim_order_is BTC-USDT-SWAP "$CL" filled hk hedge-secret-1 hp -H "x-simulated-trading: 1"
 check "its verdicts are stored" wait_eq 10 1 q "SELECT count(*) > 0 FROM risk_verdicts"
+check "the fill was told to the provider (a feedback line)" wait_until 10 "feedback line" grep -q '"k":"feedback"' "$RT_TMP"/sessions/session-*.jsonl
 check "the log names the session file" contains engine.out "core.recorder: recording this session to $RT_TMP/sessions/session-"
 engine_stop
 
@@ -94,6 +95,9 @@ ins = [i for i in by("intent") if i["decision"] == dec_id]
 assert ins and all(i["id"] in rows for i in ins), (ins, rows)
 for i in ins:
     assert (i["cl_ord_id"], i["sz"], i["account"]) == rows[i["id"]], (i, rows[i["id"]])
+fb = [f for f in by("feedback") if f["kind"] == 1]  # AT_AI_FB_FILLED
+entry = ins[0]["id"]
+assert any(f["intent"] == entry and f["decision"] == dec_id and "filled" in f["text"] for f in fb), by("feedback")
 vs = sorted((v["intent"], v["rule"]) for v in by("verdict"))
 want = sorted(c.execute("SELECT intent_id, rule FROM risk_verdicts").fetchall())
 assert vs == [tuple(w) for w in want], (vs, want)
