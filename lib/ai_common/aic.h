@@ -99,6 +99,12 @@ typedef struct aic_http {
     uint64_t rng;       /* jitter (aic_http_init seeds it) */
 } aic_http;
 
+/* "Authorization: Bearer <api_key>" (malloc'd) into *out, NULL when there
+ * is no key; warns (in the instance's log) when the key would go over
+ * plain http:// to another machine than this one. AT_OK or AT_ENOMEM. */
+int aic_bearer(const char *api_key, const char *url, at_instance *inst, const at_host *h,
+               char **out);
+
 /* Seeds the jitter and registers the password of a proxy URL
  * (http://user:password@host:port) as a secret, so no log shows it. */
 void aic_http_init(aic_http *c, at_instance *inst, const at_host *h);

@@ -72,6 +72,24 @@ void aic_http_init(aic_http *c, at_instance *inst, const at_host *h)
     }
 }
 
+int aic_bearer(const char *api_key, const char *url, at_instance *inst, const at_host *h,
+               char **out)
+{
+    *out = NULL;
+    if (!api_key || !*api_key) {
+        return AT_OK;
+    }
+    size_t n = strlen(api_key) + sizeof("Authorization: Bearer ");
+    if (!(*out = malloc(n))) {
+        return AT_ENOMEM;
+    }
+    snprintf(*out, n, "Authorization: Bearer %s", api_key);
+    if (strncmp(url, "http://", 7) == 0 && !aic_loopback_url(url)) {
+        h->log(inst, AT_LOG_WARN, "the api_key goes in clear text over http:// to %s", url);
+    }
+    return AT_OK;
+}
+
 static void finish(aic_xfer *x, int err, int status, const char *body, size_t len,
                    const char *error)
 {

@@ -248,16 +248,8 @@ static int init(at_instance *inst, const at_host *h, void *ctx)
         return AT_ENOMEM;
     }
     snprintf(o->url, ulen, "%.*s/chat/completions", (int)n, o->cfg.base_url);
-    if (o->cfg.api_key && *o->cfg.api_key) {
-        size_t alen = strlen(o->cfg.api_key) + sizeof("Authorization: Bearer ");
-        o->auth = malloc(alen);
-        if (!o->auth) {
-            return AT_ENOMEM;
-        }
-        snprintf(o->auth, alen, "Authorization: Bearer %s", o->cfg.api_key);
-        if (strncmp(o->cfg.base_url, "http://", 7) == 0 && !aic_loopback_url(o->cfg.base_url)) {
-            h->log(inst, AT_LOG_WARN, "the api_key goes in clear text over http:// to %s", o->url);
-        }
+    if (aic_bearer(o->cfg.api_key, o->url, inst, h, &o->auth) != AT_OK) {
+        return AT_ENOMEM;
     }
     o->http = (aic_http){.timeout_ms = o->prof.timeout_ms,
                          .max_retries = (int)o->cfg.max_retries,
