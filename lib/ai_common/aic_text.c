@@ -37,7 +37,9 @@ int64_t aic_json_count(const void *obj, const char *key)
     if (json_is_integer(v)) {
         return json_integer_value(v) > 0 ? (int64_t)json_integer_value(v) : 0;
     }
-    return json_is_real(v) && json_real_value(v) > 0 ? (int64_t)json_real_value(v) : 0;
+    /* a real beyond int64 (1e300) is garbage, not a count to convert */
+    double r = json_is_real(v) ? json_real_value(v) : 0;
+    return r > 0 && r < 9.0e18 ? (int64_t)r : 0;
 }
 
 void aic_clean_text(char *dst, size_t cap, const char *src, size_t len, const char *key)

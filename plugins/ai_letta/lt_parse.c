@@ -21,8 +21,11 @@ static json_t *load(const char *body, size_t len, char *why, size_t cap)
     json_error_t je;
     json_t *root = json_loadb(body ? body : "", body ? len : 0, 0, &je);
     if (!root) {
-        snprintf(why, cap, "the answer is not JSON: %s at line %d column %d", je.text, je.line,
-                 je.column);
+        char text[JSON_ERROR_TEXT_LENGTH + 96];
+        snprintf(text, sizeof(text), "the answer is not JSON: %s at line %d column %d", je.text,
+                 je.line, je.column);
+        /* one line: jansson quotes the input near a syntax error */
+        aic_clean_text(why, cap, text, strlen(text), NULL);
     }
     return root;
 }
@@ -235,7 +238,10 @@ static void fail(lt_answer *a, const char *fmt, const char *arg)
     free(a->content);
     a->content = NULL;
     a->err = AT_EIO;
-    snprintf(a->error, sizeof(a->error), fmt, arg);
+    char text[sizeof(a->error)];
+    snprintf(text, sizeof(text), fmt, arg);
+    /* one line: jansson quotes the input near a syntax error */
+    aic_clean_text(a->error, sizeof(a->error), text, strlen(text), NULL);
 }
 
 void lt_parse_answer(const char *body, size_t len, lt_answer *out)
