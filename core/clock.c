@@ -237,18 +237,18 @@ void clock_shutdown(void)
     clk.sim = false;
 }
 
-at_timer *timer_add(const void *owner, int64_t after_ms, int64_t repeat_ms, at_timer_cb cb,
-                    void *arg)
+/* A new timer at deadline_us (never before now: an overdue one joins the
+ * timers due now, behind those already there). */
+static at_timer *arm(const void *owner, int64_t deadline_us, int64_t repeat_us, at_timer_cb cb,
+                     void *arg)
 {
-    if (!cb || after_ms < 0 || repeat_ms < 0) {
-        return NULL;
-    }
     tmr *t = calloc(1, sizeof(*t));
     if (!t) {
         return NULL;
     }
-    t->deadline_us = clock_now_us() + after_ms * 1000;
-    t->repeat_us = repeat_ms * 1000;
+    int64_t now = clock_now_us();
+    t->deadline_us = deadline_us > now ? deadline_us : now;
+    t->repeat_us = repeat_us;
     t->cb = cb;
     t->arg = arg;
     t->owner = owner;
@@ -266,6 +266,23 @@ at_timer *timer_add(const void *owner, int64_t after_ms, int64_t repeat_ms, at_t
         rearm();
     }
     return t->handle;
+}
+
+at_timer *timer_add(const void *owner, int64_t after_ms, int64_t repeat_ms, at_timer_cb cb,
+                    void *arg)
+{
+    if (!cb || after_ms < 0 || repeat_ms < 0) {
+        return NULL;
+    }
+    return arm(owner, clock_now_us() + after_ms * 1000, repeat_ms * 1000, cb, arg);
+}
+
+at_timer *timer_at(const void *owner, int64_t at_us, at_timer_cb cb, void *arg)
+{
+    if (!cb || at_us < 0) {
+        return NULL;
+    }
+    return arm(owner, at_us, 0, cb, arg);
 }
 
 void timer_cancel(at_timer *h)

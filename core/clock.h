@@ -32,6 +32,10 @@ int64_t clock_next_deadline(void);
  * timer of an instance can be cancelled when it stops. */
 at_timer *timer_add(const void *owner, int64_t after_ms, int64_t repeat_ms, at_timer_cb cb,
                     void *arg);
+/* One-shot at an absolute core-clock time (host->timer_at): at_us already
+ * past fires as soon as possible, after the timers due now. NULL on a NULL
+ * cb, a negative at_us or no memory. */
+at_timer *timer_at(const void *owner, int64_t at_us, at_timer_cb cb, void *arg);
 void timer_cancel(at_timer *t);
 /* Cancel every timer of owner. */
 void timer_cancel_owner(const void *owner);

@@ -70,6 +70,11 @@ static at_timer *h_timer_add(at_instance *in, int64_t after_ms, int64_t repeat_m
     return timer_add(in, after_ms, repeat_ms, cb, arg);
 }
 
+static at_timer *h_timer_at(at_instance *in, int64_t at_us, at_timer_cb cb, void *arg)
+{
+    return timer_at(in, at_us, cb, arg);
+}
+
 static at_fdwatch *h_fd_watch(at_instance *in, int fd, unsigned what, at_fd_cb cb, void *arg)
 {
     return fdwatch_new(in, fd, what, cb, arg);
@@ -213,6 +218,7 @@ static const at_host host = {
     .metrics_text = h_metrics_text,
     .ws_open_proxy = h_ws_open_proxy,
     .engine_call = engine_api_call,
+    .timer_at = h_timer_at,
 };
 
 const at_host *engine_host(void)

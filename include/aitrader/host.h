@@ -631,6 +631,23 @@ typedef struct at_host {
      * kill_switch.get, kill_switch.set …; a method's answer only gains keys.
      */
     int (*engine_call)(at_instance *inst, const char *method, const char *params, char **result);
+
+    /* ---- added in ABI 1.6 ---- */
+
+    /**
+     * Run cb once when the core clock reaches `at_us` (microseconds since
+     * the epoch, as now_us), to the microsecond where timer_add counts
+     * milliseconds. Timers fire in deadline order, ties in creation order,
+     * timer_add's and timer_at's alike; an `at_us` already past (or now)
+     * fires as soon as possible, after the timers due now (never ahead of
+     * them). On the simulated clock (backtest, replay) the callback sees
+     * now_us() == at_us exactly; on the real clock it runs when the loop
+     * gets there (at or after at_us). Returns a handle, or NULL on a NULL
+     * cb, a negative at_us or no memory. Lifetime as a one-shot timer_add:
+     * until it has fired, timer_cancel() (idempotent, the same handle rules),
+     * or its instance's stop() returns. Main loop.
+     */
+    at_timer *(*timer_at)(at_instance *inst, int64_t at_us, at_timer_cb cb, void *arg);
 } at_host;
 
 #ifdef __cplusplus

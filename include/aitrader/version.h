@@ -34,7 +34,8 @@
  * at_ev_order/at_ev_fill (payload version 4); 1.5 added host->engine_call,
  * at_httpd_req.origin/host and at_httpd_opts.ws_origins (aitrader/origin.h);
  * 1.6 added at_ai_ops.feedback and at_ai_feedback (what became of an AI
- * provider's decisions; read only from a plugin whose at_ai_ops has it).
+ * provider's decisions; read only from a plugin whose at_ai_ops has it) and
+ * host->timer_at (a one-shot timer at an absolute core-clock microsecond).
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H

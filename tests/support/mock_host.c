@@ -216,6 +216,7 @@ void mock_host_init(const char *name, int64_t now_us)
     MH.host.now_us = m_now_us;
     MH.host.timer_add = m_timer_add;
     MH.host.timer_cancel = m_timer_cancel;
+    MH.host.timer_at = NULL; /* the engine's would bypass the mock's timers */
     MH.host.db_write = m_db_write;
     MH.host.db_query = m_db_query;
     MH.host.metric = m_metric;

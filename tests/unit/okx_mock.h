@@ -333,6 +333,7 @@ MOCK_UNUSED static const at_host *mock_host(void)
     M.host.now_us = m_now_us;
     M.host.timer_add = m_timer_add;
     M.host.timer_cancel = m_timer_cancel;
+    M.host.timer_at = NULL; /* the engine's would bypass the mock's timers */
     M.host.db_write = m_db_write;
     M.host.db_query = m_db_query;
     M.on_write = NULL;

@@ -146,6 +146,58 @@ static void test_bad_args(void **state)
     timer_cancel(NULL);
 }
 
+/* timer_at (host->timer_at, ABI 1.6): absolute microsecond deadlines in one
+ * order with timer_add's (deadline, then creation); a deadline already past
+ * joins the timers due now behind them and never moves the clock back. */
+static void add_past(void *arg)
+{
+    rec(arg);
+    assert_non_null(timer_at(NULL, clock_now_us() - 500, rec, (void *)8));
+}
+
+static void test_timer_at_order(void **state)
+{
+    timer_add(NULL, 1, 0, rec, (void *)1);                          /* T0 + 1000 */
+    assert_non_null(timer_at(NULL, T0 + 999, add_past, (void *)2)); /* then 8, at once */
+    timer_at(NULL, T0 + 1001, rec, (void *)3);
+    timer_at(NULL, T0 + 1000, rec, (void *)4); /* ties with 1: after it */
+    timer_add(NULL, 0, 0, rec, (void *)6);     /* due now */
+    timer_at(NULL, T0 - 5, rec, (void *)5);    /* past: now, behind 6 */
+    at_timer *gone = timer_at(NULL, T0 + 1000, rec, (void *)7);
+    timer_cancel(gone);
+    timer_cancel(gone); /* idempotent, as timer_add's */
+    assert_int_equal(clock_next_deadline(), T0);
+    assert_int_equal(clock_advance(T0), AT_OK);
+    assert_int_equal(nfired, 2);
+    assert_int_equal(clock_advance(T0 + 999), AT_OK);
+    assert_int_equal(clock_advance(T0 + 1000), AT_OK);
+    assert_int_equal(nfired, 6); /* 3 is a microsecond away */
+    assert_int_equal(clock_next_deadline(), T0 + 1001);
+    assert_int_equal(clock_advance(T0 + 5000), AT_OK);
+    const int want_id[] = {6, 5, 2, 8, 1, 4, 3};
+    const int64_t want_at[] = {T0, T0, T0 + 999, T0 + 999, T0 + 1000, T0 + 1000, T0 + 1001};
+    assert_int_equal(nfired, 7);
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(fired_id[i], want_id[i]);
+        assert_int_equal(fired_at[i], want_at[i]);
+    }
+    assert_int_equal(timer_count(), 0);
+    assert_null(timer_at(NULL, -1, rec, NULL));
+    assert_null(timer_at(NULL, T0, NULL, NULL));
+}
+
+/* timer_at on an instance's timers: cancelled with its owner. */
+static void test_timer_at_owner(void **state)
+{
+    int a = 0;
+    timer_at(&a, T0 + 10, rec, (void *)1);
+    timer_at(NULL, T0 + 20, rec, (void *)2);
+    timer_cancel_owner(&a);
+    clock_advance(T0 + 100);
+    assert_int_equal(nfired, 1);
+    assert_int_equal(fired_id[0], 2);
+}
+
 static struct event_base *base;
 
 static void stop_loop(void *arg)
@@ -168,14 +220,17 @@ static void test_real_timers(void **state)
     int64_t start = at_mono_us();
     timer_add(NULL, 20, 0, stop_loop, (void *)2);
     timer_add(NULL, 5, 0, stop_loop, (void *)1);
-    timer_add(NULL, 30, 0, stop_loop, (void *)3);
+    int64_t at = clock_now_us() + 30000;
+    timer_at(NULL, at, stop_loop, (void *)3);
     event_base_dispatch(base);
     assert_int_equal(nfired, 3);
     assert_int_equal(fired_id[0], 1);
     assert_int_equal(fired_id[1], 2);
     assert_int_equal(fired_id[2], 3);
-    /* Not early: the last one waited at least its 30 ms. */
+    /* Not early: the last one waited at least its 30 ms, and the one at
+     * an absolute time ran at or after it. */
     assert_true(at_mono_us() - start >= 30000);
+    assert_true(fired_at[2] >= at);
     clock_shutdown();
     event_base_free(base);
 }
@@ -189,6 +244,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancel_owner, setup_sim, teardown),
         cmocka_unit_test_setup_teardown(test_stale_handles, setup_sim, teardown),
         cmocka_unit_test_setup_teardown(test_bad_args, setup_sim, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_at_order, setup_sim, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_at_owner, setup_sim, teardown),
         cmocka_unit_test(test_real_timers),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
