@@ -74,8 +74,8 @@ static int request(void *ctx, const at_ai_request *req, at_ai_done_cb done, void
     if (rc == AT_OK) {
         rc = lt_agent_push(a, j);
         if (rc == AT_EAGAIN) {
-            L->h->log(L->inst, AT_LOG_WARN, "%s: refused: %lld requests already wait for %s",
-                      req->request_id, (long long)L->cfg.queue_max, a->name);
+            L->h->log(L->inst, AT_LOG_WARN, "%s: refused: the queue of %s is full (queue_max %lld)",
+                      req->request_id, a->name, (long long)L->cfg.queue_max);
         }
     }
     if (rc != AT_OK) {
@@ -133,8 +133,9 @@ static void feedback(void *ctx, const at_ai_feedback *fb)
         return;
     }
     if (lt_agent_push(a, j) != AT_OK) {
-        L->h->log(L->inst, AT_LOG_WARN, "%s: outcome of %s dropped: %lld jobs already wait",
-                  a->name, dec, (long long)L->cfg.queue_max);
+        L->h->log(L->inst, AT_LOG_WARN,
+                  "%s: outcome of %s dropped: the queue is full (queue_max %lld)", a->name, dec,
+                  (long long)L->cfg.queue_max);
         lt_job_free(j);
     }
 }

@@ -15,86 +15,24 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "engine.h"
+#include "fake_proc.h"
 #include "harness.h"
 #include "util.h"
 
 #define KEY "sk-test-0123456789abcdef"
 
-/* ------------------------------------------------- helper processes */
-
-typedef struct proc {
-    pid_t pid;
-    int in; /* its stdin: closing it makes the helper exit (--stdin-exit) */
-    char url[128];
-} proc;
-
-/* Starts python3 tests/fake_llm/<script> --stdin-exit [extra] and reads the
- * URL it prints once it listens. */
-static void proc_start(proc *p, const char *script, const char *extra)
-{
-    int out[2], in[2];
-    assert_int_equal(pipe(out), 0);
-    assert_int_equal(pipe(in), 0);
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/tests/fake_llm/%s", AT_TEST_SOURCE_DIR, script);
-    p->pid = fork();
-    assert_true(p->pid >= 0);
-    if (p->pid == 0) {
-        dup2(out[1], 1);
-        dup2(in[0], 0);
-        close(out[0]);
-        close(in[1]);
-        if (extra) {
-            execlp("python3", "python3", path, "--stdin-exit", extra, (char *)NULL);
-        } else {
-            execlp("python3", "python3", path, "--stdin-exit", (char *)NULL);
-        }
-        _exit(127);
-    }
-    close(out[1]);
-    close(in[0]);
-    p->in = in[1];
-    size_t n = 0;
-    struct pollfd pfd = {.fd = out[0], .events = POLLIN};
-    while (n < sizeof(p->url) - 1 && poll(&pfd, 1, 10000) == 1) {
-        char c;
-        if (read(out[0], &c, 1) != 1 || c == '\n') {
-            break;
-        }
-        p->url[n++] = c;
-    }
-    p->url[n] = '\0';
-    close(out[0]);
-    if (strncmp(p->url, "http://127.0.0.1:", 17) != 0) {
-        fail_msg("%s did not start (printed '%s')", script, p->url);
-    }
-}
-
-static void proc_stop(proc *p)
-{
-    if (p->pid > 0) {
-        close(p->in);
-        kill(p->pid, SIGTERM);
-        waitpid(p->pid, NULL, 0);
-        p->pid = 0;
-    }
-}
-
 /* ----------------------------------------------------- the test rig */
 
 typedef struct rig {
-    proc fake, proxy, proxy2;
+    fake_proc fake, proxy, proxy2;
     harness *h;
     const at_host *host;
 } rig;
@@ -112,34 +50,9 @@ static at_instance *instance(const char *name)
     return NULL;
 }
 
-/* A plain HTTP exchange with a helper through the engine's own client,
- * never through a proxy. */
-typedef struct xfer {
-    int done, status;
-    char *body;
-} xfer;
-
-static void on_xfer(void *arg, const at_http_resp *r)
-{
-    xfer *x = arg;
-    x->status = r->status;
-    x->body = strdup(r->body ? r->body : "");
-    x->done = 1;
-}
-
 static char *http(const char *method, const char *url, const char *body)
 {
-    xfer x = {0};
-    at_http_req req = {.method = method,
-                       .url = url,
-                       .body = body,
-                       .body_len = body ? strlen(body) : 0,
-                       .timeout_ms = 5000,
-                       .proxy = "none"};
-    assert_true(R.host->http_request(harness_inst(R.h), &req, on_xfer, &x) > 0);
-    assert_true(harness_run_until(R.h, harness_flag_set, &x.done, 10000));
-    assert_int_equal(x.status, 200);
-    return x.body;
+    return fake_http(R.h, method, url, body, NULL);
 }
 
 static void script(const char *answers)
@@ -168,7 +81,7 @@ static json_t *recorded(void)
     return j;
 }
 
-static json_t *tunnels(const proc *p)
+static json_t *tunnels(const fake_proc *p)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s/_tunnels", p->url);
@@ -295,26 +208,13 @@ static const char INI[] = "[ai.gpt]\n"
                           "api_key = env:AT_TEST_OAI_KEY\n"
                           "model = qwen-plus\n";
 
-static char *subst(const char *text, const char *from, const char *to)
-{
-    char *out = strdup(text);
-    char *p;
-    while ((p = strstr(out, from))) {
-        char *next = NULL;
-        assert_true(asprintf(&next, "%.*s%s%s", (int)(p - out), out, to, p + strlen(from)) > 0);
-        free(out);
-        out = next;
-    }
-    return out;
-}
-
 static int setup(void **state)
 {
     (void)state;
     memset(&R, 0, sizeof(R));
     setenv("AT_TEST_OAI_KEY", KEY, 1);
-    proc_start(&R.fake, "fake_llm.py", NULL);
-    char *ini = subst(INI, "@FAKE@", R.fake.url);
+    fake_proc_start(&R.fake, "fake_llm/fake_llm.py", NULL);
+    char *ini = fake_subst(INI, "@FAKE@", R.fake.url);
     R.h = harness_new(ini);
     free(ini);
     assert_non_null(R.h);
@@ -328,9 +228,9 @@ static int teardown(void **state)
     if (R.h) {
         harness_free(R.h);
     }
-    proc_stop(&R.fake);
-    proc_stop(&R.proxy);
-    proc_stop(&R.proxy2);
+    fake_proc_stop(&R.fake);
+    fake_proc_stop(&R.proxy);
+    fake_proc_stop(&R.proxy2);
     return 0;
 }
 
@@ -663,12 +563,12 @@ static int setup_proxy(void **state)
 {
     (void)state;
     memset(&R, 0, sizeof(R));
-    proc_start(&R.fake, "fake_llm.py", NULL);
-    proc_start(&R.proxy, "connect_proxy.py", NULL);
-    proc_start(&R.proxy2, "connect_proxy.py", NULL);
-    char *a = subst(PROXY_INI, "@FAKE@", R.fake.url);
-    char *b = subst(a, "@PROXY2@", R.proxy2.url);
-    char *c = subst(b, "@PROXY@", R.proxy.url);
+    fake_proc_start(&R.fake, "fake_llm/fake_llm.py", NULL);
+    fake_proc_start(&R.proxy, "fake_llm/connect_proxy.py", NULL);
+    fake_proc_start(&R.proxy2, "fake_llm/connect_proxy.py", NULL);
+    char *a = fake_subst(PROXY_INI, "@FAKE@", R.fake.url);
+    char *b = fake_subst(a, "@PROXY2@", R.proxy2.url);
+    char *c = fake_subst(b, "@PROXY@", R.proxy.url);
     R.h = harness_new(c);
     free(a);
     free(b);
@@ -722,7 +622,7 @@ static void test_proxy_routes(void **state)
     json_decref(reqs);
 
     /* a proxy that is down: the call fails with the transport's error */
-    proc_stop(&R.proxy2);
+    fake_proc_stop(&R.proxy2);
     ask("ai.via_own", &a);
     assert_int_equal(a.err, AT_EIO);
     assert_int_equal(a.attempts, 3); /* network errors are retried */

@@ -1,0 +1,406 @@
+/* ai_letta in a real engine (tests/support/harness: real loader, host, curl
+ * client, timers, SQLite) against the fake Letta server
+ * (tests/fake_letta/fake_letta.py, which refuses a second request to an
+ * agent while one is answered): requests and journal writes for one agent
+ * run one at a time in arrival order, agents of other traders side by side;
+ * a request waiting past its deadline, a cancel, a full queue; the answer's
+ * fields; the agent deleted on the server found again; answers without a
+ * decision are errors naming the step. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "engine.h"
+#include "fake_proc.h"
+#include "harness.h"
+
+static struct {
+    fake_proc fake;
+    harness *h;
+    const at_host *host;
+} R;
+
+static at_instance *instance(const char *name)
+{
+    for (at_instance *in = engine_instances(engine_current()); in; in = in->next) {
+        if (strcmp(in->name, name) == 0) {
+            return in;
+        }
+    }
+    fail_msg("no instance %s", name);
+    return NULL;
+}
+
+static json_t *fake_get(const char *what)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s/%s", R.fake.url, what);
+    char *text = fake_http(R.h, "GET", url, NULL, NULL);
+    json_t *j = json_loads(text, 0, NULL);
+    free(text);
+    assert_true(json_is_array(j));
+    return j;
+}
+
+static void fake_post(const char *what, const char *body)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s/%s", R.fake.url, what);
+    free(fake_http(R.h, "POST", url, body, NULL));
+}
+
+/* ------------------------------------------------------------ calls */
+
+typedef struct answer {
+    int calls, err, attempts;
+    char *error, *content, *reasoning, *model, *finish;
+    int64_t tin, tout;
+    double cost;
+} answer;
+
+static void on_done(void *arg, const at_ai_reply *r)
+{
+    answer *a = arg;
+    a->calls++;
+    a->err = r->err;
+    a->attempts = r->attempts;
+    a->error = r->error ? strdup(r->error) : NULL;
+    a->content = r->content ? strdup(r->content) : NULL;
+    a->reasoning = r->reasoning ? strdup(r->reasoning) : NULL;
+    a->model = r->model ? strdup(r->model) : NULL;
+    a->finish = r->finish_reason ? strdup(r->finish_reason) : NULL;
+    a->tin = r->tokens_in;
+    a->tout = r->tokens_out;
+    a->cost = r->cost_usd;
+}
+
+static void answer_clear(answer *a)
+{
+    free(a->error);
+    free(a->content);
+    free(a->reasoning);
+    free(a->model);
+    free(a->finish);
+    memset(a, 0, sizeof(*a));
+}
+
+static bool answered(void *arg)
+{
+    return ((answer *)arg)->calls > 0;
+}
+
+static const at_ai_ops *ops_of(const char *inst)
+{
+    return instance(inst)->lp.plugin->ops;
+}
+
+/* request() to inst for trader with id, answer by deadline_in_ms (0 none). */
+static int ask(const char *inst, const char *trader, const char *id, int64_t deadline_in_ms,
+               answer *a)
+{
+    static const char *const syms[] = {"BTC-USDT-SWAP", "ETH-USDT-SWAP"};
+    at_ai_request req = {.trader = trader,
+                         .request_id = id,
+                         .system = "Instruments: BTC-USDT-SWAP, ETH-USDT-SWAP. Answer JSON.",
+                         .user = "BTC-USDT-SWAP last 90000; ETH-USDT-SWAP last 3000",
+                         .symbols = syms,
+                         .nsymbols = 2,
+                         .deadline_ms =
+                             deadline_in_ms ? R.host->now_us() / 1000 + deadline_in_ms : 0};
+    memset(a, 0, sizeof(*a));
+    int rc = ops_of(inst)->request(instance(inst)->ctx, &req, on_done, a);
+    assert_int_equal(a->calls, 0); /* never from inside request() */
+    return rc;
+}
+
+static void wait_answer(answer *a)
+{
+    assert_true(harness_run_until(R.h, answered, a, 20000));
+    harness_run_for(R.h, 20); /* a second done would show here */
+    assert_int_equal(a->calls, 1);
+}
+
+static void tell(const char *trader, const char *decision, const char *text)
+{
+    at_ai_feedback fb = {.struct_size = sizeof(fb),
+                         .trader = trader,
+                         .decision_id = decision,
+                         .symbol = "BTC-USDT-SWAP",
+                         .kind = AT_AI_FB_FILLED,
+                         .text = text,
+                         .ts_ms = R.host->now_us() / 1000};
+    ops_of("ai.letta")->feedback(instance("ai.letta")->ctx, &fb);
+}
+
+/* Every request the fake got, in arrival order. */
+static json_t *records(void)
+{
+    return fake_get("_log");
+}
+
+static double rec_num(const json_t *r, const char *k)
+{
+    return json_number_value(json_object_get(r, k));
+}
+
+static const char *rec_str(const json_t *r, const char *k)
+{
+    const char *s = json_string_value(json_object_get(r, k));
+    return s ? s : "";
+}
+
+/* Requests to one agent never overlap; none was refused busy. */
+static void assert_one_at_a_time(const json_t *log)
+{
+    size_t n = json_array_size(log);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a = json_array_get(log, i);
+        assert_int_not_equal(json_integer_value(json_object_get(a, "status")), 409);
+        for (size_t k = i + 1; k < n; k++) {
+            const json_t *b = json_array_get(log, k);
+            if (!rec_str(a, "agent")[0] || strcmp(rec_str(a, "agent"), rec_str(b, "agent")) != 0) {
+                continue;
+            }
+            bool apart =
+                rec_num(a, "t1") <= rec_num(b, "t0") || rec_num(b, "t1") <= rec_num(a, "t0");
+            if (!apart) {
+                fail_msg("%s and %s overlap for %s", rec_str(a, "route"), rec_str(b, "route"),
+                         rec_str(a, "agent"));
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------- fixtures */
+
+static const char INI[] = "[storage.sqlite]\n"
+                          "path = @TMP@/t.db\n"
+                          "[ai.letta]\n"
+                          "base_url = @FAKE@\n"
+                          "model = openai/gpt-4o-mini\n"
+                          "models = beta:deepseek/deepseek-chat\n"
+                          "memory_dir = @TMP@/mem\n"
+                          "price_in = 1\n"
+                          "price_out = 2\n"
+                          "[ai.small]\n"
+                          "module = letta\n"
+                          "base_url = @FAKE@\n"
+                          "model = openai/gpt-4o-mini\n"
+                          "agent_prefix = small-\n"
+                          "memory_dir = @TMP@/mem\n"
+                          "queue_max = 1\n"
+                          "max_retries = 0\n";
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&R, 0, sizeof(R));
+    fake_proc_start(&R.fake, "fake_letta/fake_letta.py", NULL);
+    char *ini = fake_subst(INI, "@FAKE@", R.fake.url);
+    R.h = harness_new(ini);
+    free(ini);
+    assert_non_null(R.h);
+    R.host = harness_host(R.h);
+    char dir[512], path[600];
+    snprintf(dir, sizeof(dir), "%s/mem", harness_tmpdir(R.h));
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof(path), "%s/risk_red_lines.md", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("Never over 3x.\n", f);
+    fclose(f);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (R.h) {
+        harness_free(R.h);
+    }
+    fake_proc_stop(&R.fake);
+    return 0;
+}
+
+/* ---------------------------------------------------------- tests */
+
+/* One agent: its first message is slow; a journal write and a second
+ * message that come meanwhile wait for it, in order. Another trader's agent
+ * goes on at the same time. */
+static void test_one_at_a_time(void **state)
+{
+    (void)state;
+    fake_post("_script", "[{\"case\": \"slow\", \"delay_ms\": 1500}]");
+    answer a1, a2, b1;
+    assert_int_equal(ask("ai.letta", "alpha", "q1", 30000, &a1), AT_OK);
+    harness_run_for(R.h, 300); /* q1's message is in flight (the agent created first) */
+    tell("alpha", "q0", "open_long BTC-USDT-SWAP 0.1 x3: filled 0.33 contracts @ 90000");
+    assert_int_equal(ask("ai.letta", "alpha", "q2", 30000, &a2), AT_OK);
+    assert_int_equal(ask("ai.letta", "beta", "b1", 30000, &b1), AT_OK);
+    wait_answer(&b1);
+    assert_int_equal(a1.calls, 0); /* beta did not wait for alpha */
+    wait_answer(&a1);
+    wait_answer(&a2);
+    harness_run_for(R.h, 200);
+    answer *all[] = {&a1, &a2, &b1};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(all[i]->err, AT_OK);
+        assert_non_null(strstr(all[i]->content, "\"decisions\""));
+    }
+    assert_string_equal(a1.model, "openai/gpt-4o-mini");
+    assert_string_equal(b1.model, "deepseek/deepseek-chat"); /* routed */
+    assert_string_equal(a1.finish, "stop");
+    assert_string_equal(a1.reasoning, "The memory says: trade with the trend, respect the red "
+                                      "lines.");
+    assert_int_equal(a1.tout, 120);
+    assert_true(a1.tin > 0);
+    assert_float_equal(a1.cost, (double)(a1.tin * 1 + a1.tout * 2) / 1e6, 1e-12);
+    json_t *log = records();
+    assert_one_at_a_time(log);
+    /* alpha's order: the slow message, the journal (read, written), the second message */
+    json_t *agents = fake_get("_agents");
+    char alpha[128] = "";
+    size_t i;
+    json_t *r;
+    json_array_foreach(agents, i, r)
+    {
+        if (strcmp(rec_str(r, "name"), "aitrader-alpha") == 0) {
+            snprintf(alpha, sizeof(alpha), "%s", rec_str(r, "id"));
+        }
+    }
+    assert_int_equal(json_array_size(agents), 2); /* each created once */
+    json_decref(agents);
+    char seq[512] = "";
+    json_array_foreach(log, i, r)
+    {
+        if (strcmp(rec_str(r, "agent"), alpha) == 0 && strcmp(rec_str(r, "route"), "create") != 0) {
+            strcat(seq, rec_str(r, "route"));
+            strcat(seq, " ");
+        }
+    }
+    assert_string_equal(seq, "messages block_get block_patch messages ");
+    json_decref(log);
+    answer_clear(&a1);
+    answer_clear(&a2);
+    answer_clear(&b1);
+}
+
+/* A request that waits behind a slow one past its deadline is answered
+ * so; a cancelled one is answered AT_ESTATE; past queue_max a request is
+ * refused at once. */
+static void test_deadline_cancel_full(void **state)
+{
+    (void)state;
+    fake_post("_script", "[{\"case\": \"slow\", \"delay_ms\": 2500}]");
+    answer a1, a2, a3, s1, s2, s3;
+    assert_int_equal(ask("ai.letta", "alpha", "d1", 30000, &a1), AT_OK);
+    assert_int_equal(ask("ai.letta", "alpha", "d2", 1000, &a2), AT_OK);
+    assert_int_equal(ask("ai.letta", "alpha", "d3", 30000, &a3), AT_OK);
+    ops_of("ai.letta")->cancel(instance("ai.letta")->ctx, "d3");
+    harness_run_for(R.h, 20);
+    assert_int_equal(a3.calls, 1);
+    assert_int_equal(a3.err, AT_ESTATE);
+    assert_string_equal(a3.error, "cancelled");
+    wait_answer(&a2);
+    assert_int_equal(a2.err, AT_ETIMEDOUT);
+    assert_string_equal(a2.error, "deadline passed while waiting for the agent's earlier requests "
+                                  "(Letta takes one at a time)");
+    wait_answer(&a1);
+    assert_int_equal(a1.err, AT_OK);
+    /* queue_max = 1: one running, one waiting, the third refused */
+    fake_post("_script", "[{\"case\": \"slow\", \"delay_ms\": 1000}]");
+    assert_int_equal(ask("ai.small", "alpha", "s1", 30000, &s1), AT_OK);
+    harness_run_for(R.h, 300);
+    assert_int_equal(ask("ai.small", "alpha", "s2", 30000, &s2), AT_OK);
+    assert_int_equal(ask("ai.small", "alpha", "s3", 30000, &s3), AT_EAGAIN);
+    wait_answer(&s1);
+    wait_answer(&s2);
+    assert_int_equal(s2.err, AT_OK);
+    json_t *log = records();
+    assert_one_at_a_time(log);
+    json_decref(log);
+    answer_clear(&a1);
+    answer_clear(&a2);
+    answer_clear(&a3);
+    answer_clear(&s1);
+    answer_clear(&s2);
+}
+
+/* What is no decision is an error naming the step; text parts are joined;
+ * an agent deleted on the server is created again within the call. */
+static void test_answers(void **state)
+{
+    (void)state;
+    answer a;
+    struct {
+        const char *script;
+        int err;
+        const char *error, *content;
+    } cases[] = {
+        {"[{\"case\": \"no_assistant\"}]", AT_EIO,
+         "sending the message: the agent stopped without an answer (stop_reason max_steps)", NULL},
+        {"[{\"case\": \"garbage\"}]", AT_EIO,
+         "sending the message: the answer is not JSON: '[' or '{' expected near '<' at line 1 "
+         "column 1",
+         NULL},
+        {"[{\"case\": \"parts\", \"content\": \"{\\\"decisions\\\": []}\"}]", AT_OK, NULL,
+         "{\"decisions\": []}"},
+        {"[{\"case\": \"unknown_types\", \"content\": \"hold everything\"}]", AT_OK, NULL,
+         "hold everything"},
+        {"[{\"case\": \"server_error\", \"repeat\": 3}]", AT_EIO,
+         "sending the message: HTTP 500: Internal Server Error; no retries left", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fake_post("_script", cases[i].script);
+        assert_int_equal(ask("ai.letta", "alpha", "x", 30000, &a), AT_OK);
+        wait_answer(&a);
+        assert_int_equal(a.err, cases[i].err);
+        if (cases[i].error) {
+            assert_string_equal(a.error, cases[i].error);
+        } else {
+            assert_string_equal(a.content, cases[i].content);
+        }
+        answer_clear(&a);
+    }
+    /* the agent is deleted on the server: its message gets a 404, it is
+     * created again and asked again, once */
+    json_t *agents = fake_get("_agents");
+    char gone[128], body[256];
+    snprintf(gone, sizeof(gone), "%s", rec_str(json_array_get(agents, 0), "id"));
+    json_decref(agents);
+    snprintf(body, sizeof(body), "{\"agent_id\": \"%s\"}", gone);
+    fake_post("_drop", body);
+    assert_int_equal(ask("ai.letta", "alpha", "y", 30000, &a), AT_OK);
+    wait_answer(&a);
+    assert_int_equal(a.err, AT_OK);
+    answer_clear(&a);
+    agents = fake_get("_agents");
+    assert_int_equal(json_array_size(agents), 1);
+    assert_string_not_equal(rec_str(json_array_get(agents, 0), "id"), gone);
+    /* with every block: the memory file, the system prompt, the journal */
+    json_t *blocks = json_object_get(json_array_get(agents, 0), "blocks");
+    assert_int_equal(json_array_size(blocks), 3);
+    assert_string_equal(rec_str(json_array_get(blocks, 0), "value"), "Never over 3x.\n");
+    json_decref(agents);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_one_at_a_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_cancel_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
