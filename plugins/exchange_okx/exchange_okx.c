@@ -13,6 +13,7 @@
 
 static const char *const TD_MODES[] = {"cross", "isolated", NULL};
 static const char *const BOOK_CHANNELS[] = {"books", "books5", NULL};
+static const char *const REPLAY_AT[] = {"start", "recorded", NULL}; /* okx_replay_at */
 
 #define F(name, type, def, flags, member, lo, hi, enums, desc)                                     \
     {                                                                                              \
@@ -48,13 +49,20 @@ static const at_cfg_field schema[] = {
     F("timeout", AT_CFG_DURATION, "10s", AT_CFG_RANGE, timeout_ms, 500, 120000, NULL,
       "REST request timeout"),
     F("instruments_file", AT_CFG_STR, NULL, 0, instruments_file, 0, 0, NULL,
-      "a saved /api/v5/public/instruments?instType=SWAP answer to use instead of asking OKX"),
+      "a saved /api/v5/public/instruments?instType=SWAP answer, or a recording carrying one "
+      "(instruments: line), to use instead of asking OKX"),
     F("record", AT_CFG_STR, NULL, 0, record, 0, 0, NULL,
-      "append every public/business frame received to this file (\"<unix s>: <frame>\" lines)"),
+      "append every public/business frame received to this file (\"<unix s>: <frame>\" lines, "
+      "after an \"instruments: <list>\" line)"),
     F("replay", AT_CFG_STR, NULL, 0, replay, 0, 0, NULL,
-      "play this recording instead of connecting (market data only; no API keys)"),
+      "play this recording instead of connecting (market data only; no API keys; instruments from "
+      "its instruments: line unless instruments_file is set)"),
     F("replay_speed", AT_CFG_DOUBLE, "1", AT_CFG_RANGE, replay_speed, 0, 1e6, NULL,
       "pace of the replay: 1 = as recorded, 10 = ten times faster, 0 = as fast as possible"),
+    F("replay_at", AT_CFG_ENUM, "start", 0, replay_at, 0, 0, REPLAY_AT,
+      "start = frames at their offsets from the first one, from the replay's start (paced by "
+      "replay_speed); recorded = each frame when the core clock reaches its recorded time, to the "
+      "microsecond (replay_speed 1)"),
     F("proxy", AT_CFG_STR, NULL, 0, proxy, 0, 0, NULL,
       "http://host:port for this instance's REST and WebSockets; none = direct; unset = [core] "
       "proxy"),
@@ -258,6 +266,7 @@ static void destroy(void *ctx)
     okx_ctx *c = ctx;
     okx_insts_free(c->insts);
     free(c->watch);
+    free(c->rec_insts);
     free(c->md);
     free(c->msg);
 }

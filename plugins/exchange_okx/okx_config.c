@@ -305,6 +305,15 @@ int okx_config_check(const okx_ctx *c, const char **key, char *why, size_t whyle
         return bad(key, "record", why, whylen,
                    "replay plays market data only: remove record from this instance");
     }
+    if (c->replay_at == OKX_REPLAY_AT_RECORDED && !c->replay) {
+        return bad(key, "replay_at", why, whylen,
+                   "replay_at = recorded times a replay: set replay = FILE or remove replay_at");
+    }
+    if (c->replay_at == OKX_REPLAY_AT_RECORDED && c->replay_speed != 1) {
+        return bad(key, "replay_speed", why, whylen,
+                   "replay_at = recorded plays each frame at its recorded time: replay_speed "
+                   "must be 1 (remove it)");
+    }
     if (!at_proxy_valid(c->proxy)) { /* not echoed: it may carry a password */
         return bad(key, "proxy", why, whylen,
                    "expected http://host:port (or http://user:password@host:port, or none)");

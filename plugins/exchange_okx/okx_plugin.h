@@ -49,6 +49,12 @@ typedef struct okx_watch {
  * refusal. */
 typedef enum okx_warn_kind { OKX_WARN_ACCOUNT, OKX_WARN_ORDERS, OKX_WARN_KINDS } okx_warn_kind;
 
+/* replay_at: when a replayed frame is played. */
+typedef enum okx_replay_at {
+    OKX_REPLAY_AT_START = 0, /* its offset from the first frame, after the replay's start */
+    OKX_REPLAY_AT_RECORDED,  /* when the core clock reaches its recorded receive time */
+} okx_replay_at;
+
 typedef struct okx_ctx okx_ctx;
 typedef struct okx_player okx_player;
 struct okx_known;
@@ -74,7 +80,8 @@ struct okx_ctx {
     const char *replay;           /* play this recording instead of the public feed */
     const char *record;           /* append the received market frames here */
     double replay_speed;          /* 1 = recorded pace, 0 = as fast as possible */
-    const char *proxy;            /* NULL = [core] proxy, "none" = direct */
+    int replay_at;     /* okx_replay_at: frames relative to the start, or at their times */
+    const char *proxy; /* NULL = [core] proxy, "none" = direct */
 
     /* state */
     okx_rest *rest;
@@ -128,6 +135,7 @@ struct okx_ctx {
     FILE *rec;
     at_timer *rec_flush;
     bool rec_failed;
+    char *rec_insts; /* the instruments: line's document, until the recording is open */
 
     /* exchange_paper runs this same code against an in-process venue: no
      * WebSockets; private pushes come through okx_account_on_private. */

@@ -1,11 +1,13 @@
 /* The instance state shown by /api/health and published as STATUS, from the
  * connections (exchange_okx) or the market data seen (exchange_paper). */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "okx_plugin.h"
+#include "okx_replay.h"
 
 const char *okx_jstr(const json_t *o, const char *k)
 {
@@ -227,6 +229,18 @@ static void retry_instruments(void *arg)
     load_instruments(c);
 }
 
+/* The list is in c->insts: resolve the configured instruments, record the
+ * list when recording, go on. */
+static void instruments_in(okx_ctx *c, const okx_reply *r)
+{
+    if (okx_watch_resolve(c) != AT_OK) {
+        c->h->set_state(c->inst, AT_STATE_DOWN, "out of memory resolving instruments");
+        return;
+    }
+    okx_record_instruments(c, r);
+    c->insts_ready(c, r);
+}
+
 static void on_instruments(void *arg, const okx_reply *r)
 {
     okx_ctx *c = arg;
@@ -237,42 +251,78 @@ static void on_instruments(void *arg, const okx_reply *r)
         c->retry = c->h->timer_add(c->inst, 5000, 0, retry_instruments, c);
         return;
     }
-    if (okx_watch_resolve(c) != AT_OK) {
-        c->h->set_state(c->inst, AT_STATE_DOWN, "out of memory resolving instruments");
-        return;
+    instruments_in(c, r);
+}
+
+static void rest_instruments(okx_ctx *c)
+{
+    if (okx_rest_get(c->insts_rest, "/api/v5/public/instruments", "instType=SWAP", false,
+                     on_instruments, c) != AT_OK) {
+        c->h->log(c->inst, AT_LOG_ERROR, "instruments: request could not be queued");
     }
-    c->insts_ready(c, r);
 }
 
 /* instruments_file: the same answer, saved (e.g. curl
- * 'https://www.okx.com/api/v5/public/instruments?instType=SWAP'). Read at
- * once; a file that cannot be used stops the start with the reason. */
+ * 'https://www.okx.com/api/v5/public/instruments?instType=SWAP'), or a
+ * recording carrying one (its last instruments: line before the first
+ * frame, okx_replay.h); without instruments_file a replay's own recording,
+ * when it carries one (else OKX is asked, as live). Read at once; a file
+ * that cannot be used stops the start with the reason. */
 static void file_instruments(void *arg)
 {
     okx_ctx *c = arg;
     c->retry = NULL;
-    json_error_t je;
-    json_t *root = json_load_file(c->instruments_file, 0, &je);
-    const char *code = root ? json_string_value(json_object_get(root, "code")) : NULL;
-    json_t *data = root ? json_object_get(root, "data") : NULL;
-    char err[320];
-    if (!root) {
-        snprintf(err, sizeof(err), "instruments_file %s:%d: %s", c->instruments_file, je.line,
-                 je.text);
-    } else if (!code || strcmp(code, "0") != 0 || !json_is_array(data)) {
+    const char *path = c->instruments_file ? c->instruments_file : c->replay;
+    const char *key = c->instruments_file ? "instruments_file" : "replay";
+    json_t *root = NULL;
+    uint64_t line = 0;
+    okx_rec_kind first = OKX_REC_SKIP;
+    char err[400], rerr[360];
+    int rc = okx_rec_instruments(path, &root, &line, &first, rerr, sizeof(rerr));
+    if (rc == AT_ENOENT && !c->instruments_file) {
+        c->h->log(c->inst, AT_LOG_INFO,
+                  "replay %s has no instruments: line before its first frame: asking OKX for "
+                  "the instrument list",
+                  path);
+        rest_instruments(c);
+        return;
+    }
+    if (rc == AT_ENOENT && first == OKX_REC_TIMED) {
         snprintf(err, sizeof(err),
-                 "instruments_file %s: not an OKX /public/instruments answer "
-                 "({\"code\":\"0\",\"data\":[…]})",
-                 c->instruments_file);
+                 "instruments_file %s: a recording without an instruments: line before its first "
+                 "frame (record it again with this version, or give a saved /public/instruments "
+                 "answer)",
+                 path);
+    } else if (rc == AT_ENOENT) { /* not a recording: the answer itself */
+        json_error_t je;
+        root = json_load_file(path, 0, &je);
+        const char *code = root ? json_string_value(json_object_get(root, "code")) : NULL;
+        if (!root) {
+            snprintf(err, sizeof(err), "instruments_file %s:%d: %s", path, je.line, je.text);
+        } else if (!code || strcmp(code, "0") != 0 ||
+                   !json_is_array(json_object_get(root, "data"))) {
+            snprintf(err, sizeof(err),
+                     "instruments_file %s: not an OKX /public/instruments answer "
+                     "({\"code\":\"0\",\"data\":[…]}) nor a recording with an instruments: "
+                     "line",
+                     path);
+        } else {
+            rc = AT_OK;
+        }
+    } else if (rc != AT_OK) {
+        snprintf(err, sizeof(err), "%s %s", key, rerr); /* rerr names the file (and line) */
     } else {
-        okx_reply r = {
-            .err = AT_OK, .http = 200, .code = "0", .msg = "", .data = data, .root = root};
+        c->h->log(c->inst, AT_LOG_INFO, "instrument list from %s:%" PRIu64, path, line);
+    }
+    if (rc == AT_OK) {
+        okx_reply r = {.err = AT_OK,
+                       .http = 200,
+                       .code = "0",
+                       .msg = "",
+                       .data = json_object_get(root, "data"),
+                       .root = root};
         if (okx_insts_from_reply(c, &r, err, sizeof(err)) == AT_OK) {
-            if (okx_watch_resolve(c) != AT_OK) {
-                c->h->set_state(c->inst, AT_STATE_DOWN, "out of memory resolving instruments");
-            } else {
-                c->insts_ready(c, &r);
-            }
+            instruments_in(c, &r);
             json_decref(root);
             return;
         }
@@ -284,15 +334,12 @@ static void file_instruments(void *arg)
 
 static void load_instruments(okx_ctx *c)
 {
-    if (c->instruments_file) {
+    if (c->instruments_file || c->replay) {
         /* Not inside start: the ready callback runs from the loop as for REST. */
         c->retry = c->h->timer_add(c->inst, 0, 0, file_instruments, c);
         return;
     }
-    if (okx_rest_get(c->insts_rest, "/api/v5/public/instruments", "instType=SWAP", false,
-                     on_instruments, c) != AT_OK) {
-        c->h->log(c->inst, AT_LOG_ERROR, "instruments: request could not be queued");
-    }
+    rest_instruments(c);
 }
 
 void okx_load_instruments(okx_ctx *c, okx_rest *rest, void (*ready)(okx_ctx *c, const okx_reply *r))

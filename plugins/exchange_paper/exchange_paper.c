@@ -37,7 +37,9 @@ static const at_cfg_field schema[] = {
     F("timeout", AT_CFG_DURATION, "10s", AT_CFG_RANGE, okx.timeout_ms, 500, 120000, NULL,
       "timeout of the instrument list request"),
     F("instruments_file", AT_CFG_STR, NULL, 0, okx.instruments_file, 0, 0, NULL,
-      "a saved /api/v5/public/instruments?instType=SWAP answer to use instead of asking OKX"),
+      "a saved /api/v5/public/instruments?instType=SWAP answer, or a recording of exchange_okx "
+      "carrying one (its instruments: line: the replayed one, fully offline), to use instead of "
+      "asking OKX"),
     F("reset", AT_CFG_BOOL, "false", 0, reset, 0, 0, NULL,
       "start the account again from balance: the stored state is set aside in audit_log (remove "
       "it again afterwards, or every start begins afresh)"),

@@ -269,6 +269,16 @@ static void test_okx_replay_combinations(void **state)
     refused(&OKX, "instruments_file =", "instruments_file", "empty path");
     refused(&OKX, "record = /x.json\ninstruments_file = /x.json", "record",
             "is the instruments_file");
+    /* replay_at = recorded: frames at their recorded times, so no speed */
+    ok(&OKX, "replay = /r.txt\nreplay_at = recorded");
+    ok(&OKX, "replay = /r.txt\nreplay_at = recorded\nreplay_speed = 1");
+    ok(&OKX, "replay = /r.txt\nreplay_at = start\nreplay_speed = 0");
+    refused(&OKX, "replay = /r.txt\nreplay_at = recorded\nreplay_speed = 0", "replay_speed",
+            "replay_at = recorded plays each frame at its recorded time: replay_speed must be 1");
+    refused(&OKX, "replay = /r.txt\nreplay_at = recorded\nreplay_speed = 10", "replay_speed",
+            "replay_speed must be 1");
+    refused(&OKX, "replay_at = recorded", "replay_at",
+            "replay_at = recorded times a replay: set replay = FILE or remove replay_at");
 }
 
 static void test_okx_lists(void **state)

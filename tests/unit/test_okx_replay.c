@@ -2,7 +2,9 @@
  * public WebSocket read through it into okx_md: every received frame is
  * found, none is unreadable. The whole cryptofeed recording (2022-05-13,
  * ../shared/data/okx_ws_cryptofeed) when present, and always its 52-frame
- * slice in tests/data; the Tardis JSONL samples (frames without times). */
+ * slice in tests/data; the Tardis JSONL samples (frames without times); the
+ * receive time in exact microseconds; the instrument list a recording
+ * carries (okx_rec_instruments). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "okx_replay.h"
@@ -64,6 +67,129 @@ static void test_lines(void **state)
             fail_msg("line %zu should be skipped: '%s'", i, skip[i]);
         }
     }
+}
+
+static okx_rec_kind rec_us(const char *line, int64_t *us)
+{
+    const char *f = NULL;
+    size_t n = 0;
+    return okx_rec_line_us(line, strlen(line), us, &f, &n);
+}
+
+/* The receive time in exact microseconds (replay_at = recorded plays by it):
+ * no double in between, digits past the sixth rounded to the nearest. */
+static void test_lines_us(void **state)
+{
+    int64_t us = -1;
+    assert_int_equal(rec_us("1700000000.000001: pong", &us), OKX_REC_TIMED);
+    assert_int_equal(us, 1700000000000001LL);
+    assert_int_equal(rec_us("1799999999.999999: pong", &us), OKX_REC_TIMED);
+    assert_int_equal(us, 1799999999999999LL);
+    assert_int_equal(rec_us("1700000001: {}", &us), OKX_REC_TIMED);
+    assert_int_equal(us, 1700000001000000LL);
+    assert_int_equal(rec_us("1700000000.5: {}", &us), OKX_REC_TIMED);
+    assert_int_equal(us, 1700000000500000LL);
+    assert_int_equal(rec_us("1652459225.5037491: {}", &us), OKX_REC_TIMED); /* cryptofeed's 7 */
+    assert_int_equal(us, 1652459225503749LL);
+    assert_int_equal(rec_us("1652459225.5037495: {}", &us), OKX_REC_TIMED);
+    assert_int_equal(us, 1652459225503750LL);
+    assert_int_equal(rec_us("1699999999.99999951: {}", &us), OKX_REC_TIMED); /* carries */
+    assert_int_equal(us, 1700000000000000LL);
+    us = 7;
+    assert_int_equal(rec_us("{\"arg\":{}}", &us), OKX_REC_UNTIMED);
+    assert_int_equal(us, 7); /* left alone */
+    /* The recording's instrument list is not a frame: the player skips it. */
+    double ts;
+    char f[64];
+    assert_int_equal(rec_us("instruments: {\"code\":\"0\",\"data\":[]}", &us), OKX_REC_SKIP);
+    assert_int_equal(rec("instruments: {\"code\":\"0\",\"data\":[]}", &ts, f, sizeof(f)),
+                     OKX_REC_SKIP);
+}
+
+static char *tmp_file(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof(path), "/tmp/at-okx-rec-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+typedef struct insts_read {
+    int rc;
+    json_t *doc;
+    uint64_t line;
+    okx_rec_kind first;
+    char err[400];
+} insts_read;
+
+static insts_read read_insts(const char *text)
+{
+    insts_read r;
+    char *path = tmp_file(text);
+    r.rc = okx_rec_instruments(path, &r.doc, &r.line, &r.first, r.err, sizeof(r.err));
+    unlink(path);
+    return r;
+}
+
+/* The instrument list of a recording: the last instruments: line before
+ * the first frame; one that is not an answer is refused with file:line. */
+static void test_rec_instruments(void **state)
+{
+    insts_read r = read_insts("instruments: {\"code\":\"0\",\"data\":[{\"instId\":\"A\"}]}\n"
+                              "\n"
+                              "instruments: {\"code\":\"0\",\"data\":[{\"instId\":\"B\"}]}\r\n"
+                              "1700000000.000001: {\"event\":\"subscribe\"}\n"
+                              "instruments: {\"code\":\"0\",\"data\":[{\"instId\":\"C\"}]}\n"
+                              "instruments: not read: after the first frame\n");
+    assert_int_equal(r.rc, AT_OK);
+    assert_int_equal(r.line, 3);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r.doc, "data"), 0), "instId")),
+                        "B");
+    json_decref(r.doc);
+
+    /* none: what came first says what the file is */
+    r = read_insts("wss://x <-> 1\n1700000000.000001: {}\n");
+    assert_int_equal(r.rc, AT_ENOENT);
+    assert_null(r.doc);
+    assert_int_equal(r.first, OKX_REC_TIMED);
+    r = read_insts("{\n \"code\": \"0\",\n \"data\": []\n}\n"); /* a saved answer */
+    assert_int_equal(r.rc, AT_ENOENT);
+    assert_int_equal(r.first, OKX_REC_UNTIMED);
+    r = read_insts("");
+    assert_int_equal(r.rc, AT_ENOENT);
+    assert_int_equal(r.first, OKX_REC_SKIP);
+
+    /* malformed: refused with the file and the line, even before a good one */
+    const char *bad[][2] = {
+        {"\ninstruments: {\"code\":\"0\",\"data\":[\ninstruments: {\"code\":\"0\",\"data\":[]}\n",
+         ":2: instruments: "},
+        {"instruments: {\"code\":\"51000\",\"data\":[]}\n",
+         ":1: instruments: not an OKX /public/instruments answer"},
+        {"instruments: {\"code\":\"0\",\"data\":{}}\n",
+         ":1: instruments: not an OKX /public/instruments answer"},
+        {"instruments: \n", ":1: instruments: "},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *path = tmp_file(bad[i][0]);
+        char want[128];
+        snprintf(want, sizeof(want), "%s%s", path, bad[i][1]);
+        r.rc = okx_rec_instruments(path, &r.doc, &r.line, &r.first, r.err, sizeof(r.err));
+        unlink(path);
+        assert_int_equal(r.rc, AT_EINVAL);
+        assert_null(r.doc);
+        if (strncmp(r.err, want, strlen(want)) != 0) {
+            fail_msg("case %zu: '%s' does not start with '%s'", i, r.err, want);
+        }
+    }
+    assert_int_equal(
+        okx_rec_instruments("/nowhere/rec.txt", &r.doc, &r.line, &r.first, r.err, sizeof(r.err)),
+        AT_EIO);
+    assert_string_equal(r.err, "/nowhere/rec.txt: No such file or directory");
 }
 
 #define RECORDING "/work/shared/data/okx_ws_cryptofeed/OKX.ws.1.0.txt"
@@ -168,10 +294,9 @@ static void test_tardis_jsonl(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lines),
-        cmocka_unit_test(test_real_recording),
-        cmocka_unit_test(test_slice),
-        cmocka_unit_test(test_tardis_jsonl),
+        cmocka_unit_test(test_lines),           cmocka_unit_test(test_lines_us),
+        cmocka_unit_test(test_rec_instruments), cmocka_unit_test(test_real_recording),
+        cmocka_unit_test(test_slice),           cmocka_unit_test(test_tardis_jsonl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
