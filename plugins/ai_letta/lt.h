@@ -69,8 +69,9 @@ char *lt_body_agent(const char *name, const char *model, const char *embedding, 
                     const lt_block *blocks, size_t n);
 /* POST /v1/agents/{id}/messages: one user message. */
 char *lt_body_message(const char *user);
-/* PATCH …/core-memory/blocks/{label}: {"value": …}. */
-char *lt_body_value(const char *value);
+/* PATCH …/core-memory/blocks/{label}: {"value": …, "limit": …} (the
+ * limit too: a system prompt or block_limit may have grown). */
+char *lt_body_value(const char *value, int64_t limit);
 /* POST /v1/blocks/ (CreateBlock). */
 char *lt_body_block(const lt_block *b);
 

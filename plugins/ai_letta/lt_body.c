@@ -56,9 +56,9 @@ char *lt_body_message(const char *user)
     return dump(json_pack("{s:[{s:s, s:s}]}", "messages", "role", "user", "content", user));
 }
 
-char *lt_body_value(const char *value)
+char *lt_body_value(const char *value, int64_t limit)
 {
-    return dump(json_pack("{s:s}", "value", value));
+    return dump(json_pack("{s:s, s:I}", "value", value, "limit", (json_int_t)limit));
 }
 
 char *lt_body_block(const lt_block *b)

@@ -45,8 +45,8 @@ bool lt_file_fits(lt_job *j, const lt_file *f)
         return true;
     }
     char said[512];
-    snprintf(said, sizeof(said), "%s.md: %" PRId64 " characters, over block_limit %" PRId64,
-             f->label, chars(f->value), L->cfg.block_limit);
+    snprintf(said, sizeof(said), "%s/%s.*: %" PRId64 " characters, over block_limit %" PRId64,
+             L->memory_dir, f->label, chars(f->value), L->cfg.block_limit);
     if (strcmp(said, L->files_said) != 0) {
         L->h->log(L->inst, AT_LOG_WARN, "memory files: %s: not synced", said);
         snprintf(L->files_said, sizeof(L->files_said), "%s", said);
@@ -157,7 +157,7 @@ static void put_block(lt_job *j, const char *label, const char *value)
     }
     char *body;
     if (lt_known_of(a, label)) {
-        body = lt_body_value(value);
+        body = lt_body_value(value, limit_of(a->L, label, value));
         char path[LT_ID_MAX + LT_LABEL_MAX + 64];
         snprintf(path, sizeof(path), "/v1/agents/%s/core-memory/blocks/%s", a->id, label);
         if (body) {

@@ -228,7 +228,7 @@ d = json.load(open("flog.json"))
 assert d[0]["body"]["label"] == "market_regime" and d[0]["body"]["value"].startswith("BTC: range"), d[0]
 assert d[0]["body"]["read_only"] is True, d[0]
 assert d[1]["path"] == "/v1/agents/%s/core-memory/blocks/attach/%s" % (d[1]["agent"], d[0]["block"]), d[1]["path"]
-assert d[2]["body"] == {"value": open(sys.argv[1] + "/mem/risk_red_lines.md").read()}, d[2]["body"]
+assert d[2]["body"] == {"value": open(sys.argv[1] + "/mem/risk_red_lines.md").read(), "limit": 20000}, d[2]["body"]
 assert d[2]["path"] == "/v1/agents/%s/core-memory/blocks/risk_red_lines" % d[2]["agent"], d[2]["path"]
 PY
 check "the agent has the new block" [ "$(fagents && j fagents.json '[b["value"] for a in d for b in a["blocks"] if b["label"] == "market_regime"]')" = "['BTC: range-bound between 88k and 95k.\n']" ]

@@ -408,8 +408,8 @@ static void test_bodies(void **state)
     assert_string_equal(
         b, "{\"messages\":[{\"role\":\"user\",\"content\":\"BTC \\\"quoted\\\"\\n\"}]}");
     free(b);
-    b = lt_body_value("v");
-    assert_string_equal(b, "{\"value\":\"v\"}");
+    b = lt_body_value("v", 8000);
+    assert_string_equal(b, "{\"value\":\"v\",\"limit\":8000}");
     free(b);
     assert_null(lt_body_message("\xff not utf-8"));
 }
