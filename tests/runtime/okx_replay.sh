@@ -3,6 +3,10 @@
 # gone replays the recording offline (instruments from a saved file): the
 # same TICKER events in the same order, the same final books, and
 # exchange_paper trades on the replayed market at the recorded book prices.
+# The recording carries its instrument list (an instruments: line), so a
+# replay needs no network at all: with replay_at = recorded each frame is
+# played when the clock reaches its recorded time, for a paper venue whose
+# instruments come from the recording too.
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
@@ -41,8 +45,21 @@ done
 kill -TERM "$ENGINE"; wait_exit "$ENGINE"
 check "recording engine stops cleanly" [ "$RT_RC" = 0 ]
 check "says where it records" contains record.out "recording the market frames to $RT_TMP/rec.txt"
-frames=$(wc -l <rec.txt)
-check "frames recorded, one a line with its time ($frames)" [ "$(grep -cE '^[0-9]+\.[0-9]{6}: [{p]' rec.txt)" = "$frames" ]
+frames=$(grep -cE '^[0-9]+\.[0-9]{6}: [{p]' rec.txt)
+check "frames recorded, one a line with its time ($frames)" [ "$frames" -gt 40 ]
+check "the instrument list first, once (one load), then only frames" \
+  [ "$(head -c 13 rec.txt)" = "instruments: " -a "$(grep -c '^instruments: ' rec.txt)" = 1 \
+    -a "$(wc -l <rec.txt)" = $((frames + 1)) ]
+check "the list holds the followed instruments' rows as okx-sim sent them" python3 - <<'PY'
+import json
+line = open("rec.txt").readline()
+doc = json.loads(line[len("instruments: "):])
+rows = {r["instId"]: r for r in json.load(open("inst.json"))["data"]}
+got = doc["data"]
+assert doc["code"] == "0", doc["code"]
+assert sorted(r["instId"] for r in got) == ["BTC-USDT-SWAP", "ETH-USDT-SWAP"], got
+assert all(r == rows[r["instId"]] for r in got)
+PY
 check "books and tickers in the recording" grep -q '"channel":"books"' rec.txt
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
 
@@ -137,4 +154,92 @@ ENGINE=$!; RT_PIDS+=("$ENGINE")
 wait_exit "$ENGINE"
 check "a missing recording is refused at start" [ "$RT_RC" != 0 ]
 check "naming the file" contains bad2.out "replay: cannot read $RT_TMP/nothere.rec: No such file or directory"
+sed -i "s#^replay = .*#replay = $RT_TMP/rec.txt#; \$a replay_at = recorded\nreplay_speed = 0" bad.ini
+rc=0; "$AITRADER" check-config -c bad.ini >bad3.out 2>&1 || rc=$?
+check "replay_at = recorded with another speed is refused by check-config" [ "$rc" = 2 ]
+check "at the file and line of replay_speed" \
+  contains bad3.out "bad.ini:$(grep -n '^replay_speed' bad.ini | cut -d: -f1): [exchange.okx_data] replay_speed: replay_at = recorded plays each frame at its recorded time"
+
+# --- 5. offline, nothing but the recording: replay_at = recorded, paper ------
+# The recording's frames moved (all by one offset, to the microsecond) to
+# start 5 s from now, so on the real clock they are still to come: each
+# must wait for its time. Both instances take their instruments from the
+# recording; every URL is a closed port.
+python3 - "$frames" <<'PY'
+import sys, time
+out, first, last, n = [], None, None, 0
+shift = None
+for line in open("rec.txt"):
+    head, sep, rest = line.partition(": ")
+    if line.startswith("instruments: "):
+        out.append(line)
+        continue
+    sec, frac = head.split(".")
+    us = int(sec) * 1000000 + int(frac)
+    if shift is None:
+        shift = int(time.time() * 1e6) + 5000000 - us
+    us += shift
+    first = us if first is None else first
+    last = us
+    n += 1
+    out.append("%d.%06d: %s" % (us // 1000000, us % 1000000, rest))
+assert n == int(sys.argv[1]), (n, sys.argv[1])
+open("rec-at.txt", "w").writelines(out)
+open("rec-at.times", "w").write("%d %d\n" % (first, last))
+PY
+read -r first_us last_us <rec-at.times
+cat >offline.ini <<EOF2
+[core]
+plugin_dir = $TEST_PLUGINS
+data_dir = $RT_TMP/data5
+[storage.sqlite]
+path = $RT_TMP/data5/engine.db
+[exchange.okx_data]
+module = okx
+rest_url = http://127.0.0.1:9
+instruments = BTC, ETH
+replay = $RT_TMP/rec-at.txt
+replay_at = recorded
+[exchange.paper]
+market = exchange.okx_data
+rest_url = http://127.0.0.1:9
+instruments_file = $RT_TMP/rec-at.txt
+instruments = BTC
+balance = 1000
+[source.driver]
+log_file = $RT_TMP/offline.log
+intent_file = $RT_TMP/intents5.txt
+EOF2
+touch intents5.txt
+"$AITRADER" run -c offline.ini >offline.out 2>&1 &
+ENGINE=$!; RT_PIDS+=("$ENGINE")
+wait_log offline.out "exchange.paper: state up" 30
+check "the replay took its instruments from the recording" \
+  contains offline.out "exchange.okx_data: instrument list from $RT_TMP/rec-at.txt:1"
+check "and so did the paper venue" \
+  contains offline.out "exchange.paper: instrument list from $RT_TMP/rec-at.txt:1"
+check "played at the recorded times" contains offline.out "replaying $RT_TMP/rec-at.txt at the recorded times"
+echo "op=place account=exchange.paper inst=BTC-USDT-SWAP side=buy type=market sz=1 id=ra-1" >>intents5.txt
+wait_log offline.log "FILL exchange.paper BTC-USDT-SWAP cl=ra1" 10
+px=$(sed -n 's/^FILL exchange.paper BTC-USDT-SWAP cl=ra1 px=\([0-9.]*\) .*/\1/p' offline.log | head -1)
+check "paper market order filled at a best ask that was live ($px)" grep -q "^BOOK BTC-USDT-SWAP .* ask0=$px\$" live.log
+wait_log offline.out "replay of $RT_TMP/rec-at.txt finished: $frames frames played" 20
+kill -TERM "$ENGINE"; wait_exit "$ENGINE"
+check "offline engine stops cleanly" [ "$RT_RC" = 0 ]
+check "nothing asked of the network" lacks offline.out "retrying in 5 s"
+# Log times are the wall clock's, in milliseconds: the venue saw its first
+# price no earlier than the first frame's time, the replay ended no earlier
+# than the last one's (and not seconds late).
+logged_us() { # logged_us TEXT: the time of the first log line holding TEXT
+  grep -F -- "$1" offline.out | head -1 | cut -d' ' -f1 |
+    python3 -c 'import sys, datetime; t = sys.stdin.read().strip(); print(int(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000) * 1000)'
+}
+up_us=$(logged_us "exchange.paper: state up")
+done_us=$(logged_us "replay of $RT_TMP/rec-at.txt finished")
+check "no price before the first frame's recorded time" [ "$up_us" -ge $((first_us / 1000 * 1000)) ]
+check "the last frame not before its recorded time" [ "$done_us" -ge $((last_us / 1000 * 1000)) ]
+check "nor long after it" [ "$done_us" -le $((last_us + 3000000)) ]
+grep '^TICKER' offline.log >offline.tickers
+check "the live tickers, in order, are what the offline replay published" \
+  [ "$(head -n "$(wc -l <live.tickers)" offline.tickers | md5sum)" = "$(md5sum <live.tickers)" ]
 rt_finish
