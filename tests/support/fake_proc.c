@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine.h"
+
 void fake_proc_start(fake_proc *p, const char *script, const char *const *args)
 {
     int out[2], in[2];
@@ -110,4 +112,54 @@ char *fake_subst(const char *text, const char *from, const char *to)
         out = next;
     }
     return out;
+}
+
+at_instance *fake_instance(const char *name)
+{
+    for (at_instance *in = engine_instances(engine_current()); in; in = in->next) {
+        if (strcmp(in->name, name) == 0) {
+            return in;
+        }
+    }
+    fail_msg("no instance %s", name);
+    return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+void ai_answer_done(void *arg, const at_ai_reply *r)
+{
+    ai_answer *a = arg;
+    a->calls++;
+    a->err = r->err;
+    a->error = dup_or_null(r->error);
+    a->content = dup_or_null(r->content);
+    a->reasoning = dup_or_null(r->reasoning);
+    a->refusal = dup_or_null(r->refusal);
+    a->model = dup_or_null(r->model);
+    a->finish = dup_or_null(r->finish_reason);
+    a->tin = r->tokens_in;
+    a->tout = r->tokens_out;
+    a->cost = r->cost_usd;
+    a->latency_ms = r->latency_ms;
+    a->attempts = r->attempts;
+}
+
+void ai_answer_clear(ai_answer *a)
+{
+    free(a->error);
+    free(a->content);
+    free(a->reasoning);
+    free(a->refusal);
+    free(a->model);
+    free(a->finish);
+    memset(a, 0, sizeof(*a));
+}
+
+bool ai_answer_came(void *arg)
+{
+    return ((ai_answer *)arg)->calls > 0;
 }

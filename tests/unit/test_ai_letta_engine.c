@@ -30,17 +30,6 @@ static struct {
     const at_host *host;
 } R;
 
-static at_instance *instance(const char *name)
-{
-    for (at_instance *in = engine_instances(engine_current()); in; in = in->next) {
-        if (strcmp(in->name, name) == 0) {
-            return in;
-        }
-    }
-    fail_msg("no instance %s", name);
-    return NULL;
-}
-
 static json_t *fake_get(const char *what)
 {
     char url[256];
@@ -61,52 +50,14 @@ static void fake_post(const char *what, const char *body)
 
 /* ------------------------------------------------------------ calls */
 
-typedef struct answer {
-    int calls, err, attempts;
-    char *error, *content, *reasoning, *model, *finish;
-    int64_t tin, tout;
-    double cost;
-} answer;
-
-static void on_done(void *arg, const at_ai_reply *r)
-{
-    answer *a = arg;
-    a->calls++;
-    a->err = r->err;
-    a->attempts = r->attempts;
-    a->error = r->error ? strdup(r->error) : NULL;
-    a->content = r->content ? strdup(r->content) : NULL;
-    a->reasoning = r->reasoning ? strdup(r->reasoning) : NULL;
-    a->model = r->model ? strdup(r->model) : NULL;
-    a->finish = r->finish_reason ? strdup(r->finish_reason) : NULL;
-    a->tin = r->tokens_in;
-    a->tout = r->tokens_out;
-    a->cost = r->cost_usd;
-}
-
-static void answer_clear(answer *a)
-{
-    free(a->error);
-    free(a->content);
-    free(a->reasoning);
-    free(a->model);
-    free(a->finish);
-    memset(a, 0, sizeof(*a));
-}
-
-static bool answered(void *arg)
-{
-    return ((answer *)arg)->calls > 0;
-}
-
 static const at_ai_ops *ops_of(const char *inst)
 {
-    return instance(inst)->lp.plugin->ops;
+    return fake_instance(inst)->lp.plugin->ops;
 }
 
 /* request() to inst for trader with id, answer by deadline_in_ms (0 none). */
 static int ask(const char *inst, const char *trader, const char *id, int64_t deadline_in_ms,
-               answer *a)
+               ai_answer *a)
 {
     static const char *const syms[] = {"BTC-USDT-SWAP", "ETH-USDT-SWAP"};
     at_ai_request req = {.trader = trader,
@@ -118,14 +69,14 @@ static int ask(const char *inst, const char *trader, const char *id, int64_t dea
                          .deadline_ms =
                              deadline_in_ms ? R.host->now_us() / 1000 + deadline_in_ms : 0};
     memset(a, 0, sizeof(*a));
-    int rc = ops_of(inst)->request(instance(inst)->ctx, &req, on_done, a);
+    int rc = ops_of(inst)->request(fake_instance(inst)->ctx, &req, ai_answer_done, a);
     assert_int_equal(a->calls, 0); /* never from inside request() */
     return rc;
 }
 
-static void wait_answer(answer *a)
+static void wait_answer(ai_answer *a)
 {
-    assert_true(harness_run_until(R.h, answered, a, 20000));
+    assert_true(harness_run_until(R.h, ai_answer_came, a, 20000));
     harness_run_for(R.h, 20); /* a second done would show here */
     assert_int_equal(a->calls, 1);
 }
@@ -139,7 +90,7 @@ static void tell(const char *trader, const char *decision, const char *text)
                          .kind = AT_AI_FB_FILLED,
                          .text = text,
                          .ts_ms = R.host->now_us() / 1000};
-    ops_of("ai.letta")->feedback(instance("ai.letta")->ctx, &fb);
+    ops_of("ai.letta")->feedback(fake_instance("ai.letta")->ctx, &fb);
 }
 
 /* Every request the fake got, in arrival order. */
@@ -241,7 +192,7 @@ static void test_one_at_a_time(void **state)
 {
     (void)state;
     fake_post("_script", "[{\"case\": \"slow\", \"delay_ms\": 1500}]");
-    answer a1, a2, b1;
+    ai_answer a1, a2, b1;
     assert_int_equal(ask("ai.letta", "alpha", "q1", 30000, &a1), AT_OK);
     harness_run_for(R.h, 300); /* q1's message is in flight (the agent created first) */
     tell("alpha", "q0", "open_long BTC-USDT-SWAP 0.1 x3: filled 0.33 contracts @ 90000");
@@ -252,7 +203,7 @@ static void test_one_at_a_time(void **state)
     wait_answer(&a1);
     wait_answer(&a2);
     harness_run_for(R.h, 200);
-    answer *all[] = {&a1, &a2, &b1};
+    ai_answer *all[] = {&a1, &a2, &b1};
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(all[i]->err, AT_OK);
         assert_non_null(strstr(all[i]->content, "\"decisions\""));
@@ -290,9 +241,9 @@ static void test_one_at_a_time(void **state)
     }
     assert_string_equal(seq, "messages block_get block_patch messages ");
     json_decref(log);
-    answer_clear(&a1);
-    answer_clear(&a2);
-    answer_clear(&b1);
+    ai_answer_clear(&a1);
+    ai_answer_clear(&a2);
+    ai_answer_clear(&b1);
 }
 
 /* A request that waits behind a slow one past its deadline is answered
@@ -302,11 +253,11 @@ static void test_deadline_cancel_full(void **state)
 {
     (void)state;
     fake_post("_script", "[{\"case\": \"slow\", \"delay_ms\": 2500}]");
-    answer a1, a2, a3, s1, s2, s3;
+    ai_answer a1, a2, a3, s1, s2, s3;
     assert_int_equal(ask("ai.letta", "alpha", "d1", 30000, &a1), AT_OK);
     assert_int_equal(ask("ai.letta", "alpha", "d2", 1000, &a2), AT_OK);
     assert_int_equal(ask("ai.letta", "alpha", "d3", 30000, &a3), AT_OK);
-    ops_of("ai.letta")->cancel(instance("ai.letta")->ctx, "d3");
+    ops_of("ai.letta")->cancel(fake_instance("ai.letta")->ctx, "d3");
     harness_run_for(R.h, 20);
     assert_int_equal(a3.calls, 1);
     assert_int_equal(a3.err, AT_ESTATE);
@@ -329,11 +280,11 @@ static void test_deadline_cancel_full(void **state)
     json_t *log = records();
     assert_one_at_a_time(log);
     json_decref(log);
-    answer_clear(&a1);
-    answer_clear(&a2);
-    answer_clear(&a3);
-    answer_clear(&s1);
-    answer_clear(&s2);
+    ai_answer_clear(&a1);
+    ai_answer_clear(&a2);
+    ai_answer_clear(&a3);
+    ai_answer_clear(&s1);
+    ai_answer_clear(&s2);
 }
 
 /* What is no decision is an error naming the step; text parts are joined;
@@ -341,7 +292,7 @@ static void test_deadline_cancel_full(void **state)
 static void test_answers(void **state)
 {
     (void)state;
-    answer a;
+    ai_answer a;
     struct {
         const char *script;
         int err;
@@ -370,7 +321,7 @@ static void test_answers(void **state)
         } else {
             assert_string_equal(a.content, cases[i].content);
         }
-        answer_clear(&a);
+        ai_answer_clear(&a);
     }
     /* the agent is deleted on the server: its message gets a 404, it is
      * created again and asked again, once */
@@ -383,7 +334,7 @@ static void test_answers(void **state)
     assert_int_equal(ask("ai.letta", "alpha", "y", 30000, &a), AT_OK);
     wait_answer(&a);
     assert_int_equal(a.err, AT_OK);
-    answer_clear(&a);
+    ai_answer_clear(&a);
     agents = fake_get("_agents");
     assert_int_equal(json_array_size(agents), 1);
     assert_string_not_equal(rec_str(json_array_get(agents, 0), "id"), gone);

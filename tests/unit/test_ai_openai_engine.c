@@ -39,17 +39,6 @@ typedef struct rig {
 
 static rig R;
 
-static at_instance *instance(const char *name)
-{
-    for (at_instance *in = engine_instances(engine_current()); in; in = in->next) {
-        if (strcmp(in->name, name) == 0) {
-            return in;
-        }
-    }
-    fail_msg("no instance %s", name);
-    return NULL;
-}
-
 static char *http(const char *method, const char *url, const char *body)
 {
     return fake_http(R.h, method, url, body, NULL);
@@ -94,63 +83,15 @@ static json_t *tunnels(const fake_proc *p)
 
 /* ---------------------------------------------------- one AI call */
 
-typedef struct answer {
-    int calls;
-    int err;
-    char *error, *content, *reasoning, *refusal, *model, *finish;
-    int64_t tin, tout, latency_ms;
-    double cost;
-    int attempts;
-} answer;
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static void on_done(void *arg, const at_ai_reply *r)
-{
-    answer *a = arg;
-    a->calls++;
-    a->err = r->err;
-    a->error = dup_or_null(r->error);
-    a->content = dup_or_null(r->content);
-    a->reasoning = dup_or_null(r->reasoning);
-    a->refusal = dup_or_null(r->refusal);
-    a->model = dup_or_null(r->model);
-    a->finish = dup_or_null(r->finish_reason);
-    a->tin = r->tokens_in;
-    a->tout = r->tokens_out;
-    a->cost = r->cost_usd;
-    a->latency_ms = r->latency_ms;
-    a->attempts = r->attempts;
-}
-
-static void answer_clear(answer *a)
-{
-    free(a->error);
-    free(a->content);
-    free(a->reasoning);
-    free(a->refusal);
-    free(a->model);
-    free(a->finish);
-    memset(a, 0, sizeof(*a));
-}
-
-static bool answered(void *arg)
-{
-    return ((answer *)arg)->calls > 0;
-}
-
 static const char SYSTEM[] = "You are a trading engine. Answer with one JSON object.";
 static const char USER[] = "time 2026-12-07T03:00Z; equity 1000 USDT; BTC-USDT-SWAP 68000";
 static const char SCHEMA[] = "{\"type\":\"object\",\"properties\":{\"decisions\":{\"type\":"
                              "\"array\"}},\"required\":[\"decisions\"],"
                              "\"additionalProperties\":false}";
 
-static int ask_with(const char *inst_name, int64_t deadline_in_ms, answer *a, bool wait)
+static int ask_with(const char *inst_name, int64_t deadline_in_ms, ai_answer *a, bool wait)
 {
-    at_instance *in = instance(inst_name);
+    at_instance *in = fake_instance(inst_name);
     const at_ai_ops *ops = in->lp.plugin->ops;
     static const char *const syms[] = {"BTC-USDT-SWAP", "ETH-USDT-SWAP"};
     at_ai_request req = {.trader = "alpha",
@@ -163,15 +104,15 @@ static int ask_with(const char *inst_name, int64_t deadline_in_ms, answer *a, bo
                          .deadline_ms =
                              deadline_in_ms ? R.host->now_us() / 1000 + deadline_in_ms : 0};
     memset(a, 0, sizeof(*a));
-    int rc = ops->request(in->ctx, &req, on_done, a);
+    int rc = ops->request(in->ctx, &req, ai_answer_done, a);
     assert_int_equal(a->calls, 0); /* never from inside request() */
     if (rc == AT_OK && wait) {
-        assert_true(harness_run_until(R.h, answered, a, 20000));
+        assert_true(harness_run_until(R.h, ai_answer_came, a, 20000));
     }
     return rc;
 }
 
-static void ask(const char *inst_name, answer *a)
+static void ask(const char *inst_name, ai_answer *a)
 {
     assert_int_equal(ask_with(inst_name, 60000, a, true), AT_OK);
     harness_run_for(R.h, 20); /* a second done would show here */
@@ -240,7 +181,7 @@ static void test_valid_answer_and_request(void **state)
 {
     (void)state;
     reset_fake();
-    answer a;
+    ai_answer a;
     ask("ai.gpt", &a);
     assert_int_equal(a.err, AT_OK);
     assert_non_null(strstr(a.content, "\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\""));
@@ -252,7 +193,7 @@ static void test_valid_answer_and_request(void **state)
     assert_float_equal(a.cost, (1117 * 0.15 + 46 * 0.6) / 1e6, 1e-12);
     assert_int_equal(a.attempts, 1);
     assert_true(a.latency_ms >= 0 && a.latency_ms < 10000);
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     json_t *reqs = recorded();
     assert_int_equal(json_array_size(reqs), 1);
@@ -298,72 +239,72 @@ static void test_content_variants(void **state)
         script(text);
         free(text);
         json_decref(spec);
-        answer a;
+        ai_answer a;
         ask("ai.gpt", &a);
         assert_int_equal(a.err, AT_OK);
         assert_string_equal(a.content, cases[i][1]);
-        answer_clear(&a);
+        ai_answer_clear(&a);
     }
     script("[{\"case\":\"length\",\"content\":\"{\\\"decisions\\\": [{\\\"sym\"}]");
-    answer a;
+    ai_answer a;
     ask("ai.gpt", &a);
     assert_int_equal(a.err, AT_OK);
     assert_string_equal(a.finish, "length");
     assert_string_equal(a.content, "{\"decisions\": [{\"sym");
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     script("[{\"case\":\"refusal\"}]");
     ask("ai.gpt", &a);
     assert_int_equal(a.err, AT_OK);
     assert_string_equal(a.content, "");
     assert_string_equal(a.refusal, "I can't help with trading decisions.");
-    answer_clear(&a);
+    ai_answer_clear(&a);
 }
 
 static void test_http_errors(void **state)
 {
     (void)state;
-    answer a;
+    ai_answer a;
     script("[{\"case\":\"balance\"}]");
     ask("ai.gpt", &a);
     assert_int_equal(a.err, AT_ECONFIG);
     assert_string_equal(a.error, "HTTP 402: Insufficient Balance (invalid_request_error)");
     assert_int_equal(a.attempts, 1); /* not retried */
     assert_null(a.content);
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     script("[{\"case\":\"unauthorized\"}]");
     ask("ai.gpt", &a);
     assert_int_equal(a.err, AT_ECONFIG);
     assert_non_null(strstr(a.error, "HTTP 401: Incorrect API key provided: ***"));
     assert_null(strstr(a.error, KEY)); /* the server echoed it; we never pass it on */
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     script("[{\"case\":\"bad_request\"}]");
     ask("ai.gpt", &a);
     assert_int_equal(a.err, AT_EINVAL);
     assert_non_null(strstr(a.error, "HTTP 400: 'messages' must contain the word 'json'"));
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     script("[{\"case\":\"garbage\"}]");
     ask("ai.gpt", &a);
     assert_int_equal(a.err, AT_EIO);
     assert_non_null(strstr(a.error, "not JSON"));
     assert_int_equal(a.attempts, 1);
-    answer_clear(&a);
+    ai_answer_clear(&a);
 }
 
 static void test_retries(void **state)
 {
     (void)state;
-    answer a;
+    ai_answer a;
     /* 500 then OK */
     reset_fake();
     script("[{\"case\":\"server_error\"}]");
     ask("ai.gpt", &a);
     assert_int_equal(a.err, AT_OK);
     assert_int_equal(a.attempts, 2);
-    answer_clear(&a);
+    ai_answer_clear(&a);
     json_t *reqs = recorded();
     assert_int_equal(json_array_size(reqs), 2);
     json_decref(reqs);
@@ -374,14 +315,14 @@ static void test_retries(void **state)
     assert_int_equal(a.err, AT_OK);
     assert_int_equal(a.attempts, 2);
     assert_true(a.latency_ms >= 1000);
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     /* 409, 503 (retry-after-ms), then OK: three attempts */
     script("[{\"case\":\"conflict\"},{\"case\":\"rate_limited_ms\"}]");
     ask("ai.gpt", &a);
     assert_int_equal(a.err, AT_OK);
     assert_int_equal(a.attempts, 3);
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     /* out of retries (max_retries = 2): the last error, and why it is final */
     script("[{\"case\":\"overloaded\",\"repeat\":3}]");
@@ -390,7 +331,7 @@ static void test_retries(void **state)
     assert_int_equal(a.attempts, 3);
     assert_non_null(strstr(a.error, "HTTP 503: Server Overloaded"));
     assert_non_null(strstr(a.error, "no retries left"));
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     /* a Retry-After over 120 s: final at once */
     script("[{\"case\":\"rate_limited_long\"}]");
@@ -398,7 +339,7 @@ static void test_retries(void **state)
     assert_int_equal(a.err, AT_EAGAIN);
     assert_int_equal(a.attempts, 1);
     assert_non_null(strstr(a.error, "600 s"));
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     /* a Retry-After the deadline has no room for: final at once */
     script("[{\"case\":\"rate_limited\",\"headers\":{\"retry-after\":\"5\"}}]");
@@ -407,21 +348,21 @@ static void test_retries(void **state)
     assert_int_equal(a.attempts, 1);
     assert_non_null(strstr(a.error, "deadline"));
     assert_true(a.latency_ms < 1500);
-    answer_clear(&a);
+    ai_answer_clear(&a);
     reset_fake();
 }
 
 static void test_slow_answers(void **state)
 {
     (void)state;
-    answer a;
+    ai_answer a;
     /* slower than the per-attempt timeout (1 s, one retry): two timeouts */
     script("[{\"case\":\"slow\",\"repeat\":2}]");
     ask("ai.short", &a);
     assert_int_equal(a.err, AT_ETIMEDOUT);
     assert_int_equal(a.attempts, 2);
     assert_true(a.latency_ms >= 2000);
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     /* slower than the call's deadline: answered at the deadline */
     script("[{\"case\":\"slow\"}]");
@@ -430,13 +371,14 @@ static void test_slow_answers(void **state)
     assert_int_equal(a.attempts, 1);
     assert_non_null(strstr(a.error, "deadline"));
     assert_true(a.latency_ms >= 1400 && a.latency_ms < 4000);
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     /* a deadline already past: refused, done never called */
-    at_instance *in = instance("ai.gpt");
+    at_instance *in = fake_instance("ai.gpt");
     at_ai_request req = {.request_id = "late", .user = "u", .deadline_ms = 1000};
-    assert_int_equal(((const at_ai_ops *)in->lp.plugin->ops)->request(in->ctx, &req, on_done, &a),
-                     AT_ETIMEDOUT);
+    assert_int_equal(
+        ((const at_ai_ops *)in->lp.plugin->ops)->request(in->ctx, &req, ai_answer_done, &a),
+        AT_ETIMEDOUT);
     harness_run_for(R.h, 50);
     assert_int_equal(a.calls, 0);
     harness_run_for(R.h, 3500); /* let the fake's sleeping threads finish */
@@ -446,24 +388,24 @@ static void test_slow_answers(void **state)
 static void test_cancel(void **state)
 {
     (void)state;
-    answer a;
+    ai_answer a;
     script("[{\"case\":\"slow\",\"delay_ms\":1500}]");
     assert_int_equal(ask_with("ai.gpt", 60000, &a, false), AT_OK);
     harness_run_for(R.h, 100);
-    at_instance *in = instance("ai.gpt");
+    at_instance *in = fake_instance("ai.gpt");
     ((const at_ai_ops *)in->lp.plugin->ops)->cancel(in->ctx, "dec-1");
-    assert_true(harness_run_until(R.h, answered, &a, 1000));
+    assert_true(harness_run_until(R.h, ai_answer_came, &a, 1000));
     assert_int_equal(a.err, AT_ESTATE);
     harness_run_for(R.h, 2000); /* the server's late answer changes nothing */
     assert_int_equal(a.calls, 1);
-    answer_clear(&a);
+    ai_answer_clear(&a);
     reset_fake();
 }
 
 static void test_dialects(void **state)
 {
     (void)state;
-    answer a;
+    ai_answer a;
     reset_fake();
     script("[{\"case\":\"reasoning\"}]");
     ask("ai.ds", &a);
@@ -472,13 +414,13 @@ static void test_dialects(void **state)
     assert_int_equal(a.tout, 400);
     assert_string_equal(a.model, "deepseek-reasoner");
     assert_float_equal(a.cost, 0.0, 0); /* unpriced */
-    answer_clear(&a);
+    ai_answer_clear(&a);
     ask("ai.qw", &a);
     assert_int_equal(a.err, AT_OK);
-    answer_clear(&a);
+    ai_answer_clear(&a);
     ask("ai.short", &a);
     assert_int_equal(a.err, AT_OK);
-    answer_clear(&a);
+    ai_answer_clear(&a);
 
     json_t *reqs = recorded();
     assert_int_equal(json_array_size(reqs), 3);
@@ -525,7 +467,7 @@ static void test_metrics(void **state)
 }
 
 /* stop() answers a call in flight (the engine's shutdown). */
-static answer in_flight;
+static ai_answer in_flight;
 
 static void test_stop_answers(void **state)
 {
@@ -537,7 +479,7 @@ static void test_stop_answers(void **state)
     R.h = NULL;
     assert_int_equal(in_flight.calls, 1);
     assert_int_equal(in_flight.err, AT_ESTATE);
-    answer_clear(&in_flight);
+    ai_answer_clear(&in_flight);
 }
 
 /* ---------------------------------------------------------- proxies */
@@ -596,10 +538,10 @@ static void test_proxy_routes(void **state)
 {
     (void)state;
     const char *target = R.fake.url + 7; /* 127.0.0.1:PORT */
-    answer a;
+    ai_answer a;
     ask("ai.via_core", &a);
     assert_int_equal(a.err, AT_OK);
-    answer_clear(&a);
+    ai_answer_clear(&a);
     json_t *t1 = tunnels(&R.proxy);
     assert_int_equal(count_connects(t1, target), 1);
     assert_int_equal(json_array_size(t1), 1); /* tunnelled, nothing forwarded in clear */
@@ -607,10 +549,10 @@ static void test_proxy_routes(void **state)
 
     ask("ai.direct", &a);
     assert_int_equal(a.err, AT_OK);
-    answer_clear(&a);
+    ai_answer_clear(&a);
     ask("ai.via_own", &a);
     assert_int_equal(a.err, AT_OK);
-    answer_clear(&a);
+    ai_answer_clear(&a);
     t1 = tunnels(&R.proxy);
     json_t *t2 = tunnels(&R.proxy2);
     assert_int_equal(json_array_size(t1), 1); /* proxy = none went around it */
@@ -626,7 +568,7 @@ static void test_proxy_routes(void **state)
     ask("ai.via_own", &a);
     assert_int_equal(a.err, AT_EIO);
     assert_int_equal(a.attempts, 3); /* network errors are retried */
-    answer_clear(&a);
+    ai_answer_clear(&a);
 }
 
 int main(void)
