@@ -51,6 +51,12 @@ conf_file *conf_load(const char *path, conf_errors *errs);
 /* Same, from a string (for tests); `name` stands in for the file name. */
 conf_file *conf_load_string(const char *name, const char *text, conf_errors *errs);
 void conf_free(conf_file *f);
+/* Edits before the file is applied (conf_edit.c): add an empty section
+ * (AT_OK when it exists), set a key (AT_ENOENT without the section), remove
+ * a key (nothing when absent). */
+int conf_add_section(conf_file *f, const char *name);
+int conf_set(conf_file *f, const char *section, const char *key, const char *value);
+void conf_unset(conf_file *f, const char *section, const char *key);
 const conf_section *conf_section_get(const conf_file *f, const char *name);
 const conf_entry *conf_entry_get(const conf_section *s, const char *key);
 

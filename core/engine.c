@@ -18,6 +18,7 @@
 #include "log.h"
 #include "loopsvc.h"
 #include "metrics.h"
+#include "replay.h"
 #include "storage.h"
 #include "tls.h"
 #include "util.h"
@@ -318,6 +319,11 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
         }
     }
     const at_ai_ops *ops = ai ? ai->lp.plugin->ops : NULL;
+    void *ai_ctx = ai ? ai->ctx : NULL;
+    if (e->opts.replay) {
+        ops = replay_ai_ops();
+        ai_ctx = replay_ai_ctx(e->opts.replay);
+    }
     if (!ops || !ops->request) {
         log_msg(name, AT_LOG_ERROR, "%s offers no AI operations", ts->ai);
         return AT_ECONFIG;
@@ -325,7 +331,6 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
     if (ts->shadow_account && shadow_venue_check(e, i) != AT_OK) {
         return AT_ECONFIG;
     }
-    void *ai_ctx = ai->ctx;
     if (!engine_rec_wrap(e, i, &ops, &ai_ctx)) {
         return AT_ENOMEM;
     }
@@ -397,7 +402,8 @@ static int schedulers_start(engine *e)
                        .max_day = t->max_calls_day,
                        .max_concurrent = t->max_concurrent,
                        .salience = t->salience,
-                       .max_cost_day = t->max_cost_day};
+                       .max_cost_day = t->max_cost_day,
+                       .replay = e->opts.replay != NULL};
         int rc = in ? trader_start_one(e, i, in) : AT_ENOMEM;
         if (rc != AT_OK) {
             return rc;

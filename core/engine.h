@@ -89,7 +89,8 @@ typedef struct engine_opts {
     bool log_json;
     bool sim_clock; /* tests, backtest: simulated clock */
     int64_t sim_start_us;
-    bool no_gate; /* unit tests that drive an executor of their own */
+    bool no_gate;          /* unit tests that drive an executor of their own */
+    struct replay *replay; /* `aitrader replay` (core/replay.h), or NULL */
 } engine_opts;
 
 typedef struct engine engine;

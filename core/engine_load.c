@@ -11,6 +11,7 @@
 
 #include "engine_internal.h"
 #include "log.h"
+#include "replay.h"
 #include "trading/prompt.h"
 #include "util.h"
 
@@ -519,6 +520,9 @@ int engine_load(engine *e, conf_errors *errs)
     if (!e->conf) {
         return AT_ECONFIG;
     }
+    if (e->opts.replay && replay_edit_conf(e->opts.replay, e->conf, errs) != AT_OK) {
+        return AT_ECONFIG;
+    }
     const conf_section *core = conf_section_get(e->conf, "core");
     conf_apply(e->config_path, "core", core, core_schema, NULL, &e->core, &e->core_owned, errs);
     check_proxy(e, core, errs);
@@ -539,7 +543,7 @@ int engine_load(engine *e, conf_errors *errs)
         const char *keys[2] = {"ai", "account"};
         const char *kinds[2] = {"ai", "exchange"};
         for (int k = 0; k < 2; k++) {
-            if (!refs[k]) {
+            if (!refs[k] || (k == 0 && e->opts.replay)) { /* a replay answers for the AI */
                 continue;
             }
             bool found = false;

@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "loader.h"
+#include "replay.h"
 #include "log.h"
 #include "ta.h"
 #include "ta_csv.h"
@@ -437,7 +438,7 @@ int main(int argc, char **argv)
 {
     engine_opts o = {0};
     const char *describe = NULL;
-    const char *csv = NULL, *inst = NULL;
+    const char *csv = NULL, *inst = NULL, *recording = NULL;
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"log-level", required_argument, NULL, 'l'},
@@ -447,6 +448,7 @@ int main(int argc, char **argv)
         {"describe", required_argument, NULL, 'd'},
         {"csv", required_argument, NULL, 'C'},
         {"inst", required_argument, NULL, 'I'},
+        {"recording", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -481,6 +483,9 @@ int main(int argc, char **argv)
         case 'I':
             inst = optarg;
             break;
+        case 'R':
+            recording = optarg;
+            break;
         default:
             usage(stderr);
             return 2;
@@ -507,8 +512,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "aitrader: --csv and --inst go with 'indicators'\n");
         return 2;
     }
+    if (recording && strcmp(cmd, "replay") != 0) {
+        fprintf(stderr, "aitrader: --recording goes with 'replay'\n");
+        return 2;
+    }
     if (strcmp(cmd, "indicators") == 0) {
         return cmd_indicators(csv, inst);
+    }
+    if (strcmp(cmd, "replay") == 0) {
+        malloc_policy();
+        return replay_main(&o, recording);
     }
     if (strcmp(cmd, "run") == 0) {
         return cmd_run(&o);
@@ -519,7 +532,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "plugins") == 0) {
         return cmd_plugins(&o, describe);
     }
-    if (strcmp(cmd, "backtest") == 0 || strcmp(cmd, "replay") == 0) {
+    if (strcmp(cmd, "backtest") == 0) {
         fprintf(stderr, "aitrader: '%s' is not part of this build yet\n", cmd);
         return 2;
     }

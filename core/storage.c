@@ -9,7 +9,60 @@ static struct {
     at_instance **v;
     size_t n;
     bool warned;
+    size_t pending; /* requests with a done callback not answered yet */
 } st;
+
+/* A request's own callback, counted while it is out (storage_pending). */
+typedef struct counted {
+    at_db_row_cb row;
+    at_db_done_cb done;
+    void *arg;
+} counted;
+
+static int on_counted_row(void *arg, const at_db_row *row)
+{
+    counted *c = arg;
+    return c->row(c->arg, row);
+}
+
+static void on_counted(void *arg, int err, const char *error)
+{
+    counted c = *(counted *)arg;
+    free(arg);
+    st.pending--;
+    c.done(c.arg, err, error);
+}
+
+/* Wrap done (and row: they share arg) so the answer is counted; NULL (out
+ * of memory) leaves them as they are. */
+static counted *count(at_db_row_cb *row, at_db_done_cb *done, void **arg)
+{
+    counted *c = *done ? malloc(sizeof(*c)) : NULL;
+    if (c) {
+        *c = (counted){row ? *row : NULL, *done, *arg};
+        if (row && *row) {
+            *row = on_counted_row;
+        }
+        *done = on_counted;
+        *arg = c;
+    }
+    return c;
+}
+
+static int counted_rc(counted *c, int rc)
+{
+    if (c && rc == AT_OK) {
+        st.pending++;
+    } else {
+        free(c); /* refused: done will not run */
+    }
+    return rc;
+}
+
+size_t storage_pending(void)
+{
+    return st.pending;
+}
 
 void storage_add(at_instance *inst)
 {
@@ -51,7 +104,8 @@ int storage_write(at_instance *caller, const char *sql, const at_db_value *param
     if (st.n == 0) {
         return no_storage(caller);
     }
-    int rc = ops_of(st.v[0])->write(st.v[0]->ctx, sql, params, n, done, arg);
+    counted *c = count(NULL, &done, &arg);
+    int rc = counted_rc(c, ops_of(st.v[0])->write(st.v[0]->ctx, sql, params, n, done, arg));
     if (rc != AT_OK) {
         return rc;
     }
@@ -75,7 +129,8 @@ int storage_query(at_instance *caller, const char *sql, const at_db_value *param
     if (st.n == 0) {
         return no_storage(caller);
     }
-    return ops_of(st.v[0])->query(st.v[0]->ctx, sql, params, n, row, done, arg);
+    counted *c = count(&row, &done, &arg);
+    return counted_rc(c, ops_of(st.v[0])->query(st.v[0]->ctx, sql, params, n, row, done, arg));
 }
 
 void storage_shutdown(void)

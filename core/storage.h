@@ -12,6 +12,9 @@ int storage_write(at_instance *caller, const char *sql, const at_db_value *param
                   at_db_done_cb done, void *arg);
 int storage_query(at_instance *caller, const char *sql, const at_db_value *params, size_t n,
                   at_db_row_cb row, at_db_done_cb done, void *arg);
+/* Requests with a done callback still waiting for it (a replay waits for
+ * none before it moves the simulated clock). */
+size_t storage_pending(void);
 /* Number of storage instances. */
 size_t storage_count(void);
 void storage_shutdown(void);

@@ -236,7 +236,7 @@ static int64_t next_fire(const sched *s)
 
 void sched_arm(sched *s)
 {
-    if (!s->running || !s->loaded) {
+    if (!s->running || !s->loaded || s->cfg.replay) {
         return;
     }
     int64_t at = next_fire(s);
@@ -578,6 +578,19 @@ int sched_run_now(sched *s, const char *by, char *key, const char **code, char *
      * would from this stored trigger after a restart. */
     s->next_due = now + period_ms(s);
     sched_arm(s);
+    return AT_OK;
+}
+
+int sched_replay_fire(sched *s, const char *key, const char *reason, double salience,
+                      bool short_mode)
+{
+    if (!s->cfg.replay || !s->running || !s->loaded) {
+        return AT_ESTATE;
+    }
+    int64_t now = now_ms(s);
+    calls_expire(s, now);
+    s->short_mode = short_mode;
+    fire_now(s, now, key, reason, salience, short_mode, NULL);
     return AT_OK;
 }
 

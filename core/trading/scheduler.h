@@ -69,6 +69,11 @@ typedef struct sched_cfg {
     int64_t max_concurrent; /* 1..SCHED_MAX_INFLIGHT calls without a DECISION yet */
     double salience;
     double max_cost_day; /* USD in any rolling 24 h; 0 = no limit */
+    /* aitrader replay: never fire on its own; the recorded triggers come
+     * through sched_replay_fire (live timers fire late by the loop's
+     * latency, so a schedule recomputed on the simulated clock would not
+     * give the recorded keys) */
+    bool replay;
 } sched_cfg;
 
 /* What a scheduler did (tests, status). */
@@ -116,5 +121,10 @@ int sched_set_paused(sched *s, bool paused, const char *by, const char *reason, 
  * "over_budget", "not_ready": not started or still reading its history)
  * and `why` in a sentence. */
 int sched_run_now(sched *s, const char *by, char *key, const char **code, char *why, size_t whylen);
+/* A recorded trigger, now, through the same path as any (counted, stored,
+ * published); replay mode only (AT_ESTATE otherwise or before the history
+ * is read). */
+int sched_replay_fire(sched *s, const char *key, const char *reason, double salience,
+                      bool short_mode);
 
 #endif

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# aitrader replay: a session recorded against okx-sim (market data recorded by
+# exchange_okx, a paper venue trading it, a stub AI answering, three triggers:
+# the first at start and two manual runs from the dashboard) is replayed with
+# okx-sim gone and the AI absent; it reproduces every trigger, AI answer,
+# decision, intent, verdict and feedback line. A changed prompt template is
+# reported as a divergence (which trigger, which line) instead of asking an
+# AI; a changed risk rule as the first verdict that differs; bad recordings
+# and configs that cannot be replayed are refused with the reason.
+source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
+cd "$RT_TMP"
+source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
+
+sim_up 9 dk:demo-secret-1:dp:net_mode:10000
+cat >ans.txt <<'EOF'
+{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.1, "leverage": 3, "reason": "first"},
+ {"symbol": "ETH-USDT-SWAP", "action": "open_short", "size_pct": 0.05, "leverage": 2, "reason": "hedge"}]}
+%%
+{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "close_long", "size_pct": 1, "reason": "done"}]}
+%%
+{"decisions": [{"symbol": "ETH-USDT-SWAP", "action": "hold"}]}
+EOF
+mkdir -p prompts && cp "$AT_SOURCE_DIR"/prompts/system.txt "$AT_SOURCE_DIR"/prompts/user.txt prompts/
+rules() { printf '[risk.universe]\nmodule = script\nreject_instruments = %s\n' "$1"; }
+{
+  ini_core "mode = paper" "record = $RT_TMP/sessions"
+  cat <<EOF
+[exchange.okx_data]
+module = okx
+rest_url = $URL
+ws_public_url = $WS/public
+ws_business_url = $WS/business
+instruments = BTC-USDT-SWAP, ETH-USDT-SWAP
+record = $RT_TMP/frames.rec
+[exchange.paper]
+market = exchange.okx_data
+rest_url = $URL
+instruments = BTC-USDT-SWAP, ETH-USDT-SWAP
+balance = 10000
+pos_mode = net_mode
+EOF
+  rules SOL-USDT-SWAP
+  cat <<EOF
+[ai.alpha]
+module = stub
+answers_file = $RT_TMP/ans.txt
+[trader.alpha]
+ai = ai.alpha
+account = exchange.paper
+symbols = BTC-USDT-SWAP, ETH-USDT-SWAP
+long_period = 60m
+cooldown = 0s
+prompts = $RT_TMP/prompts
+[ui.dashboard]
+port = 0
+EOF
+} >engine.ini
+
+engine_start
+wait_log engine.out "core: running" 20
+wait_log engine.out "dashboard: http://127.0.0.1:" 20
+line=$(grep -m1 '^dashboard: http' engine.out)
+PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
+TOKEN=$(sed -n 's|^dashboard: http://127.0.0.1:[0-9]*/#token=\(.*\)|\1|p' <<<"$line")
+ndec() { q "SELECT count(*) FROM decisions"; }
+run_now() { curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+  "http://127.0.0.1:$PORT/api/traders/alpha/run"; }
+check "the first decision (at start)" wait_eq 30 1 ndec
+check "its entries filled on paper" wait_eq 10 2 q "SELECT count(*) FROM orders WHERE state='filled'"
+check "a manual run is taken" wait_eq 10 200 run_now
+check "the second decision" wait_eq 30 2 ndec
+check "its close filled" wait_eq 10 3 q "SELECT count(*) FROM orders WHERE state='filled'"
+check "a third run" wait_eq 10 200 run_now
+check "the third decision" wait_eq 30 3 ndec
+sleep_until_quiet() { wait_eq 10 0 q "SELECT count(*) FROM orders WHERE state NOT IN ('filled','canceled','rejected','failed','shadow')"; }
+check "nothing left in flight" sleep_until_quiet
+engine_stop
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null  # okx-sim: the replay must not need it
+SES=$(ls "$RT_TMP"/sessions/session-*.jsonl)
+check "the session names the frames" grep -q "\"frames\":{\"exchange.okx_data\":\"$RT_TMP/frames.rec\"}" "$SES"
+
+# --- replay: identical ----------------------------------------------------------
+RC=0; "$AITRADER" replay -c engine.ini --recording "$SES" >rp.out 2>rp.err || RC=$?
+check "the replay reproduces the session (exit 0)" [ "$RC" = 0 ]
+check "and says what it compared" grep -qE '^replay: identical: 3 triggers, 3 decisions, [0-9]+ intents, [0-9]+ verdicts' rp.out
+check "with okx-sim gone: no connection tried" lacks rp.err "connect"
+check "the AI was never loaded" lacks rp.err "ai.alpha: started"
+check "it touched neither the database" qeq "SELECT count(*) FROM decisions" 3
+check "nor the session directory" [ "$(ls "$RT_TMP"/sessions | wc -l)" = 1 ]
+
+# --- a changed template: the first divergence, no AI asked ----------------------
+printf 'Mind the funding rate.\n' >>prompts/user.txt
+RC=0; "$AITRADER" replay -c engine.ini --recording "$SES" >rp2.out 2>rp2.err || RC=$?
+check "a changed template diverges (exit 1)" [ "$RC" = 1 ]
+K1=$(q "SELECT id FROM decisions ORDER BY created_ms LIMIT 1")
+check "at the first trigger, naming the prompt line" grep -qE "^replay: DIVERGED: trigger $K1 \(attempt 1\): the user prompt differs at line [0-9]+:" rp2.out
+check "showing what the replay has there" grep -q "replay:   Mind the funding rate." rp2.out
+cp "$AT_SOURCE_DIR"/prompts/user.txt prompts/
+
+# --- a changed rule: the first verdict that differs -----------------------------
+sed -i 's/^reject_instruments = SOL-USDT-SWAP/reject_instruments = ETH-USDT-SWAP/' engine.ini
+RC=0; "$AITRADER" replay -c engine.ini --recording "$SES" >rp3.out 2>rp3.err || RC=$?
+check "a changed rule diverges (exit 1)" [ "$RC" = 1 ]
+check "at the ETH entry's verdict" grep -qE "^replay: DIVERGED: line [0-9]+ of the recording \(verdict $K1/1\): (verdict|allowed|reason)" rp3.out
+sed -i 's/^reject_instruments = ETH-USDT-SWAP/reject_instruments = SOL-USDT-SWAP/' engine.ini
+
+# --- refusals -------------------------------------------------------------------
+RC=0; "$AITRADER" replay -c engine.ini >u.out 2>&1 || RC=$?
+check "no --recording: usage error (exit 2)" [ "$RC" = 2 ]
+check "saying so" contains u.out "replay needs --recording FILE"
+echo '{"k":"trigger","t":1}' >bad.jsonl
+RC=0; "$AITRADER" replay -c engine.ini --recording bad.jsonl >b.out 2>&1 || RC=$?
+check "not a session file: exit 2" [ "$RC" = 2 ]
+check "saying where" contains b.out "bad.jsonl:1: not a session file"
+{ head -1 "$SES"; echo 'garbage'; } >garbage.jsonl
+RC=0; "$AITRADER" replay -c engine.ini --recording garbage.jsonl >g.out 2>&1 || RC=$?
+check "a garbled line: exit 2 at its line" sh -c "[ $RC = 2 ] && grep -q 'garbage.jsonl:2: ' g.out"
+{ cat engine.ini; printf '[exchange.okx_live]\nmodule = okx\napi_key = env:DK\nsecret_key = env:DS\npassphrase = env:DP\n'; } >live.ini
+export DK=dk DS=demo-secret-1 DP=dp
+RC=0; "$AITRADER" replay -c live.ini --recording "$SES" >l.out 2>&1 || RC=$?
+check "an OKX account without recorded private frames is refused (exit 2)" [ "$RC" = 2 ]
+check "at its section, saying why" grep -qE '^live.ini:[0-9]+: \[exchange.okx_live\] replay: this instance trades an exchange account whose private frames' l.out
+rt_finish
