@@ -743,7 +743,9 @@ static void replay_free(replay *r)
     free(r->trig);
     free(r->pend);
     json_decref(r->header);
-    if (r->tmp && !getenv("AITRADER_REPLAY_KEEP")) {
+    if (r->tmp && getenv("AITRADER_REPLAY_KEEP")) {
+        fprintf(stderr, "aitrader: replay: the scratch directory %s is kept\n", r->tmp);
+    } else if (r->tmp) {
         char *cmd = at_asprintf("rm -rf '%s'", r->tmp);
         if (cmd && system(cmd) != 0) {
             fprintf(stderr, "aitrader: cannot remove %s\n", r->tmp);
