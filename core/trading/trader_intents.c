@@ -74,23 +74,41 @@ static int route_entry(trader *t, const tr_call *c, const tr_symbol *s, tr_route
 }
 
 /* The trader's own contracts of a book's position (core.ledger), at most
- * the venue's: an account the trader shares (a shadow venue serving several
- * traders, or a live account beside another trader's shadow) is closed only
- * for its part. The venue's own figure without a ledger or before it is read. */
-static at_dec own_contracts(const trader *t, const tr_symbol *s, int book, at_pos_side side,
-                            at_dec venue)
+ * the venue's, in `out` (0: none of this direction is the trader's; the
+ * ledger's figure is signed, a short's < 0, as what_to_close reads it): an
+ * account the trader shares (a shadow venue serving several traders, or a
+ * live account beside another trader's shadow) is closed only for its part.
+ * False with `note` when the ledger cannot tell (none, or still reading the
+ * journal or a fill's order): nothing is closed then, since the venue's
+ * figure may be another trader's live position. */
+static bool own_contracts(trader *t, const tr_symbol *s, int book, at_pos_side side, bool is_long,
+                          at_dec venue, at_dec *out, char *note, size_t notelen)
 {
     const ledger *lg = t->cfg.ledger;
+    const char *account = tr_book_account(t, book);
     at_dec own, abs_venue = venue;
     abs_venue.m = abs_venue.m < 0 ? -abs_venue.m : abs_venue.m;
     if (!lg || !ledger_ready(lg)) {
-        return abs_venue;
+        snprintf(note, notelen, "not closed: %s, the trader's own %s on %s unknown",
+                 lg ? "core.ledger is still booking fills" : "no ledger",
+                 is_long ? "long" : "short", account);
+        t->h->log(t->inst, AT_LOG_WARN,
+                  "%s %s: %s: the venue's position may be another trader's, so %s closes none of "
+                  "it (ask again)",
+                  s->name, is_long ? "long" : "short", note, t->name);
+        return false;
     }
-    if (ledger_position_of(lg, t->name, tr_book_account(t, book), s->id, side, &own) != AT_OK) {
-        return (at_dec){0, 0};
+    *out = (at_dec){0, 0};
+    if (ledger_position_of(lg, t->name, account, s->id, side, &own) != AT_OK) {
+        return true;
     }
-    own.m = own.m < 0 ? -own.m : own.m;
-    return t->h->dec_cmp(own, abs_venue) < 0 ? own : abs_venue;
+    if (!is_long) {
+        own.m = -own.m; /* a short's contracts are < 0 */
+    }
+    if (own.m > 0) {
+        *out = t->h->dec_cmp(own, abs_venue) < 0 ? own : abs_venue;
+    }
+    return true;
 }
 
 /* The fields every intent of the item shares. */
@@ -123,10 +141,17 @@ static bool plan_close(trader *t, const tr_call *c, const vd_item *it, size_t id
     tr_symbol *s = &t->sym[it->sym];
     bool is_long = it->action == AT_ACT_CLOSE_LONG;
     at_pos_side side;
-    at_dec venue = position_of(t, s, book, is_long, &side);
+    at_dec venue = position_of(t, s, book, is_long, &side), pos = venue;
+    if (venue.m == 0) {
+        return false;
+    }
     /* a trader with a shadow route closes only its own contracts, live or
      * shadow: a fully shadow trader must never close another's live ones */
-    at_dec pos = t->shadow_account[0] ? own_contracts(t, s, book, side, venue) : venue;
+    bool routed = t->shadow_account[0] != '\0';
+    if (routed && !own_contracts(t, s, book, side, is_long, venue, &pos, note, notelen)) {
+        *held = true;
+        return false;
+    }
     if (pos.m == 0) {
         return false;
     }
@@ -136,10 +161,12 @@ static bool plan_close(trader *t, const tr_call *c, const vd_item *it, size_t id
         sz_close(pos, it->size_pct, &s->spec, &o->sz, &full, note, notelen) != AT_OK) {
         return false;
     }
-    /* an account shared with other traders: only this one's contracts */
+    /* an account shared with other traders: only this one's contracts, and
+     * never a close-position on the live one (it would take whatever another
+     * trader holds there by the time it runs) */
     at_dec abs_venue = venue;
     abs_venue.m = abs_venue.m < 0 ? -abs_venue.m : abs_venue.m;
-    full = full && t->h->dec_cmp(o->sz, abs_venue) == 0;
+    full = full && t->h->dec_cmp(o->sz, abs_venue) == 0 && !(routed && book == TR_LIVE);
     o->op = full ? AT_INTENT_CLOSE_POSITION : AT_INTENT_PLACE;
     o->side = is_long ? AT_SIDE_SELL : AT_SIDE_BUY;
     o->pos_side = side;

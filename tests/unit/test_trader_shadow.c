@@ -309,6 +309,64 @@ static void advance_ms(int64_t ms)
     "0.1, \"leverage\": 3, \"reason\": \"breakout\"}, {\"symbol\": \"DOGE-USDT-SWAP\", "           \
     "\"action\": \"open_short\", \"size_pct\": 0.05, \"leverage\": 2, \"reason\": \"rich\"}]}"
 
+/* ---- fills booked by core.ledger to alpha ------------------------------------ */
+
+static bool ledger_booked(void *arg)
+{
+    ledger_stats st;
+    ledger_get_stats(S.e->ledger, &st);
+    return st.fills >= *(const uint64_t *)arg && ledger_ready(S.e->ledger);
+}
+
+/* A fill of `origin`'s order `cl` on `account`, booked by core.ledger. */
+static void book_fill(const char *origin, const char *account, const char *inst, const char *cl,
+                      at_side side, at_pos_side ps, const char *sz, const char *px)
+{
+    exec_sql("INSERT INTO instruments (exchange, inst_id, inst_type, ct_val, ct_val_ccy, lot_sz, "
+             "min_sz, tick_sz, updated_ms) VALUES ('okx', 'BTC-USDT-SWAP', 'SWAP', '0.01', 'BTC', "
+             "'0.01', '0.01', '0.1', 0), ('okx', 'DOGE-USDT-SWAP', 'SWAP', '1000', 'DOGE', '1', "
+             "'1', '0.00001', 0) ON CONFLICT DO NOTHING",
+             NULL, 0);
+    char iid[AT_ID_LEN];
+    snprintf(iid, sizeof(iid), "%s/i", cl);
+    const at_db_value p[] = {AT_DB_S(iid),    AT_DB_S(cl),   AT_DB_S(account),
+                             AT_DB_S(origin), AT_DB_S(inst), AT_DB_I(strcmp(account, SHADOW) == 0)};
+    exec_sql("INSERT INTO orders (intent_id, cl_ord_id, account, origin, decision_id, inst_id, "
+             "op, state, shadow, created_ms, updated_ms) VALUES ($1, $2, $3, $4, 'd', $5, "
+             "'place', 'filled', $6, 0, 0)",
+             p, 6);
+    ledger_stats st;
+    ledger_get_stats(S.e->ledger, &st);
+    uint64_t want = st.fills + 1;
+    at_ev_fill *fl = (at_ev_fill *)S.h->event_new(DRV, AT_EV_FILL, 0);
+    fl->h.inst = S.h->inst_intern(inst);
+    snprintf(fl->account, sizeof(fl->account), "%s", account);
+    snprintf(fl->trade_id, sizeof(fl->trade_id), "t-%s", cl);
+    snprintf(fl->cl_ord_id, sizeof(fl->cl_ord_id), "%s", cl);
+    fl->side = side;
+    fl->pos_side = ps;
+    fl->sz = D(sz);
+    fl->px = D(px);
+    fl->fee = D("-1");
+    S.h->publish(DRV, &fl->h, 0);
+    pump();
+    assert_true(engine_wait(S.e, ledger_booked, &want, 5000000));
+}
+
+/* The note stored for item 0 of the last decision. */
+static const char *note0(void)
+{
+    char sql[300];
+    snprintf(sql, sizeof(sql),
+             "SELECT json_extract(intents_json, '$[0].note') FROM decisions WHERE id = '%s'",
+             last_key);
+    return q1(sql);
+}
+
+#define CLOSE_BTC_LONG                                                                             \
+    "{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"close_long\", "                \
+    "\"size_pct\": 1}]}"
+
 /* ---- tests --------------------------------------------------------------------- */
 
 /* shadow = true: every entry to the shadow account, flagged, in its
@@ -418,12 +476,18 @@ static void test_time_window(void **state)
     assert_string_equal(intents[7].account, SHADOW);
 }
 
-/* A close goes to each book holding the position: the live one as the
- * venue holds it, the shadow one as its second intent "/s". */
+/* A close goes to each book holding the position, for the contracts
+ * core.ledger books to the trader there: the live one with a reduce-only
+ * place (never a close-position on a live account others may share), the
+ * shadow one as its second intent "/s". */
 static void test_close_both_books(void **state)
 {
     trader_cfg cfg = shadow_cfg();
+    cfg.ledger = S.e->ledger;
     open_trader(&cfg);
+    book_fill("alpha", LIVE, "BTC-USDT-SWAP", "al1", AT_SIDE_BUY, AT_POS_NET, "2", "90000");
+    book_fill("alpha", SHADOW, "BTC-USDT-SWAP", "as1", AT_SIDE_BUY, AT_POS_LONG, "3.33", "90000");
+    book_fill("alpha", SHADOW, "DOGE-USDT-SWAP", "as2", AT_SIDE_SELL, AT_POS_SHORT, "6", "0.15");
     send_position(LIVE, "BTC-USDT-SWAP", AT_POS_NET, "2");
     send_position(SHADOW, "BTC-USDT-SWAP", AT_POS_LONG, "3.33");
     send_position(SHADOW, "DOGE-USDT-SWAP", AT_POS_SHORT, "6");
@@ -438,7 +502,9 @@ static void test_close_both_books(void **state)
     assert_string_equal(o->intent_id, id);
     assert_string_equal(o->account, LIVE);
     assert_false(o->shadow);
-    assert_int_equal(o->op, AT_INTENT_CLOSE_POSITION);
+    assert_int_equal(o->op, AT_INTENT_PLACE);
+    assert_true(o->reduce_only);
+    assert_int_equal(o->side, AT_SIDE_SELL);
     assert_int_equal(o->pos_side, AT_POS_NET);
     dec_eq(o->sz, "2");
     o = &intents[1];
@@ -482,6 +548,93 @@ static bool ledger_holds(void *arg)
     return ledger_position_of(S.e->ledger, "alpha", SHADOW, *(const at_inst *)arg, AT_POS_LONG,
                               &q) == AT_OK &&
            S.h->dec_cmp(q, D("3.33")) == 0;
+}
+
+/* Net mode, shared live account: alpha's own book is a short of 2, another
+ * trader's long makes the venue net +3; close_long closes nothing (review
+ * proof: alpha sold 2 of the other trader's long). */
+static void test_close_net_sign(void **state)
+{
+    trader_cfg cfg = shadow_cfg();
+    cfg.ledger = S.e->ledger;
+    open_trader(&cfg);
+    book_fill("alpha", LIVE, "BTC-USDT-SWAP", "aiproof1", AT_SIDE_SELL, AT_POS_NET, "2", "90000");
+    at_dec q;
+    assert_int_equal(ledger_position_of(S.e->ledger, "alpha", LIVE,
+                                        S.h->inst_intern("BTC-USDT-SWAP"), AT_POS_NET, &q),
+                     AT_OK);
+    dec_eq(q, "-2");
+    send_position(LIVE, "BTC-USDT-SWAP", AT_POS_NET, "3"); /* another trader's long */
+    advance_ms(61000);
+    send_trigger();
+    answer(CLOSE_BTC_LONG);
+    assert_int_equal(nintents, 0);
+    assert_string_equal(note0(), "no long position to close");
+    /* its own short is closed by close_short once the venue is net short */
+    send_position(LIVE, "BTC-USDT-SWAP", AT_POS_NET, "-2");
+    advance_ms(61000);
+    send_trigger();
+    answer("{\"decisions\": [{\"symbol\": \"BTC-USDT-SWAP\", \"action\": \"close_short\", "
+           "\"size_pct\": 1}]}");
+    assert_int_equal(nintents, 1);
+    assert_string_equal(intents[0].account, LIVE);
+    assert_int_equal(intents[0].side, AT_SIDE_BUY);
+    assert_int_equal(intents[0].op, AT_INTENT_PLACE);
+    assert_true(intents[0].reduce_only);
+    dec_eq(intents[0].sz, "2");
+}
+
+/* A fill being booked (core.ledger waits for its order's row) while the
+ * close is planned: a shadow = true trader that owns nothing on the shared
+ * live account closes nothing, and says why (review proof: it closed the
+ * venue's whole position). */
+static void test_close_ledger_busy(void **state)
+{
+    trader_cfg cfg = shadow_cfg();
+    cfg.ledger = S.e->ledger;
+    cfg.shadow = true;
+    open_trader(&cfg);
+    exec_sql("INSERT INTO orders (intent_id, cl_ord_id, account, origin, decision_id, inst_id, "
+             "op, state, shadow, created_ms, updated_ms) VALUES ('b/0', 'beta1', '" LIVE "', "
+             "'beta', 'b', 'DOGE-USDT-SWAP', 'place', 'filled', 0, 0, 0)",
+             NULL, 0);
+    send_position(LIVE, "BTC-USDT-SWAP", AT_POS_NET, "3"); /* beta's long, not alpha's */
+    advance_ms(61000);
+    send_trigger();
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
+    /* beta's fill of another instrument arrives: the ledger asks storage */
+    at_ev_fill *fl = (at_ev_fill *)S.h->event_new(DRV, AT_EV_FILL, 0);
+    fl->h.inst = S.h->inst_intern("DOGE-USDT-SWAP");
+    snprintf(fl->account, sizeof(fl->account), LIVE);
+    snprintf(fl->trade_id, sizeof(fl->trade_id), "t77");
+    snprintf(fl->cl_ord_id, sizeof(fl->cl_ord_id), "beta1");
+    fl->side = AT_SIDE_BUY;
+    fl->pos_side = AT_POS_NET;
+    fl->sz = D("1");
+    fl->px = D("0.15");
+    S.h->publish(DRV, &fl->h, 0);
+    for (int k = 0; k < 20 && ledger_ready(S.e->ledger); k++) {
+        pump();
+    }
+    assert_false(ledger_ready(S.e->ledger));
+    answer(CLOSE_BTC_LONG);
+    assert_int_equal(nintents, 0);
+    assert_string_equal(note0(), "not closed: core.ledger is still booking fills, the trader's "
+                                 "own long on " LIVE " unknown");
+}
+
+/* A trader with a shadow route and no ledger cannot tell its contracts from
+ * another trader's: it closes nothing. */
+static void test_close_no_ledger(void **state)
+{
+    trader_cfg cfg = shadow_cfg();
+    open_trader(&cfg);
+    send_position(LIVE, "BTC-USDT-SWAP", AT_POS_NET, "2");
+    send_trigger();
+    answer(CLOSE_BTC_LONG);
+    assert_int_equal(nintents, 0);
+    assert_string_equal(note0(),
+                        "not closed: no ledger, the trader's own long on " LIVE " unknown");
 }
 
 /* On a shadow account several traders may share, a close takes only this
@@ -623,6 +776,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_time_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_both_books, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shadow_close_own_contracts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_net_sign, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_ledger_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_no_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_shows_shadow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_books, setup, teardown),
     };
