@@ -3,8 +3,9 @@
  * (control API "shadow": realized and unrealized PnL, fees, funding, round
  * trips and hit rate on the live and on the shadow account); the decisions
  * and entries that went each way are counted here from the orders table
- * (every intent the gate or a venue stored, those the gate refused and
- * never sent left out). */
+ * of the traders' live and shadow accounts: orders that reached a venue
+ * (or the paper venue), never those refused, failed, unsent or still an
+ * intent. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,32 @@ static void counts_done(dash_job *j)
     dash_job_reply(j, 200, NULL);
 }
 
+/* The distinct live and shadow accounts of the engine's rows (at most
+ * `cap`): the only accounts the counts are read from. */
+static size_t row_accounts(const json_t *traders, const char **acc, size_t cap)
+{
+    static const char *const sides[] = {"live", "shadow"};
+    size_t n = 0, i;
+    json_t *row;
+    json_array_foreach(traders, i, row)
+    {
+        for (size_t k = 0; k < 2; k++) {
+            const char *a =
+                json_string_value(json_object_get(json_object_get(row, sides[k]), "account"));
+            size_t j = 0;
+            while (a && j < n && strcmp(acc[j], a) != 0) {
+                j++;
+            }
+            if (a && j == n && n < cap) {
+                acc[n++] = a;
+            }
+        }
+    }
+    return n;
+}
+
+#define SHADOW_ACCOUNTS_MAX 64
+
 void dash_route_shadow(dash *d, uint64_t req, const char *query)
 {
     dash_err e;
@@ -96,13 +123,23 @@ void dash_route_shadow(dash *d, uint64_t req, const char *query)
         dash_reply_err(d, req, &e);
         return;
     }
-    /* "alpha" and "trader.alpha" name the same trader */
+    /* "alpha" and "trader.alpha" name the same trader; a filter that names
+     * none (bare "trader.", bad UTF-8) is refused, never read as "all" */
     const char *id = strncmp(trader, "trader.", 7) == 0 ? trader + 7 : trader;
+    json_t *name = json_string(id);
+    json_decref(name);
+    if (trader[0] && (!id[0] || !name)) {
+        dash_reply_fail(d, req, 400, "bad_query",
+                        "trader must name a trader (\"alpha\" or \"trader.alpha\", UTF-8)");
+        return;
+    }
     json_t *v;
     if (ask_engine(d, req, id, &v) != AT_OK) {
         return;
     }
-    if (json_array_size(json_object_get(v, "traders")) == 0) {
+    const char *acc[SHADOW_ACCOUNTS_MAX];
+    size_t nacc = row_accounts(json_object_get(v, "traders"), acc, SHADOW_ACCOUNTS_MAX);
+    if (nacc == 0) {
         dash_reply(d, req, 200, v); /* nobody uses shadow: nothing to count */
         return;
     }
@@ -113,12 +150,22 @@ void dash_route_shadow(dash *d, uint64_t req, const char *query)
     }
     j->out = v;
     snprintf(j->a, sizeof(j->a), "%s", id);
-    const at_db_value p[] = {AT_DB_S(j->a)};
-    dash_job_query(j,
-                   "SELECT origin, account, inst_id AS \"instId\", COUNT(DISTINCT decision_id) AS "
-                   "decisions, SUM(CASE WHEN op = 'place' AND NOT reduce_only THEN 1 ELSE 0 END) "
-                   "AS entries FROM orders WHERE decision_id IS NOT NULL AND state NOT IN "
-                   "('rejected', 'shadow') AND ($1 = '' OR origin = $1) GROUP BY origin, account, "
-                   "inst_id",
-                   p, 1, NULL, counts_done);
+    /* Orders that reached a venue (or its paper twin) only: not those the
+     * gate refused, never sent (failed, unsent, still an intent) or kept
+     * on the account as shadow; on the traders' own accounts only. */
+    at_db_value p[1 + SHADOW_ACCOUNTS_MAX] = {AT_DB_S(j->a)};
+    char in[SHADOW_ACCOUNTS_MAX * 6] = "";
+    for (size_t i = 0, len = 0; i < nacc; i++) {
+        p[1 + i] = AT_DB_S(acc[i]);
+        len += (size_t)snprintf(in + len, sizeof(in) - len, "%s$%zu", i ? ", " : "", i + 2);
+    }
+    char sql[1024 + sizeof(in)];
+    snprintf(sql, sizeof(sql),
+             "SELECT origin, account, inst_id AS \"instId\", COUNT(DISTINCT decision_id) AS "
+             "decisions, SUM(CASE WHEN op = 'place' AND NOT reduce_only THEN 1 ELSE 0 END) AS "
+             "entries FROM orders WHERE account IN (%s) AND decision_id IS NOT NULL AND state NOT "
+             "IN ('rejected', 'shadow', 'failed', 'unsent', 'intent') AND ($1 = '' OR origin = "
+             "$1) GROUP BY origin, account, inst_id",
+             in);
+    dash_job_query(j, sql, p, 1 + nacc, NULL, counts_done);
 }

@@ -183,6 +183,19 @@ sim_orders() { call GET "/api/v5/trade/orders-history?instType=SWAP&limit=100" "
 check "okx-sim got exactly the live entries, nothing else ($NLIVE)" wait_eq 10 "$NLIVE" sim_orders
 entries() { api GET "/api/shadow?trader=trader.beta"; jq_ '(lambda r: (r["live"]["entries"], r["shadow"]["entries"], r["live"]["decisions"], r["shadow"]["decisions"]))(d["traders"][0])'; }
 check "GET /api/shadow counts them so" wait_eq 10 "($NLIVE, $NSHADOW, $NLIVE, $NSHADOW)" entries
+# orders that never reached a venue are no entries nor decisions (failed,
+# unsent, still an intent; the review found them counted)
+sqlite3 -cmd ".timeout 5000" "$DB" "INSERT INTO orders (intent_id, cl_ord_id, account, origin,
+  decision_id, inst_id, op, state, shadow, created_ms, updated_ms) VALUES
+  ('rv/1', 'rvx1', 'exchange.okx_demo', 'beta', 'rvd1', 'BTC-USDT-SWAP', 'place', 'failed', 0, 0, 0),
+  ('rv/2', 'rvx2', 'exchange.okx_demo', 'beta', 'rvd2', 'BTC-USDT-SWAP', 'place', 'unsent', 0, 0, 0),
+  ('rv/3', 'rvx3', 'exchange.paper_shadow', 'beta', 'rvd3', 'BTC-USDT-SWAP', 'place', 'intent', 1, 0, 0)"
+check "nor orders that never reached a venue" [ "$(entries)" = "($NLIVE, $NSHADOW, $NLIVE, $NSHADOW)" ]
+api GET "/api/shadow?trader=trader."
+check "?trader=trader. is a 400, not every trader" [ "$status" = 400 ]
+api GET "/api/shadow?trader=%FF%FE"
+check "a trader that is not UTF-8 is a 400" [ "$status" = 400 ]
+api GET "/api/shadow?trader=beta"
 check "with each side's fees" [ "$(jq_ '(lambda r: (float(r["live"]["fees"]) < 0, float(r["shadow"]["fees"]) < 0, r["live"]["position"] != "0", r["shadow"]["position"] != "0"))(d["traders"][0])')" = "(True, True, True, True)" ]
 api GET /api/shadow
 check "GET /api/shadow: both traders" [ "$(jq_ 'sorted(r["trader"] for r in d["traders"])')" = "['alpha', 'beta']" ]
