@@ -154,6 +154,7 @@ struct dash {
     dash_live live;
     dash_pending pend[DASH_MAX_PENDING];
     at_metric *m_requests, *m_refused, *m_orders;
+    struct dash_arena *arena; /* dash_arena.c: answers kept, computations in flight */
 };
 
 /* ui_dashboard.c */
@@ -255,6 +256,7 @@ void dash_route_pnl(dash *d, uint64_t req, const char *query);
 
 /* dash_arena.c */
 void dash_route_arena(dash *d, uint64_t req, const char *query);
+void dash_arena_free(dash *d); /* at destroy */
 
 /* dash_engine.c */
 void dash_route_health(dash *d, uint64_t req);

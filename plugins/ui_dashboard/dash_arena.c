@@ -1,19 +1,26 @@
-/* GET /api/arena[?from=&to=]: every trader side by side (README "Arena").
- * The traders come from the engine (`traders`), their figures from storage,
- * read in steps and folded as the rows stream by (a month of minute
- * snapshots is never held as JSON):
+/* GET /api/arena[?from=&to=|window=]: every trader side by side (README
+ * "Arena"). The traders come from the engine (`traders`), their figures from
+ * storage, read trader by trader in small queries, each bounded by the
+ * window or by LIMIT 1 (storage answers on its writer thread and holds a
+ * whole answer in memory: a year of minute snapshots must never be one):
  *
- *   1 start   each trader's first pnl_snapshots row and first ledger row
- *             (its first fill) on its account
- *   2 equity  per trader, the account's equity row the curve starts from
- *   3 pnl     the trader's net PnL over time: the curve in the window
- *   4 ledger  fees and funding booked in the window
- *   5 ai      the decisions in the window: calls, tokens, cost, entries,
- *             closed decisions and wins, the direction bias per model
+ *   start    its first pnl_snapshots row and first ledger row (its first
+ *            fill) on its account, and its last PnL point before the window
+ *   equity   the account's equity row the curve starts from, and the
+ *            trader's net at that row when it came after the first fill
+ *   curve    its net PnL in the window: the last point of each of at most
+ *            ARENA_BUCKETS equal time buckets
+ *   ledger   fees and funding booked in the window
+ *   ai       its decisions in the window: calls, tokens, cost, the latest
+ *            provider and model
+ *   entries  its valid decisions with an open action: entries, closed
+ *            decisions and wins, the direction bias per model
  *
  * A trader's curve is start equity + its own net PnL, so two traders on one
  * account are judged on their own trades. Money stays exact (at_dec); the
- * ratios are doubles (dash_arena_stats.c). */
+ * ratios are doubles (dash_arena_stats.c). Requests asking the same
+ * question share one computation, and its answer serves them for
+ * ARENA_CACHE_MS. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +30,12 @@
 #include "dash_arena.h"
 
 #define ARENA_MAX_TRADERS 128
-#define ARENA_NAME_LEN 128 /* provider, model */
+#define ARENA_NAME_LEN 128  /* provider, model */
+#define ARENA_BUCKETS 2000  /* curve rows read per trader, at most */
+#define ARENA_CACHE_MS 5000 /* an answer serves the same question this long */
+#define ARENA_CACHE_N 4     /* answers kept (questions asked in turn) */
+#define ARENA_KEY_LEN 64
+#define ARENA_JSON "application/json"
 
 typedef struct net_pt {
     int64_t ts;
@@ -35,10 +47,10 @@ typedef struct arena_trader {
     json_t *symbols; /* owned */
     char provider[ARENA_NAME_LEN], model[ARENA_NAME_LEN];
     /* the curve: its first snapshot (t0), its first fill (f), the equity row
-     * it starts from (taken after f: less the net of the first snapshot) */
-    bool have_t0, have_f, have_row, row_after, have_first_net;
+     * it starts from (when after f: less the trader's net at that row) */
+    bool have_t0, have_f, have_row, row_after, have_row_net;
     int64_t t0, f;
-    at_dec row_eq, first_net;
+    at_dec row_eq, row_net;
     bool have_carry; /* the last point before the window */
     net_pt carry;
     net_pt *pts; /* the points in the window, in time order */
@@ -59,19 +71,48 @@ typedef struct arena_bias {
 typedef struct arena_job arena_job;
 typedef void (*arena_step)(arena_job *j);
 
+/* An answer kept for the same question a moment later. */
+typedef struct arena_answer {
+    char key[ARENA_KEY_LEN];
+    int64_t at_ms; /* engine clock */
+    char *body;    /* JSON */
+    size_t len;
+} arena_answer;
+
+/* The instance's arena state (dash->arena): the computations in flight and
+ * the answers kept. */
+struct dash_arena {
+    arena_job *running; /* linked by next_job */
+    arena_answer kept[ARENA_CACHE_N];
+    bool cap_logged; /* "more than ARENA_MAX_TRADERS traders" said */
+};
+
+typedef enum arena_stage {
+    S_START,
+    S_EQUITY,
+    S_CURVE,
+    S_LEDGER,
+    S_AI,
+    S_ENTRIES,
+    S_NEXT
+} arena_stage;
+
 struct arena_job {
     dash *d;
-    uint64_t req;
+    arena_job *next_job;
+    char key[ARENA_KEY_LEN];
+    uint64_t *reqs; /* the requests waiting for this answer */
+    size_t nreq, capreq;
     int64_t from, to;
     arena_trader *t;
-    size_t nt, cur; /* cur: the trader of the equity step */
+    size_t nt, cur; /* cur: the trader being read */
+    arena_stage stage;
+    bool truncated;     /* more traders than ARENA_MAX_TRADERS */
+    arena_trader *last; /* trader_of's last match */
     arena_bias *bias;
     size_t nbias, capbias;
-    bool oom, in_ledger; /* in_ledger: step 1's second query */
-    bool second;         /* the equity step's fallback query */
-    arena_step next;
-    char sql[8192];
-    at_db_value p[ARENA_MAX_TRADERS + 2];
+    bool oom;
+    at_db_value p[6];
 };
 
 /* ------------------------------------------------------------ columns */
@@ -111,13 +152,6 @@ static double col_real(const at_db_row *r, size_t i)
     return isfinite(x) ? x : 0;
 }
 
-static bool col_true(const at_db_row *r, size_t i)
-{
-    const at_db_value *v = i < r->ncols ? &r->cols[i] : NULL;
-    return v && ((v->type == AT_DB_INT && v->u.i != 0) || (v->type == AT_DB_BOOL && v->u.b) ||
-                 (v->type == AT_DB_TEXT && (v->u.s[0] == 't' || v->u.s[0] == '1')));
-}
-
 /* A decimal column (text in both backends); false when NULL or malformed. */
 static bool col_dec(const dash *d, const at_db_row *r, size_t i, at_dec *out)
 {
@@ -127,17 +161,6 @@ static bool col_dec(const dash *d, const at_db_row *r, size_t i, at_dec *out)
         return true;
     }
     return s && d->h->dec_parse(s, (size_t)-1, out) == AT_OK;
-}
-
-static arena_trader *trader_of(arena_job *j, const char *origin, const char *account)
-{
-    for (size_t i = 0; origin && i < j->nt; i++) {
-        if (strcmp(j->t[i].id, origin) == 0 &&
-            (!account || strcmp(j->t[i].account, account) == 0)) {
-            return &j->t[i];
-        }
-    }
-    return NULL;
 }
 
 /* ------------------------------------------------------------ the job */
@@ -150,132 +173,64 @@ static void job_free(arena_job *j)
     }
     free(j->t);
     free(j->bias);
+    free(j->reqs);
     free(j);
 }
+
+/* Out of the instance's list of computations in flight, and freed. */
+static void job_end(arena_job *j)
+{
+    struct dash_arena *ar = j->d->arena;
+    for (arena_job **pp = ar ? &ar->running : NULL; pp && *pp; pp = &(*pp)->next_job) {
+        if (*pp == j) {
+            *pp = j->next_job;
+            break;
+        }
+    }
+    job_free(j);
+}
+
+/* Every request waiting for the job is refused, and the job ends. */
+static void job_fail(arena_job *j, int status, const char *code, const char *msg)
+{
+    for (size_t i = 0; i < j->nreq; i++) {
+        dash_reply_fail(j->d, j->reqs[i], status, code, "%s", msg);
+    }
+    job_end(j);
+}
+
+static void step(arena_job *j);
 
 static void on_done(void *arg, int err, const char *error)
 {
     arena_job *j = arg;
     if (!j->d->started) { /* the engine stops: nobody to answer */
-        job_free(j);
+        job_end(j);
         return;
     }
-    if (err != AT_OK || j->oom) {
-        if (err != AT_OK) {
-            j->d->h->log(j->d->inst, AT_LOG_WARN, "the arena's read failed: %s",
-                         error ? error : "storage error");
-            dash_reply_fail(j->d, j->req, 503, "storage_unavailable",
-                            "the storage could not answer (see the engine's log)");
-        } else {
-            dash_reply_fail(j->d, j->req, 500, "internal", "out of memory");
-        }
-        job_free(j);
+    if (err != AT_OK) {
+        j->d->h->log(j->d->inst, AT_LOG_WARN, "the arena's read failed: %s",
+                     error ? error : "storage error");
+        job_fail(j, 503, "storage_unavailable",
+                 "the storage could not answer (see the engine's log)");
         return;
     }
-    j->next(j);
+    if (j->oom) {
+        job_fail(j, 500, "internal", "out of memory");
+        return;
+    }
+    step(j);
 }
 
-static void query(arena_job *j, size_t np, at_db_row_cb row, arena_step next)
+static void query(arena_job *j, const char *sql, size_t np, at_db_row_cb row)
 {
-    j->next = next;
-    int rc = j->d->h->db_query(j->d->inst, j->sql, j->p, np, row, on_done, j);
+    int rc = j->d->h->db_query(j->d->inst, sql, j->p, np, row, on_done, j);
     if (rc != AT_OK) {
-        dash_reply_fail(j->d, j->req, 503, "storage_unavailable",
-                        rc == AT_ENOMEM ? "out of memory"
-                                        : "no storage to read from (enable a [storage.*] section)");
-        job_free(j);
+        job_fail(j, 503, "storage_unavailable",
+                 rc == AT_ENOMEM ? "out of memory"
+                                 : "no storage to read from (enable a [storage.*] section)");
     }
 }
-
-/* j->sql = head + "(" + $first … one per trader + ")" + tail; the ids go to
- * j->p from first - 1. Returns the parameter count. */
-static size_t sql_in(arena_job *j, const char *head, size_t first, const char *tail)
-{
-    size_t len = (size_t)snprintf(j->sql, sizeof(j->sql), "%s(", head);
-    for (size_t i = 0; i < j->nt; i++) {
-        j->p[first - 1 + i] = AT_DB_S(j->t[i].id);
-        len += (size_t)snprintf(j->sql + len, sizeof(j->sql) - len, "%s$%zu", i ? ", " : "",
-                                first + i);
-    }
-    snprintf(j->sql + len, sizeof(j->sql) - len, ")%s", tail);
-    return first - 1 + j->nt;
-}
-
-/* ------------------------------------------------------------ 1 start, 2 equity */
-
-static void step_pnl(arena_job *j);
-static void equity_next(arena_job *j);
-
-/* origin, account, MIN(ts_ms) into t0 (pnl_snapshots) or f (ledger) */
-static int row_start(void *arg, const at_db_row *r)
-{
-    arena_job *j = arg;
-    arena_trader *t = trader_of(j, col_text(r, 0), col_text(r, 1));
-    bool ledger = j->in_ledger;
-    if (t && col_int(r, 2, ledger ? &t->f : &t->t0)) {
-        *(ledger ? &t->have_f : &t->have_t0) = true;
-    }
-    return 0;
-}
-
-static void step_f(arena_job *j)
-{
-    size_t np = sql_in(j, "SELECT origin, account, MIN(ts_ms) FROM ledger WHERE origin IN ", 1,
-                       " GROUP BY origin, account");
-    j->in_ledger = true;
-    query(j, np, row_start, equity_next);
-}
-
-static int row_equity(void *arg, const at_db_row *r)
-{
-    arena_job *j = arg;
-    arena_trader *t = &j->t[j->cur];
-    if (col_dec(j->d, r, 0, &t->row_eq)) {
-        t->have_row = true;
-        t->row_after = j->second;
-    }
-    return 0;
-}
-
-/* After a trader's equity query: the fallback when the first found none. */
-static void equity_done(arena_job *j)
-{
-    if (!j->t[j->cur].have_row && !j->second) {
-        j->second = true;
-    } else {
-        j->cur++;
-        j->second = false;
-    }
-    equity_next(j);
-}
-
-/* The account's equity before the trader's first fill: its last row before
- * that fill; when it has none (a fresh account whose first row came with
- * the fill), the first row after it, less the trader's net in the snapshot
- * that fill wrote (step 3). */
-static void equity_next(arena_job *j)
-{
-    while (j->cur < j->nt && !(j->t[j->cur].have_t0 && j->t[j->cur].have_f)) {
-        j->cur++;
-    }
-    if (j->cur == j->nt) {
-        step_pnl(j);
-        return;
-    }
-    arena_trader *t = &j->t[j->cur];
-    j->p[0] = AT_DB_S(t->account);
-    j->p[1] = AT_DB_I(t->f);
-    snprintf(j->sql, sizeof(j->sql), "%s",
-             j->second ? "SELECT total_eq FROM equity_snapshots WHERE account = $1 AND ts_ms >= "
-                         "$2 ORDER BY ts_ms LIMIT 1"
-                       : "SELECT total_eq FROM equity_snapshots WHERE account = $1 AND ts_ms < "
-                         "$2 ORDER BY ts_ms DESC LIMIT 1");
-    query(j, 2, row_equity, equity_done);
-}
-
-/* ------------------------------------------------------------ 3 the curve */
-
-static void step_ledger(arena_job *j);
 
 static void feed(arena_job *j, arena_trader *t, int64_t ts, at_dec net)
 {
@@ -283,12 +238,14 @@ static void feed(arena_job *j, arena_trader *t, int64_t ts, at_dec net)
         return;
     }
     if (ts < j->from) {
-        t->have_carry = true;
-        t->carry = (net_pt){ts, net};
+        if (!t->have_carry || ts > t->carry.ts) {
+            t->have_carry = true;
+            t->carry = (net_pt){ts, net};
+        }
         return;
     }
     if (t->npts == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 256;
+        size_t cap = t->cap ? 2 * t->cap : 64;
         net_pt *p = realloc(t->pts, cap * sizeof(*p));
         if (!p) {
             j->oom = true;
@@ -300,40 +257,93 @@ static void feed(arena_job *j, arena_trader *t, int64_t ts, at_dec net)
     t->pts[t->npts++] = (net_pt){ts, net};
 }
 
+/* ------------------------------------------------------------ start, equity */
+
+/* MIN(snapshot ts), MIN(ledger ts), the last point before the window
+ * (ts, net) */
+static int row_start(void *arg, const at_db_row *r)
+{
+    arena_job *j = arg;
+    arena_trader *t = &j->t[j->cur];
+    t->have_t0 = col_int(r, 0, &t->t0);
+    t->have_f = col_int(r, 1, &t->f);
+    t->have_carry = col_int(r, 2, &t->carry.ts) && col_dec(j->d, r, 3, &t->carry.net);
+    return 0;
+}
+
+static const char SQL_START[] =
+    "SELECT (SELECT MIN(ts_ms) FROM pnl_snapshots WHERE origin = $1 AND account = $2), "
+    "(SELECT MIN(ts_ms) FROM ledger WHERE origin = $1 AND account = $2), "
+    "c.ts_ms, c.net FROM (SELECT 1 AS one) o LEFT JOIN (SELECT ts_ms, net FROM pnl_snapshots "
+    "WHERE origin = $1 AND account = $2 AND ts_ms < $3 AND net IS NOT NULL "
+    "ORDER BY ts_ms DESC LIMIT 1) c ON true";
+
+/* after (0 = the last row before the first fill, 1 = the first at or after
+ * it), total_eq, the trader's net at the last point at or before that row,
+ * its first net */
+static int row_equity(void *arg, const at_db_row *r)
+{
+    arena_job *j = arg;
+    arena_trader *t = &j->t[j->cur];
+    int64_t after;
+    at_dec eq;
+    if (!col_int(r, 0, &after) || !col_dec(j->d, r, 1, &eq) || (t->have_row && after)) {
+        return 0; /* the row before the fill wins */
+    }
+    t->have_row = true;
+    t->row_eq = eq;
+    t->row_after = after != 0;
+    t->have_row_net =
+        after && (col_dec(j->d, r, 2, &t->row_net) || col_dec(j->d, r, 3, &t->row_net));
+    return 0;
+}
+
+/* The account's equity before the trader's first fill: its last row before
+ * that fill; when it has none (a fresh account whose first row came with
+ * the fill), the first row after it, less the trader's net at that moment:
+ * at its last PnL point at or before that row (its first when it has none
+ * that early). */
+static const char SQL_EQUITY[] =
+    "SELECT 0, b.total_eq, NULL, NULL FROM (SELECT total_eq FROM equity_snapshots "
+    "WHERE account = $1 AND ts_ms < $2 ORDER BY ts_ms DESC LIMIT 1) b "
+    "UNION ALL "
+    "SELECT 1, a.total_eq, (SELECT p.net FROM pnl_snapshots p WHERE p.origin = $3 AND "
+    "p.account = $1 AND p.ts_ms <= a.ts_ms AND p.net IS NOT NULL ORDER BY p.ts_ms DESC LIMIT 1), "
+    "(SELECT p.net FROM pnl_snapshots p WHERE p.origin = $3 AND p.account = $1 AND "
+    "p.net IS NOT NULL ORDER BY p.ts_ms LIMIT 1) "
+    "FROM (SELECT ts_ms, total_eq FROM equity_snapshots WHERE account = $1 AND ts_ms >= $2 "
+    "ORDER BY ts_ms LIMIT 1) a";
+
+/* ------------------------------------------------------------ the curve */
+
 static int row_pnl(void *arg, const at_db_row *r)
 {
     arena_job *j = arg;
-    arena_trader *t = trader_of(j, col_text(r, 0), col_text(r, 1));
+    arena_trader *t = &j->t[j->cur];
     int64_t ts;
     at_dec net;
-    /* a NULL net (no mark known yet) is no point */
-    if (t && t->have_row && col_int(r, 2, &ts) && col_dec(j->d, r, 3, &net)) {
-        if (!t->have_first_net) {
-            t->have_first_net = true;
-            t->first_net = net;
-        }
+    if (col_int(r, 0, &ts) && col_dec(j->d, r, 1, &net)) {
         feed(j, t, ts, net);
     }
     return j->oom;
 }
 
-static void step_pnl(arena_job *j)
+/* The last point of each bucket of $5 ms from $3 (a NULL net, no mark known
+ * yet, is no point). */
+static const char SQL_CURVE[] =
+    "SELECT ts_ms, net FROM pnl_snapshots WHERE origin = $1 AND account = $2 AND ts_ms IN "
+    "(SELECT MAX(ts_ms) FROM pnl_snapshots WHERE origin = $1 AND account = $2 AND ts_ms >= $3 "
+    "AND ts_ms <= $4 AND net IS NOT NULL GROUP BY (ts_ms - $3) / $5) ORDER BY ts_ms";
+
+/* The width of the curve's buckets over [base, to]: ARENA_BUCKETS of them
+ * at most, 1 ms at least. */
+static int64_t bucket_ms(int64_t base, int64_t to)
 {
-    /* the curve's first point: the start equity 1 ms before the first
-     * snapshot, when nothing of the trader was booked yet */
-    for (size_t i = 0; i < j->nt; i++) {
-        if (j->t[i].have_row) {
-            feed(j, &j->t[i], j->t[i].t0 - 1, (at_dec){0, 0});
-        }
-    }
-    size_t n = sql_in(j, "SELECT origin, account, ts_ms, net FROM pnl_snapshots WHERE origin IN ",
-                      1, " ORDER BY origin, account, ts_ms");
-    query(j, n, row_pnl, step_ledger);
+    uint64_t span = (uint64_t)to - (uint64_t)base + 1; /* to >= base >= 0 */
+    return (int64_t)((span - 1) / ARENA_BUCKETS + 1);
 }
 
-/* ------------------------------------------------------------ 4 ledger, 5 decisions */
-
-static void step_ai(arena_job *j);
+/* ------------------------------------------------------------ ledger, decisions */
 
 static void add_to(const dash *d, arena_trader *t, at_dec *acc, at_dec v)
 {
@@ -345,27 +355,44 @@ static void add_to(const dash *d, arena_trader *t, at_dec *acc, at_dec v)
 static int row_ledger(void *arg, const at_db_row *r)
 {
     arena_job *j = arg;
-    arena_trader *t = trader_of(j, col_text(r, 0), col_text(r, 1));
-    const char *kind = col_text(r, 2);
+    arena_trader *t = &j->t[j->cur];
+    const char *kind = col_text(r, 0);
     at_dec v;
-    if (t && kind && strcmp(kind, "fill") == 0 && col_dec(j->d, r, 3, &v)) {
+    if (kind && strcmp(kind, "fill") == 0 && col_dec(j->d, r, 1, &v)) {
         add_to(j->d, t, &t->fees, v);
-    } else if (t && kind && strcmp(kind, "funding") == 0 && col_dec(j->d, r, 4, &v)) {
+    } else if (kind && strcmp(kind, "funding") == 0 && col_dec(j->d, r, 2, &v)) {
         add_to(j->d, t, &t->funding, v);
     }
     return 0;
 }
 
-static void step_ledger(arena_job *j)
+static const char SQL_LEDGER[] =
+    "SELECT kind, fee, funding FROM ledger WHERE origin = $1 AND account = $2 AND ts_ms >= $3 "
+    "AND ts_ms <= $4";
+
+/* calls, tokens in and out, cost; the provider and model of the latest */
+static int row_ai(void *arg, const at_db_row *r)
 {
-    size_t n = sql_in(j,
-                      "SELECT origin, account, kind, fee, funding FROM ledger WHERE ts_ms >= $1 "
-                      "AND ts_ms <= $2 AND origin IN ",
-                      3, "");
-    j->p[0] = AT_DB_I(j->from);
-    j->p[1] = AT_DB_I(j->to);
-    query(j, n, row_ledger, step_ai);
+    arena_job *j = arg;
+    arena_trader *t = &j->t[j->cur];
+    int64_t v;
+    t->calls = col_int(r, 0, &v) ? v : 0;
+    t->tokens_in = col_int(r, 1, &v) ? v : 0;
+    t->tokens_out = col_int(r, 2, &v) ? v : 0;
+    t->cost = col_real(r, 3);
+    const char *prov = col_text(r, 4), *model = col_text(r, 5);
+    snprintf(t->provider, sizeof(t->provider), "%s", prov ? prov : t->ai);
+    snprintf(t->model, sizeof(t->model), "%s", model ? model : "");
+    return 0;
 }
+
+/* The latest is the last by (created_ms, id): two decisions of one
+ * millisecond name the same one every time. */
+#define AI_WHERE "FROM decisions WHERE trader = $1 AND created_ms >= $2 AND created_ms <= $3"
+#define AI_LATEST(c) "(SELECT " c " " AI_WHERE " ORDER BY created_ms DESC, id DESC LIMIT 1)"
+static const char SQL_AI[] =
+    "SELECT COUNT(*), SUM(tokens_in), SUM(tokens_out), SUM(cost), " AI_LATEST(
+        "provider") ", " AI_LATEST("model") " " AI_WHERE;
 
 static arena_bias *bias_of(arena_job *j, const char *model)
 {
@@ -424,54 +451,105 @@ static bool is_closed(const dash *d, const char *outcome)
     return opened && !open;
 }
 
-/* trader, provider, model, valid, tokens_in, tokens_out, cost, actions_json,
- * outcome_json, net_pnl */
-static int row_ai(void *arg, const at_db_row *r)
+/* provider, model, actions_json, outcome_json, net_pnl of a valid decision
+ * with an open action (only those open contracts, so only those close) */
+static int row_entries(void *arg, const at_db_row *r)
 {
     arena_job *j = arg;
-    arena_trader *t = trader_of(j, col_text(r, 0), NULL);
-    if (!t) {
-        return 0;
+    arena_trader *t = &j->t[j->cur];
+    const char *prov = col_text(r, 0), *model = col_text(r, 1);
+    int64_t l = 0, s = 0;
+    count_entries(col_text(r, 2), &l, &s);
+    if (!l && !s) {
+        return 0; /* "open_" in a reason: no entry, nothing opened */
     }
-    const char *prov = col_text(r, 1), *model = col_text(r, 2);
-    snprintf(t->provider, sizeof(t->provider), "%s", prov ? prov : t->ai);
-    snprintf(t->model, sizeof(t->model), "%s", model ? model : "");
-    int64_t v;
-    t->calls++;
-    t->tokens_in += col_int(r, 4, &v) ? v : 0;
-    t->tokens_out += col_int(r, 5, &v) ? v : 0;
-    t->cost += col_real(r, 6);
-    if (col_true(r, 3)) {
-        int64_t l = 0, s = 0;
-        count_entries(col_text(r, 7), &l, &s);
-        t->longs += l;
-        t->shorts += s;
-        arena_bias *b = (l || s) ? bias_of(j, model ? model : prov ? prov : t->ai) : NULL;
-        if (b) {
-            b->longs += l;
-            b->shorts += s;
-        }
+    t->longs += l;
+    t->shorts += s;
+    arena_bias *b = bias_of(j, model ? model : prov ? prov : t->ai);
+    if (b) {
+        b->longs += l;
+        b->shorts += s;
     }
     at_dec net;
-    if (is_closed(j->d, col_text(r, 8))) {
+    if (is_closed(j->d, col_text(r, 3))) {
         t->closed++;
-        t->wins += col_dec(j->d, r, 9, &net) && net.m > 0;
+        t->wins += col_dec(j->d, r, 4, &net) && net.m > 0;
     }
     return j->oom;
 }
 
+static const char SQL_ENTRIES[] =
+    "SELECT provider, model, actions_json, outcome_json, net_pnl " AI_WHERE
+    " AND valid AND actions_json LIKE '%open_%'";
+
+/* ------------------------------------------------------------ the steps */
+
 static void step_finish(arena_job *j);
 
-static void step_ai(arena_job *j)
+/* The next query of the trader being read, or of the next trader. */
+static void step(arena_job *j)
 {
-    size_t n = sql_in(j,
-                      "SELECT trader, provider, model, valid, tokens_in, tokens_out, cost, "
-                      "actions_json, outcome_json, net_pnl FROM decisions WHERE created_ms >= $1 "
-                      "AND created_ms <= $2 AND trader IN ",
-                      3, " ORDER BY created_ms");
-    j->p[0] = AT_DB_I(j->from);
-    j->p[1] = AT_DB_I(j->to);
-    query(j, n, row_ai, step_finish);
+    while (j->cur < j->nt) {
+        arena_trader *t = &j->t[j->cur];
+        arena_stage s = j->stage++;
+        j->p[0] = AT_DB_S(t->id);
+        j->p[1] = AT_DB_S(t->account);
+        switch (s) {
+        case S_START:
+            j->p[2] = AT_DB_I(j->from);
+            query(j, SQL_START, 3, row_start);
+            return;
+        case S_EQUITY:
+            if (!(t->have_t0 && t->have_f)) {
+                continue;
+            }
+            j->p[0] = AT_DB_S(t->account);
+            j->p[1] = AT_DB_I(t->f);
+            j->p[2] = AT_DB_S(t->id);
+            query(j, SQL_EQUITY, 3, row_equity);
+            return;
+        case S_CURVE: {
+            if (!t->have_row) {
+                continue;
+            }
+            /* the curve's first point: the start equity 1 ms before the
+             * first snapshot, when nothing of the trader was booked yet;
+             * then what it carries into the window */
+            net_pt carry = t->carry;
+            bool have_carry = t->have_carry;
+            t->have_carry = false;
+            feed(j, t, t->t0 - 1, (at_dec){0, 0});
+            if (have_carry) {
+                feed(j, t, carry.ts, carry.net);
+            }
+            int64_t base = t->t0 > j->from ? t->t0 : j->from;
+            if (base > j->to) {
+                continue;
+            }
+            j->p[2] = AT_DB_I(base);
+            j->p[3] = AT_DB_I(j->to);
+            j->p[4] = AT_DB_I(bucket_ms(base, j->to));
+            query(j, SQL_CURVE, 5, row_pnl);
+            return;
+        }
+        case S_LEDGER:
+            j->p[2] = AT_DB_I(j->from);
+            j->p[3] = AT_DB_I(j->to);
+            query(j, SQL_LEDGER, 4, row_ledger);
+            return;
+        case S_AI:
+        case S_ENTRIES:
+            j->p[1] = AT_DB_I(j->from);
+            j->p[2] = AT_DB_I(j->to);
+            query(j, s == S_AI ? SQL_AI : SQL_ENTRIES, 3, s == S_AI ? row_ai : row_entries);
+            return;
+        case S_NEXT:
+            j->cur++;
+            j->stage = S_START;
+            continue;
+        }
+    }
+    step_finish(j);
 }
 
 /* ------------------------------------------------------------ the answer */
@@ -493,7 +571,7 @@ static void curve_json(arena_job *j, arena_trader *t, json_t *o)
     const at_host *h = j->d->h;
     at_dec e0 = t->row_eq;
     bool ok = t->have_row &&
-              (!t->row_after || (t->have_first_net && h->dec_sub(e0, t->first_net, &e0) == AT_OK));
+              (!t->row_after || (t->have_row_net && h->dec_sub(e0, t->row_net, &e0) == AT_OK));
     /* a curve that began before the window enters it at `from` with the
      * value it had then */
     bool carry = t->have_carry && !(t->npts > 0 && t->pts[0].ts == j->from);
@@ -523,7 +601,9 @@ static void curve_json(arena_job *j, arena_trader *t, json_t *o)
                             pt[0].v > 0 ? num((pt[k - 1].v / pt[0].v - 1) * 100) : json_null());
         json_object_set_new(o, "max_drawdown_pct", num(arena_max_drawdown_pct(pt, k)));
         double sh;
-        json_object_set_new(o, "sharpe", arena_sharpe(pt, k, &sh) ? num(sh) : json_null());
+        size_t nret;
+        json_object_set_new(o, "sharpe", arena_sharpe(pt, k, &sh, &nret) ? num(sh) : json_null());
+        json_object_set_new(o, "sharpe_returns", json_integer((json_int_t)nret));
         size_t m = arena_downsample(pt, k, ARENA_CURVE_MAX, idx);
         for (size_t i = 0; i < m && curve; i++) {
             json_array_append_new(curve, json_pack("[I, o]", (json_int_t)pt[idx[i]].ts,
@@ -535,6 +615,7 @@ static void curve_json(arena_job *j, arena_trader *t, json_t *o)
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
             json_object_set_new(o, keys[i], json_null());
         }
+        json_object_set_new(o, "sharpe_returns", json_integer(0));
     }
     json_object_set_new(o, "equity_curve", curve ? curve : json_array());
     free(eq);
@@ -588,6 +669,39 @@ static int by_model(const void *a, const void *b)
     return strcmp(((const arena_bias *)a)->model, ((const arena_bias *)b)->model);
 }
 
+/* The answer to every request waiting, kept for the same question. */
+static void answer(arena_job *j, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text) {
+        job_fail(j, 500, "internal", "out of memory");
+        return;
+    }
+    size_t len = strlen(text);
+    for (size_t i = 0; i < j->nreq; i++) {
+        dash_reply_text(j->d, j->reqs[i], 200, ARENA_JSON, text, len);
+    }
+    struct dash_arena *ar = j->d->arena;
+    arena_answer *slot = &ar->kept[0]; /* the same question's, else the oldest */
+    for (size_t i = 0; i < ARENA_CACHE_N; i++) {
+        arena_answer *a = &ar->kept[i];
+        if (strcmp(a->key, j->key) == 0) {
+            slot = a;
+            break;
+        }
+        if (!a->body || a->at_ms < slot->at_ms) {
+            slot = a;
+        }
+    }
+    free(slot->body);
+    snprintf(slot->key, sizeof(slot->key), "%s", j->key);
+    slot->at_ms = dash_now_ms(j->d);
+    slot->body = text;
+    slot->len = len;
+    job_end(j);
+}
+
 static void step_finish(arena_job *j)
 {
     json_t **rows = calloc(j->nt ? j->nt : 1, sizeof(*rows));
@@ -613,17 +727,19 @@ static void step_finish(arena_job *j)
                                               "ratio", ratio(b->longs, b->shorts)));
     }
     free(rows);
-    if (!ok) {
-        json_decref(traders);
-        json_decref(bias);
-        dash_reply_fail(j->d, j->req, 500, "internal", "out of memory");
-        job_free(j);
+    json_t *body = ok ? json_pack("{s:I, s:I, s:b, s:o, s:o}", "from", (json_int_t)j->from, "to",
+                                  (json_int_t)j->to, "truncated", j->truncated, "traders", traders,
+                                  "bias", bias)
+                      : NULL;
+    if (!body) {
+        if (!ok) {
+            json_decref(traders);
+            json_decref(bias);
+        }
+        job_fail(j, 500, "internal", "out of memory");
         return;
     }
-    dash_reply(j->d, j->req, 200,
-               json_pack("{s:I, s:I, s:o, s:o}", "from", (json_int_t)j->from, "to",
-                         (json_int_t)j->to, "traders", traders, "bias", bias));
-    job_free(j);
+    answer(j, body);
 }
 
 /* ------------------------------------------------------------ the route */
@@ -634,13 +750,66 @@ static bool copy_id(char *out, size_t cap, json_t *v)
     return s && (size_t)snprintf(out, cap, "%s", s) < cap;
 }
 
+static bool add_req(arena_job *j, uint64_t req)
+{
+    if (j->nreq == j->capreq) {
+        size_t cap = j->capreq ? 2 * j->capreq : 4;
+        uint64_t *r = realloc(j->reqs, cap * sizeof(*r));
+        if (!r) {
+            return false;
+        }
+        j->reqs = r;
+        j->capreq = cap;
+    }
+    j->reqs[j->nreq++] = req;
+    return true;
+}
+
+void dash_arena_free(dash *d)
+{
+    struct dash_arena *ar = d->arena;
+    if (!ar) {
+        return;
+    }
+    /* a computation still in flight ends itself when storage answers (the
+     * engine has stopped: it answers nobody) */
+    for (size_t i = 0; i < ARENA_CACHE_N; i++) {
+        free(ar->kept[i].body);
+    }
+    free(ar);
+    d->arena = NULL;
+}
+
 void dash_route_arena(dash *d, uint64_t req, const char *query_s)
 {
     dash_err e;
-    int64_t from, to;
-    if (arena_window(query_s, dash_now_ms(d), &from, &to, &e) != 0) {
+    int64_t from, to, now = dash_now_ms(d);
+    char key[ARENA_KEY_LEN];
+    if (arena_window(query_s, now, &from, &to, key, sizeof(key), &e) != 0) {
         dash_reply_err(d, req, &e);
         return;
+    }
+    if (!d->arena && !(d->arena = calloc(1, sizeof(*d->arena)))) {
+        dash_reply_fail(d, req, 500, "internal", "out of memory");
+        return;
+    }
+    struct dash_arena *ar = d->arena;
+    /* the same question asked a moment ago, or being answered */
+    for (size_t i = 0; i < ARENA_CACHE_N; i++) {
+        const arena_answer *a = &ar->kept[i];
+        if (a->body && strcmp(a->key, key) == 0 && now - a->at_ms >= 0 &&
+            now - a->at_ms < ARENA_CACHE_MS) {
+            dash_reply_text(d, req, 200, ARENA_JSON, a->body, a->len);
+            return;
+        }
+    }
+    for (arena_job *r = ar->running; r; r = r->next_job) {
+        if (strcmp(r->key, key) == 0) {
+            if (!add_req(r, req)) {
+                dash_reply_fail(d, req, 500, "internal", "out of memory");
+            }
+            return;
+        }
     }
     json_t *list;
     if (dash_engine_get(d, req, "traders", &list) != AT_OK) {
@@ -651,14 +820,17 @@ void dash_route_arena(dash *d, uint64_t req, const char *query_s)
     if (j) {
         j->t = calloc(n ? n : 1, sizeof(*j->t));
     }
-    if (!j || !j->t) {
+    if (!j || !j->t || !add_req(j, req)) {
         json_decref(list);
+        if (j) {
+            free(j->t);
+        }
         free(j);
         dash_reply_fail(d, req, 500, "internal", "out of memory");
         return;
     }
     j->d = d;
-    j->req = req;
+    snprintf(j->key, sizeof(j->key), "%s", key);
     j->from = from;
     j->to = to;
     size_t i;
@@ -666,8 +838,11 @@ void dash_route_arena(dash *d, uint64_t req, const char *query_s)
     json_array_foreach(list, i, x)
     {
         arena_trader *t = &j->t[j->nt];
-        if (j->nt == ARENA_MAX_TRADERS ||
-            !copy_id(t->id, sizeof(t->id), json_object_get(x, "id"))) {
+        if (!copy_id(t->id, sizeof(t->id), json_object_get(x, "id"))) {
+            continue;
+        }
+        if (j->nt == ARENA_MAX_TRADERS) {
+            j->truncated = true;
             continue;
         }
         copy_id(t->ai, sizeof(t->ai), json_object_get(x, "ai"));
@@ -678,11 +853,13 @@ void dash_route_arena(dash *d, uint64_t req, const char *query_s)
         j->nt++;
     }
     json_decref(list);
-    if (j->nt == 0) {
-        step_finish(j);
-        return;
+    if (j->truncated && !ar->cap_logged) {
+        ar->cap_logged = true;
+        d->h->log(d->inst, AT_LOG_WARN,
+                  "the arena shows the first %d traders of %zu (\"truncated\": true)",
+                  ARENA_MAX_TRADERS, n);
     }
-    size_t np = sql_in(j, "SELECT origin, account, MIN(ts_ms) FROM pnl_snapshots WHERE origin IN ",
-                       1, " GROUP BY origin, account");
-    query(j, np, row_start, step_f);
+    j->next_job = ar->running;
+    ar->running = j;
+    step(j);
 }

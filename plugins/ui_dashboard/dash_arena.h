@@ -17,6 +17,7 @@
 #define ARENA_CURVE_MAX 500 /* points of a curve in the answer, at most */
 #define ARENA_HOUR_MS 3600000LL
 #define ARENA_HOURS_YEAR 8760.0
+#define ARENA_SHARPE_MIN 24 /* hourly returns a Sharpe ratio needs */
 
 /* One point of an equity curve. */
 typedef struct arena_pt {
@@ -24,21 +25,27 @@ typedef struct arena_pt {
     double v;   /* equity */
 } arena_pt;
 
-/* The window of GET /api/arena?from=&to= (epoch ms): from defaults to 0,
- * to to `now_ms`; from after to is refused. 0, or 400 with `e`. */
-int arena_window(const char *query, int64_t now_ms, int64_t *from, int64_t *to, dash_err *e);
+/* The window of GET /api/arena?from=&to=&window= (epoch ms): from defaults
+ * to 0, to to `now_ms` (the engine's clock); window = 24h | 7d | 30d | all
+ * sets from to that span before to (all: 0) and excludes from; from after
+ * to is refused. Writes to `key` (when not NULL) the question asked, the
+ * same for the same query whatever the clock when to is absent: the cache's
+ * key. 0, or 400 with `e`. */
+int arena_window(const char *query, int64_t now_ms, int64_t *from, int64_t *to, char *key,
+                 size_t keycap, dash_err *e);
 
-/* The largest fall from a running peak, in percent of that peak (>= 0); 0
- * for fewer than two points. Points at or below 0 set no peak. */
+/* The largest fall from a running peak, in percent of that peak, 0…100: a
+ * fall to 0 or below is 100 (all of it lost); 0 for fewer than two points.
+ * Points at or below 0 set no peak. */
 double arena_max_drawdown_pct(const arena_pt *p, size_t n);
 
 /* Sharpe ratio of the curve's hourly returns: the curve sampled at the last
  * point of each UTC hour (an hour without a point keeps the last value), the
  * returns between consecutive hours, their mean over their sample standard
- * deviation, times sqrt(8760). false (no figure) with fewer than two
- * returns, a zero (or non-finite) deviation, or a non-positive equity.
- * `p` in time order. */
-bool arena_sharpe(const arena_pt *p, size_t n, double *out);
+ * deviation, times sqrt(8760). *nret: how many returns there were. false
+ * (no figure) with fewer than ARENA_SHARPE_MIN returns, a zero (or
+ * non-finite) deviation, or a non-positive equity. `p` in time order. */
+bool arena_sharpe(const arena_pt *p, size_t n, double *out, size_t *nret);
 
 /* The points to draw when the curve has more than `max` (>= 4): the first
  * and the last, and in each of (max - 2) / 2 equal time buckets between

@@ -2,19 +2,60 @@
  * Sharpe and the curve's downsampling. Doubles: these are analytics on an
  * exact curve, never money that is booked. */
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "dash_arena.h"
 
-int arena_window(const char *query, int64_t now_ms, int64_t *from, int64_t *to, dash_err *e)
+/* The spans of `window=`, against the engine's clock. */
+static const struct {
+    const char *name;
+    int64_t ms; /* 0: all history */
+} spans[] = {{"24h", 24 * ARENA_HOUR_MS},
+             {"7d", 7 * 24 * ARENA_HOUR_MS},
+             {"30d", 30 * 24 * ARENA_HOUR_MS},
+             {"all", 0}};
+
+int arena_window(const char *query, int64_t now_ms, int64_t *from, int64_t *to, char *key,
+                 size_t keycap, dash_err *e)
 {
-    int rc = dash_query_int(query, "from", 0, 0, INT64_MAX, from, e);
-    rc = rc ? rc : dash_query_int(query, "to", now_ms, 0, INT64_MAX, to, e);
+    char win[8], fs[32];
+    int w = dash_query_str(query, "window", win, sizeof(win), e);
+    if (w < 0) {
+        return e->status;
+    }
+    bool to_given = dash_query_str(query, "to", fs, sizeof(fs), e) > 0;
+    int rc = dash_query_int(query, "to", now_ms, 0, INT64_MAX, to, e);
+    if (rc) {
+        return rc;
+    }
+    if (w > 0) {
+        size_t i = 0;
+        while (i < sizeof(spans) / sizeof(spans[0]) && strcmp(spans[i].name, win) != 0) {
+            i++;
+        }
+        if (i == sizeof(spans) / sizeof(spans[0])) {
+            return dash_fail(e, 400, "bad_query", "window", "window must be 24h, 7d, 30d or all");
+        }
+        if (dash_query_str(query, "from", fs, sizeof(fs), e) != 0) {
+            return dash_fail(e, 400, "bad_query", "from", "give window or from, not both");
+        }
+        *from = spans[i].ms && *to > spans[i].ms ? *to - spans[i].ms : 0;
+        if (key) {
+            snprintf(key, keycap, "w%s@%lld", win, to_given ? (long long)*to : -1LL);
+        }
+        return 0;
+    }
+    rc = dash_query_int(query, "from", 0, 0, INT64_MAX, from, e);
     if (rc) {
         return rc;
     }
     if (*from > *to) {
         return dash_fail(e, 400, "bad_query", "from", "from (%lld) is after to (%lld)",
                          (long long)*from, (long long)*to);
+    }
+    if (key) { /* a `to` of now is the same question a moment later */
+        snprintf(key, keycap, "%lld@%lld", (long long)*from, to_given ? (long long)*to : -1LL);
     }
     return 0;
 }
@@ -33,7 +74,8 @@ double arena_max_drawdown_pct(const arena_pt *p, size_t n)
             worst = (peak - v) / peak;
         }
     }
-    return worst * 100;
+    /* an equity at or below 0 has lost everything: 100 %, not more */
+    return (worst > 1 ? 1 : worst) * 100;
 }
 
 /* The UTC hour a time falls in (floor, also before 1970). */
@@ -43,8 +85,9 @@ static int64_t hour_of(int64_t ts)
     return ts % ARENA_HOUR_MS < 0 ? h - 1 : h;
 }
 
-bool arena_sharpe(const arena_pt *p, size_t n, double *out)
+bool arena_sharpe(const arena_pt *p, size_t n, double *out, size_t *nret)
 {
+    *nret = 0;
     if (n < 2) {
         return false;
     }
@@ -70,8 +113,9 @@ bool arena_sharpe(const arena_pt *p, size_t n, double *out)
         }
         prev = last;
     }
-    if (k < 2) {
-        return false;
+    *nret = k;
+    if (k < ARENA_SHARPE_MIN) {
+        return false; /* a day of hours at least: fewer say little */
     }
     double sd = sqrt(m2 / (double)(k - 1));
     if (!(sd > 0) || !isfinite(sd)) {

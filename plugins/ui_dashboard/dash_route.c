@@ -1,6 +1,7 @@
 /* The API's routes (CONTRACTS §3), path segments and query parameters. A
  * table of patterns, "{}" standing for one segment: adding a route is one
  * line, and a path that exists with another method is a 405, not a 404. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,8 +259,10 @@ int dash_query_int(const char *query, const char *key, int64_t def, int64_t min,
         return 0;
     }
     char *end = NULL;
+    errno = 0; /* strtoll clamps an out-of-range value and says so only here */
     long long v = strtoll(buf, &end, 10);
-    if (*end || end == buf || buf[0] == ' ' || buf[0] == '+' || v < min || v > max) {
+    if (errno == ERANGE || *end || end == buf || buf[0] == ' ' || buf[0] == '+' || v < min ||
+        v > max) {
         return dash_fail(e, 400, "bad_query", key, "%s must be a whole number from %lld to %lld",
                          key, (long long)min, (long long)max);
     }

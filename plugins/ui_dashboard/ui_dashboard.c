@@ -209,6 +209,7 @@ static void destroy(void *ctx)
 {
     dash *d = ctx;
     dash_live_free(d);
+    dash_arena_free(d);
     free(d->allowed);
     free(d->static_dir);
     explicit_bzero(d->token, sizeof(d->token));

@@ -169,6 +169,8 @@ def close(x, y):
     return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
 
 
+starts = {}
+expect(a["truncated"] is False, f"truncated {a['truncated']}")
 names = [t["trader"] for t in a["traders"]]
 expect(sorted(names) == ["alpha", "beta", "gamma"], f"traders {names}")
 rets = [t["return_pct"] for t in a["traders"]]
@@ -189,10 +191,21 @@ for t in a["traders"]:
     if before:
         e0 = D(before[0])
     else:
-        (after,) = con.execute("SELECT total_eq FROM equity_snapshots WHERE account=? AND ts_ms >= ? "
-                               "ORDER BY ts_ms LIMIT 1", (acct, f)).fetchone()
-        e0 = D(after) - next(D(v) for _, v in rows if v is not None)
+        # the first row after the fill, less the trader's net at that moment
+        after, ats = con.execute("SELECT total_eq, ts_ms FROM equity_snapshots WHERE account=? AND ts_ms >= ? "
+                                 "ORDER BY ts_ms LIMIT 1", (acct, f)).fetchone()
+        nets = [D(v) for ts, v in rows if v is not None and ts <= ats] or [next(D(v) for _, v in rows if v is not None)]
+        e0 = D(after) - nets[-1]
+        starts[n] = (D(after), ats, nets[-1])
     pts = [(t0 - 1, D(0))] + [(ts, D(v)) for ts, v in rows if v is not None]
+    # the last point of each of 2000 equal buckets from max(from, t0) to `to`
+    base = max(frm, t0)
+    width = (to - base) // 2000 + 1
+    last = {}
+    for ts, v in pts:
+        if base <= ts <= to:
+            last[(ts - base) // width] = (ts, v)
+    pts = [p for p in pts if p[0] < base] + sorted(last.values())
     win = [p for p in pts if frm <= p[0] <= to]
     prior = [p for p in pts if p[0] < frm]
     if prior and not (win and win[0][0] == frm):
@@ -220,7 +233,8 @@ for t in a["traders"]:
         sampled.append(last)
     r = [sampled[i] / sampled[i - 1] - 1 for i in range(1, len(sampled))]
     sharpe = None
-    if len(r) >= 2 and statistics.stdev(r) > 0:
+    expect(t["sharpe_returns"] == len(r), f"{where}: sharpe_returns {t['sharpe_returns']} != {len(r)}")
+    if len(r) >= 24 and statistics.stdev(r) > 0:
         sharpe = statistics.mean(r) / statistics.stdev(r) * math.sqrt(8760)
     expect(close(t["sharpe"], sharpe), f"{where}: sharpe {t['sharpe']} != {sharpe}")
     curve = [(p[0], D(p[1])) for p in t["equity_curve"]]
@@ -237,7 +251,7 @@ for t in a["traders"]:
     # the decisions in the window
     decs = con.execute("SELECT provider, model, valid, tokens_in, tokens_out, cost, actions_json, "
                        "outcome_json, net_pnl FROM decisions WHERE trader=? AND created_ms BETWEEN ? AND ? "
-                       "ORDER BY created_ms", (n, frm, to)).fetchall()
+                       "ORDER BY created_ms, id", (n, frm, to)).fetchall()
     longs = shorts = closed = wins = 0
     for prov, model, valid, tin, tout, cost, actions, outcome, net in decs:
         acts = [x["action"] for x in json.loads(actions)["decisions"]] if valid and actions else []
@@ -266,6 +280,7 @@ want_bias = [{"model": m, "long": l, "short": s, "ratio": (l / s if s else None)
 expect(len(a["bias"]) == len(want_bias) and all(
     x["model"] == y["model"] and x["long"] == y["long"] and x["short"] == y["short"] and close(x["ratio"], y["ratio"])
     for x, y in zip(a["bias"], want_bias)), f"{what}: bias {a['bias']} != {want_bias}")
+json.dump({k: [str(x) for x in v] for k, v in starts.items()}, open(path + ".starts", "w"))
 for m in fails:
     print("#", m, file=sys.stderr)
 sys.exit(1 if fails else 0)
@@ -293,9 +308,10 @@ check "gamma: 2 round trips, its win rate their share of wins" \
 check "gamma: model stub-llm from provider ai.llm" [ "$(field gamma provider) $(field gamma model)" = "ai.llm stub-llm" ]
 check "the rules traders: model rules-v1, no tokens, no cost" \
   [ "$(j arena.json '[(t["model"], t["tokens_in"], t["cost_usd"]) for t in d["traders"] if t["trader"] != "gamma"]')" = "[('rules-v1', 0, 0.0), ('rules-v1', 0, 0.0)]" ]
-# (to within the mark's move between the venue's balance and the ledger's reading)
-check "each sub-account starts at its paper balance, 10000" \
-  [ "$(j arena.json 'all(abs(float(t["start_equity"]) - 10000) < 1 for t in d["traders"])')" = True ]
+# exactly: the account's first equity row (with the first fill) less the
+# trader's net at that moment (python checked the rule above)
+check "each sub-account starts at its paper balance, exactly 10000" \
+  [ "$(j arena.json '[t["start_equity"] for t in d["traders"]]')" = "['10000', '10000', '10000']" ]
 check "fees paid by each trader (negative)" \
   [ "$(j arena.json 'all(t["fees"].startswith("-") for t in d["traders"])')" = True ]
 check "the bias lists both models" [ "$(j arena.json '[b["model"] for b in d["bias"]]')" = "['rules-v1', 'stub-llm']" ]
@@ -310,6 +326,17 @@ check "gamma: 3 calls, 1 long and 1 short entry in it" \
   [ "$(field gamma ai_calls) $(field gamma long_entries) $(field gamma short_entries)" = "3 1 1" ]
 check "every curve starts at from" [ "$(j arena.json 'all(t["equity_curve"][0][0] == '"$FROM"' for t in d["traders"])')" = True ]
 
+# window=: resolved on the engine's clock, 7 days before its now
+NOW=$(date +%s%3N)
+api "/api/arena?window=7d"
+check "window=7d: 200, from is 7 days before to, to the engine's now" \
+  [ "$status" = 200 ] && [ "$(j arena.json "(d['to'] - d['from'], d['to'] >= $NOW - 5000)")" = "(604800000, True)" ]
+check "window=7d covers every fill: the same traders and start equities" \
+  [ "$(j arena.json '[(t["trader"], t["start_equity"], t["ai_calls"]) for t in d["traders"]]')" = \
+    "$(j arena-all.json '[(t["trader"], t["start_equity"], t["ai_calls"]) for t in d["traders"]]')" ]
+api "/api/arena?window=all&to=$TO"
+check "window=all&to: from 0" [ "$(j arena.json '(d["from"], d["to"])')" = "(0, $TO)" ]
+
 # --- malformed query parameters ------------------------------------------------
 err() { # err QUERY FIELD: 400 bad_query naming FIELD
   api "/api/arena?$1"
@@ -320,6 +347,9 @@ check "to=-5: 400 bad_query (to)" err "to=-5" to
 check "from=1.5: 400 bad_query (from)" err "from=1.5" from
 check "from after to: 400 bad_query (from)" err "from=10&to=5" from
 check "a 40-digit to: 400 bad_query (to)" err "to=$(printf '9%.0s' {1..40})" to
+check "a 20-digit to (past INT64_MAX): 400 bad_query (to)" err "to=99999999999999999999" to
+check "an unknown window: 400 bad_query (window)" err "window=1y" window
+check "window and from: 400 bad_query (from)" err "window=7d&from=5" from
 post() {
   status=$(curl -s -o arena.json -w '%{http_code}' -X POST "$API/api/arena" \
     -H "Authorization: Bearer $TOKEN" --data-raw '{}')
