@@ -29,18 +29,29 @@ int64_t aic_retry_after_ms(const char *const *headers, size_t n, int64_t now_ms)
 
 /* One finished attempt, as the retry schedule sees it. */
 typedef struct aic_attempt {
-    int status; /* HTTP status, 0 when none came */
-    int err;    /* the transfer's AT_* (AT_OK when an answer came) */
+    int status;        /* HTTP status, 0 when none came */
+    int err;           /* the transfer's AT_* (AT_OK when an answer came) */
+    const char *error; /* the transfer's error text when err != AT_OK, or NULL */
     const char *const *headers;
     size_t nheaders;
+    bool idempotent; /* sending the request twice does it once (see aic_req) */
 } aic_attempt;
 
 /* The wait in ms before the next attempt, or -1 when `a` is final (then
  * `why` says why when it is not just a non-retryable answer). `retries` have
  * been made of `max_retries`; deadline_ms (epoch ms, 0 = none) bounds
- * everything; rnd in [0, 1) draws the jitter. */
+ * everything; rnd in [0, 1) draws the jitter. A request that is not
+ * idempotent is retried only when it never reached the server
+ * (aic_not_sent) or the server asks to be asked again later (429 or 503
+ * with Retry-After); else why = "not retried: …". */
 int64_t aic_retry_delay(const aic_attempt *a, int retries, int max_retries, int64_t now_ms,
                         int64_t deadline_ms, double rnd, char *why, size_t cap);
+
+/* Whether a transfer's error text says the request never left this machine
+ * (the name did not resolve, the connection was refused or timed out before
+ * it opened). The host's HTTP client tells transport failures apart only by
+ * curl's texts. */
+bool aic_not_sent(const char *error);
 
 /* ------------------------------------------------------------- texts */
 
@@ -118,6 +129,13 @@ typedef struct aic_req {
     size_t nheaders;
     const char *body;    /* NUL-terminated, or NULL */
     int64_t deadline_ms; /* epoch ms, 0 = none */
+    /* Whether sending it twice does it once (a GET, a PATCH of a value, a
+     * stateless completion). When false (an agent's turn: a second one would
+     * run concurrently or repeat the message) it is retried only as
+     * aic_retry_delay says, and an attempt is not cut short by the deadline:
+     * dropping our side would not stop the server, so the caller answers at
+     * its deadline itself and lets the attempt end (aic_xfer_orphan). */
+    bool idempotent;
 } aic_req;
 
 /* Its end: a 2xx answer (err AT_OK, status, body), or why none came. */
@@ -134,12 +152,18 @@ typedef struct aic_xfer aic_xfer;
 typedef void (*aic_done_cb)(void *arg, const aic_res *res);
 
 /* Sends `rq` and retries it by the SDK's schedule (408, 409, 429, 5xx,
- * network errors; Retry-After honoured) within its deadline; `done` runs
+ * network errors; Retry-After honoured; less when not idempotent) within
+ * its deadline; `done` runs
  * once, later, on the loop. AT_OK with *out set (may be NULL), or an
  * error, and then `done` is never called. */
 int aic_xfer_start(aic_http *c, const aic_req *rq, aic_done_cb done, void *arg, aic_xfer **out);
 /* Stop it: `done` is not called any more. Safe on NULL. */
 void aic_xfer_cancel(aic_xfer *x);
+/* Its caller gave up, but the server may still be working on it: no more
+ * retries; true when an attempt is in flight, and then `done(arg, res)`
+ * runs (instead of the first done) once that attempt ended (an answer, or
+ * its own timeout); false when none is (x is freed, done never runs). */
+bool aic_xfer_orphan(aic_xfer *x, aic_done_cb done, void *arg);
 /* Attempts made so far, and the last failed attempt's error ("" none). */
 int aic_xfer_attempts(const aic_xfer *x);
 const char *aic_xfer_last(const aic_xfer *x);

@@ -60,6 +60,27 @@ bool aic_loopback_url(const char *u)
 {
     const char *p = strstr(u, "://");
     p = p ? p + 3 : u;
-    return strncmp(p, "127.", 4) == 0 || strncmp(p, "localhost", 9) == 0 ||
-           strncmp(p, "[::1]", 5) == 0;
+    /* the whole host: localhost.example.com is another machine */
+    size_t n = p[0] == '[' ? strcspn(p, "]") + (strchr(p, ']') ? 1 : 0) : strcspn(p, ":/");
+    if (p[n] != '\0' && p[n] != ':' && p[n] != '/') {
+        return false;
+    }
+    if (n == 5 && strncmp(p, "[::1]", 5) == 0) {
+        return true;
+    }
+    if (n == 9 && strncasecmp(p, "localhost", 9) == 0) {
+        return true;
+    }
+    if (n < 5 || n > 15 || strncmp(p, "127.", 4) != 0) {
+        return false;
+    }
+    int dots = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '.') {
+            dots++;
+        } else if (p[i] < '0' || p[i] > '9') {
+            return false; /* 127.evil.com */
+        }
+    }
+    return dots == 3;
 }

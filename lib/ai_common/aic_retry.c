@@ -4,7 +4,10 @@
  *    true|false` overrides; a Retry-After over 120 s means no retry;
  *  - wait what retry-after-ms / retry-after ask when 0 < wait <= 120 s,
  *    else min(0.5 s * 2^retries, 8 s) * (1 - 0.25 * random);
- *  - never start an attempt the deadline leaves no time for. */
+ *  - never start an attempt the deadline leaves no time for;
+ *  - a request that is not idempotent (an agent's turn) only when it never
+ *    reached the server, or the server asks for it later (429 or 503 with
+ *    Retry-After): a timeout, 408, 409 or 5xx may come after it was taken. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +73,35 @@ static bool retryable_status(int s)
     return s == 408 || s == 409 || s == 429 || s >= 500;
 }
 
+/* Whether `hay` holds `needle`, ignoring case. */
+static bool has(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        if (strncasecmp(hay, needle, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool aic_not_sent(const char *error)
+{
+    /* curl's texts for CURLE_COULDNT_RESOLVE_*, CURLE_COULDNT_CONNECT and a
+     * connect that timed out ("Connection timed out after", while a transfer
+     * that timed out is "Operation timed out after") */
+    static const char *const before[] = {"Could not resolve",        "Couldn't resolve",
+                                         "Failed to connect",        "Couldn't connect",
+                                         "Connection refused",       "Connection timed out after",
+                                         "Resolving timed out after"};
+    for (size_t i = 0; error && i < sizeof(before) / sizeof(before[0]); i++) {
+        if (has(error, before[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int64_t aic_retry_delay(const aic_attempt *a, int retries, int max_retries, int64_t now_ms,
                         int64_t deadline_ms, double rnd, char *why, size_t cap)
 {
@@ -88,6 +120,14 @@ int64_t aic_retry_delay(const aic_attempt *a, int retries, int max_retries, int6
         retry = a->err == AT_EIO || a->err == AT_ETIMEDOUT;
     } else {
         retry = retryable_status(a->status);
+    }
+    if (retry && !should && !a->idempotent) {
+        retry = a->err != AT_OK ? aic_not_sent(a->error)
+                                : (a->status == 429 || a->status == 503) &&
+                                      aic_retry_after_ms(a->headers, a->nheaders, now_ms) >= 0;
+        if (!retry) {
+            snprintf(why, cap, "not retried: it may have reached the server");
+        }
     }
     if (!retry) {
         return -1;

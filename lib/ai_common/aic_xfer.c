@@ -19,7 +19,9 @@ struct aic_xfer {
     int attempts, retries;
     int64_t http_id; /* the transfer in flight, or 0 */
     at_timer *retry;
+    bool idempotent;
     bool cancelled; /* its transfer's callback frees it */
+    bool orphan;    /* given up by its caller: its attempt's end is told, no retry */
     char last[512];
 };
 
@@ -115,7 +117,11 @@ static int start_attempt(aic_xfer *x)
         if (left <= 0) {
             return AT_ETIMEDOUT;
         }
-        timeout = left < timeout ? left : timeout;
+        /* one that is not idempotent runs on at the server anyway: its
+         * caller answers at the deadline and waits for its end (orphan) */
+        if (x->idempotent) {
+            timeout = left < timeout ? left : timeout;
+        }
     }
     at_http_req req = {
         .method = x->method,
@@ -172,10 +178,16 @@ static void on_http(void *arg, const at_http_resp *resp)
         snprintf(x->last, sizeof(x->last), "%s", resp->error ? resp->error : "no answer");
     }
     int err = resp->err != AT_OK ? resp->err : aic_status_err(resp->status);
+    if (x->orphan) {
+        finish(x, err, resp->status, resp->body, resp->len, x->last);
+        return;
+    }
     aic_attempt at = {.status = resp->status,
                       .err = resp->err,
+                      .error = resp->error,
                       .headers = resp->headers,
-                      .nheaders = resp->nheaders};
+                      .nheaders = resp->nheaders,
+                      .idempotent = x->idempotent};
     char why[200];
     int64_t delay = aic_retry_delay(&at, x->retries, c->max_retries, now_ms(c), x->deadline_ms,
                                     rnd01(c), why, sizeof(why));
@@ -210,6 +222,7 @@ int aic_xfer_start(aic_http *c, const aic_req *rq, aic_done_cb done, void *arg, 
     x->done = done;
     x->arg = arg;
     x->deadline_ms = rq->deadline_ms;
+    x->idempotent = rq->idempotent;
     x->label = strdup(rq->label ? rq->label : "request");
     x->method = strdup(rq->method);
     x->url = strdup(rq->url);
@@ -249,6 +262,21 @@ void aic_xfer_cancel(aic_xfer *x)
     } else {
         xfer_free(x);
     }
+}
+
+bool aic_xfer_orphan(aic_xfer *x, aic_done_cb done, void *arg)
+{
+    if (!x || x->cancelled) {
+        return false;
+    }
+    if (!x->http_id) {
+        aic_xfer_cancel(x); /* between attempts: nothing runs at the server */
+        return false;
+    }
+    x->orphan = true;
+    x->done = done;
+    x->arg = arg;
+    return true;
 }
 
 int aic_xfer_attempts(const aic_xfer *x)

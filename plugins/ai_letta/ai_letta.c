@@ -29,11 +29,11 @@ static void on_deadline(void *arg)
                  "deadline passed while waiting for the agent's earlier requests (Letta takes one "
                  "at a time)");
     } else if (last[0]) {
-        snprintf(text, sizeof(text), "deadline passed %s after %d attempt%s (last: %s)",
-                 j->doing ? j->doing : "", n, n == 1 ? "" : "s", last);
+        snprintf(text, sizeof(text), "deadline passed%s%s after %d attempt%s (last: %s)",
+                 j->doing ? " " : "", j->doing ? j->doing : "", n, n == 1 ? "" : "s", last);
     } else {
-        snprintf(text, sizeof(text), "deadline passed %s with attempt %d in flight",
-                 j->doing ? j->doing : "", n);
+        snprintf(text, sizeof(text), "deadline passed%s%s with attempt %d in flight",
+                 j->doing ? " " : "", j->doing ? j->doing : "", n);
     }
     lt_job_fail(j, AT_ETIMEDOUT, text);
 }

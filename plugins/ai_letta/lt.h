@@ -31,6 +31,7 @@ typedef struct lt_cfg {
     const char *proxy;
     int64_t max_response;
     int64_t queue_max; /* jobs waiting per agent */
+    int64_t max_steps; /* model steps of a turn */
 } lt_cfg;
 
 extern const at_cfg_field lt_schema[];
@@ -67,8 +68,8 @@ typedef struct lt_block {
  * text that is not UTF-8. */
 char *lt_body_agent(const char *name, const char *model, const char *embedding, const char *trader,
                     const lt_block *blocks, size_t n);
-/* POST /v1/agents/{id}/messages: one user message. */
-char *lt_body_message(const char *user);
+/* POST /v1/agents/{id}/messages: one user message and max_steps (when > 0). */
+char *lt_body_message(const char *user, int64_t max_steps);
 /* PATCH …/core-memory/blocks/{label}: {"value": …, "limit": …} (the
  * limit too: a system prompt or block_limit may have grown). */
 char *lt_body_value(const char *value, int64_t limit);
@@ -146,12 +147,16 @@ typedef struct lt_file {
 } lt_file;
 
 /* The memory files of `dir` (*.md and *.txt whose stem is a valid label:
- * letters, digits, '_' and '-'), read whole, sorted by label, at most
- * `max`: AT_OK with `why` naming the first file left out and why (not
- * UTF-8 text, over 1 MiB, a reserved label …; "" when none was), or AT_EIO
- * when the directory cannot be read (an absent one holds no files). */
+ * letters, digits, '_' and '-'; of a .md and a .txt of one stem the .md),
+ * read whole, sorted by label, at most `max`: AT_OK with `why` naming the
+ * first file left out and why (not UTF-8 text as jansson takes it, over
+ * 1 MiB, a reserved label …; "" when none was), or AT_EIO when the
+ * directory cannot be read (an absent one holds no files). */
 int lt_files_read(const char *dir, lt_file *out, size_t max, size_t *n, char *why, size_t cap);
 void lt_files_clear(lt_file *f, size_t n);
+/* Whether n bytes are text jansson takes (json_stringn): UTF-8 without
+ * overlong forms, surrogates, code points over U+10FFFF, or NUL. */
+bool lt_utf8_ok(const char *s, size_t n);
 /* 64-bit FNV-1a of a block's value: what was synced. */
 uint64_t lt_hash(const char *s);
 /* Whether s is a label (1 to LT_LABEL_MAX-1 of [A-Za-z0-9_-]), an id the

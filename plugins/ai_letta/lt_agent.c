@@ -14,8 +14,12 @@
  *    and PATCHed with the outcome appended, no model step.
  *
  * Each HTTP request is retried by the SDK's schedule (lib/ai_common)
- * within the job's deadline. An agent deleted on the server is found or
- * created again once per job. */
+ * within the job's deadline; a message only when it cannot have reached the
+ * agent (a second turn would run beside the first or repeat it). A message
+ * given up (deadline, cancel, stop) is answered at once, but the agent's
+ * next job waits for that request's end: Letta runs the turn anyway. An
+ * agent deleted on the server (a 404 on any route under it, checked with
+ * GET /v1/agents/{id}) is found or created again once per job. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +133,7 @@ void lt_job_free(lt_job *j)
     free(j->told);
     free(j->new_label);
     free(j->new_value);
+    free(j->error404);
     free(j);
 }
 
@@ -136,7 +141,7 @@ static void on_kick(void *arg)
 {
     lt_agent *a = arg;
     a->kick = NULL;
-    if (a->running || !a->head || a->L->stopping) {
+    if (a->running || a->orphan || !a->head || a->L->stopping) {
         return;
     }
     lt_job *j = a->head;
@@ -156,7 +161,7 @@ static void on_kick(void *arg)
 /* The next job starts from the loop, never from inside lt_request(). */
 static void kick(lt_agent *a)
 {
-    if (!a->kick && a->head && !a->running) {
+    if (!a->kick && a->head && !a->running && !a->orphan) {
         a->kick = a->L->h->timer_add(a->L->inst, 0, 0, on_kick, a);
     }
 }
@@ -181,18 +186,31 @@ int lt_agent_push(lt_agent *a, lt_job *j)
 
 lt_job *lt_job_find(lt_ctx *L, const char *request_id)
 {
+    /* one whose done is NULL is being answered (a done that cancels itself) */
     for (lt_agent *a = L->agents; a; a = a->next) {
-        if (a->running && a->running->kind == LT_JOB_MESSAGE &&
+        if (a->running && a->running->kind == LT_JOB_MESSAGE && a->running->done &&
             strcmp(a->running->id, request_id) == 0) {
             return a->running;
         }
         for (lt_job *j = a->head; j; j = j->next) {
-            if (j->kind == LT_JOB_MESSAGE && strcmp(j->id, request_id) == 0) {
+            if (j->kind == LT_JOB_MESSAGE && j->done && strcmp(j->id, request_id) == 0) {
                 return j;
             }
         }
     }
     return NULL;
+}
+
+/* The given-up request ended: the agent takes its next job. */
+static void on_orphan_end(void *arg, const aic_res *res)
+{
+    lt_agent *a = arg;
+    a->orphan = NULL;
+    a->L->h->log(a->L->inst, AT_LOG_DEBUG, "%s: the request given up ended (%s)", a->name,
+                 res->err == AT_OK ? "answered"
+                 : res->error      ? res->error
+                                   : "failed");
+    kick(a);
 }
 
 /* Out of the queue (or off the agent), freed, and the queue moves on. */
@@ -201,6 +219,11 @@ void lt_job_end(lt_job *j)
     lt_agent *a = j->a;
     if (a->running == j) {
         a->running = NULL;
+        /* its request still in flight keeps the agent busy until it ends */
+        if (j->xfer && aic_xfer_orphan(j->xfer, on_orphan_end, a)) {
+            a->orphan = j->xfer;
+        }
+        j->xfer = NULL;
     } else {
         lt_job *prev = NULL;
         for (lt_job *x = a->head; x; prev = x, x = x->next) {
@@ -253,7 +276,9 @@ void lt_job_answer(lt_job *j, at_ai_reply *r)
     at_ai_done_cb done = j->done;
     void *arg = j->arg;
     j->done = NULL;
-    done(arg, r);
+    if (done) {
+        done(arg, r);
+    }
     lt_job_end(j);
 }
 
@@ -303,13 +328,17 @@ void lt_request(lt_job *j, const char *doing, const char *method, const char *pa
     j->step = next;
     const char *headers[3] = {"Accept: application/json", "Content-Type: application/json",
                               L->auth};
+    /* an agent's turn is the one request that is not idempotent */
+    size_t pl = strlen(path);
+    bool turn = strcmp(method, "POST") == 0 && pl >= 9 && strcmp(path + pl - 9, "/messages") == 0;
     aic_req rq = {.label = j->id,
                   .method = method,
                   .url = url,
                   .headers = headers,
                   .nheaders = L->auth ? 3 : 2,
                   .body = body,
-                  .deadline_ms = j->deadline_ms};
+                  .deadline_ms = j->deadline_ms,
+                  .idempotent = !turn};
     int rc = aic_xfer_start(&L->http, &rq, on_res, j, &j->xfer);
     free(url);
     if (rc != AT_OK) {
@@ -323,6 +352,55 @@ bool lt_gone(const aic_res *res)
 {
     /* 404: deleted; 422: an id the server does not take */
     return res->err != AT_OK && (res->status == 404 || res->status == 422);
+}
+
+/* The agent went away mid-job: found (or created) again and the job
+ * started over, once. */
+static void restart(lt_job *j, const char *error)
+{
+    lt_agent *a = j->a;
+    if (j->restarted) {
+        lt_step_fail(j, AT_EIO, error);
+        return;
+    }
+    a->L->h->log(a->L->inst, AT_LOG_WARN, "%s: agent %s is gone (%s): found again", a->name, a->id,
+                 error);
+    j->restarted = true;
+    lt_forget(a);
+    j->sync_next = 0;
+    free(j->new_label);
+    free(j->new_value);
+    j->new_label = j->new_value = NULL;
+    lt_job_run(j);
+}
+
+static void on_verified(lt_job *j, const aic_res *res)
+{
+    char *error = j->error404;
+    lt_there_cb there = j->there;
+    j->error404 = NULL;
+    j->there = NULL;
+    if (lt_gone(res)) {
+        j->doing = j->doing404;
+        restart(j, error ? error : res->error);
+    } else if (res->err != AT_OK) {
+        lt_step_fail(j, res->err, res->error);
+    } else {
+        j->doing = j->doing404;
+        there(j, error ? error : "HTTP 404");
+    }
+    free(error);
+}
+
+void lt_check_gone(lt_job *j, const aic_res *res, lt_there_cb there)
+{
+    free(j->error404);
+    j->error404 = strdup(res->error ? res->error : "HTTP 404");
+    j->doing404 = j->doing;
+    j->there = there;
+    char path[LT_ID_MAX + 16];
+    snprintf(path, sizeof(path), "/v1/agents/%s", j->a->id);
+    lt_request(j, "checking the agent", "GET", path, NULL, on_verified);
 }
 
 /* ------------------------------------------------------------ finding */
@@ -339,7 +417,7 @@ static void on_listed(lt_job *j, const aic_res *res)
         return;
     }
     lt_agent_info info;
-    char why[300];
+    char why[300] = "";
     int rc = lt_parse_agent_list(res->body, res->len, a->name, &info, why, sizeof(why));
     if (rc == AT_ENOENT) {
         if (j->kind == LT_JOB_MESSAGE) {
@@ -383,9 +461,11 @@ static void on_checked(lt_job *j, const aic_res *res)
         return;
     }
     lt_agent_info info;
-    char why[300];
-    if (lt_parse_agent(res->body, res->len, &info, why, sizeof(why)) != AT_OK) {
-        lt_step_fail(j, AT_EIO, why);
+    char why[300] = "";
+    if (lt_parse_agent(res->body, res->len, &info, why, sizeof(why)) != AT_OK ||
+        !lt_id_ok(info.id)) {
+        lt_agent_info_clear(&info);
+        lt_step_fail(j, AT_EIO, why[0] ? why : "the agent's id is malformed");
         return;
     }
     adopt(a, &info);
@@ -408,7 +488,7 @@ static void create(lt_job *j)
     lt_block blocks[LT_MAX_FILES + 2];
     size_t n = 0;
     for (size_t i = 0; i < j->nfiles; i++) {
-        if (lt_file_fits(j, &j->files[i])) {
+        if (lt_file_usable(j, &j->files[i])) {
             blocks[n++] = (lt_block){j->files[i].label, j->files[i].value, L->cfg.block_limit,
                                      "the operator's file, kept in sync by aitrader"};
         }
@@ -436,7 +516,7 @@ static void on_created(lt_job *j, const aic_res *res)
         return;
     }
     lt_agent_info info;
-    char why[300];
+    char why[300] = "";
     if (lt_parse_agent(res->body, res->len, &info, why, sizeof(why)) != AT_OK ||
         !lt_id_ok(info.id)) {
         lt_agent_info_clear(&info);
@@ -447,7 +527,7 @@ static void on_created(lt_job *j, const aic_res *res)
     lt_agent_info_clear(&info);
     /* what was sent is what it has, whatever the answer listed */
     for (size_t i = 0; i < j->nfiles; i++) {
-        if (lt_file_fits(j, &j->files[i])) {
+        if (lt_file_usable(j, &j->files[i])) {
             lt_known_set(a, j->files[i].label, j->files[i].value);
         }
     }
@@ -526,9 +606,13 @@ void lt_agents_free(lt_ctx *L)
             lt_job_free(j);
         }
         lt_job_free(a->running);
+        aic_xfer_cancel(a->orphan);
         L->h->timer_cancel(a->kick);
         known_clear(a);
         free(a->server_model);
         free(a);
     }
+    free(L->said);
+    L->said = NULL;
+    L->nsaid = 0;
 }

@@ -51,9 +51,15 @@ char *lt_body_agent(const char *name, const char *model, const char *embedding, 
     return dump(root);
 }
 
-char *lt_body_message(const char *user)
+char *lt_body_message(const char *user, int64_t max_steps)
 {
-    return dump(json_pack("{s:[{s:s, s:s}]}", "messages", "role", "user", "content", user));
+    json_t *root = json_pack("{s:[{s:s, s:s}]}", "messages", "role", "user", "content", user);
+    if (root && max_steps > 0 &&
+        json_object_set_new(root, "max_steps", json_integer((json_int_t)max_steps)) != 0) {
+        json_decref(root);
+        return NULL;
+    }
+    return dump(root);
 }
 
 char *lt_body_value(const char *value, int64_t limit)

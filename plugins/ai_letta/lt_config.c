@@ -43,11 +43,16 @@ const at_cfg_field lt_schema[] = {
     F("price_out", AT_CFG_DOUBLE, "0", AT_CFG_RANGE, price_out, 0, 1e6,
       "USD per million completion tokens, reasoning included"),
     F("max_retries", AT_CFG_INT, "2", AT_CFG_RANGE, max_retries, 0, 10,
-      "retries on 408, 409, 429, 5xx and network errors (Retry-After honoured up to 120 s)"),
+      "retries on 408, 409, 429, 5xx and network errors (Retry-After honoured up to 120 s); a "
+      "message only when it cannot have reached the agent (a failed connect, 429 or 503 with "
+      "Retry-After)"),
     F("proxy", AT_CFG_STR, NULL, 0, proxy, 0, 0,
       "http://host:port for this provider only; none = direct; unset = [core] proxy"),
     F("max_response", AT_CFG_SIZE, "8M", AT_CFG_RANGE, max_response, 4096, 268435456.0,
       "largest answer accepted"),
+    F("max_steps", AT_CFG_INT, "8", AT_CFG_RANGE, max_steps, 1, 100,
+      "model steps an agent's turn may take (sent with each message; Letta's own default is "
+      "50)"),
     F("queue_max", AT_CFG_INT, "16", AT_CFG_RANGE, queue_max, 1, 1000,
       "requests and journal writes waiting per agent (Letta takes one at a time); past it a "
       "request is refused and a journal write dropped, both logged"),

@@ -43,34 +43,50 @@ uint64_t lt_hash(const char *s)
     return h;
 }
 
-/* Whether the bytes are UTF-8 text without NUL (jansson refuses the rest). */
-static bool utf8_text(const unsigned char *p, size_t n)
+/* The length of the UTF-8 sequence at p (n bytes left) exactly as jansson's
+ * utf8_check_first/utf8_check_full take it (no overlong form, no surrogate,
+ * nothing over U+10FFFF), or 0 when it refuses it. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
 {
+    unsigned char c = p[0];
+    size_t k;
+    uint32_t v;
+    if (c < 0x80) {
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        k = 2, v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        k = 3, v = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        k = 4, v = c & 0x07;
+    } else {
+        return 0; /* a continuation byte, C0, C1, F5..FF */
+    }
+    if (n < k) {
+        return 0;
+    }
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        v = (v << 6) | (p[i] & 0x3F);
+    }
+    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (k == 3 && v < 0x800) ||
+        (k == 4 && v < 0x10000)) {
+        return 0;
+    }
+    return k;
+}
+
+bool lt_utf8_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        size_t k;
-        if (c == 0) {
-            return false;
-        } else if (c < 0x80) {
-            k = 0;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            k = 1;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3;
-        } else {
+        size_t k = p[i] ? utf8_seq(p + i, n - i) : 0; /* NUL: jansson would cut the text */
+        if (k == 0) {
             return false;
         }
-        if (n - i <= k) {
-            return false;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xC0) != 0x80) {
-                return false;
-            }
-        }
-        i += k + 1;
+        i += k;
     }
     return true;
 }
@@ -92,7 +108,7 @@ static char *slurp(const char *path, char *why, size_t cap)
     size_t n = buf ? fread(buf, 1, LT_FILE_MAX + 1, f) : 0;
     bool err = ferror(f);
     fclose(f);
-    if (!buf || err || n > LT_FILE_MAX || !utf8_text((const unsigned char *)buf, n)) {
+    if (!buf || err || n > LT_FILE_MAX || !lt_utf8_ok(buf, n)) {
         snprintf(why, cap, "%.400s: %s", path,
                  !buf              ? "out of memory"
                  : err             ? "cannot be read"
@@ -103,6 +119,46 @@ static char *slurp(const char *path, char *why, size_t cap)
     }
     buf[n] = '\0';
     return buf;
+}
+
+/* One candidate file (`stem` bytes of its name before the extension): read
+ * into out[*n], or left out with why (the first such said). */
+static void read_one(const char *dir, const char *name, size_t stem, lt_file *out, size_t max,
+                     size_t *n, char *why, size_t cap)
+{
+    char label[LT_LABEL_MAX];
+    snprintf(label, sizeof(label), "%.*s", (int)stem, name);
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return;
+    }
+    const char *bad = stem >= LT_LABEL_MAX || !lt_label_ok(label)
+                          ? "its name is no block label (letters, digits, '_', '-')"
+                      : strcmp(label, LT_LABEL_SYSTEM) == 0 || strcmp(label, LT_LABEL_JOURNAL) == 0
+                          ? "its label is the engine's own"
+                          : NULL;
+    for (size_t i = 0; !bad && i < *n; i++) {
+        bad = strcmp(out[i].label, label) == 0 ? "a .md of the same name is used" : NULL;
+    }
+    bad = !bad && *n == max ? "too many memory files" : bad;
+    if (bad) {
+        if (!why[0]) {
+            snprintf(why, cap, "%s: not used: %s", path, bad);
+        }
+        return;
+    }
+    char failed[512];
+    char *text = slurp(path, failed, sizeof(failed));
+    if (!text) {
+        if (!why[0]) {
+            snprintf(why, cap, "%s", failed);
+        }
+        return;
+    }
+    snprintf(out[*n].label, sizeof(out[*n].label), "%s", label);
+    out[(*n)++].value = text;
 }
 
 int lt_files_read(const char *dir, lt_file *out, size_t max, size_t *n, char *why, size_t cap)
@@ -117,46 +173,19 @@ int lt_files_read(const char *dir, lt_file *out, size_t max, size_t *n, char *wh
         snprintf(why, cap, "%s: %s", dir, strerror(errno));
         return AT_EIO;
     }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *dot = strrchr(e->d_name, '.');
-        if (e->d_name[0] == '.' || !dot || (strcmp(dot, ".md") != 0 && strcmp(dot, ".txt") != 0)) {
-            continue;
-        }
-        char label[LT_LABEL_MAX];
-        snprintf(label, sizeof(label), "%.*s", (int)(dot - e->d_name), e->d_name);
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            continue;
-        }
-        const char *bad =
-            (size_t)(dot - e->d_name) >= LT_LABEL_MAX || !lt_label_ok(label)
-                ? "its name is no block label (letters, digits, '_', '-')"
-            : strcmp(label, LT_LABEL_SYSTEM) == 0 || strcmp(label, LT_LABEL_JOURNAL) == 0
-                ? "its label is the engine's own"
-            : *n == max ? "too many memory files"
-                        : NULL;
-        for (size_t i = 0; !bad && i < *n; i++) {
-            bad = strcmp(out[i].label, label) == 0 ? "a .md and a .txt of one name" : NULL;
-        }
-        if (bad) {
-            if (!why[0]) {
-                snprintf(why, cap, "%s: not used: %s", path, bad);
+    /* the .md files first, so a .txt of the same stem is the one left out
+     * whatever the directory's order */
+    for (int pass = 0; pass < 2; pass++) {
+        const char *ext = pass == 0 ? ".md" : ".txt";
+        rewinddir(d);
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            const char *dot = strrchr(e->d_name, '.');
+            if (e->d_name[0] == '.' || !dot || strcmp(dot, ext) != 0) {
+                continue;
             }
-            continue;
+            read_one(dir, e->d_name, (size_t)(dot - e->d_name), out, max, n, why, cap);
         }
-        char failed[512];
-        char *text = slurp(path, failed, sizeof(failed));
-        if (!text) {
-            if (!why[0]) {
-                snprintf(why, cap, "%s", failed);
-            }
-            continue;
-        }
-        snprintf(out[*n].label, sizeof(out[*n].label), "%s", label);
-        out[(*n)++].value = text;
     }
     closedir(d);
     qsort(out, *n, sizeof(*out), cmp_label);

@@ -15,6 +15,9 @@ typedef struct lt_agent lt_agent;
 typedef struct lt_job lt_job;
 /* What a job does when its request ended. */
 typedef void (*lt_step_cb)(lt_job *j, const aic_res *res);
+/* What a job does after a 404 under an agent that is still there (`error`
+ * the 404's text). */
+typedef void (*lt_there_cb)(lt_job *j, const char *error);
 
 typedef enum lt_job_kind { LT_JOB_MESSAGE, LT_JOB_FEEDBACK } lt_job_kind;
 
@@ -40,6 +43,9 @@ struct lt_job {
     size_t sync_next;            /* the next block to sync: files, then the system prompt */
     char *new_label, *new_value; /* a block being created and attached */
     lt_step_cb step;             /* when the request in flight ends */
+    lt_there_cb there;           /* after a 404: the agent is still there */
+    char *error404;              /* that 404's text */
+    const char *doing404;        /* and its step */
 };
 
 /* A block as the agent has it, as far as this run knows. */
@@ -61,6 +67,10 @@ struct lt_agent {
     lt_known *known;
     size_t nknown;
     lt_job *head, *tail, *running;
+    /* The request of a job given up (deadline, cancel, stop) still in
+     * flight: Letta may still run that turn, so the next job waits for its
+     * end (an answer or its attempt's timeout). */
+    aic_xfer *orphan;
     size_t queued;
     at_timer *kick;
 };
@@ -77,6 +87,8 @@ struct lt_ctx {
     lt_agent *agents;
     bool running, stopping;
     char files_said[512]; /* the last word on the memory files, said once */
+    lt_known *said;       /* per file: the hash of the last word on it */
+    size_t nsaid;
 };
 
 /* lt_agent.c */
@@ -108,6 +120,10 @@ void lt_job_answer(lt_job *j, at_ai_reply *r);
 void lt_step_fail(lt_job *j, int err, const char *what);
 /* Whether a request failed because the agent (or id) is not there: 404, 422. */
 bool lt_gone(const aic_res *res);
+/* A request under the agent got a 404 (res): is the agent itself gone?
+ * GET /v1/agents/{id}: gone, it is found (or created) again and the job
+ * restarted, once; there, there(j, res's error) runs. */
+void lt_check_gone(lt_job *j, const aic_res *res, lt_there_cb there);
 /* One HTTP request of the job (`path` under base_url, `body` may be
  * NULL), retried within its deadline; next(j, res) when it ended. */
 void lt_request(lt_job *j, const char *doing, const char *method, const char *path,
@@ -116,8 +132,9 @@ void lt_request(lt_job *j, const char *doing, const char *method, const char *pa
 /* lt_sync.c */
 /* The memory files, read once per job (what is left out said once). */
 void lt_read_files(lt_job *j);
-/* Whether a file fits block_limit (else it is not synced, said once). */
-bool lt_file_fits(lt_job *j, const lt_file *f);
+/* Whether a file goes to the agent: it fits block_limit and its block can
+ * be built (else it is left out, said once per file and reason). */
+bool lt_file_usable(lt_job *j, const lt_file *f);
 /* The system prompt's block limit: block_limit, or its length if more. */
 int64_t lt_system_limit(const lt_ctx *L, const char *system);
 /* The next block that changed, else the message. */

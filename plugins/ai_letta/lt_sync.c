@@ -12,6 +12,27 @@
 static void put_block(lt_job *j, const char *label, const char *value);
 static void on_message(lt_job *j, const aic_res *res);
 
+/* Whether `text` is news about file `label` (not the last thing said of
+ * it), remembered: each file's warning once, not at every message. */
+static bool news(lt_ctx *L, const char *label, const char *text)
+{
+    uint64_t h = lt_hash(text);
+    for (size_t i = 0; i < L->nsaid; i++) {
+        if (strcmp(L->said[i].label, label) == 0) {
+            bool fresh = L->said[i].hash != h;
+            L->said[i].hash = h;
+            return fresh;
+        }
+    }
+    lt_known *p = realloc(L->said, (L->nsaid + 1) * sizeof(*p));
+    if (p) {
+        L->said = p;
+        snprintf(p[L->nsaid].label, sizeof(p[L->nsaid].label), "%s", label);
+        p[L->nsaid++].hash = h;
+    }
+    return true;
+}
+
 /* The memory files of this job (read once per job). */
 void lt_read_files(lt_job *j)
 {
@@ -37,19 +58,30 @@ static int64_t chars(const char *s)
     return n;
 }
 
-/* A file's text fits its block (else it is left out, said once per text). */
-bool lt_file_fits(lt_job *j, const lt_file *f)
+static const char FILE_BLOCK_DESC[] = "the operator's file, kept in sync by aitrader";
+
+/* A file's text fits its block and the block can be built (else it is left
+ * out, said once per file and reason). */
+bool lt_file_usable(lt_job *j, const lt_file *f)
 {
     lt_ctx *L = j->a->L;
-    if (chars(f->value) <= L->cfg.block_limit) {
-        return true;
-    }
     char said[512];
-    snprintf(said, sizeof(said), "%s/%s.*: %" PRId64 " characters, over block_limit %" PRId64,
-             L->memory_dir, f->label, chars(f->value), L->cfg.block_limit);
-    if (strcmp(said, L->files_said) != 0) {
+    int64_t n = chars(f->value);
+    if (n > L->cfg.block_limit) {
+        snprintf(said, sizeof(said), "%s/%s.*: %" PRId64 " characters, over block_limit %" PRId64,
+                 L->memory_dir, f->label, n, L->cfg.block_limit);
+    } else {
+        char *body =
+            lt_body_block(&(lt_block){f->label, f->value, L->cfg.block_limit, FILE_BLOCK_DESC});
+        free(body);
+        if (body) {
+            return true;
+        }
+        snprintf(said, sizeof(said), "%s/%s.*: its block cannot be built (out of memory?)",
+                 L->memory_dir, f->label);
+    }
+    if (news(L, f->label, said)) {
         L->h->log(L->inst, AT_LOG_WARN, "memory files: %s: not synced", said);
-        snprintf(L->files_said, sizeof(L->files_said), "%s", said);
     }
     return false;
 }
@@ -94,17 +126,32 @@ static void block_done(lt_job *j, const char *how)
     }
 }
 
-static void on_patched(lt_job *j, const aic_res *res)
+/* A 404 on a block of an agent that is there: the block is not on it
+ * (detached on the server): created and attached. */
+static void patched_404(lt_job *j, const char *error)
 {
     lt_agent *a = j->a;
-    if (res->err != AT_OK && res->status == 404 && lt_known_of(a, j->new_label)) {
-        /* not on the agent after all (detached on the server): created */
-        known_drop(a, j->new_label);
-        char *label = j->new_label, *value = j->new_value;
-        j->new_label = j->new_value = NULL;
-        put_block(j, label, value);
-        free(label);
-        free(value);
+    if (!lt_known_of(a, j->new_label)) {
+        lt_step_fail(j, AT_EINVAL, error);
+        return;
+    }
+    known_drop(a, j->new_label);
+    char *label = j->new_label, *value = j->new_value;
+    j->new_label = j->new_value = NULL;
+    put_block(j, label, value);
+    free(label);
+    free(value);
+}
+
+static void fail_404(lt_job *j, const char *error)
+{
+    lt_step_fail(j, AT_EINVAL, error);
+}
+
+static void on_patched(lt_job *j, const aic_res *res)
+{
+    if (res->err != AT_OK && res->status == 404) {
+        lt_check_gone(j, res, patched_404);
         return;
     }
     if (res->err != AT_OK) {
@@ -116,6 +163,10 @@ static void on_patched(lt_job *j, const aic_res *res)
 
 static void on_attached(lt_job *j, const aic_res *res)
 {
+    if (res->err != AT_OK && res->status == 404) {
+        lt_check_gone(j, res, fail_404);
+        return;
+    }
     if (res->err != AT_OK) {
         lt_step_fail(j, res->err, res->error);
         return;
@@ -130,7 +181,7 @@ static void on_block_created(lt_job *j, const aic_res *res)
         return;
     }
     lt_block_info b;
-    char why[300];
+    char why[300] = "";
     if (lt_parse_block(res->body, res->len, &b, why, sizeof(why)) != AT_OK || !b.id ||
         !lt_id_ok(b.id)) {
         lt_block_info_clear(&b);
@@ -168,7 +219,7 @@ static void put_block(lt_job *j, const char *label, const char *value)
                                          strcmp(label, LT_LABEL_JOURNAL) == 0
                                              ? "what became of your decisions, newest last "
                                                "(aitrader)"
-                                             : "the operator's file, kept in sync by aitrader"});
+                                             : FILE_BLOCK_DESC});
         if (body) {
             lt_request(j, "creating a memory block", "POST", "/v1/blocks/", body, on_block_created);
         }
@@ -186,7 +237,7 @@ void lt_sync_next(lt_job *j)
     while (j->sync_next < j->nfiles) {
         const lt_file *f = &j->files[j->sync_next++];
         const lt_known *k = lt_known_of(a, f->label);
-        if ((!k || k->hash != lt_hash(f->value)) && lt_file_fits(j, f)) {
+        if ((!k || k->hash != lt_hash(f->value)) && lt_file_usable(j, f)) {
             put_block(j, f->label, f->value);
             return;
         }
@@ -200,7 +251,7 @@ void lt_sync_next(lt_job *j)
             return;
         }
     }
-    char *body = lt_body_message(j->user);
+    char *body = lt_body_message(j->user, a->L->cfg.max_steps);
     if (!body) {
         lt_step_fail(j, AT_EINVAL, "cannot build the message (no memory, or a prompt not UTF-8)");
         return;
@@ -215,13 +266,8 @@ static void on_message(lt_job *j, const aic_res *res)
 {
     lt_agent *a = j->a;
     lt_ctx *L = a->L;
-    if (lt_gone(res) && !j->restarted) {
-        L->h->log(L->inst, AT_LOG_WARN, "%s: agent %s is gone (%s): found again", a->name, a->id,
-                  res->error);
-        j->restarted = true;
-        lt_forget(a);
-        j->sync_next = 0;
-        lt_job_run(j);
+    if (res->err != AT_OK && res->status == 404) {
+        lt_check_gone(j, res, fail_404);
         return;
     }
     if (res->err != AT_OK) {
@@ -254,26 +300,44 @@ static void on_message(lt_job *j, const aic_res *res)
 
 /* ------------------------------------------------------------ journal */
 
+static void journal_append(lt_job *j, char *value);
+
+/* The agent is there without a journal: created with this entry. */
+static void journal_404(lt_job *j, const char *error)
+{
+    (void)error;
+    known_drop(j->a, LT_LABEL_JOURNAL);
+    journal_append(j, NULL);
+}
+
 static void on_journal_read(lt_job *j, const aic_res *res)
 {
-    lt_agent *a = j->a;
-    char *value = NULL;
-    if (res->err == AT_OK) {
-        lt_block_info b;
-        char why[300];
-        if (lt_parse_block(res->body, res->len, &b, why, sizeof(why)) != AT_OK) {
-            lt_step_fail(j, AT_EIO, why);
-            return;
-        }
-        value = b.value;
-        b.value = NULL;
-        lt_block_info_clear(&b);
-    } else if (res->status == 404) {
-        known_drop(a, LT_LABEL_JOURNAL); /* none yet: created with this entry */
-    } else {
+    if (res->err != AT_OK && res->status == 404) {
+        lt_check_gone(j, res, journal_404);
+        return;
+    }
+    if (res->err != AT_OK) {
         lt_step_fail(j, res->err, res->error);
         return;
     }
+    lt_block_info b;
+    char why[300] = "";
+    if (lt_parse_block(res->body, res->len, &b, why, sizeof(why)) != AT_OK) {
+        lt_block_info_clear(&b);
+        lt_step_fail(j, AT_EIO, why);
+        return;
+    }
+    char *value = b.value;
+    b.value = NULL;
+    lt_block_info_clear(&b);
+    journal_append(j, value);
+}
+
+/* trade_journal's text `value` (taken; NULL when none) with the entry
+ * appended, PATCHed (a line there already is not written twice). */
+static void journal_append(lt_job *j, char *value)
+{
+    lt_agent *a = j->a;
     if (value && lt_journal_has(value, j->told)) {
         a->L->h->log(a->L->inst, AT_LOG_DEBUG, "%s: %s is in %s already", a->name, j->told,
                      LT_LABEL_JOURNAL);

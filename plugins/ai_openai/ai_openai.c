@@ -194,7 +194,8 @@ static int request(void *ctx, const at_ai_request *req, at_ai_done_cb done, void
                   .headers = headers,
                   .nheaders = o->auth ? 3 : 2,
                   .body = body,
-                  .deadline_ms = c->deadline_ms};
+                  .deadline_ms = c->deadline_ms,
+                  .idempotent = true}; /* a chat completion is stateless */
     if (rc == AT_OK) {
         rc = aic_xfer_start(&o->http, &rq, on_http, c, &c->xfer);
     }

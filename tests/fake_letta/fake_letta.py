@@ -19,8 +19,11 @@ Behaviour of the real server kept here:
   - agent and block ids are "agent-<uuid4>" / "block-<uuid4>"; a malformed
     id in a path is 422 (FastAPI's validation error), an unknown one 404;
   - an empty messages list is 422 "Messages must not be empty";
-  - Letta must not get concurrent requests for one agent: a message while
-    another is being answered for the same agent is refused with 409;
+  - Letta must not get concurrent requests for one agent: any request to an
+    agent (a message, its blocks, the agent itself) while one of its
+    messages is being answered is refused with 409 ("refused": "busy" in the
+    log); a message keeps running when its client goes away, as the real
+    server's turn does;
   - a block's value over its limit is refused (422).
 
 A message is answered with a reasoning_message, a tool_call/tool_return
@@ -33,7 +36,9 @@ Control endpoints (no password):
     POST /_reset    {"log": true, "queue": true, "agents": false}: empty them
     GET  /_log      every request: {"method", "path", "query", "route", "agent",
                     "label" (block routes), "block" (a created block's id), "headers"
-                    (lower-case names), "body", "status", "t0", "t1" (epoch s)}
+                    (lower-case names; a credential's value is never kept: authorization
+                    is "<scheme> ***"), "auth_ok" (the password matched; null without
+                    one), "body", "status", "t0", "t1" (epoch s)}
     GET  /_agents   every agent with its blocks and how many messages it got
     POST /_drop     {"agent_id": ID}: the agent disappears (as if deleted)
 
@@ -189,6 +194,17 @@ def invalid_id(kind, value):
         "msg": "String should match pattern '^%s-[a-fA-F0-9]{8}'" % kind, "input": value}]})
 
 
+def masked(headers):
+    """The request's headers, lower-case, without a credential's value."""
+    out = {}
+    for k, v in headers.items():
+        k = k.lower()
+        if k in ("authorization", "x-bare-password"):
+            v = (v.split(" ", 1)[0] + " ***") if " " in v else "***"
+        out[k] = v
+    return out
+
+
 def scripted(spec):
     """A scripted answer that replaces the route's own, or None."""
     if spec is None:
@@ -286,8 +302,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, out)
             return
         rec = {"method": method, "path": path, "query": url.query, "route": None,
-               "agent": None, "headers": {k.lower(): v for k, v in self.headers.items()},
+               "agent": None, "headers": masked(self.headers), "auth_ok": self._auth_ok(),
                "body": body, "status": None, "t0": time.time(), "t1": None}
+        self.rec = rec
         with st.lock:
             st.log.append(rec)
         status, out, headers = 500, {"detail": "fake-letta: unhandled"}, {}
@@ -302,22 +319,28 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout, cancel)
 
-    def _auth(self, path):
+    def _auth_ok(self):
         pw = self.server.state.password
-        if pw is None or re.match(r"^/v1/(health|ready)/?$", path):
-            return
-        if self.headers.get("Authorization", "") == "Bearer " + pw:
-            return
-        if self.headers.get("X-BARE-PASSWORD", "") == "password " + pw:
+        if pw is None:
+            return None
+        return (self.headers.get("Authorization", "") == "Bearer " + pw or
+                self.headers.get("X-BARE-PASSWORD", "") == "password " + pw)
+
+    def _auth(self, path):
+        if re.match(r"^/v1/(health|ready)/?$", path) or self._auth_ok() is not False:
             return
         raise detail(401, "Unauthorized")
 
     def _agent(self, aid):
+        """The agent of a path (under st.lock); 409 while it runs a message."""
         if not AGENT_ID.match(aid):
             raise invalid_id("agent", aid)
         a = self.server.state.agents.get(aid)
         if not a:
             raise detail(404, "Agent with id %s not found" % aid)
+        if a.busy:
+            self.rec["refused"] = "busy"
+            raise detail(409, "Agent %s is already processing a request" % aid)
         return a
 
     def _fault(self, route, rec):
@@ -465,9 +488,6 @@ class Handler(BaseHTTPRequestHandler):
         st = self.server.state
         with st.lock:
             a = self._agent(aid)
-            if a.busy:
-                rec["refused"] = "busy"
-                raise detail(409, "Agent %s is already processing a request" % aid)
             a.busy = True
         try:
             spec = self._fault("messages", rec) or scripted({"case": "valid"})

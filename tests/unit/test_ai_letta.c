@@ -2,7 +2,9 @@
  * (the last assistant_message, content as text or parts, reasoning, usage,
  * unknown and missing types, stop reasons, garbage), agents, lists and
  * blocks as the server answers them, the trade journal's trimming, the
- * memory files, the request bodies and check_config. */
+ * memory files (UTF-8 exactly as jansson takes it), the request bodies,
+ * check_config, and lib/ai_common's rules for a request that is not
+ * idempotent (an agent's turn) and for a loopback URL. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "aic.h"
 #include "lt.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -358,6 +361,7 @@ static void test_files(void **state)
     assert_string_equal(f[1].label, "risk_red_lines");
     assert_string_equal(f[2].label, "strategy_principles");
     assert_string_equal(f[2].value, "strategy_principles.md");
+    assert_string_equal(f[1].value, "risk_red_lines.md"); /* of .md and .txt, the .md */
     assert_true(strstr(why, "not used") || strstr(why, "not UTF-8"));
     lt_files_clear(f, n);
     assert_int_equal(lt_files_read(dir, f, 1, &n, why, sizeof(why)), AT_OK);
@@ -365,6 +369,45 @@ static void test_files(void **state)
     lt_files_clear(f, n);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    /* a .txt and a .md of one stem, whatever the order: the .md, and said */
+    for (int round = 0; round < 2; round++) {
+        const char *first = round ? "x.md" : "x.txt", *second = round ? "x.txt" : "x.md";
+        snprintf(p, sizeof(p), "%s/%s", dir, first);
+        write_file(p, first);
+        snprintf(p, sizeof(p), "%s/%s", dir, second);
+        write_file(p, second);
+        assert_int_equal(lt_files_read(dir, f, 8, &n, why, sizeof(why)), AT_OK);
+        assert_int_equal(n, 1);
+        assert_string_equal(f[0].value, "x.md");
+        char want[600];
+        snprintf(want, sizeof(want), "%s/x.txt: not used: a .md of the same name is used", dir);
+        assert_string_equal(why, want);
+        lt_files_clear(f, n);
+        snprintf(p, sizeof(p), "%s/x.md", dir);
+        unlink(p);
+        snprintf(p, sizeof(p), "%s/x.txt", dir);
+        unlink(p);
+    }
+    /* what jansson refuses is left out, the rest read: an overlong form, a
+     * surrogate, a code point over U+10FFFF */
+    const char *refused[] = {"over\xE0\x80\xAFlong", "sur\xED\xA0\x80rogate",
+                             "big\xF4\x90\x80\x80"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s/ok.md", dir);
+        write_file(p, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\x88");
+        snprintf(p, sizeof(p), "%s/bad.md", dir);
+        write_file(p, refused[i]);
+        assert_int_equal(lt_files_read(dir, f, 8, &n, why, sizeof(why)), AT_OK);
+        assert_int_equal(n, 1);
+        assert_string_equal(f[0].label, "ok");
+        char want[600];
+        snprintf(want, sizeof(want), "%s/bad.md: not UTF-8 text", dir);
+        assert_string_equal(why, want);
+        lt_files_clear(f, n);
+        unlink(p);
+        snprintf(p, sizeof(p), "%s/ok.md", dir);
         unlink(p);
     }
     rmdir(dir);
@@ -375,6 +418,128 @@ static void test_files(void **state)
     assert_false(lt_id_ok("agent/../x"));
     assert_false(lt_id_ok("agent?name=x"));
     assert_true(lt_hash("a") != lt_hash("b"));
+}
+
+/* lt_utf8_ok takes what json_stringn takes: every 1- and 2-byte sequence,
+ * every 3-byte one whose last byte is at an edge of the continuation range,
+ * every 4-byte lead and second byte, and mixed texts. */
+static void agree(const char *s, size_t n)
+{
+    json_t *j = json_stringn(s, n);
+    bool jansson = j != NULL && memchr(s, 0, n) == NULL;
+    json_decref(j);
+    if (lt_utf8_ok(s, n) != jansson) {
+        char hex[64] = "";
+        for (size_t i = 0; i < n && i < 8; i++) {
+            snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex), "%02X ", (unsigned char)s[i]);
+        }
+        fail_msg("%s: lt_utf8_ok %d, jansson %d", hex, !jansson, jansson);
+    }
+}
+
+static void test_utf8_as_jansson(void **state)
+{
+    (void)state;
+    unsigned char b[6];
+    for (int x = 0; x < 256; x++) {
+        b[0] = (unsigned char)x;
+        agree((const char *)b, 1);
+        for (int y = 0; y < 256; y++) {
+            b[1] = (unsigned char)y;
+            agree((const char *)b, 2);
+            const unsigned char edges[] = {0x00, 0x41, 0x7F, 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF};
+            for (size_t k = 0; x >= 0xC0 && k < sizeof(edges); k++) {
+                b[2] = edges[k];
+                agree((const char *)b, 3);
+                b[3] = 0x80;
+                agree((const char *)b, 4);
+                b[3] = 0xBF;
+                b[4] = 'a';
+                agree((const char *)b, 5);
+            }
+        }
+    }
+    const char *texts[] = {"caf\xC3\xA9",         "\xE2\x82\xAC",
+                           "\xF0\x9F\x93\x88 up", "\xEF\xBF\xBF",
+                           "\xF4\x8F\xBF\xBF",    "\xED\x9F\xBF",
+                           "\xEE\x80\x80",        "\xC0\xAF",
+                           "\xE0\x9F\xBF",        "\xF0\x8F\xBF\xBF",
+                           "\xED\xBF\xBF",        "\xF4\x90\x80\x80",
+                           "\xF5\x80\x80\x80",    "ok\xC3"};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        agree(texts[i], strlen(texts[i]));
+    }
+    assert_false(lt_utf8_ok("a\0b", 3)); /* jansson would cut the text at the NUL */
+}
+
+/* lib/ai_common: an agent's turn (not idempotent) is retried only when it
+ * never reached the server or the server asks for it later. */
+static int64_t once(int status, int err, const char *error, const char *h1, char *why)
+{
+    const char *hs[1] = {h1};
+    aic_attempt a = {.status = status,
+                     .err = err,
+                     .error = error,
+                     .headers = hs,
+                     .nheaders = h1 ? 1 : 0,
+                     .idempotent = false};
+    return aic_retry_delay(&a, 0, 2, 0, 0, 0.0, why, 200);
+}
+
+static void test_not_idempotent(void **state)
+{
+    (void)state;
+    char why[200];
+    const int taken[] = {408, 409, 500, 502, 503, 504, 429};
+    for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+        assert_int_equal(once(taken[i], AT_OK, NULL, NULL, why), -1);
+        assert_string_equal(why, "not retried: it may have reached the server");
+    }
+    assert_int_equal(once(429, AT_OK, NULL, "Retry-After: 2", why), 2000);
+    assert_int_equal(once(503, AT_OK, NULL, "retry-after-ms: 300", why), 300);
+    assert_int_equal(once(500, AT_OK, NULL, "Retry-After: 2", why), -1);
+    assert_int_equal(once(400, AT_OK, NULL, NULL, why), -1);
+    assert_string_equal(why, "");
+    /* no answer: only a request that never left */
+    assert_int_equal(once(0, AT_EIO,
+                          "Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to "
+                          "server",
+                          NULL, why),
+                     500);
+    assert_int_equal(once(0, AT_EIO, "Could not resolve host: letta.invalid", NULL, why), 500);
+    assert_int_equal(
+        once(0, AT_ETIMEDOUT, "Connection timed out after 3001 milliseconds", NULL, why), 500);
+    assert_int_equal(once(0, AT_ETIMEDOUT,
+                          "Operation timed out after 120001 milliseconds with 0 bytes received",
+                          NULL, why),
+                     -1);
+    assert_string_equal(why, "not retried: it may have reached the server");
+    assert_int_equal(once(0, AT_EIO, "Recv failure: Connection reset by peer", NULL, why), -1);
+    assert_int_equal(once(0, AT_EIO, "Empty reply from server", NULL, why), -1);
+    assert_int_equal(once(0, AT_EIO, NULL, NULL, why), -1);
+    /* the server's word still wins */
+    assert_int_equal(once(500, AT_OK, NULL, "x-should-retry: true", why), 500);
+    assert_false(aic_not_sent("HTTP 500"));
+    /* an idempotent request keeps the SDK's rules */
+    const char *hs[1] = {NULL};
+    aic_attempt a = {.status = 500, .headers = hs, .idempotent = true};
+    assert_int_equal(aic_retry_delay(&a, 0, 2, 0, 0, 0.0, why, 200), 500);
+}
+
+static void test_loopback(void **state)
+{
+    (void)state;
+    assert_true(aic_loopback_url("http://localhost:8283"));
+    assert_true(aic_loopback_url("http://LOCALHOST/"));
+    assert_true(aic_loopback_url("http://localhost"));
+    assert_true(aic_loopback_url("http://127.0.0.1:8283/x"));
+    assert_true(aic_loopback_url("http://[::1]:8283"));
+    assert_false(aic_loopback_url("http://localhost.example.com"));
+    assert_false(aic_loopback_url("http://localhostile:80"));
+    assert_false(aic_loopback_url("http://127.0.0.1.evil.com/"));
+    assert_false(aic_loopback_url("http://127.evil.com/"));
+    assert_false(aic_loopback_url("http://[::1]x/"));
+    assert_false(aic_loopback_url("http://10.0.0.1:8283"));
 }
 
 /* ------------------------------------------------------------ bodies */
@@ -404,14 +569,18 @@ static void test_bodies(void **state)
     b = lt_body_agent("n", "m/x", "openai/text-embedding-3-small", "t", NULL, 0);
     assert_non_null(strstr(b, "\"embedding\":\"openai/text-embedding-3-small\""));
     free(b);
-    b = lt_body_message("BTC \"quoted\"\n");
+    b = lt_body_message("BTC \"quoted\"\n", 0);
     assert_string_equal(
         b, "{\"messages\":[{\"role\":\"user\",\"content\":\"BTC \\\"quoted\\\"\\n\"}]}");
+    free(b);
+    b = lt_body_message("x", 8);
+    assert_string_equal(b,
+                        "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_steps\":8}");
     free(b);
     b = lt_body_value("v", 8000);
     assert_string_equal(b, "{\"value\":\"v\",\"limit\":8000}");
     free(b);
-    assert_null(lt_body_message("\xff not utf-8"));
+    assert_null(lt_body_message("\xff not utf-8", 8));
 }
 
 /* ------------------------------------------------------------ config */
@@ -507,6 +676,8 @@ int main(void)
         cmocka_unit_test(test_agent_list),       cmocka_unit_test(test_block),
         cmocka_unit_test(test_journal),          cmocka_unit_test(test_files),
         cmocka_unit_test(test_bodies),           cmocka_unit_test(test_check_config),
+        cmocka_unit_test(test_utf8_as_jansson),  cmocka_unit_test(test_not_idempotent),
+        cmocka_unit_test(test_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

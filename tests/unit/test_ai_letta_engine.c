@@ -3,9 +3,12 @@
  * (tests/fake_letta/fake_letta.py, which refuses a second request to an
  * agent while one is answered): requests and journal writes for one agent
  * run one at a time in arrival order, agents of other traders side by side;
- * a request waiting past its deadline, a cancel, a full queue; the answer's
- * fields; the agent deleted on the server found again; answers without a
- * decision are errors naming the step. */
+ * a request waiting past its deadline, a cancel, a full queue; a running
+ * message given up (deadline, cancel) holds the agent until Letta ended its
+ * turn; the answer's fields; the agent deleted on the server found again
+ * from a 404 on any route under it; a message is not sent twice; a memory
+ * file jansson refuses or over block_limit is left out, said once; answers
+ * without a decision are errors naming the step. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -130,6 +134,109 @@ static void assert_one_at_a_time(const json_t *log)
             }
         }
     }
+}
+
+/* The routes the fake got, "route/label" for block routes, space-separated. */
+static void routes(char *out, size_t cap)
+{
+    json_t *log = records();
+    size_t i;
+    json_t *r;
+    out[0] = '\0';
+    json_array_foreach(log, i, r)
+    {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%s%s%s ", rec_str(r, "route"),
+                 rec_str(r, "label")[0] ? "/" : "", rec_str(r, "label"));
+    }
+    json_decref(log);
+}
+
+/* Whether the fake holds a message it has not answered yet. */
+static bool message_held(void)
+{
+    json_t *log = records();
+    bool held = false;
+    size_t i;
+    json_t *r;
+    json_array_foreach(log, i, r)
+    {
+        held |= strcmp(rec_str(r, "route"), "messages") == 0 &&
+                json_is_null(json_object_get(r, "status"));
+    }
+    json_decref(log);
+    return held;
+}
+
+/* Polls the fake (which drives the engine's loop) until cond() or 10 s. */
+static bool poll_fake(bool (*cond)(void))
+{
+    for (int i = 0; i < 500; i++) {
+        if (cond()) {
+            return true;
+        }
+        harness_run_for(R.h, 20);
+    }
+    return false;
+}
+
+static const char *agent_id(void)
+{
+    static char id[128];
+    json_t *agents = fake_get("_agents");
+    snprintf(id, sizeof(id), "%s", rec_str(json_array_get(agents, 0), "id"));
+    json_decref(agents);
+    return id;
+}
+
+static void write_mem(const char *name, const char *text)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/mem/%s", harness_tmpdir(R.h), name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* stderr (the engine's log) into a file while `on`; its text when turned off. */
+static struct {
+    int saved;
+    char path[600];
+} cap;
+
+static void capture_on(void)
+{
+    snprintf(cap.path, sizeof(cap.path), "%s/stderr.txt", harness_tmpdir(R.h));
+    fflush(stderr);
+    cap.saved = dup(2);
+    FILE *f = fopen(cap.path, "w");
+    assert_non_null(f);
+    dup2(fileno(f), 2);
+    fclose(f);
+}
+
+static char *capture_off(void)
+{
+    fflush(stderr);
+    dup2(cap.saved, 2);
+    close(cap.saved);
+    FILE *f = fopen(cap.path, "r");
+    assert_non_null(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++) {
+        n++;
+    }
+    return n;
 }
 
 /* ------------------------------------------------------- fixtures */
@@ -308,8 +415,11 @@ static void test_answers(void **state)
          "{\"decisions\": []}"},
         {"[{\"case\": \"unknown_types\", \"content\": \"hold everything\"}]", AT_OK, NULL,
          "hold everything"},
-        {"[{\"case\": \"server_error\", \"repeat\": 3}]", AT_EIO,
-         "sending the message: HTTP 500: Internal Server Error; no retries left", NULL},
+        /* a message is not sent again after a 500: the agent may have taken it */
+        {"[{\"case\": \"server_error\"}]", AT_EIO,
+         "sending the message: HTTP 500: Internal Server Error; not retried: it may have "
+         "reached the server",
+         NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fake_post("_script", cases[i].script);
@@ -323,25 +433,161 @@ static void test_answers(void **state)
         }
         ai_answer_clear(&a);
     }
-    /* the agent is deleted on the server: its message gets a 404, it is
-     * created again and asked again, once */
-    json_t *agents = fake_get("_agents");
-    char gone[128], body[256];
-    snprintf(gone, sizeof(gone), "%s", rec_str(json_array_get(agents, 0), "id"));
-    json_decref(agents);
-    snprintf(body, sizeof(body), "{\"agent_id\": \"%s\"}", gone);
-    fake_post("_drop", body);
-    assert_int_equal(ask("ai.letta", "alpha", "y", 30000, &a), AT_OK);
+    json_t *log = records();
+    size_t i, messages = 0;
+    json_t *r;
+    json_array_foreach(log, i, r)
+    {
+        messages += strcmp(rec_str(r, "route"), "messages") == 0;
+    }
+    assert_int_equal(messages, sizeof(cases) / sizeof(cases[0])); /* one each: none sent twice */
+    json_decref(log);
+}
+
+/* A running message given up, by its deadline and then by a cancel, is
+ * answered at once; the agent's next request waits until Letta ended the
+ * turn (the fake refuses any request to an agent while it runs one). */
+static void test_given_up(void **state)
+{
+    (void)state;
+    ai_answer a0, a1, a2, a3, a4;
+    assert_int_equal(ask("ai.letta", "alpha", "g0", 30000, &a0), AT_OK);
+    wait_answer(&a0); /* the agent exists */
+    assert_int_equal(a0.err, AT_OK);
+    fake_post("_reset", "{}");
+    fake_post("_script", "[{\"case\": \"slow\", \"delay_ms\": 1500}]");
+    assert_int_equal(ask("ai.letta", "alpha", "g1", 600, &a1), AT_OK);
+    wait_answer(&a1);
+    assert_int_equal(a1.err, AT_ETIMEDOUT);
+    assert_string_equal(a1.error, "deadline passed sending the message with attempt 1 in flight");
+    assert_int_equal(ask("ai.letta", "alpha", "g2", 30000, &a2), AT_OK);
+    wait_answer(&a2);
+    assert_int_equal(a2.err, AT_OK);
+    fake_post("_script", "[{\"case\": \"slow\", \"delay_ms\": 1500}]");
+    assert_int_equal(ask("ai.letta", "alpha", "g3", 0, &a3), AT_OK);
+    assert_true(poll_fake(message_held));
+    ops_of("ai.letta")->cancel(fake_instance("ai.letta")->ctx, "g3");
+    harness_run_for(R.h, 20);
+    assert_int_equal(a3.calls, 1);
+    assert_int_equal(a3.err, AT_ESTATE);
+    assert_int_equal(ask("ai.letta", "alpha", "g4", 30000, &a4), AT_OK);
+    wait_answer(&a4);
+    assert_int_equal(a4.err, AT_OK);
+    char seq[512];
+    routes(seq, sizeof(seq));
+    assert_string_equal(seq, "messages messages messages messages ");
+    json_t *log = records();
+    assert_one_at_a_time(log);
+    json_decref(log);
+    ai_answer *all[] = {&a0, &a1, &a2, &a3, &a4};
+    for (size_t i = 0; i < 5; i++) {
+        ai_answer_clear(all[i]);
+    }
+}
+
+static bool listed(void)
+{
+    char seq[512];
+    routes(seq, sizeof(seq));
+    return strstr(seq, "list") != NULL;
+}
+
+/* The agent deleted on the server is found out from a 404 on any route
+ * under it (a block's PATCH, the journal's GET, a message): checked with
+ * GET /v1/agents/{id}, then found or created again, once; no block is
+ * created for an agent that is gone. */
+static void test_agent_deleted(void **state)
+{
+    (void)state;
+    ai_answer a;
+    assert_int_equal(ask("ai.letta", "alpha", "e0", 30000, &a), AT_OK);
     wait_answer(&a);
     assert_int_equal(a.err, AT_OK);
     ai_answer_clear(&a);
-    agents = fake_get("_agents");
+    /* dropped, a file edited: its PATCH gets the 404 */
+    char body[256], gone[128];
+    snprintf(gone, sizeof(gone), "%s", agent_id());
+    snprintf(body, sizeof(body), "{\"agent_id\": \"%s\"}", gone);
+    fake_post("_drop", body);
+    fake_post("_reset", "{}");
+    write_mem("risk_red_lines.md", "Never over 2x.\n");
+    assert_int_equal(ask("ai.letta", "alpha", "e1", 30000, &a), AT_OK);
+    wait_answer(&a);
+    assert_int_equal(a.err, AT_OK);
+    ai_answer_clear(&a);
+    char seq[512];
+    routes(seq, sizeof(seq));
+    assert_string_equal(seq, "block_patch/risk_red_lines get list create messages ");
+    json_t *agents = fake_get("_agents");
     assert_int_equal(json_array_size(agents), 1);
     assert_string_not_equal(rec_str(json_array_get(agents, 0), "id"), gone);
-    /* with every block: the memory file, the system prompt, the journal */
+    /* with every block: the memory file as it is now, the system prompt, the journal */
     json_t *blocks = json_object_get(json_array_get(agents, 0), "blocks");
     assert_int_equal(json_array_size(blocks), 3);
-    assert_string_equal(rec_str(json_array_get(blocks, 0), "value"), "Never over 3x.\n");
+    assert_string_equal(rec_str(json_array_get(blocks, 0), "value"), "Never over 2x.\n");
+    json_decref(agents);
+    /* dropped again, an outcome told: the journal's GET gets the 404, the
+     * agent is gone, nothing is created (a journal write creates no agent) */
+    snprintf(body, sizeof(body), "{\"agent_id\": \"%s\"}", agent_id());
+    fake_post("_drop", body);
+    fake_post("_reset", "{}");
+    tell("alpha", "e1", "open_long BTC-USDT-SWAP 0.05 x2: filled 0.1 contracts @ 90000");
+    assert_true(poll_fake(listed));
+    harness_run_for(R.h, 100);
+    routes(seq, sizeof(seq));
+    assert_string_equal(seq, "block_get/trade_journal get list ");
+    /* and a message gets the 404 when nothing is PATCHed first */
+    assert_int_equal(ask("ai.letta", "alpha", "e2", 30000, &a), AT_OK);
+    wait_answer(&a);
+    assert_int_equal(a.err, AT_OK);
+    ai_answer_clear(&a);
+    snprintf(body, sizeof(body), "{\"agent_id\": \"%s\"}", agent_id());
+    fake_post("_drop", body);
+    fake_post("_reset", "{}");
+    assert_int_equal(ask("ai.letta", "alpha", "e3", 30000, &a), AT_OK);
+    wait_answer(&a);
+    assert_int_equal(a.err, AT_OK);
+    ai_answer_clear(&a);
+    routes(seq, sizeof(seq));
+    assert_string_equal(seq, "messages get list create messages ");
+}
+
+/* A memory file jansson refuses (a UTF-16 surrogate) is left out, not every
+ * call failed; a file over block_limit is left out too, and said once,
+ * not at every message. */
+static void test_bad_files(void **state)
+{
+    (void)state;
+    write_mem("surrogate.md", "half of a pair: \xED\xA0\x80\n");
+    char big[25001];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    write_mem("big.md", big);
+    ai_answer a;
+    capture_on();
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ask("ai.letta", "alpha", "f", 30000, &a), AT_OK);
+        wait_answer(&a);
+        if (a.err != AT_OK) {
+            capture_off();
+            fail_msg("call %d: %s", i, a.error);
+        }
+        ai_answer_clear(&a);
+    }
+    const char *log = capture_off();
+    assert_int_equal(count(log, "characters, over block_limit 20000"), 1);
+    assert_int_equal(count(log, "surrogate.md: not UTF-8 text"), 1);
+    json_t *agents = fake_get("_agents");
+    json_t *blocks = json_object_get(json_array_get(agents, 0), "blocks");
+    size_t i;
+    json_t *b;
+    char labels[256] = "";
+    json_array_foreach(blocks, i, b)
+    {
+        strcat(labels, rec_str(b, "label"));
+        strcat(labels, " ");
+    }
+    assert_string_equal(labels, "risk_red_lines aitrader_system trade_journal ");
     json_decref(agents);
 }
 
@@ -352,6 +598,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_cancel_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_given_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

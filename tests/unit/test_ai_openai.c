@@ -235,7 +235,8 @@ static int64_t delay_of(int status, int err, const char *h1, int retries, int64_
                         int64_t deadline, double rnd, char *why)
 {
     const char *hs[1] = {h1};
-    aic_attempt a = {.status = status, .err = err, .headers = hs, .nheaders = h1 ? 1 : 0};
+    aic_attempt a = {
+        .status = status, .err = err, .headers = hs, .nheaders = h1 ? 1 : 0, .idempotent = true};
     char local[200];
     return aic_retry_delay(&a, retries, 2, now, deadline, rnd, why ? why : local, 200);
 }
@@ -268,7 +269,7 @@ static void test_retry_backoff(void **state)
     const int64_t base[] = {500, 1000, 2000, 4000, 8000, 8000, 8000};
     for (int r = 0; r < 7; r++) {
         const char *hs[1] = {NULL};
-        aic_attempt a = {.status = 503, .headers = hs};
+        aic_attempt a = {.status = 503, .headers = hs, .idempotent = true};
         char why[200];
         assert_int_equal(aic_retry_delay(&a, r, 10, 0, 0, 0.0, why, sizeof(why)), base[r]);
         assert_int_equal(aic_retry_delay(&a, r, 10, 0, 0, 0.5, why, sizeof(why)), base[r] * 7 / 8);
@@ -280,7 +281,7 @@ static void test_retry_backoff(void **state)
     assert_int_equal(delay_of(503, AT_OK, NULL, 2, 0, 0, 0.0, why), -1);
     assert_string_equal(why, "no retries left");
     const char *hs[1] = {NULL};
-    aic_attempt a = {.status = 503, .headers = hs};
+    aic_attempt a = {.status = 503, .headers = hs, .idempotent = true};
     assert_int_equal(aic_retry_delay(&a, 0, 0, 0, 0, 0.0, why, sizeof(why)), -1);
     assert_string_equal(why, "retries are off");
 }
