@@ -442,6 +442,30 @@ static void replay(loader *l, const load_row *r)
     json_decref(ints);
 }
 
+/* A live entry the configuration now sends shadow (shadow = true, or the
+ * symbol's live_weight 0 at this hour): not sent live again after the
+ * restart, said. Closes and entries drawn at a weight in (0, 1) stand. */
+static bool now_shadow(trader *t, const at_ev_order_intent *in, const char *decision_id,
+                       int64_t now)
+{
+    int k = tr_symbol_index(t, in->h.inst);
+    if (in->reduce_only || in->op != AT_INTENT_PLACE || in->shadow || k < 0 ||
+        tr_book_of(t, in->account) != TR_LIVE) {
+        return false;
+    }
+    double w = t->cfg.shadow ? 0 : gray_weight(&t->gray, t->sym[k].name, gray_hour(now));
+    if (w > 0) {
+        return false;
+    }
+    t->h->log(t->inst, AT_LOG_WARN,
+              "%s: live entry %s (clOrdId %s) never reached %s and is not sent after the "
+              "restart: %s now routes %s shadow",
+              decision_id, in->intent_id, in->cl_ord_id, in->account,
+              t->cfg.shadow ? "shadow = true" : "live_weight 0", t->sym[k].name);
+    tr_hist_outcome(t, in->intent_id, NULL, "not sent again: now routed shadow");
+    return true;
+}
+
 /* The intents of a recent valid decision that no orders row answers, again
  * as they were published (see REPUBLISH_MS). */
 static void republish(loader *l, const load_row *r, int64_t now)
@@ -472,6 +496,9 @@ static void republish(loader *l, const load_row *r, int64_t now)
             t->h->log(t->inst, AT_LOG_WARN,
                       "%s: stored intent %s has no orders row but is not published again: %s",
                       r->id, iid, why);
+            continue;
+        }
+        if (now_shadow(t, &in, r->id, now)) {
             continue;
         }
         tr_again *ag = realloc(t->again, (t->nagain + 1) * sizeof(*ag));

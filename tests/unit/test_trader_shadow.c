@@ -768,6 +768,40 @@ static void test_restart_keeps_books(void **state)
     assert_non_null(strstr(AI.user, "-> shadow: filled 3.33 @ 90000"));
 }
 
+/* A live entry stored without an orders row is not sent live after a
+ * restart whose configuration now routes its symbol shadow (live_weight 0
+ * at this hour); another symbol's still is. */
+static void test_restart_drops_now_shadow(void **state)
+{
+    trader_cfg cfg = shadow_cfg();
+    open_trader(&cfg);
+    send_trigger();
+    answer(OPEN_BOTH);
+    assert_int_equal(nintents, 2);
+    assert_string_equal(intents[0].account, LIVE);
+    char doge[AT_ID_LEN];
+    snprintf(doge, sizeof(doge), "%s", intents[1].intent_id);
+    trader_stop(T);
+    trader_free(T);
+    T = NULL;
+    const char *items[] = {"BTC-USDT-SWAP:0"};
+    rules(items, 1);
+    nintents = 0;
+    open_trader(&cfg);
+    for (int i = 0; i < 50 && nintents == 0; i++) {
+        assert_int_equal(engine_advance(S.e, clock_now_us() + 200000, 0), AT_OK);
+    }
+    for (int i = 0; i < 10; i++) { /* BTC would have come with it */
+        assert_int_equal(engine_advance(S.e, clock_now_us() + 200000, 0), AT_OK);
+    }
+    assert_int_equal(nintents, 1);
+    assert_string_equal(intents[0].intent_id, doge);
+    assert_string_equal(intents[0].account, LIVE);
+    trader_stats st;
+    trader_get_stats(T, &st);
+    assert_int_equal(st.republished, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -781,6 +815,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_no_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_shows_shadow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_books, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_drops_now_shadow, setup, teardown),
     };
     return cmocka_run_group_tests_name("trader_shadow", tests, NULL, NULL);
 }
