@@ -29,10 +29,11 @@ static bool parse_hour(const char *s, size_t n, int max, int *out)
     return v <= max;
 }
 
-/* "W": a plain decimal number in [0, 1] (no hex, no exponent games). */
-static bool parse_weight(const char *s, double *out)
+/* "W": a plain decimal number in [0, 1] (no hex, no exponent games),
+ * kept as written in `text` (what gray_rule_text writes back). */
+static bool parse_weight(const char *s, double *out, char text[GRAY_WEIGHT_LEN])
 {
-    if (!*s) {
+    if (!*s || strlen(s) >= GRAY_WEIGHT_LEN) {
         return false;
     }
     for (const char *p = s; *p; p++) {
@@ -47,6 +48,7 @@ static bool parse_weight(const char *s, double *out)
         return false;
     }
     *out = v;
+    memcpy(text, s, strlen(s) + 1);
     return true;
 }
 
@@ -69,19 +71,25 @@ int gray_parse(const char *const *items, size_t n, gray_rules *out, char *why, s
         r->from_h = r->to_h = -1;
         const char *colon = strrchr(item, ':');
         const char *w = colon ? colon + 1 : item;
-        if (!parse_weight(w, &r->weight)) {
+        while (colon && *w == ' ') {
+            w++; /* "BTC-USDT-SWAP : 0.3" */
+        }
+        if (!parse_weight(w, &r->weight, r->wtext)) {
             return bad(why, whylen, k, item,
-                       "the weight must be a number from 0 to 1 (write [SYMBOL|*][@HH-HH]:W or W)");
+                       "the weight must be a number from 0 to 1 of at most 19 characters (write "
+                       "[SYMBOL|*][@HH-HH]:W or W)");
         }
         if (!colon) {
             continue; /* a bare W: every symbol, every hour */
         }
         size_t head = (size_t)(colon - item);
+        while (head > 0 && item[head - 1] == ' ') {
+            head--;
+        }
+        const char *end = item + head;
         const char *at = memchr(item, '@', head);
         size_t slen = at ? (size_t)(at - item) : head;
-        if (slen == 0 && !at) {
-            return bad(why, whylen, k, item, "nothing before ':' (write * for every symbol)");
-        }
+        /* nothing before ':' (":0.5") is every symbol, as "*" */
         if (slen == 1 && item[0] == '*') {
             r->symbol[0] = '\0';
         } else if (slen > 0) {
@@ -101,9 +109,9 @@ int gray_parse(const char *const *items, size_t n, gray_rules *out, char *why, s
         if (!at) {
             continue;
         }
-        const char *win = at + 1, *dash = memchr(win, '-', (size_t)(colon - win));
+        const char *win = at + 1, *dash = memchr(win, '-', (size_t)(end - win));
         if (!dash || !parse_hour(win, (size_t)(dash - win), 23, &r->from_h) ||
-            !parse_hour(dash + 1, (size_t)(colon - dash - 1), 24, &r->to_h)) {
+            !parse_hour(dash + 1, (size_t)(end - dash - 1), 24, &r->to_h)) {
             return bad(why, whylen, k, item,
                        "the window must be @HH-HH in UTC hours (from 0-23, to 0-24; 22-06 wraps "
                        "midnight)");
@@ -166,7 +174,8 @@ void gray_rule_text(const gray_rule *r, char *buf, size_t n)
     if (r->from_h >= 0) {
         snprintf(win, sizeof(win), "@%02d-%02d", r->from_h, r->to_h);
     }
-    snprintf(buf, n, "%s%s:%g", r->symbol[0] ? r->symbol : "*", win, r->weight);
+    /* the weight as written: %g would give 1e-05, which the parser refuses */
+    snprintf(buf, n, "%s%s:%s", r->symbol[0] ? r->symbol : "*", win, r->wtext);
 }
 
 int gray_hour(int64_t ms)

@@ -3,10 +3,11 @@
  * market prices), by symbol and UTC hour.
  *
  * `live_weight = RULE, RULE, …`, each RULE `[SYMBOL|*][@HH-HH]:W` or a bare
- * `W` (= `*:W`): W in [0, 1] is the share of entries sent live; HH-HH a
- * window of UTC hours [from, to), wrapping midnight when to < from (22-06:
- * 22:00 to 05:59); the first rule matching the symbol and the hour decides;
- * none matching: 1 (live).
+ * `W` (= `*:W`; nothing before ':' is `*` too; spaces around ':' allowed):
+ * W in [0, 1] is the share of entries sent live, at most 19 characters;
+ * HH-HH a window of UTC hours [from, to), wrapping midnight when to < from
+ * (22-06: 22:00 to 05:59); the first rule matching the symbol and the hour
+ * decides; none matching: 1 (live).
  *
  * The draw is deterministic, so a run and its replay agree and anyone can
  * recompute it: u = the first 8 bytes of SHA-256("SEED|TRADER|DECISION|SYMBOL")
@@ -23,11 +24,13 @@
 
 #define GRAY_MAX_RULES 32
 #define GRAY_SYMBOL_LEN 48
+#define GRAY_WEIGHT_LEN 20
 
 typedef struct gray_rule {
     char symbol[GRAY_SYMBOL_LEN]; /* "" = any symbol ("*") */
     int from_h, to_h;             /* UTC hours [from, to); from -1: every hour */
     double weight;                /* share sent live, [0, 1] */
+    char wtext[GRAY_WEIGHT_LEN];  /* the weight as written */
 } gray_rule;
 
 typedef struct gray_rules {
@@ -49,7 +52,8 @@ int gray_match(const gray_rules *g, const char *symbol, int hour);
 /* The draw u in [0, 1) for one entry (see above). */
 double gray_draw(uint64_t seed, const char *trader, const char *decision_id, const char *symbol);
 
-/* A rule as written back: "BTC-USDT-SWAP@22-06:0.3", "*:1". */
+/* A rule as written back: "BTC-USDT-SWAP@22-06:0.3", "*:1", the weight
+ * exactly as parsed (so the text parses again to the same rule). */
 void gray_rule_text(const gray_rule *r, char *buf, size_t n);
 
 /* The UTC hour (0-23) of a Unix time in ms. */

@@ -68,6 +68,27 @@ static void test_rules_first_match(void **state)
     assert_int_equal(parse(single, 1, &g, why), 0);
     assert_true(gray_weight(&g, "BTC-USDT-SWAP", 8) == 1);
     assert_int_equal(gray_match(&g, "BTC-USDT-SWAP", 8), -1);
+    /* nothing before ':' is every symbol; spaces around ':' are allowed */
+    const char *loose[] = {":0.5", "BTC-USDT-SWAP : 0.25", "*@01-02 :0"};
+    assert_int_equal(parse(loose, 3, &g, why), 0);
+    assert_string_equal(g.r[0].symbol, "");
+    assert_true(gray_weight(&g, "SOL-USDT-SWAP", 8) == 0.5);
+    assert_string_equal(g.r[1].symbol, "BTC-USDT-SWAP");
+    assert_true(g.r[1].weight == 0.25);
+    assert_int_equal(g.r[2].from_h, 1);
+    assert_int_equal(g.r[2].to_h, 2);
+    gray_rule_text(&g.r[0], text, sizeof(text));
+    assert_string_equal(text, "*:0.5");
+    /* written back as parsed, and the text parses to the same rule (%g
+     * wrote 1e-05, which the parser refuses) */
+    const char *tiny[] = {"BTC-USDT-SWAP@22-06:0.00001"};
+    assert_int_equal(parse(tiny, 1, &g, why), 0);
+    gray_rule_text(&g.r[0], text, sizeof(text));
+    assert_string_equal(text, "BTC-USDT-SWAP@22-06:0.00001");
+    gray_rules again;
+    const char *back[] = {text};
+    assert_int_equal(parse(back, 1, &again, why), 0);
+    assert_true(again.r[0].weight == g.r[0].weight);
     assert_int_equal(gray_hour(1767225600000LL + 23 * 3600000LL + 59 * 60000LL), 23);
     assert_int_equal(gray_hour(1767225600000LL + 24 * 3600000LL), 0);
 }
@@ -91,7 +112,7 @@ static void test_rules_refused(void **state)
     bad("0x1", "the weight must be a number from 0 to 1");
     bad("1e-1", "the weight must be a number from 0 to 1");
     bad("BTC-USDT-SWAP:", "the weight must be a number from 0 to 1");
-    bad(":0.5", "nothing before ':'");
+    bad("0.12345678901234567890", "at most 19 characters");
     bad("BTC USDT:0.5", "a symbol is an instId");
     bad("@25-03:0.5", "the window must be @HH-HH");
     bad("@22:0.5", "the window must be @HH-HH");
