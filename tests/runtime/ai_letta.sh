@@ -11,15 +11,17 @@
 #    at okx-sim; its fill is written back to trade_journal (no message);
 #  - a memory file edited (and one added) is PATCHed (created and attached)
 #    before the next message, unchanged blocks are not sent again;
-#  - a 500 and a 429 are retried; a secured server with a wrong key gives
-#    invalid decisions saying why, and neither key is ever logged.
+#  - a 503 and a 429 with Retry-After are retried, a 500 is not (the message
+#    may have reached the agent: never sent twice); a secured server with a
+#    wrong key gives invalid decisions saying why, with the right key valid
+#    ones, and neither key is ever logged (nor kept in the fake's log).
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
 "$AITRADER" plugins --describe letta >describe.out 2>&1 || true
 for k in base_url api_key model embedding models agent_prefix memory_dir block_limit \
-  journal_limit timeout price_in price_out max_retries proxy max_response queue_max; do
+  journal_limit timeout price_in price_out max_retries proxy max_response max_steps queue_max; do
   check "describe lists $k" grep -q "^ *$k " describe.out
 done
 
@@ -69,7 +71,9 @@ fake_start() { # fake_start NAME [ARGS]: sets the variable NAME to its URL
 fake_start LETTA
 PASS=letta-pass-0123456789
 fake_start SECURE --password "$PASS"
-export AT_TEST_LETTA_WRONG=wrong-key-9876543210
+export AT_TEST_LETTA_WRONG=wrong-key-9876543210 AT_TEST_LETTA_PASS=$PASS
+# the secured server's trader only holds: no orders beside alpha's
+curl -s -X POST "$SECURE/_script" -d '[{"case": "hold", "repeat": 20}]' >/dev/null
 flog() { curl -s "$LETTA/_log" >flog.json; }
 fagents() { curl -s "$LETTA/_agents" >fagents.json; }
 freset() { curl -s -X POST "$LETTA/_reset" -d '{}' >/dev/null; }
@@ -102,6 +106,12 @@ base_url = $SECURE
 api_key = env:AT_TEST_LETTA_WRONG
 model = openai/gpt-4o-mini
 memory_dir = $RT_TMP/mem
+[ai.sec2]
+module = letta
+base_url = $SECURE
+api_key = env:AT_TEST_LETTA_PASS
+model = openai/gpt-4o-mini
+memory_dir = $RT_TMP/mem
 [trader.alpha]
 ai = ai.letta
 account = exchange.okx_demo
@@ -113,6 +123,12 @@ max_leverage = 10
 max_size_pct = 0.2
 [trader.sec]
 ai = ai.sec
+account = exchange.okx_demo
+symbols = BTC-USDT-SWAP
+long_period = 60m
+retry = false
+[trader.sec2]
+ai = ai.sec2
 account = exchange.okx_demo
 symbols = BTC-USDT-SWAP
 long_period = 60m
@@ -171,12 +187,12 @@ d = json.load(open("flog.json"))
 b = [b for r in d if r["route"] == "create" for b in r["body"]["memory_blocks"] if b["label"] == "aitrader_system"]
 assert b[0]["value"] == sysp and "Answer with one JSON object" in sysp, b
 PY
-check "the message is the trader's user prompt, one user message" python3 - "$DB" "$K" <<'PY'
+check "the message is the trader's user prompt, one user message, max_steps 8" python3 - "$DB" "$K" <<'PY'
 import json, sqlite3, sys
 user, = sqlite3.connect(sys.argv[1]).execute("SELECT prompt FROM decisions WHERE id=?", (sys.argv[2],)).fetchone()
 d = json.load(open("flog.json"))
 m = [r for r in d if r["route"] == "messages"]
-assert len(m) == 1 and m[0]["body"] == {"messages": [{"role": "user", "content": user}]}, m
+assert len(m) == 1 and m[0]["body"] == {"messages": [{"role": "user", "content": user}], "max_steps": 8}, m
 assert "BTC-USDT-SWAP" in user
 PY
 check "no Authorization to a server without a password" [ "$(j flog.json '[r for r in d if "authorization" in r["headers"]]')" = "[]" ]
@@ -211,8 +227,12 @@ PY
 SK=$(q "SELECT id FROM decisions WHERE trader='sec'")
 check "secured server, wrong key: the decision is invalid, saying why" \
   qeq "SELECT valid, invalid_reason FROM decisions WHERE trader='sec'" "0|provider error: finding the agent: HTTP 401: Unauthorized"
-check "the wrong key was sent as a bearer" \
-  [ "$(curl -s "$SECURE/_log" | j /dev/stdin '[r["headers"].get("authorization") for r in d][:1]')" = "['Bearer $AT_TEST_LETTA_WRONG']" ]
+check "secured server, right key: the decision is valid" wait_eq 30 1 q "SELECT valid FROM decisions WHERE trader='sec2'"
+curl -s "$SECURE/_log" >slog.json
+check "each key was sent as a bearer, the wrong one refused, the right one taken" \
+  [ "$(j slog.json 'sorted(set((r["headers"].get("authorization"), r["auth_ok"]) for r in d))')" = "[('Bearer ***', False), ('Bearer ***', True)]" ]
+check "the fake keeps neither key in its log" lacks slog.json "$PASS"
+check "nor the wrong one" lacks slog.json "$AT_TEST_LETTA_WRONG"
 
 # --- an edited memory file is PATCHed before the next message ---------------------------
 freset
@@ -234,17 +254,23 @@ PY
 check "the agent has the new block" [ "$(fagents && j fagents.json '[b["value"] for a in d for b in a["blocks"] if b["label"] == "market_regime"]')" = "['BTC: range-bound between 88k and 95k.\n']" ]
 check "the hold is a valid decision" qeq "SELECT valid, json_extract(actions_json, '\$.decisions[0].action') FROM decisions WHERE id='$(last id)'" "1|hold"
 
-# --- 500, then 429: retried ------------------------------------------------------------
+# --- 503 and 429 with Retry-After: retried; a 500: not (a message is never sent twice) ---
 freset
-fscript '[{"case": "server_error"}, {"case": "rate_limited"}, {"case": "hold"}]'
-check "a manual run decides through a 500 and a 429" run alpha
+fscript '[{"case": "overloaded", "headers": {"Retry-After": "1"}}, {"case": "rate_limited"}, {"case": "hold"}]'
+check "a manual run decides through a 503 and a 429, each with Retry-After" run alpha
 check "the message was sent three times, nothing else" wait_eq 10 "messages messages messages" froutes
-check "answered 500, 429, 200" [ "$(j flog.json '[r["status"] for r in d]')" = "[500, 429, 200]" ]
-check "the second retry waited the Retry-After (1 s)" python3 -c "import json; d=json.load(open('flog.json')); assert d[2]['t0'] - d[1]['t1'] >= 0.95, d"
+check "answered 503, 429, 200" [ "$(j flog.json '[r["status"] for r in d]')" = "[503, 429, 200]" ]
+check "each retry waited the Retry-After (1 s)" python3 -c "import json; d=json.load(open('flog.json')); assert d[1]['t0'] - d[0]['t1'] >= 0.95 and d[2]['t0'] - d[1]['t1'] >= 0.95, d"
 check "valid" qeq "SELECT valid FROM decisions WHERE id='$(last id)'" 1
-check "the retries are logged" grep -qE "ai.letta: .*: attempt 1 failed \(HTTP 500: Internal Server Error\), retrying in [0-9]+ ms" engine.out
+check "the retries are logged" grep -qE "ai.letta: .*: attempt 1 failed \(HTTP 503: Service Unavailable\), retrying in 1000 ms" engine.out
 check "with the wait asked" grep -qE "ai.letta: .*: attempt 2 failed \(HTTP 429: Rate limit exceeded\), retrying in 1000 ms" engine.out
 check "one message per trigger: messages = decisions of alpha" [ "$(curl -s "$LETTA/_agents" | j /dev/stdin '[a["messages_received"] for a in d]')" = "[$(ndec alpha)]" ]
+freset
+fscript '[{"case": "server_error"}]'
+check "a manual run after a 500 decides" run alpha
+check "the message was sent once" wait_eq 10 "messages" froutes
+check "the decision is invalid, saying why it was not sent again" \
+  qeq "SELECT valid, invalid_reason FROM decisions WHERE id='$(last id)'" "0|provider error: sending the message: HTTP 500: Internal Server Error; not retried: it may have reached the server"
 engine_stop
 
 # --- a restart finds the stored agent -----------------------------------------------------
@@ -273,7 +299,9 @@ check "not created" wait_restart "get list"
 check "the right id is stored again" qeq "SELECT agent_id FROM ai_agents WHERE trader='alpha'" "$AGENT"
 check "one agent on the server" [ "$(fagents && j fagents.json 'len(d)')" = 1 ]
 engine_stop
-cat engine-*.out engine.out >all.out
+cat engine-*.out engine.out LETTA.out LETTA.err SECURE.out SECURE.err >all.out
+curl -s "$SECURE/_log" >>all.out
 check "the keys are never logged" lacks all.out "$AT_TEST_LETTA_WRONG"
-check "nor the server's password" lacks all.out "$PASS"
+check "nor the server's password, which was used" lacks all.out "$PASS"
+check "(the right key's calls were answered)" [ "$(q "SELECT count(*) FROM decisions WHERE trader='sec2' AND valid=1")" -ge 1 ]
 rt_finish
