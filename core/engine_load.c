@@ -466,6 +466,12 @@ static void check_shadow(engine *e, const conf_section *s, trader_settings *t, c
                      r->symbol);
         }
     }
+    if (t->shadow && lw) {
+        log_msg("core", AT_LOG_WARN,
+                "%s:%d: [%s] live_weight is ignored: shadow = true sends every entry to the "
+                "shadow account",
+                e->config_path, lw->line, s->name);
+    }
     if (!t->shadow_account) {
         if (t->shadow) {
             const conf_entry *en = conf_entry_get(s, "shadow");

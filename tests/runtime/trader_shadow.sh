@@ -81,8 +81,14 @@ check "at its line, naming the key and the rule" \
 sed 's/^shadow_account = exchange.paper_shadow$/shadow_account = exchange.okx_demo/' engine.ini >bad.ini
 RC=0; "$AITRADER" check-config -c bad.ini >check.out 2>&1 || RC=$?
 check "the trader's own account is no shadow account" grep -qE "^bad.ini:[0-9]+: \[trader.alpha\] shadow_account: exchange.okx_demo is the trader's account" check.out
+sed 's/^shadow = true$/shadow = true\nlive_weight = 0.5/' engine.ini >both.ini
+RC=0; "$AITRADER" check-config -c both.ini >check.out 2>&1 || RC=$?
+check "shadow = true with live_weight: valid (exit 0)" [ "$RC" = 0 ]
+check "but warned: the weight is ignored" \
+  grep -qE "both.ini:[0-9]+: \[trader.alpha\] live_weight is ignored: shadow = true sends every entry to the shadow account" check.out
 RC=0; "$AITRADER" check-config -c engine.ini >check.out 2>&1 || RC=$?
 check "the test's config is valid" [ "$RC" = 0 ]
+check "and warns of nothing of the kind" [ -z "$(grep "live_weight is ignored" check.out)" ]
 
 # --- the engine --------------------------------------------------------------------
 "$AITRADER" run -c engine.ini >engine.out 2>&1 &
