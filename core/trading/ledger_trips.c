@@ -16,8 +16,10 @@ static bool sign_changed(at_dec before, at_dec after)
 
 void lg_trip_fill(book *b, at_dec before, const lb_result *r)
 {
-    /* closes first: they belong to the trip the fill may end */
-    for (size_t i = 0; i < r->n; i++) {
+    /* closes first: they belong to the trip the fill may end; a close into
+     * an empty book (a long/short book asked to close what it does not
+     * hold) ends none, and its fee is no part of the next one */
+    for (size_t i = 0; before.m != 0 && i < r->n; i++) {
         if (!r->shares[i].opened) {
             at_dec_add(b->trip_realized, r->shares[i].pnl, &b->trip_realized);
             at_dec_add(b->trip_fees, r->shares[i].fee, &b->trip_fees);

@@ -173,6 +173,35 @@ static void test_round_trips(void **state)
     lb_free(&k.b);
 }
 
+/* A close into an empty long book (the venue's, not this origin's) ends no
+ * trip, and its fee does not count against the next one. */
+static void test_trip_close_into_empty(void **state)
+{
+    book k = {0};
+    lb_result r;
+    at_dec ct = D("0.01");
+#define FILL(buy, sz, px, fee)                                                                     \
+    do {                                                                                           \
+        at_dec was = lb_position(&k.b);                                                            \
+        assert_int_equal(                                                                          \
+            lb_apply_fill(&k.b, false, true, buy, D(sz), D(px), D(fee), ct, "A", 1, &r), AT_OK);   \
+        lg_trip_fill(&k, was, &r);                                                                 \
+    } while (0)
+    FILL(false, "1", "100", "-0.1");
+    assert_true(r.over);
+    assert_int_equal(k.trips, 0);
+    assert_dec(k.trip_fees, "0");
+    assert_dec(k.b.fees, "-0.1"); /* still the book's fees */
+    /* then a trip of its own: +0.1 - 0.04 is a win */
+    FILL(true, "1", "100", "-0.02");
+    assert_dec(k.trip_fees, "-0.02");
+    FILL(false, "1", "110", "-0.02");
+    assert_int_equal(k.trips, 1);
+    assert_int_equal(k.wins, 1);
+#undef FILL
+    lb_free(&k.b);
+}
+
 /* A close into an empty long/short book (a position opened before the
  * ledger knew it): nothing to close, the fee still counted. */
 static void test_close_of_empty_book(void **state)
@@ -393,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_hedge_books_and_over_close),
         cmocka_unit_test(test_funding_on_lots),
         cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_trip_close_into_empty),
         cmocka_unit_test(test_bad_fill_leaves_book),
         cmocka_unit_test(test_close_of_empty_book),
         cmocka_unit_test(test_two_traders_one_account_outcomes_restart),
