@@ -57,6 +57,33 @@ char *tr_render_account(const trader *t)
     return tb_take(&b);
 }
 
+/* The trader's own contracts of a shadow-venue position (core.ledger, at
+ * most the venue's) in *size: other traders may share that paper venue.
+ * False when the ledger books none of it to the trader; the venue's figure
+ * without a ledger or while it is busy. */
+static bool own_shadow(const trader *t, const tr_symbol *s, int side, bool is_long, at_dec *size)
+{
+    const ledger *lg = t->cfg.ledger;
+    at_dec own;
+    if (!lg || !ledger_ready(lg)) {
+        return true;
+    }
+    if (ledger_position_of(lg, t->name, t->shadow_account, s->id, (at_pos_side)side, &own) !=
+        AT_OK) {
+        return false;
+    }
+    if (!is_long) {
+        own.m = -own.m; /* a short's contracts are < 0 */
+    }
+    if (own.m <= 0) {
+        return false;
+    }
+    if (t->h->dec_cmp(own, *size) < 0) {
+        *size = own;
+    }
+    return true;
+}
+
 char *tr_render_positions(const trader *t, int64_t now_ms)
 {
     tbuf b = {0};
@@ -72,8 +99,12 @@ char *tr_render_positions(const trader *t, int64_t now_ms)
                     continue;
                 }
                 bool is_long = side == AT_POS_LONG || (side == AT_POS_NET && q->pos.m > 0);
-                at_dec size = q->pos;
+                at_dec size = q->pos, venue;
                 size.m = size.m < 0 ? -size.m : size.m;
+                venue = size;
+                if (book == TR_SHADOW && !own_shadow(t, s, side, is_long, &size)) {
+                    continue; /* another trader's, on a paper venue they share */
+                }
                 const tr_thesis *th = &s->thesis[book][is_long ? 0 : 1];
                 char sz[AT_DEC_STRLEN], px[AT_DEC_STRLEN], lv[AT_DEC_STRLEN], u[SIGNED_LEN],
                     net[SIGNED_LEN], ag[24];
@@ -89,6 +120,11 @@ char *tr_render_positions(const trader *t, int64_t now_ms)
                           is_long ? "long" : "short", at_dec_text(size, sz),
                           at_dec_text(q->avg_px, px), at_dec_text(q->lever, lv),
                           signed_dec(t, q->upl, u), signed_dec(t, n, net), ag, th->set ? "" : "+");
+                if (t->h->dec_cmp(size, venue) != 0) {
+                    char all[AT_DEC_STRLEN];
+                    tb_printf(&b, " (the venue holds %s with other traders'; uPnL is of all of it)",
+                              at_dec_text(venue, all));
+                }
                 if (th->set) {
                     char tp[AT_DEC_STRLEN], sl[AT_DEC_STRLEN];
                     tb_printf(&b, ", TP %s SL %s; entry reason: %s", at_dec_text(th->tp, tp),

@@ -727,6 +727,28 @@ static void test_context_shows_shadow(void **state)
     assert_non_null(strstr(AI.user, "SHADOW (hypothetical, not live) BTC-USDT-SWAP long 3.33"));
 }
 
+/* On a paper venue several traders share, the AI is shown its own shadow
+ * contracts (core.ledger), not the venue's whole position; a shadow
+ * position none of which is its own is not shown. */
+static void test_context_own_shadow(void **state)
+{
+    trader_cfg cfg = shadow_cfg();
+    cfg.ledger = S.e->ledger;
+    cfg.shadow = true;
+    open_trader(&cfg);
+    book_fill("alpha", SHADOW, "BTC-USDT-SWAP", "as1", AT_SIDE_BUY, AT_POS_LONG, "3.33", "90000");
+    book_fill("beta", SHADOW, "DOGE-USDT-SWAP", "bs1", AT_SIDE_SELL, AT_POS_SHORT, "6", "0.15");
+    send_position(SHADOW, "BTC-USDT-SWAP", AT_POS_LONG, "5");
+    send_position(SHADOW, "DOGE-USDT-SWAP", AT_POS_SHORT, "6");
+    send_trigger();
+    answer("{\"decisions\": []}");
+    assert_non_null(strstr(AI.user, "SHADOW (hypothetical, not live) BTC-USDT-SWAP long 3.33 "
+                                    "contracts"));
+    assert_non_null(strstr(AI.user, "(the venue holds 5 with other traders'"));
+    assert_null(strstr(AI.user, "long 5 contracts"));
+    assert_null(strstr(AI.user, "DOGE-USDT-SWAP short"));
+}
+
 /* After a restart, a shadow entry's thesis comes back on the shadow book,
  * and a stored shadow intent without an orders row is published again to
  * the shadow account. */
@@ -814,6 +836,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_ledger_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_no_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_shows_shadow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_context_own_shadow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_books, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_drops_now_shadow, setup, teardown),
     };
