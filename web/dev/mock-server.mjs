@@ -895,8 +895,12 @@ route("GET", /^\/api\/arena$/, false, (_m, _b, q) => {
     if (!/^\d+$/.test(v)) throw new HttpError(400, "bad_query", `${k} must be a whole number`);
     return Number(v);
   };
-  const from = int("from", 0);
+  const spans = { "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3, all: 0 };
+  const win = q.get("window") || "";
+  if (win && !(win in spans)) throw new HttpError(400, "bad_query", "window must be 24h, 7d, 30d or all");
+  if (win && q.get("from")) throw new HttpError(400, "bad_query", "give window or from, not both");
   const to = int("to", now());
+  const from = win ? Math.max(0, spans[win] ? to - spans[win] : 0) : int("from", 0);
   if (from > to) throw new HttpError(400, "bad_query", `from (${from}) is after to (${to})`);
   const bias = new Map();
   const rows = traders.map((t) => {
@@ -924,6 +928,7 @@ route("GET", /^\/api\/arena$/, false, (_m, _b, q) => {
       return_pct: v.length ? (v.at(-1) / v[0] - 1) * 100 : null,
       max_drawdown_pct: v.length ? dd : null,
       sharpe: null,
+      sharpe_returns: 0,
       win_rate: null,
       round_trips: 0,
       wins: 0,
@@ -941,7 +946,7 @@ route("GET", /^\/api\/arena$/, false, (_m, _b, q) => {
   });
   rows.sort((a, b) => (b.return_pct ?? -Infinity) - (a.return_pct ?? -Infinity));
   const biasRows = [...bias.values()].filter((b) => b.long || b.short).map((b) => ({ ...b, ratio: b.short ? b.long / b.short : null }));
-  return { from, to, traders: rows, bias: biasRows.sort((a, b) => a.model.localeCompare(b.model)) };
+  return { from, to, truncated: false, traders: rows, bias: biasRows.sort((a, b) => a.model.localeCompare(b.model)) };
 });
 route("GET", /^\/api\/news$/, false, () => []);
 route("GET", /^\/api\/sentiment$/, false, () => []);

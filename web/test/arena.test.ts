@@ -8,6 +8,7 @@ import { DecodeError } from "../src/api/decode";
 const answer = {
   from: 0,
   to: 1796646951969,
+  truncated: true,
   traders: [
     {
       trader: "gamma",
@@ -21,6 +22,7 @@ const answer = {
       return_pct: 0.026523075200013402,
       max_drawdown_pct: 0.0146,
       sharpe: null,
+      sharpe_returns: 3,
       equity_curve: [
         [1796646778186, "10000"],
         [1796646778187, "9998.53980752"],
@@ -72,8 +74,10 @@ describe("arena", () => {
   it("decodes the engine's answer: exact money, ratios as numbers, nulls kept", () => {
     const a = decodeArena(answer);
     expect(a.to).toBe(1796646951969);
+    expect(a.truncated).toBe(true);
+    expect(decodeArena({ ...answer, truncated: undefined }).truncated).toBe(false);
     const [g, idle] = a.traders;
-    expect(g).toMatchObject({ trader: "gamma", equity: "10002.65230752", fees: "-1.49638248", win_rate: 0.5, ai_calls: 6, long_short_ratio: 2 });
+    expect(g).toMatchObject({ trader: "gamma", sharpe_returns: 3, equity: "10002.65230752", fees: "-1.49638248", win_rate: 0.5, ai_calls: 6, long_short_ratio: 2 });
     expect(g?.equity_curve).toEqual([
       { ts: 1796646778186, value: "10000" },
       { ts: 1796646778187, value: "9998.53980752" },
@@ -101,6 +105,9 @@ describe("arena", () => {
     });
     await fetchArena(api);
     await fetchArena(api, { from: 1000.7, to: 2000 });
-    expect(urls).toEqual(["/api/arena", "/api/arena?from=1000&to=2000"]);
+    // a window is the engine's to resolve on its clock: no from of the browser's
+    await fetchArena(api, { window: "7d" });
+    await fetchArena(api, { window: "all", to: 5000 });
+    expect(urls).toEqual(["/api/arena", "/api/arena?from=1000&to=2000", "/api/arena?window=7d", "/api/arena?window=all&to=5000"]);
   });
 });

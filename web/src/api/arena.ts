@@ -1,4 +1,4 @@
-// GET /api/arena[?from=&to=]: the traders side by side (README "Arena").
+// GET /api/arena[?from=&to=|window=]: the traders side by side (README "Arena").
 // Money is exact decimal text; ratios are numbers, null where undefined.
 import type { Api } from "./client";
 import { DecodeError, isObj, list, obj, optDec, optNum, optStr, str, strList } from "./decode";
@@ -23,6 +23,8 @@ export interface ArenaTrader {
   /** percent of the peak, >= 0 */
   max_drawdown_pct: number | null;
   sharpe: number | null;
+  /** hourly returns the Sharpe ratio was figured on (it needs 24) */
+  sharpe_returns: number;
   /** wins / round_trips, 0..1 */
   win_rate: number | null;
   round_trips: number;
@@ -49,6 +51,8 @@ export interface ArenaBias {
 export interface Arena {
   from: number;
   to: number;
+  /** more traders than the engine shows (128): the first of them only */
+  truncated: boolean;
   traders: ArenaTrader[];
   bias: ArenaBias[];
 }
@@ -76,6 +80,7 @@ export function decodeArenaTrader(v: unknown, what: string): ArenaTrader {
     return_pct: optNum(o, "return_pct"),
     max_drawdown_pct: optNum(o, "max_drawdown_pct"),
     sharpe: optNum(o, "sharpe"),
+    sharpe_returns: count(o, "sharpe_returns"),
     win_rate: optNum(o, "win_rate"),
     round_trips: count(o, "round_trips"),
     wins: count(o, "wins"),
@@ -102,15 +107,20 @@ export function decodeArena(v: unknown): Arena {
   return {
     from: optNum(o, "from") ?? 0,
     to: optNum(o, "to") ?? 0,
+    truncated: o["truncated"] === true,
     traders: list(o["traders"], "arena.traders", decodeArenaTrader),
     bias: o["bias"] === undefined ? [] : list(o["bias"], "arena.bias", decodeBias),
   };
 }
 
-/** The leaderboard of [from, to] (epoch ms; from 0 and to now when absent). */
-export function fetchArena(api: Api, q: { from?: number; to?: number } = {}): Promise<Arena> {
+export type ArenaWindow = "24h" | "7d" | "30d" | "all";
+
+/** The leaderboard of [from, to] (epoch ms; from 0 and to now when absent),
+ * or of a `window` before to (now), both on the engine's clock. */
+export function fetchArena(api: Api, q: { from?: number; to?: number; window?: ArenaWindow } = {}): Promise<Arena> {
   const p = new URLSearchParams();
-  if (q.from !== undefined) p.set("from", String(Math.max(0, Math.floor(q.from))));
+  if (q.window !== undefined) p.set("window", q.window);
+  else if (q.from !== undefined) p.set("from", String(Math.max(0, Math.floor(q.from))));
   if (q.to !== undefined) p.set("to", String(Math.max(0, Math.floor(q.to))));
   const qs = p.toString();
   return api.request("GET", `/api/arena${qs ? `?${qs}` : ""}`, decodeArena);

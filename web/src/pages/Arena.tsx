@@ -2,18 +2,18 @@
 // by any column), their equity curves on one chart, and the long/short bias
 // of each model (GET /api/arena; README "Arena" defines each figure).
 import { useMemo, useState, type ReactNode } from "react";
-import { fetchArena, type ArenaBias, type ArenaPoint, type ArenaTrader } from "../api/arena";
+import { fetchArena, type ArenaBias, type ArenaPoint, type ArenaTrader, type ArenaWindow } from "../api/arena";
 import { go, useApi } from "../app/context";
 import { LineChart, lineColor, type Line } from "../components/charts";
 import { Panel, Segmented, Signed, Table, right } from "../components/ui";
 import { DASH, fmtInt, fmtMoney, fmtPct, fmtTime } from "../lib/format";
 
-type Window = "24h" | "7d" | "30d" | "all";
-const WINDOWS: readonly { value: Window; label: string; ms: number | null }[] = [
-  { value: "24h", label: "24 h", ms: 86400e3 },
-  { value: "7d", label: "7 days", ms: 7 * 86400e3 },
-  { value: "30d", label: "30 days", ms: 30 * 86400e3 },
-  { value: "all", label: "all", ms: null },
+// resolved by the engine on its own clock (a replay's is not the browser's)
+const WINDOWS: readonly { value: ArenaWindow; label: string }[] = [
+  { value: "24h", label: "24 h" },
+  { value: "7d", label: "7 days" },
+  { value: "30d", label: "30 days" },
+  { value: "all", label: "all" },
 ];
 
 type Val = number | string | null;
@@ -77,7 +77,18 @@ const COLUMNS: readonly Column[] = [
     sort: (t) => t.max_drawdown_pct,
     cell: (t) => <span className={`num ${(t.max_drawdown_pct ?? 0) >= 0.005 ? "neg" : ""}`}>{t.max_drawdown_pct === null ? DASH : `${fixed(t.max_drawdown_pct)} %`}</span>,
   },
-  { key: "sharpe", label: "Sharpe", right: true, desc: true, sort: (t) => t.sharpe, cell: (t) => <span className="num">{fixed(t.sharpe)}</span> },
+  {
+    key: "sharpe",
+    label: "Sharpe",
+    right: true,
+    desc: true,
+    sort: (t) => t.sharpe,
+    cell: (t) => (
+      <span className="num" title={`on ${t.sharpe_returns} hourly returns${t.sharpe === null && t.sharpe_returns < 24 ? " (24 needed)" : ""}`}>
+        {fixed(t.sharpe)}
+      </span>
+    ),
+  },
   {
     key: "win",
     label: "Win rate",
@@ -126,7 +137,7 @@ const COLUMNS: readonly Column[] = [
     desc: true,
     sort: (t) => t.long_short_ratio ?? (t.long_entries > 0 ? Infinity : null),
     cell: (t) => (
-      <span className="num" title="entries opened long / short (valid decisions) and their ratio">
+      <span className="num" title="open_long / open_short actions of valid decisions (decided, whether filled or not) and their ratio">
         <span className="pos">{t.long_entries}</span>/<span className="neg">{t.short_entries}</span>
         <span className="muted small-text"> {ratioText(t.long_entries, t.short_entries, t.long_short_ratio)}</span>
       </span>
@@ -246,12 +257,9 @@ function BiasTable(props: { bias: readonly ArenaBias[] }) {
 }
 
 export default function Arena() {
-  const [win, setWin] = useState<Window>("all");
+  const [win, setWin] = useState<ArenaWindow>("7d");
   const arena = useApi(
-    (api) => {
-      const ms = WINDOWS.find((w) => w.value === win)?.ms ?? null;
-      return fetchArena(api, ms === null ? {} : { from: Date.now() - ms });
-    },
+    (api) => fetchArena(api, { window: win }),
     [win],
     { refreshMs: 30000, on: ["fill", "decision"], throttleMs: 5000 },
   );
@@ -263,6 +271,7 @@ export default function Arena() {
         {a ? (
           <span className="muted small-text" data-testid="arena-span">
             {a.from > 0 ? `${fmtTime(a.from)} – ${fmtTime(a.to)} UTC` : `all history to ${fmtTime(a.to)} UTC`}
+            {a.truncated ? " · the first 128 traders only" : ""}
           </span>
         ) : null}
       </div>
@@ -284,7 +293,7 @@ export default function Arena() {
       >
         {(d) => <Curves traders={d.traders} />}
       </Panel>
-      <Panel id="arena-bias" title="Direction bias per model (entries of valid decisions)" state={arena} isEmpty={(d) => d.bias.length === 0} empty="No entries in this window yet.">
+      <Panel id="arena-bias" title="Direction bias per model (open actions of valid decisions)" state={arena} isEmpty={(d) => d.bias.length === 0} empty="No entries in this window yet.">
         {(d) => <BiasTable bias={d.bias} />}
       </Panel>
     </div>
