@@ -7,11 +7,15 @@
  * no content); the agent parsers answer AT_OK with an id, AT_ENOENT or
  * AT_EIO with a reason; every block they keep has a label and a value. The
  * journal built from the input (as an entry, and as an old journal) stays
- * within its limit, one entry a line, and holds the entry's text. */
+ * within its limit, one entry a line, and holds the entry's text. A memory
+ * file's bytes pass lt_utf8_ok exactly when jansson takes them as a string
+ * (json_stringn) and they hold no NUL. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "lt.h"
 
@@ -49,6 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(a.err == AT_EIO, "a failed answer is AT_EIO");
         check(a.error[0] && !strchr(a.error, '\n') && !a.content, "one-line reason, no content");
     }
+    json_t *str = json_stringn(body, size);
+    check(lt_utf8_ok(body, size) == (str != NULL && !memchr(body, 0, size)),
+          "memory files are checked as jansson checks strings");
+    json_decref(str);
     const char *fr = lt_finish_reason(a.stop_reason);
     check(fr && fr[0], "a finish reason");
     lt_answer_clear(&a);
