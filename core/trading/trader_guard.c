@@ -158,8 +158,9 @@ static bool giveback_id(const trader *t, int book, const tr_symbol *s, bool is_l
 /* How much the watchdog closes, and how: the trader's own contracts from
  * core.ledger (at most the venue's position) with a reduce-only market
  * place, or, when the ledger has no book of it, the whole position with a
- * close-position (said). False when there is nothing of the trader's to
- * close or the ledger is not read yet (tried again at the next update). */
+ * close-position (said), but never for a trader with a shadow route. False
+ * when there is nothing of the trader's to close or the ledger is not read
+ * yet (tried again at the next update). */
 static bool what_to_close(trader *t, int book, const tr_symbol *s, at_pos_side side, tr_position *q,
                           bool is_long, at_dec *sz, bool *whole)
 {
@@ -173,6 +174,19 @@ static bool what_to_close(trader *t, int book, const tr_symbol *s, at_pos_side s
         return false;
     }
     int rc = lg ? ledger_position_of(lg, t->name, account, s->id, side, &own) : AT_ENOENT;
+    if (rc != AT_OK && t->shadow_account[0]) {
+        /* a trader with a shadow route shares its accounts: the position
+         * may be another trader's, never closed whole */
+        if (!q->gb_said_none) {
+            q->gb_said_none = true;
+            h->log(t->inst, AT_LOG_WARN,
+                   "giveback: %s %s on %s gave back, but %s: %s has a shadow route, so it closes "
+                   "none of it",
+                   s->name, dir, account,
+                   lg ? "core.ledger books none of it to the trader" : "no ledger", t->name);
+        }
+        return false;
+    }
     if (rc != AT_OK) {
         h->log(t->inst, AT_LOG_WARN,
                "giveback: %s of %s's %s %s: closing the whole position (close_position), "

@@ -637,6 +637,43 @@ static void test_close_no_ledger(void **state)
                         "not closed: no ledger, the trader's own long on " LIVE " unknown");
 }
 
+static void send_upl(const char *account, const char *inst, at_pos_side side, const char *pos,
+                     const char *upl)
+{
+    at_ev_position *p = (at_ev_position *)S.h->event_new(DRV, AT_EV_POSITION, 0);
+    p->h.inst = S.h->inst_intern(inst);
+    snprintf(p->account, sizeof(p->account), "%s", account);
+    p->pos_side = side;
+    p->pos = D(pos);
+    p->avg_px = D("90000");
+    p->lever = D("3");
+    p->upl = D(upl);
+    p->margin = D("100");
+    S.h->publish(DRV, &p->h, 0);
+    pump();
+}
+
+/* The giveback watchdog of a trader with a shadow route and no ledger book
+ * of the position never closes it whole: it may be another trader's. */
+static void test_giveback_no_book(void **state)
+{
+    trader_cfg cfg = shadow_cfg();
+    cfg.giveback_pct = 40;
+    cfg.giveback_arm_pct = 1;
+    open_trader(&cfg);
+    send_trigger();
+    answer(OPEN_BOTH);
+    assert_int_equal(nintents, 2);
+    assert_string_equal(intents[0].account, LIVE);
+    send_order(LIVE, &intents[0], "3.33"); /* its thesis: watched */
+    send_upl(LIVE, "BTC-USDT-SWAP", AT_POS_NET, "5", "10");
+    send_upl(LIVE, "BTC-USDT-SWAP", AT_POS_NET, "5", "5");
+    assert_int_equal(nintents, 2);
+    trader_stats st;
+    trader_get_stats(T, &st);
+    assert_int_equal(st.giveback_closes, 0);
+}
+
 /* On a shadow account several traders may share, a close takes only this
  * trader's own contracts there (core.ledger), reduce-only; a live position
  * the ledger gives it none of is not touched. */
@@ -835,6 +872,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_net_sign, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_ledger_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_no_ledger, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_giveback_no_book, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_shows_shadow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_own_shadow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_books, setup, teardown),
