@@ -25,19 +25,23 @@ int conf_add_section(conf_file *f, const char *name)
     if (section_of(f, name)) {
         return AT_OK;
     }
-    conf_section *secs = realloc(f->secs, (f->n + 1) * sizeof(*secs));
+    const char *dot = strchr(name, '.');
+    conf_section s = {
+        .name = at_strdup(name),
+        .kind = dot ? at_strndup(name, (size_t)(dot - name)) : at_strdup(name),
+        .instance = at_strdup(dot ? dot + 1 : ""),
+    };
+    conf_section *secs =
+        s.name && s.kind && s.instance ? realloc(f->secs, (f->n + 1) * sizeof(*secs)) : NULL;
     if (!secs) {
+        free(s.name);
+        free(s.kind);
+        free(s.instance);
         return AT_ENOMEM;
     }
     f->secs = secs;
-    conf_section *s = &secs[f->n];
-    memset(s, 0, sizeof(*s));
-    const char *dot = strchr(name, '.');
-    s->name = at_strdup(name);
-    s->kind = dot ? at_strndup(name, (size_t)(dot - name)) : at_strdup(name);
-    s->instance = at_strdup(dot ? dot + 1 : "");
-    f->n++; /* counted even half-made: conf_free frees what is there */
-    return s->name && s->kind && s->instance ? AT_OK : AT_ENOMEM;
+    secs[f->n++] = s;
+    return AT_OK;
 }
 
 int conf_set(conf_file *f, const char *section, const char *key, const char *value)

@@ -216,6 +216,9 @@ static int executor_start(engine *e)
     }
     for (at_instance *in = e->instances; in; in = in->next) {
         const at_plugin *p = in->lp.plugin;
+        if (!p) {
+            continue; /* a virtual instance (core.recorder) */
+        }
         if (p->kind == AT_KIND_EXCHANGE && p->ops) {
             venues[cfg.nvenues++] = (exec_venue){in->name, p->ops, in->ctx};
         } else if (p->kind == AT_KIND_EXCHANGE) {
@@ -339,6 +342,8 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
                     .ai_name = ts->ai,
                     .ai = ops,
                     .ai_ctx = ai_ctx,
+                    .ask_at = e->opts.replay ? replay_ask_at : NULL,
+                    .ask_at_arg = e->opts.replay,
                     .account = ts->account,
                     .symbols = ts->symbols.items,
                     .nsymbols = ts->symbols.n,
@@ -589,6 +594,12 @@ int engine_start(engine *e)
         }
     }
     for (at_instance *in = e->instances; in; in = in->next) {
+        if (!in->lp.plugin) {
+            continue; /* a virtual instance (core.recorder, opened below): its owner starts it */
+        }
+        if (in->lp.plugin->kind != AT_KIND_STORAGE && (rc = engine_rec_open(e)) != AT_OK) {
+            return rc;
+        }
         if (in->lp.plugin->start) {
             rc = in->lp.plugin->start(in->ctx);
             if (rc != AT_OK) {
@@ -604,7 +615,8 @@ int engine_start(engine *e)
         log_msg(in->name, AT_LOG_INFO, "started (%s %s from %s)", in->lp.plugin->name,
                 in->lp.plugin->version ? in->lp.plugin->version : "", in->lp.path);
     }
-    rc = e->opts.no_gate ? AT_OK : executor_start(e);
+    rc = engine_rec_open(e); /* when storage is all there is */
+    rc = rc == AT_OK && !e->opts.no_gate ? executor_start(e) : rc;
     if (rc == AT_OK) {
         rc = equity_start_core(e);
     }
@@ -658,6 +670,7 @@ void engine_shutdown(engine *e)
         bus_drain(SIZE_MAX);
     }
     engine_metrics_stop(e);
+    engine_rec_end(e);
     schedulers_stop(e);
     exec_stop(e->executor);
     keeper_stop(e->keeper);

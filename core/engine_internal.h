@@ -42,6 +42,7 @@ struct engine {
     /* [core] record: the session file and each trader's AI tap (engine_rec.c) */
     struct session_rec *rec;
     struct session_tap **taps;
+    bool rec_opened;
     /* the engine's own metrics in /metrics, while started */
     struct engine_metrics *metrics;
     struct event_base *base;
@@ -73,10 +74,15 @@ typedef struct engine_metrics engine_metrics;
 void engine_metrics_start(engine *e);
 void engine_metrics_stop(engine *e);
 
-/* Session recording (engine_rec.c): start the recorder when [core] record
- * is set (before the traders); wrap trader i's AI operations in a tap that
- * records them (true, or false out of memory); stop; free. */
+/* Session recording (engine_rec.c), when [core] record is set: open the
+ * session file and copy the database once storage has started and nothing
+ * else has (idempotent); start the recorder (before the traders); wrap
+ * trader i's AI operations in a tap that records them (true, or false out
+ * of memory); stop; free. */
+int engine_rec_open(engine *e);
 int engine_rec_start(engine *e);
+/* The engine begins to stop: the session's last line. */
+void engine_rec_end(engine *e);
 bool engine_rec_wrap(engine *e, size_t idx, const at_ai_ops **ops, void **ctx);
 void engine_rec_stop(engine *e);
 void engine_rec_free(engine *e);

@@ -1,46 +1,132 @@
 /* Session recording on the engine's side ([core] record = DIR; the format is
  * in core/trading/session.h): the recorder is started before the traders,
  * whose AI operations then go through a tap that writes each answer. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "engine_internal.h"
 #include "log.h"
+#include "replay.h"
+#include "storage.h"
 #include "util.h"
 #include "trading/session.h"
 
-int engine_rec_start(engine *e)
+static void on_flushed(void *arg, int err, const char *error)
 {
-    if (!e->core.record) {
+    (void)err;
+    (void)error;
+    *(bool *)arg = true;
+}
+
+static bool flushed(void *arg)
+{
+    return *(bool *)arg;
+}
+
+/* The database as the session starts (before the traders read their
+ * history): every queued write committed, then copied beside the session
+ * file, so a replay starts from the same history and paper accounts. */
+static void snapshot(engine *e)
+{
+    const char *path = session_rec_path(e->rec);
+    size_t n = strlen(path);
+    char *db = at_asprintf("%.*s.db", (int)(n > 6 ? n - 6 : n), path); /* ".jsonl" -> ".db" */
+    char why[512] = "out of memory";
+    bool done = false;
+    int rc = db ? storage_flush(on_flushed, &done) : AT_ENOMEM;
+    if (rc == AT_OK && !engine_wait(e, flushed, &done, 60 * 1000000LL)) {
+        snprintf(why, sizeof(why), "storage did not flush within 60 s");
+        rc = AT_ETIMEDOUT;
+    } else if (rc != AT_OK && db) {
+        snprintf(why, sizeof(why), "storage cannot flush: %s", at_strerror(rc));
+    }
+    rc = rc == AT_OK ? storage_snapshot(db, why, sizeof(why)) : rc;
+    const char *base = db ? strrchr(db, '/') : NULL;
+    if (rc == AT_OK && chmod(db, 0600) != 0) { /* trading data, like the session file */
+        snprintf(why, sizeof(why), "cannot make %s private: %s", db, strerror(errno));
+        unlink(db);
+        rc = AT_EIO;
+    }
+    if (rc == AT_OK) {
+        session_rec_snapshot(e->rec, base ? base + 1 : db, NULL);
+        log_msg("core.recorder", AT_LOG_INFO, "the database as the session starts: %s", db);
+    } else {
+        session_rec_snapshot(e->rec, NULL, why);
+        log_msg("core.recorder", AT_LOG_WARN,
+                "no copy of the database for this session (%s): its replay starts from an "
+                "empty one",
+                why);
+    }
+    free(db);
+}
+
+int engine_rec_open(engine *e)
+{
+    if (!e->core.record || e->rec_opened) {
         return AT_OK;
     }
+    e->rec_opened = true;
     /* The market frames: instances that record them themselves (exchange_okx's
      * `record = FILE`), named in the header for the replay. */
     session_frames *fr = calloc(e->ninstances ? e->ninstances : 1, sizeof(*fr));
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof(cwd))) {
+        cwd[0] = '\0';
+    }
     size_t n = 0;
     for (const at_instance *in = e->instances; in && fr; in = in->next) {
         const conf_entry *en = conf_entry_get(conf_section_get(e->conf, in->name), "record");
-        if (en && en->value[0]) {
-            fr[n++] = (session_frames){in->name, en->value};
+        if (en && en->value[0]) { /* absolute: a replay may run from elsewhere */
+            char *p = en->value[0] == '/' || !cwd[0] ? at_strdup(en->value)
+                                                     : at_asprintf("%s/%s", cwd, en->value);
+            if (p) {
+                fr[n++] = (session_frames){in->name, p};
+            }
         }
     }
     at_instance *self = engine_virtual_instance(e, "core.recorder");
     char why[512] = "out of memory";
     if (fr && self) {
-        e->rec = session_rec_new(engine_host(), self, e->core.record, e->config_path, fr, n, why,
-                                 sizeof(why));
+        e->rec = session_rec_new(engine_host(), self, e->core.record, e->config_path, e->started_us,
+                                 fr, n, why, sizeof(why));
+    }
+    for (size_t i = 0; i < n; i++) {
+        free((char *)fr[i].path);
     }
     free(fr);
-    int rc = e->rec ? session_rec_start(e->rec) : AT_EIO;
-    if (rc != AT_OK) {
-        log_msg("core", AT_LOG_ERROR, "[core] record: %s", e->rec ? at_strerror(rc) : why);
-        return rc;
+    if (!e->rec) {
+        log_msg("core", AT_LOG_ERROR, "[core] record: %s", why);
+        return AT_EIO;
     }
-    if (n == 0) {
+    if (n == 0 && !e->opts.replay) {
         log_msg("core", AT_LOG_WARN,
                 "[core] record: no exchange instance records its market frames (`record = FILE` "
                 "in its section): a replay of this session will have no market data");
+    }
+    /* Nothing but storage runs yet: the copy is the database every other
+     * instance starts from, live and in the replay alike (waiting for the
+     * flush turns the loop, and no market frame can come in meanwhile). */
+    snapshot(e);
+    return AT_OK;
+}
+
+int engine_rec_start(engine *e)
+{
+    if (e->opts.replay) {
+        replay_traders_start(e->opts.replay);
+    }
+    if (!e->rec) {
+        return AT_OK;
+    }
+    session_rec_mark(e->rec, "traders");
+    int rc = session_rec_start(e->rec);
+    if (rc != AT_OK) {
+        log_msg("core", AT_LOG_ERROR, "[core] record: %s", at_strerror(rc));
+        return rc;
     }
     e->taps = calloc(e->ntraders ? e->ntraders : 1, sizeof(*e->taps));
     return e->taps ? AT_OK : AT_ENOMEM;
@@ -62,6 +148,13 @@ bool engine_rec_wrap(engine *e, size_t idx, const at_ai_ops **ops, void **ctx)
     return true;
 }
 
+void engine_rec_end(engine *e)
+{
+    if (e->rec) {
+        session_rec_mark(e->rec, "end");
+    }
+}
+
 void engine_rec_stop(engine *e)
 {
     session_rec_stop(e->rec);
@@ -76,4 +169,5 @@ void engine_rec_free(engine *e)
     e->taps = NULL;
     session_rec_free(e->rec);
     e->rec = NULL;
+    e->rec_opened = false;
 }

@@ -31,6 +31,12 @@ int replay_edit_conf(replay *r, conf_file *f, conf_errors *errs);
 /* The AI operations every trader gets instead of its provider's. */
 const at_ai_ops *replay_ai_ops(void);
 void *replay_ai_ctx(replay *r);
+/* When the trader builds the prompt of trigger `key`: the recorded call's
+ * send time (trader_cfg.ask_at); 0 when none was recorded. */
+int64_t replay_ask_at(void *r, const char *key);
+/* The engine is about to start the traders: the replay plays the market up
+ * to the time the recorded traders started (engine_rec.c). */
+void replay_traders_start(replay *r);
 /* The directory the replay's own session file goes to. */
 const char *replay_record_dir(const replay *r);
 

@@ -1,5 +1,6 @@
 #include "storage.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "engine.h"
@@ -10,6 +11,7 @@ static struct {
     size_t n;
     bool warned;
     size_t pending; /* requests with a done callback not answered yet */
+    bool counting;  /* storage_count_answers(true): a replay */
 } st;
 
 /* A request's own callback, counted while it is out (storage_pending). */
@@ -37,7 +39,7 @@ static void on_counted(void *arg, int err, const char *error)
  * of memory) leaves them as they are. */
 static counted *count(at_db_row_cb *row, at_db_done_cb *done, void **arg)
 {
-    counted *c = *done ? malloc(sizeof(*c)) : NULL;
+    counted *c = st.counting && *done ? malloc(sizeof(*c)) : NULL;
     if (c) {
         *c = (counted){row ? *row : NULL, *done, *arg};
         if (row && *row) {
@@ -45,18 +47,24 @@ static counted *count(at_db_row_cb *row, at_db_done_cb *done, void **arg)
         }
         *done = on_counted;
         *arg = c;
+        st.pending++; /* before the call: a backend may answer inside it */
     }
     return c;
 }
 
+/* After the call: a refused request is not answered (done does not run). */
 static int counted_rc(counted *c, int rc)
 {
-    if (c && rc == AT_OK) {
-        st.pending++;
-    } else {
-        free(c); /* refused: done will not run */
+    if (c && rc != AT_OK) {
+        st.pending--;
+        free(c);
     }
     return rc;
+}
+
+void storage_count_answers(bool on)
+{
+    st.counting = on;
 }
 
 size_t storage_pending(void)
@@ -133,10 +141,31 @@ int storage_query(at_instance *caller, const char *sql, const at_db_value *param
     return counted_rc(c, ops_of(st.v[0])->query(st.v[0]->ctx, sql, params, n, row, done, arg));
 }
 
+int storage_flush(at_db_done_cb done, void *arg)
+{
+    if (st.n == 0) {
+        return AT_ESTATE;
+    }
+    counted *c = count(NULL, &done, &arg);
+    return counted_rc(c, ops_of(st.v[0])->flush(st.v[0]->ctx, done, arg));
+}
+
+int storage_snapshot(const char *path, char *why, size_t whylen)
+{
+    const at_storage_ops *o = st.n ? ops_of(st.v[0]) : NULL;
+    if (!o || !AT_STRUCT_HAS(o->struct_size, at_storage_ops, snapshot) || !o->snapshot) {
+        snprintf(why, whylen, "%s cannot copy its database",
+                 st.n ? st.v[0]->name : "no storage instance is enabled: nothing");
+        return AT_ENOENT;
+    }
+    return o->snapshot(st.v[0]->ctx, path, why, whylen);
+}
+
 void storage_shutdown(void)
 {
     free(st.v);
     st.v = NULL;
     st.n = 0;
     st.warned = false;
+    st.pending = 0; /* requests never answered: their wrappers are the backend's loss */
 }

@@ -2,8 +2,14 @@
  * one file per run, DIR/session-<UTC start>.jsonl, that `aitrader replay`
  * plays back. One JSON object a line, keys sorted, compact, so a replay's
  * own lines compare byte for byte with the recorded ones:
- *   {"k":"session", …}  first line: format version, start time, config file,
+ *   {"k":"session", …}  first line: format version, the engine's start time
+ *                       (engine_start, µs; "t" is the recorder's), config file,
  *                       the market-frame files the exchange instances record
+ *   {"k":"snapshot", …} the copy of the database the session starts from
+ *                       (its file beside this one), or why there is none
+ *   {"k":"traders"}     the traders start (market frames before it reached
+ *                       nobody)
+ *   {"k":"end"}         the engine begins to stop: the last line
  *   {"k":"trigger", …}  every TRIGGER (the scheduler's calls)
  *   {"k":"ai", …}       every AI request with its answer, by prompt hash:
  *                       SHA-256 of system, user and schema (NUL-separated)
@@ -34,12 +40,19 @@ typedef struct session_frames {
 /* Create DIR (mode 0700) when missing and open a new session file there;
  * NULL with `why` filled when it cannot. `self` is borrowed. */
 session_rec *session_rec_new(const at_host *h, at_instance *self, const char *dir,
-                             const char *config_path, const session_frames *frames, size_t nframes,
-                             char *why, size_t whylen);
+                             const char *config_path, int64_t engine_start_us,
+                             const session_frames *frames, size_t nframes, char *why,
+                             size_t whylen);
 /* Subscribe to TRIGGER, DECISION, ORDER_INTENT and RISK_VERDICT. */
 int session_rec_start(session_rec *r);
 void session_rec_stop(session_rec *r);
 void session_rec_free(session_rec *r);
+/* The database the session starts from: a "snapshot" line naming `file`
+ * (beside the session file), or NULL and why there is none. */
+void session_rec_snapshot(session_rec *r, const char *file, const char *why);
+/* A moment of the engine: "traders" (they start now) or "end" (the engine
+ * begins to stop: nothing is written after it). */
+void session_rec_mark(session_rec *r, const char *kind);
 /* The file being written (for the log and tests). */
 const char *session_rec_path(const session_rec *r);
 /* Lines written, and writes that failed (then an ALERT was raised once). */

@@ -28,6 +28,7 @@ struct session_rec {
     char *path;
     int subs[4];
     uint64_t lines, failed;
+    bool closed; /* the "end" line is written: nothing more */
 };
 
 static const char *const SIDES[] = {"none", "buy", "sell"};
@@ -53,6 +54,10 @@ static json_t *jstr(const char *s)
  * what the models and configs write (0.7, not 0.69999999999999996). */
 static void put(session_rec *r, json_t *o)
 {
+    if (r->closed) {
+        json_decref(o);
+        return;
+    }
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
                                     JSON_REAL_PRECISION(15))
                 : NULL;
@@ -204,8 +209,8 @@ static FILE *open_new(const char *dir, int64_t now_us, char **path, char *why, s
 }
 
 session_rec *session_rec_new(const at_host *h, at_instance *self, const char *dir,
-                             const char *config_path, const session_frames *frames, size_t nframes,
-                             char *why, size_t whylen)
+                             const char *config_path, int64_t engine_start_us,
+                             const session_frames *frames, size_t nframes, char *why, size_t whylen)
 {
     session_rec *r = calloc(1, sizeof(*r));
     if (!r) {
@@ -227,6 +232,7 @@ session_rec *session_rec_new(const at_host *h, at_instance *self, const char *di
     json_object_set_new(o, "format", json_integer(SESSION_FORMAT));
     json_object_set_new(o, "version", json_string(AT_VERSION));
     json_object_set_new(o, "config", jstr(config_path));
+    json_object_set_new(o, "engine_start", json_integer(engine_start_us));
     json_object_set_new(o, "frames", fr);
     put(r, o);
     if (r->lines != 1) {
@@ -278,6 +284,22 @@ void session_rec_free(session_rec *r)
     }
     free(r->path);
     free(r);
+}
+
+void session_rec_snapshot(session_rec *r, const char *file, const char *why)
+{
+    json_t *o = line("snapshot", r->h->now_us());
+    json_object_set_new(o, "db", jstr(file));
+    if (!file) {
+        json_object_set_new(o, "why", jstr(why));
+    }
+    put(r, o);
+}
+
+void session_rec_mark(session_rec *r, const char *kind)
+{
+    put(r, line(kind, r->h->now_us()));
+    r->closed |= strcmp(kind, "end") == 0;
 }
 
 const char *session_rec_path(const session_rec *r)
@@ -364,12 +386,17 @@ static int tap_request(void *ctx, const at_ai_request *req, at_ai_done_cb done, 
                         "system", jstr(req->system), "user", jstr(req->user), "schema",
                         jstr(req->json_schema), "deadline_ms", (json_int_t)req->deadline_ms);
     if (!c->line) {
+        /* Text jansson refuses (not UTF-8): the call goes on unrecorded,
+         * said as a failed write; recording never changes what trades. */
         free(c);
-        return AT_ENOMEM;
+        put(t->rec, NULL);
+        return t->inner->request(t->inner_ctx, req, done, arg);
     }
     int rc = t->inner->request(t->inner_ctx, req, tap_done, c);
-    if (rc != AT_OK) {
-        json_decref(c->line);
+    if (rc != AT_OK) { /* refused at once: the replay refuses it the same way */
+        json_object_set_new(c->line, "t", json_integer(t->rec->h->now_us()));
+        json_object_set_new(c->line, "refused", json_integer(rc));
+        put(t->rec, c->line);
         free(c);
     }
     return rc;

@@ -351,6 +351,13 @@ static void send(tr_call *c, const char *user)
 }
 
 /* Render the prompts from the templates and what the bus told, then ask. */
+static void on_ask_at(void *arg)
+{
+    tr_call *c = arg;
+    c->timer = NULL;
+    ask(c);
+}
+
 static void ask(tr_call *c)
 {
     trader *t = c->t;
@@ -358,6 +365,14 @@ static void ask(tr_call *c)
         unlink_call(t, c);
         call_free(c);
         return;
+    }
+    if (t->cfg.ask_at && !c->ask_timed) {
+        c->ask_timed = true;
+        int64_t at = t->cfg.ask_at(t->cfg.ask_at_arg, c->key);
+        if (at > t->h->now_us() && !c->timer &&
+            (c->timer = t->h->timer_at(t->inst, at, on_ask_at, c))) {
+            return;
+        }
     }
     int64_t now = now_ms(t);
     /* what the market section shows: entries are checked against it */

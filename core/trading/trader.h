@@ -54,6 +54,11 @@ typedef struct trader_cfg {
     const char *ai_name; /* "ai.stub" (copied) */
     const at_ai_ops *ai; /* the AI instance's operations (borrowed) */
     void *ai_ctx;
+    /* aitrader replay (core/replay.h), else NULL: when a trigger's prompt is
+     * built, in core-clock µs (the recorded call's send time, so the prompt
+     * sees the market the recorded one saw; 0 = now) */
+    int64_t (*ask_at)(void *arg, const char *key);
+    void *ask_at_arg;
     const char *account; /* "exchange.okx_demo" (copied) */
     const char *const *symbols;
     size_t nsymbols;

@@ -94,6 +94,17 @@ typedef struct at_storage_ops {
                  at_db_done_cb done, void *arg);
     /** `done` fires once every write queued before this call is committed or failed. */
     int (*flush)(void *ctx, at_db_done_cb done, void *arg);
+
+    /* ---- added in ABI 1.6 (read only when struct_size says it is there) ---- */
+
+    /**
+     * Optional. Write a consistent copy of what is committed now to the new
+     * file `path` (a database of the same backend that the engine can open
+     * as its own), on the loop, before returning: a session recording keeps
+     * the database its replay starts from. Call it after a flush. Return
+     * AT_OK, or an error with `why` filled.
+     */
+    int (*snapshot)(void *ctx, const char *path, char *why, size_t whylen);
 } at_storage_ops;
 
 /** What kind of account an exchange instance trades: `mode = paper` sends only to demo and paper.

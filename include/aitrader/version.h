@@ -35,7 +35,8 @@
  * at_httpd_req.origin/host and at_httpd_opts.ws_origins (aitrader/origin.h);
  * 1.6 added at_ai_ops.feedback and at_ai_feedback (what became of an AI
  * provider's decisions; read only from a plugin whose at_ai_ops has it) and
- * host->timer_at (a one-shot timer at an absolute core-clock microsecond).
+ * host->timer_at (a one-shot timer at an absolute core-clock microsecond)
+ * and at_storage_ops.snapshot (a consistent copy of the database).
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H

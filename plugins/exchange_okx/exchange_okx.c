@@ -63,6 +63,9 @@ static const at_cfg_field schema[] = {
       "start = frames at their offsets from the first one, from the replay's start (paced by "
       "replay_speed); recorded = each frame when the core clock reaches its recorded time, to the "
       "microsecond (replay_speed 1)"),
+    F("replay_from", AT_CFG_INT, "0", AT_CFG_RANGE, replay_from, 0, 4102444800000000.0, NULL,
+      "skip the frames recorded before this time (microseconds since the epoch; 0 = play all): "
+      "one session of a file several runs appended to (aitrader replay sets it)"),
     F("proxy", AT_CFG_STR, NULL, 0, proxy, 0, 0, NULL,
       "http://host:port for this instance's REST and WebSockets; none = direct; unset = [core] "
       "proxy"),

@@ -80,8 +80,9 @@ struct okx_ctx {
     const char *replay;           /* play this recording instead of the public feed */
     const char *record;           /* append the received market frames here */
     double replay_speed;          /* 1 = recorded pace, 0 = as fast as possible */
-    int replay_at;     /* okx_replay_at: frames relative to the start, or at their times */
-    const char *proxy; /* NULL = [core] proxy, "none" = direct */
+    int replay_at;       /* okx_replay_at: frames relative to the start, or at their times */
+    int64_t replay_from; /* µs: frames recorded before it are skipped (0 = none) */
+    const char *proxy;   /* NULL = [core] proxy, "none" = direct */
 
     /* state */
     okx_rest *rest;

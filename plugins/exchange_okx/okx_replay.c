@@ -192,8 +192,8 @@ static bool next_frame(okx_ctx *c, okx_player *p)
         }
         int64_t ts = p->ts_us;
         okx_rec_kind k = okx_rec_line_us(p->line, n, &ts, &p->frame, &p->flen);
-        if (k == OKX_REC_SKIP) {
-            p->skipped++; /* instruments: lines too */
+        if (k == OKX_REC_SKIP || (c->replay_from > 0 && ts < c->replay_from)) {
+            p->skipped++; /* instruments: lines too, and frames of earlier runs */
             continue;
         }
         if (k == OKX_REC_TIMED) {

@@ -6,6 +6,7 @@
  * sq_deliver() calls row/done. Queries share the queue, so a query sees every
  * write queued before it. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,12 +404,41 @@ static int sq_flush(void *ctx, at_db_done_cb done, void *arg)
     return enqueue(s, it);
 }
 
+/* A copy through a connection of its own: in WAL mode a reader sees the
+ * last commit whatever the worker is writing, and VACUUM INTO writes it as a
+ * compact database file. */
+static int sq_snapshot(void *ctx, const char *path, char *why, size_t whylen)
+{
+    sq *s = ctx;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = s->db_path
+                 ? sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL)
+                 : SQLITE_MISUSE;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        rc = sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &st, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(why, whylen, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? AT_OK : AT_EDB;
+}
+
 static const at_storage_ops ops = {
     .struct_size = sizeof(at_storage_ops),
     .dialect = "sqlite",
     .write = sq_write,
     .query = sq_query,
     .flush = sq_flush,
+    .snapshot = sq_snapshot,
 };
 
 static const at_plugin plugin = {

@@ -11,7 +11,12 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-sim_up 9 dk:demo-secret-1:dp:net_mode:10000
+# A market step of 2 s: a paper fill is priced when its order's row is
+# committed (a few ms after the intent, live; at once, replayed), so a frame
+# in between would move the price (README: Replay, what it cannot do yet).
+echo '[{"apiKey": "dk", "secretKey": "demo-secret-1", "passphrase": "dp", "demo": true, "posMode": "net_mode", "balances": {"USDT": "10000"}}]' >accounts.json
+sim_start sim.out --seed 9 --accounts accounts.json --tick 2000
+WS=${URL/http:/ws:}/ws/v5
 cat >ans.txt <<'EOF'
 {"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.1, "leverage": 3, "reason": "first"},
  {"symbol": "ETH-USDT-SWAP", "action": "open_short", "size_pct": 0.05, "leverage": 2, "reason": "hedge"}]}
@@ -75,9 +80,36 @@ check "the third decision" wait_eq 30 3 ndec
 sleep_until_quiet() { wait_eq 10 0 q "SELECT count(*) FROM orders WHERE state NOT IN ('filled','canceled','rejected','failed','shadow')"; }
 check "nothing left in flight" sleep_until_quiet
 engine_stop
-kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null  # okx-sim: the replay must not need it
 SES=$(ls "$RT_TMP"/sessions/session-*.jsonl)
 check "the session names the frames" grep -q "\"frames\":{\"exchange.okx_data\":\"$RT_TMP/frames.rec\"}" "$SES"
+check "and the copy of the database it started from" grep -q '"k":"snapshot"' "$SES"
+DBC=${SES%.jsonl}.db
+check "the copy is beside it, private (0600)" [ "$(stat -c %a "$DBC")" = 600 ]
+check "as the session started: no decision yet" [ "$(sqlite3 "$DBC" 'SELECT count(*) FROM decisions')" = 0 ]
+
+# A second session on the same database: the trader now has a history (its
+# prompt shows the three decisions before) and the paper account a position.
+printf '%s\n%%%%\n' '{"decisions": [{"symbol": "ETH-USDT-SWAP", "action": "close_short", "size_pct": 1, "reason": "later"}]}' >ans.txt
+engine_start
+wait_count engine.out "core: running" 2 20
+wait_count engine.out "dashboard: http://127.0.0.1:" 2 20
+line=$(grep '^dashboard: http' engine.out | tail -1)
+PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
+check "the schedule resumes (no trigger at start); a manual run" wait_eq 10 200 run_now
+check "the second session's decision" wait_eq 30 4 ndec
+check "with the past decisions in its prompt" wait_eq 5 1 q "SELECT count(*) FROM decisions WHERE prompt LIKE '%Your last decisions:%open_long BTC-USDT-SWAP%' AND id NOT IN (SELECT id FROM decisions ORDER BY created_ms LIMIT 3)"
+check "nothing left in flight" sleep_until_quiet
+engine_stop
+SES2=$(ls -t "$RT_TMP"/sessions/session-*.jsonl | head -1)
+check "a second session file" [ "$SES2" != "$SES" ]
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null  # okx-sim: the replay must not need it
+RC=0; "$AITRADER" replay -c engine.ini --recording "$SES2" >rs2.out 2>rs2.err || RC=$?
+check "the second session replays identically, from its database copy (exit 0)" [ "$RC" = 0 ]
+check "1 trigger, 1 decision" grep -qE '^replay: identical: 1 triggers, 1 decisions' rs2.out
+cp "$SES2" nodb.jsonl  # its database copy is not beside it
+RC=0; "$AITRADER" replay -c engine.ini --recording "$RT_TMP/nodb.jsonl" >nd.out 2>&1 || RC=$?
+check "a missing database copy is refused (exit 2)" [ "$RC" = 2 ]
+check "naming it" grep -q "replay: the session's database copy $RT_TMP/$(basename "${SES2%.jsonl}").db" nd.out
 
 # --- replay: identical ----------------------------------------------------------
 RC=0; "$AITRADER" replay -c engine.ini --recording "$SES" >rp.out 2>rp.err || RC=$?
@@ -85,8 +117,8 @@ check "the replay reproduces the session (exit 0)" [ "$RC" = 0 ]
 check "and says what it compared" grep -qE '^replay: identical: 3 triggers, 3 decisions, [0-9]+ intents, [0-9]+ verdicts' rp.out
 check "with okx-sim gone: no connection tried" lacks rp.err "connect"
 check "the AI was never loaded" lacks rp.err "ai.alpha: started"
-check "it touched neither the database" qeq "SELECT count(*) FROM decisions" 3
-check "nor the session directory" [ "$(ls "$RT_TMP"/sessions | wc -l)" = 1 ]
+check "it touched neither the database" qeq "SELECT count(*) FROM decisions" 4
+check "nor the session directory" [ "$(ls "$RT_TMP"/sessions/*.jsonl | wc -l)" = 2 ]
 
 # --- a changed template: the first divergence, no AI asked ----------------------
 printf 'Mind the funding rate.\n' >>prompts/user.txt
