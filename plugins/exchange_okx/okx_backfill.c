@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "okx_plugin.h"
+#include "okx_replay.h"
 
 typedef struct bf_job {
     struct okx_backfill *run;
@@ -68,6 +69,9 @@ static size_t feed_rows(okx_ctx *c, const bf_job *j, const json_t *data, size_t 
             memcpy(frame, head, (size_t)hn);
             memcpy(frame + hn, text, tn);
             memcpy(frame + (size_t)hn + tn, "]}", 3);
+            if (c->rec) { /* a replay plays them as they came (it fetches nothing) */
+                okx_record_frame(c, frame, len);
+            }
             okx_feed_frame(c, frame, len);
             n++;
         } else {

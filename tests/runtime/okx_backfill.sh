@@ -27,7 +27,7 @@ EOF
 }
 {
   ini_core
-  section "candles = 1m" "backfill = 40"
+  section "candles = 1m" "backfill = 40" "record = $RT_TMP/frames.rec"
   ini_driver
 } >engine.ini
 # okx-sim's candles are wall-clock minutes: start well inside one, so that the
@@ -54,6 +54,18 @@ sed -n 's/^CANDLE BTC-USDT-SWAP bar=60 close=\([^ ]*\) open_ms=\([0-9]*\) confir
 # The candles before the first open (confirmed=0) one: the backfill.
 awk '$3 == 0 { exit } { print $1, $2 }' candles.txt >backfilled.txt
 check "39 backfilled candles before the first live one" [ "$(wc -l <backfilled.txt)" = 39 ]
+closed_recorded() { python3 - frames.rec <<'PY'
+import json, sys
+seen = set()
+for line in open(sys.argv[1]):
+    ts, _, frame = line.partition(": ")
+    if '"channel":"candle1m"' in frame:
+        seen |= {r[0] for r in json.loads(frame)["data"] if r[8] == "1"}
+print(len(seen))
+PY
+}
+check "the backfill is recorded as frames, 39 closed candles (a replay fetches nothing)" \
+  [ "$(closed_recorded)" -ge 39 ]
 check "oldest first, one minute apart" awk 'NR > 1 && $1 != prev + 60000 { bad = 1 } { prev = $1 } END { exit bad }' backfilled.txt
 check "okx-sim's closed candles, values and times" \
   bash -c 'grep -qxFf backfilled.txt rest.txt && [ "$(grep -cxFf backfilled.txt rest.txt)" = 39 ]'
