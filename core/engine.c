@@ -180,6 +180,11 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(e->base);
 }
 
+bool engine_offline(void)
+{
+    return current && current->opts.replay;
+}
+
 void engine_request_stop(int exit_code)
 {
     engine *e = current;

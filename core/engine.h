@@ -132,6 +132,8 @@ int engine_advance(engine *e, int64_t to_us, int64_t step_us);
 struct http_client *engine_http(void);
 struct net *engine_net(void);
 engine *engine_current(void);
+/* The running engine is a replay: no network (host.c refuses it). */
+bool engine_offline(void);
 void engine_set_state(at_instance *inst, at_state st, const char *detail);
 const char *engine_core_get(const char *key);
 const char *engine_state_name(at_state s);

@@ -85,11 +85,28 @@ static int h_run_on_loop(at_instance *in, at_loop_fn fn, void *arg)
     return loopsvc_run(in, fn, arg);
 }
 
+/* aitrader replay runs with no network: a plugin that tries is refused and
+ * named (once), so a recording that lacks something is seen, not fetched. */
+static bool offline(const at_instance *in, const char *url)
+{
+    if (!engine_offline()) {
+        return false;
+    }
+    static const at_instance *said;
+    if (said != in) {
+        said = in;
+        log_msg(in ? in->name : "core", AT_LOG_WARN,
+                "replay: no network: %s refused (the recording lacks what it asked for)",
+                url ? url : "a connection");
+    }
+    return true;
+}
+
 static int64_t h_http_request(at_instance *in, const at_http_req *req, at_http_done_cb done,
                               void *arg)
 {
     http_client *c = engine_http();
-    if (!c) {
+    if (!c || offline(in, req ? req->url : NULL)) {
         return AT_ESTATE;
     }
     /* at_http_req has no size field: a plugin built before ABI 1.3 hands a
@@ -113,14 +130,14 @@ static void h_http_cancel(int64_t id)
 
 static at_ws *h_ws_open(at_instance *in, const char *url, const at_ws_cbs *cbs, void *arg)
 {
-    net *n = engine_net();
+    net *n = offline(in, url) ? NULL : engine_net();
     return n ? net_ws_open(n, in ? in->name : "core", url, cbs, arg) : NULL;
 }
 
 static at_ws *h_ws_open_proxy(at_instance *in, const char *url, const char *proxy,
                               const at_ws_cbs *cbs, void *arg)
 {
-    net *n = engine_net();
+    net *n = offline(in, url) ? NULL : engine_net();
     return n ? net_ws_open_proxy(n, in ? in->name : "core", url, proxy, cbs, arg) : NULL;
 }
 

@@ -165,7 +165,7 @@ void rp_compare(replay *r, const char *mine, size_t *counts)
                 char was[160];
                 about(r->lines[i], was, sizeof(was));
                 rp_diverged(r,
-                            "line %zu of the recording is a %s, the replay made a %s there "
+                            "line %zu of the recording is %s, the replay made %s there "
                             "instead",
                             i + 2, was, what);
             } else if (!json_equal(a, b)) {
