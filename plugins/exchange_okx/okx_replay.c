@@ -92,8 +92,8 @@ okx_rec_kind okx_rec_line_us(const char *line, size_t len, int64_t *ts_us, const
 
 /* ------------------------------------------------------------- instruments */
 
-int okx_rec_instruments(const char *path, json_t **doc, uint64_t *line, okx_rec_kind *first,
-                        char *err, size_t errlen)
+int okx_rec_instruments(const char *path, int64_t from_us, json_t **doc, uint64_t *line,
+                        okx_rec_kind *first, char *err, size_t errlen)
 {
     *doc = NULL;
     *line = 0;
@@ -141,11 +141,11 @@ int okx_rec_instruments(const char *path, json_t **doc, uint64_t *line, okx_rec_
             rc = AT_EINVAL;
             break;
         }
-        double ts;
+        int64_t ts = 0;
         const char *fr;
         size_t fl;
-        okx_rec_kind k = okx_rec_line(buf, n, &ts, &fr, &fl);
-        if (k != OKX_REC_SKIP) {
+        okx_rec_kind k = okx_rec_line_us(buf, n, &ts, &fr, &fl);
+        if (k != OKX_REC_SKIP && !(from_us > 0 && ts < from_us)) {
             *first = k;
             break;
         }

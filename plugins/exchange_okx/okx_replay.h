@@ -50,9 +50,11 @@ okx_rec_kind okx_rec_line_us(const char *line, size_t len, int64_t *ts_us, const
  * none before the first frame (*first is that frame's kind, OKX_REC_SKIP
  * when the file has no frame). AT_EINVAL: an instruments: line that is not
  * such an answer, err "PATH:LINE: why". AT_EIO: the file cannot be read
- * (err says why). AT_ENOMEM. */
-int okx_rec_instruments(const char *path, json_t **doc, uint64_t *line, okx_rec_kind *first,
-                        char *err, size_t errlen);
+ * (err says why). AT_ENOMEM. With from_us > 0 (replay_from), frames
+ * recorded before it do not end the search: the list is the last one
+ * before the first frame played. */
+int okx_rec_instruments(const char *path, int64_t from_us, json_t **doc, uint64_t *line,
+                        okx_rec_kind *first, char *err, size_t errlen);
 
 /* Play c->replay instead of connecting the public and business WebSockets;
  * frames go to okx_feed_frame at the recorded pace divided by

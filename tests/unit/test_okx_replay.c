@@ -130,7 +130,7 @@ static insts_read read_insts(const char *text)
 {
     insts_read r;
     char *path = tmp_file(text);
-    r.rc = okx_rec_instruments(path, &r.doc, &r.line, &r.first, r.err, sizeof(r.err));
+    r.rc = okx_rec_instruments(path, 0, &r.doc, &r.line, &r.first, r.err, sizeof(r.err));
     unlink(path);
     return r;
 }
@@ -151,6 +151,22 @@ static void test_rec_instruments(void **state)
                             json_array_get(json_object_get(r.doc, "data"), 0), "instId")),
                         "B");
     json_decref(r.doc);
+
+    /* replay_from: the list of the session played, after earlier runs' frames */
+    char *two = tmp_file("instruments: {\"code\":\"0\",\"data\":[{\"instId\":\"A\"}]}\n"
+                         "1700000000.000001: {\"event\":\"subscribe\"}\n"
+                         "instruments: {\"code\":\"0\",\"data\":[{\"instId\":\"D\"}]}\n"
+                         "1700000005.000000: {\"event\":\"subscribe\"}\n");
+    r.rc =
+        okx_rec_instruments(two, 1700000005000000, &r.doc, &r.line, &r.first, r.err, sizeof(r.err));
+    assert_int_equal(r.rc, AT_OK);
+    assert_int_equal(r.line, 3);
+    json_decref(r.doc);
+    r.rc =
+        okx_rec_instruments(two, 1700000000000001, &r.doc, &r.line, &r.first, r.err, sizeof(r.err));
+    assert_int_equal(r.line, 1); /* the first frame is played: the first list */
+    json_decref(r.doc);
+    unlink(two);
 
     /* none: what came first says what the file is */
     r = read_insts("wss://x <-> 1\n1700000000.000001: {}\n");
@@ -178,7 +194,7 @@ static void test_rec_instruments(void **state)
         char *path = tmp_file(bad[i][0]);
         char want[128];
         snprintf(want, sizeof(want), "%s%s", path, bad[i][1]);
-        r.rc = okx_rec_instruments(path, &r.doc, &r.line, &r.first, r.err, sizeof(r.err));
+        r.rc = okx_rec_instruments(path, 0, &r.doc, &r.line, &r.first, r.err, sizeof(r.err));
         unlink(path);
         assert_int_equal(r.rc, AT_EINVAL);
         assert_null(r.doc);
@@ -187,7 +203,7 @@ static void test_rec_instruments(void **state)
         }
     }
     assert_int_equal(
-        okx_rec_instruments("/nowhere/rec.txt", &r.doc, &r.line, &r.first, r.err, sizeof(r.err)),
+        okx_rec_instruments("/nowhere/rec.txt", 0, &r.doc, &r.line, &r.first, r.err, sizeof(r.err)),
         AT_EIO);
     assert_string_equal(r.err, "/nowhere/rec.txt: No such file or directory");
 }
