@@ -2,6 +2,8 @@
  * in core/trading/session.h): the recorder is started before the traders,
  * whose AI operations then go through a tap that writes each answer. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,16 +17,26 @@
 #include "util.h"
 #include "trading/session.h"
 
+/* The flush's answer; when the wait gave up first, the answer frees it. */
+typedef struct flush_wait {
+    bool done, abandoned;
+} flush_wait;
+
 static void on_flushed(void *arg, int err, const char *error)
 {
     (void)err;
     (void)error;
-    *(bool *)arg = true;
+    flush_wait *w = arg;
+    if (w->abandoned) {
+        free(w);
+    } else {
+        w->done = true;
+    }
 }
 
 static bool flushed(void *arg)
 {
-    return *(bool *)arg;
+    return ((flush_wait *)arg)->done;
 }
 
 /* The database as the session starts (before the traders read their
@@ -36,21 +48,44 @@ static void snapshot(engine *e)
     size_t n = strlen(path);
     char *db = at_asprintf("%.*s.db", (int)(n > 6 ? n - 6 : n), path); /* ".jsonl" -> ".db" */
     char why[512] = "out of memory";
-    bool done = false;
-    int rc = db ? storage_flush(on_flushed, &done) : AT_ENOMEM;
-    if (rc == AT_OK && !engine_wait(e, flushed, &done, 60 * 1000000LL)) {
+    flush_wait *w = calloc(1, sizeof(*w));
+    int rc = db && w ? storage_flush(on_flushed, w) : AT_ENOMEM;
+    if (rc == AT_OK && !engine_wait(e, flushed, w, 60 * 1000000LL)) {
         snprintf(why, sizeof(why), "storage did not flush within 60 s");
         rc = AT_ETIMEDOUT;
-    } else if (rc != AT_OK && db) {
+        w->abandoned = true; /* its answer frees it */
+        w = NULL;
+    } else if (rc != AT_OK && db && w) {
         snprintf(why, sizeof(why), "storage cannot flush: %s", at_strerror(rc));
     }
-    rc = rc == AT_OK ? storage_snapshot(db, why, sizeof(why)) : rc;
-    const char *base = db ? strrchr(db, '/') : NULL;
-    if (rc == AT_OK && chmod(db, 0600) != 0) { /* trading data, like the session file */
-        snprintf(why, sizeof(why), "cannot make %s private: %s", db, strerror(errno));
-        unlink(db);
+    free(w);
+    if (e->exit_code != INT_MIN && e->stop_ev) {
+        /* a stop asked during the wait was taken by that loop turn: ask again */
+        event_active(e->stop_ev, EV_READ, 0);
+    }
+    /* trading data, like the session file: private from the first byte (the
+     * copy goes into this empty file) */
+    int fd = rc == AT_OK ? open(db, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600) : -1;
+    bool created = fd >= 0;
+    if (rc == AT_OK && !created) {
+        snprintf(why, sizeof(why), "cannot create %s: %s", db, strerror(errno));
         rc = AT_EIO;
     }
+    if (created) {
+        close(fd);
+    }
+    rc = rc == AT_OK ? storage_snapshot(db, why, sizeof(why)) : rc;
+    if (rc == AT_OK && (fd = open(db, O_RDONLY | O_CLOEXEC)) >= 0) {
+        rc = fsync(fd) == 0 ? AT_OK : AT_EIO; /* VACUUM INTO does not sync its file */
+        if (rc != AT_OK) {
+            snprintf(why, sizeof(why), "cannot sync %s: %s", db, strerror(errno));
+        }
+        close(fd);
+    }
+    if (rc != AT_OK && created) {
+        unlink(db); /* nothing half-written is named */
+    }
+    const char *base = db ? strrchr(db, '/') : NULL;
     if (rc == AT_OK) {
         session_rec_snapshot(e->rec, base ? base + 1 : db, NULL);
         log_msg("core.recorder", AT_LOG_INFO, "the database as the session starts: %s", db);

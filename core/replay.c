@@ -119,6 +119,7 @@ int replay_main(engine_opts *o, const char *recording)
     if (rc == AT_OK) {
         rc = rp_run(&r);
     }
+    r.ending = true;
     bool interrupted = e->exit_code != INT_MIN;
     engine_shutdown(e);
     engine_free(e);
@@ -149,6 +150,7 @@ int replay_main(engine_opts *o, const char *recording)
     }
     free(mine);
     replay_free(&r);
+    storage_count_answers(false);
     log_shutdown();
     return code;
 }

@@ -80,6 +80,19 @@ static void explain_miss(replay *r, const at_ai_request *req, const char *id)
     rp_missed(r, "trigger %s (attempt %d): no AI call was recorded for it", id, req->retry + 1);
 }
 
+/* Whether the session holds an AI call or a decision of that trigger. */
+static bool recorded_call(const replay *r, const char *id)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const char *k = rp_str(r->lines[i], "k");
+        if ((strcmp(k, "ai") == 0 || strcmp(k, "decision") == 0) &&
+            strcmp(rp_str(r->lines[i], "id"), id) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int ai_request(void *ctx, const at_ai_request *req, at_ai_done_cb done, void *arg)
 {
     replay *r = ctx;
@@ -99,6 +112,12 @@ static int ai_request(void *ctx, const at_ai_request *req, at_ai_done_cb done, v
         int64_t t = rp_int(l, "t");
         p.at_us = t > p.at_us ? t : p.at_us;
         p.reply = json_object_get(l, "reply");
+        push(r, &p);
+        return AT_OK;
+    }
+    if (!recorded_call(r, p.id)) {
+        /* Live, this call was still out when the engine began to stop (its
+         * answer came after the session's end, or never): it stays out. */
         push(r, &p);
         return AT_OK;
     }
@@ -140,7 +159,7 @@ static void ai_cancel(void *ctx, const char *request_id)
             rp_pending p = r->pend[i];
             memmove(&r->pend[i], &r->pend[i + 1], (r->npend - i - 1) * sizeof(p));
             r->npend--;
-            if (p.reply && rp_int(p.reply, "err") != AT_ESTATE) {
+            if (p.reply && rp_int(p.reply, "err") != AT_ESTATE && !r->ending) {
                 rp_diverged(r,
                             "trigger %s: its AI call was cancelled at its deadline; live, the "
                             "answer came first",

@@ -88,6 +88,10 @@ int replay_edit_conf(replay *r, conf_file *f, conf_errors *errs)
         }
     }
     /* The scratch database, its own instance: fsync is not needed there. */
+    if (rc == AT_OK && conf_section_get(f, "storage.replay")) {
+        conf_err(errs, f->path, conf_section_get(f, "storage.replay")->line, "storage.replay", NULL,
+                 "replay: this name is the replay's scratch database: rename the section");
+    }
     rc = rc == AT_OK ? conf_add_section(f, "storage.replay") : rc;
     rc = rc == AT_OK ? conf_set(f, "storage.replay", AT_CFG_KEY_MODULE, "sqlite") : rc;
     rc = rc == AT_OK ? conf_set(f, "storage.replay", "path", db) : rc;

@@ -40,6 +40,7 @@ struct replay {
     char *divergence; /* the first difference, once found */
     char *ai_miss;    /* a prompt never recorded: stops the run */
     char *failure;    /* the replay could not run to the end (not a divergence) */
+    bool ending;      /* the run is over: the engine stops (its cancels are no news) */
 };
 
 /* The string member k of o, "" when absent. */
