@@ -37,7 +37,9 @@ static int64_t next_injection(const replay *r)
         t = rp_int(r->lines[r->trig[r->next_trig]], "t");
     }
     for (size_t i = 0; i < r->npend; i++) {
-        t = r->pend[i].at_us < t ? r->pend[i].at_us : t;
+        if (r->pend[i].reply && r->pend[i].at_us < t) { /* held ones never come */
+            t = r->pend[i].at_us;
+        }
     }
     return t;
 }

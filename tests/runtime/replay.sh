@@ -102,10 +102,25 @@ check "nothing left in flight" sleep_until_quiet
 engine_stop
 SES2=$(ls -t "$RT_TMP"/sessions/session-*.jsonl | head -1)
 check "a second session file" [ "$SES2" != "$SES" ]
+
+# A third session stopped while its AI call is out: the replay keeps it out too.
+printf '@delay 600000\n{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "hold"}]}\n' >ans.txt
+engine_start
+wait_count engine.out "dashboard: http://127.0.0.1:" 3 20
+line=$(grep '^dashboard: http' engine.out | tail -1)
+PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
+check "a manual run whose answer never comes" wait_eq 10 200 run_now
+check "its call is out" wait_count engine.out "ai stub request 1: trader alpha" 3 20
+engine_stop
+SES3=$(ls -t "$RT_TMP"/sessions/session-*.jsonl | head -1)
+check "the session ends before the call's answer (no ai line)" lacks "$SES3" '"k":"ai"'
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null  # okx-sim: the replay must not need it
 RC=0; "$AITRADER" replay -c engine.ini --recording "$SES2" >rs2.out 2>rs2.err || RC=$?
 check "the second session replays identically, from its database copy (exit 0)" [ "$RC" = 0 ]
 check "1 trigger, 1 decision" grep -qE '^replay: identical: 1 triggers, 1 decisions' rs2.out
+RC=0; "$AITRADER" replay -c engine.ini --recording "$SES3" >rs3.out 2>rs3.err || RC=$?
+check "a session stopped during an AI call replays identically (exit 0)" [ "$RC" = 0 ]
+check "its trigger, no decision" grep -qE '^replay: identical: 1 triggers, 0 decisions' rs3.out
 cp "$SES2" nodb.jsonl  # its database copy is not beside it
 RC=0; "$AITRADER" replay -c engine.ini --recording "$RT_TMP/nodb.jsonl" >nd.out 2>&1 || RC=$?
 check "a missing database copy is refused (exit 2)" [ "$RC" = 2 ]
@@ -117,8 +132,8 @@ check "the replay reproduces the session (exit 0)" [ "$RC" = 0 ]
 check "and says what it compared" grep -qE '^replay: identical: 3 triggers, 3 decisions, [0-9]+ intents, [0-9]+ verdicts' rp.out
 check "with okx-sim gone: nothing tried to reach it" lacks rp.err "no network"
 check "the AI was never loaded" lacks rp.err "ai.alpha: started"
-check "it touched neither the database" qeq "SELECT count(*) FROM decisions" 4
-check "nor the session directory" [ "$(ls "$RT_TMP"/sessions/*.jsonl | wc -l)" = 2 ]
+check "it touched neither the database" qeq "SELECT count(*) FROM decisions" 5
+check "nor the session directory" [ "$(ls "$RT_TMP"/sessions/*.jsonl | wc -l)" = 3 ]
 
 # --- a changed template: the first divergence, no AI asked ----------------------
 printf 'Mind the funding rate.\n' >>prompts/user.txt
