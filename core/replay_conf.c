@@ -79,7 +79,10 @@ int replay_edit_conf(replay *r, conf_file *f, conf_errors *errs)
                          m ? "that instance's frames are not in the recording"
                            : "set market = the exchange instance that records its frames");
             } else if (!conf_entry_get(s, "instruments_file")) {
+                char from[32];
+                snprintf(from, sizeof(from), "%" PRId64, rp_start_of(r));
                 rc = conf_set(f, s->name, "instruments_file", mfr);
+                rc = rc == AT_OK ? conf_set(f, s->name, "replay_from", from) : rc;
             }
         } else {
             conf_err(errs, f->path, s->line, s->name, NULL,

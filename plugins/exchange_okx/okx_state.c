@@ -278,8 +278,8 @@ static void file_instruments(void *arg)
     uint64_t line = 0;
     okx_rec_kind first = OKX_REC_SKIP;
     char err[400], rerr[360];
-    int rc = okx_rec_instruments(path, c->instruments_file ? 0 : c->replay_from, &root, &line,
-                                 &first, rerr, sizeof(rerr));
+    /* replay_from: the list of the run played (a recording takes every run's) */
+    int rc = okx_rec_instruments(path, c->replay_from, &root, &line, &first, rerr, sizeof(rerr));
     if (rc == AT_ENOENT && !c->instruments_file) {
         c->h->log(c->inst, AT_LOG_INFO,
                   "replay %s has no instruments: line before its first frame: asking OKX for "

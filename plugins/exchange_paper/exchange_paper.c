@@ -40,6 +40,9 @@ static const at_cfg_field schema[] = {
       "a saved /api/v5/public/instruments?instType=SWAP answer, or a recording of exchange_okx "
       "carrying one (its instruments: line: the replayed one, fully offline), to use instead of "
       "asking OKX"),
+    F("replay_from", AT_CFG_INT, "0", AT_CFG_RANGE, okx.replay_from, 0, 4102444800000000.0, NULL,
+      "with a recording as instruments_file: take the instruments: line of the run that recorded "
+      "the frames from this time on (microseconds since the epoch; aitrader replay sets it)"),
     F("reset", AT_CFG_BOOL, "false", 0, reset, 0, 0, NULL,
       "start the account again from balance: the stored state is set aside in audit_log (remove "
       "it again afterwards, or every start begins afresh)"),
