@@ -410,6 +410,12 @@ static int sq_flush(void *ctx, at_db_done_cb done, void *arg)
 static int sq_snapshot(void *ctx, const char *path, char *why, size_t whylen)
 {
     sq *s = ctx;
+    if (s->db_path &&
+        (strcmp(s->db_path, ":memory:") == 0 || strncmp(s->db_path, "file::memory:", 13) == 0 ||
+         strstr(s->db_path, "mode=memory"))) {
+        snprintf(why, whylen, "an in-memory database cannot be copied by another connection");
+        return AT_EDB;
+    }
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int rc = s->db_path
