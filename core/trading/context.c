@@ -124,16 +124,43 @@ static void on_indicator(void *arg, const at_event *e)
 
 /* ------------------------------------------------------------ account */
 
+/* Shadow entries are sized from the live equity: a shadow venue holding
+ * less sees them resized or refused, and the comparison leans. Said once. */
+static void shadow_fair(trader *t)
+{
+    if (t->shadow_eq_said || !t->has_balance || !t->has_shadow_eq) {
+        return;
+    }
+    t->shadow_eq_said = true; /* the first time both are known: the start's balances */
+    if (t->h->dec_cmp(t->shadow_eq, t->total_eq) >= 0) {
+        return;
+    }
+    char se[AT_DEC_STRLEN], le[AT_DEC_STRLEN];
+    t->h->dec_format(t->shadow_eq, se);
+    t->h->dec_format(t->total_eq, le);
+    t->h->log(t->inst, AT_LOG_WARN,
+              "the shadow account %s holds %s, less than the live account's %s: shadow entries "
+              "are sized from the live equity, so they may be resized or refused there and the "
+              "comparison leans (set its balance to at least the live equity)",
+              t->shadow_account, se, le);
+}
+
 static void on_balance(void *arg, const at_event *e)
 {
     trader *t = arg;
     const at_ev_balance *b = (const void *)e;
     /* the live account's: entries are sized from it whatever their route */
     if (tr_book_of(t, b->account) != TR_LIVE) {
+        if (tr_book_of(t, b->account) == TR_SHADOW) {
+            t->shadow_eq = b->total_eq;
+            t->has_shadow_eq = true;
+            shadow_fair(t);
+        }
         return;
     }
     t->has_balance = true;
     t->total_eq = b->total_eq;
+    shadow_fair(t);
     if (!b->ccy[0] || strcmp(b->ccy, "USDT") == 0) {
         t->avail = b->avail;
     }

@@ -192,6 +192,8 @@ struct trader {
     /* account (the live one; pos_mode per book) */
     tr_pos_mode pos_mode[TR_BOOKS];
     bool has_balance;
+    at_dec shadow_eq; /* the shadow account's equity, once known */
+    bool has_shadow_eq, shadow_eq_said;
     at_dec total_eq, avail, upl;
     tr_margin margins[TR_MAX_MARGINS];
     size_t nmargins;

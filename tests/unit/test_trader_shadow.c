@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "clock.h"
 #include "engine.h"
 #include "engine_internal.h"
+#include "log.h"
 #include "sim_engine.h"
 #include "trading/gray.h"
 #include "trading/ledger.h"
@@ -371,6 +373,54 @@ static const char *note0(void)
 
 /* shadow = true: every entry to the shadow account, flagged, in its
  * position mode, sized from the live account's equity. */
+/* What the trader logs while fn runs (stderr, where the engine logs). */
+static char *logged(void (*fn)(void))
+{
+    char path[] = "/tmp/at-shadow-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    at_log_level level = log_get_level(); /* the test engine logs errors only */
+    log_set_level(AT_LOG_WARN);
+    fn();
+    log_set_level(level);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    static char buf[8192];
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return buf;
+}
+
+static void open_shadow_trader(void)
+{
+    trader_cfg cfg = shadow_cfg();
+    open_trader(&cfg); /* prices(): the live account 10000, the shadow one 500 */
+}
+
+static void more_balances(void)
+{
+    send_balance(SHADOW, "400");
+    send_balance(LIVE, "10000");
+}
+
+/* A shadow venue holding less than the live equity is said once, at start. */
+static void test_shadow_balance_warned(void **state)
+{
+    (void)state;
+    const char *out = logged(open_shadow_trader);
+    const char *w = strstr(out, "the shadow account " SHADOW " holds 500, less than the live "
+                                "account's 10000");
+    assert_non_null(w);
+    assert_null(strstr(strstr(w, "less than") + 1, "less than the live account's"));
+    assert_null(strstr(logged(more_balances), "less than the live account's")); /* once */
+}
+
 static void test_all_shadow(void **state)
 {
     trader_cfg cfg = shadow_cfg();
@@ -865,6 +915,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_all_shadow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shadow_balance_warned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_weight_draw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_both_books, setup, teardown),
