@@ -214,7 +214,9 @@ static int executor_start(engine *e)
     exec_cfg cfg = {.paper_mode = strcmp(engine_modes[e->core.mode], "paper") == 0,
                     .venues = venues,
                     .rules = rules,
-                    .data_only = data_only};
+                    .data_only = data_only,
+                    .submit_at = e->opts.replay ? replay_submit_at : NULL,
+                    .submit_at_arg = e->opts.replay};
     int rc = AT_ENOMEM;
     if (!venues || !rules || !data_only) {
         goto done;

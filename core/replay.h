@@ -34,6 +34,9 @@ void *replay_ai_ctx(replay *r);
 /* When the trader builds the prompt of trigger `key`: the recorded call's
  * send time (trader_cfg.ask_at); 0 when none was recorded. */
 int64_t replay_ask_at(void *r, const char *key);
+/* When the executor hands intent `id` to its venue: the recorded send time
+ * (exec_cfg.submit_at); 0 when none was recorded. */
+int64_t replay_submit_at(void *r, const char *intent_id);
 /* The engine is about to start the traders: the replay plays the market up
  * to the time the recorded traders started (engine_rec.c). */
 void replay_traders_start(replay *r);

@@ -182,6 +182,18 @@ int64_t replay_ask_at(void *arg, const char *key)
     return 0;
 }
 
+int64_t replay_submit_at(void *arg, const char *intent_id)
+{
+    const replay *r = arg;
+    for (size_t i = 0; i < r->n; i++) {
+        const json_t *l = r->lines[i];
+        if (strcmp(rp_str(l, "k"), "result") == 0 && strcmp(rp_str(l, "intent"), intent_id) == 0) {
+            return rp_int(l, "sent");
+        }
+    }
+    return 0;
+}
+
 static const at_ai_ops AI_OPS = {
     .struct_size = sizeof(at_ai_ops), .request = ai_request, .cancel = ai_cancel};
 

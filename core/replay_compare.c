@@ -11,6 +11,8 @@
 #include "util.h"
 
 /* The kinds compared, in the order the summary counts them. */
+/* Not "result": when the venue's answer is published against the fill it
+ * reports depends on storage timing; what it says comes in "feedback". */
 static const char *const KINDS[RP_NKINDS] = {"trigger", "decision", "intent",
                                              "verdict", "feedback", "ai"};
 
@@ -28,12 +30,13 @@ static bool compared(const char *k)
     return rp_kind_index(k) < RP_NKINDS;
 }
 
-/* A line as compared: its time aside (and the AI call's send time). */
+/* A line as compared: its times aside. */
 static json_t *content(const json_t *l)
 {
     json_t *c = json_deep_copy(l);
     json_object_del(c, "t");
-    json_object_del(c, "asked");
+    json_object_del(c, "asked"); /* an AI call's send time */
+    json_object_del(c, "sent");  /* an order's: the replay sends it then, by design */
     return c;
 }
 

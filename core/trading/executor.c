@@ -31,6 +31,9 @@ struct executor {
     int sub;
     void (*on_submit)(void *arg, const at_ev_order_intent *it);
     void *on_submit_arg;
+    int64_t (*submit_at)(void *arg, const char *intent_id);
+    void *submit_at_arg;
+    struct held *held; /* intents waiting for their submit_at time */
     exec_stats st;
     char (*seen)[AT_ID_LEN]; /* ring of the last SEEN_MAX intent ids */
     uint32_t *seen_hash;     /* per ring slot: its id's hash */
@@ -341,6 +344,58 @@ static void derive_cl_ord_id(at_ev_order_intent *it)
     it->cl_ord_id[k] = '\0';
 }
 
+/* An intent held until its recorded send time (a replay). */
+typedef struct held {
+    struct held *next;
+    executor *x;
+    const exec_venue *v;
+    at_timer *timer;
+    at_ev_order_intent it;
+} held;
+
+static void submit(executor *x, const exec_venue *v, at_ev_order_intent *it)
+{
+    at_failpoint("exec.before_submit");
+    v->ops->submit(v->ctx, it);
+    if (x->on_submit) {
+        x->on_submit(x->on_submit_arg, it);
+    }
+}
+
+static void on_held_due(void *arg)
+{
+    held *hd = arg;
+    executor *x = hd->x;
+    for (held **p = &x->held; *p; p = &(*p)->next) {
+        if (*p == hd) {
+            *p = hd->next;
+            break;
+        }
+    }
+    submit(x, hd->v, &hd->it);
+    free(hd);
+}
+
+/* Hold `it` until submit_at says (true), or false: submit now. */
+static bool hold(executor *x, const exec_venue *v, const at_ev_order_intent *it)
+{
+    int64_t at = x->submit_at ? x->submit_at(x->submit_at_arg, it->intent_id) : 0;
+    if (at <= x->h->now_us()) {
+        return false;
+    }
+    held *hd = calloc(1, sizeof(*hd));
+    if (!hd) {
+        return false;
+    }
+    *hd = (held){.next = x->held, .x = x, .v = v, .it = *it};
+    if (!(hd->timer = x->h->timer_at(x->self, at, on_held_due, hd))) {
+        free(hd);
+        return false;
+    }
+    x->held = hd;
+    return true;
+}
+
 static void on_intent(void *arg, const at_event *e)
 {
     executor *x = arg;
@@ -368,10 +423,8 @@ static void on_intent(void *arg, const at_event *e)
         x->st.shadow_paper++;
     }
     x->st.submitted++;
-    at_failpoint("exec.before_submit");
-    v->ops->submit(v->ctx, &cur);
-    if (x->on_submit) {
-        x->on_submit(x->on_submit_arg, &cur);
+    if (!hold(x, v, &cur)) {
+        submit(x, v, &cur);
     }
 }
 
@@ -386,6 +439,8 @@ executor *exec_new(const at_host *h, at_instance *self, const exec_cfg *cfg)
     x->paper_mode = cfg->paper_mode;
     x->on_submit = cfg->on_submit;
     x->on_submit_arg = cfg->on_submit_arg;
+    x->submit_at = cfg->submit_at;
+    x->submit_at_arg = cfg->submit_at_arg;
     x->venues = calloc(cfg->nvenues ? cfg->nvenues : 1, sizeof(*x->venues));
     x->rules = calloc(cfg->nrules ? cfg->nrules : 1, sizeof(*x->rules));
     x->data_only = calloc(cfg->ndata_only ? cfg->ndata_only : 1, sizeof(*x->data_only));
@@ -452,6 +507,12 @@ void exec_stop(executor *x)
     if (x && x->sub > 0) {
         x->h->unsubscribe(x->self, x->sub);
         x->sub = 0;
+    }
+    while (x && x->held) { /* a replay that ends before their time: never sent */
+        held *hd = x->held;
+        x->held = hd->next;
+        x->h->timer_cancel(hd->timer);
+        free(hd);
     }
 }
 

@@ -50,6 +50,12 @@ typedef struct exec_cfg {
      * NULL. */
     void (*on_submit)(void *arg, const at_ev_order_intent *it);
     void *on_submit_arg;
+    /* aitrader replay (core/replay.h), else NULL: when an intent that passed
+     * the chain is handed to its venue (core-clock µs; 0 = now): the time
+     * the recorded one was sent, since live the venue got it only after its
+     * orders row committed, and a paper venue fills at that moment's book. */
+    int64_t (*submit_at)(void *arg, const char *intent_id);
+    void *submit_at_arg;
 } exec_cfg;
 
 typedef struct exec_stats {

@@ -13,7 +13,8 @@
  *   {"k":"trigger", …}  every TRIGGER (the scheduler's calls)
  *   {"k":"ai", …}       every AI request with its answer, by prompt hash:
  *                       SHA-256 of system, user and schema (NUL-separated)
- *   {"k":"decision"|"intent"|"verdict", …} what the pipeline made of them
+ *   {"k":"decision"|"intent"|"verdict"|"result", …} what the pipeline made
+ *                       of them (a result's "sent": when the venue got it)
  *   {"k":"feedback", …} what the trader told its provider became of a
  *                       decision (at_ai_ops.feedback)
  * Every line carries "t", the core-clock time in microseconds. Market
@@ -43,7 +44,7 @@ session_rec *session_rec_new(const at_host *h, at_instance *self, const char *di
                              const char *config_path, int64_t engine_start_us,
                              const session_frames *frames, size_t nframes, char *why,
                              size_t whylen);
-/* Subscribe to TRIGGER, DECISION, ORDER_INTENT and RISK_VERDICT. */
+/* Subscribe to TRIGGER, DECISION, ORDER_INTENT, RISK_VERDICT and ORDER_RESULT. */
 int session_rec_start(session_rec *r);
 void session_rec_stop(session_rec *r);
 void session_rec_free(session_rec *r);

@@ -26,7 +26,7 @@ struct session_rec {
     at_instance *self;
     FILE *f;
     char *path;
-    int subs[4];
+    int subs[5];
     uint64_t lines, failed;
     bool closed; /* the "end" line is written: nothing more */
 };
@@ -155,6 +155,24 @@ static void on_intent(void *arg, const at_event *e)
     put(r, o);
 }
 
+static void on_result(void *arg, const at_event *e)
+{
+    session_rec *r = arg;
+    const at_ev_order_result *x = (const at_ev_order_result *)e;
+    json_t *o = line("result", e->ts_us);
+    json_object_set_new(o, "intent", json_string(x->intent_id));
+    json_object_set_new(o, "account", json_string(x->account));
+    json_object_set_new(o, "ord_id", json_string(x->ord_id));
+    json_object_set_new(o, "op", json_integer(x->op));
+    json_object_set_new(o, "ok", json_boolean(x->ok));
+    json_object_set_new(o, "code", json_string(x->code));
+    json_object_set_new(o, "msg", jstr(x->msg));
+    /* when the venue got it: a replay sends it then (paper fills at that book) */
+    json_object_set_new(o, "sent",
+                        x->latency_us > 0 ? json_integer(e->ts_us - x->latency_us) : json_null());
+    put(r, o);
+}
+
 static void on_verdict(void *arg, const at_event *e)
 {
     session_rec *r = arg;
@@ -245,10 +263,10 @@ session_rec *session_rec_new(const at_host *h, at_instance *self, const char *di
 
 int session_rec_start(session_rec *r)
 {
-    static const at_event_type types[4] = {AT_EV_TRIGGER, AT_EV_DECISION, AT_EV_ORDER_INTENT,
-                                           AT_EV_RISK_VERDICT};
-    static const at_event_cb cbs[4] = {on_trigger, on_decision, on_intent, on_verdict};
-    for (int i = 0; i < 4; i++) {
+    static const at_event_type types[5] = {AT_EV_TRIGGER, AT_EV_DECISION, AT_EV_ORDER_INTENT,
+                                           AT_EV_RISK_VERDICT, AT_EV_ORDER_RESULT};
+    static const at_event_cb cbs[5] = {on_trigger, on_decision, on_intent, on_verdict, on_result};
+    for (int i = 0; i < 5; i++) {
         r->subs[i] = r->h->subscribe(r->self, types[i], cbs[i], r);
         if (r->subs[i] < 0) {
             return r->subs[i];
@@ -263,7 +281,7 @@ void session_rec_stop(session_rec *r)
     if (!r) {
         return;
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         if (r->subs[i] > 0) {
             r->h->unsubscribe(r->self, r->subs[i]);
         }

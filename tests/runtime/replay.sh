@@ -11,11 +11,11 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-# A market step of 2 s: a paper fill is priced when its order's row is
-# committed (a few ms after the intent, live; at once, replayed), so a frame
-# in between would move the price (README: Replay, what it cannot do yet).
+# A market step of 20 ms: frames keep coming between an intent and the
+# moment its order reaches the paper venue (after its row commits), which
+# the replay must reproduce (it sends each order when the recorded one was).
 echo '[{"apiKey": "dk", "secretKey": "demo-secret-1", "passphrase": "dp", "demo": true, "posMode": "net_mode", "balances": {"USDT": "10000"}}]' >accounts.json
-sim_start sim.out --seed 9 --accounts accounts.json --tick 2000
+sim_start sim.out --seed 9 --accounts accounts.json --tick 20
 WS=${URL/http:/ws:}/ws/v5
 cat >ans.txt <<'EOF'
 {"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.1, "leverage": 3, "reason": "first"},

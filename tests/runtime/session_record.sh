@@ -93,6 +93,9 @@ ins = [i for i in by("intent") if i["decision"] == dec_id]
 assert ins and all(i["id"] in rows for i in ins), (ins, rows)
 for i in ins:
     assert (i["cl_ord_id"], i["sz"], i["account"]) == rows[i["id"]], (i, rows[i["id"]])
+res = [x for x in by("result") if x["intent"] == ins[0]["id"]]
+assert len(res) == 1 and res[0]["ok"] and res[0]["account"] == "exchange.okx", res
+assert res[0]["sent"] is not None and res[0]["sent"] <= res[0]["t"], res  # when okx-sim got it
 fb = [f for f in by("feedback") if f["kind"] == 1]  # AT_AI_FB_FILLED
 entry = ins[0]["id"]
 assert any(f["intent"] == entry and f["decision"] == dec_id and "filled" in f["text"] for f in fb), by("feedback")

@@ -106,6 +106,17 @@ typedef struct rig {
 
 static rig R;
 
+/* aitrader replay's exec_cfg.submit_at: "a2" was sent 5 ms after its intent. */
+static int64_t submit_at(void *arg, const char *intent_id)
+{
+    (void)arg;
+    return strcmp(intent_id, "a2") == 0   ? 1700000000005000
+           : strcmp(intent_id, "a3") == 0 ? 1700000009000000
+                                          : 0;
+}
+
+static bool with_submit_at;
+
 static void rig_open(bool paper_mode, size_t nrules)
 {
     memset(&R, 0, sizeof(R));
@@ -128,7 +139,8 @@ static void rig_open(bool paper_mode, size_t nrules)
                     .rules = rules,
                     .nrules = nrules,
                     .data_only = data_only,
-                    .ndata_only = 1};
+                    .ndata_only = 1,
+                    .submit_at = with_submit_at ? submit_at : NULL};
     R.x = exec_new(S.h, engine_virtual_instance(S.e, "core.executor"), &cfg);
     assert_non_null(R.x);
     assert_int_equal(exec_start(R.x), AT_OK);
@@ -192,6 +204,32 @@ static void test_approved_reaches_the_venue(void **state)
     assert_string_equal(q1("SELECT verdict FROM risk_verdicts WHERE id = $1", "a1/risk.second"),
                         "approve");
     rig_close();
+}
+
+/* A replay hands an order to its venue when the recorded one was sent:
+ * checked and answered at once, submitted at its time, or never if the run
+ * ends first. */
+static void test_submit_at_holds(void **state)
+{
+    with_submit_at = true;
+    rig_open(true, 2);
+    with_submit_at = false;
+    publish_place("a1", "exchange.paper", "1", false); /* none recorded: now */
+    assert_int_equal(R.paper.submits, 1);
+    publish_place("a2", "exchange.paper", "2", false);
+    assert_int_equal(nverdicts, 4); /* judged now, as live */
+    assert_int_equal(R.paper.submits, 1);
+    assert_int_equal(engine_advance(S.e, 1700000000004999, 0), AT_OK);
+    assert_int_equal(R.paper.submits, 1);
+    assert_int_equal(engine_advance(S.e, 1700000000005000, 0), AT_OK);
+    assert_int_equal(R.paper.submits, 2);
+    assert_string_equal(R.paper.last.intent_id, "a2");
+    char sz[AT_DEC_STRLEN];
+    S.h->dec_format(R.paper.last.sz, sz);
+    assert_string_equal(sz, "2");
+    publish_place("a3", "exchange.paper", "1", false); /* due after the run */
+    assert_int_equal(R.paper.submits, 2);
+    rig_close(); /* never sent, nothing left behind (ASan) */
 }
 
 static void test_reject_stops_the_chain(void **state)
@@ -383,6 +421,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_approved_reaches_the_venue, rig_teardown),
+        cmocka_unit_test_teardown(test_submit_at_holds, rig_teardown),
         cmocka_unit_test_teardown(test_reject_stops_the_chain, rig_teardown),
         cmocka_unit_test_teardown(test_resizes_chain, rig_teardown),
         cmocka_unit_test_teardown(test_paper_mode_refuses_live, rig_teardown),
