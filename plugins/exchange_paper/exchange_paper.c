@@ -51,6 +51,9 @@ static const at_cfg_field schema[] = {
 
 /* ------------------------------------------------------------ market */
 
+static bool priced(const paper_ctx *p);
+static void announce(paper_ctx *p);
+
 static void on_market(void *arg, const at_event *e)
 {
     paper_ctx *p = arg;
@@ -63,6 +66,14 @@ static void on_market(void *arg, const at_event *e)
     if (paper_market_on_event(p->market, p->okx.h, e) && !p->okx.paper_market_seen) {
         p->okx.paper_market_seen = true;
         okx_refresh_state(&p->okx);
+    }
+    if (!p->announced && p->okx.have_config && priced(p)) {
+        /* at the event that prices the account, not at the next tick: the
+         * tick's phase is the start's, which a replay cannot know */
+        p->x.now_ms = p->okx.h->now_us() / 1000;
+        paper_venue_enter(p);
+        announce(p);
+        paper_venue_leave(p);
     }
 }
 
