@@ -109,6 +109,22 @@ static void adopt(lt_agent *a, lt_agent_info *info)
     }
 }
 
+/* An AgentState answer adopted (true), or the step failed with why (false). */
+static bool adopt_answer(lt_job *j, const aic_res *res)
+{
+    lt_agent_info info;
+    char why[300] = "";
+    if (lt_parse_agent(res->body, res->len, &info, why, sizeof(why)) != AT_OK ||
+        !lt_id_ok(info.id)) {
+        lt_agent_info_clear(&info);
+        lt_step_fail(j, AT_EIO, why[0] ? why : "the agent's id is malformed");
+        return false;
+    }
+    adopt(j->a, &info);
+    lt_agent_info_clear(&info);
+    return true;
+}
+
 void lt_forget(lt_agent *a)
 {
     a->id[0] = '\0';
@@ -460,16 +476,9 @@ static void on_checked(lt_job *j, const aic_res *res)
         lt_step_fail(j, res->err, res->error);
         return;
     }
-    lt_agent_info info;
-    char why[300] = "";
-    if (lt_parse_agent(res->body, res->len, &info, why, sizeof(why)) != AT_OK ||
-        !lt_id_ok(info.id)) {
-        lt_agent_info_clear(&info);
-        lt_step_fail(j, AT_EIO, why[0] ? why : "the agent's id is malformed");
+    if (!adopt_answer(j, res)) {
         return;
     }
-    adopt(a, &info);
-    lt_agent_info_clear(&info);
     lt_job_run(j);
 }
 
@@ -515,16 +524,9 @@ static void on_created(lt_job *j, const aic_res *res)
         lt_step_fail(j, res->err, res->error);
         return;
     }
-    lt_agent_info info;
-    char why[300] = "";
-    if (lt_parse_agent(res->body, res->len, &info, why, sizeof(why)) != AT_OK ||
-        !lt_id_ok(info.id)) {
-        lt_agent_info_clear(&info);
-        lt_step_fail(j, AT_EIO, why[0] ? why : "the agent's id is malformed");
+    if (!adopt_answer(j, res)) {
         return;
     }
-    adopt(a, &info);
-    lt_agent_info_clear(&info);
     /* what was sent is what it has, whatever the answer listed */
     for (size_t i = 0; i < j->nfiles; i++) {
         if (lt_file_usable(j, &j->files[i])) {
