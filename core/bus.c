@@ -293,6 +293,17 @@ size_t bus_drain(size_t max)
     return done;
 }
 
+bool bus_settle(void)
+{
+    if (bus.dispatching) {
+        return false;
+    }
+    if (bus.drain_ev) {
+        bus_drain(SIZE_MAX);
+    }
+    return true;
+}
+
 static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
     bus_drain(DRAIN_BATCH);

@@ -19,6 +19,7 @@
 #include "loopsvc.h"
 #include "metrics.h"
 #include "replay.h"
+#include "trading/session.h"
 #include "storage.h"
 #include "tls.h"
 #include "util.h"
@@ -351,6 +352,9 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
                     .ai_ctx = ai_ctx,
                     .ask_at = e->opts.replay ? replay_ask_at : NULL,
                     .ask_at_arg = e->opts.replay,
+                    .settle = bus_settle,
+                    .prompt_read = e->rec ? session_tap_prompt_read : NULL,
+                    .prompt_read_arg = e->rec ? e->taps[i] : NULL,
                     .account = ts->account,
                     .symbols = ts->symbols.items,
                     .nsymbols = ts->symbols.n,

@@ -176,7 +176,9 @@ int64_t replay_ask_at(void *arg, const char *key)
     const replay *r = arg;
     for (size_t i = 0; i < r->n; i++) {
         if (same_call(r->lines[i], key, 0)) {
-            return rp_int(r->lines[i], "asked");
+            /* when its prompt read the market; older recordings: the send */
+            const json_t *at = json_object_get(r->lines[i], "prompt_at");
+            return at ? json_integer_value(at) : rp_int(r->lines[i], "asked");
         }
     }
     return 0;

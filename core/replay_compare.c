@@ -35,8 +35,9 @@ static json_t *content(const json_t *l)
 {
     json_t *c = json_deep_copy(l);
     json_object_del(c, "t");
-    json_object_del(c, "asked"); /* an AI call's send time */
-    json_object_del(c, "sent");  /* an order's: the replay sends it then, by design */
+    json_object_del(c, "asked");     /* an AI call's send time */
+    json_object_del(c, "prompt_at"); /* and its prompt's: the replay builds it then */
+    json_object_del(c, "sent");      /* an order's: the replay sends it then, by design */
     return c;
 }
 

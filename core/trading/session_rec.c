@@ -355,6 +355,8 @@ struct session_tap {
     session_rec *rec;
     const at_ai_ops *inner;
     void *inner_ctx;
+    char read_key[AT_ID_LEN]; /* the prompt read last, and when */
+    int64_t read_us;
 };
 
 typedef struct tap_call {
@@ -403,6 +405,11 @@ static int tap_request(void *ctx, const at_ai_request *req, at_ai_done_cb done, 
                         req->request_id ? req->request_id : "", "retry", req->retry, "hash", hash,
                         "system", jstr(req->system), "user", jstr(req->user), "schema",
                         jstr(req->json_schema), "deadline_ms", (json_int_t)req->deadline_ms);
+    if (c->line && req->retry == 0 && req->request_id && t->read_key[0] &&
+        strcmp(t->read_key, req->request_id) == 0) {
+        json_object_set_new(c->line, "prompt_at", json_integer(t->read_us));
+    }
+    t->read_key[0] = '\0';
     if (!c->line) {
         /* Text jansson refuses (not UTF-8): the call goes on unrecorded,
          * said as a failed write; recording never changes what trades. */
@@ -466,6 +473,13 @@ session_tap *session_tap_new(session_rec *r, const at_ai_ops *inner, void *inner
         t->inner_ctx = inner_ctx;
     }
     return t;
+}
+
+void session_tap_prompt_read(void *tap, const char *key, int64_t at_us)
+{
+    session_tap *t = tap;
+    snprintf(t->read_key, sizeof(t->read_key), "%s", key);
+    t->read_us = at_us;
 }
 
 void session_tap_free(session_tap *t)

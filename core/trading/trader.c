@@ -374,7 +374,16 @@ static void ask(tr_call *c)
             return;
         }
     }
-    int64_t now = now_ms(t);
+    if (t->cfg.settle && !t->cfg.settle() && c->settle_waits++ < 3 && !c->timer &&
+        (c->timer = t->h->timer_add(t->inst, 0, 0, on_ask_at, c))) {
+        return; /* inside a delivery: settle from a timer of its own */
+    }
+    if (c->abandoned) { /* what was delivered may have stopped the trader */
+        unlink_call(t, c);
+        call_free(c);
+        return;
+    }
+    int64_t now_us = t->h->now_us(), now = now_us / 1000;
     /* what the market section shows: entries are checked against it */
     for (size_t i = 0; i < t->nsym; i++) {
         c->prompt_px[i] = tr_price(t, i);
@@ -419,6 +428,9 @@ static void ask(tr_call *c)
     }
     c->prompt_tokens = prompt_tokens(c->system) + prompt_tokens(c->user);
     t->st.last_prompt_tokens = c->prompt_tokens;
+    if (t->cfg.prompt_read) {
+        t->cfg.prompt_read(t->cfg.prompt_read_arg, c->key, now_us);
+    }
     t->h->log(t->inst, AT_LOG_INFO,
               "%s: asking %s (prompt ~%" PRId64 " tokens, answer by %" PRId64 " s)", c->key,
               t->ai_name, c->prompt_tokens, (c->deadline_ms - now) / 1000);

@@ -59,6 +59,15 @@ typedef struct trader_cfg {
      * sees the market the recorded one saw; 0 = now) */
     int64_t (*ask_at)(void *arg, const char *key);
     void *ask_at_arg;
+    /* The engine's, else NULL: deliver the events already published before
+     * a prompt reads what it shows (false from inside a delivery: the prompt
+     * then waits a loop turn of its own). The prompt so shows every market
+     * frame that came before it, and a replay can rebuild exactly that. */
+    bool (*settle)(void);
+    /* Recording, else NULL: told the moment a trigger's prompt read what it
+     * shows, just before its request goes out (the replay builds it then). */
+    void (*prompt_read)(void *arg, const char *key, int64_t at_us);
+    void *prompt_read_arg;
     const char *account; /* "exchange.okx_demo" (copied) */
     const char *const *symbols;
     size_t nsymbols;

@@ -145,8 +145,9 @@ typedef struct tr_call {
     int64_t trigger_ms, deadline_ms; /* absolute core-clock ms */
     int attempt;                     /* 0, or 1 for the retry */
     bool asking, abandoned, timed_out;
-    bool ask_timed;  /* cfg.ask_at was asked (a replay) */
-    at_timer *timer; /* the deadline: cancel the AI call */
+    bool ask_timed;   /* cfg.ask_at was asked (a replay) */
+    int settle_waits; /* loop turns waited for cfg.settle */
+    at_timer *timer;  /* the deadline: cancel the AI call */
     char *system, *user, *user_retry;
     int64_t prompt_tokens;
     /* per symbol the price the prompt showed (tr_price at the context's

@@ -68,6 +68,8 @@ line=$(grep -m1 '^dashboard: http' engine.out)
 PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
 TOKEN=$(sed -n 's|^dashboard: http://127.0.0.1:[0-9]*/#token=\(.*\)|\1|p' <<<"$line")
 ndec() { q "SELECT count(*) FROM decisions"; }
+# show FILE...: a failed replay's own words, indented, in the test's log.
+show() { local f; for f; do echo "# --- $f"; sed 's/^/#   /' "$f" | tail -40; done; }
 run_now() { curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
   "http://127.0.0.1:$PORT/api/traders/alpha/run"; }
 check "the first decision (at start)" wait_eq 30 1 ndec
@@ -117,9 +119,11 @@ check "the session ends before the call's answer (no ai line)" lacks "$SES3" '"k
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null  # okx-sim: the replay must not need it
 RC=0; "$AITRADER" replay -c engine.ini --recording "$SES2" >rs2.out 2>rs2.err || RC=$?
 check "the second session replays identically, from its database copy (exit 0)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || show rs2.out rs2.err
 check "1 trigger, 1 decision" grep -qE '^replay: identical: 1 triggers, 1 decisions' rs2.out
 RC=0; "$AITRADER" replay -c engine.ini --recording "$SES3" >rs3.out 2>rs3.err || RC=$?
 check "a session stopped during an AI call replays identically (exit 0)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || show rs3.out rs3.err
 check "its trigger, no decision" grep -qE '^replay: identical: 1 triggers, 0 decisions' rs3.out
 cp "$SES2" nodb.jsonl  # its database copy is not beside it
 RC=0; "$AITRADER" replay -c engine.ini --recording "$RT_TMP/nodb.jsonl" >nd.out 2>&1 || RC=$?
@@ -129,6 +133,7 @@ check "naming it" grep -q "replay: the session's database copy $RT_TMP/$(basenam
 # --- replay: identical ----------------------------------------------------------
 RC=0; "$AITRADER" replay -c engine.ini --recording "$SES" >rp.out 2>rp.err || RC=$?
 check "the replay reproduces the session (exit 0)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || show rp.out rp.err
 check "and says what it compared" grep -qE '^replay: identical: 3 triggers, 3 decisions, [0-9]+ intents, [0-9]+ verdicts' rp.out
 check "with okx-sim gone: nothing tried to reach it" lacks rp.err "no network"
 check "the AI was never loaded" lacks rp.err "ai.alpha: started"

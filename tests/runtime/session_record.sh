@@ -84,6 +84,9 @@ want = hashlib.sha256((a["system"] + "\0" + a["user"] + "\0" + a["schema"] + "\0
 assert a["hash"] == want, (a["hash"], want)
 assert a["reply"]["content"] == raw_resp and a["reply"]["err"] == 0, a["reply"]
 assert a["asked"] <= a["t"]
+# the moment its prompt read the market (the replay builds it then): after
+# the trigger, before the request went out
+assert tr[0]["t"] <= a["prompt_at"] <= a["asked"], (tr[0]["t"], a)
 d = by("decision")
 assert len(d) == 1 and d[0]["id"] == dec_id and d[0]["valid"] == bool(valid), d
 assert [i["action"] for i in d[0]["items"]] == ["open_long"], d[0]["items"]  # a hold is no item

@@ -144,6 +144,38 @@ static void test_not_reentrant(void **state)
     assert_int_equal(log_vals[2], 99);
 }
 
+static bool settled_inside = true;
+
+static void settle_inside(void *arg, const at_event *ev)
+{
+    record(NULL, ev);
+    if (((const at_ev_alert *)ev)->level == 1) {
+        /* inside a delivery: refused, the FIFO is not jumped */
+        settled_inside = bus_settle();
+        assert_int_equal(nlog, 1);
+    }
+}
+
+/* bus_settle delivers what is queued, in order, from outside a delivery only
+ * (a trader's prompt reads the market after it). */
+static void test_settle(void **state)
+{
+    nlog = 0;
+    bus_subscribe(&subc, AT_EV_ALERT, settle_inside, NULL);
+    bus_publish(&pub, alert(1), 0);
+    bus_publish(&pub, alert(2), 0);
+    bus_publish(&pub, alert(3), 0);
+    assert_true(bus_settle());
+    assert_false(settled_inside);
+    assert_int_equal(nlog, 3);
+    assert_int_equal(bus_pending(), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(log_vals[i], i + 1);
+    }
+    assert_true(bus_settle()); /* nothing queued: nothing to do */
+    assert_int_equal(nlog, 3);
+}
+
 static void test_catch_all_order(void **state)
 {
     nlog = 0;
@@ -725,6 +757,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fifo_and_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_and_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_reentrant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catch_all_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsubscribe_during_dispatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_coalescing, setup, teardown),

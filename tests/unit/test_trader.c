@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "bus.h"
 #include "clock.h"
 #include "engine.h"
 #include "engine_internal.h"
@@ -733,6 +734,62 @@ static void test_waits_for_the_account(void **state)
     assert_int_equal(engine_advance(S.e, (T0 + 135000) * 1000, 200000), AT_OK);
     assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
     assert_non_null(strstr(AI.user[0], "Account: no balance received yet"));
+}
+
+/* cfg.settle: a frame that came in just before the prompt (published, not
+ * yet delivered) is delivered first and shown; refused (the prompt was
+ * inside a delivery) the prompt waits a loop turn of its own. The recorder
+ * is told the moment the prompt read the market. */
+static int settles;
+static bool settle_refuse;
+static char read_key[AT_ID_LEN];
+static int64_t read_us;
+
+static bool settle_stub(void)
+{
+    if (settles++ == 0 && settle_refuse) {
+        return false;
+    }
+    at_ev_ticker *t = (at_ev_ticker *)S.h->event_new(R.drv, AT_EV_TICKER, 0);
+    t->h.inst = S.h->inst_intern("BTC-USDT-SWAP");
+    t->last = D("91234.5");
+    S.h->publish(R.drv, &t->h, 0);
+    return bus_settle();
+}
+
+static void note_read(void *arg, const char *key, int64_t at_us)
+{
+    assert_ptr_equal(arg, &R);
+    snprintf(read_key, sizeof(read_key), "%s", key);
+    read_us = at_us;
+}
+
+static bool settled(void *arg)
+{
+    return settles > 0;
+}
+
+static void test_prompt_reads_a_settled_market(void **state)
+{
+    trader_cfg cfg = default_cfg();
+    cfg.settle = settle_stub;
+    cfg.prompt_read = note_read;
+    cfg.prompt_read_arg = &R;
+    trader_ready(&cfg, "long_short_mode");
+    settles = 0;
+    settle_refuse = true;
+    send_trigger();
+    assert_true(engine_wait(S.e, settled, NULL, 5000000));
+    pump();
+    assert_int_equal(AI.calls, 0); /* refused: waits for a timer turn */
+    int64_t at = clock_now_us() + 1000;
+    assert_int_equal(engine_advance(S.e, at, 0), AT_OK);
+    assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
+    assert_int_equal(settles, 2);
+    assert_non_null(strstr(AI.user[0], "BTC-USDT-SWAP last 91234.5"));
+    assert_string_equal(read_key, last_key);
+    assert_true(read_us >= at - 1000 && read_us <= clock_now_us());
+    settle_refuse = false;
 }
 
 /* The entry's reason shows with its position, in the history, and after a
@@ -1498,6 +1555,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_giveback_net_and_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_giveback_after_partial_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_giveback_own_contracts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prompt_reads_a_settled_market, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
