@@ -38,6 +38,55 @@ static int play_frames(const replay *r, conf_file *f, const char *sec, const cha
     return rc == AT_OK ? conf_set(f, sec, "replay_from", from) : rc;
 }
 
+/* Whether `path` holds a private push recorded at or after from_us (an
+ * account instance records them with its market frames: okx_replay.h). */
+static bool has_private(const char *path, int64_t from_us)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        return false; /* the instance says why when it cannot read it */
+    }
+    static const char P[] = "private ";
+    char *line = NULL;
+    size_t cap = 0;
+    bool found = false;
+    while (!found && getline(&line, &cap, fp) >= 0) {
+        if (strncmp(line, P, sizeof(P) - 1) != 0) {
+            continue;
+        }
+        const char *q = line + sizeof(P) - 1;
+        int64_t us = 0;
+        int frac = -1;
+        for (; (*q >= '0' && *q <= '9') || (*q == '.' && frac < 0); q++) {
+            if (*q == '.') {
+                frac = 0;
+            } else if (frac < 6) {
+                us = us * 10 + (*q - '0');
+                frac += frac >= 0;
+            }
+        }
+        for (frac = frac < 0 ? 0 : frac; frac < 6; frac++) {
+            us *= 10;
+        }
+        found = *q == ':' && us >= from_us;
+    }
+    free(line);
+    fclose(fp);
+    return found;
+}
+
+/* An exchange account whose private side was recorded with its frames: it
+ * plays them and answers its own REST calls from them, with no keys. */
+static int play_account(const replay *r, conf_file *f, const char *sec, const char *frames)
+{
+    static const char *const keys[] = {"api_key", "secret_key", "passphrase", NULL};
+    for (size_t k = 0; keys[k]; k++) {
+        conf_unset(f, sec, keys[k]);
+    }
+    int rc = play_frames(r, f, sec, frames);
+    return rc == AT_OK ? conf_set(f, sec, "replay_account", "true") : rc;
+}
+
 int replay_edit_conf(replay *r, conf_file *f, conf_errors *errs)
 {
     size_t before = errs->n;
@@ -62,11 +111,14 @@ int replay_edit_conf(replay *r, conf_file *f, conf_errors *errs)
             rc = conf_set(f, s->name, AT_CFG_KEY_ENABLED, "false");
         } else if (strcmp(kind, "exchange") != 0) {
             continue;
+        } else if (keys && fr && has_private(fr, rp_start_of(r))) {
+            rc = play_account(r, f, s->name, fr);
         } else if (keys) {
             conf_err(errs, f->path, s->line, s->name, NULL,
                      "replay: this instance trades an exchange account whose private frames "
-                     "(orders, fills, balances) are not recorded; replay sessions that trade "
-                     "paper venues, or set enabled = false here");
+                     "(orders, fills, balances) are not in the recording (`record = FILE` in "
+                     "this section records them with its market frames), or set enabled = "
+                     "false here");
         } else if (fr) {
             rc = play_frames(r, f, s->name, fr);
         } else if (strcmp(mod, "paper") == 0) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "okx_plugin.h"
+#include "okx_replay.h"
 
 static const char *const TD_MODES[] = {"cross", "isolated", NULL};
 static const char *const BOOK_CHANNELS[] = {"books", "books5", NULL};
@@ -53,10 +54,14 @@ static const at_cfg_field schema[] = {
       "(instruments: line), to use instead of asking OKX"),
     F("record", AT_CFG_STR, NULL, 0, record, 0, 0, NULL,
       "append every public/business frame received to this file (\"<unix s>: <frame>\" lines, "
-      "after an \"instruments: <list>\" line)"),
+      "after an \"instruments: <list>\" line); with API keys also the private pushes and REST "
+      "answers (\"private\" and \"rest\" lines), so aitrader replay can play the account"),
     F("replay", AT_CFG_STR, NULL, 0, replay, 0, 0, NULL,
       "play this recording instead of connecting (market data only; no API keys; instruments from "
       "its instruments: line unless instruments_file is set)"),
+    F("replay_account", AT_CFG_BOOL, "false", 0, replay_account, 0, 0, NULL,
+      "with replay: play the recorded account too (its private pushes and REST answers, recorded "
+      "by an instance with API keys and record); set by aitrader replay"),
     F("replay_speed", AT_CFG_DOUBLE, "1", AT_CFG_RANGE, replay_speed, 0, 1e6, NULL,
       "pace of the replay: 1 = as recorded, 10 = ten times faster, 0 = as fast as possible"),
     F("replay_at", AT_CFG_ENUM, "start", 0, replay_at, 0, 0, REPLAY_AT,
@@ -232,6 +237,18 @@ static int start(void *ctx)
                         .demo = c->demo,
                         .timeout_ms = c->timeout_ms,
                         .proxy = c->proxy};
+    if (c->record && okx_private(c)) {
+        ro.observe = okx_record_rest;
+        ro.observe_arg = c;
+    }
+    if (c->replay_account) {
+        int rc = okx_replay_rest_load(c);
+        if (rc != AT_OK) {
+            return rc == AT_ENOMEM ? rc : AT_ECONFIG;
+        }
+        ro.recorded = okx_replay_rest_answer;
+        ro.recorded_arg = c;
+    }
     register_metrics(c, &ro.m);
     c->rest = okx_rest_new(c->h, c->inst, &ro);
     c->md = malloc(sizeof(*c->md));
@@ -261,6 +278,7 @@ static void stop(void *ctx)
     okx_feed_stop(c);
     okx_rest_free(c->rest);
     c->rest = NULL;
+    okx_replay_rest_free(c);
     c->h->set_state(c->inst, AT_STATE_STOPPED, NULL);
 }
 

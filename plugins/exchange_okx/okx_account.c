@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "okx_plugin.h"
+#include "okx_replay.h"
 
 static int64_t jms(const json_t *o, const char *k)
 {
@@ -179,7 +180,11 @@ static void on_position(okx_ctx *c, const json_t *p)
 
 static void on_private(void *arg, okx_ws *ws, const char *data, size_t len)
 {
-    okx_account_on_private(arg, data, len);
+    okx_ctx *c = arg;
+    if (c->rec) {
+        okx_record_private(c, data, len);
+    }
+    okx_account_on_private(c, data, len);
 }
 
 void okx_account_on_private(okx_ctx *c, const char *data, size_t len)
@@ -273,6 +278,13 @@ static void open_private(okx_ctx *c)
 {
     if (c->paper) {
         okx_refresh_state(c); /* pushes arrive in-process */
+        return;
+    }
+    if (c->replay_account) {
+        /* the recording's pushes come from the player; what the algo feed's
+         * start lists live is asked now, answered when it was */
+        okx_algo_list(c, false);
+        okx_refresh_state(c);
         return;
     }
     open_algo(c);

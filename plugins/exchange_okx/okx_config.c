@@ -293,7 +293,12 @@ int okx_config_check(const okx_ctx *c, const char **key, char *why, size_t whyle
     }
     if (c->replay && keys) {
         return bad(key, "replay", why, whylen,
-                   "replay plays market data only: remove the API keys from this instance");
+                   "a replay never reaches OKX: remove the API keys from this instance (with "
+                   "replay_account it plays the recorded account)");
+    }
+    if (c->replay_account && !c->replay) {
+        return bad(key, "replay_account", why, whylen,
+                   "replay_account plays a recording's account: set replay = FILE");
     }
     if (c->backfill > 0 && (c->replay || c->candles.n == 0)) {
         return bad(key, "backfill", why, whylen, "%s",
@@ -303,7 +308,7 @@ int okx_config_check(const okx_ctx *c, const char **key, char *why, size_t whyle
     }
     if (c->replay && c->record) {
         return bad(key, "record", why, whylen,
-                   "replay plays market data only: remove record from this instance");
+                   "a replay records nothing: remove record from this instance");
     }
     if (c->replay_at == OKX_REPLAY_AT_RECORDED && !c->replay) {
         return bad(key, "replay_at", why, whylen,

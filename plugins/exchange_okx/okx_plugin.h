@@ -82,6 +82,7 @@ struct okx_ctx {
     double replay_speed;          /* 1 = recorded pace, 0 = as fast as possible */
     int replay_at;       /* okx_replay_at: frames relative to the start, or at their times */
     int64_t replay_from; /* µs: frames recorded before it are skipped (0 = none) */
+    bool replay_account; /* replay the recorded account too (private pushes, REST answers) */
     const char *proxy;   /* NULL = [core] proxy, "none" = direct */
 
     /* state */
@@ -137,6 +138,7 @@ struct okx_ctx {
     at_timer *rec_flush;
     bool rec_failed;
     char *rec_insts; /* the instruments: line's document, until the recording is open */
+    struct okx_rec_rest *rec_rest; /* replay_account: the recorded REST answers */
 
     /* exchange_paper runs this same code against an in-process venue: no
      * WebSockets; private pushes come through okx_account_on_private. */

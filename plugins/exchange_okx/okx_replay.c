@@ -32,6 +32,12 @@ static okx_rec_kind scan(const char *line, size_t len, double *ts, int64_t *us, 
         *flen = len;
         return OKX_REC_UNTIMED;
     }
+    static const char priv[] = "private ";
+    bool is_priv = len > sizeof(priv) - 1 && memcmp(line, priv, sizeof(priv) - 1) == 0;
+    if (is_priv) {
+        line += sizeof(priv) - 1;
+        len -= sizeof(priv) - 1;
+    }
     if (line[0] < '0' || line[0] > '9') {
         return OKX_REC_SKIP;
     }
@@ -73,7 +79,7 @@ static okx_rec_kind scan(const char *line, size_t len, double *ts, int64_t *us, 
     *us = sec * 1000000 + micro + up;
     *frame = line + i;
     *flen = len - i;
-    return OKX_REC_TIMED;
+    return is_priv ? OKX_REC_PRIVATE : OKX_REC_TIMED;
 }
 
 okx_rec_kind okx_rec_line(const char *line, size_t len, double *ts, const char **frame,
@@ -174,6 +180,7 @@ struct okx_player {
     ssize_t len;
     const char *frame; /* the next frame (into line) */
     size_t flen;
+    bool priv;             /* it is a private push (a replayed account's) */
     int64_t ts_us, ts0_us; /* its receive time; the first frame's */
     bool have, timed0;
     int64_t start_us; /* core time the replay started */
@@ -192,11 +199,13 @@ static bool next_frame(okx_ctx *c, okx_player *p)
         }
         int64_t ts = p->ts_us;
         okx_rec_kind k = okx_rec_line_us(p->line, n, &ts, &p->frame, &p->flen);
-        if (k == OKX_REC_SKIP || (c->replay_from > 0 && ts < c->replay_from)) {
-            p->skipped++; /* instruments: lines too, and frames of earlier runs */
+        if (k == OKX_REC_SKIP || (c->replay_from > 0 && ts < c->replay_from) ||
+            (k == OKX_REC_PRIVATE && !c->replay_account)) {
+            p->skipped++; /* instruments: and rest lines too, and frames of earlier runs */
             continue;
         }
-        if (k == OKX_REC_TIMED) {
+        p->priv = k == OKX_REC_PRIVATE;
+        if (k != OKX_REC_UNTIMED) {
             if (!p->timed0) {
                 p->timed0 = true;
                 p->ts0_us = ts;
@@ -251,7 +260,11 @@ static void on_play(void *arg)
     int64_t now = c->h->now_us();
     int64_t due = now;
     for (int n = 0; p->have && n < BATCH && (due = due_us(c, p)) <= now; n++) {
-        okx_feed_frame(c, p->frame, p->flen);
+        if (p->priv) {
+            okx_account_on_private(c, p->frame, p->flen);
+        } else {
+            okx_feed_frame(c, p->frame, p->flen);
+        }
         p->frames++;
         next_frame(c, p);
     }
@@ -388,10 +401,10 @@ int okx_record_open(okx_ctx *c)
     return c->rec_flush ? AT_OK : AT_ENOMEM;
 }
 
-void okx_record_frame(okx_ctx *c, const char *data, size_t len)
+static void record_line(okx_ctx *c, const char *kind, const char *data, size_t len)
 {
     int64_t t = c->h->now_us();
-    fprintf(c->rec, "%" PRId64 ".%06" PRId64 ": ", t / 1000000, t % 1000000);
+    fprintf(c->rec, "%s%" PRId64 ".%06" PRId64 ": ", kind, t / 1000000, t % 1000000);
     /* One frame a line: a raw newline can only be JSON whitespace (it is not
      * allowed inside strings), so a space stands in for it. */
     for (const char *q = data, *end = data + len; q < end;) {
@@ -404,6 +417,39 @@ void okx_record_frame(okx_ctx *c, const char *data, size_t len)
         q += n + (nl != NULL);
     }
     fputc('\n', c->rec);
+}
+
+void okx_record_frame(okx_ctx *c, const char *data, size_t len)
+{
+    record_line(c, "", data, len);
+}
+
+void okx_record_private(okx_ctx *c, const char *data, size_t len)
+{
+    record_line(c, "private ", data, len);
+}
+
+void okx_record_rest(void *arg, const char *method, const char *path, const char *query,
+                     const char *body, const at_http_resp *resp)
+{
+    okx_ctx *c = arg;
+    if (!c->rec) {
+        return;
+    }
+    bool ok = resp->err == AT_OK;
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:s, s:s%}", "m", method, "p", path,
+                          "q", query, "b", body, "sent",
+                          (json_int_t)(c->h->now_us() - resp->elapsed_us), "status", resp->status,
+                          "err", resp->err, "error", ok || !resp->error ? "" : resp->error, "body",
+                          ok && resp->body ? resp->body : "", ok ? resp->len : (size_t)0);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text) { /* not UTF-8, or no memory: the replay will miss this answer */
+        okx_warn_limited(c, OKX_WARN_ACCOUNT, "recording: %s %s answer not recorded", method, path);
+        return;
+    }
+    record_line(c, "rest ", text, strlen(text));
+    free(text);
 }
 
 void okx_record_close(okx_ctx *c)

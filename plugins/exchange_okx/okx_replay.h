@@ -13,7 +13,17 @@
  * "data":[…]} with the instruments the instance followed), written when the
  * list was loaded (before the frames, and again at each reload). The player
  * skips it; a replay without instruments_file takes its instruments from the
- * last one before the first frame (okx_rec_instruments). */
+ * last one before the first frame (okx_rec_instruments).
+ *
+ * An account's recording (an instance with API keys) also carries what its
+ * private side received, so `aitrader replay` can play the account too:
+ *   `private <t>: <frame>`  a push of the private or the algo (business,
+ *                           logged in) WebSocket, as received;
+ *   `rest <t>: <exchange>`  a REST answer as it came, t its arrival:
+ *                           {"m": method, "p": path, "q": query, "b": body,
+ *                            "sent": µs, "status": HTTP, "err": AT_*,
+ *                            "error": text, "body": the answer's text}.
+ * Market-data players skip both (they start with a letter). */
 #ifndef OKX_REPLAY_H
 #define OKX_REPLAY_H
 
@@ -29,6 +39,7 @@ typedef enum okx_rec_kind {
     OKX_REC_SKIP = 0, /* not a received frame */
     OKX_REC_TIMED,    /* a frame with its receive time */
     OKX_REC_UNTIMED,  /* a frame without a time */
+    OKX_REC_PRIVATE,  /* a private WebSocket push with its receive time (an account's) */
 } okx_rec_kind;
 
 /* Classify one line (without its newline); for frames, *frame and *flen point
@@ -68,12 +79,27 @@ void okx_replay_stop(okx_ctx *c);
 
 /* Append one received frame to c->record (opened at start). */
 void okx_record_frame(okx_ctx *c, const char *data, size_t len);
+/* The same for a private push (a `private` line). */
+void okx_record_private(okx_ctx *c, const char *data, size_t len);
+/* okx_rest_opts.observe of an account being recorded (arg: the okx_ctx): a
+ * `rest` line per answer. */
+void okx_record_rest(void *arg, const char *method, const char *path, const char *query,
+                     const char *body, const at_http_resp *resp);
 /* The instrument list is loaded (r: the /public/instruments answer or the
  * file's, c->watch resolved): with `record`, its instruments: line (the
  * followed instruments' rows as received) is written now when the
  * recording is open, else when okx_record_open opens it. */
 void okx_record_instruments(okx_ctx *c, const okx_reply *r);
 int okx_record_open(okx_ctx *c);
+
+/* okx_replay_rest.c: replay_account's REST answers. Load the `rest` lines of
+ * c->replay (from replay_from on) into c->rec_rest: AT_OK, AT_EIO, AT_EINVAL
+ * (a line that is not one, logged with its number), AT_ENOMEM. */
+int okx_replay_rest_load(okx_ctx *c);
+void okx_replay_rest_free(okx_ctx *c);
+/* okx_rest_opts.recorded (arg: the okx_ctx). */
+void okx_replay_rest_answer(void *arg, const char *method, const char *path, const char *query,
+                            const char *body, okx_rec_answer *a);
 void okx_record_close(okx_ctx *c);
 
 #endif

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <aitrader/plugin.h>
+
 #include "okx_rest.h"
 #include "okx_sign.h"
 
@@ -85,6 +87,8 @@ struct call {
     char *local_body;
     size_t local_len;
     int local_status;
+    int local_err; /* a recorded transport error */
+    char local_error[160];
 };
 
 struct okx_rest {
@@ -99,6 +103,12 @@ struct okx_rest {
     int (*local)(void *arg, const char *method, const char *path, const char *query,
                  const char *body, char **resp, size_t *resp_len);
     void *local_arg;
+    void (*recorded)(void *arg, const char *method, const char *path, const char *query,
+                     const char *body, okx_rec_answer *a);
+    void *recorded_arg;
+    void (*observe)(void *arg, const char *method, const char *path, const char *query,
+                    const char *body, const at_http_resp *resp);
+    void *observe_arg;
     struct okx_rest_metrics m;
     bucket buckets[NBUCKETS];
     call *calls;
@@ -284,6 +294,10 @@ static void on_done(void *arg, const at_http_resp *resp)
         return;
     }
     okx_rest *r = c->r;
+    if (r->observe) {
+        r->observe(r->observe_arg, c->method, c->path, c->query ? c->query : "",
+                   c->body ? c->body : "", resp);
+    }
     okx_reply rep = {.err = resp->err,
                      .http = resp->status,
                      .code = "",
@@ -333,9 +347,12 @@ static void on_local(void *arg)
 {
     call *c = arg;
     c->local_timer = NULL; /* one-shot */
+    bool err = c->local_err != AT_OK || !c->local_body;
     at_http_resp resp = {.status = c->local_status,
-                         .err = c->local_body ? AT_OK : AT_EIO,
-                         .error = c->local_body ? NULL : "the local venue gave no answer",
+                         .err = err ? (c->local_err != AT_OK ? c->local_err : AT_EIO) : AT_OK,
+                         .error = !err                ? NULL
+                                  : c->local_error[0] ? c->local_error
+                                                      : "the local venue gave no answer",
                          .body = c->local_body ? c->local_body : "",
                          .len = c->local_len,
                          .attempts = 1};
@@ -345,9 +362,25 @@ static void on_local(void *arg)
 static void send_local(call *c)
 {
     okx_rest *r = c->r;
-    c->local_status = r->local(r->local_arg, c->method, c->path, c->query ? c->query : "",
-                               c->body ? c->body : "", &c->local_body, &c->local_len);
-    c->local_timer = r->h->timer_add(r->inst, 0, 0, on_local, c);
+    int64_t at = 0;
+    if (r->recorded) {
+        okx_rec_answer a = {0};
+        r->recorded(r->recorded_arg, c->method, c->path, c->query ? c->query : "",
+                    c->body ? c->body : "", &a);
+        c->local_status = a.status;
+        c->local_err = a.err;
+        c->local_body = a.body;
+        c->local_len = a.len;
+        snprintf(c->local_error, sizeof(c->local_error), "%s", a.error);
+        at = a.at_us;
+    } else {
+        c->local_status = r->local(r->local_arg, c->method, c->path, c->query ? c->query : "",
+                                   c->body ? c->body : "", &c->local_body, &c->local_len);
+    }
+    c->local_timer =
+        at > r->h->now_us() && AT_STRUCT_HAS(r->h->struct_size, at_host, timer_at) && r->h->timer_at
+            ? r->h->timer_at(r->inst, at, on_local, c)
+            : r->h->timer_add(r->inst, 0, 0, on_local, c);
     if (!c->local_timer) {
         okx_reply fail = {.err = AT_ENOMEM, .code = "", .msg = "out of memory"};
         deliver(c, &fail);
@@ -357,7 +390,7 @@ static void send_local(call *c)
 static void send_now(call *c)
 {
     okx_rest *r = c->r;
-    if (r->local) {
+    if (r->local || r->recorded) {
         send_local(c);
         return;
     }
@@ -434,7 +467,7 @@ static int submit(okx_rest *r, const char *method, const char *path, const char 
                   const char *body, bool sign, bool bg, okx_rest_cb cb, void *arg, call **out)
 {
     if (!r || !path || path[0] != '/' ||
-        (sign && !r->local && (!r->key || !r->secret || !r->pass))) {
+        (sign && !r->local && !r->recorded && (!r->key || !r->secret || !r->pass))) {
         return AT_EINVAL;
     }
     call *c = calloc(1, sizeof(*c));
@@ -520,6 +553,10 @@ okx_rest *okx_rest_new(const at_host *h, at_instance *inst, const okx_rest_opts 
     r->demo = o->demo;
     r->local = o->local;
     r->local_arg = o->local_arg;
+    r->recorded = o->recorded;
+    r->recorded_arg = o->recorded_arg;
+    r->observe = o->observe;
+    r->observe_arg = o->observe_arg;
     r->m = o->m;
     r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
     r->read_retries = o->read_retries > 0 ? o->read_retries : 3;

@@ -18,6 +18,16 @@
 
 typedef struct okx_rest okx_rest;
 
+/* An answer a recorded session gives (okx_rest_opts.recorded). */
+typedef struct okx_rec_answer {
+    int status; /* HTTP status (0 when err) */
+    int err;    /* AT_OK, or the transport error recorded (AT_ETIMEDOUT …) */
+    char *body; /* malloc'd (transferred); NULL with err */
+    size_t len;
+    char error[160]; /* with err: why */
+    int64_t at_us;   /* deliver at this core-clock time (now or earlier: the next loop turn) */
+} okx_rec_answer;
+
 typedef struct okx_rest_opts {
     const char *base_url;                      /* "https://www.okx.com" (no trailing slash) */
     const char *api_key, *secret, *passphrase; /* NULL: public calls only */
@@ -32,6 +42,17 @@ typedef struct okx_rest_opts {
     int (*local)(void *arg, const char *method, const char *path, const char *query,
                  const char *body, char **resp, size_t *resp_len);
     void *local_arg;
+    /* A recorded session answering instead of HTTP (aitrader replay of an
+     * account, okx_replay_rest.c): each attempt gets the answer recorded for
+     * it, delivered at the time it came. Fills *a; NULL: not used. */
+    void (*recorded)(void *arg, const char *method, const char *path, const char *query,
+                     const char *body, okx_rec_answer *a);
+    void *recorded_arg;
+    /* Told every answer as it comes, before the caller (the recording of an
+     * account, okx_replay.c); NULL: none. */
+    void (*observe)(void *arg, const char *method, const char *path, const char *query,
+                    const char *body, const at_http_resp *resp);
+    void *observe_arg;
     /* Counted per finished call (after the read retries), each NULL = not
      * counted: ok is code "0"; venue, an answer with another code; http, a
      * transport error, a non-2xx status or an unreadable body; timeout, no

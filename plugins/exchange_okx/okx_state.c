@@ -17,8 +17,8 @@ const char *okx_jstr(const json_t *o, const char *k)
 
 bool okx_private(const okx_ctx *c)
 {
-    return c->api_key && *c->api_key && c->secret_key && *c->secret_key && c->passphrase &&
-           *c->passphrase;
+    return c->replay_account || (c->api_key && *c->api_key && c->secret_key && *c->secret_key &&
+                                 c->passphrase && *c->passphrase);
 }
 
 at_venue_class okx_venue_class(okx_ctx *c)
@@ -26,7 +26,7 @@ at_venue_class okx_venue_class(okx_ctx *c)
     if (c->paper) {
         return AT_VENUE_PAPER;
     }
-    if (!okx_private(c) || c->replay) {
+    if (!okx_private(c) || (c->replay && !c->replay_account)) {
         return AT_VENUE_DATA_ONLY;
     }
     return c->demo ? AT_VENUE_DEMO : AT_VENUE_LIVE;
@@ -43,15 +43,17 @@ void okx_refresh_state(okx_ctx *c)
     /* The algo feed is part of the private side: without it the engine
      * would not see a TP/SL left behind by a closed position. */
     bool algo_up = c->ws_algo && okx_ws_up(c->ws_algo);
-    bool priv = c->paper ? c->have_config
-                         : !okx_private(c) || (c->ws_priv && okx_ws_up(c->ws_priv) && algo_up);
+    bool priv = c->paper || c->replay_account
+                    ? c->have_config
+                    : !okx_private(c) || (c->ws_priv && okx_ws_up(c->ws_priv) && algo_up);
     char detail[160];
     if (c->paper) {
         snprintf(detail, sizeof(detail), "paper venue, %zu instruments; market data %s", c->nwatch,
                  pub ? "flowing" : "awaited");
     } else if (c->replay) {
-        snprintf(detail, sizeof(detail), "%zu instruments; %s", c->nwatch,
-                 pub ? "replaying a recording" : "replay finished: no more market data");
+        snprintf(detail, sizeof(detail), "%zu instruments; %s%s", c->nwatch,
+                 pub ? "replaying a recording" : "replay finished: no more market data",
+                 c->replay_account ? ", the account's too" : "");
     } else {
         bool keys = okx_private(c);
         snprintf(detail, sizeof(detail), "%zu instruments; public %s%s%s%s", c->nwatch,

@@ -33,11 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *frame = NULL;
     size_t flen = 0;
     okx_rec_kind k = okx_rec_line(line, size, &ts, &frame, &flen);
-    check(k == OKX_REC_SKIP || k == OKX_REC_TIMED || k == OKX_REC_UNTIMED, "known kind");
+    check(k == OKX_REC_SKIP || k == OKX_REC_TIMED || k == OKX_REC_UNTIMED || k == OKX_REC_PRIVATE,
+          "known kind");
     if (k != OKX_REC_SKIP) {
         check(frame >= line && flen > 0 && frame + flen <= line + size, "frame inside the line");
     }
-    if (k == OKX_REC_TIMED) {
+    if (k == OKX_REC_TIMED || k == OKX_REC_PRIVATE) {
         check(isfinite(ts) && ts >= 0, "finite time");
         check(frame[-1] == ' ', "frame after ': '");
     } else {

@@ -147,7 +147,7 @@ EOF2
 ENGINE=$!; RT_PIDS+=("$ENGINE")
 wait_exit "$ENGINE"
 check "replay and record together are refused" [ "$RT_RC" != 0 ]
-check "with the reason" contains bad.out "replay plays market data only: remove record from this instance"
+check "with the reason" contains bad.out "a replay records nothing: remove record from this instance"
 sed -i "s#^replay = .*#replay = $RT_TMP/nothere.rec#; /^record/d" bad.ini
 "$AITRADER" run -c bad.ini >bad2.out 2>&1 &
 ENGINE=$!; RT_PIDS+=("$ENGINE")

@@ -262,9 +262,12 @@ static void test_okx_replay_combinations(void **state)
 {
     (void)state;
     refused(&OKX, KEYS "replay = /r.txt", "replay",
-            "replay plays market data only: remove the API keys from this instance");
+            "a replay never reaches OKX: remove the API keys from this instance");
     refused(&OKX, "replay = /r.txt\nrecord = /again.txt", "record",
-            "replay plays market data only: remove record from this instance");
+            "a replay records nothing: remove record from this instance");
+    refused(&OKX, "replay_account = true", "replay_account",
+            "replay_account plays a recording's account: set replay = FILE");
+    ok(&OKX, "replay = /r.txt\nreplay_account = true");
     refused(&OKX, "replay =", "replay", "empty path");
     refused(&OKX, "instruments_file =", "instruments_file", "empty path");
     refused(&OKX, "record = /x.json\ninstruments_file = /x.json", "record",
