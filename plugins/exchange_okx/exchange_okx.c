@@ -77,54 +77,11 @@ static const at_cfg_field schema[] = {
     {0},
 };
 
-/* ------------------------------------------------------------ instruments */
-
-static void store_instruments(okx_ctx *c, json_t *data)
-{
-    int64_t now = c->h->now_us() / 1000;
-    size_t i;
-    json_t *row;
-    json_array_foreach(data, i, row)
-    {
-        const char *id = json_string_value(json_object_get(row, "instId"));
-        if (!id || !okx_watch_find(c, id, strlen(id))) {
-            continue; /* keep the table to what this instance follows */
-        }
-        char *raw = okx_json_dumps(row, JSON_COMPACT);
-#define S(k) AT_DB_S(json_string_value(json_object_get(row, k)))
-        const at_db_value p[] = {AT_DB_S(c->name),
-                                 AT_DB_S(id),
-                                 S("instType"),
-                                 okx_db_dec(c, row, "ctVal"),
-                                 S("ctValCcy"),
-                                 okx_db_dec(c, row, "ctMult"),
-                                 okx_db_dec(c, row, "lotSz"),
-                                 okx_db_dec(c, row, "minSz"),
-                                 okx_db_dec(c, row, "tickSz"),
-                                 okx_db_dec(c, row, "lever"),
-                                 S("settleCcy"),
-                                 S("state"),
-                                 AT_DB_S(raw),
-                                 AT_DB_I(now)};
-#undef S
-        c->h->db_write(c->inst,
-                       "INSERT INTO instruments (exchange, inst_id, inst_type, ct_val, ct_val_ccy, "
-                       "ct_mult, lot_sz, min_sz, tick_sz, max_lever, settle_ccy, state, raw_json, "
-                       "updated_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
-                       "ON CONFLICT (exchange, inst_id) DO UPDATE SET inst_type = $3, ct_val = $4, "
-                       "ct_val_ccy = $5, ct_mult = $6, lot_sz = $7, min_sz = $8, tick_sz = $9, "
-                       "max_lever = $10, settle_ccy = $11, state = $12, raw_json = $13, "
-                       "updated_ms = $14",
-                       p, sizeof(p) / sizeof(p[0]), NULL, NULL);
-        free(raw);
-    }
-}
-
 /* The list is in: market data, then the account with keys. */
 static void on_instruments(okx_ctx *c, const okx_reply *r)
 {
     if (r->data) {
-        store_instruments(c, r->data);
+        okx_store_instruments(c, r->data);
     }
     int rc = okx_feed_start(c);
     if (rc != AT_OK) {

@@ -186,6 +186,10 @@ int okx_config_check(const okx_ctx *c, const char **key, char *why, size_t whyle
  * call ready(c, answer). */
 void okx_load_instruments(okx_ctx *c, okx_rest *rest,
                           void (*ready)(okx_ctx *c, const okx_reply *r));
+/* Store the rows of `data` (a /public/instruments answer's) this instance
+ * follows in the instruments table under its own name: what the dashboard
+ * and the risk rules look an account's instruments up by. */
+void okx_store_instruments(okx_ctx *c, json_t *data);
 /* Resolve the configured instruments against c->insts into c->watch. */
 int okx_watch_resolve(okx_ctx *c);
 /* Report the instance's state from the connections' states. */

@@ -6,10 +6,12 @@
 #include "okx_replay.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* One frame a loop turn: the bus delivers its events before the next frame
  * comes, so coalescable events (tickers, books, marks) reach every
@@ -388,7 +390,12 @@ void okx_record_instruments(okx_ctx *c, const okx_reply *r)
 
 int okx_record_open(okx_ctx *c)
 {
-    c->rec = fopen(c->record, "a");
+    /* private from its creation: an account's recording holds its orders */
+    int fd = open(c->record, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    c->rec = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!c->rec && fd >= 0) {
+        close(fd);
+    }
     if (!c->rec) {
         c->h->log(c->inst, AT_LOG_ERROR, "record: cannot open %s: %s", c->record, strerror(errno));
         return AT_EIO;

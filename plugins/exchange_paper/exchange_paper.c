@@ -251,8 +251,10 @@ static void on_restored(paper_ctx *p)
 /* The list is in: the venue, then exchange_okx's account and order code. */
 static void on_instruments(okx_ctx *c, const okx_reply *r)
 {
-    (void)r;
     paper_ctx *p = (paper_ctx *)c; /* okx is paper_ctx's first member */
+    if (r->data) {
+        okx_store_instruments(c, r->data); /* the dashboard trades them by account */
+    }
     if (open_venue(p) != AT_OK) {
         c->h->set_state(c->inst, AT_STATE_DOWN, "paper venue could not start");
         return;

@@ -64,6 +64,7 @@ SES=$(ls "$RT_TMP"/sessions/session-*.jsonl)
 check "the recording holds the account's private pushes" grep -q '^private [0-9.]*: {"arg":{"channel":"orders"' frames.rec
 check "and its REST answers (the orders placed among them)" grep -q '^rest [0-9.]*: {"m":"POST","p":"/api/v5/trade/order"' frames.rec
 check "no secret in the recording" lacks frames.rec acct-secret-1
+check "which is private (0600)" [ "$(stat -c %a frames.rec)" = 600 ]
 
 # --- replay: okx-sim gone, no keys -----------------------------------------------
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
