@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "engine_internal.h"
 #include "log.h"
+#include "trading/session.h"
 #include "util.h"
 
 typedef struct api_call {
@@ -508,18 +509,21 @@ static int m_kill_switch_set(api_call *c, json_t **out)
 
 /* ------------------------------------------------------------ dispatch */
 
+/* recorded: a change a session recording keeps (a "control" line) for the
+ * replay to make again; a manual run is its trigger line instead */
 static const struct {
     const char *name;
     int (*fn)(api_call *c, json_t **out);
+    bool recorded;
 } methods[] = {
-    {"health", m_health},
-    {"traders", m_traders},
-    {"trader.run", m_trader_run},
-    {"trader.pause", m_trader_pause},
-    {"trader.resume", m_trader_resume},
-    {"shadow", m_shadow},
-    {"kill_switch.get", m_kill_switch_get},
-    {"kill_switch.set", m_kill_switch_set},
+    {"health", m_health, false},
+    {"traders", m_traders, false},
+    {"trader.run", m_trader_run, false},
+    {"trader.pause", m_trader_pause, true},
+    {"trader.resume", m_trader_resume, true},
+    {"shadow", m_shadow, false},
+    {"kill_switch.get", m_kill_switch_get, false},
+    {"kill_switch.set", m_kill_switch_set, true},
 };
 
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))
@@ -561,7 +565,12 @@ static int dispatch(api_call *c, const char *method, const char *params, json_t 
             return AT_ENOMEM;
         }
     }
-    return methods[m].fn(c, out);
+    int rc = methods[m].fn(c, out);
+    if (rc == AT_OK && methods[m].recorded && c->e->rec) {
+        session_rec_control(c->e->rec, c->inst ? c->inst->name : "core", methods[m].name,
+                            c->params);
+    }
+    return rc;
 }
 
 int engine_api_call(at_instance *inst, const char *method, const char *params, char **result)

@@ -16,6 +16,7 @@
 #include "storage.h"
 #include "util.h"
 #include "trading/session.h"
+#include "../plugins/risk_breaker/kill_switch.h"
 
 /* The flush's answer; when the wait gave up first, the answer frees it. */
 typedef struct flush_wait {
@@ -99,6 +100,20 @@ static void snapshot(engine *e)
     free(db);
 }
 
+/* The kill switch as the session starts: a file of data_dir, not of the
+ * database copy (risk.breaker reads it). */
+static void kill_switch(engine *e)
+{
+    char path[PATH_MAX], text[KS_MAX_FILE + 1];
+    FILE *f = ks_path(e->core.data_dir, path, sizeof(path)) ? fopen(path, "r") : NULL;
+    size_t n = f ? fread(text, 1, KS_MAX_FILE, f) : 0;
+    text[n] = '\0';
+    session_rec_kill_switch(e->rec, f ? text : NULL);
+    if (f) {
+        fclose(f);
+    }
+}
+
 int engine_rec_open(engine *e)
 {
     if (!e->core.record || e->rec_opened) {
@@ -146,6 +161,7 @@ int engine_rec_open(engine *e)
      * instance starts from, live and in the replay alike (waiting for the
      * flush turns the loop, and no market frame can come in meanwhile). */
     snapshot(e);
+    kill_switch(e);
     return AT_OK;
 }
 

@@ -62,6 +62,32 @@ static char *own_session(const replay *r)
     return found;
 }
 
+/* The kill switch's file as the session started, into the replay's data
+ * directory (risk.breaker reads it there): 0, or 1 with the reason. */
+static int put_kill_switch(const replay *r, const char *data)
+{
+    const char *text = NULL;
+    for (size_t i = 0; i < r->n && !text; i++) {
+        if (strcmp(rp_str(r->lines[i], "k"), "kill_switch") == 0) {
+            text = json_string_value(json_object_get(r->lines[i], "text"));
+            break;
+        }
+    }
+    if (!text) {
+        return 0; /* none then (or a session recorded before this line existed) */
+    }
+    char *path = at_asprintf("%s/kill-switch", data);
+    FILE *f = path ? fopen(path, "w") : NULL;
+    bool ok = f && fputs(text, f) >= 0;
+    ok = f && fclose(f) == 0 && ok;
+    if (!ok) {
+        fprintf(stderr, "aitrader: replay: cannot write %s: %s\n", path ? path : "the kill switch",
+                strerror(errno));
+    }
+    free(path);
+    return ok ? 0 : 1;
+}
+
 /* The scratch directory, its data/ and the database the session started
  * from: 0, or the exit code with the reason printed. */
 static int scratch(replay *r)
@@ -77,6 +103,7 @@ static int scratch(replay *r)
     r->rec_dir = at_asprintf("%s/sessions", tmpl);
     char *data = at_asprintf("%s/data", tmpl), *db = at_asprintf("%s/data/replay.db", tmpl);
     int code = r->rec_dir && data && db && mkdir(data, 0700) == 0 ? rp_start_db(r, db) : 1;
+    code = code == 0 ? put_kill_switch(r, data) : code;
     free(data);
     free(db);
     return code;
@@ -114,7 +141,7 @@ int replay_main(engine_opts *o, const char *recording)
     }
     conf_errors_free(&errs);
     log_msg("core", AT_LOG_INFO, "replaying %s: %zu lines, %zu triggers, %.1f s of session",
-            recording, r.n, r.ntrig, (double)(r.end_us - o->sim_start_us) / 1e6);
+            recording, r.n, r.ntriggers, (double)(r.end_us - o->sim_start_us) / 1e6);
     int rc = engine_start(e);
     if (rc == AT_OK) {
         rc = rp_run(&r);

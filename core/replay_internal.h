@@ -28,8 +28,9 @@ struct replay {
     json_t **lines; /* the lines after it, up to its "end" line */
     size_t n, cap;
     bool *used;   /* ai lines answered */
-    size_t *trig; /* indexes of the trigger lines, in order */
+    size_t *trig; /* indexes of the input lines (rp_is_input), in order */
     size_t ntrig, next_trig;
+    size_t ntriggers; /* of them triggers */
     rp_pending *pend; /* AI answers not delivered yet */
     size_t npend, cap_pend;
     int64_t end_us;     /* the "end" line's time, else the last line's */
@@ -57,6 +58,13 @@ void rp_failed(replay *r, const char *fmt, ...) __attribute__((format(printf, 2,
 int rp_load(replay *r, const char *path);
 int rp_start_db(const replay *r, const char *to);
 int64_t rp_start_of(const replay *r);
+
+/* replay_inject.c: whether a recorded line is an input the replay makes
+ * again at its time (a trigger, a control call, an intent of an instance
+ * the replay turns off); make a control call or intent again (lineno: its
+ * line in the file, for messages). */
+bool rp_is_input(const json_t *l);
+void rp_inject_input(replay *r, const json_t *l, size_t lineno);
 
 /* replay_run.c: the run, after engine_start (AT_OK, or the engine's error). */
 int rp_run(replay *r);

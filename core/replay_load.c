@@ -151,8 +151,9 @@ int rp_load(replay *r, const char *path)
         return 1;
     }
     for (size_t i = 0; i < r->n; i++) {
-        if (strcmp(rp_str(r->lines[i], "k"), "trigger") == 0) {
+        if (rp_is_input(r->lines[i])) {
             r->trig[r->ntrig++] = i;
+            r->ntriggers += strcmp(rp_str(r->lines[i], "k"), "trigger") == 0;
         }
     }
     int64_t start = rp_start_of(r);

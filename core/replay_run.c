@@ -55,8 +55,9 @@ static sched *sched_of(engine *e, const char *name)
     return NULL;
 }
 
-/* The recorded AI answers and triggers due now. Answers first: a trigger at
- * the same microsecond waits for its DECISION anyway. */
+/* The recorded AI answers and inputs (triggers, control calls, intents of
+ * instances turned off) due now. Answers first: a trigger at the same
+ * microsecond waits for its DECISION anyway. */
 static void inject(replay *r, int64_t now)
 {
     for (size_t i = 0; i < r->npend;) {
@@ -72,11 +73,17 @@ static void inject(replay *r, int64_t now)
         }
     }
     while (r->next_trig < r->ntrig) {
-        const json_t *l = r->lines[r->trig[r->next_trig]];
+        size_t at = r->trig[r->next_trig];
+        const json_t *l = r->lines[at];
         if (rp_int(l, "t") > now) {
             break;
         }
         r->next_trig++;
+        if (strcmp(rp_str(l, "k"), "trigger") != 0) {
+            rp_inject_input(r, l, at + 2);
+            engine_pump(r->e);
+            continue;
+        }
         const char *who = rp_str(l, "trader"), *key = rp_str(l, "key");
         sched *s = sched_of(r->e, who);
         int rc = s ? sched_replay_fire(s, key, rp_str(l, "reason"),

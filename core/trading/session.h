@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include <aitrader/plugin.h>
 
 #define SESSION_FORMAT 1
@@ -54,6 +56,16 @@ void session_rec_snapshot(session_rec *r, const char *file, const char *why);
 /* A moment of the engine: "traders" (they start now) or "end" (the engine
  * begins to stop: nothing is written after it). */
 void session_rec_mark(session_rec *r, const char *kind);
+/* A change made through the engine's control API (trader.pause,
+ * trader.resume, kill_switch.set) by `caller` (an instance name): a
+ * "control" line with the method and its params (the replay makes the same
+ * call then). A manual run is recorded as its trigger instead. */
+void session_rec_control(session_rec *r, const char *caller, const char *method,
+                         const json_t *params);
+/* The kill switch's file as the session starts (its text, NULL when there is
+ * none): a "kill_switch" line; the replay puts the same file in its data
+ * directory. */
+void session_rec_kill_switch(session_rec *r, const char *text);
 /* The file being written (for the log and tests). */
 const char *session_rec_path(const session_rec *r);
 /* Lines written, and writes that failed (then an ALERT was raised once). */

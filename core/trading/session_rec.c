@@ -320,6 +320,23 @@ void session_rec_mark(session_rec *r, const char *kind)
     r->closed |= strcmp(kind, "end") == 0;
 }
 
+void session_rec_control(session_rec *r, const char *caller, const char *method,
+                         const json_t *params)
+{
+    json_t *o = line("control", r->h->now_us());
+    json_object_set_new(o, "caller", jstr(caller));
+    json_object_set_new(o, "method", jstr(method));
+    json_object_set_new(o, "params", params ? json_deep_copy(params) : json_object());
+    put(r, o);
+}
+
+void session_rec_kill_switch(session_rec *r, const char *text)
+{
+    json_t *o = line("kill_switch", r->h->now_us());
+    json_object_set_new(o, "text", text ? jstr(text) : json_null());
+    put(r, o);
+}
+
 const char *session_rec_path(const session_rec *r)
 {
     return r->path;

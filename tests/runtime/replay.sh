@@ -79,10 +79,20 @@ check "the second decision" wait_eq 30 2 ndec
 check "its close filled" wait_eq 10 3 q "SELECT count(*) FROM orders WHERE state='filled'"
 check "a third run" wait_eq 10 200 run_now
 check "the third decision" wait_eq 30 3 ndec
+# What a person does from the dashboard is part of the session: an order
+# placed by hand, the trader paused and resumed.
+api() { curl -s -o api.out -w '%{http_code}' -X POST -d "$2" -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$1"; }
+check "a manual order from the dashboard" [ "$(api /api/orders '{"account":"exchange.paper","instId":"ETH-USDT-SWAP","side":"buy","posSide":"net","ordType":"market","sz":"1"}')" = 201 ]
+check "it filled on paper" wait_eq 10 1 q "SELECT count(*) FROM orders WHERE origin='manual' AND state='filled'"
+check "the trader paused from the dashboard" [ "$(api /api/traders/alpha/pause '{}')" = 200 ]
+check "and resumed" [ "$(api /api/traders/alpha/resume '{}')" = 200 ]
 sleep_until_quiet() { wait_eq 10 0 q "SELECT count(*) FROM orders WHERE state NOT IN ('filled','canceled','rejected','failed','shadow')"; }
 check "nothing left in flight" sleep_until_quiet
 engine_stop
 SES=$(ls "$RT_TMP"/sessions/session-*.jsonl)
+check "the pause and the resume are recorded as control lines" \
+  [ "$(grep -c '"k":"control"' "$SES")" = 2 ]
 check "the session names the frames" grep -q "\"frames\":{\"exchange.okx_data\":\"$RT_TMP/frames.rec\"}" "$SES"
 check "and the copy of the database it started from" grep -q '"k":"snapshot"' "$SES"
 DBC=${SES%.jsonl}.db
@@ -92,6 +102,8 @@ check "as the session started: no decision yet" [ "$(sqlite3 "$DBC" 'SELECT coun
 # A second session on the same database: the trader now has a history (its
 # prompt shows the three decisions before) and the paper account a position.
 printf '%s\n%%%%\n' '{"decisions": [{"symbol": "ETH-USDT-SWAP", "action": "close_short", "size_pct": 1, "reason": "later"}]}' >ans.txt
+# It starts with the kill switch on (a file of data_dir, not of the database).
+"$AITRADER" kill-switch on -c engine.ini "replay test" >ks.out 2>&1
 engine_start
 wait_count engine.out "core: running" 2 20
 wait_count engine.out "dashboard: http://127.0.0.1:" 2 20
@@ -104,6 +116,8 @@ check "nothing left in flight" sleep_until_quiet
 engine_stop
 SES2=$(ls -t "$RT_TMP"/sessions/session-*.jsonl | head -1)
 check "a second session file" [ "$SES2" != "$SES" ]
+check "it says the kill switch was on as it started" grep -q '"k":"kill_switch","t":[0-9]*,"text":"on\\n' "$SES2"
+"$AITRADER" kill-switch off -c engine.ini >>ks.out 2>&1
 
 # A third session stopped while its AI call is out: the replay keeps it out too.
 printf '@delay 600000\n{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "hold"}]}\n' >ans.txt
@@ -117,10 +131,13 @@ engine_stop
 SES3=$(ls -t "$RT_TMP"/sessions/session-*.jsonl | head -1)
 check "the session ends before the call's answer (no ai line)" lacks "$SES3" '"k":"ai"'
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null  # okx-sim: the replay must not need it
-RC=0; "$AITRADER" replay -c engine.ini --recording "$SES2" >rs2.out 2>rs2.err || RC=$?
+mkdir -p ks
+RC=0; AITRADER_REPLAY_KEEP=1 TMPDIR=$RT_TMP/ks "$AITRADER" replay -c engine.ini --recording "$SES2" >rs2.out 2>rs2.err || RC=$?
 check "the second session replays identically, from its database copy (exit 0)" [ "$RC" = 0 ]
 [ "$RC" = 0 ] || show rs2.out rs2.err
 check "1 trigger, 1 decision" grep -qE '^replay: identical: 1 triggers, 1 decisions' rs2.out
+check "with the kill switch on in its data directory, as the session had it" \
+  sh -c "head -1 $RT_TMP/ks/aitrader-replay-*/data/kill-switch | grep -qx on"
 RC=0; "$AITRADER" replay -c engine.ini --recording "$SES3" >rs3.out 2>rs3.err || RC=$?
 check "a session stopped during an AI call replays identically (exit 0)" [ "$RC" = 0 ]
 [ "$RC" = 0 ] || show rs3.out rs3.err
@@ -131,10 +148,13 @@ check "a missing database copy is refused (exit 2)" [ "$RC" = 2 ]
 check "naming it" grep -q "replay: the session's database copy $RT_TMP/$(basename "${SES2%.jsonl}").db" nd.out
 
 # --- replay: identical ----------------------------------------------------------
-RC=0; "$AITRADER" replay -c engine.ini --recording "$SES" >rp.out 2>rp.err || RC=$?
+RC=0; AITRADER_REPLAY_KEEP=1 TMPDIR=$RT_TMP "$AITRADER" replay -c engine.ini --recording "$SES" >rp.out 2>rp.err || RC=$?
 check "the replay reproduces the session (exit 0)" [ "$RC" = 0 ]
 [ "$RC" = 0 ] || show rp.out rp.err
 check "and says what it compared" grep -qE '^replay: identical: 3 triggers, 3 decisions, [0-9]+ intents, [0-9]+ verdicts' rp.out
+RDB=$(ls -d "$RT_TMP"/aitrader-replay-*/data/replay.db | head -1)
+check "the manual order was placed again, and filled" [ "$(sqlite3 "$RDB" "SELECT count(*) FROM orders WHERE origin='manual' AND state='filled'")" = 1 ]
+check "the pause and the resume were made again" sh -c "grep -q 'trader.alpha: paused by dashboard (ui.dashboard)' rp.err && grep -q 'trader.alpha: resumed by dashboard (ui.dashboard)' rp.err"
 check "with okx-sim gone: nothing tried to reach it" lacks rp.err "no network"
 check "the AI was never loaded" lacks rp.err "ai.alpha: started"
 check "it touched neither the database" qeq "SELECT count(*) FROM decisions" 5
