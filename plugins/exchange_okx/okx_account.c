@@ -178,6 +178,8 @@ static void on_position(okx_ctx *c, const json_t *p)
     c->h->publish(c->inst, &e->h, 0);
 }
 
+static bool replayed_feed(okx_ctx *c, const json_t *m);
+
 static void on_private(void *arg, okx_ws *ws, const char *data, size_t len)
 {
     okx_ctx *c = arg;
@@ -195,6 +197,10 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len)
         /* not JSON, or no memory to parse it: either way this push is lost */
         okx_warn_limited(c, OKX_WARN_ACCOUNT, "private push not read (%s): %.*s", je.text,
                          len > 120 ? 120 : (int)len, data);
+        return;
+    }
+    if (replayed_feed(c, m)) {
+        json_decref(m);
         return;
     }
     const char *ch = okx_jstr(json_object_get(m, "arg"), "channel");
@@ -223,13 +229,46 @@ void okx_account_on_private(okx_ctx *c, const char *data, size_t len)
     json_decref(m);
 }
 
-static void on_priv_state(void *arg, okx_ws *ws, bool up, const char *detail)
+/* A private feed went up or down: what follows is the same live and in a
+ * replay of the account, where the recording's feed line says it (recorded
+ * here as a `private` line of its own). */
+static void feed_state(okx_ctx *c, bool algo, bool up, int reconnects)
 {
-    okx_ctx *c = arg;
-    if (up && okx_ws_reconnects(ws) > 0) {
+    if (c->rec) {
+        char line[128];
+        int n = snprintf(line, sizeof(line),
+                         "{\"" OKX_REC_FEED "\":\"%s\",\"up\":%s,\"reconnects\":%d}",
+                         algo ? "algo" : "private", up ? "true" : "false", reconnects);
+        okx_record_private(c, line, (size_t)n);
+    }
+    if (algo && up) {
+        /* OKX pushes no snapshot on subscribing, and pushes sent while the
+         * feed was away are gone: what is pending now is listed. */
+        okx_algo_list(c, false);
+    } else if (!algo && up && reconnects > 0) {
         okx_trade_resync(c); /* pushes sent while we were away are gone */
     }
     okx_refresh_state(c);
+}
+
+/* A recorded feed line (replay_account): true when `m` is one. */
+static bool replayed_feed(okx_ctx *c, const json_t *m)
+{
+    const char *feed = json_string_value(json_object_get(m, OKX_REC_FEED));
+    if (!feed) {
+        return false;
+    }
+    if (c->replay_account) {
+        bool algo = strcmp(feed, "algo") == 0, up = json_is_true(json_object_get(m, "up"));
+        *(algo ? &c->rp_algo_up : &c->rp_priv_up) = up;
+        feed_state(c, algo, up, (int)json_integer_value(json_object_get(m, "reconnects")));
+    }
+    return true;
+}
+
+static void on_priv_state(void *arg, okx_ws *ws, bool up, const char *detail)
+{
+    feed_state(arg, false, up, okx_ws_reconnects(ws));
 }
 
 static void on_priv_error(void *arg, okx_ws *ws, const char *code, const char *msg)
@@ -240,13 +279,7 @@ static void on_priv_error(void *arg, okx_ws *ws, const char *code, const char *m
 
 static void on_algo_state(void *arg, okx_ws *ws, bool up, const char *detail)
 {
-    okx_ctx *c = arg;
-    if (up) {
-        /* OKX pushes no snapshot on subscribing, and pushes sent while the
-         * feed was away are gone: what is pending now is listed. */
-        okx_algo_list(c, false);
-    }
-    okx_refresh_state(c);
+    feed_state(arg, true, up, okx_ws_reconnects(ws));
 }
 
 static void on_algo_error(void *arg, okx_ws *ws, const char *code, const char *msg)
@@ -281,9 +314,7 @@ static void open_private(okx_ctx *c)
         return;
     }
     if (c->replay_account) {
-        /* the recording's pushes come from the player; what the algo feed's
-         * start lists live is asked now, answered when it was */
-        okx_algo_list(c, false);
+        /* the recording's pushes and feed lines come from the player */
         okx_refresh_state(c);
         return;
     }

@@ -300,6 +300,10 @@ int okx_config_check(const okx_ctx *c, const char **key, char *why, size_t whyle
         return bad(key, "replay_account", why, whylen,
                    "replay_account plays a recording's account: set replay = FILE");
     }
+    if (c->replay_account && c->replay_at != OKX_REPLAY_AT_RECORDED) {
+        return bad(key, "replay_account", why, whylen,
+                   "replay_account answers at the recorded times: set replay_at = recorded");
+    }
     if (c->backfill > 0 && (c->replay || c->candles.n == 0)) {
         return bad(key, "backfill", why, whylen, "%s",
                    c->replay ? "a replay has no candles to ask OKX for: remove backfill"

@@ -139,6 +139,7 @@ struct okx_ctx {
     bool rec_failed;
     char *rec_insts; /* the instruments: line's document, until the recording is open */
     struct okx_rec_rest *rec_rest; /* replay_account: the recorded REST answers */
+    bool rp_priv_up, rp_algo_up;   /* replay_account: the private feeds as recorded */
 
     /* exchange_paper runs this same code against an in-process venue: no
      * WebSockets; private pushes come through okx_account_on_private. */

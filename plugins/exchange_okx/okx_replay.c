@@ -444,11 +444,11 @@ void okx_record_rest(void *arg, const char *method, const char *path, const char
         return;
     }
     bool ok = resp->err == AT_OK;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:s, s:s%}", "m", method, "p", path,
-                          "q", query, "b", body, "sent",
-                          (json_int_t)(c->h->now_us() - resp->elapsed_us), "status", resp->status,
-                          "err", resp->err, "error", ok || !resp->error ? "" : resp->error, "body",
-                          ok && resp->body ? resp->body : "", ok ? resp->len : (size_t)0);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:s, s:s%}", "m", method, "p", path, "q", query, "b",
+        body, "sent", (json_int_t)(c->h->now_us() - resp->elapsed_us), "status", resp->status,
+        "err", resp->err, "error", ok || !resp->error ? "" : resp->error, "body",
+        ok && resp->body ? resp->body : "", ok && resp->body ? resp->len : (size_t)0);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!text) { /* not UTF-8, or no memory: the replay will miss this answer */

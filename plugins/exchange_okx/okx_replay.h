@@ -18,7 +18,10 @@
  * An account's recording (an instance with API keys) also carries what its
  * private side received, so `aitrader replay` can play the account too:
  *   `private <t>: <frame>`  a push of the private or the algo (business,
- *                           logged in) WebSocket, as received;
+ *                           logged in) WebSocket, as received, or one of
+ *                           them going up or down:
+ *                           {"x-aitrader-feed": "private"|"algo", "up": b,
+ *                            "reconnects": n};
  *   `rest <t>: <exchange>`  a REST answer as it came, t its arrival:
  *                           {"m": method, "p": path, "q": query, "b": body,
  *                            "sent": µs, "status": HTTP, "err": AT_*,
@@ -51,6 +54,9 @@ okx_rec_kind okx_rec_line(const char *line, size_t len, double *ts, const char *
  * up), as the player plays it. */
 okx_rec_kind okx_rec_line_us(const char *line, size_t len, int64_t *ts_us, const char **frame,
                              size_t *flen);
+
+/* The key of a recorded feed line (never in an OKX frame). */
+#define OKX_REC_FEED "x-aitrader-feed"
 
 /* The line prefix of the instrument list in a recording. */
 #define OKX_REC_INSTRUMENTS "instruments: "

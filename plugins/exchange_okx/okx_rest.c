@@ -363,6 +363,12 @@ static void send_local(call *c)
 {
     okx_rest *r = c->r;
     int64_t at = 0;
+    /* a retried read (OKX's 50011) comes here again with the last answer */
+    free(c->local_body);
+    c->local_body = NULL;
+    c->local_len = 0;
+    c->local_err = AT_OK;
+    c->local_error[0] = '\0';
     if (r->recorded) {
         okx_rec_answer a = {0};
         r->recorded(r->recorded_arg, c->method, c->path, c->query ? c->query : "",

@@ -42,9 +42,10 @@ void okx_refresh_state(okx_ctx *c)
                            : c->ws_pub && okx_ws_up(c->ws_pub);
     /* The algo feed is part of the private side: without it the engine
      * would not see a TP/SL left behind by a closed position. */
-    bool algo_up = c->ws_algo && okx_ws_up(c->ws_algo);
-    bool priv = c->paper || c->replay_account
-                    ? c->have_config
+    bool algo_up = c->replay_account ? c->rp_algo_up : c->ws_algo && okx_ws_up(c->ws_algo);
+    bool priv = c->paper ? c->have_config
+                : c->replay_account
+                    ? c->have_config && c->rp_priv_up && algo_up
                     : !okx_private(c) || (c->ws_priv && okx_ws_up(c->ws_priv) && algo_up);
     char detail[160];
     if (c->paper) {
@@ -290,7 +291,7 @@ static void file_instruments(void *arg)
         rest_instruments(c);
         return;
     }
-    if (rc == AT_ENOENT && first == OKX_REC_TIMED) {
+    if (rc == AT_ENOENT && (first == OKX_REC_TIMED || first == OKX_REC_PRIVATE)) {
         snprintf(err, sizeof(err),
                  "instruments_file %s: a recording without an instruments: line before its first "
                  "frame (record it again with this version, or give a saved /public/instruments "

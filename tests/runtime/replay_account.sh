@@ -10,10 +10,10 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 
-echo '[{"apiKey": "ak", "secretKey": "acct-secret-1", "passphrase": "ap", "demo": true, "posMode": "long_short_mode", "balances": {"USDT": "10000"}}]' >accounts.json
+echo '[{"apiKey": "acct-key-7f3e", "secretKey": "acct-secret-1", "passphrase": "acct-pass-9d2c", "demo": true, "posMode": "long_short_mode", "balances": {"USDT": "10000"}}]' >accounts.json
 sim_start sim.out --seed 5 --accounts accounts.json --tick 20
 WS=${URL/http:/ws:}/ws/v5
-export AK=ak AS=acct-secret-1 AP=ap
+export AK=acct-key-7f3e AS=acct-secret-1 AP=acct-pass-9d2c
 cat >ans.txt <<'EOF'
 {"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.1, "leverage": 3, "reason": "first"},
  {"symbol": "ETH-USDT-SWAP", "action": "open_short", "size_pct": 0.05, "leverage": 2, "reason": "hedge"}]}
@@ -63,7 +63,9 @@ engine_stop
 SES=$(ls "$RT_TMP"/sessions/session-*.jsonl)
 check "the recording holds the account's private pushes" grep -q '^private [0-9.]*: {"arg":{"channel":"orders"' frames.rec
 check "and its REST answers (the orders placed among them)" grep -q '^rest [0-9.]*: {"m":"POST","p":"/api/v5/trade/order"' frames.rec
-check "no secret in the recording" lacks frames.rec acct-secret-1
+check "and when its private feeds came up" grep -q '^private [0-9.]*: {"x-aitrader-feed":"algo","up":true,"reconnects":0}' frames.rec
+check "no key, secret, passphrase or signature in the recording" \
+  sh -c "! grep -qE 'acct-key-7f3e|acct-secret-1|acct-pass-9d2c|OK-ACCESS|\"op\":\"login\"' frames.rec"
 check "which is private (0600)" [ "$(stat -c %a frames.rec)" = 600 ]
 
 # --- replay: okx-sim gone, no keys -----------------------------------------------

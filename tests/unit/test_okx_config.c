@@ -267,7 +267,9 @@ static void test_okx_replay_combinations(void **state)
             "a replay records nothing: remove record from this instance");
     refused(&OKX, "replay_account = true", "replay_account",
             "replay_account plays a recording's account: set replay = FILE");
-    ok(&OKX, "replay = /r.txt\nreplay_account = true");
+    refused(&OKX, "replay = /r.txt\nreplay_account = true", "replay_account",
+            "replay_account answers at the recorded times: set replay_at = recorded");
+    ok(&OKX, "replay = /r.txt\nreplay_at = recorded\nreplay_account = true");
     refused(&OKX, "replay =", "replay", "empty path");
     refused(&OKX, "instruments_file =", "instruments_file", "empty path");
     refused(&OKX, "record = /x.json\ninstruments_file = /x.json", "record",

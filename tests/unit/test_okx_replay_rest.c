@@ -19,6 +19,7 @@
 #include "okx_mock.h"
 #include "okx_plugin.h"
 #include "okx_replay.h"
+#include "okx_rest.h"
 
 static okx_ctx C;
 static char path[64];
@@ -137,6 +138,59 @@ static void test_broken_line(void **state)
     assert_int_equal(okx_replay_rest_load(&C), AT_EIO);
 }
 
+/* Through okx_rest: a recorded answer reaches the caller at its recorded
+ * time (not before), an OKX rate-limit answer (50011) is retried and the
+ * retry gets the next recorded answer; a signed call needs no keys; freeing
+ * the client with an answer still waiting leaks nothing (ASan). */
+static at_timer *m_timer_at(at_instance *inst, int64_t at_us, at_timer_cb cb, void *arg)
+{
+    (void)inst;
+    mock_cb *p = m_pend(3, at_us > M.now_us ? at_us - M.now_us : 0);
+    if (p) {
+        p->fire = cb;
+        p->arg = arg;
+    }
+    return (at_timer *)p;
+}
+
+static int replies;
+static char reply_code[16];
+
+static void on_reply(void *arg, const okx_reply *r)
+{
+    (void)arg;
+    replies++;
+    snprintf(reply_code, sizeof(reply_code), "%s", r->code);
+}
+
+#define LIMITED "{\\\"code\\\":\\\"50011\\\",\\\"msg\\\":\\\"Too Many Requests\\\",\\\"data\\\":[]}"
+
+static void test_through_okx_rest(void **state)
+{
+    file(LINE("1700000000.005000", "GET", "/api/v5/account/balance", "", "", LIMITED)
+             LINE("1700000000.300000", "GET", "/api/v5/account/balance", "", "", BAL("5"))
+                 LINE("1700000000.400000", "GET", "/api/v5/account/config", "", "", BAL("6")));
+    assert_int_equal(okx_replay_rest_load(&C), AT_OK);
+    M.host.timer_at = m_timer_at;
+    M.now_us = 1700000000000000;
+    replies = 0;
+    okx_rest_opts o = {
+        .base_url = "https://www.okx.com", .recorded = okx_replay_rest_answer, .recorded_arg = &C};
+    okx_rest *r = okx_rest_new(C.h, NULL, &o);
+    assert_non_null(r);
+    assert_int_equal(okx_rest_get(r, "/api/v5/account/balance", NULL, true, on_reply, NULL), AT_OK);
+    mock_advance(4);
+    assert_int_equal(replies, 0); /* it came 5 ms after */
+    mock_advance(2000);           /* 50011 at 5 ms, asked again, answered (300 ms: at once) */
+    assert_int_equal(replies, 1);
+    assert_string_equal(reply_code, "0");
+    /* one waiting when the client goes */
+    assert_int_equal(okx_rest_get(r, "/api/v5/account/config", NULL, true, on_reply, NULL), AT_OK);
+    okx_rest_free(r);
+    mock_advance(1000);
+    assert_int_equal(replies, 1);
+}
+
 static void test_line_kinds(void **state)
 {
     const char *f = NULL;
@@ -160,6 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_answers_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_through_okx_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_kinds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
