@@ -56,10 +56,11 @@ void bus_unsubscribe_client(bus_client *who);
 void bus_retain(const at_event *ev);
 void bus_release(const at_event *ev);
 
-/* Deliver everything queued now, unless called from inside a delivery (then
- * false: the caller is in the FIFO and must not jump it). Main thread. */
+/* Deliver everything queued now (nothing to do without a bus), unless
+ * called from inside a delivery (then false: the caller is in the FIFO and
+ * must not jump it). Main thread. */
 bool bus_settle(void);
-/* Deliver up to max queued events now (main thread; not from a callback).
+/* Deliver up to max queued events now (main thread; not from inside a delivery).
  * Returns how many were delivered. */
 size_t bus_drain(size_t max);
 /* Events waiting (queue + mailbox). */

@@ -19,9 +19,9 @@
 #include "loopsvc.h"
 #include "metrics.h"
 #include "replay.h"
-#include "trading/session.h"
 #include "storage.h"
 #include "tls.h"
+#include "trading/session.h"
 #include "util.h"
 
 static engine *current;

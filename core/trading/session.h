@@ -81,9 +81,9 @@ void session_tap_free(session_tap *t);
 /* The tap's operations for `inner`: with cancel only when inner has it (the
  * trader marks a call timed out only when it could cancel it). */
 const at_ai_ops *session_tap_ops(const at_ai_ops *inner);
-/* trader_cfg.prompt_read for a tap: the next first-attempt request of `key`
- * carries the moment its prompt read the market ("prompt_at"), which the
- * replay builds it at. */
+/* trader_cfg.prompt_read for a tap: the very next request through the tap,
+ * when it is the first attempt of `key`, carries the moment its prompt read
+ * the market ("prompt_at"), which the replay builds it at. */
 void session_tap_prompt_read(void *tap, const char *key, int64_t at_us);
 
 /* The prompt hash of a request: 64 hex digits and a NUL into out. */

@@ -409,6 +409,7 @@ static int tap_request(void *ctx, const at_ai_request *req, at_ai_done_cb done, 
     session_tap *t = ctx;
     tap_call *c = calloc(1, sizeof(*c));
     if (!c) {
+        t->read_key[0] = '\0';
         return AT_ENOMEM;
     }
     char hash[65];

@@ -374,9 +374,16 @@ static void ask(tr_call *c)
             return;
         }
     }
-    if (t->cfg.settle && !t->cfg.settle() && c->settle_waits++ < 3 && !c->timer &&
-        (c->timer = t->h->timer_add(t->inst, 0, 0, on_ask_at, c))) {
-        return; /* inside a delivery: settle from a timer of its own */
+    if (t->cfg.settle && !t->cfg.settle()) {
+        if (c->settle_waits++ < 3 && !c->timer &&
+            (c->timer = t->h->timer_add(t->inst, 0, 0, on_ask_at, c))) {
+            return; /* inside a delivery: settle from a timer of its own */
+        }
+        /* not reached live (a timer never fires inside a delivery) */
+        t->h->log(t->inst, AT_LOG_WARN,
+                  "%s: the prompt reads the market without the events still queued (a replay of "
+                  "this session may show a different market)",
+                  c->key);
     }
     if (c->abandoned) { /* what was delivered may have stopped the trader */
         unlink_call(t, c);

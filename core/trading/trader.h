@@ -61,8 +61,9 @@ typedef struct trader_cfg {
     void *ask_at_arg;
     /* The engine's, else NULL: deliver the events already published before
      * a prompt reads what it shows (false from inside a delivery: the prompt
-     * then waits a loop turn of its own). The prompt so shows every market
-     * frame that came before it, and a replay can rebuild exactly that. */
+     * then waits a timer turn of its own: on the simulated clock, the next
+     * clock step). The prompt so shows every market frame that came before
+     * it, and a replay can rebuild exactly that. */
     bool (*settle)(void);
     /* Recording, else NULL: told the moment a trigger's prompt read what it
      * shows, just before its request goes out (the replay builds it then). */

@@ -147,7 +147,8 @@ typedef struct tr_call {
     bool asking, abandoned, timed_out;
     bool ask_timed;   /* cfg.ask_at was asked (a replay) */
     int settle_waits; /* loop turns waited for cfg.settle */
-    at_timer *timer;  /* the deadline: cancel the AI call */
+    at_timer *timer;  /* one at a time: the ready poll, ask_at, the settle retry, then the
+                         deadline (cancel the AI call) */
     char *system, *user, *user_retry;
     int64_t prompt_tokens;
     /* per symbol the price the prompt showed (tr_price at the context's

@@ -737,9 +737,9 @@ static void test_waits_for_the_account(void **state)
 }
 
 /* cfg.settle: a frame that came in just before the prompt (published, not
- * yet delivered) is delivered first and shown; refused (the prompt was
- * inside a delivery) the prompt waits a loop turn of its own. The recorder
- * is told the moment the prompt read the market. */
+ * yet delivered) is delivered first and shown; refused (as from inside a
+ * delivery: the stub says so) the prompt waits a timer turn of its own. The
+ * recorder is told the moment the prompt read the market. */
 static int settles;
 static bool settle_refuse;
 static char read_key[AT_ID_LEN];
