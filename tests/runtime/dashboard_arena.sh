@@ -11,9 +11,35 @@
 # entries and their ratio, win rate, the direction bias per model, the
 # curve's points — for the whole history and for a window (from/to);
 # malformed query parameters are 400 JSON errors.
+#
+# With ARENA_PG=1 (dashboard_arena_pg.sh) the engine stores into PostgreSQL
+# (a throwaway cluster): the arena's queries run there, and python checks
+# them against a copy of the tables it reads (PostgreSQL's own values).
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
+if [ "${ARENA_PG:-0}" = 1 ]; then
+  cluster_sh="$AT_SOURCE_DIR/tests/support/pg-cluster.sh"
+  pgdir=$(mktemp -d /tmp/at-pgx.XXXXXX)
+  trap 'bash "$cluster_sh" destroy "$pgdir" >/dev/null 2>&1 || true; rt_cleanup' EXIT
+  out=$(bash "$cluster_sh" start "$pgdir")
+  export AT_PG=$(sed -n 's/^conninfo=//p' <<<"$out")
+  check "throwaway PostgreSQL cluster up" [ -n "$AT_PG" ]
+  q() { psql "$AT_PG" -XAtqc "$1"; }
+  ini_core() {
+    printf '[core]\nplugin_dir = %s\ndata_dir = %s/data\n' "$TEST_PLUGINS" "$RT_TMP"
+    printf '%s\n' "$@"
+    printf '[storage.postgres]\nconninfo = env:AT_PG\n'
+  }
+fi
+# outcome KEY: the SQL of a field of a decision's BTC outcome (SQLite or PostgreSQL)
+outcome() {
+  if [ "${ARENA_PG:-0}" = 1 ]; then
+    echo "(outcome_json::json->'symbols'->'BTC-USDT-SWAP'->>'$1')"
+  else
+    echo "json_extract(outcome_json, '\$.symbols.\"BTC-USDT-SWAP\".$1')"
+  fi
+}
 
 sim_start sim.out --seed 3 --data "$AT_SOURCE_DIR/tests/data/okx_BTC-USDT-SWAP_1m_20260109-20260111.csv" \
   --speed 60
@@ -116,8 +142,7 @@ at_least() { local n; n=$("${@:2}") && [ "$n" -ge "$1" ]; }
 # gamma's decision N (1 = the first), and whether what it opened is closed
 dec() { q "SELECT id FROM decisions WHERE trader = 'gamma' ORDER BY created_ms, id LIMIT 1 OFFSET $(($1 - 1))"; }
 closed() {
-  [ "$(q "SELECT json_extract(outcome_json, '\$.symbols.\"BTC-USDT-SWAP\".open') = '0' AND
-            json_extract(outcome_json, '\$.symbols.\"BTC-USDT-SWAP\".opened') != '0'
+  [ "$(q "SELECT CASE WHEN $(outcome open) = '0' AND $(outcome opened) != '0' THEN 1 ELSE 0 END
           FROM decisions WHERE id = '$(dec "$1")'")" = 1 ]
 }
 # run N: gamma's next call ("run now"), then its decision N stored
@@ -136,7 +161,7 @@ check "gamma (stub LLM) opened long at start" wait_until 30 "gamma's first fill"
 check "gamma closes it" run 2
 check "its first decision is closed" wait_until 20 "decision 1 closed" closed 1
 check "an invalid answer is stored invalid (an AI call all the same)" run 3
-check "as invalid" qeq "SELECT valid FROM decisions WHERE id = '$(dec 3)'" 0
+check "as invalid" wait_eq 5 0 q "SELECT CASE WHEN valid THEN 1 ELSE 0 END FROM decisions WHERE id = '$(dec 3)'"
 check "gamma opens short" run 4
 check "filled" wait_until 20 "gamma's short filled" at_least 3 fills gamma
 check "and closes it" run 5
@@ -146,8 +171,44 @@ check "filled" wait_until 20 "gamma's last entry filled" at_least 5 fills gamma
 
 # --- /api/arena against the tables --------------------------------------------
 # compare WINDOW: the answer in arena.json against python's own computation
+# pg_copy FILE: the tables compare reads, copied from PostgreSQL into an
+# SQLite file (NULLs kept, numbers as PostgreSQL prints them).
+pg_copy() {
+  local t cols
+  rm -f "$1"
+  for t in "pnl_snapshots:origin,account,ts_ms,net::text" "ledger:origin,account,ts_ms,kind,fee::text,funding::text" \
+    "equity_snapshots:account,ts_ms,total_eq::text" \
+    "decisions:id,trader,created_ms,provider,model,valid::int,tokens_in,tokens_out,cost,actions_json,outcome_json,net_pnl::text"; do
+    cols=${t#*:}
+    psql "$AT_PG" -Xqc "\\copy (SELECT $cols FROM ${t%%:*}) TO '$RT_TMP/${t%%:*}.csv' WITH (FORMAT csv, NULL '\\N')" || return 1
+  done
+  python3 - "$1" "$RT_TMP" <<'PY'
+import csv, sqlite3, sys
+db, d = sys.argv[1:]
+con = sqlite3.connect(db)
+tables = {
+    "pnl_snapshots": "origin TEXT, account TEXT, ts_ms INTEGER, net TEXT",
+    "ledger": "origin TEXT, account TEXT, ts_ms INTEGER, kind TEXT, fee TEXT, funding TEXT",
+    "equity_snapshots": "account TEXT, ts_ms INTEGER, total_eq TEXT",
+    "decisions": "id TEXT, trader TEXT, created_ms INTEGER, provider TEXT, model TEXT, valid INTEGER, "
+                 "tokens_in INTEGER, tokens_out INTEGER, cost REAL, actions_json TEXT, outcome_json TEXT, net_pnl TEXT",
+}
+for name, cols in tables.items():
+    con.execute(f"CREATE TABLE {name} ({cols})")
+    n = cols.count(",") + 1
+    with open(f"{d}/{name}.csv", newline="") as f:
+        rows = [[None if v == "\\N" else v for v in r] for r in csv.reader(f)]
+    con.executemany(f"INSERT INTO {name} VALUES ({','.join('?' * n)})", rows)
+con.commit()
+PY
+}
 compare() {
-  python3 - "$DB" arena.json "$1" <<'PY'
+  local db=$DB
+  if [ "${ARENA_PG:-0}" = 1 ]; then
+    db=$RT_TMP/pgcopy.db
+    pg_copy "$db" || return 1
+  fi
+  python3 - "$db" arena.json "$1" <<'PY'
 import json, math, sqlite3, statistics, sys
 from decimal import Decimal as D
 
