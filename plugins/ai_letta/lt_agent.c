@@ -14,8 +14,9 @@
  *    and PATCHed with the outcome appended, no model step.
  *
  * Each HTTP request is retried by the SDK's schedule (lib/ai_common)
- * within the job's deadline; a message only when it cannot have reached the
- * agent (a second turn would run beside the first or repeat it). A message
+ * within the job's deadline; a POST (a message, a new agent or block) only
+ * when it cannot have reached the server (a second turn would run beside
+ * the first, a second agent or block would be made). A message
  * given up (deadline, cancel, stop) is answered at once, but the agent's
  * next job waits for that request's end: Letta runs the turn anyway. An
  * agent deleted on the server (a 404 on any route under it, checked with
@@ -344,9 +345,9 @@ void lt_request(lt_job *j, const char *doing, const char *method, const char *pa
     j->step = next;
     const char *headers[3] = {"Accept: application/json", "Content-Type: application/json",
                               L->auth};
-    /* an agent's turn is the one request that is not idempotent */
-    size_t pl = strlen(path);
-    bool turn = strcmp(method, "POST") == 0 && pl >= 9 && strcmp(path + pl - 9, "/messages") == 0;
+    /* Every POST makes something: a turn of the agent, an agent, a block.
+     * Sent twice, it would be made twice (GET, PATCH: the same once). */
+    bool makes = strcmp(method, "POST") == 0;
     aic_req rq = {.label = j->id,
                   .method = method,
                   .url = url,
@@ -354,7 +355,7 @@ void lt_request(lt_job *j, const char *doing, const char *method, const char *pa
                   .nheaders = L->auth ? 3 : 2,
                   .body = body,
                   .deadline_ms = j->deadline_ms,
-                  .idempotent = !turn};
+                  .idempotent = !makes};
     int rc = aic_xfer_start(&L->http, &rq, on_res, j, &j->xfer);
     free(url);
     if (rc != AT_OK) {

@@ -552,6 +552,32 @@ static void test_agent_deleted(void **state)
     assert_string_equal(seq, "messages get list create messages ");
 }
 
+/* Creating is not repeated after an answer that may have done it (a 500):
+ * a second agent (or block) of the same name would be made; the call fails
+ * saying so, and the next one looks the agent up by name first. */
+static void test_create_not_repeated(void **state)
+{
+    (void)state;
+    ai_answer a;
+    fake_post("_script", "[{\"route\": \"create\", \"case\": \"server_error\"}]");
+    assert_int_equal(ask("ai.letta", "alpha", "c0", 30000, &a), AT_OK);
+    wait_answer(&a);
+    assert_int_equal(a.err, AT_EIO);
+    assert_string_equal(a.error, "creating the agent: HTTP 500: Internal Server Error; not "
+                                 "retried: it may have reached the server");
+    ai_answer_clear(&a);
+    char seq[512];
+    routes(seq, sizeof(seq));
+    assert_string_equal(seq, "list create ");
+    fake_post("_reset", "{}");
+    assert_int_equal(ask("ai.letta", "alpha", "c1", 30000, &a), AT_OK);
+    wait_answer(&a);
+    assert_int_equal(a.err, AT_OK);
+    ai_answer_clear(&a);
+    routes(seq, sizeof(seq));
+    assert_string_equal(seq, "list create messages ");
+}
+
 /* A memory file jansson refuses (a UTF-16 surrogate) is left out, not every
  * call failed; a file over block_limit is left out too, and said once,
  * not at every message. */
@@ -600,6 +626,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_given_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agent_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_not_repeated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
