@@ -312,6 +312,14 @@ int okx_replay_start(okx_ctx *c)
         c->h->log(c->inst, AT_LOG_INFO, "replay speed x%g", c->replay_speed);
     }
     next_frame(c, p);
+    if (c->replay_at == OKX_REPLAY_AT_RECORDED && p->have && p->timed0 &&
+        p->ts_us < p->start_us - 1000000) {
+        c->h->log(c->inst, AT_LOG_WARN,
+                  "replay_at = recorded: the recording's first frame is %.1f s before this "
+                  "clock's now, so what is past plays at once (aitrader replay runs a clock "
+                  "from the recorded start)",
+                  (double)(p->start_us - p->ts_us) / 1e6);
+    }
     p->timer = c->h->timer_add(c->inst, 0, 0, on_play, c);
     return p->timer ? AT_OK : AT_ENOMEM;
 }

@@ -92,8 +92,20 @@ grep '^TICKER' live.log >live.tickers
 grep '^TICKER' replay.log >replay.tickers
 n=$(wc -l <live.tickers)
 check "tickers replayed ($n live)" [ "$n" -gt 5 ]
-check "the live tickers, in order, are what the replay published" \
-  [ "$(head -n "$n" replay.tickers | md5sum)" = "$(md5sum <live.tickers)" ]
+# subseq A B: A's lines appear in B in order. Live, a busy bus may fold a
+# ticker into the next one (they coalesce) before a subscriber sees it; a
+# replay plays a frame a loop turn, so it publishes every one.
+subseq() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+a, b = (open(p).read().splitlines() for p in sys.argv[1:])
+it = iter(b)
+sys.exit(0 if a and all(x in it for x in a) else 1)
+PY
+}
+check "the live tickers, in order, are among what the replay published" subseq live.tickers replay.tickers
+check "one ticker a recorded ticker item" \
+  [ "$(wc -l <replay.tickers)" = "$(grep -o '"channel":"tickers"' rec.txt | wc -l)" ]
 for inst in BTC-USDT-SWAP ETH-USDT-SWAP; do
   want=$(grep "^BOOK $inst" live.log | tail -1)
   got=$(grep "^BOOK $inst" replay.log | tail -1)
@@ -240,6 +252,16 @@ check "no price before the first frame's recorded time" [ "$up_us" -ge $((first_
 check "the last frame not before its recorded time" [ "$done_us" -ge $((last_us / 1000 * 1000)) ]
 check "nor long after it" [ "$done_us" -le $((last_us + 3000000)) ]
 grep '^TICKER' offline.log >offline.tickers
-check "the live tickers, in order, are what the offline replay published" \
-  [ "$(head -n "$(wc -l <live.tickers)" offline.tickers | md5sum)" = "$(md5sum <live.tickers)" ]
+check "the live tickers, in order, are among what the offline replay published" \
+  subseq live.tickers offline.tickers
+check "frames still to come: no warning about past times" lacks offline.out "the recording's first frame is"
+# The same with the recording as it was (its times past on this clock): it
+# plays at once, and says so.
+sed "s#rec-at.txt#rec.txt#g; s#data5#data6#g" offline.ini >past.ini
+"$AITRADER" run -c past.ini >past.out 2>&1 &
+ENGINE=$!; RT_PIDS+=("$ENGINE")
+wait_log past.out "exchange.okx_data: replay of $RT_TMP/rec.txt finished" 30
+kill -TERM "$ENGINE"; wait_exit "$ENGINE"
+check "recorded times already past: said, with how far" \
+  grep -qE "exchange.okx_data: replay_at = recorded: the recording's first frame is [0-9.]+ s before this clock's now, so what is past plays at once" past.out
 rt_finish
