@@ -19,13 +19,8 @@ source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
 if [ "${ARENA_PG:-0}" = 1 ]; then
-  cluster_sh="$AT_SOURCE_DIR/tests/support/pg-cluster.sh"
-  pgdir=$(mktemp -d /tmp/at-pgx.XXXXXX)
-  trap 'bash "$cluster_sh" destroy "$pgdir" >/dev/null 2>&1 || true; rt_cleanup' EXIT
-  out=$(bash "$cluster_sh" start "$pgdir")
-  export AT_PG=$(sed -n 's/^conninfo=//p' <<<"$out")
-  check "throwaway PostgreSQL cluster up" [ -n "$AT_PG" ]
-  q() { psql "$AT_PG" -XAtqc "$1"; }
+  pg_up
+  q() { pq "$1"; }
   ini_core() {
     printf '[core]\nplugin_dir = %s\ndata_dir = %s/data\n' "$TEST_PLUGINS" "$RT_TMP"
     printf '%s\n' "$@"

@@ -63,15 +63,10 @@ EOF
 
 engine_start
 wait_log engine.out "core: running" 20
-wait_log engine.out "dashboard: http://127.0.0.1:" 20
-line=$(grep -m1 '^dashboard: http' engine.out)
-PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
-TOKEN=$(sed -n 's|^dashboard: http://127.0.0.1:[0-9]*/#token=\(.*\)|\1|p' <<<"$line")
+dash_up 1
 ndec() { q "SELECT count(*) FROM decisions"; }
 # show FILE...: a failed replay's own words, indented, in the test's log.
 show() { local f; for f; do echo "# --- $f"; sed 's/^/#   /' "$f" | tail -40; done; }
-run_now() { curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
-  "http://127.0.0.1:$PORT/api/traders/alpha/run"; }
 check "the first decision (at start)" wait_eq 30 1 ndec
 check "its entries filled on paper" wait_eq 10 2 q "SELECT count(*) FROM orders WHERE state='filled'"
 check "a manual run is taken" wait_eq 10 200 run_now
@@ -106,9 +101,7 @@ printf '%s\n%%%%\n' '{"decisions": [{"symbol": "ETH-USDT-SWAP", "action": "close
 "$AITRADER" kill-switch on -c engine.ini "replay test" >ks.out 2>&1
 engine_start
 wait_count engine.out "core: running" 2 20
-wait_count engine.out "dashboard: http://127.0.0.1:" 2 20
-line=$(grep '^dashboard: http' engine.out | tail -1)
-PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
+dash_up 2
 check "the schedule resumes (no trigger at start); a manual run" wait_eq 10 200 run_now
 check "the second session's decision" wait_eq 30 4 ndec
 check "with the past decisions in its prompt" wait_eq 5 1 q "SELECT count(*) FROM decisions WHERE prompt LIKE '%Your last decisions:%open_long BTC-USDT-SWAP%' AND id NOT IN (SELECT id FROM decisions ORDER BY created_ms LIMIT 3)"
@@ -122,9 +115,7 @@ check "it says the kill switch was on as it started" grep -q '"k":"kill_switch",
 # A third session stopped while its AI call is out: the replay keeps it out too.
 printf '@delay 600000\n{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "hold"}]}\n' >ans.txt
 engine_start
-wait_count engine.out "dashboard: http://127.0.0.1:" 3 20
-line=$(grep '^dashboard: http' engine.out | tail -1)
-PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
+dash_up 3
 check "a manual run whose answer never comes" wait_eq 10 200 run_now
 check "its call is out" wait_count engine.out "ai stub request 1: trader alpha" 3 20
 engine_stop

@@ -45,14 +45,9 @@ EOF
 
 engine_start
 wait_log engine.out "core: running" 20
-wait_log engine.out "dashboard: http://127.0.0.1:" 20
-line=$(grep -m1 '^dashboard: http' engine.out)
-PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
-TOKEN=$(sed -n 's|^dashboard: http://127.0.0.1:[0-9]*/#token=\(.*\)|\1|p' <<<"$line")
+dash_up 1
 ndec() { q "SELECT count(*) FROM decisions"; }
 nfilled() { q "SELECT count(*) FROM orders WHERE state='filled'"; }
-run_now() { curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
-  "http://127.0.0.1:$PORT/api/traders/alpha/run"; }
 check "the first decision (at start)" wait_eq 30 1 ndec
 check "its entries filled at okx-sim" wait_eq 15 2 nfilled
 check "a manual run is taken" wait_eq 10 200 run_now

@@ -5,13 +5,7 @@
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
-cluster_sh="$AT_SOURCE_DIR/tests/support/pg-cluster.sh"
-pgdir=$(mktemp -d /tmp/at-pgt.XXXXXX)
-trap 'bash "$cluster_sh" destroy "$pgdir" >/dev/null 2>&1 || true; rt_cleanup' EXIT
-out=$(bash "$cluster_sh" start "$pgdir")
-export AT_PG=$(sed -n 's/^conninfo=//p' <<<"$out")
-check "throwaway PostgreSQL cluster up" [ -n "$AT_PG" ]
-pq() { psql "$AT_PG" -XAtqc "$1"; }
+pg_up
 pqeq() { wait_eq 10 "$2" pq "$1"; }
 
 sim_start sim.out --seed 5

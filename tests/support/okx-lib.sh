@@ -125,3 +125,18 @@ engine_stop() {
   kill -TERM "$ENGINE"; wait_exit "$ENGINE"
   check "clean stop" [ "$RT_RC" = 0 ]
 }
+
+# dash_up N: wait for the engine's Nth start (engine.out) to print its
+# dashboard line, then PORT and TOKEN are that dashboard's.
+dash_up() {
+  wait_count engine.out "dashboard: http://127.0.0.1:" "$1" 20
+  local line
+  line=$(grep '^dashboard: http' engine.out | tail -1)
+  PORT=$(sed -n 's|^dashboard: http://127.0.0.1:\([0-9]*\)/#token=.*|\1|p' <<<"$line")
+  TOKEN=$(sed -n 's|^dashboard: http://127.0.0.1:[0-9]*/#token=\(.*\)|\1|p' <<<"$line")
+}
+# run_now [TRADER]: "run now" from the dashboard (alpha by default); the HTTP status
+run_now() {
+  curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/traders/${1:-alpha}/run"
+}

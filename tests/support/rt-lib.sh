@@ -17,6 +17,20 @@ rt_cleanup() {
 }
 trap rt_cleanup EXIT
 
+# pg_up: a throwaway PostgreSQL cluster for this test (pg-cluster.sh; its
+# directory $pgdir), destroyed at exit; AT_PG is its conninfo, pq SQL asks it.
+pg_up() {
+  cluster_sh="$AT_SOURCE_DIR/tests/support/pg-cluster.sh"
+  pgdir=$(mktemp -d /tmp/at-pgx.XXXXXX)
+  trap 'bash "$cluster_sh" destroy "$pgdir" >/dev/null 2>&1 || true; rt_cleanup' EXIT
+  local out
+  out=$(bash "$cluster_sh" start "$pgdir")
+  AT_PG=$(sed -n 's/^conninfo=//p' <<<"$out")
+  export AT_PG
+  check "throwaway PostgreSQL cluster up" [ -n "$AT_PG" ]
+}
+pq() { psql "$AT_PG" -XAtqc "$1"; }
+
 ok() { RT_PASSES=$((RT_PASSES + 1)); echo "ok - $*"; }
 not_ok() { RT_FAILS=$((RT_FAILS + 1)); echo "not ok - $*"; }
 check() { # check "description" command...
