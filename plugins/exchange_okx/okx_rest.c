@@ -103,11 +103,9 @@ struct okx_rest {
     int (*local)(void *arg, const char *method, const char *path, const char *query,
                  const char *body, char **resp, size_t *resp_len);
     void *local_arg;
-    void (*recorded)(void *arg, const char *method, const char *path, const char *query,
-                     const char *body, okx_rec_answer *a);
+    okx_rest_recorded_fn *recorded;
     void *recorded_arg;
-    void (*observe)(void *arg, const char *method, const char *path, const char *query,
-                    const char *body, const at_http_resp *resp);
+    okx_rest_observe_fn *observe;
     void *observe_arg;
     struct okx_rest_metrics m;
     bucket buckets[NBUCKETS];

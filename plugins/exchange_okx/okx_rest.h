@@ -28,6 +28,12 @@ typedef struct okx_rec_answer {
     int64_t at_us;   /* deliver at this core-clock time (now or earlier: the next loop turn) */
 } okx_rec_answer;
 
+/* okx_rest_opts.recorded and .observe (below). */
+typedef void okx_rest_recorded_fn(void *arg, const char *method, const char *path,
+                                  const char *query, const char *body, okx_rec_answer *a);
+typedef void okx_rest_observe_fn(void *arg, const char *method, const char *path, const char *query,
+                                 const char *body, const at_http_resp *resp);
+
 typedef struct okx_rest_opts {
     const char *base_url;                      /* "https://www.okx.com" (no trailing slash) */
     const char *api_key, *secret, *passphrase; /* NULL: public calls only */
@@ -45,13 +51,11 @@ typedef struct okx_rest_opts {
     /* A recorded session answering instead of HTTP (aitrader replay of an
      * account, okx_replay_rest.c): each attempt gets the answer recorded for
      * it, delivered at the time it came. Fills *a; NULL: not used. */
-    void (*recorded)(void *arg, const char *method, const char *path, const char *query,
-                     const char *body, okx_rec_answer *a);
+    okx_rest_recorded_fn *recorded;
     void *recorded_arg;
     /* Told every answer as it comes, before the caller (the recording of an
      * account, okx_replay.c); NULL: none. */
-    void (*observe)(void *arg, const char *method, const char *path, const char *query,
-                    const char *body, const at_http_resp *resp);
+    okx_rest_observe_fn *observe;
     void *observe_arg;
     /* Counted per finished call (after the read retries), each NULL = not
      * counted: ok is code "0"; venue, an answer with another code; http, a
