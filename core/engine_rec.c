@@ -101,17 +101,17 @@ static void snapshot(engine *e)
 }
 
 /* The kill switch as the session starts: a file of data_dir, not of the
- * database copy (risk.breaker reads it). */
+ * database copy. Read as risk.breaker reads it (fail-safe: a file that
+ * cannot be read, a link, not a regular file is on). */
 static void kill_switch(engine *e)
 {
-    char path[PATH_MAX], text[KS_MAX_FILE + 1];
-    FILE *f = ks_path(e->core.data_dir, path, sizeof(path)) ? fopen(path, "r") : NULL;
-    size_t n = f ? fread(text, 1, KS_MAX_FILE, f) : 0;
-    text[n] = '\0';
-    session_rec_kill_switch(e->rec, f ? text : NULL);
-    if (f) {
-        fclose(f);
+    char path[PATH_MAX];
+    ks_state st = {.on = true, .present = true};
+    snprintf(st.reason, sizeof(st.reason), "its path is too long: taken as on");
+    if (ks_path(e->core.data_dir, path, sizeof(path))) {
+        ks_read(path, &st);
     }
+    session_rec_kill_switch(e->rec, st.present, st.on, st.since_ms, st.by, st.reason);
 }
 
 int engine_rec_open(engine *e)

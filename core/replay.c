@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../plugins/risk_breaker/kill_switch.h"
 #include "engine_internal.h"
 #include "log.h"
 #include "replay_internal.h"
@@ -62,30 +63,26 @@ static char *own_session(const replay *r)
     return found;
 }
 
-/* The kill switch's file as the session started, into the replay's data
+/* The kill switch as the session started, written into the replay's data
  * directory (risk.breaker reads it there): 0, or 1 with the reason. */
 static int put_kill_switch(const replay *r, const char *data)
 {
-    const char *text = NULL;
-    for (size_t i = 0; i < r->n && !text; i++) {
+    const json_t *l = NULL;
+    for (size_t i = 0; i < r->n && !l; i++) {
         if (strcmp(rp_str(r->lines[i], "k"), "kill_switch") == 0) {
-            text = json_string_value(json_object_get(r->lines[i], "text"));
-            break;
+            l = r->lines[i];
         }
     }
-    if (!text) {
+    if (!l || !json_is_true(json_object_get(l, "present"))) {
         return 0; /* none then (or a session recorded before this line existed) */
     }
-    char *path = at_asprintf("%s/kill-switch", data);
-    FILE *f = path ? fopen(path, "w") : NULL;
-    bool ok = f && fputs(text, f) >= 0;
-    ok = f && fclose(f) == 0 && ok;
-    if (!ok) {
-        fprintf(stderr, "aitrader: replay: cannot write %s: %s\n", path ? path : "the kill switch",
-                strerror(errno));
+    char err[256];
+    if (ks_write(data, json_is_true(json_object_get(l, "on")), rp_int(l, "since_ms"),
+                 rp_str(l, "by"), rp_str(l, "reason"), err, sizeof(err)) != 0) {
+        fprintf(stderr, "aitrader: replay: the kill switch in %s: %s\n", data, err);
+        return 1;
     }
-    free(path);
-    return ok ? 0 : 1;
+    return 0;
 }
 
 /* The scratch directory, its data/ and the database the session started

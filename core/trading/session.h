@@ -62,10 +62,11 @@ void session_rec_mark(session_rec *r, const char *kind);
  * call then). A manual run is recorded as its trigger instead. */
 void session_rec_control(session_rec *r, const char *caller, const char *method,
                          const json_t *params);
-/* The kill switch's file as the session starts (its text, NULL when there is
- * none): a "kill_switch" line; the replay puts the same file in its data
- * directory. */
-void session_rec_kill_switch(session_rec *r, const char *text);
+/* The kill switch as the session starts (as risk.breaker reads its file:
+ * present, on, since, by, reason): a "kill_switch" line; the replay writes
+ * the same switch into its data directory. */
+void session_rec_kill_switch(session_rec *r, bool present, bool on, int64_t since_ms,
+                             const char *by, const char *reason);
 /* The file being written (for the log and tests). */
 const char *session_rec_path(const session_rec *r);
 /* Lines written, and writes that failed (then an ALERT was raised once). */

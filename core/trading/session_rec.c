@@ -330,10 +330,15 @@ void session_rec_control(session_rec *r, const char *caller, const char *method,
     put(r, o);
 }
 
-void session_rec_kill_switch(session_rec *r, const char *text)
+void session_rec_kill_switch(session_rec *r, bool present, bool on, int64_t since_ms,
+                             const char *by, const char *reason)
 {
     json_t *o = line("kill_switch", r->h->now_us());
-    json_object_set_new(o, "text", text ? jstr(text) : json_null());
+    json_object_set_new(o, "present", json_boolean(present));
+    json_object_set_new(o, "on", json_boolean(on));
+    json_object_set_new(o, "since_ms", json_integer(since_ms));
+    json_object_set_new(o, "by", jstr(by));
+    json_object_set_new(o, "reason", jstr(reason));
     put(r, o);
 }
 

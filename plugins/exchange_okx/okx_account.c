@@ -314,7 +314,12 @@ static void open_private(okx_ctx *c)
         return;
     }
     if (c->replay_account) {
-        /* the recording's pushes and feed lines come from the player */
+        /* the recording's pushes and feed lines come from the player; one
+         * without feed lines: both up now, as its feeds were then */
+        if (!okx_replay_rest_feeds(c)) {
+            c->rp_priv_up = c->rp_algo_up = true;
+            okx_algo_list(c, false);
+        }
         okx_refresh_state(c);
         return;
     }

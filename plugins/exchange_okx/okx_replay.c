@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* One frame a loop turn: the bus delivers its events before the next frame
@@ -400,6 +401,12 @@ int okx_record_open(okx_ctx *c)
 {
     /* private from its creation: an account's recording holds its orders */
     int fd = open(c->record, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
+    if (fd >= 0 && okx_private(c) && fstat(fd, &st) == 0 && (st.st_mode & 077) &&
+        fchmod(fd, 0600) == 0) {
+        c->h->log(c->inst, AT_LOG_INFO,
+                  "record: %s made private (mode 0600): it holds this account's orders", c->record);
+    }
     c->rec = fd >= 0 ? fdopen(fd, "a") : NULL;
     if (!c->rec && fd >= 0) {
         close(fd);

@@ -103,6 +103,9 @@ int okx_record_open(okx_ctx *c);
  * (a line that is not one, logged with its number), AT_ENOMEM. */
 int okx_replay_rest_load(okx_ctx *c);
 void okx_replay_rest_free(okx_ctx *c);
+/* Whether the recording has feed lines (private <t>: {"x-aitrader-feed"…});
+ * one made before them is taken as both feeds up from the start. */
+bool okx_replay_rest_feeds(const okx_ctx *c);
 /* okx_rest_opts.recorded (arg: the okx_ctx). */
 void okx_replay_rest_answer(void *arg, const char *method, const char *path, const char *query,
                             const char *body, okx_rec_answer *a);

@@ -23,6 +23,7 @@ typedef struct okx_rec_rest {
     rec_answer *v;
     size_t n, cap;
     uint64_t misses;
+    bool feeds; /* the recording says when the private feeds came up */
 } okx_rec_rest;
 
 static const char REST[] = "rest ";
@@ -76,6 +77,9 @@ int okx_replay_rest_load(okx_ctx *c)
         int64_t at = 0;
         json_t *x = NULL;
         char err[256] = "";
+        if (!rr->feeds && strstr(buf, "\"" OKX_REC_FEED "\"") && strncmp(buf, "private ", 8) == 0) {
+            rr->feeds = true;
+        }
         if (!rest_line(buf, n, &at, &x, err, sizeof(err))) {
             continue;
         }
@@ -111,6 +115,12 @@ int okx_replay_rest_load(okx_ctx *c)
     c->h->log(c->inst, AT_LOG_INFO, "replaying the account: %zu recorded REST answers from %s",
               rr->n, c->replay);
     return AT_OK;
+}
+
+bool okx_replay_rest_feeds(const okx_ctx *c)
+{
+    const okx_rec_rest *rr = c->rec_rest;
+    return rr && rr->feeds;
 }
 
 void okx_replay_rest_free(okx_ctx *c)

@@ -109,7 +109,7 @@ check "nothing left in flight" sleep_until_quiet
 engine_stop
 SES2=$(ls -t "$RT_TMP"/sessions/session-*.jsonl | head -1)
 check "a second session file" [ "$SES2" != "$SES" ]
-check "it says the kill switch was on as it started" grep -q '"k":"kill_switch","t":[0-9]*,"text":"on\\n' "$SES2"
+check "it says the kill switch was on as it started" grep -qE '"k":"kill_switch","on":true,"present":true,"reason":"replay test"' "$SES2"
 "$AITRADER" kill-switch off -c engine.ini >>ks.out 2>&1
 
 # A third session stopped while its AI call is out: the replay keeps it out too.

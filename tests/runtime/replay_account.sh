@@ -73,10 +73,21 @@ check "the session that traded the account replays identically (exit 0)" [ "$RC"
 check "2 triggers, 2 decisions, its intents and verdicts" grep -qE '^replay: identical: 2 triggers, 2 decisions, [1-9][0-9]* intents, [1-9][0-9]* verdicts' rp.out
 check "the account is played from the recording" grep -qE 'exchange.okx_demo: replaying the account: [1-9][0-9]* recorded REST answers' rp.err
 check "as the demo account it was" grep -q 'exchange.okx_demo (demo account): traded' rp.err
+check "up once its recorded feeds came up" grep -q "exchange.okx_demo: state up: 2 instruments; replaying a recording, the account's too" rp.err
 check "nothing was asked that the session did not ask" lacks rp.err "was not made live"
 RDB=$(ls -d "$RT_TMP"/aitrader-replay-*/data/replay.db | head -1)
 check "the replay's orders filled as they did live" [ "$(sqlite3 "$RDB" "SELECT count(*) FROM orders WHERE state='filled'")" = 3 ]
 check "with the fills journaled to the trader" [ "$(sqlite3 "$RDB" "SELECT count(*) >= 3 FROM ledger WHERE kind='fill' AND origin='alpha'")" = 1 ]
+
+# A recording made before the feed lines existed: both feeds taken as up
+# from the start (as they were, a millisecond after the account answered).
+grep -v '"x-aitrader-feed"' frames.rec >nofeed.rec
+sed "s|$RT_TMP/frames.rec|$RT_TMP/nofeed.rec|" "$SES" >nofeed.jsonl
+cp "${SES%.jsonl}.db" nofeed.db && sed -i 's|"db":"[^"]*"|"db":"nofeed.db"|' nofeed.jsonl
+RC=0; "$AITRADER" replay -c engine.ini --recording "$RT_TMP/nofeed.jsonl" >nf.out 2>nf.err || RC=$?
+check "a recording without feed lines replays identically too (exit 0)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || show nf.out nf.err
+check "its account up as it was" grep -q "exchange.okx_demo: state up: 2 instruments; replaying a recording, the account's too" nf.err
 
 # Orders the replay sends otherwise (isolated margin: another body, the
 # same intents) are not answered from the recording: it says what differs,
