@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bus.h"
 #include "engine.h"
 #include "log.h"
 
@@ -14,11 +15,16 @@ static struct {
     bool counting;  /* storage_count_answers(true): a replay */
 } st;
 
-/* A request's own callback, counted while it is out (storage_pending). */
+/* A request's own callback, counted while it is out (storage_pending) in a
+ * replay. Every answer is delivered after the events published before it:
+ * the storage thread answers on its own schedule, and what a callback does
+ * (a paper venue filling at its book once the order's row is committed)
+ * must see the market it would see on another machine, or in a replay. */
 typedef struct counted {
     at_db_row_cb row;
     at_db_done_cb done;
     void *arg;
+    bool counted;
 } counted;
 
 static int on_counted_row(void *arg, const at_db_row *row)
@@ -31,23 +37,28 @@ static void on_counted(void *arg, int err, const char *error)
 {
     counted c = *(counted *)arg;
     free(arg);
-    st.pending--;
+    if (c.counted) {
+        st.pending--;
+    }
+    bus_settle(); /* refused inside a delivery: then it is one already */
     c.done(c.arg, err, error);
 }
 
-/* Wrap done (and row: they share arg) so the answer is counted; NULL (out
- * of memory) leaves them as they are. */
+/* Wrap done (and row: they share arg); NULL (out of memory) leaves them as
+ * they are. */
 static counted *count(at_db_row_cb *row, at_db_done_cb *done, void **arg)
 {
-    counted *c = st.counting && *done ? malloc(sizeof(*c)) : NULL;
+    counted *c = *done ? malloc(sizeof(*c)) : NULL;
     if (c) {
-        *c = (counted){row ? *row : NULL, *done, *arg};
+        *c = (counted){row ? *row : NULL, *done, *arg, st.counting};
         if (row && *row) {
             *row = on_counted_row;
         }
         *done = on_counted;
         *arg = c;
-        st.pending++; /* before the call: a backend may answer inside it */
+        if (c->counted) {
+            st.pending++; /* before the call: a backend may answer inside it */
+        }
     }
     return c;
 }
@@ -56,7 +67,9 @@ static counted *count(at_db_row_cb *row, at_db_done_cb *done, void **arg)
 static int counted_rc(counted *c, int rc)
 {
     if (c && rc != AT_OK) {
-        st.pending--;
+        if (c->counted) {
+            st.pending--;
+        }
         free(c);
     }
     return rc;

@@ -89,6 +89,7 @@ struct call {
     int local_status;
     int local_err; /* a recorded transport error */
     char local_error[160];
+    int64_t local_sent_us; /* when the local venue got it: the latency counts from there */
 };
 
 struct okx_rest {
@@ -353,7 +354,8 @@ static void on_local(void *arg)
                                                       : "the local venue gave no answer",
                          .body = c->local_body ? c->local_body : "",
                          .len = c->local_len,
-                         .attempts = 1};
+                         .attempts = 1,
+                         .elapsed_us = c->r->h->now_us() - c->local_sent_us};
     on_done(c, &resp);
 }
 
@@ -367,6 +369,9 @@ static void send_local(call *c)
     c->local_len = 0;
     c->local_err = AT_OK;
     c->local_error[0] = '\0';
+    /* A paper venue fills at its book now: the answer comes a loop turn
+     * later, so "sent" (answer time less latency) must count from here. */
+    c->local_sent_us = r->h->now_us();
     if (r->recorded) {
         okx_rec_answer a = {0};
         r->recorded(r->recorded_arg, c->method, c->path, c->query ? c->query : "",
