@@ -178,6 +178,12 @@ int bus_publish(bus_client *from, at_event *ev, uint32_t flags)
 
 int bus_subscribe(bus_client *who, at_event_type type, at_event_cb cb, void *arg)
 {
+    return bus_subscribe_from(who, type, cb, arg, 0);
+}
+
+int bus_subscribe_from(bus_client *who, at_event_type type, at_event_cb cb, void *arg,
+                       int64_t from_us)
+{
     if ((unsigned)type >= AT_EV__COUNT || !cb) {
         return AT_EINVAL;
     }
@@ -192,7 +198,7 @@ int bus_subscribe(bus_client *who, at_event_type type, at_event_cb cb, void *arg
         l->cap = cap;
     }
     int id = bus.next_sub_id++;
-    l->v[l->n++] = (sub){.id = id, .cb = cb, .arg = arg, .who = who};
+    l->v[l->n++] = (sub){.id = id, .cb = cb, .arg = arg, .who = who, .from_us = from_us};
     return id;
 }
 
@@ -261,7 +267,7 @@ static void deliver_list(sub_list *l, const at_event *ev)
     size_t n = l->n;
     for (size_t i = 0; i < n; i++) {
         sub *s = &l->v[i];
-        if (s->dead) {
+        if (s->dead || ev->ts_us < s->from_us) {
             continue;
         }
         if (s->who) {

@@ -51,6 +51,10 @@ at_event *bus_event_new(bus_client *from, at_event_type type, size_t extra);
 const char *bus_event_strdup(at_event *ev, const char *s);
 int bus_publish(bus_client *from, at_event *ev, uint32_t flags);
 int bus_subscribe(bus_client *who, at_event_type type, at_event_cb cb, void *arg);
+/* The same, delivering only events made (ts_us) at or after from_us: a
+ * replay's subscription that began that late in the recorded session. */
+int bus_subscribe_from(bus_client *who, at_event_type type, at_event_cb cb, void *arg,
+                       int64_t from_us);
 void bus_unsubscribe(int id);
 void bus_unsubscribe_client(bus_client *who);
 void bus_retain(const at_event *ev);

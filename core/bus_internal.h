@@ -43,6 +43,7 @@ typedef struct sub {
     at_event_cb cb;
     void *arg;
     bus_client *who;
+    int64_t from_us; /* events made before this time are not its (a replay) */
 } sub;
 
 typedef struct sub_list {

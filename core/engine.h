@@ -26,7 +26,8 @@ struct at_instance {
     at_state state;
     char *detail;
     bool inited, started;
-    bool state_reported; /* the plugin called set_state itself */
+    bool state_reported;    /* the plugin called set_state itself */
+    uint64_t subs_recorded; /* event types whose first subscription is in the session */
     bus_client bus;
     struct at_instance *next;
 };
@@ -115,6 +116,10 @@ struct event_base *engine_base(engine *e);
 const at_host *engine_host(void);
 /* An instance with no plugin, for core components and tests. */
 at_instance *engine_virtual_instance(engine *e, const char *name);
+/* `in` subscribes to `type` now (host->subscribe): its first subscription
+ * to the type is a session line while recording; in a replay the time the
+ * recorded one began, from which events are its (0 = all). */
+int64_t engine_subscribed(at_instance *in, at_event_type type);
 at_instance *engine_instances(engine *e);
 const core_settings *engine_core(engine *e);
 size_t engine_traders(engine *e, const char ***names);

@@ -165,6 +165,23 @@ int engine_rec_open(engine *e)
     return AT_OK;
 }
 
+int64_t engine_subscribed(at_instance *in, at_event_type type)
+{
+    engine *e = engine_current();
+    if (!e || !in || (unsigned)type >= 64) {
+        return 0;
+    }
+    if (e->opts.replay) {
+        return replay_subscribed_at(e->opts.replay, in->name, type);
+    }
+    uint64_t bit = 1ULL << type;
+    if (e->rec && !(in->subs_recorded & bit)) {
+        in->subs_recorded |= bit;
+        session_rec_subscribed(e->rec, in->name, (int)type);
+    }
+    return 0;
+}
+
 int engine_rec_start(engine *e)
 {
     if (e->opts.replay) {

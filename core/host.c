@@ -56,7 +56,9 @@ static int h_publish(at_instance *in, at_event *ev, uint32_t flags)
 
 static int h_subscribe(at_instance *in, at_event_type type, at_event_cb cb, void *arg)
 {
-    return bus_subscribe(in ? &in->bus : NULL, type, cb, arg);
+    /* recorded, or (a replay) begun when the recorded one began */
+    int64_t from = engine_subscribed(in, type);
+    return bus_subscribe_from(in ? &in->bus : NULL, type, cb, arg, from);
 }
 
 static void h_unsubscribe(at_instance *in, int id)

@@ -37,6 +37,9 @@ int64_t replay_ask_at(void *r, const char *key);
 /* When the executor hands intent `id` to its venue: the recorded send time
  * (exec_cfg.submit_at); 0 when none was recorded. */
 int64_t replay_submit_at(void *r, const char *intent_id);
+/* engine_subscribed in a replay: when `instance` first subscribed to `type`
+ * in the recorded session (0 when not recorded: every event). */
+int64_t replay_subscribed_at(void *r, const char *instance, int type);
 /* The engine is about to start the traders: the replay plays the market up
  * to the time the recorded traders started (engine_rec.c). */
 void replay_traders_start(replay *r);

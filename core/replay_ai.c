@@ -196,6 +196,19 @@ int64_t replay_submit_at(void *arg, const char *intent_id)
     return 0;
 }
 
+int64_t replay_subscribed_at(void *arg, const char *instance, int type)
+{
+    const replay *r = arg;
+    for (size_t i = 0; i < r->n; i++) {
+        const json_t *l = r->lines[i];
+        if (strcmp(rp_str(l, "k"), "subscribe") == 0 && rp_int(l, "type") == type &&
+            strcmp(rp_str(l, "instance"), instance) == 0) {
+            return rp_int(l, "t");
+        }
+    }
+    return 0;
+}
+
 static const at_ai_ops AI_OPS = {
     .struct_size = sizeof(at_ai_ops), .request = ai_request, .cancel = ai_cancel};
 

@@ -67,6 +67,10 @@ void session_rec_control(session_rec *r, const char *caller, const char *method,
  * the same switch into its data directory. */
 void session_rec_kill_switch(session_rec *r, bool present, bool on, int64_t since_ms,
                              const char *by, const char *reason);
+/* An instance's first subscription to an event type (a "subscribe" line):
+ * what came before it was not its, live, so not in the replay either (a
+ * paper venue subscribes to the market once its account is read back). */
+void session_rec_subscribed(session_rec *r, const char *instance, int type);
 /* The file being written (for the log and tests). */
 const char *session_rec_path(const session_rec *r);
 /* Lines written, and writes that failed (then an ALERT was raised once). */

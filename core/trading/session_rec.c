@@ -342,6 +342,14 @@ void session_rec_kill_switch(session_rec *r, bool present, bool on, int64_t sinc
     put(r, o);
 }
 
+void session_rec_subscribed(session_rec *r, const char *instance, int type)
+{
+    json_t *o = line("subscribe", r->h->now_us());
+    json_object_set_new(o, "instance", jstr(instance));
+    json_object_set_new(o, "type", json_integer(type));
+    put(r, o);
+}
+
 const char *session_rec_path(const session_rec *r)
 {
     return r->path;

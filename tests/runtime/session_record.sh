@@ -74,6 +74,11 @@ by = lambda k: [l for l in lines if l["k"] == k]
 c = sqlite3.connect(db)
 (dec_id, trig, valid, raw_resp, sysp, user) = c.execute(
     "SELECT id, trigger_key, valid, raw_response, system_prompt, prompt FROM decisions").fetchone()
+subs = [(x["instance"], x["type"]) for x in by("subscribe")]
+# each instance's first subscription to a type, once; the trader's among them
+assert subs and len(subs) == len(set(subs)), subs
+assert any(i == "trader.alpha" for i, _ in subs), subs
+assert all(x["t"] >= h["engine_start"] for x in by("subscribe")), by("subscribe")
 tr = by("trigger")
 assert [t["key"] for t in tr] == [trig] and tr[0]["trader"] == "alpha", tr
 ai = by("ai")

@@ -176,6 +176,24 @@ static void test_settle(void **state)
     assert_int_equal(nlog, 3);
 }
 
+/* bus_subscribe_from: a subscription that began late in a recorded session
+ * gets only the events made from then on (a replay). */
+static void test_subscribe_from(void **state)
+{
+    nlog = 0;
+    bus_subscribe_from(&subc, AT_EV_ALERT, record, NULL, 1500000);
+    bus_subscribe(&subc, AT_EV_ALERT, record, (void *)(intptr_t)1);
+    bus_publish(&pub, alert(1), 0); /* made at 1000000 */
+    bus_drain(SIZE_MAX);
+    assert_int_equal(nlog, 1);
+    assert_int_equal(log_vals[0], 101); /* only the plain subscription's */
+    assert_int_equal(clock_advance(1500000), AT_OK);
+    bus_publish(&pub, alert(2), 0);
+    bus_drain(SIZE_MAX);
+    assert_int_equal(nlog, 3);
+    assert_int_equal(log_vals[1] + log_vals[2], 2 + 102);
+}
+
 static void test_catch_all_order(void **state)
 {
     nlog = 0;
@@ -758,6 +776,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_and_references, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_reentrant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscribe_from, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catch_all_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsubscribe_during_dispatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_coalescing, setup, teardown),
