@@ -56,7 +56,7 @@ fi
 build_pkgs=(
   build-essential cmake pkg-config
   libevent-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev
-  libpq-dev libsqlite3-dev libjansson-dev libinih-dev libjsmn-dev
+  libpq-dev libsqlite3-dev libjansson-dev libinih-dev libjsmn-dev libexpat1-dev
 )
 test_pkgs=(
   libcmocka-dev valgrind postgresql sqlite3 curl clang-format python3

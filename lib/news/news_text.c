@@ -140,6 +140,41 @@ static size_t entity(const char *s, size_t left, unsigned long *cp)
     return 0;
 }
 
+/* Whether '<' at s opens markup: a comment, or a tag of HTML's elements a
+ * feed puts in its texts ("<b>", "</p>", "<img src=…>"). Anything else
+ * ("Ether <flat>", "a < b") is text. */
+static bool is_tag(const char *s, size_t left)
+{
+    static const char *const names[] = {
+        "a",       "abbr",   "article", "aside", "audio",  "b",          "blockquote", "br",
+        "center",  "cite",   "code",    "div",   "em",     "figcaption", "figure",     "font",
+        "footer",  "h1",     "h2",      "h3",    "h4",     "h5",         "h6",         "header",
+        "hr",      "i",      "iframe",  "img",   "li",     "noscript",   "ol",         "p",
+        "picture", "pre",    "q",       "s",     "script", "section",    "small",      "source",
+        "span",    "strike", "strong",  "style", "sub",    "sup",        "table",      "tbody",
+        "td",      "th",     "thead",   "tr",    "u",      "ul",         "video",      "wbr"};
+    if (left >= 4 && strncmp(s, "<!--", 4) == 0) {
+        return true;
+    }
+    size_t i = 1 + (left > 1 && s[1] == '/');
+    size_t b = i;
+    while (i < left && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                        (s[i] >= '0' && s[i] <= '9'))) {
+        i++;
+    }
+    if (i == b || i >= left ||
+        !(s[i] == '>' || s[i] == ' ' || s[i] == '/' || s[i] == '\t' || s[i] == '\n' ||
+          s[i] == '\r')) {
+        return false;
+    }
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        if (strlen(names[k]) == i - b && strncasecmp(s + b, names[k], i - b) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* At '<': the end of the tag (past '>'), and whether it opens script or
  * style (whose content is no text). */
 static size_t tag_end(const char *s, size_t left, const char **skip_to)
@@ -173,7 +208,7 @@ size_t news_plain(const char *in, size_t len, char *out, size_t cap)
     size_t i = 0;
     while (i < len && !o.full) {
         unsigned char c = (unsigned char)in[i];
-        if (c == '<') {
+        if (c == '<' && is_tag(in + i, len - i)) {
             const char *skip_to;
             i += tag_end(in + i, len - i, &skip_to);
             o.space = true; /* a tag parts words: "a<br>b" */

@@ -130,6 +130,13 @@ static void on_event(void *arg, const at_event *e)
         fprintf(f, "ALERT %s\n", t->message ? t->message : "");
         break;
     }
+    case AT_EV_NEWS: {
+        const at_ev_news *t = (const void *)e;
+        fprintf(f, "NEWS %s feed=%s symbols=%s score=%.4f published=%lld %s\n", t->id ? t->id : "",
+                t->feed ? t->feed : "", t->symbols ? t->symbols : "", t->score,
+                (long long)t->published_ms, t->title ? t->title : "");
+        break;
+    }
     default:
         fprintf(f, "EVENT type=%u %s\n", e->type, inst);
         break;

@@ -31,6 +31,8 @@ static void test_plain(void **state)
     assert_string_equal(plain("It&#8217;s &#x41;&lt;B&gt; &quot;ok&quot; &bogus; & more", 512),
                         "It\xE2\x80\x99s A<B> \"ok\" &bogus; & more");
     assert_string_equal(plain("a<br>b<!-- <p>hidden</p> -->c", 512), "a b c");
+    /* not markup: kept */
+    assert_string_equal(plain("Ether <flat>, 1 < 2 <3 <", 512), "Ether <flat>, 1 < 2 <3 <");
     assert_string_equal(plain("bad \xC3\x28 byte \xFF", 512), "bad ?( byte ?");
     assert_string_equal(plain("&#0; &#xD800; &#99999999;", 512), "? ? &#99999999;");
     /* cut whole characters, with an ellipsis */

@@ -1,0 +1,304 @@
+/* Asking the feeds and taking their items (rss.h):
+ *  - a conditional GET (If-None-Match / If-Modified-Since from the last
+ *    answer): a 304 costs nothing;
+ *  - 429 and 5xx, transport errors, an answer over max_bytes or that is no
+ *    feed: the feed waits interval x 2^fails (at most an hour), or the
+ *    Retry-After the server gave when it is longer; one WARN per failure
+ *    episode and one INFO when it answers again;
+ *  - each new item (neither its canonical URL's key nor its title's seen
+ *    before, in any feed) is stored in `news` and published as NEWS, oldest
+ *    first, tagged with the currencies it names and scored. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "news.h"
+#include "rss.h"
+#include "rss_parse.h"
+
+static int64_t now_ms(const rss_ctx *c)
+{
+    return c->h->now_us() / 1000;
+}
+
+static const char *header(const at_http_resp *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const char *h = r->headers[i];
+        if (strncasecmp(h, name, n) == 0 && h[n] == ':') {
+            h += n + 1;
+            while (*h == ' ' || *h == '\t') {
+                h++;
+            }
+            return h;
+        }
+    }
+    return NULL;
+}
+
+/* The header's value without trailing blanks into out ("" when absent or
+ * too long to keep). */
+static void keep_header(const at_http_resp *r, const char *name, char *out, size_t cap)
+{
+    const char *v = header(r, name);
+    size_t n = v ? strlen(v) : 0;
+    while (n > 0 && isspace((unsigned char)v[n - 1])) {
+        n--;
+    }
+    if (!v || n >= cap) {
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, v, n);
+    out[n] = '\0';
+}
+
+static void failed(rss_feed *f, int64_t retry_after_ms, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void failed(rss_feed *f, int64_t retry_after_ms, const char *fmt, ...)
+{
+    rss_ctx *c = f->c;
+    char why[sizeof(f->last_error)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    int shift = f->fails < 10 ? f->fails : 10;
+    f->fails++;
+    int64_t wait = c->interval_ms << shift;
+    if (wait > RSS_BACKOFF_MAX_MS) {
+        wait = RSS_BACKOFF_MAX_MS;
+    }
+    if (retry_after_ms > wait) {
+        wait = retry_after_ms < 24 * RSS_BACKOFF_MAX_MS ? retry_after_ms : 24 * RSS_BACKOFF_MAX_MS;
+    }
+    f->next_ms = now_ms(c) + wait;
+    c->h->metric_add(c->m_errors, 1);
+    if (f->fails == 1 || strcmp(why, f->last_error) != 0) {
+        c->h->log(c->inst, AT_LOG_WARN, "%s: %s; asked again in %" PRId64 " s", f->name, why,
+                  wait / 1000);
+    }
+    snprintf(f->last_error, sizeof(f->last_error), "%s", why);
+}
+
+static void answered(rss_feed *f)
+{
+    rss_ctx *c = f->c;
+    if (f->fails > 0) {
+        c->h->log(c->inst, AT_LOG_INFO, "%s: answers again after %d failed attempt%s", f->name,
+                  f->fails, f->fails == 1 ? "" : "s");
+    }
+    f->fails = 0;
+    f->last_error[0] = '\0';
+    f->next_ms = now_ms(c) + c->interval_ms;
+}
+
+/* Retry-After in ms (seconds, or an HTTP date), 0 when absent. */
+static int64_t retry_after(const rss_ctx *c, const at_http_resp *r)
+{
+    const char *v = header(r, "Retry-After");
+    if (!v) {
+        return 0;
+    }
+    char *end;
+    long long s = strtoll(v, &end, 10);
+    if (end != v && s >= 0) {
+        return s * 1000;
+    }
+    int64_t t = news_time(v);
+    return t > now_ms(c) ? t - now_ms(c) : 0;
+}
+
+/* One new item: stored, then published. */
+static void publish(rss_feed *f, const rss_item *it, const char *id, const char *url,
+                    int64_t published)
+{
+    rss_ctx *c = f->c;
+    char text[RSS_TITLE_MAX + RSS_SUMMARY_MAX + 4], tags[128];
+    snprintf(text, sizeof(text), "%s. %s", it->title, it->summary ? it->summary : "");
+    news_tags(text, tags, sizeof(tags));
+    double score = news_sentiment(text, NULL);
+    int64_t now = now_ms(c);
+    const at_db_value p[] = {
+        AT_DB_S(id),        AT_DB_S(f->feed),     AT_DB_S(it->title),
+        AT_DB_S(url),       AT_DB_S(it->summary), AT_DB_S(tags[0] ? tags : NULL),
+        AT_DB_I(published), AT_DB_R(score),       AT_DB_I(now)};
+    c->h->db_write(c->inst,
+                   "INSERT INTO news (id, feed, title, url, summary, symbols, published_ms, score, "
+                   "fetched_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO "
+                   "NOTHING",
+                   p, sizeof(p) / sizeof(p[0]), NULL, NULL);
+    size_t extra = strlen(id) + strlen(f->feed) + strlen(it->title) + (url ? strlen(url) : 0) +
+                   (it->summary ? strlen(it->summary) : 0) + strlen(tags) + 6;
+    at_ev_news *e = (at_ev_news *)c->h->event_new(c->inst, AT_EV_NEWS, extra);
+    if (!e) {
+        return; /* stored: the dashboard and the next start see it */
+    }
+    e->id = c->h->event_strdup(&e->h, id);
+    e->feed = c->h->event_strdup(&e->h, f->feed);
+    e->title = c->h->event_strdup(&e->h, it->title);
+    e->url = url ? c->h->event_strdup(&e->h, url) : NULL;
+    e->summary = it->summary ? c->h->event_strdup(&e->h, it->summary) : NULL;
+    e->symbols = tags[0] ? c->h->event_strdup(&e->h, tags) : NULL;
+    e->published_ms = published;
+    e->score = score;
+    c->h->publish(c->inst, &e->h, 0);
+    c->h->metric_add(c->m_items, 1);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const rss_item *x = a, *y = b;
+    return (x->published_ms > y->published_ms) - (x->published_ms < y->published_ms);
+}
+
+static void take(rss_feed *f, rss_doc *doc)
+{
+    rss_ctx *c = f->c;
+    int64_t now = now_ms(c);
+    size_t fresh = 0, seen = 0, old = 0;
+    qsort(doc->items, doc->n, sizeof(doc->items[0]), by_time);
+    for (size_t i = 0; i < doc->n; i++) {
+        const rss_item *it = &doc->items[i];
+        char url[2048], uk[64] = "", tk[64];
+        bool has_url = it->link && news_resolve(f->url, it->link, url, sizeof(url));
+        if (has_url) {
+            news_key("u:", url, true, uk);
+        }
+        news_key("t:", it->title, false, tk);
+        if ((uk[0] && rss_seen_has(&c->seen, uk)) || rss_seen_has(&c->seen, tk)) {
+            seen++;
+            continue;
+        }
+        rss_seen_add(&c->seen, tk);
+        if (uk[0]) {
+            rss_seen_add(&c->seen, uk);
+        }
+        /* no date, or one in the future: when it was read */
+        int64_t pub = it->published_ms < 0 || it->published_ms > now ? now : it->published_ms;
+        if (now - pub > c->max_age_ms) {
+            old++; /* remembered, not news any more */
+            continue;
+        }
+        publish(f, it, uk[0] ? uk : tk, has_url ? url : NULL, pub);
+        fresh++;
+    }
+    f->new_items += fresh;
+    f->seen_items += seen;
+    c->h->metric_add(c->m_dups, seen);
+    if (fresh || f->fetched == 1) {
+        c->h->log(c->inst, AT_LOG_INFO,
+                  "%s: %zu new item%s, %zu seen before, %zu older than max_age%s%s", f->name, fresh,
+                  fresh == 1 ? "" : "s", seen, old, doc->dropped ? "; left out: " : "",
+                  doc->dropped ? "some (over max_items, or without title and text)" : "");
+    }
+}
+
+static void on_answer(void *arg, const at_http_resp *r)
+{
+    rss_feed *f = arg;
+    rss_ctx *c = f->c;
+    f->http_id = 0;
+    if (!c->started) {
+        return;
+    }
+    f->fetched++;
+    if (r->err == AT_ERANGE) {
+        failed(f, 0, "the feed is over max_bytes (%" PRId64 " bytes): not read", c->max_bytes);
+        return;
+    }
+    if (r->err != AT_OK) {
+        failed(f, 0, "no answer: %s", r->error ? r->error : "transport error");
+        return;
+    }
+    if (r->status == 304) {
+        f->not_modified++;
+        answered(f);
+        return;
+    }
+    if (r->status == 429 || r->status >= 500) {
+        failed(f, retry_after(c, r), "HTTP %d%s", r->status,
+               r->status == 429 ? " (rate limited)" : "");
+        return;
+    }
+    if (r->status != 200) {
+        failed(f, 0, "HTTP %d", r->status);
+        return;
+    }
+    rss_doc doc;
+    char why[200];
+    if (rss_parse(r->body, r->len, (size_t)c->max_items, &doc, why, sizeof(why)) != AT_OK) {
+        rss_doc_free(&doc);
+        failed(f, 0, "not a feed that can be read: %s", why);
+        return;
+    }
+    if (doc.title && doc.title[0]) {
+        news_plain(doc.title, strlen(doc.title), f->feed, sizeof(f->feed)); /* its own name */
+    }
+    keep_header(r, "ETag", f->etag, sizeof(f->etag));
+    keep_header(r, "Last-Modified", f->modified, sizeof(f->modified));
+    answered(f);
+    take(f, &doc);
+    rss_doc_free(&doc);
+}
+
+static void ask(rss_feed *f)
+{
+    rss_ctx *c = f->c;
+    char ua[300], inm[300], ims[160];
+    const char *hdrs[5];
+    size_t nh = 0;
+    snprintf(ua, sizeof(ua), "User-Agent: %s", c->user_agent);
+    hdrs[nh++] = ua;
+    hdrs[nh++] = "Accept: application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+                 "text/xml;q=0.8, */*;q=0.5";
+    if (f->etag[0]) {
+        snprintf(inm, sizeof(inm), "If-None-Match: %s", f->etag);
+        hdrs[nh++] = inm;
+    }
+    if (f->modified[0]) {
+        snprintf(ims, sizeof(ims), "If-Modified-Since: %s", f->modified);
+        hdrs[nh++] = ims;
+    }
+    at_http_req req = {.method = "GET",
+                       .url = f->url,
+                       .headers = hdrs,
+                       .nheaders = nh,
+                       .timeout_ms = c->timeout_ms,
+                       .max_response = (size_t)c->max_bytes,
+                       .proxy = c->proxy};
+    f->next_ms = now_ms(c) + c->interval_ms; /* until it answers */
+    int64_t id = c->h->http_request(c->inst, &req, on_answer, f);
+    if (id < 0) {
+        failed(f, 0, "the request could not be made (error %" PRId64 ")", id);
+        return;
+    }
+    f->http_id = id;
+}
+
+void rss_fetch_due(rss_ctx *c)
+{
+    int64_t now = now_ms(c);
+    for (size_t i = 0; i < c->nfeeds; i++) {
+        rss_feed *f = &c->feed[i];
+        if (f->http_id == 0 && now >= f->next_ms) {
+            ask(f);
+        }
+    }
+}
+
+void rss_fetch_cancel(rss_ctx *c)
+{
+    for (size_t i = 0; i < c->nfeeds; i++) {
+        if (c->feed[i].http_id > 0) {
+            c->h->http_cancel(c->feed[i].http_id);
+            c->feed[i].http_id = 0;
+        }
+    }
+}
