@@ -2,12 +2,14 @@
  * of VADER (Hutto & Gilbert, 2014) with this engine's crypto lexicon
  * (news_lexicon.c):
  *  - each word's valence; a booster up to three words before shifts it by
- *    0.293 away from zero (less the further it stands: 1, 0.95, 0.9), a
- *    word in capitals in a text that is not all capitals by 0.733;
+ *    0.293 away from zero, a dampener ("slightly") by 0.293 towards it (less
+ *    the further it stands: 1, 0.95, 0.9; a booster or dampener in
+ *    capitals 0.733 more, where VADER adds to a dampener too), a word in
+ *    capitals in a text that is not all capitals by 0.733;
  *  - a negation up to three words before flips it, scaled by 0.74;
  *  - after "but" the words count 1.5 times, before it 0.5 times;
- *  - '!' adds 0.292 each (at most 4) and '?' 0.18 each (0.96 past 3) in the
- *    direction of the sum;
+ *  - '!' adds 0.292 each (at most 4), and two or three '?' 0.18 each (0.96
+ *    past three; one adds nothing), in the direction of the sum;
  *  - compound = sum / sqrt(sum² + 15), in [-1, 1]. */
 #include <ctype.h>
 #include <math.h>

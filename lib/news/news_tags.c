@@ -8,42 +8,42 @@
 #include <string.h>
 #include <strings.h>
 
-#include "news.h"
+#include "news_internal.h"
 
 typedef struct coin {
     const char *code;
-    const char *names[4]; /* whole words, any case */
+    const char *names[4]; /* whole words, any case; "^Name": capitalised only (a common word) */
 } coin;
 
 static const coin COINS[] = {
     {"BTC", {"bitcoin", "bitcoins", "xbt", NULL}},
     {"ETH", {"ethereum", "ether", NULL, NULL}},
     {"SOL", {"solana", NULL, NULL, NULL}},
-    {"XRP", {"ripple", "xrp", NULL, NULL}},
+    {"XRP", {"^ripple", "xrp", NULL, NULL}},
     {"DOGE", {"dogecoin", "doge", NULL, NULL}},
     {"ADA", {"cardano", NULL, NULL, NULL}},
     {"BNB", {"bnb", NULL, NULL, NULL}},
     {"TON", {"toncoin", NULL, NULL, NULL}},
     {"TRX", {"tron", NULL, NULL, NULL}},
-    {"AVAX", {"avalanche", "avax", NULL, NULL}},
+    {"AVAX", {"^avalanche", "avax", NULL, NULL}},
     {"LINK", {"chainlink", NULL, NULL, NULL}},
     {"DOT", {"polkadot", NULL, NULL, NULL}},
     {"LTC", {"litecoin", "ltc", NULL, NULL}},
     {"SHIB", {"shiba", "shib", NULL, NULL}},
     {"PEPE", {"pepe", NULL, NULL, NULL}},
     {"SUI", {NULL, NULL, NULL, NULL}},
-    {"APT", {"aptos", NULL, NULL, NULL}},
     {"ARB", {"arbitrum", NULL, NULL, NULL}},
-    {"OP", {"optimism", NULL, NULL, NULL}},
     {"NEAR", {NULL, NULL, NULL, NULL}},
     {"UNI", {"uniswap", NULL, NULL, NULL}},
     {"FIL", {"filecoin", NULL, NULL, NULL}},
 };
 #define NCOINS (sizeof(COINS) / sizeof(COINS[0]))
 
-static bool word_char(unsigned char c)
+/* A letter, a digit or a byte of a non-ASCII letter (not of a blank or a
+ * punctuation mark: news_sep_len). */
+static bool word_at(const unsigned char *s)
 {
-    return isalnum(c) || c >= 0x80; /* a byte of a UTF-8 letter is part of a word */
+    return isalnum(*s) || (*s >= 0x80 && news_sep_len(s) == 0);
 }
 
 int news_tags(const char *text, char *out, size_t cap)
@@ -58,12 +58,13 @@ int news_tags(const char *text, char *out, size_t cap)
     bool shouting = upper > 3 * (lower + 1);
     size_t i = 0;
     while (s[i]) {
-        if (!word_char(s[i])) {
-            i++;
+        if (!word_at(s + i)) {
+            size_t sl = news_sep_len(s + i);
+            i += sl ? sl : 1;
             continue;
         }
         size_t b = i;
-        while (word_char(s[i])) {
+        while (s[i] && word_at(s + i)) {
             i++;
         }
         size_t n = i - b;
@@ -77,8 +78,11 @@ int news_tags(const char *text, char *out, size_t cap)
             bool m = ((caps && !shouting) || dollar) && strlen(x->code) == n &&
                      strncasecmp((const char *)s + b, x->code, n) == 0;
             for (size_t k = 0; !m && k < 4 && x->names[k]; k++) {
-                m = strlen(x->names[k]) == n &&
-                    strncasecmp((const char *)s + b, x->names[k], n) == 0;
+                const char *name = x->names[k];
+                bool capital = name[0] == '^';
+                name += capital;
+                m = strlen(name) == n && strncasecmp((const char *)s + b, name, n) == 0 &&
+                    (!capital || isupper(s[b]));
             }
             hit[c] |= m;
         }

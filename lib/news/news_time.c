@@ -160,7 +160,10 @@ static bool zone_of(const char *p, int *off)
             return true;
         }
     }
-    return false;
+    /* another zone's name (CET, BST, JST …): RFC 2822 reads it as -0000, UTC
+     * of an unknown local time — a date, not none */
+    *off = 0;
+    return n >= 1 && n <= 5;
 }
 
 /* "Wed, 25 Dec 2019 02:20:31 +0000", "25 Dec 2019 02:20 GMT",

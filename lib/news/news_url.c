@@ -9,7 +9,7 @@
 
 #include <openssl/evp.h>
 
-#include "news.h"
+#include "news_internal.h"
 
 static bool http_scheme(const char *u, size_t *len)
 {
@@ -165,7 +165,11 @@ void news_key(const char *prefix, const char *text, bool is_url, char out[64])
         bool gap = false;
         for (const unsigned char *s = (const unsigned char *)(text ? text : "");
              *s && n + 2 < sizeof(buf); s++) {
-            if (isalnum(*s) || *s >= 0x80) {
+            size_t sl = news_sep_len(s);
+            if (sl) {
+                s += sl - 1;
+                gap = true;
+            } else if (isalnum(*s) || *s >= 0x80) {
                 if (gap && n > 0) {
                     buf[n++] = ' ';
                 }

@@ -16,7 +16,10 @@ typedef struct rss_ctx rss_ctx;
 
 typedef struct rss_feed {
     rss_ctx *c;
-    char url[1024];
+    char url[1024];     /* as configured */
+    char target[1024];  /* where it is asked: url, or where it moved (a redirect) */
+    int hops;           /* redirects followed for the request under way */
+    bool moved_for_now; /* target is a temporary redirect's */
     char name[128];     /* its URL without the scheme: for the log */
     char feed[72];      /* the NEWS event's feed: the channel's title, else the host */
     char etag[256];     /* for If-None-Match */

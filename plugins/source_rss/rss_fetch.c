@@ -109,7 +109,7 @@ static int64_t retry_after(const rss_ctx *c, const at_http_resp *r)
     char *end;
     long long s = strtoll(v, &end, 10);
     if (end != v && s >= 0) {
-        return s * 1000;
+        return (s > 86400 ? 86400 : s) * 1000; /* a day at most */
     }
     int64_t t = news_time(v);
     return t > now_ms(c) ? t - now_ms(c) : 0;
@@ -200,6 +200,38 @@ static void take(rss_feed *f, rss_doc *doc)
     }
 }
 
+static void ask(rss_feed *f);
+
+/* A 301/302/303/307/308: asked again where it says, at most 5 hops; a
+ * permanent move is kept for the next requests, a temporary one is not. */
+static bool redirected(rss_feed *f, const at_http_resp *r)
+{
+    rss_ctx *c = f->c;
+    bool permanent = r->status == 301 || r->status == 308;
+    if (!(permanent || r->status == 302 || r->status == 303 || r->status == 307)) {
+        return false;
+    }
+    const char *loc = header(r, "Location");
+    char to[sizeof(f->target)];
+    if (!loc || !news_resolve(f->target, loc, to, sizeof(to)) ||
+        !(strncmp(to, "http://", 7) == 0 || strncmp(to, "https://", 8) == 0)) {
+        failed(f, 0, "HTTP %d without a usable Location", r->status);
+        return true;
+    }
+    if (++f->hops > 5) {
+        failed(f, 0, "redirected more than 5 times (last to %.160s)", to);
+        return true;
+    }
+    if (permanent && strcmp(to, f->target) != 0) {
+        c->h->log(c->inst, AT_LOG_INFO, "%s: moved to %s (HTTP %d)", f->name, to, r->status);
+    }
+    snprintf(f->target, sizeof(f->target), "%s", to);
+    f->etag[0] = f->modified[0] = '\0'; /* another resource */
+    f->moved_for_now = !permanent;
+    ask(f);
+    return true;
+}
+
 static void on_answer(void *arg, const at_http_resp *r)
 {
     rss_feed *f = arg;
@@ -208,7 +240,6 @@ static void on_answer(void *arg, const at_http_resp *r)
     if (!c->started) {
         return;
     }
-    f->fetched++;
     if (r->err == AT_ERANGE) {
         failed(f, 0, "the feed is over max_bytes (%" PRId64 " bytes): not read", c->max_bytes);
         return;
@@ -216,6 +247,18 @@ static void on_answer(void *arg, const at_http_resp *r)
     if (r->err != AT_OK) {
         failed(f, 0, "no answer: %s", r->error ? r->error : "transport error");
         return;
+    }
+    if (r->status != 301 && r->status != 302 && r->status != 303 && r->status != 307 &&
+        r->status != 308) {
+        f->hops = 0;
+    }
+    if (redirected(f, r)) {
+        return;
+    }
+    f->fetched++;           /* an answer of the feed's own (not a redirect) */
+    if (f->moved_for_now) { /* a temporary redirect: the next time, the feed's own URL */
+        memcpy(f->target, f->url, sizeof(f->target)); /* the same size */
+        f->moved_for_now = false;
     }
     if (r->status == 304) {
         f->not_modified++;
@@ -267,7 +310,7 @@ static void ask(rss_feed *f)
         hdrs[nh++] = ims;
     }
     at_http_req req = {.method = "GET",
-                       .url = f->url,
+                       .url = f->target,
                        .headers = hdrs,
                        .nheaders = nh,
                        .timeout_ms = c->timeout_ms,

@@ -269,6 +269,11 @@ static void push_item(parser *p)
         d->dropped++;
         return;
     }
+    char *title = f[F_TITLE] ? f[F_TITLE] : plain_dup(summary, strlen(summary), RSS_TITLE_MAX);
+    if (!title) {
+        stop(p, "out of memory");
+        return;
+    }
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 32;
         rss_item *v = realloc(d->items, cap * sizeof(*v));
@@ -281,15 +286,18 @@ static void push_item(parser *p)
     }
     rss_item *it = &d->items[d->n++];
     int64_t pub = news_time(f[F_PUBLISHED]);
+    /* without a title, the summary's start is the title (and not said twice) */
     *it = (rss_item){.id = f[F_ID],
-                     .title = f[F_TITLE] ? f[F_TITLE] : strdup(summary),
+                     .title = title,
                      .link = f[F_LINK] ? f[F_LINK] : p->atom_link,
-                     .summary = f[F_DESCRIPTION] ? f[F_DESCRIPTION] : f[F_CONTENT],
+                     .summary = !f[F_TITLE]        ? NULL
+                                : f[F_DESCRIPTION] ? f[F_DESCRIPTION]
+                                                   : f[F_CONTENT],
                      .published_ms = pub >= 0 ? pub : news_time(f[F_UPDATED])};
-    /* what the item took is its own now */
-    if (it->summary == f[F_DESCRIPTION]) {
+    /* what the item took is its own now (clear_item frees the rest) */
+    if (it->summary && it->summary == f[F_DESCRIPTION]) {
         f[F_DESCRIPTION] = NULL;
-    } else {
+    } else if (it->summary) {
         f[F_CONTENT] = NULL;
     }
     if (it->link == p->atom_link) {

@@ -1,6 +1,6 @@
 /* The items seen (rss.h): a set of their keys — the canonical URL's and the
- * title's — filled at start from the `news` rows of the last 14 days, so a
- * restart publishes nothing twice. */
+ * title's — filled at start from the `news` rows of the last 14 days (or
+ * max_age, when longer), so a restart publishes nothing twice. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +123,11 @@ int rss_seen_load(rss_ctx *c, void (*done)(rss_ctx *c, int err))
     }
     l->c = c;
     l->done = done;
-    int64_t since = c->h->now_us() / 1000 - (int64_t)SEEN_DAYS * 86400000;
+    int64_t keep = (int64_t)SEEN_DAYS * 86400000;
+    if (c->max_age_ms > keep) {
+        keep = c->max_age_ms; /* what could still be published must be known */
+    }
+    int64_t since = c->h->now_us() / 1000 - keep;
     const at_db_value p[] = {AT_DB_I(since)};
     int rc = c->h->db_query(c->inst, "SELECT id, title FROM news WHERE fetched_ms >= $1", p, 1,
                             on_row, on_done, l);

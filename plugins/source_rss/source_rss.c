@@ -52,10 +52,12 @@ static int check_config(const void *ctx, const char **key, char *why, size_t why
     for (size_t i = 0; i < c->feeds.n; i++) {
         const char *u = c->feeds.items[i];
         bool http = strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
-        if (!http || strlen(u) >= sizeof(((rss_feed *)0)->url) || strchr(u, '@') ||
-            strpbrk(u, " \t\r\n")) {
-            snprintf(why, whylen, "'%.200s' is not an http(s) URL (without user info or blanks)",
-                     u);
+        const char *host = http ? strstr(u, "://") + 3 : u;
+        size_t hl = strcspn(host, "/?#");
+        if (!http || hl == 0 || memchr(host, '@', hl) ||
+            strlen(u) >= sizeof(((rss_feed *)0)->url) || strpbrk(u, " \t\r\n")) {
+            snprintf(why, whylen,
+                     "'%.200s' is not an http(s) URL with a host (without user info or blanks)", u);
             return AT_ECONFIG;
         }
         for (size_t k = 0; k < i; k++) {
@@ -91,6 +93,7 @@ static int init(at_instance *inst, const at_host *host, void *ctx)
         rss_feed *f = &c->feed[c->nfeeds++];
         f->c = c;
         snprintf(f->url, sizeof(f->url), "%s", c->feeds.items[i]);
+        memcpy(f->target, f->url, sizeof(f->target)); /* the same size */
         const char *h = strstr(f->url, "://") + 3;
         snprintf(f->name, sizeof(f->name), "%s", h);
         size_t n = strcspn(h, "/:?#");

@@ -54,6 +54,7 @@ HP=${FURL#http://}
 sed -i "s|FURL|$FURL|" feeds/b.atom
 curl -s -X POST -d '{"path": "/busy.xml", "status": 429, "headers": {"Retry-After": "3600"}}' "$FURL/_script" >/dev/null
 curl -s -X POST -d '{"path": "/down.xml", "status": 500, "times": 1}' "$FURL/_script" >/dev/null
+curl -s -X POST -d '{"path": "/old.xml", "status": 301, "headers": {"Location": "/a.xml?delay=300"}}' "$FURL/_script" >/dev/null
 
 cat >engine.ini <<EOF2
 [core]
@@ -63,7 +64,7 @@ data_dir = $RT_TMP/data
 path = $RT_TMP/data/engine.db
 [source.news]
 module = rss
-feeds = $FURL/a.xml, $FURL/b.atom?delay=700, $FURL/busy.xml, $FURL/down.xml, $FURL/garbage.xml, $FURL/bomb.xml, $FURL/big.xml
+feeds = $FURL/a.xml, $FURL/b.atom?delay=700, $FURL/busy.xml, $FURL/down.xml, $FURL/garbage.xml, $FURL/bomb.xml, $FURL/big.xml, $FURL/old.xml
 interval = 2s
 max_bytes = 1M
 [source.driver]
@@ -78,7 +79,7 @@ start() {
 stop() { kill -TERM "$ENGINE"; wait_exit "$ENGINE"; }
 
 start
-wait_log engine.out "source.news: 7 feeds every 2 s; 0 items known from before" 20
+wait_log engine.out "source.news: 8 feeds every 2 s; 0 items known from before" 20
 check "the RSS feed's items are stored" wait_log engine.out "source.news: $HP/a.xml: 3 new items, 0 seen before, 1 older than max_age" 10
 # (the Atom feed answers 0.7 s late: the RSS feed's items are the ones kept)
 check "the Atom feed's one new story (two seen in the RSS feed: a URL, a title)" wait_log engine.out "source.news: $HP/b.atom?delay=700: 1 new item, 2 seen before" 10
@@ -110,6 +111,8 @@ conditional() {
   [ "$(curl -s "$FURL/_log" | python3 -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for r in l if r["path"]=="/a.xml" and r["status"]==304 and r["inm"]))')" -ge 1 ]
 }
 check "asked again with If-None-Match: 304" wait_until 10 "a 304" conditional
+check "a feed that moved (301) is followed, and said once" wait_log engine.out "source.news: $HP/old.xml: moved to $FURL/a.xml?delay=300 (HTTP 301)" 15
+check "where its items are the RSS feed's, seen (the old one too, now)" wait_log engine.out "source.news: $HP/old.xml: 0 new items, 4 seen before" 15
 check "the 500 feed answers again (once it is past)" wait_log engine.out "source.news: $HP/down.xml: answers again after 1 failed attempt" 15
 check "the feed's name is its channel's title" [ "$(q "SELECT DISTINCT feed FROM news WHERE url LIKE '%coins.example%' OR url LIKE '$FURL/story%'")" = "Coin Wire" ]
 stop
@@ -118,9 +121,10 @@ check "a clean stop" [ "$RT_RC" = 0 ]
 # a restart: the stories known from before are not published again
 mv events.log events1.log
 start
-wait_count engine.out "source.news: 7 feeds every 2 s; " 2 20
-check "the 4 stored ones read back" wait_log engine.out "source.news: 7 feeds every 2 s; 4 items known from before" 15
-sleep 3
+wait_count engine.out "source.news: 8 feeds every 2 s; " 2 20
+check "the 4 stored ones read back" wait_log engine.out "source.news: 8 feeds every 2 s; 4 items known from before" 15
+check "the feeds asked again" wait_count engine.out "source.news: $HP/a.xml: 0 new items, 3 seen before" 1 15
+check "the Atom feed too" wait_count engine.out "source.news: $HP/b.atom?delay=700: 0 new items, 3 seen before" 1 15
 check "nothing new: still 4 stories" [ "$(nnews)" = 4 ]
 check "no NEWS published again" [ "$(grep -c '^NEWS ' events.log 2>/dev/null || true)" = 0 ]
 stop

@@ -56,13 +56,15 @@ static void test_time(void **state)
     assert_true(news_time("2019-12-25T04:20:31.5+02:00") == t + 500);
     assert_true(news_time("2019-12-24T21:20:31-0500") == t);
     assert_true(news_time("2024-02-29") == 1709164800000);
+    /* a zone by another name: UTC of an unknown local time (RFC 2822's -0000) */
+    assert_true(news_time("Wed, 25 Dec 2019 02:20:31 CET") == t);
     const char *bad[] = {"",
                          "yesterday",
                          "2019-13-01T00:00:00Z",
                          "2023-02-29",
                          "2019-12-25T02:20:31",
                          "Wed, 31 Feb 2019 00:00:00 GMT",
-                         "Wed, 25 Dec 2019 02:20:31 XYZ",
+                         "Wed, 25 Dec 2019 02:20:31 +25:00",
                          "25 Foo 2019 02:20:31 GMT",
                          "1969-12-31T23:59:59Z",
                          "2019-12-25T24:00:00Z"};
@@ -90,6 +92,18 @@ static void test_tags(void **state)
     assert_string_equal(out, "ETH");
     /* whole words: "Bitcoiner" and "Solanas" are not the coins */
     assert_int_equal(news_tags("Bitcoiners cheer Solanas", out, sizeof(out)), 0);
+    /* non-ASCII punctuation parts words: quotes, dashes, the ellipsis, a no-break space */
+    assert_int_equal(news_tags("Bitcoin\xE2\x80\x99s rally \xE2\x80\x9C"
+                               "Ether\xE2\x80\x9D\xC2\xA0Solana\xE2\x80\xA6",
+                               out, sizeof(out)),
+                     3);
+    assert_string_equal(out, "BTC,ETH,SOL");
+    /* common words that are names only when capitalised */
+    assert_int_equal(news_tags("a ripple effect, an avalanche of liquidations", out, sizeof(out)),
+                     0);
+    assert_int_equal(news_tags("Ripple wins; Avalanche upgrade", out, sizeof(out)), 2);
+    assert_string_equal(out, "XRP,AVAX");
+    assert_int_equal(news_tags("An OP-ED on APT hackers", out, sizeof(out)), 0);
     /* what does not fit is left out whole */
     assert_int_equal(news_tags("Bitcoin Ethereum Solana", out, 8), 2);
     assert_string_equal(out, "BTC,ETH");
@@ -125,6 +139,9 @@ static void test_urls(void **state)
     assert_int_equal(strlen(k1), 2 + 32);
     news_key("t:", "Bitcoin hits $100K!", false, k3);
     news_key("t:", "  bitcoin HITS 100k ", false, k4);
+    assert_string_equal(k3, k4);
+    news_key("t:", "Bitcoin\xE2\x80\x99s rally", false, k3); /* ’ as ' */
+    news_key("t:", "bitcoin's rally", false, k4);
     assert_string_equal(k3, k4);
 }
 

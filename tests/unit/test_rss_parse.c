@@ -72,6 +72,7 @@ static void test_rss2(void **state)
     assert_null(b->link);
     rss_item *c = &D.items[2];
     assert_string_equal(c->title, "Only a text, no title");
+    assert_null(c->summary); /* it is the title: not said twice */
     assert_true(c->published_ms == 1577240431000);
 }
 
