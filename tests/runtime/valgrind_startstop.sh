@@ -70,13 +70,16 @@ AT_NO_DLCLOSE=1 valgrind --quiet --leak-check=full --show-leak-kinds=definite,in
   "$AITRADER" run -c vg2.ini >vg2.out 2>&1 &
 pid=$!; RT_PIDS+=("$pid")
 wait_log vg2.out "exchange.paper: state up" 60
+# both of the account's private feeds up: an order's fill is pushed on them
+wait_log vg2.out "exchange.okx: state up" 60
 echo "op=place account=exchange.okx inst=BTC-USDT-SWAP side=buy type=market sz=1 sl=1000 id=vg-1" >>vg-intents.txt
 echo "op=place account=exchange.paper inst=BTC-USDT-SWAP side=buy type=market sz=1 sl=1000 id=vg-2" >>vg-intents.txt
 wait_log vg-events.log "RESULT exchange.paper intent=vg-2" 60
 wait_log vg-events.log "RESULT exchange.okx intent=vg-1" 60
 # Stop once both orders are filled and booked (the fill and position paths ran).
 wait_log vg-events.log "FILL exchange.paper BTC-USDT-SWAP cl=vg2" 60
-wait_log vg-events.log "FILL exchange.okx BTC-USDT-SWAP cl=vg1" 60
+wait_log vg-events.log "FILL exchange.okx BTC-USDT-SWAP cl=vg1" 60 ||
+  grep -E 'exchange.okx|core.executor' vg2.out | tail -30
 wait_log vg-events.log "POSITION exchange.okx BTC-USDT-SWAP side=0 pos=1 " 60
 kill -INT "$pid"
 wait_exit "$pid" 60; rc=$RT_RC
