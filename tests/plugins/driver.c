@@ -130,6 +130,12 @@ static void on_event(void *arg, const at_event *e)
         fprintf(f, "ALERT %s\n", t->message ? t->message : "");
         break;
     }
+    case AT_EV_SENTIMENT: {
+        const at_ev_sentiment *t = (const void *)e;
+        fprintf(f, "SENTIMENT %s value=%g label=%s as_of=%lld\n", t->feed ? t->feed : "", t->value,
+                t->label ? t->label : "", (long long)t->as_of_ms);
+        break;
+    }
     case AT_EV_NEWS: {
         const at_ev_news *t = (const void *)e;
         fprintf(f, "NEWS %s feed=%s symbols=%s score=%.4f published=%lld %s\n", t->id ? t->id : "",
