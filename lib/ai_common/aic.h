@@ -24,7 +24,8 @@
 #define AIC_MIN_ATTEMPT_MS 1000
 
 /* The server's wait in ms from retry-after-ms, retry-after (seconds, or an
- * HTTP-date against now_ms, epoch ms); -1 when absent or unreadable. */
+ * HTTP-date against now_ms, epoch ms), at most 7 days; -1 when absent or
+ * unreadable. Used by the news sources too. */
 int64_t aic_retry_after_ms(const char *const *headers, size_t n, int64_t now_ms);
 
 /* One finished attempt, as the retry schedule sees it. */

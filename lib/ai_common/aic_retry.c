@@ -43,19 +43,23 @@ static bool number(const char *s, double *out)
     return *end == '\0';
 }
 
+/* Longer waits are said as this (a server's number is input: no overflow). */
+#define RETRY_AFTER_MAX_MS (7.0 * 86400 * 1000)
+
 int64_t aic_retry_after_ms(const char *const *headers, size_t n, int64_t now_ms)
 {
     double v;
     const char *ms = header(headers, n, "retry-after-ms");
     if (ms && number(ms, &v)) {
-        return v < 0 ? -1 : (int64_t)v;
+        return v < 0 ? -1 : (int64_t)(v < RETRY_AFTER_MAX_MS ? v : RETRY_AFTER_MAX_MS);
     }
     const char *ra = header(headers, n, "retry-after");
     if (!ra) {
         return -1;
     }
     if (number(ra, &v)) {
-        return v < 0 ? -1 : (int64_t)(v * 1000);
+        return v < 0 ? -1
+                     : (int64_t)(v * 1000 < RETRY_AFTER_MAX_MS ? v * 1000 : RETRY_AFTER_MAX_MS);
     }
     /* An HTTP-date (RFC 9110 IMF-fixdate): "Wed, 21 Oct 2026 07:28:00 GMT". */
     struct tm tm;

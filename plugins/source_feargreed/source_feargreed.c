@@ -24,6 +24,8 @@
 
 #include <aitrader/plugin.h>
 
+#include "aic.h"
+
 #define FEED "feargreed"
 #define BACKOFF_MAX_MS (6LL * 3600 * 1000)
 
@@ -90,12 +92,14 @@ static void later(fng_ctx *c, int64_t ms)
     c->next = c->h->timer_add(c->inst, ms > 0 ? ms : 1, 0, ask, c);
 }
 
-static void failed(fng_ctx *c, const char *why)
+/* Asked again after a backoff, or the server's Retry-After when longer. */
+static void failed(fng_ctx *c, const char *why, int64_t retry_after_ms)
 {
     int shift = c->fails < 10 ? c->fails : 10;
     c->fails++;
     int64_t wait = (c->interval_ms < 60000 ? c->interval_ms : 60000) << shift;
     wait = wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait;
+    wait = retry_after_ms > wait ? retry_after_ms : wait;
     c->h->log(c->inst, c->fails == 1 ? AT_LOG_WARN : AT_LOG_INFO,
               "the index could not be read: %s; asked again in %" PRId64 " s", why, wait / 1000);
     c->h->set_state(c->inst, AT_STATE_DEGRADED, why);
@@ -148,13 +152,13 @@ static void on_answer(void *arg, const at_http_resp *r)
     char why[200];
     if (r->err != AT_OK) {
         snprintf(why, sizeof(why), "no answer: %s", r->error ? r->error : "transport error");
-        failed(c, why);
+        failed(c, why, -1);
         return;
     }
     if (r->status != 200) {
         snprintf(why, sizeof(why), "HTTP %d%s", r->status,
                  r->status == 429 ? " (rate limited)" : "");
-        failed(c, why);
+        failed(c, why, aic_retry_after_ms(r->headers, r->nheaders, c->h->now_us() / 1000));
         return;
     }
     json_error_t je;
@@ -171,7 +175,7 @@ static void on_answer(void *arg, const at_http_resp *r)
                  : err ? err
                        : "");
         json_decref(root);
-        failed(c, why);
+        failed(c, why, -1);
         return;
     }
     /* newest first: take them oldest first, the ones newer than the last kept */
@@ -234,7 +238,7 @@ static void ask(void *arg)
                        .proxy = c->proxy};
     int64_t id = c->h->http_request(c->inst, &req, on_answer, c);
     if (id < 0) {
-        failed(c, "the request could not be made");
+        failed(c, "the request could not be made", -1);
         return;
     }
     c->http_id = id;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aic.h"
 #include "news.h"
 #include "rss.h"
 #include "rss_parse.h"
@@ -97,22 +98,6 @@ static void answered(rss_feed *f)
     f->fails = 0;
     f->last_error[0] = '\0';
     f->next_ms = now_ms(c) + c->interval_ms;
-}
-
-/* Retry-After in ms (seconds, or an HTTP date), 0 when absent. */
-static int64_t retry_after(const rss_ctx *c, const at_http_resp *r)
-{
-    const char *v = header(r, "Retry-After");
-    if (!v) {
-        return 0;
-    }
-    char *end;
-    long long s = strtoll(v, &end, 10);
-    if (end != v && s >= 0) {
-        return (s > 86400 ? 86400 : s) * 1000; /* a day at most */
-    }
-    int64_t t = news_time(v);
-    return t > now_ms(c) ? t - now_ms(c) : 0;
 }
 
 /* One new item: stored, then published. */
@@ -266,7 +251,7 @@ static void on_answer(void *arg, const at_http_resp *r)
         return;
     }
     if (r->status == 429 || r->status >= 500) {
-        failed(f, retry_after(c, r), "HTTP %d%s", r->status,
+        failed(f, aic_retry_after_ms(r->headers, r->nheaders, now_ms(c)), "HTTP %d%s", r->status,
                r->status == 429 ? " (rate limited)" : "");
         return;
     }

@@ -7,6 +7,7 @@
 # again later (its interval: the test's 2 s).
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
+source "$AT_SOURCE_DIR/tests/support/okx-lib.sh" # DB, q, engine_start/engine_stop
 mkdir -p srv data
 NOW=$(date +%s)
 DAY=$((NOW / 86400 * 86400))
@@ -36,15 +37,8 @@ interval = 2s
 [source.driver]
 log_file = $RT_TMP/events.log
 EOF2
-DB=$RT_TMP/data/engine.db
-q() { sqlite3 "$DB" "$1"; }
-start() {
-  "$AITRADER" run -c engine.ini >>engine.out 2>&1 &
-  ENGINE=$!; RT_PIDS+=("$ENGINE")
-}
-stop() { kill -TERM "$ENGINE"; wait_exit "$ENGINE"; }
 
-start
+engine_start
 check "the history is read: 3 readings, the broken one refused" wait_log engine.out "source.fng: 3 new readings, the latest 71 (Greed)" 15
 check "the refusal names the reading" grep -q 'source.fng: a reading refused (value 0..100 and a time in seconds wanted): {"value":"abc"' engine.out
 check "stored with their labels, as given" [ "$(q "SELECT group_concat(CAST(value AS INTEGER) || ':' || label, ',') FROM (SELECT * FROM sentiment WHERE feed='feargreed' ORDER BY as_of_ms)")" = "50:Neutral,24:Extreme Fear,71:Greed" ]
@@ -53,19 +47,18 @@ check "published oldest first" wait_until 5 "3 SENTIMENT" sh -c "[ \$(grep -c '^
 check "the latest last" [ "$(grep '^SENTIMENT feargreed' events.log | tail -1 | cut -d' ' -f3-4)" = "value=71 label=Greed" ]
 askd() { curl -s "$URL/_log" | python3 -c 'import json,sys; print(" ".join(r["path"] for r in json.load(sys.stdin) if r["path"].startswith("/fng")))'; }
 check "asked for 7 days" [ "$(askd | cut -d' ' -f1)" = "/fng.json?limit=7&format=json" ]
-stop
-check "a clean stop" [ "$RT_RC" = 0 ]
+engine_stop
 
 # a restart: only what is new is asked for and kept
 sed -i "s/\"value\": \"71\"/\"value\": \"73\"/; s/\"timestamp\": \"$DAY\"/\"timestamp\": \"$((DAY + 86400))\"/" srv/fng.json
 curl -s -X POST -d '{}' "$URL/_reset" >/dev/null
 # its first answer an error of the API (metadata.error), its second a 500
 curl -s -X POST -d '{"path": "/fng.json?limit=2&format=json", "status": 200, "body": "{\"data\": [], \"metadata\": {\"error\": \"Too many requests\"}}", "times": 1}' "$URL/_script" >/dev/null
-start
+engine_start
 check "the API's error is said, and asked again" wait_log engine.out "source.fng: the index could not be read: the API says: Too many requests; asked again in 2 s" 15
 check "the stored latest read back" wait_count engine.out "source.fng: Fear & Greed from $URL/fng.json; the latest stored reading read back" 1 15
 check "one new reading" wait_log engine.out "source.fng: 1 new reading, the latest 73 (Greed)" 15
 check "asked for the last 2 only, twice" [ "$(askd | cut -d' ' -f1-2)" = "/fng.json?limit=2&format=json /fng.json?limit=2&format=json" ]
 check "4 readings stored" [ "$(q "SELECT count(*) FROM sentiment WHERE feed='feargreed'")" = 4 ]
-stop
+engine_stop
 rt_finish

@@ -9,6 +9,7 @@
 # 50 MB feed are refused with the reason, the others keep going.
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
+source "$AT_SOURCE_DIR/tests/support/okx-lib.sh" # DB, q, engine_start/engine_stop
 mkdir -p feeds data
 now_rfc() { date -u -d "@$1" '+%a, %d %b %Y %H:%M:%S +0000'; }
 NOW=$(date +%s)
@@ -70,15 +71,8 @@ max_bytes = 1M
 [source.driver]
 log_file = $RT_TMP/events.log
 EOF2
-DB=$RT_TMP/data/engine.db
-q() { sqlite3 "$DB" "$1"; }
-start() {
-  "$AITRADER" run -c engine.ini >>engine.out 2>&1 &
-  ENGINE=$!; RT_PIDS+=("$ENGINE")
-}
-stop() { kill -TERM "$ENGINE"; wait_exit "$ENGINE"; }
 
-start
+engine_start
 wait_log engine.out "source.news: 8 feeds every 2 s; 0 items known from before" 20
 check "the RSS feed's items are stored" wait_log engine.out "source.news: $HP/a.xml: 3 new items, 0 seen before, 1 older than max_age" 10
 # (the Atom feed answers 0.7 s late: the RSS feed's items are the ones kept)
@@ -115,19 +109,18 @@ check "a feed that moved (301) is followed, and said once" wait_log engine.out "
 check "where its items are the RSS feed's, seen (the old one too, now)" wait_log engine.out "source.news: $HP/old.xml: 0 new items, 4 seen before" 15
 check "the 500 feed answers again (once it is past)" wait_log engine.out "source.news: $HP/down.xml: answers again after 1 failed attempt" 15
 check "the feed's name is its channel's title" [ "$(q "SELECT DISTINCT feed FROM news WHERE url LIKE '%coins.example%' OR url LIKE '$FURL/story%'")" = "Coin Wire" ]
-stop
-check "a clean stop" [ "$RT_RC" = 0 ]
+engine_stop
 
 # a restart: the stories known from before are not published again
 mv events.log events1.log
-start
+engine_start
 wait_count engine.out "source.news: 8 feeds every 2 s; " 2 20
 check "the 4 stored ones read back" wait_log engine.out "source.news: 8 feeds every 2 s; 4 items known from before" 15
 check "the feeds asked again" wait_count engine.out "source.news: $HP/a.xml: 0 new items, 3 seen before" 1 15
 check "the Atom feed too" wait_count engine.out "source.news: $HP/b.atom?delay=700: 0 new items, 3 seen before" 1 15
 check "nothing new: still 4 stories" [ "$(nnews)" = 4 ]
 check "no NEWS published again" [ "$(grep -c '^NEWS ' events.log 2>/dev/null || true)" = 0 ]
-stop
+engine_stop
 if [ "$RT_FAILS" != 0 ]; then # what the engine and the feeds said
   grep 'source.news' engine.out | tail -40 | sed 's/^/# /'
   tail -20 feeds.err | sed 's/^/# feeds: /'

@@ -60,7 +60,7 @@ check "the recording holds the account's private pushes" grep -q '^private [0-9.
 check "and its REST answers (the orders placed among them)" grep -q '^rest [0-9.]*: {"m":"POST","p":"/api/v5/trade/order"' frames.rec
 check "and when its private feeds came up" grep -q '^private [0-9.]*: {"x-aitrader-feed":"algo","up":true,"reconnects":0}' frames.rec
 check "no key, secret, passphrase or signature in the recording" \
-  sh -c "! grep -qE 'acct-key-7f3e|acct-secret-1|acct-pass-9d2c|OK-ACCESS|\"op\":\"login\"' frames.rec"
+  sh -c "[ -s frames.rec ] && ! grep -qE 'acct-key-7f3e|acct-secret-1|acct-pass-9d2c|OK-ACCESS|\"op\":\"login\"' frames.rec"
 check "which is private (0600)" [ "$(stat -c %a frames.rec)" = 600 ]
 
 # --- replay: okx-sim gone, no keys -----------------------------------------------

@@ -296,6 +296,11 @@ static void test_retry_after(void **state)
     assert_int_equal(delay_of(503, AT_OK, "retry-after-ms: 250", 0, now, 0, 0.9, NULL), 250);
     const char *both[2] = {"retry-after: 7", "retry-after-ms: 250"};
     assert_int_equal(aic_retry_after_ms(both, 2, now), 250);
+    /* a server's huge number is a week at most, not an overflow */
+    const char *huge[1] = {"retry-after: 1e300"};
+    assert_true(aic_retry_after_ms(huge, 1, now) == 7LL * 86400 * 1000);
+    const char *huge_ms[1] = {"retry-after-ms: 99999999999999999999"};
+    assert_true(aic_retry_after_ms(huge_ms, 1, now) == 7LL * 86400 * 1000);
     assert_int_equal(
         delay_of(429, AT_OK, "retry-after: Mon, 07 Dec 2026 03:53:06 GMT", 0, now, 0, 0.9, NULL),
         10000);
