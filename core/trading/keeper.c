@@ -254,12 +254,16 @@ void keeper_on_submit(void *arg, const at_ev_order_intent *it)
     /* Queued after the venue's own INSERT of this row (submit() has queued
      * it, and writes run in queue order); the first deadline stands, but for
      * a row a previous run left unsent: this place is its sending (the venue
-     * takes the row over after this update), its deadline runs from now. */
-    const at_db_value p[] = {AT_DB_I(o->deadline_ms), AT_DB_S(o->account), AT_DB_S(o->cl_ord_id)};
+     * takes the row over after this update), its deadline runs from now. A
+     * new row's runs from its created_ms: the venue read the clock for it a
+     * moment before this, maybe in the millisecond before. */
+    const at_db_value p[] = {AT_DB_I(o->deadline_ms), AT_DB_S(o->account), AT_DB_S(o->cl_ord_id),
+                             AT_DB_I(o->ttl_ms)};
     int rc = k->h->db_write(k->self,
-                            "UPDATE orders SET expire_ms = $1 WHERE account = $2 AND cl_ord_id = "
-                            "$3 AND (expire_ms IS NULL OR state = 'unsent')",
-                            p, 3, NULL, NULL);
+                            "UPDATE orders SET expire_ms = CASE WHEN state = 'unsent' THEN $1 ELSE "
+                            "created_ms + $4 END WHERE account = $2 AND cl_ord_id = $3 AND "
+                            "(expire_ms IS NULL OR state = 'unsent')",
+                            p, 4, NULL, NULL);
     if (rc != AT_OK) {
         k->h->log(k->self, AT_LOG_ERROR,
                   "%s %s: deadline not stored (%s): a restart would not cancel it", o->account,
