@@ -371,6 +371,9 @@ static int trader_start_one(engine *e, size_t i, at_instance *in)
                     .price_max_age_ms = ts->price_max_age_ms,
                     .max_price_move_bps = ts->max_price_move_bps,
                     .giveback_pct = ts->giveback_pct,
+                    .news_tokens = ts->news_tokens ? ts->news_tokens : -1,
+                    .news_per_symbol = ts->news_per_symbol,
+                    .news_max_age_ms = ts->news_max_age_ms,
                     .giveback_arm_pct = ts->giveback_arm_pct,
                     .ledger = e->ledger,
                     .shadow_account = ts->shadow_account,
@@ -418,6 +421,8 @@ static int schedulers_start(engine *e)
                        .max_day = t->max_calls_day,
                        .max_concurrent = t->max_concurrent,
                        .salience = t->salience,
+                       .news_impact = t->news_impact,
+                       .news_fresh_ms = t->news_fresh_ms,
                        .max_cost_day = t->max_cost_day,
                        .replay = e->opts.replay != NULL};
         int rc = in ? trader_start_one(e, i, in) : AT_ENOMEM;

@@ -67,7 +67,10 @@ typedef struct trader_settings {
     int64_t deadline_ms;
     int64_t max_concurrent;
     double max_cost_day;
+    double news_impact;
+    int64_t news_fresh_ms;
     /* decisions (core/trading/trader.h) */
+    int64_t news_tokens, news_per_symbol, news_max_age_ms;
     const char *prompts; /* dir of system.txt and user.txt; NULL = the engine's */
     int64_t history;
     double max_leverage, max_size_pct;
@@ -140,6 +143,12 @@ engine *engine_current(void);
 /* The running engine is a replay: no network (host.c refuses it). */
 bool engine_offline(void);
 void engine_set_state(at_instance *inst, at_state st, const char *detail);
+/* host->ai_request / ai_cancel (engine_ai.c). */
+struct at_ai_request;
+struct at_ai_reply;
+int64_t engine_ai_request(at_instance *caller, const char *ai, const struct at_ai_request *req,
+                          void (*done)(void *arg, const struct at_ai_reply *reply), void *arg);
+void engine_ai_cancel(int64_t id);
 const char *engine_core_get(const char *key);
 const char *engine_state_name(at_state s);
 

@@ -85,6 +85,22 @@ static const at_cfg_field trader_schema[] = {
      "the same seed makes the same choices"},
     {"salience", AT_CFG_DOUBLE, "0.4", AT_CFG_RANGE, offsetof(trader_settings, salience), 0, 1,
      NULL, "signals at or above this salience trigger the AI and switch to short mode"},
+    {"news_impact", AT_CFG_DOUBLE, "0.8", AT_CFG_RANGE, offsetof(trader_settings, news_impact), 0,
+     1, NULL,
+     "a fresh headline about one of the symbols with this impact or more (0-1: an LLM scorer's "
+     "judgement, else the lexicon score's strength) is a salient signal; 0 = headlines never "
+     "trigger"},
+    {"news_fresh", AT_CFG_DURATION, "30m", AT_CFG_RANGE, offsetof(trader_settings, news_fresh_ms),
+     60000, 86400000, NULL, "only a headline published this recently can trigger"},
+    {"news_tokens", AT_CFG_INT, "300", AT_CFG_RANGE, offsetof(trader_settings, news_tokens), 0,
+     8000, NULL,
+     "the prompt's news section (headlines and sentiment) in tokens at most; 0 = no news in the "
+     "prompt"},
+    {"news_per_symbol", AT_CFG_INT, "3", AT_CFG_RANGE, offsetof(trader_settings, news_per_symbol),
+     1, 20, NULL, "headlines shown per symbol (and of the market at large), the most relevant"},
+    {"news_max_age", AT_CFG_DURATION, "12h", AT_CFG_RANGE,
+     offsetof(trader_settings, news_max_age_ms), 60000, 30.0 * 86400000, NULL,
+     "headlines published longer ago are not shown"},
     {"grace", AT_CFG_DURATION, "20s", AT_CFG_RANGE, offsetof(trader_settings, grace_ms), 0, 600000,
      NULL, "window after a salient signal that merges further signals into one trigger"},
     {"calm_periods", AT_CFG_INT, "3", AT_CFG_RANGE, offsetof(trader_settings, calm_periods), 1,

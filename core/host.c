@@ -238,6 +238,8 @@ static const at_host host = {
     .ws_open_proxy = h_ws_open_proxy,
     .engine_call = engine_api_call,
     .timer_at = h_timer_at,
+    .ai_request = engine_ai_request,
+    .ai_cancel = engine_ai_cancel,
 };
 
 const at_host *engine_host(void)

@@ -319,39 +319,7 @@ static void on_result(void *arg, const at_event *e)
 static void on_news(void *arg, const at_event *e)
 {
     trader *t = arg;
-    const at_ev_news *n = (const void *)e;
-    if (!n->title) {
-        return;
-    }
-    /* Only news about one of the trader's coins, or about none in particular. */
-    if (n->symbols && n->symbols[0]) {
-        bool hit = false;
-        for (size_t i = 0; i < t->nsym && !hit; i++) {
-            char base[24];
-            const char *dash = strchr(t->sym[i].name, '-');
-            snprintf(base, sizeof(base), "%.*s",
-                     dash ? (int)(dash - t->sym[i].name) : (int)strlen(t->sym[i].name),
-                     t->sym[i].name);
-            hit = strstr(n->symbols, base) != NULL;
-        }
-        if (!hit) {
-            return;
-        }
-    }
-    if (t->nnews == TR_NEWS) {
-        memmove(&t->news[0], &t->news[1], (TR_NEWS - 1) * sizeof(t->news[0]));
-        t->nnews--;
-    }
-    tr_news *x = &t->news[t->nnews++];
-    x->ts_ms = n->published_ms ? n->published_ms : e->ts_us / 1000;
-    snprintf(x->feed, sizeof(x->feed), "%s", n->feed ? n->feed : "news");
-    snprintf(x->title, sizeof(x->title), "%s", n->title);
-    for (char *p = x->title; *p; p++) {
-        if (*p == '\n' || *p == '\r') {
-            *p = ' ';
-        }
-    }
-    x->score = n->score;
+    tr_news_keep(t, (const at_ev_news *)e, t->h->now_us() / 1000);
 }
 
 static void on_sentiment(void *arg, const at_event *e)

@@ -12,7 +12,7 @@
 
 /* ------------------------------------------------------------ rendering */
 
-static void age(int64_t ms, char *buf, size_t n)
+void tr_age(int64_t ms, char *buf, size_t n)
 {
     int64_t s = ms > 0 ? ms / 1000 : 0;
     if (s < 60) {
@@ -112,7 +112,7 @@ char *tr_render_positions(const trader *t, int64_t now_ms)
                 if (t->h->dec_add(q->upl, q->realized, &n) != AT_OK) {
                     n = q->upl;
                 }
-                age(now_ms - (th->set ? th->ts_ms : q->since_ms), ag, sizeof(ag));
+                tr_age(now_ms - (th->set ? th->ts_ms : q->since_ms), ag, sizeof(ag));
                 tb_printf(&b,
                           "%s%s %s %s contracts @ %s x%s, uPnL %s (%s after fees and funding), "
                           "held %s%s",
@@ -173,7 +173,7 @@ char *tr_render_history(const trader *t, int64_t now_ms)
     for (size_t i = t->hn - show; i < t->hn; i++) {
         const tr_hist *x = &t->hist[(t->hstart + i) % TR_HIST_MAX];
         char ag[24];
-        age(now_ms - x->ts_ms, ag, sizeof(ag));
+        tr_age(now_ms - x->ts_ms, ag, sizeof(ag));
         tb_printf(&b, "%s ago: ", ag);
         if (x->watchdog[0]) {
             tb_printf(&b, "%s -> %s\n", x->watchdog,
@@ -355,40 +355,6 @@ char *tr_render_market(const trader *t)
             }
             tb_printf(&b, "\n");
         }
-    }
-    return tb_take(&b);
-}
-
-char *tr_render_news(const trader *t, int64_t now_ms)
-{
-    tbuf b = {0};
-    if (t->nnews > 0) {
-        tb_printf(&b, "News, latest first:\n");
-    }
-    /* newest publication first (they arrive in any order) */
-    const tr_news *order[TR_NEWS];
-    for (size_t i = 0; i < t->nnews; i++) {
-        size_t j = i;
-        while (j > 0 && order[j - 1]->ts_ms < t->news[i].ts_ms) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = &t->news[i];
-    }
-    for (size_t i = 0; i < t->nnews; i++) {
-        const tr_news *x = order[i];
-        char ag[24];
-        age(now_ms - x->ts_ms, ag, sizeof(ag));
-        tb_printf(&b, "%s ago [%s] %s", ag, x->feed, x->title);
-        if (isfinite(x->score)) {
-            tb_printf(&b, " (sentiment %+.2f)", x->score);
-        }
-        tb_printf(&b, "\n");
-    }
-    for (size_t i = 0; i < t->nsent; i++) {
-        const tr_sentiment *x = &t->sent[i];
-        tb_printf(&b, "Sentiment %s: %.4g%s%s%s\n", x->feed, x->value, x->label[0] ? " (" : "",
-                  x->label, x->label[0] ? ")" : "");
     }
     return tb_take(&b);
 }

@@ -29,10 +29,12 @@ typedef struct sched_call {
 } sched_call;
 
 typedef struct sched_signal {
-    char indicator[24];
+    char indicator[24]; /* "news" for a headline */
     char inst_name[AT_ID_LEN];
     at_signal_dir dir;
     double value, threshold, salience;
+    char news_id[40]; /* a headline's: its news id and title */
+    char title[120];
 } sched_signal;
 
 typedef struct sched_symbol {
@@ -48,7 +50,7 @@ struct sched {
     char trader[SCHED_MAX_TRADER + 1]; /* short enough for keys to fit AT_ID_LEN */
     sched_symbol sym[SCHED_MAX_SYMBOLS];
     size_t nsym;
-    int sub_sig, sub_ind;
+    int sub_sig, sub_ind, sub_news;
     bool running, loaded, alerted, trader_too_long;
     int64_t alerted_ms;   /* last budget ALERT */
     bool querying, freed; /* history query in flight; free deferred to its end */

@@ -217,6 +217,10 @@ static char *trigger_json(const sched *s, const sched_signal *sig)
         json_object_set_new(o, "threshold", num(sig->threshold));
         json_object_set_new(o, "salience", num(sig->salience));
         json_object_set_new(o, "merged", json_integer(s->pend_merged));
+        if (sig->news_id[0]) {
+            json_object_set_new(o, "news_id", json_string(sig->news_id));
+            json_object_set_new(o, "title", json_string(sig->title));
+        }
         json_object_set_new(root, "signal", o);
     }
     char *text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);

@@ -343,14 +343,15 @@ static void fire(sched *s, const char *key, const char *reason, double salience,
 
 static void fire_signal(sched *s, int64_t now)
 {
-    char key[AT_ID_LEN], reason[160];
+    char key[AT_ID_LEN], reason[256];
     snprintf(key, sizeof(key), "%s:sig:%" PRId64, s->trader, s->pend_start);
     const sched_signal *b = &s->best;
-    int n = snprintf(reason, sizeof(reason), "signal %s %s %.2f %s", b->indicator,
+    int n = snprintf(reason, sizeof(reason), "signal %s %s %.2f %s%s%s%s", b->indicator,
                      b->dir == AT_SIG_UP     ? "up"
                      : b->dir == AT_SIG_DOWN ? "down"
                                              : "spike",
-                     b->salience, b->inst_name);
+                     b->salience, b->inst_name, b->title[0] ? ": \"" : "", b->title,
+                     b->title[0] ? "\"" : "");
     if (s->pend_merged > 0 && n > 0 && (size_t)n < sizeof(reason)) {
         snprintf(reason + n, sizeof(reason) - (size_t)n, " (+%u merged)", s->pend_merged);
     }
@@ -418,6 +419,8 @@ static int symbol_index(const sched *s, at_inst id)
     return -1;
 }
 
+static void signal_in(sched *s, const sched_signal *sig);
+
 static void on_signal(void *arg, const at_event *e)
 {
     sched *s = arg;
@@ -426,11 +429,77 @@ static void on_signal(void *arg, const at_event *e)
     if (k < 0 || !sg->entered || !(sg->salience >= s->cfg.salience)) {
         return;
     }
-    s->calm = 0; /* this short period is not calm */
     sched_signal cur = {
         .dir = sg->dir, .value = sg->value, .threshold = sg->threshold, .salience = sg->salience};
     snprintf(cur.indicator, sizeof(cur.indicator), "%s", sg->indicator);
     snprintf(cur.inst_name, sizeof(cur.inst_name), "%s", s->sym[k].name);
+    signal_in(s, &cur);
+}
+
+/* s cut back to whole UTF-8 characters (snprintf may cut one). */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+    }
+    if (i > 0 && (unsigned char)s[i - 1] >= 0xC0) {
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (n - (i - 1) < need) {
+            s[i - 1] = '\0';
+        }
+    }
+}
+
+/* Whether the comma-separated currency list names the instrument's base
+ * ("BTC" of "BTC-USDT-SWAP") as a whole item. */
+static bool names_base(const char *list, const char *inst)
+{
+    size_t bl = strcspn(inst, "-");
+    for (const char *p = list; *p;) {
+        size_t l = strcspn(p, ",");
+        if (l == bl && strncmp(p, inst, bl) == 0) {
+            return true;
+        }
+        p += l + (p[l] == ',');
+    }
+    return false;
+}
+
+/* A fresh headline about one of the trader's symbols, of impact >=
+ * news_impact: a salient signal of that symbol (the first it names). */
+static void on_news(void *arg, const at_event *e)
+{
+    sched *s = arg;
+    const at_ev_news *n = (const void *)e;
+    if (!(s->cfg.news_impact > 0) || !n->symbols || !(n->impact >= s->cfg.news_impact) ||
+        now_ms(s) - n->published_ms > s->cfg.news_fresh_ms) {
+        return;
+    }
+    for (size_t k = 0; k < s->nsym; k++) {
+        if (names_base(n->symbols, s->sym[k].name)) {
+            double sent = n->scorer && isfinite(n->llm_score) ? n->llm_score : n->score;
+            sched_signal cur = {.dir = sent < 0 ? AT_SIG_DOWN : AT_SIG_UP,
+                                .value = n->impact,
+                                .threshold = s->cfg.news_impact,
+                                .salience = n->impact > 1 ? 1 : n->impact};
+            snprintf(cur.indicator, sizeof(cur.indicator), "news");
+            snprintf(cur.inst_name, sizeof(cur.inst_name), "%s", s->sym[k].name);
+            snprintf(cur.news_id, sizeof(cur.news_id), "%s", n->id ? n->id : "");
+            snprintf(cur.title, sizeof(cur.title), "%s", n->title ? n->title : "");
+            utf8_trim(cur.title);
+            signal_in(s, &cur);
+            return;
+        }
+    }
+}
+
+/* A salient signal: opens a grace window, or merges into the open one. */
+static void signal_in(sched *s, const sched_signal *sig)
+{
+    s->calm = 0; /* this short period is not calm */
+    sched_signal cur = *sig;
     if (!s->pend) {
         s->pend = true;
         s->pend_start = now_ms(s);
@@ -644,7 +713,8 @@ int sched_start(sched *s)
     s->sub_sig = s->h->subscribe(s->inst, AT_EV_SIGNAL, on_signal, s);
     s->sub_ind = s->h->subscribe(s->inst, AT_EV_INDICATOR, on_indicator, s);
     s->sub_dec = s->h->subscribe(s->inst, AT_EV_DECISION, on_decision, s);
-    if (s->sub_sig < 0 || s->sub_ind < 0 || s->sub_dec < 0) {
+    s->sub_news = s->cfg.news_impact > 0 ? s->h->subscribe(s->inst, AT_EV_NEWS, on_news, s) : 0;
+    if (s->sub_sig < 0 || s->sub_ind < 0 || s->sub_dec < 0 || s->sub_news < 0) {
         sched_stop(s);
         return AT_ENOMEM;
     }
@@ -664,7 +734,10 @@ void sched_stop(sched *s)
     if (s->sub_dec > 0) {
         s->h->unsubscribe(s->inst, s->sub_dec);
     }
-    s->sub_sig = s->sub_ind = s->sub_dec = 0;
+    if (s->sub_news > 0) {
+        s->h->unsubscribe(s->inst, s->sub_news);
+    }
+    s->sub_sig = s->sub_ind = s->sub_dec = s->sub_news = 0;
     s->ncalls = 0; /* calls in flight die with the run (the AI instance stops too) */
     if (s->timer) {
         s->h->timer_cancel(s->timer);

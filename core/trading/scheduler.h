@@ -12,6 +12,8 @@
  *    cooldown ends, whichever is later) one trigger fires ("alpha:sig:<G>",
  *    reason of the most salient signal, "+N merged") and the trader goes to
  *    short mode.
+ *    A fresh headline (NEWS) about one of its symbols whose impact reaches
+ *    news_impact is such a signal too ("news", its impact as salience).
  *  - short mode: a trigger at T + short_period ("alpha:short:<due>"). A short
  *    period with no salient signal is calm; when the K-th calm one ends
  *    (K = calm_periods) the trader goes back to long mode and that trigger is
@@ -68,6 +70,11 @@ typedef struct sched_cfg {
     int64_t calm_periods, max_hour, max_day;
     int64_t max_concurrent; /* 1..SCHED_MAX_INFLIGHT calls without a DECISION yet */
     double salience;
+    /* a NEWS item about one of its symbols (its base currency among the
+     * item's symbols), published at most news_fresh_ms ago, with impact >=
+     * news_impact is a salient signal ("news"); news_impact 0 = never */
+    double news_impact;
+    int64_t news_fresh_ms;
     double max_cost_day; /* USD in any rolling 24 h; 0 = no limit */
     /* aitrader replay: never fire on its own; the recorded triggers come
      * through sched_replay_fire (live timers fire late by the loop's

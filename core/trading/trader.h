@@ -90,6 +90,10 @@ typedef struct trader_cfg {
      * its peak (0 = off), the peak having reached giveback_arm_pct % of the
      * position's margin. */
     double giveback_pct, giveback_arm_pct;
+    /* The prompt's news section (context_news.c): news_tokens tokens at most
+     * (0 = 300; < 0 = no news section), news_per_symbol headlines per coin
+     * (0 = 3), none published over news_max_age_ms ago (0 = 12 h). */
+    int64_t news_tokens, news_per_symbol, news_max_age_ms;
     /* PnL of past decisions for the history (borrowed; NULL: not shown). */
     const struct ledger *ledger;
     /* Shadow and gray release (4b above): the paper venue of the shadow

@@ -15,7 +15,7 @@
 #define TR_MAX_BARS 8      /* bar sizes whose latest INDICATOR is kept */
 #define TR_MAX_ORDERS 64   /* live orders of the account shown */
 #define TR_MAX_MARGINS 128 /* positions of the account counted in margin use */
-#define TR_NEWS 5          /* latest news lines shown */
+#define TR_NEWS 64         /* headlines kept for the prompt (the newest) */
 #define TR_SENTIMENT 4     /* sentiment feeds shown */
 #define TR_HIST_MAX 50     /* past decisions kept (history's upper bound) */
 #define TR_PENDING 32      /* entries waiting for their fill to become a thesis */
@@ -89,10 +89,13 @@ typedef struct tr_margin {
 } tr_margin;
 
 typedef struct tr_news {
-    int64_t ts_ms;
+    char id[48];
+    int64_t ts_ms; /* published */
     char feed[24];
-    char title[128];
-    double score;
+    char title[160];
+    char symbols[64]; /* "BTC,ETH"; "" = the market at large */
+    double score;     /* the LLM scorer's sentiment, else the lexicon's; NaN: none */
+    double impact;    /* 0..1; 0: not judged */
 } tr_news;
 
 typedef struct tr_sentiment {
@@ -249,6 +252,14 @@ char *tr_render_positions(const trader *t, int64_t now_ms);
 char *tr_render_orders(const trader *t);
 char *tr_render_history(const trader *t, int64_t now_ms);
 char *tr_render_market(const trader *t);
+/* context_news.c: a NEWS item kept (about one of the trader's coins or
+ * none in particular; the same id replaces its earlier copy; the oldest
+ * goes when full), and the prompt's news section: the most relevant recent
+ * headlines per coin, then of the market, and the sentiment readings, within
+ * the trader's news_tokens. */
+void tr_news_keep(trader *t, const at_ev_news *n, int64_t now_ms);
+/* "42s", "5m", "3h07m", "2d04h" (context_render.c). */
+void tr_age(int64_t ms, char *buf, size_t n);
 char *tr_render_news(const trader *t, int64_t now_ms);
 tr_hist *tr_hist_push(trader *t);
 /* An order's state or a result for one of this trader's intents. */

@@ -108,7 +108,7 @@ typedef enum at_event_type {
 } at_event_type;
 
 /** Payload version published by this SDK build. */
-#define AT_EV_VERSION 4
+#define AT_EV_VERSION 5
 
 /** Fixed sizes of identifier fields (including the NUL). */
 #define AT_ID_LEN 48       /**< ids: ordId, clOrdId, tradeId, intent ids, instance names */
@@ -209,6 +209,17 @@ typedef struct at_ev_news {
     const char *symbols; /**< comma-separated currencies mentioned, may be NULL */
     int64_t published_ms;
     double score; /**< sentiment score -1..1, NaN when not scored */
+    /* payload version 5 (ABI 1.7) */
+    /**
+     * How much the item may move the prices of its symbols, 0..1: an LLM
+     * scorer's judgement, else the lexicon score's strength (|score|); 0
+     * from a publisher built before ABI 1.7. A trader's scheduler takes a
+     * fresh headline about its symbols with impact >= its news_impact as a
+     * salient signal.
+     */
+    double impact;
+    double llm_score;   /**< an LLM scorer's sentiment -1..1, NaN when none scored it */
+    const char *scorer; /**< the [ai.*] instance that scored it, or NULL */
 } at_ev_news;
 
 /** AT_EV_SENTIMENT */

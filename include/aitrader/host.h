@@ -36,6 +36,10 @@ extern "C" {
 
 /* ---------------------------------------------------------------- timers */
 
+/* The AI provider's request and answer (plugin.h), for host->ai_request. */
+struct at_ai_request;
+struct at_ai_reply;
+
 /** Opaque timer handle. */
 typedef struct at_timer at_timer;
 /** Timer callback; runs on the main loop. */
@@ -648,6 +652,30 @@ typedef struct at_host {
      * or its instance's stop() returns. Main loop.
      */
     at_timer *(*timer_at)(at_instance *inst, int64_t at_us, at_timer_cb cb, void *arg);
+
+    /* ---- added in ABI 1.7 ---- */
+
+    /**
+     * Ask the AI provider instance `ai` ("ai.qwen": an [ai.*] section)
+     * something other than a trader's decision — a news item's score, a
+     * summary. `req` as a trader's (struct at_ai_request, plugin.h; its
+     * `trader` names the asker, the caller's instance name when NULL; its
+     * json_schema the answer's format), borrowed for the call. `done` runs
+     * exactly once, later, on the loop, with the provider's answer (struct
+     * at_ai_reply, borrowed) — unless ai_cancel() was called first. Returns
+     * a call id (> 0) for ai_cancel, or a negative error and then done never
+     * runs: AT_ENOENT (no [ai.*] instance of that name), AT_ESTATE (it is
+     * not running, or the engine replays a recording: no AI is asked),
+     * AT_EINVAL, AT_ENOMEM, or the provider's refusal. Main loop.
+     */
+    int64_t (*ai_request)(at_instance *inst, const char *ai, const struct at_ai_request *req,
+                          void (*done)(void *arg, const struct at_ai_reply *reply), void *arg);
+    /**
+     * Cancel a call of ai_request: its done is never called after this
+     * returns (the provider is told when it can be). Idempotent; an id
+     * already answered is ignored. A plugin cancels its calls in stop().
+     */
+    void (*ai_cancel)(int64_t call_id);
 } at_host;
 
 #ifdef __cplusplus

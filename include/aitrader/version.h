@@ -36,7 +36,10 @@
  * 1.6 added at_ai_ops.feedback and at_ai_feedback (what became of an AI
  * provider's decisions; read only from a plugin whose at_ai_ops has it) and
  * host->timer_at (a one-shot timer at an absolute core-clock microsecond)
- * and at_storage_ops.snapshot (a consistent copy of the database).
+ * and at_storage_ops.snapshot (a consistent copy of the database); 1.7
+ * added at_ev_news.impact/llm_score/scorer (payload version 5) and
+ * host->ai_request/ai_cancel (a plugin asks an [ai.*] instance: a news
+ * scorer).
  */
 #ifndef AITRADER_VERSION_H
 #define AITRADER_VERSION_H
@@ -49,6 +52,6 @@
 /** Plugin ABI major: any incompatible change bumps it; the loader requires an exact match. */
 #define AT_ABI_MAJOR 1
 /** Plugin ABI minor: appended fields; the loader accepts plugins with minor <= the engine's. */
-#define AT_ABI_MINOR 6
+#define AT_ABI_MINOR 7
 
 #endif

@@ -1,6 +1,6 @@
 /* source_rss: RSS and Atom feeds as news (NEWS events and the `news` table),
- * each item once across feeds and restarts, tagged with the currencies it
- * names and scored by the lexicon (lib/news). Main loop only. */
+ * each item once across feeds, sources and restarts, tagged with the
+ * currencies it names and scored (lib/newssrc). Main loop only. */
 #ifndef SOURCE_RSS_H
 #define SOURCE_RSS_H
 
@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include <aitrader/plugin.h>
+
+#include "newssrc.h"
 
 #define RSS_MAX_FEEDS 32
 #define RSS_BACKOFF_MAX_MS (60LL * 60 * 1000)
@@ -31,37 +33,21 @@ typedef struct rss_feed {
     uint64_t fetched, new_items, seen_items, not_modified;
 } rss_feed;
 
-/* Keys of the items seen (rss_seen.c): an open-addressing set of 34-byte
- * keys ("u:" or "t:" and 32 hex digits). */
-typedef struct rss_seen {
-    char (*keys)[40];
-    size_t n, cap;
-} rss_seen;
-
 struct rss_ctx {
+    nsrc ns; /* what every news source does with an item (its keys: NSRC_CFG_FIELDS) */
     at_instance *inst;
     const at_host *h;
     /* config */
     at_cfg_list feeds;
-    int64_t interval_ms, timeout_ms, max_bytes, max_items, max_age_ms;
+    int64_t interval_ms, timeout_ms, max_bytes, max_items;
     const char *proxy, *user_agent;
     /* state */
     rss_feed feed[RSS_MAX_FEEDS];
     size_t nfeeds;
-    rss_seen seen;
-    bool loaded;  /* the seen keys are read back from storage */
-    size_t known; /* items read back */
     bool started;
     at_timer *tick;
-    at_metric *m_items, *m_dups, *m_errors;
+    at_metric *m_errors;
 };
-
-/* rss_seen.c */
-bool rss_seen_has(const rss_seen *s, const char *key);
-int rss_seen_add(rss_seen *s, const char *key);
-void rss_seen_free(rss_seen *s);
-/* Read back the keys of the items stored in the last 14 days, then done(c). */
-int rss_seen_load(rss_ctx *c, void (*done)(rss_ctx *c, int err));
 
 /* rss_fetch.c: ask every feed that is due (conditional GET, backoff). */
 void rss_fetch_due(rss_ctx *c);

@@ -5,9 +5,9 @@
  *    feed: the feed waits interval x 2^fails (at most an hour), or the
  *    Retry-After the server gave when it is longer; one WARN per failure
  *    episode and one INFO when it answers again;
- *  - each new item (neither its canonical URL's key nor its title's seen
- *    before, in any feed) is stored in `news` and published as NEWS, oldest
- *    first, tagged with the currencies it names and scored. */
+ *  - each item is offered to lib/newssrc oldest first: a new one (neither
+ *    its canonical URL's key nor its title's seen before, in any source) is
+ *    tagged, scored, stored in `news` and published as NEWS. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -100,43 +100,6 @@ static void answered(rss_feed *f)
     f->next_ms = now_ms(c) + c->interval_ms;
 }
 
-/* One new item: stored, then published. */
-static void publish(rss_feed *f, const rss_item *it, const char *id, const char *url,
-                    int64_t published)
-{
-    rss_ctx *c = f->c;
-    char text[RSS_TITLE_MAX + RSS_SUMMARY_MAX + 4], tags[128];
-    snprintf(text, sizeof(text), "%s. %s", it->title, it->summary ? it->summary : "");
-    news_tags(text, tags, sizeof(tags));
-    double score = news_sentiment(text, NULL);
-    int64_t now = now_ms(c);
-    const at_db_value p[] = {
-        AT_DB_S(id),        AT_DB_S(f->feed),     AT_DB_S(it->title),
-        AT_DB_S(url),       AT_DB_S(it->summary), AT_DB_S(tags[0] ? tags : NULL),
-        AT_DB_I(published), AT_DB_R(score),       AT_DB_I(now)};
-    c->h->db_write(c->inst,
-                   "INSERT INTO news (id, feed, title, url, summary, symbols, published_ms, score, "
-                   "fetched_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO "
-                   "NOTHING",
-                   p, sizeof(p) / sizeof(p[0]), NULL, NULL);
-    size_t extra = strlen(id) + strlen(f->feed) + strlen(it->title) + (url ? strlen(url) : 0) +
-                   (it->summary ? strlen(it->summary) : 0) + strlen(tags) + 6;
-    at_ev_news *e = (at_ev_news *)c->h->event_new(c->inst, AT_EV_NEWS, extra);
-    if (!e) {
-        return; /* stored: the dashboard and the next start see it */
-    }
-    e->id = c->h->event_strdup(&e->h, id);
-    e->feed = c->h->event_strdup(&e->h, f->feed);
-    e->title = c->h->event_strdup(&e->h, it->title);
-    e->url = url ? c->h->event_strdup(&e->h, url) : NULL;
-    e->summary = it->summary ? c->h->event_strdup(&e->h, it->summary) : NULL;
-    e->symbols = tags[0] ? c->h->event_strdup(&e->h, tags) : NULL;
-    e->published_ms = published;
-    e->score = score;
-    c->h->publish(c->inst, &e->h, 0);
-    c->h->metric_add(c->m_items, 1);
-}
-
 static int by_time(const void *a, const void *b)
 {
     const rss_item *x = a, *y = b;
@@ -146,37 +109,33 @@ static int by_time(const void *a, const void *b)
 static void take(rss_feed *f, rss_doc *doc)
 {
     rss_ctx *c = f->c;
-    int64_t now = now_ms(c);
     size_t fresh = 0, seen = 0, old = 0;
     qsort(doc->items, doc->n, sizeof(doc->items[0]), by_time);
     for (size_t i = 0; i < doc->n; i++) {
         const rss_item *it = &doc->items[i];
-        char url[2048], uk[64] = "", tk[64];
+        char url[2048];
         bool has_url = it->link && news_resolve(f->url, it->link, url, sizeof(url));
-        if (has_url) {
-            news_key("u:", url, true, uk);
-        }
-        news_key("t:", it->title, false, tk);
-        if ((uk[0] && rss_seen_has(&c->seen, uk)) || rss_seen_has(&c->seen, tk)) {
+        nsrc_item ni = {.feed = f->feed,
+                        .title = it->title,
+                        .url = has_url ? url : NULL,
+                        .summary = it->summary,
+                        .published_ms = it->published_ms};
+        switch (nsrc_offer(&c->ns, &ni)) {
+        case NSRC_NEW:
+            fresh++;
+            break;
+        case NSRC_SEEN:
             seen++;
-            continue;
+            break;
+        case NSRC_OLD:
+            old++;
+            break;
+        case NSRC_BAD:
+            break;
         }
-        rss_seen_add(&c->seen, tk);
-        if (uk[0]) {
-            rss_seen_add(&c->seen, uk);
-        }
-        /* no date, or one in the future: when it was read */
-        int64_t pub = it->published_ms < 0 || it->published_ms > now ? now : it->published_ms;
-        if (now - pub > c->max_age_ms) {
-            old++; /* remembered, not news any more */
-            continue;
-        }
-        publish(f, it, uk[0] ? uk : tk, has_url ? url : NULL, pub);
-        fresh++;
     }
     f->new_items += fresh;
     f->seen_items += seen;
-    c->h->metric_add(c->m_dups, seen);
     if (fresh || f->fetched == 1) {
         c->h->log(c->inst, AT_LOG_INFO,
                   "%s: %zu new item%s, %zu seen before, %zu older than max_age%s%s", f->name, fresh,

@@ -7,7 +7,9 @@
  *
  * At start the items stored in the last 14 days are read back (so nothing
  * is published twice across restarts), then every feed is asked at once and
- * again each interval (a failing one later: rss_fetch.c). */
+ * again each interval (a failing one later: rss_fetch.c). What becomes of
+ * an item (dedup across sources, tags, scores, `news`, NEWS) is
+ * lib/newssrc's. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,8 +34,7 @@ static const at_cfg_field schema[] = {
       "a feed larger than this is not read (its download stops there)"),
     F("max_items", AT_CFG_INT, "200", AT_CFG_RANGE, max_items, 1, 10000,
       "items read of one answer, the first ones"),
-    F("max_age", AT_CFG_DURATION, "2d", AT_CFG_RANGE, max_age_ms, 60000, 365.0 * 86400000,
-      "an item published longer ago is remembered but not published"),
+    NSRC_CFG_FIELDS(F, ns),
     F("proxy", AT_CFG_STR, NULL, 0, proxy, 0, 0,
       "http://host:port for these requests; none = direct; unset = [core] proxy"),
     F("user_agent", AT_CFG_STR, "Mozilla/5.0 (compatible; aitrader/0.1; +news)", 0, user_agent, 0,
@@ -75,7 +76,7 @@ static int check_config(const void *ctx, const char **key, char *why, size_t why
         return AT_ECONFIG;
     }
     *key = NULL;
-    return AT_OK;
+    return nsrc_check(&c->ns, key, why, whylen);
 }
 
 static int init(at_instance *inst, const at_host *host, void *ctx)
@@ -103,10 +104,7 @@ static int init(at_instance *inst, const at_host *host, void *ctx)
         }
         snprintf(f->feed, sizeof(f->feed), "%.*s", (int)n, h);
     }
-    c->m_items = host->metric(inst, AT_METRIC_COUNTER, "aitrader_news_items_total",
-                              "news items published (new, in no feed before)");
-    c->m_dups = host->metric(inst, AT_METRIC_COUNTER, "aitrader_news_duplicates_total",
-                             "feed items seen before (by URL or title), not published again");
+    nsrc_init(&c->ns, inst, host);
     c->m_errors = host->metric(inst, AT_METRIC_COUNTER, "aitrader_news_feed_errors_total",
                                "feed requests that failed (transport, HTTP, not a feed)");
     return AT_OK;
@@ -130,15 +128,16 @@ static void on_tick(void *arg)
                     detail);
 }
 
-static void on_loaded(rss_ctx *c, int err)
+static void on_loaded(void *arg, int err)
 {
-    (void)err; /* said by rss_seen_load; the feeds are asked anyway */
+    rss_ctx *c = arg;
+    (void)err; /* said by nsrc; the feeds are asked anyway */
     if (!c->started) {
         return;
     }
-    c->loaded = true;
-    c->h->log(c->inst, AT_LOG_INFO, "%zu feed%s every %lld s; %zu items known from before",
-              c->nfeeds, c->nfeeds == 1 ? "" : "s", (long long)(c->interval_ms / 1000), c->known);
+    c->h->log(c->inst, AT_LOG_INFO, "%zu feed%s every %lld s; %zu items known from before%s%s",
+              c->nfeeds, c->nfeeds == 1 ? "" : "s", (long long)(c->interval_ms / 1000), c->ns.known,
+              c->ns.scorer ? "; scored by " : "", c->ns.scorer ? c->ns.scorer : "");
     rss_fetch_due(c);
     /* each second: a feed is asked when it is due (its interval, or its backoff) */
     c->tick = c->h->timer_add(c->inst, 1000, 1000, on_tick, c);
@@ -149,7 +148,7 @@ static int start(void *ctx)
     rss_ctx *c = ctx;
     c->started = true;
     c->h->set_state(c->inst, AT_STATE_STARTING, "reading the news seen before");
-    int rc = rss_seen_load(c, on_loaded);
+    int rc = nsrc_start(&c->ns, on_loaded, c);
     if (rc != AT_OK) {
         c->h->log(c->inst, AT_LOG_WARN,
                   "no storage to read the news seen before (error %d): items may be published "
@@ -169,13 +168,14 @@ static void stop(void *ctx)
         c->tick = NULL;
     }
     rss_fetch_cancel(c);
+    nsrc_stop(&c->ns);
     c->h->set_state(c->inst, AT_STATE_STOPPED, NULL);
 }
 
 static void destroy(void *ctx)
 {
     rss_ctx *c = ctx;
-    rss_seen_free(&c->seen);
+    nsrc_free(&c->ns);
 }
 
 static const at_plugin plugin = {

@@ -35,7 +35,7 @@
 #define DASH_RESULT_WAIT_MS 10000 /* then 202: the order is on its way */
 #define DASH_STATE_WAIT_MS 500    /* after an accepted place, for its first state */
 #define DASH_PUSH_EVERY_MS 250    /* a ticker or book per instrument at most this often */
-#define DASH_NSUBS 12
+#define DASH_NSUBS 14
 
 typedef struct dash dash;
 
@@ -199,6 +199,8 @@ json_t *dash_json_position(const dash *d, const at_ev_position *p);
 json_t *dash_json_order(const dash *d, const at_ev_order *o);
 json_t *dash_json_fill(const dash *d, const at_ev_fill *f);
 json_t *dash_json_decision(const dash *d, const at_ev_decision *e);
+json_t *dash_json_news(const at_ev_news *n);
+json_t *dash_json_sentiment(const at_ev_sentiment *s);
 const char *dash_state_name(at_ord_state s);
 const char *dash_pos_side_name(at_pos_side s);
 void dash_route_tickers(dash *d, uint64_t req, const char *query);

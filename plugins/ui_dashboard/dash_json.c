@@ -1,6 +1,7 @@
 /* The JSON of live objects, shared by the REST routes and the /ws feed:
  * OKX's names for exchange data (instId, ordId, bidPx …), decimals as exact
  * strings, times as epoch milliseconds, 0 where it means "none" as null. */
+#include <math.h>
 #include <string.h>
 
 #include "dash.h"
@@ -161,4 +162,25 @@ json_t *dash_json_decision(const dash *d, const at_ev_decision *e)
                      (json_int_t)e->tokens_out, "costUsd", num(e->cost_usd), "triggerKey",
                      e->trigger_key, "actions", items ? items : json_array(), "createdMs",
                      (json_int_t)(e->h.ts_us / 1000));
+}
+
+/* A NEWS event as a row of GET /api/news ("fetchedMs": when it was published
+ * on the bus). An LLM score only with its scorer named. */
+json_t *dash_json_news(const at_ev_news *n)
+{
+    bool llm = n->scorer && isfinite(n->llm_score);
+    return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:o, s:o, s:o, s:s?, s:s?, s:I}",
+                     "id", n->id, "feed", n->feed, "title", n->title, "url", n->url, "summary",
+                     n->summary, "symbols", n->symbols, "publishedMs", (json_int_t)n->published_ms,
+                     "score", num(n->score), "impact", n->impact > 0 ? num(n->impact) : json_null(),
+                     "llmScore", llm ? num(n->llm_score) : json_null(), "scorer",
+                     llm ? n->scorer : NULL, "source", n->h.source, "fetchedMs",
+                     (json_int_t)(n->h.ts_us / 1000));
+}
+
+/* A SENTIMENT event as a row of GET /api/sentiment. */
+json_t *dash_json_sentiment(const at_ev_sentiment *s)
+{
+    return json_pack("{s:s?, s:I, s:o, s:s?}", "feed", s->feed, "asOfMs", (json_int_t)s->as_of_ms,
+                     "value", num(s->value), "label", s->label);
 }

@@ -1,5 +1,5 @@
 /* The live feed on /ws: {"type": …, "data": {…}} for every account, order,
- * decision, alert and status event, and for tickers and books at most every
+ * decision, alert, status, news and sentiment event, and for tickers and books at most every
  * DASH_PUSH_EVERY_MS per source and instrument (a feed moves faster than a
  * person reads; the newest one is what is sent, the tick timer sends what
  * was held back). One message is built per event and broadcast by the
@@ -149,6 +149,12 @@ void dash_push_event(dash *d, const at_event *e)
         return;
     case AT_EV_STATUS:
         push(d, "status", status_json((const at_ev_status *)e));
+        return;
+    case AT_EV_NEWS:
+        push(d, "news", dash_json_news((const at_ev_news *)e));
+        return;
+    case AT_EV_SENTIMENT:
+        push(d, "sentiment", dash_json_sentiment((const at_ev_sentiment *)e));
         return;
     default:
         return;

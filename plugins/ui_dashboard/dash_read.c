@@ -500,7 +500,8 @@ void dash_route_news(dash *d, uint64_t req, const char *query)
     snprintf(j->q, sizeof(j->q), "%%%s%%", sym);
     sqlb b = {0};
     sb_text(&b, "SELECT id, feed, title, url, summary, symbols, published_ms AS \"publishedMs\", "
-                "score, fetched_ms AS \"fetchedMs\" FROM news WHERE 1 = 1");
+                "score, impact, llm_score AS \"llmScore\", scorer, source, fetched_ms AS "
+                "\"fetchedMs\" FROM news WHERE 1 = 1");
     sb_if(&b, sym[0] != 0, " AND symbols LIKE ?", AT_DB_S(j->q));
     sb_page(&b, "published_ms", before, limit);
     sb_run(j, &b, NULL, reply_rows);

@@ -145,9 +145,9 @@ static int start(void *ctx)
     }
     d->bound_port = h->httpd_port(d->srv);
     static const at_event_type types[DASH_NSUBS] = {
-        AT_EV_TICKER,       AT_EV_BOOK,         AT_EV_CANDLE, AT_EV_BALANCE,
-        AT_EV_POSITION,     AT_EV_ORDER,        AT_EV_FILL,   AT_EV_DECISION,
-        AT_EV_RISK_VERDICT, AT_EV_ORDER_RESULT, AT_EV_ALERT,  AT_EV_STATUS};
+        AT_EV_TICKER, AT_EV_BOOK,   AT_EV_CANDLE,   AT_EV_BALANCE,      AT_EV_POSITION,
+        AT_EV_ORDER,  AT_EV_FILL,   AT_EV_DECISION, AT_EV_RISK_VERDICT, AT_EV_ORDER_RESULT,
+        AT_EV_ALERT,  AT_EV_STATUS, AT_EV_NEWS,     AT_EV_SENTIMENT};
     for (size_t i = 0; i < DASH_NSUBS; i++) {
         d->subs[i] = h->subscribe(d->inst, types[i], on_event, d);
         if (d->subs[i] <= 0) {

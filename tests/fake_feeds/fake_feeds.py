@@ -12,7 +12,9 @@ listens. What a real feed server does, kept here:
   - Content-Type application/rss+xml (atom+xml for *.atom).
 Scripted behaviour per path (POST /_script {"path": "/x.xml", "status": 429,
 "headers": {"Retry-After": "120"}, "times": 2}): that answer instead of the
-file, `times` times (default forever until /_reset). Special paths:
+file, `times` times (default forever until /_reset); a path without a query
+stands for it with any query. *.json files are application/json (CryptoPanic's
+answers). Special paths:
   - /big.xml: a valid RSS start followed by 50 MB of one description,
     streamed (never held in memory here either); its log entry says how
     many bytes went out before the client stopped reading ("sent");
@@ -91,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, body, ctype="application/json")
             return
         with st.lock:
-            sc = st.scripts.get(self.path)
+            sc = st.scripts.get(self.path) or st.scripts.get(self.path.split("?")[0])
             if sc and sc["left"] != 0:
                 sc["left"] -= 1
             else:
@@ -148,7 +150,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(304, headers={"ETag": etag, "Last-Modified": lm})
             return
         self._record(200)
-        ctype = "application/atom+xml" if name.endswith(".atom") else "application/rss+xml"
+        ctype = ("application/atom+xml" if name.endswith(".atom") else
+                 "application/json" if name.endswith(".json") else "application/rss+xml")
         self._send(200, data, {"ETag": etag, "Last-Modified": lm}, ctype)
 
 

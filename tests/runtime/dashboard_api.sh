@@ -157,6 +157,12 @@ status=$(curl -s -o api.json -w '%{http_code}' -H "Host: attacker.example:$PORT"
 check "a DNS name that is not ours (rebinding) is refused" err_is 403 bad_host
 api GET /metrics
 check "/metrics in Prometheus text" grep -q '^aitrader_dashboard_requests_total{instance="ui.dashboard"}' api.json
+# no answer carries an account's secret (the API key and passphrase are two
+# letters here: the secret key stands for them)
+for route in /api/health /api/accounts /api/traders /api/instruments /metrics; do
+  api GET "$route"
+  check "$route never shows the account's secret key" lacks api.json demo-secret-1
+done
 
 # --- the live feed: connected before the trading below --------------------------
 "${WSC[@]}" "ws://127.0.0.1:$PORT/ws" --origin "http://127.0.0.1:$PORT" --want decision \
@@ -179,6 +185,8 @@ raw POST /api/kill-switch '{"on": true}' -H "Authorization: Bearer nope"
 check "the kill switch without the token: 401" err_is 401 unauthorized
 raw POST /api/traders/alpha/pause '{}'
 check "a trader's pause without the token: 401" err_is 401 unauthorized
+api GET /api/traders
+check "and the trader is still running" [ "$(jq_ '[t["state"] for t in d if t["id"]=="alpha"][0]')" = running ]
 api POST /api/orders "$ORDER" -H "Origin: http://evil.example"
 check "an order from a foreign page is a 403, token or not" err_is 403 forbidden_origin
 check "the kill switch is still off" [ ! -e data/kill-switch ]

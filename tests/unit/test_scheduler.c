@@ -36,7 +36,7 @@
 
 typedef struct trig {
     char key[AT_ID_LEN];
-    char reason[160];
+    char reason[256];
     int64_t ts_ms, deadline_ms;
     bool short_mode;
 } trig;
@@ -179,6 +179,23 @@ static void send_signal(rig *r, const char *inst, const char *ind, double salien
     pump(r);
 }
 
+static void send_news(rig *r, const char *id, const char *title, const char *coins,
+                      int64_t published_ms, double impact, double score)
+{
+    const at_host *h = engine_host();
+    at_ev_news *ev = (at_ev_news *)h->event_new(r->drv, AT_EV_NEWS, 256);
+    ev->id = h->event_strdup(&ev->h, id);
+    ev->title = h->event_strdup(&ev->h, title);
+    ev->feed = h->event_strdup(&ev->h, "wire");
+    ev->symbols = h->event_strdup(&ev->h, coins);
+    ev->published_ms = published_ms;
+    ev->impact = impact;
+    ev->score = score;
+    ev->llm_score = NAN;
+    h->publish(r->drv, &ev->h, 0);
+    pump(r);
+}
+
 /* The AI's answer to a trigger (as the AI layer will publish it). */
 static void send_decision(rig *r, const char *id, const char *trigger_key, double cost)
 {
@@ -271,6 +288,47 @@ static void test_long_short_long(void **state)
     assert_false(st.short_mode);
     assert_int_equal(st.triggers, 7);
     assert_int_equal(st.merged, 1);
+    rig_close(r);
+}
+
+/* A fresh headline about one of the trader's coins with impact >=
+ * news_impact is a salient signal: it opens a grace window like an
+ * indicator's and its trigger says so; a stale, weak, or other coins'
+ * headline ("WBTC" is not BTC) is not; news_impact 0: headlines never
+ * trigger. */
+static void test_news_signal(void **state)
+{
+    sched_cfg c = default_cfg();
+    c.news_impact = 0.8;
+    c.news_fresh_ms = 30 * MIN;
+    rig *r = rig_open(tmpdir, T0, &c, NULL);
+    advance(r, T0 + 1);
+    expect(0, "alpha:long:%" PRId64, T0, T0, false);
+    int64_t g = T0 + 3 * MIN;
+    advance(r, g);
+    send_news(r, "n0", "Exchange hacked yesterday", "BTC", g - 31 * MIN, 0.95, -0.8);
+    send_news(r, "n1", "Bitcoin note", "BTC", g, 0.5, 0.1);
+    send_news(r, "n2", "Solana outage", "SOL", g, 0.99, -0.9);
+    send_news(r, "n3", "Wrapped bitcoin depeg", "WBTC", g, 0.99, -0.9);
+    advance(r, g + MIN);
+    assert_int_equal(ntrigs, 1);
+    g += MIN;
+    send_news(r, "n4", "Exchange hacked, withdrawals halted", "ETH,BTC", g - 5 * MIN, 0.9, -0.7);
+    advance(r, g + 20 * SEC);
+    assert_int_equal(ntrigs, 2);
+    expect(1, "alpha:sig:%" PRId64, g, g + 20 * SEC, true);
+    assert_string_equal(trigs[1].reason, "signal news down 0.90 BTC-USDT-SWAP: \"Exchange hacked, "
+                                         "withdrawals halted\"");
+    rig_close(r);
+
+    teardown(state);
+    setup(state);
+    c.news_impact = 0;
+    r = rig_open(tmpdir, T0, &c, NULL);
+    advance(r, T0 + 1);
+    send_news(r, "n5", "Exchange hacked, withdrawals halted", "BTC", T0, 1, -0.9);
+    advance(r, T0 + 5 * MIN);
+    assert_int_equal(ntrigs, 1); /* the first start's only */
     rig_close(r);
 }
 
@@ -637,6 +695,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_long_short_long, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_news_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cooldown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget, setup, teardown),

@@ -1102,10 +1102,82 @@ static void test_context_sources(void **state)
     assert_non_null(
         strstr(u, "Open orders:\nDOGE-USDT-SWAP buy 20 contracts limit @ 0.14, live (filled "
                   "0)\n"));
-    assert_non_null(strstr(u, "News, latest first:\n10m ago [coindesk] Bitcoin ETF inflows hit a "
-                              "record (sentiment +0.40)\n30m ago [coindesk] Fed holds rates\n"));
+    assert_non_null(strstr(u, "News (sentiment -1..1, impact 0..1), newest first per coin:\n"
+                              "BTC: 10m ago [coindesk] Bitcoin ETF inflows hit a record "
+                              "(sentiment +0.40)\nMarket: 30m ago [coindesk] Fed holds rates\n"));
     assert_null(strstr(u, "Solana"));
     assert_non_null(strstr(u, "Sentiment feargreed: 38 (Fear)\n"));
+}
+
+static void news(const char *id, const char *title, const char *coins, int64_t ago_ms, double score,
+                 double impact, double llm)
+{
+    at_ev_news *n = (at_ev_news *)S.h->event_new(R.drv, AT_EV_NEWS, 512);
+    n->id = S.h->event_strdup(&n->h, id);
+    n->title = S.h->event_strdup(&n->h, title);
+    n->feed = S.h->event_strdup(&n->h, "wire");
+    n->symbols = coins ? S.h->event_strdup(&n->h, coins) : NULL;
+    n->published_ms = T0 - ago_ms;
+    n->score = score;
+    n->impact = impact;
+    n->llm_score = llm;
+    n->scorer = isfinite(llm) ? S.h->event_strdup(&n->h, "ai.scorer") : NULL;
+    S.h->publish(R.drv, &n->h, 0);
+}
+
+/* The news section within news_tokens: per coin the news_per_symbol most
+ * relevant headlines (impact, halved every 6 h of age), one rank at a time
+ * across the coins, newest first per coin; an item about two of the
+ * trader's coins once (under the first); the LLM's sentiment over the
+ * lexicon's; the same id again replaces its copy; older than news_max_age
+ * left out. */
+static void test_context_news_budget(void **state)
+{
+    static const char head[] = "News (sentiment -1..1, impact 0..1), newest first per coin:\n";
+    static const char btc[] = "BTC: 2m ago [wire] Exchange hacked, bitcoin withdrawals halted "
+                              "(sentiment -0.90, impact 0.95)\n";
+    static const char doge[] = "DOGE: 5m ago [wire] Dogecoin fund filed (sentiment +0.20, impact "
+                               "0.70)\n";
+    static const char mkt[] = "Market: 6m ago [wire] Stocks close flat (sentiment +0.00)\n";
+    static const char tweet[] = "BTC: 4m ago [wire] Dogecoin rallies on a tweet (sentiment +0.50, "
+                                "impact 0.60)\n";
+    int64_t rank0 =
+        prompt_tokens(head) + prompt_tokens(btc) + prompt_tokens(doge) + prompt_tokens(mkt);
+    trader_cfg cfg = default_cfg();
+    cfg.news_per_symbol = 2;
+    cfg.news_max_age_ms = 6 * 3600000LL;
+    for (int round = 0; round < 2; round++) {
+        /* first every coin's best and no more; then room for BTC's second too */
+        cfg.news_tokens = rank0 + (round == 0 ? 3 : prompt_tokens(tweet));
+        trader_ready(&cfg, NULL);
+        news("b1", "Bitcoin dips slightly", "BTC", 60000, -0.1, 0.1, NAN);
+        news("b2", "Exchange hacked, bitcoin withdrawals halted", "BTC", 120000, -0.6, 0.95, -0.9);
+        news("b3", "Bitcoin miners sell more", "BTC", 180000, -0.3, 0.3, NAN);
+        news("d1", "Dogecoin rallies on a tweet", "DOGE,BTC", 240000, 0.5, 0.6, NAN);
+        news("d2", "Dogecoin fund filed", "DOGE", 300000, 0.2, 0.7, NAN);
+        news("m1", "Stocks close flat", NULL, 360000, 0, 0, NAN);
+        news("old", "Bitcoin whale moved coins", "BTC", 7 * 3600000LL, 0.9, 1, NAN);
+        news("b3", "Bitcoin miners sell more", "BTC", 180000, -0.3, 0.55, -0.35); /* scored */
+        pump();
+        send_trigger();
+        assert_true(engine_wait(S.e, ai_asked, NULL, 5000000));
+        const char *u = AI.user[0];
+        char want[1024];
+        snprintf(want, sizeof(want), "%s%s%s%s%s", head, btc, round == 0 ? "" : tweet, doge, mkt);
+        assert_non_null(strstr(u, want));
+        assert_null(strstr(u, "whale"));          /* older than news_max_age */
+        assert_null(strstr(u, "Bitcoin dips"));   /* not among BTC's 2 most relevant */
+        assert_null(strstr(u, "Bitcoin miners")); /* 0.55 < the tweet's 0.6 (shown under BTC) */
+        const char *sec = strstr(u, head);
+        const char *end = strstr(sec, "\n\n");
+        char text[2048];
+        snprintf(text, sizeof(text), "%.*s", (int)(end - sec + 1), sec);
+        assert_true(prompt_tokens(text) <= cfg.news_tokens);
+        if (round == 0) {
+            teardown(state);
+            setup(state);
+        }
+    }
 }
 
 /* ---- stale prices and the giveback watchdog ------------------------------------ */
@@ -1548,6 +1620,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prompt_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trigger_before_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_sources, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_context_news_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_price_refuses_open_not_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moved_price, setup, teardown),
         cmocka_unit_test_setup_teardown(test_republish_stale, setup, teardown),

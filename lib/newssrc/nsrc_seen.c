@@ -1,12 +1,12 @@
-/* The items seen (rss.h): a set of their keys — the canonical URL's and the
- * title's — filled at start from the `news` rows of the last 14 days (or
- * max_age, when longer), so a restart publishes nothing twice. */
+/* The items seen (newssrc.h): a set of their keys — the canonical URL's and
+ * the title's — filled at start from the `news` rows of the last 14 days
+ * (or max_age, when longer), so a restart publishes nothing twice. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "news.h"
-#include "rss.h"
+#include "newssrc.h"
 
 #define SEEN_DAYS 14
 
@@ -19,7 +19,7 @@ static uint64_t hash(const char *k)
     return h;
 }
 
-bool rss_seen_has(const rss_seen *s, const char *key)
+bool nsrc_seen_has(const nsrc_seen *s, const char *key)
 {
     if (!s->cap) {
         return false;
@@ -34,7 +34,7 @@ bool rss_seen_has(const rss_seen *s, const char *key)
     }
 }
 
-static int grow(rss_seen *s)
+static int grow(nsrc_seen *s)
 {
     size_t cap = s->cap ? s->cap * 2 : 1024;
     char(*keys)[40] = calloc(cap, sizeof(*keys));
@@ -56,9 +56,9 @@ static int grow(rss_seen *s)
     return AT_OK;
 }
 
-int rss_seen_add(rss_seen *s, const char *key)
+int nsrc_seen_add(nsrc_seen *s, const char *key)
 {
-    if (!key[0] || strlen(key) >= sizeof(s->keys[0]) || rss_seen_has(s, key)) {
+    if (!key[0] || strlen(key) >= sizeof(s->keys[0]) || nsrc_seen_has(s, key)) {
         return AT_OK;
     }
     if ((s->n + 1) * 4 > s->cap * 3 && grow(s) != AT_OK) { /* at most 3/4 full */
@@ -73,15 +73,16 @@ int rss_seen_add(rss_seen *s, const char *key)
     return AT_OK;
 }
 
-void rss_seen_free(rss_seen *s)
+void nsrc_seen_free(nsrc_seen *s)
 {
     free(s->keys);
     memset(s, 0, sizeof(*s));
 }
 
 typedef struct load {
-    rss_ctx *c;
-    void (*done)(rss_ctx *c, int err);
+    nsrc *n;
+    void (*done)(void *arg, int err);
+    void *arg;
 } load;
 
 static int on_row(void *arg, const at_db_row *row)
@@ -90,12 +91,12 @@ static int on_row(void *arg, const at_db_row *row)
     if (row->ncols < 2 || row->cols[0].type != AT_DB_TEXT) {
         return 0;
     }
-    l->c->known++;
-    rss_seen_add(&l->c->seen, row->cols[0].u.s); /* the item's id: its URL's or title's key */
+    l->n->known++;
+    nsrc_seen_add(&l->n->seen, row->cols[0].u.s); /* the item's id: its URL's or title's key */
     if (row->cols[1].type == AT_DB_TEXT) {
         char k[64];
         news_key("t:", row->cols[1].u.s, false, k);
-        rss_seen_add(&l->c->seen, k);
+        nsrc_seen_add(&l->n->seen, k);
     }
     return 0;
 }
@@ -103,33 +104,32 @@ static int on_row(void *arg, const at_db_row *row)
 static void on_done(void *arg, int err, const char *error)
 {
     load *l = arg;
-    rss_ctx *c = l->c;
+    nsrc *n = l->n;
     if (err != AT_OK) {
-        c->h->log(c->inst, AT_LOG_WARN,
+        n->h->log(n->inst, AT_LOG_WARN,
                   "the news stored before could not be read (%s): items seen before a restart "
                   "may be published again",
                   error ? error : "no storage");
     }
-    void (*done)(rss_ctx *, int) = l->done;
+    load done = *l;
     free(l);
-    done(c, err);
+    done.done(done.arg, err);
 }
 
-int rss_seen_load(rss_ctx *c, void (*done)(rss_ctx *c, int err))
+int nsrc_seen_load(nsrc *n, void (*done)(void *arg, int err), void *arg)
 {
     load *l = calloc(1, sizeof(*l));
     if (!l) {
         return AT_ENOMEM;
     }
-    l->c = c;
-    l->done = done;
+    *l = (load){n, done, arg};
     int64_t keep = (int64_t)SEEN_DAYS * 86400000;
-    if (c->max_age_ms > keep) {
-        keep = c->max_age_ms; /* what could still be published must be known */
+    if (n->max_age_ms > keep) {
+        keep = n->max_age_ms; /* what could still be published must be known */
     }
-    int64_t since = c->h->now_us() / 1000 - keep;
+    int64_t since = n->h->now_us() / 1000 - keep;
     const at_db_value p[] = {AT_DB_I(since)};
-    int rc = c->h->db_query(c->inst, "SELECT id, title FROM news WHERE fetched_ms >= $1", p, 1,
+    int rc = n->h->db_query(n->inst, "SELECT id, title FROM news WHERE fetched_ms >= $1", p, 1,
                             on_row, on_done, l);
     if (rc != AT_OK) {
         free(l);

@@ -1,0 +1,14 @@
+-- aitrader schema v12 (PostgreSQL): what a news item may do to prices.
+-- Same columns and meaning as sql/sqlite/012_news_scores.sql.
+--   impact     0..1: an LLM scorer's judgement of how much the item may move
+--              its coins' prices, else the lexicon score's strength (|score|);
+--              a trader's scheduler calls its AI on a fresh item about its
+--              coins whose impact reaches its news_impact
+--   llm_score  -1..1: the LLM scorer's sentiment (NULL: not scored by one)
+--   scorer     the [ai.*] instance that scored it (NULL: the lexicon only)
+--   source     the instance that stored it ("source.news")
+ALTER TABLE news ADD COLUMN impact DOUBLE PRECISION;
+ALTER TABLE news ADD COLUMN llm_score DOUBLE PRECISION;
+ALTER TABLE news ADD COLUMN scorer TEXT;
+ALTER TABLE news ADD COLUMN source TEXT;
+CREATE INDEX IF NOT EXISTS news_published ON news (published_ms);
