@@ -13,8 +13,11 @@
 // browser binary), BT_ARTIFACTS (a directory), BT_RESULTS (a JSON file),
 // BT_ACCOUNT (the okx-sim demo account, long/short mode), BT_PAPER (the paper
 // account), BT_INST, BT_TRADER (a trader whose "Run now" makes a decision),
-// BT_MAX_LEVER (risk.limits' max_leverage for BT_INST), BT_TIMEOUT_MS (the
-// default bound of a wait, 20000).
+// BT_MAX_LEVER (risk.limits' max_leverage for BT_INST), BT_NEWS_TITLE (a
+// headline of the RSS feed the engine reads), BT_NEWS_SYMBOL (the coin it
+// names), BT_NEWS_FEED (that feed's file: a story is added to it while the
+// News page is open), BT_FNG_VALUE and BT_FNG_LABEL (the Fear & Greed
+// index's latest reading), BT_TIMEOUT_MS (the default bound of a wait, 20000).
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -37,6 +40,11 @@ const PAPER = env("BT_PAPER");
 const INST = env("BT_INST");
 const TRADER = env("BT_TRADER");
 const MAX_LEVER = Number(env("BT_MAX_LEVER"));
+const NEWS_TITLE = env("BT_NEWS_TITLE");
+const NEWS_SYMBOL = env("BT_NEWS_SYMBOL");
+const NEWS_FEED = env("BT_NEWS_FEED");
+const FNG_VALUE = env("BT_FNG_VALUE");
+const FNG_LABEL = env("BT_FNG_LABEL");
 const T = Number(env("BT_TIMEOUT_MS", "20000"));
 
 const WIDTHS = [
@@ -53,6 +61,7 @@ const PAGES = [
   { id: "arena", ready: ["arena-table", "arena-curves", "arena-bias"] },
   { id: "account", ready: ["balance-table", "positions", "open-orders", "order-history"] },
   { id: "market", ready: ["tickers-table", "book-table"] },
+  { id: "news", ready: ["news-list", "fng-value", "fng-chart"] },
   { id: "system", ready: ["plugins-table", "connections-table", "latency-table"] },
 ];
 
@@ -162,14 +171,16 @@ async function openApp(browser, w, where) {
   ctx.setDefaultTimeout(T);
   const page = await ctx.newPage();
   watchConsole(page, where);
-  // Every decision the feed (/ws) pushes, with when it came.
+  // Every decision and news item the feed (/ws) pushes, with when it came.
   const pushed = [];
+  const pushedNews = [];
   page.on("websocket", (ws) => {
     if (!ws.url().endsWith("/ws")) return;
     ws.on("framereceived", (f) => {
       try {
         const m = JSON.parse(typeof f.payload === "string" ? f.payload : f.payload.toString());
         if (m.type === "decision") pushed.push({ id: String(m.data.id), trader: m.data.trader, at: Date.now() });
+        if (m.type === "news") pushedNews.push({ id: String(m.data.id), title: m.data.title, at: Date.now() });
       } catch {
         /* not JSON: not a message of the feed */
       }
@@ -177,7 +188,7 @@ async function openApp(browser, w, where) {
   });
   where.current = `${w.name}/overview`;
   await page.goto(`${BASE}/#token=${TOKEN}`);
-  return { ctx, page, pushed };
+  return { ctx, page, pushed, pushedNews };
 }
 
 async function visit(page, w, p, where) {
@@ -362,8 +373,113 @@ async function arenaChecks(page, w) {
   });
 }
 
+// --- news: the feed's headlines with their coins and scores, Fear & Greed ---------
+const getJson = async (p) => (await fetch(`${BASE}${p}`)).json();
+// the page's formats (web/src/lib/news.ts), worked out again here
+const hundredths = (v) => Math.sign(v) * Math.round(Math.abs(v) * 100);
+const fmtScore = (v) => {
+  const h = hundredths(v);
+  const t = (Math.abs(h) / 100).toFixed(2);
+  return h > 0 ? `+${t}` : h < 0 ? `-${t}` : t;
+};
+const scoreClass = (v) => (v === null ? "muted" : hundredths(v) >= 5 ? "pos" : hundredths(v) <= -5 ? "neg" : "muted");
+
+// The engine has read the RSS feed and the index (its first asks, at start).
+async function newsStored() {
+  await check("the engine stored the feed's headlines and the Fear & Greed readings (/api/news, /api/sentiment)", async () => {
+    await waitFor(`"${NEWS_TITLE}" in /api/news`, async () => (await getJson("/api/news?limit=50")).some((n) => n.title === NEWS_TITLE));
+    await waitFor(`Fear & Greed ${FNG_VALUE} in /api/sentiment`, async () => {
+      const r = await getJson("/api/sentiment?feed=feargreed&limit=1");
+      return r.length === 1 && String(Math.round(r[0].value)) === FNG_VALUE;
+    });
+  });
+}
+
+async function newsChecks(page, w, pushedNews) {
+  const stored = await getJson("/api/news?limit=50");
+  const row = stored.find((n) => n.title === NEWS_TITLE);
+  const item = (title) => page.locator(tid("news-item")).filter({ has: page.locator(tid("news-title"), { hasText: title }) });
+  const entry = item(NEWS_TITLE);
+  await check(`news at ${w.width} px lists "${NEWS_TITLE}" with its source, time and ${NEWS_SYMBOL} chip`, async () => {
+    expect(row, "not stored");
+    await entry.waitFor({ timeout: T });
+    const chips = await entry.locator(tid("news-symbol")).allInnerTexts();
+    expect(chips.map((c) => c.trim()).includes(NEWS_SYMBOL), `chips ${chips}`);
+    expect((await entry.locator(tid("news-feed")).innerText()).trim() === row.feed, "the feed's name");
+    const time = entry.locator(tid("news-time"));
+    expect(/^(just now|\d+[smhd] ago)$/.test((await time.innerText()).trim()), `time '${await time.innerText()}'`);
+    expect(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/.test((await time.getAttribute("title")) ?? ""), "the exact time in its title");
+    const a = entry.locator(`a${tid("news-title")}`);
+    expect((await a.getAttribute("href")) === row.url, `href ${await a.getAttribute("href")}, url ${row.url}`);
+    expect((await a.getAttribute("target")) === "_blank" && (await a.getAttribute("rel")) === "noopener noreferrer", "opens apart, noopener");
+  });
+  await check(`news at ${w.width} px shows each headline's score signed, coloured (${NEWS_TITLE}: ${row ? fmtScore(row.score) : "?"})`, async () => {
+    expect(row && typeof row.score === "number" && row.score >= 0.05, `the stored score ${row?.score}`);
+    for (const n of stored) {
+      const score = item(n.title).first().locator(tid("news-score"));
+      const text = (await score.innerText()).trim();
+      expect(text === (n.score === null ? "—" : fmtScore(n.score)), `${n.title}: '${text}' for ${n.score}`);
+      const cls = (await score.getAttribute("class")) ?? "";
+      expect(cls.split(" ").includes(scoreClass(n.score)), `${n.title}: class '${cls}' for ${n.score}`);
+    }
+  });
+  // impact and the LLM's score: shown when the engine sends them (newer engines)
+  await check(`news at ${w.width} px shows impact and the LLM's score where the rows have them`, async () => {
+    for (const n of stored) {
+      const e = item(n.title).first();
+      const impact = e.locator(tid("news-impact"));
+      if (n.impact === undefined || n.impact === null) expect((await impact.count()) === 0, `${n.title}: an impact without one`);
+      else expect((await impact.innerText()).trim() === `${Math.round(n.impact * 100)} %`, `${n.title}: impact '${await impact.innerText()}' for ${n.impact}`);
+      const llm = e.locator(tid("news-llm"));
+      if (n.llmScore === undefined || n.llmScore === null) expect((await llm.count()) === 0, `${n.title}: an LLM score without one`);
+      else expect((await llm.innerText()).trim() === fmtScore(n.llmScore), `${n.title}: LLM '${await llm.innerText()}' for ${n.llmScore}`);
+    }
+  });
+  await check(`news at ${w.width} px: Fear & Greed shows ${FNG_VALUE} (${FNG_LABEL}) and its history`, async () => {
+    await waitFor("the latest value", async () => (await page.locator(tid("fng-value")).innerText()).trim() === FNG_VALUE);
+    expect((await page.locator(tid("fng-label")).innerText()).trim() === FNG_LABEL, `label '${await page.locator(tid("fng-label")).innerText()}'`);
+    await page.locator(`${tid("fng-chart")} canvas`).first().waitFor({ timeout: T });
+  });
+  if (w.isMobile) return;
+  await check(`news: the ${NEWS_SYMBOL} filter shows only headlines naming ${NEWS_SYMBOL}, All all of them`, async () => {
+    await page.locator(tid(`news-filter-${NEWS_SYMBOL}`)).click();
+    const symbolsShown = () => page.locator(tid("news-item")).evaluateAll((els) => els.map((e) => e.getAttribute("data-symbols") ?? ""));
+    const want = stored.filter((n) => (n.symbols ?? "").split(",").includes(NEWS_SYMBOL)).length;
+    await waitFor(`${want} headlines naming ${NEWS_SYMBOL}`, async () => {
+      const s = await symbolsShown();
+      return (await page.locator(tid("news")).innerText()).includes(`Headlines · ${NEWS_SYMBOL}`) && s.length === want && s.every((x) => x.split(",").includes(NEWS_SYMBOL));
+    });
+    await page.locator(tid("news-filter-all")).click();
+    await waitFor(`all ${stored.length} headlines`, async () => (await symbolsShown()).length === stored.length);
+  });
+  // A story added to the feed while the page is open: stored, pushed on
+  // /ws, and on the page within 8 s of its push.
+  const live = "Solana ETF approval sparks a rally";
+  await check("news: a story added to the feed is stored", async () => {
+    await page.evaluate(() => {
+      window.__newsNotReloaded = true;
+    });
+    const xml = fs.readFileSync(NEWS_FEED, "utf8");
+    const date = new Date().toUTCString().replace("GMT", "+0000");
+    const story = `<item><title>${live}</title><link>https://coins.example/story/sol-etf</link><pubDate>${date}</pubDate></item>\n`;
+    fs.writeFileSync(NEWS_FEED, xml.replace("</channel>", `${story}</channel>`));
+    await waitFor(`"${live}" in /api/news`, async () => (await getJson("/api/news?limit=50")).some((n) => n.title === live));
+  });
+  let pushedAt = null;
+  await check("news: the engine pushes the story on /ws", async () => {
+    pushedAt = await waitFor("a news push", async () => pushedNews.find((n) => n.title === live), 5000);
+  });
+  if (!pushedAt) return;
+  await check("news: the story pushed on /ws is prepended within 8 s, without a reload", async () => {
+    await item(live).waitFor({ timeout: Math.max(1, pushedAt.at + 8000 - Date.now()) });
+    const first = await page.locator(tid("news-item")).first().locator(tid("news-title")).innerText();
+    expect(first.trim() === live, `the first headline is '${first}'`);
+    expect(await page.evaluate(() => window.__newsNotReloaded === true), "the page was reloaded");
+  });
+}
+
 // --- every page at a width: loaded, no overflow, a screenshot -----------------------
-async function tour(page, w, where) {
+async function tour(page, w, where, pushedNews) {
   for (const p of PAGES) {
     await check(`${p.id} loads at ${w.width} px`, () => visit(page, w, p, where));
     if (p.id === "account") {
@@ -377,6 +493,7 @@ async function tour(page, w, where) {
       });
     }
     if (p.id === "arena") await arenaChecks(page, w);
+    if (p.id === "news") await newsChecks(page, w, pushedNews);
     if (p.id === "system")
       await check(`system at ${w.width} px lists the refusal among the risk rejects`, async () => {
         const rows = page.locator(`${tid("rejects-table")} ${tid("reject-row")}`);
@@ -408,10 +525,11 @@ async function main() {
     const desk = await openApp(browser, WIDTHS[0], where);
     await trading(desk.page, where).catch((e) => notOk("the trading steps ran", e.message));
     await liveDecision(desk.page, desk.pushed, where).catch((e) => notOk("the decision steps ran", e.message));
-    await tour(desk.page, WIDTHS[0], where).catch((e) => notOk("the 1280 px tour ran", e.message));
+    await newsStored();
+    await tour(desk.page, WIDTHS[0], where, desk.pushedNews).catch((e) => notOk("the 1280 px tour ran", e.message));
     await desk.ctx.close();
     const phone = await openApp(browser, WIDTHS[1], where);
-    await tour(phone.page, WIDTHS[1], where).catch((e) => notOk("the 390 px tour ran", e.message));
+    await tour(phone.page, WIDTHS[1], where, phone.pushedNews).catch((e) => notOk("the 390 px tour ran", e.message));
     await phone.ctx.close();
     for (const w of WIDTHS)
       for (const p of PAGES) {

@@ -7,7 +7,12 @@
 # trader, sortable, beta's curve); a market order from the Trade page shows
 # in Positions and is filled at okx-sim; a limit order cancelled from the page is canceled at
 # okx-sim; a risk rejection shows its rule; "Run now" brings a decision into
-# the Traders page live. Screenshots of every page at both widths stay in
+# the Traders page live; the News page lists the headlines of an RSS feed
+# (tests/fake_feeds/fake_feeds.py) with their source, time, coin chips and
+# scores, filters them by coin, and shows the Fear & Greed index (a fake
+# index server: its latest value and label, its history); a story added to
+# the feed is stored (and, where the engine pushes news on /ws, prepended
+# live). Screenshots of every page at both widths stay in
 # $AT_BUILD_DIR/tests/dashboard_browser/ (listed at the end).
 #
 # Skipped (exit 77, ctest's SKIP_RETURN_CODE) with the reason when node (20+),
@@ -50,6 +55,34 @@ echo '{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "hold"}]}' >answers.t
 echo '{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.05, "leverage": 2, "reason": "arena"}]}' >answers-beta.txt
 MAX_LEVER=5
 
+# news: an RSS feed and the Fear & Greed index, served by fake_feeds.py and
+# asked every 2 s (the index: when its answer says the next value comes)
+mkdir -p feeds
+now_rfc() { date -u -d "@$1" '+%a, %d %b %Y %H:%M:%S +0000'; }
+NOW=$(date +%s)
+DAY=$((NOW / 86400 * 86400))
+NEWS_TITLE="Bitcoin surges to a record high"
+cat >feeds/news.xml <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Coin Wire</title><link>https://coins.example/</link>
+<item><title>$NEWS_TITLE</title><link>https://coins.example/story/btc-record</link>
+  <description>BTC rallied and soared.</description><pubDate>$(now_rfc $((NOW - 600)))</pubDate></item>
+<item><title>Exchange hacked: ether stolen, users panic</title><link>https://coins.example/story/hack</link>
+  <pubDate>$(now_rfc $((NOW - 300)))</pubDate></item>
+</channel></rss>
+EOF
+cat >feeds/fng.json <<EOF
+{"name": "Fear and Greed Index", "data": [
+ {"value": "71", "value_classification": "Greed", "timestamp": "$DAY", "time_until_update": "3600"},
+ {"value": "24", "value_classification": "Extreme Fear", "timestamp": "$((DAY - 86400))"},
+ {"value": "50", "value_classification": "Neutral", "timestamp": "$((DAY - 2 * 86400))"}],
+ "metadata": {"error": null}}
+EOF
+python3 "$AT_SOURCE_DIR/tests/fake_feeds/fake_feeds.py" --dir feeds >feeds.out 2>feeds.err &
+RT_PIDS+=("$!")
+wait_log feeds.out "http://127.0.0.1:" 10
+FURL=$(head -1 feeds.out)
+
 {
   ini_core "mode = paper"
   ini_okx okx_demo demo DK DS DP "instruments = BTC-USDT-SWAP"
@@ -84,6 +117,15 @@ ai = ai.beta
 account = exchange.paper
 symbols = BTC-USDT-SWAP
 long_period = 60m
+[source.news]
+module = rss
+feeds = $FURL/news.xml
+interval = 2s
+[source.fng]
+module = feargreed
+url = $FURL/fng.json
+history = 7
+interval = 2s
 [ui.dashboard]
 port = 0
 static_dir = $WEB_DIST
@@ -105,6 +147,8 @@ RC=0
 BT_URL="http://127.0.0.1:$PORT" BT_TOKEN="$TOKEN" BT_CHROMIUM="$CHROMIUM" BT_ARTIFACTS="$ART" \
   BT_RESULTS="$RT_TMP/results.json" BT_ACCOUNT=exchange.okx_demo BT_PAPER=exchange.paper \
   BT_INST=BTC-USDT-SWAP BT_TRADER=alpha BT_MAX_LEVER=$MAX_LEVER \
+  BT_NEWS_TITLE="$NEWS_TITLE" BT_NEWS_SYMBOL=BTC BT_NEWS_FEED="$RT_TMP/feeds/news.xml" \
+  BT_FNG_VALUE=71 BT_FNG_LABEL=Greed \
   node "$AT_SOURCE_DIR/tests/browser/dashboard.mjs" >browser.out 2>&1 || RC=$?
 cat browser.out
 check "every browser check passed" [ "$RC" = 0 ]
@@ -132,7 +176,7 @@ check "the engine stored it refused" \
   qeq "SELECT count(*) FROM orders WHERE origin='manual' AND op='place' AND code='risk_rejected'" 1
 
 engine_stop
-[ "$RT_FAILS" = 0 ] || cp engine.out sim.out browser.out "$ART/" 2>/dev/null || true
+[ "$RT_FAILS" = 0 ] || cp engine.out sim.out browser.out feeds.err "$ART/" 2>/dev/null || true
 echo "# artifacts (screenshots) in $ART:"
 ls -1 "$ART" | sed 's/^/#   /'
 rt_finish

@@ -5,11 +5,13 @@
 // market orders fill at the touch, limits when the price crosses them.
 //
 //   node dev/mock-server.mjs [--host 127.0.0.1] [--port 5622] [--token T]
-//        [--dist DIR] [--decision-every MS] [--tick-ms MS] [--seed N]
+//        [--dist DIR] [--decision-every MS] [--news-every MS] [--tick-ms MS]
+//        [--seed N]
 //
 // Prints "mock listening on http://HOST:PORT token=T" when ready (port 0
 // picks a free one). Changes need "Authorization: Bearer T" (default
 // "mock-token"); a foreign Origin on a change or /ws is refused.
+import crypto from "node:crypto";
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
@@ -27,6 +29,8 @@ const PORT = Number(opt("port", "5622"));
 const TOKEN = opt("token", process.env.MOCK_TOKEN || "mock-token");
 const DIST = path.resolve(opt("dist", path.join(here, "..", "dist")));
 const DECISION_EVERY = Number(opt("decision-every", "15000"));
+// a news item pushed on /ws (and stored) this often; 0: never
+const NEWS_EVERY = Number(opt("news-every", "30000"));
 const TICK_MS = Number(opt("tick-ms", "1000"));
 let seed = Number(opt("seed", "42")) >>> 0;
 const MAX_BODY = 64 * 1024;
@@ -695,6 +699,97 @@ function seedHistory() {
   for (let i = 5; i >= 1; i--) makeDecision(alpha, now() - i * 12 * 60e3);
 }
 
+// ------------------------------------------------------------ news, sentiment
+// What source_rss stores (id: a hash of the story's key; symbols "BTC,ETH" or
+// null; score the lexicon's, -1..1) with what newer engines add: impact (0..1)
+// and an LLM's score with its scorer, null (or absent) on rows not rated.
+const news = [];
+const sentiment = [];
+const newsId = (title) => crypto.createHash("sha256").update(title.toLowerCase()).digest("hex").slice(0, 32);
+function newsRow(at, feed, title, symbols, score, more = {}) {
+  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60);
+  const host = { CoinDesk: "www.coindesk.com", Cointelegraph: "cointelegraph.com", Decrypt: "decrypt.co" }[feed] ?? "news.example";
+  return {
+    id: newsId(title),
+    feed,
+    title,
+    url: more.url === undefined ? `https://${host}/${slug}` : more.url,
+    summary: more.summary ?? null,
+    symbols,
+    publishedMs: at,
+    score,
+    ...("impact" in more ? { impact: more.impact, llmScore: more.llmScore ?? null, scorer: more.scorer ?? null } : {}),
+    fetchedMs: at + 20000,
+  };
+}
+const NEWS_LATER = [
+  ["CoinDesk", "Bitcoin miners send fewer coins to exchanges as hashprice recovers", "BTC", 0.18, { impact: 0.22, llmScore: 0.1, scorer: "ai.qwen" }],
+  ["Decrypt", "Solana DEX volume surges to a three-month high", "SOL", 0.57, { impact: 0.41, llmScore: 0.45, scorer: "ai.qwen" }],
+  ["Cointelegraph", "Regulator sues exchange over unregistered ether staking", "ETH", -0.52, { impact: 0.58, llmScore: -0.65, scorer: "ai.qwen" }],
+  ["CoinDesk", "Dogecoin open interest climbs as $DOGE breaks resistance", "DOGE", 0.33, {}],
+];
+let newsPushed = 0;
+function seedNews() {
+  const m = 60e3;
+  const h = 3600e3;
+  const t = now();
+  news.push(
+    newsRow(t - 4 * m, "CoinDesk", "Bitcoin ETF inflows hit a record as BTC rallies past $95,000", "BTC", 0.62, {
+      summary: "Spot bitcoin ETFs took in $1.2 billion on Tuesday, the most in a single day, as the price rose 4%.",
+      impact: 0.71,
+      llmScore: 0.55,
+      scorer: "ai.qwen",
+    }),
+    newsRow(t - 18 * m, "Cointelegraph", "Exchange hacked: $40M in ether drained from a hot wallet", "ETH", -0.74, {
+      summary: "Withdrawals are halted while the exchange investigates; users are told their funds are safe.",
+      impact: 0.64,
+      llmScore: -0.8,
+      scorer: "ai.qwen",
+    }),
+    // an older row: stored before impact and LLM scores existed (nulls)
+    newsRow(t - 47 * m, "Decrypt", "Solana validators ship a network upgrade", "SOL", 0.12, { impact: null, llmScore: null, scorer: null }),
+    // older still: no such keys at all
+    newsRow(t - 2 * h, "CoinDesk", "Markets flat ahead of the Fed decision", null, 0),
+    newsRow(t - 5 * h, "Decrypt", "SOL and $DOGE bounce as memecoins rally", "SOL,DOGE", 0.38, { impact: 0.35, llmScore: 0.2, scorer: "ai.qwen" }),
+    newsRow(t - 9 * h, "Cointelegraph", "Ether slips as staking outflows grow", "ETH", -0.31, { impact: 0.27, llmScore: null, scorer: null }),
+    newsRow(t - 26 * h, "CoinDesk", "Bitcoin and ether consolidate after the weekly close", "BTC,ETH", 0.02),
+    newsRow(t - 50 * h, "Dogecoin Blog", "Dogecoin Core 1.15 released", "DOGE", 0.1, { url: null }),
+  );
+  // two more pages of older headlines, for "Load older"
+  const coins = ["BTC", "ETH", "SOL", "DOGE"];
+  const words = [
+    ["rallies on strong demand", 0.48],
+    ["slides as traders take profit", -0.36],
+    ["trades sideways in a quiet week", 0.0],
+    ["faces a liquidation cascade", -0.67],
+  ];
+  for (let i = 0; i < 100; i++) {
+    const coin = coins[i % coins.length];
+    const [w, sc] = words[Math.floor(i / coins.length) % words.length];
+    news.push(newsRow(t - 3 * 86400e3 - i * 3 * h, ["CoinDesk", "Cointelegraph", "Decrypt"][i % 3], `${coin} ${w} (day ${3 + Math.floor(i / 8)}, #${i + 1})`, coin, sc));
+  }
+  // Fear & Greed: a reading a day for 60 days, with alternative.me's labels
+  const day = Math.floor(t / 86400e3) * 86400e3;
+  const label = (v) => (v < 25 ? "Extreme Fear" : v < 45 ? "Fear" : v <= 55 ? "Neutral" : v < 75 ? "Greed" : "Extreme Greed");
+  for (let i = 59; i >= 0; i--) {
+    const v = Math.max(5, Math.min(95, Math.round(50 + 30 * Math.sin(i / 9) + (rand() - 0.5) * 14)));
+    sentiment.push({ feed: "feargreed", asOfMs: day - i * 86400e3, value: v, label: label(v) });
+  }
+  // another feed: the headlines' mean lexicon score per hour
+  for (let i = 23; i >= 0; i--) sentiment.push({ feed: "lexicon", asOfMs: Math.floor(t / h) * h - i * h, value: Math.round((rand() - 0.45) * 80) / 100, label: null });
+}
+/** A new headline, stored and pushed as the engine does ({type: "news", data: row}), and a lexicon reading. */
+function newsTick() {
+  const [feed, title, symbols, score, more] = NEWS_LATER[newsPushed % NEWS_LATER.length];
+  newsPushed++;
+  const row = newsRow(now(), feed, newsPushed > NEWS_LATER.length ? `${title} (${newsPushed})` : title, symbols, score, more);
+  news.push(row);
+  broadcast("news", row);
+  const reading = { feed: "lexicon", asOfMs: now(), value: score, label: null };
+  sentiment.push(reading);
+  broadcast("sentiment", reading);
+}
+
 // ------------------------------------------------------------ HTTP
 const sockets = new Set();
 function broadcast(type, data) {
@@ -948,8 +1043,31 @@ route("GET", /^\/api\/arena$/, false, (_m, _b, q) => {
   const biasRows = [...bias.values()].filter((b) => b.long || b.short).map((b) => ({ ...b, ratio: b.short ? b.long / b.short : null }));
   return { from, to, truncated: false, traders: rows, bias: biasRows.sort((a, b) => a.model.localeCompare(b.model)) };
 });
-route("GET", /^\/api\/news$/, false, () => []);
-route("GET", /^\/api\/sentiment$/, false, () => []);
+// News rows and sentiment readings as the engine stores them, newest first.
+const pageInt = (q, k, def, min, max) => {
+  const v = q.get(k);
+  if (v === null || v === "") return def;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new HttpError(400, "bad_query", `${k} must be a whole number from ${min} to ${max}`);
+  return Number(v);
+};
+route("GET", /^\/api\/news$/, false, (_m, _b, q) => {
+  const symbol = (q.get("symbol") ?? "").toUpperCase();
+  const limit = pageInt(q, "limit", 50, 1, 500);
+  const before = pageInt(q, "before", 0, 0, Number.MAX_SAFE_INTEGER);
+  // the engine's "symbols LIKE %SYM%"
+  return news
+    .filter((n) => (!symbol || (n.symbols ?? "").toUpperCase().includes(symbol)) && (!before || n.publishedMs < before))
+    .sort((a, b) => b.publishedMs - a.publishedMs)
+    .slice(0, limit);
+});
+route("GET", /^\/api\/sentiment$/, false, (_m, _b, q) => {
+  const feed = q.get("feed") ?? "";
+  const limit = pageInt(q, "limit", 100, 1, 1000);
+  return sentiment
+    .filter((r) => !feed || r.feed === feed)
+    .sort((a, b) => b.asOfMs - a.asOfMs)
+    .slice(0, limit);
+});
 
 function tickerView(instId) {
   const m = market.get(instId);
@@ -1066,6 +1184,7 @@ function equityTick() {
 }
 
 seedHistory();
+seedNews();
 for (const t of traders) t.next_call_ms = now() + (DECISION_EVERY > 0 ? DECISION_EVERY : t.periodMs);
 server.listen(PORT, HOST, () => {
   const addr = server.address();
@@ -1075,8 +1194,10 @@ const timer = setInterval(() => {
   tick();
   equityTick();
 }, TICK_MS);
+const newsTimer = NEWS_EVERY > 0 ? setInterval(newsTick, NEWS_EVERY) : null;
 const stop = () => {
   clearInterval(timer);
+  if (newsTimer) clearInterval(newsTimer);
   for (const ws of sockets) ws.terminate();
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 500).unref();

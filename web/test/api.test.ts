@@ -8,7 +8,7 @@ import { startMock, type Mock } from "./mock";
 
 let mock: Mock;
 beforeAll(async () => {
-  mock = await startMock(["--decision-every", "0"]);
+  mock = await startMock(["--decision-every", "0", "--news-every", "0"]);
 });
 afterAll(async () => {
   await mock.stop();
@@ -54,9 +54,37 @@ describe("reads", () => {
     expect(risk.rules.map((r) => r.instance)).toContain("risk.breaker");
     const pnl = await a.pnl();
     expect(Array.isArray(pnl.latest)).toBe(true);
-    expect(await a.news()).toEqual([]);
-    expect(await a.sentiment()).toEqual([]);
+    const news = await a.news();
+    expect(news.length).toBe(50);
+    expect(news[0]).toMatchObject({ feed: "CoinDesk", symbols: ["BTC"], score: 0.62, impact: 0.71, llm_score: 0.55, scorer: "ai.qwen" });
+    const fng = await a.sentiment({ feed: "feargreed", limit: 1000 });
+    expect(fng.length).toBe(60);
+    expect(fng.every((r) => r.feed === "feargreed" && r.value >= 0 && r.value <= 100)).toBe(true);
     expect(await a.metrics()).toContain("aitrader_");
+  });
+
+  it("pages the news back with the before cursor, filtered by coin", async () => {
+    const a = api(null);
+    const first = await a.news({ limit: 3 });
+    expect(first.map((n) => n.title)).toEqual([
+      "Bitcoin ETF inflows hit a record as BTC rallies past $95,000",
+      "Exchange hacked: $40M in ether drained from a hot wallet",
+      "Solana validators ship a network upgrade",
+    ]);
+    // the stored row from before impact and LLM scores: nulls
+    expect(first[2]).toMatchObject({ symbols: ["SOL"], score: 0.12, impact: null, llm_score: null, scorer: null });
+    const next = await a.news({ limit: 2, before: first[2]!.published_ms ?? 0 });
+    expect(next.map((n) => n.title)).toEqual(["Markets flat ahead of the Fed decision", "SOL and $DOGE bounce as memecoins rally"]);
+    // keys absent altogether: nulls too
+    expect(next[0]).toMatchObject({ symbols: [], score: 0, impact: null, llm_score: null });
+    const sol = await a.news({ symbol: "SOL", limit: 500 });
+    expect(sol.length).toBeGreaterThan(2);
+    expect(sol.every((n) => n.symbols.includes("SOL"))).toBe(true);
+    const e = await a.news({ limit: 501 }).catch((x: unknown) => x);
+    expect((e as ApiError).code).toBe("bad_query");
+    const all = await a.sentiment({ limit: 1000 });
+    expect([...new Set(all.map((r) => r.feed))].sort()).toEqual(["feargreed", "lexicon"]);
+    expect(all[0]!.as_of_ms).toBeGreaterThanOrEqual(all[all.length - 1]!.as_of_ms);
   });
 
   it("keeps the engine's error code and message", async () => {

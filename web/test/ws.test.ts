@@ -2,6 +2,8 @@
 // comes back by itself after the server goes away and returns.
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { Api } from "../src/api/client";
+import { decodeNews } from "../src/api/types";
 import { Stream, parseMessage, type StreamMessage, type WsLike } from "../src/api/ws";
 import { startMock, waitFor, type Mock } from "./mock";
 
@@ -30,6 +32,28 @@ describe("stream", () => {
     expect(parseMessage('{"type":"nope","data":{}}')).toBeNull();
     expect(parseMessage("not json")).toBeNull();
     expect(parseMessage(42)).toBeNull();
+  });
+
+  it("parses news and sentiment pushes", () => {
+    const m = parseMessage('{"type":"news","sent":1,"data":{"id":"a","title":"t"}}');
+    expect(m).toEqual({ type: "news", data: { id: "a", title: "t" } });
+    expect(parseMessage('{"type":"sentiment","sent":1,"data":{"feed":"feargreed","asOfMs":1,"value":71,"label":"Greed"}}')?.type).toBe("sentiment");
+  });
+
+  it("brings the news the mock publishes, as rows the page decodes", async () => {
+    const m = await startMock(["--news-every", "100", "--decision-every", "0"]);
+    mocks.push(m);
+    const got: StreamMessage[] = [];
+    const s = new Stream({ url: `${m.url.replace("http", "ws")}/ws`, factory });
+    streams.push(s);
+    s.subscribe((x) => got.push(x));
+    s.start();
+    await waitFor(() => got.some((x) => x.type === "news"), 5000, "a news push");
+    const n = decodeNews(got.find((x) => x.type === "news")!.data, "news");
+    expect(n).toMatchObject({ feed: "CoinDesk", symbols: ["BTC"], impact: 0.22, llm_score: 0.1, scorer: "ai.qwen" });
+    // and the stored rows hold it, newest first
+    const rows = await new Api({ base: m.url, getToken: () => null }).news({ limit: 1 });
+    expect(rows[0]!.published_ms).toBeGreaterThanOrEqual(n.published_ms ?? 0);
   });
 
   it("receives pushes and reconnects after the server restarts", async () => {

@@ -78,6 +78,7 @@ export interface ApiOptions {
 type Method = "GET" | "POST" | "DELETE";
 
 export type DecisionQuery = { trader?: string; limit?: number; before?: string | number };
+export type NewsQuery = { symbol?: string; limit?: number; before?: number };
 
 export class Api {
   private readonly base: string;
@@ -257,10 +258,21 @@ export class Api {
     const qs = p.toString();
     return this.request("GET", `/api/pnl${qs ? `?${qs}` : ""}`, decodePnlAnswer);
   }
-  news(): Promise<NewsItem[]> {
-    return this.request("GET", "/api/news", (v) => list(v, "news", decodeNews, ["news"]));
+  /** News items, newest first: `symbol` ("BTC") those naming it, `before` (ms) those published earlier. */
+  news(q: NewsQuery = {}): Promise<NewsItem[]> {
+    const p = new URLSearchParams();
+    if (q.symbol) p.set("symbol", q.symbol);
+    if (q.limit !== undefined) p.set("limit", String(q.limit));
+    if (q.before !== undefined) p.set("before", String(q.before));
+    const qs = p.toString();
+    return this.request("GET", `/api/news${qs ? `?${qs}` : ""}`, (v) => list(v, "news", decodeNews, ["news"]));
   }
-  sentiment(): Promise<SentimentReading[]> {
-    return this.request("GET", "/api/sentiment", (v) => list(v, "sentiment", decodeSentiment, ["sentiment", "readings"]));
+  /** Sentiment readings, newest first: `feed` ("feargreed") that feed's only. */
+  sentiment(q: { feed?: string; limit?: number } = {}): Promise<SentimentReading[]> {
+    const p = new URLSearchParams();
+    if (q.feed) p.set("feed", q.feed);
+    if (q.limit !== undefined) p.set("limit", String(q.limit));
+    const qs = p.toString();
+    return this.request("GET", `/api/sentiment${qs ? `?${qs}` : ""}`, (v) => list(v, "sentiment", decodeSentiment, ["sentiment", "readings"]));
   }
 }

@@ -803,44 +803,75 @@ export function decodePnlAnswer(v: unknown): Pnl {
 }
 
 // ---------------------------------------------------------------- news
+/** A stored or pushed news item (GET /api/news rows, /ws "news"). */
 export interface NewsItem {
   id: string;
+  /** the feed's name: its channel's title ("Coin Wire") */
   feed: string;
   title: string;
   url: string | null;
+  summary: string | null;
+  /** the coins it names ("BTC", "ETH") */
   symbols: string[];
   published_ms: number | null;
+  fetched_ms: number | null;
+  /** lexicon sentiment, -1..1 */
   score: number | null;
+  /** how much it may move its coins' prices, 0..1 (newer engines) */
+  impact: number | null;
+  /** an LLM's sentiment, -1..1, when a scorer is configured */
+  llm_score: number | null;
+  /** the AI instance that scored it ("ai.qwen") */
+  scorer: string | null;
+}
+
+/**
+ * A number that may be absent or null (older rows have no impact, no LLM
+ * score), but when it is there it must be one: a number of another type is
+ * a broken row, not a missing figure.
+ */
+function optFigure(o: Obj, n: string | readonly string[], what: string): number | null {
+  const v = pick(o, typeof n === "string" ? [n] : n);
+  if (v === undefined) return null;
+  const x = optNum(o, n);
+  if (x === null) throw new DecodeError(`${what}.${typeof n === "string" ? n : (n[0] ?? "?")}: not a number`);
+  return x;
 }
 
 export function decodeNews(v: unknown, what: string): NewsItem {
   const o = obj(v, what);
+  const url = optStr(o, ["url", "link"]);
   return {
-    id: optStr(o, ["id", "url"]) ?? str(o, "title", what),
+    id: optStr(o, "id") ?? url ?? str(o, "id", what),
     feed: optStr(o, ["feed", "source"]) ?? "",
     title: str(o, "title", what),
-    url: optStr(o, ["url", "link"]),
+    url,
+    summary: optStr(o, "summary"),
     symbols: strList(o, "symbols"),
-    published_ms: optMs(o, ["published_ms", "ts"]),
-    score: optNum(o, "score"),
+    published_ms: optMs(o, ["publishedMs", "published_ms", "ts"]),
+    fetched_ms: optMs(o, ["fetchedMs", "fetched_ms"]),
+    score: optFigure(o, "score", what),
+    impact: optFigure(o, "impact", what),
+    llm_score: optFigure(o, ["llmScore", "llm_score"], what),
+    scorer: optStr(o, "scorer"),
   };
 }
 
+/** A sentiment reading (GET /api/sentiment rows, /ws "sentiment"): Fear & Greed 0..100. */
 export interface SentimentReading {
   feed: string;
-  as_of_ms: number | null;
-  value: number | null;
+  as_of_ms: number;
+  value: number;
   label: string | null;
 }
 
 export function decodeSentiment(v: unknown, what: string): SentimentReading {
   const o = obj(v, what);
-  return {
-    feed: optStr(o, ["feed", "source"]) ?? "",
-    as_of_ms: optMs(o, ["as_of_ms", "ts"]),
-    value: optNum(o, "value"),
-    label: optStr(o, "label"),
-  };
+  const as_of_ms = optMs(o, ["asOfMs", "as_of_ms", "ts"]);
+  if (as_of_ms === null) throw new DecodeError(`${what}.asOfMs missing`);
+  const value = optFigure(o, "value", what);
+  if (value === null) throw new DecodeError(`${what}.value missing`);
+  return { feed: str(o, ["feed", "source"], what), as_of_ms, value, label: optStr(o, "label") };
 }
 
 // ---------------------------------------------------------------- errors

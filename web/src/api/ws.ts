@@ -1,10 +1,11 @@
 // The /ws stream: {"type": "ticker"|"book"|"balance"|"position"|"order"|
-// "fill"|"decision"|"alert"|"status", "data": {…}}. Reconnects by itself
-// with a growing delay (0.5 s doubling to 10 s, jittered) and tells its
-// listeners each time it is back, so panels reload what they may have missed.
+// "fill"|"decision"|"alert"|"status"|"news"|"sentiment", "data": {…}}.
+// Reconnects by itself with a growing delay (0.5 s doubling to 10 s,
+// jittered) and tells its listeners each time it is back, so panels reload
+// what they may have missed.
 import { isObj } from "./decode";
 
-export const STREAM_TYPES = ["ticker", "book", "balance", "position", "order", "fill", "decision", "alert", "status"] as const;
+export const STREAM_TYPES = ["ticker", "book", "balance", "position", "order", "fill", "decision", "alert", "status", "news", "sentiment"] as const;
 export type StreamType = (typeof STREAM_TYPES)[number];
 
 export interface StreamMessage {

@@ -9,6 +9,7 @@ import Traders from "../pages/Traders";
 import Arena from "../pages/Arena";
 import AccountPage from "../pages/Account";
 import Market from "../pages/Market";
+import News from "../pages/News";
 import System from "../pages/System";
 
 const PAGES: readonly { id: string; label: string; icon: string }[] = [
@@ -18,6 +19,7 @@ const PAGES: readonly { id: string; label: string; icon: string }[] = [
   { id: "arena", label: "Arena", icon: "⚑" },
   { id: "account", label: "Account", icon: "▤" },
   { id: "market", label: "Market", icon: "↗" },
+  { id: "news", label: "News", icon: "✉" },
   { id: "system", label: "System", icon: "⚙" },
 ];
 
@@ -111,6 +113,9 @@ export default function App() {
       break;
     case "market":
       body = <Market route={route} />;
+      break;
+    case "news":
+      body = <News route={route} />;
       break;
     case "system":
       body = <System />;

@@ -1,7 +1,9 @@
-// TradingView lightweight-charts: candles with trade markers, equity lines.
+// TradingView lightweight-charts: candles with trade markers, equity lines,
+// an index's history as an area on its own fixed scale.
 // Chart values are doubles (drawing only); the figures in tables stay exact.
 import { useEffect, useRef } from "react";
 import {
+  AreaSeries,
   CandlestickSeries,
   ColorType,
   LineSeries,
@@ -183,4 +185,60 @@ export function LineChart(props: { lines: readonly Line[]; height?: number; test
   }, [props.lines]);
 
   return <div className="chart" style={{ height: props.height ?? 240 }} ref={el} data-testid={props.testid ?? "line-chart"} />;
+}
+
+/**
+ * One series as an area on a fixed scale from `min` to `max` (an index such
+ * as Fear & Greed, 0..100), whatever its values span.
+ */
+export function AreaChart(props: {
+  points: readonly { ts: number; value: number }[];
+  min: number;
+  max: number;
+  color?: string;
+  height?: number;
+  testid?: string;
+}) {
+  const el = useRef<HTMLDivElement | null>(null);
+  const chart = useRef<IChartApi | null>(null);
+  const series = useRef<ISeriesApi<"Area"> | null>(null);
+  const { min, max } = props;
+  const color = props.color ?? "#4e9af1";
+
+  useEffect(() => {
+    if (!el.current) return;
+    // the scale's ends at the chart's edges: min and max are its labels' ends
+    const c = createChart(el.current, { ...THEME, rightPriceScale: { ...THEME.rightPriceScale, scaleMargins: { top: 0.06, bottom: 0.06 } } });
+    chart.current = c;
+    series.current = c.addSeries(AreaSeries, {
+      lineColor: color,
+      topColor: `${color}66`,
+      bottomColor: `${color}08`,
+      lineWidth: 2,
+      priceLineVisible: false,
+      priceFormat: { type: "price", precision: 0, minMove: 1 },
+      autoscaleInfoProvider: () => ({ priceRange: { minValue: min, maxValue: max } }),
+    });
+    return () => {
+      series.current = null;
+      chart.current = null;
+      c.remove();
+    };
+  }, [min, max, color]);
+
+  useEffect(() => {
+    if (!series.current) return;
+    const seen = new Set<number>();
+    const data = [];
+    for (const p of [...props.points].sort((a, b) => a.ts - b.ts)) {
+      const t = sec(p.ts);
+      if (seen.has(t) || !Number.isFinite(p.value)) continue;
+      seen.add(t);
+      data.push({ time: t, value: p.value });
+    }
+    series.current.setData(data);
+    chart.current?.timeScale().fitContent();
+  }, [props.points, min, max, color]);
+
+  return <div className="chart" style={{ height: props.height ?? 200 }} ref={el} data-testid={props.testid ?? "area-chart"} />;
 }

@@ -91,6 +91,27 @@ export function fmtTime(ms: number | null | undefined): string {
   )}:${pad(d.getUTCSeconds())}`;
 }
 
+/**
+ * How long ago `ms` was, as people say it: "just now", "42s ago", "5m ago",
+ * "3h ago", "2d ago"; past 30 days the UTC date ("2026-01-02"); a time ahead
+ * of `now` by more than a minute (a clock ahead) "in 5m".
+ */
+export function fmtAgo(ms: number | null | undefined, now: number): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0) return DASH;
+  const d = now - ms;
+  const unit = (x: number) => {
+    const s = Math.floor(x / 1000);
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return `${Math.floor(s / 60)}m`;
+    if (s < 86400) return `${Math.floor(s / 3600)}h`;
+    return `${Math.floor(s / 86400)}d`;
+  };
+  if (d < -60000) return `in ${unit(-d)}`;
+  if (d < 10000) return "just now";
+  if (d >= 30 * 86400e3) return fmtTime(ms).slice(0, 10);
+  return `${unit(d)} ago`;
+}
+
 /** "3m 05s", "2h 10m", "in 45s" style durations. */
 export function fmtDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return DASH;
