@@ -2,11 +2,13 @@
  * recorded time: the changes made through the engine's control API
  * ("control" lines: pause, resume, the kill switch) and the orders placed,
  * cancelled and closed from the dashboard or another instance the replay
- * turns off ("intent" lines whose source is a ui.* or source.* instance).
+ * turns off ("intent" lines whose source is a ui.* or source.* instance);
+ * and what the sources it turns off published ("news", "sentiment").
  * Each goes the way it went live — the control API, or the bus to the
  * executor and its risk chain — from an instance of the recorded name, so
  * what it leads to (verdicts, orders, fills) is the replay's own, compared
  * like the rest. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,8 @@
 bool rp_is_input(const json_t *l)
 {
     const char *k = rp_str(l, "k");
-    if (strcmp(k, "trigger") == 0 || strcmp(k, "control") == 0) {
+    if (strcmp(k, "trigger") == 0 || strcmp(k, "control") == 0 || strcmp(k, "news") == 0 ||
+        strcmp(k, "sentiment") == 0) {
         return true;
     }
     const char *src = rp_str(l, "source");
@@ -120,10 +123,74 @@ static void call_control(replay *r, const json_t *l, size_t lineno)
     free(answer);
 }
 
+static double num_of(const json_t *l, const char *k)
+{
+    const json_t *v = json_object_get(l, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A string member copied into the event, or NULL. */
+static const char *event_str(at_event *e, const json_t *l, const char *k)
+{
+    const char *s = json_string_value(json_object_get(l, k));
+    return s ? engine_host()->event_strdup(e, s) : NULL;
+}
+
+static size_t len_of(const json_t *l, const char *k)
+{
+    const char *s = json_string_value(json_object_get(l, k));
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* A recorded news item or sentiment reading, published again as its source
+ * published it (a replay runs no source: their prompts read the same). */
+static void publish_news(replay *r, const json_t *l, size_t lineno)
+{
+    const at_host *h = engine_host();
+    bool news = strcmp(rp_str(l, "k"), "news") == 0;
+    static const char *const NEWS_KEYS[] = {"id",      "feed",    "title", "url",
+                                            "summary", "symbols", "scorer"};
+    static const char *const SENT_KEYS[] = {"feed", "label"};
+    size_t extra = 0;
+    for (size_t i = 0; i < (news ? 7 : 2); i++) {
+        extra += len_of(l, news ? NEWS_KEYS[i] : SENT_KEYS[i]);
+    }
+    at_instance *from = caller(r, rp_str(l, "source"));
+    at_event *e = from ? h->event_new(from, news ? AT_EV_NEWS : AT_EV_SENTIMENT, extra) : NULL;
+    if (!e) {
+        rp_failed(r, "line %zu of the recording: out of memory", lineno);
+        return;
+    }
+    if (news) {
+        at_ev_news *x = (at_ev_news *)e;
+        x->id = event_str(e, l, "id");
+        x->feed = event_str(e, l, "feed");
+        x->title = event_str(e, l, "title");
+        x->url = event_str(e, l, "url");
+        x->summary = event_str(e, l, "summary");
+        x->symbols = event_str(e, l, "symbols");
+        x->scorer = event_str(e, l, "scorer");
+        x->published_ms = rp_int(l, "published_ms");
+        x->score = num_of(l, "score");
+        x->impact = num_of(l, "impact");
+        x->llm_score = num_of(l, "llm_score");
+    } else {
+        at_ev_sentiment *x = (at_ev_sentiment *)e;
+        x->feed = event_str(e, l, "feed");
+        x->label = event_str(e, l, "label");
+        x->value = num_of(l, "value");
+        x->as_of_ms = rp_int(l, "as_of_ms");
+    }
+    h->publish(from, e, 0);
+}
+
 void rp_inject_input(replay *r, const json_t *l, size_t lineno)
 {
-    if (strcmp(rp_str(l, "k"), "control") == 0) {
+    const char *k = rp_str(l, "k");
+    if (strcmp(k, "control") == 0) {
         call_control(r, l, lineno);
+    } else if (strcmp(k, "news") == 0 || strcmp(k, "sentiment") == 0) {
+        publish_news(r, l, lineno);
     } else {
         publish_intent(r, l, lineno);
     }

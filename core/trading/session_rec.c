@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ struct session_rec {
     at_instance *self;
     FILE *f;
     char *path;
-    int subs[5];
+    int subs[7];
     uint64_t lines, failed;
     bool closed; /* the "end" line is written: nothing more */
 };
@@ -48,6 +49,11 @@ static json_t *jdec(const session_rec *r, at_dec d)
 static json_t *jstr(const char *s)
 {
     return s ? json_string(s) : json_null();
+}
+
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
 }
 
 /* Write one object (stolen) as a line, keys sorted. Reals with 15 digits:
@@ -152,6 +158,41 @@ static void on_intent(void *arg, const at_event *e)
     json_object_set_new(o, "leverage", jdec(r, x->leverage));
     json_object_set_new(o, "shadow", json_boolean(x->shadow));
     json_object_set_new(o, "ttl_ms", json_integer(x->ttl_ms));
+    put(r, o);
+}
+
+/* News and sentiment: what the sources published, published again by a
+ * replay (which runs no source) at their time, so its prompts read the same. */
+static void on_news(void *arg, const at_event *e)
+{
+    session_rec *r = arg;
+    const at_ev_news *x = (const at_ev_news *)e;
+    json_t *o = line("news", e->ts_us);
+    json_object_set_new(o, "source", jstr(e->source));
+    json_object_set_new(o, "id", jstr(x->id));
+    json_object_set_new(o, "feed", jstr(x->feed));
+    json_object_set_new(o, "title", jstr(x->title));
+    json_object_set_new(o, "url", jstr(x->url));
+    json_object_set_new(o, "summary", jstr(x->summary));
+    json_object_set_new(o, "symbols", jstr(x->symbols));
+    json_object_set_new(o, "published_ms", json_integer(x->published_ms));
+    json_object_set_new(o, "score", jnum(x->score));
+    json_object_set_new(o, "impact", jnum(x->impact));
+    json_object_set_new(o, "llm_score", jnum(x->llm_score));
+    json_object_set_new(o, "scorer", jstr(x->scorer));
+    put(r, o);
+}
+
+static void on_sentiment(void *arg, const at_event *e)
+{
+    session_rec *r = arg;
+    const at_ev_sentiment *x = (const at_ev_sentiment *)e;
+    json_t *o = line("sentiment", e->ts_us);
+    json_object_set_new(o, "source", jstr(e->source));
+    json_object_set_new(o, "feed", jstr(x->feed));
+    json_object_set_new(o, "label", jstr(x->label));
+    json_object_set_new(o, "value", jnum(x->value));
+    json_object_set_new(o, "as_of_ms", json_integer(x->as_of_ms));
     put(r, o);
 }
 
@@ -263,10 +304,12 @@ session_rec *session_rec_new(const at_host *h, at_instance *self, const char *di
 
 int session_rec_start(session_rec *r)
 {
-    static const at_event_type types[5] = {AT_EV_TRIGGER, AT_EV_DECISION, AT_EV_ORDER_INTENT,
-                                           AT_EV_RISK_VERDICT, AT_EV_ORDER_RESULT};
-    static const at_event_cb cbs[5] = {on_trigger, on_decision, on_intent, on_verdict, on_result};
-    for (int i = 0; i < 5; i++) {
+    static const at_event_type types[7] = {
+        AT_EV_TRIGGER,      AT_EV_DECISION, AT_EV_ORDER_INTENT, AT_EV_RISK_VERDICT,
+        AT_EV_ORDER_RESULT, AT_EV_NEWS,     AT_EV_SENTIMENT};
+    static const at_event_cb cbs[7] = {on_trigger, on_decision, on_intent,   on_verdict,
+                                       on_result,  on_news,     on_sentiment};
+    for (int i = 0; i < 7; i++) {
         r->subs[i] = r->h->subscribe(r->self, types[i], cbs[i], r);
         if (r->subs[i] < 0) {
             return r->subs[i];
@@ -281,7 +324,7 @@ void session_rec_stop(session_rec *r)
     if (!r) {
         return;
     }
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 7; i++) {
         if (r->subs[i] > 0) {
             r->h->unsubscribe(r->self, r->subs[i]);
         }

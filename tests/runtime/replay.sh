@@ -26,6 +26,14 @@ cat >ans.txt <<'EOF'
 {"decisions": [{"symbol": "ETH-USDT-SWAP", "action": "hold"}]}
 EOF
 mkdir -p prompts && cp "$AT_SOURCE_DIR"/prompts/system.txt "$AT_SOURCE_DIR"/prompts/user.txt prompts/
+# A news source: its headline reaches the second prompt; the replay runs no
+# source and publishes the recorded NEWS at its time instead.
+mkdir -p feeds
+printf '<?xml version="1.0"?><rss version="2.0"><channel><title>Coin Wire</title><item><title>Bitcoin ETF inflows hit a record</title><link>https://coins.example/etf</link><pubDate>%s</pubDate></item></channel></rss>\n' "$(date -u -R)" >feeds/a.xml
+python3 "$AT_SOURCE_DIR/tests/fake_feeds/fake_feeds.py" --dir feeds >feeds.out 2>feeds.err &
+RT_PIDS+=("$!")
+wait_log feeds.out "http://127.0.0.1:" 10
+FURL=$(head -1 feeds.out)
 rules() { printf '[risk.universe]\nmodule = script\nreject_instruments = %s\n' "$1"; }
 {
   ini_core "mode = paper" "record = $RT_TMP/sessions"
@@ -58,6 +66,10 @@ cooldown = 0s
 prompts = $RT_TMP/prompts
 [ui.dashboard]
 port = 0
+[source.news]
+module = rss
+feeds = $FURL/a.xml
+interval = 1h
 EOF
 } >engine.ini
 
@@ -69,8 +81,10 @@ ndec() { q "SELECT count(*) FROM decisions"; }
 show() { local f; for f; do echo "# --- $f"; sed 's/^/#   /' "$f" | tail -40; done; }
 check "the first decision (at start)" wait_eq 30 1 ndec
 check "its entries filled on paper" wait_eq 10 2 q "SELECT count(*) FROM orders WHERE state='filled'"
+check "the headline is stored" wait_eq 10 1 q "SELECT count(*) FROM news"
 check "a manual run is taken" wait_eq 10 200 run_now
 check "the second decision" wait_eq 30 2 ndec
+check "its prompt carries the headline" [ "$(q "SELECT prompt LIKE '%BTC: %Bitcoin ETF inflows hit a record%' FROM decisions ORDER BY created_ms LIMIT 1 OFFSET 1")" = 1 ]
 check "its close filled" wait_eq 10 3 q "SELECT count(*) FROM orders WHERE state='filled'"
 check "a third run" wait_eq 10 200 run_now
 check "the third decision" wait_eq 30 3 ndec
@@ -86,6 +100,7 @@ sleep_until_quiet() { wait_eq 10 0 q "SELECT count(*) FROM orders WHERE state NO
 check "nothing left in flight" sleep_until_quiet
 engine_stop
 SES=$(ls "$RT_TMP"/sessions/session-*.jsonl)
+check "the headline is recorded as a news line" [ "$(grep -c '"k":"news".*Bitcoin ETF inflows' "$SES")" = 1 ]
 check "the pause and the resume are recorded as control lines" \
   [ "$(grep -c '"k":"control"' "$SES")" = 2 ]
 check "the session names the frames" grep -q "\"frames\":{\"exchange.okx_data\":\"$RT_TMP/frames.rec\"}" "$SES"
