@@ -687,6 +687,9 @@ void engine_shutdown(engine *e)
     }
     engine_metrics_stop(e);
     engine_rec_end(e);
+    /* no plugin hears from an AI provider any more: the providers stop
+     * before the sources that asked them and answer what is out */
+    engine_ai_cancel_all();
     schedulers_stop(e);
     exec_stop(e->executor);
     keeper_stop(e->keeper);

@@ -149,6 +149,8 @@ struct at_ai_reply;
 int64_t engine_ai_request(at_instance *caller, const char *ai, const struct at_ai_request *req,
                           void (*done)(void *arg, const struct at_ai_reply *reply), void *arg);
 void engine_ai_cancel(int64_t id);
+/* Every call out cancelled (engine_shutdown): no done runs afterwards. */
+void engine_ai_cancel_all(void);
 const char *engine_core_get(const char *key);
 const char *engine_state_name(at_state s);
 

@@ -4,6 +4,7 @@
  * never called back: a provider's late answer to it is dropped here. The
  * order gate is not involved: an answer is text for the caller, never an
  * order. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ typedef struct ai_call {
     at_ai_done_cb done;
     void *arg;
     bool cancelled;
-    char request_id[128];
+    char request_id[256];
     struct ai_call *next;
 } ai_call;
 
@@ -80,11 +81,15 @@ int64_t engine_ai_request(at_instance *caller, const char *ai, const struct at_a
     c->provider = p;
     c->done = done;
     c->arg = arg;
-    snprintf(c->request_id, sizeof(c->request_id), "%s", req->request_id);
     at_ai_request r = *req;
     if (!r.trader) {
         r.trader = caller ? caller->name : "core";
     }
+    /* unique at the provider (its cancel finds a call by it): two callers may
+     * use the same id of their own */
+    snprintf(c->request_id, sizeof(c->request_id), "%s/%" PRId64 "/%s",
+             caller ? caller->name : "core", c->id, req->request_id);
+    r.request_id = c->request_id;
     c->next = calls;
     calls = c;
     int rc = ops->request(p->ctx, &r, on_reply, c);
@@ -108,5 +113,12 @@ void engine_ai_cancel(int64_t id)
             }
             return;
         }
+    }
+}
+
+void engine_ai_cancel_all(void)
+{
+    for (ai_call *c = calls; c; c = c->next) {
+        c->cancelled = true; /* the providers' stop answers them: dropped here */
     }
 }

@@ -37,6 +37,27 @@ static inline bool dbcol_int(const at_db_row *row, size_t i, int64_t *out)
     return false;
 }
 
+/* Column i as a double: REAL, INT, or text (PostgreSQL); NaN when absent or NULL. */
+static inline double dbcol_real(const at_db_row *row, size_t i)
+{
+    if (i >= row->ncols) {
+        return __builtin_nan("");
+    }
+    const at_db_value *v = &row->cols[i];
+    if (v->type == AT_DB_REAL) {
+        return v->u.r;
+    }
+    if (v->type == AT_DB_INT) {
+        return (double)v->u.i;
+    }
+    if (v->type == AT_DB_TEXT && v->u.s) {
+        char *end;
+        double d = strtod(v->u.s, &end);
+        return end != v->u.s ? d : __builtin_nan("");
+    }
+    return __builtin_nan("");
+}
+
 /* SQLite gives 0/1, PostgreSQL's boolean may come back as "t"/"f"; absent
  * or anything else is false. */
 static inline bool dbcol_bool(const at_db_row *row, size_t i)

@@ -51,6 +51,8 @@ struct sched {
     sched_symbol sym[SCHED_MAX_SYMBOLS];
     size_t nsym;
     int sub_sig, sub_ind, sub_news;
+    char news_ids[32][40]; /* the last headlines that signalled: each once (ring) */
+    size_t news_at;
     bool running, loaded, alerted, trader_too_long;
     int64_t alerted_ms;   /* last budget ALERT */
     bool querying, freed; /* history query in flight; free deferred to its end */

@@ -477,8 +477,18 @@ static void on_news(void *arg, const at_event *e)
         now_ms(s) - n->published_ms > s->cfg.news_fresh_ms) {
         return;
     }
+    /* a headline signals once: the same item again (scored since, or from
+     * another path) is not news to the scheduler */
+    const char *id = n->id ? n->id : "";
+    for (size_t i = 0; id[0] && i < sizeof(s->news_ids) / sizeof(s->news_ids[0]); i++) {
+        if (strncmp(s->news_ids[i], id, sizeof(s->news_ids[i]) - 1) == 0) {
+            return;
+        }
+    }
     for (size_t k = 0; k < s->nsym; k++) {
         if (names_base(n->symbols, s->sym[k].name)) {
+            snprintf(s->news_ids[s->news_at], sizeof(s->news_ids[0]), "%s", id);
+            s->news_at = (s->news_at + 1) % (sizeof(s->news_ids) / sizeof(s->news_ids[0]));
             double sent = n->scorer && isfinite(n->llm_score) ? n->llm_score : n->score;
             sched_signal cur = {.dir = sent < 0 ? AT_SIG_DOWN : AT_SIG_UP,
                                 .value = n->impact,

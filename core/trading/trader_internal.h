@@ -93,9 +93,9 @@ typedef struct tr_news {
     int64_t ts_ms; /* published */
     char feed[24];
     char title[160];
-    char symbols[64]; /* "BTC,ETH"; "" = the market at large */
-    double score;     /* the LLM scorer's sentiment, else the lexicon's; NaN: none */
-    double impact;    /* 0..1; 0: not judged */
+    char symbols[128]; /* "BTC,ETH" as NEWS carries it (NSRC_SYMBOLS); "" = the market at large */
+    double score;      /* the LLM scorer's sentiment, else the lexicon's; NaN: none */
+    double impact;     /* 0..1; 0: not judged */
 } tr_news;
 
 typedef struct tr_sentiment {

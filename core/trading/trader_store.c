@@ -688,7 +688,11 @@ static void on_load_done(void *arg, int err, const char *error)
 {
     loader *l = arg;
     trader *t = l->t;
-    if (err != AT_OK && !t->freed) {
+    if (err != AT_OK && !t->freed && l->step == 3) {
+        t->h->log(t->inst, AT_LOG_WARN,
+                  "cannot read the stored news (%s): the prompt shows what comes from now on",
+                  error ? error : at_strerror(err));
+    } else if (err != AT_OK && !t->freed) {
         t->h->log(t->inst, AT_LOG_WARN,
                   "cannot read past decisions (%s): starting without their history and the "
                   "reasons positions were entered for",
@@ -704,14 +708,54 @@ static void on_load_done(void *arg, int err, const char *error)
     load_step(l);
 }
 
-/* Step 0: this trader's orders; 1: its decisions; 2: replay them, oldest
- * first, then publish again what recent ones asked and no order answers. */
+/* A stored news item (step 2): kept as if it came on the bus now. */
+static int on_news_row(void *arg, const at_db_row *row)
+{
+    loader *l = arg;
+    trader *t = l->t;
+    int64_t pub = 0;
+    dbcol_int(row, 4, &pub);
+    at_ev_news n = {.id = dbcol_text(row, 0),
+                    .feed = dbcol_text(row, 1),
+                    .title = dbcol_text(row, 2),
+                    .symbols = dbcol_text(row, 3),
+                    .published_ms = pub,
+                    .score = dbcol_real(row, 5),
+                    .impact = dbcol_real(row, 6),
+                    .llm_score = dbcol_real(row, 7),
+                    .scorer = dbcol_text(row, 8)};
+    if (!t->freed) {
+        tr_news_keep(t, &n, t->h->now_us() / 1000);
+    }
+    return 0;
+}
+
+/* Step 0: this trader's orders; 1: its decisions; 2: the news of the last
+ * news_max_age (a restart's prompt shows what came before it); 3: replay
+ * the decisions, oldest first, then publish again what recent ones asked
+ * and no order answers. */
 static void load_step(loader *l)
 {
     trader *t = l->t;
     int step = l->step++;
     int rc = AT_ESTATE;
-    if (step >= 2 || t->freed) {
+    if (step == 2 && !t->freed) {
+        int64_t age = t->cfg.news_max_age_ms > 0 ? t->cfg.news_max_age_ms : 12 * 3600000LL;
+        const at_db_value p[] = {AT_DB_I(t->h->now_us() / 1000 - age)};
+        rc = t->cfg.news_tokens < 0
+                 ? AT_ESTATE
+                 : t->h->db_query(t->inst,
+                                  "SELECT id, feed, title, symbols, published_ms, score, impact, "
+                                  "llm_score, scorer FROM news WHERE published_ms >= $1 ORDER BY "
+                                  "published_ms DESC, id LIMIT 500",
+                                  p, 1, on_news_row, on_load_done, l);
+        if (rc == AT_OK) {
+            t->queries++;
+            return;
+        }
+        step = l->step++; /* none read: on */
+    }
+    if (step >= 3 || t->freed) {
         for (size_t i = l->nrows; !t->freed && i-- > 0;) {
             replay(l, &l->rows[i]);
         }
@@ -756,7 +800,7 @@ static void load_step(loader *l)
     if (rc != AT_ESTATE) {
         t->h->log(t->inst, AT_LOG_WARN, "cannot read past decisions (%s)", at_strerror(rc));
     }
-    l->step = 2; /* no storage: nothing to read back */
+    l->step = 3; /* no storage: nothing to read back */
     load_step(l);
 }
 

@@ -212,13 +212,13 @@ typedef struct at_ev_news {
     /* payload version 5 (ABI 1.7) */
     /**
      * How much the item may move the prices of its symbols, 0..1: an LLM
-     * scorer's judgement, else the lexicon score's strength (|score|); 0
-     * from a publisher built before ABI 1.7. A trader's scheduler takes a
-     * fresh headline about its symbols with impact >= its news_impact as a
-     * salient signal.
+     * scorer's judgement, else half the lexicon score's strength (a lexicon
+     * cannot tell a recap from a hack); 0 from a publisher built before ABI
+     * 1.7. The same item may come again (same id) once an LLM scored it. A trader's scheduler takes
+     * a fresh headline about its symbols with impact >= its news_impact as a salient signal.
      */
     double impact;
-    double llm_score;   /**< an LLM scorer's sentiment -1..1, NaN when none scored it */
+    double llm_score;   /**< an LLM scorer's sentiment -1..1; meaningful only when scorer is set */
     const char *scorer; /**< the [ai.*] instance that scored it, or NULL */
 } at_ev_news;
 

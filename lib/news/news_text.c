@@ -224,10 +224,10 @@ size_t news_plain(const char *in, size_t len, char *out, size_t cap)
             unsigned long cp;
             size_t n = entity(in + i, len - i, &cp);
             if (n > 0) {
-                if (cp == ' ') {
-                    o.space = true;
-                } else {
-                    put_cp(&o, cp);
+                if (cp == ' ' || (cp >= '\t' && cp <= '\r')) {
+                    o.space = true; /* &#10; is a blank like a newline */
+                } else if (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp < 0xA0)) {
+                    put_cp(&o, cp); /* control characters (&#27; …), C0 and C1: dropped */
                 }
                 i += n;
                 continue;

@@ -4,7 +4,8 @@
  * at start and taken from the other sources' NEWS events while running),
  * tagged, scored by the lexicon and, when the instance names an [ai.*]
  * scorer, by that LLM (cached by item: a story is scored once), stored in
- * `news` before it is published as NEWS. Main loop only. */
+ * `news` before it is published as NEWS (and again, scored, with the same
+ * id). Main loop only. */
 #ifndef AT_NEWSSRC_H
 #define AT_NEWSSRC_H
 
@@ -40,6 +41,9 @@ typedef struct nsrc_item {
     const char *summary;  /* plain text, or NULL */
     const char *symbols;  /* currencies the source itself names ("BTC,ETH"), or NULL */
     int64_t published_ms; /* < 0: unknown (then: when it was read) */
+    /* a first start's backlog (nothing known before, a feed's first answer):
+     * the lexicon's score only, the scorer's budget kept for what is new */
+    bool backlog;
 } nsrc_item;
 
 typedef enum nsrc_fate { NSRC_NEW = 0, NSRC_SEEN, NSRC_OLD, NSRC_BAD } nsrc_fate;
@@ -101,9 +105,10 @@ int nsrc_start(nsrc *n, void (*loaded)(void *arg, int err), void *arg);
 void nsrc_stop(nsrc *n);
 void nsrc_free(nsrc *n);
 
-/* An item read: new (stored, then published — after its LLM score when
- * there is a scorer), seen before (by URL or title, any source), too old
- * (remembered only), or bad (no title). */
+/* An item read: new (stored, then published with the lexicon's score; with
+ * a scorer, published again with the LLM's once it answers), seen before
+ * (by URL or title, any source), too old (remembered only), or bad (no
+ * title). */
 nsrc_fate nsrc_offer(nsrc *n, const nsrc_item *it);
 
 /* The scorer's answer (nsrc_score.c, and its tests): JSON with
@@ -125,8 +130,10 @@ extern const char nsrc_score_schema[];
 /* nsrc_score.c: the scorer's side of nsrc_offer. */
 void nsrc_score_add(nsrc *n, nsrc_pending *p);
 void nsrc_score_stop(nsrc *n);
-/* nsrc_pub.c: an item's NEWS event (and its stored scores). */
-void nsrc_publish(nsrc *n, nsrc_pending *p);
+/* nsrc_pub.c: an item's NEWS event; once scored, its scores stored and
+ * the NEWS again with them (same id: consumers keep the later), p freed. */
+void nsrc_emit(nsrc *n, const nsrc_pending *p);
+void nsrc_publish_scored(nsrc *n, nsrc_pending *p);
 
 /* An item between nsrc_offer and its NEWS event. */
 struct nsrc_pending {

@@ -86,7 +86,9 @@ int nsrc_start(nsrc *n, void (*loaded)(void *arg, int err), void *arg)
     n->started = true;
     n->sub = n->h->subscribe(n->inst, AT_EV_NEWS, on_news, n);
     if (n->sub <= 0) {
-        return n->sub < 0 ? n->sub : AT_ENOMEM;
+        n->h->log(n->inst, AT_LOG_WARN,
+                  "cannot follow the other sources' news: a story they carry may be stored again");
+        n->sub = 0;
     }
     return nsrc_seen_load(n, loaded, arg);
 }
@@ -226,28 +228,34 @@ nsrc_fate nsrc_offer(nsrc *n, const nsrc_item *it)
     }
     nsrc_symbols_merge(p->symbols, sizeof(p->symbols), it->symbols);
     p->published_ms = pub;
-    p->impact = fabs(p->score);
+    /* a lexicon cannot tell a price recap from a hack: half its strength, so
+     * with the defaults only an LLM's judgement makes a headline trigger */
+    p->impact = 0.5 * fabs(p->score);
     p->llm_score = NAN;
     store(n, p, now);
-    if (n->scorer && now - pub <= n->scorer_max_age_ms) {
-        nsrc_score_add(n, p); /* published once scored, or when the scorer cannot */
+    nsrc_emit(n, p); /* at once: the other sources know it from now on */
+    if (n->scorer && !it->backlog && now - pub <= n->scorer_max_age_ms) {
+        nsrc_score_add(n, p); /* published again, scored, when the scorer answers */
     } else {
-        nsrc_publish(n, p);
+        nsrc_pending_free(p);
     }
     return NSRC_NEW;
 }
 
-void nsrc_publish(nsrc *n, nsrc_pending *p)
+void nsrc_publish_scored(nsrc *n, nsrc_pending *p)
+{
+    const at_db_value v[] = {AT_DB_R(p->llm_score), AT_DB_R(p->impact), AT_DB_S(p->scorer),
+                             AT_DB_S(p->id)};
+    n->h->db_write(n->inst,
+                   "UPDATE news SET llm_score = $1, impact = $2, scorer = $3 WHERE id = $4", v, 4,
+                   NULL, NULL);
+    nsrc_emit(n, p);
+    nsrc_pending_free(p);
+}
+
+void nsrc_emit(nsrc *n, const nsrc_pending *p)
 {
     const at_host *h = n->h;
-    if (p->scorer) {
-        const at_db_value v[] = {AT_DB_R(p->llm_score), AT_DB_R(p->impact), AT_DB_S(p->scorer),
-                                 AT_DB_S(p->symbols[0] ? p->symbols : NULL), AT_DB_S(p->id)};
-        h->db_write(n->inst,
-                    "UPDATE news SET llm_score = $1, impact = $2, scorer = $3, symbols = $4 "
-                    "WHERE id = $5",
-                    v, 5, NULL, NULL);
-    }
     size_t extra = strlen(p->id) + strlen(p->feed) + strlen(p->title) +
                    (p->url ? strlen(p->url) : 0) + (p->summary ? strlen(p->summary) : 0) +
                    strlen(p->symbols) + (p->scorer ? strlen(p->scorer) : 0) + 8;
@@ -265,7 +273,8 @@ void nsrc_publish(nsrc *n, nsrc_pending *p)
         e->llm_score = p->llm_score;
         e->scorer = p->scorer ? h->event_strdup(&e->h, p->scorer) : NULL;
         h->publish(n->inst, &e->h, 0);
-        h->metric_add(n->m_items, 1);
+        if (!p->scorer) {
+            h->metric_add(n->m_items, 1); /* the item's first publication */
+        }
     } /* else: stored, the dashboard and the next start see it */
-    nsrc_pending_free(p);
 }

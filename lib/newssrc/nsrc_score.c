@@ -1,11 +1,12 @@
 /* The LLM scorer (newssrc.h): each new item of a source with `scorer =
  * ai.X` is asked of that [ai.*] instance (host->ai_request) for its
  * sentiment and its impact on its coins' prices, NSRC_INFLIGHT at a time,
- * at most scorer_per_hour calls in any hour. The item is stored at once
- * with its lexicon score and published when its answer comes; when the
- * scorer cannot answer (not running, an error, past scorer_timeout, over
- * its budget, an answer that is not the format: stored in audit_log with
- * the reason) it is published with the lexicon's score, and that is said.
+ * at most scorer_per_hour calls in any hour. The item is stored and
+ * published at once with its lexicon score, and published again with the
+ * LLM's when the answer comes; when the scorer cannot answer (not running,
+ * an error, past scorer_timeout, over its budget, an answer that is not
+ * the format: stored in audit_log with the reason) it keeps the lexicon's
+ * score, and that is said.
  * An item is scored once: a story seen before, in any source, is never
  * offered again. */
 #include <ctype.h>
@@ -113,7 +114,8 @@ bool nsrc_parse_score(const char *text, double *sentiment, double *impact, char 
             char up[16];
             const char *v = json_string_value(s);
             size_t l = v ? strlen(v) : 0;
-            if (l == 0 || l >= sizeof(up)) {
+            /* a blank or a comma would split it into codes in nsrc_symbols_merge */
+            if (l == 0 || l >= sizeof(up) || strcspn(v, ", ") != l) {
                 continue; /* not a ticker: left out */
             }
             for (size_t k = 0; k <= l; k++) {
@@ -128,11 +130,12 @@ bool nsrc_parse_score(const char *text, double *sentiment, double *impact, char 
 
 /* ------------------------------------------------------------ the calls */
 
+/* Published already with the lexicon's score: nothing more to say of it. */
 static void unscored(nsrc *n, nsrc_pending *p)
 {
     n->unscored++;
     n->h->metric_add(n->m_unscored, 1);
-    nsrc_publish(n, p);
+    nsrc_pending_free(p);
 }
 
 static size_t calls_last_hour(const nsrc *n, int64_t now)
@@ -146,9 +149,15 @@ static size_t calls_last_hour(const nsrc *n, int64_t now)
 
 static void audit(nsrc *n, const nsrc_pending *p, const char *why, const char *content)
 {
-    json_t *d =
-        json_pack("{s:s, s:s, s:s, s:s%}", "item", p->id, "scorer", n->scorer, "why", why,
-                  "content", content ? content : "", content ? strnlen(content, 4000) : (size_t)0);
+    size_t cl = content ? strnlen(content, 4000) : 0;
+    while (cl > 0 && content[cl] && ((unsigned char)content[cl] & 0xC0) == 0x80) {
+        cl--; /* cut before a character, not in one */
+    }
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s%}", "item", p->id, "scorer", n->scorer, "why", why,
+                          "content", content ? content : "", cl);
+    if (!d) { /* not UTF-8: the row without the text */
+        d = json_pack("{s:s, s:s, s:s}", "item", p->id, "scorer", n->scorer, "why", why);
+    }
     char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
     char id[128];
@@ -213,10 +222,11 @@ static void on_reply(void *arg, const at_ai_reply *r)
     p->llm_score = s;
     p->impact = imp;
     p->scorer = n->scorer;
-    nsrc_symbols_merge(p->symbols, sizeof(p->symbols), syms);
+    /* the model's tickers are not added: a made-up one would reach traders
+     * of that coin; the item's coins are its source's and its text's */
     n->scored++;
     n->h->metric_add(n->m_scored, 1);
-    nsrc_publish(n, p);
+    nsrc_publish_scored(n, p);
     pump(n);
 }
 
@@ -246,7 +256,7 @@ static bool ask(nsrc *n, nsrc_pending *p, size_t slot)
                          .system = SYSTEM,
                          .user = user,
                          .json_schema = nsrc_score_schema,
-                         .deadline_ms = now + n->scorer_timeout_ms};
+                         .deadline_ms = p->asked_ms + n->scorer_timeout_ms};
     int64_t id = n->h->ai_request(n->inst, n->scorer, &req, on_reply, p);
     free(user);
     if (id <= 0) {
@@ -263,7 +273,6 @@ static bool ask(nsrc *n, nsrc_pending *p, size_t slot)
         return false;
     }
     p->call = id;
-    p->asked_ms = now;
     n->inflight[slot] = p;
     n->calls_ms[n->calls_at] = now;
     n->calls_at = (n->calls_at + 1) % (sizeof(n->calls_ms) / sizeof(n->calls_ms[0]));

@@ -221,7 +221,8 @@ static void take(cp_ctx *c, const cp_page *pg)
                         .url = p->url[0] ? p->url : NULL,
                         .summary = p->summary[0] ? p->summary : NULL,
                         .symbols = p->symbols[0] ? p->symbols : NULL,
-                        .published_ms = p->published_ms};
+                        .published_ms = p->published_ms,
+                        .backlog = c->ns.known == 0 && c->fetched == 1};
         nsrc_fate f = nsrc_offer(&c->ns, &it);
         fresh += f == NSRC_NEW;
         seen += f == NSRC_SEEN;
@@ -301,7 +302,7 @@ static void ask(void *arg)
                        .max_response = 8u << 20,
                        .proxy = c->proxy};
     int64_t id = c->h->http_request(c->inst, &req, on_answer, c);
-    memset(url, 0, sizeof(url)); /* the token */
+    explicit_bzero(url, sizeof(url)); /* the token */
     if (id < 0) {
         failed(c, 0, "the request could not be made (error %" PRId64 ")", id);
         return;

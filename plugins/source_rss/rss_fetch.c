@@ -119,7 +119,8 @@ static void take(rss_feed *f, rss_doc *doc)
                         .title = it->title,
                         .url = has_url ? url : NULL,
                         .summary = it->summary,
-                        .published_ms = it->published_ms};
+                        .published_ms = it->published_ms,
+                        .backlog = c->ns.known == 0 && f->fetched == 1};
         switch (nsrc_offer(&c->ns, &ni)) {
         case NSRC_NEW:
             fresh++;

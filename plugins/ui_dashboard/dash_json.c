@@ -172,10 +172,9 @@ json_t *dash_json_news(const at_ev_news *n)
     return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:o, s:o, s:o, s:s?, s:s?, s:I}",
                      "id", n->id, "feed", n->feed, "title", n->title, "url", n->url, "summary",
                      n->summary, "symbols", n->symbols, "publishedMs", (json_int_t)n->published_ms,
-                     "score", num(n->score), "impact", n->impact > 0 ? num(n->impact) : json_null(),
-                     "llmScore", llm ? num(n->llm_score) : json_null(), "scorer",
-                     llm ? n->scorer : NULL, "source", n->h.source, "fetchedMs",
-                     (json_int_t)(n->h.ts_us / 1000));
+                     "score", num(n->score), "impact", num(n->impact), "llmScore",
+                     llm ? num(n->llm_score) : json_null(), "scorer", llm ? n->scorer : NULL,
+                     "source", n->h.source, "fetchedMs", (json_int_t)(n->h.ts_us / 1000));
 }
 
 /* A SENTIMENT event as a row of GET /api/sentiment. */

@@ -138,11 +138,12 @@ static void on_event(void *arg, const at_event *e)
     }
     case AT_EV_NEWS: {
         const at_ev_news *t = (const void *)e;
-        fprintf(f, "NEWS %s feed=%s symbols=%s score=%.4f impact=%.4f llm=%.4f scorer=%s "
-                   "published=%lld %s\n",
-                t->id ? t->id : "", t->feed ? t->feed : "", t->symbols ? t->symbols : "",
-                t->score, t->impact, t->llm_score, t->scorer ? t->scorer : "",
-                (long long)t->published_ms, t->title ? t->title : "");
+        fprintf(f,
+                "NEWS %s feed=%s symbols=%s score=%.4f impact=%.4f llm=%.4f scorer=%s "
+                "published=%lld %s\n",
+                t->id ? t->id : "", t->feed ? t->feed : "", t->symbols ? t->symbols : "", t->score,
+                t->impact, t->llm_score, t->scorer ? t->scorer : "", (long long)t->published_ms,
+                t->title ? t->title : "");
         break;
     }
     default:

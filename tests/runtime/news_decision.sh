@@ -7,7 +7,8 @@
 # about the trader's coin whose impact reaches its news_impact triggers an
 # AI call (the trigger names the headline), and the prompt carries the
 # headline with its scores within news_tokens; a calm or stale headline
-# triggers nothing; an item is never scored twice (a restart reads it back).
+# triggers nothing; an item is never scored twice (a restart reads it back),
+# and after a restart the prompt shows the headlines stored before it.
 source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
 cd "$RT_TMP"
 source "$AT_SOURCE_DIR/tests/support/okx-lib.sh"
@@ -32,7 +33,6 @@ LURL=$(head -1 llm.out)
 score() { # sentiment impact symbols reason
   printf '{"case": "valid", "content": %s}' "$(python3 -c 'import json,sys; print(json.dumps(json.dumps({"sentiment": float(sys.argv[1]), "impact": float(sys.argv[2]), "symbols": sys.argv[3].split(",") if sys.argv[3] else [], "reason": sys.argv[4]})))' "$@")"
 }
-curl -s -X POST "$LURL/_script" -d "[$(score 0.1 0.2 BTC "a meeting")]" >/dev/null
 : >answers.txt
 cat >engine.ini <<EOF2
 [core]
@@ -73,14 +73,25 @@ news_impact = 0.8
 news_tokens = 120
 [source.driver]
 log_file = $RT_TMP/events.log
+[ui.dashboard]
+port = 0
 EOF2
 check "check-config accepts it" "$AITRADER" check-config -c engine.ini
 engine_start
 check "the source says it is scored" wait_log engine.out "source.news: 1 feed every 1 s; 0 items known from before; scored by ai.scorer" 20
 check "the first start's call" wait_log engine.out "ai.stub: ai stub request 1: trader alpha id alpha:long:" 20
-scored() { q "SELECT llm_score, impact, scorer FROM news WHERE title LIKE 'Bitcoin miners%'"; }
-check "the calm item scored by the LLM, stored with its score" wait_eq 10 "0.1|0.2|ai.scorer" scored
-check "its NEWS carries the impact, the LLM's score and the scorer" wait_until 5 "its NEWS" grep -q "^NEWS u:[0-9a-f]* feed=Coin Wire symbols=BTC score=[-0-9.]* impact=0.2000 llm=0.1000 scorer=ai.scorer published=" events.log
+# a first start's backlog: the lexicon only (the scorer's budget is for what is new)
+check "the first start's item is stored" wait_eq 10 1 q "SELECT count(*) FROM news"
+check "with the lexicon's score only: impact half its strength" [ "$(q "SELECT llm_score IS NULL, scorer IS NULL, abs(impact - 0.5 * abs(score)) < 1e-9 FROM news")" = "1|1|1" ]
+check "and the scorer was not asked" [ "$(curl -s "$LURL/_requests" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 0 ]
+
+# a new item: published at once with the lexicon's score, again with the LLM's
+curl -s -X POST "$LURL/_script" -d "[$(score 0.1 0.2 BTC "a sale")]" >/dev/null
+{ item "Bitcoin miners sell reserves" sale 10; item "Bitcoin miners meet in Austin" calm 60; } | feed
+scored() { q "SELECT llm_score, impact, scorer FROM news WHERE title LIKE 'Bitcoin miners sell%'"; }
+check "the new item scored by the LLM, stored with its score" wait_eq 10 "0.1|0.2|ai.scorer" scored
+check "its NEWS first with the lexicon's score" wait_until 5 "its first NEWS" grep -q "^NEWS u:[0-9a-f]* feed=Coin Wire symbols=BTC score=[-0-9.]* impact=[0-9.]* llm=nan scorer= published=[0-9]* Bitcoin miners sell" events.log
+check "then again with the impact, the LLM's score and the scorer" wait_until 5 "its scored NEWS" grep -q "^NEWS u:[0-9a-f]* feed=Coin Wire symbols=BTC score=[-0-9.]* impact=0.2000 llm=0.1000 scorer=ai.scorer published=[0-9]* Bitcoin miners sell" events.log
 asked_schema() {
   curl -s "$LURL/_requests" | python3 -c '
 import json, sys
@@ -89,13 +100,13 @@ b = r[0]["body"]
 b = json.loads(b) if isinstance(b, str) else b
 rf = b.get("response_format", {})
 u = b["messages"][-1]["content"]
-sys.exit(0 if rf.get("type") == "json_schema" and "impact" in json.dumps(rf) and "Headline: Bitcoin miners meet in Austin" in u else 1)'
+sys.exit(0 if rf.get("type") == "json_schema" and "impact" in json.dumps(rf) and "Headline: Bitcoin miners sell reserves" in u else 1)'
 }
 check "the scorer was asked with the score's JSON schema and the headline" asked_schema
 
 # a hack, published now: scored high impact -> a salient signal -> a call
 curl -s -X POST "$LURL/_script" -d "[$(score -0.9 0.95 BTC "an exchange hack"), {\"case\": \"text_around\"}]" >/dev/null
-{ item "Exchange hacked, bitcoin withdrawals halted" hack 5; item "Bitcoin miners meet in Austin" calm 60; } | feed
+{ item "Exchange hacked, bitcoin withdrawals halted" hack 5; item "Bitcoin miners sell reserves" sale 10; item "Bitcoin miners meet in Austin" calm 60; } | feed
 check "the hack's score stored" wait_eq 10 "-0.9|0.95|ai.scorer" sh -c "sqlite3 '$DB' \"SELECT llm_score, impact, scorer FROM news WHERE title LIKE 'Exchange hacked%'\""
 check "it triggers a call, naming the headline" wait_until 10 "the news trigger" grep -q 'trader.alpha: trigger alpha:sig:[0-9]*: signal news down 0.95 BTC-USDT-SWAP: "Exchange hacked, bitcoin withdrawals halted"' engine.out
 check "the call goes to the AI" wait_log engine.out "ai.stub: ai stub request 2: trader alpha id alpha:sig:" 10
@@ -137,18 +148,28 @@ PY
 check "the news section within news_tokens (120)" [ "$(tokens prompt-news.txt)" -le 120 ]
 
 # an answer that is not the format: kept with the reason, the lexicon's score used
-{ item "Ether traders panic as fees spike" eth 3; item "Exchange hacked, bitcoin withdrawals halted" hack 5; item "Bitcoin miners meet in Austin" calm 60; } | feed
+{ item "Ether traders panic as fees spike" eth 3; item "Exchange hacked, bitcoin withdrawals halted" hack 5; item "Bitcoin miners sell reserves" sale 10; item "Bitcoin miners meet in Austin" calm 60; } | feed
 check "a refused score is said" wait_log engine.out "source.news: ai.scorer's score of \"Ether traders panic as fees spike\" refused: " 10
 check "kept in audit_log with the answer" qeq "SELECT count(*) FROM audit_log WHERE kind = 'news_score_rejected' AND data_json LIKE '%Here is my decision%'" 1
-check "the item stored with the lexicon's score only" qeq "SELECT llm_score IS NULL, scorer IS NULL, abs(impact - abs(score)) < 1e-9 FROM news WHERE title LIKE 'Ether traders%'" "1|1|1"
+check "the item stored with the lexicon's score only" qeq "SELECT llm_score IS NULL, scorer IS NULL, abs(impact - 0.5 * abs(score)) < 1e-9 FROM news WHERE title LIKE 'Ether traders%'" "1|1|1"
+sleep 2 # past the 1 s grace window: a trigger of the ETH item would be out by now
 check "ETH news is not the trader's: no call for it" [ "$(grep -c 'ai stub request' engine.out)" = 2 ]
 check "the scorer was asked 3 times (once per item)" [ "$(curl -s "$LURL/_requests" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3 ]
 engine_stop
 
 # a restart: every item is known; none is scored again, none triggers
 engine_start
-check "after a restart the items are known" wait_log engine.out "source.news: 1 feed every 1 s; 3 items known from before; scored by ai.scorer" 20
-check "a fetch after the restart: 0 new" wait_log engine.out "source.news: 127.0.0.1:${FURL##*:}/a.xml: 0 new items, 3 seen before" 10
+check "after a restart the items are known" wait_log engine.out "source.news: 1 feed every 1 s; 4 items known from before; scored by ai.scorer" 20
+check "a fetch after the restart: 0 new" wait_log engine.out "source.news: 127.0.0.1:${FURL##*:}/a.xml: 0 new items, 4 seen before" 10
+sleep 2 # past the grace window
+dash_up 2
+check "a manual run after the restart" [ "$(run_now)" = 200 ]
+check "its call" wait_log engine.out "ai.stub: ai stub request 1: trader alpha id alpha:manual:" 10
+restarted_has() { # the last request's text holds $1
+  python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if sys.argv[2] in t.split("=== request ")[-1] else 1)' "$RT_TMP/requests.txt" "$1"
+}
+check "its prompt shows the headlines stored before the restart" restarted_has "News (sentiment"
+check "the hack among them, with its LLM scores" restarted_has "Exchange hacked, bitcoin withdrawals halted (sentiment -0.90, impact 0.95)"
 check "nothing scored twice" [ "$(curl -s "$LURL/_requests" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3 ]
 check "and no news trigger again" [ "$(q "SELECT count(*) FROM triggers WHERE key LIKE 'alpha:sig:%'")" = 1 ]
 engine_stop

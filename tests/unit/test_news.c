@@ -34,7 +34,10 @@ static void test_plain(void **state)
     /* not markup: kept */
     assert_string_equal(plain("Ether <flat>, 1 < 2 <3 <", 512), "Ether <flat>, 1 < 2 <3 <");
     assert_string_equal(plain("bad \xC3\x28 byte \xFF", 512), "bad ?( byte ?");
-    assert_string_equal(plain("&#0; &#xD800; &#99999999;", 512), "? ? &#99999999;");
+    assert_string_equal(plain("&#0; &#xD800; &#99999999;", 512), "? &#99999999;");
+    /* control characters written as references: blanks as blanks, the rest dropped (an ESC
+     * never reaches a log line or a prompt) */
+    assert_string_equal(plain("a&#8;b&#27;c&#x7f;d&#9;e&#10;f&#133;g", 512), "abcd e fg");
     /* cut whole characters, with an ellipsis */
     assert_string_equal(plain("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 12),
                         "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xE2\x80\xA6");
