@@ -179,7 +179,8 @@ check "an origin listed in origins may open it" grep -q "status 101" ws-dev.out
 ORDER='{"account":"exchange.okx_demo","instId":"BTC-USDT-SWAP","side":"buy","posSide":"long","ordType":"market","sz":"1"}'
 raw POST /api/orders "$ORDER" -H "Content-Type: application/json"
 check "an order without a token is a 401" err_is 401 unauthorized
-raw POST /api/orders "$ORDER" -H "Authorization: Bearer ${TOKEN:0:63}0"
+WRONG=${TOKEN:0:63}$([ "${TOKEN:63:1}" = 0 ] && echo 1 || echo 0) # its last digit changed
+raw POST /api/orders "$ORDER" -H "Authorization: Bearer $WRONG"
 check "with a wrong token too" err_is 401 unauthorized
 raw POST /api/kill-switch '{"on": true}' -H "Authorization: Bearer nope"
 check "the kill switch without the token: 401" err_is 401 unauthorized
