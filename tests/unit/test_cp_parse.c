@@ -330,6 +330,7 @@ static void test_errors(void **state)
     const char body[] = "{\"results\": []}garbage";
     cp_page_free(&P);
     assert_int_equal(cp_parse(body, 15, &P, WHY, sizeof(WHY)), AT_OK);
+    cp_page_free(&P);
     assert_int_equal(cp_parse(body, sizeof(body) - 1, &P, WHY, sizeof(WHY)), AT_EINVAL);
     assert_non_null(strstr(WHY, "not JSON"));
 }
