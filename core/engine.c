@@ -183,7 +183,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 
 bool engine_offline(void)
 {
-    return current && current->opts.replay;
+    return current && (current->opts.replay || current->opts.offline);
 }
 
 void engine_request_stop(int exit_code)

@@ -95,6 +95,11 @@ typedef struct engine_opts {
     int64_t sim_start_us;
     bool no_gate;          /* unit tests that drive an executor of their own */
     struct replay *replay; /* `aitrader replay` (core/replay.h), or NULL */
+    /* `aitrader backtest`: no network (as a replay), and the config adapted
+     * after it is read, before anything is checked */
+    bool offline;
+    int (*edit_conf)(void *arg, struct conf_file *f, struct conf_errors *errs);
+    void *edit_arg;
 } engine_opts;
 
 typedef struct engine engine;

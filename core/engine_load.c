@@ -545,6 +545,9 @@ int engine_load(engine *e, conf_errors *errs)
     if (e->opts.replay && replay_edit_conf(e->opts.replay, e->conf, errs) != AT_OK) {
         return AT_ECONFIG;
     }
+    if (e->opts.edit_conf && e->opts.edit_conf(e->opts.edit_arg, e->conf, errs) != AT_OK) {
+        return AT_ECONFIG;
+    }
     const conf_section *core = conf_section_get(e->conf, "core");
     conf_apply(e->config_path, "core", core, core_schema, NULL, &e->core, &e->core_owned, errs);
     check_proxy(e, core, errs);

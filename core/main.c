@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "loader.h"
+#include "backtest.h"
 #include "replay.h"
 #include "log.h"
 #include "ta.h"
@@ -43,6 +44,11 @@ static void usage(FILE *out)
         "  replay --recording FILE  play a session file ([core] record) through the pipeline on\n"
         "                           the simulated clock, offline; exit 0 when it reproduces the\n"
         "                           session, 1 at the first divergence (printed)\n"
+        "  backtest --data [INST=]FILE... [--from T] [--to T] [--report FILE.json|FILE.html]\n"
+        "           [--instruments FILE] [--spread-bps N]\n"
+        "                           run the config's traders, indicators, risk and paper venues\n"
+        "                           over candle files on the simulated clock, offline; prints\n"
+        "                           the summary (the same inputs give the same report)\n"
         "  kill-switch on|off|status [REASON]\n"
         "                           stop every new entry of running and future engines\n"
         "                           (data_dir/kill-switch; closes pass), allow them again, or\n"
@@ -442,6 +448,9 @@ int main(int argc, char **argv)
     engine_opts o = {0};
     const char *describe = NULL;
     const char *csv = NULL, *inst = NULL, *recording = NULL;
+    static const char *data[64];
+    backtest_args bt = {.data = data, .spread_bps = -1};
+    bool bt_opt = false;
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"log-level", required_argument, NULL, 'l'},
@@ -452,6 +461,12 @@ int main(int argc, char **argv)
         {"csv", required_argument, NULL, 'C'},
         {"inst", required_argument, NULL, 'I'},
         {"recording", required_argument, NULL, 'R'},
+        {"data", required_argument, NULL, 'D'},
+        {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},
+        {"report", required_argument, NULL, 'P'},
+        {"instruments", required_argument, NULL, 'N'},
+        {"spread-bps", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -489,6 +504,40 @@ int main(int argc, char **argv)
         case 'R':
             recording = optarg;
             break;
+        case 'D':
+            if (bt.ndata == sizeof(data) / sizeof(data[0])) {
+                fprintf(stderr, "aitrader: --data: at most %zu files\n", bt.ndata);
+                return 2;
+            }
+            data[bt.ndata++] = optarg;
+            bt_opt = true;
+            break;
+        case 'F':
+            bt.from = optarg;
+            bt_opt = true;
+            break;
+        case 'T':
+            bt.to = optarg;
+            bt_opt = true;
+            break;
+        case 'P':
+            bt.report = optarg;
+            bt_opt = true;
+            break;
+        case 'N':
+            bt.instruments = optarg;
+            bt_opt = true;
+            break;
+        case 'S': {
+            char *end;
+            bt.spread_bps = strtod(optarg, &end);
+            if (*end || end == optarg) {
+                fprintf(stderr, "aitrader: --spread-bps: expected a number\n");
+                return 2;
+            }
+            bt_opt = true;
+            break;
+        }
         default:
             usage(stderr);
             return 2;
@@ -515,6 +564,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "aitrader: --csv and --inst go with 'indicators'\n");
         return 2;
     }
+    if (bt_opt && strcmp(cmd, "backtest") != 0) {
+        fprintf(stderr,
+                "aitrader: --data, --from, --to, --report, --instruments and --spread-bps go "
+                "with 'backtest'\n");
+        return 2;
+    }
     if (recording && strcmp(cmd, "replay") != 0) {
         fprintf(stderr, "aitrader: --recording goes with 'replay'\n");
         return 2;
@@ -536,8 +591,8 @@ int main(int argc, char **argv)
         return cmd_plugins(&o, describe);
     }
     if (strcmp(cmd, "backtest") == 0) {
-        fprintf(stderr, "aitrader: '%s' is not part of this build yet\n", cmd);
-        return 2;
+        malloc_policy();
+        return backtest_main(&o, &bt);
     }
     fprintf(stderr, "aitrader: unknown command '%s'\n", cmd);
     usage(stderr);

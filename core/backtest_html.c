@@ -1,0 +1,178 @@
+/* The backtest report as an HTML page (backtest_internal.h): inline SVG
+ * charts drawn here, nothing fetched, so it opens anywhere offline. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backtest_internal.h"
+
+#define W 960
+#define H 260
+
+static double num(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Text for HTML (the few characters that matter). */
+static void esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+/* The equity curve (line) and its drawdown (area below, red) on one time axis. */
+static void chart(FILE *f, const json_t *eq)
+{
+    size_t n = json_array_size(eq);
+    if (n < 2) {
+        fputs("<p>No equity curve: the run stored fewer than two snapshots.</p>\n", f);
+        return;
+    }
+    double t0 = (double)json_integer_value(json_array_get(json_array_get(eq, 0), 0));
+    double t1 = (double)json_integer_value(json_array_get(json_array_get(eq, n - 1), 0));
+    double lo = INFINITY, hi = -INFINITY, peak = -INFINITY, dmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = json_real_value(json_array_get(json_array_get(eq, i), 1));
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+        peak = v > peak ? v : peak;
+        dmax = peak > 0 && (peak - v) / peak > dmax ? (peak - v) / peak : dmax;
+    }
+    if (hi <= lo) {
+        hi = lo + 1;
+    }
+    double span = t1 > t0 ? t1 - t0 : 1;
+    fprintf(f,
+            "<svg viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" aria-label=\"equity and "
+            "drawdown\">\n",
+            W, H + 80);
+    fprintf(f, "<text x=\"4\" y=\"14\">equity %.2f … %.2f</text>\n", lo, hi);
+    fputs("<polyline fill=\"none\" stroke=\"#2a7de1\" stroke-width=\"1.5\" points=\"", f);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(eq, i);
+        double x = ((double)json_integer_value(json_array_get(p, 0)) - t0) / span * W;
+        double y = 20 + (hi - json_real_value(json_array_get(p, 1))) / (hi - lo) * (H - 30);
+        fprintf(f, "%.1f,%.1f ", x, y);
+    }
+    fputs("\"/>\n", f);
+    fprintf(f, "<text x=\"4\" y=\"%d\">drawdown (max %.2f %%)</text>\n", H + 8, dmax * 100);
+    fputs("<polyline fill=\"#e0454533\" stroke=\"#e04545\" points=\"0,", f);
+    fprintf(f, "%d ", H + 12);
+    peak = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(eq, i);
+        double v = json_real_value(json_array_get(p, 1));
+        peak = v > peak ? v : peak;
+        double dd = peak > 0 ? (peak - v) / peak : 0;
+        double x = ((double)json_integer_value(json_array_get(p, 0)) - t0) / span * W;
+        fprintf(f, "%.1f,%.1f ", x, H + 12 + (dmax > 0 ? dd / dmax * 60 : 0));
+    }
+    fprintf(f, "%d,%d\"/>\n</svg>\n", W, H + 12);
+}
+
+void bt_write_html(FILE *f, const json_t *r, const char *json_text)
+{
+    fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<title>aitrader backtest</title>\n<style>body{font:14px system-ui,sans-serif;"
+          "margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}td,th{padding:"
+          "3px 10px;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child"
+          "{text-align:left}.pos{color:#1a7f37}.neg{color:#c62828}</style></head><body>\n",
+          f);
+    fputs("<h1>Backtest ", f);
+    esc(f, json_string_value(json_object_get(r, "from")));
+    fputs(" → ", f);
+    esc(f, json_string_value(json_object_get(r, "to")));
+    fputs("</h1>\n<table>\n", f);
+    static const char *const rows[][2] = {{"start_equity", "start equity"},
+                                          {"end_equity", "end equity"},
+                                          {"return_pct", "return %"},
+                                          {"max_drawdown_pct", "max drawdown %"},
+                                          {"sharpe", "Sharpe (hourly, annualised)"},
+                                          {"sortino", "Sortino"},
+                                          {"trades", "trades"},
+                                          {"win_rate", "win rate"},
+                                          {"profit_factor", "profit factor"},
+                                          {"fees", "fees paid"},
+                                          {"funding", "funding"},
+                                          {"ai_calls", "AI calls"},
+                                          {"ai_calls_per_day", "AI calls a day"},
+                                          {"tokens", "tokens"},
+                                          {"cost_usd", "AI cost USD"},
+                                          {"bars", "bars"}};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        double v = num(r, rows[i][0]);
+        fprintf(f, "<tr><th>%s</th><td%s>", rows[i][1],
+                strcmp(rows[i][0], "return_pct") == 0 && v < 0   ? " class=\"neg\""
+                : strcmp(rows[i][0], "return_pct") == 0 && v > 0 ? " class=\"pos\""
+                                                                 : "");
+        if (isnan(v)) {
+            fputs("—", f);
+        } else {
+            fprintf(f, "%.6g", v);
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n<h2>Equity</h2>\n", f);
+    chart(f, json_object_get(r, "equity"));
+    fputs("<h2>Per symbol</h2>\n<table><tr><th>symbol</th><th>trades</th><th>win rate</th>"
+          "<th>PnL</th><th>fees</th><th>funding</th></tr>\n",
+          f);
+    size_t i;
+    const json_t *s;
+    json_array_foreach(json_object_get(r, "per_symbol"), i, s)
+    {
+        double pnl = num(s, "pnl");
+        fputs("<tr><td>", f);
+        esc(f, json_string_value(json_object_get(s, "instId")));
+        fprintf(f,
+                "</td><td>%lld</td><td>%.1f %%</td><td class=\"%s\">%+.2f</td><td>%.2f</td>"
+                "<td>%+.2f</td></tr>\n",
+                (long long)json_integer_value(json_object_get(s, "trades")),
+                num(s, "win_rate") * 100, pnl < 0 ? "neg" : "pos", pnl, num(s, "fees"),
+                num(s, "funding"));
+    }
+    fputs("</table>\n<h2>Fills</h2>\n<table><tr><th>time (ms)</th><th>account</th><th>origin"
+          "</th><th>instrument</th><th>side</th><th>price</th><th>contracts</th><th>fee</th>"
+          "<th>realized</th></tr>\n",
+          f);
+    json_array_foreach(json_object_get(r, "fills"), i, s)
+    {
+        static const char *const keys[] = {"account", "origin", "instId", "side",
+                                           "px",      "sz",     "fee",    "pnl"};
+        fprintf(f, "<tr><td>%lld</td>", (long long)json_integer_value(json_object_get(s, "ts")));
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+            fputs("<td>", f);
+            esc(f, json_string_value(json_object_get(s, keys[k])));
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n<script type=\"application/json\" id=\"report\">", f);
+    for (const char *p = json_text; *p; p++) { /* "</" would end the script */
+        if (p[0] == '<' && p[1] == '/') {
+            fputs("<\\/", f);
+            p++;
+        } else {
+            fputc(*p, f);
+        }
+    }
+    fputs("</script>\n</body></html>\n", f);
+}

@@ -1,0 +1,82 @@
+/* Internals of `aitrader backtest` (backtest.h), shared by its files only:
+ *  - backtest_data.c: the candle files read (one per instrument);
+ *  - backtest_conf.c: the user's config adapted (feeds, paper venues,
+ *    scratch storage, what cannot run refused at its section);
+ *  - backtest.c: the command, the scratch directory and the feed loop;
+ *  - backtest_report.c: the report from what the run stored. */
+#ifndef AT_CORE_BACKTEST_INTERNAL_H
+#define AT_CORE_BACKTEST_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "backtest.h"
+#include "conf.h"
+#include "engine.h"
+
+#define BT_MAX_SERIES 64
+#define BT_MAX_FEEDS 16
+
+typedef struct bt_bar {
+    int64_t open_ms;
+    double o, h, l, c, v;
+} bt_bar;
+
+/* One instrument's candles, in time order, within --from/--to. */
+typedef struct bt_series {
+    char inst[AT_ID_LEN]; /* "BTC-USDT-SWAP" */
+    const char *path;
+    bt_bar *bars;
+    size_t n;
+    int64_t bar_ms; /* the file's bar (the smallest step between rows) */
+    at_inst id;     /* interned once the engine runs */
+    at_dec tick;    /* its tickSz, from the paper venue's instruments */
+    size_t next;    /* the next bar to play */
+    int next_phase; /* of its path: 0..3 prices, 4 the closed candle */
+} bt_series;
+
+typedef struct backtest {
+    const backtest_args *a;
+    bt_series s[BT_MAX_SERIES];
+    size_t ns;
+    int64_t from_ms, to_ms;   /* INT64_MIN/MAX when not given */
+    int64_t start_ms, end_ms; /* the first bar's open, the last bar's close */
+    double spread;            /* fraction of the price: spread_bps / 1e4 */
+    char *tmp, *data_dir, *db;
+    const char *instruments;     /* file of the instruments' specs */
+    char *markets[BT_MAX_FEEDS]; /* the [exchange.*] replaced by feeds */
+    size_t nmarkets;
+    at_instance *feeds[BT_MAX_FEEDS];
+    char *accounts[BT_MAX_FEEDS]; /* the paper venues */
+    size_t naccounts;
+    engine *e;
+    uint64_t bars_played, events;
+} backtest;
+
+/* backtest_data.c: read every --data file; 0, or 2 with "FILE:LINE: why"
+ * printed. */
+int bt_load_data(backtest *b);
+/* The instrument of a file name as OKX exports name it
+ * ("okx_BTC-USDT-SWAP_1m_2026….csv"), into out; false when it has none. */
+bool bt_inst_of_name(const char *path, char *out, size_t cap);
+
+/* backtest_conf.c: engine_opts.edit_conf. */
+int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs);
+
+/* backtest_report.c: the report of the run (the engine still running: it
+ * queries the scratch database through the storage facade): a new JSON
+ * object, or NULL with why printed. */
+json_t *bt_report(backtest *b);
+/* The summary table of a report, on f. */
+void bt_print_summary(const json_t *r, FILE *f);
+/* The report written to path (.json, or .html with the JSON inside and a
+ * chart): 0, or 1 with why printed. */
+int bt_write_report(const json_t *r, const char *path);
+/* backtest_html.c: the report as one HTML page (no script from elsewhere:
+ * it opens offline): the summary, the equity curve and its drawdown, the
+ * per-symbol table and the fills; the JSON inside it. */
+void bt_write_html(FILE *f, const json_t *r, const char *json_text);
+
+#endif
