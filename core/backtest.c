@@ -237,8 +237,8 @@ static bool ticks_done(void *arg)
  * its tick size, for the prices the feed makes. */
 static int load_ticks(backtest *b)
 {
-    /* the minute before the first bar: the venues read their instruments */
-    if (advance(b, (b->start_ms - 1) * 1000) != 0) {
+    /* what is due now runs (the venues read and store their instruments) */
+    if (advance(b, clock_now_us()) != 0) {
         return 1;
     }
     ticks t = {.b = b};
@@ -400,7 +400,9 @@ int backtest_main(engine_opts *o, const backtest_args *a)
         o->log_level = "error"; /* risk refusals by the hundred: --log-level warn shows them */
     }
     o->sim_clock = true;
-    o->sim_start_us = (b.start_ms - 60000) * 1000; /* a minute to start in */
+    /* a millisecond before the first bar: what starts then (the traders'
+     * first trigger) sees the first prices as they come */
+    o->sim_start_us = (b.start_ms - 1) * 1000;
     o->offline = true;
     o->edit_conf = bt_edit_conf;
     o->edit_arg = &b;

@@ -261,27 +261,24 @@ static void hourly(const json_t *eq, double *sharpe, double *sortino)
     if (!rets) {
         return;
     }
-    double prev = NAN;
+    double prev = NAN, last = NAN;
     int64_t hour = INT64_MIN;
     size_t i;
     const json_t *p;
-    double last = NAN;
+    /* each hour's last value over the previous hour's last */
     json_array_foreach(eq, i, p)
     {
-        int64_t ts = json_integer_value(json_array_get(p, 0));
-        double v = json_real_value(json_array_get(p, 1));
-        int64_t h = ts / 3600000;
-        if (hour != INT64_MIN && h != hour && !isnan(prev) && prev > 0 && n < cap) {
-            rets[n++] = last / prev - 1; /* the hour's last value over the one before */
+        int64_t h = json_integer_value(json_array_get(p, 0)) / 3600000;
+        if (hour != INT64_MIN && h != hour) {
+            if (prev > 0 && n < cap) {
+                rets[n++] = last / prev - 1;
+            }
             prev = last;
         }
-        if (isnan(prev)) {
-            prev = v;
-        }
         hour = h;
-        last = v;
+        last = json_real_value(json_array_get(p, 1));
     }
-    if (!isnan(prev) && prev > 0 && !isnan(last) && n < cap) {
+    if (hour != INT64_MIN && prev > 0 && n < cap) {
         rets[n++] = last / prev - 1;
     }
     if (n < 2) {

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# aitrader backtest on real OKX candles (tests/data): the rules trader,
+# indicator_ta, risk.limits and the paper venue run over two days of BTC 1m
+# bars on the simulated clock with no network; the report's every figure
+# against python's own computation from the report's fills and equity
+# curve; a fill checked by hand (fee, realized PnL); the same inputs give
+# the same report byte for byte (JSON and HTML); a stop-loss inside a bar
+# fills in that bar, at the price the bar's path reached; malformed,
+# unsorted, nameless and out-of-range inputs, a live LLM and an instrument
+# the instruments file lacks are refused with the reason (exit 2).
+source "$AT_SOURCE_DIR/tests/support/rt-lib.sh"
+cd "$RT_TMP"
+DATA=$AT_SOURCE_DIR/tests/data/okx_BTC-USDT-SWAP_1m_20260109-20260111.csv
+INSTS=$AT_SOURCE_DIR/tests/data/okx_instruments_swap_sample.json
+cat >bt.ini <<EOF2
+[core]
+plugin_dir = $TEST_PLUGINS
+data_dir = $RT_TMP/not-used
+[storage.sqlite]
+path = $RT_TMP/not-used.db
+[exchange.okx_data]
+module = okx
+instruments = BTC-USDT-SWAP
+[exchange.paper]
+market = exchange.okx_data
+balance = 10000
+[indicator.ta]
+source = exchange.okx_data
+[risk.limits]
+[ai.rules]
+[trader.rules]
+ai = ai.rules
+account = exchange.paper
+symbols = BTC-USDT-SWAP
+[ui.dashboard]
+port = 0
+EOF2
+bt() { "$AITRADER" backtest -c bt.ini --instruments "$INSTS" "$@"; }
+RC=0; bt --data "$DATA" --report r1.json >sum1.txt 2>err1.txt || RC=$?
+check "the backtest runs (exit 0)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || cat err1.txt
+check "the summary names the span and the bars" grep -q "^backtest 2026-01-09T17:20:00Z .. 2026-01-11T17:20:00Z, 2880 bars" sum1.txt
+check "and the symbol's row" grep -qE "^  BTC-USDT-SWAP +[0-9]+ " sum1.txt
+check "nothing of the user's storage or data dir is touched" [ ! -e not-used.db ] && [ ! -e not-used ]
+keys() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(",".join(r.keys()))' "$1"; }
+check "the report has every key of CONTRACTS 4b" [ "$(keys r1.json)" = "bars,from,to,start_equity,end_equity,return_pct,max_drawdown_pct,sharpe,sortino,trades,win_rate,profit_factor,fees,funding,ai_calls,ai_calls_per_day,tokens,cost_usd,per_symbol,equity,fills" ]
+python3 - r1.json >verify.out 2>&1 <<'PY'
+import json, math, sys
+from decimal import Decimal as D
+r = json.load(open(sys.argv[1]))
+bad = []
+def near(name, got, want, tol=1e-6):
+    if got is None or want is None:
+        if got != want: bad.append(f"{name}: {got} != {want}")
+    elif abs(got - want) > tol * max(1, abs(want)):
+        bad.append(f"{name}: {got} != {want}")
+fills = r["fills"]
+assert fills, "no fills"
+# fees paid and per-symbol PnL, from the fills
+fees = -sum(D(f["fee"]) for f in fills)
+near("fees", r["fees"], float(fees))
+# trades: a book from flat back to flat (net mode: buy up, sell down)
+pos = D(0); pnl = D(0); trades = []
+for f in fills:
+    s = D(f["sz"]) * (1 if f["side"] == "buy" else -1)
+    pnl += D(f["pnl"]) + D(f["fee"])
+    before, pos = pos, pos + s
+    if pos == 0 or (before != 0 and (before > 0) != (pos > 0)):
+        trades.append(pnl); pnl = D(0)
+if pos != 0:
+    trades.append(pnl)
+wins = [t for t in trades if t > 0]; losses = [t for t in trades if t < 0]
+near("trades", r["trades"], len(trades))
+near("win_rate", r["win_rate"], len(wins) / len(trades) if trades else None)
+near("profit_factor", r["profit_factor"], float(sum(wins) / -sum(losses)) if losses else None)
+ps = r["per_symbol"][0]
+near("per_symbol.pnl", ps["pnl"], float(sum(D(f["pnl"]) + D(f["fee"]) for f in fills)))
+near("per_symbol.trades", ps["trades"], len(trades))
+# the curve: start, end, return, max drawdown
+eq = [v for _, v in r["equity"]]
+near("start_equity", r["start_equity"], eq[0]); near("end_equity", r["end_equity"], eq[-1])
+near("return_pct", r["return_pct"], (eq[-1] / eq[0] - 1) * 100)
+peak, mdd = -1e300, 0.0
+for v in eq:
+    peak = max(peak, v); mdd = max(mdd, (peak - v) / peak * 100)
+near("max_drawdown_pct", r["max_drawdown_pct"], mdd)
+ts = [t for t, _ in r["equity"]]
+assert ts == sorted(ts), "the curve goes back in time"
+# Sharpe of hourly returns (the hour's last value over the previous one), annualised
+last_by_hour = {}
+for t, v in r["equity"]:
+    last_by_hour[t // 3600000] = v
+hs = [last_by_hour[h] for h in sorted(last_by_hour)]
+rets = [hs[i] / hs[i - 1] - 1 for i in range(1, len(hs))]
+m = sum(rets) / len(rets); sd = math.sqrt(sum((x - m) ** 2 for x in rets) / (len(rets) - 1))
+near("sharpe", r["sharpe"], m / sd * math.sqrt(24 * 365), 1e-4)
+# the first fill by hand: taker fee 0.05 % of px x sz x ctVal (BTC: 0.01)
+f0 = fills[0]
+want_fee = -(D(f0["px"]) * D(f0["sz"]) * D("0.01") * D("0.0005"))
+if D(f0["fee"]) != want_fee: bad.append(f"first fee {f0['fee']} != {want_fee}")
+# the first close's realized PnL: (exit - entry) x sz x ctVal, long
+f1 = fills[1]
+if f0["side"] == "buy" and f1["side"] == "sell" and f0["sz"] == f1["sz"]:
+    want = (D(f1["px"]) - D(f0["px"])) * D(f1["sz"]) * D("0.01")
+    if D(f1["pnl"]) != want: bad.append(f"first close pnl {f1['pnl']} != {want}")
+# prices on the tick (0.1)
+for f in fills:
+    if (D(f["px"]) / D("0.1")) % 1 != 0: bad.append(f"fill price {f['px']} off the tick")
+near("ai_calls_per_day", r["ai_calls_per_day"], r["ai_calls"] / 2.0)
+print("\n".join(bad) if bad else "ok")
+PY
+check "every figure of the report matches python's own computation from its fills and curve" [ "$(tail -1 verify.out)" = ok ]
+[ "$(tail -1 verify.out)" = ok ] || cat verify.out
+check "the rules trader traded" [ "$(python3 -c 'import json; print(json.load(open("r1.json"))["trades"] > 0)')" = True ]
+
+# --- determinism ------------------------------------------------------------
+RC=0; bt --data "$DATA" --report r2.json >sum2.txt 2>&1 || RC=$?
+check "a second run" [ "$RC" = 0 ]
+check "the same report, byte for byte" cmp r1.json r2.json
+check "the same summary" cmp sum1.txt sum2.txt
+bt --data "$DATA" --report r1.html >/dev/null 2>&1
+bt --data "$DATA" --report r2.html >/dev/null 2>&1
+check "the HTML report, byte for byte too" cmp r1.html r2.html
+check "it holds the chart and the report's JSON" sh -c 'grep -q "<svg" r1.html && grep -q "id=\"report\"" r1.html'
+RC=0; bt --data "BTC-USDT-SWAP=$DATA" --from 2026-01-10 --to 2026-01-10T06:00:00Z --report r3.json >sum3.txt 2>&1 || RC=$?
+check "--from/--to keep that span (INST=FILE)" grep -q "^backtest 2026-01-10T00:00:00Z .. 2026-01-10T06:00:00Z, 360 bars" sum3.txt
+
+# --- a stop-loss inside a bar -----------------------------------------------
+python3 - >sl.csv <<'PY'
+t0 = 1767225600000  # 2026-01-01
+print("ts,open,high,low,close,volume")
+for k in range(40):
+    o = h = l = c = 90000.0
+    if k == 20:  # up 10 first (nearer), then down through the stop at 89000, close 89900
+        h, l, c = 90010.0, 88500.0, 89900.0
+    print(f"{t0 + k * 60000},{o},{h},{l},{c},1")
+PY
+printf '%s\n' '{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.1, "leverage": 2, "stop_loss": 89000, "take_profit": 99000, "reason": "test"}]}' >ans.txt
+cat >sl.ini <<EOF2
+[core]
+plugin_dir = $TEST_PLUGINS
+[exchange.okx_data]
+module = okx
+[exchange.paper]
+market = exchange.okx_data
+[ai.stub]
+answers_file = $RT_TMP/ans.txt
+[trader.t]
+ai = ai.stub
+account = exchange.paper
+symbols = BTC-USDT-SWAP
+long_period = 1m
+short_period = 1m
+cooldown = 0s
+EOF2
+RC=0; "$AITRADER" backtest -c sl.ini --instruments "$INSTS" --data BTC-USDT-SWAP=sl.csv --spread-bps 0 --report sl.json >sl.out 2>&1 || RC=$?
+check "the stop-loss run (exit 0)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || cat sl.out
+sl_fill() {
+  python3 - sl.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+t20 = 1767225600000 + 20 * 60000
+f = [x for x in r["fills"] if x["side"] == "sell"]
+ok = len(f) == 1 and t20 <= f[0]["ts"] < t20 + 60000 and float(f[0]["px"]) == 88500.0
+print("ok" if ok else r["fills"])
+PY
+}
+check "the stop fills within its bar at the low the path reached (88500, no spread)" [ "$(sl_fill)" = ok ]
+
+# --- refusals ---------------------------------------------------------------
+refused() { # WHAT WANT ARGS...: exit 2 and WANT in the output
+  local what=$1 want=$2; shift 2
+  local rc=0; "$AITRADER" backtest "$@" >ref.out 2>&1 || rc=$?
+  check "$what" sh -c "[ $rc = 2 ] && grep -qF -- \"\$1\" ref.out" _ "$want"
+}
+printf 'ts,open,high,low,close\n1767225600000,1,2,0.5,1.5\n1767225720000,1,2,0.5,1.5\n1767225660000,1,2,0.5,1.5\n' >unsorted.csv
+refused "an unsorted file: FILE:LINE" "unsorted.csv:4:" -c bt.ini --instruments "$INSTS" --data BTC-USDT-SWAP=unsorted.csv
+printf 'ts,open,high,low,close\n1767225600000,1,2,0.5,x\n' >bad.csv
+refused "a malformed row: FILE:LINE" "bad.csv:2:" -c bt.ini --instruments "$INSTS" --data BTC-USDT-SWAP=bad.csv
+refused "a file without an instrument" "which instrument?" -c bt.ini --instruments "$INSTS" --data bad.csv
+refused "a span without candles" "no candle of BTC-USDT-SWAP between --from and --to" -c bt.ini --instruments "$INSTS" --data "$DATA" --from 2030-01-01
+refused "an instrument the instruments file lacks" "PEPE-USDT-SWAP" -c bt.ini --instruments "$INSTS" --data PEPE-USDT-SWAP=sl.csv
+refused "no --instruments and no instruments_file" "needs the instruments' specs" -c bt.ini --data "$DATA"
+sed 's/^\[ai.rules\]$/[ai.rules]\nmodule = openai\nbase_url = https:\/\/api.deepseek.com\nmodel = m/' bt.ini >llm.ini
+refused "a live LLM, at the trader's line" "llm.ini:" -c llm.ini --instruments "$INSTS" --data "$DATA"
+check "saying why" grep -q "would ask a live model for every decision" ref.out
+rt_finish
