@@ -25,24 +25,24 @@
 #include "util.h"
 
 #define DEFAULT_SPREAD_BPS 2.0
+#define LEG_STEPS 4                     /* prices a leg of the path is played in */
+#define PATH_POINTS (1 + 3 * LEG_STEPS) /* the open and three legs */
 
 /* ------------------------------------------------------------ the feed */
 
-/* The price of a bar at phase 0..3 of its path: open, the extreme nearer
- * the open, the other extreme, close. */
-static double path_px(const bt_bar *r, int phase)
+/* The price of a bar at point 0..PATH_POINTS-1 of its path: the open, then
+ * the legs to the extreme nearer the open, to the other extreme and to the
+ * close, each in LEG_STEPS even steps (a stop inside a leg fills near where
+ * the leg crossed it, not at the leg's end). */
+static double path_px(const bt_bar *r, int point)
 {
     bool high_first = r->h - r->o <= r->o - r->l;
-    switch (phase) {
-    case 0:
+    double knots[4] = {r->o, high_first ? r->h : r->l, high_first ? r->l : r->h, r->c};
+    if (point == 0) {
         return r->o;
-    case 1:
-        return high_first ? r->h : r->l;
-    case 2:
-        return high_first ? r->l : r->h;
-    default:
-        return r->c;
     }
+    int leg = (point - 1) / LEG_STEPS, step = (point - 1) % LEG_STEPS + 1;
+    return knots[leg] + (knots[leg + 1] - knots[leg]) * step / LEG_STEPS;
 }
 
 static at_dec dec(double v)
@@ -59,9 +59,9 @@ static at_dec on_tick(const bt_series *s, double v, at_round mode)
     return s->tick.m > 0 && at_dec_round_step(d, s->tick, mode, &r) == AT_OK ? r : d;
 }
 
-static int64_t event_ms(const bt_series *s, int phase)
+static int64_t event_ms(const bt_series *s, int point)
 {
-    return s->bars[s->next].open_ms + (int64_t)phase * s->bar_ms / 4;
+    return s->bars[s->next].open_ms + (int64_t)point * s->bar_ms / PATH_POINTS;
 }
 
 /* A price of the path: a one-level book and a ticker (last, and a bid and
@@ -241,12 +241,26 @@ static int load_ticks(backtest *b)
     if (advance(b, clock_now_us()) != 0) {
         return 1;
     }
-    ticks t = {.b = b};
+    /* on the heap: a query that timed out may still answer into it */
+    ticks *t = calloc(1, sizeof(*t));
     at_instance *self = engine_virtual_instance(b->e, "core.backtest");
-    int rc = self ? engine_host()->db_query(self, "SELECT inst_id, tick_sz FROM instruments", NULL,
-                                            0, on_inst_row, on_inst_done, &t)
-                  : AT_ENOMEM;
-    if (rc != AT_OK || !engine_wait(b->e, ticks_done, &t, 30 * 1000000LL) || t.err != AT_OK) {
+    int rc = t && self ? engine_host()->db_query(self, "SELECT inst_id, tick_sz FROM instruments",
+                                                 NULL, 0, on_inst_row, on_inst_done, t)
+                       : AT_ENOMEM;
+    if (t) {
+        t->b = b;
+    }
+    if (rc != AT_OK || !engine_wait(b->e, ticks_done, t, 30 * 1000000LL)) {
+        fprintf(stderr, "aitrader: backtest: the instruments could not be read (%s)\n",
+                rc != AT_OK ? at_strerror(rc) : "storage did not answer within 30 s");
+        if (rc != AT_OK) {
+            free(t);
+        }
+        return 1;
+    }
+    int err = t->err;
+    free(t);
+    if (err != AT_OK) {
         return 1;
     }
     for (size_t i = 0; i < b->ns; i++) {
@@ -278,8 +292,8 @@ static int play(backtest *b)
             if (x->next >= x->n) {
                 continue;
             }
-            int ph = (int)(x->next_phase);
-            int64_t tx = ph < 4 ? event_ms(x, ph) : x->bars[x->next].open_ms + x->bar_ms;
+            int ph = x->next_phase;
+            int64_t tx = ph < PATH_POINTS ? event_ms(x, ph) : x->bars[x->next].open_ms + x->bar_ms;
             if (tx < t) {
                 t = tx;
                 s = x;
@@ -293,13 +307,13 @@ static int play(backtest *b)
             return 1;
         }
         for (size_t f = 0; f < b->nmarkets; f++) {
-            if (phase < 4) {
+            if (phase < PATH_POINTS) {
                 publish_tick(b, b->feeds[f], s, path_px(&s->bars[s->next], phase), t);
             } else {
                 publish_candle(b, b->feeds[f], s);
             }
         }
-        if (phase < 4) {
+        if (phase < PATH_POINTS) {
             s->next_phase++;
         } else {
             s->next_phase = 0;

@@ -4,9 +4,10 @@
  *
  * The exchange instances that carry market data ([exchange.*] module okx)
  * are replaced by a feed of the same name that publishes, per bar of each
- * candle file, the bar's path as tickers and marks (open, the extreme
- * nearer the open, the other extreme, close — so a TP/SL inside the bar
- * triggers where the bar went, in the order it most likely went), with a
+ * candle file, the bar's path as books, tickers and marks (the open, then
+ * legs to the extreme nearer the open, to the other extreme and to the
+ * close, each in even steps — so a TP/SL inside the bar triggers near where
+ * the bar crossed it, in the order it most likely went), with a
  * spread of `spread_bps` around each price (what a market order pays), and
  * the confirmed candle at the bar's close; the paper venues trade it from a
  * fresh account; storage is a scratch SQLite database; sources, dashboards

@@ -91,10 +91,44 @@ static int paper(backtest *b, conf_file *f, const conf_section *s, const char *i
     if (rc == AT_OK && b->a->instruments) {
         rc = conf_set(f, s->name, "instruments_file", b->a->instruments);
     }
-    if (rc == AT_OK && b->naccounts < BT_MAX_FEEDS) {
+    if (rc == AT_OK && b->naccounts == BT_MAX_FEEDS) {
+        conf_err(errs, f->path, s->line, s->name, NULL, "backtest: at most %d paper venues",
+                 BT_MAX_FEEDS);
+    } else if (rc == AT_OK) {
         b->accounts[b->naccounts++] = at_strdup(s->name);
     }
     return rc;
+}
+
+/* indicator_ta builds its bars from the minute candles the feed gives it: a
+ * file of coarser bars gives it one candle a bar, so its bar sizes must be
+ * whole multiples of the coarsest file's. */
+static void indicator_bars(const backtest *b, const conf_file *f, conf_errors *errs)
+{
+    int64_t bar = 0;
+    for (size_t i = 0; i < b->ns; i++) {
+        bar = b->s[i].bar_ms > bar ? b->s[i].bar_ms : bar;
+    }
+    for (size_t i = 0; bar > 60000 && i < f->n; i++) {
+        const conf_section *s = &f->secs[i];
+        if (strcmp(s->kind, "indicator") != 0 || !enabled(s) || strcmp(module_of(s), "ta") != 0) {
+            continue;
+        }
+        const conf_entry *e = conf_entry_get(s, "bars");
+        char list[256];
+        snprintf(list, sizeof(list), "%s", e ? e->value : "1m, 5m");
+        for (char *save = NULL, *t = strtok_r(list, ", ", &save); t;
+             t = strtok_r(NULL, ", ", &save)) {
+            int64_t ms = 0;
+            if (conf_parse_duration(t, &ms) == AT_OK && (ms < bar || ms % bar != 0)) {
+                conf_err(errs, f->path, e ? e->line : s->line, s->name, "bars",
+                         "backtest: %s bars from files of %lld-minute bars: set bars to "
+                         "multiples of %lld minutes",
+                         t, (long long)(bar / 60000), (long long)(bar / 60000));
+                break;
+            }
+        }
+    }
 }
 
 /* Traders trade paper venues only, and ask an AI that needs no network. */
@@ -140,10 +174,15 @@ int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs)
     for (size_t i = 0; rc == AT_OK && i < nsec; i++) {
         const conf_section *s = &f->secs[i];
         if (strcmp(s->kind, "exchange") == 0 && enabled(s) && strcmp(module_of(s), "paper") != 0) {
-            if (!conf_entry_get(s, "api_key")) {
-                rc = add_feed(b, s->name);
+            /* an account too: its market is the files' (a trader on it is refused) */
+            static const char *const keys[] = {"api_key", "secret_key", "passphrase", NULL};
+            char *name = at_strdup(s->name);
+            for (size_t k = 0; name && keys[k]; k++) {
+                conf_unset(f, name, keys[k]);
             }
-            rc = rc == AT_OK ? conf_set(f, s->name, AT_CFG_KEY_ENABLED, "false") : rc;
+            rc = name ? add_feed(b, name) : AT_ENOMEM;
+            rc = rc == AT_OK ? conf_set(f, name, AT_CFG_KEY_ENABLED, "false") : rc;
+            free(name);
         }
     }
     if (rc == AT_OK && b->nmarkets == 0) {
@@ -168,6 +207,7 @@ int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs)
                  "= paper (and market = the market-data exchange)");
     }
     traders(b, f, errs);
+    indicator_bars(b, f, errs);
     if (rc == AT_OK && conf_section_get(f, "storage.backtest")) {
         conf_err(errs, f->path, conf_section_get(f, "storage.backtest")->line, "storage.backtest",
                  NULL,

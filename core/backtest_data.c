@@ -49,6 +49,15 @@ bool bt_inst_of_name(const char *path, char *out, size_t cap)
     return false;
 }
 
+static int load_fail(bt_series *s, ta_csv *r, int code)
+{
+    ta_csv_close(r);
+    free(s->bars);
+    s->bars = NULL;
+    s->n = 0;
+    return code;
+}
+
 static int load_one(backtest *b, const char *spec)
 {
     bt_series *s = &b->s[b->ns];
@@ -92,8 +101,7 @@ static int load_one(backtest *b, const char *spec)
                         "aitrader: backtest: %s:%ld: %" PRId64
                         " ms after the row before: bars are whole minutes (1m or coarser)\n",
                         s->path, ta_csv_lineno(r), step);
-                ta_csv_close(r);
-                return 2;
+                return load_fail(s, r, 2);
             }
             if (s->bar_ms == 0 || step < s->bar_ms) {
                 s->bar_ms = step;
@@ -108,25 +116,33 @@ static int load_one(backtest *b, const char *spec)
             bt_bar *nb = realloc(s->bars, cap * sizeof(*nb));
             if (!nb) {
                 fprintf(stderr, "aitrader: backtest: %s: out of memory\n", s->path);
-                ta_csv_close(r);
-                return 1;
+                return load_fail(s, r, 1);
             }
             s->bars = nb;
         }
         s->bars[s->n++] = (bt_bar){bar.open_ms, bar.o, bar.h, bar.l, bar.c, bar.v};
     }
-    ta_csv_close(r);
     if (rc < 0) {
         fprintf(stderr, "aitrader: backtest: %s\n", err);
-        return 2;
+        return load_fail(s, r, 2);
     }
+    ta_csv_close(r);
     if (s->bar_ms == 0) {
         s->bar_ms = 60000; /* one row: a minute */
     }
     if (s->n == 0) {
         fprintf(stderr, "aitrader: backtest: %s: no candle of %s between --from and --to\n",
                 s->path, s->inst);
-        return 2;
+        return load_fail(s, NULL, 2);
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->bars[i].open_ms % 60000 != 0) {
+            fprintf(stderr,
+                    "aitrader: backtest: %s: a bar opening at %" PRId64
+                    " ms, not on a minute: bars open on whole minutes\n",
+                    s->path, s->bars[i].open_ms);
+            return load_fail(s, NULL, 2);
+        }
     }
     b->ns++;
     return 0;

@@ -34,7 +34,7 @@ typedef struct bt_series {
     at_inst id;     /* interned once the engine runs */
     at_dec tick;    /* its tickSz, from the paper venue's instruments */
     size_t next;    /* the next bar to play */
-    int next_phase; /* of its path: 0..3 prices, 4 the closed candle */
+    int next_phase; /* of its path: 0..PATH_POINTS-1 prices, then the closed candle */
 } bt_series;
 
 typedef struct backtest {

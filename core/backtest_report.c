@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "backtest_internal.h"
@@ -380,24 +381,29 @@ static void trade_end(book *k, sym *s, size_t *trades, size_t *wins, at_dec *gro
 json_t *bt_report(backtest *b)
 {
     at_instance *self = engine_virtual_instance(b->e, "core.backtest");
-    rows x = {0};
+    /* on the heap: a query that timed out may still answer into it later
+     * (then it is left, not freed) */
+    rows *xp = calloc(1, sizeof(*xp));
+    if (!xp) {
+        return NULL;
+    }
     json_t *out = NULL;
     if (!self ||
         query(b, self,
               "SELECT kind, account, origin, inst_id, pos_side, side, sz, px, fee, pnl, funding, "
               "ts_ms, cl_ord_id FROM ledger ORDER BY seq",
-              NULL, 0, on_ledger, &x) != AT_OK ||
+              NULL, 0, on_ledger, xp) != AT_OK ||
         query(b, self,
               "SELECT account, ts_ms, total_eq FROM equity_snapshots ORDER BY ts_ms, account", NULL,
-              0, on_equity, &x) != AT_OK ||
+              0, on_equity, xp) != AT_OK ||
         query(b, self,
               "SELECT count(*), COALESCE(sum(tokens_in), 0) + COALESCE(sum(tokens_out), 0), "
               "COALESCE(sum(cost), 0) FROM decisions",
-              NULL, 0, on_decisions, &x) != AT_OK) {
+              NULL, 0, on_decisions, xp) != AT_OK) {
         goto done;
     }
     double start, end, mdd, sharpe, sortino;
-    json_t *eq = curve(&x, &start, &end, &mdd);
+    json_t *eq = curve(xp, &start, &end, &mdd);
     hourly(eq, &sharpe, &sortino);
     /* trades, fees, funding, per symbol */
     book books[256];
@@ -405,12 +411,17 @@ json_t *bt_report(backtest *b)
     sym syms[BT_MAX_SERIES];
     at_dec fees = {0}, funding = {0}, gwin = {0}, gloss = {0};
     json_t *fills = json_array();
-    for (size_t i = 0; i < x.nl; i++) {
-        const lrow *l = &x.l[i];
+    for (size_t i = 0; i < xp->nl; i++) {
+        const lrow *l = &xp->l[i];
         book *k = book_of(books, &nb, sizeof(books) / sizeof(books[0]), l);
         sym *s = sym_of(syms, &ns, l->inst);
         if (!k || !s) {
-            continue;
+            fprintf(stderr,
+                    "aitrader: backtest: more than %zu books: the report cannot count them\n",
+                    sizeof(books) / sizeof(books[0]));
+            json_decref(fills);
+            json_decref(eq);
+            goto done;
         }
         if (l->funding) {
             at_dec_add(funding, l->fund, &funding);
@@ -473,8 +484,8 @@ json_t *bt_report(backtest *b)
     json_object_set_new(out, "bars", json_integer((json_int_t)(b->bars_played / b->nmarkets)));
     json_object_set_new(out, "from", json_string(from));
     json_object_set_new(out, "to", json_string(to));
-    json_object_set_new(out, "start_equity", ratio(start));
-    json_object_set_new(out, "end_equity", ratio(end));
+    json_object_set_new(out, "start_equity", json_real(round(start * 1e8) / 1e8));
+    json_object_set_new(out, "end_equity", json_real(round(end * 1e8) / 1e8));
     json_object_set_new(out, "return_pct",
                         start > 0 ? ratio((end / start - 1) * 100) : json_null());
     json_object_set_new(out, "max_drawdown_pct", ratio(mdd));
@@ -487,17 +498,20 @@ json_t *bt_report(backtest *b)
                         gl < 0 ? ratio(at_dec_to_double(gwin) / -gl) : json_null());
     json_object_set_new(out, "fees", money(fees));
     json_object_set_new(out, "funding", money(funding));
-    json_object_set_new(out, "ai_calls", json_integer(x.calls));
+    json_object_set_new(out, "ai_calls", json_integer(xp->calls));
     json_object_set_new(out, "ai_calls_per_day",
-                        days > 0 ? ratio((double)x.calls / days) : json_null());
-    json_object_set_new(out, "tokens", json_integer(x.tokens));
-    json_object_set_new(out, "cost_usd", ratio(x.cost));
+                        days > 0 ? ratio((double)xp->calls / days) : json_null());
+    json_object_set_new(out, "tokens", json_integer(xp->tokens));
+    json_object_set_new(out, "cost_usd", ratio(xp->cost));
     json_object_set_new(out, "per_symbol", per);
     json_object_set_new(out, "equity", eq);
     json_object_set_new(out, "fills", fills);
 done:
-    free(x.l);
-    free(x.q);
+    if (xp->done) {
+        free(xp->l);
+        free(xp->q);
+        free(xp);
+    }
     return out;
 }
 
@@ -509,24 +523,37 @@ static double num(const json_t *r, const char *k)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A figure for the table: "-" when the report has none (null). */
+static const char *fig(char *buf, size_t cap, const char *fmt, double v)
+{
+    if (isnan(v)) {
+        return "-";
+    }
+    snprintf(buf, cap, fmt, v);
+    return buf;
+}
+
 void bt_print_summary(const json_t *r, FILE *f)
 {
+    char a[32], b[32], c[32];
     fprintf(f, "backtest %s .. %s, %lld bars\n", json_string_value(json_object_get(r, "from")),
             json_string_value(json_object_get(r, "to")),
             (long long)json_integer_value(json_object_get(r, "bars")));
     fprintf(f, "  equity        %14.2f -> %.2f USDT\n", num(r, "start_equity"),
             num(r, "end_equity"));
-    fprintf(f, "  return        %+13.2f %%\n", num(r, "return_pct"));
+    fprintf(f, "  return        %14s %%\n", fig(a, sizeof(a), "%+.2f", num(r, "return_pct")));
     fprintf(f, "  max drawdown  %14.2f %%\n", num(r, "max_drawdown_pct"));
-    fprintf(f, "  sharpe        %14.2f   sortino %.2f\n", num(r, "sharpe"), num(r, "sortino"));
-    fprintf(f, "  trades        %14lld   win rate %.1f %%   profit factor %.2f\n",
-            (long long)json_integer_value(json_object_get(r, "trades")), num(r, "win_rate") * 100,
-            num(r, "profit_factor"));
+    fprintf(f, "  sharpe        %14s   sortino %s\n", fig(a, sizeof(a), "%.2f", num(r, "sharpe")),
+            fig(b, sizeof(b), "%.2f", num(r, "sortino")));
+    fprintf(f, "  trades        %14lld   win rate %s %%   profit factor %s\n",
+            (long long)json_integer_value(json_object_get(r, "trades")),
+            fig(a, sizeof(a), "%.1f", num(r, "win_rate") * 100),
+            fig(b, sizeof(b), "%.2f", num(r, "profit_factor")));
     fprintf(f, "  fees          %14.2f   funding %+.2f\n", num(r, "fees"), num(r, "funding"));
-    fprintf(f, "  AI calls      %14lld   %.1f a day, %lld tokens, %.4f USD\n",
+    fprintf(f, "  AI calls      %14lld   %s a day, %lld tokens, %.4f USD\n",
             (long long)json_integer_value(json_object_get(r, "ai_calls")),
-            num(r, "ai_calls_per_day"), (long long)json_integer_value(json_object_get(r, "tokens")),
-            num(r, "cost_usd"));
+            fig(c, sizeof(c), "%.1f", num(r, "ai_calls_per_day")),
+            (long long)json_integer_value(json_object_get(r, "tokens")), num(r, "cost_usd"));
     const json_t *per = json_object_get(r, "per_symbol");
     if (json_array_size(per) > 0) {
         fprintf(f, "  %-16s %7s %9s %14s %12s %12s\n", "symbol", "trades", "win rate", "pnl",
@@ -536,17 +563,18 @@ void bt_print_summary(const json_t *r, FILE *f)
     const json_t *s;
     json_array_foreach(per, i, s)
     {
-        fprintf(f, "  %-16s %7lld %8.1f%% %+14.2f %12.2f %+12.2f\n",
+        fprintf(f, "  %-16s %7lld %8s%% %+14.2f %12.2f %+12.2f\n",
                 json_string_value(json_object_get(s, "instId")),
                 (long long)json_integer_value(json_object_get(s, "trades")),
-                num(s, "win_rate") * 100, num(s, "pnl"), num(s, "fees"), num(s, "funding"));
+                fig(a, sizeof(a), "%.1f", num(s, "win_rate") * 100), num(s, "pnl"), num(s, "fees"),
+                num(s, "funding"));
     }
 }
 
 int bt_write_report(const json_t *r, const char *path)
 {
     size_t len = strlen(path);
-    bool html = len > 5 && strcmp(path + len - 5, ".html") == 0;
+    bool html = len > 5 && strcasecmp(path + len - 5, ".html") == 0;
     char *text = json_dumps(r, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     FILE *f = text ? fopen(path, "w") : NULL;
     if (!f) {

@@ -531,8 +531,9 @@ int main(int argc, char **argv)
         case 'S': {
             char *end;
             bt.spread_bps = strtod(optarg, &end);
-            if (*end || end == optarg) {
-                fprintf(stderr, "aitrader: --spread-bps: expected a number\n");
+            if (*end || end == optarg || !isfinite(bt.spread_bps) || bt.spread_bps < 0) {
+                fprintf(stderr, "aitrader: --spread-bps: expected a number of basis points, 0 "
+                                "or more\n");
                 return 2;
             }
             bt_opt = true;

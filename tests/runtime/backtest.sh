@@ -44,8 +44,8 @@ check "and the symbol's row" grep -qE "^  BTC-USDT-SWAP +[0-9]+ " sum1.txt
 check "nothing of the user's storage or data dir is touched" [ ! -e not-used.db ] && [ ! -e not-used ]
 keys() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(",".join(r.keys()))' "$1"; }
 check "the report has every key of CONTRACTS 4b" [ "$(keys r1.json)" = "bars,from,to,start_equity,end_equity,return_pct,max_drawdown_pct,sharpe,sortino,trades,win_rate,profit_factor,fees,funding,ai_calls,ai_calls_per_day,tokens,cost_usd,per_symbol,equity,fills" ]
-python3 - r1.json >verify.out 2>&1 <<'PY'
-import json, math, sys
+python3 - r1.json "$DATA" >verify.out 2>&1 <<'PY'
+import csv, json, math, sys
 from decimal import Decimal as D
 r = json.load(open(sys.argv[1]))
 bad = []
@@ -107,6 +107,20 @@ if f0["side"] == "buy" and f1["side"] == "sell" and f0["sz"] == f1["sz"]:
 for f in fills:
     if (D(f["px"]) / D("0.1")) % 1 != 0: bad.append(f"fill price {f['px']} off the tick")
 near("ai_calls_per_day", r["ai_calls_per_day"], r["ai_calls"] / 2.0)
+# the money adds up: end equity = start + realized + fees + the open position at the last close
+last_close = D(list(csv.DictReader(open(sys.argv[2])))[-1]["close"])
+pos = D(0); avg = D(0)
+for f in fills:
+    s = D(f["sz"]) * (1 if f["side"] == "buy" else -1); px = D(f["px"])
+    if pos == 0 or (pos > 0) == (s > 0):
+        avg = (avg * abs(pos) + px * abs(s)) / (abs(pos) + abs(s)); pos += s
+    elif abs(s) <= abs(pos):
+        pos += s
+    else:
+        pos += s; avg = px
+unreal = pos * (last_close - avg) * D("0.01")
+want_end = D(str(r["start_equity"])) + sum(D(f["pnl"]) + D(f["fee"]) for f in fills) + unreal
+near("end_equity vs start + realized + fees + unrealized", r["end_equity"], float(want_end), 1e-8)
 print("\n".join(bad) if bad else "ok")
 PY
 check "every figure of the report matches python's own computation from its fills and curve" [ "$(tail -1 verify.out)" = ok ]
@@ -162,11 +176,12 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 t20 = 1767225600000 + 20 * 60000
 f = [x for x in r["fills"] if x["side"] == "sell"]
-ok = len(f) == 1 and t20 <= f[0]["ts"] < t20 + 60000 and float(f[0]["px"]) == 88500.0
+# the leg 90010 -> 88500 in 4 steps: 89632.5, 89255, 88877.5 (the first at or past the stop)
+ok = len(f) == 1 and t20 <= f[0]["ts"] < t20 + 60000 and float(f[0]["px"]) == 88877.5
 print("ok" if ok else r["fills"])
 PY
 }
-check "the stop fills within its bar at the low the path reached (88500, no spread)" [ "$(sl_fill)" = ok ]
+check "the stop fills within its bar, where the path crossed it (88877.5, no spread)" [ "$(sl_fill)" = ok ]
 
 # --- refusals ---------------------------------------------------------------
 refused() { # WHAT WANT ARGS...: exit 2 and WANT in the output
@@ -180,9 +195,12 @@ printf 'ts,open,high,low,close\n1767225600000,1,2,0.5,x\n' >bad.csv
 refused "a malformed row: FILE:LINE" "bad.csv:2:" -c bt.ini --instruments "$INSTS" --data BTC-USDT-SWAP=bad.csv
 refused "a file without an instrument" "which instrument?" -c bt.ini --instruments "$INSTS" --data bad.csv
 refused "a span without candles" "no candle of BTC-USDT-SWAP between --from and --to" -c bt.ini --instruments "$INSTS" --data "$DATA" --from 2030-01-01
-refused "an instrument the instruments file lacks" "PEPE-USDT-SWAP" -c bt.ini --instruments "$INSTS" --data PEPE-USDT-SWAP=sl.csv
+refused "an instrument the instruments file lacks" "PEPE-USDT-SWAP (sl.csv) is not among the paper venue's instruments" -c bt.ini --instruments "$INSTS" --data PEPE-USDT-SWAP=sl.csv
 refused "no --instruments and no instruments_file" "needs the instruments' specs" -c bt.ini --data "$DATA"
 sed 's/^\[ai.rules\]$/[ai.rules]\nmodule = openai\nbase_url = https:\/\/api.deepseek.com\nmodel = m/' bt.ini >llm.ini
 refused "a live LLM, at the trader's line" "llm.ini:" -c llm.ini --instruments "$INSTS" --data "$DATA"
 check "saying why" grep -q "would ask a live model for every decision" ref.out
+python3 -c 'print("ts,open,high,low,close"); [print(f"{1767225600000 + k * 300000},1,2,0.5,1.5") for k in range(3)]' >bars5m.csv
+refused "5-minute bars under indicator_ta's default 1m bars, at its section" "set bars to multiples of 5 minutes" -c bt.ini --instruments "$INSTS" --data BTC-USDT-SWAP=bars5m.csv
+refused "a negative spread" "--spread-bps: expected a number of basis points" -c bt.ini --data "$DATA" --spread-bps -3
 rt_finish
