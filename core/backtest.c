@@ -127,6 +127,26 @@ static void publish_candle(backtest *b, at_instance *feed, const bt_series *s)
     b->bars_played++;
 }
 
+/* The funding rate in force and when it settles (OKX's FUNDING): the venue
+ * settles the rate it saw once the time moves on to the next settlement. */
+static void publish_funding(backtest *b, at_instance *feed, const bt_series *s)
+{
+    at_ev_funding *e = (at_ev_funding *)bus_event_new(&feed->bus, AT_EV_FUNDING, 0);
+    if (!e) {
+        return;
+    }
+    const bt_fund *k = &s->fund[s->next_fund];
+    e->h.inst = s->id;
+    e->rate = k->rate;
+    e->funding_ms = k->fund_ms;
+    if (s->next_fund + 1 < s->nfund) {
+        e->next_rate = s->fund[s->next_fund + 1].rate;
+        e->next_funding_ms = s->fund[s->next_fund + 1].fund_ms;
+    }
+    bus_publish(&feed->bus, &e->h, 0);
+    b->events++;
+}
+
 static bool quiet(void *arg)
 {
     (void)arg;
@@ -279,10 +299,29 @@ static int play(backtest *b)
 {
     uint64_t total = 0, shown = UINT64_MAX;
     for (size_t i = 0; i < b->ns; i++) {
-        b->s[i].id = intern_get(b->s[i].inst);
-        total += b->s[i].n;
+        bt_series *s = &b->s[i];
+        s->id = intern_get(s->inst);
+        total += s->n;
+        /* the settlement in force at the start */
+        while (s->fund && s->next_fund < s->nfund && s->fund[s->next_fund].fund_ms <= b->start_ms) {
+            s->next_fund++;
+        }
+        for (size_t f = 0; s->fund && s->next_fund < s->nfund && f < b->nmarkets; f++) {
+            publish_funding(b, b->feeds[f], s);
+        }
     }
     for (;;) {
+        /* a settlement time reached first: the next one is published */
+        bt_series *fs = NULL;
+        int64_t ft = INT64_MAX;
+        for (size_t i = 0; i < b->ns; i++) {
+            bt_series *x = &b->s[i];
+            if (x->fund && x->next_fund < x->nfund && x->fund[x->next_fund].fund_ms < ft &&
+                x->fund[x->next_fund].fund_ms <= b->end_ms) {
+                ft = x->fund[x->next_fund].fund_ms;
+                fs = x;
+            }
+        }
         /* the earliest next event over the files (ties: file order) */
         bt_series *s = NULL;
         int phase = 0;
@@ -299,6 +338,16 @@ static int play(backtest *b)
                 s = x;
                 phase = ph;
             }
+        }
+        if (fs && ft <= t) {
+            if (advance(b, ft * 1000) != 0) {
+                return 1;
+            }
+            fs->next_fund++;
+            for (size_t f = 0; fs->next_fund < fs->nfund && f < b->nmarkets; f++) {
+                publish_funding(b, b->feeds[f], fs);
+            }
+            continue;
         }
         if (!s) {
             break;
@@ -340,6 +389,7 @@ static void cleanup(backtest *b)
 {
     for (size_t i = 0; i < b->ns; i++) {
         free(b->s[i].bars);
+        free(b->s[i].fund);
     }
     for (size_t i = 0; i < b->nmarkets; i++) {
         free(b->markets[i]);
@@ -405,6 +455,7 @@ int backtest_main(engine_opts *o, const backtest_args *a)
     }
     b.spread = bps / 1e4;
     code = code == 0 ? bt_load_data(&b) : code;
+    code = code == 0 ? bt_load_funding(&b) : code;
     code = code == 0 ? scratch(&b) : code;
     if (code != 0) {
         cleanup(&b);

@@ -4,12 +4,15 @@
  * by the instId in the file's name as OKX exports name them — kept within
  * --from/--to, bars of 1 minute or coarser. */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "backtest_internal.h"
+#include "decimal.h"
 #include "ta_csv.h"
 
 /* An instrument id at s: LETTERS-LETTERS-SWAP (capitals and digits). */
@@ -173,6 +176,162 @@ int bt_load_data(backtest *b)
         }
         if (s->bars[s->n - 1].open_ms + s->bar_ms > b->end_ms) {
             b->end_ms = s->bars[s->n - 1].open_ms + s->bar_ms;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ funding */
+
+/* The index of a header column named one of `names` (any case), or -1. */
+static int column(char **cols, int n, const char *const *names)
+{
+    for (int i = 0; i < n; i++) {
+        for (const char *const *k = names; *k; k++) {
+            if (strcasecmp(cols[i], *k) == 0) {
+                return i;
+            }
+        }
+    }
+    return -1;
+}
+
+/* Split a CSV line in place at commas (no quoting: funding files have none;
+ * quotes around a field are dropped). */
+static int split(char *line, char **cols, int max)
+{
+    int n = 0;
+    for (char *p = line; n < max;) {
+        char *e = strchr(p, ',');
+        if (e) {
+            *e = '\0';
+        }
+        size_t l = strlen(p);
+        while (l > 0 && (p[l - 1] == '\r' || p[l - 1] == '\n' || p[l - 1] == ' ')) {
+            p[--l] = '\0';
+        }
+        if (l >= 2 && p[0] == '"' && p[l - 1] == '"') {
+            p[l - 1] = '\0';
+            p++;
+        }
+        cols[n++] = p;
+        if (!e) {
+            break;
+        }
+        p = e + 1;
+    }
+    return n;
+}
+
+static int fund_one(backtest *b, const char *spec)
+{
+    char inst[AT_ID_LEN];
+    const char *path = spec, *eq = strchr(spec, '=');
+    if (eq && inst_at(spec) == (size_t)(eq - spec)) {
+        snprintf(inst, sizeof(inst), "%.*s", (int)(eq - spec), spec);
+        path = eq + 1;
+    } else if (!bt_inst_of_name(spec, inst, sizeof(inst))) {
+        fprintf(stderr,
+                "aitrader: backtest: --funding %s: which instrument? Name it "
+                "(INST=FILE) or keep the instId in the file name\n",
+                spec);
+        return 2;
+    }
+    bt_series *s = NULL;
+    for (size_t i = 0; i < b->ns; i++) {
+        s = strcmp(b->s[i].inst, inst) == 0 ? &b->s[i] : s;
+    }
+    if (!s) {
+        fprintf(stderr, "aitrader: backtest: --funding %s: no --data file of %s\n", path, inst);
+        return 2;
+    }
+    if (s->fund) {
+        fprintf(stderr, "aitrader: backtest: --funding %s: %s has a funding file already\n", path,
+                inst);
+        return 2;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "aitrader: backtest: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    static const char *const T[] = {"fundingTime", "ts", "time", NULL};
+    static const char *const R[] = {"fundingRate", "realizedRate", "rate", NULL};
+    char line[4096], *cols[64];
+    long lineno = 0;
+    int tc = -1, rcol = -1, code = 0;
+    size_t cap = 0;
+    int64_t prev = INT64_MIN;
+    while (code == 0 && fgets(line, sizeof(line), f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            fprintf(stderr, "aitrader: backtest: %s:%ld: a line over %zu bytes\n", path, lineno,
+                    sizeof(line) - 1);
+            code = 2;
+            break;
+        }
+        if (line[0] == '\n' || line[0] == '\r') {
+            continue;
+        }
+        int n = split(line, cols, 64);
+        if (tc < 0) {
+            tc = column(cols, n, T);
+            rcol = column(cols, n, R);
+            if (tc < 0 || rcol < 0) {
+                fprintf(stderr,
+                        "aitrader: backtest: %s:%ld: the header names no %s column "
+                        "(fundingTime, fundingRate)\n",
+                        path, lineno, tc < 0 ? "time" : "rate");
+                code = 2;
+            }
+            continue;
+        }
+        int64_t t;
+        at_dec rate;
+        if (tc >= n || rcol >= n || ta_parse_ts(cols[tc], &t) != 0 ||
+            at_dec_parse(cols[rcol], strlen(cols[rcol]), &rate) != AT_OK) {
+            fprintf(stderr, "aitrader: backtest: %s:%ld: expected a time and a rate\n", path,
+                    lineno);
+            code = 2;
+        } else if (t <= prev) {
+            fprintf(stderr,
+                    "aitrader: backtest: %s:%ld: not after the row before (rows in time "
+                    "order, once each)\n",
+                    path, lineno);
+            code = 2;
+        } else {
+            prev = t;
+            if (s->nfund == cap) {
+                cap = cap ? cap * 2 : 256;
+                bt_fund *nf = realloc(s->fund, cap * sizeof(*nf));
+                if (!nf) {
+                    code = 1;
+                    break;
+                }
+                s->fund = nf;
+            }
+            s->fund[s->nfund++] = (bt_fund){t, rate};
+        }
+    }
+    fclose(f);
+    if (code == 0 && s->nfund == 0) {
+        fprintf(stderr, "aitrader: backtest: %s: no funding row\n", path);
+        code = 2;
+    }
+    if (code != 0) {
+        free(s->fund);
+        s->fund = NULL;
+        s->nfund = 0;
+    }
+    return code;
+}
+
+int bt_load_funding(backtest *b)
+{
+    for (size_t i = 0; i < b->a->nfunding; i++) {
+        int rc = fund_one(b, b->a->funding[i]);
+        if (rc != 0) {
+            return rc;
         }
     }
     return 0;

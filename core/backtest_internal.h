@@ -24,6 +24,12 @@ typedef struct bt_bar {
     double o, h, l, c, v;
 } bt_bar;
 
+/* A funding settlement: the rate in force until fund_ms, settled then. */
+typedef struct bt_fund {
+    int64_t fund_ms;
+    at_dec rate;
+} bt_fund;
+
 /* One instrument's candles, in time order, within --from/--to. */
 typedef struct bt_series {
     char inst[AT_ID_LEN]; /* "BTC-USDT-SWAP" */
@@ -33,6 +39,8 @@ typedef struct bt_series {
     int64_t bar_ms; /* the file's bar (the smallest step between rows) */
     at_inst id;     /* interned once the engine runs */
     at_dec tick;    /* its tickSz, from the paper venue's instruments */
+    bt_fund *fund;  /* its funding file's settlements, in time order, or NULL */
+    size_t nfund, next_fund;
     size_t next;    /* the next bar to play */
     int next_phase; /* of its path: 0..PATH_POINTS-1 prices, then the closed candle */
 } bt_series;
@@ -58,6 +66,9 @@ typedef struct backtest {
 /* backtest_data.c: read every --data file; 0, or 2 with "FILE:LINE: why"
  * printed. */
 int bt_load_data(backtest *b);
+/* The --funding files, each joined to its instrument's series: 0, or 2
+ * with "FILE:LINE: why" printed. */
+int bt_load_funding(backtest *b);
 /* The instrument of a file name as OKX exports name it
  * ("okx_BTC-USDT-SWAP_1m_2026….csv"), into out; false when it has none. */
 bool bt_inst_of_name(const char *path, char *out, size_t cap);

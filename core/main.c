@@ -45,7 +45,7 @@ static void usage(FILE *out)
         "                           the simulated clock, offline; exit 0 when it reproduces the\n"
         "                           session, 1 at the first divergence (printed)\n"
         "  backtest --data [INST=]FILE... [--from T] [--to T] [--report FILE.json|FILE.html]\n"
-        "           [--instruments FILE] [--spread-bps N]\n"
+        "           [--instruments FILE] [--spread-bps N] [--funding [INST=]FILE...]\n"
         "                           run the config's traders, indicators, risk and paper venues\n"
         "                           over candle files on the simulated clock, offline; prints\n"
         "                           the summary (the same inputs give the same report)\n"
@@ -448,8 +448,8 @@ int main(int argc, char **argv)
     engine_opts o = {0};
     const char *describe = NULL;
     const char *csv = NULL, *inst = NULL, *recording = NULL;
-    static const char *data[64];
-    backtest_args bt = {.data = data, .spread_bps = -1};
+    static const char *data[64], *funding[64];
+    backtest_args bt = {.data = data, .funding = funding, .spread_bps = -1};
     bool bt_opt = false;
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -467,6 +467,7 @@ int main(int argc, char **argv)
         {"report", required_argument, NULL, 'P'},
         {"instruments", required_argument, NULL, 'N'},
         {"spread-bps", required_argument, NULL, 'S'},
+        {"funding", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -510,6 +511,14 @@ int main(int argc, char **argv)
                 return 2;
             }
             data[bt.ndata++] = optarg;
+            bt_opt = true;
+            break;
+        case 'U':
+            if (bt.nfunding == sizeof(funding) / sizeof(funding[0])) {
+                fprintf(stderr, "aitrader: --funding: at most %zu files\n", bt.nfunding);
+                return 2;
+            }
+            funding[bt.nfunding++] = optarg;
             bt_opt = true;
             break;
         case 'F':
@@ -566,9 +575,9 @@ int main(int argc, char **argv)
         return 2;
     }
     if (bt_opt && strcmp(cmd, "backtest") != 0) {
-        fprintf(stderr,
-                "aitrader: --data, --from, --to, --report, --instruments and --spread-bps go "
-                "with 'backtest'\n");
+        fprintf(stderr, "aitrader: --data, --from, --to, --report, --instruments, --spread-bps and "
+                        "--funding go "
+                        "with 'backtest'\n");
         return 2;
     }
     if (recording && strcmp(cmd, "replay") != 0) {

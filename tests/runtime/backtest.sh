@@ -183,6 +183,28 @@ PY
 }
 check "the stop fills within its bar, where the path crossed it (88877.5, no spread)" [ "$(sl_fill)" = ok ]
 
+# --- funding from a funding file: settled on the open position --------------
+printf 'fundingTime,iso_time,fundingRate\n%s,x,0.0001\n%s,x,0.0002\n' $((1767225600000 + 600000)) $((1767225600000 + 8 * 3600000 + 600000)) >fund.csv
+RC=0; "$AITRADER" backtest -c sl.ini --instruments "$INSTS" --data BTC-USDT-SWAP=sl.csv --funding BTC-USDT-SWAP=fund.csv --spread-bps 0 --report fund.json >fund.out 2>&1 || RC=$?
+check "the run with a funding file (exit 0)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || cat fund.out
+funded() {
+  python3 - fund.json <<'PY'
+import json, sys
+from decimal import Decimal as D
+r = json.load(open(sys.argv[1]))
+buy = [f for f in r["fills"] if f["side"] == "buy"][0]
+# a long pays rate x its notional at the mark (90000 at 00:10): -sz x ctVal x mark x rate
+want = -D(buy["sz"]) * D("0.01") * D("90000") * D("0.0001")
+ok = abs(D(str(r["funding"])) - want) < D("1e-8") and abs(D(str(r["per_symbol"][0]["funding"])) - want) < D("1e-8")
+print("ok" if ok else f"{r['funding']} != {want}")
+PY
+}
+check "the 00:10 settlement is booked once, at the rate in force, on the long" [ "$(funded)" = ok ]
+check "a funding file of an instrument without candles is refused" sh -c '"$1" backtest -c sl.ini --instruments "$2" --data BTC-USDT-SWAP=sl.csv --funding ETH-USDT-SWAP=fund.csv >fr.out 2>&1; [ $? = 2 ] && grep -q "no --data file of ETH-USDT-SWAP" fr.out' _ "$AITRADER" "$INSTS"
+printf 'fundingTime,fundingRate\n2,0.1\n1,0.1\n' >fund-bad.csv
+check "an unsorted funding file: FILE:LINE" sh -c '"$1" backtest -c sl.ini --instruments "$2" --data BTC-USDT-SWAP=sl.csv --funding BTC-USDT-SWAP=fund-bad.csv >fr.out 2>&1; [ $? = 2 ] && grep -q "fund-bad.csv:3: not after the row before" fr.out' _ "$AITRADER" "$INSTS"
+
 # --- refusals ---------------------------------------------------------------
 refused() { # WHAT WANT ARGS...: exit 2 and WANT in the output
   local what=$1 want=$2; shift 2
