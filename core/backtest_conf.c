@@ -14,23 +14,10 @@
 
 #define DEFAULT_FEED "exchange.backtest"
 
-static const char *module_of(const conf_section *s)
-{
-    const conf_entry *m = conf_entry_get(s, AT_CFG_KEY_MODULE);
-    return m ? m->value : s->instance;
-}
-
-static bool enabled(const conf_section *s)
-{
-    const conf_entry *en = conf_entry_get(s, AT_CFG_KEY_ENABLED);
-    bool on = true;
-    return !en || conf_parse_bool(en->value, &on) != AT_OK || on;
-}
-
 static const conf_section *section(const conf_file *f, const char *name)
 {
     const conf_section *s = name ? conf_section_get(f, name) : NULL;
-    return s && enabled(s) ? s : NULL;
+    return s && conf_section_enabled(s) ? s : NULL;
 }
 
 /* The instruments of the candle files, comma-separated. */
@@ -111,7 +98,8 @@ static void indicator_bars(const backtest *b, const conf_file *f, conf_errors *e
     }
     for (size_t i = 0; bar > 60000 && i < f->n; i++) {
         const conf_section *s = &f->secs[i];
-        if (strcmp(s->kind, "indicator") != 0 || !enabled(s) || strcmp(module_of(s), "ta") != 0) {
+        if (strcmp(s->kind, "indicator") != 0 || !conf_section_enabled(s) ||
+            strcmp(conf_section_module(s), "ta") != 0) {
             continue;
         }
         const conf_entry *e = conf_entry_get(s, "bars");
@@ -136,12 +124,12 @@ static void traders(const backtest *b, const conf_file *f, conf_errors *errs)
 {
     for (size_t i = 0; i < f->n; i++) {
         const conf_section *t = &f->secs[i];
-        if (strcmp(t->kind, "trader") != 0 || !enabled(t)) {
+        if (strcmp(t->kind, "trader") != 0 || !conf_section_enabled(t)) {
             continue;
         }
         const conf_entry *acc = conf_entry_get(t, "account");
         const conf_section *a = section(f, acc ? acc->value : NULL);
-        if (acc && (!a || strcmp(module_of(a), "paper") != 0)) {
+        if (acc && (!a || strcmp(conf_section_module(a), "paper") != 0)) {
             conf_err(errs, f->path, acc->line, t->name, "account",
                      "backtest: %s is not a paper venue; a backtest trades paper venues only "
                      "(an [exchange.*] section with module = paper)",
@@ -149,7 +137,7 @@ static void traders(const backtest *b, const conf_file *f, conf_errors *errs)
         }
         const conf_entry *ai = conf_entry_get(t, "ai");
         const conf_section *p = section(f, ai ? ai->value : NULL);
-        const char *mod = p ? module_of(p) : "";
+        const char *mod = p ? conf_section_module(p) : "";
         if (ai && p && strcmp(mod, "rules") != 0 && strcmp(mod, "stub") != 0) {
             conf_err(errs, f->path, ai->line, t->name, "ai",
                      "backtest: %s (module %s) would ask a live model for every decision; this "
@@ -173,7 +161,8 @@ int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs)
     /* the market-data exchanges first: the paper venues name them */
     for (size_t i = 0; rc == AT_OK && i < nsec; i++) {
         const conf_section *s = &f->secs[i];
-        if (strcmp(s->kind, "exchange") == 0 && enabled(s) && strcmp(module_of(s), "paper") != 0) {
+        if (strcmp(s->kind, "exchange") == 0 && conf_section_enabled(s) &&
+            strcmp(conf_section_module(s), "paper") != 0) {
             /* an account too: its market is the files' (a trader on it is refused) */
             static const char *const keys[] = {"api_key", "secret_key", "passphrase", NULL};
             char *name = at_strdup(s->name);
@@ -190,14 +179,14 @@ int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs)
     }
     for (size_t i = 0; rc == AT_OK && i < nsec; i++) {
         const conf_section *s = &f->secs[i];
-        if (!enabled(s) || strcmp(s->name, "core") == 0) {
+        if (!conf_section_enabled(s) || strcmp(s->name, "core") == 0) {
             continue;
         }
         const char *kind = s->kind;
         if (strcmp(kind, "storage") == 0 || strcmp(kind, "ui") == 0 ||
             strcmp(kind, "source") == 0) {
             rc = conf_set(f, s->name, AT_CFG_KEY_ENABLED, "false");
-        } else if (strcmp(kind, "exchange") == 0 && strcmp(module_of(s), "paper") == 0) {
+        } else if (strcmp(kind, "exchange") == 0 && strcmp(conf_section_module(s), "paper") == 0) {
             rc = paper(b, f, s, insts, errs);
         }
     }

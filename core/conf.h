@@ -59,6 +59,11 @@ int conf_set(conf_file *f, const char *section, const char *key, const char *val
 void conf_unset(conf_file *f, const char *section, const char *key);
 const conf_section *conf_section_get(const conf_file *f, const char *name);
 const conf_entry *conf_entry_get(const conf_section *s, const char *key);
+/* The section's module (its `module`, else the instance name: [ai.rules]
+ * is module rules) and whether it is enabled (`enabled` absent, true, or
+ * not a boolean: the schema refuses that at its line). */
+const char *conf_section_module(const conf_section *s);
+bool conf_section_enabled(const conf_section *s);
 
 /* Values allocated while applying a schema (strings, lists, secrets); freed
  * after the plugin's destroy. */

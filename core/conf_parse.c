@@ -520,3 +520,16 @@ const conf_entry *conf_entry_get(const conf_section *s, const char *key)
     }
     return NULL;
 }
+
+const char *conf_section_module(const conf_section *s)
+{
+    const conf_entry *m = conf_entry_get(s, AT_CFG_KEY_MODULE);
+    return m ? m->value : s->instance;
+}
+
+bool conf_section_enabled(const conf_section *s)
+{
+    const conf_entry *en = conf_entry_get(s, AT_CFG_KEY_ENABLED);
+    bool on = true;
+    return !en || conf_parse_bool(en->value, &on) != AT_OK || on;
+}

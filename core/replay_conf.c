@@ -9,19 +9,6 @@
 #include "replay_internal.h"
 #include "util.h"
 
-static const char *module_of(const conf_section *s)
-{
-    const conf_entry *m = conf_entry_get(s, AT_CFG_KEY_MODULE);
-    return m ? m->value : s->instance;
-}
-
-static bool enabled(const conf_section *s)
-{
-    const conf_entry *en = conf_entry_get(s, AT_CFG_KEY_ENABLED);
-    bool on = true;
-    return !en || conf_parse_bool(en->value, &on) != AT_OK || on;
-}
-
 /* An exchange instance whose market frames were recorded: it plays them,
  * this session's only, at their recorded microseconds, with no keys. */
 static int play_frames(const replay *r, conf_file *f, const char *sec, const char *frames)
@@ -99,10 +86,10 @@ int replay_edit_conf(replay *r, conf_file *f, conf_errors *errs)
     size_t nsec = f->n; /* the sections added below are not looked at */
     for (size_t i = 0; rc == AT_OK && i < nsec; i++) {
         const conf_section *s = &f->secs[i];
-        if (!enabled(s) || strcmp(s->name, "core") == 0) {
+        if (!conf_section_enabled(s) || strcmp(s->name, "core") == 0) {
             continue;
         }
-        const char *kind = s->kind, *mod = module_of(s);
+        const char *kind = s->kind, *mod = conf_section_module(s);
         const char *fr = json_string_value(json_object_get(frames, s->name));
         bool keys = conf_entry_get(s, "api_key") != NULL;
         if (strcmp(kind, "ai") == 0 || strcmp(kind, "ui") == 0 || strcmp(kind, "source") == 0 ||

@@ -95,10 +95,11 @@ typedef struct nsrc {
 /* init(): names, metrics. check(): the scorer's name ("ai.X"). */
 void nsrc_init(nsrc *n, at_instance *inst, const at_host *h);
 int nsrc_check(const nsrc *n, const char **key, char *why, size_t whylen);
-/* start(): read back the keys of the items stored in the last 14 days (or
- * max_age), subscribe to the other sources' NEWS, then loaded(arg, err).
- * An error of the read is said and loaded still runs. */
-int nsrc_start(nsrc *n, void (*loaded)(void *arg, int err), void *arg);
+/* start(): state starting; read back the keys of the items stored in the
+ * last 14 days (or max_age), subscribe to the other sources' NEWS, then
+ * loaded(arg, err) — later, or at once when there is no storage to read
+ * (said). */
+void nsrc_start(nsrc *n, void (*loaded)(void *arg, int err), void *arg);
 /* stop(): the scorer's calls cancelled, the items waiting for it dropped
  * (they are stored already, with the lexicon's score; nothing is published
  * while the engine stops). */

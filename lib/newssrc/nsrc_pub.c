@@ -81,16 +81,24 @@ static void on_news(void *arg, const at_event *e)
     }
 }
 
-int nsrc_start(nsrc *n, void (*loaded)(void *arg, int err), void *arg)
+void nsrc_start(nsrc *n, void (*loaded)(void *arg, int err), void *arg)
 {
     n->started = true;
+    n->h->set_state(n->inst, AT_STATE_STARTING, "reading the news seen before");
     n->sub = n->h->subscribe(n->inst, AT_EV_NEWS, on_news, n);
     if (n->sub <= 0) {
         n->h->log(n->inst, AT_LOG_WARN,
                   "cannot follow the other sources' news: a story they carry may be stored again");
         n->sub = 0;
     }
-    return nsrc_seen_load(n, loaded, arg);
+    int rc = nsrc_seen_load(n, loaded, arg);
+    if (rc != AT_OK) {
+        n->h->log(n->inst, AT_LOG_WARN,
+                  "no storage to read the news seen before (error %d): items may be published "
+                  "again after a restart",
+                  rc);
+        loaded(arg, rc);
+    }
 }
 
 void nsrc_stop(nsrc *n)

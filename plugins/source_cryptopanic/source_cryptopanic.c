@@ -331,15 +331,7 @@ static int start(void *ctx)
 {
     cp_ctx *c = ctx;
     c->started = true;
-    c->h->set_state(c->inst, AT_STATE_STARTING, "reading the news seen before");
-    int rc = nsrc_start(&c->ns, on_loaded, c);
-    if (rc != AT_OK) {
-        c->h->log(c->inst, AT_LOG_WARN,
-                  "no storage to read the news seen before (error %d): items may be published "
-                  "again after a restart",
-                  rc);
-        on_loaded(c, rc);
-    }
+    nsrc_start(&c->ns, on_loaded, c);
     return AT_OK;
 }
 
