@@ -497,6 +497,11 @@ int backtest_main(engine_opts *o, const backtest_args *a)
         code = code == 0 ? play(&b) : code;
         report = code == 0 ? bt_report(&b) : NULL;
         code = code == 0 && !report ? 1 : code;
+        if (code == 0 && a->report) { /* --report adds the decision efficiency */
+            json_t *eff = bt_efficiency(&b);
+            code = eff ? 0 : 1;
+            json_object_set_new(report, "efficiency", eff);
+        }
     } else {
         fprintf(stderr, "aitrader: backtest: the engine failed to start (see the log above)\n");
         code = 1;

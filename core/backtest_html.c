@@ -132,6 +132,25 @@ void bt_write_html(FILE *f, const json_t *r, const char *json_text)
     }
     fputs("</table>\n<h2>Equity</h2>\n", f);
     chart(f, json_object_get(r, "equity"));
+    const json_t *eff = json_object_get(r, "efficiency");
+    if (eff) {
+        fprintf(f,
+                "<h2>Decision efficiency</h2>\n<p>%lld significant moves (|5m change| &ge; 1 "
+                "%%); delay from each to the next AI call</p>\n<table><tr><th>schedule</th>"
+                "<th>calls a day</th><th>median s</th><th>p90 s</th><th>within 60 s</th></tr>\n",
+                (long long)json_integer_value(json_object_get(eff, "moves")));
+        size_t k;
+        const json_t *e;
+        json_array_foreach(json_object_get(eff, "schedules"), k, e)
+        {
+            fputs("<tr><td>", f);
+            esc(f, json_string_value(json_object_get(e, "schedule")));
+            fprintf(f, "</td><td>%.1f</td><td>%.0f</td><td>%.0f</td><td>%.1f %%</td></tr>\n",
+                    num(e, "calls_per_day"), num(e, "delay_median_s"), num(e, "delay_p90_s"),
+                    num(e, "within_60s") * 100);
+        }
+        fputs("</table>\n", f);
+    }
     fputs("<h2>Per symbol</h2>\n<table><tr><th>symbol</th><th>trades</th><th>win rate</th>"
           "<th>PnL</th><th>fees</th><th>funding</th></tr>\n",
           f);

@@ -80,6 +80,11 @@ int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs);
  * queries the scratch database through the storage facade): a new JSON
  * object, or NULL with why printed. */
 json_t *bt_report(backtest *b);
+/* backtest_eff.c: the decision efficiency ({"moves", "schedules": [{
+ * "schedule", "calls", "calls_per_day", "moves_answered", "delay_median_s",
+ * "delay_p90_s", "within_60s"}]}: each trader's schedule as it ran and a
+ * fixed 15-minute one), or NULL with why printed. */
+json_t *bt_efficiency(backtest *b);
 /* The summary table of a report, on f. */
 void bt_print_summary(const json_t *r, FILE *f);
 /* The report written to path (.json, or .html with the JSON inside and a

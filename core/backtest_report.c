@@ -535,7 +535,7 @@ static const char *fig(char *buf, size_t cap, const char *fmt, double v)
 
 void bt_print_summary(const json_t *r, FILE *f)
 {
-    char a[32], b[32], c[32];
+    char a[32], b[32], c[32], d[32];
     fprintf(f, "backtest %s .. %s, %lld bars\n", json_string_value(json_object_get(r, "from")),
             json_string_value(json_object_get(r, "to")),
             (long long)json_integer_value(json_object_get(r, "bars")));
@@ -554,6 +554,24 @@ void bt_print_summary(const json_t *r, FILE *f)
             (long long)json_integer_value(json_object_get(r, "ai_calls")),
             fig(c, sizeof(c), "%.1f", num(r, "ai_calls_per_day")),
             (long long)json_integer_value(json_object_get(r, "tokens")), num(r, "cost_usd"));
+    const json_t *eff = json_object_get(r, "efficiency");
+    if (eff) {
+        fprintf(f, "  decision efficiency: %lld significant moves (|5m change| >= 1 %%)\n",
+                (long long)json_integer_value(json_object_get(eff, "moves")));
+        fprintf(f, "  %-22s %9s %11s %11s %11s\n", "schedule", "calls/day", "median s", "p90 s",
+                "within 60s");
+        size_t k;
+        const json_t *e;
+        json_array_foreach(json_object_get(eff, "schedules"), k, e)
+        {
+            fprintf(f, "  %-22s %9s %11s %11s %10s%%\n",
+                    json_string_value(json_object_get(e, "schedule")),
+                    fig(a, sizeof(a), "%.1f", num(e, "calls_per_day")),
+                    fig(b, sizeof(b), "%.0f", num(e, "delay_median_s")),
+                    fig(c, sizeof(c), "%.0f", num(e, "delay_p90_s")),
+                    fig(d, sizeof(d), "%.1f", num(e, "within_60s") * 100));
+        }
+    }
     const json_t *per = json_object_get(r, "per_symbol");
     if (json_array_size(per) > 0) {
         fprintf(f, "  %-16s %7s %9s %14s %12s %12s\n", "symbol", "trades", "win rate", "pnl",

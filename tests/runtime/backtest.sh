@@ -43,7 +43,7 @@ check "the summary names the span and the bars" grep -q "^backtest 2026-01-09T17
 check "and the symbol's row" grep -qE "^  BTC-USDT-SWAP +[0-9]+ " sum1.txt
 check "nothing of the user's storage or data dir is touched" [ ! -e not-used.db ] && [ ! -e not-used ]
 keys() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(",".join(r.keys()))' "$1"; }
-check "the report has every key of CONTRACTS 4b" [ "$(keys r1.json)" = "bars,from,to,start_equity,end_equity,return_pct,max_drawdown_pct,sharpe,sortino,trades,win_rate,profit_factor,fees,funding,ai_calls,ai_calls_per_day,tokens,cost_usd,per_symbol,equity,fills" ]
+check "the report has every key of CONTRACTS 4b, and the decision efficiency" [ "$(keys r1.json)" = "bars,from,to,start_equity,end_equity,return_pct,max_drawdown_pct,sharpe,sortino,trades,win_rate,profit_factor,fees,funding,ai_calls,ai_calls_per_day,tokens,cost_usd,per_symbol,equity,fills,efficiency" ]
 python3 - r1.json "$DATA" >verify.out 2>&1 <<'PY'
 import csv, json, math, sys
 from decimal import Decimal as D
@@ -125,6 +125,54 @@ print("\n".join(bad) if bad else "ok")
 PY
 check "every figure of the report matches python's own computation from its fills and curve" [ "$(tail -1 verify.out)" = ok ]
 [ "$(tail -1 verify.out)" = ok ] || cat verify.out
+# a file with moves (|5m change| >= 1 %) for the efficiency figures: flat at 90000, +1.2 % at
+# 00:40, back at 01:20, -1.5 % at 02:00 (the two days of real data above have none)
+python3 -c '
+t0 = 1767225600000
+print("ts,open,high,low,close")
+px = 90000.0
+for k in range(240):
+    if k in (40, 80, 120):
+        px = {40: 91080.0, 80: 90000.0, 120: 88650.0}[k]
+    print(f"{t0 + k * 60000},{px},{px},{px},{px}")' >moves.csv
+RC=0; bt --data BTC-USDT-SWAP=moves.csv --report moves.json >moves.out 2>&1 || RC=$?
+check "a run on the file with moves" [ "$RC" = 0 ]
+python3 - moves.json moves.csv >eff.out 2>&1 <<'PY'
+import csv, json, math, sys
+r = json.load(open(sys.argv[1]))
+e = r["efficiency"]
+rows = list(csv.DictReader(open(sys.argv[2])))
+bars = [(int(x["ts"]), float(x["close"])) for x in rows]
+by_ts = dict(bars)
+moves, last = [], None
+for ts, c in bars:  # |close / close 5 minutes before - 1| >= 1 %, merged within 30 min
+    p = by_ts.get(ts - 300000)
+    if p is None or abs(c / p - 1) < 0.01:
+        continue
+    m = ts + 60000
+    if last is None or m - last > 1800000:
+        moves.append(m)
+    last = m
+bad = []
+if e["moves"] != len(moves): bad.append(f"moves {e['moves']} != {len(moves)}")
+fixed = [x for x in e["schedules"] if x["schedule"] == "fixed 15m"][0]
+start, end = bars[0][0], bars[-1][0] + 60000
+d = sorted(-(-m // 900000) * 900000 - m for m in moves if -(-m // 900000) * 900000 < end)
+rank = lambda q: d[max(1, math.ceil(q * len(d))) - 1] / 1000
+if d and (fixed["delay_median_s"] != rank(0.5) or fixed["delay_p90_s"] != rank(0.9)):
+    bad.append(f"fixed delays {fixed} vs {rank(0.5)}, {rank(0.9)}")
+if len(moves) != 3: bad.append(f"the file has {len(moves)} moves, not 3")
+elif abs(fixed["within_60s"] - round(sum(1 for x in d if x <= 60000) / len(d), 6)) > 1e-9:
+    bad.append("fixed within_60s")
+calls15 = (end - 1) // 900000 - (-(-start // 900000)) + 1
+if fixed["calls"] != calls15: bad.append(f"fixed calls {fixed['calls']} != {calls15}")
+mine = [x for x in e["schedules"] if x["schedule"] == "trader.rules"][0]
+if mine["calls"] != r["ai_calls"]: bad.append(f"trader calls {mine['calls']} != ai_calls {r['ai_calls']}")
+print("\n".join(bad) if bad else "ok")
+PY
+check "the decision efficiency: the moves, the fixed 15-minute schedule's delays and calls (python's own), the trader's calls" [ "$(tail -1 eff.out)" = ok ]
+[ "$(tail -1 eff.out)" = ok ] || cat eff.out
+check "and in the summary" grep -q "decision efficiency: 3 significant moves" moves.out
 check "the rules trader traded" [ "$(python3 -c 'import json; print(json.load(open("r1.json"))["trades"] > 0)')" = True ]
 
 # --- determinism ------------------------------------------------------------
