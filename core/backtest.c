@@ -200,7 +200,7 @@ static int advance(backtest *b, int64_t until_us)
 /* A progress line on a terminal (stderr), at most every 1 % of the bars. */
 static void progress(const backtest *b, uint64_t total, uint64_t *shown)
 {
-    if (!isatty(2) || total == 0) {
+    if (b->quiet || !isatty(2) || total == 0) {
         return;
     }
     uint64_t pct = b->bars_played * 100 / total;
@@ -385,6 +385,20 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
     return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
+void bt_cleanup_run(backtest *b)
+{
+    const char *keep = getenv("AITRADER_BACKTEST_KEEP");
+    if (b->tmp && keep && strcmp(keep, "1") == 0) {
+        fprintf(stderr, "aitrader: backtest: the scratch directory %s is kept\n", b->tmp);
+    } else if (b->tmp && nftw(b->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+        fprintf(stderr, "aitrader: backtest: cannot remove %s: %s\n", b->tmp, strerror(errno));
+    }
+    free(b->tmp);
+    free(b->data_dir);
+    free(b->db);
+    b->tmp = b->data_dir = b->db = NULL;
+}
+
 static void cleanup(backtest *b)
 {
     for (size_t i = 0; i < b->ns; i++) {
@@ -397,15 +411,10 @@ static void cleanup(backtest *b)
     for (size_t i = 0; i < b->naccounts; i++) {
         free(b->accounts[i]);
     }
-    const char *keep = getenv("AITRADER_BACKTEST_KEEP");
-    if (b->tmp && keep && strcmp(keep, "1") == 0) {
-        fprintf(stderr, "aitrader: backtest: the scratch directory %s is kept\n", b->tmp);
-    } else if (b->tmp && nftw(b->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
-        fprintf(stderr, "aitrader: backtest: cannot remove %s: %s\n", b->tmp, strerror(errno));
+    for (size_t i = 0; i < b->nsets; i++) {
+        free(b->sets[i].text);
     }
-    free(b->tmp);
-    free(b->data_dir);
-    free(b->db);
+    bt_cleanup_run(b);
 }
 
 static int parse_time(const char *opt, const char *s, int64_t *out)
@@ -439,26 +448,12 @@ static int scratch(backtest *b)
     return b->data_dir && b->db && mkdir(b->data_dir, 0700) == 0 ? 0 : 1;
 }
 
-int backtest_main(engine_opts *o, const backtest_args *a)
+/* One run of the loaded files: 0 and the report in *out, or the exit code. */
+int bt_run_one(backtest *b, engine_opts *o, json_t **out)
 {
-    backtest b = {.a = a, .from_ms = INT64_MIN, .to_ms = INT64_MAX};
-    int code = parse_time("--from", a->from, &b.from_ms);
-    code = code == 0 ? parse_time("--to", a->to, &b.to_ms) : code;
-    if (code == 0 && b.from_ms >= b.to_ms) {
-        fprintf(stderr, "aitrader: backtest: --from is not before --to\n");
-        code = 2;
-    }
-    double bps = a->spread_bps >= 0 ? a->spread_bps : DEFAULT_SPREAD_BPS;
-    if (code == 0 && !(bps >= 0 && bps <= 1000)) {
-        fprintf(stderr, "aitrader: backtest: --spread-bps %g: expected 0 to 1000\n", bps);
-        code = 2;
-    }
-    b.spread = bps / 1e4;
-    code = code == 0 ? bt_load_data(&b) : code;
-    code = code == 0 ? bt_load_funding(&b) : code;
-    code = code == 0 ? scratch(&b) : code;
+    *out = NULL;
+    int code = scratch(b);
     if (code != 0) {
-        cleanup(&b);
         return code;
     }
     if (!o->log_level) {
@@ -467,14 +462,14 @@ int backtest_main(engine_opts *o, const backtest_args *a)
     o->sim_clock = true;
     /* a millisecond before the first bar: what starts then (the traders'
      * first trigger) sees the first prices as they come */
-    o->sim_start_us = (b.start_ms - 1) * 1000;
+    o->sim_start_us = (b->start_ms - 1) * 1000;
     o->offline = true;
     o->edit_conf = bt_edit_conf;
-    o->edit_arg = &b;
+    o->edit_arg = b;
     storage_count_answers(true);
     conf_errors errs = {0};
     engine *e = engine_new(o);
-    b.e = e;
+    b->e = e;
     if (!e || engine_load(e, &errs) != AT_OK) {
         for (size_t i = 0; i < errs.n; i++) {
             fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -482,23 +477,22 @@ int backtest_main(engine_opts *o, const backtest_args *a)
         conf_errors_free(&errs);
         engine_free(e);
         storage_count_answers(false);
-        cleanup(&b);
         return 2;
     }
     conf_errors_free(&errs);
     int rc = engine_start(e);
-    for (size_t i = 0; rc == AT_OK && i < b.nmarkets; i++) {
-        b.feeds[i] = engine_virtual_instance(e, b.markets[i]);
-        rc = b.feeds[i] ? AT_OK : AT_ENOMEM;
+    for (size_t i = 0; rc == AT_OK && i < b->nmarkets; i++) {
+        b->feeds[i] = engine_virtual_instance(e, b->markets[i]);
+        rc = b->feeds[i] ? AT_OK : AT_ENOMEM;
     }
     json_t *report = NULL;
     if (rc == AT_OK) {
-        code = load_ticks(&b);
-        code = code == 0 ? play(&b) : code;
-        report = code == 0 ? bt_report(&b) : NULL;
+        code = load_ticks(b);
+        code = code == 0 ? play(b) : code;
+        report = code == 0 ? bt_report(b) : NULL;
         code = code == 0 && !report ? 1 : code;
-        if (code == 0 && a->report) { /* --report adds the decision efficiency */
-            json_t *eff = bt_efficiency(&b);
+        if (code == 0 && b->a->report) { /* --report adds the decision efficiency */
+            json_t *eff = bt_efficiency(b);
             code = eff ? 0 : 1;
             json_object_set_new(report, "efficiency", eff);
         }
@@ -514,13 +508,45 @@ int backtest_main(engine_opts *o, const backtest_args *a)
         fprintf(stderr, "aitrader: backtest: interrupted\n");
         code = 1;
     }
-    if (code == 0) {
-        bt_print_summary(report, stdout);
-        if (a->report) {
-            code = bt_write_report(report, a->report);
-        }
+    if (code != 0) {
+        json_decref(report);
+        report = NULL;
     }
-    json_decref(report);
+    *out = report;
+    return code;
+}
+
+int backtest_main(engine_opts *o, const backtest_args *a)
+{
+    backtest b = {.a = a, .from_ms = INT64_MIN, .to_ms = INT64_MAX};
+    int code = parse_time("--from", a->from, &b.from_ms);
+    code = code == 0 ? parse_time("--to", a->to, &b.to_ms) : code;
+    if (code == 0 && b.from_ms >= b.to_ms) {
+        fprintf(stderr, "aitrader: backtest: --from is not before --to\n");
+        code = 2;
+    }
+    double bps = a->spread_bps >= 0 ? a->spread_bps : DEFAULT_SPREAD_BPS;
+    if (code == 0 && !(bps >= 0 && bps <= 1000)) {
+        fprintf(stderr, "aitrader: backtest: --spread-bps %g: expected 0 to 1000\n", bps);
+        code = 2;
+    }
+    b.spread = bps / 1e4;
+    code = code == 0 ? bt_parse_sets(&b) : code;
+    code = code == 0 ? bt_load_data(&b) : code;
+    code = code == 0 ? bt_load_funding(&b) : code;
+    if (code == 0 && bt_combinations(&b) > 1) {
+        code = bt_sweep(&b, o);
+    } else if (code == 0) {
+        json_t *report = NULL;
+        code = bt_run_one(&b, o, &report);
+        if (code == 0) {
+            bt_print_summary(report, stdout);
+            if (a->report) {
+                code = bt_write_report(report, a->report);
+            }
+        }
+        json_decref(report);
+    }
     cleanup(&b);
     log_shutdown();
     return code;

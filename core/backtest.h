@@ -26,6 +26,8 @@ typedef struct backtest_args {
     size_t ndata;
     const char **funding; /* "[INST=]FILE" each: fundingTime, fundingRate rows */
     size_t nfunding;
+    const char **sets; /* "SECTION.KEY=V1,V2,…" each: overrides; several values sweep */
+    size_t nsets;
     const char *from, *to;   /* epoch ms or ISO 8601, or NULL */
     const char *report;      /* FILE.json (FILE.html: the same with a chart), or NULL */
     const char *instruments; /* a saved /api/v5/public/instruments answer, or NULL */

@@ -197,6 +197,16 @@ int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs)
     }
     traders(b, f, errs);
     indicator_bars(b, f, errs);
+    /* --set: this run's value of each, in a section the config has */
+    for (size_t i = 0; rc == AT_OK && i < b->nsets; i++) {
+        const bt_set *st = &b->sets[i];
+        if (!conf_section_get(f, st->section)) {
+            conf_err(errs, f->path, 0, NULL, NULL, "backtest: --set %s.%s: no [%s] section",
+                     st->section, st->key, st->section);
+            continue;
+        }
+        rc = conf_set(f, st->section, st->key, st->values[b->choice[i]]);
+    }
     if (rc == AT_OK && conf_section_get(f, "storage.backtest")) {
         conf_err(errs, f->path, conf_section_get(f, "storage.backtest")->line, "storage.backtest",
                  NULL,

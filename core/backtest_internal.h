@@ -45,8 +45,23 @@ typedef struct bt_series {
     int next_phase; /* of its path: 0..PATH_POINTS-1 prices, then the closed candle */
 } bt_series;
 
+/* --set SECTION.KEY=V1,V2,…: a key of the config and the values a sweep
+ * tries (text holds them, split in place). */
+#define BT_MAX_SETS 8
+#define BT_MAX_VALUES 32
+typedef struct bt_set {
+    char *text;
+    const char *section, *key;
+    const char *values[BT_MAX_VALUES];
+    size_t nvalues;
+} bt_set;
+
 typedef struct backtest {
     const backtest_args *a;
+    bt_set sets[BT_MAX_SETS];
+    size_t nsets;
+    size_t choice[BT_MAX_SETS]; /* this run's value of each set */
+    bool quiet;                 /* a sweep's run: no progress bar */
     bt_series s[BT_MAX_SERIES];
     size_t ns;
     int64_t from_ms, to_ms;   /* INT64_MIN/MAX when not given */
@@ -72,6 +87,20 @@ int bt_load_funding(backtest *b);
 /* The instrument of a file name as OKX exports name it
  * ("okx_BTC-USDT-SWAP_1m_2026….csv"), into out; false when it has none. */
 bool bt_inst_of_name(const char *path, char *out, size_t cap);
+
+/* backtest.c: one run of the loaded files (scratch directory, engine,
+ * play, report): 0 and the report, or the exit code (said); its scratch
+ * directory removed by bt_cleanup_run. */
+int bt_run_one(backtest *b, engine_opts *o, json_t **out);
+void bt_cleanup_run(backtest *b);
+
+/* backtest_sweep.c: --set parsed (2 and why said when malformed); how
+ * many runs the sets make; the sweep: every combination run in its own
+ * process, as many at once as there are cores, one row each in the order
+ * of the combinations (and --report: their figures as a JSON array). */
+int bt_parse_sets(backtest *b);
+size_t bt_combinations(const backtest *b);
+int bt_sweep(backtest *b, engine_opts *o);
 
 /* backtest_conf.c: engine_opts.edit_conf. */
 int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs);

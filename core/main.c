@@ -46,6 +46,7 @@ static void usage(FILE *out)
         "                           session, 1 at the first divergence (printed)\n"
         "  backtest --data [INST=]FILE... [--from T] [--to T] [--report FILE.json|FILE.html]\n"
         "           [--instruments FILE] [--spread-bps N] [--funding [INST=]FILE...]\n"
+        "           [--set SECTION.KEY=V1,V2...]  (several values: a sweep, a row each)\n"
         "                           run the config's traders, indicators, risk and paper venues\n"
         "                           over candle files on the simulated clock, offline; prints\n"
         "                           the summary (the same inputs give the same report)\n"
@@ -448,8 +449,8 @@ int main(int argc, char **argv)
     engine_opts o = {0};
     const char *describe = NULL;
     const char *csv = NULL, *inst = NULL, *recording = NULL;
-    static const char *data[64], *funding[64];
-    backtest_args bt = {.data = data, .funding = funding, .spread_bps = -1};
+    static const char *data[64], *funding[64], *sets[16];
+    backtest_args bt = {.data = data, .funding = funding, .sets = sets, .spread_bps = -1};
     bool bt_opt = false;
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -468,6 +469,7 @@ int main(int argc, char **argv)
         {"instruments", required_argument, NULL, 'N'},
         {"spread-bps", required_argument, NULL, 'S'},
         {"funding", required_argument, NULL, 'U'},
+        {"set", required_argument, NULL, 'E'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -511,6 +513,14 @@ int main(int argc, char **argv)
                 return 2;
             }
             data[bt.ndata++] = optarg;
+            bt_opt = true;
+            break;
+        case 'E':
+            if (bt.nsets == sizeof(sets) / sizeof(sets[0])) {
+                fprintf(stderr, "aitrader: --set: at most %zu\n", bt.nsets);
+                return 2;
+            }
+            sets[bt.nsets++] = optarg;
             bt_opt = true;
             break;
         case 'U':
@@ -575,9 +585,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (bt_opt && strcmp(cmd, "backtest") != 0) {
-        fprintf(stderr, "aitrader: --data, --from, --to, --report, --instruments, --spread-bps and "
-                        "--funding go "
-                        "with 'backtest'\n");
+        fprintf(stderr, "aitrader: --data, --from, --to, --report, --instruments, --spread-bps, "
+                        "--funding and --set go with 'backtest'\n");
         return 2;
     }
     if (recording && strcmp(cmd, "replay") != 0) {

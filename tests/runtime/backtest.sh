@@ -36,6 +36,11 @@ symbols = BTC-USDT-SWAP
 port = 0
 EOF2
 bt() { "$AITRADER" backtest -c bt.ini --instruments "$INSTS" "$@"; }
+refused() { # WHAT WANT ARGS...: exit 2 and WANT in the output
+  local what=$1 want=$2; shift 2
+  local rc=0; "$AITRADER" backtest "$@" >ref.out 2>&1 || rc=$?
+  check "$what" sh -c "[ $rc = 2 ] && grep -qF -- \"\$1\" ref.out" _ "$want"
+}
 RC=0; bt --data "$DATA" --report r1.json >sum1.txt 2>err1.txt || RC=$?
 check "the backtest runs (exit 0)" [ "$RC" = 0 ]
 [ "$RC" = 0 ] || cat err1.txt
@@ -187,6 +192,26 @@ check "it holds the chart and the report's JSON" sh -c 'grep -q "<svg" r1.html &
 RC=0; bt --data "BTC-USDT-SWAP=$DATA" --from 2026-01-10 --to 2026-01-10T06:00:00Z --report r3.json >sum3.txt 2>&1 || RC=$?
 check "--from/--to keep that span (INST=FILE)" grep -q "^backtest 2026-01-10T00:00:00Z .. 2026-01-10T06:00:00Z, 360 bars" sum3.txt
 
+# --- a parameter sweep ------------------------------------------------------
+RC=0; bt --data "$DATA" --set trader.rules.long_period=12m,30m --report sweep.json >sweep.out 2>&1 || RC=$?
+check "a sweep of two values (exit 0)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || cat sweep.out
+check "a row per combination, in order" sh -c 'grep -E "^long_period=(12m|30m) " sweep.out | cut -d" " -f1 | tr "\n" " " | grep -qx "long_period=12m long_period=30m "'
+RC=0; bt --data "$DATA" --set trader.rules.long_period=30m --report one30.json >one30.out 2>&1 || RC=$?
+same30() {
+  python3 - sweep.json one30.json <<'PY'
+import json, sys
+sw = json.load(open(sys.argv[1])); one = json.load(open(sys.argv[2]))
+row = [r for r in sw if r["set"] == {"trader.rules.long_period": "30m"}][0]
+keys = ["return_pct", "max_drawdown_pct", "sharpe", "trades", "win_rate", "fees", "ai_calls"]
+print("ok" if all(row[k] == one[k] for k in keys) and row["ai_calls"] != sw[0]["ai_calls"] else [(k, row[k], one[k]) for k in keys])
+PY
+}
+check "the sweep's 30m row is the run with --set long_period=30m alone, and differs from 12m's" [ "$(same30)" = ok ]
+refused "a --set without a value" "expected SECTION.KEY=VALUE" -c bt.ini --instruments "$INSTS" --data "$DATA" --set trader.rules.long_period=
+refused "a --set of a section the config lacks" "--set trader.beta.long_period: no [trader.beta] section" -c bt.ini --instruments "$INSTS" --data "$DATA" --set trader.beta.long_period=5m
+refused "a bad value, at the key, as check-config says it" "long_period" -c bt.ini --instruments "$INSTS" --data "$DATA" --set trader.rules.long_period=soon
+
 # --- a stop-loss inside a bar -----------------------------------------------
 python3 - >sl.csv <<'PY'
 t0 = 1767225600000  # 2026-01-01
@@ -254,11 +279,6 @@ printf 'fundingTime,fundingRate\n2,0.1\n1,0.1\n' >fund-bad.csv
 check "an unsorted funding file: FILE:LINE" sh -c '"$1" backtest -c sl.ini --instruments "$2" --data BTC-USDT-SWAP=sl.csv --funding BTC-USDT-SWAP=fund-bad.csv >fr.out 2>&1; [ $? = 2 ] && grep -q "fund-bad.csv:3: not after the row before" fr.out' _ "$AITRADER" "$INSTS"
 
 # --- refusals ---------------------------------------------------------------
-refused() { # WHAT WANT ARGS...: exit 2 and WANT in the output
-  local what=$1 want=$2; shift 2
-  local rc=0; "$AITRADER" backtest "$@" >ref.out 2>&1 || rc=$?
-  check "$what" sh -c "[ $rc = 2 ] && grep -qF -- \"\$1\" ref.out" _ "$want"
-}
 printf 'ts,open,high,low,close\n1767225600000,1,2,0.5,1.5\n1767225720000,1,2,0.5,1.5\n1767225660000,1,2,0.5,1.5\n' >unsorted.csv
 refused "an unsorted file: FILE:LINE" "unsorted.csv:4:" -c bt.ini --instruments "$INSTS" --data BTC-USDT-SWAP=unsorted.csv
 printf 'ts,open,high,low,close\n1767225600000,1,2,0.5,x\n' >bad.csv
