@@ -295,6 +295,48 @@ EOF
 fi
 # ---- end dashboard ----------------------------------------------------------
 
+# ---- backtest (issue 14) ---------------------------------------------------
+# aitrader backtest over 10 instruments of 1m candles (the tests/data BTC
+# file under the 10 names of the instruments sample: throughput, not PnL)
+# with the rules trader on all 10, indicator_ta, risk.limits and the paper
+# venue: bars per second through the whole pipeline and the peak RSS.
+BT_BARS=0; BT_S=0; BT_KB=0
+if [ -x "$build/aitrader" ]; then
+  mkdir -p "$tmp/bt"
+  btargs=()
+  bsyms=""
+  for i in BTC ETH LTC DOT DOGE SOL TRX ADA AVAX LINK; do
+    cp "$src/tests/data/okx_BTC-USDT-SWAP_1m_20260109-20260111.csv" "$tmp/bt/okx_$i-USDT-SWAP_1m.csv"
+    btargs+=(--data "$tmp/bt/okx_$i-USDT-SWAP_1m.csv")
+    bsyms="$bsyms${bsyms:+, }$i-USDT-SWAP"
+  done
+  cat >"$tmp/bt/bt.ini" <<EOF
+[core]
+plugin_dir = $build/plugins
+[exchange.okx_data]
+module = okx
+[exchange.paper]
+market = exchange.okx_data
+[indicator.ta]
+source = exchange.okx_data
+[risk.limits]
+[ai.rules]
+[trader.rules]
+ai = ai.rules
+account = exchange.paper
+symbols = $bsyms
+EOF
+  if /usr/bin/time -f "%e %M" -o "$tmp/bt/time" "$build/aitrader" backtest -c "$tmp/bt/bt.ini" \
+      --instruments "$insts" "${btargs[@]}" >"$tmp/bt/out" 2>&1; then
+    BT_BARS=$(sed -n 's/^backtest .*, \([0-9]*\) bars$/\1/p' "$tmp/bt/out")
+    read -r BT_S BT_KB <"$tmp/bt/time"
+  else
+    echo "bench: the backtest failed:" >&2; tail -5 "$tmp/bt/out" >&2
+  fi
+fi
+export BT_BARS BT_S BT_KB
+# ---- end backtest ----------------------------------------------------------
+
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 python3 - "$out" "$machine" "$best" "$rps" "$bmps" "$gaps" "$lag" <<'PY'
 import json, os, sys
@@ -416,6 +458,17 @@ if "dash_ws_delay_ms_p99" in dw:
                "peer": "engine_rss_10_instruments target", "peer_value": 15,
                "ratio": round(15 / max(rss_mb, 0.1), 2),
                "without_dashboard_mb": round(float(rss) / 1024, 1) if rss else None})
+bt_bars, bt_s, bt_kb = (float(os.environ.get(k) or 0) for k in ("BT_BARS", "BT_S", "BT_KB"))
+if bt_bars and bt_s:
+  # bars of all 10 files (the report counts them all) per wall-clock second,
+  # the whole pipeline included
+  bps = bt_bars / bt_s
+  figs.append({"name": "backtest_bars_per_s_10_instruments", "unit": "bars/s", "value": round(bps),
+               "peer": "target", "peer_value": 2000000, "ratio": round(bps / 2000000, 4),
+               "bars": int(bt_bars), "seconds": bt_s})
+  figs.append({"name": "backtest_rss_10_instruments", "unit": "MB", "value": round(bt_kb / 1024, 1),
+               "peer": "engine_rss_10_instruments target", "peer_value": 15,
+               "ratio": round(15 / max(bt_kb / 1024, 0.1), 2)})
 json.dump({"machine": machine, "figures": figs}, open(out, "w"), indent=1)
 print(f"{'benchmark':28} {'value':>12} {'unit':8} {'peer':>12} {'ratio':>7}")
 for f in figs:
