@@ -542,7 +542,7 @@ int backtest_main(engine_opts *o, const backtest_args *a)
         if (code == 0) {
             bt_print_summary(report, stdout);
             if (a->report) {
-                code = bt_write_report(report, a->report);
+                code = bt_write_report(report, a->report, &b);
             }
         }
         json_decref(report);

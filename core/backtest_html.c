@@ -2,6 +2,7 @@
  * charts drawn here, nothing fetched, so it opens anywhere offline. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backtest_internal.h"
@@ -13,6 +14,17 @@ static double num(const json_t *o, const char *k)
 {
     const json_t *v = json_object_get(o, k);
     return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* "</td><td>" and a figure, or a dash for none. */
+static void cell(FILE *f, const char *fmt, double v)
+{
+    fputs("</td><td>", f);
+    if (isnan(v)) {
+        fputs("—", f);
+    } else {
+        fprintf(f, fmt, v);
+    }
 }
 
 /* Text for HTML (the few characters that matter). */
@@ -88,7 +100,56 @@ static void chart(FILE *f, const json_t *eq)
     fprintf(f, "%d,%d\"/>\n</svg>\n", W, H + 12);
 }
 
-void bt_write_html(FILE *f, const json_t *r, const char *json_text)
+/* An instrument's closes (at most 2,000 points: every k-th bar) with its
+ * fills marked: a buy a green triangle up, a sell a red one down. */
+static void price_chart(FILE *f, const bt_series *s, const json_t *fills)
+{
+    if (s->n < 2) {
+        return;
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < s->n; i++) {
+        lo = s->bars[i].l < lo ? s->bars[i].l : lo;
+        hi = s->bars[i].h > hi ? s->bars[i].h : hi;
+    }
+    if (hi <= lo) {
+        hi = lo + 1;
+    }
+    double t0 = (double)s->bars[0].open_ms, span = (double)(s->bars[s->n - 1].open_ms - t0);
+    span = span > 0 ? span : 1;
+    fputs("<h3>", f);
+    esc(f, s->inst);
+    fprintf(f,
+            "</h3>\n<svg viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" "
+            "aria-label=\"price and fills\">\n<text x=\"4\" y=\"14\">%.6g … %.6g</text>\n"
+            "<polyline fill=\"none\" stroke=\"#555\" stroke-width=\"1\" points=\"",
+            W, H, lo, hi);
+    size_t step = s->n / 2000 + 1;
+    for (size_t i = 0; i < s->n; i += step) {
+        double x = ((double)s->bars[i].open_ms - t0) / span * W;
+        fprintf(f, "%.1f,%.1f ", x, 20 + (hi - s->bars[i].c) / (hi - lo) * (H - 30));
+    }
+    fputs("\"/>\n", f);
+    size_t i;
+    const json_t *x;
+    json_array_foreach(fills, i, x)
+    {
+        const char *inst = json_string_value(json_object_get(x, "instId"));
+        if (!inst || strcmp(inst, s->inst) != 0) {
+            continue;
+        }
+        bool buy = strcmp(json_string_value(json_object_get(x, "side")), "buy") == 0;
+        double px = strtod(json_string_value(json_object_get(x, "px")), NULL);
+        double cx = ((double)json_integer_value(json_object_get(x, "ts")) - t0) / span * W;
+        double cy = 20 + (hi - px) / (hi - lo) * (H - 30);
+        fprintf(f, "<polygon fill=\"%s\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>\n",
+                buy ? "#1a7f37" : "#c62828", cx, cy + (buy ? -6 : 6), cx - 5, cy + (buy ? 4 : -4),
+                cx + 5, cy + (buy ? 4 : -4));
+    }
+    fputs("</svg>\n", f);
+}
+
+void bt_write_html(FILE *f, const json_t *r, const char *json_text, const backtest *b)
 {
     fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<title>aitrader backtest</title>\n<style>body{font:14px system-ui,sans-serif;"
@@ -145,11 +206,17 @@ void bt_write_html(FILE *f, const json_t *r, const char *json_text)
         {
             fputs("<tr><td>", f);
             esc(f, json_string_value(json_object_get(e, "schedule")));
-            fprintf(f, "</td><td>%.1f</td><td>%.0f</td><td>%.0f</td><td>%.1f %%</td></tr>\n",
-                    num(e, "calls_per_day"), num(e, "delay_median_s"), num(e, "delay_p90_s"),
-                    num(e, "within_60s") * 100);
+            cell(f, "%.1f", num(e, "calls_per_day"));
+            cell(f, "%.0f", num(e, "delay_median_s"));
+            cell(f, "%.0f", num(e, "delay_p90_s"));
+            cell(f, "%.1f %%", num(e, "within_60s") * 100);
+            fputs("</td></tr>\n", f);
         }
         fputs("</table>\n", f);
+    }
+    fputs("<h2>Prices and fills</h2>\n", f);
+    for (size_t k = 0; b && k < b->ns; k++) {
+        price_chart(f, &b->s[k], json_object_get(r, "fills"));
     }
     fputs("<h2>Per symbol</h2>\n<table><tr><th>symbol</th><th>trades</th><th>win rate</th>"
           "<th>PnL</th><th>fees</th><th>funding</th></tr>\n",

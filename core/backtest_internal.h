@@ -118,10 +118,11 @@ json_t *bt_efficiency(backtest *b);
 void bt_print_summary(const json_t *r, FILE *f);
 /* The report written to path (.json, or .html with the JSON inside and a
  * chart): 0, or 1 with why printed. */
-int bt_write_report(const json_t *r, const char *path);
+int bt_write_report(const json_t *r, const char *path, const backtest *b);
 /* backtest_html.c: the report as one HTML page (no script from elsewhere:
  * it opens offline): the summary, the equity curve and its drawdown, the
- * per-symbol table and the fills; the JSON inside it. */
-void bt_write_html(FILE *f, const json_t *r, const char *json_text);
+ * per-symbol table, each instrument's closes with its fills on them (buys
+ * up, sells down) and the fills; the JSON inside it. */
+void bt_write_html(FILE *f, const json_t *r, const char *json_text, const backtest *b);
 
 #endif

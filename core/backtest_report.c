@@ -589,7 +589,7 @@ void bt_print_summary(const json_t *r, FILE *f)
     }
 }
 
-int bt_write_report(const json_t *r, const char *path)
+int bt_write_report(const json_t *r, const char *path, const backtest *b)
 {
     size_t len = strlen(path);
     bool html = len > 5 && strcasecmp(path + len - 5, ".html") == 0;
@@ -601,7 +601,7 @@ int bt_write_report(const json_t *r, const char *path)
         return 1;
     }
     if (html) {
-        bt_write_html(f, r, text);
+        bt_write_html(f, r, text, b);
     } else {
         fputs(text, f);
         fputc('\n', f);

@@ -188,7 +188,8 @@ check "the same summary" cmp sum1.txt sum2.txt
 bt --data "$DATA" --report r1.html >/dev/null 2>&1
 bt --data "$DATA" --report r2.html >/dev/null 2>&1
 check "the HTML report, byte for byte too" cmp r1.html r2.html
-check "it holds the chart and the report's JSON" sh -c 'grep -q "<svg" r1.html && grep -q "id=\"report\"" r1.html'
+check "it holds the charts and the report's JSON" sh -c 'grep -q "<svg" r1.html && grep -q "id=\"report\"" r1.html'
+check "a marker per fill on the price chart" [ "$(grep -c '<polygon' r1.html)" = "$(python3 -c 'import json; print(len(json.load(open("r1.json"))["fills"]))')" ]
 RC=0; bt --data "BTC-USDT-SWAP=$DATA" --from 2026-01-10 --to 2026-01-10T06:00:00Z --report r3.json >sum3.txt 2>&1 || RC=$?
 check "--from/--to keep that span (INST=FILE)" grep -q "^backtest 2026-01-10T00:00:00Z .. 2026-01-10T06:00:00Z, 360 bars" sum3.txt
 
