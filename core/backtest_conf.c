@@ -152,6 +152,25 @@ int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs)
 {
     backtest *b = arg;
     size_t before = errs->n;
+    /* --set first: this run's value of each, so what the backtest adapts
+     * and checks below holds over it */
+    for (size_t i = 0; i < b->nsets; i++) {
+        const bt_set *st = &b->sets[i];
+        const conf_section *s = conf_section_get(f, st->section);
+        if (!s) {
+            conf_err(errs, f->path, 0, NULL, NULL, "backtest: --set %s.%s: no [%s] section",
+                     st->section, st->key, st->section);
+        } else if (strcmp(s->kind, "core") == 0 || strcmp(s->kind, "storage") == 0 ||
+                   strcmp(s->kind, "ui") == 0 || strcmp(s->kind, "source") == 0) {
+            conf_err(errs, f->path, s->line, s->name, st->key,
+                     "backtest: --set cannot change [%s]: the backtest decides its storage, "
+                     "data and what is off",
+                     s->name);
+        } else if (conf_set(f, st->section, st->key, st->values[b->choice[i]]) != AT_OK) {
+            conf_err(errs, f->path, 0, NULL, NULL, "backtest: --set %s.%s: out of memory",
+                     st->section, st->key);
+        }
+    }
     char *insts = inst_list(b);
     int rc = insts ? conf_add_section(f, "core") : AT_ENOMEM;
     rc = rc == AT_OK ? conf_set(f, "core", "data_dir", b->data_dir) : rc;
@@ -197,16 +216,6 @@ int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs)
     }
     traders(b, f, errs);
     indicator_bars(b, f, errs);
-    /* --set: this run's value of each, in a section the config has */
-    for (size_t i = 0; rc == AT_OK && i < b->nsets; i++) {
-        const bt_set *st = &b->sets[i];
-        if (!conf_section_get(f, st->section)) {
-            conf_err(errs, f->path, 0, NULL, NULL, "backtest: --set %s.%s: no [%s] section",
-                     st->section, st->key, st->section);
-            continue;
-        }
-        rc = conf_set(f, st->section, st->key, st->values[b->choice[i]]);
-    }
     if (rc == AT_OK && conf_section_get(f, "storage.backtest")) {
         conf_err(errs, f->path, conf_section_get(f, "storage.backtest")->line, "storage.backtest",
                  NULL,

@@ -47,13 +47,14 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The moves of one file, pushed as their close times. */
+/* The moves of one file, pushed as their close times: the change over 5
+ * minutes, or over one bar when the file's bars are longer. */
 static void moves_of(const bt_series *s, vec *out)
 {
-    int64_t last = INT64_MIN;
+    int64_t last = INT64_MIN, back = s->bar_ms > 5 * MIN_MS ? s->bar_ms : 5 * MIN_MS;
     size_t j = 0;
     for (size_t i = 0; i < s->n; i++) {
-        int64_t want = s->bars[i].open_ms - 5 * MIN_MS;
+        int64_t want = s->bars[i].open_ms - back;
         while (j < i && s->bars[j].open_ms < want) {
             j++;
         }
@@ -156,7 +157,7 @@ static json_t *row(const char *name, const vec *calls, const vec *moves, int64_t
     /* nearest-rank percentiles, in seconds */
     double med = NAN, p90 = NAN;
     if (d.n) {
-        size_t k50 = (size_t)ceil(0.5 * (double)d.n), k90 = (size_t)ceil(0.9 * (double)d.n);
+        size_t k50 = (d.n + 1) / 2, k90 = (9 * d.n + 9) / 10; /* nearest rank, exactly */
         med = (double)d.v[(k50 < 1 ? 1 : k50) - 1] / 1000.0;
         p90 = (double)d.v[(k90 < 1 ? 1 : k90) - 1] / 1000.0;
     }
@@ -188,6 +189,10 @@ json_t *bt_efficiency(backtest *b)
                                                  NULL, 0, on_row, on_done, t)
                        : AT_ENOMEM;
     if (rc != AT_OK || !engine_wait(b->e, is_done, t, 60 * 1000000LL) || t->err != AT_OK) {
+        if (rc != AT_OK || !t->done) {
+            fprintf(stderr, "aitrader: backtest: the triggers could not be read (%s)\n",
+                    rc != AT_OK ? at_strerror(rc) : "storage did not answer within 60 s");
+        }
         if (rc != AT_OK) {
             free(t);
         }

@@ -104,7 +104,7 @@ static void chart(FILE *f, const json_t *eq)
  * fills marked: a buy a green triangle up, a sell a red one down. */
 static void price_chart(FILE *f, const bt_series *s, const json_t *fills)
 {
-    if (s->n < 2) {
+    if (s->n < 1) {
         return;
     }
     double lo = INFINITY, hi = -INFINITY;
@@ -115,8 +115,10 @@ static void price_chart(FILE *f, const bt_series *s, const json_t *fills)
     if (hi <= lo) {
         hi = lo + 1;
     }
-    double t0 = (double)s->bars[0].open_ms, span = (double)(s->bars[s->n - 1].open_ms - t0);
-    span = span > 0 ? span : 1;
+    /* from the first bar's open to a minute past the last bar's close: the
+     * run's last fills fall inside */
+    double t0 = (double)s->bars[0].open_ms;
+    double span = (double)(s->bars[s->n - 1].open_ms + s->bar_ms + 60000) - t0;
     fputs("<h3>", f);
     esc(f, s->inst);
     fprintf(f,
@@ -126,7 +128,7 @@ static void price_chart(FILE *f, const bt_series *s, const json_t *fills)
             W, H, lo, hi);
     size_t step = s->n / 2000 + 1;
     for (size_t i = 0; i < s->n; i += step) {
-        double x = ((double)s->bars[i].open_ms - t0) / span * W;
+        double x = ((double)(s->bars[i].open_ms + s->bar_ms) - t0) / span * W; /* at its close */
         fprintf(f, "%.1f,%.1f ", x, 20 + (hi - s->bars[i].c) / (hi - lo) * (H - 30));
     }
     fputs("\"/>\n", f);

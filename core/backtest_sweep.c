@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,10 +66,12 @@ int bt_parse_sets(backtest *b)
     return 0;
 }
 
+#define MAX_COMBINATIONS 10000
+
 size_t bt_combinations(const backtest *b)
 {
     size_t n = 1;
-    for (size_t i = 0; i < b->nsets; i++) {
+    for (size_t i = 0; i < b->nsets && n <= MAX_COMBINATIONS; i++) {
         n *= b->sets[i].nvalues;
     }
     return n;
@@ -89,9 +92,17 @@ static void label(const backtest *b, char *out, size_t cap)
     out[0] = '\0';
     for (size_t i = 0; i < b->nsets && n < cap; i++) {
         const bt_set *s = &b->sets[i];
-        n += (size_t)snprintf(out + n, cap - n, "%s%s=%s", i ? " " : "", s->key,
-                              s->values[b->choice[i]]);
+        int w = snprintf(out + n, cap - n, "%s%s.%s=%s", i ? " " : "", s->section, s->key,
+                         s->values[b->choice[i]]);
+        n += w > 0 ? (size_t)w : 0;
     }
+}
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+    stop_sig = sig;
 }
 
 /* A child: one combination, its report to path; never returns. */
@@ -118,9 +129,24 @@ static double num(const json_t *o, const char *k)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A figure of the table: "-" for none. */
+static const char *fig(char *buf, size_t cap, const char *fmt, double v)
+{
+    if (isnan(v)) {
+        return "-";
+    }
+    snprintf(buf, cap, fmt, v);
+    return buf;
+}
+
 int bt_sweep(backtest *b, engine_opts *o)
 {
     size_t n = bt_combinations(b);
+    if (n > MAX_COMBINATIONS) {
+        fprintf(stderr, "aitrader: backtest: more than %d combinations: narrow the --set values\n",
+                MAX_COMBINATIONS);
+        return 2;
+    }
     size_t rl = b->a->report ? strlen(b->a->report) : 0;
     if (rl > 5 && strcasecmp(b->a->report + rl - 5, ".html") == 0) {
         fprintf(stderr, "aitrader: backtest: a sweep's --report is JSON (FILE.json): a row per "
@@ -141,18 +167,32 @@ int bt_sweep(backtest *b, engine_opts *o)
         free(codes);
         return 1;
     }
-    fprintf(stderr, "aitrader: backtest: %zu combinations, %zu at a time\n", n, jobs);
+    fprintf(stderr, "aitrader: backtest: %zu combinations, %zu at a time\n", n,
+            jobs < n ? jobs : n);
     fflush(NULL);
+    /* Ctrl-C or a TERM: passed on to the runs, which end; then the table
+     * of what finished and the scratch directory removed */
+    struct sigaction sa = {.sa_handler = on_stop}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     size_t next = 0, running = 0, done = 0;
     while (done < n) {
-        while (running < jobs && next < n) {
+        while (!stop_sig && running < jobs && next < n) {
             char *path = at_asprintf("%s/%zu.json", dir, next);
             pid_t pid = path ? fork() : -1;
             if (pid == 0) {
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
                 child(b, o, next, path);
             }
             free(path);
+            if (pid < 0 && running > 0 && errno == EAGAIN) {
+                break; /* too many processes: a run's end makes room */
+            }
             if (pid < 0) {
+                fprintf(stderr, "aitrader: backtest: combination %zu: cannot start a process: %s\n",
+                        next + 1, strerror(errno));
                 codes[next] = 1;
                 done++;
             } else {
@@ -161,21 +201,39 @@ int bt_sweep(backtest *b, engine_opts *o)
             }
             next++;
         }
+        if (stop_sig && next < n) {
+            done += n - next; /* never started */
+            next = n;
+        }
+        if (running == 0) {
+            break;
+        }
         int st;
         pid_t pid = wait(&st);
+        if (pid < 0 && errno == EINTR) {
+            for (size_t k = 0; k < n; k++) {
+                if (pids[k] > 0 && codes[k] == 0) {
+                    kill(pids[k], stop_sig ? stop_sig : SIGTERM);
+                }
+            }
+            continue;
+        }
         if (pid < 0) {
             break;
         }
         for (size_t k = 0; k < n; k++) {
             if (pids[k] == pid) {
                 codes[k] = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+                pids[k] = -1;
                 running--;
                 done++;
             }
         }
     }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     /* the table, in the combinations' order */
-    int code = 0;
+    int code = stop_sig == SIGINT ? 130 : stop_sig == SIGTERM ? 143 : 0;
     json_t *all = json_array();
     printf("%-40s %9s %9s %8s %7s %8s %9s\n", "combination", "return %", "max dd %", "sharpe",
            "trades", "win %", "calls/day");
@@ -185,13 +243,20 @@ int bt_sweep(backtest *b, engine_opts *o)
         label(b, lab, sizeof(lab));
         json_t *r = codes[k] == 0 && path ? json_load_file(path, 0, NULL) : NULL;
         if (!r) {
-            printf("%-40s failed (exit %d: see above)\n", lab, codes[k]);
+            printf("%-40s %s\n", lab,
+                   pids[k] == 0 && codes[k] == 0 ? "not run (stopped)"
+                   : codes[k] != 0               ? "failed (its reason is above)"
+                                                 : "failed (no report written)");
             code = code ? code : (codes[k] ? codes[k] : 1);
         } else {
-            printf("%-40s %+9.2f %9.2f %8.2f %7lld %8.1f %9.1f\n", lab, num(r, "return_pct"),
-                   num(r, "max_drawdown_pct"), num(r, "sharpe"),
+            char f1[32], f2[32], f3[32], f4[32], f5[32];
+            printf("%-40s %9s %9s %8s %7lld %8s %9s\n", lab,
+                   fig(f1, sizeof(f1), "%+.2f", num(r, "return_pct")),
+                   fig(f2, sizeof(f2), "%.2f", num(r, "max_drawdown_pct")),
+                   fig(f3, sizeof(f3), "%.2f", num(r, "sharpe")),
                    (long long)json_integer_value(json_object_get(r, "trades")),
-                   num(r, "win_rate") * 100, num(r, "ai_calls_per_day"));
+                   fig(f4, sizeof(f4), "%.1f", num(r, "win_rate") * 100),
+                   fig(f5, sizeof(f5), "%.1f", num(r, "ai_calls_per_day")));
             json_t *set = json_object();
             for (size_t i = 0; i < b->nsets; i++) {
                 char name[256];

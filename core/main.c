@@ -449,7 +449,7 @@ int main(int argc, char **argv)
     engine_opts o = {0};
     const char *describe = NULL;
     const char *csv = NULL, *inst = NULL, *recording = NULL;
-    static const char *data[64], *funding[64], *sets[16];
+    static const char *data[64], *funding[64], *sets[8];
     backtest_args bt = {.data = data, .funding = funding, .sets = sets, .spread_bps = -1};
     bool bt_opt = false;
     static const struct option longopts[] = {

@@ -197,7 +197,7 @@ check "--from/--to keep that span (INST=FILE)" grep -q "^backtest 2026-01-10T00:
 RC=0; bt --data "$DATA" --set trader.rules.long_period=12m,30m --report sweep.json >sweep.out 2>&1 || RC=$?
 check "a sweep of two values (exit 0)" [ "$RC" = 0 ]
 [ "$RC" = 0 ] || cat sweep.out
-check "a row per combination, in order" sh -c 'grep -E "^long_period=(12m|30m) " sweep.out | cut -d" " -f1 | tr "\n" " " | grep -qx "long_period=12m long_period=30m "'
+check "a row per combination, in order" sh -c 'grep -E "^trader.rules.long_period=(12m|30m) " sweep.out | cut -d" " -f1 | tr "\n" " " | grep -qx "trader.rules.long_period=12m trader.rules.long_period=30m "'
 RC=0; bt --data "$DATA" --set trader.rules.long_period=30m --report one30.json >one30.out 2>&1 || RC=$?
 same30() {
   python3 - sweep.json one30.json <<'PY'
@@ -211,7 +211,9 @@ PY
 check "the sweep's 30m row is the run with --set long_period=30m alone, and differs from 12m's" [ "$(same30)" = ok ]
 refused "a --set without a value" "expected SECTION.KEY=VALUE" -c bt.ini --instruments "$INSTS" --data "$DATA" --set trader.rules.long_period=
 refused "a --set of a section the config lacks" "--set trader.beta.long_period: no [trader.beta] section" -c bt.ini --instruments "$INSTS" --data "$DATA" --set trader.beta.long_period=5m
-refused "a bad value, at the key, as check-config says it" "long_period" -c bt.ini --instruments "$INSTS" --data "$DATA" --set trader.rules.long_period=soon
+refused "a bad value, at the key, as check-config says it" "[trader.rules] long_period: expected a duration" -c bt.ini --instruments "$INSTS" --data "$DATA" --set trader.rules.long_period=soon
+refused "a --set of storage (the backtest decides it)" "--set cannot change [storage.sqlite]" -c bt.ini --instruments "$INSTS" --data "$DATA" --set storage.sqlite.enabled=true
+check "nothing written to the user's database" [ ! -e not-used.db ]
 
 # --- a stop-loss inside a bar -----------------------------------------------
 python3 - >sl.csv <<'PY'
