@@ -149,7 +149,9 @@ static json_t *row(const char *name, const vec *calls, const vec *moves, int64_t
             push(&d, calls->v[c] - m);
         }
     }
-    qsort(d.v, d.n, sizeof(*d.v), cmp_i64);
+    if (d.n > 1) {
+        qsort(d.v, d.n, sizeof(*d.v), cmp_i64);
+    }
     size_t within = 0;
     for (size_t i = 0; i < d.n; i++) {
         within += d.v[i] <= 60000;
@@ -179,7 +181,9 @@ json_t *bt_efficiency(backtest *b)
     for (size_t i = 0; i < b->ns; i++) {
         moves_of(&b->s[i], &moves);
     }
-    qsort(moves.v, moves.n, sizeof(*moves.v), cmp_i64);
+    if (moves.n > 1) { /* (none: no array to sort) */
+        qsort(moves.v, moves.n, sizeof(*moves.v), cmp_i64);
+    }
     /* on the heap: a query that timed out may still answer into it */
     trig *t = calloc(1, sizeof(*t));
     at_instance *self = engine_virtual_instance(b->e, "core.backtest");

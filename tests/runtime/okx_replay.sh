@@ -124,6 +124,9 @@ module = okx
 instruments_file = $RT_TMP/inst.json
 instruments = BTC, ETH
 replay = $RT_TMP/rec.txt
+; a quarter of the recorded pace: the order must reach the venue while the
+; recording still plays (under a loaded ASan run it once came after its end)
+replay_speed = 0.25
 [exchange.paper]
 market = exchange.okx_data
 instruments_file = $RT_TMP/inst.json
