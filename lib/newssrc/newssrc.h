@@ -86,7 +86,9 @@ typedef struct nsrc {
           "an [ai.*] instance that scores each new item's sentiment and impact (e.g. ai.qwen); "   \
           "unset: the lexicon only"),                                                              \
         F("scorer_timeout", AT_CFG_DURATION, "30s", AT_CFG_RANGE, ns.scorer_timeout_ms, 1000,      \
-          600000, "how long an item waits for its LLM score before it is published without"),      \
+          600000,                                                                                  \
+          "how long an item waits for its LLM score (it goes out at once with the lexicon's; the " \
+          "scored one follows in time, or not)"),                                                  \
         F("scorer_per_hour", AT_CFG_INT, "60", AT_CFG_RANGE, ns.scorer_per_hour, 1, 512,           \
           "LLM scorer calls in any hour, at most (more items: the lexicon only)"),                 \
         F("scorer_max_age", AT_CFG_DURATION, "6h", AT_CFG_RANGE, ns.scorer_max_age_ms, 60000,      \
