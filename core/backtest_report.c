@@ -545,9 +545,9 @@ void bt_print_summary(const json_t *r, FILE *f)
     fprintf(f, "  max drawdown  %14.2f %%\n", num(r, "max_drawdown_pct"));
     fprintf(f, "  sharpe        %14s   sortino %s\n", fig(a, sizeof(a), "%.2f", num(r, "sharpe")),
             fig(b, sizeof(b), "%.2f", num(r, "sortino")));
-    fprintf(f, "  trades        %14lld   win rate %s %%   profit factor %s\n",
+    fprintf(f, "  trades        %14lld   win rate %s   profit factor %s\n",
             (long long)json_integer_value(json_object_get(r, "trades")),
-            fig(a, sizeof(a), "%.1f", num(r, "win_rate") * 100),
+            fig(a, sizeof(a), "%.1f %%", num(r, "win_rate") * 100),
             fig(b, sizeof(b), "%.2f", num(r, "profit_factor")));
     fprintf(f, "  fees          %14.2f   funding %+.2f\n", num(r, "fees"), num(r, "funding"));
     fprintf(f, "  AI calls      %14lld   %s a day, %lld tokens, %.4f USD\n",
@@ -564,12 +564,12 @@ void bt_print_summary(const json_t *r, FILE *f)
         const json_t *e;
         json_array_foreach(json_object_get(eff, "schedules"), k, e)
         {
-            fprintf(f, "  %-22s %9s %11s %11s %10s%%\n",
+            fprintf(f, "  %-22s %9s %11s %11s %11s\n",
                     json_string_value(json_object_get(e, "schedule")),
                     fig(a, sizeof(a), "%.1f", num(e, "calls_per_day")),
                     fig(b, sizeof(b), "%.0f", num(e, "delay_median_s")),
                     fig(c, sizeof(c), "%.0f", num(e, "delay_p90_s")),
-                    fig(d, sizeof(d), "%.1f", num(e, "within_60s") * 100));
+                    fig(d, sizeof(d), "%.1f%%", num(e, "within_60s") * 100));
         }
     }
     const json_t *per = json_object_get(r, "per_symbol");
@@ -581,11 +581,11 @@ void bt_print_summary(const json_t *r, FILE *f)
     const json_t *s;
     json_array_foreach(per, i, s)
     {
-        fprintf(f, "  %-16s %7lld %8s%% %+14.2f %12.2f %+12.2f\n",
+        fprintf(f, "  %-16s %7lld %9s %+14.2f %12.2f %+12.2f\n",
                 json_string_value(json_object_get(s, "instId")),
                 (long long)json_integer_value(json_object_get(s, "trades")),
-                fig(a, sizeof(a), "%.1f", num(s, "win_rate") * 100), num(s, "pnl"), num(s, "fees"),
-                num(s, "funding"));
+                fig(a, sizeof(a), "%.1f%%", num(s, "win_rate") * 100), num(s, "pnl"),
+                num(s, "fees"), num(s, "funding"));
     }
 }
 

@@ -226,6 +226,7 @@ for k in range(40):
     print(f"{t0 + k * 60000},{o},{h},{l},{c},1")
 PY
 printf '%s\n' '{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.1, "leverage": 2, "stop_loss": 89000, "take_profit": 99000, "reason": "test"}]}' >ans.txt
+cp ans.txt ans-sl.txt
 cat >sl.ini <<EOF2
 [core]
 plugin_dir = $TEST_PLUGINS
@@ -259,8 +260,40 @@ PY
 }
 check "the stop fills within its bar, where the path crossed it (88877.5, no spread)" [ "$(sl_fill)" = ok ]
 
+# --- liquidation inside a bar ------------------------------------------------
+python3 - >liq.csv <<'PY'
+t0 = 1767225600000
+print("ts,open,high,low,close,volume")
+for k in range(40):
+    o = h = l = c = 90000.0
+    if k == 20:  # -3.3 % inside the bar: a 45x long cannot carry it
+        l, c = 87000.0, 87500.0
+    print(f"{t0 + k * 60000},{o},{h},{l},{c},1")
+PY
+printf '%s\n' '{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.9, "leverage": 50, "reason": "all in"}]}' >ans.txt
+sed 's/^cooldown = 0s$/cooldown = 0s\nmax_size_pct = 1\nmax_leverage = 50/' sl.ini >liq.ini
+RC=0; "$AITRADER" backtest -c liq.ini --instruments "$INSTS" --data BTC-USDT-SWAP=liq.csv --spread-bps 0 --report liq.json >liq.out 2>&1 || RC=$?
+check "the leveraged run (exit 0)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || cat liq.out
+liquidated() {
+  python3 - liq.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+t20 = 1767225600000 + 20 * 60000
+buy = [f for f in r["fills"] if f["side"] == "buy"]
+sell = [f for f in r["fills"] if f["side"] == "sell"]
+# the venue's own order (no clOrdId), the whole position, inside the crash bar, at a price of its path
+ok = (len(buy) == 1 and len(sell) == 1 and sell[0]["clOrdId"] == "" and sell[0]["sz"] == buy[0]["sz"]
+      and t20 <= sell[0]["ts"] < t20 + 60000 and float(sell[0]["px"]) in (89250.0, 88500.0, 87750.0, 87000.0)
+      and r["trades"] == 1 and r["win_rate"] == 0)
+print("ok" if ok else r["fills"])
+PY
+}
+check "the long is liquidated inside the crash bar: the venue's own sell of the whole position at a price of the path" [ "$(liquidated)" = ok ]
+
 # --- funding from a funding file: settled on the open position --------------
 printf 'fundingTime,iso_time,fundingRate\n%s,x,0.0001\n%s,x,0.0002\n' $((1767225600000 + 600000)) $((1767225600000 + 8 * 3600000 + 600000)) >fund.csv
+cp ans-sl.txt ans.txt # the stop-loss run's answer again
 RC=0; "$AITRADER" backtest -c sl.ini --instruments "$INSTS" --data BTC-USDT-SWAP=sl.csv --funding BTC-USDT-SWAP=fund.csv --spread-bps 0 --report fund.json >fund.out 2>&1 || RC=$?
 check "the run with a funding file (exit 0)" [ "$RC" = 0 ]
 [ "$RC" = 0 ] || cat fund.out
