@@ -10,12 +10,6 @@
 #define W 960
 #define H 260
 
-static double num(const json_t *o, const char *k)
-{
-    const json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 /* "</td><td>" and a figure, or a dash for none. */
 static void cell(FILE *f, const char *fmt, double v)
 {
@@ -181,7 +175,7 @@ void bt_write_html(FILE *f, const json_t *r, const char *json_text, const backte
                                           {"cost_usd", "AI cost USD"},
                                           {"bars", "bars"}};
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        double v = num(r, rows[i][0]);
+        double v = bt_num(r, rows[i][0]);
         fprintf(f, "<tr><th>%s</th><td%s>", rows[i][1],
                 strcmp(rows[i][0], "return_pct") == 0 && v < 0   ? " class=\"neg\""
                 : strcmp(rows[i][0], "return_pct") == 0 && v > 0 ? " class=\"pos\""
@@ -208,10 +202,10 @@ void bt_write_html(FILE *f, const json_t *r, const char *json_text, const backte
         {
             fputs("<tr><td>", f);
             esc(f, json_string_value(json_object_get(e, "schedule")));
-            cell(f, "%.1f", num(e, "calls_per_day"));
-            cell(f, "%.0f", num(e, "delay_median_s"));
-            cell(f, "%.0f", num(e, "delay_p90_s"));
-            cell(f, "%.1f %%", num(e, "within_60s") * 100);
+            cell(f, "%.1f", bt_num(e, "calls_per_day"));
+            cell(f, "%.0f", bt_num(e, "delay_median_s"));
+            cell(f, "%.0f", bt_num(e, "delay_p90_s"));
+            cell(f, "%.1f %%", bt_num(e, "within_60s") * 100);
             fputs("</td></tr>\n", f);
         }
         fputs("</table>\n", f);
@@ -227,15 +221,15 @@ void bt_write_html(FILE *f, const json_t *r, const char *json_text, const backte
     const json_t *s;
     json_array_foreach(json_object_get(r, "per_symbol"), i, s)
     {
-        double pnl = num(s, "pnl");
+        double pnl = bt_num(s, "pnl");
         fputs("<tr><td>", f);
         esc(f, json_string_value(json_object_get(s, "instId")));
         fprintf(f,
                 "</td><td>%lld</td><td>%.1f %%</td><td class=\"%s\">%+.2f</td><td>%.2f</td>"
                 "<td>%+.2f</td></tr>\n",
                 (long long)json_integer_value(json_object_get(s, "trades")),
-                num(s, "win_rate") * 100, pnl < 0 ? "neg" : "pos", pnl, num(s, "fees"),
-                num(s, "funding"));
+                bt_num(s, "win_rate") * 100, pnl < 0 ? "neg" : "pos", pnl, bt_num(s, "fees"),
+                bt_num(s, "funding"));
     }
     fputs("</table>\n<h2>Fills</h2>\n<table><tr><th>time (ms)</th><th>account</th><th>origin"
           "</th><th>instrument</th><th>side</th><th>price</th><th>contracts</th><th>fee</th>"

@@ -114,6 +114,10 @@ json_t *bt_report(backtest *b);
  * "delay_p90_s", "within_60s"}]}: each trader's schedule as it ran and a
  * fixed 15-minute one), or NULL with why printed. */
 json_t *bt_efficiency(backtest *b);
+/* A report's number k (NaN when null or absent), and a figure for a table
+ * ("-" for NaN). */
+double bt_num(const json_t *r, const char *k);
+const char *bt_fig(char *buf, size_t cap, const char *fmt, double v);
 /* The summary table of a report, on f. */
 void bt_print_summary(const json_t *r, FILE *f);
 /* The report written to path (.json, or .html with the JSON inside and a

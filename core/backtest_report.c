@@ -517,14 +517,14 @@ done:
 
 /* ------------------------------------------------------------ output */
 
-static double num(const json_t *r, const char *k)
+double bt_num(const json_t *r, const char *k)
 {
     const json_t *v = json_object_get(r, k);
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
 /* A figure for the table: "-" when the report has none (null). */
-static const char *fig(char *buf, size_t cap, const char *fmt, double v)
+const char *bt_fig(char *buf, size_t cap, const char *fmt, double v)
 {
     if (isnan(v)) {
         return "-";
@@ -539,21 +539,22 @@ void bt_print_summary(const json_t *r, FILE *f)
     fprintf(f, "backtest %s .. %s, %lld bars\n", json_string_value(json_object_get(r, "from")),
             json_string_value(json_object_get(r, "to")),
             (long long)json_integer_value(json_object_get(r, "bars")));
-    fprintf(f, "  equity        %14.2f -> %.2f USDT\n", num(r, "start_equity"),
-            num(r, "end_equity"));
-    fprintf(f, "  return        %14s %%\n", fig(a, sizeof(a), "%+.2f", num(r, "return_pct")));
-    fprintf(f, "  max drawdown  %14.2f %%\n", num(r, "max_drawdown_pct"));
-    fprintf(f, "  sharpe        %14s   sortino %s\n", fig(a, sizeof(a), "%.2f", num(r, "sharpe")),
-            fig(b, sizeof(b), "%.2f", num(r, "sortino")));
+    fprintf(f, "  equity        %14.2f -> %.2f USDT\n", bt_num(r, "start_equity"),
+            bt_num(r, "end_equity"));
+    fprintf(f, "  return        %14s %%\n", bt_fig(a, sizeof(a), "%+.2f", bt_num(r, "return_pct")));
+    fprintf(f, "  max drawdown  %14.2f %%\n", bt_num(r, "max_drawdown_pct"));
+    fprintf(f, "  sharpe        %14s   sortino %s\n",
+            bt_fig(a, sizeof(a), "%.2f", bt_num(r, "sharpe")),
+            bt_fig(b, sizeof(b), "%.2f", bt_num(r, "sortino")));
     fprintf(f, "  trades        %14lld   win rate %s   profit factor %s\n",
             (long long)json_integer_value(json_object_get(r, "trades")),
-            fig(a, sizeof(a), "%.1f %%", num(r, "win_rate") * 100),
-            fig(b, sizeof(b), "%.2f", num(r, "profit_factor")));
-    fprintf(f, "  fees          %14.2f   funding %+.2f\n", num(r, "fees"), num(r, "funding"));
+            bt_fig(a, sizeof(a), "%.1f %%", bt_num(r, "win_rate") * 100),
+            bt_fig(b, sizeof(b), "%.2f", bt_num(r, "profit_factor")));
+    fprintf(f, "  fees          %14.2f   funding %+.2f\n", bt_num(r, "fees"), bt_num(r, "funding"));
     fprintf(f, "  AI calls      %14lld   %s a day, %lld tokens, %.4f USD\n",
             (long long)json_integer_value(json_object_get(r, "ai_calls")),
-            fig(c, sizeof(c), "%.1f", num(r, "ai_calls_per_day")),
-            (long long)json_integer_value(json_object_get(r, "tokens")), num(r, "cost_usd"));
+            bt_fig(c, sizeof(c), "%.1f", bt_num(r, "ai_calls_per_day")),
+            (long long)json_integer_value(json_object_get(r, "tokens")), bt_num(r, "cost_usd"));
     const json_t *eff = json_object_get(r, "efficiency");
     if (eff) {
         fprintf(f, "  decision efficiency: %lld significant moves (|5m change| >= 1 %%)\n",
@@ -566,10 +567,10 @@ void bt_print_summary(const json_t *r, FILE *f)
         {
             fprintf(f, "  %-22s %9s %11s %11s %11s\n",
                     json_string_value(json_object_get(e, "schedule")),
-                    fig(a, sizeof(a), "%.1f", num(e, "calls_per_day")),
-                    fig(b, sizeof(b), "%.0f", num(e, "delay_median_s")),
-                    fig(c, sizeof(c), "%.0f", num(e, "delay_p90_s")),
-                    fig(d, sizeof(d), "%.1f%%", num(e, "within_60s") * 100));
+                    bt_fig(a, sizeof(a), "%.1f", bt_num(e, "calls_per_day")),
+                    bt_fig(b, sizeof(b), "%.0f", bt_num(e, "delay_median_s")),
+                    bt_fig(c, sizeof(c), "%.0f", bt_num(e, "delay_p90_s")),
+                    bt_fig(d, sizeof(d), "%.1f%%", bt_num(e, "within_60s") * 100));
         }
     }
     const json_t *per = json_object_get(r, "per_symbol");
@@ -584,8 +585,8 @@ void bt_print_summary(const json_t *r, FILE *f)
         fprintf(f, "  %-16s %7lld %9s %+14.2f %12.2f %+12.2f\n",
                 json_string_value(json_object_get(s, "instId")),
                 (long long)json_integer_value(json_object_get(s, "trades")),
-                fig(a, sizeof(a), "%.1f%%", num(s, "win_rate") * 100), num(s, "pnl"),
-                num(s, "fees"), num(s, "funding"));
+                bt_fig(a, sizeof(a), "%.1f%%", bt_num(s, "win_rate") * 100), bt_num(s, "pnl"),
+                bt_num(s, "fees"), bt_num(s, "funding"));
     }
 }
 

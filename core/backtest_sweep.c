@@ -123,22 +123,6 @@ static void child(backtest *b, engine_opts *o, size_t k, const char *path)
     _exit(code);
 }
 
-static double num(const json_t *o, const char *k)
-{
-    const json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* A figure of the table: "-" for none. */
-static const char *fig(char *buf, size_t cap, const char *fmt, double v)
-{
-    if (isnan(v)) {
-        return "-";
-    }
-    snprintf(buf, cap, fmt, v);
-    return buf;
-}
-
 int bt_sweep(backtest *b, engine_opts *o)
 {
     size_t n = bt_combinations(b);
@@ -251,12 +235,12 @@ int bt_sweep(backtest *b, engine_opts *o)
         } else {
             char f1[32], f2[32], f3[32], f4[32], f5[32];
             printf("%-40s %9s %9s %8s %7lld %8s %9s\n", lab,
-                   fig(f1, sizeof(f1), "%+.2f", num(r, "return_pct")),
-                   fig(f2, sizeof(f2), "%.2f", num(r, "max_drawdown_pct")),
-                   fig(f3, sizeof(f3), "%.2f", num(r, "sharpe")),
+                   bt_fig(f1, sizeof(f1), "%+.2f", bt_num(r, "return_pct")),
+                   bt_fig(f2, sizeof(f2), "%.2f", bt_num(r, "max_drawdown_pct")),
+                   bt_fig(f3, sizeof(f3), "%.2f", bt_num(r, "sharpe")),
                    (long long)json_integer_value(json_object_get(r, "trades")),
-                   fig(f4, sizeof(f4), "%.1f", num(r, "win_rate") * 100),
-                   fig(f5, sizeof(f5), "%.1f", num(r, "ai_calls_per_day")));
+                   bt_fig(f4, sizeof(f4), "%.1f", bt_num(r, "win_rate") * 100),
+                   bt_fig(f5, sizeof(f5), "%.1f", bt_num(r, "ai_calls_per_day")));
             json_t *set = json_object();
             for (size_t i = 0; i < b->nsets; i++) {
                 char name[256];
