@@ -504,9 +504,9 @@ int bt_run_one(backtest *b, engine_opts *o, json_t **out)
     engine_shutdown(e);
     engine_free(e);
     storage_count_answers(false);
-    if (interrupted && code == 0) {
+    if (interrupted) {
         fprintf(stderr, "aitrader: backtest: interrupted\n");
-        code = 1;
+        code = code ? code : 1;
     }
     if (code != 0) {
         json_decref(report);
