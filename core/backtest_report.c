@@ -36,7 +36,7 @@ typedef struct lrow { /* a ledger row */
     bool funding;
     char account[AT_ID_LEN], origin[AT_ID_LEN], inst[AT_ID_LEN], pos_side[8], side[8];
     char cl_ord_id[AT_ID_LEN];
-    at_dec sz, px, fee, pnl, fund;
+    at_dec sz, px, fee, pnl, fund, ct_val;
     int64_t ts;
 } lrow;
 
@@ -126,6 +126,7 @@ static int on_ledger(void *arg, const at_db_row *r)
     l->fund = dcol(r, 10);
     l->ts = icol(r, 11);
     scol(l->cl_ord_id, sizeof(l->cl_ord_id), r, 12);
+    l->ct_val = dcol(r, 13);
     return 0;
 }
 
@@ -304,7 +305,8 @@ static void hourly(const json_t *eq, double *sharpe, double *sortino)
 
 typedef struct book {
     char account[AT_ID_LEN], inst[AT_ID_LEN], pos_side[8];
-    at_dec pos, pnl; /* contracts (signed for net), the open trade's PnL so far */
+    at_dec pos, pnl;    /* contracts (signed for net), the open trade's PnL so far */
+    double avg, ct_val; /* the open contracts' average entry price, the contract's value */
     bool open;
 } book;
 
@@ -391,7 +393,7 @@ json_t *bt_report(backtest *b)
     if (!self ||
         query(b, self,
               "SELECT kind, account, origin, inst_id, pos_side, side, sz, px, fee, pnl, funding, "
-              "ts_ms, cl_ord_id FROM ledger ORDER BY seq",
+              "ts_ms, cl_ord_id, ct_val FROM ledger ORDER BY seq",
               NULL, 0, on_ledger, xp) != AT_OK ||
         query(b, self,
               "SELECT account, ts_ms, total_eq FROM equity_snapshots ORDER BY ts_ms, account", NULL,
@@ -448,6 +450,16 @@ json_t *bt_report(backtest *b)
                              (json_int_t)l->ts, "account", l->account, "origin", l->origin,
                              "instId", l->inst, "side", l->side, "posSide", l->pos_side, "px", px,
                              "sz", sz, "fee", fee, "pnl", pnl, "clOrdId", l->cl_ord_id));
+        /* the average entry: more in the same direction averages in, a
+         * reduction keeps it, through zero the rest is at this price */
+        double pb = fabs(at_dec_to_double(before)), ds = fabs(at_dec_to_double(l->sz));
+        double px_d = at_dec_to_double(l->px);
+        if (before.m == 0 || (before.m > 0) == (signed_sz(l).m > 0)) {
+            k->avg = pb + ds > 0 ? (k->avg * pb + px_d * ds) / (pb + ds) : px_d;
+        } else if (after.m != 0 && (before.m > 0) != (after.m > 0)) {
+            k->avg = px_d;
+        }
+        k->ct_val = at_dec_to_double(l->ct_val);
         k->open = true;
         k->pos = after;
         /* flat again, or through zero (net): the trade ends there */
@@ -456,13 +468,30 @@ json_t *bt_report(backtest *b)
             k->open = after.m != 0;
         }
     }
-    /* books still open at the end: their trades count as they stand */
+    /* books still open at the end: their trades count as they stand,
+     * marked to the instrument's last close */
     for (size_t i = 0; i < nb; i++) {
-        if (books[i].open && books[i].pos.m != 0) {
-            sym *s = sym_of(syms, &ns, books[i].inst);
-            if (s) {
-                trade_end(&books[i], s, &trades, &wins, &gwin, &gloss);
+        book *k = &books[i];
+        if (!k->open || k->pos.m == 0) {
+            continue;
+        }
+        double close = NAN;
+        for (size_t j = 0; j < b->ns; j++) {
+            if (strcmp(b->s[j].inst, k->inst) == 0) {
+                close = b->s[j].bars[b->s[j].n - 1].c;
             }
+        }
+        if (!isnan(close)) {
+            double pos = at_dec_to_double(k->pos);
+            double unreal = strcmp(k->pos_side, "short") == 0 ? pos * (k->avg - close) * k->ct_val
+                                                              : pos * (close - k->avg) * k->ct_val;
+            at_dec u = {0};
+            at_dec_from_double(unreal, 8, &u);
+            at_dec_add(k->pnl, u, &k->pnl);
+        }
+        sym *s = sym_of(syms, &ns, k->inst);
+        if (s) {
+            trade_end(k, s, &trades, &wins, &gwin, &gloss);
         }
     }
     json_t *per = json_array();

@@ -64,16 +64,22 @@ assert fills, "no fills"
 # fees paid and per-symbol PnL, from the fills
 fees = -sum(D(f["fee"]) for f in fills)
 near("fees", r["fees"], float(fees))
-# trades: a book from flat back to flat (net mode: buy up, sell down)
-pos = D(0); pnl = D(0); trades = []
+# trades: a book from flat back to flat (net mode: buy up, sell down); one
+# still open at the end marked to the last close
+last_close = D(list(csv.DictReader(open(sys.argv[2])))[-1]["close"])
+pos = D(0); pnl = D(0); avg = D(0); trades = []
 for f in fills:
-    s = D(f["sz"]) * (1 if f["side"] == "buy" else -1)
+    s = D(f["sz"]) * (1 if f["side"] == "buy" else -1); px = D(f["px"])
     pnl += D(f["pnl"]) + D(f["fee"])
     before, pos = pos, pos + s
+    if before == 0 or (before > 0) == (s > 0):
+        avg = (avg * abs(before) + px * abs(s)) / (abs(before) + abs(s))
+    elif pos != 0 and (before > 0) != (pos > 0):
+        avg = px
     if pos == 0 or (before != 0 and (before > 0) != (pos > 0)):
         trades.append(pnl); pnl = D(0)
 if pos != 0:
-    trades.append(pnl)
+    trades.append(pnl + pos * (last_close - avg) * D("0.01"))
 wins = [t for t in trades if t > 0]; losses = [t for t in trades if t < 0]
 near("trades", r["trades"], len(trades))
 near("win_rate", r["win_rate"], len(wins) / len(trades) if trades else None)
@@ -113,7 +119,6 @@ for f in fills:
     if (D(f["px"]) / D("0.1")) % 1 != 0: bad.append(f"fill price {f['px']} off the tick")
 near("ai_calls_per_day", r["ai_calls_per_day"], r["ai_calls"] / 2.0)
 # the money adds up: end equity = start + realized + fees + the open position at the last close
-last_close = D(list(csv.DictReader(open(sys.argv[2])))[-1]["close"])
 pos = D(0); avg = D(0)
 for f in fills:
     s = D(f["sz"]) * (1 if f["side"] == "buy" else -1); px = D(f["px"])
@@ -290,6 +295,28 @@ print("ok" if ok else r["fills"])
 PY
 }
 check "the long is liquidated inside the crash bar: the venue's own sell of the whole position at a price of the path" [ "$(liquidated)" = ok ]
+
+# --- a trade still open at the end: marked to the last close -----------------
+python3 -c '
+t0 = 1767225600000
+print("ts,open,high,low,close")
+for k in range(30):
+    px = 90900.0 if k == 29 else 90000.0
+    print(f"{t0 + k * 60000},90000,{max(px, 90000.0)},90000,{px}")' >open.csv
+printf '%s\n' '{"decisions": [{"symbol": "BTC-USDT-SWAP", "action": "open_long", "size_pct": 0.1, "leverage": 2, "reason": "hold it"}]}' >ans.txt
+RC=0; "$AITRADER" backtest -c sl.ini --instruments "$INSTS" --data BTC-USDT-SWAP=open.csv --spread-bps 0 --report open.json >open.out 2>&1 || RC=$?
+check "a run ending with the long open (exit 0)" [ "$RC" = 0 ]
+marked() {
+  python3 - open.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = r["fills"]
+# one buy, no sell: its trade counts marked to 90900 (+1 %, more than its fee): a win
+ok = len(f) == 1 and f[0]["side"] == "buy" and r["trades"] == 1 and r["win_rate"] == 1 and r["profit_factor"] is None
+print("ok" if ok else (r["trades"], r["win_rate"], r["profit_factor"], f))
+PY
+}
+check "its trade is marked to the last close: one trade, a win, no loser" [ "$(marked)" = ok ]
 
 # --- funding from a funding file: settled on the open position --------------
 printf 'fundingTime,iso_time,fundingRate\n%s,x,0.0001\n%s,x,0.0002\n' $((1767225600000 + 600000)) $((1767225600000 + 8 * 3600000 + 600000)) >fund.csv
