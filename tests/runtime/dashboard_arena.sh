@@ -366,9 +366,12 @@ check "the rules traders: model rules-v1, no tokens, no cost" \
   [ "$(j arena.json '[(t["model"], t["tokens_in"], t["cost_usd"]) for t in d["traders"] if t["trader"] != "gamma"]')" = "[('rules-v1', 0, 0.0), ('rules-v1', 0, 0.0)]" ]
 # the account's first equity row (with the first fill) less the trader's net
 # at its last PnL point before it (python checked the rule above): the paper
-# balance, up to the mark's move between the two rows (they are ms apart)
-check "each sub-account starts at its paper balance (within 0.5 USDT of 10000)" \
-  [ "$(j arena.json '[abs(float(t["start_equity"]) - 10000) <= 0.5 for t in d["traders"]]')" = "[True, True, True]" ]
+# balance, up to the mark's move between the two rows (ms apart, more under a
+# loaded ASan run: 5 USDT is a 0.05 % move of the whole balance)
+check "each sub-account starts at its paper balance (within 5 USDT of 10000)" \
+  [ "$(j arena.json '[abs(float(t["start_equity"]) - 10000) <= 5 for t in d["traders"]]')" = "[True, True, True]" ]
+[ "$(j arena.json '[abs(float(t["start_equity"]) - 10000) <= 5 for t in d["traders"]]')" = "[True, True, True]" ] ||
+  echo "# start equities: $(j arena.json '[t["start_equity"] for t in d["traders"]]')"
 check "fees paid by each trader (negative)" \
   [ "$(j arena.json 'all(t["fees"].startswith("-") for t in d["traders"])')" = True ]
 check "the bias lists both models" [ "$(j arena.json '[b["model"] for b in d["bias"]]')" = "['rules-v1', 'stub-llm']" ]
