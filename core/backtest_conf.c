@@ -120,7 +120,7 @@ static void indicator_bars(const backtest *b, const conf_file *f, conf_errors *e
 }
 
 /* Traders trade paper venues only, and ask an AI that needs no network. */
-static void traders(const backtest *b, const conf_file *f, conf_errors *errs)
+static void traders(const conf_file *f, conf_errors *errs)
 {
     for (size_t i = 0; i < f->n; i++) {
         const conf_section *t = &f->secs[i];
@@ -145,7 +145,6 @@ static void traders(const backtest *b, const conf_file *f, conf_errors *errs)
                      ai->value, mod);
         }
     }
-    (void)b;
 }
 
 int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs)
@@ -214,7 +213,7 @@ int bt_edit_conf(void *arg, conf_file *f, conf_errors *errs)
                  "backtest: no paper venue to trade: add an [exchange.NAME] section with module "
                  "= paper (and market = the market-data exchange)");
     }
-    traders(b, f, errs);
+    traders(f, errs);
     indicator_bars(b, f, errs);
     if (rc == AT_OK && conf_section_get(f, "storage.backtest")) {
         conf_err(errs, f->path, conf_section_get(f, "storage.backtest")->line, "storage.backtest",

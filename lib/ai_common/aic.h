@@ -28,6 +28,12 @@
  * unreadable. Used by the news sources too. */
 int64_t aic_retry_after_ms(const char *const *headers, size_t n, int64_t now_ms);
 
+/* The wait before asking a failing source again, `fails` failures in a row
+ * before this one: base_ms x 2^fails (the exponent at most 10), at most
+ * max_ms; the server's own wait (retry_after_ms; <= 0: none) when longer,
+ * at most 24 x max_ms. The news sources' schedule. */
+int64_t aic_backoff_ms(int64_t base_ms, int fails, int64_t max_ms, int64_t retry_after_ms);
+
 /* One finished attempt, as the retry schedule sees it. */
 typedef struct aic_attempt {
     int status;        /* HTTP status, 0 when none came */

@@ -163,3 +163,14 @@ int64_t aic_retry_delay(const aic_attempt *a, int retries, int max_retries, int6
     }
     return delay;
 }
+
+int64_t aic_backoff_ms(int64_t base_ms, int fails, int64_t max_ms, int64_t retry_after_ms)
+{
+    int shift = fails < 0 ? 0 : fails < 10 ? fails : 10;
+    int64_t wait = base_ms << shift;
+    wait = wait > max_ms ? max_ms : wait;
+    if (retry_after_ms > wait) {
+        wait = retry_after_ms < 24 * max_ms ? retry_after_ms : 24 * max_ms;
+    }
+    return wait;
+}

@@ -195,13 +195,7 @@ static void failed(cp_ctx *c, int64_t wait_at_least, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    int shift = c->fails < 10 ? c->fails : 10;
-    c->fails++;
-    int64_t wait = c->interval_ms << shift;
-    wait = wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait;
-    if (wait_at_least > wait) {
-        wait = wait_at_least < 24 * BACKOFF_MAX_MS ? wait_at_least : 24 * BACKOFF_MAX_MS;
-    }
+    int64_t wait = aic_backoff_ms(c->interval_ms, c->fails++, BACKOFF_MAX_MS, wait_at_least);
     c->h->metric_add(c->m_errors, 1);
     if (c->fails == 1 || strcmp(why, c->last_error) != 0) {
         c->h->log(c->inst, AT_LOG_WARN, "%s; asked again in %" PRId64 " s", why, wait / 1000);

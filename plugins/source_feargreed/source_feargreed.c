@@ -95,11 +95,8 @@ static void later(fng_ctx *c, int64_t ms)
 /* Asked again after a backoff, or the server's Retry-After when longer. */
 static void failed(fng_ctx *c, const char *why, int64_t retry_after_ms)
 {
-    int shift = c->fails < 10 ? c->fails : 10;
-    c->fails++;
-    int64_t wait = (c->interval_ms < 60000 ? c->interval_ms : 60000) << shift;
-    wait = wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait;
-    wait = retry_after_ms > wait ? retry_after_ms : wait;
+    int64_t wait = aic_backoff_ms(c->interval_ms < 60000 ? c->interval_ms : 60000, c->fails++,
+                                  BACKOFF_MAX_MS, retry_after_ms);
     c->h->log(c->inst, c->fails == 1 ? AT_LOG_WARN : AT_LOG_INFO,
               "the index could not be read: %s; asked again in %" PRId64 " s", why, wait / 1000);
     c->h->set_state(c->inst, AT_STATE_DEGRADED, why);

@@ -70,15 +70,7 @@ static void failed(rss_feed *f, int64_t retry_after_ms, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    int shift = f->fails < 10 ? f->fails : 10;
-    f->fails++;
-    int64_t wait = c->interval_ms << shift;
-    if (wait > RSS_BACKOFF_MAX_MS) {
-        wait = RSS_BACKOFF_MAX_MS;
-    }
-    if (retry_after_ms > wait) {
-        wait = retry_after_ms < 24 * RSS_BACKOFF_MAX_MS ? retry_after_ms : 24 * RSS_BACKOFF_MAX_MS;
-    }
+    int64_t wait = aic_backoff_ms(c->interval_ms, f->fails++, RSS_BACKOFF_MAX_MS, retry_after_ms);
     f->next_ms = now_ms(c) + wait;
     c->h->metric_add(c->m_errors, 1);
     if (f->fails == 1 || strcmp(why, f->last_error) != 0) {

@@ -313,6 +313,14 @@ static void test_retry_after(void **state)
     char why[200];
     assert_int_equal(delay_of(429, AT_OK, "retry-after: 600", 0, now, 0, 0.0, why), -1);
     assert_non_null(strstr(why, "600 s"));
+    /* the news sources' schedule: doubling from the interval, capped, the
+     * server's longer wait kept up to 24 caps, the exponent at most 10 */
+    assert_true(aic_backoff_ms(2000, 0, 3600000, -1) == 2000);
+    assert_true(aic_backoff_ms(2000, 3, 3600000, 0) == 16000);
+    assert_true(aic_backoff_ms(60000, 9, 3600000, -1) == 3600000);
+    assert_true(aic_backoff_ms(1000, 1000, 1LL << 60, -1) == 1024000);
+    assert_true(aic_backoff_ms(2000, 0, 3600000, 5000) == 5000);
+    assert_true(aic_backoff_ms(2000, 0, 3600000, 7LL * 86400000) == 24LL * 3600000);
 }
 
 static void test_retry_deadline(void **state)
